@@ -1,0 +1,95 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Role is what an authenticated actor may do.
+type Role string
+
+const (
+	// RoleClerk records the affairs of the communities under its scope (村委会/居委会 文书、会计).
+	RoleClerk Role = "clerk"
+	// RoleCommittee is a committee member: the same writes as a clerk, under its scope.
+	RoleCommittee Role = "committee"
+	// RoleAuditor reads everything and writes nothing (审计、经管站).
+	RoleAuditor Role = "auditor"
+	// RoleSupervisor reads alerts and ratings under its scope (民政局督查组、街道).
+	RoleSupervisor Role = "supervisor"
+	// RoleAdmin manages the registry, the rulebook and tokens under its scope.
+	RoleAdmin Role = "admin"
+)
+
+// Roles lists every role, for validation and help texts.
+var Roles = []Role{RoleClerk, RoleCommittee, RoleAuditor, RoleSupervisor, RoleAdmin}
+
+// ParseRole accepts a role name.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("unknown role %q (want one of clerk, committee, auditor, supervisor, admin)", s)
+}
+
+// Actor is who gives a command: the subject of an API token, its role and the jurisdiction path it is
+// scoped to ("" or "*" for the whole country).
+type Actor struct {
+	Subject string
+	Role    Role
+	Scope   string
+}
+
+// String is the actor as recorded in event metadata: "role:subject".
+func (a Actor) String() string { return string(a.Role) + ":" + a.Subject }
+
+// Covers reports whether the actor's scope includes the jurisdiction path (itself or anything under it).
+func (a Actor) Covers(path string) bool {
+	if a.Scope == "" || a.Scope == "*" {
+		return true
+	}
+	return path == a.Scope || strings.HasPrefix(path, a.Scope+"/")
+}
+
+// Action is the kind of access a command needs.
+type Action uint8
+
+const (
+	// RecordAffairs is writing a community's elections, meetings, funds, disclosures and audits.
+	RecordAffairs Action = iota
+	// Administer is writing the registry, the rulebook and tokens.
+	Administer
+)
+
+// Authorize decides whether actor may perform action on the jurisdiction path. Auditors and supervisors
+// write nothing; clerks and committee members record affairs in their scope; admins administer in
+// theirs (and may also record affairs there, for corrections by the district).
+func Authorize(actor Actor, action Action, path string) error {
+	allowed := false
+	switch action {
+	case RecordAffairs:
+		allowed = actor.Role == RoleClerk || actor.Role == RoleCommittee || actor.Role == RoleAdmin
+	case Administer:
+		allowed = actor.Role == RoleAdmin
+	}
+	if !allowed {
+		return &Forbidden{Actor: actor, Path: path, Reason: fmt.Sprintf("role %s may not do this", actor.Role)}
+	}
+	if !actor.Covers(path) {
+		return &Forbidden{Actor: actor, Path: path, Reason: fmt.Sprintf("token is scoped to %s", actor.Scope)}
+	}
+	return nil
+}
+
+// Forbidden is an authorization refusal (HTTP 403). Nothing was read or written.
+type Forbidden struct {
+	Actor  Actor
+	Path   string
+	Reason string
+}
+
+func (e *Forbidden) Error() string {
+	return fmt.Sprintf("forbidden: %s on %s: %s", e.Actor, e.Path, e.Reason)
+}
