@@ -1,0 +1,241 @@
+// Package funds is the money of a community (经费与支出): budget allocations
+// by fiscal year and funding source, and expenditures — requested, approved,
+// paid (with a voucher), rejected or cancelled. Salaries and allowances of
+// community workers are expenditures too.
+//
+// Streams: one per community and fiscal year (Budget), one per expenditure
+// (Expenditure).
+package funds
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+)
+
+// Source of funds (资金来源).
+type Source string
+
+const (
+	CentralProject Source = "central-project" // 中央项目资金
+	CountyFinance  Source = "county-finance"  // 县(区)财政
+	Department     Source = "department"      // 部门资金
+	AssetSwap      Source = "asset-swap"      // 资产置换
+	StreetFinance  Source = "street-finance"  // 街道/镇财政
+	SelfRaised     Source = "self-raised"     // 自筹
+	OtherFunding   Source = "other"
+)
+
+// Valid reports whether s is a known source.
+func (s Source) Valid() bool {
+	switch s {
+	case CentralProject, CountyFinance, Department, AssetSwap, StreetFinance, SelfRaised, OtherFunding:
+		return true
+	}
+	return false
+}
+
+// Category of a budget line or expenditure.
+type Category string
+
+const (
+	Operating     Category = "operating"      // 工作运行经费 (the operating-funds rule concerns this)
+	Startup       Category = "startup"        // 建设启动经费
+	PartyBuilding Category = "party-building" // 党组织建设工作专项经费
+	Project       Category = "project"        // 项目资金
+	Salaries      Category = "salaries"       // 社区工作者薪酬
+	OtherCategory Category = "other"
+)
+
+// Valid reports whether c is a known category.
+func (c Category) Valid() bool {
+	switch c {
+	case Operating, Startup, PartyBuilding, Project, Salaries, OtherCategory:
+		return true
+	}
+	return false
+}
+
+// BudgetAllocated records funds allocated to the community for a fiscal
+// year. It carries an operating-funds breach when the operating funds
+// allocated so far this year are below the community's tier.
+type BudgetAllocated struct {
+	FiscalYear   int        `json:"fiscal_year"`
+	AllocationID string     `json:"allocation_id"`
+	Source       Source     `json:"source"`
+	Category     Category   `json:"category"`
+	Amount       kernel.Fen `json:"amount_fen"`
+	Note         string     `json:"note,omitempty"`
+	AllocatedAt  time.Time  `json:"allocated_at"`
+	kernel.Watch
+}
+
+func (BudgetAllocated) EventName() string  { return "funds.budget-allocated" }
+func (BudgetAllocated) SchemaVersion() int { return 1 }
+
+// Kind of expenditure.
+type Kind string
+
+const (
+	Salary    Kind = "salary"    // 工资
+	Allowance Kind = "allowance" // 补贴、误工补贴
+	OtherKind Kind = "other"
+)
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return k == Salary || k == Allowance || k == OtherKind }
+
+// PayeeKind says whether the payee is an organisation or a natural person.
+type PayeeKind string
+
+const (
+	Organisation PayeeKind = "organisation"
+	Individual   PayeeKind = "individual"
+)
+
+// Payee of an expenditure. An organisation is public by name. An individual
+// is a person: their name is personal data, and the public sees only
+// MaskedName ("张*"), computed when the expenditure is requested.
+type Payee struct {
+	Kind         PayeeKind            `json:"kind"`
+	Organisation string               `json:"organisation,omitempty"`
+	Person       kernel.PersonID      `json:"person,omitempty"`
+	MaskedName   string               `json:"masked_name,omitempty"`
+	Personal     *kernel.PersonalData `json:"personal,omitempty"`
+}
+
+// ExpenditureRequested records a request to spend. Version 2: the amount is
+// integer fen ("amount_fen") and the kind is explicit; version 1 had
+// "amount_yuan" as a decimal string and no kind (see upcastRequestedV1).
+type ExpenditureRequested struct {
+	ExpenditureID string     `json:"expenditure_id"`
+	FiscalYear    int        `json:"fiscal_year"`
+	Category      Category   `json:"category"`
+	Kind          Kind       `json:"kind"`
+	Purpose       string     `json:"purpose"`
+	Amount        kernel.Fen `json:"amount_fen"`
+	Payee         Payee      `json:"payee"`
+	RequestedAt   time.Time  `json:"requested_at"`
+}
+
+func (ExpenditureRequested) EventName() string  { return "funds.expenditure-requested" }
+func (ExpenditureRequested) SchemaVersion() int { return 2 }
+
+// ResolutionRef is the resolution of an assembly or representatives' meeting
+// that authorises a major expenditure, as the handler looked it up (from the
+// meeting's stream or a read model) and passes it to the command.
+type ResolutionRef struct {
+	ID          string          `json:"resolution_id"`
+	MeetingID   string          `json:"meeting_id"`
+	MeetingKind meeting.Kind    `json:"meeting_kind"`
+	Subject     meeting.Subject `json:"subject"`
+	AdoptedAt   time.Time       `json:"adopted_at"`
+	Ceiling     kernel.Fen      `json:"ceiling_fen"`
+}
+
+// RefTo returns the reference to an adopted resolution.
+func RefTo(r meeting.ResolutionAdopted) *ResolutionRef {
+	return &ResolutionRef{ID: r.ResolutionID, MeetingID: r.MeetingID, MeetingKind: r.MeetingKind,
+		Subject: r.Subject, AdoptedAt: r.AdoptedAt, Ceiling: r.Ceiling}
+}
+
+// ExpenditureApproved records the approval, with the authorising resolution
+// when there is one. It carries a budget-balance breach when the amount
+// exceeded the balance the handler found.
+type ExpenditureApproved struct {
+	ExpenditureID string          `json:"expenditure_id"`
+	By            kernel.PersonID `json:"by"`
+	Resolution    *ResolutionRef  `json:"resolution,omitempty"`
+	ApprovedAt    time.Time       `json:"approved_at"`
+	kernel.Watch
+}
+
+func (ExpenditureApproved) EventName() string  { return "funds.expenditure-approved" }
+func (ExpenditureApproved) SchemaVersion() int { return 1 }
+
+// ExpenditurePaid records the payment with its voucher (凭证). It carries a
+// major-matter-resolution breach when a major expenditure was paid without a
+// resolution adopted before the payment (e.g. paid without approval).
+type ExpenditurePaid struct {
+	ExpenditureID string         `json:"expenditure_id"`
+	VoucherNo     string         `json:"voucher_no"`
+	Amount        kernel.Fen     `json:"amount_fen"`
+	Resolution    *ResolutionRef `json:"resolution,omitempty"`
+	WasApproved   bool           `json:"was_approved"`
+	PaidAt        time.Time      `json:"paid_at"`
+	kernel.Watch
+}
+
+func (ExpenditurePaid) EventName() string  { return "funds.expenditure-paid" }
+func (ExpenditurePaid) SchemaVersion() int { return 1 }
+
+// ExpenditureRejected records a refusal.
+type ExpenditureRejected struct {
+	ExpenditureID string          `json:"expenditure_id"`
+	By            kernel.PersonID `json:"by"`
+	Reason        string          `json:"reason"`
+	RejectedAt    time.Time       `json:"rejected_at"`
+}
+
+func (ExpenditureRejected) EventName() string  { return "funds.expenditure-rejected" }
+func (ExpenditureRejected) SchemaVersion() int { return 1 }
+
+// ExpenditureCancelled records the withdrawal of a request or approval
+// before payment.
+type ExpenditureCancelled struct {
+	ExpenditureID string          `json:"expenditure_id"`
+	By            kernel.PersonID `json:"by"`
+	Reason        string          `json:"reason"`
+	CancelledAt   time.Time       `json:"cancelled_at"`
+}
+
+func (ExpenditureCancelled) EventName() string  { return "funds.expenditure-cancelled" }
+func (ExpenditureCancelled) SchemaVersion() int { return 1 }
+
+// RegisterEvents adds the package's events and upcasters to r.
+func RegisterEvents(r *kernel.Registry) error {
+	for _, reg := range []func(*kernel.Registry) error{
+		kernel.Register[BudgetAllocated],
+		kernel.Register[ExpenditureRequested],
+		kernel.Register[ExpenditureApproved],
+		kernel.Register[ExpenditurePaid],
+		kernel.Register[ExpenditureRejected],
+		kernel.Register[ExpenditureCancelled],
+	} {
+		if err := reg(r); err != nil {
+			return err
+		}
+	}
+	return r.Upcast(ExpenditureRequested{}.EventName(), 1, upcastRequestedV1)
+}
+
+// upcastRequestedV1 turns funds.expenditure-requested v1 into v2: the
+// decimal string "amount_yuan" becomes integer "amount_fen" (exactly, no
+// float), and the kind, which v1 did not have, becomes "other".
+func upcastRequestedV1(raw json.RawMessage) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	yuanRaw, ok := m["amount_yuan"]
+	if !ok {
+		return nil, fmt.Errorf("v1 payload has no amount_yuan")
+	}
+	var yuan string
+	if err := json.Unmarshal(yuanRaw, &yuan); err != nil {
+		return nil, fmt.Errorf("amount_yuan: %w", err)
+	}
+	fen, err := kernel.ParseYuan(yuan)
+	if err != nil {
+		return nil, fmt.Errorf("amount_yuan %q: %w", yuan, err)
+	}
+	delete(m, "amount_yuan")
+	m["amount_fen"] = json.RawMessage(fmt.Sprint(int64(fen)))
+	if _, ok := m["kind"]; !ok {
+		m["kind"] = json.RawMessage(`"other"`)
+	}
+	return json.Marshal(m)
+}
