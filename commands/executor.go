@@ -1,0 +1,227 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+)
+
+// Meta is what every command carries besides its own fields.
+type Meta struct {
+	// CommandID is the idempotency key (HTTP Idempotency-Key): the same id given again returns the first
+	// result and appends nothing. 1–128 characters of [A-Za-z0-9._:-].
+	CommandID string
+	// CorrelationID ties together everything one request caused; defaults to CommandID.
+	CorrelationID string
+	// CausationID is the direct cause (an event id or a command id); defaults to CommandID.
+	CausationID string
+	// Actor is the authenticated caller.
+	Actor Actor
+}
+
+// Validate reports malformed metadata as an Invalid domain error naming the field.
+func (m Meta) Validate() error {
+	if n := len(m.CommandID); n == 0 || n > 128 {
+		return kernel.Invalid("command-id-invalid", "command_id", "命令编号(Idempotency-Key)必填，长度1至128个字符")
+	}
+	for _, c := range m.CommandID {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
+		if !ok {
+			return kernel.Invalid("command-id-invalid", "command_id", "命令编号只能包含字母、数字和 . _ : -")
+		}
+	}
+	return nil
+}
+
+// EventRef names one event a command appended.
+type EventRef struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+// Result is what a command did.
+type Result struct {
+	// Stream is the aggregate's stream; Revision is its revision after the command.
+	Stream   string `json:"stream"`
+	Revision uint64 `json:"revision"`
+	// Position is the $all position of the last event the command appended.
+	Position eventlog.Position `json:"position"`
+	Events   []EventRef        `json:"events"`
+	// Replayed is true when the command id had already been recorded: this is the first result and
+	// nothing new was appended.
+	Replayed bool `json:"replayed"`
+}
+
+// Target is the aggregate a command is about and the jurisdiction it is authorized against.
+type Target struct {
+	Stream      string
+	CommunityID kernel.CommunityID
+	Path        kernel.JurisdictionPath
+}
+
+// Decide is the domain step of a command: given the aggregate's history (decoded, oldest first) and the
+// handler's clock, the events to append or a domain error.
+type Decide func(history []kernel.Event, now time.Time) ([]kernel.Event, error)
+
+// Executor runs commands: authorize, load, decide, append with the exact expected revision.
+type Executor struct {
+	store EventStore
+	clock Clock
+	reg   *kernel.Registry
+	log   *slog.Logger
+}
+
+// NewExecutor builds an executor; logger may be nil.
+func NewExecutor(store EventStore, clock Clock, reg *kernel.Registry, logger *slog.Logger) *Executor {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Executor{store: store, clock: clock, reg: reg, log: logger}
+}
+
+// Now is the executor's clock.
+func (x *Executor) Now() time.Time { return x.clock.Now().UTC() }
+
+// Execute runs one command against one stream. Order matters for "no change on bad input": metadata is
+// validated and the actor authorized before anything is read, the domain decides before anything is
+// written, and the append is atomic with the exact expected revision of what was loaded.
+//
+// A command id already present in the stream returns the first result (Replayed) without deciding
+// again, so a retry after a lost response is safe even if the state moved on since. A conflict (someone
+// appended first) returns an error that errors.Is eventlog.ErrConflict: the caller reloads and retries.
+func (x *Executor) Execute(ctx context.Context, m Meta, t Target, action Action, decide Decide) (Result, error) {
+	if err := m.Validate(); err != nil {
+		return Result{}, err
+	}
+	if err := Authorize(m.Actor, action, string(t.Path)); err != nil {
+		return Result{}, err
+	}
+	recs, err := x.store.Load(ctx, t.Stream)
+	if err != nil {
+		return Result{}, fmt.Errorf("load %s: %w", t.Stream, err)
+	}
+	if res, ok := replayed(t.Stream, recs, m.CommandID); ok {
+		return res, nil
+	}
+	history, err := x.decodeAll(recs)
+	if err != nil {
+		return Result{}, err
+	}
+	now := x.Now()
+	events, err := decide(history, now)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(events) == 0 {
+		rev := uint64(0)
+		if len(recs) > 0 {
+			rev = recs[len(recs)-1].Revision
+		}
+		return Result{Stream: t.Stream, Revision: rev, Events: []EventRef{}}, nil
+	}
+	proposed, err := x.envelope(m, t, events, now)
+	if err != nil {
+		return Result{}, err
+	}
+	ar, err := x.store.Append(ctx, t.Stream, eventlog.After(recs), proposed)
+	if errors.Is(err, eventlog.ErrConflict) {
+		// Two deliveries of the same command can race; the loser must see the winner's result, not a
+		// conflict it cannot resolve by retrying.
+		if again, lerr := x.store.Load(ctx, t.Stream); lerr == nil {
+			if res, ok := replayed(t.Stream, again, m.CommandID); ok {
+				return res, nil
+			}
+		}
+		return Result{}, err
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("append %s: %w", t.Stream, err)
+	}
+	res := Result{Stream: t.Stream, Revision: ar.Revision, Position: ar.Position, Events: make([]EventRef, len(proposed))}
+	for i, e := range proposed {
+		res.Events[i] = EventRef{ID: e.ID.String(), Type: e.Type}
+	}
+	x.log.LogAttrs(ctx, slog.LevelInfo, "command recorded", slog.String("stream", t.Stream),
+		slog.String("command_id", m.CommandID), slog.String("actor", m.Actor.String()), slog.Int("events", len(proposed)))
+	return res, nil
+}
+
+// Load decodes another aggregate's history, for commands that need facts from it (a resolution, a
+// community's figures, the rulebook). A missing stream is an empty history.
+func (x *Executor) Load(ctx context.Context, stream string) ([]kernel.Event, error) {
+	recs, err := x.store.Load(ctx, stream)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", stream, err)
+	}
+	return x.decodeAll(recs)
+}
+
+func (x *Executor) decodeAll(recs []eventlog.Recorded) ([]kernel.Event, error) {
+	out := make([]kernel.Event, 0, len(recs))
+	for _, r := range recs {
+		e, err := x.reg.Decode(r.Type, r.Meta.SchemaVersion, r.Data)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s revision %d (%s): %w", r.Stream, r.Revision, r.Type, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (x *Executor) envelope(m Meta, t Target, events []kernel.Event, now time.Time) ([]eventlog.Event, error) {
+	corr, cause := m.CorrelationID, m.CausationID
+	if corr == "" {
+		corr = m.CommandID
+	}
+	if cause == "" {
+		cause = m.CommandID
+	}
+	out := make([]eventlog.Event, len(events))
+	for i, e := range events {
+		if !x.reg.Knows(e) {
+			return nil, fmt.Errorf("command produced %s, which the registry does not know: register it before recording it", e.EventName())
+		}
+		name, version, data, err := kernel.Encode(e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = eventlog.Event{
+			ID:   eventlog.DeriveID(m.CommandID, i),
+			Type: name,
+			Data: data,
+			Meta: eventlog.Metadata{
+				SchemaVersion: version,
+				CommunityID:   string(t.CommunityID),
+				Jurisdiction:  string(t.Path),
+				Actor:         m.Actor.String(),
+				CommandID:     m.CommandID,
+				CorrelationID: corr,
+				CausationID:   cause,
+				OccurredAt:    now,
+			},
+		}
+	}
+	return out, nil
+}
+
+// replayed finds the events a command id already appended to the stream.
+func replayed(stream string, recs []eventlog.Recorded, commandID string) (Result, bool) {
+	var res Result
+	for _, r := range recs {
+		if r.Meta.CommandID != commandID {
+			continue
+		}
+		res.Events = append(res.Events, EventRef{ID: r.ID.String(), Type: r.Type})
+		res.Revision, res.Position = r.Revision, r.Position
+	}
+	if len(res.Events) == 0 {
+		return Result{}, false
+	}
+	res.Stream, res.Replayed = stream, true
+	return res, true
+}
