@@ -147,7 +147,7 @@ func (x *Executor) Execute(ctx context.Context, m Meta, t Target, action Action,
 		res.Events[i] = EventRef{ID: e.ID.String(), Type: e.Type}
 	}
 	x.log.LogAttrs(ctx, slog.LevelInfo, "command recorded", slog.String("stream", t.Stream),
-		slog.String("command_id", m.CommandID), slog.String("actor", m.Actor.String()), slog.Int("events", len(proposed)))
+		slog.String("command_id", m.CommandID), slog.String("role", string(m.Actor.Role)), slog.Int("events", len(proposed)))
 	return res, nil
 }
 

@@ -1,0 +1,217 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+)
+
+// Funds (经费与支出): budget-<communityID>-<fiscalYear> holds a year's allocations;
+// expenditure-<communityID>-<expenditureID> one expenditure from request to payment.
+
+// AllocateBudget records funds allocated to the community for a fiscal year (拨款), with their source
+// (资金来源). Watched: the year's operating funds reach the tier of the community's registered household
+// count (社区工作经费).
+type AllocateBudget struct {
+	CommunityID  string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	FiscalYear   int    `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year (年度)"`
+	AllocationID string `json:"allocation_id" minLength:"1" maxLength:"64" doc:"Id of the allocation within the year"`
+	Source       string `json:"source" enum:"central-project,county-finance,department,asset-swap,street-finance,self-raised,other" doc:"Funding source: central-project 中央项目资金, county-finance 县(区)财政, department 部门资金, asset-swap 资产置换, street-finance 街道/镇财政, self-raised 自筹, other"`
+	Category     string `json:"category" enum:"operating,startup,party-building,project,salaries,other" doc:"operating 工作运行经费, startup 建设启动经费, party-building 党建专项经费, project 项目资金, salaries 薪酬, other"`
+	AmountFen    int64  `json:"amount_fen" minimum:"1" doc:"Amount in fen (分)"`
+	Note         string `json:"note,omitempty" maxLength:"1000" doc:"Note, e.g. 第一批工作运行经费"`
+}
+
+// AllocateBudget handles allocate-budget; the household count comes from the community's profile, the
+// tiers from the rulebook in force.
+func (h *Handlers) AllocateBudget(ctx context.Context, m Meta, c AllocateBudget) (Result, error) {
+	if c.FiscalYear < 1949 || c.FiscalYear > 9999 {
+		return Result{}, kernel.Invalid("invalid-fiscal-year", "fiscal_year", "年度不正确")
+	}
+	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, BudgetStream(c.CommunityID, c.FiscalYear),
+		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+			p, err := h.params(ctx, cm.Path())
+			if err != nil {
+				return nil, err
+			}
+			return funds.RehydrateBudget(history).Allocate(funds.Allocate{
+				AllocationID: c.AllocationID, FiscalYear: c.FiscalYear, Source: funds.Source(c.Source),
+				Category: funds.Category(c.Category), Amount: kernel.Fen(c.AmountFen), Note: c.Note,
+				Households: cm.Figures().Households,
+			}, p, now)
+		})
+}
+
+// Payee is who receives the money: an organisation by name, or a person, whose name is personal data
+// and appears on the public board only masked (张*).
+type Payee struct {
+	Kind         string    `json:"kind" enum:"organisation,individual" doc:"organisation or individual"`
+	Organisation string    `json:"organisation,omitempty" maxLength:"256" doc:"Name of the receiving organisation (收款单位)"`
+	Person       string    `json:"person,omitempty" maxLength:"128" doc:"Person id of an individual payee"`
+	Personal     *Personal `json:"personal,omitempty" doc:"An individual payee's personal data; name required"`
+}
+
+// RequestExpenditure records a request to spend (支出申请). Salaries and allowances of community workers
+// are expenditures too.
+type RequestExpenditure struct {
+	CommunityID   string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	ExpenditureID string `json:"expenditure_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new expenditure, e.g. 2026-0042"`
+	FiscalYear    int    `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year charged (年度)"`
+	Category      string `json:"category" enum:"operating,startup,party-building,project,salaries,other" doc:"Budget category charged"`
+	Kind          string `json:"kind" enum:"salary,allowance,other" doc:"salary 工资, allowance 补贴, other"`
+	Purpose       string `json:"purpose" minLength:"1" maxLength:"1000" doc:"What the money is for (用途)"`
+	AmountFen     int64  `json:"amount_fen" minimum:"1" doc:"Amount in fen (分); at or above the major threshold (5 000 000 fen by default) approval needs a resolution"`
+	Payee         Payee  `json:"payee" doc:"Who receives the money"`
+}
+
+// RequestExpenditure handles request-expenditure.
+func (h *Handlers) RequestExpenditure(ctx context.Context, m Meta, c RequestExpenditure) (Result, error) {
+	payee := funds.Payee{
+		Kind: funds.PayeeKind(c.Payee.Kind), Organisation: c.Payee.Organisation, Person: kernel.PersonID(c.Payee.Person),
+		Personal: c.Payee.Personal.of(c.Payee.Person),
+	}
+	return h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+		return x.Request(funds.Request{
+			ExpenditureID: c.ExpenditureID, FiscalYear: c.FiscalYear, Category: funds.Category(c.Category),
+			Kind: funds.Kind(c.Kind), Purpose: c.Purpose, Amount: kernel.Fen(c.AmountFen), Payee: payee,
+		}, now)
+	})
+}
+
+// ApproveExpenditure approves a requested expenditure (审批支出). Enforced (四议两公开): an amount at or
+// above the jurisdiction's major threshold needs a resolution on major spending of an assembly or
+// representatives' meeting of the same community, adopted before the approval, whose ceiling covers the
+// amount; the command names it by meeting_id and resolution_id and the ledger reads it from that
+// meeting's record.
+type ApproveExpenditure struct {
+	CommunityID   string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	ExpenditureID string `json:"expenditure_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The expenditure"`
+	By            string `json:"by" minLength:"1" maxLength:"128" doc:"Person id of the approver (审批人)"`
+	MeetingID     string `json:"meeting_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Meeting that adopted the authorising resolution; with resolution_id"`
+	ResolutionID  string `json:"resolution_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The authorising resolution (决议); with meeting_id"`
+}
+
+// ApproveExpenditure handles approve-expenditure. The budget balance is not checked here (the watch
+// needs a read model of approvals; Available stays nil).
+func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpenditure) (Result, error) {
+	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
+		return Result{}, err
+	}
+	return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+		ref, err := h.resolutionRef(ctx, x, cm.ID(), c.MeetingID, c.ResolutionID)
+		if err != nil {
+			return nil, err
+		}
+		return x.Approve(funds.Approve{By: kernel.PersonID(c.By), Resolution: ref}, p, now)
+	})
+}
+
+// PayExpenditure records the payment with its voucher (支付, 凭证). A payment is a fact and is recorded even
+// without approval; a major expenditure paid without a resolution adopted before the payment is marked
+// for an alert. A resolution named here replaces the one given at approval.
+type PayExpenditure struct {
+	CommunityID   string    `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	ExpenditureID string    `json:"expenditure_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The expenditure"`
+	VoucherNo     string    `json:"voucher_no" minLength:"1" maxLength:"64" doc:"Voucher number (凭证号)"`
+	PaidAt        time.Time `json:"paid_at,omitzero" doc:"The voucher's date (RFC 3339); default now"`
+	MeetingID     string    `json:"meeting_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Meeting that adopted the authorising resolution; with resolution_id"`
+	ResolutionID  string    `json:"resolution_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The authorising resolution, if other than the one cited at approval"`
+}
+
+// PayExpenditure handles pay-expenditure.
+func (h *Handlers) PayExpenditure(ctx context.Context, m Meta, c PayExpenditure) (Result, error) {
+	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
+		return Result{}, err
+	}
+	return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+		ref, err := h.resolutionRef(ctx, x, cm.ID(), c.MeetingID, c.ResolutionID)
+		if err != nil {
+			return nil, err
+		}
+		return x.Pay(funds.Pay{VoucherNo: c.VoucherNo, PaidAt: c.PaidAt, Resolution: ref}, p, now)
+	})
+}
+
+// RejectExpenditure refuses a requested expenditure (驳回).
+type RejectExpenditure struct {
+	CommunityID   string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	ExpenditureID string `json:"expenditure_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The expenditure"`
+	By            string `json:"by" minLength:"1" maxLength:"128" doc:"Person id of the approver who refused"`
+	Reason        string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why (驳回理由)"`
+}
+
+// RejectExpenditure handles reject-expenditure.
+func (h *Handlers) RejectExpenditure(ctx context.Context, m Meta, c RejectExpenditure) (Result, error) {
+	return h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+		return x.Reject(kernel.PersonID(c.By), c.Reason, now)
+	})
+}
+
+// CancelExpenditure withdraws a requested or approved expenditure before payment (撤销).
+type CancelExpenditure struct {
+	CommunityID   string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	ExpenditureID string `json:"expenditure_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The expenditure"`
+	By            string `json:"by,omitempty" maxLength:"128" doc:"Person id of who cancelled, if recorded"`
+	Reason        string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why (撤销理由)"`
+}
+
+// CancelExpenditure handles cancel-expenditure.
+func (h *Handlers) CancelExpenditure(ctx context.Context, m Meta, c CancelExpenditure) (Result, error) {
+	return h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+		return x.Cancel(kernel.PersonID(c.By), c.Reason, now)
+	})
+}
+
+// onExpenditure runs a command on expenditure-<communityID>-<expenditureID>.
+func (h *Handlers) onExpenditure(ctx context.Context, m Meta, communityID, expenditureID string,
+	decide func(x *funds.Expenditure, cm *community.Community, now time.Time) ([]kernel.Event, error)) (Result, error) {
+	if err := checkID(expenditureID, "expenditure_id"); err != nil {
+		return Result{}, err
+	}
+	return h.onCommunity(ctx, m, RecordAffairs, communityID, ExpenditureStream(communityID, expenditureID),
+		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+			return decide(funds.RehydrateExpenditure(history), cm, now)
+		})
+}
+
+// onExpenditureRules is onExpenditure with the community's rulebook resolved at decision time.
+func (h *Handlers) onExpenditureRules(ctx context.Context, m Meta, communityID, expenditureID string,
+	decide func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error)) (Result, error) {
+	return h.onExpenditure(ctx, m, communityID, expenditureID, func(x *funds.Expenditure, cm *community.Community, now time.Time) ([]kernel.Event, error) {
+		p, err := h.params(ctx, cm.Path())
+		if err != nil {
+			return nil, err
+		}
+		return decide(x, cm, p, now)
+	})
+}
+
+// checkResolutionIDs checks that a resolution is named by both its meeting and its id, or not at all.
+func checkResolutionIDs(meetingID, resolutionID string) error {
+	switch {
+	case meetingID == "" && resolutionID == "":
+		return nil
+	case meetingID == "":
+		return kernel.Invalid("required", "meeting_id", "引用决议须同时写明会议编号")
+	case resolutionID == "":
+		return kernel.Invalid("required", "resolution_id", "引用决议须同时写明决议编号")
+	}
+	return checkIDs(meetingID, "meeting_id", resolutionID, "resolution_id")
+}
+
+// resolutionRef reads the cited resolution from the meeting's record, or nil when none is cited. For an
+// expenditure that does not exist the domain's not-found comes first.
+func (h *Handlers) resolutionRef(ctx context.Context, x *funds.Expenditure, communityID kernel.CommunityID, meetingID, resolutionID string) (*funds.ResolutionRef, error) {
+	if resolutionID == "" || x.Status() == funds.NotRequested {
+		return nil, nil
+	}
+	r, err := h.resolution(ctx, communityID, meetingID, resolutionID, "meeting_id", "resolution_id")
+	if err != nil {
+		return nil, err
+	}
+	return funds.RefTo(r), nil
+}

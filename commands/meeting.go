@@ -1,0 +1,237 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+)
+
+// Meetings (会议): one stream per meeting, meeting-<communityID>-<meetingID>, with its attendance,
+// motions, votes, resolutions and minutes.
+
+// ConveneMeeting records that a meeting took place (召开会议). For an assembly (村民会议/居民会议) the
+// number expected is the community's registered adult population (basis adults) or household count
+// (basis households), taken from the registry so that the quorum is counted against the official figure;
+// for other meetings it is the number of members or invitees.
+type ConveneMeeting struct {
+	CommunityID string    `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID   string    `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the meeting, e.g. 2026-assembly-1"`
+	Kind        string    `json:"kind" enum:"assembly,representatives,joint,deliberation,hearing,evaluation" doc:"assembly 村(居)民会议, representatives 代表会议, joint 两委联席会议, deliberation 议事协商会, hearing 听证会, evaluation 民主评议"`
+	Title       string    `json:"title" minLength:"1" maxLength:"256" doc:"Title of the meeting"`
+	Basis       string    `json:"basis" enum:"adults,households,members,invitees" doc:"What attendance counts: adults or households (assembly), members (representatives' meeting), invitees (others)"`
+	Expected    int       `json:"expected,omitempty" minimum:"1" doc:"How many were expected; for an assembly it defaults to, and must equal, the registered adults or households"`
+	TopicID     string    `json:"topic_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The deliberation topic this meeting deliberates, if any (must be collected)"`
+	HeldAt      time.Time `json:"held_at,omitzero" doc:"When the meeting took place (RFC 3339); default now"`
+}
+
+// ConveneMeeting handles convene-meeting.
+func (h *Handlers) ConveneMeeting(ctx context.Context, m Meta, c ConveneMeeting) (Result, error) {
+	if c.TopicID != "" {
+		if err := checkID(c.TopicID, "topic_id"); err != nil {
+			return Result{}, err
+		}
+	}
+	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, cm *community.Community, now time.Time) ([]kernel.Event, error) {
+		expected, err := expectedAt(c, cm.Figures())
+		if err != nil {
+			return nil, err
+		}
+		if c.TopicID != "" {
+			if _, err := h.topic(ctx, cm.ID(), c.TopicID, "topic_id"); err != nil {
+				return nil, err
+			}
+		}
+		return mt.Convene(meeting.Convene{
+			MeetingID: c.MeetingID, Kind: meeting.Kind(c.Kind), Title: c.Title, Basis: meeting.Basis(c.Basis),
+			Expected: expected, TopicID: c.TopicID, HeldAt: c.HeldAt,
+		}, now)
+	})
+}
+
+// expectedAt is the number a meeting's quorum is counted against: for an assembly, the registered figure
+// of its basis.
+func expectedAt(c ConveneMeeting, f community.Figures) (int, error) {
+	if meeting.Kind(c.Kind) != meeting.Assembly {
+		return c.Expected, nil
+	}
+	var registered int
+	switch meeting.Basis(c.Basis) {
+	case meeting.BasisAdults:
+		registered = f.Adults
+	case meeting.BasisHouseholds:
+		registered = f.Households
+	default:
+		return c.Expected, nil // the domain refuses the basis
+	}
+	if c.Expected != 0 && c.Expected != registered {
+		return 0, kernel.Invalid("expected-not-registered-figure", "expected",
+			fmt.Sprintf("村(居)民会议应到人数须为登记数%d；如登记数已变化，请先更新社区户数与人口", registered))
+	}
+	return registered, nil
+}
+
+// RecordAttendance records how many were present, in the meeting's basis (登记到会人数); a later record
+// replaces an earlier one.
+type RecordAttendance struct {
+	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID   string `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
+	Present     int    `json:"present" minimum:"0" doc:"How many were present (实到)"`
+}
+
+// RecordAttendance handles record-attendance.
+func (h *Handlers) RecordAttendance(ctx context.Context, m Meta, c RecordAttendance) (Result, error) {
+	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+		return mt.RecordAttendance(c.Present, now)
+	})
+}
+
+// TableMotion records a motion put to the meeting (提出议案).
+type TableMotion struct {
+	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID   string `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
+	MotionID    string `json:"motion_id" minLength:"1" maxLength:"64" doc:"Id of the motion within the meeting"`
+	Title       string `json:"title" minLength:"1" maxLength:"256" doc:"Title of the motion"`
+	Text        string `json:"text,omitempty" maxLength:"20000" doc:"Text of the motion"`
+}
+
+// TableMotion handles table-motion.
+func (h *Handlers) TableMotion(ctx context.Context, m Meta, c TableMotion) (Result, error) {
+	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+		return mt.TableMotion(c.MotionID, c.Title, c.Text, now)
+	})
+}
+
+// RecordVote records the vote on a motion (表决). Enforced for a passed outcome: the meeting had its
+// quorum and more than half of those present voted for (thresholds from the rulebook in force).
+type RecordVote struct {
+	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID   string `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
+	MotionID    string `json:"motion_id" minLength:"1" maxLength:"64" doc:"The motion voted on"`
+	For         int    `json:"for" minimum:"0" doc:"Votes for (赞成)"`
+	Against     int    `json:"against" minimum:"0" doc:"Votes against (反对)"`
+	Abstain     int    `json:"abstain" minimum:"0" doc:"Abstentions (弃权)"`
+	Outcome     string `json:"outcome" enum:"passed,failed" doc:"passed 通过 or failed 未通过"`
+}
+
+// RecordVote handles record-vote.
+func (h *Handlers) RecordVote(ctx context.Context, m Meta, c RecordVote) (Result, error) {
+	return h.onMeetingRules(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+		return mt.RecordVote(meeting.RecordVote{MotionID: c.MotionID, For: c.For, Against: c.Against, Abstain: c.Abstain, Outcome: meeting.Outcome(c.Outcome)}, p, now)
+	})
+}
+
+// AdoptResolution records a resolution (决议) adopted on a passed motion; it counts as adopted when the
+// vote was recorded. A resolution on major spending names the most it authorises (ceiling_fen); an
+// expenditure approval cites it by meeting_id and resolution_id.
+type AdoptResolution struct {
+	CommunityID  string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID    string `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
+	ResolutionID string `json:"resolution_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the resolution within the meeting"`
+	MotionID     string `json:"motion_id" minLength:"1" maxLength:"64" doc:"The passed motion"`
+	Subject      string `json:"subject" enum:"major-spending,asset-disposal,homestead-allocation,large-contract,other" doc:"major-spending 重大开支, asset-disposal 固定资产处置, homestead-allocation 宅基地划分, large-contract 较大经济合同, other"`
+	CeilingFen   int64  `json:"ceiling_fen,omitempty" minimum:"0" doc:"Most it authorises to spend, in fen (分); required for major spending"`
+	Text         string `json:"text" minLength:"1" maxLength:"20000" doc:"Text of the resolution"`
+}
+
+// AdoptResolution handles adopt-resolution.
+func (h *Handlers) AdoptResolution(ctx context.Context, m Meta, c AdoptResolution) (Result, error) {
+	if err := checkID(c.ResolutionID, "resolution_id"); err != nil {
+		return Result{}, err
+	}
+	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+		return mt.AdoptResolution(meeting.AdoptResolution{
+			ResolutionID: c.ResolutionID, MotionID: c.MotionID, Subject: meeting.Subject(c.Subject),
+			Ceiling: kernel.Fen(c.CeilingFen), Text: c.Text,
+		}, now)
+	})
+}
+
+// RecordMinutes records the minutes (会议记录) by the SHA-256 of the document, at the time of the
+// command. Watched: within 48 hours of the end of the meeting by default.
+type RecordMinutes struct {
+	CommunityID    string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID      string `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
+	DocumentSHA256 string `json:"document_sha256" pattern:"^[0-9a-f]{64}$" doc:"SHA-256 of the minutes document, lower-case hex"`
+}
+
+// RecordMinutes handles record-minutes.
+func (h *Handlers) RecordMinutes(ctx context.Context, m Meta, c RecordMinutes) (Result, error) {
+	return h.onMeetingRules(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+		return mt.RecordMinutes(c.DocumentSHA256, p, now)
+	})
+}
+
+// CloseMeeting records the end of the meeting (散会); only minutes may follow.
+type CloseMeeting struct {
+	CommunityID string    `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID   string    `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
+	ClosedAt    time.Time `json:"closed_at,omitzero" doc:"When the meeting ended (RFC 3339); default now"`
+}
+
+// CloseMeeting handles close-meeting.
+func (h *Handlers) CloseMeeting(ctx context.Context, m Meta, c CloseMeeting) (Result, error) {
+	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+		return mt.Close(c.ClosedAt, now)
+	})
+}
+
+type decideMeeting func(mt *meeting.Meeting, cm *community.Community, now time.Time) ([]kernel.Event, error)
+
+// onMeeting runs a command on meeting-<communityID>-<meetingID>.
+func (h *Handlers) onMeeting(ctx context.Context, m Meta, communityID, meetingID string, decide decideMeeting) (Result, error) {
+	if err := checkID(meetingID, "meeting_id"); err != nil {
+		return Result{}, err
+	}
+	return h.onCommunity(ctx, m, RecordAffairs, communityID, MeetingStream(communityID, meetingID),
+		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+			return decide(meeting.Rehydrate(history), cm, now)
+		})
+}
+
+// onMeetingRules is onMeeting with the community's rulebook resolved at decision time.
+func (h *Handlers) onMeetingRules(ctx context.Context, m Meta, communityID, meetingID string,
+	decide func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error)) (Result, error) {
+	return h.onMeeting(ctx, m, communityID, meetingID, func(mt *meeting.Meeting, cm *community.Community, now time.Time) ([]kernel.Event, error) {
+		p, err := h.params(ctx, cm.Path())
+		if err != nil {
+			return nil, err
+		}
+		return decide(mt, p, now)
+	})
+}
+
+// convened looks up a meeting of the community: its convening, or a NotFound error naming field.
+func (h *Handlers) convened(ctx context.Context, communityID kernel.CommunityID, meetingID, field string) ([]kernel.Event, error) {
+	history, err := h.x.Load(ctx, MeetingStream(string(communityID), meetingID))
+	if err != nil {
+		return nil, fmt.Errorf("look up meeting %s: %w", meetingID, err)
+	}
+	if !meeting.Rehydrate(history).Exists() {
+		return nil, meeting.ErrMeetingNotFound.WithField(field).WithMsg("会议 %s 尚未登记", meetingID)
+	}
+	return history, nil
+}
+
+// resolution looks up a resolution adopted by a meeting of the community, or a NotFound error naming the
+// meeting or resolution field.
+func (h *Handlers) resolution(ctx context.Context, communityID kernel.CommunityID, meetingID, resolutionID, meetingField, resolutionField string) (meeting.ResolutionAdopted, error) {
+	history, err := h.convened(ctx, communityID, meetingID, meetingField)
+	if err != nil {
+		return meeting.ResolutionAdopted{}, err
+	}
+	for _, e := range history {
+		if r, ok := e.(meeting.ResolutionAdopted); ok && r.ResolutionID == resolutionID {
+			h.log.LogAttrs(ctx, slog.LevelDebug, "resolution found", slog.String("meeting_id", meetingID),
+				slog.String("resolution_id", resolutionID), slog.String("subject", string(r.Subject)))
+			return r, nil
+		}
+	}
+	return meeting.ResolutionAdopted{}, kernel.NotFound("resolution-not-found",
+		fmt.Sprintf("会议 %s 没有编号为 %s 的决议", meetingID, resolutionID)).WithField(resolutionField)
+}
