@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/grassroots-ledger/ledger/infra/esdbnode"
+)
+
+func newNodeCmd() *cobra.Command {
+	var dir, listen string
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Run the embedded EventStoreDB-protocol node on its own",
+		Long: `node runs the embedded single-node store that speaks the EventStoreDB gRPC protocol, so any
+EventStoreDB client can read (and write) a village's ledger:
+
+  ledger node --data /var/lib/ledger/events --listen 127.0.0.1:2113
+  # then, from any client: esdb://127.0.0.1:2113?tls=false
+
+Every acknowledged append is fsynced. The data directory holds one file; a corrupt or foreign file is
+refused at start. Stop with Ctrl-C or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" {
+				return usageError{cmd: "node", err: fmt.Errorf("--data is required (the directory of the event store)")}
+			}
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return fmt.Errorf("create data directory: %w", err)
+			}
+			n, err := esdbnode.Open(cmd.Context(), esdbnode.Config{Dir: dir, Listen: listen, Logger: slog.Default()})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "ledger node: listening on %s (connect with %s), data in %s\n", n.Addr(), n.URL(), dir)
+			<-cmd.Context().Done()
+			slog.Info("node: shutting down")
+			return n.Close()
+		},
+	}
+	cmd.Flags().StringVar(&dir, "data", "", "directory of the event store (created if missing)")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:2113", "address to listen on for gRPC")
+	return cmd
+}

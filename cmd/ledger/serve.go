@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/events"
+	"github.com/grassroots-ledger/ledger/infra/auth"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode"
+	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+)
+
+type serveOptions struct {
+	data       string
+	httpAddr   string
+	nodeListen string
+}
+
+func newServeCmd() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the command API, the public portal and the projections",
+		Long: `serve runs the ledger: the command API for clerks, the public disclosure portal, the auditors'
+API, the projections that keep the read models current, and the alert engine.
+
+With EVENTSTORE_URL unset it starts the embedded EventStoreDB-protocol node in-process on loopback,
+with its data under --data/events, and talks to it through the same client as a real cluster.
+DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .ledger/pg).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), cmd, o) },
+	}
+	cmd.Flags().StringVar(&o.data, "data", ".ledger", "directory for local data (the embedded node's events)")
+	cmd.Flags().StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API and portal")
+	cmd.Flags().StringVar(&o.nodeListen, "node-listen", "127.0.0.1:0", "gRPC address of the embedded node (when EVENTSTORE_URL is unset)")
+	return cmd
+}
+
+func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
+	storeURL, storeNote := os.Getenv("EVENTSTORE_URL"), "EVENTSTORE_URL"
+	if storeURL == "" {
+		dir := filepath.Join(o.data, "events")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+		node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: dir, Listen: o.nodeListen, Logger: slog.Default()})
+		if err != nil {
+			return err
+		}
+		defer node.Close()
+		storeURL, storeNote = node.URL(), "embedded node, data in "+dir
+	}
+	store, err := eventstore.Dial(ctx, eventstore.Config{URL: storeURL, Logger: slog.Default()})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	pool, err := pg.Connect(ctx, pg.Config{URL: os.Getenv("DATABASE_URL")})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tokens, err := auth.Open(ctx, pool)
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	api, err := httpapi.New(httpapi.Config{Mux: mux, Tokens: tokens, Logger: slog.Default()})
+	if err != nil {
+		return err
+	}
+	executor := commands.NewExecutor(store, commands.SystemClock{}, events.MustRegistry(), slog.Default())
+	httpapi.RegisterCatalogue(api, commands.NewHandlers(executor, slog.Default()))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := pool.Ping(r.Context()); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	ln, err := net.Listen("tcp", o.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --http %s: %w", o.httpAddr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(cmd.OutOrStdout(), `ledger is serving
+  portal       %[1]s/
+  API          %[1]s/api/v1/ (OpenAPI: %[1]s/api/v1/openapi.json; tokens: ledger token create)
+  health       %[1]s/healthz
+  event store  %[2]s (%[3]s)
+  database     %[4]s
+Stop with Ctrl-C.
+`, base, storeURL, storeNote, pg.Redact(os.Getenv("DATABASE_URL")))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	slog.Info("serve: shutting down")
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+// Package auth keeps the ledger's API tokens and turns a presented bearer token into the commands.Actor
+// the command side authorizes. A token is 32 random bytes shown once as "lg_<base64url>"; PostgreSQL
+// (schema auth) keeps only its SHA-256 with the subject, role and jurisdiction scope it stands for, who
+// created it and when, and when it was revoked. Losing the database therefore leaks no usable token, and a
+// lost token cannot be shown again: revoke it and create another.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+)
+
+// Prefix starts every token, so a leaked token is recognisable (secret scanners, logs) and a token of
+// another system is refused without a database round trip.
+const Prefix = "lg_"
+
+// secretLen is the number of random bytes of a token.
+const secretLen = 32
+
+// ErrUnauthenticated means the presented token is missing, malformed, unknown or revoked. The caller
+// answers 401 and must not say which: the client needs a valid token either way.
+var ErrUnauthenticated = errors.New("auth: missing, unknown or revoked token")
+
+// ErrTokenNotFound means no token has the given id (ledger token list shows the ids).
+var ErrTokenNotFound = errors.New("auth: no token with this id")
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Token describes a token; the secret itself is never stored or returned after creation.
+type Token struct {
+	ID        string        `json:"id"`
+	Subject   string        `json:"subject"`
+	Role      commands.Role `json:"role"`
+	Scope     string        `json:"scope"`
+	CreatedAt time.Time     `json:"created_at"`
+	CreatedBy string        `json:"created_by"`
+	RevokedAt *time.Time    `json:"revoked_at,omitempty"`
+}
+
+// Actor is who the token stands for.
+func (t Token) Actor() commands.Actor {
+	return commands.Actor{Subject: t.Subject, Role: t.Role, Scope: t.Scope}
+}
+
+// NewToken is what a new token stands for.
+type NewToken struct {
+	// Subject names the account: it is recorded as the actor of every event the token causes, so use an
+	// account name, not a national ID number or a phone number.
+	Subject string
+	Role    commands.Role
+	// Scope is the jurisdiction path the token may act under ("33/3303/330303/330303001/330303001001"),
+	// or "*" for the whole country (auditors, national administrators).
+	Scope string
+	// CreatedBy says who minted the token (an operator account), for the audit of the token table.
+	CreatedBy string
+}
+
+// Validate reports what is wrong with n, naming the setting.
+func (n NewToken) Validate() error {
+	var errs []error
+	if err := checkText("subject", n.Subject, 200); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := commands.ParseRole(string(n.Role)); err != nil {
+		errs = append(errs, fmt.Errorf("role: %w", err))
+	}
+	if n.Scope != "*" {
+		if err := kernel.JurisdictionPath(n.Scope).Validate("scope"); err != nil {
+			errs = append(errs, fmt.Errorf("scope %q is not a jurisdiction path like 33/3303/330303 (or * for everywhere)", n.Scope))
+		}
+	}
+	if err := checkText("created_by", n.CreatedBy, 200); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func checkText(name, s string, max int) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("%s is required", name)
+	}
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return fmt.Errorf("%s must be valid UTF-8 of at most %d characters", name, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%s must not contain control characters", name)
+		}
+	}
+	return nil
+}
+
+// Store keeps tokens in PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open applies the token table's migrations (schema auth, idempotent, safe when several processes start
+// at once) and returns the store.
+func Open(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if err := pg.Migrate(ctx, pool, "auth", "schema_migrations", sub); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Create mints a token for n and returns its secret, to be shown once, with its description.
+func (s *Store) Create(ctx context.Context, n NewToken) (secret string, t Token, err error) {
+	if err := n.Validate(); err != nil {
+		return "", Token{}, fmt.Errorf("auth: new token: %w", err)
+	}
+	var raw [secretLen]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", Token{}, fmt.Errorf("auth: random token: %w", err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", Token{}, fmt.Errorf("auth: token id: %w", err)
+	}
+	sum := sha256.Sum256(raw[:])
+	t = Token{ID: id.String(), Subject: n.Subject, Role: n.Role, Scope: n.Scope, CreatedBy: n.CreatedBy}
+	err = s.pool.QueryRow(ctx,
+		`INSERT INTO auth.tokens (id, hash, subject, role, scope, created_by) VALUES ($1, $2, $3, $4, $5, $6)
+		 RETURNING created_at`, id, sum[:], n.Subject, string(n.Role), n.Scope, n.CreatedBy).Scan(&t.CreatedAt)
+	if err != nil {
+		return "", Token{}, fmt.Errorf("auth: store token: %w", err)
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	return Prefix + base64.RawURLEncoding.EncodeToString(raw[:]), t, nil
+}
+
+// List returns every token, revoked ones included, oldest first.
+func (s *Store) List(ctx context.Context) ([]Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM auth.tokens ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list tokens: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanToken)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// Revoke revokes the token with the given id from now on and returns it. Revoking a revoked token is not
+// an error and keeps the first revocation time.
+func (s *Store) Revoke(ctx context.Context, id string) (Token, error) {
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return Token{}, fmt.Errorf("%w: %q is not a token id (ledger token list shows them)", ErrTokenNotFound, id)
+	}
+	rows, err := s.pool.Query(ctx, `UPDATE auth.tokens SET revoked_at = coalesce(revoked_at, now())
+		WHERE id = $1 RETURNING `+columns, uid)
+	if err != nil {
+		return Token{}, fmt.Errorf("auth: revoke token %s: %w", id, err)
+	}
+	t, err := pgx.CollectExactlyOneRow(rows, scanToken)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Token{}, fmt.Errorf("%w: %s", ErrTokenNotFound, id)
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("auth: revoke token %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// Authenticate returns the token a presented secret ("lg_…") belongs to. A malformed, unknown or revoked
+// secret is ErrUnauthenticated; any other error means the store could not answer.
+func (s *Store) Authenticate(ctx context.Context, secret string) (Token, error) {
+	sum, ok := digest(secret)
+	if !ok {
+		return Token{}, ErrUnauthenticated
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM auth.tokens WHERE hash = $1`, sum[:])
+	if err != nil {
+		return Token{}, fmt.Errorf("auth: look up token: %w", err)
+	}
+	t, err := pgx.CollectExactlyOneRow(rows, scanToken)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Token{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("auth: look up token: %w", err)
+	}
+	if t.RevokedAt != nil {
+		return Token{}, ErrUnauthenticated
+	}
+	return t, nil
+}
+
+// digest checks the form of a presented secret and returns the SHA-256 of its random bytes. Strict
+// base64 keeps one spelling per token.
+func digest(secret string) ([sha256.Size]byte, bool) {
+	enc, ok := strings.CutPrefix(secret, Prefix)
+	if !ok || len(enc) != base64.RawURLEncoding.EncodedLen(secretLen) {
+		return [sha256.Size]byte{}, false
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(enc)
+	if err != nil || len(raw) != secretLen {
+		return [sha256.Size]byte{}, false
+	}
+	return sha256.Sum256(raw), true
+}
+
+const columns = `id::text, subject, role, scope, created_at, created_by, revoked_at`
+
+func scanToken(row pgx.CollectableRow) (Token, error) {
+	var t Token
+	var role string
+	if err := row.Scan(&t.ID, &t.Subject, &role, &t.Scope, &t.CreatedAt, &t.CreatedBy, &t.RevokedAt); err != nil {
+		return Token{}, err
+	}
+	t.Role = commands.Role(role)
+	t.CreatedAt = t.CreatedAt.UTC()
+	if t.RevokedAt != nil {
+		r := t.RevokedAt.UTC()
+		t.RevokedAt = &r
+	}
+	return t, nil
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying the authenticated actor.
+func WithActor(ctx context.Context, a commands.Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the authenticated actor ctx carries, if any.
+func ActorFrom(ctx context.Context) (commands.Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(commands.Actor)
+	return a, ok
+}

@@ -1,0 +1,73 @@
+package httpapi
+
+import "github.com/grassroots-ledger/ledger/commands"
+
+// RegisterCatalogue registers every command of the ledger as POST /api/v1/commands/<name>. The body of
+// each is the command struct of package commands, which documents the fields and the stream the command
+// appends to.
+func RegisterCatalogue(r *Commands, h *commands.Handlers) {
+	// Registry and rulebook (Administer).
+	RegisterCommand(r, "register-jurisdiction", "Register a node of the jurisdiction tree (登记辖区)", h.RegisterJurisdiction)
+	RegisterCommand(r, "register-community", "Register a community or village (登记社区/村)", h.RegisterCommunity)
+	RegisterCommand(r, "update-community-figures", "Update a community's households and adult population (更新户数与人口)", h.UpdateCommunityFigures)
+	RegisterCommand(r, "set-rule-override", "Override a rule parameter for a jurisdiction (规则覆盖)", h.SetRuleOverride)
+	RegisterCommand(r, "remove-rule-override", "Remove a jurisdiction's rule override (撤销规则覆盖)", h.RemoveRuleOverride)
+
+	// Committee roster.
+	RegisterCommand(r, "seat-committee", "Seat the committee of a new term (委员会就职)", h.SeatCommittee)
+	RegisterCommand(r, "join-committee", "Record a member joining the committee (委员加入)", h.JoinCommittee)
+	RegisterCommand(r, "leave-committee", "Record a member leaving the committee (委员离任)", h.LeaveCommittee)
+
+	// Elections (换届选举).
+	RegisterCommand(r, "form-election-committee", "Form the election committee and start an election (成立选举委员会)", h.FormElectionCommittee)
+	RegisterCommand(r, "add-election-committee-member", "Fill a vacancy on the election committee (递补)", h.AddElectionCommitteeMember)
+	RegisterCommand(r, "leave-election-committee", "Record a member leaving the election committee (退出选举委员会)", h.LeaveElectionCommittee)
+	RegisterCommand(r, "nominate-candidate", "Nominate a candidate (提名候选人)", h.NominateCandidate)
+	RegisterCommand(r, "withdraw-candidate", "Record a candidate withdrawing (候选人退出)", h.WithdrawCandidate)
+	RegisterCommand(r, "publicize-candidate-list", "Publicize the candidate list (候选人名单公示)", h.PublicizeCandidateList)
+	RegisterCommand(r, "raise-election-objection", "Record an objection to the candidate list (选举异议)", h.RaiseElectionObjection)
+	RegisterCommand(r, "answer-election-objection", "Answer an election objection (答复异议)", h.AnswerElectionObjection)
+	RegisterCommand(r, "hold-voting", "Record the vote (投票选举)", h.HoldVoting)
+	RegisterCommand(r, "certify-election-result", "Certify the election result (确认选举结果)", h.CertifyElectionResult)
+	RegisterCommand(r, "recall-member", "Record a member recalled by vote (罢免)", h.RecallMember)
+	RegisterCommand(r, "by-elect-member", "Record a member elected to a vacancy (补选)", h.ByElectMember)
+	RegisterCommand(r, "resign-member", "Record a member's resignation (辞职)", h.ResignMember)
+
+	// Meetings (会议).
+	RegisterCommand(r, "convene-meeting", "Record that a meeting took place (召开会议)", h.ConveneMeeting)
+	RegisterCommand(r, "record-attendance", "Record the attendance of a meeting (到会人数)", h.RecordAttendance)
+	RegisterCommand(r, "table-motion", "Table a motion (提出议案)", h.TableMotion)
+	RegisterCommand(r, "record-vote", "Record the vote on a motion (表决)", h.RecordVote)
+	RegisterCommand(r, "adopt-resolution", "Record a resolution adopted (决议)", h.AdoptResolution)
+	RegisterCommand(r, "record-minutes", "Record the minutes of a meeting (会议记录)", h.RecordMinutes)
+	RegisterCommand(r, "close-meeting", "Record the end of a meeting (散会)", h.CloseMeeting)
+
+	// Deliberation (五步议事).
+	RegisterCommand(r, "collect-topic", "Collect a deliberation topic (征集议题)", h.CollectTopic)
+	RegisterCommand(r, "screen-topic", "Screen a topic (筛选议题)", h.ScreenTopic)
+	RegisterCommand(r, "draft-topic-plan", "Draft the deliberation plan (拟定议事方案)", h.DraftTopicPlan)
+	RegisterCommand(r, "give-topic-notice", "Give notice of the deliberation (告知协商事宜)", h.GiveTopicNotice)
+	RegisterCommand(r, "hold-topic-deliberation", "Record the deliberation (组织协商)", h.HoldTopicDeliberation)
+	RegisterCommand(r, "disclose-topic-result", "Record the disclosure of the outcome (协商结果公开)", h.DiscloseTopicResult)
+	RegisterCommand(r, "record-topic-feedback", "Record implementation and feedback (落实反馈)", h.RecordTopicFeedback)
+
+	// Funds (经费与支出).
+	RegisterCommand(r, "allocate-budget", "Record funds allocated for a fiscal year (拨款)", h.AllocateBudget)
+	RegisterCommand(r, "request-expenditure", "Request an expenditure (支出申请)", h.RequestExpenditure)
+	RegisterCommand(r, "approve-expenditure", "Approve an expenditure (审批支出)", h.ApproveExpenditure)
+	RegisterCommand(r, "pay-expenditure", "Record a payment (支付)", h.PayExpenditure)
+	RegisterCommand(r, "reject-expenditure", "Reject an expenditure (驳回)", h.RejectExpenditure)
+	RegisterCommand(r, "cancel-expenditure", "Cancel an expenditure (撤销)", h.CancelExpenditure)
+
+	// Public board (村务公开/居务公开).
+	RegisterCommand(r, "publish-disclosure", "Publish a notice on the public board (发布公开)", h.PublishDisclosure)
+	RegisterCommand(r, "correct-disclosure", "Correct a notice (更正)", h.CorrectDisclosure)
+	RegisterCommand(r, "withdraw-disclosure", "Withdraw a notice (撤回)", h.WithdrawDisclosure)
+	RegisterCommand(r, "raise-disclosure-objection", "Record a resident's objection to a notice (公示异议)", h.RaiseDisclosureObjection)
+	RegisterCommand(r, "answer-disclosure-objection", "Answer an objection to a notice (答复异议)", h.AnswerDisclosureObjection)
+
+	// Audits (审计).
+	RegisterCommand(r, "open-audit", "Open an audit of cadres (开始审计)", h.OpenAudit)
+	RegisterCommand(r, "record-audit-finding", "Record an audit finding (审计发现)", h.RecordAuditFinding)
+	RegisterCommand(r, "close-audit", "Close an audit with its result (审计结论)", h.CloseAudit)
+}

@@ -1,0 +1,359 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
+	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+)
+
+// A clerk records a full year of a community's affairs through the real HTTP server, the real embedded
+// node and the real token store: the registry, an election with publicity and certification, an
+// assembly with quorum and a resolution, a major expenditure approved against that resolution and paid, a
+// quarterly finance disclosure with an objection answered, a deliberation topic through its five steps,
+// and an exit audit. Every command of the catalogue is called at least once.
+
+const (
+	yDistrict  = "33/3303/330303"
+	yStreet    = yDistrict + "/330303001"
+	yCommunity = "330303001001"
+	yPath      = yStreet + "/" + yCommunity
+	ySHA       = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	yMajor     = 6000000 // 60 000 元: at least the default major threshold of 5 000 000 fen
+	day        = 24 * time.Hour
+)
+
+// yearClock is the executor's clock, moved forward by the script.
+type yearClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *yearClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *yearClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.Before(c.t) {
+		panic(fmt.Sprintf("the year runs forward: %s before %s", t, c.t))
+	}
+	c.t = t
+}
+
+// year posts commands and remembers which names it called.
+type year struct {
+	t      *testing.T
+	srv    *apitest.Server
+	clock  *yearClock
+	called map[string]bool
+	seq    int
+}
+
+// on moves the clock to 09:00 China time of the date.
+func (y *year) on(month time.Month, dayOfMonth int) time.Time {
+	t := time.Date(2026, month, dayOfMonth, 1, 0, 0, 0, time.UTC)
+	y.clock.set(t)
+	return t
+}
+
+func (y *year) post(name, token string, body any) apitest.Response {
+	y.t.Helper()
+	y.called[name] = true
+	y.seq++
+	return y.srv.Post(y.t, name, token, fmt.Sprintf("year-%03d", y.seq), body)
+}
+
+// do posts a command that must succeed and returns its result.
+func (y *year) do(name, token string, body any) commands.Result {
+	y.t.Helper()
+	res := y.post(name, token, body).Result(y.t)
+	if res.Replayed || len(res.Events) == 0 {
+		y.t.Fatalf("%s: want new events, got %+v", name, res)
+	}
+	return res
+}
+
+func startYear(t *testing.T) *year {
+	clock := &yearClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	srv := apitest.Start(t, apitest.Config{Clock: clock, Register: func(s *apitest.Server) {
+		httpapi.RegisterCatalogue(s.Commands, commands.NewHandlers(s.Executor, nil))
+	}})
+	return &year{t: t, srv: srv, clock: clock, called: map[string]bool{}}
+}
+
+func TestAYearOfCommunityAffairs(t *testing.T) {
+	t.Parallel()
+	y := startYear(t)
+	admin := y.srv.Token(t, commands.RoleAdmin, "*")
+	districtAdmin := y.srv.Token(t, commands.RoleAdmin, yDistrict)
+	clerk := y.srv.Token(t, commands.RoleClerk, yPath)
+	committee := y.srv.Token(t, commands.RoleCommittee, yPath)
+	c := yCommunity
+
+	// January: the registry. The province and city exist already; the district registers its street, the
+	// community and a grid, and sets a rule of its own.
+	y.on(time.January, 5)
+	y.do("register-jurisdiction", admin, commands.RegisterJurisdiction{Path: "33", Name: "浙江省"})
+	y.do("register-jurisdiction", admin, commands.RegisterJurisdiction{Path: "33/3303", Name: "温州市"})
+	y.do("register-jurisdiction", admin, commands.RegisterJurisdiction{Path: yDistrict, Name: "龙湾区"})
+	y.do("register-jurisdiction", districtAdmin, commands.RegisterJurisdiction{Path: yStreet, Name: "永中街道"})
+	y.do("register-community", districtAdmin, commands.RegisterCommunity{CommunityID: c, Name: "罗西社区", Kind: "urban",
+		Jurisdiction: yPath, Households: 2400, Adults: 5200})
+	y.do("register-jurisdiction", districtAdmin, commands.RegisterJurisdiction{Path: yPath + "/g01", Name: "第一网格"})
+	y.do("set-rule-override", districtAdmin, commands.SetRuleOverride{Jurisdiction: yDistrict, Rule: "minutes-kept", Parameter: "within",
+		Value: "72h", Reason: "本区会议记录整理时限为72小时"})
+	y.do("set-rule-override", districtAdmin, commands.SetRuleOverride{Jurisdiction: yPath, Rule: "minutes-kept", Parameter: "within",
+		Value: "24h", Reason: "试点社区从严"})
+	y.do("remove-rule-override", districtAdmin, commands.RemoveRuleOverride{Jurisdiction: yPath, Rule: "minutes-kept", Parameter: "within",
+		Reason: "试点结束，执行区标准"})
+	y.do("update-community-figures", districtAdmin, commands.UpdateCommunityFigures{CommunityID: c, Households: 2450, Adults: 5300, Reason: "2025年度人口统计"})
+	y.do("allocate-budget", clerk, commands.AllocateBudget{CommunityID: c, FiscalYear: 2026, AllocationID: "a-1", Source: "county-finance",
+		Category: "operating", AmountFen: 5000000, Note: "年度工作运行经费"})
+	y.do("allocate-budget", clerk, commands.AllocateBudget{CommunityID: c, FiscalYear: 2026, AllocationID: "a-2", Source: "central-project",
+		Category: "project", AmountFen: 10000000, Note: "路灯改造项目资金"})
+
+	// January–February: the general election (换届选举).
+	e := "e-2026"
+	y.do("form-election-committee", clerk, commands.FormElectionCommittee{CommunityID: c, ElectionID: e, Term: "2026-2031", Seats: 5,
+		Members: []commands.ElectionCommitteeMember{{Person: "p-e1", Role: "chair"}, {Person: "p-e2", Role: "member"}, {Person: "p-e3", Role: "member"}}})
+	y.do("leave-election-committee", clerk, commands.LeaveElectionCommittee{CommunityID: c, ElectionID: e, Person: "p-e3", Reason: "resigned"})
+	y.do("add-election-committee-member", clerk, commands.AddElectionCommitteeMember{CommunityID: c, ElectionID: e,
+		Member: commands.ElectionCommitteeMember{Person: "p-e4", Role: "member"}, Replaces: "p-e3"})
+	for _, p := range []string{"p-1", "p-2", "p-3", "p-4", "p-5", "p-6"} {
+		y.do("nominate-candidate", clerk, commands.NominateCandidate{CommunityID: c, ElectionID: e, Candidate: p,
+			ResidenceSince: time.Date(2015, 3, 1, 0, 0, 0, 0, time.UTC), Personal: &commands.Personal{Name: "候选人" + p}})
+	}
+	// A member of the election committee nominated leaves it in the same command.
+	if res := y.do("nominate-candidate", clerk, commands.NominateCandidate{CommunityID: c, ElectionID: e, Candidate: "p-e2",
+		ResidenceSince: time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)}); len(res.Events) != 2 || res.Events[0].Type != "election.committee-member-left" {
+		t.Fatalf("nominating a committee member: %+v", res.Events)
+	}
+	y.do("withdraw-candidate", clerk, commands.WithdrawCandidate{CommunityID: c, ElectionID: e, Candidate: "p-6", Reason: "工作调动"})
+	y.on(time.January, 12)
+	y.do("publicize-candidate-list", clerk, commands.PublicizeCandidateList{CommunityID: c, ElectionID: e})
+	y.on(time.January, 14)
+	y.do("raise-election-objection", clerk, commands.RaiseElectionObjection{CommunityID: c, ElectionID: e, ObjectionID: "o-1", Concerning: "p-2",
+		Text: "候选人居住年限存疑", Objector: commands.Personal{Subject: "p-r1", Name: "吴十", Phone: "13500000000"}})
+	y.do("answer-election-objection", committee, commands.AnswerElectionObjection{CommunityID: c, ElectionID: e, ObjectionID: "o-1",
+		Answer: "经核实，候选人自2015年起居住本社区"})
+	y.on(time.January, 20) // eight days of publicity
+	y.do("hold-voting", clerk, commands.HoldVoting{CommunityID: c, ElectionID: e, RegisteredVoters: 4000, BallotsCast: 2600, Tally: []commands.Tally{
+		{Candidate: "p-1", Votes: 2400}, {Candidate: "p-2", Votes: 2200}, {Candidate: "p-3", Votes: 2100}, {Candidate: "p-4", Votes: 1900},
+		{Candidate: "p-5", Votes: 1800}, {Candidate: "p-e2", Votes: 900}}})
+	winners := []commands.Winner{{Person: "p-1", Role: "chair", FullTime: true}, {Person: "p-2", Role: "vice-chair", FullTime: true},
+		{Person: "p-3", Role: "member", FullTime: true}, {Person: "p-4", Role: "member", FullTime: true}, {Person: "p-5", Role: "member", FullTime: false}}
+	y.do("certify-election-result", clerk, commands.CertifyElectionResult{CommunityID: c, ElectionID: e, Winners: winners})
+	seats := make([]commands.CommitteeSeat, len(winners))
+	for i, w := range winners {
+		seats[i] = commands.CommitteeSeat{Person: w.Person, Role: w.Role, FullTime: w.FullTime, Source: "elected", ElectionID: e}
+	}
+	y.do("seat-committee", clerk, commands.SeatCommittee{CommunityID: c, Term: "2026-2031", Members: seats})
+	y.on(time.January, 21)
+	y.do("publish-disclosure", clerk, commands.PublishDisclosure{CommunityID: c, NoticeID: "n-election", Category: "election",
+		Period: commands.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)},
+		Title:  "2026年换届选举结果公告", Text: "当选名单……", Window: commands.Window{Start: y.clock.Now(), End: y.clock.Now().Add(7 * day)},
+		Discloses: []commands.DisclosedFact{{Kind: "election", ID: e}}})
+
+	// February: a member resigns and another is by-elected.
+	y.on(time.February, 10)
+	y.do("resign-member", clerk, commands.ResignMember{CommunityID: c, ElectionID: e, Person: "p-5", Reason: "身体原因"})
+	y.do("leave-committee", clerk, commands.LeaveCommittee{CommunityID: c, Person: "p-5", Reason: "resigned"})
+	y.on(time.February, 28)
+	y.do("by-elect-member", clerk, commands.ByElectMember{CommunityID: c, ElectionID: e,
+		Winner:         commands.ByElectedWinner{Person: "p-7", Role: "member", FullTime: true, Votes: 1500},
+		ResidenceSince: time.Date(2018, 6, 1, 0, 0, 0, 0, time.UTC), RegisteredVoters: 4000, BallotsCast: 2300})
+	y.do("join-committee", clerk, commands.JoinCommittee{CommunityID: c, Member: commands.CommitteeSeat{Person: "p-7", Role: "member",
+		FullTime: true, Source: "by-elected", ElectionID: e}})
+
+	// March: the residents' assembly, with its quorum counted against the registered adults, adopts a
+	// resolution on major spending.
+	y.on(time.March, 10)
+	m := "m-2026-assembly-1"
+	y.do("convene-meeting", clerk, commands.ConveneMeeting{CommunityID: c, MeetingID: m, Kind: "assembly", Title: "2026年第一次居民会议", Basis: "adults"})
+	y.do("record-attendance", clerk, commands.RecordAttendance{CommunityID: c, MeetingID: m, Present: 3100})
+	y.do("table-motion", clerk, commands.TableMotion{CommunityID: c, MeetingID: m, MotionID: "mo-1", Title: "路灯改造工程", Text: "更换主干道路灯120盏"})
+	y.do("record-vote", clerk, commands.RecordVote{CommunityID: c, MeetingID: m, MotionID: "mo-1", For: 2500, Against: 400, Abstain: 200, Outcome: "passed"})
+	y.do("adopt-resolution", clerk, commands.AdoptResolution{CommunityID: c, MeetingID: m, ResolutionID: "r-1", MotionID: "mo-1",
+		Subject: "major-spending", CeilingFen: 8000000, Text: "同意路灯改造，总额不超过8万元"})
+	y.do("table-motion", clerk, commands.TableMotion{CommunityID: c, MeetingID: m, MotionID: "mo-2", Title: "增设停车位"})
+	y.do("record-vote", clerk, commands.RecordVote{CommunityID: c, MeetingID: m, MotionID: "mo-2", For: 1000, Against: 1900, Abstain: 200, Outcome: "failed"})
+	y.do("close-meeting", clerk, commands.CloseMeeting{CommunityID: c, MeetingID: m})
+	y.clock.set(y.clock.Now().Add(20 * time.Hour))
+	y.do("record-minutes", clerk, commands.RecordMinutes{CommunityID: c, MeetingID: m, DocumentSHA256: ySHA})
+
+	// March: the major expenditure. Without the resolution it is refused and nothing is recorded; with it,
+	// approved and paid.
+	y.on(time.March, 16)
+	x := "x-2026-0001"
+	y.do("request-expenditure", clerk, commands.RequestExpenditure{CommunityID: c, ExpenditureID: x, FiscalYear: 2026, Category: "project",
+		Kind: "other", Purpose: "主干道路灯改造", AmountFen: yMajor, Payee: commands.Payee{Kind: "organisation", Organisation: "温州某照明工程有限公司"}})
+	before := y.srv.Head(t)
+	p := y.post("approve-expenditure", committee, commands.ApproveExpenditure{CommunityID: c, ExpenditureID: x, By: "p-1"}).
+		WantProblem(t, http.StatusUnprocessableEntity, "major-spending-needs-resolution")
+	if p.Detail == "" {
+		t.Fatal("the refusal must say why, for the clerk")
+	}
+	y.srv.WantNothingAppended(t, before)
+	y.do("approve-expenditure", committee, commands.ApproveExpenditure{CommunityID: c, ExpenditureID: x, By: "p-1", MeetingID: m, ResolutionID: "r-1"})
+	y.on(time.March, 30)
+	y.do("pay-expenditure", clerk, commands.PayExpenditure{CommunityID: c, ExpenditureID: x, VoucherNo: "记-2026-03-017"})
+	y.do("request-expenditure", clerk, commands.RequestExpenditure{CommunityID: c, ExpenditureID: "x-2026-0002", FiscalYear: 2026, Category: "salaries",
+		Kind: "allowance", Purpose: "3月误工补贴", AmountFen: 80000, Payee: commands.Payee{Kind: "individual", Person: "p-9",
+			Personal: &commands.Personal{Name: "张三"}}})
+	y.do("reject-expenditure", committee, commands.RejectExpenditure{CommunityID: c, ExpenditureID: "x-2026-0002", By: "p-1", Reason: "无考勤记录"})
+	y.do("request-expenditure", clerk, commands.RequestExpenditure{CommunityID: c, ExpenditureID: "x-2026-0003", FiscalYear: 2026, Category: "operating",
+		Kind: "other", Purpose: "办公用品", AmountFen: 120000, Payee: commands.Payee{Kind: "organisation", Organisation: "某文具店"}})
+	y.do("cancel-expenditure", clerk, commands.CancelExpenditure{CommunityID: c, ExpenditureID: "x-2026-0003", Reason: "重复申请"})
+
+	// The quarterly finance disclosure, within a day of the payment, naming the payment and the
+	// resolution; a resident objects during the window and is answered; the notice is corrected.
+	y.clock.set(y.clock.Now().Add(6 * time.Hour))
+	now := y.clock.Now()
+	q1 := "n-2026-q1-finance"
+	y.do("publish-disclosure", clerk, commands.PublishDisclosure{CommunityID: c, NoticeID: q1, Category: "finance",
+		Period: commands.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)},
+		Title:  "2026年第一季度财务收支公开", Text: "收入……支出……", Attachments: []commands.Attachment{{Name: "一季度收支明细.pdf", SHA256: ySHA}},
+		Window:    commands.Window{Start: now, End: now.Add(10 * day)},
+		Discloses: []commands.DisclosedFact{{Kind: "payment", ID: x}, {Kind: "resolution", ID: "r-1", MeetingID: m}, {Kind: "budget", ID: "a-2", FiscalYear: 2026}}})
+	y.on(time.April, 2)
+	y.do("raise-disclosure-objection", clerk, commands.RaiseDisclosureObjection{CommunityID: c, NoticeID: q1, ObjectionID: "o-1",
+		Text: "路灯改造费用偏高", Objector: commands.Personal{Subject: "p-r2", Name: "李四", Address: "罗西社区5幢"}})
+	y.do("answer-disclosure-objection", committee, commands.AnswerDisclosureObjection{CommunityID: c, NoticeID: q1, ObjectionID: "o-1",
+		Answer: "已附三家比价记录，费用在决议上限之内"})
+	y.do("correct-disclosure", clerk, commands.CorrectDisclosure{CommunityID: c, NoticeID: q1, Title: "2026年第一季度财务收支公开(更正)",
+		Text: "收入……支出……(附比价记录)", Attachments: []commands.Attachment{{Name: "比价记录.pdf", SHA256: ySHA}}, Reason: "补充比价记录"})
+	y.do("publish-disclosure", clerk, commands.PublishDisclosure{CommunityID: c, NoticeID: "n-2026-q1-finance-dup", Category: "finance",
+		Period: commands.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)},
+		Title:  "2026年第一季度财务收支公开", Text: "重复", Window: commands.Window{Start: y.clock.Now(), End: y.clock.Now().Add(7 * day)}})
+	y.do("withdraw-disclosure", clerk, commands.WithdrawDisclosure{CommunityID: c, NoticeID: "n-2026-q1-finance-dup", Reason: "重复发布"})
+
+	// May: a deliberation topic through its five steps, closed with feedback.
+	y.on(time.May, 6)
+	tp := "t-2026-07"
+	y.do("collect-topic", clerk, commands.CollectTopic{CommunityID: c, TopicID: tp, Channel: "qr-code", Summary: "小区电动车充电难",
+		Raiser: &commands.Personal{Subject: "p-r3"}})
+	y.do("screen-topic", committee, commands.ScreenTopic{CommunityID: c, TopicID: tp, Accepted: true, Reason: "涉及居民切身利益，属于协商范围"})
+	y.do("draft-topic-plan", clerk, commands.DraftTopicPlan{CommunityID: c, TopicID: tp, Plan: "在3处增设充电桩", PlanSHA256: ySHA})
+	y.do("give-topic-notice", clerk, commands.GiveTopicNotice{CommunityID: c, TopicID: tp, Notice: "5月12日晚7点在社区会议室协商",
+		DeliberationAt: time.Date(2026, 5, 12, 11, 0, 0, 0, time.UTC)})
+	y.on(time.May, 12)
+	y.do("convene-meeting", clerk, commands.ConveneMeeting{CommunityID: c, MeetingID: "m-2026-delib-3", Kind: "deliberation",
+		Title: "充电桩议事协商会", Basis: "invitees", Expected: 25, TopicID: tp})
+	y.do("hold-topic-deliberation", clerk, commands.HoldTopicDeliberation{CommunityID: c, TopicID: tp, MeetingID: "m-2026-delib-3", Outcome: "同意增设3处充电桩"})
+	y.on(time.May, 13)
+	y.do("publish-disclosure", clerk, commands.PublishDisclosure{CommunityID: c, NoticeID: "n-topic-07", Category: "affairs",
+		Period: commands.Period{From: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 5, 13, 0, 0, 0, 0, time.UTC)},
+		Title:  "充电桩协商结果公开", Text: "经协商……", Window: commands.Window{Start: y.clock.Now(), End: y.clock.Now().Add(7 * day)},
+		Discloses: []commands.DisclosedFact{{Kind: "topic", ID: tp}, {Kind: "meeting", ID: "m-2026-delib-3"}}})
+	y.do("disclose-topic-result", clerk, commands.DiscloseTopicResult{CommunityID: c, TopicID: tp, DisclosureID: "n-topic-07"})
+	y.on(time.June, 30)
+	y.do("record-topic-feedback", clerk, commands.RecordTopicFeedback{CommunityID: c, TopicID: tp, Feedback: "充电桩已安装并投入使用", Closed: true})
+
+	// A recall in the autumn, and the recalled member's exit audit in December, its result disclosed.
+	y.on(time.October, 9)
+	y.do("recall-member", clerk, commands.RecallMember{CommunityID: c, ElectionID: e, Person: "p-4", RegisteredVoters: 4000, BallotsCast: 2500, VotesFor: 1800})
+	y.do("leave-committee", clerk, commands.LeaveCommittee{CommunityID: c, Person: "p-4", Reason: "recalled"})
+	y.on(time.December, 1)
+	au := "a-2026-exit-p4"
+	y.do("open-audit", clerk, commands.OpenAudit{CommunityID: c, AuditID: au, Kind: "exit", Subject: "p-4", Auditor: "龙湾区农村经济管理站",
+		Period: commands.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC)}})
+	y.do("record-audit-finding", clerk, commands.RecordAuditFinding{CommunityID: c, AuditID: au, FindingID: "f-1", Severity: "minor",
+		Text: "招待费未附清单", AmountFen: 120000})
+	y.on(time.December, 15)
+	y.do("close-audit", clerk, commands.CloseAudit{CommunityID: c, AuditID: au, Result: "issues-found", Summary: "发现问题1项，限期整改", ReportSHA256: ySHA})
+	y.clock.set(y.clock.Now().Add(3 * time.Hour))
+	y.do("publish-disclosure", clerk, commands.PublishDisclosure{CommunityID: c, NoticeID: "n-audit-p4", Category: "audit",
+		Period: commands.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC)},
+		Title:  "离任审计结果公开", Text: "审计结论……", Window: commands.Window{Start: y.clock.Now(), End: y.clock.Now().Add(7 * day)},
+		Discloses: []commands.DisclosedFact{{Kind: "audit", ID: au}}})
+
+	// Every command of the catalogue was given.
+	var called []string
+	for n := range y.called {
+		called = append(called, n)
+	}
+	slices.Sort(called)
+	if registered := httpapi.CommandNames(y.srv.Commands); !slices.Equal(called, registered) {
+		t.Fatalf("called %d commands, %d registered:\n called     %v\n registered %v", len(called), len(registered), called, registered)
+	}
+
+	// The record: every stream is an intact hash chain, every event of the community says whose it is.
+	streams := map[string][]eventlog.Recorded{}
+	err := y.srv.Store.ReadAll(context.Background(), eventlog.Start, 0, func(r eventlog.Recorded) error {
+		streams[r.Stream] = append(streams[r.Stream], r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, recs := range streams {
+		if err := eventlog.VerifyStream(recs); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+		for _, r := range recs {
+			if r.Meta.CommunityID == c && r.Meta.Jurisdiction != yPath && r.Meta.Jurisdiction != yPath+"/g01" {
+				t.Errorf("%s: event of %s with jurisdiction %s", s, c, r.Meta.Jurisdiction)
+			}
+			if r.Meta.Actor == "" || r.Meta.CommandID == "" || r.Meta.SchemaVersion < 1 {
+				t.Errorf("%s revision %d: metadata %+v", s, r.Revision, r.Meta)
+			}
+		}
+	}
+	for _, s := range []string{commands.ProfileStream(c), commands.ElectionStream(c, e), commands.MeetingStream(c, m),
+		commands.ExpenditureStream(c, x), commands.DisclosureStream(c, q1), commands.AuditStream(c, au), commands.TopicStream(c, tp),
+		commands.BudgetStream(c, 2026), commands.JurisdictionStream(yStreet), commands.OverridesStream(yDistrict)} {
+		if len(streams[s]) == 0 {
+			t.Errorf("stream %s is missing", s)
+		}
+	}
+	paid := streams[commands.ExpenditureStream(c, x)]
+	if got := paid[len(paid)-1]; got.Type != "funds.expenditure-paid" || got.Meta.Actor != "clerk:test-clerk" {
+		t.Errorf("the expenditure ends %s by %s", got.Type, got.Meta.Actor)
+	}
+}
+
+// TestMajorExpenditureWithoutResolutionIs422: through HTTP, approving a major expenditure without citing
+// a resolution is refused with the rule's code, and so is citing one that does not exist (404) or one of
+// another community's meetings; an actor out of scope is refused (403); nothing is appended.
+func TestMajorExpenditureWithoutResolutionIs422(t *testing.T) {
+	t.Parallel()
+	y := startYear(t)
+	admin := y.srv.Token(t, commands.RoleAdmin, "*")
+	clerk := y.srv.Token(t, commands.RoleClerk, yPath)
+	neighbour := y.srv.Token(t, commands.RoleClerk, yStreet+"/330303001002")
+	y.on(time.March, 1)
+	for _, path := range []string{"33", "33/3303", yDistrict, yStreet} {
+		y.do("register-jurisdiction", admin, commands.RegisterJurisdiction{Path: path, Name: "辖区" + path})
+	}
+	y.do("register-community", admin, commands.RegisterCommunity{CommunityID: yCommunity, Name: "罗西社区", Kind: "urban", Jurisdiction: yPath,
+		Households: 2400, Adults: 5200})
+	y.do("request-expenditure", clerk, commands.RequestExpenditure{CommunityID: yCommunity, ExpenditureID: "x-1", FiscalYear: 2026,
+		Category: "project", Kind: "other", Purpose: "路灯改造", AmountFen: yMajor, Payee: commands.Payee{Kind: "organisation", Organisation: "某公司"}})
+	before := y.srv.Head(t)
+
+	approve := commands.ApproveExpenditure{CommunityID: yCommunity, ExpenditureID: "x-1", By: "p-1"}
+	y.post("approve-expenditure", clerk, approve).WantProblem(t, http.StatusUnprocessableEntity, "major-spending-needs-resolution")
+	cite := approve
+	cite.MeetingID, cite.ResolutionID = "m-9", "r-1"
+	if p := y.post("approve-expenditure", clerk, cite).WantProblem(t, http.StatusNotFound, "meeting-not-found"); p.Field != "meeting_id" {
+		t.Errorf("the 404 must name meeting_id, named %q", p.Field)
+	}
+	y.post("approve-expenditure", neighbour, approve).WantProblem(t, http.StatusForbidden, "")
+	if p := y.post("approve-expenditure", clerk, map[string]any{"community_id": yCommunity + "-x", "expenditure_id": "x-1", "by": "p"}).
+		WantProblem(t, http.StatusBadRequest, ""); p.Field != "community_id" {
+		t.Errorf("a forged community id must be a 400 naming community_id, named %q", p.Field)
+	}
+	y.srv.WantNothingAppended(t, before)
+}
