@@ -1,0 +1,150 @@
+package pg_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/grassroots-ledger/ledger/infra/pg"
+)
+
+// migrateDB is a database of the test's own on DATABASE_URL's server (the tests fail without one: `make
+// test` always provides it).
+func migrateDB(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	server := os.Getenv("DATABASE_URL")
+	if server == "" {
+		t.Fatal("DATABASE_URL is not set: these tests need PostgreSQL. Run `make test` (it starts a throwaway cluster) " +
+			"or set DATABASE_URL to a role that may CREATE DATABASE")
+	}
+	ctx := context.Background()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "migtest_" + hex.EncodeToString(b[:])
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if admin, err := pgx.Connect(ctx, server); err == nil {
+			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			admin.Close(ctx)
+		}
+	})
+	cfg, err := pgxpool.ParseConfig(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Database = name
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func TestMigrateAppliesEachFileOnceInOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := migrateDB(t)
+	v1 := fstest.MapFS{
+		"0002_more.sql": {Data: []byte("ALTER TABLE things ADD COLUMN colour text; INSERT INTO things VALUES (2, 'red');")},
+		"0001_init.sql": {Data: []byte("CREATE TABLE things (id int PRIMARY KEY); INSERT INTO things VALUES (1);")},
+		"README.md":     {Data: []byte("not a migration")},
+	}
+	// Two processes starting at once: the advisory lock makes one of them wait, and each file runs once.
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { errs[i] = pg.Migrate(ctx, pool, "rm_things", "schema_migrations", v1) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM rm_things.things").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("things: %d rows (%v), want 2: a migration ran twice or not at all", n, err)
+	}
+	// A second component keeps its own version table in the same schema.
+	other := fstest.MapFS{"0001_other.sql": {Data: []byte("CREATE TABLE others (id int);")}}
+	if err := pg.Migrate(ctx, pool, "rm_things", "other_migrations", other); err != nil {
+		t.Fatal(err)
+	}
+	// A later release adds a file: only it runs.
+	v2 := fstest.MapFS{"0003_third.sql": {Data: []byte("INSERT INTO things VALUES (3, 'blue');")}}
+	for k, v := range v1 {
+		v2[k] = v
+	}
+	if err := pg.Migrate(ctx, pool, "rm_things", "schema_migrations", v2); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM rm_things.things").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("things: %d rows (%v), want 3", n, err)
+	}
+
+	// The old binary meets the newer schema: refused.
+	if err := pg.Migrate(ctx, pool, "rm_things", "schema_migrations", v1); !errors.Is(err, pg.ErrSchemaTooNew) {
+		t.Fatalf("old migrations on a newer schema: %v, want ErrSchemaTooNew", err)
+	}
+	// An applied file edited: refused, nothing runs.
+	edited := fstest.MapFS{}
+	for k, v := range v2 {
+		edited[k] = v
+	}
+	edited["0002_more.sql"] = &fstest.MapFile{Data: []byte("ALTER TABLE things ADD COLUMN colour text;")}
+	edited["0004_fourth.sql"] = &fstest.MapFile{Data: []byte("INSERT INTO things VALUES (4, 'green');")}
+	if err := pg.Migrate(ctx, pool, "rm_things", "schema_migrations", edited); !errors.Is(err, pg.ErrMigrationChanged) {
+		t.Fatalf("edited migration: %v, want ErrMigrationChanged", err)
+	}
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM rm_things.things").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("things: %d rows (%v) after a refused migration, want 3", n, err)
+	}
+}
+
+func TestMigrateRollsBackAFailingFileAndRejectsBadNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := migrateDB(t)
+	bad := fstest.MapFS{
+		"0001_init.sql":   {Data: []byte("CREATE TABLE a (id int);")},
+		"0002_broken.sql": {Data: []byte("CREATE TABLE b (id int); SELECT no_such_function();")},
+	}
+	err := pg.Migrate(ctx, pool, "rm_bad", "schema_migrations", bad)
+	if err == nil || !strings.Contains(err.Error(), "0002_broken.sql") {
+		t.Fatalf("failing migration: %v, want an error naming 0002_broken.sql", err)
+	}
+	var b, v *string
+	if err := pool.QueryRow(ctx, "SELECT to_regclass('rm_bad.b')::text, (SELECT max(name) FROM rm_bad.schema_migrations)").Scan(&b, &v); err != nil {
+		t.Fatal(err)
+	}
+	if b != nil || v == nil || *v != "0001_init.sql" {
+		t.Fatalf("after the failure: table b %v, last applied %v; want no b and 0001 applied", b, v)
+	}
+	for name, fsys := range map[string]fstest.MapFS{
+		"unnumbered": {"init.sql": {Data: []byte("SELECT 1")}},
+		"duplicate":  {"0001_a.sql": {Data: []byte("SELECT 1")}, "01_b.sql": {Data: []byte("SELECT 1")}},
+		"empty":      {"0001_a.sql": {Data: []byte("  \n")}},
+	} {
+		if err := pg.Migrate(ctx, pool, "rm_names", "schema_migrations", fsys); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := pg.Migrate(ctx, pool, "rm-bad; DROP", "schema_migrations", fstest.MapFS{}); err == nil {
+		t.Error("a schema name that is not an identifier was accepted")
+	}
+}

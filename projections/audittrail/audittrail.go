@@ -1,0 +1,230 @@
+// Package audittrail is the read model auditors search first: one row per event of the ledger with its
+// envelope (stream, revision, id, type, community, jurisdiction, actor, command, correlation, times and the
+// hash-chain links), searchable by community, jurisdiction subtree, actor, type and time, paged by $all
+// position. The payloads stay in the event store; the trail says where to look and lets an auditor check
+// the chain without reading them.
+package audittrail
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// Name is the read model's permanent name; its tables live in schema rm_audittrail.
+const Name = "audittrail"
+
+// Schema is where the live tables are.
+var Schema = runtime.SchemaOf(Name)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Model is the audit trail read model. The zero value is ready.
+type Model struct{}
+
+var _ runtime.ReadModel = Model{}
+
+// Name implements runtime.ReadModel.
+func (Model) Name() string { return Name }
+
+// Migrations implements runtime.ReadModel.
+func (Model) Migrations() fs.FS {
+	f, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // fixed at build time
+	}
+	return f
+}
+
+// Poison implements runtime.ReadModel: the trail must hold every event, so it halts rather than skip one.
+func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
+
+var columns = []string{"commit_pos", "prepare_pos", "stream", "revision", "event_id", "event_type", "community_id",
+	"jurisdiction", "actor", "command_id", "correlation_id", "causation_id", "occurred_at", "recorded_at",
+	"prev_hash", "hash", "schema_version"}
+
+// Apply implements runtime.ReadModel: the batch goes in with one COPY.
+func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	for _, e := range batch {
+		if e.Position.Commit > math.MaxInt64 || e.Position.Prepare > math.MaxInt64 || e.Revision > math.MaxInt64 {
+			return runtime.Poison(e, fmt.Errorf("position %s or revision %d does not fit a bigint", e.Position, e.Revision))
+		}
+	}
+	i := 0
+	row := make([]any, len(columns))
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_events"}, columns, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(batch) {
+			return nil, nil
+		}
+		e := &batch[i]
+		i++
+		m := &e.Meta
+		row[0], row[1] = int64(e.Position.Commit), int64(e.Position.Prepare)
+		row[2], row[3] = e.Stream, int64(e.Revision)
+		row[4] = pgtype.UUID{Bytes: e.ID, Valid: true}
+		row[5] = e.Type
+		row[6] = nullable(m.CommunityID)
+		row[7], row[8], row[9] = m.Jurisdiction, m.Actor, m.CommandID
+		row[10], row[11] = nullable(m.CorrelationID), nullable(m.CausationID)
+		row[12] = pgtype.Timestamptz{Time: m.OccurredAt, Valid: !m.OccurredAt.IsZero()}
+		row[13] = e.Created
+		row[14], row[15] = m.PrevHash, m.Hash
+		row[16] = int32(m.SchemaVersion)
+		return row, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy %d events into audit_events: %w", len(batch), err)
+	}
+	return nil
+}
+
+func nullable(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
+
+// Entry is one event in the trail.
+type Entry struct {
+	Position      eventlog.Position
+	Stream        string
+	Revision      uint64
+	EventID       eventlog.ID
+	Type          string
+	CommunityID   string
+	Jurisdiction  string
+	Actor         string
+	CommandID     string
+	CorrelationID string
+	CausationID   string
+	OccurredAt    time.Time // zero when the event did not say
+	RecordedAt    time.Time
+	PrevHash      string
+	Hash          string
+	SchemaVersion int
+}
+
+// Filter selects entries; zero fields select everything. Conditions are AND-ed.
+type Filter struct {
+	Community string
+	// Under selects the events of a jurisdiction and everything below it: "33/3303" matches
+	// "33/3303" and "33/3303/330303/…", not "33/33030".
+	Under  string
+	Actor  string
+	Type   string
+	Stream string
+	// OccurredFrom and OccurredBefore bound occurred_at: [from, before).
+	OccurredFrom, OccurredBefore time.Time
+	// After is the keyset cursor: only entries after this position (Page.Next of the previous page).
+	After eventlog.Position
+	// Limit is the page size; default 100, at most 1000.
+	Limit int
+}
+
+// Page is one page of entries in $all order.
+type Page struct {
+	Entries []Entry
+	// Next is the cursor for the following page (Filter.After); meaningful when More.
+	Next eventlog.Position
+	More bool
+}
+
+// Querier is a pool, connection or transaction (the portal's read-only pool).
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Find returns one page of the entries that match f, oldest first.
+func Find(ctx context.Context, q Querier, f Filter) (Page, error) {
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Community != "" {
+		where = append(where, "community_id = "+arg(f.Community))
+	}
+	if f.Under != "" {
+		under := strings.TrimSuffix(f.Under, "/")
+		p := arg(under)
+		// An index range over the subtree, then the exact test (a sibling may share the prefix).
+		where = append(where, fmt.Sprintf("jurisdiction >= %[1]s AND jurisdiction < %[1]s || '0' AND (jurisdiction = %[1]s OR starts_with(jurisdiction, %[1]s || '/'))", p))
+	}
+	if f.Actor != "" {
+		where = append(where, "actor = "+arg(f.Actor))
+	}
+	if f.Type != "" {
+		where = append(where, "event_type = "+arg(f.Type))
+	}
+	if f.Stream != "" {
+		where = append(where, "stream = "+arg(f.Stream))
+	}
+	if !f.OccurredFrom.IsZero() {
+		where = append(where, "occurred_at >= "+arg(f.OccurredFrom))
+	}
+	if !f.OccurredBefore.IsZero() {
+		where = append(where, "occurred_at < "+arg(f.OccurredBefore))
+	}
+	if !f.After.IsZero() {
+		if f.After.Commit > math.MaxInt64 || f.After.Prepare > math.MaxInt64 {
+			return Page{}, fmt.Errorf("audit trail: cursor %s out of range", f.After)
+		}
+		where = append(where, fmt.Sprintf("(commit_pos, prepare_pos) > (%s, %s)", arg(int64(f.After.Commit)), arg(int64(f.After.Prepare))))
+	}
+	sql := "SELECT " + strings.Join(columns, ", ") + " FROM " + pgx.Identifier{Schema, "audit_events"}.Sanitize()
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	sql += " ORDER BY commit_pos, prepare_pos LIMIT " + arg(limit+1)
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("audit trail query: %w", err)
+	}
+	defer rows.Close()
+	var page Page
+	for rows.Next() {
+		var e Entry
+		var c, p, rev int64
+		var id pgtype.UUID
+		var community, corr, caus pgtype.Text
+		var occurred pgtype.Timestamptz
+		var sv int32
+		if err := rows.Scan(&c, &p, &e.Stream, &rev, &id, &e.Type, &community, &e.Jurisdiction, &e.Actor, &e.CommandID,
+			&corr, &caus, &occurred, &e.RecordedAt, &e.PrevHash, &e.Hash, &sv); err != nil {
+			return Page{}, fmt.Errorf("audit trail query: %w", err)
+		}
+		e.Position = eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}
+		e.Revision, e.EventID, e.SchemaVersion = uint64(rev), id.Bytes, int(sv)
+		e.CommunityID, e.CorrelationID, e.CausationID = community.String, corr.String, caus.String
+		if occurred.Valid {
+			e.OccurredAt = occurred.Time.UTC()
+		}
+		e.RecordedAt = e.RecordedAt.UTC()
+		page.Entries = append(page.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, fmt.Errorf("audit trail query: %w", err)
+	}
+	if len(page.Entries) > limit {
+		page.Entries, page.More = page.Entries[:limit], true
+	}
+	if n := len(page.Entries); n > 0 {
+		page.Next = page.Entries[n-1].Position
+	}
+	return page, nil
+}

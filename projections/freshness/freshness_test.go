@@ -1,0 +1,175 @@
+package freshness_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode"
+	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/projections/audittrail"
+	"github.com/grassroots-ledger/ledger/projections/freshness"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+func testPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	server := os.Getenv("DATABASE_URL")
+	if server == "" {
+		t.Fatal("DATABASE_URL is not set: these tests need PostgreSQL. Run `make test` (it starts a throwaway cluster) " +
+			"or set DATABASE_URL to a role that may CREATE DATABASE")
+	}
+	ctx := context.Background()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "freshtest_" + hex.EncodeToString(b[:])
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if admin, err := pgx.Connect(ctx, server); err == nil {
+			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			admin.Close(ctx)
+		}
+	})
+	cfg, err := pgxpool.ParseConfig(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Database = name
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// picky halts on events of type "test.bad".
+type picky struct{}
+
+func (picky) Name() string                 { return "picky" }
+func (picky) Poison() runtime.PoisonPolicy { return runtime.Halt }
+func (picky) Migrations() fs.FS {
+	return fstest.MapFS{"0001_init.sql": {Data: []byte("CREATE TABLE seen (commit_pos bigint PRIMARY KEY);")}}
+}
+func (picky) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	for _, e := range batch {
+		if e.Type == "test.bad" {
+			return runtime.Poison(e, errors.New("unknown schema version"))
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO seen VALUES ($1)", int64(e.Position.Commit)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestReadReportsEachModel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testPool(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: t.TempDir(), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = node.Close() })
+	store, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+
+	// Nothing registered yet: the runtime creates rm_meta, then reports both models at the start.
+	rt, err := runtime.New(runtime.Config{Pool: pool, Source: store, Migrate: pg.Migrator(pool),
+		Models: []runtime.ReadModel{audittrail.Model{}, picky{}}, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := freshness.Read(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Name != "audittrail" || got[1].Name != "picky" || !got[0].Checkpoint.IsZero() || got[0].UpdatedAt.IsZero() {
+		t.Fatalf("before any event: %+v", got)
+	}
+
+	evs := make([]eventlog.Event, 5)
+	for i := range evs {
+		typ := "test.good"
+		if i == 3 {
+			typ = "test.bad"
+		}
+		evs[i] = eventlog.Event{ID: eventlog.DeriveID("c", i), Type: typ, Data: []byte(`{}`),
+			Meta: eventlog.Metadata{SchemaVersion: 1, Jurisdiction: "33", Actor: "clerk:1", CommandID: "c", OccurredAt: time.Now()}}
+	}
+	res, err := store.Append(ctx, "test-330303001001-1", eventlog.NoStream(), evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []eventlog.Recorded
+	if err := store.ReadAll(ctx, eventlog.Start, 0, func(r eventlog.Recorded) error { stored = append(stored, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err = freshness.Read(ctx, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].Checkpoint == res.Position && got[1].State == "halted" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("freshness never showed the audit trail at %s and picky halted: %+v", res.Position, got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	audit, pick := got[0], got[1]
+	if audit.EventsApplied != 5 || !audit.LastEventRecordedAt.Equal(stored[4].Created.Truncate(time.Microsecond)) || audit.State != "running" || audit.PoisonEvents != 0 {
+		t.Errorf("audit trail: %+v, want 5 events, last recorded at %s", audit, stored[4].Created)
+	}
+	if pick.Checkpoint != stored[2].Position || pick.EventsApplied != 3 || pick.PoisonEvents != 1 || pick.HaltReason == "" ||
+		!pick.LastEventRecordedAt.Equal(stored[2].Created.Truncate(time.Microsecond)) {
+		t.Errorf("picky: %+v, want halted after 3 events at %s with 1 poison event", pick, stored[2].Position)
+	}
+
+	// A model whose schema was dropped by hand is still listed, with nothing known.
+	if _, err := pool.Exec(ctx, "DROP SCHEMA rm_picky CASCADE"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = freshness.Read(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[1].Checkpoint.IsZero() || !got[1].UpdatedAt.IsZero() {
+		t.Fatalf("after dropping rm_picky: %+v", got)
+	}
+}

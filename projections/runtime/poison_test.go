@@ -1,0 +1,224 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/projections/audittrail"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// badPayloadAt makes the events numbered in bad carry a payload the tally cannot decode.
+func badPayloadAt(bad ...int) func(i int) []byte {
+	return func(i int) []byte {
+		for _, b := range bad {
+			if i == b {
+				return []byte(`{"amount":"lots"}`)
+			}
+		}
+		return []byte(fmt.Sprintf(`{"amount":%d}`, i%97+1))
+	}
+}
+
+// positions lists the $all positions of stream's events in order.
+func positions(t *testing.T, src runtime.Source, stream string) []eventlog.Position {
+	t.Helper()
+	var out []eventlog.Position
+	if err := src.ReadAll(context.Background(), eventlog.Start, 0, func(r eventlog.Recorded) error {
+		if r.Stream == stream {
+			out = append(out, r.Position)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type poisonRow struct {
+	Position       eventlog.Position
+	Stream, Policy string
+	Reason         string
+}
+
+func poisonRows(t *testing.T, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, model string) []poisonRow {
+	t.Helper()
+	rows, err := q.Query(context.Background(), "SELECT commit_pos, prepare_pos, stream, policy, reason FROM rm_meta.poison_events WHERE projection = $1 ORDER BY commit_pos", model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []poisonRow
+	for rows.Next() {
+		var r poisonRow
+		var c, p int64
+		if err := rows.Scan(&c, &p, &r.Stream, &r.Policy, &r.Reason); err != nil {
+			t.Fatal(err)
+		}
+		r.Position = eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestPoisonHaltStopsTheModelBeforeTheEvent: a model with the Halt policy stops with its checkpoint just
+// before the poison event, having applied the events before it in the same batch; the event is recorded and
+// counted; the other models go on to the head. The model does not say which event of the batch is poison:
+// the runtime finds it.
+func TestPoisonHaltStopsTheModelBeforeTheEvent(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 1)
+	head := f.append(t, 10, 10, badPayloadAt(6))
+	pos := positions(t, store, f.streams[0])
+
+	tl := &tally{name: "tally", policy: runtime.Halt, barePoison: true}
+	rt, reg := newRuntime(t, pool, store, models(tl))
+	start(t, rt)
+	waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+	waitFor(t, 30*time.Second, "tally to halt", func() (bool, string) {
+		st := rt.Status()[1]
+		return st.Halted, fmt.Sprintf("%+v", st)
+	})
+	// Appends after the halt reach the other model only.
+	head = f.append(t, 5, 5, nil)
+	waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+
+	if got := checkpointOf(t, pool, "rm_tally"); got != pos[5] {
+		t.Fatalf("halted tally checkpoint %s, want %s (the event before the poison one at %s)", got, pos[5], pos[6])
+	}
+	var events, amount int64
+	if err := pool.QueryRow(context.Background(), "SELECT events, amount FROM rm_tally.tallies").Scan(&events, &amount); err != nil {
+		t.Fatal(err)
+	}
+	if events != 6 {
+		t.Fatalf("tally applied %d events before halting, want the 6 before the poison one", events)
+	}
+	rows := poisonRows(t, pool, "tally")
+	if len(rows) != 1 || rows[0].Position != pos[6] || rows[0].Policy != "halt" || !strings.Contains(rows[0].Reason, "lots") {
+		t.Fatalf("poison_events %+v, want one row at %s with policy halt", rows, pos[6])
+	}
+	if got := metricValue(t, reg, "ledger_projection_poison_events_total", "tally"); got != 1 {
+		t.Fatalf("poison counter %v, want 1", got)
+	}
+	if got := metricValue(t, reg, "ledger_projection_halted", "tally"); got != 1 {
+		t.Fatalf("halted gauge %v, want 1", got)
+	}
+	var state, reason string
+	if err := pool.QueryRow(context.Background(), "SELECT state, halt_reason FROM rm_meta.projections WHERE name = 'tally'").Scan(&state, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if state != "halted" || !strings.Contains(reason, pos[6].String()) {
+		t.Fatalf("rm_meta.projections says %s (%s)", state, reason)
+	}
+	if st := rt.Status()[1]; !strings.Contains(st.HaltReason, pos[6].String()) {
+		t.Fatalf("status %+v does not name the event", st)
+	}
+	if st := rt.Status()[0]; st.Halted || st.Checkpoint != head {
+		t.Fatalf("audit trail status %+v, want running at %s", st, head)
+	}
+}
+
+// TestPoisonSkipAndReportGoesOn: with SkipAndReport every poison event is recorded and counted, the
+// others are applied, and the checkpoint reaches the head. Two poison events share one batch; the model is
+// written with the Dispatcher, which names the event.
+func TestPoisonSkipAndReportGoesOn(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 1)
+	head := f.append(t, 12, 12, badPayloadAt(3, 8))
+	pos := positions(t, store, f.streams[0])
+
+	d := &dispatched{}
+	rt, reg := newRuntime(t, pool, store, []runtime.ReadModel{audittrail.Model{}, d})
+	start(t, rt)
+	waitCheckpoint(t, pool, "rm_dispatched", head, 30*time.Second)
+	waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+
+	var events, amount int64
+	if err := pool.QueryRow(context.Background(), "SELECT count(*), sum(amount) FROM rm_dispatched.amounts").Scan(&events, &amount); err != nil {
+		t.Fatal(err)
+	}
+	if events != 10 || amount != f.sums[f.streams[0]] {
+		t.Fatalf("applied %d events summing %d, want 10 summing %d", events, amount, f.sums[f.streams[0]])
+	}
+	rows := poisonRows(t, pool, "dispatched")
+	if len(rows) != 2 || rows[0].Position != pos[3] || rows[1].Position != pos[8] || rows[0].Policy != "skip-and-report" {
+		t.Fatalf("poison_events %+v, want rows at %s and %s", rows, pos[3], pos[8])
+	}
+	if got := metricValue(t, reg, "ledger_projection_poison_events_total", "dispatched"); got != 2 {
+		t.Fatalf("poison counter %v, want 2", got)
+	}
+	var applied int64
+	if err := pool.QueryRow(context.Background(), "SELECT events_applied FROM rm_dispatched.checkpoint").Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	if applied != 10 {
+		t.Fatalf("checkpoint counts %d events applied, want 10", applied)
+	}
+}
+
+// dispatched is a read model written with the Dispatcher, whose handler reports poison without a position.
+type dispatched struct{ runtime.Dispatcher }
+
+func (m *dispatched) Name() string                 { return "dispatched" }
+func (m *dispatched) Poison() runtime.PoisonPolicy { return runtime.SkipAndReport }
+func (m *dispatched) Migrations() fsFS {
+	return mapFS("CREATE TABLE amounts (commit_pos bigint PRIMARY KEY, amount bigint NOT NULL);")
+}
+func (m *dispatched) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	if len(m.Types()) == 0 {
+		m.On(tallyType, func(ctx context.Context, tx pgx.Tx, e eventlog.Recorded) error {
+			var p tallyPayload
+			if err := json.Unmarshal(e.Data, &p); err != nil {
+				return fmt.Errorf("decode: %v: %w", err, runtime.ErrPoison)
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO amounts VALUES ($1, $2)", int64(e.Position.Commit), p.Amount)
+			return err
+		})
+	}
+	return m.Dispatcher.Apply(ctx, tx, batch)
+}
+
+// TestTransientErrorsAreRetriedNeverSkipped: an error that is not poison (here: the first attempts fail as
+// a lost connection would) is retried with backoff until the batch applies; nothing is skipped or recorded.
+func TestTransientErrorsAreRetriedNeverSkipped(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 3)
+	head := f.append(t, 300, 100, nil)
+	var calls atomic.Int32
+	tl := newTally()
+	tl.fail = func() error {
+		if calls.Add(1) <= 7 { // more than the Retry middleware's 5: the message is nacked and redelivered too
+			return errors.New("connection reset by peer (simulated)")
+		}
+		return nil
+	}
+	rt, reg := newRuntime(t, pool, store, models(tl), func(c *runtime.Config) { c.RetryInitial, c.RetryMax = 5*time.Millisecond, 20*time.Millisecond })
+	start(t, rt)
+	waitCheckpoint(t, pool, "rm_tally", head, 30*time.Second)
+	checkTallies(t, pool, "rm_tally", f)
+	if rows := poisonRows(t, pool, "tally"); len(rows) != 0 {
+		t.Fatalf("a transient error was recorded as poison: %+v", rows)
+	}
+	if got := metricValue(t, reg, "ledger_projection_batch_failures_total", "tally"); got < 7 {
+		t.Fatalf("failures counter %v, want at least 7", got)
+	}
+}

@@ -1,0 +1,353 @@
+// Package runtime projects the ledger's event stream into PostgreSQL read models, effectively once.
+//
+// One catch-up subscription to $all (from the lowest checkpoint of the running models) is cut into batches
+// and fanned out through a Watermill router, one topic and one handler per read model. A handler applies a
+// whole batch in one pgx transaction together with the model's checkpoint, which lives in the model's own
+// schema (rm_<name>.checkpoint). The checkpoint, not a broker's ack, is the resume point: every transaction
+// locks it and checks it is where this projector left it, so a batch delivered twice, a second process
+// projecting the same model, a lost commit acknowledgement or a rebuild swapping the schema can never make
+// an event count twice or be skipped. Events the model cannot apply are handled by its PoisonPolicy.
+//
+// A read model can be rebuilt from the whole history into a shadow schema while the live one keeps serving,
+// then swapped in atomically (Runtime.Rebuild).
+//
+// Operational notes: the runtime needs a role that may CREATE schemas in the database; every model schema is
+// rm_<name>, the runtime's own is rm_meta. Never write to a model's tables by hand while a projector runs:
+// the checkpoint would not describe them.
+package runtime
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+)
+
+//go:embed sql
+var sqlFS embed.FS
+
+const (
+	metaSchema          = "rm_meta"
+	runtimeVersionTable = "runtime_migrations"
+	modelVersionTable   = "schema_migrations"
+)
+
+func subFS(dir string) fs.FS {
+	f, err := fs.Sub(sqlFS, dir)
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return f
+}
+
+// Runtime projects a set of read models. Create it with New; Run projects until the context ends; Rebuild
+// rebuilds one model. A Runtime's Run may be called once.
+type Runtime struct {
+	cfg        Config
+	metrics    *metrics
+	projectors map[string]*projector
+	order      []string
+
+	mu       sync.Mutex
+	migrated bool
+
+	duplicateDeliveries bool // set by tests (export_test.go)
+}
+
+// New checks the configuration and registers the metrics. It does not touch the database.
+func New(cfg Config) (*Runtime, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("projection runtime: register metrics: %w", err)
+	}
+	r := &Runtime{cfg: cfg, metrics: m, projectors: map[string]*projector{}}
+	for _, model := range cfg.Models {
+		r.projectors[model.Name()] = &projector{rt: r, t: target{rt: r, model: model, schema: SchemaOf(model.Name()), live: true}}
+		r.order = append(r.order, model.Name())
+	}
+	return r, nil
+}
+
+// Migrate creates or upgrades rm_meta and every model's schema, and registers the models in
+// rm_meta.projections. Run calls it; call it alone to prepare a database (the portal needs the tables to
+// exist before the first event is projected).
+func (r *Runtime) Migrate(ctx context.Context) error {
+	if err := r.migrateMeta(ctx); err != nil {
+		return err
+	}
+	for _, name := range r.order {
+		p := r.projectors[name]
+		if err := r.migrateModel(ctx, p.t.model, p.t.schema); err != nil {
+			return err
+		}
+		if _, err := r.cfg.Pool.Exec(ctx, `INSERT INTO rm_meta.projections (name, schema_name, poison_policy) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET schema_name = excluded.schema_name, poison_policy = excluded.poison_policy,
+			state = 'running', halted_at = NULL, halt_reason = NULL, started_at = now()`,
+			name, p.t.schema, p.t.model.Poison().String()); err != nil {
+			return fmt.Errorf("register read model %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (r *Runtime) migrateMeta(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.migrated {
+		return nil
+	}
+	if err := r.cfg.Migrate(ctx, metaSchema, runtimeVersionTable, subFS("sql/meta")); err != nil {
+		return fmt.Errorf("migrate %s: %w", metaSchema, err)
+	}
+	if err := r.grant(ctx, r.cfg.Pool, metaSchema); err != nil {
+		return err
+	}
+	r.migrated = true
+	return nil
+}
+
+// migrateModel brings schema (the live one or a rebuild's shadow) to the model's latest migration: the
+// runtime's checkpoint table first, then the model's own files.
+func (r *Runtime) migrateModel(ctx context.Context, m ReadModel, schema string) error {
+	if err := r.cfg.Migrate(ctx, schema, runtimeVersionTable, subFS("sql/model")); err != nil {
+		return fmt.Errorf("migrate %s (runtime tables): %w", schema, err)
+	}
+	if err := r.cfg.Migrate(ctx, schema, modelVersionTable, m.Migrations()); err != nil {
+		return fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	return r.grant(ctx, r.cfg.Pool, schema)
+}
+
+// execer is a pool, connection or transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// grant gives the read-only role SELECT on everything in schema.
+func (r *Runtime) grant(ctx context.Context, db execer, schema string) error {
+	if r.cfg.ReadOnlyRole == "" {
+		return nil
+	}
+	s, role := pgx.Identifier{schema}.Sanitize(), pgx.Identifier{r.cfg.ReadOnlyRole}.Sanitize()
+	if _, err := db.Exec(ctx, "GRANT USAGE ON SCHEMA "+s+" TO "+role+"; GRANT SELECT ON ALL TABLES IN SCHEMA "+s+" TO "+role); err != nil {
+		return fmt.Errorf("grant %s read access to %s: %w", r.cfg.ReadOnlyRole, schema, err)
+	}
+	return nil
+}
+
+// Run migrates, then projects every model until ctx ends (returning ctx's error). A model that halts on a
+// poison event stops; the others go on. Database and event-store outages are retried with backoff for as
+// long as they last; Run returns early only if the database cannot be migrated at start. Call Run once.
+func (r *Runtime) Run(ctx context.Context) error {
+	if err := r.Migrate(ctx); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	fan := newFanout(&r.cfg, r.order, r.minStart)
+	fan.duplicate = r.duplicateDeliveries
+	logger := watermill.NewSlogLoggerWithLevelMapping(r.cfg.Logger.With("component", "projections"),
+		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, logger)
+	if err != nil {
+		return fmt.Errorf("projection runtime: %w", err)
+	}
+	router.AddMiddleware(
+		middleware.Recoverer,
+		middleware.Retry{
+			MaxRetries:          5,
+			InitialInterval:     r.cfg.RetryInitial,
+			MaxInterval:         r.cfg.RetryMax,
+			Multiplier:          2,
+			RandomizationFactor: 0.5,
+			ShouldRetry:         func(middleware.RetryParams) bool { return runCtx.Err() == nil },
+			Logger:              logger,
+		}.Middleware,
+	)
+	for _, name := range r.order {
+		p := r.projectors[name]
+		p.fan = fan
+		router.AddConsumerHandler(name, name, fan, p.handle)
+	}
+
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = fan.runUpstream(runCtx) })
+	wg.Go(func() { _ = fan.runBatcher(runCtx) })
+	runErr := router.Run(runCtx)
+	cancel()
+	wg.Wait()
+	_ = fan.Close()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if runErr == nil {
+		runErr = errors.New("the router stopped")
+	}
+	return fmt.Errorf("projection runtime: %w", runErr)
+}
+
+// minStart is where the shared subscription starts: the lowest checkpoint of the models still running.
+func (r *Runtime) minStart(ctx context.Context) (eventlog.Position, bool, error) {
+	var lowest eventlog.Position
+	found := false
+	for _, name := range r.order {
+		p := r.projectors[name]
+		if p.isHalted() {
+			continue
+		}
+		cp, err := p.t.readCheckpoint(ctx)
+		if err != nil {
+			return eventlog.Position{}, false, err
+		}
+		if !found || cp.Position.Less(lowest) {
+			lowest = cp.Position
+		}
+		found = true
+	}
+	return lowest, found, nil
+}
+
+// Status is what a running projector knows about its model.
+type Status struct {
+	Name string
+	// Checkpoint is the position this process last applied (or read from the database); Start before the
+	// first batch.
+	Checkpoint eventlog.Position
+	Halted     bool
+	HaltReason string
+}
+
+// Status reports every model, in configuration order.
+func (r *Runtime) Status() []Status {
+	out := make([]Status, 0, len(r.order))
+	for _, name := range r.order {
+		p := r.projectors[name]
+		p.mu.Lock()
+		st := p.status
+		p.mu.Unlock()
+		st.Name = name
+		out = append(out, st)
+	}
+	return out
+}
+
+// projector is the Watermill handler of one read model.
+type projector struct {
+	rt  *Runtime
+	t   target
+	fan *fanout
+
+	// Owned by handle, which the feed calls for one batch at a time.
+	applied eventlog.Position
+	loaded  bool
+	halted  bool
+
+	mu     sync.Mutex // guards status, the copy other goroutines read
+	status Status
+}
+
+func (p *projector) isHalted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status.Halted
+}
+
+func (p *projector) publish(reason string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status.Checkpoint, p.status.Halted = p.applied, p.halted
+	if reason != "" {
+		p.status.HaltReason = reason
+	}
+}
+
+// handle applies one batch message. Returning an error makes the Retry middleware try again, then the
+// message is nacked and offered again: a batch is never dropped because the database is unavailable.
+func (p *projector) handle(msg *message.Message) error {
+	b, ok := batchOf(msg)
+	if !ok {
+		return fmt.Errorf("%s: message %s carries no batch", p.t.name(), msg.UUID)
+	}
+	ctx := msg.Context()
+	name := p.t.name()
+	defer p.publish("")
+	for moves := 0; ; moves++ {
+		if p.halted {
+			return nil
+		}
+		if !p.loaded {
+			cp, err := p.t.readCheckpoint(ctx)
+			if err != nil {
+				p.rt.metrics.failures.WithLabelValues(name).Inc()
+				return err
+			}
+			p.applied, p.loaded = cp.Position, true
+		}
+		if !p.applied.Less(b.last) {
+			return nil // everything in the batch is at or below the checkpoint
+		}
+		if p.applied.Less(b.from) {
+			// The batch does not continue from our checkpoint: never apply over a gap.
+			p.rt.cfg.Logger.InfoContext(ctx, "projection behind its feed, resubscribing from its checkpoint",
+				"projection", name, "checkpoint", p.applied.String(), "batch_from", b.from.String())
+			p.fan.requestResync(b.epoch)
+			return nil
+		}
+		start := time.Now()
+		out, err := p.t.apply(ctx, p.applied, after(b.events, p.applied))
+		var moved *movedError
+		if errors.As(err, &moved) && moves < 10 {
+			p.rt.metrics.resyncs.WithLabelValues(name).Inc()
+			p.rt.cfg.Logger.InfoContext(ctx, "projection checkpoint moved by someone else, resuming from it",
+				"projection", name, "expected", p.applied.String(), "found", moved.db.String())
+			p.applied = moved.db
+			continue
+		}
+		if err != nil {
+			p.loaded = false // the outcome of a failed commit is unknown: re-read the checkpoint first
+			p.rt.metrics.failures.WithLabelValues(name).Inc()
+			return err
+		}
+		p.applied = out.cp.Position
+		m := p.rt.metrics
+		m.batchSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
+		m.batches.WithLabelValues(name).Inc()
+		m.applied.WithLabelValues(name).Add(float64(out.applied))
+		m.poison.WithLabelValues(name).Add(float64(out.poisoned))
+		m.checkpoint.WithLabelValues(name).Set(float64(out.cp.Position.Commit))
+		if !out.cp.LastRecorded.IsZero() {
+			m.lastRecorded.WithLabelValues(name).Set(float64(out.cp.LastRecorded.UnixNano()) / 1e9)
+		}
+		if out.poisoned > 0 && out.haltedAt == nil {
+			p.rt.cfg.Logger.WarnContext(ctx, "projection skipped poison events (recorded in rm_meta.poison_events)",
+				"projection", name, "count", out.poisoned)
+		}
+		if e := out.haltedAt; e != nil {
+			p.halted = true
+			p.publish(fmt.Sprintf("poison event at %s (%s %s@%d): %s", e.Position, e.Type, e.Stream, e.Revision, out.reason))
+			p.fan.halt(name)
+			m.halted.WithLabelValues(name).Set(1)
+			p.rt.cfg.Logger.ErrorContext(ctx, "projection HALTED on a poison event; fix the read model and restart",
+				"projection", name, "position", e.Position.String(), "type", e.Type, "stream", e.Stream,
+				"revision", e.Revision, "reason", out.reason)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,55 @@
+package runtime_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+func TestProjectsHistoryThenLiveAndResumesFromCheckpoint(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 20)
+	began := time.Now()
+	head := f.append(t, 5000, 500, nil)
+	t.Logf("appended %d events in %s", f.total, time.Since(began))
+
+	tl := newTally()
+	rt, reg := newRuntime(t, pool, store, models(tl))
+	stop := start(t, rt)
+	waitCheckpoint(t, pool, "rm_audittrail", head, 60*time.Second)
+	waitCheckpoint(t, pool, "rm_tally", head, 60*time.Second)
+	t.Logf("caught up on %d events in %s", f.total, time.Since(began))
+
+	// Live: small appends arrive one by one.
+	for i := 0; i < 20; i++ {
+		head = f.append(t, 3, 3, nil)
+	}
+	waitCheckpoint(t, pool, "rm_tally", head, 30*time.Second)
+	waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := metricValue(t, reg, "ledger_projection_events_applied_total", "tally"); int(got) != f.total {
+		t.Errorf("applied metric %v, want %d", got, f.total)
+	}
+
+	// While nothing projects, more history; a new runtime resumes from the checkpoints.
+	head = f.append(t, 1000, 250, nil)
+	rt2, _ := newRuntime(t, pool, store, models(tl))
+	start(t, rt2)
+	waitCheckpoint(t, pool, "rm_tally", head, 30*time.Second)
+	waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+	checkTallies(t, pool, "rm_tally", f)
+	if n := countRows(t, pool, "SELECT count(*) FROM rm_audittrail.audit_events"); n != int64(f.total) {
+		t.Fatalf("audit trail has %d rows, appended %d", n, f.total)
+	}
+	for _, st := range rt2.Status() {
+		if st.Checkpoint != head || st.Halted {
+			t.Errorf("status %+v, want checkpoint %s running", st, head)
+		}
+	}
+	_ = runtime.Halt
+}
