@@ -79,6 +79,15 @@ func (s *suite) testAllOrder(t *testing.T) {
 			t.Fatalf("append result position %s is no event's position in $all", res.Position)
 		}
 	}
+	// Head is the newest event of the whole store: at least our last append (others may write after us on
+	// a shared server, never before).
+	head, err := st.Head(context.Background())
+	if err != nil {
+		t.Fatalf("Head: %v", err)
+	}
+	if last := results[len(results)-1].Position; head.Less(last) {
+		t.Fatalf("Head %s is before the last acknowledged append %s", head, last)
+	}
 }
 
 func (s *suite) testConcurrent(t *testing.T) {
