@@ -64,6 +64,6 @@ Environment:
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 		return nil
 	}
-	root.AddCommand(newNodeCmd(), newServeCmd(), newTokenCmd(), newRecordCmd())
+	root.AddCommand(newNodeCmd(), newServeCmd(), newTokenCmd(), newRecordCmd(), newRebuildCmd())
 	return root
 }

@@ -8,16 +8,16 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/infra/auth"
-	"github.com/grassroots-ledger/ledger/infra/esdbnode"
-	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 )
@@ -49,30 +49,31 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 }
 
 func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
-	storeURL, storeNote := os.Getenv("EVENTSTORE_URL"), "EVENTSTORE_URL"
-	if storeURL == "" {
-		dir := filepath.Join(o.data, "events")
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
-		}
-		node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: dir, Listen: o.nodeListen, Logger: slog.Default()})
-		if err != nil {
-			return err
-		}
-		defer node.Close()
-		storeURL, storeNote = node.URL(), "embedded node, data in "+dir
-	}
-	store, err := eventstore.Dial(ctx, eventstore.Config{URL: storeURL, Logger: slog.Default()})
+	sh, err := openStore(ctx, o.data, o.nodeListen)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer sh.Close()
+	store, storeURL, storeNote := sh.Store, sh.URL, sh.Note
 
-	pool, err := pg.Connect(ctx, pg.Config{URL: os.Getenv("DATABASE_URL")})
+	pool, err := openDB(ctx, "")
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+
+	// One registry for everything the operators watch; the Go and process collectors come with it.
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rt, err := newRuntime(ctx, pool, store, readModels(), metrics)
+	if err != nil {
+		return err
+	}
+	runCtx, stopRuntime := context.WithCancel(ctx)
+	defer stopRuntime()
+	rtDone := make(chan error, 1)
+	go func() { rtDone <- rt.Run(runCtx) }()
+
 	tokens, err := auth.Open(ctx, pool)
 	if err != nil {
 		return err
@@ -85,6 +86,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	}
 	executor := commands.NewExecutor(store, commands.SystemClock{}, events.MustRegistry(), slog.Default())
 	httpapi.RegisterCatalogue(api, commands.NewHandlers(executor, slog.Default()))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{Registry: metrics}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := pool.Ping(r.Context()); err != nil {
 			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
@@ -102,6 +104,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
   portal       %[1]s/
   API          %[1]s/api/v1/ (OpenAPI: %[1]s/api/v1/openapi.json; tokens: ledger token create)
   health       %[1]s/healthz
+  metrics      %[1]s/metrics
   event store  %[2]s (%[3]s)
   database     %[4]s
 Stop with Ctrl-C.
@@ -112,6 +115,10 @@ Stop with Ctrl-C.
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
+	case err := <-rtDone:
+		if ctx.Err() == nil {
+			return fmt.Errorf("projections stopped: %w", err)
+		}
 	case <-ctx.Done():
 	}
 	slog.Info("serve: shutting down")

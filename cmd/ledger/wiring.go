@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/grassroots-ledger/ledger/infra/esdbnode"
+	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/projections/audittrail"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// storeHandle is the store of record as a command sees it: the adapter, and the embedded node behind it
+// when EVENTSTORE_URL is unset.
+type storeHandle struct {
+	Store *eventstore.Store
+	URL   string
+	Note  string // where the events live, for banners
+	node  *esdbnode.Node
+}
+
+// Close closes the adapter, then the embedded node.
+func (h *storeHandle) Close() {
+	h.Store.Close()
+	if h.node != nil {
+		h.node.Close()
+	}
+}
+
+// openStore connects to EVENTSTORE_URL, or starts the embedded node on dataDir/events (listening on
+// listen, loopback by default) and connects to it through the same client.
+func openStore(ctx context.Context, dataDir, listen string) (*storeHandle, error) {
+	h := &storeHandle{URL: os.Getenv("EVENTSTORE_URL"), Note: "EVENTSTORE_URL"}
+	if h.URL == "" {
+		dir := filepath.Join(dataDir, "events")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+		if listen == "" {
+			listen = "127.0.0.1:0"
+		}
+		node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: dir, Listen: listen, Logger: slog.Default()})
+		if err != nil {
+			return nil, err
+		}
+		h.node, h.URL, h.Note = node, node.URL(), "embedded node, data in "+dir
+	}
+	store, err := eventstore.Dial(ctx, eventstore.Config{URL: h.URL, Logger: slog.Default()})
+	if err != nil {
+		if h.node != nil {
+			h.node.Close()
+		}
+		return nil, err
+	}
+	h.Store = store
+	return h, nil
+}
+
+// openDB connects to DATABASE_URL (or the --database-url flag's value when set).
+func openDB(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	if url == "" {
+		url = os.Getenv("DATABASE_URL")
+	}
+	return pg.Connect(ctx, pg.Config{URL: url})
+}
+
+// readModels is every read model the ledger keeps, in the order they are listed to operators.
+func readModels() []runtime.ReadModel {
+	return []runtime.ReadModel{
+		audittrail.Model{},
+	}
+}
+
+// readModelsNamed picks read models by name; no names means all of them.
+func readModelsNamed(names []string) ([]runtime.ReadModel, error) {
+	all := readModels()
+	if len(names) == 0 {
+		return all, nil
+	}
+	byName := map[string]runtime.ReadModel{}
+	for _, m := range all {
+		byName[m.Name()] = m
+	}
+	var out []runtime.ReadModel
+	for _, n := range names {
+		m, ok := byName[n]
+		if !ok {
+			return nil, usageError{cmd: "rebuild", err: fmt.Errorf("no read model named %q (have %s)", n, modelNames(all))}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func modelNames(ms []runtime.ReadModel) string {
+	s := ""
+	for i, m := range ms {
+		if i > 0 {
+			s += ", "
+		}
+		s += m.Name()
+	}
+	return s
+}
+
+// newRuntime builds the projection runtime over the store for the given models and migrates them.
+func newRuntime(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, models []runtime.ReadModel, reg prometheus.Registerer) (*runtime.Runtime, error) {
+	rt, err := runtime.New(runtime.Config{
+		Pool:       pool,
+		Source:     store,
+		Migrate:    pg.Migrator(pool),
+		Models:     models,
+		Registerer: reg,
+		Logger:     slog.Default(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := rt.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate read models: %w", err)
+	}
+	return rt, nil
+}
