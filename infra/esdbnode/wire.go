@@ -1,0 +1,219 @@
+package esdbnode
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Reads are dominated by encoding events: building a ReadResp message tree per event (a dozen allocations,
+// a metadata map) and marshalling it through protobuf reflection cost several times more than reading the
+// record from bbolt. So event messages are encoded by hand, straight from the stored record into protobuf wire
+// bytes, and handed to gRPC pre-encoded through wireCodec. Everything else (append requests and replies,
+// confirmations, checkpoints) goes through the ordinary protobuf codec. wire_test.go checks the hand encoding
+// against the generated types field for field.
+
+// encodedFrame is a ReadResp already in protobuf wire format.
+type encodedFrame []byte
+
+// wireCodec is the gRPC codec of the node: pre-encoded frames pass through, everything else is protobuf.
+// It keeps the name "proto" so the content type on the wire is unchanged.
+type wireCodec struct {
+	proto encoding.CodecV2
+}
+
+func newWireCodec() (*wireCodec, error) {
+	c := encoding.GetCodecV2(grpcproto.Name)
+	if c == nil {
+		return nil, fmt.Errorf("esdbnode: gRPC proto codec is not registered")
+	}
+	return &wireCodec{proto: c}, nil
+}
+
+func (c *wireCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if f, ok := v.(encodedFrame); ok {
+		return mem.BufferSlice{mem.SliceBuffer(f)}, nil
+	}
+	return c.proto.Marshal(v)
+}
+
+func (c *wireCodec) Unmarshal(data mem.BufferSlice, v any) error { return c.proto.Unmarshal(data, v) }
+
+func (c *wireCodec) Name() string { return grpcproto.Name }
+
+// Field numbers from streams.proto and shared.proto.
+const (
+	fReadRespEvent          = 1 // ReadResp.event
+	fReadEventEvent         = 1 // ReadResp.ReadEvent.event
+	fReadEventCommit        = 3 // ReadResp.ReadEvent.commit_position
+	fRecID                  = 1 // RecordedEvent.id
+	fRecStream              = 2 // RecordedEvent.stream_identifier
+	fRecRevision            = 3
+	fRecPrepare             = 4
+	fRecCommit              = 5
+	fRecMetadata            = 6 // map<string,string>: repeated entry {1: key, 2: value}
+	fRecCustomMetadata      = 7
+	fRecData                = 8
+	fUUIDStructured         = 1
+	fUUIDString             = 2
+	fStructuredMost         = 1
+	fStructuredLeast        = 2
+	fStreamIdentifierStream = 3
+)
+
+func sizeBytesField(num protowire.Number, n int) int {
+	return protowire.SizeTag(num) + protowire.SizeBytes(n)
+}
+
+func sizeVarintField(num protowire.Number, v uint64) int {
+	if v == 0 {
+		return 0 // proto3 omits zero scalars
+	}
+	return protowire.SizeTag(num) + protowire.SizeVarint(v)
+}
+
+func appendVarintField(b []byte, num protowire.Number, v uint64) []byte {
+	if v == 0 {
+		return b
+	}
+	b = protowire.AppendTag(b, num, protowire.VarintType)
+	return protowire.AppendVarint(b, v)
+}
+
+func appendBytesField(b []byte, num protowire.Number, v []byte) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendBytes(b, v)
+}
+
+func mapEntrySize(k, v int) int {
+	return sizeBytesField(1, k) + sizeBytesField(2, v)
+}
+
+// appendEventFrame appends the wire encoding of ReadResp{event: ReadEvent{event: RecordedEvent{…},
+// commit_position}} for e to dst. created is the decimal "created" metadata value (scratch, reused).
+func appendEventFrame(dst []byte, e *event, uuidString bool, scratch *[]byte) []byte {
+	created := strconv.AppendInt((*scratch)[:0], e.created, 10)
+	*scratch = created
+
+	var idSize int
+	var most, least uint64
+	var idString string
+	if uuidString {
+		idString = uuid.UUID(e.id).String()
+		idSize = sizeBytesField(fUUIDString, len(idString))
+	} else {
+		most = binary.BigEndian.Uint64(e.id[:8])
+		least = binary.BigEndian.Uint64(e.id[8:])
+		idSize = sizeBytesField(fUUIDStructured, sizeVarintField(fStructuredMost, most)+sizeVarintField(fStructuredLeast, least))
+	}
+	streamIDSize := sizeBytesField(fStreamIdentifierStream, len(e.stream))
+	md1 := mapEntrySize(len(metaType), len(e.eventType))
+	md2 := mapEntrySize(len(metaContentType), len(e.contentType))
+	md3 := mapEntrySize(len(metaCreated), len(created))
+
+	rec := sizeBytesField(fRecID, idSize) +
+		sizeBytesField(fRecStream, streamIDSize) +
+		sizeVarintField(fRecRevision, e.revision) +
+		sizeVarintField(fRecPrepare, e.position) +
+		sizeVarintField(fRecCommit, e.position) +
+		sizeBytesField(fRecMetadata, md1) + sizeBytesField(fRecMetadata, md2) + sizeBytesField(fRecMetadata, md3)
+	if len(e.metadata) > 0 {
+		rec += sizeBytesField(fRecCustomMetadata, len(e.metadata))
+	}
+	if len(e.data) > 0 {
+		rec += sizeBytesField(fRecData, len(e.data))
+	}
+	readEvent := sizeBytesField(fReadEventEvent, rec) + protowire.SizeTag(fReadEventCommit) + protowire.SizeVarint(e.position)
+
+	b := protowire.AppendTag(dst, fReadRespEvent, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(readEvent))
+	b = protowire.AppendTag(b, fReadEventEvent, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(rec))
+
+	b = protowire.AppendTag(b, fRecID, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(idSize))
+	if uuidString {
+		b = appendBytesField(b, fUUIDString, []byte(idString))
+	} else {
+		b = protowire.AppendTag(b, fUUIDStructured, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(sizeVarintField(fStructuredMost, most)+sizeVarintField(fStructuredLeast, least)))
+		b = appendVarintField(b, fStructuredMost, most)
+		b = appendVarintField(b, fStructuredLeast, least)
+	}
+
+	b = protowire.AppendTag(b, fRecStream, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(streamIDSize))
+	b = appendBytesField(b, fStreamIdentifierStream, e.stream)
+
+	b = appendVarintField(b, fRecRevision, e.revision)
+	b = appendVarintField(b, fRecPrepare, e.position)
+	b = appendVarintField(b, fRecCommit, e.position)
+
+	for _, kv := range [3]struct {
+		k    string
+		v    []byte
+		size int
+	}{{metaType, e.eventType, md1}, {metaContentType, e.contentType, md2}, {metaCreated, created, md3}} {
+		b = protowire.AppendTag(b, fRecMetadata, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(kv.size))
+		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = protowire.AppendString(b, kv.k)
+		b = appendBytesField(b, 2, kv.v)
+	}
+	if len(e.metadata) > 0 {
+		b = appendBytesField(b, fRecCustomMetadata, e.metadata)
+	}
+	if len(e.data) > 0 {
+		b = appendBytesField(b, fRecData, e.data)
+	}
+	b = protowire.AppendTag(b, fReadEventCommit, protowire.VarintType)
+	return protowire.AppendVarint(b, e.position)
+}
+
+// frameBuffer collects the messages of one read chunk: events encoded into large blocks (never regrown, so no
+// frame is copied twice), and the odd protobuf message (a checkpoint) in between. The frames are handed to
+// gRPC, which may still hold them after SendMsg returns, so blocks are never reused: each chunk gets new ones.
+type frameBuffer struct {
+	block   []byte
+	items   []any // encodedFrame or a protobuf message
+	scratch []byte
+}
+
+// frameBlockSize is the allocation unit of encoded frames: large enough that one allocation serves hundreds of
+// events, small enough not to matter for a read of a handful.
+const frameBlockSize = 512 << 10
+
+// frameOverhead bounds the bytes appendEventFrame adds around the variable fields of an event.
+const frameOverhead = 192
+
+func (f *frameBuffer) addEvent(e *event, uuidString bool) {
+	need := len(e.stream) + len(e.eventType) + len(e.contentType) + len(e.metadata) + len(e.data) + frameOverhead
+	if cap(f.block)-len(f.block) < need {
+		f.block = make([]byte, 0, max(frameBlockSize, need))
+	}
+	start := len(f.block)
+	f.block = appendEventFrame(f.block, e, uuidString, &f.scratch)
+	f.items = append(f.items, encodedFrame(f.block[start:len(f.block):len(f.block)]))
+}
+
+func (f *frameBuffer) addMessage(m any) {
+	f.items = append(f.items, m)
+}
+
+// send sends the collected messages in order and resets the buffer for the next chunk.
+func (f *frameBuffer) send(srv interface{ SendMsg(any) error }) error {
+	for i, m := range f.items {
+		if err := srv.SendMsg(m); err != nil {
+			return err
+		}
+		f.items[i] = nil
+	}
+	f.block, f.items = nil, f.items[:0]
+	return nil
+}
