@@ -18,7 +18,8 @@ TESTFLAGS ?= -timeout 14m
 # Benchmarks run one package at a time so they do not disturb each other; BENCHFLAGS='-count 6' for benchstat.
 BENCHFLAGS ?= -count 1 -timeout 60m
 
-export LEDGER_DATA PG_DIR PG_PORT HTTP
+NODE_LISTEN ?= 127.0.0.1:2113
+export LEDGER_DATA PG_DIR PG_PORT HTTP NODE_LISTEN
 
 .PHONY: help deps build test run bench stop clean fmt vet lint postgres chromium
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # run.sh — start the persistent PostgreSQL cluster (unless DATABASE_URL is set) and exec `ledger serve`.
-# Settings come from the Makefile: LEDGER_DATA (.ledger), PG_DIR (.ledger/pg), PG_PORT (54329), HTTP (127.0.0.1:8080).
+# Settings come from the Makefile: LEDGER_DATA (.ledger), PG_DIR (.ledger/pg), PG_PORT (54329), HTTP (127.0.0.1:8080),
+# NODE_LISTEN (127.0.0.1:2113).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 data=${LEDGER_DATA:-.ledger}
 pgdir=${PG_DIR:-$data/pg}
 pgport=${PG_PORT:-54329}
 http=${HTTP:-127.0.0.1:8080}
+# The embedded node listens on a fixed loopback port so other tools (ledger rebuild/verify/replay, any
+# EventStoreDB client) can reach it while serve holds its data file: EVENTSTORE_URL=esdb://$node?tls=false
+node=${NODE_LISTEN:-127.0.0.1:2113}
 bin=${LEDGER_BIN:-bin/ledger}
 
 [ -x "$bin" ] || { echo "error: $bin is missing: run 'make build'" >&2; exit 1; }
@@ -18,5 +22,5 @@ if [ -z "${DATABASE_URL:-}" ]; then
 else
   echo "run: using DATABASE_URL from the environment" >&2
 fi
-echo "run: $bin serve --data $data --http $http" >&2
-exec "$bin" serve --data "$data" --http "$http"
+echo "run: $bin serve --data $data --http $http --node-listen $node" >&2
+exec "$bin" serve --data "$data" --http "$http" --node-listen "$node"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -47,6 +48,9 @@ func openStore(ctx context.Context, dataDir, listen string) (*storeHandle, error
 			listen = "127.0.0.1:0"
 		}
 		node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: dir, Listen: listen, Logger: slog.Default()})
+		if errors.Is(err, esdbnode.ErrLocked) {
+			return nil, fmt.Errorf("%w\nIf 'ledger serve' is running on %s, reach its node instead: EVENTSTORE_URL='esdb://127.0.0.1:2113?tls=false' (the address serve printed)", err, dataDir)
+		}
 		if err != nil {
 			return nil, err
 		}
