@@ -124,7 +124,7 @@ func (x *Executor) Execute(ctx context.Context, m Meta, t Target, action Action,
 		}
 		return Result{Stream: t.Stream, Revision: rev, Events: []EventRef{}}, nil
 	}
-	proposed, err := x.envelope(m, t, events, now)
+	proposed, err := Envelope(x.reg, m, t, events, now)
 	if err != nil {
 		return Result{}, err
 	}
@@ -169,42 +169,6 @@ func (x *Executor) decodeAll(recs []eventlog.Recorded) ([]kernel.Event, error) {
 			return nil, fmt.Errorf("decode %s revision %d (%s): %w", r.Stream, r.Revision, r.Type, err)
 		}
 		out = append(out, e)
-	}
-	return out, nil
-}
-
-func (x *Executor) envelope(m Meta, t Target, events []kernel.Event, now time.Time) ([]eventlog.Event, error) {
-	corr, cause := m.CorrelationID, m.CausationID
-	if corr == "" {
-		corr = m.CommandID
-	}
-	if cause == "" {
-		cause = m.CommandID
-	}
-	out := make([]eventlog.Event, len(events))
-	for i, e := range events {
-		if !x.reg.Knows(e) {
-			return nil, fmt.Errorf("command produced %s, which the registry does not know: register it before recording it", e.EventName())
-		}
-		name, version, data, err := kernel.Encode(e)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = eventlog.Event{
-			ID:   eventlog.DeriveID(m.CommandID, i),
-			Type: name,
-			Data: data,
-			Meta: eventlog.Metadata{
-				SchemaVersion: version,
-				CommunityID:   string(t.CommunityID),
-				Jurisdiction:  string(t.Path),
-				Actor:         m.Actor.String(),
-				CommandID:     m.CommandID,
-				CorrelationID: corr,
-				CausationID:   cause,
-				OccurredAt:    now,
-			},
-		}
 	}
 	return out, nil
 }

@@ -1,0 +1,315 @@
+package workload
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/disclosure"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+)
+
+// expenditure is one expenditure in flight.
+type expenditure struct {
+	id, stream   string
+	x            *funds.Expenditure
+	amount       kernel.Fen
+	purpose      string
+	public       string // the payee as the public board shows it: an organisation, or a masked name
+	salary       bool
+	readyAt      time.Time // paid at the first payday after this
+	unauthorized bool      // a major expenditure paid without approval or resolution
+	paidAt       time.Time
+}
+
+// request records a request to spend and returns the expenditure in flight.
+func (c *comm) request(cat funds.Category, kind funds.Kind, purpose string, amount kernel.Fen, payee funds.Payee) *expenditure {
+	fy := c.now.In(cst).Year()
+	c.expSeq[fy]++
+	e := &expenditure{id: fmt.Sprintf("%d-%04d", fy, c.expSeq[fy]), x: &funds.Expenditure{}, amount: amount, purpose: purpose}
+	e.stream = commands.ExpenditureStream(string(c.info.ID), e.id)
+	if payee.Kind == funds.Organisation {
+		e.public = payee.Organisation
+	} else {
+		e.public = kernel.MaskName(payee.Personal.Name)
+	}
+	evs, err := e.x.Request(funds.Request{
+		ExpenditureID: e.id, FiscalYear: fy, Category: cat, Kind: kind, Purpose: purpose, Amount: amount, Payee: payee,
+	}, c.now)
+	apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
+	return e
+}
+
+func individual(p *person) funds.Payee {
+	return funds.Payee{Kind: funds.Individual, Person: p.id, Personal: p.personal(true)}
+}
+
+func organisation(name string) funds.Payee {
+	return funds.Payee{Kind: funds.Organisation, Organisation: name}
+}
+
+// approve approves e (by the chair), citing the resolution that authorises it, if any; the
+// expenditure then waits for the next payday.
+func (c *comm) approve(e *expenditure, res *meeting.ResolutionAdopted) {
+	var ref *funds.ResolutionRef
+	var deps []string
+	if res != nil {
+		ref = funds.RefTo(*res)
+		deps = []string{commands.MeetingStream(string(c.info.ID), res.MeetingID)}
+	}
+	evs, err := e.x.Approve(funds.Approve{By: c.term.chair().id, Resolution: ref}, c.params, c.now)
+	apply(e.x, c.record(c.clerk, e.stream, deps, evs, err))
+	e.readyAt = c.now
+	c.payQueue = append(c.payQueue, e)
+}
+
+// reject refuses e.
+func (c *comm) reject(e *expenditure, reason string) {
+	evs, err := e.x.Reject(c.term.chair().id, reason, c.now)
+	apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
+	c.done(e.stream)
+}
+
+// decide approves e a few days after the request, or now and then rejects or (after approval) cancels it.
+func (c *comm) decide(e *expenditure, rejectable bool) {
+	c.after(days(1+c.pick(3))+hours(c.pick(6)), func() {
+		switch {
+		case rejectable && c.chance(2.5):
+			c.reject(e, []string{"附件不全，请补充发票后重新申请", "超出本月预算安排，暂缓支出", "用途不属于经费使用范围"}[c.pick(3)])
+		default:
+			c.approve(e, nil)
+			if rejectable && c.chance(1.2) {
+				c.after(hours(20+c.pick(30)), func() {
+					if e.x.Status() != funds.Approved {
+						return
+					}
+					evs, err := e.x.Cancel(c.term.chair().id, "供应商无法按期供货，取消本次采购", c.now)
+					apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
+					c.dropQueued(e)
+					c.done(e.stream)
+				})
+			}
+		}
+	})
+}
+
+func (c *comm) dropQueued(e *expenditure) {
+	for i, q := range c.payQueue {
+		if q == e {
+			c.payQueue = append(c.payQueue[:i:i], c.payQueue[i+1:]...)
+			return
+		}
+	}
+}
+
+// scheduleSalaries requests the month's salaries on the 5th, approves them by the 8th; they are paid on
+// the 10th (one expenditure per worker: the payee is a person with personal data).
+func (c *comm) scheduleSalaries(y int, m time.Month) {
+	c.at(c.office(day(y, m, 5, 0, 0)), func() {
+		label := fmt.Sprintf("%d年%d月社区工作者工资", y, m)
+		if c.info.Kind == kernel.Rural {
+			label = fmt.Sprintf("%d年%d月村工作人员工资", y, m)
+		}
+		var batch []*expenditure
+		for _, w := range c.workers {
+			amount := w.monthly + kernel.Fen(c.rng.Int64N(30000)) - 10000 // overtime, deductions
+			e := c.request(funds.Salaries, funds.Salary, label, amount, individual(w.p))
+			e.salary = true
+			batch = append(batch, e)
+			c.advance(minutes(2))
+		}
+		c.at(c.office(day(y, m, 6+c.pick(3), 0, 0)), func() {
+			for _, e := range batch {
+				c.approve(e, nil)
+				c.advance(minutes(1))
+			}
+		})
+	})
+}
+
+// scheduleSpending draws the month's everyday expenditures from the operating and party-building funds,
+// about a twelfth of the year's operating funds.
+func (c *comm) scheduleSpending(y int, m time.Month) {
+	budget := c.operatingFunds() / 12
+	spent := kernel.Fen(0)
+	for spent < budget {
+		it := operatingItems[c.pick(len(operatingItems))]
+		if it.rural && c.info.Kind != kernel.Rural || it.urban && c.info.Kind != kernel.Urban {
+			continue
+		}
+		amount := c.yuan(it.min, it.max)
+		spent += amount
+		c.spendLater(y, m, funds.Operating, it, amount)
+	}
+	if c.chance(35) {
+		it := partyItems[c.pick(len(partyItems))]
+		c.spendLater(y, m, funds.PartyBuilding, it, c.yuan(it.min, it.max))
+	}
+}
+
+func (c *comm) spendLater(y int, m time.Month, cat funds.Category, it expenseItem, amount kernel.Fen) {
+	c.at(c.office(day(y, m, 1+c.pick(24), 0, 0)), func() {
+		var kind funds.Kind
+		var payee funds.Payee
+		if it.individual {
+			kind, payee = funds.Allowance, individual(c.newPerson(c.now, 20, 70))
+		} else {
+			kind, payee = funds.OtherKind, organisation(fmt.Sprintf(it.payee, c.district.placeName()))
+		}
+		c.decide(c.request(cat, kind, it.purpose, amount, payee), true)
+	})
+}
+
+// placeName is the short name shops and companies of the district carry ("龙湾").
+func (d *District) placeName() string {
+	return strings.TrimRight(strings.TrimSuffix(strings.TrimSuffix(d.Name, "区"), "县"), "市")
+}
+
+// payday pays, one after the other, what is approved (and, planted, a major expenditure nobody
+// approved), then discloses the payments on the public board within 24 hours: salaries on their own
+// notice.
+func (c *comm) payday() {
+	var due, keep []*expenditure
+	for _, e := range c.payQueue {
+		if e.readyAt.After(c.now) {
+			keep = append(keep, e)
+		} else {
+			due = append(due, e)
+		}
+	}
+	c.payQueue = keep
+	c.pay(due, nil, nil)
+}
+
+func (c *comm) pay(due, paid, salaries []*expenditure) {
+	if len(due) == 0 {
+		t := c.now.In(cst)
+		if len(salaries) > 0 {
+			c.disclosePayments(salaries, fmt.Sprintf("%d年%d月工资发放公示", t.Year(), t.Month()),
+				fmt.Sprintf("%d-%02d-payroll", t.Year(), t.Month()))
+		}
+		if len(paid) > 0 {
+			c.disclosePayments(paid, fmt.Sprintf("%d年%d月%d日经费支出公示", t.Year(), t.Month(), t.Day()),
+				fmt.Sprintf("%d-%02d%02d-payments", t.Year(), t.Month(), t.Day()))
+		}
+		return
+	}
+	e := due[0]
+	if s := e.x.Status(); s == funds.Approved || s == funds.Requested && e.unauthorized {
+		t := c.now.In(cst)
+		c.voucherSeq++
+		evs, err := e.x.Pay(funds.Pay{VoucherNo: fmt.Sprintf("记-%d%02d-%04d", t.Year(), t.Month(), c.voucherSeq)}, c.params, c.now)
+		apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
+		e.paidAt = c.now.UTC()
+		c.quarter.spent += e.amount
+		if e.salary {
+			salaries = append(salaries, e)
+		} else {
+			paid = append(paid, e)
+		}
+		c.done(e.stream)
+	}
+	c.after(minutes(1+c.pick(3)), func() { c.pay(due[1:], paid, salaries) })
+}
+
+// disclosePayments puts paid expenditures on the board, normally 2–20 hours after payment; planted or
+// now and then, days late (a payment-disclosed breach), or one of them is left off (a deadline for the
+// alert engine).
+func (c *comm) disclosePayments(es []*expenditure, title, id string) {
+	delay := hours(2 + c.pick(18))
+	if c.planted(plantLatePayment) || c.chance(0.5) {
+		delay = hours(50 + c.pick(40))
+		c.plant(plantLatePayment)
+	}
+	if len(es) > 1 && (c.planted(plantUndisclosedPaid) || c.chance(0.05)) {
+		es = es[:len(es)-1]
+		c.plant(plantUndisclosedPaid)
+	}
+	c.after(delay, func() {
+		var b strings.Builder
+		refs := make([]disclosure.Ref, 0, len(es))
+		deps := make([]string, 0, len(es))
+		total := kernel.Fen(0)
+		for _, e := range es {
+			fmt.Fprintf(&b, "%s（%s） %s %s\n", e.purpose, e.id, e.public, e.amount)
+			refs = append(refs, disclosure.Ref{Kind: disclosure.RefPayment, ID: e.id, OccurredAt: e.paidAt})
+			deps = append(deps, e.stream)
+			total += e.amount
+		}
+		fmt.Fprintf(&b, "合计 %s。如有异议，请于公示期内向%s监督委员会反映。", total, c.committeeName())
+		from := es[0].paidAt
+		n := c.publish(noticePlan{
+			id: id, category: disclosure.Finance, from: from, to: es[len(es)-1].paidAt, title: title, text: b.String(),
+			windowDays: 7, refs: refs, deps: deps, attachment: "支出凭证",
+		})
+		c.objections(n, 2)
+	})
+}
+
+// project is a major expenditure (重大开支) decided by the assembly or the representatives' meeting
+// (四议两公开), then funded, contracted and paid in one or two instalments.
+type project struct {
+	name       string
+	total      kernel.Fen
+	contractor string
+	resolution *meeting.ResolutionAdopted
+}
+
+// newProject draws a project for the year.
+func (c *comm) newProject() *project {
+	names := urbanProjects
+	if c.info.Kind == kernel.Rural {
+		names = ruralProjects
+	}
+	return &project{
+		name:       names[c.pick(len(names))],
+		total:      c.roundYuan(62000, 480000),
+		contractor: fmt.Sprintf(contractors[c.pick(len(contractors))], c.district.placeName()),
+	}
+}
+
+// carryOut follows an adopted major-spending resolution (the meeting discloses it within 24 hours):
+// funds are allocated, and the instalments are requested, approved against the resolution and paid.
+func (c *comm) carryOut(pr *project, res meeting.ResolutionAdopted) {
+	pr.resolution = &res
+	c.after(days(5+c.pick(15)), func() {
+		y := c.now.In(cst).Year()
+		src := []funds.Source{funds.CountyFinance, funds.CountyFinance, funds.CentralProject, funds.Department, funds.SelfRaised, funds.AssetSwap}[c.pick(6)]
+		c.allocate(y, fmt.Sprintf("proj-%s-%s", res.MeetingID, res.ResolutionID), src, funds.Project, pr.total, pr.name+"项目资金")
+		first := pr.total
+		if pr.total >= kernel.Yuan(150000) {
+			first = pr.total * 6 / 10 / 100 * 100
+		}
+		c.after(days(10+c.pick(30)), func() { c.instalment(pr, first, "首期款") })
+		if first < pr.total {
+			c.after(days(70+c.pick(60)), func() { c.instalment(pr, pr.total-first, "尾款") })
+		}
+	})
+}
+
+func (c *comm) instalment(pr *project, amount kernel.Fen, what string) {
+	e := c.request(funds.Project, funds.OtherKind, pr.name+what, amount, organisation(pr.contractor))
+	c.after(days(2+c.pick(3)), func() { c.approve(e, pr.resolution) })
+}
+
+// unauthorizedMajor is a major expenditure paid without a resolution: an urgent repair the committee
+// paid before asking anyone. The payment is recorded with a major-matter-resolution breach.
+func (c *comm) unauthorizedMajor() {
+	what := []string{"办公楼屋面紧急抢修", "排涝泵站应急维修", "台风受损围墙紧急修复"}[c.pick(3)]
+	e := c.request(funds.Operating, funds.OtherKind, what, c.roundYuan(52000, 95000),
+		organisation(fmt.Sprintf(contractors[c.pick(len(contractors))], c.district.placeName())))
+	e.unauthorized = true
+	e.readyAt = c.now.Add(days(1))
+	c.payQueue = append(c.payQueue, e)
+	c.plant(plantUnauthorizedMajor)
+}
+
+func (c *comm) committeeName() string {
+	if c.info.Kind == kernel.Rural {
+		return "村务"
+	}
+	return "居务"
+}
