@@ -1,0 +1,218 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/events"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode"
+	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/projections/audittrail"
+	"github.com/grassroots-ledger/ledger/projections/board"
+	"github.com/grassroots-ledger/ledger/projections/directory"
+	"github.com/grassroots-ledger/ledger/projections/elections"
+	"github.com/grassroots-ledger/ledger/projections/finances"
+	"github.com/grassroots-ledger/ledger/projections/meetings"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// benchDirs are removed when the test binary ends.
+var benchDirs []string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range benchDirs {
+		_ = os.RemoveAll(d)
+	}
+	os.Exit(code)
+}
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// testNode is a real embedded node reached through the real adapter.
+type testNode struct {
+	node  *esdbnode.Node
+	store *eventstore.Store
+}
+
+func openNode(tb testing.TB, dir string) *testNode {
+	tb.Helper()
+	ctx := context.Background()
+	node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: dir, Listen: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		tb.Fatalf("open embedded node: %v", err)
+	}
+	tb.Cleanup(func() { node.Close() })
+	st, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: quiet()})
+	if err != nil {
+		tb.Fatalf("dial embedded node: %v", err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return &testNode{node: node, store: st}
+}
+
+// raw is the official client on the node, writing bytes of its own choosing: what an attacker with write
+// access to the store could append, bypassing the adapter that seals every event into its chain.
+func (n *testNode) raw(tb testing.TB) *esdb.Client {
+	tb.Helper()
+	cfg, err := esdb.ParseConnectionString(n.node.URL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Logger = esdb.NoopLogging()
+	c, err := esdb.NewClient(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// appendRaw writes events to stream at the expected revision exactly as given: their metadata (hash
+// links included) is stored as the caller set it.
+func appendRaw(tb testing.TB, c *esdb.Client, stream string, expected esdb.ExpectedRevision, evs ...eventlog.Event) {
+	tb.Helper()
+	data := make([]esdb.EventData, len(evs))
+	for i, e := range evs {
+		meta, err := json.Marshal(e.Meta)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		data[i] = esdb.EventData{EventID: uuid.UUID(e.ID), EventType: e.Type, ContentType: esdb.ContentTypeJson, Data: e.Data, Metadata: meta}
+	}
+	if _, err := c.AppendToStream(context.Background(), stream, esdb.AppendToStreamOptions{ExpectedRevision: expected}, data...); err != nil {
+		tb.Fatalf("raw append to %s: %v", stream, err)
+	}
+}
+
+// Paths of the synthetic fixtures: two communities of one street.
+const (
+	streetPath = "33/3303/330303/330303001"
+	commA      = "330303001001"
+	commB      = "330303001002"
+	pathA      = streetPath + "/" + commA
+	pathB      = streetPath + "/" + commB
+)
+
+var baseTime = time.Date(2025, 12, 1, 1, 0, 0, 0, time.UTC)
+
+// synth returns n events of one command with a payload naming i, for community cid at path.
+func synth(cmd, typ, cid, path string, n int) []eventlog.Event {
+	evs := make([]eventlog.Event, n)
+	for i := range evs {
+		evs[i] = eventlog.Event{
+			ID:   eventlog.DeriveID(cmd, i),
+			Type: typ,
+			Data: fmt.Appendf(nil, `{"n":%d,"amount_fen":%d,"purpose":"村道硬化工程进度款","payee":"张三"}`, i, 100000+i),
+			Meta: eventlog.Metadata{SchemaVersion: 1, CommunityID: cid, Jurisdiction: path, Actor: "clerk:test",
+				CommandID: cmd, CorrelationID: "corr-" + cmd, CausationID: cmd, OccurredAt: baseTime.Add(time.Duration(i) * time.Hour)},
+		}
+	}
+	return evs
+}
+
+// mustAppend appends through the adapter, which seals the events into the stream's chain.
+func mustAppend(tb testing.TB, st *eventstore.Store, stream string, exp eventlog.Expected, evs []eventlog.Event) eventlog.AppendResult {
+	tb.Helper()
+	res, err := st.Append(context.Background(), stream, exp, evs)
+	if err != nil {
+		tb.Fatalf("append to %s: %v", stream, err)
+	}
+	return res
+}
+
+// readAll returns every event of $all.
+func readAll(tb testing.TB, st *eventstore.Store) []eventlog.Recorded {
+	tb.Helper()
+	var out []eventlog.Recorded
+	if err := st.ReadAll(context.Background(), eventlog.Start, 0, func(r eventlog.Recorded) error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// testPool is a database of the test's own on DATABASE_URL's server, dropped when the test ends. Without
+// DATABASE_URL the test fails: `bash scripts/with-pg.sh go test ./infra/audit/...` starts a throwaway
+// cluster.
+func testPool(tb testing.TB) *pgxpool.Pool {
+	tb.Helper()
+	server := os.Getenv("DATABASE_URL")
+	if server == "" {
+		tb.Fatal("DATABASE_URL is not set: these tests need PostgreSQL. Run `bash scripts/with-pg.sh go test ./infra/audit/...` " +
+			"(it starts a throwaway cluster) or set DATABASE_URL to a role that may CREATE DATABASE")
+	}
+	ctx := context.Background()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "audittest_" + hex.EncodeToString(b[:])
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		tb.Fatalf("connect to DATABASE_URL: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("create database %s: %v", name, err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if admin, err := pgx.Connect(ctx, server); err == nil {
+			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			admin.Close(ctx)
+		}
+	})
+	dbURL := server + " dbname=" + name
+	if strings.Contains(server, "://") {
+		u, err := url.Parse(server)
+		if err != nil {
+			tb.Fatalf("DATABASE_URL: %v", err)
+		}
+		u.Path = "/" + name
+		dbURL = u.String()
+	}
+	pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 12})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(pool.Close)
+	return pool
+}
+
+// models are the read models the ledger projects (cmd/ledger's readModels).
+func models() []runtime.ReadModel {
+	return []runtime.ReadModel{audittrail.Model{}, directory.New(), board.New(), finances.New(), elections.New(), meetings.New(),
+		alerts.New(events.MustRegistry())}
+}
+
+func newAuditor(tb testing.TB, st Store, pool *pgxpool.Pool) *Auditor {
+	tb.Helper()
+	cfg := Config{Store: st, Logger: quiet()}
+	if pool != nil {
+		cfg.Pool, cfg.Migrate, cfg.Models = pool, pg.Migrator(pool), models()
+	}
+	a, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}

@@ -1,0 +1,292 @@
+package audit
+
+import (
+	"context"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/projections/board"
+	"github.com/grassroots-ledger/ledger/projections/directory"
+	"github.com/grassroots-ledger/ledger/projections/elections"
+	"github.com/grassroots-ledger/ledger/projections/finances"
+	"github.com/grassroots-ledger/ledger/projections/meetings"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// summaryLimit bounds each list of the summary; the tables of a snapshot hold everything.
+const summaryLimit = 1000
+
+// summary is a community as the read models' own queries show it. A section is empty when its model is
+// not among those replayed.
+type summary struct {
+	Community   *directory.Community
+	Disclosures []board.Notice
+	Finances    []fiscalYear
+	Elections   []elections.Election
+	Meetings    []meetings.Meeting
+	Resolutions []meetings.Resolution
+	// Rating and OpenAlerts are the supervision view (督查预警): the community's red/yellow/green rating
+	// and its open alerts.
+	Rating     *alerts.CommunityRating
+	OpenAlerts []alerts.Alert
+}
+
+// fiscalYear is one fiscal year of a community's budget, by category.
+type fiscalYear struct {
+	Year       int
+	Categories []finances.CategoryTotals
+}
+
+// summarize runs the read models' queries (through q, which points them at the scratch schemas).
+func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel, community, path string) (summary, error) {
+	have := map[string]bool{}
+	for _, m := range models {
+		have[m.Name()] = true
+	}
+	var s summary
+	var err error
+	if have[directory.Name] {
+		c, err := directory.CommunityByID(ctx, q, community)
+		switch {
+		case err == nil:
+			s.Community = &c
+		case !errors.Is(err, directory.ErrNotFound):
+			return summary{}, err
+		}
+	}
+	if have[board.Name] {
+		if s.Disclosures, err = board.CurrentNotices(ctx, q, community, summaryLimit); err != nil {
+			return summary{}, err
+		}
+	}
+	if have[finances.Name] {
+		rows, err := q.Query(ctx, `SELECT DISTINCT fiscal_year FROM `+pgx.Identifier{finances.Schema, "budget_summary"}.Sanitize()+
+			` WHERE community_id = $1 ORDER BY 1`, community)
+		if err != nil {
+			return summary{}, fmt.Errorf("finances: fiscal years: %w", err)
+		}
+		years, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			return summary{}, fmt.Errorf("finances: fiscal years: %w", err)
+		}
+		for _, y := range years {
+			cats, err := finances.YearSummary(ctx, q, community, y)
+			if err != nil {
+				return summary{}, err
+			}
+			s.Finances = append(s.Finances, fiscalYear{Year: y, Categories: cats})
+		}
+	}
+	if have[elections.Name] {
+		if s.Elections, err = elections.Elections(ctx, q, community); err != nil {
+			return summary{}, err
+		}
+	}
+	if have[meetings.Name] {
+		if s.Meetings, err = meetings.Register(ctx, q, community, summaryLimit); err != nil {
+			return summary{}, err
+		}
+		if s.Resolutions, err = meetings.Resolutions(ctx, q, community, summaryLimit); err != nil {
+			return summary{}, err
+		}
+	}
+	if have[alerts.Name] {
+		r, err := alerts.RatingOf(ctx, q, kernel.CommunityID(community))
+		if err != nil {
+			return summary{}, fmt.Errorf("alerts: rating: %w", err)
+		}
+		s.Rating = &r
+		if s.OpenAlerts, err = alerts.OpenAlerts(ctx, q, kernel.JurisdictionPath(path), summaryLimit); err != nil {
+			return summary{}, err
+		}
+	}
+	return s, nil
+}
+
+// dumpSchema counts the rows of every table of schema and, when all is set, returns every row as JSON,
+// ordered by primary key (by the whole row where there is none).
+func dumpSchema(ctx context.Context, q querier, schema string, all bool) (map[string]int64, map[string]any, error) {
+	rows, err := q.Query(ctx, `SELECT c.relname,
+			coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey::int2[], a.attnum))
+				FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+				WHERE i.indrelid = c.oid AND i.indisprimary), '')
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_migrations' ORDER BY 1`, schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	type table struct{ name, key string }
+	tables, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (table, error) {
+		var t table
+		return t, r.Scan(&t.name, &t.key)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	counts := map[string]int64{}
+	var dump map[string]any
+	if all {
+		dump = map[string]any{}
+	}
+	for _, t := range tables {
+		id := pgx.Identifier{schema, t.name}.Sanitize()
+		var n int64
+		if err := queryRow(ctx, q, "SELECT count(*) FROM "+id, &n); err != nil {
+			return nil, nil, err
+		}
+		counts[t.name] = n
+		if !all {
+			continue
+		}
+		order := t.key
+		if order == "" {
+			order = "t::text"
+		}
+		var raw []byte
+		if err := queryRow(ctx, q, "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY "+order+"), '[]')::text FROM "+id+" t", &raw); err != nil {
+			return nil, nil, err
+		}
+		dump[t.name] = json.RawMessage(raw)
+	}
+	return counts, dump, nil
+}
+
+func queryRow(ctx context.Context, q querier, sql string, dst any) error {
+	rows, err := q.Query(ctx, sql)
+	if err != nil {
+		return err
+	}
+	_, err = pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (struct{}, error) { return struct{}{}, r.Scan(dst) })
+	return err
+}
+
+// jsonable turns a read model's query results into plain JSON values: structs become objects with
+// snake_case keys in field order (a field's json tag, when it has one), event ids their UUID text, times RFC 3339 in UTC (null when zero).
+// The models' result types carry no JSON tags (they are Go APIs), and an event id is a [16]byte that
+// encoding/json would print as sixteen numbers.
+func jsonable(v any) any { return toJSON(reflect.ValueOf(v)) }
+
+var (
+	idType        = reflect.TypeFor[eventlog.ID]()
+	timeType      = reflect.TypeFor[time.Time]()
+	marshalerType = reflect.TypeFor[json.Marshaler]()
+	textType      = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+func toJSON(v reflect.Value) any {
+	if !v.IsValid() {
+		return nil
+	}
+	switch v.Type() {
+	case idType:
+		id := v.Interface().(eventlog.ID)
+		if id.IsZero() {
+			return nil
+		}
+		return id.String()
+	case timeType:
+		t := v.Interface().(time.Time)
+		if t.IsZero() {
+			return nil
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return toJSON(v.Elem())
+	case reflect.Struct:
+		if v.Type().Implements(marshalerType) || v.Type().Implements(textType) {
+			return v.Interface()
+		}
+		obj := make(object, 0, v.NumField())
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name := snake(f.Name)
+			if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == "-" {
+				continue
+			} else if tag != "" {
+				name = tag
+			}
+			obj = append(obj, member{name, toJSON(v.Field(i))})
+		}
+		return obj
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return []any{}
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return fmt.Sprintf("%x", v.Interface())
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = toJSON(v.Index(i))
+		}
+		return out
+	case reflect.Map:
+		out := make(map[string]any, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			out[fmt.Sprint(it.Key().Interface())] = toJSON(it.Value())
+		}
+		return out
+	}
+	return v.Interface()
+}
+
+// object is a JSON object that keeps its members in order.
+type object []member
+
+type member struct {
+	key   string
+	value any
+}
+
+func (o object) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, m := range o {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, _ := json.Marshal(m.key)
+		v, err := json.Marshal(m.value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.key, err)
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
+}
+
+// snake turns a Go field name into snake_case: CommunityID → community_id, MinutesSHA256 → minutes_sha256.
+func snake(name string) string {
+	rs := []rune(name)
+	var b strings.Builder
+	for i, r := range rs {
+		if unicode.IsUpper(r) {
+			if i > 0 && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]) ||
+				(i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1]))) {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
