@@ -1,0 +1,253 @@
+package board
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/grassroots-ledger/ledger/domain/disclosure"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+)
+
+// Querier is a pool, connection or transaction (the portal's read-only pool).
+type Querier = decode.Querier
+
+// ErrNotFound means the board has no such notice: the portal answers 404.
+var ErrNotFound = errors.New("board: not found")
+
+// Notice is a notice as the board shows it now.
+type Notice struct {
+	CommunityID  string
+	NoticeID     string
+	Jurisdiction string
+	Category     disclosure.Category
+	Period       disclosure.Period
+	// Refs are the facts of the record the notice discloses (payments, results, resolutions …).
+	Refs        []disclosure.Ref
+	PublishedAt time.Time
+	Status      Status
+	// Current is the version on the board (the last one, also when withdrawn).
+	Current Version
+	// Withdrawal is set when the notice was withdrawn.
+	Withdrawal *Withdrawal
+	Objections ObjectionCounts
+}
+
+// Version is one version of a notice: version 1 as published, then each correction.
+type Version struct {
+	Version     int
+	Title       string
+	Text        string
+	Attachments []disclosure.Attachment
+	Window      disclosure.Window
+	// Reason is why the version corrects the previous one ("" for version 1).
+	Reason string
+	At     time.Time
+	// EventID and Commit are the event that made the version and its $all commit position.
+	EventID eventlog.ID
+	Commit  uint64
+}
+
+// Withdrawal is why and when a notice came off the board.
+type Withdrawal struct {
+	At      time.Time
+	Reason  string
+	EventID eventlog.ID
+	Commit  uint64
+}
+
+// ObjectionCounts counts the objections raised on a notice and those answered; EventID and Commit are
+// the last objection event (zero when none). Who objected is never part of the board.
+type ObjectionCounts struct {
+	Raised   int
+	Answered int
+	EventID  eventlog.ID
+	Commit   uint64
+}
+
+// Objection is one objection by id and times; never its author or text.
+type Objection struct {
+	ID              string
+	RaisedAt        time.Time
+	RaisedEventID   eventlog.ID
+	RaisedCommit    uint64
+	AnsweredAt      time.Time // zero while unanswered
+	AnsweredEventID eventlog.ID
+	AnsweredCommit  uint64
+}
+
+// History is everything the board knows of one notice: as it stands, every version oldest first, and its
+// objections.
+type History struct {
+	Notice     Notice
+	Versions   []Version
+	Objections []Objection
+}
+
+// noticeColumns are a notice with its current version's content: FROM notices n JOIN notice_versions v.
+const noticeColumns = `n.community_id, n.notice_id, n.jurisdiction, n.category, n.period_from, n.period_to, n.refs::text,
+	n.published_at, n.status, n.version, v.title, v.body, v.attachments::text, n.window_start, n.window_end, coalesce(v.reason, ''),
+	v.at, v.event_id, v.commit_pos, n.withdrawn_at, coalesce(n.withdrawal_reason, ''), n.withdrawn_event_id, n.withdrawn_commit_pos,
+	oc.raised, oc.answered, oc.last_event_id, oc.last_commit_pos`
+
+// noticesFrom joins each notice to its current version and counts its objections; the counts' source is
+// the newest objection event.
+func noticesFrom() string {
+	return pgx.Identifier{Schema, "notices"}.Sanitize() + ` n JOIN ` + pgx.Identifier{Schema, "notice_versions"}.Sanitize() +
+		` v ON v.community_id = n.community_id AND v.notice_id = n.notice_id AND v.version = n.version
+		CROSS JOIN LATERAL (SELECT count(*) AS raised, count(o.answered_at) AS answered,
+			(array_agg(coalesce(o.answered_event_id, o.raised_event_id) ORDER BY coalesce(o.answered_commit_pos, o.raised_commit_pos) DESC))[1] AS last_event_id,
+			max(coalesce(o.answered_commit_pos, o.raised_commit_pos)) AS last_commit_pos
+			FROM ` + pgx.Identifier{Schema, "objections"}.Sanitize() + ` o
+			WHERE o.community_id = n.community_id AND o.notice_id = n.notice_id) oc`
+}
+
+func scanNotice(rows pgx.Rows) (Notice, error) {
+	var n Notice
+	var cat, status, refs, attach string
+	var vEv, wEv, oEv pgtype.UUID
+	var vPos int64
+	var wPos, oPos pgtype.Int8
+	var wAt pgtype.Timestamptz
+	var wReason string
+	c := &n.Current
+	if err := rows.Scan(&n.CommunityID, &n.NoticeID, &n.Jurisdiction, &cat, &n.Period.From, &n.Period.To, &refs, &n.PublishedAt,
+		&status, &c.Version, &c.Title, &c.Text, &attach, &c.Window.Start, &c.Window.End, &c.Reason, &c.At, &vEv, &vPos,
+		&wAt, &wReason, &wEv, &wPos, &n.Objections.Raised, &n.Objections.Answered, &oEv, &oPos); err != nil {
+		return Notice{}, err
+	}
+	n.Category, n.Status = disclosure.Category(cat), Status(status)
+	n.Period.From, n.Period.To, n.PublishedAt = n.Period.From.UTC(), n.Period.To.UTC(), n.PublishedAt.UTC()
+	c.Window.Start, c.Window.End, c.At, c.EventID, c.Commit = c.Window.Start.UTC(), c.Window.End.UTC(), c.At.UTC(), vEv.Bytes, uint64(vPos)
+	if err := unmarshal(refs, &n.Refs); err != nil {
+		return Notice{}, err
+	}
+	if err := unmarshal(attach, &c.Attachments); err != nil {
+		return Notice{}, err
+	}
+	if wAt.Valid {
+		n.Withdrawal = &Withdrawal{At: wAt.Time.UTC(), Reason: wReason, EventID: decode.EventID(wEv), Commit: decode.Position(wPos)}
+	}
+	n.Objections.EventID, n.Objections.Commit = decode.EventID(oEv), decode.Position(oPos)
+	return n, nil
+}
+
+func unmarshal(s string, v any) error {
+	if s == "" || s == "[]" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
+}
+
+func queryNotices(ctx context.Context, q Querier, what, where, order string, args ...any) ([]Notice, error) {
+	rows, err := q.Query(ctx, `SELECT `+noticeColumns+` FROM `+noticesFrom()+` WHERE `+where+` ORDER BY `+order, args...)
+	if err != nil {
+		return nil, fmt.Errorf("board: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []Notice
+	for rows.Next() {
+		n, err := scanNotice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("board: %s: %w", what, err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("board: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// CurrentNotices returns the notices on a community's board now (not withdrawn), newest first; limit is
+// the most returned (default 100, at most 1000).
+func CurrentNotices(ctx context.Context, q Querier, communityID string, limit int) ([]Notice, error) {
+	return queryNotices(ctx, q, "current notices of "+communityID,
+		`n.community_id = $1 AND n.status <> 'withdrawn'`, `n.published_at DESC, n.notice_id LIMIT $2`,
+		communityID, decode.Limit(limit, 100, 1000))
+}
+
+// ActiveWindows returns the notices not withdrawn whose publicity window contains the instant at (both
+// ends included), in communities at or under the jurisdiction path under ("" for all), the windows that
+// close first first; limit is the most returned (default 100, at most 1000).
+func ActiveWindows(ctx context.Context, q Querier, under string, at time.Time, limit int) ([]Notice, error) {
+	where := `n.status <> 'withdrawn' AND n.window_end >= $1 AND n.window_start <= $1`
+	args := []any{at.UTC()}
+	if u := strings.TrimRight(under, "/"); u != "" {
+		args = append(args, u)
+		where += " AND " + decode.UnderClause("n.jurisdiction", "$2")
+	}
+	args = append(args, decode.Limit(limit, 100, 1000))
+	return queryNotices(ctx, q, "active publicity windows", where,
+		fmt.Sprintf("n.window_end, n.community_id, n.notice_id LIMIT $%d", len(args)), args...)
+}
+
+// NoticeHistory returns a notice as it stands with every version, oldest first, and its objections;
+// ErrNotFound when the board has no such notice.
+func NoticeHistory(ctx context.Context, q Querier, communityID, noticeID string) (History, error) {
+	ns, err := queryNotices(ctx, q, "notice "+noticeID, `n.community_id = $1 AND n.notice_id = $2`, `n.notice_id`, communityID, noticeID)
+	if err != nil {
+		return History{}, err
+	}
+	if len(ns) == 0 {
+		return History{}, fmt.Errorf("notice %s of %s: %w", noticeID, communityID, ErrNotFound)
+	}
+	h := History{Notice: ns[0]}
+	rows, err := q.Query(ctx, `SELECT version, title, body, attachments::text, window_start, window_end, coalesce(reason, ''), at,
+		event_id, commit_pos FROM `+pgx.Identifier{Schema, "notice_versions"}.Sanitize()+`
+		WHERE community_id = $1 AND notice_id = $2 ORDER BY version`, communityID, noticeID)
+	if err != nil {
+		return History{}, fmt.Errorf("board: versions of %s: %w", noticeID, err)
+	}
+	for rows.Next() {
+		var v Version
+		var attach string
+		var ev pgtype.UUID
+		var pos int64
+		if err := rows.Scan(&v.Version, &v.Title, &v.Text, &attach, &v.Window.Start, &v.Window.End, &v.Reason, &v.At, &ev, &pos); err != nil {
+			rows.Close()
+			return History{}, fmt.Errorf("board: versions of %s: %w", noticeID, err)
+		}
+		if err := unmarshal(attach, &v.Attachments); err != nil {
+			rows.Close()
+			return History{}, fmt.Errorf("board: versions of %s: %w", noticeID, err)
+		}
+		v.Window.Start, v.Window.End, v.At, v.EventID, v.Commit = v.Window.Start.UTC(), v.Window.End.UTC(), v.At.UTC(), ev.Bytes, uint64(pos)
+		h.Versions = append(h.Versions, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return History{}, fmt.Errorf("board: versions of %s: %w", noticeID, err)
+	}
+	rows, err = q.Query(ctx, `SELECT objection_id, raised_at, raised_event_id, raised_commit_pos, answered_at, answered_event_id,
+		answered_commit_pos FROM `+pgx.Identifier{Schema, "objections"}.Sanitize()+`
+		WHERE community_id = $1 AND notice_id = $2 ORDER BY raised_commit_pos, objection_id`, communityID, noticeID)
+	if err != nil {
+		return History{}, fmt.Errorf("board: objections of %s: %w", noticeID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o Objection
+		var rEv, aEv pgtype.UUID
+		var rPos int64
+		var aPos pgtype.Int8
+		var aAt pgtype.Timestamptz
+		if err := rows.Scan(&o.ID, &o.RaisedAt, &rEv, &rPos, &aAt, &aEv, &aPos); err != nil {
+			return History{}, fmt.Errorf("board: objections of %s: %w", noticeID, err)
+		}
+		o.RaisedAt, o.RaisedEventID, o.RaisedCommit = o.RaisedAt.UTC(), rEv.Bytes, uint64(rPos)
+		o.AnsweredAt, o.AnsweredEventID, o.AnsweredCommit = decode.At(aAt), decode.EventID(aEv), decode.Position(aPos)
+		h.Objections = append(h.Objections, o)
+	}
+	if err := rows.Err(); err != nil {
+		return History{}, fmt.Errorf("board: objections of %s: %w", noticeID, err)
+	}
+	return h, nil
+}

@@ -1,0 +1,559 @@
+// Package directory is the read model of the registry the public portal navigates: the jurisdiction tree
+// (省 → 市 → 区/县 → 街道/镇 → 社区/村 → 网格 → 楼栋) and every community with its kind, registered households
+// and adult population, and the size of its sitting committee as counts — never a member's name. It lives
+// in schema rm_directory.
+package directory
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/events"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// Name is the read model's permanent name; its tables live in schema rm_directory.
+const Name = "directory"
+
+// Schema is where the live tables are.
+var Schema = runtime.SchemaOf(Name)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Model is the directory read model. Create it with New.
+type Model struct {
+	dec *decode.Decoder
+}
+
+var _ runtime.ReadModel = (*Model)(nil)
+
+// New returns the directory model, decoding with the domain's registry.
+func New() *Model {
+	return &Model{dec: decode.New(events.MustRegistry(),
+		community.JurisdictionRegistered{}, community.Registered{}, community.FiguresUpdated{},
+		community.CommitteeSeated{}, community.MemberJoined{}, community.MemberLeft{})}
+}
+
+// Name implements runtime.ReadModel.
+func (*Model) Name() string { return Name }
+
+// Migrations implements runtime.ReadModel.
+func (*Model) Migrations() fs.FS {
+	f, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // fixed at build time
+	}
+	return f
+}
+
+// Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
+// holds is restated whole by the next event of its kind (figures-updated carries both figures, a seated
+// committee replaces the roster), so a skipped event heals at the next one. Halting it instead would stop
+// every community registered anywhere after the bad event from appearing on the portal. A skipped
+// registration leaves its community out until the event is repaired and the model rebuilt; later events
+// of a community the model does not know are ignored. Skipped events are listed in rm_meta.poison_events.
+func (*Model) Poison() runtime.PoisonPolicy { return runtime.SkipAndReport }
+
+// ---- state of a batch -----------------------------------------------------------------------------------
+
+type node struct {
+	path, code, name, parent string
+	level                    int
+	community                bool
+	at                       time.Time
+	src                      decode.Source
+}
+
+type seat struct {
+	person, role, source, election string
+	fullTime                       bool
+	since                          time.Time
+	src                            decode.Source
+}
+
+type communityRow struct {
+	id, name, kind, path string
+	households, adults   int
+	figuresAt            time.Time
+	figuresSrc           decode.Source
+	term                 pgtype.Text
+	rosterAt             pgtype.Timestamptz
+	rosterSrc            decode.Source // zero (NULL) until a roster event
+	registeredAt         time.Time
+	registeredSrc        decode.Source
+	stream               string
+	lastRev              int64
+	members, fullTime    int
+	chairs, viceChairs   int
+	roster               map[string]seat // loaded for the communities whose roster the batch changes
+	dirty, rosterDirty   bool
+	isNew                bool // not in the table before this batch
+}
+
+func (c *communityRow) recount() {
+	c.members, c.fullTime, c.chairs, c.viceChairs = len(c.roster), 0, 0, 0
+	for _, s := range c.roster {
+		if s.fullTime {
+			c.fullTime++
+		}
+		switch community.Role(s.role) {
+		case community.Chair:
+			c.chairs++
+		case community.ViceChair:
+			c.viceChairs++
+		}
+	}
+}
+
+// communityOf is the community an event of the profile stream is about (from its payload).
+func communityOf(p kernel.Event) (string, bool) {
+	switch p := p.(type) {
+	case community.Registered:
+		return string(p.CommunityID), true
+	case community.FiguresUpdated:
+		return string(p.CommunityID), true
+	case community.CommitteeSeated:
+		return string(p.CommunityID), true
+	case community.MemberJoined:
+		return string(p.CommunityID), true
+	case community.MemberLeft:
+		return string(p.CommunityID), true
+	}
+	return "", false
+}
+
+func touchesRoster(p kernel.Event) bool {
+	switch p.(type) {
+	case community.CommitteeSeated, community.MemberJoined, community.MemberLeft:
+		return true
+	}
+	return false
+}
+
+// Apply implements runtime.ReadModel: one round trip loads the communities the batch touches, the batch
+// is folded in memory, and one round trip writes every changed row with multi-row upserts. Events at or
+// below a community's last applied revision are skipped, so applying a batch twice changes nothing.
+func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	evs, err := m.dec.Batch(batch)
+	if err != nil || len(evs) == 0 {
+		return err
+	}
+	var ids, rosterIDs []string
+	seen, seenRoster := map[string]bool{}, map[string]bool{}
+	for _, e := range evs {
+		id, ok := communityOf(e.Payload)
+		if !ok {
+			continue
+		}
+		if id == "" || id != e.Community() {
+			return e.Poison(fmt.Errorf("the payload names community %q, the metadata %q", id, e.Community()))
+		}
+		if err := decode.CheckStream(e, "community", "profile"); err != nil {
+			return err
+		}
+		var bad error
+		switch p := e.Payload.(type) {
+		case community.Registered:
+			bad = decode.Int32s(e, p.Households, p.Adults)
+		case community.FiguresUpdated:
+			bad = decode.Int32s(e, p.Households, p.Adults)
+		}
+		if bad != nil {
+			return bad
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+		if touchesRoster(e.Payload) && !seenRoster[id] {
+			seenRoster[id] = true
+			rosterIDs = append(rosterIDs, id)
+		}
+	}
+	rows, err := load(ctx, tx, ids, rosterIDs)
+	if err != nil {
+		return err
+	}
+	nodes := map[string]*node{}
+	for _, e := range evs {
+		switch p := e.Payload.(type) {
+		case community.JurisdictionRegistered:
+			parent, _ := p.Path.Parent()
+			nodes[string(p.Path)] = &node{path: string(p.Path), code: p.Path.Last(), name: p.Name, level: p.Level,
+				parent: string(parent), at: p.RegisteredAt, src: e.Source()}
+			continue
+		}
+		id, _ := communityOf(e.Payload)
+		c := rows[id]
+		if c != nil && e.Revision() <= c.lastRev {
+			continue // already applied
+		}
+		if reg, ok := e.Payload.(community.Registered); ok {
+			old := c
+			c = &communityRow{id: id, name: reg.Name, kind: string(reg.Kind), path: string(reg.Jurisdiction),
+				households: reg.Households, adults: reg.Adults, figuresAt: reg.RegisteredAt, figuresSrc: e.Source(),
+				registeredAt: reg.RegisteredAt, registeredSrc: e.Source(), roster: map[string]seat{}, isNew: true}
+			if old != nil { // a registration the model saw is never repeated; keep what the community had
+				c.term, c.rosterAt, c.rosterSrc, c.roster, c.rosterDirty = old.term, old.rosterAt, old.rosterSrc, old.roster, old.rosterDirty
+				c.isNew = old.isNew
+			}
+			rows[id] = c
+			parent, _ := reg.Jurisdiction.Parent()
+			nodes[c.path] = &node{path: c.path, code: reg.Jurisdiction.Last(), name: reg.Name, level: reg.Jurisdiction.Depth(),
+				parent: string(parent), community: true, at: reg.RegisteredAt, src: e.Source()}
+		} else if c == nil {
+			continue // the community's registration was never applied (skipped as poison): nothing to attach to
+		}
+		c.stream, c.lastRev, c.dirty = e.Rec.Stream, e.Revision(), true
+		switch p := e.Payload.(type) {
+		case community.FiguresUpdated:
+			c.households, c.adults, c.figuresAt, c.figuresSrc = p.Households, p.Adults, p.UpdatedAt, e.Source()
+		case community.CommitteeSeated:
+			c.roster = make(map[string]seat, len(p.Members))
+			for _, s := range p.Members {
+				c.roster[string(s.Person)] = seatOf(s, p.SeatedAt, e)
+			}
+			c.term = decode.Text(p.Term)
+			c.rosterChanged(p.SeatedAt, e)
+		case community.MemberJoined:
+			c.roster[string(p.Member.Person)] = seatOf(p.Member, p.JoinedAt, e)
+			c.rosterChanged(p.JoinedAt, e)
+		case community.MemberLeft:
+			delete(c.roster, string(p.Person))
+			c.rosterChanged(p.LeftAt, e)
+		}
+	}
+	return write(ctx, tx, nodes, rows)
+}
+
+func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
+	// s.Personal (name, ID number, phone, address) is deliberately dropped: the directory shows counts.
+	return seat{person: string(s.Person), role: string(s.Role), source: string(s.Source), election: s.ElectionID,
+		fullTime: s.FullTime, since: at, src: e.Source()}
+}
+
+// rosterChanged records that the roster changed at `at` by event e, and recounts it.
+func (c *communityRow) rosterChanged(at time.Time, e decode.Event) {
+	c.rosterAt, c.rosterSrc, c.rosterDirty = decode.Time(at), e.Source(), true
+	c.recount()
+}
+
+func load(ctx context.Context, tx pgx.Tx, ids, rosterIDs []string) (map[string]*communityRow, error) {
+	rows := make(map[string]*communityRow, len(ids))
+	if len(ids) == 0 {
+		return rows, nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT community_id, name, kind, path, households, adults, figures_at, figures_event_id, figures_commit_pos,
+		committee_term, committee_members, committee_full_time, committee_chairs, committee_vice_chairs,
+		roster_at, roster_event_id, roster_commit_pos, registered_at, registered_event_id, registered_commit_pos,
+		stream, last_revision FROM communities WHERE community_id = ANY($1)`, ids).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			c := &communityRow{}
+			var rc pgtype.Int8
+			if err := rs.Scan(&c.id, &c.name, &c.kind, &c.path, &c.households, &c.adults, &c.figuresAt, &c.figuresSrc.ID,
+				&c.figuresSrc.Commit, &c.term, &c.members, &c.fullTime, &c.chairs, &c.viceChairs, &c.rosterAt,
+				&c.rosterSrc.ID, &rc, &c.registeredAt, &c.registeredSrc.ID, &c.registeredSrc.Commit,
+				&c.stream, &c.lastRev); err != nil {
+				return err
+			}
+			c.rosterSrc.Commit = rc.Int64
+			rows[c.id] = c
+		}
+		return rs.Err()
+	})
+	if len(rosterIDs) > 0 {
+		b.Queue(`SELECT community_id, person_id, role, full_time, source, coalesce(election_id, ''), since, event_id, commit_pos
+			FROM committee_seats WHERE community_id = ANY($1)`, rosterIDs).Query(func(rs pgx.Rows) error {
+			for rs.Next() {
+				var id string
+				var s seat
+				if err := rs.Scan(&id, &s.person, &s.role, &s.fullTime, &s.source, &s.election, &s.since, &s.src.ID, &s.src.Commit); err != nil {
+					return err
+				}
+				if c := rows[id]; c != nil {
+					if c.roster == nil {
+						c.roster = map[string]seat{}
+					}
+					c.roster[s.person] = s
+				}
+			}
+			return rs.Err()
+		})
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("directory: load %d communities: %w", len(ids), err)
+	}
+	for _, c := range rows {
+		if c.roster == nil {
+			c.roster = map[string]seat{}
+		}
+	}
+	return rows, nil
+}
+
+var (
+	nodesTable = decode.NewTable("nodes", []string{"path"}, "",
+		"path text", "code text", "name text", "level int2", "parent text", "community bool", "registered_at timestamptz",
+		"event_id uuid", "commit_pos int8")
+	communitiesTable = decode.NewTable("communities", []string{"community_id"}, "",
+		"community_id text", "name text", "kind text", "path text", "households int4", "adults int4", "figures_at timestamptz",
+		"figures_event_id uuid", "figures_commit_pos int8", "committee_term text", "committee_members int4",
+		"committee_full_time int4", "committee_chairs int4", "committee_vice_chairs int4", "roster_at timestamptz",
+		"roster_event_id uuid", "roster_commit_pos int8", "registered_at timestamptz", "registered_event_id uuid",
+		"registered_commit_pos int8", "stream text", "last_revision int8")
+	seatsTable = decode.NewTable("committee_seats", []string{"community_id", "person_id"}, "",
+		"community_id text", "person_id text", "role text", "full_time bool", "source text", "election_id text",
+		"since timestamptz", "event_id uuid", "commit_pos int8")
+)
+
+// write sends the nodes, the changed communities that exist and the roster deletions in one round trip,
+// then copies the new communities and the changed rosters in.
+func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[string]*communityRow) error {
+	ns, fresh, changed, seats := nodesTable.Rows(), communitiesTable.Rows(), communitiesTable.Rows(), seatsTable.Rows()
+	for _, k := range sortedKeys(nodes) {
+		n := nodes[k]
+		ns.Row().Text(n.path).Text(n.code).Text(n.name).Int2(int16(n.level)).NullText(decode.Text(n.parent)).Bool(n.community).
+			Time(n.at).UUID(n.src.ID).Int8(n.src.Commit)
+	}
+	var rosterIDs []string
+	for _, k := range sortedKeys(rows) {
+		r := rows[k]
+		if !r.dirty {
+			continue
+		}
+		to := changed
+		if r.isNew {
+			to = fresh
+		}
+		to.Row().Text(r.id).Text(r.name).Text(r.kind).Text(r.path).Int4(int32(r.households)).Int4(int32(r.adults)).
+			Time(r.figuresAt).UUID(r.figuresSrc.ID).Int8(r.figuresSrc.Commit).NullText(r.term).Int4(int32(r.members)).
+			Int4(int32(r.fullTime)).Int4(int32(r.chairs)).Int4(int32(r.viceChairs)).NullTime(r.rosterAt).UUID(r.rosterSrc.ID).
+			NullInt8(r.rosterSrc.Pos()).Time(r.registeredAt).UUID(r.registeredSrc.ID).Int8(r.registeredSrc.Commit).
+			Text(r.stream).Int8(r.lastRev)
+		if !r.rosterDirty {
+			continue
+		}
+		rosterIDs = append(rosterIDs, r.id)
+		for _, p := range sortedKeys(r.roster) {
+			st := r.roster[p]
+			seats.Row().Text(r.id).Text(st.person).Text(st.role).Bool(st.fullTime).Text(st.source).NullText(decode.Text(st.election)).
+				Time(st.since).UUID(st.src.ID).Int8(st.src.Commit)
+		}
+	}
+	var w decode.Writer
+	w.Upsert(ns)
+	w.Upsert(changed)
+	if len(rosterIDs) > 0 {
+		w.Exec(`DELETE FROM committee_seats WHERE community_id = ANY($1)`, rosterIDs)
+	}
+	w.Copy(fresh)
+	w.Copy(seats)
+	if err := w.Flush(ctx, tx); err != nil {
+		return fmt.Errorf("directory: %w", err)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ---- queries --------------------------------------------------------------------------------------------
+
+// Querier is a pool, connection or transaction (the portal's read-only pool).
+type Querier = decode.Querier
+
+// ErrNotFound means the directory has no such community. It is not an error of the caller's request
+// syntax: the portal answers 404.
+var ErrNotFound = errors.New("directory: not found")
+
+// Node is a node of the jurisdiction tree.
+type Node struct {
+	Path   string
+	Code   string
+	Name   string
+	Level  int
+	Parent string // "" at the top level
+	// Community is true for a community or village; CommunityByID has its figures.
+	Community    bool
+	RegisteredAt time.Time
+	// EventID and Commit are the event that registered the node and its $all commit position.
+	EventID eventlog.ID
+	Commit  uint64
+}
+
+// Children returns the nodes directly under path, by path; "" returns the top level.
+func Children(ctx context.Context, q Querier, path string) ([]Node, error) {
+	cond, args := "parent = $1", []any{path}
+	if path == "" {
+		cond, args = "parent IS NULL", nil
+	}
+	rows, err := q.Query(ctx, `SELECT path, code, name, level, coalesce(parent, ''), community, registered_at, event_id, commit_pos
+		FROM `+pgx.Identifier{Schema, "nodes"}.Sanitize()+` WHERE `+cond+` ORDER BY path`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("directory: children of %q: %w", path, err)
+	}
+	defer rows.Close()
+	var out []Node
+	for rows.Next() {
+		var n Node
+		var ev pgtype.UUID
+		var pos int64
+		var level int16
+		if err := rows.Scan(&n.Path, &n.Code, &n.Name, &level, &n.Parent, &n.Community, &n.RegisteredAt, &ev, &pos); err != nil {
+			return nil, fmt.Errorf("directory: children of %q: %w", path, err)
+		}
+		n.Level, n.RegisteredAt, n.EventID, n.Commit = int(level), n.RegisteredAt.UTC(), ev.Bytes, uint64(pos)
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory: children of %q: %w", path, err)
+	}
+	return out, nil
+}
+
+// Community is a community or village as the public sees it: no member is named.
+type Community struct {
+	ID         string
+	Name       string
+	Kind       kernel.CommunityKind
+	Path       string
+	Households int
+	Adults     int
+	// FiguresAt is when the figures were registered or last updated, by event FiguresEventID at FiguresCommit.
+	FiguresAt      time.Time
+	FiguresEventID eventlog.ID
+	FiguresCommit  uint64
+	// Committee is the sitting committee by counts; zero until one is seated.
+	Committee    CommitteeCounts
+	RegisteredAt time.Time
+	// RegisteredEventID and RegisteredCommit are the community.registered event.
+	RegisteredEventID eventlog.ID
+	RegisteredCommit  uint64
+}
+
+// CommitteeCounts is the sitting committee (居委会/村委会) by numbers.
+type CommitteeCounts struct {
+	Term       string
+	Members    int
+	FullTime   int
+	Chairs     int
+	ViceChairs int
+	// ChangedAt is when the roster last changed, by event EventID at Commit (zero when never).
+	ChangedAt time.Time
+	EventID   eventlog.ID
+	Commit    uint64
+}
+
+const communityColumns = `community_id, name, kind, path, households, adults, figures_at, figures_event_id, figures_commit_pos,
+	coalesce(committee_term, ''), committee_members, committee_full_time, committee_chairs, committee_vice_chairs,
+	roster_at, roster_event_id, roster_commit_pos, registered_at, registered_event_id, registered_commit_pos`
+
+func scanCommunity(rows pgx.Rows) (Community, error) {
+	var c Community
+	var kind string
+	var figEv, rosEv, regEv pgtype.UUID
+	var figPos, regPos int64
+	var rosPos pgtype.Int8
+	var rosAt pgtype.Timestamptz
+	cc := &c.Committee
+	if err := rows.Scan(&c.ID, &c.Name, &kind, &c.Path, &c.Households, &c.Adults, &c.FiguresAt, &figEv, &figPos,
+		&cc.Term, &cc.Members, &cc.FullTime, &cc.Chairs, &cc.ViceChairs, &rosAt, &rosEv, &rosPos,
+		&c.RegisteredAt, &regEv, &regPos); err != nil {
+		return Community{}, err
+	}
+	c.Kind = kernel.CommunityKind(kind)
+	c.FiguresAt, c.RegisteredAt = c.FiguresAt.UTC(), c.RegisteredAt.UTC()
+	c.FiguresEventID, c.FiguresCommit = figEv.Bytes, uint64(figPos)
+	c.RegisteredEventID, c.RegisteredCommit = regEv.Bytes, uint64(regPos)
+	cc.ChangedAt, cc.EventID, cc.Commit = decode.At(rosAt), decode.EventID(rosEv), decode.Position(rosPos)
+	return c, nil
+}
+
+// CommunityByID returns one community; ErrNotFound when the directory has none with that id.
+func CommunityByID(ctx context.Context, q Querier, id string) (Community, error) {
+	rows, err := q.Query(ctx, `SELECT `+communityColumns+` FROM `+pgx.Identifier{Schema, "communities"}.Sanitize()+
+		` WHERE community_id = $1`, id)
+	if err != nil {
+		return Community{}, fmt.Errorf("directory: community %s: %w", id, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Community{}, fmt.Errorf("directory: community %s: %w", id, err)
+		}
+		return Community{}, fmt.Errorf("community %s: %w", id, ErrNotFound)
+	}
+	c, err := scanCommunity(rows)
+	if err != nil {
+		return Community{}, fmt.Errorf("directory: community %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// CommunitiesUnder returns the communities at or under the jurisdiction path under ("" for all), in path
+// order, one page at a time: after is the Path of the last community of the previous page ("" for the
+// first), limit the page size (default 100, at most 1000).
+func CommunitiesUnder(ctx context.Context, q Querier, under, after string, limit int) ([]Community, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if u := trimSlash(under); u != "" {
+		where = append(where, decode.UnderClause("path", arg(u)))
+	}
+	if after != "" {
+		where = append(where, "path > "+arg(after))
+	}
+	sql := `SELECT ` + communityColumns + ` FROM ` + pgx.Identifier{Schema, "communities"}.Sanitize()
+	for i, w := range where {
+		if i == 0 {
+			sql += " WHERE " + w
+		} else {
+			sql += " AND " + w
+		}
+	}
+	sql += " ORDER BY path LIMIT " + arg(decode.Limit(limit, 100, 1000))
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("directory: communities under %q: %w", under, err)
+	}
+	defer rows.Close()
+	var out []Community
+	for rows.Next() {
+		c, err := scanCommunity(rows)
+		if err != nil {
+			return nil, fmt.Errorf("directory: communities under %q: %w", under, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory: communities under %q: %w", under, err)
+	}
+	return out, nil
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

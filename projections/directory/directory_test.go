@@ -1,0 +1,235 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/projections/directory"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+const street = "33/3303/330303/330303001"
+
+var (
+	t0      = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	luoxi   = decodetest.Community(street, "330303001001")
+	yongc   = decodetest.Community(street, "330303001002")
+	lookali = decodetest.Community(street, "3303030010021") // shares a prefix with yongc's code
+)
+
+func node(h *decodetest.History, path, name string) {
+	p := kernel.JurisdictionPath(path)
+	h.Record(eventlog.StreamName("jurisdiction", p.Last(), "node"), decodetest.Place{Path: path}, t0,
+		community.JurisdictionRegistered{Path: p, Name: name, Level: p.Depth(), RegisteredAt: t0})
+}
+
+func profile(id string) string { return eventlog.StreamName("community", id, "profile") }
+
+func register(h *decodetest.History, p decodetest.Place, name string, households, adults int) {
+	h.Record(profile(p.ID), p, t0, community.Registered{CommunityID: kernel.CommunityID(p.ID), Name: name, Kind: kernel.Urban,
+		Jurisdiction: kernel.JurisdictionPath(p.Path), Households: households, Adults: adults, RegisteredAt: t0})
+}
+
+func personal(id, name string) *kernel.PersonalData {
+	return &kernel.PersonalData{Subject: kernel.PersonID(id), Name: name, NationalID: "33030319900101" + id[len(id)-4:],
+		Phone: "1380000" + id[len(id)-4:], Address: "永中街道" + id + "号"}
+}
+
+// sample is a small registry: the tree down to a street, three communities (two sharing a code prefix),
+// figures updated, a committee seated with personal data, one member joining and one leaving.
+func sample() *decodetest.History {
+	h := &decodetest.History{}
+	node(h, "33", "浙江省")
+	node(h, "33/3303", "温州市")
+	node(h, "33/3303/330303", "龙湾区")
+	node(h, street, "永中街道")
+	register(h, luoxi, "罗西社区", 2400, 5200)
+	register(h, yongc, "永昌社区", 1800, 4000)
+	register(h, lookali, "永昌新村", 300, 700)
+	h.Record(profile(luoxi.ID), luoxi, t0.Add(time.Hour), community.FiguresUpdated{CommunityID: kernel.CommunityID(luoxi.ID),
+		Households: 2500, Adults: 5300, Reason: "年度人口统计", UpdatedAt: t0.Add(time.Hour)})
+	seats := []community.Seat{
+		{Person: "p-0001", Role: community.Chair, FullTime: true, Source: community.Elected, ElectionID: "e-2026", Personal: personal("p-0001", "张三丰")},
+		{Person: "p-0002", Role: community.ViceChair, FullTime: true, Source: community.Elected, ElectionID: "e-2026", Personal: personal("p-0002", "李四海")},
+		{Person: "p-0003", Role: community.Member, FullTime: false, Source: community.Elected, ElectionID: "e-2026", Personal: personal("p-0003", "王五洲")},
+		{Person: "p-0004", Role: community.Member, FullTime: true, Source: community.Elected, ElectionID: "e-2026"},
+	}
+	h.Record(profile(luoxi.ID), luoxi, t0.Add(2*time.Hour), community.CommitteeSeated{CommunityID: kernel.CommunityID(luoxi.ID),
+		Term: "2026-2031", Members: seats, SeatedAt: t0.Add(2 * time.Hour)})
+	h.Record(profile(luoxi.ID), luoxi, t0.Add(3*time.Hour), community.MemberJoined{CommunityID: kernel.CommunityID(luoxi.ID),
+		Member:   community.Seat{Person: "p-0005", Role: community.Member, FullTime: false, Source: community.ByElected, Personal: personal("p-0005", "赵六合")},
+		JoinedAt: t0.Add(3 * time.Hour)})
+	h.Record(profile(luoxi.ID), luoxi, t0.Add(4*time.Hour), community.MemberLeft{CommunityID: kernel.CommunityID(luoxi.ID),
+		Person: "p-0002", Reason: community.Resigned, LeftAt: t0.Add(4 * time.Hour)})
+	return h
+}
+
+func TestTreeAndCommunities(t *testing.T) {
+	t.Parallel()
+	pool := decodetest.NewPool(t)
+	m := directory.New()
+	decodetest.Migrate(t, pg.Migrator(pool), m)
+	h := sample()
+	decodetest.MustApply(t, pool, m, h.Events, 0)
+	ctx := context.Background()
+
+	top, err := directory.Children(ctx, pool, "")
+	if err != nil || len(top) != 1 || top[0].Path != "33" || top[0].Name != "浙江省" || top[0].Level != 1 || top[0].EventID != h.Events[0].ID || top[0].Commit != 1 {
+		t.Fatalf("top level: %+v %v", top, err)
+	}
+	kids, err := directory.Children(ctx, pool, street)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, k := range kids {
+		if !k.Community || k.Level != kernel.LevelCommunity || k.Parent != street {
+			t.Fatalf("child %+v", k)
+		}
+		names = append(names, k.Code+":"+k.Name)
+	}
+	if got := strings.Join(names, ","); got != "330303001001:罗西社区,330303001002:永昌社区,3303030010021:永昌新村" {
+		t.Fatalf("children of the street: %s", got)
+	}
+
+	c, err := directory.CommunityByID(ctx, pool, luoxi.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figures := h.Events[7]
+	roster := h.Events[10]
+	if c.Name != "罗西社区" || c.Kind != kernel.Urban || c.Path != luoxi.Path || c.Households != 2500 || c.Adults != 5300 ||
+		c.FiguresEventID != figures.ID || c.FiguresCommit != figures.Position.Commit || !c.FiguresAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("community figures: %+v", c)
+	}
+	// Seated 4 (2 full-time chair+vice, 1 full-time member), +1 part-time member, −vice-chair.
+	want := directory.CommitteeCounts{Term: "2026-2031", Members: 4, FullTime: 2, Chairs: 1, ViceChairs: 0,
+		ChangedAt: t0.Add(4 * time.Hour), EventID: roster.ID, Commit: roster.Position.Commit}
+	if c.Committee != want {
+		t.Fatalf("committee:\n got %+v\nwant %+v", c.Committee, want)
+	}
+	if _, err := directory.CommunityByID(ctx, pool, "nope"); !errors.Is(err, directory.ErrNotFound) {
+		t.Fatalf("unknown community: %v", err)
+	}
+
+	under := func(path, after string, limit int) string {
+		cs, err := directory.CommunitiesUnder(ctx, pool, path, after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		return strings.Join(ids, ",")
+	}
+	if got := under("33/3303", "", 0); got != "330303001001,330303001002,3303030010021" {
+		t.Fatalf("under the city: %s", got)
+	}
+	if got := under(yongc.Path, "", 0); got != "330303001002" {
+		t.Fatalf("under a community is not its prefix-sharing neighbour: %s", got)
+	}
+	if got := under("", luoxi.Path, 1); got != "330303001002" {
+		t.Fatalf("second page of one: %s", got)
+	}
+	if got := under("33/3304", "", 0); got != "" {
+		t.Fatalf("under another district: %s", got)
+	}
+}
+
+// TestReplayAndBatchingGiveTheSameRows applies the history all at once, one event per batch, and all at
+// once twice: the rows are the same each time.
+func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
+	t.Parallel()
+	sums := map[string]string{}
+	for _, mode := range []string{"whole", "one-by-one", "twice", "overlapping"} {
+		pool := decodetest.NewPool(t)
+		m := directory.New()
+		decodetest.Migrate(t, pg.Migrator(pool), m)
+		evs := sample().Events
+		switch mode {
+		case "whole":
+			decodetest.MustApply(t, pool, m, evs, 0)
+		case "one-by-one":
+			decodetest.MustApply(t, pool, m, evs, 1)
+		case "twice":
+			decodetest.MustApply(t, pool, m, evs, 0)
+			decodetest.MustApply(t, pool, m, evs, 0)
+		case "overlapping":
+			decodetest.MustApply(t, pool, m, evs[:9], 0)
+			decodetest.MustApply(t, pool, m, evs[4:], 3)
+		}
+		sums[mode] = decodetest.Checksum(t, pool, directory.Schema)
+	}
+	for mode, sum := range sums {
+		if sum != sums["whole"] {
+			t.Errorf("%s: %s\nwhole: %s", mode, sum, sums["whole"])
+		}
+	}
+}
+
+func TestNoPersonalData(t *testing.T) {
+	t.Parallel()
+	pool := decodetest.NewPool(t)
+	m := directory.New()
+	decodetest.Migrate(t, pg.Migrator(pool), m)
+	decodetest.MustApply(t, pool, m, sample().Events, 0)
+	for _, row := range decodetest.RowText(t, pool, directory.Schema) {
+		for _, secret := range []string{"张三丰", "李四海", "王五洲", "赵六合", "330303199001", "1380000", "永中街道p-"} {
+			if strings.Contains(row, secret) {
+				t.Errorf("row holds personal data %q: %s", secret, row)
+			}
+		}
+	}
+}
+
+// TestPoisonIsSkippedAndReported runs the model in the runtime over a history with an event of an
+// unknown schema version and one whose payload does not decode: both are recorded in
+// rm_meta.poison_events and the model goes on (SkipAndReport).
+func TestPoisonIsSkippedAndReported(t *testing.T) {
+	t.Parallel()
+	pool := decodetest.NewPool(t)
+	h := sample()
+	bad1 := h.RecordRaw(profile(yongc.ID), yongc, t0, "community.figures-updated", 9, []byte(`{"community_id":"330303001002"}`))
+	bad2 := h.RecordRaw(profile(yongc.ID), yongc, t0, "community.member-left", 1, []byte(`{"community_id":"330303001002","person":17}`))
+	h.Record(profile(yongc.ID), yongc, t0.Add(5*time.Hour), community.FiguresUpdated{CommunityID: kernel.CommunityID(yongc.ID),
+		Households: 1900, Adults: 4100, Reason: "复核", UpdatedAt: t0.Add(5 * time.Hour)})
+
+	// Apply names the poison event.
+	m := directory.New()
+	decodetest.Migrate(t, pg.Migrator(pool), m)
+	err := decodetest.Apply(context.Background(), pool, m, h.Events)
+	var pe *runtime.PoisonError
+	if !errors.Is(err, runtime.ErrPoison) || !errors.As(err, &pe) || pe.Position != bad1.Position || !errors.Is(err, kernel.ErrUnsupportedVersion) {
+		t.Fatalf("want poison at %s (unsupported version), got %v", bad1.Position, err)
+	}
+
+	src := decodetest.NewMemSource(h.Events)
+	rt := decodetest.NewRuntime(t, pool, src, pg.Migrator(pool), []runtime.ReadModel{directory.New()})
+	decodetest.Start(t, rt)
+	decodetest.WaitFor(t, 30*time.Second, "the directory to reach the head", func() (bool, string) {
+		st := rt.Status()[0]
+		return st.Checkpoint == h.Head(), fmt.Sprintf("%+v", st)
+	})
+	if st := rt.Status()[0]; st.Halted {
+		t.Fatalf("directory halted: %+v", st)
+	}
+	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_meta.poison_events WHERE projection = 'directory' AND policy = 'skip-and-report'
+		AND ((commit_pos = $1 AND reason LIKE '%unsupported event schema version%') OR (commit_pos = $2 AND reason LIKE '%malformed event payload%'))`,
+		int64(bad1.Position.Commit), int64(bad2.Position.Commit)); n != 2 {
+		t.Fatalf("%d poison events recorded, want 2", n)
+	}
+	c, err := directory.CommunityByID(context.Background(), pool, yongc.ID)
+	if err != nil || c.Households != 1900 || c.Adults != 4100 {
+		t.Fatalf("the event after the poison ones was not applied: %+v %v", c, err)
+	}
+}

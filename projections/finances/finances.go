@@ -1,0 +1,438 @@
+// Package finances is the read model of a community's money as the public sees it (经费与支出): budget
+// allocations by fiscal year, funding source and category; every expenditure with its status (requested,
+// approved, paid, rejected, cancelled); every payment line with its voucher, payee and authorising
+// resolution; and a summary per community × fiscal year × funding source × category, kept up to date
+// incrementally, for the portal's charts. Money is integer fen. An organisation payee is shown by name; an
+// individual payee only by the masked name the event carries (张*), never by person id or personal data.
+// It lives in schema rm_finances.
+package finances
+
+import (
+	"cmp"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/events"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// Name is the read model's permanent name; its tables live in schema rm_finances.
+const Name = "finances"
+
+// Schema is where the live tables are.
+var Schema = runtime.SchemaOf(Name)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Model is the finances read model. Create it with New.
+type Model struct {
+	dec *decode.Decoder
+}
+
+var _ runtime.ReadModel = (*Model)(nil)
+
+// New returns the finances model, decoding with the domain's registry.
+func New() *Model {
+	return &Model{dec: decode.New(events.MustRegistry(), funds.BudgetAllocated{}, funds.ExpenditureRequested{},
+		funds.ExpenditureApproved{}, funds.ExpenditurePaid{}, funds.ExpenditureRejected{}, funds.ExpenditureCancelled{})}
+}
+
+// Name implements runtime.ReadModel.
+func (*Model) Name() string { return Name }
+
+// Migrations implements runtime.ReadModel.
+func (*Model) Migrations() fs.FS {
+	f, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // fixed at build time
+	}
+	return f
+}
+
+// Poison implements runtime.ReadModel: Halt. This is money: the summary is kept by deltas, so one skipped
+// event would leave every later total of its community and year wrong for good, and a skipped payment
+// would be missing from the public list without anyone knowing. Halted, the portal shows stale but true
+// figures and says how stale they are until the model is fixed.
+func (*Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
+
+// Status of an expenditure.
+type Status string
+
+const (
+	Requested Status = "requested"
+	Approved  Status = "approved"
+	Paid      Status = "paid"
+	Rejected  Status = "rejected"
+	Cancelled Status = "cancelled"
+)
+
+// ---- state of a batch -----------------------------------------------------------------------------------
+
+type xkey struct{ community, expenditure string }
+
+type akey struct {
+	community string
+	year      int
+	id        string
+}
+
+type skey struct {
+	community     string
+	year          int
+	source, categ string
+}
+
+type delta struct {
+	allocated, requested, approved, paid int64
+	allocations, payments                int32
+	last                                 decode.Source
+}
+
+type expenditure struct {
+	xkey
+	jurisdiction, category, kind, purpose string
+	year                                  int
+	amount                                int64
+	payeeKind, payeeName                  string
+	status                                Status
+	requestedAt                           time.Time
+	requestedSrc                          decode.Source
+	approvedAt                            pgtype.Timestamptz
+	approvedSrc                           decode.Source
+	resolution, resolutionMeeting         pgtype.Text
+	paidAt                                pgtype.Timestamptz
+	voucher                               pgtype.Text
+	paidAmount                            pgtype.Int8
+	wasApproved                           pgtype.Bool
+	paidSrc                               decode.Source
+	closedAt                              pgtype.Timestamptz
+	closeReason                           pgtype.Text
+	closedSrc                             decode.Source
+	stream                                string
+	lastRev                               int64
+	dirty                                 bool
+	isNew                                 bool // not in the table before this batch
+}
+
+type allocation struct {
+	akey
+	jurisdiction, source, category string
+	amount                         int64
+	note                           pgtype.Text
+	at                             time.Time
+	src                            decode.Source
+}
+
+// payeeName is what the public sees of a payee: an organisation's name, or an individual's masked name as
+// the event carries it. Masking it again changes nothing for a masked name (张* stays 张*) and guarantees
+// that a payload with an unmasked name would still show masked.
+func payeeName(p funds.Payee) string {
+	if p.Kind == funds.Organisation {
+		return p.Organisation
+	}
+	return kernel.MaskName(p.MaskedName)
+}
+
+func expenditureOf(p kernel.Event) (string, bool) {
+	switch p := p.(type) {
+	case funds.ExpenditureRequested:
+		return p.ExpenditureID, true
+	case funds.ExpenditureApproved:
+		return p.ExpenditureID, true
+	case funds.ExpenditurePaid:
+		return p.ExpenditureID, true
+	case funds.ExpenditureRejected:
+		return p.ExpenditureID, true
+	case funds.ExpenditureCancelled:
+		return p.ExpenditureID, true
+	}
+	return "", false
+}
+
+// Apply implements runtime.ReadModel: one round trip loads the expenditures the batch touches and which
+// of its allocations are already recorded, the batch is folded in memory into rows and summary deltas,
+// one round trip writes them with multi-row statements. Expenditure events at or below the expenditure's
+// last applied revision, and allocations already recorded, are skipped, so applying a batch twice changes
+// nothing — the summary's deltas included.
+func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	evs, err := m.dec.Batch(batch)
+	if err != nil || len(evs) == 0 {
+		return err
+	}
+	var xkeys []xkey
+	var akeys []akey
+	seenX, seenA := map[xkey]bool{}, map[akey]bool{}
+	for _, e := range evs {
+		if err := decode.RequireCommunity(e); err != nil {
+			return err
+		}
+		if a, ok := e.Payload.(funds.BudgetAllocated); ok {
+			if err := decode.CheckStream(e, "budget", strconv.Itoa(a.FiscalYear)); err != nil {
+				return err
+			}
+			if err := decode.Int32s(e, a.FiscalYear); err != nil {
+				return err
+			}
+			k := akey{e.Community(), a.FiscalYear, a.AllocationID}
+			if !seenA[k] {
+				seenA[k] = true
+				akeys = append(akeys, k)
+			}
+			continue
+		}
+		id, _ := expenditureOf(e.Payload)
+		if err := decode.CheckStream(e, "expenditure", id); err != nil {
+			return err
+		}
+		if r, ok := e.Payload.(funds.ExpenditureRequested); ok {
+			if err := decode.Int32s(e, r.FiscalYear); err != nil {
+				return err
+			}
+		}
+		k := xkey{e.Community(), id}
+		if !seenX[k] {
+			seenX[k] = true
+			xkeys = append(xkeys, k)
+		}
+	}
+	xs, recorded, err := load(ctx, tx, xkeys, akeys)
+	if err != nil {
+		return err
+	}
+	deltas := map[skey]*delta{}
+	add := func(k skey, src decode.Source, f func(d *delta)) {
+		d := deltas[k]
+		if d == nil {
+			d = &delta{}
+			deltas[k] = d
+		}
+		f(d)
+		if src.Commit >= d.last.Commit {
+			d.last = src
+		}
+	}
+	var allocs []*allocation
+	for _, e := range evs {
+		if a, ok := e.Payload.(funds.BudgetAllocated); ok {
+			k := akey{e.Community(), a.FiscalYear, a.AllocationID}
+			if recorded[k] {
+				continue // already applied
+			}
+			recorded[k] = true
+			allocs = append(allocs, &allocation{akey: k, jurisdiction: e.Rec.Meta.Jurisdiction, source: string(a.Source),
+				category: string(a.Category), amount: int64(a.Amount), note: decode.Text(a.Note), at: a.AllocatedAt, src: e.Source()})
+			add(skey{k.community, a.FiscalYear, string(a.Source), string(a.Category)}, e.Source(), func(d *delta) {
+				d.allocated += int64(a.Amount)
+				d.allocations++
+			})
+			continue
+		}
+		id, _ := expenditureOf(e.Payload)
+		k := xkey{e.Community(), id}
+		x := xs[k]
+		if x != nil && e.Revision() <= x.lastRev {
+			continue // already applied
+		}
+		if r, ok := e.Payload.(funds.ExpenditureRequested); ok {
+			if x != nil {
+				return e.Poison(errors.New("the expenditure was requested before"))
+			}
+			// r.Payee.Person and r.Payee.Personal are deliberately dropped: the public sees payeeName only.
+			x = &expenditure{xkey: k, jurisdiction: e.Rec.Meta.Jurisdiction, category: string(r.Category), kind: string(r.Kind),
+				purpose: r.Purpose, year: r.FiscalYear, amount: int64(r.Amount), payeeKind: string(r.Payee.Kind),
+				payeeName: payeeName(r.Payee), status: Requested, requestedAt: r.RequestedAt, requestedSrc: e.Source(), isNew: true}
+			xs[k] = x
+		} else if x == nil {
+			return e.Poison(errors.New("the finances model never saw the expenditure requested"))
+		}
+		x.stream, x.lastRev, x.dirty = e.Rec.Stream, e.Revision(), true
+		sk := skey{k.community, x.year, "", x.category}
+		switch p := e.Payload.(type) {
+		case funds.ExpenditureRequested:
+			add(sk, e.Source(), func(d *delta) { d.requested += x.amount })
+		case funds.ExpenditureApproved:
+			x.status, x.approvedAt, x.approvedSrc = Approved, decode.Time(p.ApprovedAt), e.Source()
+			if p.Resolution != nil {
+				x.resolution, x.resolutionMeeting = decode.Text(p.Resolution.ID), decode.Text(p.Resolution.MeetingID)
+			}
+			add(sk, e.Source(), func(d *delta) { d.approved += x.amount })
+		case funds.ExpenditurePaid:
+			if x.status == Paid {
+				return e.Poison(errors.New("the expenditure was paid before"))
+			}
+			x.status, x.paidAt, x.voucher, x.paidSrc = Paid, decode.Time(p.PaidAt), decode.Text(p.VoucherNo), e.Source()
+			x.paidAmount, x.wasApproved = pgtype.Int8{Int64: int64(p.Amount), Valid: true}, decode.Bool(p.WasApproved, true)
+			if p.Resolution != nil { // a resolution named at payment replaces the one given at approval
+				x.resolution, x.resolutionMeeting = decode.Text(p.Resolution.ID), decode.Text(p.Resolution.MeetingID)
+			}
+			add(sk, e.Source(), func(d *delta) { d.paid += int64(p.Amount); d.payments++ })
+		case funds.ExpenditureRejected:
+			x.status, x.closedAt, x.closeReason, x.closedSrc = Rejected, decode.Time(p.RejectedAt), decode.Text(p.Reason), e.Source()
+			add(sk, e.Source(), func(d *delta) { d.requested -= x.amount })
+		case funds.ExpenditureCancelled:
+			wasApproved := x.status == Approved
+			x.status, x.closedAt, x.closeReason, x.closedSrc = Cancelled, decode.Time(p.CancelledAt), decode.Text(p.Reason), e.Source()
+			add(sk, e.Source(), func(d *delta) {
+				d.requested -= x.amount
+				if wasApproved {
+					d.approved -= x.amount
+				}
+			})
+		}
+	}
+	return write(ctx, tx, allocs, xs, deltas)
+}
+
+func load(ctx context.Context, tx pgx.Tx, xkeys []xkey, akeys []akey) (map[xkey]*expenditure, map[akey]bool, error) {
+	xs := make(map[xkey]*expenditure, len(xkeys))
+	recorded := make(map[akey]bool, len(akeys))
+	b := &pgx.Batch{}
+	if len(xkeys) > 0 {
+		cs, ids := make([]string, len(xkeys)), make([]string, len(xkeys))
+		for i, k := range xkeys {
+			cs[i], ids[i] = k.community, k.expenditure
+		}
+		b.Queue(`SELECT x.community_id, expenditure_id, jurisdiction, fiscal_year, category, kind, purpose, amount_fen, payee_kind,
+				payee_name, status, requested_at, requested_event_id, requested_commit_pos, approved_at, approved_event_id,
+				approved_commit_pos, resolution_id, resolution_meeting_id, paid_at, voucher_no, paid_amount_fen, was_approved,
+				paid_event_id, paid_commit_pos, closed_at, close_reason, closed_event_id, closed_commit_pos, stream, last_revision
+			FROM unnest($1::text[], $2::text[]) AS k(c, id)
+			CROSS JOIN LATERAL (SELECT * FROM expenditures x WHERE x.community_id = k.c AND x.expenditure_id = k.id LIMIT 1) x`,
+			cs, ids).Query(func(rs pgx.Rows) error {
+			for rs.Next() {
+				x := &expenditure{}
+				var status string
+				var aEv, pEv, cEv pgtype.UUID
+				var aPos, pPos, cPos pgtype.Int8
+				if err := rs.Scan(&x.community, &x.expenditure, &x.jurisdiction, &x.year, &x.category, &x.kind, &x.purpose, &x.amount,
+					&x.payeeKind, &x.payeeName, &status, &x.requestedAt, &x.requestedSrc.ID, &x.requestedSrc.Commit, &x.approvedAt,
+					&aEv, &aPos, &x.resolution, &x.resolutionMeeting, &x.paidAt, &x.voucher, &x.paidAmount, &x.wasApproved,
+					&pEv, &pPos, &x.closedAt, &x.closeReason, &cEv, &cPos, &x.stream, &x.lastRev); err != nil {
+					return err
+				}
+				x.status = Status(status)
+				x.approvedSrc, x.paidSrc, x.closedSrc = decode.SourceOf(aEv, aPos), decode.SourceOf(pEv, pPos), decode.SourceOf(cEv, cPos)
+				xs[x.xkey] = x
+			}
+			return rs.Err()
+		})
+	}
+	if len(akeys) > 0 {
+		cs, ys, ids := make([]string, len(akeys)), make([]int32, len(akeys)), make([]string, len(akeys))
+		for i, k := range akeys {
+			cs[i], ys[i], ids[i] = k.community, int32(k.year), k.id
+		}
+		b.Queue(`SELECT a.community_id, a.fiscal_year, a.allocation_id FROM unnest($1::text[], $2::int4[], $3::text[]) AS k(c, y, id)
+			CROSS JOIN LATERAL (SELECT * FROM allocations a WHERE a.community_id = k.c AND a.fiscal_year = k.y AND a.allocation_id = k.id LIMIT 1) a`,
+			cs, ys, ids).Query(func(rs pgx.Rows) error {
+			for rs.Next() {
+				var k akey
+				if err := rs.Scan(&k.community, &k.year, &k.id); err != nil {
+					return err
+				}
+				recorded[k] = true
+			}
+			return rs.Err()
+		})
+	}
+	if b.Len() == 0 {
+		return xs, recorded, nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, fmt.Errorf("finances: load %d expenditures and %d allocations: %w", len(xkeys), len(akeys), err)
+	}
+	return xs, recorded, nil
+}
+
+var (
+	allocationsTable = decode.NewTable("allocations", []string{"community_id", "fiscal_year", "allocation_id"}, "nothing",
+		"community_id text", "fiscal_year int4", "allocation_id text", "jurisdiction text", "source text", "category text",
+		"amount_fen int8", "note text", "allocated_at timestamptz", "event_id uuid", "commit_pos int8")
+	expendituresTable = decode.NewTable("expenditures", []string{"community_id", "expenditure_id"}, "",
+		"community_id text", "expenditure_id text", "jurisdiction text", "fiscal_year int4", "category text", "kind text",
+		"purpose text", "amount_fen int8", "payee_kind text", "payee_name text", "status text", "requested_at timestamptz",
+		"requested_event_id uuid", "requested_commit_pos int8", "approved_at timestamptz", "approved_event_id uuid",
+		"approved_commit_pos int8", "resolution_id text", "resolution_meeting_id text", "paid_at timestamptz", "voucher_no text",
+		"paid_amount_fen int8", "was_approved bool", "paid_event_id uuid", "paid_commit_pos int8", "closed_at timestamptz",
+		"close_reason text", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8")
+	// The summary takes deltas: a row's figures are added to, and its source event is the newest one.
+	summaryTable = decode.NewTable("budget_summary", []string{"community_id", "fiscal_year", "source", "category"},
+		`allocated_fen = t.allocated_fen + excluded.allocated_fen, allocations = t.allocations + excluded.allocations,
+		requested_fen = t.requested_fen + excluded.requested_fen, approved_fen = t.approved_fen + excluded.approved_fen,
+		paid_fen = t.paid_fen + excluded.paid_fen, payments = t.payments + excluded.payments,
+		last_event_id = CASE WHEN excluded.last_commit_pos > t.last_commit_pos THEN excluded.last_event_id ELSE t.last_event_id END,
+		last_commit_pos = greatest(t.last_commit_pos, excluded.last_commit_pos)`,
+		"community_id text", "fiscal_year int4", "source text", "category text", "allocated_fen int8", "allocations int4",
+		"requested_fen int8", "approved_fen int8", "paid_fen int8", "payments int4", "last_event_id uuid", "last_commit_pos int8")
+)
+
+// write upserts the changed expenditures that exist and the summary deltas in one round trip, then copies
+// the new allocations and expenditures in (each is new: allocations and expenditures are looked up).
+func write(ctx context.Context, tx pgx.Tx, allocs []*allocation, xs map[xkey]*expenditure, deltas map[skey]*delta) error {
+	as := allocationsTable.Rows()
+	for _, a := range allocs {
+		as.Row().Text(a.community).Int4(int32(a.year)).Text(a.id).Text(a.jurisdiction).Text(a.source).Text(a.category).Int8(a.amount).
+			NullText(a.note).Time(a.at).UUID(a.src.ID).Int8(a.src.Commit)
+	}
+	keys := make([]xkey, 0, len(xs))
+	for k, x := range xs {
+		if x.dirty {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b xkey) int {
+		return cmp.Or(strings.Compare(a.community, b.community), strings.Compare(a.expenditure, b.expenditure))
+	})
+	fresh, changed := expendituresTable.Rows(), expendituresTable.Rows()
+	for _, k := range keys {
+		r := xs[k]
+		to := changed
+		if r.isNew {
+			to = fresh
+		}
+		to.Row().Text(k.community).Text(k.expenditure).Text(r.jurisdiction).Int4(int32(r.year)).Text(r.category).Text(r.kind).
+			Text(r.purpose).Int8(r.amount).Text(r.payeeKind).Text(r.payeeName).Text(string(r.status)).Time(r.requestedAt).
+			UUID(r.requestedSrc.ID).Int8(r.requestedSrc.Commit).NullTime(r.approvedAt).UUID(r.approvedSrc.ID).NullInt8(r.approvedSrc.Pos()).
+			NullText(r.resolution).NullText(r.resolutionMeeting).NullTime(r.paidAt).NullText(r.voucher).NullInt8(r.paidAmount).
+			NullBool(r.wasApproved).UUID(r.paidSrc.ID).NullInt8(r.paidSrc.Pos()).NullTime(r.closedAt).NullText(r.closeReason).
+			UUID(r.closedSrc.ID).NullInt8(r.closedSrc.Pos()).Text(r.stream).Int8(r.lastRev)
+	}
+	sk := make([]skey, 0, len(deltas))
+	for k := range deltas {
+		sk = append(sk, k)
+	}
+	slices.SortFunc(sk, func(a, b skey) int {
+		return cmp.Or(strings.Compare(a.community, b.community), cmp.Compare(a.year, b.year),
+			strings.Compare(a.source, b.source), strings.Compare(a.categ, b.categ))
+	})
+	summary := summaryTable.Rows()
+	for _, k := range sk {
+		d := deltas[k]
+		summary.Row().Text(k.community).Int4(int32(k.year)).Text(k.source).Text(k.categ).Int8(d.allocated).Int4(d.allocations).
+			Int8(d.requested).Int8(d.approved).Int8(d.paid).Int4(d.payments).UUID(d.last.ID).Int8(d.last.Commit)
+	}
+	var w decode.Writer
+	w.Upsert(changed)
+	w.Upsert(summary)
+	w.Copy(as)
+	w.Copy(fresh)
+	if err := w.Flush(ctx, tx); err != nil {
+		return fmt.Errorf("finances: %w", err)
+	}
+	return nil
+}

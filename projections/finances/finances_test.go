@@ -1,0 +1,254 @@
+package finances_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/projections/finances"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+var (
+	t0    = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	day   = 24 * time.Hour
+	luoxi = decodetest.Community("33/3303/330303/330303001", "330303001001")
+)
+
+func budget(year int) string { return eventlog.StreamName("budget", luoxi.ID, fmt.Sprint(year)) }
+func xs(id string) string    { return eventlog.StreamName("expenditure", luoxi.ID, id) }
+
+func allocate(h *decodetest.History, id string, src funds.Source, cat funds.Category, fen kernel.Fen) eventlog.Recorded {
+	return h.Record(budget(2026), luoxi, t0, funds.BudgetAllocated{FiscalYear: 2026, AllocationID: id, Source: src, Category: cat,
+		Amount: fen, Note: "第一批", AllocatedAt: t0})[0]
+}
+
+func request(h *decodetest.History, id string, year int, cat funds.Category, fen kernel.Fen, payee funds.Payee, at time.Time) eventlog.Recorded {
+	return h.Record(xs(id), luoxi, at, funds.ExpenditureRequested{ExpenditureID: id, FiscalYear: year, Category: cat, Kind: funds.OtherKind,
+		Purpose: "用途" + id, Amount: fen, Payee: payee, RequestedAt: at})[0]
+}
+
+var (
+	org      = funds.Payee{Kind: funds.Organisation, Organisation: "温州市龙湾区某照明工程有限公司"}
+	zhang    = &kernel.PersonalData{Subject: "p-77", Name: "张三丰", NationalID: "330303197001011234", Phone: "13900001111", Address: "罗西社区7幢"}
+	person   = funds.Payee{Kind: funds.Individual, Person: "p-77", MaskedName: "张**", Personal: zhang}
+	unmasked = funds.Payee{Kind: funds.Individual, Person: "p-78", MaskedName: "李四海", Personal: &kernel.PersonalData{Subject: "p-78", Name: "李四海"}}
+	res      = &funds.ResolutionRef{ID: "r-1", MeetingID: "m-1", MeetingKind: meeting.Representatives, Subject: meeting.MajorSpending, AdoptedAt: t0, Ceiling: 9_000_000}
+)
+
+// sample is a year of a community's money; see TestSummaryPaymentsAndStatus for what it adds up to.
+func sample() (*decodetest.History, map[string]eventlog.Recorded) {
+	h := &decodetest.History{}
+	ev := map[string]eventlog.Recorded{}
+	ev["a-1"] = allocate(h, "a-1", funds.CountyFinance, funds.Operating, 4_000_000)
+	ev["a-2"] = allocate(h, "a-2", funds.CentralProject, funds.Project, 1_000_000)
+	ev["x-1 requested"] = request(h, "x-1", 2026, funds.Operating, 120_000, org, t0)
+	ev["x-2 requested"] = request(h, "x-2", 2026, funds.Salaries, 80_000, person, t0.Add(time.Hour))
+	ev["x-1 approved"] = h.Record(xs("x-1"), luoxi, t0.Add(day), funds.ExpenditureApproved{ExpenditureID: "x-1", By: "p-1", Resolution: res, ApprovedAt: t0.Add(day)})[0]
+	ev["a-3"] = allocate(h, "a-3", funds.StreetFinance, funds.Operating, 500_000)
+	ev["x-3 requested"] = request(h, "x-3", 2026, funds.Operating, 50_000, org, t0.Add(day))
+	ev["x-4 requested"] = request(h, "x-4", 2026, funds.Project, 300_000, org, t0.Add(day))
+	ev["x-3 rejected"] = h.Record(xs("x-3"), luoxi, t0.Add(2*day), funds.ExpenditureRejected{ExpenditureID: "x-3", By: "p-1", Reason: "无预算", RejectedAt: t0.Add(2 * day)})[0]
+	ev["x-4 approved"] = h.Record(xs("x-4"), luoxi, t0.Add(2*day), funds.ExpenditureApproved{ExpenditureID: "x-4", By: "p-1", ApprovedAt: t0.Add(2 * day)})[0]
+	ev["x-1 paid"] = h.Record(xs("x-1"), luoxi, t0.Add(3*day), funds.ExpenditurePaid{ExpenditureID: "x-1", VoucherNo: "记-2026-03-017",
+		Amount: 120_000, WasApproved: true, PaidAt: t0.Add(3 * day)})[0]
+	ev["x-2 paid"] = h.Record(xs("x-2"), luoxi, t0.Add(4*day), funds.ExpenditurePaid{ExpenditureID: "x-2", VoucherNo: "记-2026-03-018",
+		Amount: 80_000, WasApproved: false, PaidAt: t0.Add(4 * day)})[0]
+	ev["x-4 cancelled"] = h.Record(xs("x-4"), luoxi, t0.Add(4*day), funds.ExpenditureCancelled{ExpenditureID: "x-4", Reason: "项目取消", CancelledAt: t0.Add(4 * day)})[0]
+	ev["x-5 requested"] = request(h, "x-5", 2026, funds.Operating, 10_000, unmasked, t0.Add(4*day))
+	// A version-1 request: a decimal yuan string, upcast to fen on decode.
+	ev["x-6 requested v1"] = h.RecordRaw(xs("x-6"), luoxi, t0.Add(5*day), "funds.expenditure-requested", 1, []byte(
+		`{"expenditure_id":"x-6","fiscal_year":2026,"category":"operating","purpose":"路灯维修","amount_yuan":"1200.50",`+
+			`"payee":{"kind":"organisation","organisation":"某照明公司"},"requested_at":"2026-03-07T01:00:00Z"}`))
+	ev["x-7 requested 2025"] = request(h, "x-7", 2025, funds.Operating, 7_000, org, t0.Add(-300*day))
+	ev["x-7 paid"] = h.Record(xs("x-7"), luoxi, t0.Add(-299*day), funds.ExpenditurePaid{ExpenditureID: "x-7", VoucherNo: "记-2025-1",
+		Amount: 7_000, PaidAt: t0.Add(-299 * day)})[0]
+	return h, ev
+}
+
+func TestSummaryPaymentsAndStatus(t *testing.T) {
+	t.Parallel()
+	pool := decodetest.NewPool(t)
+	m := finances.New()
+	decodetest.Migrate(t, pg.Migrator(pool), m)
+	h, ev := sample()
+	decodetest.MustApply(t, pool, m, h.Events, 0)
+	ctx := context.Background()
+
+	sum, err := finances.YearSummary(ctx, pool, luoxi.ID, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[funds.Category]finances.CategoryTotals{}
+	for _, c := range sum {
+		got[c.Category] = c
+	}
+	if len(sum) != 3 {
+		t.Fatalf("categories: %+v", sum)
+	}
+	op := got[funds.Operating]
+	if op.Allocated != 4_500_000 || op.Allocations != 2 || op.Requested != 120_000+10_000+120_050 || op.Approved != 120_000 ||
+		op.Paid != 120_000 || op.Payments != 1 || fmt.Sprint(op.AllocatedBySource) != "[{county-finance ¥40,000.00} {street-finance ¥5,000.00}]" ||
+		op.LastEventID != ev["x-6 requested v1"].ID || op.LastCommit != ev["x-6 requested v1"].Position.Commit {
+		t.Errorf("operating: %+v", op)
+	}
+	if p := got[funds.Project]; p.Allocated != 1_000_000 || p.Requested != 0 || p.Approved != 0 || p.Paid != 0 || p.LastEventID != ev["x-4 cancelled"].ID {
+		t.Errorf("project (the request was approved, then cancelled): %+v", p)
+	}
+	if s := got[funds.Salaries]; s.Allocated != 0 || s.Requested != 80_000 || s.Approved != 0 || s.Paid != 80_000 || s.Payments != 1 {
+		t.Errorf("salaries (paid without approval): %+v", s)
+	}
+	if old, _ := finances.YearSummary(ctx, pool, luoxi.ID, 2025); len(old) != 1 || old[0].Paid != 7_000 {
+		t.Errorf("2025: %+v", old)
+	}
+
+	// Payments, newest first, one per page.
+	var lines []finances.Payment
+	f := finances.PaymentFilter{CommunityID: luoxi.ID, FiscalYear: 2026, Limit: 1}
+	for pages := 0; ; pages++ {
+		page, err := finances.Payments(ctx, pool, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, page.Payments...)
+		if !page.More {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		f.After = page.Next
+	}
+	if len(lines) != 2 {
+		t.Fatalf("payments: %+v", lines)
+	}
+	x2, x1 := lines[0], lines[1]
+	if x2.ExpenditureID != "x-2" || x2.Payee != "张**" || x2.PayeeKind != funds.Individual || x2.Amount != 80_000 || x2.WasApproved ||
+		x2.EventID != ev["x-2 paid"].ID || x2.Commit != ev["x-2 paid"].Position.Commit || !x2.PaidAt.Equal(t0.Add(4*day)) {
+		t.Errorf("individual payment: %+v", x2)
+	}
+	if x1.ExpenditureID != "x-1" || x1.Payee != org.Organisation || x1.VoucherNo != "记-2026-03-017" || !x1.WasApproved ||
+		x1.ResolutionID != "r-1" || x1.MeetingID != "m-1" || x1.Category != funds.Operating || x1.Purpose != "用途x-1" {
+		t.Errorf("organisation payment: %+v", x1)
+	}
+	if all, _ := finances.Payments(ctx, pool, finances.PaymentFilter{CommunityID: luoxi.ID}); len(all.Payments) != 3 || all.More {
+		t.Errorf("every year: %+v", all)
+	}
+
+	for id, want := range map[string]finances.Status{"x-1": finances.Paid, "x-2": finances.Paid, "x-3": finances.Rejected,
+		"x-4": finances.Cancelled, "x-5": finances.Requested} {
+		x, err := finances.ExpenditureByID(ctx, pool, luoxi.ID, id)
+		if err != nil || x.Status != want {
+			t.Errorf("%s: %+v %v, want %s", id, x, err, want)
+		}
+	}
+	x4, _ := finances.ExpenditureByID(ctx, pool, luoxi.ID, "x-4")
+	if x4.Approved == nil || x4.Approved.EventID != ev["x-4 approved"].ID || x4.Closed == nil || x4.Closed.EventID != ev["x-4 cancelled"].ID ||
+		x4.CloseReason != "项目取消" || x4.Paid != nil || x4.Requested.Commit != ev["x-4 requested"].Position.Commit {
+		t.Errorf("x-4 steps: %+v", x4)
+	}
+	if x5, _ := finances.ExpenditureByID(ctx, pool, luoxi.ID, "x-5"); x5.Payee != "李**" {
+		t.Errorf("an unmasked name in masked_name must still show masked: %q", x5.Payee)
+	}
+	if x6, _ := finances.ExpenditureByID(ctx, pool, luoxi.ID, "x-6"); x6.Amount != 120_050 || x6.Kind != funds.OtherKind {
+		t.Errorf("the v1 request, upcast: %+v", x6)
+	}
+	if _, err := finances.ExpenditureByID(ctx, pool, luoxi.ID, "x-9"); !errors.Is(err, finances.ErrNotFound) {
+		t.Errorf("unknown expenditure: %v", err)
+	}
+
+	for _, row := range decodetest.RowText(t, pool, finances.Schema) {
+		for _, secret := range []string{"张三丰", "330303197001011234", "13900001111", "罗西社区7幢", "p-77", "p-78", "李四海"} {
+			if strings.Contains(row, secret) {
+				t.Errorf("a finances row holds personal data %q: %s", secret, row)
+			}
+		}
+	}
+}
+
+// TestReplayAndBatchingGiveTheSameRows applies the history all at once, one event per batch, twice, and
+// in overlapping batches: the rows — the incrementally kept summary included — are the same each time.
+func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
+	t.Parallel()
+	sums := map[string]string{}
+	for _, mode := range []string{"whole", "one-by-one", "twice", "overlapping"} {
+		pool := decodetest.NewPool(t)
+		m := finances.New()
+		decodetest.Migrate(t, pg.Migrator(pool), m)
+		h, _ := sample()
+		evs := h.Events
+		switch mode {
+		case "whole":
+			decodetest.MustApply(t, pool, m, evs, 0)
+		case "one-by-one":
+			decodetest.MustApply(t, pool, m, evs, 1)
+		case "twice":
+			decodetest.MustApply(t, pool, m, evs, 0)
+			decodetest.MustApply(t, pool, m, evs, 0)
+		case "overlapping":
+			decodetest.MustApply(t, pool, m, evs[:10], 0)
+			decodetest.MustApply(t, pool, m, evs[3:], 4)
+			decodetest.MustApply(t, pool, m, evs[7:12], 0)
+		}
+		sums[mode] = decodetest.Checksum(t, pool, finances.Schema)
+	}
+	for mode, sum := range sums {
+		if sum != sums["whole"] {
+			t.Errorf("%s: %s\nwhole: %s", mode, sum, sums["whole"])
+		}
+	}
+}
+
+// TestPoisonHalts: a v1 request whose yuan amount cannot be upcast is malformed; an unknown schema version
+// halts the model in the runtime at that event, with the rows of the events before it committed.
+func TestPoisonHalts(t *testing.T) {
+	t.Parallel()
+	pool := decodetest.NewPool(t)
+	m := finances.New()
+	decodetest.Migrate(t, pg.Migrator(pool), m)
+
+	bad := &decodetest.History{}
+	request(bad, "x-1", 2026, funds.Operating, 100, org, t0)
+	mal := bad.RecordRaw(xs("x-2"), luoxi, t0, "funds.expenditure-requested", 1, []byte(
+		`{"expenditure_id":"x-2","fiscal_year":2026,"category":"operating","purpose":"p","amount_yuan":"12.345","payee":{"kind":"organisation","organisation":"o"},"requested_at":"2026-03-02T01:00:00Z"}`))
+	err := decodetest.Apply(context.Background(), pool, m, bad.Events)
+	var pe *runtime.PoisonError
+	if !errors.As(err, &pe) || pe.Position != mal.Position || !errors.Is(err, kernel.ErrMalformedEvent) {
+		t.Fatalf("un-upcastable v1 payload: want poison at %s, got %v", mal.Position, err)
+	}
+	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures`); n != 0 {
+		t.Fatalf("a poisoned Apply wrote %d rows", n)
+	}
+
+	h, _ := sample()
+	head := h.Head()
+	unknown := h.RecordRaw(xs("x-1"), luoxi, t0.Add(9*day), "funds.expenditure-paid", 3, []byte(`{"expenditure_id":"x-1"}`))
+	request(h, "x-8", 2026, funds.Operating, 100, org, t0.Add(9*day))
+
+	pool2 := decodetest.NewPool(t)
+	rt := decodetest.NewRuntime(t, pool2, decodetest.NewMemSource(h.Events), pg.Migrator(pool2), []runtime.ReadModel{finances.New()})
+	decodetest.Start(t, rt)
+	decodetest.WaitFor(t, 30*time.Second, "finances to halt", func() (bool, string) {
+		st := rt.Status()[0]
+		return st.Halted, fmt.Sprintf("%+v", st)
+	})
+	if cp := decodetest.Checkpoint(t, pool2, finances.Schema); cp != head {
+		t.Fatalf("checkpoint %s, want %s (just before the poison event at %s)", cp, head, unknown.Position)
+	}
+	if n := decodetest.Count(t, pool2, `SELECT count(*) FROM rm_meta.poison_events WHERE projection = 'finances' AND policy = 'halt' AND commit_pos = $1`,
+		int64(unknown.Position.Commit)); n != 1 {
+		t.Fatal("poison event not recorded")
+	}
+	if n := decodetest.Count(t, pool2, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL`); n != 3 {
+		t.Fatalf("%d payments before the poison event, want 3", n)
+	}
+}

@@ -1,0 +1,406 @@
+package decode
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// Table describes a read-model table for the bulk writes of a batch: its columns in order with their
+// PostgreSQL types, the key an upsert conflicts on, and what an upsert does to the existing row.
+//
+// A batch writes a table's rows in one of two ways. Rows the model knows are not in the table yet (it
+// loaded their key and found nothing, in the same transaction) go in with a binary COPY, the cheapest way
+// to add rows to PostgreSQL. Rows that may exist go in with one INSERT … SELECT FROM unnest(…) ON CONFLICT
+// statement per table; a batch's statements go to the server together (Writer). Values are encoded
+// straight into PostgreSQL's binary format as they are added: no reflection, no allocation per value.
+type Table struct {
+	name    string
+	columns []string
+	types   []colType
+	upsert  string
+	copySQL string
+}
+
+type colType struct {
+	name          string
+	oid, arrayOID uint32
+}
+
+var colTypes = map[string]colType{
+	"text":        {"text", pgtype.TextOID, pgtype.TextArrayOID},
+	"jsonb":       {"jsonb", pgtype.JSONBOID, pgtype.JSONBArrayOID},
+	"int2":        {"int2", pgtype.Int2OID, pgtype.Int2ArrayOID},
+	"int4":        {"int4", pgtype.Int4OID, pgtype.Int4ArrayOID},
+	"int8":        {"int8", pgtype.Int8OID, pgtype.Int8ArrayOID},
+	"bool":        {"bool", pgtype.BoolOID, pgtype.BoolArrayOID},
+	"uuid":        {"uuid", pgtype.UUIDOID, pgtype.UUIDArrayOID},
+	"timestamptz": {"timestamptz", pgtype.TimestamptzOID, pgtype.TimestamptzArrayOID},
+}
+
+// NewTable describes table name. key is the conflict target; set is the upsert's action on conflict:
+// "" sets every column that is not part of the key to the new row's value, "nothing" does nothing,
+// anything else is used as the SET list (the existing row is "t", the new one "excluded"). columns are
+// "name type" pairs (types: text, jsonb, int2, int4, int8, bool, uuid, timestamptz), in the order rows
+// give their values. It panics on an unknown type: tables are described once, at start.
+func NewTable(name string, key []string, set string, columns ...string) *Table {
+	t := &Table{name: name}
+	for _, c := range columns {
+		n, typ, _ := strings.Cut(c, " ")
+		ct, ok := colTypes[typ]
+		if !ok {
+			panic("decode.NewTable: column " + c + " of " + name + " has no known type")
+		}
+		t.columns, t.types = append(t.columns, n), append(t.types, ct)
+	}
+	params := make([]string, len(t.types))
+	for i, ct := range t.types {
+		params[i] = fmt.Sprintf("$%d::%s[]", i+1, ct.name)
+	}
+	action := "NOTHING"
+	switch set {
+	case "nothing":
+	case "":
+		isKey := map[string]bool{}
+		for _, k := range key {
+			isKey[k] = true
+		}
+		var sets []string
+		for _, c := range t.columns {
+			if !isKey[c] {
+				sets = append(sets, c+" = excluded."+c)
+			}
+		}
+		action = "UPDATE SET " + strings.Join(sets, ", ")
+	default:
+		action = "UPDATE SET " + set
+	}
+	t.upsert = fmt.Sprintf("INSERT INTO %s AS t (%s) SELECT * FROM unnest(%s) ON CONFLICT (%s) DO %s",
+		name, strings.Join(t.columns, ", "), strings.Join(params, ", "), strings.Join(key, ", "), action)
+	t.copySQL = fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", name, strings.Join(t.columns, ", "))
+	return t
+}
+
+// Rows collects rows for t.
+func (t *Table) Rows() *Rows {
+	r := &Rows{t: t, cols: make([]column, len(t.types)), next: len(t.types)}
+	return r
+}
+
+// column is one column of a batch of rows in binary wire format: each value as a 4-byte length (-1 for
+// NULL) and its bytes, one after the other — what both an array parameter and a COPY row are made of.
+type column struct {
+	data  []byte
+	start []int32 // where each row's value begins in data
+	nulls bool
+}
+
+// Rows are rows of one table. Add a row with Row, then one value per column in the table's order with
+// the typed methods; a value of the wrong type or a row with too few or too many values panics: a
+// programming error every test of the model finds.
+type Rows struct {
+	t    *Table
+	cols []column
+	n    int
+	next int // the column the next value goes to
+}
+
+// Len is the number of rows.
+func (r *Rows) Len() int { return r.n }
+
+// Row starts a new row.
+func (r *Rows) Row() *Rows {
+	if r.next != len(r.cols) {
+		panic(fmt.Sprintf("decode: row %d of %s has %d of its %d values", r.n, r.t.name, r.next, len(r.cols)))
+	}
+	r.n++
+	r.next = 0
+	return r
+}
+
+func (r *Rows) col(typ string) *column {
+	if r.next >= len(r.cols) {
+		panic(fmt.Sprintf("decode: too many values for a row of %s", r.t.name))
+	}
+	if got := r.t.types[r.next].name; got != typ && !(typ == "text" && got == "jsonb") {
+		panic(fmt.Sprintf("decode: column %s of %s is %s, given %s", r.t.columns[r.next], r.t.name, got, typ))
+	}
+	c := &r.cols[r.next]
+	r.next++
+	c.start = append(c.start, int32(len(c.data)))
+	return c
+}
+
+func (c *column) null() {
+	c.data, c.nulls = binary.BigEndian.AppendUint32(c.data, math.MaxUint32), true
+}
+
+// Text adds a text (or jsonb) value.
+func (r *Rows) Text(s string) *Rows {
+	isJSON := r.next < len(r.cols) && r.t.types[r.next].name == "jsonb"
+	c := r.col("text")
+	if isJSON { // jsonb's binary format is a version byte, then the text
+		c.data = binary.BigEndian.AppendUint32(c.data, uint32(len(s)+1))
+		c.data = append(c.data, 1)
+	} else {
+		c.data = binary.BigEndian.AppendUint32(c.data, uint32(len(s)))
+	}
+	c.data = append(c.data, s...)
+	return r
+}
+
+// NullText adds a text value, NULL when not valid.
+func (r *Rows) NullText(s pgtype.Text) *Rows {
+	if !s.Valid {
+		r.col("text").null()
+		return r
+	}
+	return r.Text(s.String)
+}
+
+// Int2 adds a smallint.
+func (r *Rows) Int2(n int16) *Rows {
+	c := r.col("int2")
+	c.data = binary.BigEndian.AppendUint32(c.data, 2)
+	c.data = binary.BigEndian.AppendUint16(c.data, uint16(n))
+	return r
+}
+
+// Int4 adds an integer.
+func (r *Rows) Int4(n int32) *Rows {
+	c := r.col("int4")
+	c.data = binary.BigEndian.AppendUint32(c.data, 4)
+	c.data = binary.BigEndian.AppendUint32(c.data, uint32(n))
+	return r
+}
+
+// NullInt4 adds an integer, NULL when not valid.
+func (r *Rows) NullInt4(n pgtype.Int4) *Rows {
+	if !n.Valid {
+		r.col("int4").null()
+		return r
+	}
+	return r.Int4(n.Int32)
+}
+
+// Int8 adds a bigint.
+func (r *Rows) Int8(n int64) *Rows {
+	c := r.col("int8")
+	c.data = binary.BigEndian.AppendUint32(c.data, 8)
+	c.data = binary.BigEndian.AppendUint64(c.data, uint64(n))
+	return r
+}
+
+// NullInt8 adds a bigint, NULL when not valid.
+func (r *Rows) NullInt8(n pgtype.Int8) *Rows {
+	if !n.Valid {
+		r.col("int8").null()
+		return r
+	}
+	return r.Int8(n.Int64)
+}
+
+// Bool adds a boolean.
+func (r *Rows) Bool(b bool) *Rows {
+	c := r.col("bool")
+	c.data = binary.BigEndian.AppendUint32(c.data, 1)
+	if b {
+		c.data = append(c.data, 1)
+	} else {
+		c.data = append(c.data, 0)
+	}
+	return r
+}
+
+// NullBool adds a boolean, NULL when not valid.
+func (r *Rows) NullBool(b pgtype.Bool) *Rows {
+	if !b.Valid {
+		r.col("bool").null()
+		return r
+	}
+	return r.Bool(b.Bool)
+}
+
+// UUID adds a uuid, NULL when not valid.
+func (r *Rows) UUID(u pgtype.UUID) *Rows {
+	c := r.col("uuid")
+	if !u.Valid {
+		c.null()
+		return r
+	}
+	c.data = binary.BigEndian.AppendUint32(c.data, 16)
+	c.data = append(c.data, u.Bytes[:]...)
+	return r
+}
+
+// microsecondsToY2K is PostgreSQL's epoch (2000-01-01 UTC) in Unix microseconds.
+const microsecondsToY2K = 946_684_800_000_000
+
+// Time adds a timestamptz (microsecond precision, as PostgreSQL keeps it).
+func (r *Rows) Time(t time.Time) *Rows {
+	c := r.col("timestamptz")
+	c.data = binary.BigEndian.AppendUint32(c.data, 8)
+	c.data = binary.BigEndian.AppendUint64(c.data, uint64(t.UnixMicro()-microsecondsToY2K))
+	return r
+}
+
+// NullTime adds a timestamptz, NULL when not valid.
+func (r *Rows) NullTime(t pgtype.Timestamptz) *Rows {
+	if !t.Valid {
+		r.col("timestamptz").null()
+		return r
+	}
+	return r.Time(t.Time)
+}
+
+func (r *Rows) complete() {
+	if r.next != len(r.cols) {
+		panic(fmt.Sprintf("decode: the last row of %s has %d of its %d values", r.t.name, r.next, len(r.cols)))
+	}
+}
+
+// value returns row i's value of column j, length prefix included.
+func (c *column) value(i int) []byte {
+	end := len(c.data)
+	if i+1 < len(c.start) {
+		end = int(c.start[i+1])
+	}
+	return c.data[c.start[i]:end]
+}
+
+// array is column j as a one-dimensional binary array parameter.
+func (r *Rows) array(j int) []byte {
+	c := &r.cols[j]
+	b := make([]byte, 0, 20+len(c.data))
+	b = binary.BigEndian.AppendUint32(b, 1) // dimensions
+	hasNull := uint32(0)
+	if c.nulls {
+		hasNull = 1
+	}
+	b = binary.BigEndian.AppendUint32(b, hasNull)
+	b = binary.BigEndian.AppendUint32(b, r.t.types[j].oid)
+	b = binary.BigEndian.AppendUint32(b, uint32(r.n)) // length
+	b = binary.BigEndian.AppendUint32(b, 1)           // lower bound
+	return append(b, c.data...)
+}
+
+var copyHeader = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+
+// copyData is the rows in PostgreSQL's binary COPY format.
+func (r *Rows) copyData() []byte {
+	size := len(copyHeader) + 2 + r.n*2
+	for j := range r.cols {
+		size += len(r.cols[j].data)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, copyHeader...)
+	for i := 0; i < r.n; i++ {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(r.cols)))
+		for j := range r.cols {
+			b = append(b, r.cols[j].value(i)...)
+		}
+	}
+	return binary.BigEndian.AppendUint16(b, math.MaxUint16) // trailer: -1
+}
+
+// Writer sends a batch's writes: statements (upserts, deletes) all together in one round trip, then the
+// COPYs. Use one per Apply.
+type Writer struct {
+	stmts  []stmt
+	copies []*Rows
+}
+
+type stmt struct {
+	sql     string
+	params  [][]byte
+	oids    []uint32
+	formats []int16
+	what    string
+}
+
+// Upsert queues the rows' multi-row upsert (nothing when there are no rows).
+func (w *Writer) Upsert(r *Rows) {
+	if r.n == 0 {
+		return
+	}
+	r.complete()
+	s := stmt{sql: r.t.upsert, what: "upsert " + r.t.name}
+	for j, ct := range r.t.types {
+		s.params, s.oids, s.formats = append(s.params, r.array(j)), append(s.oids, ct.arrayOID), append(s.formats, pgx.BinaryFormatCode)
+	}
+	w.stmts = append(w.stmts, s)
+}
+
+// Exec queues a statement with text array parameters (each a []string), such as a DELETE … = ANY($1).
+func (w *Writer) Exec(sql string, textArrays ...[]string) {
+	s := stmt{sql: sql, what: sql}
+	for _, a := range textArrays {
+		rows := &Rows{t: &Table{name: "param", types: []colType{colTypes["text"]}}, cols: make([]column, 1), next: 1}
+		for _, v := range a {
+			rows.Row().Text(v)
+		}
+		s.params, s.oids, s.formats = append(s.params, rows.array(0)), append(s.oids, pgtype.TextArrayOID), append(s.formats, pgx.BinaryFormatCode)
+	}
+	w.stmts = append(w.stmts, s)
+}
+
+// Copy queues the rows' COPY (nothing when there are no rows). Use it only for rows that cannot be in
+// the table yet: a duplicate key fails the whole batch, which the runtime then retries.
+func (w *Writer) Copy(r *Rows) {
+	if r.n == 0 {
+		return
+	}
+	r.complete()
+	w.copies = append(w.copies, r)
+}
+
+// Flush sends the statements in one pipeline, then the COPYs, in the order they were queued. An error is
+// the first statement's that failed (a database error: the runtime rolls the batch back and retries).
+func (w *Writer) Flush(ctx context.Context, tx pgx.Tx) error {
+	conn := tx.Conn().PgConn()
+	if len(w.stmts) > 0 {
+		p := conn.StartPipeline(ctx)
+		for _, s := range w.stmts {
+			p.SendQueryParams(s.sql, s.params, s.oids, s.formats, nil)
+		}
+		var first error
+		if err := p.Sync(); err != nil {
+			first = err
+		}
+		for i := 0; first == nil; {
+			res, err := p.GetResults()
+			if err != nil {
+				first = fmt.Errorf("%s: %w", w.stmts[min(i, len(w.stmts)-1)].what, err)
+				break
+			}
+			if rr, ok := res.(*pgconn.ResultReader); ok {
+				if _, err := rr.Close(); err != nil {
+					first = fmt.Errorf("%s: %w", w.stmts[i].what, err)
+				}
+				i++
+				continue
+			}
+			break // the PipelineSync, or nothing left
+		}
+		if err := p.Close(); err != nil && first == nil {
+			first = err
+		}
+		if first != nil {
+			return first
+		}
+	}
+	for _, r := range w.copies {
+		if _, err := conn.CopyFrom(ctx, bytes.NewReader(r.copyData()), r.t.copySQL); err != nil {
+			return fmt.Errorf("copy %d rows into %s: %w", r.n, r.t.name, err)
+		}
+	}
+	return nil
+}
