@@ -13,6 +13,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/supervision"
 )
 
 // Registrars returns the registrar of every domain package.
@@ -25,6 +26,7 @@ func Registrars() []kernel.Registrar {
 		funds.RegisterEvents,
 		disclosure.RegisterEvents,
 		audit.RegisterEvents,
+		supervision.RegisterEvents,
 	}
 }
 

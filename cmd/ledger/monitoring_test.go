@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/infra/auth"
+	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+	"github.com/grassroots-ledger/ledger/infra/monitoring"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+)
+
+// syncBuffer is a buffer serve writes its banner to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var metricsLine = regexp.MustCompile(`metrics\s+(http://\S+)/metrics`)
+
+// TestMonitoringRulesReferenceServedMetrics runs `ledger serve` on a database of its own, records one
+// command so that every component has worked once, and checks that every metric the Prometheus rules and
+// the Grafana dashboard read is on /metrics.
+func TestMonitoringRulesReferenceServedMetrics(t *testing.T) {
+	db := apitest.NewDatabase(t)
+	t.Setenv("DATABASE_URL", db)
+	t.Setenv("EVENTSTORE_URL", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := newRootCmd()
+	out := &syncBuffer{}
+	root.SetOut(out)
+	root.SetErr(io.Discard)
+	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+	var base string
+	for deadline := time.Now().Add(30 * time.Second); base == ""; {
+		if m := metricsLine.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// One command through the API: the executor, the store, the projections and the HTTP metrics work.
+	pool, err := pg.Connect(ctx, pg.Config{URL: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	tokens, err := auth.Open(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := tokens.Create(ctx, auth.NewToken{Subject: "ops", Role: commands.RoleAdmin, Scope: "*", CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/commands/register-jurisdiction", strings.NewReader(`{"path":"33","name":"浙江省"}`))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Idempotency-Key", "monitoring-1")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("command: %d", resp.StatusCode)
+	}
+
+	rules, dashboard, err := monitoring.ReferencedMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		families := scrape(t, base)
+		missing = missing[:0]
+		for _, name := range append(rules, dashboard...) {
+			if !families[monitoring.Family(name, families)] {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("the rules or the dashboard read metrics serve does not expose: %v", missing)
+}
+
+// scrape returns the metric families /metrics exposes.
+func scrape(t *testing.T, base string) map[string]bool {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]bool{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
+			out[f[2]] = true
+		}
+	}
+	return out
+}

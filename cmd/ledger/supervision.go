@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/infra/alerting"
+	"github.com/grassroots-ledger/ledger/infra/auth"
+	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/metrics"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// supervision is what serve runs for supervisors: the alert engine (outbox appends, deadline sweep,
+// calendar checks), webhook deliveries, the supervisors' API on the mux, and the metrics that are not the
+// projection runtime's (store latency, HTTP, projection lag, open alerts and ratings).
+type supervision struct {
+	// Store is the event store instrumented with append and load latency: give it to the executor.
+	Store commands.EventStore
+	http  *metrics.HTTP
+}
+
+// Wrap instruments the HTTP handler (normally the mux) with request durations and command results.
+func (s *supervision) Wrap(h http.Handler) http.Handler { return s.http.Wrap(h) }
+
+// startSupervision migrates the alerting schema, mounts the supervisors' API on mux and runs the engine,
+// the webhook deliverer, the SSE hub and the lag gauges until ctx ends.
+func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, mux *http.ServeMux, tokens *auth.Store,
+	reg prometheus.Registerer, models []runtime.ReadModel) (*supervision, error) {
+	log := slog.Default()
+	if err := alerting.Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+	engine, err := alerting.NewEngine(alerting.EngineConfig{Pool: pool, Store: store, Clock: commands.SystemClock{}, Registerer: reg, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	hooks, err := alerting.NewWebhooks(alerting.WebhookConfig{Pool: pool, Registerer: reg, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, Pool: pool, Tokens: tokens, Engine: engine, Webhooks: hooks, Registerer: reg, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(models))
+	for i, m := range models {
+		names[i] = m.Name()
+	}
+	lag, err := metrics.NewLag(pool, store, names, reg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := metrics.NewSupervision(pool, reg); err != nil {
+		return nil, err
+	}
+	instrumented, err := metrics.InstrumentStore(store, reg)
+	if err != nil {
+		return nil, err
+	}
+	httpm, err := metrics.NewHTTP(reg, "GET "+alerting.StreamPath)
+	if err != nil {
+		return nil, err
+	}
+	for name, run := range map[string]func(context.Context) error{
+		"alert engine": engine.Run, "webhooks": hooks.Run, "alert stream hub": api.Run,
+		"projection lag": func(ctx context.Context) error { return lag.Run(ctx, 5*time.Second) },
+	} {
+		go func() {
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("serve: stopped", "component", name, "err", err)
+			}
+		}()
+	}
+	return &supervision{Store: instrumented, http: httpm}, nil
+}

@@ -1,0 +1,378 @@
+package supervision
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/disclosure"
+	"github.com/grassroots-ledger/ledger/domain/election"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+)
+
+// District is the district-level (区/县) code of a jurisdiction path, which names the alert stream a
+// community's alerts go to: the third segment ("33/3303/330303/…" → "330303"). A path shorter than a
+// district (a city registered as a community, in tests) uses its last segment.
+func District(p kernel.JurisdictionPath) string {
+	segs := p.Segments()
+	if len(segs) >= kernel.LevelDistrict {
+		return segs[kernel.LevelDistrict-1]
+	}
+	return p.Last()
+}
+
+// Stream is the alert stream of the district a jurisdiction path lies in: alerts-<district code>.
+func Stream(p kernel.JurisdictionPath) string { return eventlog.AlertsStream(District(p)) }
+
+// AlertID names the alert of rule about subject, anchored at what started it: the id of the event that
+// breached the rule, or the due time of a deadline (Anchor). It is a UUIDv5, so deciding the same alert
+// twice names it the same.
+func AlertID(rule kernel.RuleID, subject, anchor string) string {
+	return eventlog.DeriveID("alert/"+string(rule)+"/"+subject+"/"+anchor, 0).String()
+}
+
+// Anchor is the anchor of a deadline alert: its due time, to the nanosecond, in UTC.
+func Anchor(due time.Time) string { return due.UTC().Format(time.RFC3339Nano) }
+
+// RaiseCommand is the command id recorded in the metadata of the event raising alertID at severity;
+// the event id is eventlog.DeriveID(RaiseCommand(…), 0), like any command's first event.
+func RaiseCommand(alertID string, s rulebook.Severity) string {
+	return "alert:" + alertID + ":raise:" + string(s)
+}
+
+// ClearCommand is the command id of the event clearing alertID.
+func ClearCommand(alertID string) string { return "alert:" + alertID + ":clear" }
+
+// RaisedEventID is the id of the event raising alertID at severity s.
+func RaisedEventID(alertID string, s rulebook.Severity) eventlog.ID {
+	return eventlog.DeriveID(RaiseCommand(alertID, s), 0)
+}
+
+// ClearedEventID is the id of the event clearing alertID.
+func ClearedEventID(alertID string) eventlog.ID { return eventlog.DeriveID(ClearCommand(alertID), 0) }
+
+// CommitteeSubject is the subject of the committee rules (size, full-time share). Subjects of rules
+// about a community as a whole are in stream-name form, like the streams of its aggregates.
+func CommitteeSubject(c kernel.CommunityID) string {
+	return eventlog.StreamName("community", string(c), "committee")
+}
+
+// FinanceBoardSubject is the subject of the monthly finance disclosure rhythm.
+func FinanceBoardSubject(c kernel.CommunityID) string {
+	return eventlog.StreamName("community", string(c), "finance-board")
+}
+
+// AffairsBoardSubject is the subject of the quarterly affairs disclosure rhythm.
+func AffairsBoardSubject(c kernel.CommunityID) string {
+	return eventlog.StreamName("community", string(c), "affairs-board")
+}
+
+// CadreAuditSubject is the subject of the semi-annual cadre audit rhythm.
+func CadreAuditSubject(c kernel.CommunityID) string {
+	return eventlog.StreamName("community", string(c), "audits")
+}
+
+// AssembliesSubject is the subject of the residents'-meeting check of one half or whole year.
+func AssembliesSubject(c kernel.CommunityID, year int, firstHalf bool) string {
+	what := fmt.Sprintf("assemblies-%d", year)
+	if firstHalf {
+		what += "h1"
+	}
+	return eventlog.StreamName("community", string(c), what)
+}
+
+// ResolutionSubject is the subject of the immediate disclosure of a resolution on a major matter.
+func ResolutionSubject(c kernel.CommunityID, resolutionID string) string {
+	return eventlog.StreamName("resolution", string(c), resolutionID)
+}
+
+// Key names a deadline or a condition: one per rule and subject at a time.
+type Key struct {
+	Rule    kernel.RuleID
+	Subject string
+}
+
+// Deadline is something that must happen by Due, or an alert is raised.
+type Deadline struct {
+	Key
+	Due time.Time
+	// Detail says what is missing once the deadline has passed (Chinese).
+	Detail string
+}
+
+// Effects is what one recorded event does to the engine's state, decided by Effects (pure).
+type Effects struct {
+	// Open starts deadlines, each replacing the one with the same key (whose open alert, if any, the fact
+	// clears: a new affairs notice both satisfies the old rhythm deadline and starts the next one).
+	Open []Deadline
+	// OpenIfAbsent starts deadlines only where none is pending for the key (the monthly finance notice is
+	// due a month after the first payment it does not yet cover).
+	OpenIfAbsent []Deadline
+	// Met are deadlines this event satisfies: they end and their alerts clear (FactArrived).
+	Met []Key
+	// Reschedule moves pending deadlines that were not raised yet (minutes are due after the meeting's
+	// close, once it is recorded).
+	Reschedule []Deadline
+	// Evaluated are the state rules the event checks, with whether it found them broken: broken raises
+	// an alert for the key unless one is open; not broken clears it (ConditionEnded).
+	Evaluated []Evaluation
+	// Breaches are breaches that raise one alert each (anchored at the event) and stay open until a
+	// supervisor resolves them or EndsBreach clears them.
+	Breaches []Raise
+	// Ends are keys of breach alerts this event makes moot (an over-budget expenditure cancelled).
+	Ends []Key
+	// Assembly is set when the event is a residents' assembly, which clears residents-meeting alerts
+	// that were due before it.
+	Assembly *time.Time
+}
+
+// Evaluation is a state rule checked by an event.
+type Evaluation struct {
+	Key
+	Broken bool
+	Detail string
+}
+
+// Raise is a breach that raises its own alert.
+type Raise struct {
+	Key
+	Detail string
+}
+
+// Recorded is what Effects needs of an event's envelope.
+type Recorded struct {
+	Community kernel.CommunityID
+	Stream    string
+}
+
+// stateRules evaluated per event type: an event of the type checks these rules whether it finds them
+// broken or not.
+func evaluates(e kernel.Event) []kernel.RuleID {
+	switch e := e.(type) {
+	case community.CommitteeSeated, community.MemberJoined, community.MemberLeft, election.ResultCertified:
+		return []kernel.RuleID{rulebook.CommitteeSize, rulebook.FullTimeShare}
+	case community.FiguresUpdated:
+		return []kernel.RuleID{rulebook.CommitteeSize}
+	case funds.BudgetAllocated:
+		if e.Category == funds.Operating {
+			return []kernel.RuleID{rulebook.OperatingFunds}
+		}
+	}
+	return nil
+}
+
+// closesDeadline reports whether a breach of rule on e only says that e — the fact a deadline waited
+// for — came late. The deadline's own alert covers it; the breach stays on the event for the audit trail.
+func closesDeadline(e kernel.Event, rule kernel.RuleID) bool {
+	switch e.(type) {
+	case meeting.MinutesRecorded:
+		return rule == rulebook.MinutesKept
+	case disclosure.Published:
+		return rule == rulebook.PaymentDisclosed || rule == rulebook.ResultsDisclosed || rule == rulebook.DisclosureFrequency
+	case audit.Opened:
+		return rule == rulebook.CadreAudit
+	}
+	return false
+}
+
+// subjectOf is the subject of a breach of rule by an event of stream: the community's committee for the
+// committee rules (an election and the profile speak of the same committee), the stream otherwise.
+func subjectOf(rule kernel.RuleID, r Recorded) string {
+	if rule == rulebook.CommitteeSize || rule == rulebook.FullTimeShare {
+		return CommitteeSubject(r.Community)
+	}
+	return r.Stream
+}
+
+func stamp(t time.Time) string { return t.In(kernel.ChinaTime()).Format("2006-01-02 15:04") }
+
+// EffectsOf decides what event e, recorded on r.Stream for r.Community, does to the engine's state under
+// the community's rule parameters p. It is the whole policy of the rules engine apart from the clock.
+func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
+	var fx Effects
+	c := r.Community
+	if w, ok := e.(kernel.Watched); ok {
+		evaluated := map[kernel.RuleID]bool{}
+		for _, rule := range evaluates(e) {
+			evaluated[rule] = true
+		}
+		broken := map[kernel.RuleID]string{}
+		for _, b := range w.Breached() {
+			switch {
+			case closesDeadline(e, b.Rule):
+			case evaluated[b.Rule]:
+				if _, dup := broken[b.Rule]; !dup {
+					broken[b.Rule] = b.Detail
+				}
+			default:
+				fx.Breaches = append(fx.Breaches, Raise{Key: Key{b.Rule, subjectOf(b.Rule, r)}, Detail: b.Detail})
+			}
+		}
+		for _, rule := range evaluates(e) {
+			d, isBroken := broken[rule]
+			fx.Evaluated = append(fx.Evaluated, Evaluation{Key: Key{rule, subjectOf(rule, r)}, Broken: isBroken, Detail: d})
+		}
+	}
+	switch e := e.(type) {
+	case community.Registered:
+		fx.Open = append(fx.Open,
+			Deadline{Key{rulebook.DisclosureFrequency, AffairsBoardSubject(c)}, mustNext(disclosure.Affairs, e.RegisteredAt, p),
+				fmt.Sprintf("%s登记后至今未公开村(居)务(应至少每季度公开一次)", stamp(e.RegisteredAt))},
+			Deadline{Key{rulebook.CadreAudit, CadreAuditSubject(c)}, p.Due(rulebook.CadreAudit, e.RegisteredAt),
+				fmt.Sprintf("%s登记后至今未对干部进行审计(应每%s一次)", stamp(e.RegisteredAt), p.Span(rulebook.CadreAudit, rulebook.ParamEvery).Chinese())})
+	case funds.ExpenditurePaid:
+		fx.Open = append(fx.Open, Deadline{Key{rulebook.PaymentDisclosed, r.Stream}, p.Due(rulebook.PaymentDisclosed, e.PaidAt),
+			fmt.Sprintf("支出%s(%s)于%s支付，应在%s内上墙公开，至今未公开", e.ExpenditureID, e.Amount, stamp(e.PaidAt),
+				p.Span(rulebook.PaymentDisclosed, rulebook.ParamWithin).Chinese())})
+		fx.OpenIfAbsent = append(fx.OpenIfAbsent, Deadline{Key{rulebook.DisclosureFrequency, FinanceBoardSubject(c)},
+			mustNext(disclosure.Finance, e.PaidAt, p),
+			fmt.Sprintf("%s起有支出，财务往来未按月公开", stamp(e.PaidAt))})
+	case funds.ExpenditureCancelled:
+		fx.Ends = append(fx.Ends, Key{rulebook.BudgetBalance, r.Stream})
+	case funds.ExpenditureRejected:
+		fx.Ends = append(fx.Ends, Key{rulebook.BudgetBalance, r.Stream})
+	case election.ResultCertified:
+		fx.Open = append(fx.Open, Deadline{Key{rulebook.ResultsDisclosed, r.Stream}, p.Due(rulebook.ResultsDisclosed, e.CertifiedAt),
+			fmt.Sprintf("选举%s的结果于%s确认，应在%s内公开，至今未公开", e.ElectionID, stamp(e.CertifiedAt),
+				p.Span(rulebook.ResultsDisclosed, rulebook.ParamWithin).Chinese())})
+	case audit.Opened:
+		fx.Open = append(fx.Open, Deadline{Key{rulebook.CadreAudit, CadreAuditSubject(c)}, p.Due(rulebook.CadreAudit, e.OpenedAt),
+			fmt.Sprintf("上次审计于%s开始，此后%s内未再审计", stamp(e.OpenedAt), p.Span(rulebook.CadreAudit, rulebook.ParamEvery).Chinese())})
+	case audit.Closed:
+		fx.Open = append(fx.Open, Deadline{Key{rulebook.ResultsDisclosed, r.Stream}, p.Due(rulebook.ResultsDisclosed, e.ClosedAt),
+			fmt.Sprintf("审计%s于%s结束，结果应在%s内公开，至今未公开", e.AuditID, stamp(e.ClosedAt),
+				p.Span(rulebook.ResultsDisclosed, rulebook.ParamWithin).Chinese())})
+	case meeting.Convened:
+		fx.Open = append(fx.Open, minutesDeadline(r.Stream, e.MeetingID, e.HeldAt, p))
+		if e.Kind == meeting.Assembly {
+			at := e.HeldAt
+			fx.Assembly = &at
+		}
+	case meeting.Closed:
+		fx.Reschedule = append(fx.Reschedule, minutesDeadline(r.Stream, e.MeetingID, e.ClosedAt, p))
+	case meeting.MinutesRecorded:
+		fx.Met = append(fx.Met, Key{rulebook.MinutesKept, r.Stream})
+	case meeting.ResolutionAdopted:
+		if e.Subject != meeting.OtherSubject {
+			fx.Open = append(fx.Open, Deadline{Key{rulebook.DisclosureFrequency, ResolutionSubject(c, e.ResolutionID)},
+				p.Due(rulebook.DisclosureFrequency, e.AdoptedAt),
+				fmt.Sprintf("重大事项决议%s于%s通过，应在%s内公开，至今未公开", e.ResolutionID, stamp(e.AdoptedAt),
+					p.Span(rulebook.DisclosureFrequency, rulebook.ParamMajorWithin).Chinese())})
+		}
+	case disclosure.Published:
+		for _, ref := range e.Refs {
+			switch ref.Kind {
+			case disclosure.RefPayment:
+				fx.Met = append(fx.Met, Key{rulebook.PaymentDisclosed, eventlog.StreamName("expenditure", string(c), ref.ID)})
+			case disclosure.RefElection:
+				fx.Met = append(fx.Met, Key{rulebook.ResultsDisclosed, eventlog.StreamName("election", string(c), ref.ID)})
+			case disclosure.RefAudit:
+				fx.Met = append(fx.Met, Key{rulebook.ResultsDisclosed, eventlog.StreamName("audit", string(c), ref.ID)})
+			case disclosure.RefResolution:
+				fx.Met = append(fx.Met, Key{rulebook.DisclosureFrequency, ResolutionSubject(c, ref.ID)})
+			}
+		}
+		switch e.Category {
+		case disclosure.Finance:
+			fx.Met = append(fx.Met, Key{rulebook.DisclosureFrequency, FinanceBoardSubject(c)})
+		case disclosure.Affairs:
+			fx.Open = append(fx.Open, Deadline{Key{rulebook.DisclosureFrequency, AffairsBoardSubject(c)},
+				mustNext(disclosure.Affairs, e.PublishedAt, p),
+				fmt.Sprintf("上次村(居)务公开于%s，此后%s内未再公开", stamp(e.PublishedAt),
+					p.Span(rulebook.DisclosureFrequency, rulebook.ParamAffairsEvery).Chinese())})
+		}
+	}
+	return fx
+}
+
+func minutesDeadline(stream, meetingID string, end time.Time, p rulebook.Params) Deadline {
+	return Deadline{Key{rulebook.MinutesKept, stream}, p.Due(rulebook.MinutesKept, end),
+		fmt.Sprintf("会议%s于%s结束，应在%s内留存会议记录，至今未登记", meetingID, stamp(end),
+			p.Span(rulebook.MinutesKept, rulebook.ParamWithin).Chinese())}
+}
+
+func mustNext(c disclosure.Category, prev time.Time, p rulebook.Params) time.Time {
+	due, ok := disclosure.NextDue(c, prev, p)
+	if !ok {
+		panic("supervision: no disclosure rhythm for category " + string(c))
+	}
+	return due
+}
+
+// Checkpoint is a moment the residents'-meeting rule is checked (每年年初、年末至少各召开一次): on
+// 1 July (China time) for the first half of the year, on 1 January for the whole year before.
+type Checkpoint struct {
+	At        time.Time
+	Year      int
+	FirstHalf bool
+}
+
+// Subject is the checkpoint's alert subject for community c.
+func (k Checkpoint) Subject(c kernel.CommunityID) string {
+	return AssembliesSubject(c, k.Year, k.FirstHalf)
+}
+
+// PeriodStart is the start of the period the checkpoint checks: 1 January of its year.
+func (k Checkpoint) PeriodStart() time.Time {
+	return time.Date(k.Year, time.January, 1, 0, 0, 0, 0, kernel.ChinaTime())
+}
+
+// Checkpoints lists the residents'-meeting checkpoints in (after, upTo], oldest first.
+func Checkpoints(after, upTo time.Time) []Checkpoint {
+	loc := kernel.ChinaTime()
+	var out []Checkpoint
+	for y := after.In(loc).Year(); y <= upTo.In(loc).Year()+1; y++ {
+		for _, k := range []Checkpoint{
+			{At: time.Date(y, time.January, 1, 0, 0, 0, 0, loc), Year: y - 1},
+			{At: time.Date(y, time.July, 1, 0, 0, 0, 0, loc), Year: y, FirstHalf: true},
+		} {
+			if k.At.After(after) && !k.At.After(upTo) {
+				k.At = k.At.UTC()
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// CheckAssemblies evaluates the residents'-meeting rule at checkpoint k for an urban community whose
+// assemblies were held at held: the breach the checkpoint finds, or nil.
+func CheckAssemblies(k Checkpoint, kind kernel.CommunityKind, held []time.Time, p rulebook.Params) *kernel.Breach {
+	for _, b := range meeting.CheckResidentsMeetings(kind, k.Year, held, k.At, p) {
+		// CheckResidentsMeetings reports every breach visible at k.At; keep the one k is about.
+		firstHalf := b.Detail == fmt.Sprintf("%d年上半年未召开社区居民会议", k.Year)
+		if firstHalf == k.FirstHalf {
+			return &b
+		}
+	}
+	return nil
+}
+
+// Rating of a community (红黄绿三色预警).
+type Rating string
+
+const (
+	Green  Rating = "green"
+	Yellow Rating = "yellow"
+	Red    Rating = "red"
+)
+
+// Rate is the rating rule of DOMAIN.md: red if the community has an open red alert, yellow if it has
+// an open yellow one, green otherwise.
+func Rate(openRed, openYellow int) Rating {
+	switch {
+	case openRed > 0:
+		return Red
+	case openYellow > 0:
+		return Yellow
+	}
+	return Green
+}
+
+// Worse reports whether severity a is worse than b (red is worse than yellow).
+func Worse(a, b rulebook.Severity) bool { return a == rulebook.Red && b != rulebook.Red }

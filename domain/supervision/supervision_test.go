@@ -1,0 +1,236 @@
+package supervision_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/disclosure"
+	"github.com/grassroots-ledger/ledger/domain/election"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/internal/domaintest"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/supervision"
+)
+
+var (
+	t0   = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	path = kernel.JurisdictionPath("33/3303/330303/330303001/330303001001")
+	cid  = kernel.CommunityID("330303001001")
+)
+
+func samples() []kernel.Event {
+	due := t0.Add(24 * time.Hour)
+	id := supervision.AlertID(rulebook.PaymentDisclosed, "expenditure-330303001001-2026-0042", supervision.Anchor(due))
+	return []kernel.Event{
+		supervision.AlertRaised{AlertID: id, Rule: rulebook.PaymentDisclosed, Severity: rulebook.Yellow, Community: cid,
+			Jurisdiction: path, Subject: "expenditure-330303001001-2026-0042", Trigger: supervision.ByDeadline,
+			Detail: "支出2026-0042于2026-03-02 09:00支付，应在24小时内上墙公开，至今未公开", DueAt: &due,
+			Source:   &supervision.Source{EventID: "9b1c7d0e-5a4f-5b7e-8c2d-1f3e4a5b6c7d", Stream: "expenditure-330303001001-2026-0042", Type: "funds.expenditure-paid"},
+			RaisedAt: due},
+		supervision.AlertCleared{AlertID: id, Rule: rulebook.PaymentDisclosed, Community: cid, Jurisdiction: path,
+			Subject: "expenditure-330303001001-2026-0042", Reason: supervision.ResolvedBySupervisor, Detail: "已核实，系补录",
+			Source: &supervision.Source{EventID: "1c2d3e4f-5a6b-5c7d-8e9f-0a1b2c3d4e5f", Stream: "disclosure-330303001001-n-7", Type: "disclosure.published"},
+			By:     "supervisor:district-team", ClearedAt: due.Add(time.Hour)},
+	}
+}
+
+func TestGoldens(t *testing.T) {
+	domaintest.Goldens(t, domaintest.Registry(t, supervision.RegisterEvents), "testdata", samples())
+}
+
+func TestRoundTrip(t *testing.T) {
+	reg := domaintest.Registry(t, supervision.RegisterEvents)
+	for _, e := range samples() {
+		domaintest.RoundTrip(t, reg, e)
+	}
+}
+
+func TestRate(t *testing.T) {
+	for _, c := range []struct {
+		red, yellow int
+		want        supervision.Rating
+	}{{0, 0, supervision.Green}, {0, 3, supervision.Yellow}, {1, 0, supervision.Red}, {2, 5, supervision.Red}} {
+		if got := supervision.Rate(c.red, c.yellow); got != c.want {
+			t.Errorf("Rate(%d, %d) = %s, want %s", c.red, c.yellow, got, c.want)
+		}
+	}
+	if !supervision.Worse(rulebook.Red, rulebook.Yellow) || supervision.Worse(rulebook.Yellow, rulebook.Red) || supervision.Worse(rulebook.Red, rulebook.Red) {
+		t.Fatal("Worse")
+	}
+}
+
+func TestDistrictAndIDs(t *testing.T) {
+	if got := supervision.Stream(path); got != "alerts-330303" {
+		t.Fatalf("stream %s", got)
+	}
+	if got := supervision.District("33"); got != "33" {
+		t.Fatalf("short path: %s", got)
+	}
+	a := supervision.AlertID(rulebook.MinutesKept, "meeting-1-m", supervision.Anchor(t0))
+	if a != supervision.AlertID(rulebook.MinutesKept, "meeting-1-m", supervision.Anchor(t0.In(kernel.ChinaTime()))) {
+		t.Fatal("the anchor of a due time must not depend on its zone")
+	}
+	if a == supervision.AlertID(rulebook.MinutesKept, "meeting-1-m", supervision.Anchor(t0.Add(time.Nanosecond))) {
+		t.Fatal("another deadline is another alert")
+	}
+	ids := []string{supervision.RaisedEventID(a, rulebook.Yellow).String(), supervision.RaisedEventID(a, rulebook.Red).String(), supervision.ClearedEventID(a).String()}
+	if ids[0] == ids[1] || ids[1] == ids[2] || ids[0] == ids[2] {
+		t.Fatal("raise, escalation and clear must have distinct event ids")
+	}
+}
+
+func rec(stream string) supervision.Recorded {
+	return supervision.Recorded{Community: cid, Stream: stream}
+}
+
+func TestEffects(t *testing.T) {
+	p := rulebook.Defaults()
+	exp := "expenditure-330303001001-x-1"
+	breach := func(rule kernel.RuleID) kernel.Watch {
+		return kernel.Watch{Breaches: []kernel.Breach{{Rule: rule, Detail: "d"}}}
+	}
+
+	t.Run("payment opens its disclosure deadline and the finance rhythm", func(t *testing.T) {
+		fx := supervision.EffectsOf(funds.ExpenditurePaid{ExpenditureID: "x-1", Amount: 100, PaidAt: t0}, rec(exp), p)
+		if len(fx.Open) != 1 || fx.Open[0].Key != (supervision.Key{rulebook.PaymentDisclosed, exp}) || !fx.Open[0].Due.Equal(t0.Add(24*time.Hour)) {
+			t.Fatalf("%+v", fx.Open)
+		}
+		if len(fx.OpenIfAbsent) != 1 || fx.OpenIfAbsent[0].Subject != supervision.FinanceBoardSubject(cid) || !fx.OpenIfAbsent[0].Due.Equal(t0.AddDate(0, 1, 0)) {
+			t.Fatalf("%+v", fx.OpenIfAbsent)
+		}
+		if len(fx.Breaches) != 0 {
+			t.Fatal(fx.Breaches)
+		}
+	})
+	t.Run("payment without resolution raises a breach alert", func(t *testing.T) {
+		fx := supervision.EffectsOf(funds.ExpenditurePaid{ExpenditureID: "x-1", PaidAt: t0, Watch: breach(rulebook.MajorMatterResolution)}, rec(exp), p)
+		if len(fx.Breaches) != 1 || fx.Breaches[0].Key != (supervision.Key{rulebook.MajorMatterResolution, exp}) {
+			t.Fatalf("%+v", fx.Breaches)
+		}
+	})
+	t.Run("a notice meets the deadlines of what it discloses", func(t *testing.T) {
+		fx := supervision.EffectsOf(disclosure.Published{Category: disclosure.Finance, PublishedAt: t0, Refs: []disclosure.Ref{
+			{Kind: disclosure.RefPayment, ID: "x-1"}, {Kind: disclosure.RefElection, ID: "e-1"}, {Kind: disclosure.RefAudit, ID: "a-1"}, {Kind: disclosure.RefResolution, ID: "r-1"},
+		}, Watch: breach(rulebook.PaymentDisclosed)}, rec("disclosure-330303001001-n-1"), p)
+		want := []supervision.Key{
+			{rulebook.PaymentDisclosed, exp},
+			{rulebook.ResultsDisclosed, "election-330303001001-e-1"},
+			{rulebook.ResultsDisclosed, "audit-330303001001-a-1"},
+			{rulebook.DisclosureFrequency, supervision.ResolutionSubject(cid, "r-1")},
+			{rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(cid)},
+		}
+		if !slices.Equal(fx.Met, want) {
+			t.Fatalf("met %v", fx.Met)
+		}
+		if len(fx.Breaches) != 0 {
+			t.Fatalf("a late notice's breach is covered by the deadline's alert: %v", fx.Breaches)
+		}
+	})
+	t.Run("an affairs notice restarts the quarterly rhythm", func(t *testing.T) {
+		fx := supervision.EffectsOf(disclosure.Published{Category: disclosure.Affairs, PublishedAt: t0}, rec("disclosure-330303001001-n-2"), p)
+		if len(fx.Open) != 1 || fx.Open[0].Subject != supervision.AffairsBoardSubject(cid) || !fx.Open[0].Due.Equal(t0.AddDate(0, 3, 0)) {
+			t.Fatalf("%+v", fx.Open)
+		}
+	})
+	t.Run("committee events evaluate the committee rules", func(t *testing.T) {
+		fx := supervision.EffectsOf(community.CommitteeSeated{SeatedAt: t0, Watch: breach(rulebook.FullTimeShare)}, rec("community-330303001001-profile"), p)
+		want := []supervision.Evaluation{
+			{Key: supervision.Key{rulebook.CommitteeSize, supervision.CommitteeSubject(cid)}},
+			{Key: supervision.Key{rulebook.FullTimeShare, supervision.CommitteeSubject(cid)}, Broken: true, Detail: "d"},
+		}
+		if !slices.Equal(fx.Evaluated, want) || len(fx.Breaches) != 0 {
+			t.Fatalf("%+v %+v", fx.Evaluated, fx.Breaches)
+		}
+		fx = supervision.EffectsOf(election.ResultCertified{CertifiedAt: t0, Watch: breach(rulebook.CommitteeSize)}, rec("election-330303001001-e-1"), p)
+		if !fx.Evaluated[0].Broken || fx.Evaluated[0].Subject != supervision.CommitteeSubject(cid) || len(fx.Open) != 1 {
+			t.Fatalf("%+v", fx)
+		}
+	})
+	t.Run("only operating allocations evaluate operating funds", func(t *testing.T) {
+		if fx := supervision.EffectsOf(funds.BudgetAllocated{Category: funds.Project}, rec("budget-330303001001-2026"), p); len(fx.Evaluated) != 0 {
+			t.Fatal(fx.Evaluated)
+		}
+		fx := supervision.EffectsOf(funds.BudgetAllocated{Category: funds.Operating, Watch: breach(rulebook.OperatingFunds)}, rec("budget-330303001001-2026"), p)
+		if len(fx.Evaluated) != 1 || !fx.Evaluated[0].Broken || fx.Evaluated[0].Subject != "budget-330303001001-2026" {
+			t.Fatal(fx.Evaluated)
+		}
+	})
+	t.Run("meetings: minutes due, rescheduled at close, met when recorded; assemblies", func(t *testing.T) {
+		s := "meeting-330303001001-m-1"
+		fx := supervision.EffectsOf(meeting.Convened{MeetingID: "m-1", Kind: meeting.Assembly, HeldAt: t0}, rec(s), p)
+		if len(fx.Open) != 1 || !fx.Open[0].Due.Equal(t0.Add(48*time.Hour)) || fx.Assembly == nil || !fx.Assembly.Equal(t0) {
+			t.Fatalf("%+v", fx)
+		}
+		fx = supervision.EffectsOf(meeting.Closed{MeetingID: "m-1", ClosedAt: t0.Add(3 * time.Hour)}, rec(s), p)
+		if len(fx.Reschedule) != 1 || !fx.Reschedule[0].Due.Equal(t0.Add(51*time.Hour)) {
+			t.Fatalf("%+v", fx)
+		}
+		fx = supervision.EffectsOf(meeting.MinutesRecorded{MeetingID: "m-1", Watch: breach(rulebook.MinutesKept)}, rec(s), p)
+		if !slices.Equal(fx.Met, []supervision.Key{{rulebook.MinutesKept, s}}) || len(fx.Breaches) != 0 {
+			t.Fatalf("%+v", fx)
+		}
+		if fx := supervision.EffectsOf(meeting.ResolutionAdopted{ResolutionID: "r-1", Subject: meeting.OtherSubject}, rec(s), p); len(fx.Open) != 0 {
+			t.Fatal("an ordinary resolution has no 24 h disclosure deadline")
+		}
+	})
+	t.Run("audits: rhythm restarted when opened, result due when closed", func(t *testing.T) {
+		fx := supervision.EffectsOf(audit.Opened{AuditID: "a-1", OpenedAt: t0, Watch: breach(rulebook.CadreAudit)}, rec("audit-330303001001-a-1"), p)
+		if len(fx.Open) != 1 || fx.Open[0].Subject != supervision.CadreAuditSubject(cid) || !fx.Open[0].Due.Equal(t0.AddDate(0, 6, 0)) || len(fx.Breaches) != 0 {
+			t.Fatalf("%+v", fx)
+		}
+		fx = supervision.EffectsOf(audit.Closed{AuditID: "a-1", ClosedAt: t0}, rec("audit-330303001001-a-1"), p)
+		if len(fx.Open) != 1 || fx.Open[0].Rule != rulebook.ResultsDisclosed {
+			t.Fatalf("%+v", fx)
+		}
+	})
+	t.Run("a cancelled expenditure ends its budget-balance alert", func(t *testing.T) {
+		fx := supervision.EffectsOf(funds.ExpenditureCancelled{ExpenditureID: "x-1"}, rec(exp), p)
+		if !slices.Equal(fx.Ends, []supervision.Key{{rulebook.BudgetBalance, exp}}) {
+			t.Fatal(fx.Ends)
+		}
+	})
+	t.Run("overridden parameters move the deadlines", func(t *testing.T) {
+		q, err := p.With(rulebook.PaymentDisclosed, rulebook.ParamWithin, "48h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx := supervision.EffectsOf(funds.ExpenditurePaid{ExpenditureID: "x-1", PaidAt: t0}, rec(exp), q)
+		if !fx.Open[0].Due.Equal(t0.Add(48 * time.Hour)) {
+			t.Fatal(fx.Open[0].Due)
+		}
+	})
+}
+
+func TestCheckpoints(t *testing.T) {
+	loc := kernel.ChinaTime()
+	after := time.Date(2025, 6, 1, 0, 0, 0, 0, loc)
+	upTo := time.Date(2026, 7, 1, 0, 0, 0, 0, loc)
+	got := supervision.Checkpoints(after, upTo)
+	want := []supervision.Checkpoint{
+		{At: time.Date(2025, 7, 1, 0, 0, 0, 0, loc).UTC(), Year: 2025, FirstHalf: true},
+		{At: time.Date(2026, 1, 1, 0, 0, 0, 0, loc).UTC(), Year: 2025},
+		{At: time.Date(2026, 7, 1, 0, 0, 0, 0, loc).UTC(), Year: 2026, FirstHalf: true},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%v", got)
+	}
+	p := rulebook.Defaults()
+	held := []time.Time{time.Date(2025, 9, 1, 0, 0, 0, 0, loc)}
+	if b := supervision.CheckAssemblies(want[0], kernel.Urban, held, p); b == nil {
+		t.Fatal("no assembly in the first half of 2025")
+	}
+	if b := supervision.CheckAssemblies(want[1], kernel.Urban, held, p); b == nil || b.Rule != rulebook.ResidentsMeetingFrequency {
+		t.Fatal("one assembly in 2025 is fewer than two")
+	}
+	if b := supervision.CheckAssemblies(want[1], kernel.Urban, append(held, time.Date(2025, 3, 1, 0, 0, 0, 0, loc)), p); b != nil {
+		t.Fatal(b)
+	}
+	if b := supervision.CheckAssemblies(want[1], kernel.Rural, nil, p); b != nil {
+		t.Fatal("villages are not concerned")
+	}
+}

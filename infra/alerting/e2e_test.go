@@ -1,0 +1,66 @@
+package alerting_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
+)
+
+// TestThroughTheCommandHandlers: the facts come from the real command handlers (the domain decides the
+// breaches), not from hand-made events: a payment made without approval above the threshold is red at
+// once; a payment not disclosed within 24 h is yellow, then cleared by the notice that discloses it.
+func TestThroughTheCommandHandlers(t *testing.T) {
+	t.Parallel()
+	h := alertingtest.New(t, alertingtest.Options{})
+	ctx := context.Background()
+	hs := commands.NewHandlers(h.Server.Executor, nil)
+	n := 0
+	meta := func(role commands.Role) commands.Meta {
+		n++
+		return commands.Meta{CommandID: "e2e-" + string(rune('a'+n/26)) + string(rune('a'+n%26)), Actor: commands.Actor{Subject: "t", Role: role, Scope: "*"}}
+	}
+	must := func(_ commands.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, j := range []struct{ path, name string }{{"33", "浙江省"}, {"33/3303", "温州市"}, {"33/3303/330303", "龙湾区"}, {"33/3303/330303/330303001", "永中街道"}} {
+		must(hs.RegisterJurisdiction(ctx, meta(commands.RoleAdmin), commands.RegisterJurisdiction{Path: j.path, Name: j.name}))
+	}
+	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
+	must(hs.RegisterCommunity(ctx, meta(commands.RoleAdmin), commands.RegisterCommunity{CommunityID: string(c.ID), Name: "罗西社区",
+		Kind: "urban", Jurisdiction: string(c.Path), Households: 1800, Adults: 3600}))
+	payee := commands.Payee{Kind: "organisation", Organisation: "某工程公司"}
+	must(hs.RequestExpenditure(ctx, meta(commands.RoleClerk), commands.RequestExpenditure{CommunityID: string(c.ID), ExpenditureID: "2026-0001",
+		FiscalYear: 2026, Category: "project", Kind: "other", Purpose: "修路", AmountFen: 8_000_000, Payee: payee}))
+	must(hs.PayExpenditure(ctx, meta(commands.RoleClerk), commands.PayExpenditure{CommunityID: string(c.ID), ExpenditureID: "2026-0001", VoucherNo: "记-1"}))
+	big := h.WaitAlert(rulebook.MajorMatterResolution, c.Stream("expenditure", "2026-0001"), alertingtest.RedOpen)
+	waitRating(t, h, c, supervision.Red)
+	if big.Trigger != supervision.ByBreach {
+		t.Fatalf("%+v", big)
+	}
+
+	must(hs.RequestExpenditure(ctx, meta(commands.RoleClerk), commands.RequestExpenditure{CommunityID: string(c.ID), ExpenditureID: "2026-0002",
+		FiscalYear: 2026, Category: "operating", Kind: "other", Purpose: "办公用品", AmountFen: 120_000, Payee: payee}))
+	must(hs.ApproveExpenditure(ctx, meta(commands.RoleCommittee), commands.ApproveExpenditure{CommunityID: string(c.ID), ExpenditureID: "2026-0002", By: "p-chair"}))
+	must(hs.PayExpenditure(ctx, meta(commands.RoleClerk), commands.PayExpenditure{CommunityID: string(c.ID), ExpenditureID: "2026-0002", VoucherNo: "记-2"}))
+	h.Advance(25 * time.Hour)
+	small := c.Stream("expenditure", "2026-0002")
+	h.WaitAlert(rulebook.PaymentDisclosed, small, alertingtest.Open)
+	now := h.Clock.Now()
+	must(hs.PublishDisclosure(ctx, meta(commands.RoleClerk), commands.PublishDisclosure{CommunityID: string(c.ID), NoticeID: "2026-03-finance",
+		Category: "finance", Period: commands.Period{From: now.AddDate(0, 0, -2), To: now}, Title: "三月财务公开", Text: "支出明细",
+		Window:    commands.Window{Start: now, End: now.AddDate(0, 0, 7)},
+		Discloses: []commands.DisclosedFact{{Kind: "payment", ID: "2026-0002"}, {Kind: "payment", ID: "2026-0001"}}}))
+	h.WaitAlert(rulebook.PaymentDisclosed, small, alertingtest.Cleared)
+	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "2026-0001"), alertingtest.Cleared)
+	// The unauthorised payment stays red until a supervisor resolves it: disclosing it is not authorising it.
+	h.Quiesce()
+	waitRating(t, h, c, supervision.Red)
+}

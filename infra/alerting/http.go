@@ -1,0 +1,383 @@
+package alerting
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/infra/auth"
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
+	"github.com/grassroots-ledger/ledger/projections/alerts"
+)
+
+// Routes of the supervisors' API.
+const (
+	StreamPath   = "/api/v1/alerts/stream"
+	AlertsPath   = "/api/v1/alerts"
+	RatingsPath  = "/api/v1/ratings"
+	WebhooksPath = "/api/v1/webhooks"
+)
+
+// APIConfig configures the supervisors' HTTP API.
+type APIConfig struct {
+	Mux    *http.ServeMux
+	Pool   *pgxpool.Pool
+	Tokens httpapi.TokenVerifier
+	// Engine resolves alerts (POST /api/v1/alerts/{id}/resolve); nil leaves the route out.
+	Engine *Engine
+	// Webhooks manages webhooks (/api/v1/webhooks…); nil leaves the routes out.
+	Webhooks *Webhooks
+	// Hub wakes SSE streams; nil: New makes one, and Run runs it.
+	Hub        *Hub
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	// Heartbeat is the interval of SSE keep-alive comments (default 15s); Poll the interval at which a
+	// stream looks at the feed even without a notification (default 5s).
+	Heartbeat, Poll time.Duration
+}
+
+// API is the supervisors' HTTP API: the SSE alert stream, open alerts, ratings and counts, resolving
+// an alert, and webhooks. Every route takes a bearer token of role supervisor, auditor or admin (writes:
+// supervisor or admin), and answers only about the jurisdictions in the token's scope.
+type API struct {
+	cfg     APIConfig
+	hub     *Hub
+	metrics *apiMetrics
+	ownHub  bool
+	stop    chan struct{} // closed when Run returns: open streams end, so a server can shut down
+}
+
+type apiMetrics struct {
+	streams   prometheus.Gauge
+	sseEvents prometheus.Counter
+}
+
+// NewAPI mounts the routes on cfg.Mux.
+func NewAPI(cfg APIConfig) (*API, error) {
+	if cfg.Mux == nil || cfg.Pool == nil || cfg.Tokens == nil {
+		return nil, errors.New("alerting API config: Mux, Pool and Tokens are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Heartbeat == 0 {
+		cfg.Heartbeat = 15 * time.Second
+	}
+	if cfg.Poll == 0 {
+		cfg.Poll = 5 * time.Second
+	}
+	a := &API{cfg: cfg, hub: cfg.Hub, stop: make(chan struct{}), metrics: &apiMetrics{
+		streams:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "ledger_alert_streams_open", Help: "Open SSE alert streams."}),
+		sseEvents: prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_alert_stream_events_total", Help: "Alert events sent to SSE subscribers."}),
+	}}
+	if a.hub == nil {
+		a.hub, a.ownHub = NewHub(cfg.Pool, cfg.Logger), true
+	}
+	if cfg.Registerer != nil {
+		if err := errors.Join(cfg.Registerer.Register(a.metrics.streams), cfg.Registerer.Register(a.metrics.sseEvents)); err != nil {
+			return nil, err
+		}
+	}
+	m := cfg.Mux
+	m.HandleFunc("GET "+StreamPath, a.reader(a.handleStream))
+	m.HandleFunc("GET "+AlertsPath, a.reader(a.handleOpenAlerts))
+	m.HandleFunc("GET "+AlertsPath+"/counts", a.reader(a.handleCounts))
+	m.HandleFunc("GET "+RatingsPath, a.reader(a.handleRatings))
+	if cfg.Engine != nil {
+		m.HandleFunc("POST "+AlertsPath+"/{id}/resolve", a.writer(a.handleResolve))
+	}
+	if cfg.Webhooks != nil {
+		m.HandleFunc("POST "+WebhooksPath, a.reader(a.handleRegister))
+		m.HandleFunc("GET "+WebhooksPath, a.reader(a.handleListWebhooks))
+		m.HandleFunc("DELETE "+WebhooksPath+"/{id}", a.reader(a.handleDeleteWebhook))
+		m.HandleFunc("GET "+WebhooksPath+"/{id}/deliveries", a.reader(a.handleDeliveries))
+		m.HandleFunc("POST "+WebhooksPath+"/{id}/replay", a.reader(a.handleReplay))
+	}
+	return a, nil
+}
+
+// Run runs the API's notification hub (when New made it) until ctx ends; then it ends the open SSE
+// streams (their clients reconnect with Last-Event-ID), so that an http.Server's Shutdown is not held
+// up by them.
+func (a *API) Run(ctx context.Context) error {
+	defer close(a.stop)
+	if !a.ownHub {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return a.hub.Run(ctx)
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, actor commands.Actor)
+
+// reader authenticates a caller that may read alerts: supervisor, auditor or admin.
+func (a *API) reader(h handler) http.HandlerFunc {
+	return a.authenticated(h, commands.RoleSupervisor, commands.RoleAuditor, commands.RoleAdmin)
+}
+
+// writer authenticates a caller that may resolve alerts: supervisor or admin.
+func (a *API) writer(h handler) http.HandlerFunc {
+	return a.authenticated(h, commands.RoleSupervisor, commands.RoleAdmin)
+}
+
+func (a *API) authenticated(h handler, roles ...commands.Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ledger"`)
+			a.problem(w, r, http.StatusUnauthorized, httpapi.CodeUnauthenticated, "需要 API 令牌:Authorization: Bearer lg_…", "")
+			return
+		}
+		tok, err := a.cfg.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ledger", error="invalid_token"`)
+			a.problem(w, r, http.StatusUnauthorized, httpapi.CodeUnauthenticated, "API 令牌无效或已被撤销", "")
+			return
+		}
+		if err != nil {
+			a.fail(w, r, fmt.Errorf("authenticate: %w", err))
+			return
+		}
+		actor := tok.Actor()
+		allowed := false
+		for _, role := range roles {
+			allowed = allowed || actor.Role == role
+		}
+		if !allowed {
+			a.problem(w, r, http.StatusForbidden, httpapi.CodeRoleNotAllowed, fmt.Sprintf("角色 %s 无权访问此接口", actor.Role), "")
+			return
+		}
+		h(w, r, actor)
+	}
+}
+
+// problem writes an application/problem+json answer.
+func (a *API) problem(w http.ResponseWriter, r *http.Request, status int, code, detail, field string) {
+	p := httpapi.Problem{Type: "urn:ledger:problem:" + code, Title: http.StatusText(status), Status: status, Detail: detail,
+		Instance: r.URL.Path, Code: code, Field: field}
+	w.Header().Set("Content-Type", httpapi.ProblemContentType)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// fail answers err: domain errors and refusals with their status, anything else a 500 with a request id.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var fb *commands.Forbidden
+	if errors.As(err, &fb) {
+		a.problem(w, r, http.StatusForbidden, httpapi.CodeOutOfScope, fmt.Sprintf("此令牌的权限范围是 %s,不包括 %s", fb.Actor.Scope, fb.Path), "")
+		return
+	}
+	var de kernel.Error
+	if errors.As(err, &de) {
+		status := map[kernel.ErrorKind]int{kernel.KindInvalid: 400, kernel.KindNotFound: 404, kernel.KindForbidden: 403,
+			kernel.KindRejected: 422, kernel.KindConflict: 409}[de.Kind]
+		if status != 0 {
+			a.problem(w, r, status, de.Code, de.Msg, de.Field)
+			return
+		}
+	}
+	if errors.Is(err, ErrBehind) {
+		a.problem(w, r, http.StatusServiceUnavailable, "alerts-behind", "预警引擎正在追赶事件记录,请稍后重试", "")
+		return
+	}
+	if r.Context().Err() != nil {
+		return
+	}
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	a.cfg.Logger.ErrorContext(r.Context(), "alerting request failed", "request_id", id, "path", r.URL.Path, "err", err)
+	w.Header().Set("X-Request-Id", id)
+	p := httpapi.Problem{Type: "urn:ledger:problem:" + httpapi.CodeInternal, Title: http.StatusText(500), Status: 500,
+		Detail: "服务器内部错误;如仍失败,请把 request_id 告知管理员。", Instance: r.URL.Path, Code: httpapi.CodeInternal, RequestID: id}
+	w.Header().Set("Content-Type", httpapi.ProblemContentType)
+	w.WriteHeader(500)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// underParam reads ?under= and checks it against the token's scope: empty means the token's scope.
+func (a *API) underParam(w http.ResponseWriter, r *http.Request, actor commands.Actor) (kernel.JurisdictionPath, bool) {
+	p, err := scopedPath(actor, kernel.JurisdictionPath(r.URL.Query().Get("under")), "under")
+	if err != nil {
+		a.fail(w, r, err)
+		return "", false
+	}
+	return p, true
+}
+
+func (a *API) handleStream(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	under, ok := a.underParam(w, r, actor)
+	if !ok {
+		return
+	}
+	last := r.Header.Get("Last-Event-ID")
+	if last == "" {
+		last = r.URL.Query().Get("last_event_id")
+	}
+	var after eventlog.Position
+	if last != "" {
+		p, err := eventlog.ParsePosition(last)
+		if err != nil {
+			a.problem(w, r, http.StatusBadRequest, httpapi.CodeInvalidValue, "Last-Event-ID 须为上次收到的事件编号(commit/prepare)", "Last-Event-ID")
+			return
+		}
+		after = p
+	} else {
+		head, err := alerts.FeedHead(r.Context(), a.cfg.Pool)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		after = head
+	}
+	a.metrics.streams.Inc()
+	defer a.metrics.streams.Dec()
+	a.stream(w, r, under, after)
+}
+
+func (a *API) handleOpenAlerts(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	under, ok := a.underParam(w, r, actor)
+	if !ok {
+		return
+	}
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	out, err := alerts.OpenAlerts(r.Context(), a.cfg.Pool, under, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"under": under, "alerts": out})
+}
+
+func (a *API) handleCounts(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	under, ok := a.underParam(w, r, actor)
+	if !ok {
+		return
+	}
+	counts, err := alerts.Counts(r.Context(), a.cfg.Pool, under)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	ratings, err := alerts.RatingCounts(r.Context(), a.cfg.Pool, under)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"under": under, "open": counts, "communities_by_rating": ratings})
+}
+
+func (a *API) handleRatings(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	under, ok := a.underParam(w, r, actor)
+	if !ok {
+		return
+	}
+	out, err := alerts.Ratings(r.Context(), a.cfg.Pool, under)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"under": under, "ratings": out})
+}
+
+// decodeBody decodes a small JSON body strictly into v, answering 400 naming the problem.
+func (a *API) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		code := httpapi.CodeMalformedJSON
+		if strings.Contains(err.Error(), "unknown field") {
+			code = httpapi.CodeUnknownField
+		}
+		a.problem(w, r, http.StatusBadRequest, code, "请求内容不是合法的 JSON 或含有未知字段: "+err.Error(), "")
+		return false
+	}
+	return true
+}
+
+func (a *API) handleResolve(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if !a.decodeBody(w, r, &in) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := a.cfg.Engine.Resolve(r.Context(), id, actor, strings.TrimSpace(in.Reason)); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alert_id": id, "resolved": true})
+}
+
+func (a *API) handleRegister(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	var in struct {
+		URL   string `json:"url"`
+		Under string `json:"under"`
+	}
+	if !a.decodeBody(w, r, &in) {
+		return
+	}
+	hook, secret, err := a.cfg.Webhooks.Register(r.Context(), actor, in.URL, kernel.JurisdictionPath(in.Under))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		Webhook
+		Secret string `json:"secret"`
+		Note   string `json:"note"`
+	}{hook, secret, "the secret is shown only now: deliveries carry X-Ledger-Signature: sha256=HMAC-SHA256(secret, body) in hex"})
+}
+
+func (a *API) handleListWebhooks(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	out, err := a.cfg.Webhooks.List(r.Context(), actor)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"webhooks": out})
+}
+
+func (a *API) handleDeleteWebhook(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	if err := a.cfg.Webhooks.Delete(r.Context(), actor, r.PathValue("id")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) handleDeliveries(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	out, err := a.cfg.Webhooks.Deliveries(r.Context(), actor, r.PathValue("id"), r.URL.Query().Get("state"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+}
+
+func (a *API) handleReplay(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	n, err := a.cfg.Webhooks.Replay(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"webhook_id": r.PathValue("id"), "replayed": n})
+}

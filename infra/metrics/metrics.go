@@ -1,0 +1,337 @@
+// Package metrics holds the ledger's Prometheus instrumentation that is not owned by one component: the
+// event store decorator that times appends and loads, the HTTP middleware that times requests by route
+// and counts command results, the projection-lag gauges, and the supervision gauges (open alerts by rule
+// and severity, communities by rating) read from the alerts read model at scrape time. Everything is
+// registered on the Registerer the caller passes (serve's registry); nothing uses the global one.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	if reg == nil {
+		return nil
+	}
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, reg.Register(c))
+	}
+	return errors.Join(errs...)
+}
+
+// Store is a commands.EventStore that times every load and append (ledger_store_append_seconds,
+// ledger_store_load_seconds, by outcome: ok, conflict, error).
+type Store struct {
+	next   commands.EventStore
+	append *prometheus.HistogramVec
+	load   *prometheus.HistogramVec
+}
+
+// InstrumentStore wraps next.
+func InstrumentStore(next commands.EventStore, reg prometheus.Registerer) (*Store, error) {
+	buckets := prometheus.ExponentialBuckets(0.0002, 2, 16)
+	s := &Store{
+		next: next,
+		append: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ledger_store_append_seconds",
+			Help: "Time to append to the event store (acknowledged means fsynced), by outcome.", Buckets: buckets}, []string{"outcome"}),
+		load: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ledger_store_load_seconds",
+			Help: "Time to load a stream from the event store, by outcome.", Buckets: buckets}, []string{"outcome"}),
+	}
+	for _, o := range []string{"ok", "conflict", "error"} {
+		s.append.WithLabelValues(o)
+		s.load.WithLabelValues(o)
+	}
+	return s, register(reg, s.append, s.load)
+}
+
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, eventlog.ErrConflict):
+		return "conflict"
+	}
+	return "error"
+}
+
+// Load implements commands.EventStore.
+func (s *Store) Load(ctx context.Context, stream string) ([]eventlog.Recorded, error) {
+	start := time.Now()
+	recs, err := s.next.Load(ctx, stream)
+	s.load.WithLabelValues(outcome(err)).Observe(time.Since(start).Seconds())
+	return recs, err
+}
+
+// Append implements commands.EventStore.
+func (s *Store) Append(ctx context.Context, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error) {
+	start := time.Now()
+	res, err := s.next.Append(ctx, stream, expected, events)
+	s.append.WithLabelValues(outcome(err)).Observe(time.Since(start).Seconds())
+	return res, err
+}
+
+// HTTP times requests by route (the ServeMux pattern that served them) and counts the results of
+// commands (POST /api/v1/commands/<name>) by command and outcome. Streaming routes (SSE) are counted
+// but not timed: their duration is the subscriber's patience.
+type HTTP struct {
+	duration  *prometheus.HistogramVec
+	commands  *prometheus.CounterVec
+	streaming map[string]bool
+}
+
+// NewHTTP registers the HTTP metrics; streaming lists route patterns not to time.
+func NewHTTP(reg prometheus.Registerer, streaming ...string) (*HTTP, error) {
+	h := &HTTP{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ledger_http_request_duration_seconds",
+			Help: "HTTP request durations by route, method and status code.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
+			[]string{"route", "method", "code"}),
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ledger_command_results_total",
+			Help: "Commands by name and outcome: ok, invalid, unauthenticated, forbidden, not-found, conflict, rejected, too-large, error."},
+			[]string{"command", "outcome"}),
+		streaming: map[string]bool{},
+	}
+	for _, s := range streaming {
+		h.streaming[s] = true
+	}
+	return h, register(reg, h.duration, h.commands)
+}
+
+// Wrap returns next with the instrumentation; next is normally the ServeMux.
+func (h *HTTP) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rw, r)
+		route := r.Pattern // set by the ServeMux on this request
+		if route == "" {
+			route = "unmatched"
+		}
+		code := fmt.Sprint(rw.status)
+		if !h.streaming[route] {
+			h.duration.WithLabelValues(route, r.Method, code).Observe(time.Since(start).Seconds())
+		}
+		if name, ok := strings.CutPrefix(r.URL.Path, "/api/v1/commands/"); ok && r.Method == http.MethodPost && strings.Contains(route, "/api/v1/commands/") {
+			h.commands.WithLabelValues(name, commandOutcome(rw.status)).Inc()
+		}
+	})
+}
+
+func commandOutcome(status int) string {
+	switch {
+	case status >= 200 && status < 300:
+		return "ok"
+	case status == 400:
+		return "invalid"
+	case status == 401:
+		return "unauthenticated"
+	case status == 403:
+		return "forbidden"
+	case status == 404:
+		return "not-found"
+	case status == 409:
+		return "conflict"
+	case status == 413:
+		return "too-large"
+	case status == 422:
+		return "rejected"
+	}
+	return "error"
+}
+
+// statusWriter remembers the status; Unwrap lets http.ResponseController reach Flush and deadlines.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	w.wrote = true
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Head is what the lag gauges need of the event store.
+type Head interface {
+	Head(ctx context.Context) (eventlog.Position, error)
+	ReadAll(ctx context.Context, from eventlog.Position, max int, fn func(eventlog.Recorded) error) error
+}
+
+// Lag measures how far each read model is behind the store: ledger_projection_lag_events (events in
+// $all after its checkpoint, counted up to MaxCount) and ledger_projection_lag_seconds (age of the oldest
+// event it has not applied; 0 when caught up).
+type Lag struct {
+	pool     *pgxpool.Pool
+	store    Head
+	models   []string
+	maxCount int
+	events   *prometheus.GaugeVec
+	seconds  *prometheus.GaugeVec
+}
+
+// NewLag registers the lag gauges of the named read models.
+func NewLag(pool *pgxpool.Pool, store Head, models []string, reg prometheus.Registerer) (*Lag, error) {
+	l := &Lag{pool: pool, store: store, models: models, maxCount: 10000,
+		events: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ledger_projection_lag_events",
+			Help: "Events in $all a read model has not applied yet (counted up to 10000)."}, []string{"projection"}),
+		seconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ledger_projection_lag_seconds",
+			Help: "Age of the oldest event a read model has not applied yet; 0 when caught up."}, []string{"projection"}),
+	}
+	for _, m := range models {
+		l.events.WithLabelValues(m)
+		l.seconds.WithLabelValues(m)
+	}
+	return l, register(reg, l.events, l.seconds)
+}
+
+// Run updates the gauges every interval until ctx ends.
+func (l *Lag) Run(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		_ = l.Update(ctx)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Update measures once.
+func (l *Lag) Update(ctx context.Context) error {
+	head, err := l.store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	cps := map[string]eventlog.Position{}
+	var lowest *eventlog.Position
+	for _, m := range l.models {
+		var c, p int64
+		err := l.pool.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM `+pgx.Identifier{runtime.SchemaOf(m), "checkpoint"}.Sanitize()).Scan(&c, &p)
+		if err != nil {
+			continue // not migrated yet
+		}
+		cp := eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}
+		cps[m] = cp
+		if lowest == nil || cp.Less(*lowest) {
+			lowest = &cp
+		}
+	}
+	if lowest == nil {
+		return nil
+	}
+	var behind []eventlog.Recorded // the events after the lowest checkpoint, up to the head (ids and times only)
+	if lowest.Less(head) {
+		err := l.store.ReadAll(ctx, *lowest, l.maxCount+1, func(r eventlog.Recorded) error {
+			if lowest.Less(r.Position) && !head.Less(r.Position) && !eventlog.SystemStream(r.Stream) {
+				behind = append(behind, eventlog.Recorded{Position: r.Position, Created: r.Created})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	now := time.Now()
+	for m, cp := range cps {
+		n, oldest := 0, time.Time{}
+		for _, r := range behind {
+			if cp.Less(r.Position) {
+				if n == 0 {
+					oldest = r.Created
+				}
+				n++
+			}
+		}
+		l.events.WithLabelValues(m).Set(float64(n))
+		secs := 0.0
+		if n > 0 && !oldest.IsZero() {
+			secs = max(now.Sub(oldest).Seconds(), 0)
+		}
+		l.seconds.WithLabelValues(m).Set(secs)
+	}
+	return nil
+}
+
+// Supervision reports, at scrape time, the open alerts by rule and severity (ledger_alerts_open) and the
+// communities by rating (ledger_communities_by_rating), from the alerts read model.
+type Supervision struct {
+	pool    *pgxpool.Pool
+	open    *prometheus.Desc
+	ratings *prometheus.Desc
+}
+
+// NewSupervision registers the supervision gauges.
+func NewSupervision(pool *pgxpool.Pool, reg prometheus.Registerer) (*Supervision, error) {
+	s := &Supervision{pool: pool,
+		open:    prometheus.NewDesc("ledger_alerts_open", "Open supervision alerts by rule and severity.", []string{"rule", "severity"}, nil),
+		ratings: prometheus.NewDesc("ledger_communities_by_rating", "Communities by red/yellow/green rating.", []string{"rating"}, nil),
+	}
+	return s, register(reg, s)
+}
+
+// Describe implements prometheus.Collector.
+func (s *Supervision) Describe(ch chan<- *prometheus.Desc) { ch <- s.open; ch <- s.ratings }
+
+// Collect implements prometheus.Collector. Every watch rule reports both severities, zero included, so
+// that dashboards and alert rules see the series before the first alert.
+func (s *Supervision) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	type key struct{ rule, sev string }
+	open := map[key]float64{}
+	for _, r := range rulebook.Rules() {
+		if r.Kind == rulebook.Watch || r.ID == rulebook.MajorMatterResolution {
+			open[key{string(r.ID), string(rulebook.Yellow)}] = 0
+			open[key{string(r.ID), string(rulebook.Red)}] = 0
+		}
+	}
+	if counts, err := alerts.Counts(ctx, s.pool, ""); err == nil {
+		for _, c := range counts {
+			open[key{string(c.Rule), string(c.Severity)}] = float64(c.Open)
+		}
+	}
+	for k, n := range open {
+		ch <- prometheus.MustNewConstMetric(s.open, prometheus.GaugeValue, n, k.rule, k.sev)
+	}
+	ratings := map[supervision.Rating]int{supervision.Green: 0, supervision.Yellow: 0, supervision.Red: 0}
+	if got, err := alerts.RatingCounts(ctx, s.pool, ""); err == nil {
+		ratings = got
+	}
+	for r, n := range ratings {
+		ch <- prometheus.MustNewConstMetric(s.ratings, prometheus.GaugeValue, float64(n), string(r))
+	}
+}

@@ -1,0 +1,113 @@
+package alerts_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/disclosure"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
+	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+func snapshot(t *testing.T, h *alertingtest.Harness) string {
+	t.Helper()
+	var s string
+	err := h.Server.Pool.QueryRow(context.Background(), `SELECT string_agg(t, E'\n' ORDER BY t) FROM (
+		SELECT format('alert %s %s %s %s %s %s', alert_id, rule, severity, cleared_at, clear_reason, raised_commit) t FROM rm_alerts.alerts
+		UNION ALL SELECT format('rating %s %s %s %s', community_id, rating, open_red, open_yellow) FROM rm_alerts.ratings
+		UNION ALL SELECT format('deadline %s %s %s %s %s', rule, subject, due_at, next_at, severity) FROM rm_alerts.deadlines
+		UNION ALL SELECT format('condition %s %s %s', rule, subject, broken) FROM rm_alerts.conditions
+		UNION ALL SELECT format('feed %s %s %s', commit_pos, event_id, type) FROM rm_alerts.alert_events
+		UNION ALL SELECT format('outbox %s', event_id) FROM rm_alerts.outbox) x`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestRebuildMatchesLive: rebuilding the read model from the whole history into a shadow schema, while
+// the live projector and the engine run, ends with the same rows, and appends no alert event.
+func TestRebuildMatchesLive(t *testing.T) {
+	h := alertingtest.New(t, alertingtest.Options{})
+	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
+	start := h.Clock.Now()
+	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "社区", Kind: kernel.Urban,
+		Jurisdiction: c.Path, Households: 2500, Adults: 5000, RegisteredAt: start})
+	h.Record(c, c.Stream("rulebook", "overrides"), rulebook.OverrideSet{Jurisdiction: alertingtest.DistrictX, Rule: rulebook.PaymentDisclosed,
+		Param: rulebook.ParamWithin, Value: "48h", Reason: "山区", By: "p", SetAt: start})
+	h.Record(c, c.Stream("expenditure", "x-1"), funds.ExpenditurePaid{ExpenditureID: "x-1", VoucherNo: "v", Amount: 100, PaidAt: start})
+	h.Record(c, c.Stream("expenditure", "x-2"), funds.ExpenditurePaid{ExpenditureID: "x-2", VoucherNo: "v", Amount: 100, PaidAt: start})
+	h.Record(c, c.Stream("budget", "2026"), funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "a", Source: funds.StreetFinance,
+		Category: funds.Operating, Amount: 100, AllocatedAt: start, Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.OperatingFunds, Detail: "不足"}}}})
+	h.Advance(47 * time.Hour)
+	h.Quiesce()
+	if len(h.Alerts(c.ID)) != 1 {
+		t.Fatalf("the override gives payments 48 h: %+v", h.Alerts(c.ID))
+	}
+	h.Advance(2 * time.Hour)
+	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), alertingtest.Open)
+	h.Advance(8 * 24 * time.Hour)
+	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-2"), alertingtest.RedOpen)
+	h.Record(c, c.Stream("disclosure", "n"), disclosure.Published{NoticeID: "n", Category: disclosure.Finance, PublishedAt: h.Clock.Now(),
+		Title: "t", Text: "t", Refs: []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: start}}})
+	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), alertingtest.Cleared)
+	h.Quiesce()
+	before, events := snapshot(t, h), h.AlertEvents()
+
+	rt, err := runtime.New(runtime.Config{Pool: h.Server.Pool, Source: h.Server.Store, Migrate: pg.Migrator(h.Server.Pool),
+		Models: []runtime.ReadModel{alerts.New(h.Registry)}, Logger: apitest.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Rebuild(context.Background(), alerts.New(h.Registry), nil); err != nil {
+		t.Fatal(err)
+	}
+	h.Advance(time.Minute)
+	h.Quiesce()
+	if got := snapshot(t, h); got != before {
+		t.Fatalf("rebuilt rows differ\n got:\n%s\nwant:\n%s", got, before)
+	}
+	if got := h.AlertEvents(); got["supervision.alert-raised"] != events["supervision.alert-raised"] ||
+		got["supervision.alert-cleared"] != events["supervision.alert-cleared"] {
+		t.Fatalf("alert events before %v, after %v", events, got)
+	}
+}
+
+// TestQueriesUnderAJurisdiction: a path selects itself and what lies under it, never a sibling whose
+// code merely starts the same way.
+func TestQueriesUnderAJurisdiction(t *testing.T) {
+	h := alertingtest.New(t, alertingtest.Options{})
+	ctx := context.Background()
+	a := alertingtest.Community{ID: "3303030011", Path: "33/3303/330303/330303001/3303030011"}
+	b := alertingtest.Community{ID: "33030300111", Path: "33/3303/330303/330303001/33030300111"}
+	for _, c := range []alertingtest.Community{a, b} {
+		h.Record(c, c.Stream("expenditure", "x"), funds.ExpenditureApproved{ExpenditureID: "x", By: "p", ApprovedAt: h.Clock.Now(),
+			Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.BudgetBalance, Detail: "超预算"}}}})
+	}
+	h.WaitAlert(rulebook.BudgetBalance, b.Stream("expenditure", "x"), alertingtest.Open)
+	h.WaitAlert(rulebook.BudgetBalance, a.Stream("expenditure", "x"), alertingtest.Open)
+	got, err := alerts.OpenAlerts(ctx, h.Server.Pool, a.Path, 0)
+	if err != nil || len(got) != 1 || got[0].Community != a.ID {
+		t.Fatalf("under %s: %+v %v", a.Path, got, err)
+	}
+	for _, under := range []kernel.JurisdictionPath{"", "*", "33", alertingtest.DistrictX} {
+		if got, err := alerts.OpenAlerts(ctx, h.Server.Pool, under, 0); err != nil || len(got) != 2 {
+			t.Fatalf("under %q: %d %v", under, len(got), err)
+		}
+	}
+	if got, _ := alerts.OpenAlerts(ctx, h.Server.Pool, alertingtest.DistrictY, 0); len(got) != 0 {
+		t.Fatalf("district Y: %+v", got)
+	}
+	feed, err := alerts.Feed(ctx, h.Server.Pool, b.Path, alerts.FeedStart, 10)
+	if err != nil || len(feed) != 1 || feed[0].Jurisdiction != b.Path {
+		t.Fatalf("feed under %s: %+v %v", b.Path, feed, err)
+	}
+}

@@ -1,0 +1,516 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+type paramsEntry struct{ p rulebook.Params }
+
+// batchState is what one Apply call knows beyond the tables: the parameters resolved so far (reset by
+// an override event) and whether to notify the feed and the outbox at the end.
+type batchState struct {
+	m            *Model
+	tx           pgx.Tx
+	params       map[kernel.JurisdictionPath]paramsEntry
+	hasOverrides *bool
+	feed, outbox bool
+	rated        map[kernel.CommunityID]rating
+}
+
+func (b *batchState) notify(ctx context.Context) error {
+	if err := b.rate(ctx); err != nil {
+		return err
+	}
+	if b.feed {
+		if _, err := b.tx.Exec(ctx, "SELECT pg_notify($1, '')", FeedChannel); err != nil {
+			return fmt.Errorf("notify %s: %w", FeedChannel, err)
+		}
+	}
+	if b.outbox {
+		if _, err := b.tx.Exec(ctx, "SELECT pg_notify($1, '')", OutboxChannel); err != nil {
+			return fmt.Errorf("notify %s: %w", OutboxChannel, err)
+		}
+	}
+	return nil
+}
+
+// paramsFor resolves a community's rule parameters from the overrides table (as of this batch).
+func (b *batchState) paramsFor(ctx context.Context, path kernel.JurisdictionPath) (rulebook.Params, error) {
+	if e, ok := b.params[path]; ok {
+		return e.p, nil
+	}
+	if b.hasOverrides == nil {
+		var has bool
+		if err := b.tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM overrides)").Scan(&has); err != nil {
+			return rulebook.Params{}, fmt.Errorf("look up overrides: %w", err)
+		}
+		b.hasOverrides = &has
+	}
+	p := rulebook.Defaults()
+	if *b.hasOverrides {
+		var err error
+		if p, err = ParamsFor(ctx, b.tx, "overrides", path); err != nil {
+			return rulebook.Params{}, err
+		}
+	}
+	b.params[path] = paramsEntry{p}
+	return p, nil
+}
+
+func sourceOf(r *eventlog.Recorded) *supervision.Source {
+	return &supervision.Source{EventID: r.ID.String(), Stream: r.Stream, Type: r.Type}
+}
+
+func causeOf(r *eventlog.Recorded) Cause {
+	return Cause{EventID: r.ID.String(), CorrelationID: r.Meta.CorrelationID}
+}
+
+func (b *batchState) apply(ctx context.Context, r *eventlog.Recorded, e kernel.Event) error {
+	switch e := e.(type) {
+	case rulebook.OverrideSet:
+		b.params, b.hasOverrides = map[kernel.JurisdictionPath]paramsEntry{}, nil
+		_, err := b.tx.Exec(ctx, `INSERT INTO overrides (path, rule, param, value) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (path, rule, param) DO UPDATE SET value = excluded.value`, string(e.Jurisdiction), string(e.Rule), e.Param, e.Value)
+		return err
+	case rulebook.OverrideRemoved:
+		b.params, b.hasOverrides = map[kernel.JurisdictionPath]paramsEntry{}, nil
+		_, err := b.tx.Exec(ctx, `DELETE FROM overrides WHERE path = $1 AND rule = $2 AND param = $3`,
+			string(e.Jurisdiction), string(e.Rule), e.Param)
+		return err
+	case supervision.AlertRaised:
+		return b.recordRaised(ctx, r, e)
+	case supervision.AlertCleared:
+		return b.recordCleared(ctx, r, e)
+	}
+	c := kernel.CommunityID(r.Meta.CommunityID)
+	path := kernel.JurisdictionPath(r.Meta.Jurisdiction)
+	if c == "" || path == "" {
+		return nil // jurisdiction nodes and other events without a community concern no rule of the engine
+	}
+	if reg, ok := e.(community.Registered); ok {
+		if _, err := b.tx.Exec(ctx, `INSERT INTO communities (community_id, jurisdiction, kind, registered_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (community_id) DO UPDATE SET jurisdiction = excluded.jurisdiction, kind = excluded.kind`,
+			string(reg.CommunityID), string(reg.Jurisdiction), string(reg.Kind), reg.RegisteredAt); err != nil {
+			return fmt.Errorf("record community: %w", err)
+		}
+		b.toRate(reg.CommunityID, reg.Jurisdiction, r.Created)
+	}
+	p, err := b.paramsFor(ctx, path)
+	if err != nil {
+		return err
+	}
+	fx := supervision.EffectsOf(e, supervision.Recorded{Community: c, Stream: r.Stream}, p)
+	return b.effects(ctx, r, c, path, p, fx)
+}
+
+// target is the community an engine decision is about.
+type target struct {
+	c    kernel.CommunityID
+	path kernel.JurisdictionPath
+}
+
+func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel.CommunityID, path kernel.JurisdictionPath,
+	p rulebook.Params, fx supervision.Effects) error {
+	at := r.Meta.OccurredAt.UTC()
+	src := sourceOf(r)
+	tg := target{c, path}
+	for _, d := range fx.Open {
+		if err := b.clearOpen(ctx, r, d.Key, supervision.ByDeadline, supervision.FactArrived,
+			fmt.Sprintf("已于%s登记(%s)", stampOf(at), r.Type), src, at); err != nil {
+			return err
+		}
+		if err := b.upsertDeadline(ctx, d, tg, src, true); err != nil {
+			return err
+		}
+	}
+	for _, d := range fx.OpenIfAbsent {
+		if err := b.upsertDeadline(ctx, d, tg, src, false); err != nil {
+			return err
+		}
+	}
+	for _, k := range fx.Met {
+		if _, err := b.tx.Exec(ctx, `DELETE FROM deadlines WHERE rule = $1 AND subject = $2`, string(k.Rule), k.Subject); err != nil {
+			return fmt.Errorf("end deadline %s %s: %w", k.Rule, k.Subject, err)
+		}
+		if err := b.clearOpen(ctx, r, k, supervision.ByDeadline, supervision.FactArrived,
+			fmt.Sprintf("所缺事项已于%s登记(%s)", stampOf(at), r.Type), src, at); err != nil {
+			return err
+		}
+	}
+	for _, d := range fx.Reschedule {
+		if _, err := b.tx.Exec(ctx, `UPDATE deadlines SET due_at = $3, next_at = $3, detail = $4
+			WHERE rule = $1 AND subject = $2 AND severity IS NULL`, string(d.Rule), d.Subject, d.Due, d.Detail); err != nil {
+			return fmt.Errorf("reschedule deadline %s %s: %w", d.Rule, d.Subject, err)
+		}
+	}
+	for _, ev := range fx.Evaluated {
+		if err := b.setCondition(ctx, ev.Key, ev.Broken, r.ID); err != nil {
+			return err
+		}
+		if ev.Broken {
+			if err := b.raiseBreach(ctx, r, ev.Key, ev.Detail, p, tg, at); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.endBreach(ctx, r, ev.Key, fmt.Sprintf("%s的记录显示已符合规定(%s)", stampOf(at), r.Type), at); err != nil {
+			return err
+		}
+	}
+	for _, br := range fx.Breaches {
+		if err := b.setCondition(ctx, br.Key, true, r.ID); err != nil {
+			return err
+		}
+		if err := b.raiseBreach(ctx, r, br.Key, br.Detail, p, tg, at); err != nil {
+			return err
+		}
+	}
+	for _, k := range fx.Ends {
+		if _, err := b.tx.Exec(ctx, `UPDATE conditions SET broken = false, anchor = $3 WHERE rule = $1 AND subject = $2`,
+			string(k.Rule), k.Subject, pgUUID(r.ID)); err != nil {
+			return fmt.Errorf("end condition: %w", err)
+		}
+		if err := b.endBreach(ctx, r, k, fmt.Sprintf("该事项已于%s撤销或驳回(%s)", stampOf(at), r.Type), at); err != nil {
+			return err
+		}
+	}
+	if fx.Assembly != nil {
+		if _, err := b.tx.Exec(ctx, `INSERT INTO assemblies (community_id, meeting_id, held_at) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, string(c), r.Stream, *fx.Assembly); err != nil {
+			return fmt.Errorf("record assembly: %w", err)
+		}
+		if err := b.clearWhere(ctx, r, `rule = $1 AND community_id = $2 AND trigger = $3 AND due_at <= $4`,
+			[]any{string(rulebook.ResidentsMeetingFrequency), string(c), string(supervision.ByCalendar), *fx.Assembly},
+			supervision.FactArrived, fmt.Sprintf("已于%s召开居民会议", stampOf(*fx.Assembly)), src, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func stampOf(t time.Time) string { return t.In(kernel.ChinaTime()).Format("2006-01-02 15:04") }
+
+func pgUUID(id eventlog.ID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
+
+func (b *batchState) upsertDeadline(ctx context.Context, d supervision.Deadline, tg target, src *supervision.Source, replace bool) error {
+	conflict := "DO NOTHING"
+	if replace {
+		conflict = `DO UPDATE SET community_id = excluded.community_id, jurisdiction = excluded.jurisdiction, due_at = excluded.due_at,
+			next_at = excluded.next_at, severity = NULL, detail = excluded.detail, source_id = excluded.source_id,
+			source_stream = excluded.source_stream, source_type = excluded.source_type`
+	}
+	id, err := eventlog.ParseID(src.EventID)
+	if err != nil {
+		return err
+	}
+	_, err = b.tx.Exec(ctx, `INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type)
+		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9) ON CONFLICT (rule, subject) `+conflict,
+		string(d.Rule), d.Subject, string(tg.c), string(tg.path), d.Due.UTC(), d.Detail, pgUUID(id), src.Stream, src.Type)
+	if err != nil {
+		return fmt.Errorf("open deadline %s %s: %w", d.Rule, d.Subject, err)
+	}
+	return nil
+}
+
+func (b *batchState) setCondition(ctx context.Context, k supervision.Key, broken bool, anchor eventlog.ID) error {
+	_, err := b.tx.Exec(ctx, `INSERT INTO conditions (rule, subject, broken, anchor) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (rule, subject) DO UPDATE SET broken = excluded.broken, anchor = excluded.anchor`,
+		string(k.Rule), k.Subject, broken, pgUUID(anchor))
+	if err != nil {
+		return fmt.Errorf("record condition %s %s: %w", k.Rule, k.Subject, err)
+	}
+	return nil
+}
+
+// raiseBreach decides a breach alert for k unless one is live: open without a pending clear, or
+// pending in the outbox.
+func (b *batchState) raiseBreach(ctx context.Context, r *eventlog.Recorded, k supervision.Key, detail string,
+	p rulebook.Params, tg target, at time.Time) error {
+	var live bool
+	err := b.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = $1 AND a.subject = $2 AND a.cleared_at IS NULL
+			AND a.trigger = 'breach' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.alert_id = a.alert_id AND o.kind = 'clear'))
+		OR EXISTS (SELECT 1 FROM outbox WHERE rule = $1 AND subject = $2 AND kind = 'raise')`, string(k.Rule), k.Subject).Scan(&live)
+	if err != nil {
+		return fmt.Errorf("look up alert %s %s: %w", k.Rule, k.Subject, err)
+	}
+	if live {
+		return nil
+	}
+	if detail == "" {
+		detail = string(k.Rule)
+	}
+	a := supervision.AlertRaised{
+		AlertID: supervision.AlertID(k.Rule, k.Subject, r.ID.String()), Rule: k.Rule, Severity: p.Severity(k.Rule),
+		Community: tg.c, Jurisdiction: tg.path, Subject: k.Subject, Trigger: supervision.ByBreach, Detail: detail,
+		Source: sourceOf(r), RaisedAt: at,
+	}
+	return b.enqueue(ctx, a, a.AlertID, k, "raise", causeOf(r))
+}
+
+// endBreach clears the live breach alerts of k and forgets a raise not yet appended.
+func (b *batchState) endBreach(ctx context.Context, r *eventlog.Recorded, k supervision.Key, detail string, at time.Time) error {
+	if _, err := b.tx.Exec(ctx, `DELETE FROM outbox WHERE rule = $1 AND subject = $2 AND kind = 'raise'`, string(k.Rule), k.Subject); err != nil {
+		return fmt.Errorf("drop pending raise: %w", err)
+	}
+	return b.clearOpen(ctx, r, k, supervision.ByBreach, supervision.ConditionEnded, detail, sourceOf(r), at)
+}
+
+func (b *batchState) clearOpen(ctx context.Context, r *eventlog.Recorded, k supervision.Key, trigger supervision.Trigger,
+	reason supervision.ClearReason, detail string, src *supervision.Source, at time.Time) error {
+	return b.clearWhere(ctx, r, `rule = $1 AND subject = $2 AND trigger = $3`, []any{string(k.Rule), k.Subject, string(trigger)},
+		reason, detail, src, at)
+}
+
+// clearWhere decides the clearing of every open alert matching cond.
+func (b *batchState) clearWhere(ctx context.Context, r *eventlog.Recorded, cond string, args []any,
+	reason supervision.ClearReason, detail string, src *supervision.Source, at time.Time) error {
+	rows, err := b.tx.Query(ctx, `SELECT alert_id, rule, community_id, jurisdiction, subject FROM alerts WHERE cleared_at IS NULL AND `+cond, args...)
+	if err != nil {
+		return fmt.Errorf("find alerts to clear: %w", err)
+	}
+	type open struct {
+		id                     pgtype.UUID
+		rule, c, path, subject string
+	}
+	var found []open
+	for rows.Next() {
+		var o open
+		if err := rows.Scan(&o.id, &o.rule, &o.c, &o.path, &o.subject); err != nil {
+			rows.Close()
+			return err
+		}
+		found = append(found, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, o := range found {
+		id := eventlog.ID(o.id.Bytes).String()
+		ev := supervision.AlertCleared{AlertID: id, Rule: kernel.RuleID(o.rule), Community: kernel.CommunityID(o.c),
+			Jurisdiction: kernel.JurisdictionPath(o.path), Subject: o.subject, Reason: reason, Detail: detail, Source: src, ClearedAt: at}
+		cause := Cause{}
+		if r != nil {
+			cause = causeOf(r)
+		}
+		if err := b.enqueue(ctx, ev, id, supervision.Key{Rule: ev.Rule, Subject: o.subject}, "clear", cause); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *batchState) enqueue(ctx context.Context, e kernel.Event, alertID string, k supervision.Key, kind string, cause Cause) error {
+	stream, ev, err := Envelope(e, Actor, cause)
+	if err != nil {
+		return err
+	}
+	aid, err := eventlog.ParseID(alertID)
+	if err != nil {
+		return err
+	}
+	_, err = b.tx.Exec(ctx, `INSERT INTO outbox (event_id, kind, alert_id, rule, subject, stream, type, data, meta)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING`,
+		pgUUID(ev.ID), kind, pgUUID(aid), string(k.Rule), k.Subject, stream, ev.Type, string(ev.Data), ev.Meta)
+	if err != nil {
+		return fmt.Errorf("queue %s of alert %s: %w", kind, alertID, err)
+	}
+	b.outbox = true
+	return nil
+}
+
+// queueRecord queues the statements that record an alert event in the feed and drop its outbox row.
+func (b *batchState) queueRecord(q *pgx.Batch, r *eventlog.Recorded, aid eventlog.ID, path kernel.JurisdictionPath) {
+	q.Queue(`INSERT INTO alert_events (commit_pos, prepare_pos, event_id, stream, type, alert_id, jurisdiction, recorded_at, payload)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+		int64(r.Position.Commit), int64(r.Position.Prepare), pgUUID(r.ID), r.Stream, r.Type, pgUUID(aid), string(path), r.Created, string(r.Data))
+	q.Queue(`DELETE FROM outbox WHERE event_id = $1`, pgUUID(r.ID))
+	b.feed = true
+}
+
+// recordRaised records an alert (or its escalation) in one round trip with what it needs to know to
+// tell whether the condition still holds; an alert whose fact arrived meanwhile is cleared at once.
+func (b *batchState) recordRaised(ctx context.Context, r *eventlog.Recorded, a supervision.AlertRaised) error {
+	aid, err := eventlog.ParseID(a.AlertID)
+	if err != nil {
+		return runtime.Poison(*r, fmt.Errorf("alert id %q: %w: %w", a.AlertID, err, runtime.ErrPoison))
+	}
+	var due pgtype.Timestamptz
+	if a.DueAt != nil {
+		due = pgtype.Timestamptz{Time: a.DueAt.UTC(), Valid: true}
+	}
+	q := &pgx.Batch{}
+	b.queueRecord(q, r, aid, a.Jurisdiction)
+	q.Queue(`INSERT INTO alerts (alert_id, rule, severity, community_id, jurisdiction, subject, trigger, detail, due_at,
+			raised_at, raised_commit, raised_prepare)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (alert_id) DO UPDATE SET severity = excluded.severity
+		WHERE alerts.cleared_at IS NULL AND alerts.severity <> 'red'`,
+		pgUUID(aid), string(a.Rule), string(a.Severity), string(a.Community), string(a.Jurisdiction), a.Subject, string(a.Trigger),
+		a.Detail, due, a.RaisedAt.UTC(), int64(r.Position.Commit), int64(r.Position.Prepare))
+	var cleared bool
+	q.Queue(`SELECT cleared_at IS NOT NULL FROM alerts WHERE alert_id = $1`, pgUUID(aid)).QueryRow(func(row pgx.Row) error { return row.Scan(&cleared) })
+	// What tells whether the condition still holds, by trigger.
+	var deadlineDue pgtype.Timestamptz
+	var broken pgtype.Bool
+	var met bool
+	switch a.Trigger {
+	case supervision.ByDeadline:
+		q.Queue(`SELECT max(due_at) FROM deadlines WHERE rule = $1 AND subject = $2`, string(a.Rule), a.Subject).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&deadlineDue) })
+	case supervision.ByBreach:
+		q.Queue(`SELECT bool_or(broken) FROM conditions WHERE rule = $1 AND subject = $2`, string(a.Rule), a.Subject).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&broken) })
+	case supervision.ByCalendar:
+		if a.DueAt != nil {
+			q.Queue(`SELECT EXISTS (SELECT 1 FROM assemblies WHERE community_id = $1 AND held_at >= $2)`, string(a.Community), *a.DueAt).
+				QueryRow(func(row pgx.Row) error { return row.Scan(&met) })
+		}
+	}
+	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("record alert %s: %w", a.AlertID, err)
+	}
+	b.toRate(a.Community, a.Jurisdiction, r.Created)
+	if cleared {
+		return nil
+	}
+	live := true
+	switch a.Trigger {
+	case supervision.ByDeadline:
+		live = deadlineDue.Valid && a.DueAt != nil && deadlineDue.Time.Equal(*a.DueAt)
+		if live {
+			if err := b.scheduleEscalation(ctx, a); err != nil {
+				return err
+			}
+		}
+	case supervision.ByBreach:
+		live = !broken.Valid || broken.Bool
+	case supervision.ByCalendar:
+		live = !met
+	}
+	if live {
+		return nil
+	}
+	reason, detail := supervision.FactArrived, "预警记录前所缺事项已登记"
+	if a.Trigger == supervision.ByBreach {
+		reason, detail = supervision.ConditionEnded, "预警记录前后续记录已显示符合规定"
+	}
+	return b.clearWhere(ctx, r, `alert_id = $1`, []any{pgUUID(aid)}, reason, detail, sourceOf(r), a.RaisedAt.UTC())
+}
+
+// scheduleEscalation records a deadline alert's severity on its deadline and when the sweep must look
+// again: at the red-after time while it is not red, never once it is.
+func (b *batchState) scheduleEscalation(ctx context.Context, a supervision.AlertRaised) error {
+	var next pgtype.Timestamptz
+	if a.Severity != rulebook.Red && hasRedAfter(a.Rule) {
+		p, err := b.paramsFor(ctx, a.Jurisdiction)
+		if err != nil {
+			return err
+		}
+		next = pgtype.Timestamptz{Time: p.Span(a.Rule, rulebook.ParamRedAfter).After(*a.DueAt).UTC(), Valid: true}
+	}
+	_, err := b.tx.Exec(ctx, `UPDATE deadlines SET severity = $3, next_at = $4 WHERE rule = $1 AND subject = $2`,
+		string(a.Rule), a.Subject, string(a.Severity), next)
+	return err
+}
+
+func hasRedAfter(rule kernel.RuleID) bool {
+	for _, r := range rulebook.Rules() {
+		if r.ID == rule {
+			_, ok := r.Param(rulebook.ParamRedAfter)
+			return ok
+		}
+	}
+	return false
+}
+
+func (b *batchState) recordCleared(ctx context.Context, r *eventlog.Recorded, a supervision.AlertCleared) error {
+	aid, err := eventlog.ParseID(a.AlertID)
+	if err != nil {
+		return runtime.Poison(*r, fmt.Errorf("alert id %q: %w: %w", a.AlertID, err, runtime.ErrPoison))
+	}
+	q := &pgx.Batch{}
+	b.queueRecord(q, r, aid, a.Jurisdiction)
+	q.Queue(`UPDATE alerts SET cleared_at = $2, clear_reason = $3, clear_detail = $4, cleared_commit = $5, cleared_prepare = $6
+		WHERE alert_id = $1 AND cleared_at IS NULL`, pgUUID(aid), a.ClearedAt.UTC(), string(a.Reason), a.Detail,
+		int64(r.Position.Commit), int64(r.Position.Prepare))
+	// A deadline alert a supervisor resolved does not escalate any more; the fact still ends the deadline.
+	q.Queue(`UPDATE deadlines d SET next_at = NULL FROM alerts a
+		WHERE a.alert_id = $1 AND a.trigger = 'deadline' AND d.rule = a.rule AND d.subject = a.subject AND d.due_at = a.due_at`, pgUUID(aid))
+	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("clear alert %s: %w", a.AlertID, err)
+	}
+	b.toRate(a.Community, a.Jurisdiction, r.Created)
+	return nil
+}
+
+type rating struct {
+	path kernel.JurisdictionPath
+	at   time.Time
+}
+
+// toRate marks a community whose rating the batch must recompute.
+func (b *batchState) toRate(c kernel.CommunityID, path kernel.JurisdictionPath, at time.Time) {
+	if b.rated == nil {
+		b.rated = map[kernel.CommunityID]rating{}
+	}
+	b.rated[c] = rating{path, at.UTC()}
+}
+
+// rate recomputes, once per batch, the ratings of the communities whose alerts changed: two round trips
+// whatever their number.
+func (b *batchState) rate(ctx context.Context) error {
+	if len(b.rated) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(b.rated))
+	for c := range b.rated {
+		ids = append(ids, string(c))
+	}
+	type counts struct{ red, yellow int }
+	open := map[kernel.CommunityID]counts{}
+	rows, err := b.tx.Query(ctx, `SELECT community_id, count(*) FILTER (WHERE severity = 'red'), count(*) FILTER (WHERE severity <> 'red')
+		FROM alerts WHERE community_id = ANY($1) AND cleared_at IS NULL GROUP BY community_id`, ids)
+	if err != nil {
+		return fmt.Errorf("count open alerts: %w", err)
+	}
+	for rows.Next() {
+		var c string
+		var n counts
+		if err := rows.Scan(&c, &n.red, &n.yellow); err != nil {
+			rows.Close()
+			return err
+		}
+		open[kernel.CommunityID(c)] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	q := &pgx.Batch{}
+	for c, r := range b.rated {
+		n := open[c]
+		q.Queue(`INSERT INTO ratings (community_id, jurisdiction, rating, open_red, open_yellow, changed_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (community_id) DO UPDATE SET jurisdiction = excluded.jurisdiction, rating = excluded.rating,
+				open_red = excluded.open_red, open_yellow = excluded.open_yellow,
+				changed_at = CASE WHEN ratings.rating = excluded.rating THEN ratings.changed_at ELSE excluded.changed_at END`,
+			string(c), string(r.path), string(supervision.Rate(n.red, n.yellow)), n.red, n.yellow, r.at)
+	}
+	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("rate communities: %w", err)
+	}
+	return nil
+}
