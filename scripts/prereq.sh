@@ -3,7 +3,7 @@
 #
 #   prereq.sh go         Go is on PATH and at least the version go.mod asks for
 #   prereq.sh postgres   PostgreSQL server binaries (apt-get install postgresql-15 when missing)
-#   prereq.sh chromium   /usr/bin/chromium for browser tests; only warns when it cannot be installed
+#   prereq.sh chromium   /usr/bin/chromium and a CJK font for browser tests; only warns when they cannot be installed
 #   prereq.sh race       prints "-race" when the race detector can be used (installs gcc if needed), else warns
 #
 # Every failure is one line on stderr that says what to do.
@@ -74,14 +74,20 @@ check_postgres() {
   die "PostgreSQL server binaries are missing: run 'sudo apt-get update && sudo apt-get install -y postgresql-15' (or set DATABASE_URL to an existing database)"
 }
 
+# has_cjk_font: the portal is Chinese; without a CJK font the browser tests' screenshots show empty boxes.
+has_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; }
+
 check_chromium() {
-  [ -x /usr/bin/chromium ] && return 0
+  local want=()
+  [ -x /usr/bin/chromium ] || want+=(chromium)
+  has_cjk_font || want+=(fonts-wqy-microhei)
+  [ ${#want[@]} -eq 0 ] && return 0
   if can_apt; then
-    apt_install chromium && [ -x /usr/bin/chromium ] && return 0
-    warn "could not install chromium with apt-get: browser tests will fail; non-browser tests still run"
+    apt_install "${want[@]}" && [ -x /usr/bin/chromium ] && return 0
+    warn "could not install ${want[*]} with apt-get: browser tests will fail; non-browser tests still run"
     return 0
   fi
-  warn "Chromium is missing and cannot be installed here (needs root and apt-get): run 'sudo apt-get install -y chromium' for the browser tests; non-browser tests still run"
+  warn "${want[*]} missing and cannot be installed here (needs root and apt-get): run 'sudo apt-get install -y ${want[*]}' for the browser tests; non-browser tests still run"
 }
 
 check_race() {

@@ -64,6 +64,8 @@ Environment:
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 		return nil
 	}
-	root.AddCommand(newNodeCmd(), newServeCmd(), newTokenCmd(), newRecordCmd(), newRebuildCmd())
+	root.AddCommand(newNodeCmd(), newServeCmd(), newTokenCmd(), newRecordCmd(), newRebuildCmd(), newDemoCmd(),
+		newVerifyCmd(), newReplayCmd(), newExportCmd())
+	root.AddCommand(newWebhooksCmd())
 	return root
 }

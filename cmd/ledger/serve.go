@@ -17,6 +17,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/events"
+	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/pg"
@@ -84,8 +85,24 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	executor := commands.NewExecutor(store, commands.SystemClock{}, events.MustRegistry(), slog.Default())
+	sup, err := startSupervision(runCtx, pool, store, mux, tokens, metrics, readModels())
+	if err != nil {
+		return err
+	}
+	executor := commands.NewExecutor(sup.Store, commands.SystemClock{}, events.MustRegistry(), slog.Default())
 	httpapi.RegisterCatalogue(api, commands.NewHandlers(executor, slog.Default()))
+	closePortal, err := startPortal(runCtx, pool, mux, api)
+	if err != nil {
+		return err
+	}
+	defer closePortal()
+	aud, err := audit.New(audit.Config{Store: store, Pool: pool, Migrate: pg.Migrator(pool), Models: readModels(), Logger: slog.Default()})
+	if err != nil {
+		return err
+	}
+	if err := httpapi.RegisterAuditor(httpapi.AuditorConfig{Mux: mux, Tokens: tokens, Auditor: aud, Logger: slog.Default()}); err != nil {
+		return err
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{Registry: metrics}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := pool.Ping(r.Context()); err != nil {
@@ -98,7 +115,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("listen on --http %s: %w", o.httpAddr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: sup.Wrap(mux), ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(cmd.OutOrStdout(), `ledger is serving
   portal       %[1]s/

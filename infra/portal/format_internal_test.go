@@ -1,0 +1,118 @@
+package portal
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestYuan(t *testing.T) {
+	for fen, want := range map[int64]string{0: "¥0.00", 5: "¥0.05", 123456: "¥1,234.56", 100000000: "¥1,000,000.00",
+		99: "¥0.99", 123456789012: "¥1,234,567,890.12", -2550: "-¥25.50"} {
+		if got := Yuan(fen); got != want {
+			t.Errorf("Yuan(%d) = %q, want %q", fen, got, want)
+		}
+	}
+}
+
+func TestChinaTime(t *testing.T) {
+	at := time.Date(2026, 11, 22, 13, 5, 59, 0, time.UTC)
+	if got := ChinaTime(at); got != "2026-11-22 21:05" {
+		t.Errorf("ChinaTime = %q", got)
+	}
+	if got := ChinaDate(time.Date(2026, 12, 31, 16, 30, 0, 0, time.UTC)); got != "2027-01-01" {
+		t.Errorf("ChinaDate = %q (the day in Beijing)", got)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	const id = "33990119900307123X" // fictitious prefecture 3399, check character below
+	valid := id[:17] + string("10X98765432"[checksum(id[:17])])
+	for in, want := range map[string]string{
+		"联系电话13812345678，欢迎来电": "联系电话138****5678，欢迎来电",
+		"电话 138 1234 5678":     "电话 138****5678",
+		"手机:139-0000-1111。":    "手机:139****1111。",
+		"身份证号" + valid + "。":   "身份证号" + valid[:3] + strings.Repeat("*", 13) + valid[16:] + "。",
+		"凭证号 记-202611-0469":    "凭证号 记-202611-0469",
+		"金额 12345678901234 元":  "金额 12345678901234 元", // 14 digits: not a phone
+		"编号 213812345678":      "编号 213812345678",     // 12 digits: not a phone
+		"订单 23812345678":       "订单 23812345678",      // starts with 2
+		"哈希 a13812345678b":     "哈希 a13812345678b",    // inside a word
+		"同意实施电动自行车集中充电棚建设的议案。": "同意实施电动自行车集中充电棚建设的议案。",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	invalid := valid[:17] + "0"
+	if valid[17] == '0' {
+		invalid = valid[:17] + "1"
+	}
+	if got := Redact("号码" + invalid); got != "号码"+invalid {
+		t.Errorf("an 18-digit number with a wrong check character was masked: %q", got)
+	}
+}
+
+func checksum(body string) int {
+	sum := 0
+	for i := range 17 {
+		sum += int(body[i]-'0') * idWeights[i]
+	}
+	return sum % 11
+}
+
+func TestPayeeName(t *testing.T) {
+	if got := payeeName("individual", "张三丰"); got != "张**" {
+		t.Errorf("an unmasked individual payee: %q", got)
+	}
+	if got := payeeName("individual", "张*"); got != "张*" {
+		t.Errorf("a masked payee changed: %q", got)
+	}
+	if got := payeeName("organisation", "温州市龙湾区华联超市"); got != "温州市龙湾区华联超市" {
+		t.Errorf("an organisation changed: %q", got)
+	}
+}
+
+func TestCursor(t *testing.T) {
+	c := cursor{At: time.Date(2026, 3, 1, 9, 0, 0, 123, time.UTC), ID: "2026-0042"}
+	got, err := parseCursor(c.String())
+	if err != nil || !got.At.Equal(c.At) || got.ID != c.ID {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	for _, bad := range []string{"zz!", "bm90LWEtY3Vyc29y", "MTIz"} {
+		if _, err := parseCursor(bad); err == nil {
+			t.Errorf("parseCursor(%q) accepted", bad)
+		}
+	}
+}
+
+func TestBudgetChartIsAccessible(t *testing.T) {
+	f := Finances{CommunityID: "c1", FiscalYear: 2026, Categories: []CategoryTotals{
+		{CategoryName: "工作运行经费", Allocated: money(4000000), Paid: money(3500000)},
+		{CategoryName: "项目<资金>", Allocated: money(100000), Paid: money(250000)},
+	}}
+	svg := string(budgetChart(f))
+	for _, want := range []string{`role="img"`, `aria-labelledby="chart-c1-2026-t chart-c1-2026-d"`, "<title id=", "<desc id=",
+		"工作运行经费：预算 ¥40,000.00，已支付 ¥35,000.00", "项目&lt;资金&gt;", "支出超出预算"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the chart lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, "<资金>") {
+		t.Error("a label is not escaped")
+	}
+}
+
+func TestStaleSections(t *testing.T) {
+	var a, b fingerprint
+	for i := range a {
+		a[i], b[i] = "x", "x"
+	}
+	b[secFinances] = "y"
+	if got := staleSections(a.short(), b); len(got) != 1 || got[0] != "finances" {
+		t.Errorf("staleSections = %v", got)
+	}
+	if got := staleSections("garbage", b); len(got) != int(nSections) {
+		t.Errorf("an unreadable fingerprint must refresh every section: %v", got)
+	}
+}

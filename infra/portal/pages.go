@@ -1,0 +1,681 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	// pageLimit is how many rows a section of the community page shows; the list pages show listLimit.
+	pageLimit = 10
+	listLimit = 50
+	maxLimit  = 200
+)
+
+func parseTemplates() (*template.Template, error) {
+	funcs := template.FuncMap{
+		"tm":   ChinaTime,
+		"date": ChinaDate,
+		"tmp": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return ChinaTime(*t)
+		},
+		"deref": func(p *int) int {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"sev":           func(s string) string { return label(severityLabels, s) },
+		"para":          paragraphs,
+		"communityHref": communityHref,
+		"yearHref": func(id string, year int) string {
+			return communityHref(id) + "?year=" + strconv.Itoa(year) + "#sec-finances"
+		},
+	}
+	t, err := template.New("portal").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("portal: parse templates: %w", err)
+	}
+	return t, nil
+}
+
+// paragraphs renders a text's lines as paragraphs, escaped.
+func paragraphs(s string) template.HTML {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		b.WriteString(template.HTMLEscapeString(line))
+		b.WriteString("</p>")
+	}
+	return template.HTML(b.String())
+}
+
+func (p *Portal) exec(name string, data any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := p.tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		return nil, fmt.Errorf("portal: render %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// page is what the layout needs.
+type page struct {
+	Title     string
+	Crumbs    []Crumb
+	Freshness string
+	Body      template.HTML
+	LiveURL   string
+	FP        string
+	StaticTag string
+}
+
+func (p *Portal) layout(pg page) ([]byte, error) {
+	pg.StaticTag = p.staticTag
+	return p.exec("layout", pg)
+}
+
+func (p *Portal) mountPages(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", p.treePage)
+	mux.HandleFunc("GET /j/{path...}", p.treePage)
+	mux.HandleFunc("GET /c/{id}", p.communityPage)
+	mux.HandleFunc("GET /c/{id}/s/{section}", p.sectionFragment)
+	mux.HandleFunc("GET /c/{id}/live", p.live)
+	mux.HandleFunc("GET /c/{id}/notices", p.noticesPage)
+	mux.HandleFunc("GET /c/{id}/notices/{notice}", p.noticePage)
+	mux.HandleFunc("GET /c/{id}/payments", p.paymentsPage)
+	mux.HandleFunc("GET /c/{id}/meetings", p.meetingsPage)
+	mux.HandleFunc("GET /c/{id}/meetings/{meeting}", p.meetingPage)
+	mux.HandleFunc("GET /c/{id}/elections/{election}", p.electionPage)
+	mux.HandleFunc("GET /c/{id}/topics", p.topicsPage)
+	mux.HandleFunc("GET /events/{position}", p.eventPage)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", p.static))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		p.errorPage(w, r, http.StatusNotFound, "页面不存在", "没有找到这个页面。请从首页按区县、街道、社区逐级查找。")
+	})
+}
+
+// securityHeaders: the pages load nothing from elsewhere, run only the portal's own script, and cannot
+// be framed.
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
+// serveEntry writes a cached entry (gzipped when the client takes it), or 304 when the client has it.
+func serveEntry(w http.ResponseWriter, r *http.Request, e entry, contentType string) {
+	h := w.Header()
+	securityHeaders(h)
+	body, etag, gz := e.representation(r.Header.Get("Accept-Encoding"))
+	h.Set("ETag", etag)
+	// Every request revalidates: the data changes at any time, and a 304 costs nothing.
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Vary", "Accept-Encoding")
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", contentType)
+	if gz {
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		t = strings.TrimPrefix(t, "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+const htmlType = "text/html; charset=utf-8"
+
+func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
+	s := p.w.snapshot()
+	body, err := p.exec("error", map[string]string{"Heading": heading, "Message": msg})
+	if err == nil {
+		body, err = p.layout(page{Title: heading, Freshness: s.FreshnessText(), Body: template.HTML(body)})
+	}
+	h := w.Header()
+	securityHeaders(h)
+	h.Set("Cache-Control", "no-store")
+	if err != nil {
+		http.Error(w, heading, status)
+		return
+	}
+	h.Set("Content-Type", htmlType)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// fail answers a failed read: 404 for what does not exist, else 500 (the cause goes to the log only).
+func (p *Portal) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if notFound(err) {
+		p.errorPage(w, r, http.StatusNotFound, "没有找到", "没有找到这项记录。它可能尚未登记，或者链接有误。")
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	p.queryFailed(r.Context(), err)
+	p.log.ErrorContext(r.Context(), "portal: page failed", "path", r.URL.Path, "error", err.Error())
+	p.errorPage(w, r, http.StatusInternalServerError, "暂时无法显示", "服务器暂时无法读取数据，请稍后刷新。")
+}
+
+func (p *Portal) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
+	p.errorPage(w, r, http.StatusBadRequest, "请求有误", msg)
+}
+
+// ---- jurisdiction tree --------------------------------------------------------------------------------
+
+func (p *Portal) treePage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	path := strings.Trim(r.PathValue("path"), "/")
+	after := r.URL.Query().Get("after")
+	s := p.snapshot(ctx)
+	key := "tree|" + path + "|" + after
+	e, err := p.cache.get(key, strconv.FormatUint(s.version, 10)+s.FreshnessText(), func() ([]byte, error) {
+		l, err := p.loadChildren(ctx, &s, path, after, 500)
+		if err != nil {
+			return nil, err
+		}
+		heading := "按地区查找社区和村"
+		if n := len(l.Breadcrumbs); n > 0 {
+			heading = l.Breadcrumbs[n-1].Name
+		}
+		hasCommunities := false
+		for _, n := range l.Nodes {
+			hasCommunities = hasCommunities || n.Community
+		}
+		next := ""
+		if l.Next != "" && len(l.Nodes) > 0 {
+			next = withQuery(nodeHref(path), "after", l.Nodes[len(l.Nodes)-1].Path)
+		}
+		body, err := p.exec("tree", map[string]any{"Heading": heading, "List": l, "HasCommunities": hasCommunities, "NextHref": next})
+		if err != nil {
+			return nil, err
+		}
+		crumbs := l.Breadcrumbs
+		if path != "" {
+			crumbs = append([]Crumb{{Name: "首页", Href: "/"}}, crumbs...)
+		}
+		return p.layout(page{Title: heading, Crumbs: crumbs, Freshness: s.FreshnessText(), Body: template.HTML(body)})
+	})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	serveEntry(w, r, e, htmlType)
+}
+
+// ---- the community page ---------------------------------------------------------------------------------
+
+// yearParam reads ?year=; 0 when absent (the latest year with figures).
+func yearParam(r *http.Request) (int, bool) {
+	v := r.URL.Query().Get("year")
+	if v == "" {
+		return 0, true
+	}
+	y, err := strconv.Atoi(v)
+	if err != nil || y < 1949 || y > 9999 {
+		return 0, false
+	}
+	return y, true
+}
+
+// sectionValidity is what a section's cached rendering depends on: its fingerprint and, for the board,
+// the minute (whether a publicity window is open changes with the clock, not with the data).
+func (p *Portal) sectionValidity(fp fingerprint, sec section) string {
+	if sec == secNotices {
+		return fp[sec] + "|" + p.cfg.Now().Truncate(time.Minute).Format(time.RFC3339)
+	}
+	return fp[sec]
+}
+
+// communityState is what every handler of a community needs first: the snapshot and the fingerprint;
+// ok is false when the answer was already written (404, 500).
+func (p *Portal) communityState(w http.ResponseWriter, r *http.Request) (snapshot, fingerprint, bool) {
+	ctx := r.Context()
+	s := p.snapshot(ctx)
+	fp, exists, err := p.fingerprint(ctx, &s, r.PathValue("id"))
+	if err != nil {
+		p.fail(w, r, err)
+		return s, fp, false
+	}
+	if !exists {
+		p.errorPage(w, r, http.StatusNotFound, "没有这个社区", "没有找到这个社区或村。请从首页按地区查找。")
+		return s, fp, false
+	}
+	return s, fp, true
+}
+
+func (p *Portal) communityPage(w http.ResponseWriter, r *http.Request) {
+	year, ok := yearParam(r)
+	if !ok {
+		p.badRequest(w, r, "年度参数不正确，应为四位数字，例如 ?year=2026。")
+		return
+	}
+	s, fp, ok := p.communityState(w, r)
+	if !ok {
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	fresh := s.FreshnessText()
+	valid := fp.short() + "|" + fresh + "|" + p.sectionValidity(fp, secNotices)
+	e, err := p.cache.get("page|"+id+"|"+strconv.Itoa(year), valid, func() ([]byte, error) {
+		c, err := p.loadCommunity(ctx, &s, id)
+		if err != nil {
+			return nil, err
+		}
+		var body bytes.Buffer
+		for sec := section(0); sec < nSections; sec++ {
+			b, err := p.section(ctx, &s, fp, id, sec, year, &c)
+			if err != nil {
+				return nil, err
+			}
+			body.Write(b)
+			body.WriteByte('\n')
+		}
+		inner, err := p.exec("community", map[string]any{"C": c, "Sections": template.HTML(body.String())})
+		if err != nil {
+			return nil, err
+		}
+		crumbs := append([]Crumb{{Name: "首页", Href: "/"}}, c.Breadcrumbs...)
+		live := communityHref(id) + "/live"
+		if year != 0 {
+			live += "?year=" + strconv.Itoa(year)
+		}
+		return p.layout(page{Title: c.Name, Crumbs: crumbs, Freshness: fresh, Body: template.HTML(inner), LiveURL: live, FP: fp.short()})
+	})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	serveEntry(w, r, e, htmlType)
+}
+
+// sectionFragment serves one section's HTML, for the live script to swap in.
+func (p *Portal) sectionFragment(w http.ResponseWriter, r *http.Request) {
+	sec, ok := sectionByName(r.PathValue("section"))
+	year, okYear := yearParam(r)
+	if !ok || !okYear {
+		p.errorPage(w, r, http.StatusNotFound, "没有找到", "没有这个栏目。")
+		return
+	}
+	s, fp, ok := p.communityState(w, r)
+	if !ok {
+		return
+	}
+	b, err := p.section(r.Context(), &s, fp, r.PathValue("id"), sec, year, nil)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	serveEntry(w, r, entry{body: b, etag: `"` + hashString("frag", r.URL.Path, strconv.Itoa(year), p.sectionValidity(fp, sec)) + `"`}, htmlType)
+}
+
+// section renders one section of a community's page, from the cache when its fingerprint is unchanged.
+// c is the community when the caller has loaded it already.
+func (p *Portal) section(ctx context.Context, s *snapshot, fp fingerprint, id string, sec section, year int, c *Community) ([]byte, error) {
+	key := "sec|" + id + "|" + sectionNames[sec] + "|" + strconv.Itoa(year)
+	valid := p.sectionValidity(fp, sec)
+	if sec == secOverview {
+		valid += "|" + strconv.FormatBool(s.alerts)
+	}
+	e, err := p.cache.get(key, valid, func() ([]byte, error) {
+		switch sec {
+		case secOverview:
+			if c == nil {
+				cc, err := p.loadCommunity(ctx, s, id)
+				if err != nil {
+					return nil, err
+				}
+				c = &cc
+			}
+			return p.exec("sec-overview", map[string]any{"C": c})
+		case secNotices:
+			n, err := p.loadNotices(ctx, id, cursor{}, pageLimit)
+			if err != nil {
+				return nil, err
+			}
+			return p.exec("sec-notices", map[string]any{"N": n, "MoreHref": withQuery(communityHref(id)+"/notices", "after", n.Next)})
+		case secFinances:
+			f, err := p.loadFinances(ctx, id, year)
+			if err != nil {
+				return nil, err
+			}
+			pay, err := p.loadPayments(ctx, id, f.FiscalYear, cursor{}, 20)
+			if err != nil {
+				return nil, err
+			}
+			return p.exec("sec-finances", map[string]any{"F": f, "CommunityID": id, "Chart": budgetChart(f),
+				"P":            map[string]any{"ID": "pay-caption", "Caption": fmt.Sprintf("%d年度最近的付款（最新的在前）", f.FiscalYear), "Payments": pay.Payments, "Next": pay.Next},
+				"PaymentsHref": withQuery(communityHref(id)+"/payments", "year", strconv.Itoa(f.FiscalYear))})
+		case secElections:
+			el, err := p.loadElections(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return p.exec("sec-elections", map[string]any{"E": el})
+		case secMeetings:
+			m, err := p.loadMeetings(ctx, id, cursor{}, pageLimit, true)
+			if err != nil {
+				return nil, err
+			}
+			return p.exec("sec-meetings", map[string]any{"M": m,
+				"MT":       map[string]any{"ID": "mtg-caption", "Caption": "最近的会议及到会人数", "Meetings": m.Meetings},
+				"VT":       map[string]any{"ID": "vote-caption", "Caption": "最近会议的议案表决票数", "Votes": m.Votes},
+				"MoreHref": withQuery(communityHref(id)+"/meetings", "after", m.Next)})
+		case secTopics:
+			t, err := p.loadTopics(ctx, id, cursor{}, pageLimit)
+			if err != nil {
+				return nil, err
+			}
+			return p.exec("sec-topics", map[string]any{"T": t,
+				"TT":       map[string]any{"ID": "topic-caption", "Caption": "最近征集的议题及所处步骤", "Topics": t.Topics},
+				"MoreHref": withQuery(communityHref(id)+"/topics", "after", t.Next)})
+		}
+		return nil, fmt.Errorf("portal: no section %d", sec)
+	})
+	return e.body, err
+}
+
+// ---- list and detail pages of a community --------------------------------------------------------------
+
+// listPage serves a cached list or detail page of a community whose content depends on section sec.
+func (p *Portal) listPage(w http.ResponseWriter, r *http.Request, sec section, build func(ctx context.Context, s *snapshot, name string) (title string, body []byte, err error)) {
+	s, fp, ok := p.communityState(w, r)
+	if !ok {
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	fresh := s.FreshnessText()
+	e, err := p.cache.get("list|"+r.URL.Path+"?"+r.URL.RawQuery, p.sectionValidity(fp, sec)+"|"+fresh, func() ([]byte, error) {
+		c, err := p.loadCommunityLite(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		title, body, err := build(ctx, &s, c.Name)
+		if err != nil {
+			return nil, err
+		}
+		crumbs := append([]Crumb{{Name: "首页", Href: "/"}}, c.Breadcrumbs...)
+		return p.layout(page{Title: title + " · " + c.Name, Crumbs: crumbs, Freshness: fresh, Body: template.HTML(body)})
+	})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	serveEntry(w, r, e, htmlType)
+}
+
+// loadCommunityLite is a community's name and breadcrumbs, for the pages under it.
+func (p *Portal) loadCommunityLite(ctx context.Context, id string) (Community, error) {
+	c, err := p.loadCommunity(ctx, &snapshot{}, id)
+	return c, err
+}
+
+func (p *Portal) afterParam(w http.ResponseWriter, r *http.Request) (cursor, bool) {
+	c, err := parseCursor(r.URL.Query().Get("after"))
+	if err != nil {
+		p.badRequest(w, r, "翻页参数 after 不正确：请使用页面上的“下一页”链接。")
+		return cursor{}, false
+	}
+	return c, true
+}
+
+func (p *Portal) listBody(heading, id, name, next string, inner []byte) ([]byte, error) {
+	return p.exec("list-page", map[string]any{"Heading": heading, "CommunityID": id, "CommunityName": name,
+		"Body": template.HTML(inner), "NextHref": next})
+}
+
+func (p *Portal) noticesPage(w http.ResponseWriter, r *http.Request) {
+	after, ok := p.afterParam(w, r)
+	if !ok {
+		return
+	}
+	p.listPage(w, r, secNotices, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
+		id := r.PathValue("id")
+		n, err := p.loadNotices(ctx, id, after, listLimit)
+		if err != nil {
+			return "", nil, err
+		}
+		inner, err := p.exec("notices-list", n)
+		if err != nil {
+			return "", nil, err
+		}
+		next := ""
+		if n.Next != "" {
+			next = withQuery(communityHref(id)+"/notices", "after", n.Next)
+		}
+		body, err := p.listBody("全部公开事项", id, name, next, inner)
+		return "公开事项", body, err
+	})
+}
+
+func (p *Portal) noticePage(w http.ResponseWriter, r *http.Request) {
+	p.listPage(w, r, secNotices, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
+		h, err := p.loadNoticeHistory(ctx, r.PathValue("id"), r.PathValue("notice"))
+		if err != nil {
+			return "", nil, err
+		}
+		body, err := p.exec("notice-page", map[string]any{"H": h})
+		return h.Notice.Title, body, err
+	})
+}
+
+func (p *Portal) paymentsPage(w http.ResponseWriter, r *http.Request) {
+	after, ok := p.afterParam(w, r)
+	year, okYear := yearParam(r)
+	if !ok {
+		return
+	}
+	if !okYear {
+		p.badRequest(w, r, "年度参数不正确，应为四位数字，例如 ?year=2026。")
+		return
+	}
+	p.listPage(w, r, secFinances, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
+		id := r.PathValue("id")
+		pay, err := p.loadPayments(ctx, id, year, after, listLimit)
+		if err != nil {
+			return "", nil, err
+		}
+		heading := "全部付款记录"
+		if year != 0 {
+			heading = fmt.Sprintf("%d年度付款记录", year)
+		}
+		inner, err := p.exec("payments", map[string]any{"ID": "pay-caption", "Caption": heading + "（最新的在前；个人收款人只显示姓氏）", "Payments": pay.Payments})
+		if err != nil {
+			return "", nil, err
+		}
+		next := ""
+		if pay.Next != "" {
+			y := ""
+			if year != 0 {
+				y = strconv.Itoa(year)
+			}
+			next = withQuery(communityHref(id)+"/payments", "year", y, "after", pay.Next)
+		}
+		body, err := p.listBody(heading, id, name, next, inner)
+		return heading, body, err
+	})
+}
+
+func (p *Portal) meetingsPage(w http.ResponseWriter, r *http.Request) {
+	after, ok := p.afterParam(w, r)
+	if !ok {
+		return
+	}
+	p.listPage(w, r, secMeetings, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
+		id := r.PathValue("id")
+		m, err := p.loadMeetings(ctx, id, after, listLimit, false)
+		if err != nil {
+			return "", nil, err
+		}
+		inner, err := p.exec("meetings-table", map[string]any{"ID": "mtg-caption", "Caption": "会议记录及到会人数", "Meetings": m.Meetings})
+		if err != nil {
+			return "", nil, err
+		}
+		next := ""
+		if m.Next != "" {
+			next = withQuery(communityHref(id)+"/meetings", "after", m.Next)
+		}
+		body, err := p.listBody("全部会议", id, name, next, inner)
+		return "会议", body, err
+	})
+}
+
+func (p *Portal) meetingPage(w http.ResponseWriter, r *http.Request) {
+	p.listPage(w, r, secMeetings, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
+		d, err := p.loadMeeting(ctx, r.PathValue("id"), r.PathValue("meeting"))
+		if err != nil {
+			return "", nil, err
+		}
+		body, err := p.exec("meeting-page", map[string]any{"D": d,
+			"VT": map[string]any{"ID": "motion-caption", "Caption": "议案及表决票数", "Votes": d.Motions}})
+		return d.Meeting.Title, body, err
+	})
+}
+
+func (p *Portal) electionPage(w http.ResponseWriter, r *http.Request) {
+	p.listPage(w, r, secElections, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
+		d, err := p.loadElection(ctx, r.PathValue("id"), r.PathValue("election"))
+		if err != nil {
+			return "", nil, err
+		}
+		body, err := p.exec("election-page", map[string]any{"D": d})
+		return d.Election.Term + "届换届选举", body, err
+	})
+}
+
+func (p *Portal) topicsPage(w http.ResponseWriter, r *http.Request) {
+	after, ok := p.afterParam(w, r)
+	if !ok {
+		return
+	}
+	p.listPage(w, r, secTopics, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
+		id := r.PathValue("id")
+		t, err := p.loadTopics(ctx, id, after, listLimit)
+		if err != nil {
+			return "", nil, err
+		}
+		inner, err := p.exec("topics-table", map[string]any{"ID": "topic-caption", "Caption": "议题及所处步骤", "Topics": t.Topics})
+		if err != nil {
+			return "", nil, err
+		}
+		next := ""
+		if t.Next != "" {
+			next = withQuery(communityHref(id)+"/topics", "after", t.Next)
+		}
+		body, err := p.listBody("全部议题", id, name, next, inner)
+		return "议事协商", body, err
+	})
+}
+
+// ---- events ---------------------------------------------------------------------------------------------
+
+func parsePosition(s string) (uint64, bool) {
+	n, err := strconv.ParseUint(s, 10, 63)
+	return n, err == nil && n > 0
+}
+
+func (p *Portal) eventPage(w http.ResponseWriter, r *http.Request) {
+	pos, ok := parsePosition(r.PathValue("position"))
+	if !ok {
+		p.errorPage(w, r, http.StatusNotFound, "没有这个事件", "事件位置应为正整数。")
+		return
+	}
+	ctx := r.Context()
+	s := p.snapshot(ctx)
+	fresh := s.FreshnessText()
+	// An event never changes: its page depends only on the freshness line (and the community's name).
+	e, err := p.cache.get("event|"+strconv.FormatUint(pos, 10), fresh, func() ([]byte, error) {
+		l, err := p.loadEvents(ctx, &s, pos)
+		if err != nil {
+			return nil, err
+		}
+		body, err := p.exec("event-page", map[string]any{"L": l})
+		if err != nil {
+			return nil, err
+		}
+		return p.layout(page{Title: "事件 #" + strconv.FormatUint(pos, 10), Crumbs: []Crumb{{Name: "首页", Href: "/"}},
+			Freshness: fresh, Body: template.HTML(body)})
+	})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	serveEntry(w, r, e, htmlType)
+}
+
+// ---- static files -----------------------------------------------------------------------------------------
+
+func staticTag(fsys fs.FS) string {
+	h := sha256.New()
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err == nil {
+			h.Write([]byte(p))
+			h.Write(b)
+		}
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// staticHandler serves the CSS and script from memory; URLs carry the content's tag, so they may be
+// cached for a year.
+func staticHandler(fsys fs.FS) http.Handler {
+	files := map[string][]byte{}
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files[p], err = fs.ReadFile(fsys, p)
+		}
+		return err
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", mime.TypeByExtension(path.Ext(r.URL.Path)))
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		h.Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(b)
+	})
+}
