@@ -11,6 +11,9 @@ http=${HTTP:-127.0.0.1:8080}
 # The embedded node listens on a fixed loopback port so other tools (ledger rebuild/verify/replay, any
 # EventStoreDB client) can reach it while serve holds its data file: EVENTSTORE_URL=esdb://$node?tls=false
 node=${NODE_LISTEN:-127.0.0.1:2113}
+# DEMO=0 starts on an empty ledger; otherwise an empty store gets the demo district (seed 1, 78 communities).
+demo=()
+[ "${DEMO:-1}" = 0 ] || demo=(--demo)
 bin=${LEDGER_BIN:-bin/ledger}
 
 [ -x "$bin" ] || { echo "error: $bin is missing: run 'make build'" >&2; exit 1; }
@@ -22,5 +25,5 @@ if [ -z "${DATABASE_URL:-}" ]; then
 else
   echo "run: using DATABASE_URL from the environment" >&2
 fi
-echo "run: $bin serve --data $data --http $http --node-listen $node" >&2
-exec "$bin" serve --data "$data" --http "$http" --node-listen "$node"
+echo "run: $bin serve --data $data --http $http --node-listen $node ${demo[*]}" >&2
+exec "$bin" serve --data "$data" --http "$http" --node-listen "$node" "${demo[@]}"

@@ -21,12 +21,14 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/workload"
 )
 
 type serveOptions struct {
 	data       string
 	httpAddr   string
 	nodeListen string
+	demo       bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -45,6 +47,7 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 	}
 	cmd.Flags().StringVar(&o.data, "data", ".ledger", "directory for local data (the embedded node's events)")
 	cmd.Flags().StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API and portal")
+	cmd.Flags().BoolVar(&o.demo, "demo", false, "when the store holds no ledger events, write a demo district into it (in the background, while serving)")
 	cmd.Flags().StringVar(&o.nodeListen, "node-listen", "127.0.0.1:0", "gRPC address of the embedded node (when EVENTSTORE_URL is unset)")
 	return cmd
 }
@@ -127,6 +130,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 Stop with Ctrl-C.
 `, base, storeURL, storeNote, pg.Redact(os.Getenv("DATABASE_URL")))
 
+	if o.demo {
+		go seedDemo(runCtx, cmd, store)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -145,4 +151,23 @@ Stop with Ctrl-C.
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// seedDemo writes the default demo district into an empty store while the ledger serves, so the portal
+// fills up as the projections catch up. History ends now, so the alert engine's deadlines fall in the
+// present. A store that already holds ledger events is left alone.
+func seedDemo(ctx context.Context, cmd *cobra.Command, store workload.Store) {
+	wp := &workload.Progress{}
+	stop := showProgress(wp)
+	seeded, stats, err := workload.SeedIfEmpty(ctx, store, workload.Options{Seed: 1, Until: time.Now(), Progress: wp})
+	stop(err == nil && seeded)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		slog.Error("demo: seeding failed", "err", err)
+	case err != nil:
+	case seeded:
+		fmt.Fprintf(cmd.OutOrStdout(), "demo: wrote %d events for %d communities; browse them on the portal\n", stats.Events, stats.Communities)
+	default:
+		slog.Info("demo: the store already holds ledger events; nothing written")
+	}
 }
