@@ -2,9 +2,12 @@ package portal_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,9 +42,28 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(412, 915),
 	}
+	// The browser's own complaints are kept, and shown only when the test fails: chromedp may still log
+	// while it shuts down, after the test has finished.
+	var mu sync.Mutex
+	var logs []string
+	keep := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(logs) < 200 {
+			logs = append(logs, fmt.Sprintf(format, args...))
+		}
+	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithLogf(keep), chromedp.WithErrorf(keep))
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("chromedp said:\n%s", strings.Join(logs, "\n"))
+			mu.Unlock()
+		}
+	})
 	// A phone's viewport: headless windows are at least 500 pixels wide, the emulated viewport is not.
 	if err := chromedp.Run(ctx, chromedp.EmulateViewport(412, 915)); err != nil {
 		t.Fatalf("start %s: %v", chromiumPath, err)
