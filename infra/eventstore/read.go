@@ -164,9 +164,35 @@ func (s *Store) SubscribeAll(ctx context.Context, from eventlog.Position, filter
 		}
 		return s.wrap(ctx, what, err)
 	}
-	defer sub.Close()
+	// The client's Recv does not watch the context, and on a connection that died under it (the server
+	// stopped) it can block for good. Receiving on a goroutine of its own lets cancellation end this call
+	// at once; closing the subscription then releases the receiver when the client can.
+	msgs := make(chan *esdb.SubscriptionEvent, 256)
+	quit := make(chan struct{})
+	defer func() {
+		close(quit)
+		go sub.Close()
+	}()
+	go func() {
+		for {
+			msg := sub.Recv()
+			select {
+			case msgs <- msg:
+			case <-quit:
+				return
+			}
+			if msg.SubscriptionDropped != nil {
+				return
+			}
+		}
+	}()
 	for {
-		msg := sub.Recv()
+		var msg *esdb.SubscriptionEvent
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case msg = <-msgs:
+		}
 		switch {
 		case msg.EventAppeared != nil:
 			r := recorded(msg.EventAppeared)

@@ -27,6 +27,10 @@ func newBrowser(t *testing.T) context.Context {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium. Run `make test`, which installs it, "+
 			"or `apt-get install chromium` (as root)", chromiumPath)
 	}
+	profile, err := os.MkdirTemp("", "portal-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Flag("headless", true),
@@ -39,7 +43,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("lang", "zh-CN"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(412, 915),
 	}
 	// The browser's own complaints are kept, and shown only when the test fails: chromedp may still log
@@ -54,6 +58,16 @@ func newBrowser(t *testing.T) context.Context {
 		}
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	// Chromium's helper processes can still write into the profile for a moment after the browser is
+	// stopped, which makes t.TempDir's strict cleanup fail the test; the profile is removed best-effort.
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithLogf(keep), chromedp.WithErrorf(keep))
 	t.Cleanup(func() {
 		cancelCtx()
