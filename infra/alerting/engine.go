@@ -275,10 +275,13 @@ func (e *Engine) Cycle(ctx context.Context) (CycleResult, error) {
 	if res.Appended, res.Full, err = e.drain(ctx); err != nil {
 		return res, err
 	}
+	// The clock is read before the head: every fact recorded before now is then at or below the head,
+	// so catching up to the head guarantees the sweep sees it. (Read after the head, a fact appended in
+	// between could be missing from the read model while now already lies past its deadline.)
+	now := e.cfg.Clock.Now().UTC()
 	if err := e.catchUp(ctx); err != nil {
 		return res, err
 	}
-	now := e.cfg.Clock.Now().UTC()
 	n, full, err := e.sweep(ctx, now)
 	res.Raised += n
 	res.Full = res.Full || full
