@@ -80,7 +80,6 @@ type worker struct {
 // start registers the community and schedules its life.
 func (c *comm) start() {
 	c.at(c.g.plan.start.Add(hours(9)+minutes(c.index%240)), func() {
-		c.newReg = true
 		c.register()
 		c.after(minutes(20), c.seatInitialCommittee)
 		c.after(hours(1), func() { c.year(c.now.In(cst).Year(), true) })

@@ -99,7 +99,6 @@ type comm struct {
 	streams   map[string]*streamState
 	segs      []*segment // the current window's appends, in creation order
 	finishing []string   // streams marked done, forgotten once written
-	newReg    bool       // the profile stream is created in the current window
 	counts    counts
 	err       error
 
@@ -215,7 +214,9 @@ func (c *comm) record(actor commands.Actor, stream string, deps []string, events
 		c.err = fmt.Errorf("community %s: envelope for %s: %w", c.info.ID, stream, eerr)
 		return nil
 	}
-	if c.newReg && stream != c.profileStream() {
+	// Every handler reads the community's profile, so every command lands after the profile's pending
+	// events — also those of an earlier window still in flight, not only a profile created in this one.
+	if stream != c.profileStream() {
 		deps = append(deps, c.profileStream())
 	}
 	c.emit(stream, deps, envs)
@@ -296,7 +297,6 @@ func (c *comm) takeWindow() []*segment {
 		delete(c.streams, name)
 	}
 	c.finishing = keep
-	c.newReg = false
 	return segs
 }
 
