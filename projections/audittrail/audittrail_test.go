@@ -2,12 +2,9 @@ package audittrail_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -19,48 +16,13 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
-// testPool is a database of the test's own on DATABASE_URL's server; without DATABASE_URL the test fails
-// (`make test` always sets it).
-func testPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	server := os.Getenv("DATABASE_URL")
-	if server == "" {
-		t.Fatal("DATABASE_URL is not set: these tests need PostgreSQL. Run `make test` (it starts a throwaway cluster) " +
-			"or set DATABASE_URL to a role that may CREATE DATABASE")
-	}
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "audittest_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if admin, err := pgx.Connect(ctx, server); err == nil {
-			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			admin.Close(ctx)
-		}
-	})
-	cfg, err := pgxpool.ParseConfig(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Database = name
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
+// testPool is a database of the test's own on DATABASE_URL's server (shared helper; the test fails
+// without DATABASE_URL: `make test` always sets it).
+func testPool(t *testing.T) *pgxpool.Pool { return decodetest.NewPool(t) }
 
 var base = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 

@@ -2,13 +2,10 @@ package freshness_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -22,46 +19,13 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/freshness"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
-func testPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	server := os.Getenv("DATABASE_URL")
-	if server == "" {
-		t.Fatal("DATABASE_URL is not set: these tests need PostgreSQL. Run `make test` (it starts a throwaway cluster) " +
-			"or set DATABASE_URL to a role that may CREATE DATABASE")
-	}
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "freshtest_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if admin, err := pgx.Connect(ctx, server); err == nil {
-			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			admin.Close(ctx)
-		}
-	})
-	cfg, err := pgxpool.ParseConfig(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Database = name
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
+// testPool is a database of the test's own on DATABASE_URL's server (shared helper; the test fails
+// without DATABASE_URL: `make test` always sets it).
+func testPool(t *testing.T) *pgxpool.Pool { return decodetest.NewPool(t) }
 
 // picky halts on events of type "test.bad".
 type picky struct{}
