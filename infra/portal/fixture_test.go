@@ -177,7 +177,18 @@ func buildDistrict(opts workload.Options, logf func(string, ...any)) (_ *distric
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	undo = append(undo, func() { stop(); wg.Wait() })
+	undo = append(undo, func() {
+		stop()
+		// Bounded: after TestServesWithStoreDown stopped the node, the projection router has been seen not
+		// to return from its shutdown (an open bug, see the closing note); the test process must not hang.
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			logf("projections and alert engine did not stop within 20 s after cancellation; leaving them")
+		}
+	})
 	wg.Go(func() { _ = rt.Run(runCtx) })
 	engine, err := alerting.NewEngine(alerting.EngineConfig{Pool: admin, Store: store, Logger: quiet(), SweepEvery: 200 * time.Millisecond})
 	if err != nil {
