@@ -93,7 +93,7 @@ func TestBrowserLiveUpdate(t *testing.T) {
 	browser := newBrowser(t)
 	c := d.community()
 	id := string(c.ID)
-	year := time.Now().In(kernel.ChinaTime()).Year()
+	year := d.Clock.Now().In(kernel.ChinaTime()).Year()
 
 	ctx, cancel := context.WithTimeout(browser, 60*time.Second)
 	defer cancel()
@@ -121,7 +121,7 @@ func TestBrowserLiveUpdate(t *testing.T) {
 		Payee: commands.Payee{Kind: "organisation", Organisation: "温州市龙湾区实时制冷维修部"},
 	}).Result(t)
 	d.API.Post(t, "approve-expenditure", clerk, x+"-approve", commands.ApproveExpenditure{CommunityID: id, ExpenditureID: x, By: "p-approver"}).Result(t)
-	paid := time.Now()
+	paid := d.Clock.Now()
 	d.API.Post(t, "pay-expenditure", clerk, x+"-pay", commands.PayExpenditure{CommunityID: id, ExpenditureID: x, VoucherNo: voucher}).Result(t)
 
 	// It appears on the open page, in the same document.

@@ -317,7 +317,7 @@ func (p *Portal) loadFinances(ctx context.Context, id string, year int) (Finance
 		return Finances{}, err
 	}
 	if year == 0 {
-		year = time.Now().In(cst).Year()
+		year = p.cfg.Now().In(cst).Year()
 		if len(years) > 0 {
 			year = years[0]
 		}

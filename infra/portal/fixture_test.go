@@ -56,7 +56,19 @@ type district struct {
 	Portal *portal.Portal
 	Stats  workload.Stats
 	DBURL  string
+	Clock  *demoClock // the executor's, the alert engine's and the portal's time
 }
+
+// demoClock runs from the end of the demo history at the pace of the wall clock: the district is the
+// same whatever the calendar day, and what is recorded during a test still follows the history in time.
+type demoClock struct {
+	base, started time.Time
+}
+
+func newDemoClock(at time.Time) *demoClock { return &demoClock{base: at.UTC(), started: time.Now()} }
+
+// Now implements commands.Clock.
+func (c *demoClock) Now() time.Time { return c.base.Add(time.Since(c.started)) }
 
 func quiet() *slog.Logger {
 	if os.Getenv("PORTAL_TEST_LOG") != "" {
@@ -65,9 +77,13 @@ func quiet() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// demoOptions is the small demo district the tests read: three communities over a year ending today, so that the alert engine's deadlines fall in the present.
+// demoUntil is when the tests' demo histories end, and when their clocks start: a fixed instant, so that
+// no test depends on the day it runs (the history's year holds a general election).
+var demoUntil = workload.DefaultUntil
+
+// demoOptions is the small demo district the tests read: three communities over the year before demoUntil.
 func demoOptions() workload.Options {
-	return workload.Options{Seed: 7, Communities: 3, Years: 1, Until: time.Now(), Concurrency: 8}
+	return workload.Options{Seed: 7, Communities: 3, Years: 1, Until: demoUntil, Concurrency: 8}
 }
 
 // newDistrict builds a district of the test's own, removed when the test ends.
@@ -153,6 +169,10 @@ func buildDistrict(opts workload.Options, logf func(string, ...any)) (_ *distric
 		return nil, cleanup, fmt.Errorf("dial embedded node: %w", err)
 	}
 	undo = append(undo, func() { _ = store.Close() })
+	if opts.Until.IsZero() {
+		opts.Until = demoUntil
+	}
+	clock := newDemoClock(opts.Until)
 	stats, err := workload.Generate(ctx, opts, store)
 	if err != nil {
 		return nil, cleanup, fmt.Errorf("generate the demo district: %w", err)
@@ -190,7 +210,7 @@ func buildDistrict(opts workload.Options, logf func(string, ...any)) (_ *distric
 		}
 	})
 	wg.Go(func() { _ = rt.Run(runCtx) })
-	engine, err := alerting.NewEngine(alerting.EngineConfig{Pool: admin, Store: store, Logger: quiet(), SweepEvery: 200 * time.Millisecond})
+	engine, err := alerting.NewEngine(alerting.EngineConfig{Pool: admin, Store: store, Clock: clock, Logger: quiet(), SweepEvery: 200 * time.Millisecond})
 	if err != nil {
 		return nil, cleanup, err
 	}
@@ -214,9 +234,9 @@ func buildDistrict(opts workload.Options, logf func(string, ...any)) (_ *distric
 	if err != nil {
 		return nil, cleanup, err
 	}
-	x := commands.NewExecutor(store, commands.SystemClock{}, reg, quiet())
+	x := commands.NewExecutor(store, clock, reg, quiet())
 	httpapi.RegisterCatalogue(cmds, commands.NewHandlers(x, quiet()))
-	p, err := portal.New(portal.Config{DB: pp, API: cmds.API(), Logger: quiet(), PollInterval: 50 * time.Millisecond,
+	p, err := portal.New(portal.Config{DB: pp, API: cmds.API(), Logger: quiet(), PollInterval: 50 * time.Millisecond, Now: clock.Now,
 		Regrant: func(ctx context.Context) error { return portal.EnsureRole(ctx, admin, portal.DefaultRole) }})
 	if err != nil {
 		return nil, cleanup, err
@@ -226,7 +246,7 @@ func buildDistrict(opts workload.Options, logf func(string, ...any)) (_ *distric
 	hs := httptest.NewServer(mux)
 	undo = append(undo, hs.Close)
 
-	d := &district{URL: hs.URL, Node: node, Store: store, Admin: admin, Portal: p, Stats: stats, DBURL: dbURL,
+	d := &district{URL: hs.URL, Node: node, Store: store, Admin: admin, Portal: p, Stats: stats, DBURL: dbURL, Clock: clock,
 		API: &apitest.Server{URL: hs.URL, DatabaseURL: dbURL, Pool: admin, Store: store, Executor: x, Tokens: tokens, Commands: cmds, Mux: mux}}
 	// A big district takes its time to project: a minute, and a second more for every thousand events.
 	if err := d.waitCaughtUp(time.Minute + time.Duration(stats.Events)*time.Millisecond); err != nil {

@@ -250,7 +250,7 @@ func TestPortalRole(t *testing.T) {
 // JSON answer is still served — also those no one asked for before (nothing cached) — and still says
 // how fresh the data is.
 func TestServesWithStoreDown(t *testing.T) {
-	d := newDistrict(t, workload.Options{Seed: 5, Communities: 2, Years: 1, Until: time.Now(), Concurrency: 4})
+	d := newDistrict(t, workload.Options{Seed: 5, Communities: 2, Years: 1, Until: demoUntil, Concurrency: 4})
 	c := d.community()
 	id := string(c.ID)
 	before := d.getOK("/c/" + id)
@@ -299,7 +299,7 @@ func TestLiveStream(t *testing.T) {
 
 	// A current page hears of an allocation recorded now, in the finances section only.
 	clerk := d.API.Token(t, "clerk", string(c.Path))
-	year := time.Now().In(kernel.ChinaTime()).Year()
+	year := d.Clock.Now().In(kernel.ChinaTime()).Year()
 	got := make(chan liveEvent, 1)
 	ready := make(chan struct{})
 	go func() { got <- readEvent(t, d.URL+"/c/"+id+"/live?since="+fp, ready) }()

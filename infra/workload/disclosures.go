@@ -129,7 +129,8 @@ func (c *comm) scheduleQuarterly(y int, m time.Month) {
 			title: label + "财务收支公开", text: text, windowDays: 10, refs: refs, deps: deps, attachment: "财务收支明细表",
 		})
 		c.objections(n, 12)
-		if c.chance(4) {
+		shown := c.planted(showCorrection)
+		if c.chance(4) || shown {
 			c.after(days(1+c.pick(3)), func() {
 				evs, err := n.n.Correct(disclosure.Correct{
 					Title: n.title, Text: n.text + "（更正：原公示支出合计有笔误，以本版为准）", Reason: "支出合计笔误",
@@ -147,7 +148,8 @@ func (c *comm) scheduleQuarterly(y int, m time.Month) {
 			text := fmt.Sprintf("%s%s事项：召开各类会议%d次，收集居民议题%d件，均已按程序办理。详见公开栏。", label, name, q.meetings, q.topics)
 			id := fmt.Sprintf("%d-q%d-affairs", py, pq)
 			n := c.publish(noticePlan{id: id, category: disclosure.Affairs, from: from, to: to, title: label + name + "公开", text: text, windowDays: 30})
-			if c.chance(1.5) {
+			shown := c.planted(showWithdrawal)
+			if c.chance(1.5) || shown {
 				c.after(hours(3+c.pick(20)), func() {
 					evs, err := n.n.Withdraw("内容有误，撤回后重新发布", c.now)
 					apply(n.n, c.record(c.clerk, n.stream, nil, evs, err))

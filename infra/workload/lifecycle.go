@@ -33,6 +33,13 @@ const (
 	plantSkippedAudit    = string(rulebook.CadreAudit) + ":audit-skipped"
 )
 
+// Not anomalies but the board's less common moves, which every district shows at least once whatever the
+// span (the portal shows them, and its tests look for them): a corrected and a withdrawn notice.
+const (
+	showCorrection = "notice:corrected"
+	showWithdrawal = "notice:withdrawn"
+)
+
 // assigned lists the anomalies every district gets at least once (when its span allows: the election
 // ones need an election in the span), each in a different community as far as there are enough.
 var assigned = []string{
@@ -40,6 +47,7 @@ var assigned = []string{
 	plantUnauthorizedMajor, plantLatePayment, plantLateResults, plantLateResolution,
 	plantMissingMinutes, plantUndisclosedPaid, plantUndisclosedRes, plantSkippedAffairs,
 	plantSkippedAssembly, plantSkippedAudit,
+	showCorrection, showWithdrawal,
 }
 
 // urbanOnly anomalies concern residents' committees only.
