@@ -45,7 +45,7 @@ type RecordAuditFinding struct {
 	FindingID   string `json:"finding_id" minLength:"1" maxLength:"64" doc:"Id of the finding within the audit"`
 	Severity    string `json:"severity" enum:"observation,minor,major" doc:"observation, minor or major"`
 	Text        string `json:"text" minLength:"1" maxLength:"20000" doc:"The finding"`
-	AmountFen   int64  `json:"amount_fen,omitempty" minimum:"0" doc:"Amount concerned, in fen (分)"`
+	AmountFen   int64  `json:"amount_fen,omitempty" minimum:"0" maximum:"10000000000000" doc:"Amount concerned, in fen (分)"`
 }
 
 // RecordAuditFinding handles record-audit-finding.

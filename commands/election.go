@@ -30,7 +30,7 @@ type FormElectionCommittee struct {
 	CommunityID string                    `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
 	ElectionID  string                    `json:"election_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new election, e.g. 2026"`
 	Term        string                    `json:"term" minLength:"1" maxLength:"64" doc:"The term to elect, e.g. 2026-2031 (届次)"`
-	Seats       int                       `json:"seats" minimum:"1" doc:"Seats of the committee to elect (应选名额)"`
+	Seats       int                       `json:"seats" minimum:"1" maximum:"99" doc:"Seats of the committee to elect (应选名额)"`
 	Members     []ElectionCommitteeMember `json:"members" minItems:"1" doc:"Members of the election committee"`
 }
 
@@ -163,7 +163,7 @@ func (h *Handlers) AnswerElectionObjection(ctx context.Context, m Meta, c Answer
 // Tally is the number of votes one candidate received.
 type Tally struct {
 	Candidate string `json:"candidate" minLength:"1" maxLength:"128" doc:"Person id of the candidate"`
-	Votes     int    `json:"votes" minimum:"0" doc:"Votes received (得票数)"`
+	Votes     int    `json:"votes" minimum:"0" maximum:"1000000" doc:"Votes received (得票数)"`
 }
 
 // HoldVoting records the vote (投票选举): registered voters, ballots cast and the votes of every
@@ -172,8 +172,8 @@ type HoldVoting struct {
 	CommunityID      string    `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
 	ElectionID       string    `json:"election_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election"`
 	HeldAt           time.Time `json:"held_at,omitzero" doc:"When the vote took place (RFC 3339); default now"`
-	RegisteredVoters int       `json:"registered_voters" minimum:"1" doc:"Registered voters (登记选民数)"`
-	BallotsCast      int       `json:"ballots_cast" minimum:"0" doc:"Voters who voted (参加投票人数)"`
+	RegisteredVoters int       `json:"registered_voters" minimum:"1" maximum:"1000000" doc:"Registered voters (登记选民数)"`
+	BallotsCast      int       `json:"ballots_cast" minimum:"0" maximum:"1000000" doc:"Voters who voted (参加投票人数)"`
 	Tally            []Tally   `json:"tally" doc:"Votes per candidate; a candidate missing here received none"`
 }
 
@@ -223,9 +223,9 @@ type RecallMember struct {
 	ElectionID       string    `json:"election_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election that produced the member"`
 	Person           string    `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the member recalled"`
 	HeldAt           time.Time `json:"held_at,omitzero" doc:"When the recall vote took place (RFC 3339); default now"`
-	RegisteredVoters int       `json:"registered_voters" minimum:"1" doc:"Registered voters"`
-	BallotsCast      int       `json:"ballots_cast" minimum:"0" doc:"Voters who voted"`
-	VotesFor         int       `json:"votes_for" minimum:"0" doc:"Ballots for the recall"`
+	RegisteredVoters int       `json:"registered_voters" minimum:"1" maximum:"1000000" doc:"Registered voters"`
+	BallotsCast      int       `json:"ballots_cast" minimum:"0" maximum:"1000000" doc:"Voters who voted"`
+	VotesFor         int       `json:"votes_for" minimum:"0" maximum:"1000000" doc:"Ballots for the recall"`
 }
 
 // RecallMember handles recall-member.
@@ -243,7 +243,7 @@ type ByElectedWinner struct {
 	Person   string `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the winner"`
 	Role     string `json:"role" enum:"chair,vice-chair,member" doc:"chair 主任, vice-chair 副主任, member 委员"`
 	FullTime bool   `json:"full_time" doc:"Whether the member will work full time (专职)"`
-	Votes    int    `json:"votes" minimum:"0" doc:"Votes received"`
+	Votes    int    `json:"votes" minimum:"0" maximum:"1000000" doc:"Votes received"`
 }
 
 // ByElectMember records a member elected to a vacancy (补选). Enforced as in the general election: the
@@ -255,8 +255,8 @@ type ByElectMember struct {
 	ResidenceSince   time.Time       `json:"residence_since" doc:"Since when the winner has lived in the community"`
 	Personal         *Personal       `json:"personal,omitempty" doc:"The winner's personal data"`
 	HeldAt           time.Time       `json:"held_at,omitzero" doc:"When the by-election took place (RFC 3339); default now"`
-	RegisteredVoters int             `json:"registered_voters" minimum:"1" doc:"Registered voters"`
-	BallotsCast      int             `json:"ballots_cast" minimum:"0" doc:"Voters who voted"`
+	RegisteredVoters int             `json:"registered_voters" minimum:"1" maximum:"1000000" doc:"Registered voters"`
+	BallotsCast      int             `json:"ballots_cast" minimum:"0" maximum:"1000000" doc:"Voters who voted"`
 }
 
 // ByElectMember handles by-elect-member.

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -35,6 +36,9 @@ func Envelope(reg *kernel.Registry, m Meta, t Target, events []kernel.Event, now
 		if err != nil {
 			return nil, err
 		}
+		if encodesNUL(data) { // PostgreSQL can hold no NUL in a text: the read models could never project it
+			return nil, kernel.Invalid("invalid-text", "", "内容含有空字符(U+0000)，无法记录")
+		}
 		out[i] = eventlog.Event{
 			ID:   eventlog.DeriveID(m.CommandID, i),
 			Type: name,
@@ -52,4 +56,24 @@ func Envelope(reg *kernel.Registry, m Meta, t Target, events []kernel.Event, now
 		}
 	}
 	return out, nil
+}
+
+// encodesNUL reports whether JSON data holds the escape of U+0000 (an escape, not an escaped backslash
+// followed by "u0000").
+func encodesNUL(data []byte) bool {
+	for i := bytes.Index(data, []byte(`\u0000`)); i >= 0; {
+		slashes := 0
+		for j := i; j >= 0 && data[j] == '\\'; j-- {
+			slashes++
+		}
+		if slashes%2 == 1 {
+			return true
+		}
+		next := bytes.Index(data[i+1:], []byte(`\u0000`))
+		if next < 0 {
+			return false
+		}
+		i += 1 + next
+	}
+	return false
 }

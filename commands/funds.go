@@ -22,7 +22,7 @@ type AllocateBudget struct {
 	AllocationID string `json:"allocation_id" minLength:"1" maxLength:"64" doc:"Id of the allocation within the year"`
 	Source       string `json:"source" enum:"central-project,county-finance,department,asset-swap,street-finance,self-raised,other" doc:"Funding source: central-project 中央项目资金, county-finance 县(区)财政, department 部门资金, asset-swap 资产置换, street-finance 街道/镇财政, self-raised 自筹, other"`
 	Category     string `json:"category" enum:"operating,startup,party-building,project,salaries,other" doc:"operating 工作运行经费, startup 建设启动经费, party-building 党建专项经费, project 项目资金, salaries 薪酬, other"`
-	AmountFen    int64  `json:"amount_fen" minimum:"1" doc:"Amount in fen (分)"`
+	AmountFen    int64  `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分)"`
 	Note         string `json:"note,omitempty" maxLength:"1000" doc:"Note, e.g. 第一批工作运行经费"`
 }
 
@@ -64,7 +64,7 @@ type RequestExpenditure struct {
 	Category      string `json:"category" enum:"operating,startup,party-building,project,salaries,other" doc:"Budget category charged"`
 	Kind          string `json:"kind" enum:"salary,allowance,other" doc:"salary 工资, allowance 补贴, other"`
 	Purpose       string `json:"purpose" minLength:"1" maxLength:"1000" doc:"What the money is for (用途)"`
-	AmountFen     int64  `json:"amount_fen" minimum:"1" doc:"Amount in fen (分); at or above the major threshold (5 000 000 fen by default) approval needs a resolution"`
+	AmountFen     int64  `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分); at or above the major threshold (5 000 000 fen by default) approval needs a resolution"`
 	Payee         Payee  `json:"payee" doc:"Who receives the money"`
 }
 

@@ -25,7 +25,7 @@ type ConveneMeeting struct {
 	Kind        string    `json:"kind" enum:"assembly,representatives,joint,deliberation,hearing,evaluation" doc:"assembly 村(居)民会议, representatives 代表会议, joint 两委联席会议, deliberation 议事协商会, hearing 听证会, evaluation 民主评议"`
 	Title       string    `json:"title" minLength:"1" maxLength:"256" doc:"Title of the meeting"`
 	Basis       string    `json:"basis" enum:"adults,households,members,invitees" doc:"What attendance counts: adults or households (assembly), members (representatives' meeting), invitees (others)"`
-	Expected    int       `json:"expected,omitempty" minimum:"1" doc:"How many were expected; for an assembly it defaults to, and must equal, the registered adults or households"`
+	Expected    int       `json:"expected,omitempty" minimum:"1" maximum:"1000000" doc:"How many were expected; for an assembly it defaults to, and must equal, the registered adults or households"`
 	TopicID     string    `json:"topic_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The deliberation topic this meeting deliberates, if any (must be collected)"`
 	HeldAt      time.Time `json:"held_at,omitzero" doc:"When the meeting took place (RFC 3339); default now"`
 }
@@ -81,7 +81,7 @@ func expectedAt(c ConveneMeeting, f community.Figures) (int, error) {
 type RecordAttendance struct {
 	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
 	MeetingID   string `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
-	Present     int    `json:"present" minimum:"0" doc:"How many were present (实到)"`
+	Present     int    `json:"present" minimum:"0" maximum:"1000000" doc:"How many were present (实到)"`
 }
 
 // RecordAttendance handles record-attendance.
@@ -113,9 +113,9 @@ type RecordVote struct {
 	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
 	MeetingID   string `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
 	MotionID    string `json:"motion_id" minLength:"1" maxLength:"64" doc:"The motion voted on"`
-	For         int    `json:"for" minimum:"0" doc:"Votes for (赞成)"`
-	Against     int    `json:"against" minimum:"0" doc:"Votes against (反对)"`
-	Abstain     int    `json:"abstain" minimum:"0" doc:"Abstentions (弃权)"`
+	For         int    `json:"for" minimum:"0" maximum:"1000000" doc:"Votes for (赞成)"`
+	Against     int    `json:"against" minimum:"0" maximum:"1000000" doc:"Votes against (反对)"`
+	Abstain     int    `json:"abstain" minimum:"0" maximum:"1000000" doc:"Abstentions (弃权)"`
 	Outcome     string `json:"outcome" enum:"passed,failed" doc:"passed 通过 or failed 未通过"`
 }
 
@@ -135,7 +135,7 @@ type AdoptResolution struct {
 	ResolutionID string `json:"resolution_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the resolution within the meeting"`
 	MotionID     string `json:"motion_id" minLength:"1" maxLength:"64" doc:"The passed motion"`
 	Subject      string `json:"subject" enum:"major-spending,asset-disposal,homestead-allocation,large-contract,other" doc:"major-spending 重大开支, asset-disposal 固定资产处置, homestead-allocation 宅基地划分, large-contract 较大经济合同, other"`
-	CeilingFen   int64  `json:"ceiling_fen,omitempty" minimum:"0" doc:"Most it authorises to spend, in fen (分); required for major spending"`
+	CeilingFen   int64  `json:"ceiling_fen,omitempty" minimum:"0" maximum:"10000000000000" doc:"Most it authorises to spend, in fen (分); required for major spending"`
 	Text         string `json:"text" minLength:"1" maxLength:"20000" doc:"Text of the resolution"`
 }
 

@@ -58,8 +58,8 @@ type RegisterCommunity struct {
 	Name         string `json:"name" minLength:"1" maxLength:"128" doc:"Name, e.g. 罗西社区"`
 	Kind         string `json:"kind" enum:"urban,rural" doc:"urban: 社区 (居委会); rural: 村 (村委会)"`
 	Jurisdiction string `json:"jurisdiction" minLength:"1" maxLength:"512" pattern:"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+){4}$" doc:"Full jurisdiction path at community level (5 codes), e.g. 33/3303/330303/330303001/330303001001"`
-	Households   int    `json:"households" minimum:"1" doc:"Registered households (户数)"`
-	Adults       int    `json:"adults" minimum:"1" doc:"Adult population (18周岁以上人口)"`
+	Households   int    `json:"households" minimum:"1" maximum:"1000000" doc:"Registered households (户数)"`
+	Adults       int    `json:"adults" minimum:"1" maximum:"1000000" doc:"Adult population (18周岁以上人口)"`
 }
 
 // RegisterCommunity handles register-community: stream community-<id>-profile, Administer on jurisdiction.
@@ -103,8 +103,8 @@ func (h *Handlers) RegisterCommunity(ctx context.Context, m Meta, c RegisterComm
 // after the annual statistics. The sitting committee is checked against them (watch: committee size).
 type UpdateCommunityFigures struct {
 	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	Households  int    `json:"households" minimum:"1" doc:"Registered households (户数)"`
-	Adults      int    `json:"adults" minimum:"1" doc:"Adult population (18周岁以上人口)"`
+	Households  int    `json:"households" minimum:"1" maximum:"1000000" doc:"Registered households (户数)"`
+	Adults      int    `json:"adults" minimum:"1" maximum:"1000000" doc:"Adult population (18周岁以上人口)"`
 	Reason      string `json:"reason" minLength:"1" maxLength:"512" doc:"Why the figures changed, e.g. 年度人口统计"`
 }
 

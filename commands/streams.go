@@ -26,6 +26,7 @@ package commands
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -101,6 +102,9 @@ func checkChars(v, field string, idChars bool) error {
 	}
 	if len(v) > maxIDLen {
 		return kernel.Invalid("id-too-long", field, "编号最长64个字符")
+	}
+	if strings.Trim(v, ".") == "" {
+		return kernel.Invalid("invalid-id", field, "编号不能只由点组成（. 和 .. 是路径，不是编号）")
 	}
 	for _, c := range v {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'

@@ -18,16 +18,19 @@ func newNodeCmd() *cobra.Command {
 		Long: `node runs the embedded single-node store that speaks the EventStoreDB gRPC protocol, so any
 EventStoreDB client can read (and write) a village's ledger:
 
-  ledger node --data /var/lib/ledger/events --listen 127.0.0.1:2113
+  ledger node --data /var/lib/ledger --listen 127.0.0.1:2113
   # then, from any client: esdb://127.0.0.1:2113?tls=false
 
-Every acknowledged append is fsynced. The data directory holds one file; a corrupt or foreign file is
-refused at start. Stop with Ctrl-C or SIGTERM.`,
+--data is the ledger's data directory, as for serve, rebuild, verify and replay: the events live in its
+events/ subdirectory, so 'ledger node --data D' serves the very file 'ledger serve --data D' would open.
+Every acknowledged append is fsynced. A corrupt or foreign file is refused at start. Stop with Ctrl-C or
+SIGTERM.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
-				return usageError{cmd: "node", err: fmt.Errorf("--data is required (the directory of the event store)")}
+				return usageError{cmd: "node", err: fmt.Errorf("--data is required (the ledger's data directory; the events live in its events/ subdirectory)")}
 			}
+			dir = eventsDir(dir)
 			if err := os.MkdirAll(dir, 0o750); err != nil {
 				return fmt.Errorf("create data directory: %w", err)
 			}
@@ -41,7 +44,7 @@ refused at start. Stop with Ctrl-C or SIGTERM.`,
 			return n.Close()
 		},
 	}
-	cmd.Flags().StringVar(&dir, "data", "", "directory of the event store (created if missing)")
+	cmd.Flags().StringVar(&dir, "data", "", "the ledger's data directory, as for serve: the events live in DIR/events (created if missing)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:2113", "address to listen on for gRPC")
 	return cmd
 }

@@ -42,12 +42,16 @@ func (h *storeHandle) Close() {
 	}
 }
 
+// eventsDir is where the embedded node keeps its file under the ledger's data directory: every command
+// that takes --data (node, serve, rebuild, verify, replay, export, demo) agrees on it.
+func eventsDir(dataDir string) string { return filepath.Join(dataDir, "events") }
+
 // openStore connects to EVENTSTORE_URL, or starts the embedded node on dataDir/events (listening on
 // listen, loopback by default) and connects to it through the same client.
 func openStore(ctx context.Context, dataDir, listen string) (*storeHandle, error) {
 	h := &storeHandle{URL: os.Getenv("EVENTSTORE_URL"), Note: "EVENTSTORE_URL"}
 	if h.URL == "" {
-		dir := filepath.Join(dataDir, "events")
+		dir := eventsDir(dataDir)
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}

@@ -233,6 +233,9 @@ func (a *Audit) RecordFinding(findingID string, sev FindingSeverity, text string
 	if amount < 0 {
 		return nil, kernel.Invalid("invalid-amount", "amount_fen", "涉及金额不能为负")
 	}
+	if err := kernel.CheckAmount(amount, "amount_fen", true); err != nil {
+		return nil, err
+	}
 	return []kernel.Event{FindingRecorded{AuditID: a.id, FindingID: findingID, Severity: sev, Text: text, Amount: amount, RecordedAt: now.UTC()}}, nil
 }
 

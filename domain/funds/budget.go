@@ -83,8 +83,8 @@ func (b *Budget) Allocate(cmd Allocate, p rulebook.Params, now time.Time) ([]ker
 	if !cmd.Category.Valid() {
 		return nil, kernel.Invalid("invalid-category", "category", "经费类别不正确")
 	}
-	if cmd.Amount <= 0 {
-		return nil, kernel.Invalid("amount-not-positive", "amount_fen", "金额必须大于零")
+	if err := kernel.CheckAmount(cmd.Amount, "amount_fen", false); err != nil {
+		return nil, err
 	}
 	e := BudgetAllocated{
 		FiscalYear: cmd.FiscalYear, AllocationID: cmd.AllocationID, Source: cmd.Source,

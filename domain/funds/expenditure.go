@@ -110,8 +110,8 @@ func (x *Expenditure) Request(cmd Request, now time.Time) ([]kernel.Event, error
 	if err := kernel.Required(cmd.Purpose, "purpose", "支出用途"); err != nil {
 		return nil, err
 	}
-	if cmd.Amount <= 0 {
-		return nil, kernel.Invalid("amount-not-positive", "amount_fen", "金额必须大于零")
+	if err := kernel.CheckAmount(cmd.Amount, "amount_fen", false); err != nil {
+		return nil, err
 	}
 	payee, err := checkPayee(cmd.Payee)
 	if err != nil {

@@ -9,6 +9,35 @@ import (
 // float.
 type Fen int64
 
+// MaxAmount is the largest amount one fact may carry: ¥100 000 000 000.00 (10^13 fen). Far above any
+// committee's money, and small enough that a million such amounts still sum within int64.
+const MaxAmount Fen = 10_000_000_000_000
+
+// CheckAmount refuses an amount that is not positive (or, with zeroOK, negative) or exceeds MaxAmount,
+// as an Invalid error naming field.
+func CheckAmount(a Fen, field string, zeroOK bool) error {
+	switch {
+	case a < 0 || a == 0 && !zeroOK:
+		return Invalid("amount-not-positive", field, "金额必须大于零")
+	case a > MaxAmount:
+		return Invalid("amount-too-large", field, "金额超出上限（1000亿元）")
+	}
+	return nil
+}
+
+// AddFen adds amounts, refusing a sum beyond MaxAmount×10^5 (far below the int64 limit) as an Invalid
+// error naming field.
+func AddFen(field string, amounts ...Fen) (Fen, error) {
+	var sum Fen
+	for _, a := range amounts {
+		sum += a
+		if sum > MaxAmount*100_000 || sum < -MaxAmount*100_000 {
+			return 0, Invalid("amount-overflow", field, "金额合计超出上限")
+		}
+	}
+	return sum, nil
+}
+
 // Yuan returns n whole yuan in fen.
 func Yuan(n int64) Fen { return Fen(n * 100) }
 

@@ -294,6 +294,9 @@ func (m *Meeting) AdoptResolution(cmd AdoptResolution, now time.Time) ([]kernel.
 	if cmd.Ceiling < 0 || (cmd.Subject == MajorSpending && cmd.Ceiling == 0) {
 		return nil, kernel.Invalid("invalid-ceiling", "ceiling_fen", "重大开支决议须写明金额上限(大于零)")
 	}
+	if err := kernel.CheckAmount(cmd.Ceiling, "ceiling_fen", true); err != nil {
+		return nil, err
+	}
 	if err := kernel.Required(cmd.Text, "text", "决议内容"); err != nil {
 		return nil, err
 	}

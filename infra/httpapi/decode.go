@@ -20,7 +20,10 @@ import (
 // body (huma only enforces the size limit) and decodeCommand does, in order: parse as JSON (malformed →
 // the field where parsing stopped), validate against the same JSON Schema the OpenAPI document shows
 // (huma.Validate: unknown, missing and mistyped fields, enums, patterns, bounds), then decode strictly
-// into the Go type. Each step that fails returns field errors; nothing reaches the handler.
+// into the Go type. Each step that fails returns field errors; nothing reaches the handler. Between the
+// parse and the schema, checkBody (strict.go) refuses what JSON allows but the ledger cannot store or
+// would read ambiguously: invalid UTF-8, duplicate or case-variant keys, control characters, blank
+// required texts, times outside the ledger's years.
 
 // decodeCommand decodes a command body into C, or returns the input errors (at least one).
 func decodeCommand[C any](reg huma.Registry, schema *huma.Schema, body []byte) (C, []FieldError) {
@@ -31,6 +34,9 @@ func decodeCommand[C any](reg huma.Registry, schema *huma.Schema, body []byte) (
 	}
 	if _, ok := parsed.(map[string]any); !ok {
 		return c, []FieldError{{Code: CodeWrongType, Message: "expected a JSON object"}}
+	}
+	if errs := checkBody(reg, schema, body, parsed); errs != nil {
+		return c, errs
 	}
 	res := &huma.ValidateResult{}
 	huma.Validate(reg, schema, huma.NewPathBuffer(make([]byte, 0, 64), 0), huma.ModeWriteToServer, parsed, res)
@@ -46,6 +52,9 @@ func decodeCommand[C any](reg huma.Registry, schema *huma.Schema, body []byte) (
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return c, []FieldError{decodeError(err)}
+	}
+	if fe := personalDataIn(reg, schema, parsed, ""); fe != nil {
+		return c, []FieldError{*fe}
 	}
 	return c, nil
 }

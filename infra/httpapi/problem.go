@@ -90,7 +90,19 @@ func (p *Problem) ContentType(string) string { return ProblemContentType }
 
 // badInput is a 400 for input errors, the first of which names the field.
 func badInput(errs []FieldError) *Problem {
+	// An error repeats at most a little of the input, however large or deep the body was.
+	if len(errs) > 20 {
+		errs = errs[:20]
+	}
+	for i := range errs {
+		errs[i].Field, errs[i].Message = bound(errs[i].Field, maxFieldPath), bound(errs[i].Message, maxMessage)
+	}
 	first := errs[0]
+	if first.Code == CodePersonalData { // well-formed input a rule refuses
+		p := newProblem(http.StatusUnprocessableEntity, first.Code, "字段 "+first.Field+": "+first.Message)
+		p.Field = first.Field
+		return p
+	}
 	p := newProblem(http.StatusBadRequest, first.Code, inputDetail(first))
 	p.Field = first.Field
 	if len(errs) > 1 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -210,7 +211,7 @@ func (t *target) attempt(ctx context.Context, expected eventlog.Position, events
 		if err == nil {
 			return nil, nil
 		}
-		if !errors.Is(err, ErrPoison) {
+		if !errors.Is(err, ErrPoison) && !dataError(err) {
 			return nil, fmt.Errorf("%s: apply %d events after %s: %w", t.name(), len(run), expected, err)
 		}
 		var pe *PoisonError
@@ -268,7 +269,7 @@ func (t *target) locate(ctx context.Context, expected eventlog.Position, run []e
 		if err == nil {
 			continue
 		}
-		if errors.Is(err, ErrPoison) {
+		if errors.Is(err, ErrPoison) || dataError(err) {
 			return &foundPoison{pos: run[i].Position, err: err}, nil
 		}
 		return nil, fmt.Errorf("%s: apply %s at %s: %w", t.name(), run[i].Type, run[i].Position, err)
@@ -288,4 +289,14 @@ func (t *target) recordPoison(ctx context.Context, tx pgx.Tx, e eventlog.Recorde
 		return fmt.Errorf("%s: record poison event at %s: %w", t.name(), e.Position, err)
 	}
 	return nil
+}
+
+// dataError reports a PostgreSQL error that the same events raise every time they are applied: a value a
+// column cannot hold (class 22, data exception: a NUL in a text, a number out of range) or a constraint it
+// breaks (class 23). Retrying would stop the model, and with a full queue every model, forever; the event
+// is poison and the model's policy applies. A lost connection, a timeout or a serialization failure is
+// not such an error and is retried.
+func dataError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
 }

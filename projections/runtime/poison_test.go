@@ -222,3 +222,50 @@ func TestTransientErrorsAreRetriedNeverSkipped(t *testing.T) {
 		t.Fatalf("failures counter %v, want at least 7", got)
 	}
 }
+
+// TestDatabaseRefusalsArePoison: an event PostgreSQL refuses every time (here its amount takes a bigint
+// column out of range, as a NUL takes a text column out of its encoding) is poison, not a transient error:
+// a SkipAndReport model records it and reaches the head, a Halt model halts at it; neither retries forever
+// and the other models are not held up.
+func TestDatabaseRefusalsArePoison(t *testing.T) {
+	t.Parallel()
+	for _, policy := range []runtime.PoisonPolicy{runtime.SkipAndReport, runtime.Halt} {
+		t.Run(policy.String(), func(t *testing.T) {
+			t.Parallel()
+			pool := testPool(t)
+			store, _ := testStore(t)
+			f := newFiller(store, 1)
+			head := f.append(t, 10, 10, func(i int) []byte {
+				if i == 3 {
+					return []byte(`{"amount":9223372036854775807}`)
+				}
+				return []byte(fmt.Sprintf(`{"amount":%d}`, i+1))
+			})
+			pos := positions(t, store, f.streams[0])
+			tl := &tally{name: "tally", policy: policy}
+			rt, _ := newRuntime(t, pool, store, models(tl))
+			start(t, rt)
+			waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+			want, wantEvents := head, int64(9)
+			if policy == runtime.Halt {
+				want, wantEvents = pos[2], 3
+				waitFor(t, 30*time.Second, "tally to halt", func() (bool, string) {
+					st := rt.Status()[1]
+					return st.Halted, fmt.Sprintf("%+v", st)
+				})
+			}
+			waitCheckpoint(t, pool, "rm_tally", want, 30*time.Second)
+			var events int64
+			if err := pool.QueryRow(context.Background(), "SELECT events FROM rm_tally.tallies").Scan(&events); err != nil {
+				t.Fatal(err)
+			}
+			if events != wantEvents {
+				t.Fatalf("tally applied %d events, want %d", events, wantEvents)
+			}
+			rows := poisonRows(t, pool, "tally")
+			if len(rows) != 1 || rows[0].Position != pos[3] || !strings.Contains(rows[0].Reason, "out of range") {
+				t.Fatalf("poison_events %+v, want one row at %s naming the database's refusal", rows, pos[3])
+			}
+		})
+	}
+}

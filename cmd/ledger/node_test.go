@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/infra/esdbnode"
+)
+
+// TestNodeAndServeAgreeOnTheDataDirectory: `ledger node --data D` opens the very events file that
+// `ledger serve --data D` (and rebuild, verify, replay) would open: while the node runs, opening D's store
+// is refused as locked; once it stopped, the same file opens.
+func TestNodeAndServeAgreeOnTheDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := newRootCmd()
+	var out syncBuffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"node", "--data", dir, "--listen", "127.0.0.1:0"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "listening on"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not start: %s", out.String())
+		}
+	}
+	if !strings.Contains(out.String(), filepath.Join(dir, "events")) {
+		t.Errorf("the node does not say its events are in %s: %s", filepath.Join(dir, "events"), out.String())
+	}
+	if h, err := openStore(ctx, dir, ""); !errors.Is(err, esdbnode.ErrLocked) {
+		if h != nil {
+			h.Close()
+		}
+		t.Fatalf("serve's store with the node running on the same --data: %v, want locked", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	h, err := openStore(context.Background(), dir, "")
+	if err != nil {
+		t.Fatalf("serve's store after the node stopped: %v", err)
+	}
+	h.Close()
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 || entries[0].Name() != "events" {
+		t.Fatalf("the data directory holds %v (%v), want only events/", entries, err)
+	}
+}

@@ -1,0 +1,294 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+)
+
+// What every command body must be before it is decoded, beyond its JSON Schema: a value the ledger can
+// store and every read model can project, whatever the client sent. An event that PostgreSQL cannot hold
+// (a NUL in a text, a number beyond a column) would stop the models that project it, so such input is a
+// 400 naming the field, never accepted and never silently repaired.
+const (
+	// CodeInvalidText: a text holds a control character, a bidirectional override, a replacement
+	// character (invalid UTF-8 or a lone surrogate escape), or only blanks where a text is required.
+	CodeInvalidText = "invalid-text"
+	// CodeDuplicateField: the same key twice in one object, or two keys differing only in case.
+	CodeDuplicateField = "duplicate-field"
+	// CodeOutOfRange: a time outside the years the ledger records.
+	CodeOutOfRange = "out-of-range"
+	// CodePersonalData: a text the public will read holds a national ID or a mobile number (422).
+	CodePersonalData = "personal-data-in-public-text"
+
+	// longText is the maxLength from which a text is prose, where newlines and tabs are allowed.
+	longText = 4000
+	// maxFieldPath and maxMessage bound what an error repeats of the input.
+	maxFieldPath = 200
+	maxMessage   = 300
+)
+
+// Times a command may carry: from the founding of the People's Republic to well after any plan.
+var (
+	earliestTime = time.Date(1949, time.October, 1, 0, 0, 0, 0, time.UTC)
+	latestTime   = time.Date(2200, time.January, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// checkBody checks body, which is valid JSON, in the order a client best fixes things: encoding, then
+// keys, then values against schema. It returns nil or the errors, at least one.
+func checkBody(reg huma.Registry, schema *huma.Schema, body []byte, parsed any) []FieldError {
+	if !utf8.Valid(body) {
+		off := invalidUTF8At(body)
+		return []FieldError{{Field: syntaxPath(body[:off]), Code: CodeInvalidText, Message: fmt.Sprintf("not valid UTF-8 (at byte %d)", off)}}
+	}
+	if errs := checkKeys(body); errs != nil {
+		return errs
+	}
+	var errs []FieldError
+	checkValue(reg, schema, parsed, "", false, &errs)
+	return errs
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+// checkKeys walks the tokens of body and refuses a key given twice in one object, or beside another that
+// differs only in case (the decoder would take either for the same field).
+func checkKeys(body []byte) []FieldError {
+	type frame struct {
+		object bool
+		keys   map[string]string // folded → as given
+		key    string
+		n      int
+	}
+	var stack []*frame
+	path := func(last string) string {
+		var b strings.Builder
+		for _, f := range stack {
+			if f.object {
+				k := f.key
+				if f == stack[len(stack)-1] {
+					k = last
+				}
+				if k != "" {
+					if b.Len() > 0 {
+						b.WriteByte('.')
+					}
+					b.WriteString(k)
+				}
+				continue
+			}
+			b.WriteString("[" + strconv.Itoa(f.n) + "]")
+		}
+		return b.String()
+	}
+	valueDone := func() {
+		if len(stack) > 0 && !stack[len(stack)-1].object {
+			stack[len(stack)-1].n++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				stack = append(stack, &frame{object: t == '{', keys: map[string]string{}})
+				expectKey = t == '{'
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+				valueDone()
+				expectKey = len(stack) > 0 && stack[len(stack)-1].object
+			}
+		default:
+			if expectKey {
+				k, _ := t.(string)
+				f := stack[len(stack)-1]
+				folded := strings.ToLower(k)
+				if prev, seen := f.keys[folded]; seen {
+					if prev == k {
+						return []FieldError{{Field: bound(path(k), maxFieldPath), Code: CodeDuplicateField, Message: "given twice"}}
+					}
+					return []FieldError{{Field: bound(path(k), maxFieldPath), Code: CodeDuplicateField,
+						Message: bound(fmt.Sprintf("differs only in case from %q: field names are exact", prev), maxMessage)}}
+				}
+				f.keys[folded] = k
+				f.key = k
+				expectKey = false
+				continue
+			}
+			valueDone()
+			expectKey = len(stack) > 0 && stack[len(stack)-1].object
+		}
+	}
+}
+
+// checkValue checks v, found at path, against what schema says of it.
+func checkValue(reg huma.Registry, s *huma.Schema, v any, path string, required bool, errs *[]FieldError) {
+	if s != nil && s.Ref != "" {
+		s = reg.SchemaFromRef(s.Ref)
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			var sub *huma.Schema
+			req := false
+			if s != nil {
+				sub = s.Properties[k]
+				req = slices.Contains(s.Required, k)
+			}
+			checkValue(reg, sub, t[k], join(path, k), req, errs)
+		}
+	case []any:
+		var items *huma.Schema
+		if s != nil {
+			items = s.Items
+		}
+		for i, e := range t {
+			checkValue(reg, items, e, path+"["+strconv.Itoa(i)+"]", true, errs)
+		}
+	case string:
+		long := s == nil || s.MaxLength == nil || *s.MaxLength >= longText
+		if msg := textProblem(t, long); msg != "" {
+			*errs = append(*errs, FieldError{Field: path, Code: CodeInvalidText, Message: msg})
+			return
+		}
+		if (required || s != nil && s.MinLength != nil && *s.MinLength > 0) && blank(t) {
+			*errs = append(*errs, FieldError{Field: path, Code: CodeInvalidText, Message: "must not be empty or only blanks"})
+			return
+		}
+		if s != nil && s.Format == "date-time" {
+			if at, err := time.Parse(time.RFC3339Nano, t); err == nil && (at.Before(earliestTime) || !at.Before(latestTime)) {
+				*errs = append(*errs, FieldError{Field: path, Code: CodeOutOfRange,
+					Message: fmt.Sprintf("%s is outside the years the ledger records (1949-10-01 to 2199)", bound(t, 40))})
+			}
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// textProblem says what is wrong with the characters of s, or "" when nothing is. Newlines and tabs are
+// allowed in long texts only.
+func textProblem(s string, long bool) string {
+	for i, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+			if !long {
+				return fmt.Sprintf("a line break or tab at character %d: this field is one line", utf8.RuneCountInString(s[:i])+1)
+			}
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f:
+			return fmt.Sprintf("control character U+%04X at character %d", r, utf8.RuneCountInString(s[:i])+1)
+		case r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
+			return fmt.Sprintf("bidirectional override U+%04X at character %d: it makes the text read differently from what is stored", r, utf8.RuneCountInString(s[:i])+1)
+		case r == utf8.RuneError:
+			return fmt.Sprintf("U+FFFD at character %d: the text was not valid Unicode (invalid UTF-8 or a lone surrogate)", utf8.RuneCountInString(s[:i])+1)
+		}
+	}
+	return ""
+}
+
+// blank reports whether s has nothing to read: only spaces and invisible characters (format characters
+// such as zero-width spaces, joiners and the byte order mark).
+func blank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) && r != '\u3164' && r != '\u115f' && r != '\u1160' {
+			return false
+		}
+	}
+	return true
+}
+
+// bound cuts s to at most n bytes (on a character boundary), marking the cut.
+func bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// personalDataIn finds a national ID or mobile number in a free text of the command (a string field with
+// neither pattern, enum nor format) outside the personal-data objects, which are never public. The
+// clerk is told to put it where it belongs; masking after the fact misses too many ways of writing it.
+func personalDataIn(reg huma.Registry, s *huma.Schema, v any, path string) *FieldError {
+	if s != nil && s.Ref != "" {
+		if strings.HasSuffix(s.Ref, "/Personal") {
+			return nil
+		}
+		s = reg.SchemaFromRef(s.Ref)
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			var sub *huma.Schema
+			if s != nil {
+				sub = s.Properties[k]
+			}
+			if fe := personalDataIn(reg, sub, t[k], join(path, k)); fe != nil {
+				return fe
+			}
+		}
+	case []any:
+		var items *huma.Schema
+		if s != nil {
+			items = s.Items
+		}
+		for i, e := range t {
+			if fe := personalDataIn(reg, items, e, path+"["+strconv.Itoa(i)+"]"); fe != nil {
+				return fe
+			}
+		}
+	case string:
+		if s == nil || s.Pattern != "" || len(s.Enum) > 0 || s.Format != "" {
+			return nil
+		}
+		if kind, at := kernel.FindPersonalData(t); kind != "" {
+			what := map[kernel.PersonalDataKind]string{kernel.FoundNationalID: "身份证号", kernel.FoundMobile: "手机号"}[kind]
+			return &FieldError{Field: path, Code: CodePersonalData,
+				Message: fmt.Sprintf("公开内容中含有%s(第%d个字符起)：个人信息请填写在 personal 字段中，公众看不到", what, at+1)}
+		}
+	}
+	return nil
+}
