@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/infra/auth"
+	"github.com/grassroots-ledger/ledger/infra/health"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/monitoring"
 	"github.com/grassroots-ledger/ledger/infra/pg"
@@ -105,6 +107,20 @@ func TestMonitoringRulesReferenceServedMetrics(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("command: %d", resp.StatusCode)
+	}
+
+	// serve's health checks report the store, the database and every read model.
+	for _, p := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep health.Report
+		err = json.NewDecoder(resp.Body).Decode(&rep)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || !rep.Store.Reachable || !rep.Database.Reachable || len(rep.Models) != len(readModels()) {
+			t.Fatalf("%s: %d %+v (%v)", p, resp.StatusCode, rep, err)
+		}
 	}
 
 	rules, dashboard, err := monitoring.ReferencedMetrics()

@@ -19,6 +19,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/auth"
+	"github.com/grassroots-ledger/ledger/infra/health"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/workload"
@@ -107,13 +108,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{Registry: metrics}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := pool.Ping(r.Context()); err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
+	checks := health.New(health.Config{Store: store, Database: pool, Models: rt.Status, Lag: sup.Lag})
+	mux.HandleFunc("GET /healthz", checks.Healthz)
+	mux.HandleFunc("GET /readyz", checks.Readyz)
 	ln, err := net.Listen("tcp", o.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on --http %s: %w", o.httpAddr, err)
@@ -123,7 +120,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	fmt.Fprintf(cmd.OutOrStdout(), `ledger is serving
   portal       %[1]s/
   API          %[1]s/api/v1/ (OpenAPI: %[1]s/api/v1/openapi.json; tokens: ledger token create)
-  health       %[1]s/healthz
+  health       %[1]s/healthz (can it do its job) and %[1]s/readyz (is it also current)
   metrics      %[1]s/metrics
   event store  %[2]s (%[3]s)
   database     %[4]s

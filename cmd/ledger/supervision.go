@@ -25,6 +25,8 @@ type supervision struct {
 	// Store is the event store instrumented with append and load latency: give it to the executor.
 	Store commands.EventStore
 	http  *metrics.HTTP
+	// Lag is the last measurement of how far each read model is behind, for the health checks.
+	Lag func() metrics.LagReading
 }
 
 // Wrap instruments the HTTP handler (normally the mux) with request durations and command results.
@@ -79,5 +81,5 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 			}
 		}()
 	}
-	return &supervision{Store: instrumented, http: httpm}, nil
+	return &supervision{Store: instrumented, http: httpm, Lag: lag.Last}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -199,6 +200,31 @@ type Lag struct {
 	maxCount int
 	events   *prometheus.GaugeVec
 	seconds  *prometheus.GaugeVec
+
+	mu   sync.Mutex
+	last LagReading
+}
+
+// LagReading is the last measurement of Update: when it was taken, whether the store answered, and how
+// far behind each read model was.
+type LagReading struct {
+	At       time.Time
+	StoreErr error
+	Models   map[string]ModelLag
+}
+
+// ModelLag is how far one read model is behind the store.
+type ModelLag struct {
+	Checkpoint eventlog.Position
+	Events     int     // events not applied yet, up to 10000
+	Seconds    float64 // age of the oldest of them; 0 when caught up
+}
+
+// Last returns the last measurement (zero before the first).
+func (l *Lag) Last() LagReading {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
 }
 
 // NewLag registers the lag gauges of the named read models.
@@ -234,6 +260,9 @@ func (l *Lag) Run(ctx context.Context, interval time.Duration) error {
 func (l *Lag) Update(ctx context.Context) error {
 	head, err := l.store.Head(ctx)
 	if err != nil {
+		l.mu.Lock()
+		l.last.At, l.last.StoreErr = time.Now(), err
+		l.mu.Unlock()
 		return err
 	}
 	cps := map[string]eventlog.Position{}
@@ -262,10 +291,19 @@ func (l *Lag) Update(ctx context.Context) error {
 			return nil
 		})
 		if err != nil {
+			l.mu.Lock()
+			l.last.At, l.last.StoreErr = time.Now(), err
+			l.mu.Unlock()
 			return err
 		}
 	}
 	now := time.Now()
+	reading := LagReading{At: now, Models: map[string]ModelLag{}}
+	defer func() {
+		l.mu.Lock()
+		l.last = reading
+		l.mu.Unlock()
+	}()
 	for m, cp := range cps {
 		n, oldest := 0, time.Time{}
 		for _, r := range behind {
@@ -282,6 +320,7 @@ func (l *Lag) Update(ctx context.Context) error {
 			secs = max(now.Sub(oldest).Seconds(), 0)
 		}
 		l.seconds.WithLabelValues(m).Set(secs)
+		reading.Models[m] = ModelLag{Checkpoint: cp, Events: n, Seconds: secs}
 	}
 	return nil
 }
