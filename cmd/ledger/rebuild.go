@@ -1,11 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"sync"
-
-	"golang.org/x/sync/errgroup"
-
 	"github.com/spf13/cobra"
 )
 
@@ -43,31 +38,10 @@ directory (the file is locked by the running node):
 			if err != nil {
 				return err
 			}
-			// The models rebuild concurrently: each reads the history and writes its own shadow schema, and
-			// Postgres and the decoders then keep both cores busy. The bar shows the sum over the models.
+			// One read of the history feeds every model: each page is decoded once and applied by all the
+			// models concurrently, each into its own shadow schema. The bar follows the slowest model.
 			p := newProgress("rebuild "+modelNames(models), 0)
-			var mu sync.Mutex
-			done, total := make([]uint64, len(models)), make([]uint64, len(models))
-			g, gctx := errgroup.WithContext(ctx)
-			for i, m := range models {
-				g.Go(func() error {
-					err := rt.Rebuild(gctx, m, func(d, t uint64, _ float64) {
-						mu.Lock()
-						defer mu.Unlock()
-						done[i], total[i] = d, t
-						var sd, st uint64
-						for j := range done {
-							sd, st = sd+done[j], st+total[j]
-						}
-						p.Set(sd, st)
-					})
-					if err != nil {
-						return fmt.Errorf("rebuild %s: %w", m.Name(), err)
-					}
-					return nil
-				})
-			}
-			if err := g.Wait(); err != nil {
+			if err := rt.RebuildAll(ctx, models, func(done, total uint64, _ float64) { p.Set(done, total) }); err != nil {
 				return err
 			}
 			p.Finish()

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,45 +44,53 @@ var ErrRebuildRunning = errors.New("projection: a rebuild of this read model is 
 // is dropped with CASCADE: never create views or foreign keys in other schemas that depend on a model's
 // tables, they would go with it.
 func (r *Runtime) Rebuild(ctx context.Context, m ReadModel, progress ProgressFunc) error {
-	if err := validateModel(m); err != nil {
-		return err
+	return r.RebuildAll(ctx, []ReadModel{m}, progress)
+}
+
+// RebuildAll rebuilds several read models (see Rebuild) from one read of the history: each page of $all
+// is decoded once and handed, read-only, to every model, which applies it into its own shadow schema on
+// its own connection, concurrently with the others. The slowest model sets the pace (the reader waits
+// when a model's queue is full, so memory stays bounded). When every model has caught up with the head,
+// each shadow schema is swapped in (one transaction per model). If any model fails, none is swapped: the
+// live schemas stay as they were and the error names the model. progress reports the position and the
+// rate of the slowest model, which is the rate of the whole rebuild.
+func (r *Runtime) RebuildAll(ctx context.Context, models []ReadModel, progress ProgressFunc) error {
+	if len(models) == 0 {
+		return errors.New("rebuild: no read model named")
+	}
+	seen := map[string]bool{}
+	for _, m := range models {
+		if err := validateModel(m); err != nil {
+			return err
+		}
+		if seen[m.Name()] {
+			return fmt.Errorf("rebuild: read model %s named twice", m.Name())
+		}
+		seen[m.Name()] = true
 	}
 	if progress == nil {
 		progress = func(uint64, uint64, float64) {}
 	}
-	name := m.Name()
-	log := r.cfg.Logger.With("projection", name)
 	if err := r.migrateMeta(ctx); err != nil {
 		return err
 	}
-	conn, err := r.cfg.Pool.Acquire(ctx)
+	// One connection holds every model's rebuild lock for the whole rebuild, and holds nothing else: the
+	// appliers take connections from the pool page by page, so a pool smaller than the number of models
+	// makes them take turns, never wait on each other (one connection per model held while waiting for
+	// another deadlocked seven models on a pool of four).
+	unlock, err := r.lockRebuilds(ctx, models)
 	if err != nil {
-		return fmt.Errorf("rebuild %s: %w", name, err)
+		return err
 	}
-	defer conn.Release()
-	var locked bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", "ledger.rebuild:"+name).Scan(&locked); err != nil {
-		return fmt.Errorf("rebuild %s: take the rebuild lock: %w", name, err)
-	}
-	if !locked {
-		return fmt.Errorf("rebuild %s: %w", name, ErrRebuildRunning)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", "ledger.rebuild:"+name); err != nil {
-			_ = conn.Conn().Close(ctx) // the session, and with it the lock, ends; the pool discards the connection
+	defer unlock()
+	jobs := make([]*rebuildJob, 0, len(models))
+	for _, m := range models {
+		j, err := r.prepareRebuild(ctx, m)
+		if err != nil {
+			return err
 		}
-	}()
-
-	shadow := shadowSchema(name)
-	if _, err := r.cfg.Pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{shadow}.Sanitize()+" CASCADE"); err != nil {
-		return fmt.Errorf("rebuild %s: drop the old shadow schema: %w", name, err)
+		jobs = append(jobs, j)
 	}
-	if err := r.migrateModel(ctx, m, shadow); err != nil {
-		return fmt.Errorf("rebuild %s: %w", name, err)
-	}
-	t := &target{rt: r, model: m, schema: shadow}
 
 	var total uint64
 	if hs, ok := r.cfg.Source.(HeadSource); ok {
@@ -88,51 +99,184 @@ func (r *Runtime) Rebuild(ctx context.Context, m ReadModel, progress ProgressFun
 		}
 	}
 	start := time.Now()
-	log.InfoContext(ctx, "rebuild started", "shadow", shadow)
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 
+	// One reader, one queue per model, one applier per model.
 	pages := make(chan []eventlog.Recorded, 2)
 	readErr := make(chan error, 1)
-	readCtx, cancelRead := context.WithCancel(ctx)
-	defer cancelRead()
 	go func() {
 		defer close(pages)
-		readErr <- r.readHistory(readCtx, pages)
+		readErr <- r.readHistory(runCtx, pages)
 	}()
-
-	var cp eventlog.Position
-	var applied uint64
-	var applying, waiting time.Duration // where the time goes: Postgres, or waiting for the store
+	var mu sync.Mutex
+	report := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		slow := jobs[0]
+		for _, j := range jobs[1:] {
+			if j.cp.Commit < slow.cp.Commit {
+				slow = j
+			}
+		}
+		progress(slow.cp.Commit, max(total, slow.cp.Commit), float64(slow.applied)/time.Since(start).Seconds())
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(jobs))
+	for i, j := range jobs {
+		j.queue = make(chan []eventlog.Recorded, 4)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := j.run(runCtx, &mu, report); err != nil {
+				errs[i] = err
+				cancel(err)
+				for range j.queue { // let the fan-out go on to the end, or to the cancellation
+				}
+			}
+		}()
+	}
 	mark := time.Now()
+	var waiting time.Duration
+fan:
 	for page := range pages {
 		waiting += time.Since(mark)
+		for _, j := range jobs {
+			select {
+			case j.queue <- page:
+			case <-runCtx.Done():
+				break fan
+			}
+		}
 		mark = time.Now()
-		out, err := t.apply(ctx, cp, page)
-		applying += time.Since(mark)
-		mark = time.Now()
+	}
+	for _, j := range jobs {
+		close(j.queue)
+	}
+	wg.Wait()
+	cancel(nil)
+	rerr := <-readErr
+	for range pages { // the reader has stopped; drain what it left
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if rerr != nil {
+		return fmt.Errorf("rebuild %s: read $all: %w", modelList(models), rerr)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rebuild %s: %w", modelList(models), err)
+	}
+	for _, j := range jobs {
+		if err := r.swap(ctx, j.t.model, j.t.schema); err != nil {
+			return fmt.Errorf("rebuild %s: %w", j.t.name(), err)
+		}
+	}
+	report()
+	for _, j := range jobs {
+		secs := time.Since(start).Seconds()
+		j.log.InfoContext(ctx, "rebuild swapped in", "events", j.applied, "checkpoint", j.cp.String(),
+			"seconds", secs, "events_per_second", float64(j.applied)/secs,
+			"applying_seconds", j.applying.Seconds(), "reader_waiting_for_store_seconds", waiting.Seconds())
+	}
+	return nil
+}
+
+func modelList(models []ReadModel) string {
+	names := make([]string, len(models))
+	for i, m := range models {
+		names[i] = m.Name()
+	}
+	return strings.Join(names, ",")
+}
+
+// rebuildJob is one model's part of a rebuild: its rebuild lock, its shadow schema and its progress.
+type rebuildJob struct {
+	t        *target
+	log      *slog.Logger
+	queue    chan []eventlog.Recorded
+	cp       eventlog.Position // guarded by the RebuildAll mutex
+	applied  uint64            // guarded by the RebuildAll mutex
+	applying time.Duration
+}
+
+// lockRebuilds takes the rebuild lock of every model (session advisory locks) on one connection and
+// returns how to release them. A model whose rebuild is already running is ErrRebuildRunning, and no lock
+// is kept.
+func (r *Runtime) lockRebuilds(ctx context.Context, models []ReadModel) (func(), error) {
+	conn, err := r.cfg.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
+	var held []string
+	release := func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		for _, name := range held {
+			if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", "ledger.rebuild:"+name); err != nil {
+				_ = conn.Conn().Close(ctx) // the session, and with it every lock, ends; the pool discards the connection
+				break
+			}
+		}
+		conn.Release()
+	}
+	for _, m := range models {
+		name := m.Name()
+		var locked bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", "ledger.rebuild:"+name).Scan(&locked); err != nil {
+			release()
+			return nil, fmt.Errorf("rebuild %s: take the rebuild lock: %w", name, err)
+		}
+		if !locked {
+			release()
+			return nil, fmt.Errorf("rebuild %s: %w", name, ErrRebuildRunning)
+		}
+		held = append(held, name)
+	}
+	return release, nil
+}
+
+// prepareRebuild creates m's shadow schema afresh (its rebuild lock is held).
+func (r *Runtime) prepareRebuild(ctx context.Context, m ReadModel) (*rebuildJob, error) {
+	name := m.Name()
+	shadow := shadowSchema(name)
+	if _, err := r.cfg.Pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{shadow}.Sanitize()+" CASCADE"); err != nil {
+		return nil, fmt.Errorf("rebuild %s: drop the old shadow schema: %w", name, err)
+	}
+	if err := r.migrateModel(ctx, m, shadow); err != nil {
+		return nil, fmt.Errorf("rebuild %s: %w", name, err)
+	}
+	log := r.cfg.Logger.With("projection", name)
+	log.InfoContext(ctx, "rebuild started", "shadow", shadow)
+	return &rebuildJob{t: &target{rt: r, model: m, schema: shadow}, log: log}, nil
+}
+
+// run applies the pages of its queue, each in one transaction, until the queue closes.
+func (j *rebuildJob) run(ctx context.Context, mu *sync.Mutex, report func()) error {
+	var cp eventlog.Position
+	for page := range j.queue {
+		if err := ctx.Err(); err != nil {
+			return nil // another model failed, or the caller cancelled: RebuildAll reports why
+		}
+		mark := time.Now()
+		out, err := j.t.apply(ctx, cp, page)
+		j.applying += time.Since(mark)
 		if err != nil {
-			cancelRead()
-			return fmt.Errorf("rebuild %s: %w", name, err)
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("rebuild %s: %w", j.t.name(), err)
 		}
 		if e := out.haltedAt; e != nil {
-			cancelRead()
 			return fmt.Errorf("rebuild %s: poison event at %s (%s %s@%d), policy halt: %s: %w",
-				name, e.Position, e.Type, e.Stream, e.Revision, out.reason, ErrPoison)
+				j.t.name(), e.Position, e.Type, e.Stream, e.Revision, out.reason, ErrPoison)
 		}
 		cp = out.cp.Position
-		applied += uint64(out.applied)
-		progress(cp.Commit, max(total, cp.Commit), float64(applied)/time.Since(start).Seconds())
+		mu.Lock()
+		j.cp, j.applied = cp, j.applied+uint64(out.applied)
+		mu.Unlock()
+		report()
 	}
-	if err := <-readErr; err != nil {
-		return fmt.Errorf("rebuild %s: read $all: %w", name, err)
-	}
-	if err := r.swap(ctx, m, shadow); err != nil {
-		return fmt.Errorf("rebuild %s: %w", name, err)
-	}
-	rate := float64(applied) / time.Since(start).Seconds()
-	progress(cp.Commit, max(total, cp.Commit), rate)
-	log.InfoContext(ctx, "rebuild swapped in", "events", applied, "checkpoint", cp.String(),
-		"seconds", time.Since(start).Seconds(), "events_per_second", rate,
-		"applying_seconds", applying.Seconds(), "waiting_for_store_seconds", waiting.Seconds())
 	return nil
 }
 

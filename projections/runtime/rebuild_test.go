@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/freshness"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
@@ -172,5 +174,41 @@ func TestRebuildRefusesWhenAnotherRuns(t *testing.T) {
 	}
 	if got := checkpointOf(t, pool, "rm_audittrail"); got != eventlog.Start {
 		t.Fatalf("empty rebuild checkpoint %s", got)
+	}
+}
+
+// TestRebuildAllOnASmallPool rebuilds seven models at once from one read of the history on a pool of two
+// connections (fewer than the models: the default pool of a 2-core machine is four), as `ledger rebuild`
+// does: every model gets every event exactly once, and nothing waits forever for a connection.
+func TestRebuildAllOnASmallPool(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pg.Connect(ctx, pg.Config{URL: newDatabase(t, databaseURL(t)), MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	store, _ := testStore(t)
+	f := newFiller(store, 10)
+	f.append(t, 5_000, 500, nil)
+	var ms []runtime.ReadModel
+	for i := range 7 {
+		ms = append(ms, &tally{name: fmt.Sprintf("tally%d", i), policy: runtime.Halt})
+	}
+	rt, _ := newRuntime(t, pool, store, ms, func(c *runtime.Config) { c.RebuildBatch = 700 })
+	if err := rt.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	var calls atomic.Int64
+	if err := rt.RebuildAll(rctx, ms, func(done, total uint64, _ float64) { calls.Add(1) }); err != nil {
+		t.Fatalf("rebuild of seven models on a pool of two: %v", err)
+	}
+	if calls.Load() == 0 {
+		t.Error("no progress was reported")
+	}
+	for i := range 7 {
+		checkTallies(t, pool, fmt.Sprintf("rm_tally%d", i), f)
 	}
 }
