@@ -49,6 +49,8 @@ func Envelope(reg *kernel.Registry, m Meta, t Target, events []kernel.Event, now
 				Jurisdiction:  string(t.Path),
 				Actor:         m.Actor.String(),
 				CommandID:     m.CommandID,
+				Command:       m.Command,
+				RequestHash:   m.RequestHash,
 				CorrelationID: corr,
 				CausationID:   cause,
 				OccurredAt:    now,

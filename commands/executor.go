@@ -9,6 +9,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
 
 // Meta is what every command carries besides its own fields.
@@ -22,7 +23,14 @@ type Meta struct {
 	CausationID string
 	// Actor is the authenticated caller.
 	Actor Actor
+	// Command names the command and RequestHash identifies its request (name and canonical body), so that
+	// the same key given with another command or body is refused (idempotency-key-reused) instead of
+	// answered with the first command's result. The HTTP API sets both; empty skips the comparison.
+	Command, RequestHash string
 }
+
+// ErrIdempotencyKeyReused: an Idempotency-Key given again with another command or another body.
+var ErrIdempotencyKeyReused = kernel.Rejected("idempotency-key-reused", "")
 
 // Validate reports malformed metadata as an Invalid domain error naming the field.
 func (m Meta) Validate() error {
@@ -55,6 +63,35 @@ type Result struct {
 	// Replayed is true when the command id had already been recorded: this is the first result and
 	// nothing new was appended.
 	Replayed bool `json:"replayed"`
+	// Breaches are the watch rules the recorded fact breaks: it is recorded, and the supervisors are
+	// alerted. The clerk learns it at once.
+	Breaches []BreachRef `json:"breaches,omitempty"`
+}
+
+// BreachRef is a watch rule a recorded fact breaks: the rule's code, its title and what was wrong.
+type BreachRef struct {
+	Rule   string `json:"rule"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+}
+
+// breachesOf lists the breaches the events carry.
+func breachesOf(events []kernel.Event) []BreachRef {
+	var out []BreachRef
+	for _, e := range events {
+		w, ok := e.(kernel.Watched)
+		if !ok {
+			continue
+		}
+		for _, b := range w.Breached() {
+			title := string(b.Rule)
+			if r, ok := rulebook.Lookup(b.Rule); ok {
+				title = r.Title
+			}
+			out = append(out, BreachRef{Rule: string(b.Rule), Title: title, Detail: b.Detail})
+		}
+	}
+	return out
 }
 
 // Target is the aggregate a command is about and the jurisdiction it is authorized against.
@@ -105,8 +142,11 @@ func (x *Executor) Execute(ctx context.Context, m Meta, t Target, action Action,
 	if err != nil {
 		return Result{}, fmt.Errorf("load %s: %w", t.Stream, err)
 	}
-	if res, ok := replayed(t.Stream, recs, m.CommandID); ok {
-		return res, nil
+	if res, ok, err := replayed(t.Stream, recs, m); ok || err != nil {
+		if ok {
+			res.Breaches = x.recordedBreaches(recs, m.CommandID)
+		}
+		return res, err
 	}
 	history, err := x.decodeAll(recs)
 	if err != nil {
@@ -133,8 +173,14 @@ func (x *Executor) Execute(ctx context.Context, m Meta, t Target, action Action,
 		// Two deliveries of the same command can race; the loser must see the winner's result, not a
 		// conflict it cannot resolve by retrying.
 		if again, lerr := x.store.Load(ctx, t.Stream); lerr == nil {
-			if res, ok := replayed(t.Stream, again, m.CommandID); ok {
-				return res, nil
+			if res, ok, err := replayed(t.Stream, again, m); ok || err != nil {
+				return res, err
+			}
+			if len(again) == len(recs) && m.RequestHash != "" {
+				// Nothing was appended since the load, yet the append was refused: the event ids this key
+				// derives are already in another stream (the store keeps ids unique). Retrying cannot help.
+				return Result{}, ErrIdempotencyKeyReused.WithField("command_id").WithMsg(
+					"Idempotency-Key %s 已用于另一条记录的命令，本次未写入任何内容；新的命令请用新的 Idempotency-Key", m.CommandID)
 			}
 		}
 		return Result{}, err
@@ -142,13 +188,27 @@ func (x *Executor) Execute(ctx context.Context, m Meta, t Target, action Action,
 	if err != nil {
 		return Result{}, fmt.Errorf("append %s: %w", t.Stream, err)
 	}
-	res := Result{Stream: t.Stream, Revision: ar.Revision, Position: ar.Position, Events: make([]EventRef, len(proposed))}
+	res := Result{Stream: t.Stream, Revision: ar.Revision, Position: ar.Position, Events: make([]EventRef, len(proposed)), Breaches: breachesOf(events)}
 	for i, e := range proposed {
 		res.Events[i] = EventRef{ID: e.ID.String(), Type: e.Type}
 	}
 	x.log.LogAttrs(ctx, slog.LevelInfo, "command recorded", slog.String("stream", t.Stream),
 		slog.String("command_id", m.CommandID), slog.String("role", string(m.Actor.Role)), slog.Int("events", len(proposed)))
 	return res, nil
+}
+
+// recordedBreaches lists the breaches of the events command id recorded in recs (for a replayed result).
+func (x *Executor) recordedBreaches(recs []eventlog.Recorded, commandID string) []BreachRef {
+	var evs []kernel.Event
+	for _, r := range recs {
+		if r.Meta.CommandID != commandID {
+			continue
+		}
+		if e, err := x.reg.Decode(r.Type, r.Meta.SchemaVersion, r.Data); err == nil {
+			evs = append(evs, e)
+		}
+	}
+	return breachesOf(evs)
 }
 
 // Load decodes another aggregate's history, for commands that need facts from it (a resolution, a
@@ -174,18 +234,27 @@ func (x *Executor) decodeAll(recs []eventlog.Recorded) ([]kernel.Event, error) {
 }
 
 // replayed finds the events a command id already appended to the stream.
-func replayed(stream string, recs []eventlog.Recorded, commandID string) (Result, bool) {
+func replayed(stream string, recs []eventlog.Recorded, m Meta) (Result, bool, error) {
 	var res Result
 	for _, r := range recs {
-		if r.Meta.CommandID != commandID {
+		if r.Meta.CommandID != m.CommandID {
 			continue
+		}
+		if m.RequestHash != "" && r.Meta.RequestHash != "" && (r.Meta.RequestHash != m.RequestHash || r.Meta.Command != m.Command) {
+			what := "另一个请求内容"
+			if r.Meta.Command != m.Command {
+				what = "命令 " + r.Meta.Command
+			}
+			return Result{}, false, ErrIdempotencyKeyReused.WithField("command_id").WithMsg(
+				"Idempotency-Key %s 已用于%s（%s 第%d条），本次未写入任何内容；重试请发送完全相同的请求，新的命令请用新的 Idempotency-Key",
+				m.CommandID, what, stream, r.Revision)
 		}
 		res.Events = append(res.Events, EventRef{ID: r.ID.String(), Type: r.Type})
 		res.Revision, res.Position = r.Revision, r.Position
 	}
 	if len(res.Events) == 0 {
-		return Result{}, false
+		return Result{}, false, nil
 	}
 	res.Stream, res.Replayed = stream, true
-	return res, true
+	return res, true, nil
 }

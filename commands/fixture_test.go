@@ -128,7 +128,24 @@ func (l *ledger) registered() {
 		l.must(l.h.RegisterCommunity(ctx, l.as(admin), commands.RegisterCommunity{
 			CommunityID: c.id, Name: c.name, Kind: "urban", Jurisdiction: c.path, Households: 2400, Adults: 5200,
 		}))
+		l.must(l.h.SeatCommittee(ctx, l.as(admin), commands.SeatCommittee{CommunityID: c.id, Term: "2021-2026", Members: sittingCommittee()}))
 	}
+}
+
+// sittingCommittee is the committee of both communities: p-chair chairs it; only its members may approve.
+func sittingCommittee() []commands.CommitteeSeat {
+	var out []commands.CommitteeSeat
+	for i, p := range []string{"p-chair", "p-1", "p-2", "p-3", "p-4"} {
+		role := "member"
+		switch i {
+		case 0:
+			role = "chair"
+		case 1:
+			role = "vice-chair"
+		}
+		out = append(out, commands.CommitteeSeat{Person: p, Role: role, FullTime: i < 3, Source: "elected"})
+	}
+	return out
 }
 
 // stream loads a stream as recorded.

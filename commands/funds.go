@@ -106,7 +106,11 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 		if err != nil {
 			return nil, err
 		}
-		return x.Approve(funds.Approve{By: kernel.PersonID(c.By), Resolution: ref}, p, now)
+		committee := []kernel.PersonID{}
+		for _, seat := range cm.Roster() {
+			committee = append(committee, seat.Person)
+		}
+		return x.Approve(funds.Approve{By: kernel.PersonID(c.By), Committee: committee, Resolution: ref}, p, now)
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 )
 
@@ -136,8 +137,17 @@ func recordCommand(cmd *cobra.Command, client *http.Client, o recordOptions, nam
 			return fmt.Errorf("the server answered %d with something that is not JSON: %.200s", resp.StatusCode, answer)
 		}
 		pretty.WriteByte('\n')
-		_, err := cmd.OutOrStdout().Write(pretty.Bytes())
-		return err
+		if _, err := cmd.OutOrStdout().Write(pretty.Bytes()); err != nil {
+			return err
+		}
+		var res commands.Result
+		if json.Unmarshal(answer, &res) == nil && len(res.Breaches) > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "Recorded, but the fact breaks %d watch rule(s); the supervisors are alerted:\n", len(res.Breaches))
+			for _, b := range res.Breaches {
+				fmt.Fprintf(cmd.ErrOrStderr(), "  %s (%s): %s\n", b.Title, b.Rule, b.Detail)
+			}
+		}
+		return nil
 	}
 	return answerError(resp, answer, key)
 }

@@ -195,3 +195,38 @@ func TestTokenCreateListRevoke(t *testing.T) {
 		t.Errorf("revoke unknown id: %v", err)
 	}
 }
+
+// TestRecordSaysWhichRulesTheFactBreaks: a payment of a major expenditure without a resolution is
+// recorded (it is a fact), and both the API's answer and `ledger record` say at once which watch rule it
+// breaks, with the rule's code and sentence.
+func TestRecordSaysWhichRulesTheFactBreaks(t *testing.T) {
+	srv := startLedger(t)
+	admin := srv.Token(t, commands.RoleAdmin, "*")
+	for _, p := range []string{"33", "33/3303", "33/3303/330303", "33/3303/330303/330303001"} {
+		srv.Post(t, "register-jurisdiction", admin, "j-"+strings.ReplaceAll(p, "/", "."), map[string]any{"path": p, "name": "辖区" + p}).Result(t)
+	}
+	srv.Post(t, "register-community", admin, "c-1", map[string]any{"community_id": "330303001001", "name": "罗西社区", "kind": "urban",
+		"jurisdiction": "33/3303/330303/330303001/330303001001", "households": 1200, "adults": 3000}).Result(t)
+	srv.Post(t, "request-expenditure", admin, "x-1", map[string]any{"community_id": "330303001001", "expenditure_id": "x-1", "fiscal_year": 2026,
+		"category": "project", "kind": "other", "purpose": "村道硬化", "amount_fen": 8_000_000,
+		"payee": map[string]any{"kind": "organisation", "organisation": "某工程公司"}}).Result(t)
+	file := filepath.Join(t.TempDir(), "pay.json")
+	if err := os.WriteFile(file, []byte(`{"community_id":"330303001001","expenditure_id":"x-1","voucher_no":"记-1"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runCLI(t, "", "record", "pay-expenditure", file, "--server", srv.URL, "--token", admin, "--idempotency-key", "pay-1")
+	if err != nil {
+		t.Fatalf("record: %v\n%s", err, errOut)
+	}
+	var res commands.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Breaches) != 1 || res.Breaches[0].Rule != "major-matter-resolution" || res.Breaches[0].Title == "" {
+		t.Fatalf("printed %q (%v), want the major-matter breach", out, err)
+	}
+	if !strings.Contains(errOut, "major-matter-resolution") || !strings.Contains(errOut, res.Breaches[0].Title) {
+		t.Fatalf("stderr does not name the breach: %q", errOut)
+	}
+	// A retry says it again.
+	if again := srv.Post(t, "pay-expenditure", admin, "pay-1", `{"community_id":"330303001001","expenditure_id":"x-1","voucher_no":"记-1"}`).Result(t); !again.Replayed || len(again.Breaches) != 1 {
+		t.Fatalf("the replayed answer: %+v", again)
+	}
+}

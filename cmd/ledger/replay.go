@@ -83,6 +83,9 @@ fact happened instead, late recordings included. --until-position also cuts at a
 				return err
 			}
 			p.Finish()
+			if snap.Hint != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+snap.Hint)
+			}
 			out := cmd.OutOrStdout()
 			if format == "text" {
 				return snap.WriteText(out)

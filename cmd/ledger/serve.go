@@ -61,11 +61,11 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	defer sh.Close()
 	store, storeURL, storeNote := sh.Store, sh.URL, sh.Note
 
-	pool, err := openDB(ctx, "")
+	pool, err := openDBSized(ctx, "", servePoolSize(len(readModels())))
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer bounded("close the database pool", 5*time.Second, pool.Close)
 
 	// One registry for everything the operators watch; the Go and process collectors come with it.
 	metrics := prometheus.NewRegistry()
@@ -104,7 +104,8 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := httpapi.RegisterAuditor(httpapi.AuditorConfig{Mux: mux, Tokens: tokens, Auditor: aud, Logger: slog.Default()}); err != nil {
+	if err := httpapi.RegisterAuditor(httpapi.AuditorConfig{Mux: mux, Tokens: tokens, Auditor: aud, Logger: slog.Default(),
+		ConcurrentReplays: serveReplays}); err != nil {
 		return err
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{Registry: metrics}))
@@ -148,6 +149,18 @@ Stop with Ctrl-C.
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// bounded runs fn, waiting at most d for it: shutting down must end even when a component still holds
+// what fn waits for (a database connection held by a call to a store that is gone).
+func bounded(what string, d time.Duration, fn func()) {
+	done := make(chan struct{})
+	go func() { fn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		slog.Warn("serve: shutdown step did not finish; leaving it", "step", what, "after", d)
+	}
 }
 
 // seedDemo writes the default demo district into an empty store while the ledger serves, so the portal

@@ -80,10 +80,31 @@ func openStore(ctx context.Context, dataDir, listen string) (*storeHandle, error
 
 // openDB connects to DATABASE_URL (or the --database-url flag's value when set).
 func openDB(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	return openDBSized(ctx, url, 0)
+}
+
+// openDBSized is openDB with a pool of at most maxConns connections (0: pgxpool's default, max(4, cores)).
+func openDBSized(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	if url == "" {
 		url = os.Getenv("DATABASE_URL")
 	}
-	return pg.Connect(ctx, pg.Config{URL: url})
+	return pg.Connect(ctx, pg.Config{URL: url, MaxConns: maxConns})
+}
+
+// Serve's pool is sized from its work, not from the cores: connections held for as long as serve runs
+// (the alert engine's and the alert stream hub's LISTEN), one per concurrent auditor replay (its scratch
+// lock, held while its models take others), one per read model applying a batch, and room for the
+// command API, tokens, the lag gauges and webhooks. Four (the default on two cores) starved everything
+// once two replays held their locks.
+// The portal has a pool of its own, under its read-only role.
+const (
+	serveListeners = 2
+	serveReplays   = 2
+	serveHeadroom  = 6
+)
+
+func servePoolSize(models int) int32 {
+	return int32(serveListeners + serveReplays + models + serveHeadroom)
 }
 
 // readModels is every read model the ledger keeps, in the order they are listed to operators.

@@ -42,6 +42,11 @@ func Canonical(stream string, e Event) []byte {
 	str(m.CausationID)
 	str(formatTime(m.OccurredAt))
 	str(m.PrevHash)
+	if m.Command != "" || m.RequestHash != "" { // later fields: absent from older events, whose hashes stay as they were
+		str("command")
+		str(m.Command)
+		str(m.RequestHash)
+	}
 	return b
 }
 

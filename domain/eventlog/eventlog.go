@@ -106,6 +106,11 @@ type Metadata struct {
 	Actor string `json:"actor"`
 	// CommandID is the idempotency key of the command that produced the event.
 	CommandID string `json:"command_id"`
+	// Command is the name of that command (e.g. "approve-expenditure") and RequestHash the SHA-256 of
+	// its name and canonical JSON body, so that a key given again with another command or body is told
+	// apart from a retry. Empty for events recorded before they existed and for system producers.
+	Command     string `json:"command,omitempty"`
+	RequestHash string `json:"request_hash,omitempty"`
 	// CorrelationID ties together everything one request caused; CausationID is the direct cause.
 	CorrelationID string `json:"correlation_id,omitempty"`
 	CausationID   string `json:"causation_id,omitempty"`

@@ -3,6 +3,7 @@ package funds
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -63,8 +64,10 @@ var (
 	ErrExpenditureNotFound = kernel.NotFound("expenditure-not-found", "该支出尚未申请")
 	ErrExpenditureExists   = kernel.Conflict("expenditure-already-requested", "该支出已申请")
 	ErrNotAwaitingApproval = kernel.Rejected("expenditure-not-awaiting-approval", "该支出不在待审批状态")
-	ErrNotPayable          = kernel.Rejected("expenditure-not-payable", "该支出已支付、已驳回或已撤销，不能支付")
-	ErrNotCancellable      = kernel.Rejected("expenditure-not-cancellable", "该支出已支付、已驳回或已撤销，不能撤销")
+	// ErrApproverNotOnCommittee: the approver named is not a sitting member of the community's committee.
+	ErrApproverNotOnCommittee = kernel.Invalid("approver-not-on-committee", "by", "审批人须为本社区（村）现任委员会成员")
+	ErrNotPayable             = kernel.Rejected("expenditure-not-payable", "该支出已支付、已驳回或已撤销，不能支付")
+	ErrNotCancellable         = kernel.Rejected("expenditure-not-cancellable", "该支出已支付、已驳回或已撤销，不能撤销")
 	// rule major-matter-resolution
 	ErrMajorNeedsResolution = kernel.Rejected("major-spending-needs-resolution", "支出达到重大开支标准，须先经村(居)民会议或代表会议决议")
 	// rule major-matter-resolution
@@ -173,6 +176,9 @@ func resolutionProblem(ref *ResolutionRef, amount kernel.Fen, at time.Time, p ru
 // Approve is the command to approve an expenditure.
 type Approve struct {
 	By kernel.PersonID
+	// Committee is the community's sitting committee (its roster) the handler looked up: the approver
+	// must be one of them. Nil when the caller did not look (the demo generator approves as the chair).
+	Committee []kernel.PersonID
 	// Resolution is the authorising resolution the handler looked up, if any.
 	Resolution *ResolutionRef
 	// Available is the remaining balance of the budget the handler looked
@@ -193,6 +199,9 @@ func (x *Expenditure) Approve(cmd Approve, p rulebook.Params, now time.Time) ([]
 	}
 	if err := kernel.Required(string(cmd.By), "by", "审批人"); err != nil {
 		return nil, err
+	}
+	if cmd.Committee != nil && !slices.Contains(cmd.Committee, cmd.By) {
+		return nil, ErrApproverNotOnCommittee.WithMsg("审批人 %s 不是本社区（村）现任委员会成员，无权审批支出", cmd.By)
 	}
 	now = now.UTC()
 	if p.IsMajor(x.amount) {

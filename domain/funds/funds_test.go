@@ -140,6 +140,30 @@ func TestExpenditure(t *testing.T) {
 			Then: []kernel.Event{approved(nil)},
 		},
 		{
+			Name:  "the approver is a sitting member of the committee",
+			Given: []kernel.Event{small},
+			When: func(x *funds.Expenditure) ([]kernel.Event, error) {
+				return x.Approve(funds.Approve{By: "p-chair", Committee: []kernel.PersonID{"p-1", "p-chair"}}, defaults, t0.Add(day))
+			},
+			Then: []kernel.Event{approved(nil)},
+		},
+		{
+			Name:  "an approver who is not on the committee",
+			Given: []kernel.Event{small},
+			When: func(x *funds.Expenditure) ([]kernel.Event, error) {
+				return x.Approve(funds.Approve{By: "nobody-at-all", Committee: []kernel.PersonID{"p-1", "p-chair"}}, defaults, t0.Add(day))
+			},
+			ThenErr: kernel.Invalid("approver-not-on-committee", "by", ""),
+		},
+		{
+			Name:  "no committee is seated: nobody may approve",
+			Given: []kernel.Event{small},
+			When: func(x *funds.Expenditure) ([]kernel.Event, error) {
+				return x.Approve(funds.Approve{By: "p-chair", Committee: []kernel.PersonID{}}, defaults, t0.Add(day))
+			},
+			ThenErr: funds.ErrApproverNotOnCommittee,
+		},
+		{
 			Name:  "approve twice",
 			Given: []kernel.Event{small, approved(nil)},
 			When: func(x *funds.Expenditure) ([]kernel.Event, error) {

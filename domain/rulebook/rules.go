@@ -228,3 +228,13 @@ func ruleByID(id kernel.RuleID) (Rule, bool) {
 	}
 	return Rule{}, false
 }
+
+// Lookup returns the default rule id, if the rulebook has it.
+func Lookup(id kernel.RuleID) (Rule, bool) {
+	for _, r := range Rules() {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}

@@ -36,6 +36,10 @@ func TestThroughTheCommandHandlers(t *testing.T) {
 	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
 	must(hs.RegisterCommunity(ctx, meta(commands.RoleAdmin), commands.RegisterCommunity{CommunityID: string(c.ID), Name: "罗西社区",
 		Kind: "urban", Jurisdiction: string(c.Path), Households: 1800, Adults: 3600}))
+	must(hs.SeatCommittee(ctx, meta(commands.RoleClerk), commands.SeatCommittee{CommunityID: string(c.ID), Term: "2021-2026", Members: []commands.CommitteeSeat{
+		{Person: "p-chair", Role: "chair", FullTime: true, Source: "elected"}, {Person: "p-2", Role: "vice-chair", FullTime: true, Source: "elected"},
+		{Person: "p-3", Role: "member", FullTime: true, Source: "elected"}, {Person: "p-4", Role: "member", Source: "elected"},
+		{Person: "p-5", Role: "member", Source: "elected"}}}))
 	payee := commands.Payee{Kind: "organisation", Organisation: "某工程公司"}
 	must(hs.RequestExpenditure(ctx, meta(commands.RoleClerk), commands.RequestExpenditure{CommunityID: string(c.ID), ExpenditureID: "2026-0001",
 		FiscalYear: 2026, Category: "project", Kind: "other", Purpose: "修路", AmountFen: 8_000_000, Payee: payee}))

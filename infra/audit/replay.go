@@ -73,7 +73,12 @@ type Snapshot struct {
 	Events    int `json:"events"`
 	OwnEvents int `json:"own_events"`
 	Later     int `json:"later_events"`
-	Streams   int `json:"streams"`
+	// OccurredBefore counts, by recorded time, the later events that say they happened by AsOf (recorded
+	// afterwards: back-filled history, or a demo recorded today). By occurred time they would count.
+	OccurredBefore int `json:"later_events_occurred_before,omitempty"`
+	// Hint, when set, tells the reader that the answer may not be what they meant, and what to ask.
+	Hint    string `json:"hint,omitempty"`
+	Streams int    `json:"streams"`
 	// LastEvent is the last event applied (nil when none).
 	LastEvent *EventRef `json:"last_event,omitempty"`
 	// Head is the head of $all when the events were read.
@@ -205,10 +210,20 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 		}
 		return !t.After(asOf)
 	}
-	if err := a.applyScope(ctx, sc, head, models, in, snap, req.Progress); err != nil {
+	leftOut := func(r *eventlog.Recorded) {
+		if by == ByRecorded && !r.Meta.OccurredAt.IsZero() && !r.Meta.OccurredAt.After(asOf) {
+			snap.OccurredBefore++
+		}
+	}
+	if err := a.applyScope(ctx, sc, head, models, in, leftOut, snap, req.Progress); err != nil {
 		return nil, fmt.Errorf("replay %s as of %s: %w", req.Community, asOf.Format(time.RFC3339), err)
 	}
 
+	if snap.OccurredBefore > 0 {
+		snap.Hint = fmt.Sprintf("%d events of this community say they happened by %s but were recorded later, so by recorded time "+
+			"they are left out; to see what happened by then, ask by occurred time (--by occurred, by=occurred)",
+			snap.OccurredBefore, snap.AsOfLocal)
+	}
 	phase("apply")
 	for _, m := range models {
 		phases = append(phases, m.model.Name()+"_ms", m.took.Milliseconds())
@@ -243,7 +258,7 @@ type scratchModel struct {
 // applyScope reads the scope's events, keeps those in, and applies them batch by batch to every model
 // (each model in its own goroutine and transaction, the batches in order).
 func (a *Auditor) applyScope(ctx context.Context, sc scope, head eventlog.Position, models []*scratchModel,
-	in func(*eventlog.Recorded) bool, snap *Snapshot, progress func(done, total uint64)) error {
+	in func(*eventlog.Recorded) bool, leftOut func(*eventlog.Recorded), snap *Snapshot, progress func(done, total uint64)) error {
 	g, gctx := errgroup.WithContext(ctx)
 	feeds := make([]chan []eventlog.Recorded, len(models))
 	for i, m := range models {
@@ -295,6 +310,9 @@ func (a *Auditor) applyScope(ctx context.Context, sc scope, head eventlog.Positi
 			}
 			if !in(&r) {
 				snap.Later++
+				if leftOut != nil {
+					leftOut(&r)
+				}
 				return nil
 			}
 			snap.Events++

@@ -233,6 +233,19 @@ func TestReplayByOccurredTime(t *testing.T) {
 	if all.Later != 0 || mid.Events == 0 || mid.Events >= all.Events || none.Events != 0 || none.Later != all.Events {
 		t.Fatalf("by occurred time: all %d/%d, mid %d/%d, none %d/%d", all.Events, all.Later, mid.Events, mid.Later, none.Events, none.Later)
 	}
+	if mid.Hint != "" || mid.OccurredBefore != 0 {
+		t.Errorf("by occurred time, no hint is due: %q", mid.Hint)
+	}
+	// By recorded time, the same instant finds nothing — the history was recorded now — and says why, and
+	// what to ask instead.
+	byRecorded, err := a.Replay(ctx, ReplayRequest{Community: cid, AsOf: workload.DefaultUntil.AddDate(0, -6, 0), By: ByRecorded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byRecorded.Events != 0 || byRecorded.OccurredBefore != mid.Events || !strings.Contains(byRecorded.Hint, "occurred") {
+		t.Fatalf("by recorded time: %d events, %d occurred before, hint %q (by occurred: %d events)", byRecorded.Events,
+			byRecorded.OccurredBefore, byRecorded.Hint, mid.Events)
+	}
 }
 
 func communities1(t *testing.T, st *eventstore.Store) string {

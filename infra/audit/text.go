@@ -34,6 +34,9 @@ func (s *Snapshot) WriteText(w io.Writer) error {
 	}
 	p("\nEvents applied: %d (%d of the community, %d of the jurisdictions above it) from %d streams; %d later events left out\n",
 		s.Events, s.OwnEvents, s.Events-s.OwnEvents, s.Streams, s.Later)
+	if s.Hint != "" {
+		p("Note: %s\n", s.Hint)
+	}
 	if e := s.LastEvent; e != nil {
 		p("Last event applied: %s@%d %s (%s) at $all %s, recorded %s\n", e.Stream, e.Revision, e.Type, e.EventID, e.Position,
 			e.RecordedAt.Format(time.RFC3339))

@@ -164,7 +164,9 @@ func (s *Store) appendOnce(ctx context.Context, stream string, expected eventlog
 	if err != nil {
 		return eventlog.AppendResult{}, fmt.Errorf("append %s at %s: %w", stream, expected, err)
 	}
-	wr, err := c.AppendToStream(callCtx, stream, esdb.AppendToStreamOptions{ExpectedRevision: wire}, data...)
+	wr, err := guard(s, callCtx, c, "append "+stream, func() (*esdb.WriteResult, error) {
+		return c.AppendToStream(callCtx, stream, esdb.AppendToStreamOptions{ExpectedRevision: wire}, data...)
+	})
 	end()
 	if err != nil {
 		s.check(c, err)

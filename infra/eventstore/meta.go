@@ -115,6 +115,10 @@ func stringField(m *eventlog.Metadata, key []byte) *string {
 		return &m.Actor
 	case "command_id":
 		return &m.CommandID
+	case "command":
+		return &m.Command
+	case "request_hash":
+		return &m.RequestHash
 	case "correlation_id":
 		return &m.CorrelationID
 	case "causation_id":

@@ -58,7 +58,9 @@ func (s *Store) read(ctx context.Context, stream string, from esdb.StreamPositio
 	if backwards {
 		dir = esdb.Backwards
 	}
-	rs, err := c.ReadStream(callCtx, stream, esdb.ReadStreamOptions{Direction: dir, From: from}, count)
+	rs, err := guard(s, callCtx, c, "read "+stream, func() (*esdb.ReadStream, error) {
+		return c.ReadStream(callCtx, stream, esdb.ReadStreamOptions{Direction: dir, From: from}, count)
+	})
 	if err != nil {
 		s.check(c, err)
 		return nil, s.readErr(ctx, stream, err)
@@ -101,7 +103,9 @@ func (s *Store) ReadAll(ctx context.Context, from eventlog.Position, max int, fn
 	if max > 0 {
 		n = uint64(max)
 	}
-	rs, err := c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: esdb.Forwards, From: allPosition(from)}, n)
+	rs, err := guard(s, callCtx, c, "read $all", func() (*esdb.ReadStream, error) {
+		return c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: esdb.Forwards, From: allPosition(from)}, n)
+	})
 	if err != nil {
 		s.check(c, err)
 		return s.wrap(ctx, "read $all from "+from.String(), err)
@@ -156,7 +160,7 @@ func (s *Store) SubscribeAll(ctx context.Context, from eventlog.Position, filter
 		opts.MaxSearchWindow = searchWindow
 		opts.CheckpointInterval = checkpointMultiplier
 	}
-	sub, err := c.SubscribeToAll(callCtx, opts)
+	sub, err := guard(s, callCtx, c, what, func() (*esdb.Subscription, error) { return c.SubscribeToAll(callCtx, opts) })
 	if err != nil {
 		s.check(c, err)
 		if ctx.Err() != nil {
@@ -268,7 +272,9 @@ func (s *Store) Head(ctx context.Context) (eventlog.Position, error) {
 		return eventlog.Position{}, fmt.Errorf("read the head of $all: %w", err)
 	}
 	defer end()
-	rs, err := c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	rs, err := guard(s, callCtx, c, "read the head of $all", func() (*esdb.ReadStream, error) {
+		return c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	})
 	if err != nil {
 		s.check(c, err)
 		return eventlog.Position{}, s.wrap(ctx, "read the head of $all", err)

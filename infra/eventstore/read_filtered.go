@@ -43,7 +43,7 @@ func (s *Store) ReadAllFiltered(ctx context.Context, after eventlog.Position, fi
 		opts.MaxSearchWindow = searchWindow
 		opts.CheckpointInterval = checkpointMultiplier
 	}
-	sub, err := c.SubscribeToAll(subCtx, opts)
+	sub, err := guard(s, subCtx, c, what, func() (*esdb.Subscription, error) { return c.SubscribeToAll(subCtx, opts) })
 	if err != nil {
 		s.check(c, err)
 		if ctx.Err() != nil {

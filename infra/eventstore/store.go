@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -70,6 +71,8 @@ type Store struct {
 	stop     context.Context
 	stopCall context.CancelFunc
 	ops      sync.WaitGroup
+	// abandoned counts calls guard gave up on that are still blocked inside a client.
+	abandoned atomic.Int64
 
 	mu     sync.RWMutex
 	client *esdb.Client
@@ -152,6 +155,10 @@ func (s *Store) Close() error {
 		// A call stuck inside the client (it can block reporting an error to a connection loop that has
 		// ended) would panic if the client were closed under it: leave the client to the garbage collector.
 		s.log.Warn("eventstore: calls still in flight after Close; leaving the client unclosed")
+		return nil
+	}
+	if s.abandoned.Load() > 0 { // calls abandoned by guard are still inside a client: same reason
+		s.log.Warn("eventstore: calls blocked inside the client after Close; leaving the client unclosed")
 		return nil
 	}
 	return s.client.Close()
@@ -269,4 +276,75 @@ func clientLogger(l *slog.Logger) esdb.LoggingFunc {
 		}
 		l.Log(ctx, lv, "esdb client: "+fmt.Sprintf(format, args...))
 	}
+}
+
+// openTimeout bounds how long a call may take to get a connection from the client and open its request.
+const openTimeout = 15 * time.Second
+
+// guard runs open — a call of client c that obtains a connection and opens a request (an append, a read,
+// a subscription) — and returns its result, or an error as soon as ctx ends or openTimeout passes. The
+// client's connection loop can end (a discovery that failed while the server was down) with calls still
+// queued for it; such a call blocks inside the client for good, whatever its context. It is abandoned:
+// it keeps its own count of calls in flight (so Close never closes the client under it), the client is
+// replaced so that the next call starts a new discovery, and the caller is told. Without this, a caller
+// holding other resources (a database connection, a lock) would hold them for ever, and the component
+// would never recover when the server came back.
+func guard[T any](s *Store, ctx context.Context, c *esdb.Client, what string, open func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := open()
+		done <- result{v, err}
+	}()
+	t := time.NewTimer(openTimeout)
+	defer t.Stop()
+	var zero T
+	abandon := func() { // whatever the call opens later is closed, not leaked
+		s.abandoned.Add(1)
+		go func() {
+			defer s.abandoned.Add(-1)
+			if r := <-done; r.err == nil {
+				switch v := any(r.v).(type) {
+				case interface{ Close() error }:
+					_ = v.Close()
+				case interface{ Close() }:
+					v.Close()
+				}
+			}
+		}()
+	}
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		abandon()
+		if s.isClosed() {
+			return zero, ErrClosed
+		}
+		return zero, ctx.Err()
+	case <-t.C:
+		abandon()
+		s.replace(c, what)
+		return zero, fmt.Errorf("%s: no connection to the event store within %s: %w", what, openTimeout, ErrUnavailable)
+	}
+}
+
+// replace swaps client c, which stopped answering, for a fresh one (unless Close ran or another call
+// replaced it already). The old client is not closed: a call may still be blocked inside it.
+func (s *Store) replace(c *esdb.Client, what string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.client != c {
+		return
+	}
+	fresh, err := s.newClient()
+	if err != nil {
+		s.log.Warn("eventstore: cannot replace a client that stopped answering", "err", err)
+		return
+	}
+	s.log.Warn("eventstore: the client stopped answering; the next call reconnects", "call", what, "url", redact(s.cfg.URL))
+	s.client = fresh
 }

@@ -31,7 +31,9 @@ type Config struct {
 		Head(ctx context.Context) (eventlog.Position, error)
 	}
 	// Database is pinged.
-	Database interface{ Ping(ctx context.Context) error }
+	Database interface {
+		Ping(ctx context.Context) error
+	}
 	// Models reports the runtime's read models (runtime.Runtime.Status).
 	Models func() []runtime.Status
 	// Lag is the last lag measurement (metrics.Lag.Last); nil: no model is ever lagging.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,15 @@ type AuditorConfig struct {
 	// ConcurrentVerifies bounds how many verifications run at once (each reads the whole history);
 	// more are refused with 429 and Retry-After. Default 1.
 	ConcurrentVerifies int
+	// ConcurrentReplays bounds how many as-of replays run at once (each builds scratch schemas of every
+	// read model); a request that finds none free within ReplayQueueWait is refused with 503 and
+	// Retry-After. Default 2.
+	ConcurrentReplays int
+	// ReplayQueueWait is how long a replay may wait for a free slot. Default 2 s.
+	ReplayQueueWait time.Duration
+	// ReplayTimeout bounds one replay; past it the request is answered 503 with Retry-After and the
+	// replay is cancelled (its scratch schemas dropped). Default 2 minutes.
+	ReplayTimeout time.Duration
 }
 
 // Validate reports a configuration RegisterAuditor cannot use.
@@ -61,6 +71,7 @@ type auditorAPI struct {
 	cfg      AuditorConfig
 	log      *slog.Logger
 	verifies chan struct{}
+	replays  chan struct{}
 }
 
 // RegisterAuditor mounts the auditors' read-only API (审计) on cfg.Mux. Every route needs a bearer token
@@ -91,7 +102,17 @@ func RegisterAuditor(cfg AuditorConfig) error {
 	if cfg.ConcurrentVerifies <= 0 {
 		cfg.ConcurrentVerifies = 1
 	}
-	a := &auditorAPI{cfg: cfg, log: cfg.Logger, verifies: make(chan struct{}, cfg.ConcurrentVerifies)}
+	if cfg.ConcurrentReplays <= 0 {
+		cfg.ConcurrentReplays = 2
+	}
+	if cfg.ReplayQueueWait <= 0 {
+		cfg.ReplayQueueWait = 2 * time.Second
+	}
+	if cfg.ReplayTimeout <= 0 {
+		cfg.ReplayTimeout = 2 * time.Minute
+	}
+	a := &auditorAPI{cfg: cfg, log: cfg.Logger, verifies: make(chan struct{}, cfg.ConcurrentVerifies),
+		replays: make(chan struct{}, cfg.ConcurrentReplays)}
 	cfg.Mux.Handle("GET "+AuditVerifyPath, a.auditor(a.verify))
 	cfg.Mux.Handle("GET "+AuditAsOfPath, a.auditor(a.asOf))
 	cfg.Mux.Handle("GET "+AuditExportPath, a.auditor(a.export))
@@ -287,7 +308,30 @@ func (a *auditorAPI) asOf(w http.ResponseWriter, r *http.Request, actor commands
 	if _, ok := a.community(w, r, actor, "id", id); !ok {
 		return
 	}
-	snap, err := a.cfg.Auditor.Replay(r.Context(), audit.ReplayRequest{Community: id, AsOf: at, By: by, Until: until, Tables: tables})
+	wait := time.NewTimer(a.cfg.ReplayQueueWait)
+	defer wait.Stop()
+	select {
+	case a.replays <- struct{}{}:
+		defer func() { <-a.replays }()
+	case <-wait.C:
+		p := newProblem(http.StatusServiceUnavailable, "replay-busy",
+			fmt.Sprintf("已有 %d 个回放在进行，请稍后再试", a.cfg.ConcurrentReplays))
+		p.headers = http.Header{"Retry-After": {"10"}}
+		a.problem(w, r, p)
+		return
+	case <-r.Context().Done():
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.ReplayTimeout)
+	defer cancel()
+	snap, err := a.cfg.Auditor.Replay(ctx, audit.ReplayRequest{Community: id, AsOf: at, By: by, Until: until, Tables: tables})
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		p := newProblem(http.StatusServiceUnavailable, "replay-timeout",
+			fmt.Sprintf("回放超过 %s 未完成，已取消；请稍后再试，或用 ledger replay 在命令行回放", a.cfg.ReplayTimeout))
+		p.headers = http.Header{"Retry-After": {"30"}}
+		a.problem(w, r, p)
+		return
+	}
 	if err != nil {
 		a.problem(w, r, a.auditProblem(r, "id", err))
 		return

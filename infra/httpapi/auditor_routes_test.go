@@ -219,3 +219,58 @@ func srvEvents(t *testing.T, srv *apitest.Server) []string {
 	}
 	return out
 }
+
+// TestAuditorAPIAsOfUnderLoad: eight auditors ask for the same community as of now at once. Every request
+// is answered — a snapshot, or 503 replay-busy with Retry-After when the replays in progress fill the
+// slots — and none hangs; the snapshots agree.
+func TestAuditorAPIAsOfUnderLoad(t *testing.T) {
+	t.Parallel()
+	srv, c := auditServer(t)
+	auditor := srv.Token(t, commands.RoleAuditor, "*")
+	path := "/api/v1/audit/communities/" + string(c.ID) + "/as-of?at=" + url.QueryEscape(time.Now().Add(time.Minute).Format(time.RFC3339))
+	type answer struct {
+		status int
+		retry  string
+		events int
+		err    error
+	}
+	answers := make(chan answer, 8)
+	client := &http.Client{Timeout: 3 * time.Minute}
+	for range 8 {
+		go func() {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			req.Header.Set("Authorization", "Bearer "+auditor)
+			resp, err := client.Do(req)
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			defer resp.Body.Close()
+			var snap struct{ Events int }
+			_ = json.NewDecoder(resp.Body).Decode(&snap)
+			answers <- answer{status: resp.StatusCode, retry: resp.Header.Get("Retry-After"), events: snap.Events}
+		}()
+	}
+	ok, busy, events := 0, 0, -1
+	for range 8 {
+		a := <-answers
+		switch {
+		case a.err != nil:
+			t.Errorf("an as-of request got no answer: %v", a.err)
+		case a.status == http.StatusOK:
+			ok++
+			if events >= 0 && a.events != events {
+				t.Errorf("snapshots disagree: %d and %d events", events, a.events)
+			}
+			events = a.events
+		case a.status == http.StatusServiceUnavailable && a.retry != "":
+			busy++
+		default:
+			t.Errorf("as-of answered %d (Retry-After %q)", a.status, a.retry)
+		}
+	}
+	if ok == 0 || events <= 0 {
+		t.Fatalf("no snapshot among eight requests (%d busy)", busy)
+	}
+	t.Logf("eight concurrent as-of requests: %d snapshots of %d events, %d told to retry", ok, events, busy)
+}

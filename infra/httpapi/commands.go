@@ -228,6 +228,7 @@ func runCommand[C any](ctx context.Context, r *Commands, name string, reg huma.R
 	if errs != nil {
 		return nil, r.refuse(ctx, name, badInput(errs))
 	}
+	m.Command, m.RequestHash = name, requestHash(name, in.RawBody)
 	res, err := safeRun(ctx, name, run, m, c)
 	if err != nil {
 		return nil, r.refuse(ctx, name, err)

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -231,4 +233,24 @@ func overflowPath(body []byte) string {
 	}
 	p, _ := walk(v, "")
 	return p
+}
+
+// requestHash identifies a command request whatever its formatting: SHA-256 of the command's name and its
+// body in canonical JSON (keys sorted, insignificant space dropped, numbers as written, strings escaped one
+// way). The body is valid JSON when this is called.
+func requestHash(name string, body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	canonical := body
+	if dec.Decode(&v) == nil {
+		if b, err := json.Marshal(v); err == nil {
+			canonical = b
+		}
+	}
+	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(canonical)
+	return hex.EncodeToString(h.Sum(nil))
 }

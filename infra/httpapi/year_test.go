@@ -339,9 +339,20 @@ func TestMajorExpenditureWithoutResolutionIs422(t *testing.T) {
 	}
 	y.do("register-community", admin, commands.RegisterCommunity{CommunityID: yCommunity, Name: "罗西社区", Kind: "urban", Jurisdiction: yPath,
 		Households: 2400, Adults: 5200})
+	y.do("seat-committee", clerk, commands.SeatCommittee{CommunityID: yCommunity, Term: "2021-2026", Members: []commands.CommitteeSeat{
+		{Person: "p-1", Role: "chair", FullTime: true, Source: "elected"}, {Person: "p-2", Role: "vice-chair", FullTime: true, Source: "elected"},
+		{Person: "p-3", Role: "member", FullTime: true, Source: "elected"}, {Person: "p-4", Role: "member", Source: "elected"},
+		{Person: "p-5", Role: "member", Source: "elected"}}})
 	y.do("request-expenditure", clerk, commands.RequestExpenditure{CommunityID: yCommunity, ExpenditureID: "x-1", FiscalYear: 2026,
 		Category: "project", Kind: "other", Purpose: "路灯改造", AmountFen: yMajor, Payee: commands.Payee{Kind: "organisation", Organisation: "某公司"}})
 	before := y.srv.Head(t)
+
+	// The approver must sit on the community's committee: "nobody-at-all" is refused, naming the field.
+	if p := y.post("approve-expenditure", clerk, commands.ApproveExpenditure{CommunityID: yCommunity, ExpenditureID: "x-1", By: "nobody-at-all"}).
+		WantProblem(t, http.StatusBadRequest, "approver-not-on-committee"); p.Field != "by" {
+		t.Errorf("an approver off the committee: field %q", p.Field)
+	}
+	y.srv.WantNothingAppended(t, before)
 
 	approve := commands.ApproveExpenditure{CommunityID: yCommunity, ExpenditureID: "x-1", By: "p-1"}
 	y.post("approve-expenditure", clerk, approve).WantProblem(t, http.StatusUnprocessableEntity, "major-spending-needs-resolution")

@@ -120,7 +120,7 @@ func TestBrowserLiveUpdate(t *testing.T) {
 		Purpose: "社区活动室空调维修", AmountFen: 123456,
 		Payee: commands.Payee{Kind: "organisation", Organisation: "温州市龙湾区实时制冷维修部"},
 	}).Result(t)
-	d.API.Post(t, "approve-expenditure", clerk, x+"-approve", commands.ApproveExpenditure{CommunityID: id, ExpenditureID: x, By: "p-approver"}).Result(t)
+	d.API.Post(t, "approve-expenditure", clerk, x+"-approve", commands.ApproveExpenditure{CommunityID: id, ExpenditureID: x, By: d.chair(id)}).Result(t)
 	paid := d.Clock.Now()
 	d.API.Post(t, "pay-expenditure", clerk, x+"-pay", commands.PayExpenditure{CommunityID: id, ExpenditureID: x, VoucherNo: voucher}).Result(t)
 

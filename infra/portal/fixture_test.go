@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/infra/alerting"
@@ -380,6 +381,30 @@ func (d *district) community() workload.Community {
 	}
 	d.t.Fatal("the demo district has no community")
 	return workload.Community{}
+}
+
+// chair returns a sitting member of community id's committee (its chair when it has one), as the
+// community's profile stream records it: only a member may approve an expenditure.
+func (d *district) chair(id string) string {
+	d.t.Helper()
+	history, err := d.API.Executor.Load(context.Background(), commands.ProfileStream(id))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	var cm community.Community
+	for _, e := range history {
+		cm.Apply(e)
+	}
+	roster := cm.Roster()
+	if len(roster) == 0 {
+		d.t.Fatalf("community %s has no committee", id)
+	}
+	for _, s := range roster {
+		if s.Role == community.Chair {
+			return string(s.Person)
+		}
+	}
+	return string(roster[0].Person)
 }
 
 // moduleRoot finds the directory of go.mod, for artifacts/.
