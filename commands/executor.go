@@ -197,6 +197,20 @@ func (x *Executor) Execute(ctx context.Context, m Meta, t Target, action Action,
 	return res, nil
 }
 
+// Recorded reports whether command id has events in stream (it was recorded; Execute would replay it).
+func (x *Executor) Recorded(ctx context.Context, stream, commandID string) (bool, error) {
+	recs, err := x.store.Load(ctx, stream)
+	if err != nil {
+		return false, fmt.Errorf("load %s: %w", stream, err)
+	}
+	for _, r := range recs {
+		if r.Meta.CommandID == commandID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // recordedBreaches lists the breaches of the events command id recorded in recs (for a replayed result).
 func (x *Executor) recordedBreaches(recs []eventlog.Recorded, commandID string) []BreachRef {
 	var evs []kernel.Event

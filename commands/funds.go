@@ -2,6 +2,10 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"log/slog"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/community"
@@ -65,6 +69,7 @@ type RequestExpenditure struct {
 	Kind          string `json:"kind" enum:"salary,allowance,other" doc:"salary 工资, allowance 补贴, other"`
 	Purpose       string `json:"purpose" minLength:"1" maxLength:"1000" doc:"What the money is for (用途)"`
 	AmountFen     int64  `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分); at or above the major threshold (5 000 000 fen by default) approval needs a resolution"`
+	Project       string `json:"project,omitempty" maxLength:"128" doc:"The project (工程/项目) it belongs to, if any; a resolution on a project authorises only that project's expenditures"`
 	Payee         Payee  `json:"payee" doc:"Who receives the money"`
 }
 
@@ -77,7 +82,7 @@ func (h *Handlers) RequestExpenditure(ctx context.Context, m Meta, c RequestExpe
 	return h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
 		return x.Request(funds.Request{
 			ExpenditureID: c.ExpenditureID, FiscalYear: c.FiscalYear, Category: funds.Category(c.Category),
-			Kind: funds.Kind(c.Kind), Purpose: c.Purpose, Amount: kernel.Fen(c.AmountFen), Payee: payee,
+			Kind: funds.Kind(c.Kind), Purpose: c.Purpose, Amount: kernel.Fen(c.AmountFen), Project: c.Project, Payee: payee,
 		}, now)
 	})
 }
@@ -97,11 +102,18 @@ type ApproveExpenditure struct {
 
 // ApproveExpenditure handles approve-expenditure. The budget balance is not checked here (the watch
 // needs a read model of approvals; Available stays nil).
+//
+// The ceiling of the cited resolution is cumulative: before the approval is appended, a reservation of
+// the amount is appended to the resolution's meeting stream at the exact revision read (CeilingReserved,
+// with an event id derived from the command id). Two approvals racing for the last yuan: one appends its
+// reservation, the other conflicts, reads again and is refused. A crash between the two appends: the
+// retry (same Idempotency-Key) finds its reservation and records the approval; nothing is charged twice.
+// An approval refused after its reservation (the expenditure was rejected meanwhile) releases it.
 func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpenditure) (Result, error) {
 	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
-	return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+	approve := func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
 		ref, err := h.resolutionRef(ctx, x, cm.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
 			return nil, err
@@ -111,7 +123,100 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 			committee = append(committee, seat.Person)
 		}
 		return x.Approve(funds.Approve{By: kernel.PersonID(c.By), Committee: committee, Resolution: ref}, p, now)
-	})
+	}
+	if c.ResolutionID == "" {
+		return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve)
+	}
+	if err := checkIDs(c.CommunityID, "community_id", c.ExpenditureID, "expenditure_id"); err != nil {
+		return Result{}, err
+	}
+	if done, err := h.x.Recorded(ctx, ExpenditureStream(c.CommunityID, c.ExpenditureID), m.CommandID); err != nil || done {
+		if err != nil {
+			return Result{}, err
+		}
+		return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve) // a retry: the first result
+	}
+	// Decide once without appending: a refused approval takes nothing of the ceiling.
+	reserve := meeting.Reserve{ResolutionID: c.ResolutionID, ExpenditureID: c.ExpenditureID}
+	if _, err := h.onExpenditureRules(ctx, dryRun(m), c.CommunityID, c.ExpenditureID,
+		func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+			if _, err := approve(x, cm, p, now); err != nil {
+				return nil, err
+			}
+			reserve.Amount, reserve.Project = x.Amount(), x.Project()
+			return nil, nil
+		}); err != nil {
+		return Result{}, err
+	}
+	if reserve.Amount > 0 { // zero: the approval was recorded already (a retry), nothing to reserve
+		if err := h.reserveCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve); err != nil {
+			return Result{}, err
+		}
+	}
+	res, err := h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve)
+	var refused kernel.Error
+	if err != nil && reserve.Amount > 0 && errors.As(err, &refused) {
+		// Refused by the domain (the expenditure changed meanwhile): give the amount back. After any other
+		// error the approval may yet be recorded by a retry, which finds the reservation.
+		h.releaseCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve, err)
+	}
+	return res, err
+}
+
+// dryRun is m for a decision that appends nothing: another command id, so that a replay of m's own
+// result is not mistaken for it.
+func dryRun(m Meta) Meta {
+	m.CommandID = subCommandID(m.CommandID, "check")
+	m.Command, m.RequestHash = "", ""
+	return m
+}
+
+// subCommandID derives the id of a step of command id: deterministic, so that a retry repeats the step
+// idempotently, and within Meta's 128 characters.
+func subCommandID(id, step string) string {
+	if len(id)+len(step)+1 > 128 {
+		id = eventlog.DeriveID(id, 0).String()
+	}
+	return id + ":" + step
+}
+
+// reserveCeiling appends the reservation to the meeting's stream, reading again and deciding again when
+// another approval appended first (a few times; then the caller is told to retry).
+func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve) error {
+	sub := m
+	sub.CommandID = subCommandID(m.CommandID, "reserve")
+	sub.Command, sub.RequestHash = "reserve-ceiling", ""
+	var err error
+	for range 8 {
+		_, err = h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+			return mt.ReserveCeiling(r, now)
+		})
+		if !errors.Is(err, eventlog.ErrConflict) {
+			break
+		}
+	}
+	return err
+}
+
+// releaseCeiling gives back a reservation whose approval was refused; a failure is logged (the reservation
+// then counts against the ceiling, which errs on the side of the rule).
+func (h *Handlers) releaseCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve, cause error) {
+	sub := m
+	sub.CommandID = subCommandID(m.CommandID, "release")
+	sub.Command, sub.RequestHash = "release-ceiling", ""
+	var err error
+	for range 8 {
+		_, err = h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+			return mt.ReleaseCeiling(r.ResolutionID, r.ExpenditureID, "审批未记录："+cause.Error(), now)
+		})
+		if !errors.Is(err, eventlog.ErrConflict) {
+			break
+		}
+	}
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "could not release a resolution's reservation", slog.String("meeting_id", meetingID),
+			slog.String("resolution_id", r.ResolutionID), slog.String("expenditure_id", r.ExpenditureID), slog.String("error", err.Error()))
+	}
 }
 
 // PayExpenditure records the payment with its voucher (支付, 凭证). A payment is a fact and is recorded even

@@ -169,7 +169,19 @@ func TestResolutionLookups(t *testing.T) {
 	wantErr(t, err, errCode("required"), "meeting_id")
 
 	l.must(l.h.ApproveExpenditure(ctx, l.as(clerk), cite("m-1", "r-1")))
-	adopted := l.lastEvent(commands.MeetingStream(cid, "m-1")).(meeting.ResolutionAdopted)
+	var adopted meeting.ResolutionAdopted
+	var reserved []meeting.CeilingReserved
+	for _, e := range l.history(commands.MeetingStream(cid, "m-1")) {
+		switch e := e.(type) {
+		case meeting.ResolutionAdopted:
+			adopted = e
+		case meeting.CeilingReserved:
+			reserved = append(reserved, e)
+		}
+	}
+	if len(reserved) != 1 || reserved[0].ExpenditureID != "x-1" || reserved[0].Amount != 6000000 {
+		t.Fatalf("the approval reserved %+v of the resolution's ceiling, want 6000000 for x-1", reserved)
+	}
 	approved := l.lastEvent(commands.ExpenditureStream(cid, "x-1")).(funds.ExpenditureApproved)
 	if !reflect.DeepEqual(approved.Resolution, funds.RefTo(adopted)) {
 		t.Fatalf("the approval cites %+v, the meeting adopted %+v", approved.Resolution, adopted)

@@ -47,9 +47,13 @@ func (h *Handlers) ConveneMeeting(ctx context.Context, m Meta, c ConveneMeeting)
 				return nil, err
 			}
 		}
+		p, err := h.params(ctx, cm.Path())
+		if err != nil {
+			return nil, err
+		}
 		return mt.Convene(meeting.Convene{
 			MeetingID: c.MeetingID, Kind: meeting.Kind(c.Kind), Title: c.Title, Basis: meeting.Basis(c.Basis),
-			Expected: expected, TopicID: c.TopicID, HeldAt: c.HeldAt,
+			Expected: expected, TopicID: c.TopicID, HeldAt: c.HeldAt, Params: &p,
 		}, now)
 	})
 }
@@ -135,7 +139,8 @@ type AdoptResolution struct {
 	ResolutionID string `json:"resolution_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the resolution within the meeting"`
 	MotionID     string `json:"motion_id" minLength:"1" maxLength:"64" doc:"The passed motion"`
 	Subject      string `json:"subject" enum:"major-spending,asset-disposal,homestead-allocation,large-contract,other" doc:"major-spending 重大开支, asset-disposal 固定资产处置, homestead-allocation 宅基地划分, large-contract 较大经济合同, other"`
-	CeilingFen   int64  `json:"ceiling_fen,omitempty" minimum:"0" maximum:"10000000000000" doc:"Most it authorises to spend, in fen (分); required for major spending"`
+	CeilingFen   int64  `json:"ceiling_fen,omitempty" minimum:"0" maximum:"10000000000000" doc:"Most it authorises to spend, in fen (分); required for major spending. The expenditures approved under the resolution never exceed it together"`
+	Project      string `json:"project,omitempty" maxLength:"128" doc:"The project (工程/项目) it authorises spending on; expenditures citing it must belong to that project"`
 	Text         string `json:"text" minLength:"1" maxLength:"20000" doc:"Text of the resolution"`
 }
 
@@ -147,7 +152,7 @@ func (h *Handlers) AdoptResolution(ctx context.Context, m Meta, c AdoptResolutio
 	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
 		return mt.AdoptResolution(meeting.AdoptResolution{
 			ResolutionID: c.ResolutionID, MotionID: c.MotionID, Subject: meeting.Subject(c.Subject),
-			Ceiling: kernel.Fen(c.CeilingFen), Text: c.Text,
+			Ceiling: kernel.Fen(c.CeilingFen), Project: c.Project, Text: c.Text,
 		}, now)
 	})
 }

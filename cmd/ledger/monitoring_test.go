@@ -123,6 +123,18 @@ func TestMonitoringRulesReferenceServedMetrics(t *testing.T) {
 		}
 	}
 
+	// A NUL or invalid UTF-8 in a URL is a 400 problem on every part of serve's surface, not a 500.
+	for _, p := range []string{"/c/%00", "/c/330303001001/notices?year=%00", "/api/v1/audit/communities/%FF/as-of?at=x", "/j/33%00"} {
+		resp, err := http.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s: %d, want 400", p, resp.StatusCode)
+		}
+	}
+
 	rules, dashboard, err := monitoring.ReferencedMetrics()
 	if err != nil {
 		t.Fatal(err)

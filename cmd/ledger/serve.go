@@ -116,7 +116,10 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("listen on --http %s: %w", o.httpAddr, err)
 	}
-	srv := &http.Server{Handler: sup.Wrap(mux), ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts bound what a slow or idle client holds; event streams and exports lift the write deadline
+	// for themselves.
+	srv := &http.Server{Handler: httpapi.Edge(sup.Wrap(mux), httpapi.EdgeConfig{Logger: slog.Default()}),
+		ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(cmd.OutOrStdout(), `ledger is serving
   portal       %[1]s/

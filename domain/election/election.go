@@ -452,6 +452,9 @@ func (el *Election) HoldVoting(cmd HoldVoting, p rulebook.Params, now time.Time)
 		e.Breaches = []kernel.Breach{{Rule: rulebook.CandidateListPublicity, Detail: fmt.Sprintf(
 			"候选人名单于%s公示，%s投票，公示不足%s", el.publicizedAt.Format(time.RFC3339), at.Format(time.RFC3339), least.Chinese())}}
 	}
+	if b := p.CheckLateRecording("选举"+el.id+"的投票", at, now); b != nil {
+		e.Breaches = append(e.Breaches, *b)
+	}
 	return []kernel.Event{e}, nil
 }
 

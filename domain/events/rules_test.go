@@ -20,7 +20,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.CommitteeSize:             {"community/TestRule_CommitteeSize", "election/TestRule_CommitteeSize"},
 	rulebook.FullTimeShare:             {"community/TestRule_FullTimeShare", "election/TestRule_FullTimeShare"},
 	rulebook.MeetingQuorum:             {"meeting/TestRule_MeetingQuorum"},
-	rulebook.MajorMatterResolution:     {"funds/TestRule_MajorMatterResolution"},
+	rulebook.MajorMatterResolution:     {"funds/TestRule_MajorMatterResolution", "meeting/TestResolutionCeilingIsCumulative"},
 	rulebook.ResidentsMeetingFrequency: {"meeting/TestRule_ResidentsMeetingFrequency"},
 	rulebook.MinutesKept:               {"meeting/TestRule_MinutesKept"},
 	rulebook.DisclosureFrequency:       {"disclosure/TestRule_DisclosureFrequency"},
@@ -30,6 +30,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.OperatingFunds:            {"funds/TestRule_OperatingFunds"},
 	rulebook.CadreAudit:                {"audit/TestRule_CadreAudit"},
 	rulebook.BudgetBalance:             {"funds/TestRule_BudgetBalance"},
+	rulebook.LateRecording:             {"funds/TestRule_LateRecording"},
 }
 
 func TestEveryRuleHasATestThatBreaksIt(t *testing.T) {

@@ -117,8 +117,10 @@ type ExpenditureRequested struct {
 	Kind          Kind       `json:"kind"`
 	Purpose       string     `json:"purpose"`
 	Amount        kernel.Fen `json:"amount_fen"`
-	Payee         Payee      `json:"payee"`
-	RequestedAt   time.Time  `json:"requested_at"`
+	// Project names the project it belongs to; empty when none (and in older events).
+	Project     string    `json:"project,omitempty"`
+	Payee       Payee     `json:"payee"`
+	RequestedAt time.Time `json:"requested_at"`
 }
 
 func (ExpenditureRequested) EventName() string  { return "funds.expenditure-requested" }

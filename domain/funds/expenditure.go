@@ -29,6 +29,7 @@ type Expenditure struct {
 	id         string
 	status     Status
 	amount     kernel.Fen
+	project    string
 	resolution *ResolutionRef
 }
 
@@ -41,7 +42,7 @@ func RehydrateExpenditure(history []kernel.Event) *Expenditure {
 func (x *Expenditure) Apply(e kernel.Event) {
 	switch e := e.(type) {
 	case ExpenditureRequested:
-		x.id, x.status, x.amount = e.ExpenditureID, Requested, e.Amount
+		x.id, x.status, x.amount, x.project = e.ExpenditureID, Requested, e.Amount, e.Project
 	case ExpenditureApproved:
 		x.status, x.resolution = Approved, e.Resolution
 	case ExpenditurePaid:
@@ -55,6 +56,12 @@ func (x *Expenditure) Apply(e kernel.Event) {
 
 // Status returns where the expenditure stands.
 func (x *Expenditure) Status() Status { return x.status }
+
+// Project returns the project the expenditure belongs to ("" when none).
+func (x *Expenditure) Project() string { return x.project }
+
+// ID returns the expenditure's id.
+func (x *Expenditure) ID() string { return x.id }
 
 // Amount returns the requested amount.
 func (x *Expenditure) Amount() kernel.Fen { return x.amount }
@@ -88,6 +95,9 @@ type Request struct {
 	Kind          Kind
 	Purpose       string
 	Amount        kernel.Fen
+	// Project is the project (工程/项目) the expenditure belongs to, if any: a resolution on a project
+	// authorises only that project's expenditures.
+	Project string
 	// Payee: for an individual, Person and Personal (with Name) are
 	// required and MaskedName is computed.
 	Payee Payee
@@ -122,7 +132,7 @@ func (x *Expenditure) Request(cmd Request, now time.Time) ([]kernel.Event, error
 	}
 	return []kernel.Event{ExpenditureRequested{
 		ExpenditureID: cmd.ExpenditureID, FiscalYear: cmd.FiscalYear, Category: cmd.Category, Kind: cmd.Kind,
-		Purpose: cmd.Purpose, Amount: cmd.Amount, Payee: payee, RequestedAt: now.UTC(),
+		Purpose: cmd.Purpose, Amount: cmd.Amount, Project: cmd.Project, Payee: payee, RequestedAt: now.UTC(),
 	}}, nil
 }
 
@@ -260,6 +270,9 @@ func (x *Expenditure) Pay(cmd Pay, p rulebook.Params, now time.Time) ([]kernel.E
 			}
 			e.Breaches = []kernel.Breach{{Rule: rulebook.MajorMatterResolution, Detail: detail}}
 		}
+	}
+	if b := p.CheckLateRecording("支出"+x.id+"的支付", at, now); b != nil {
+		e.Breaches = append(e.Breaches, *b)
 	}
 	return []kernel.Event{e}, nil
 }

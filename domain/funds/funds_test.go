@@ -3,6 +3,7 @@ package funds_test
 import (
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -309,4 +310,27 @@ func TestRule_OperatingFunds(t *testing.T) {
 				return b.Allocate(funds.Allocate{AllocationID: "a-9", FiscalYear: 2027, Source: funds.CountyFinance, Category: funds.Operating, Amount: 1}, defaults, t0)
 			}, ThenErr: funds.ErrWrongFiscalYear},
 		})
+}
+
+// TestRule_LateRecording: a payment recorded more than 72 hours after its voucher's date carries a
+// late-recording breach showing both times; within 72 hours, none.
+func TestRule_LateRecording(t *testing.T) {
+	pay := func(paid time.Time) func(x *funds.Expenditure) ([]kernel.Event, error) {
+		return func(x *funds.Expenditure) ([]kernel.Event, error) {
+			return x.Pay(funds.Pay{VoucherNo: "记-1", PaidAt: paid}, defaults, t0.Add(10*24*time.Hour))
+		}
+	}
+	runX(t, []domaintest.Case[*funds.Expenditure]{
+		{Name: "paid ten days before it was recorded", Given: []kernel.Event{requested(kernel.Yuan(800))}, When: pay(t0),
+			ThenBreaches: []kernel.RuleID{rulebook.LateRecording}},
+		{Name: "paid two days before it was recorded", Given: []kernel.Event{requested(kernel.Yuan(800))}, When: pay(t0.Add(8 * 24 * time.Hour)),
+			ThenNames: []string{"funds.expenditure-paid"}},
+	})
+	b := defaults.CheckLateRecording("支出x-1的支付", t0, t0.Add(10*24*time.Hour))
+	if b == nil || !strings.Contains(b.Detail, t0.In(kernel.ChinaTime()).Format("2006-01-02 15:04")) {
+		t.Fatalf("the breach does not show when it happened: %+v", b)
+	}
+	if !strings.Contains(b.Detail, t0.Add(10*24*time.Hour).In(kernel.ChinaTime()).Format("2006-01-02 15:04")) {
+		t.Fatalf("the breach does not show when it was recorded: %+v", b)
+	}
 }

@@ -75,6 +75,8 @@ type Convened struct {
 	Expected  int       `json:"expected"`
 	TopicID   string    `json:"topic_id,omitempty"`
 	HeldAt    time.Time `json:"held_at"`
+	// A late-recording breach when recorded long after it was held.
+	kernel.Watch
 }
 
 func (Convened) EventName() string  { return "meeting.convened" }
@@ -157,12 +159,43 @@ type ResolutionAdopted struct {
 	MotionID     string     `json:"motion_id"`
 	Subject      Subject    `json:"subject"`
 	Ceiling      kernel.Fen `json:"ceiling_fen"`
-	Text         string     `json:"text"`
-	AdoptedAt    time.Time  `json:"adopted_at"`
+	// Project names the project (工程/项目) the resolution authorises spending on; expenditures citing
+	// it must belong to that project. Empty in resolutions recorded before projects were named.
+	Project   string    `json:"project,omitempty"`
+	Text      string    `json:"text"`
+	AdoptedAt time.Time `json:"adopted_at"`
 }
 
 func (ResolutionAdopted) EventName() string  { return "meeting.resolution-adopted" }
 func (ResolutionAdopted) SchemaVersion() int { return 1 }
+
+// CeilingReserved records that an expenditure's approval takes Amount of a resolution's ceiling (决议
+// 限额占用). It is appended to the meeting's stream, at the exact revision the approval read, before the
+// approval itself: the sum of the reservations of a resolution never exceeds its ceiling, however many
+// approvals race, and an approval retried after a crash finds its reservation (one per expenditure).
+type CeilingReserved struct {
+	MeetingID     string     `json:"meeting_id"`
+	ResolutionID  string     `json:"resolution_id"`
+	ExpenditureID string     `json:"expenditure_id"`
+	Amount        kernel.Fen `json:"amount_fen"`
+	ReservedAt    time.Time  `json:"reserved_at"`
+}
+
+func (CeilingReserved) EventName() string  { return "meeting.ceiling-reserved" }
+func (CeilingReserved) SchemaVersion() int { return 1 }
+
+// CeilingReleased gives back an expenditure's reservation: its approval was not recorded after all (the
+// expenditure was rejected or cancelled meanwhile).
+type CeilingReleased struct {
+	MeetingID     string    `json:"meeting_id"`
+	ResolutionID  string    `json:"resolution_id"`
+	ExpenditureID string    `json:"expenditure_id"`
+	Reason        string    `json:"reason"`
+	ReleasedAt    time.Time `json:"released_at"`
+}
+
+func (CeilingReleased) EventName() string  { return "meeting.ceiling-released" }
+func (CeilingReleased) SchemaVersion() int { return 1 }
 
 // MinutesRecorded records the minutes (会议记录) by the SHA-256 of the
 // document. It carries a minutes-kept breach when recorded later than the
@@ -195,6 +228,8 @@ func RegisterEvents(r *kernel.Registry) error {
 		kernel.Register[MotionTabled],
 		kernel.Register[VoteRecorded],
 		kernel.Register[ResolutionAdopted],
+		kernel.Register[CeilingReserved],
+		kernel.Register[CeilingReleased],
 		kernel.Register[MinutesRecorded],
 		kernel.Register[Closed],
 		kernel.Register[TopicCollected],

@@ -25,6 +25,8 @@ type Meeting struct {
 	hasPresence bool
 	motions     map[string]*motion
 	resolutions map[string]bool
+	adopted     map[string]ResolutionAdopted
+	reserved    map[string]map[string]kernel.Fen // resolution → expenditure → amount
 	minutes     bool
 	closedAt    time.Time
 }
@@ -37,6 +39,8 @@ func (m *Meeting) Apply(e kernel.Event) {
 	if m.motions == nil {
 		m.motions = map[string]*motion{}
 		m.resolutions = map[string]bool{}
+		m.adopted = map[string]ResolutionAdopted{}
+		m.reserved = map[string]map[string]kernel.Fen{}
 	}
 	switch e := e.(type) {
 	case Convened:
@@ -51,6 +55,14 @@ func (m *Meeting) Apply(e kernel.Event) {
 		}
 	case ResolutionAdopted:
 		m.resolutions[e.ResolutionID] = true
+		m.adopted[e.ResolutionID] = e
+	case CeilingReserved:
+		if m.reserved[e.ResolutionID] == nil {
+			m.reserved[e.ResolutionID] = map[string]kernel.Fen{}
+		}
+		m.reserved[e.ResolutionID][e.ExpenditureID] = e.Amount
+	case CeilingReleased:
+		delete(m.reserved[e.ResolutionID], e.ExpenditureID)
 	case MinutesRecorded:
 		m.minutes = true
 	case Closed:
@@ -102,8 +114,14 @@ var (
 	// rule meeting-quorum
 	ErrMajorityNotReached = kernel.Rejected("majority-not-reached", "赞成票未超过到会人员的半数，表决不能通过")
 	ErrResolutionExists   = kernel.Conflict("resolution-already-adopted", "该决议已登记")
-	ErrMinutesRecorded    = kernel.Conflict("minutes-already-recorded", "会议记录已登记")
-	ErrAlreadyClosed      = kernel.Conflict("meeting-already-closed", "会议已结束")
+	// ErrCeilingExhausted (enforces major-matter-resolution, cumulatively): the expenditures approved
+	// under a resolution would together exceed its ceiling.
+	ErrCeilingExhausted = kernel.Rejected("resolution-ceiling-exhausted", "该决议的金额上限已不足以批准本支出")
+	// ErrResolutionProjectMismatch (enforces major-matter-resolution): the resolution authorises another
+	// project's spending.
+	ErrResolutionProjectMismatch = kernel.Rejected("resolution-project-mismatch", "该决议授权的是其他项目的支出")
+	ErrMinutesRecorded           = kernel.Conflict("minutes-already-recorded", "会议记录已登记")
+	ErrAlreadyClosed             = kernel.Conflict("meeting-already-closed", "会议已结束")
 )
 
 // Convene is the command recording that a meeting took place.
@@ -115,6 +133,8 @@ type Convene struct {
 	Expected  int
 	TopicID   string    // the deliberation topic, for a deliberation meeting
 	HeldAt    time.Time // zero: now
+	// Params, when given, watches late-recording: a meeting recorded long after it was held.
+	Params *rulebook.Params
 }
 
 // Convene records a meeting.
@@ -141,10 +161,14 @@ func (m *Meeting) Convene(cmd Convene, now time.Time) ([]kernel.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []kernel.Event{Convened{
+	e := Convened{
 		MeetingID: cmd.MeetingID, Kind: cmd.Kind, Title: cmd.Title, Basis: cmd.Basis,
 		Expected: cmd.Expected, TopicID: cmd.TopicID, HeldAt: at,
-	}}, nil
+	}
+	if cmd.Params != nil {
+		e.Breaches = kernel.Breaches(cmd.Params.CheckLateRecording("会议「"+cmd.Title+"」", at, now))
+	}
+	return []kernel.Event{e}, nil
 }
 
 func (m *Meeting) open() error {
@@ -266,6 +290,7 @@ type AdoptResolution struct {
 	MotionID     string
 	Subject      Subject
 	Ceiling      kernel.Fen // required for major spending
+	Project      string     // the project it authorises spending on, if any
 	Text         string
 }
 
@@ -302,8 +327,74 @@ func (m *Meeting) AdoptResolution(cmd AdoptResolution, now time.Time) ([]kernel.
 	}
 	return []kernel.Event{ResolutionAdopted{
 		MeetingID: m.id, MeetingKind: m.kind, ResolutionID: cmd.ResolutionID, MotionID: cmd.MotionID,
-		Subject: cmd.Subject, Ceiling: cmd.Ceiling, Text: cmd.Text, AdoptedAt: mo.at,
+		Subject: cmd.Subject, Ceiling: cmd.Ceiling, Project: cmd.Project, Text: cmd.Text, AdoptedAt: mo.at,
 	}}, nil
+}
+
+// Reserve is the command taking part of a resolution's ceiling for an expenditure's approval.
+type Reserve struct {
+	ResolutionID  string
+	ExpenditureID string
+	Amount        kernel.Fen
+	// Project is the expenditure's project ("" when it names none).
+	Project string
+}
+
+// Reserved returns the sum of the reservations of a resolution.
+func (m *Meeting) Reserved(resolutionID string) kernel.Fen {
+	var sum kernel.Fen
+	for _, a := range m.reserved[resolutionID] {
+		sum += a
+	}
+	return sum
+}
+
+// ReserveCeiling takes Amount of the resolution's ceiling for the expenditure. Enforces
+// major-matter-resolution (四议两公开) cumulatively: the sum of every expenditure approved under one
+// resolution never exceeds its ceiling, and an expenditure may cite only a resolution on its own project
+// when the resolution names one. An expenditure that holds a reservation already is not charged twice
+// (a retry): no event.
+func (m *Meeting) ReserveCeiling(cmd Reserve, now time.Time) ([]kernel.Event, error) {
+	if !m.Exists() {
+		return nil, ErrMeetingNotFound
+	}
+	r, ok := m.adopted[cmd.ResolutionID]
+	if !ok {
+		return nil, kernel.NotFound("resolution-not-found", fmt.Sprintf("会议 %s 没有编号为 %s 的决议", m.id, cmd.ResolutionID)).WithField("resolution_id")
+	}
+	if _, again := m.reserved[cmd.ResolutionID][cmd.ExpenditureID]; again {
+		return nil, nil
+	}
+	if r.Project != "" && cmd.Project != r.Project {
+		return nil, ErrResolutionProjectMismatch.WithField("resolution_id").WithMsg(
+			"决议 %s 授权的是项目「%s」的支出，本支出属于「%s」，不能引用该决议", r.ResolutionID, r.Project, orNone(cmd.Project))
+	}
+	if r.Ceiling <= 0 {
+		return nil, nil // not a resolution on spending with a ceiling: nothing to take
+	}
+	used := m.Reserved(cmd.ResolutionID)
+	if used+cmd.Amount > r.Ceiling {
+		return nil, ErrCeilingExhausted.WithField("resolution_id").WithMsg(
+			"决议 %s 的金额上限为%s，已批准%s，余额%s，不足以批准本支出%s", r.ResolutionID, r.Ceiling, used, r.Ceiling-used, cmd.Amount)
+	}
+	return []kernel.Event{CeilingReserved{MeetingID: m.id, ResolutionID: cmd.ResolutionID, ExpenditureID: cmd.ExpenditureID,
+		Amount: cmd.Amount, ReservedAt: now.UTC()}}, nil
+}
+
+// ReleaseCeiling gives back an expenditure's reservation; nothing when it holds none.
+func (m *Meeting) ReleaseCeiling(resolutionID, expenditureID, reason string, now time.Time) ([]kernel.Event, error) {
+	if _, ok := m.reserved[resolutionID][expenditureID]; !ok {
+		return nil, nil
+	}
+	return []kernel.Event{CeilingReleased{MeetingID: m.id, ResolutionID: resolutionID, ExpenditureID: expenditureID,
+		Reason: reason, ReleasedAt: now.UTC()}}, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "未写明项目"
+	}
+	return s
 }
 
 // RecordMinutes records the minutes, at now. Watches minutes-kept: minutes

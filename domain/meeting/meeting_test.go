@@ -24,6 +24,8 @@ func samples() []kernel.Event {
 		meeting.VoteRecorded{MeetingID: "m-1", MotionID: "mo-1", For: 2400, Against: 200, Abstain: 100, Present: 2700, Outcome: meeting.Passed, RecordedAt: t0},
 		meeting.ResolutionAdopted{MeetingID: "m-1", MeetingKind: meeting.Assembly, ResolutionID: "r-1", MotionID: "mo-1",
 			Subject: meeting.MajorSpending, Ceiling: kernel.Yuan(600000), Text: "同意改造，上限60万元", AdoptedAt: t0},
+		meeting.CeilingReserved{MeetingID: "m-1", ResolutionID: "r-1", ExpenditureID: "x-1", Amount: kernel.Yuan(200000), ReservedAt: t0.Add(3 * 24 * time.Hour)},
+		meeting.CeilingReleased{MeetingID: "m-1", ResolutionID: "r-1", ExpenditureID: "x-1", Reason: "支出已被驳回，审批未记录", ReleasedAt: t0.Add(3*24*time.Hour + time.Second)},
 		meeting.MinutesRecorded{MeetingID: "m-1", DocumentSHA256: sha, RecordedAt: t0,
 			Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.MinutesKept, Detail: "超过48小时"}}}},
 		meeting.Closed{MeetingID: "m-1", ClosedAt: t0},
@@ -321,4 +323,47 @@ func TestTopicFlow(t *testing.T) {
 				return tp.RecordFeedback("again", false, t0)
 			}, ThenErr: meeting.ErrTopicClosed},
 		})
+}
+
+// TestResolutionCeilingIsCumulative (major-matter-resolution, 四议两公开): the expenditures approved under
+// one resolution never exceed its ceiling together; an expenditure cites only a resolution on its own
+// project; a retry is not charged twice; a released reservation gives its amount back.
+func TestResolutionCeilingIsCumulative(t *testing.T) {
+	adopted := func(project string) meeting.ResolutionAdopted {
+		return meeting.ResolutionAdopted{MeetingID: "m-1", MeetingKind: meeting.Assembly, ResolutionID: "r-1", MotionID: "mo-1",
+			Subject: meeting.MajorSpending, Ceiling: kernel.Yuan(100000), Project: project, Text: "同意，上限10万元", AdoptedAt: t0}
+	}
+	reserved := func(x string, yuan int64) meeting.CeilingReserved {
+		return meeting.CeilingReserved{MeetingID: "m-1", ResolutionID: "r-1", ExpenditureID: x, Amount: kernel.Yuan(yuan), ReservedAt: t0}
+	}
+	held := []kernel.Event{convened(meeting.Assembly, meeting.BasisAdults, 5200), present(2700), motion,
+		meeting.VoteRecorded{MeetingID: "m-1", MotionID: "mo-1", For: 2400, Present: 2700, Outcome: meeting.Passed, RecordedAt: t0}}
+	reserve := func(x string, yuan int64, project string) func(*meeting.Meeting) ([]kernel.Event, error) {
+		return func(m *meeting.Meeting) ([]kernel.Event, error) {
+			return m.ReserveCeiling(meeting.Reserve{ResolutionID: "r-1", ExpenditureID: x, Amount: kernel.Yuan(yuan), Project: project}, t0)
+		}
+	}
+	run(t, []domaintest.Case[*meeting.Meeting]{
+		{Name: "the first expenditure takes its share", Given: append(held[:4:4], adopted("")), When: reserve("x-1", 100000, ""),
+			Then: []kernel.Event{reserved("x-1", 100000)}},
+		{Name: "a second expenditure finds the ceiling used up", Given: append(held[:4:4], adopted(""), reserved("x-1", 100000)),
+			When: reserve("x-2", 100000, ""), ThenErr: meeting.ErrCeilingExhausted},
+		{Name: "the last yuan", Given: append(held[:4:4], adopted(""), reserved("x-1", 99999)),
+			When: reserve("x-2", 1, ""), Then: []kernel.Event{reserved("x-2", 1)}},
+		{Name: "one yuan beyond it", Given: append(held[:4:4], adopted(""), reserved("x-1", 99999)),
+			When: reserve("x-2", 2, ""), ThenErr: meeting.ErrCeilingExhausted},
+		{Name: "a retry of the same expenditure is not charged twice", Given: append(held[:4:4], adopted(""), reserved("x-1", 100000)),
+			When: reserve("x-1", 100000, "")},
+		{Name: "another project's resolution", Given: append(held[:4:4], adopted("养老照料中心")),
+			When: reserve("x-1", 1000, "村道硬化"), ThenErr: meeting.ErrResolutionProjectMismatch},
+		{Name: "an expenditure naming no project cites a project's resolution", Given: append(held[:4:4], adopted("养老照料中心")),
+			When: reserve("x-1", 1000, ""), ThenErr: meeting.ErrResolutionProjectMismatch},
+		{Name: "its own project's resolution", Given: append(held[:4:4], adopted("养老照料中心")),
+			When: reserve("x-1", 1000, "养老照料中心"), Then: []kernel.Event{reserved("x-1", 1000)}},
+		{Name: "a released reservation gives its amount back",
+			Given: append(held[:4:4], adopted(""), reserved("x-1", 100000),
+				meeting.CeilingReleased{MeetingID: "m-1", ResolutionID: "r-1", ExpenditureID: "x-1", Reason: "驳回", ReleasedAt: t0}),
+			When: reserve("x-2", 100000, ""), Then: []kernel.Event{reserved("x-2", 100000)}},
+		{Name: "an unknown resolution", Given: held[:4:4], When: reserve("x-1", 1, ""), ThenErr: kernel.NotFound("resolution-not-found", "")},
+	})
 }

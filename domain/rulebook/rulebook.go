@@ -247,6 +247,18 @@ func (p Params) OperatingFundsRequired(households int) kernel.Fen {
 	}
 }
 
+// CheckLateRecording watches late-recording: a fact that happened at `at`, recorded at now, more than the
+// rule's span earlier. The breach shows both times (China time) and names the fact.
+func (p Params) CheckLateRecording(what string, at, now time.Time) *kernel.Breach {
+	within := p.Span(LateRecording, ParamWithin)
+	if !within.After(at).Before(now) {
+		return nil
+	}
+	cst := kernel.ChinaTime()
+	return &kernel.Breach{Rule: LateRecording, Detail: fmt.Sprintf("%s发生于%s，却在%s才记录(应在%s内记录)，可能是补录或倒签",
+		what, at.In(cst).Format("2006-01-02 15:04"), now.In(cst).Format("2006-01-02 15:04"), within.Chinese())}
+}
+
 // Due returns the deadline of a deadline rule (MinutesKept, PaymentDisclosed,
 // ResultsDisclosed: "within"; CadreAudit: "every") counted from the fact that
 // starts it. The deadline scheduler of the alert engine uses it.

@@ -81,6 +81,9 @@ const (
 	// the budget line the handler looked up. Watched, because the balance
 	// comes from a read model that may lag.
 	BudgetBalance kernel.RuleID = "budget-balance"
+	// Not in DOMAIN.md's table: a fact whose time starts or satisfies a rule's clock (a payment, a
+	// meeting, a vote) recorded long after it happened — back-dating shows. Watched.
+	LateRecording kernel.RuleID = "late-recording"
 )
 
 // Parameter names.
@@ -216,6 +219,8 @@ func Rules() []Rule {
 		rule(CadreAudit, Watch, Yellow, "经管站每半年对村干部进行一次审计", "003 第三篇 四3(3)",
 			Param{ParamEvery, TypeSpan, "6mo", "longest gap between audits of a community's cadres"}),
 		rule(BudgetBalance, Watch, Yellow, "支出不应超过预算余额", "ledger"),
+		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
+			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}
 }
 
@@ -230,11 +235,4 @@ func ruleByID(id kernel.RuleID) (Rule, bool) {
 }
 
 // Lookup returns the default rule id, if the rulebook has it.
-func Lookup(id kernel.RuleID) (Rule, bool) {
-	for _, r := range Rules() {
-		if r.ID == id {
-			return r, true
-		}
-	}
-	return Rule{}, false
-}
+func Lookup(id kernel.RuleID) (Rule, bool) { return ruleByID(id) }

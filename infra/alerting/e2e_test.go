@@ -67,4 +67,15 @@ func TestThroughTheCommandHandlers(t *testing.T) {
 	// The unauthorised payment stays red until a supervisor resolves it: disclosing it is not authorising it.
 	h.Quiesce()
 	waitRating(t, h, c, supervision.Red)
+
+	// Back-dating shows: a payment recorded five days after its voucher's date is a late-recording alert,
+	// and the clerk is told at once.
+	must(hs.RequestExpenditure(ctx, meta(commands.RoleClerk), commands.RequestExpenditure{CommunityID: string(c.ID), ExpenditureID: "2026-0003",
+		FiscalYear: 2026, Category: "operating", Kind: "other", Purpose: "办公用品", AmountFen: 30_000, Payee: payee}))
+	res, err := hs.PayExpenditure(ctx, meta(commands.RoleClerk), commands.PayExpenditure{CommunityID: string(c.ID), ExpenditureID: "2026-0003",
+		VoucherNo: "记-3", PaidAt: h.Clock.Now().Add(-5 * 24 * time.Hour)})
+	if err != nil || len(res.Breaches) != 1 || res.Breaches[0].Rule != string(rulebook.LateRecording) {
+		t.Fatalf("a back-dated payment: %+v, %v", res, err)
+	}
+	h.WaitAlert(rulebook.LateRecording, c.Stream("expenditure", "2026-0003"), alertingtest.Open)
 }

@@ -38,6 +38,7 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.OperatingFunds:            "TestRuleOperatingFunds",
 	rulebook.CadreAudit:                "TestRuleCadreAudit",
 	rulebook.BudgetBalance:             "TestRuleBudgetBalance",
+	rulebook.LateRecording:             "TestRuleLateRecording",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios. The
@@ -397,3 +398,28 @@ func TestRuleBudgetBalance(t *testing.T) {
 }
 
 func bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
+
+// TestRuleLateRecording: a payment recorded days after it was made (back-dated) raises a yellow alert that
+// shows both times; no later fact undoes it, a supervisor resolves it with a reason.
+func TestRuleLateRecording(t *testing.T) {
+	t.Parallel()
+	h := alertingtest.New(t, alertingtest.Options{})
+	c := alertingtest.NewCommunity(alertingtest.DistrictX, 3)
+	x := c.Stream("expenditure", "2026-0077")
+	now := h.Clock.Now()
+	b := rulebook.Defaults().CheckLateRecording("支出2026-0077的支付", now.Add(-5*24*time.Hour), now)
+	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "2026-0077", VoucherNo: "v7", Amount: 30000, PaidAt: now.Add(-5 * 24 * time.Hour),
+		Watch: kernel.Watch{Breaches: []kernel.Breach{*b}}})
+	a := h.WaitAlert(rulebook.LateRecording, x, alertingtest.Open)
+	if a.Severity != rulebook.Yellow || a.Trigger != supervision.ByBreach || !strings.Contains(a.Detail, "记录") {
+		t.Fatalf("raised %+v", a)
+	}
+	sup := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	resp := h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), map[string]string{"reason": "凭证原件已核对，系出差期间延迟入账"})
+	if resp.Status != http.StatusOK {
+		t.Fatalf("%d %s", resp.Status, resp.Body)
+	}
+	if cl := h.WaitAlert(rulebook.LateRecording, x, alertingtest.Cleared); cl.ClearReason != string(supervision.ResolvedBySupervisor) {
+		t.Fatalf("cleared %+v", cl)
+	}
+}

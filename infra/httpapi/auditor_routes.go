@@ -349,6 +349,8 @@ func (a *auditorAPI) asOf(w http.ResponseWriter, r *http.Request, actor commands
 }
 
 func (a *auditorAPI) export(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	// An export streams a community's whole trail: it may take longer than the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Hour))
 	q := r.URL.Query()
 	format, err := audit.ParseExportFormat(q.Get("format"))
 	if err != nil {

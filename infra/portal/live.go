@@ -173,6 +173,7 @@ func (p *Portal) live(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any server write timeout
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")

@@ -26,7 +26,7 @@ type expenditure struct {
 }
 
 // request records a request to spend and returns the expenditure in flight.
-func (c *comm) request(cat funds.Category, kind funds.Kind, purpose string, amount kernel.Fen, payee funds.Payee) *expenditure {
+func (c *comm) request(cat funds.Category, kind funds.Kind, purpose string, amount kernel.Fen, payee funds.Payee, project ...string) *expenditure {
 	fy := c.now.In(cst).Year()
 	c.expSeq[fy]++
 	e := &expenditure{id: fmt.Sprintf("%d-%04d", fy, c.expSeq[fy]), x: &funds.Expenditure{}, amount: amount, purpose: purpose}
@@ -38,6 +38,7 @@ func (c *comm) request(cat funds.Category, kind funds.Kind, purpose string, amou
 	}
 	evs, err := e.x.Request(funds.Request{
 		ExpenditureID: e.id, FiscalYear: fy, Category: cat, Kind: kind, Purpose: purpose, Amount: amount, Payee: payee,
+		Project: strings.Join(project, ""),
 	}, c.now)
 	apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
 	return e
@@ -291,7 +292,7 @@ func (c *comm) carryOut(pr *project, res meeting.ResolutionAdopted) {
 }
 
 func (c *comm) instalment(pr *project, amount kernel.Fen, what string) {
-	e := c.request(funds.Project, funds.OtherKind, pr.name+what, amount, organisation(pr.contractor))
+	e := c.request(funds.Project, funds.OtherKind, pr.name+what, amount, organisation(pr.contractor), pr.name)
 	c.after(days(2+c.pick(3)), func() { c.approve(e, pr.resolution) })
 }
 

@@ -131,9 +131,13 @@ func (c *comm) holdMeeting(p meetingPlan) {
 			continue
 		}
 		c.advance(minutes(2))
+		projectName := ""
+		if mo.project != nil {
+			projectName = mo.project.name
+		}
 		evs, err = m.AdoptResolution(meeting.AdoptResolution{
 			ResolutionID: fmt.Sprintf("r%d", len(resolutions)+1), MotionID: motionID, Subject: mo.subject,
-			Ceiling: mo.ceiling, Text: fmt.Sprintf("会议表决通过（到会%d，赞成%d，反对%d，弃权%d）：同意%s。", present, yes, no, abstain, strings.TrimPrefix(mo.title, "关于")),
+			Ceiling: mo.ceiling, Project: projectName, Text: fmt.Sprintf("会议表决通过（到会%d，赞成%d，反对%d，弃权%d）：同意%s。", present, yes, no, abstain, strings.TrimPrefix(mo.title, "关于")),
 		}, c.now)
 		for _, e := range c.record(c.clerk, stream, nil, evs, err) {
 			m.Apply(e)

@@ -1,0 +1,173 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+)
+
+func cite(id string) commands.ApproveExpenditure {
+	a := approve(id)
+	a.MeetingID, a.ResolutionID = "m-1", "r-1"
+	return a
+}
+
+func (l *ledger) reservations() (sum int64, n int) {
+	l.t.Helper()
+	held := map[string]int64{}
+	for _, e := range l.history(commands.MeetingStream(cid, "m-1")) {
+		switch e := e.(type) {
+		case meeting.CeilingReserved:
+			held[e.ExpenditureID] = int64(e.Amount)
+			n++
+		case meeting.CeilingReleased:
+			delete(held, e.ExpenditureID)
+		}
+	}
+	for _, a := range held {
+		sum += a
+	}
+	return sum, n
+}
+
+// TestCeilingIsCumulativeUnderRacingApprovals (major-matter-resolution): eight approvals of 60 000 元 race
+// under one resolution with a ceiling of 100 000 元: exactly one is recorded, the others are refused
+// (resolution-ceiling-exhausted) or told to retry, and the reservations never exceed the ceiling. Retrying
+// the refused ones changes nothing.
+func TestCeilingIsCumulativeUnderRacingApprovals(t *testing.T) {
+	ctx := context.Background()
+	l := newLedger(t)
+	l.registered()
+	l.assemblyResolution(cid, clerk, "m-1", 10_000_000)
+	l.clock.Advance(time.Hour)
+	ids := []string{"x-1", "x-2", "x-3", "x-4", "x-5", "x-6", "x-7", "x-8"}
+	for _, id := range ids {
+		l.requested(id, 6_000_000)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(ids))
+	metas := make([]commands.Meta, len(ids))
+	for i, id := range ids {
+		metas[i] = l.as(clerk)
+		wg.Go(func() { _, errs[i] = l.h.ApproveExpenditure(ctx, metas[i], cite(id)) })
+	}
+	wg.Wait()
+	approved := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			approved++
+		case errors.Is(err, meeting.ErrCeilingExhausted), errors.Is(err, eventlog.ErrConflict):
+		default:
+			t.Errorf("%s: %v", ids[i], err)
+		}
+	}
+	// The ones told to retry retry, with their keys.
+	for i, err := range errs {
+		if errors.Is(err, eventlog.ErrConflict) {
+			if _, err := l.h.ApproveExpenditure(ctx, metas[i], cite(ids[i])); err == nil {
+				approved++
+			} else if !errors.Is(err, meeting.ErrCeilingExhausted) {
+				t.Errorf("%s retried: %v", ids[i], err)
+			}
+		}
+	}
+	if approved != 1 {
+		t.Fatalf("%d approvals recorded under a ceiling that holds one", approved)
+	}
+	if sum, n := l.reservations(); sum != 6_000_000 || n != 1 {
+		t.Fatalf("reservations sum to %d in %d events, want 6000000 in 1", sum, n)
+	}
+	statuses := 0
+	for _, id := range ids {
+		if funds.RehydrateExpenditure(l.history(commands.ExpenditureStream(cid, id))).Status() == funds.Approved {
+			statuses++
+		}
+	}
+	if statuses != 1 {
+		t.Fatalf("%d expenditures approved", statuses)
+	}
+}
+
+// failApprovals fails the first append of an approval to an expenditure stream, after the reservation was
+// appended: a crash between the two appends.
+type failApprovals struct {
+	commands.EventStore
+	mu     sync.Mutex
+	failed bool
+}
+
+func (f *failApprovals) Append(ctx context.Context, stream string, exp eventlog.Expected, evs []eventlog.Event) (eventlog.AppendResult, error) {
+	f.mu.Lock()
+	fail := !f.failed && strings.HasPrefix(stream, "expenditure-") && len(evs) == 1 && evs[0].Type == "funds.expenditure-approved"
+	if fail {
+		f.failed = true
+	}
+	f.mu.Unlock()
+	if fail {
+		return eventlog.AppendResult{}, errors.New("connection reset by peer")
+	}
+	return f.EventStore.Append(ctx, stream, exp, evs)
+}
+
+// TestCeilingReservationSurvivesACrashBetweenAppends: the reservation is appended, then the approval's
+// append fails (the process died, the network broke). The retry with the same key finds its reservation,
+// records the approval, and charges the ceiling once; a second expenditure then finds the ceiling used.
+func TestCeilingReservationSurvivesACrashBetweenAppends(t *testing.T) {
+	ctx := context.Background()
+	var f *failApprovals
+	l := newLedgerWith(t, func(s commands.EventStore) commands.EventStore { f = &failApprovals{EventStore: s}; return f })
+	l.registered()
+	l.assemblyResolution(cid, clerk, "m-1", 10_000_000)
+	l.clock.Advance(time.Hour)
+	l.requested("x-1", 6_000_000)
+	l.requested("x-2", 6_000_000)
+	m := l.as(clerk)
+	if _, err := l.h.ApproveExpenditure(ctx, m, cite("x-1")); err == nil {
+		t.Fatal("the approval's append was made to fail")
+	}
+	if sum, n := l.reservations(); sum != 6_000_000 || n != 1 {
+		t.Fatalf("after the failed append: reservations %d in %d events", sum, n)
+	}
+	res, err := l.h.ApproveExpenditure(ctx, m, cite("x-1"))
+	if err != nil || res.Replayed {
+		t.Fatalf("the retry: %+v, %v", res, err)
+	}
+	again, err := l.h.ApproveExpenditure(ctx, m, cite("x-1"))
+	if err != nil || !again.Replayed || again.Position != res.Position {
+		t.Fatalf("a second retry: %+v, %v; want the first result replayed", again, err)
+	}
+	if sum, n := l.reservations(); sum != 6_000_000 || n != 1 {
+		t.Fatalf("after the retries: reservations %d in %d events, want one of 6000000", sum, n)
+	}
+	if _, err := l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-2")); !errors.Is(err, meeting.ErrCeilingExhausted) {
+		t.Fatalf("a second expenditure under the used ceiling: %v", err)
+	}
+}
+
+// TestRefusedApprovalTakesNothing: an approval the domain refuses (here: the approver is not on the
+// committee) is decided before anything is reserved, and takes nothing of the ceiling.
+func TestRefusedApprovalTakesNothing(t *testing.T) {
+	ctx := context.Background()
+	l := newLedger(t)
+	l.registered()
+	l.assemblyResolution(cid, clerk, "m-1", 10_000_000)
+	l.clock.Advance(time.Hour)
+	l.requested("x-1", 6_000_000)
+	bad := cite("x-1")
+	bad.By = "nobody-at-all"
+	if _, err := l.h.ApproveExpenditure(ctx, l.as(clerk), bad); !errors.Is(err, funds.ErrApproverNotOnCommittee) {
+		t.Fatalf("an approver off the committee: %v", err)
+	}
+	if sum, n := l.reservations(); sum != 0 || n != 0 {
+		t.Fatalf("a refused approval reserved %d in %d events", sum, n)
+	}
+}

@@ -1,0 +1,63 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/grassroots-ledger/ledger/commands"
+)
+
+// TestResolutionCeilingIsCumulativeThroughTheAPI (major-matter-resolution, 四议两公开): through HTTP,
+// five 100 000 元 expenditures cite one resolution whose ceiling is 100 000 元: the first is approved,
+// the other four are refused with resolution-ceiling-exhausted and append nothing; an expenditure of
+// another project cannot cite a resolution on a project (resolution-project-mismatch).
+func TestResolutionCeilingIsCumulativeThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	srv := startCatalogue(t)
+	registerCommunities(t, srv)
+	clerk := srv.Token(t, commands.RoleClerk, pathA)
+	do := func(name, key string, body any) { t.Helper(); srv.Post(t, name, clerk, key, body).Result(t) }
+	do("seat-committee", "seat", commands.SeatCommittee{CommunityID: communityA, Term: "2021-2026", Members: []commands.CommitteeSeat{
+		{Person: "p-1", Role: "chair", FullTime: true, Source: "elected"}, {Person: "p-2", Role: "vice-chair", FullTime: true, Source: "elected"},
+		{Person: "p-3", Role: "member", FullTime: true, Source: "elected"}, {Person: "p-4", Role: "member", Source: "elected"},
+		{Person: "p-5", Role: "member", Source: "elected"}}})
+	do("convene-meeting", "m", commands.ConveneMeeting{CommunityID: communityA, MeetingID: "m-1", Kind: "assembly", Title: "居民会议", Basis: "adults"})
+	do("record-attendance", "att", commands.RecordAttendance{CommunityID: communityA, MeetingID: "m-1", Present: 2000})
+	for i, project := range []string{"", "养老照料中心"} {
+		mo, r := fmt.Sprint("mo-", i), fmt.Sprint("r-", i)
+		do("table-motion", "mo"+mo, commands.TableMotion{CommunityID: communityA, MeetingID: "m-1", MotionID: mo, Title: "议案"})
+		do("record-vote", "v"+mo, commands.RecordVote{CommunityID: communityA, MeetingID: "m-1", MotionID: mo, For: 1800, Against: 100, Abstain: 100, Outcome: "passed"})
+		do("adopt-resolution", "r"+mo, commands.AdoptResolution{CommunityID: communityA, MeetingID: "m-1", ResolutionID: r, MotionID: mo,
+			Subject: "major-spending", CeilingFen: 10_000_000, Project: project, Text: "同意，上限10万元"})
+	}
+	request := func(id, project string) {
+		do("request-expenditure", "q"+id, commands.RequestExpenditure{CommunityID: communityA, ExpenditureID: id, FiscalYear: 2026,
+			Category: "project", Kind: "other", Purpose: "工程款", AmountFen: 10_000_000, Project: project,
+			Payee: commands.Payee{Kind: "organisation", Organisation: "某工程公司"}})
+	}
+	for i := range 5 {
+		id := fmt.Sprint("x-", i)
+		request(id, "")
+		before := srv.Head(t)
+		resp := srv.Post(t, "approve-expenditure", clerk, "a"+id, commands.ApproveExpenditure{CommunityID: communityA, ExpenditureID: id,
+			By: "p-1", MeetingID: "m-1", ResolutionID: "r-0"})
+		if i == 0 {
+			resp.Result(t)
+			continue
+		}
+		if p := resp.WantProblem(t, http.StatusUnprocessableEntity, "resolution-ceiling-exhausted"); p.Field != "resolution_id" {
+			t.Errorf("field %q: %s", p.Field, resp.Body)
+		}
+		srv.WantNothingAppended(t, before)
+	}
+	request("road", "村道硬化")
+	before := srv.Head(t)
+	resp := srv.Post(t, "approve-expenditure", clerk, "a-road", commands.ApproveExpenditure{CommunityID: communityA, ExpenditureID: "road",
+		By: "p-1", MeetingID: "m-1", ResolutionID: "r-1"})
+	resp.WantProblem(t, http.StatusUnprocessableEntity, "resolution-project-mismatch")
+	srv.WantNothingAppended(t, before)
+	request("care", "养老照料中心")
+	srv.Post(t, "approve-expenditure", clerk, "a-care", commands.ApproveExpenditure{CommunityID: communityA, ExpenditureID: "care",
+		By: "p-1", MeetingID: "m-1", ResolutionID: "r-1"}).Result(t)
+}
