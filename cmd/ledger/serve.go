@@ -17,6 +17,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/events"
+	"github.com/grassroots-ledger/ledger/infra/alerting"
 	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/health"
@@ -30,6 +31,8 @@ type serveOptions struct {
 	httpAddr   string
 	nodeListen string
 	demo       bool
+	// Webhook receivers over http, or on private addresses: off unless an administrator allows them.
+	webhooksHTTP, webhooksPrivate bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -50,6 +53,8 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 	cmd.Flags().StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API and portal")
 	cmd.Flags().BoolVar(&o.demo, "demo", false, "when the store holds no ledger events, write a demo district into it (in the background, while serving)")
 	cmd.Flags().StringVar(&o.nodeListen, "node-listen", "127.0.0.1:0", "gRPC address of the embedded node (when EVENTSTORE_URL is unset)")
+	cmd.Flags().BoolVar(&o.webhooksHTTP, "webhooks-allow-http", false, "let supervisors register http:// webhook URLs (default: https only)")
+	cmd.Flags().BoolVar(&o.webhooksPrivate, "webhooks-allow-private", false, "let webhook URLs point at loopback and private addresses (default: public addresses only)")
 	return cmd
 }
 
@@ -89,7 +94,8 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	sup, err := startSupervision(runCtx, pool, store, mux, tokens, metrics, readModels())
+	sup, err := startSupervision(runCtx, pool, store, mux, tokens, metrics, readModels(),
+		alerting.WebhookPolicy{AllowHTTP: o.webhooksHTTP, AllowPrivate: o.webhooksPrivate})
 	if err != nil {
 		return err
 	}

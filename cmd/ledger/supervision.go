@@ -35,7 +35,7 @@ func (s *supervision) Wrap(h http.Handler) http.Handler { return s.http.Wrap(h) 
 // startSupervision migrates the alerting schema, mounts the supervisors' API on mux and runs the engine,
 // the webhook deliverer, the SSE hub and the lag gauges until ctx ends.
 func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, mux *http.ServeMux, tokens *auth.Store,
-	reg prometheus.Registerer, models []runtime.ReadModel) (*supervision, error) {
+	reg prometheus.Registerer, models []runtime.ReadModel, policy alerting.WebhookPolicy) (*supervision, error) {
 	log := slog.Default()
 	if err := alerting.Migrate(ctx, pool); err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := alerting.NewWebhooks(alerting.WebhookConfig{Pool: pool, Registerer: reg, Logger: log})
+	hooks, err := alerting.NewWebhooks(alerting.WebhookConfig{Pool: pool, Registerer: reg, Logger: log, Policy: policy})
 	if err != nil {
 		return nil, err
 	}

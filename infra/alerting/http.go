@@ -100,11 +100,12 @@ func NewAPI(cfg APIConfig) (*API, error) {
 		m.HandleFunc("POST "+AlertsPath+"/{id}/resolve", a.writer(a.handleResolve))
 	}
 	if cfg.Webhooks != nil {
-		m.HandleFunc("POST "+WebhooksPath, a.reader(a.handleRegister))
+		// Auditors read; only supervisors and admins register, delete or replay webhooks.
+		m.HandleFunc("POST "+WebhooksPath, a.writer(a.handleRegister))
 		m.HandleFunc("GET "+WebhooksPath, a.reader(a.handleListWebhooks))
-		m.HandleFunc("DELETE "+WebhooksPath+"/{id}", a.reader(a.handleDeleteWebhook))
+		m.HandleFunc("DELETE "+WebhooksPath+"/{id}", a.writer(a.handleDeleteWebhook))
 		m.HandleFunc("GET "+WebhooksPath+"/{id}/deliveries", a.reader(a.handleDeliveries))
-		m.HandleFunc("POST "+WebhooksPath+"/{id}/replay", a.reader(a.handleReplay))
+		m.HandleFunc("POST "+WebhooksPath+"/{id}/replay", a.writer(a.handleReplay))
 	}
 	return a, nil
 }

@@ -57,11 +57,21 @@ func Verify(secret string, body []byte, signature string) bool {
 	return hmac.Equal([]byte(Sign(secret, body)), []byte(signature))
 }
 
+// SignedContent is what a delivery's signature covers: its timestamp header, a dot, and the body, so that
+// a captured delivery cannot be replayed later with a fresh timestamp. Receivers check the signature over
+// SignedContent(timestamp header, body), and reject timestamps too far from their clock.
+func SignedContent(timestamp string, body []byte) []byte {
+	return append([]byte(timestamp+"."), body...)
+}
+
 // WebhookConfig configures the webhook deliverer.
 type WebhookConfig struct {
 	Pool *pgxpool.Pool
-	// Client sends the deliveries. Default: a client with a 10 s timeout that does not follow redirects.
+	// Client sends the deliveries. Default: Policy's client (10 s timeout, no redirects, no non-public
+	// addresses unless allowed).
 	Client *http.Client
+	// Policy says which URLs may be registered and dialled.
+	Policy WebhookPolicy
 	// MaxAttempts is how many failed attempts park a delivery. Default 8.
 	MaxAttempts int
 	// BaseBackoff is the wait after the first failure; it doubles after each (capped at MaxBackoff).
@@ -81,7 +91,7 @@ type WebhookConfig struct {
 
 func (c *WebhookConfig) setDefaults() {
 	if c.Client == nil {
-		c.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		c.Client = c.Policy.client()
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 8
@@ -172,6 +182,9 @@ func (w *Webhooks) Register(ctx context.Context, actor commands.Actor, rawURL st
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(rawURL) > 2048 {
 		return Webhook{}, "", ErrBadWebhookURL
+	}
+	if err := w.cfg.Policy.checkURL(ctx, u); err != nil {
+		return Webhook{}, "", err
 	}
 	under, err = scopedPath(actor, under, "under")
 	if err != nil {
@@ -545,8 +558,9 @@ func (w *Webhooks) post(ctx context.Context, msg *message.Message) (int, error) 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "grassroots-ledger-webhooks/1")
-	req.Header.Set(HeaderSignature, Sign(msg.Metadata.Get("secret"), payload))
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(time.Now().Unix(), 10))
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set(HeaderSignature, Sign(msg.Metadata.Get("secret"), SignedContent(ts, payload)))
+	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderEventID, msg.Metadata.Get("event"))
 	req.Header.Set(HeaderDelivery, msg.Metadata.Get("delivery"))
 	resp, err := w.cfg.Client.Do(req)

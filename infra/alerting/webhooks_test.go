@@ -42,7 +42,8 @@ func newReceiver(t *testing.T, failFirst int) *receiver {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		rec := received{signed: alerting.Verify(r.secret, body, req.Header.Get(alerting.HeaderSignature)), eventID: req.Header.Get(alerting.HeaderEventID)}
+		rec := received{signed: alerting.Verify(r.secret, alerting.SignedContent(req.Header.Get(alerting.HeaderTimestamp), body),
+			req.Header.Get(alerting.HeaderSignature)), eventID: req.Header.Get(alerting.HeaderEventID)}
 		rec.timestamp, _ = strconv.ParseInt(req.Header.Get(alerting.HeaderTimestamp), 10, 64)
 		_ = json.Unmarshal(body, &rec.body)
 		if r.down || r.fail > 0 {
@@ -211,7 +212,8 @@ func TestWebhookDeliveriesSurviveRestart(t *testing.T) {
 	})
 	h.StopWebhooks()
 	r.setDown(false)
-	w, err := alerting.NewWebhooks(alerting.WebhookConfig{Pool: h.Server.Pool, PollEvery: 50 * time.Millisecond, BaseBackoff: 500 * time.Millisecond})
+	w, err := alerting.NewWebhooks(alerting.WebhookConfig{Pool: h.Server.Pool, PollEvery: 50 * time.Millisecond, BaseBackoff: 500 * time.Millisecond,
+		Policy: alerting.WebhookPolicy{AllowHTTP: true, AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

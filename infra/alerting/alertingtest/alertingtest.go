@@ -113,7 +113,9 @@ func New(tb testing.TB, opts Options) *Harness {
 			tb.Fatal(err)
 		}
 		wc := alerting.WebhookConfig{Pool: s.Pool, Registerer: h.Metrics, Logger: apitest.Logger(), PollEvery: 50 * time.Millisecond,
-			BaseBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, MaxAttempts: 5, Lease: 5 * time.Second}
+			BaseBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, MaxAttempts: 5, Lease: 5 * time.Second,
+			// The tests' receivers listen on loopback over http.
+			Policy: alerting.WebhookPolicy{AllowHTTP: true, AllowPrivate: true}}
 		if opts.Webhooks != nil {
 			opts.Webhooks(&wc)
 		}
