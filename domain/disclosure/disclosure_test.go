@@ -185,3 +185,26 @@ func TestRule_DisclosureFrequency(t *testing.T) {
 		{Name: "party affairs have no rhythm here", When: publish(disclosure.Party, nil, &fourMonthsAgo, t0), ThenNames: []string{"disclosure.published"}},
 	})
 }
+
+// TestRule_PublicityWindow: an election, finance or resolution notice stays up at least 7 days (a shorter
+// window is refused, naming window.end); other categories may be shorter; a jurisdiction may lengthen it.
+func TestRule_PublicityWindow(t *testing.T) {
+	pub := func(cat disclosure.Category, d time.Duration, p rulebook.Params) func(*disclosure.Notice) ([]kernel.Event, error) {
+		return func(n *disclosure.Notice) ([]kernel.Event, error) {
+			return n.Publish(disclosure.Publish{NoticeID: "n-1", Category: cat, Period: february, Title: "公开", Text: "内容",
+				Window: disclosure.Window{Start: t0, End: t0.Add(d)}}, p, t0)
+		}
+	}
+	longer, err := rulebook.Defaults().With(rulebook.PublicityWindow, rulebook.ParamWindowFinance, "10d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, []domaintest.Case[*disclosure.Notice]{
+		{Name: "a finance notice up three days", When: pub(disclosure.Finance, 3*day, defaults), ThenErr: kernel.Error{Code: "publicity-window-too-short", Field: "window.end"}},
+		{Name: "an election notice up six days", When: pub(disclosure.Election, 6*day, defaults), ThenErr: disclosure.ErrWindowTooShort},
+		{Name: "a resolution notice up a day", When: pub(disclosure.Resolution, day, defaults), ThenErr: disclosure.ErrWindowTooShort},
+		{Name: "a finance notice up seven days", When: pub(disclosure.Finance, 7*day, defaults), ThenNames: []string{"disclosure.published"}},
+		{Name: "an affairs notice up three days", When: pub(disclosure.Affairs, 3*day, defaults), ThenNames: []string{"disclosure.published"}},
+		{Name: "a jurisdiction that wants ten days for finance", When: pub(disclosure.Finance, 8*day, longer), ThenErr: disclosure.ErrWindowTooShort},
+	})
+}

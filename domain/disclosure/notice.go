@@ -90,6 +90,32 @@ func checkAttachments(as []Attachment) error {
 	return nil
 }
 
+// ErrWindowTooShort (enforces publicity-window): the notice would come down before the category's
+// shortest publicity window.
+var ErrWindowTooShort = kernel.Rejected("publicity-window-too-short", "公示期短于规定的最短期限")
+
+// checkPublicityWindow enforces publicity-window: election, finance and resolution notices stay up at
+// least the rulebook's span (7 days by default).
+func checkPublicityWindow(c Category, w Window, p rulebook.Params) error {
+	var param string
+	switch c {
+	case Election:
+		param = rulebook.ParamWindowElection
+	case Finance:
+		param = rulebook.ParamWindowFinance
+	case Resolution:
+		param = rulebook.ParamWindowResolution
+	default:
+		return nil
+	}
+	least := p.Span(rulebook.PublicityWindow, param)
+	if least.After(w.Start).After(w.End) {
+		return ErrWindowTooShort.WithField("window.end").WithMsg("%s类公示的公示期不少于%s：%s至%s不够",
+			c, least.Chinese(), w.Start.In(kernel.ChinaTime()).Format("2006-01-02 15:04"), w.End.In(kernel.ChinaTime()).Format("2006-01-02 15:04"))
+	}
+	return nil
+}
+
 func checkWindow(w Window, now time.Time) error {
 	if w.Start.IsZero() {
 		return kernel.Invalid("required", "window.start", "公示期开始时间不能为空")
@@ -132,6 +158,9 @@ func (n *Notice) Publish(cmd Publish, p rulebook.Params, now time.Time) ([]kerne
 		return nil, err
 	}
 	if err := checkWindow(cmd.Window, now); err != nil {
+		return nil, err
+	}
+	if err := checkPublicityWindow(cmd.Category, cmd.Window, p); err != nil {
 		return nil, err
 	}
 	var breaches []kernel.Breach

@@ -31,6 +31,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.CadreAudit:                {"audit/TestRule_CadreAudit"},
 	rulebook.BudgetBalance:             {"funds/TestRule_BudgetBalance"},
 	rulebook.LateRecording:             {"funds/TestRule_LateRecording"},
+	rulebook.PublicityWindow:           {"disclosure/TestRule_PublicityWindow"},
 }
 
 func TestEveryRuleHasATestThatBreaksIt(t *testing.T) {

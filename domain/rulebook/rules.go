@@ -84,10 +84,18 @@ const (
 	// Not in DOMAIN.md's table: a fact whose time starts or satisfies a rule's clock (a payment, a
 	// meeting, a vote) recorded long after it happened — back-dating shows. Watched.
 	LateRecording kernel.RuleID = "late-recording"
+	// 公示期: notices on elections, finance and major matters stay up at least 7 days (the seeds' 公示不少于
+	// 7天 for candidate lists, applied to results, accounts and resolutions). Enforced at publication.
+	PublicityWindow kernel.RuleID = "publicity-window"
 )
 
 // Parameter names.
 const (
+	// publicity-window: by notice category.
+	ParamWindowElection   = "election"
+	ParamWindowFinance    = "finance"
+	ParamWindowResolution = "resolution"
+
 	ParamSeverity = "severity" // every rule has it
 
 	ParamMinResidence = "min-residence"
@@ -219,6 +227,10 @@ func Rules() []Rule {
 		rule(CadreAudit, Watch, Yellow, "经管站每半年对村干部进行一次审计", "003 第三篇 四3(3)",
 			Param{ParamEvery, TypeSpan, "6mo", "longest gap between audits of a community's cadres"}),
 		rule(BudgetBalance, Watch, Yellow, "支出不应超过预算余额", "ledger"),
+		rule(PublicityWindow, Enforce, Yellow, "选举、财务、重大事项的公示期不少于7天", "003 第三篇 三3(1)；组织法",
+			Param{string(ParamWindowElection), TypeSpan, "7d", "shortest publicity window of an election notice"},
+			Param{string(ParamWindowFinance), TypeSpan, "7d", "shortest publicity window of a finance notice"},
+			Param{string(ParamWindowResolution), TypeSpan, "7d", "shortest publicity window of a notice of resolutions (major matters)"}),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
 			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}

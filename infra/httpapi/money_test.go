@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
 )
@@ -60,4 +61,26 @@ func TestResolutionCeilingIsCumulativeThroughTheAPI(t *testing.T) {
 	request("care", "养老照料中心")
 	srv.Post(t, "approve-expenditure", clerk, "a-care", commands.ApproveExpenditure{CommunityID: communityA, ExpenditureID: "care",
 		By: "p-1", MeetingID: "m-1", ResolutionID: "r-1"}).Result(t)
+}
+
+// TestShortPublicityWindowIs422 (publicity-window): through HTTP, a finance notice up for three days is
+// refused naming window.end, and nothing is appended; seven days is accepted.
+func TestShortPublicityWindowIs422(t *testing.T) {
+	t.Parallel()
+	srv := startCatalogue(t)
+	registerCommunities(t, srv)
+	clerk := srv.Token(t, commands.RoleClerk, pathA)
+	start := time.Now().UTC().Truncate(time.Second)
+	notice := func(id string, days int) commands.PublishDisclosure {
+		return commands.PublishDisclosure{CommunityID: communityA, NoticeID: id, Category: "finance",
+			Period: commands.Period{From: start.AddDate(0, -1, 0), To: start}, Title: "财务公开", Text: "收支明细",
+			Window: commands.Window{Start: start, End: start.AddDate(0, 0, days)}}
+	}
+	before := srv.Head(t)
+	resp := srv.Post(t, "publish-disclosure", clerk, "short", notice("n-short", 3))
+	if p := resp.WantProblem(t, http.StatusUnprocessableEntity, "publicity-window-too-short"); p.Field != "window.end" {
+		t.Errorf("field %q: %s", p.Field, resp.Body)
+	}
+	srv.WantNothingAppended(t, before)
+	srv.Post(t, "publish-disclosure", clerk, "week", notice("n-week", 7)).Result(t)
 }
