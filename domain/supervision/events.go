@@ -107,9 +107,32 @@ type AlertCleared struct {
 func (AlertCleared) EventName() string  { return "supervision.alert-cleared" }
 func (AlertCleared) SchemaVersion() int { return 1 }
 
+// PoisonEventSkipped records that an operator moved a halted read model past an event it could not
+// apply (ledger projections skip): which model, which event, why and who. The model goes on after it;
+// the event stays in the history, and in rm_meta.poison_events with the policy "skipped".
+type PoisonEventSkipped struct {
+	Model     string    `json:"model"`
+	Position  string    `json:"position"`
+	EventID   string    `json:"event_id"`
+	EventType string    `json:"event_type"`
+	Stream    string    `json:"stream"`
+	Reason    string    `json:"reason"`
+	By        string    `json:"by"`
+	SkippedAt time.Time `json:"skipped_at"`
+}
+
+func (PoisonEventSkipped) EventName() string  { return "supervision.poison-event-skipped" }
+func (PoisonEventSkipped) SchemaVersion() int { return 1 }
+
+// OperationsStream is the stream of an operator's decisions about a read model.
+func OperationsStream(model string) string { return "operations-ledger-" + model }
+
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
 	if err := kernel.Register[AlertRaised](r); err != nil {
+		return err
+	}
+	if err := kernel.Register[PoisonEventSkipped](r); err != nil {
 		return err
 	}
 	return kernel.Register[AlertCleared](r)

@@ -36,6 +36,9 @@ func samples() []kernel.Event {
 			Subject: "expenditure-330303001001-2026-0042", Reason: supervision.ResolvedBySupervisor, Detail: "已核实，系补录",
 			Source: &supervision.Source{EventID: "1c2d3e4f-5a6b-5c7d-8e9f-0a1b2c3d4e5f", Stream: "disclosure-330303001001-n-7", Type: "disclosure.published"},
 			By:     "supervisor:district-team", ClearedAt: due.Add(time.Hour)},
+		supervision.PoisonEventSkipped{Model: "finances", Position: "1234/1234", EventID: "9b1c7d0e-5a4f-5b7e-8c2d-1f3e4a5b6c7d",
+			EventType: "funds.expenditure-requested", Stream: "expenditure-330303001001-2026-0042",
+			Reason: "金额超出列宽，已核实为录入错误，另行更正", By: "admin:ops", SkippedAt: due},
 	}
 }
 

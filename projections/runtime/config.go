@@ -59,6 +59,9 @@ type Config struct {
 	// RetryInitial and RetryMax bound the exponential backoff between retries of a failed batch (a database
 	// outage, a dropped subscription). Retries never end; a batch is never skipped. Defaults 100ms and 5s.
 	RetryInitial, RetryMax time.Duration
+	// ResumeEvery is how often a halted model looks whether an operator skipped its poison event
+	// (SkipPoison). Default 2 s.
+	ResumeEvery time.Duration
 	// DurableCommit waits for each batch's commit to be flushed to disk (synchronous_commit on). Off by
 	// default: rows and checkpoint commit atomically either way, so a Postgres crash that loses the last
 	// commits only moves the checkpoint back, and the runtime re-applies from there.
@@ -82,6 +85,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.QueueDepth == 0 {
 		c.QueueDepth = 2
+	}
+	if c.ResumeEvery == 0 {
+		c.ResumeEvery = 2 * time.Second
 	}
 	if c.RetryInitial == 0 {
 		c.RetryInitial = 100 * time.Millisecond

@@ -67,7 +67,9 @@ type fanout struct {
 
 	// resyncEpoch is the newest epoch a model asked to abandon; resyncNote wakes the upstream.
 	resyncEpoch atomic.Uint64
-	resyncNote  chan struct{}
+	// epoch is the upstream's current epoch.
+	epoch      atomic.Uint64
+	resyncNote chan struct{}
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -171,6 +173,15 @@ func (f *fanout) halt(name string) {
 	}
 }
 
+// unhalt offers batches again to a topic whose model an operator resumed; the next batch it gets does
+// not continue from the model's checkpoint, so the model asks for a resync from there.
+func (f *fanout) unhalt(name string) {
+	if t, ok := f.topics[name]; ok {
+		t.halted.Store(false)
+	}
+	f.requestResync(f.epoch.Load())
+}
+
 // requestResync asks for a new subscription from the lowest checkpoint, because a model found that the
 // batches of epoch do not continue from its checkpoint. Requests about an older epoch are ignored.
 func (f *fanout) requestResync(epoch uint64) {
@@ -220,6 +231,7 @@ func (f *fanout) runUpstream(ctx context.Context) error {
 				failures++
 			}
 			epoch++
+			f.epoch.Store(epoch)
 			select {
 			case f.in <- item{start: true, epoch: epoch, from: from}:
 			case <-ctx.Done():

@@ -269,3 +269,53 @@ func TestDatabaseRefusalsArePoison(t *testing.T) {
 		})
 	}
 }
+
+// TestOperatorSkipsAPoisonEventWithoutARestart: a Halt model stops at a poison event; the operator skips
+// it (SkipPoison, what `ledger projections skip` does); the running runtime resumes the model within
+// ResumeEvery, applies what came after, also what arrives later, and the event's row says it was skipped,
+// by whom and why. Skipping a model that is not halted there changes nothing.
+func TestOperatorSkipsAPoisonEventWithoutARestart(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 1)
+	f.append(t, 10, 10, badPayloadAt(3))
+	pos := positions(t, store, f.streams[0])
+	tl := &tally{name: "tally", policy: runtime.Halt}
+	rt, _ := newRuntime(t, pool, store, models(tl), func(c *runtime.Config) { c.ResumeEvery = 100 * time.Millisecond })
+	start(t, rt)
+	waitFor(t, 30*time.Second, "tally to halt", func() (bool, string) {
+		st := rt.Status()[1]
+		return st.Halted, fmt.Sprintf("%+v", st)
+	})
+	ctx := context.Background()
+	if _, err := rt.SkipPoison(ctx, "tally", pos[4], "wrong event", "admin:ops"); !errors.Is(err, runtime.ErrNothingToSkip) {
+		t.Fatalf("skipping an event the model is not halted at: %v", err)
+	}
+	if _, err := rt.SkipPoison(ctx, "audittrail", pos[3], "x", "admin:ops"); !errors.Is(err, runtime.ErrNothingToSkip) {
+		t.Fatalf("skipping for a model that runs: %v", err)
+	}
+	sk, err := rt.SkipPoison(ctx, "tally", pos[3], "录入错误，已另行更正", "admin:ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sk.Stream != f.streams[0] || sk.Revision != 3 {
+		t.Fatalf("skipped %+v", sk)
+	}
+	head := f.append(t, 5, 5, nil) // more arrives while it resumes
+	waitCheckpoint(t, pool, "rm_tally", head, 30*time.Second)
+	if st := rt.Status()[1]; st.Halted {
+		t.Fatalf("still halted: %+v", st)
+	}
+	var events int64
+	if err := pool.QueryRow(ctx, "SELECT events FROM rm_tally.tallies").Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 14 {
+		t.Fatalf("tally applied %d events, want the 14 that are not poison", events)
+	}
+	rows := poisonRows(t, pool, "tally")
+	if len(rows) != 1 || rows[0].Policy != "skipped" || !strings.Contains(rows[0].Reason, "admin:ops") || !strings.Contains(rows[0].Reason, "录入错误") {
+		t.Fatalf("poison_events %+v, want the event marked skipped with who and why", rows)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -190,6 +191,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = fan.runUpstream(runCtx) })
 	wg.Go(func() { _ = fan.runBatcher(runCtx) })
+	wg.Go(func() { r.watchResumes(runCtx, fan) })
 	runErr := router.Run(runCtx)
 	cancel()
 	wg.Wait()
@@ -259,6 +261,10 @@ type projector struct {
 	loaded  bool
 	halted  bool
 
+	// resume is set by the watcher when an operator moved a halted model past its poison event
+	// (SkipPoison); handle then reads the checkpoint again and goes on.
+	resume atomic.Bool
+
 	mu     sync.Mutex // guards status, the copy other goroutines read
 	status Status
 }
@@ -289,6 +295,14 @@ func (p *projector) handle(msg *message.Message) error {
 	name := p.t.name()
 	defer p.publish("")
 	for moves := 0; ; moves++ {
+		if p.halted && p.resume.CompareAndSwap(true, false) {
+			p.halted, p.loaded = false, false
+			p.mu.Lock()
+			p.status.HaltReason = ""
+			p.mu.Unlock()
+			p.rt.metrics.halted.WithLabelValues(name).Set(0)
+			p.rt.cfg.Logger.WarnContext(ctx, "projection resumed after an operator skipped its poison event", "projection", name)
+		}
 		if p.halted {
 			return nil
 		}
@@ -349,5 +363,37 @@ func (p *projector) handle(msg *message.Message) error {
 				"revision", e.Revision, "reason", out.reason)
 		}
 		return nil
+	}
+}
+
+// watchResumes looks, every ResumeEvery, whether an operator marked a halted model running again
+// (SkipPoison moved its checkpoint past the poison event), and resumes it without a restart: the model
+// reads its checkpoint again and the feed, which finds it behind, resubscribes from there.
+func (r *Runtime) watchResumes(ctx context.Context, fan *fanout) {
+	t := time.NewTicker(r.cfg.ResumeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, name := range r.order {
+			p := r.projectors[name]
+			if !p.isHalted() || p.resume.Load() {
+				continue
+			}
+			var state string
+			if err := r.cfg.Pool.QueryRow(ctx, "SELECT state FROM rm_meta.projections WHERE name = $1", name).Scan(&state); err != nil || state != "running" {
+				continue
+			}
+			p.resume.Store(true)
+			// Counted as running from now on, so that the resubscription starts at its checkpoint; handle
+			// clears its own flag at its next batch.
+			p.mu.Lock()
+			p.status.Halted = false
+			p.mu.Unlock()
+			fan.unhalt(name)
+		}
 	}
 }
