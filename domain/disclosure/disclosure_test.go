@@ -155,6 +155,15 @@ func TestRule_PaymentDisclosed(t *testing.T) {
 		{Name: "disclosed 23 h after payment", When: publish(disclosure.Finance, []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: t0.Add(-23 * time.Hour)}}, nil, t0),
 			ThenNames: []string{"disclosure.published"}},
 	})
+	// A withdrawn notice says what it disclosed, so that the deadlines it met open again.
+	refs := []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: paid}}
+	disclosed := disclosure.Published{NoticeID: "n-1", Category: disclosure.Finance, Period: february, Title: "公开", Text: "内容",
+		Window: window, Refs: refs, PublishedAt: t0}
+	run(t, []domaintest.Case[*disclosure.Notice]{
+		{Name: "withdrawing a notice that disclosed a payment", Given: []kernel.Event{disclosed},
+			When: func(n *disclosure.Notice) ([]kernel.Event, error) { return n.Withdraw("内容有误", t0.Add(day)) },
+			Then: []kernel.Event{disclosure.Withdrawn{NoticeID: "n-1", Reason: "内容有误", Category: disclosure.Finance, Refs: refs, WithdrawnAt: t0.Add(day)}}},
+	})
 	if sev := defaults.SeverityAt(rulebook.PaymentDisclosed, defaults.Due(rulebook.PaymentDisclosed, paid), t0.Add(8*day)); sev != rulebook.Red {
 		t.Fatalf("a payment undisclosed for more than 7 days past its deadline is red, got %s", sev)
 	}

@@ -125,8 +125,12 @@ func (Corrected) SchemaVersion() int { return 1 }
 
 // Withdrawn records a notice taken off the board; it stays in the audit trail.
 type Withdrawn struct {
-	NoticeID    string    `json:"notice_id"`
-	Reason      string    `json:"reason"`
+	NoticeID string `json:"notice_id"`
+	Reason   string `json:"reason"`
+	// Category and Refs repeat what the notice was and disclosed: a withdrawn notice no longer meets the
+	// deadlines it met, and the alert engine reopens them (absent in withdrawals recorded before).
+	Category    Category  `json:"category,omitempty"`
+	Refs        []Ref     `json:"refs,omitempty"`
 	WithdrawnAt time.Time `json:"withdrawn_at"`
 }
 

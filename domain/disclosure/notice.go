@@ -15,6 +15,8 @@ type Notice struct {
 	version    int
 	window     Window
 	withdrawn  bool
+	refs       []Ref // the facts it disclosed
+	category   Category
 	objections map[string]bool // answered?
 }
 
@@ -28,7 +30,7 @@ func (n *Notice) Apply(e kernel.Event) {
 	}
 	switch e := e.(type) {
 	case Published:
-		n.id, n.version, n.window = e.NoticeID, 1, e.Window
+		n.id, n.version, n.window, n.refs, n.category = e.NoticeID, 1, e.Window, e.Refs, e.Category
 	case Corrected:
 		n.version = e.Version
 		if e.Window != nil {
@@ -329,7 +331,7 @@ func (n *Notice) Withdraw(reason string, now time.Time) ([]kernel.Event, error) 
 	if err := kernel.Required(reason, "reason", "撤回理由"); err != nil {
 		return nil, err
 	}
-	return []kernel.Event{Withdrawn{NoticeID: n.id, Reason: reason, WithdrawnAt: now.UTC()}}, nil
+	return []kernel.Event{Withdrawn{NoticeID: n.id, Reason: reason, Category: n.category, Refs: n.refs, WithdrawnAt: now.UTC()}}, nil
 }
 
 // RaiseObjection records a resident's objection; only during the window.

@@ -32,6 +32,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.BudgetBalance:             {"funds/TestRule_BudgetBalance"},
 	rulebook.LateRecording:             {"funds/TestRule_LateRecording"},
 	rulebook.PublicityWindow:           {"disclosure/TestRule_PublicityWindow"},
+	rulebook.ExitAudit:                 {"supervision/TestRule_ExitAudit"},
 }
 
 func TestEveryRuleHasATestThatBreaksIt(t *testing.T) {

@@ -87,6 +87,9 @@ const (
 	// 公示期: notices on elections, finance and major matters stay up at least 7 days (the seeds' 公示不少于
 	// 7天 for candidate lists, applied to results, accounts and resolutions). Enforced at publication.
 	PublicityWindow kernel.RuleID = "publicity-window"
+	// 离任审计: a member leaving the committee (resignation, recall, end of term) is audited within 90 days
+	// [003 第三篇 四3(3)]. Watched by deadline.
+	ExitAudit kernel.RuleID = "exit-audit"
 )
 
 // Parameter names.
@@ -231,6 +234,8 @@ func Rules() []Rule {
 			Param{string(ParamWindowElection), TypeSpan, "7d", "shortest publicity window of an election notice"},
 			Param{string(ParamWindowFinance), TypeSpan, "7d", "shortest publicity window of a finance notice"},
 			Param{string(ParamWindowResolution), TypeSpan, "7d", "shortest publicity window of a notice of resolutions (major matters)"}),
+		rule(ExitAudit, Watch, Yellow, "村(居)委会成员离任(辞职、罢免、任期届满)后须进行离任审计", "003 第三篇 四3(3)",
+			Param{ParamWithin, TypeSpan, "90d", "time from a member leaving the committee to the opening of the exit audit"}),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
 			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}

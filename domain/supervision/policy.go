@@ -72,6 +72,11 @@ func AffairsBoardSubject(c kernel.CommunityID) string {
 	return eventlog.StreamName("community", string(c), "affairs-board")
 }
 
+// ExitAuditSubject is the subject of the exit audit of a member who left the committee.
+func ExitAuditSubject(c kernel.CommunityID, person kernel.PersonID) string {
+	return "exit-audit-" + string(c) + "-" + string(person)
+}
+
 // CadreAuditSubject is the subject of the semi-annual cadre audit rhythm.
 func CadreAuditSubject(c kernel.CommunityID) string {
 	return eventlog.StreamName("community", string(c), "audits")
@@ -240,7 +245,16 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 		fx.Open = append(fx.Open, Deadline{Key{rulebook.ResultsDisclosed, r.Stream}, p.Due(rulebook.ResultsDisclosed, e.CertifiedAt),
 			fmt.Sprintf("选举%s的结果于%s确认，应在%s内公开，至今未公开", e.ElectionID, stamp(e.CertifiedAt),
 				p.Span(rulebook.ResultsDisclosed, rulebook.ParamWithin).Chinese())})
+	case community.MemberLeft:
+		if e.Reason != community.Deceased {
+			fx.Open = append(fx.Open, Deadline{Key{rulebook.ExitAudit, ExitAuditSubject(c, e.Person)}, p.Due(rulebook.ExitAudit, e.LeftAt),
+				fmt.Sprintf("委员%s于%s离任(%s)，应在%s内进行离任审计，至今未开始", e.Person, stamp(e.LeftAt), e.Reason,
+					p.Span(rulebook.ExitAudit, rulebook.ParamWithin).Chinese())})
+		}
 	case audit.Opened:
+		if e.Kind == audit.Exit && e.Subject != "" {
+			fx.Met = append(fx.Met, Key{rulebook.ExitAudit, ExitAuditSubject(c, e.Subject)})
+		}
 		fx.Open = append(fx.Open, Deadline{Key{rulebook.CadreAudit, CadreAuditSubject(c)}, p.Due(rulebook.CadreAudit, e.OpenedAt),
 			fmt.Sprintf("上次审计于%s开始，此后%s内未再审计", stamp(e.OpenedAt), p.Span(rulebook.CadreAudit, rulebook.ParamEvery).Chinese())})
 	case audit.Closed:
@@ -263,6 +277,30 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 				p.Due(rulebook.DisclosureFrequency, e.AdoptedAt),
 				fmt.Sprintf("重大事项决议%s于%s通过，应在%s内公开，至今未公开", e.ResolutionID, stamp(e.AdoptedAt),
 					p.Span(rulebook.DisclosureFrequency, rulebook.ParamMajorWithin).Chinese())})
+		}
+	case disclosure.Withdrawn:
+		// A withdrawn notice no longer discloses what it disclosed: each deadline it met is open again,
+		// due when it was due (so an overdue one is raised at once), until another notice meets it.
+		why := fmt.Sprintf("公开事项%s已于%s撤回", e.NoticeID, stamp(e.WithdrawnAt))
+		for _, ref := range e.Refs {
+			switch ref.Kind {
+			case disclosure.RefPayment:
+				fx.Open = append(fx.Open, Deadline{Key{rulebook.PaymentDisclosed, eventlog.StreamName("expenditure", string(c), ref.ID)},
+					p.Due(rulebook.PaymentDisclosed, ref.OccurredAt),
+					fmt.Sprintf("支出%s于%s支付，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
+			case disclosure.RefElection:
+				fx.Open = append(fx.Open, Deadline{Key{rulebook.ResultsDisclosed, eventlog.StreamName("election", string(c), ref.ID)},
+					p.Due(rulebook.ResultsDisclosed, ref.OccurredAt),
+					fmt.Sprintf("选举%s的结果于%s确认，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
+			case disclosure.RefAudit:
+				fx.Open = append(fx.Open, Deadline{Key{rulebook.ResultsDisclosed, eventlog.StreamName("audit", string(c), ref.ID)},
+					p.Due(rulebook.ResultsDisclosed, ref.OccurredAt),
+					fmt.Sprintf("审计%s的结果于%s作出，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
+			case disclosure.RefResolution:
+				fx.Open = append(fx.Open, Deadline{Key{rulebook.DisclosureFrequency, ResolutionSubject(c, ref.ID)},
+					p.Due(rulebook.DisclosureFrequency, ref.OccurredAt),
+					fmt.Sprintf("重大事项决议%s于%s通过，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
+			}
 		}
 	case disclosure.Published:
 		for _, ref := range e.Refs {

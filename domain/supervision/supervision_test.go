@@ -237,3 +237,26 @@ func TestCheckpoints(t *testing.T) {
 		t.Fatal("villages are not concerned")
 	}
 }
+
+// TestRule_ExitAudit (离任审计): a member leaving the committee (not by death) opens the exit-audit
+// deadline, 90 days by default; an exit audit of that member meets it; another kind of audit does not.
+func TestRule_ExitAudit(t *testing.T) {
+	p := rulebook.Defaults()
+	profile := "community-330303001001-profile"
+	key := supervision.Key{Rule: rulebook.ExitAudit, Subject: supervision.ExitAuditSubject(cid, "p-7")}
+	fx := supervision.EffectsOf(community.MemberLeft{CommunityID: cid, Person: "p-7", Reason: community.Resigned, LeftAt: t0}, rec(profile), p)
+	if len(fx.Open) != 1 || fx.Open[0].Key != key || !fx.Open[0].Due.Equal(t0.Add(90*24*time.Hour)) {
+		t.Fatalf("a resignation opens %+v", fx.Open)
+	}
+	if fx := supervision.EffectsOf(community.MemberLeft{CommunityID: cid, Person: "p-7", Reason: community.Deceased, LeftAt: t0}, rec(profile), p); len(fx.Open) != 0 {
+		t.Fatalf("a death opens %+v", fx.Open)
+	}
+	fx = supervision.EffectsOf(audit.Opened{AuditID: "a-9", Kind: audit.Exit, Subject: "p-7", Auditor: "经管站", OpenedAt: t0}, rec("audit-330303001001-a-9"), p)
+	if !slices.Contains(fx.Met, key) {
+		t.Fatalf("the exit audit of p-7 meets %+v", fx.Met)
+	}
+	fx = supervision.EffectsOf(audit.Opened{AuditID: "a-10", Kind: audit.Regular, Auditor: "经管站", OpenedAt: t0}, rec("audit-330303001001-a-10"), p)
+	if slices.Contains(fx.Met, key) {
+		t.Fatal("a regular audit met the exit audit")
+	}
+}

@@ -39,6 +39,7 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.CadreAudit:                "TestRuleCadreAudit",
 	rulebook.BudgetBalance:             "TestRuleBudgetBalance",
 	rulebook.LateRecording:             "TestRuleLateRecording",
+	rulebook.ExitAudit:                 "TestRuleExitAudit",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios. The
@@ -422,4 +423,58 @@ func TestRuleLateRecording(t *testing.T) {
 	if cl := h.WaitAlert(rulebook.LateRecording, x, alertingtest.Cleared); cl.ClearReason != string(supervision.ResolvedBySupervisor) {
 		t.Fatalf("cleared %+v", cl)
 	}
+}
+
+// TestWithdrawnNoticeReopensItsDeadlines (payment-disclosed, results-disclosed): a notice that met the
+// 24-hour disclosure of a payment is withdrawn two days later: the deadline is open again, overdue, and
+// its alert is raised at once; a new notice that discloses the payment clears it.
+func TestWithdrawnNoticeReopensItsDeadlines(t *testing.T) {
+	t.Parallel()
+	h := alertingtest.New(t, alertingtest.Options{})
+	c := alertingtest.NewCommunity(alertingtest.DistrictX, 4)
+	x := c.Stream("expenditure", "2026-0099")
+	paidAt := h.Clock.Now()
+	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "2026-0099", VoucherNo: "v9", Amount: 120000, WasApproved: true, PaidAt: paidAt})
+	ref := []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "2026-0099", OccurredAt: paidAt}}
+	notice := func(id string) disclosure.Published {
+		now := h.Clock.Now()
+		return disclosure.Published{NoticeID: id, Category: disclosure.Finance, Period: disclosure.Period{From: paidAt, To: paidAt},
+			Title: "支出公开", Text: "…", PublishedAt: now, Window: disclosure.Window{Start: now, End: now.Add(7 * 24 * time.Hour)}, Refs: ref}
+	}
+	h.Advance(time.Hour)
+	h.Record(c, c.Stream("disclosure", "n-1"), notice("n-1"))
+	h.Advance(2 * 24 * time.Hour)
+	h.Quiesce()
+	if n := len(h.Alerts(c.ID)); n != 0 {
+		t.Fatalf("%d alerts while the payment is disclosed", n)
+	}
+	h.Record(c, c.Stream("disclosure", "n-1"), disclosure.Withdrawn{NoticeID: "n-1", Reason: "内容有误", Category: disclosure.Finance,
+		Refs: ref, WithdrawnAt: h.Clock.Now()})
+	a := h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.Open)
+	if !strings.Contains(a.Detail, "撤回") {
+		t.Fatalf("the alert does not say the notice was withdrawn: %+v", a)
+	}
+	h.Record(c, c.Stream("disclosure", "n-2"), notice("n-2"))
+	h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.Cleared)
+}
+
+// TestRuleExitAudit: a member who resigned is not audited within 90 days: the alert is raised; the exit
+// audit of that member clears it.
+func TestRuleExitAudit(t *testing.T) {
+	t.Parallel()
+	h := alertingtest.New(t, alertingtest.Options{})
+	c := alertingtest.NewCommunity(alertingtest.DistrictX, 5)
+	left := h.Clock.Now()
+	h.Record(c, c.Stream("community", "profile"), community.MemberLeft{CommunityID: c.ID, Person: "p-7", Reason: community.Resigned, LeftAt: left})
+	h.Advance(89 * 24 * time.Hour)
+	h.Quiesce()
+	if n := len(h.Alerts(c.ID)); n != 0 {
+		t.Fatalf("%d alerts before the deadline", n)
+	}
+	h.Advance(2 * 24 * time.Hour)
+	subject := supervision.ExitAuditSubject(c.ID, "p-7")
+	h.WaitAlert(rulebook.ExitAudit, subject, alertingtest.Open)
+	h.Record(c, c.Stream("audit", "a-exit"), audit.Opened{AuditID: "a-exit", Kind: audit.Exit, Subject: "p-7", Auditor: "经管站",
+		Period: audit.Period{From: left.AddDate(-1, 0, 0), To: left}, OpenedAt: h.Clock.Now()})
+	h.WaitAlert(rulebook.ExitAudit, subject, alertingtest.Cleared)
 }

@@ -121,15 +121,20 @@ func TestBrowserLiveUpdate(t *testing.T) {
 		Payee: commands.Payee{Kind: "organisation", Organisation: "温州市龙湾区实时制冷维修部"},
 	}).Result(t)
 	d.API.Post(t, "approve-expenditure", clerk, x+"-approve", commands.ApproveExpenditure{CommunityID: id, ExpenditureID: x, By: d.chair(id)}).Result(t)
-	paid := d.Clock.Now()
+	paid := time.Now() // for the latency only
 	d.API.Post(t, "pay-expenditure", clerk, x+"-pay", commands.PayExpenditure{CommunityID: id, ExpenditureID: x, VoucherNo: voucher}).Result(t)
 
 	// It appears on the open page, in the same document.
 	var row string
 	var same int
+	// The section may be swapped in more than once (one update per model's commit): read the row's text
+	// from the document as it stands, until it is there.
+	rowText := `(() => { const r = document.querySelector('tr[data-voucher="` + voucher + `"]'); return r ? r.textContent : '' })()`
+	var there bool
 	err = chromedp.Run(ctx,
 		chromedp.WaitVisible(`tr[data-voucher="`+voucher+`"]`, chromedp.ByQuery),
-		chromedp.Text(`tr[data-voucher="`+voucher+`"]`, &row, chromedp.ByQuery),
+		chromedp.Poll(rowText+`.includes('社区活动室空调维修')`, &there, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(rowText, &row),
 		chromedp.Evaluate(`window.__sameDocument`, &same),
 	)
 	if err != nil {
