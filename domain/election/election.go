@@ -2,6 +2,8 @@ package election
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/community"
@@ -136,8 +138,11 @@ var (
 	ErrObjectionAnswered          = kernel.Conflict("objection-already-answered", "这条异议已答复")
 	ErrVotingAlreadyHeld          = kernel.Conflict("voting-already-held", "已经投票")
 	ErrVotingNotHeld              = kernel.Rejected("voting-not-held", "尚未投票，不能确认选举结果")
-	ErrAlreadyCertified           = kernel.Conflict("result-already-certified", "选举结果已确认")
-	ErrNotCertified               = kernel.Rejected("result-not-certified", "选举结果尚未确认")
+	// ErrObjectionsUnanswered (enforces objection-answered at certification): residents' objections to
+	// the election are unanswered.
+	ErrObjectionsUnanswered = kernel.Rejected("objections-unanswered", "选举异议尚未答复，不能确认选举结果")
+	ErrAlreadyCertified     = kernel.Conflict("result-already-certified", "选举结果已确认")
+	ErrNotCertified         = kernel.Rejected("result-not-certified", "选举结果尚未确认")
 	// rule election-validity
 	ErrTurnoutTooLow = kernel.Rejected("election-turnout-too-low", "参加投票的选民未超过登记选民的半数，选举无效")
 	// rule election-validity
@@ -478,6 +483,16 @@ func (el *Election) Certify(cmd Certify, p rulebook.Params, now time.Time) ([]ke
 	}
 	if el.phase < phaseVoted {
 		return nil, ErrVotingNotHeld
+	}
+	var open []string
+	for id, answered := range el.objections {
+		if !answered {
+			open = append(open, id)
+		}
+	}
+	if len(open) > 0 {
+		slices.Sort(open)
+		return nil, ErrObjectionsUnanswered.WithMsg("候选人名单的异议尚未答复(%s)：答复后才能确认选举结果", strings.Join(open, "、"))
 	}
 	v := el.voting
 	if !cmd.Community.Kind.Valid() {

@@ -482,3 +482,17 @@ func TestRule_FullTimeShare(t *testing.T) {
 		},
 	})
 }
+
+// TestRule_ObjectionAnswered: an election with an unanswered objection to its candidate list cannot be
+// certified (enforced at certification); once answered, it can.
+func TestRule_ObjectionAnswered(t *testing.T) {
+	objected := election.ObjectionRaised{ElectionID: eid, ObjectionID: "o-1", Text: "候选人居住年限存疑", Objector: kernel.PersonalData{Subject: "p-r"}, RaisedAt: t0}
+	answered := election.ObjectionAnswered{ElectionID: eid, ObjectionID: "o-1", Answer: "经核实，居住已满一年", AnsweredAt: t0.Add(day)}
+	certify := func(el *election.Election) ([]kernel.Event, error) {
+		return el.Certify(election.Certify{Winners: fiveWinners, Community: urban}, defaults, voteAt.Add(day))
+	}
+	run(t, []domaintest.Case[*election.Election]{
+		{Name: "an objection unanswered", Given: story(publicized, objected, voted), When: certify, ThenErr: election.ErrObjectionsUnanswered},
+		{Name: "the objection answered", Given: story(publicized, objected, answered, voted), When: certify, ThenNames: []string{"election.result-certified"}},
+	})
+}

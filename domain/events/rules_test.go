@@ -33,6 +33,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.LateRecording:             {"funds/TestRule_LateRecording"},
 	rulebook.PublicityWindow:           {"disclosure/TestRule_PublicityWindow"},
 	rulebook.ExitAudit:                 {"supervision/TestRule_ExitAudit"},
+	rulebook.ObjectionAnswered:         {"election/TestRule_ObjectionAnswered", "supervision/TestRule_ObjectionAnswered"},
 }
 
 func TestEveryRuleHasATestThatBreaksIt(t *testing.T) {

@@ -90,6 +90,9 @@ const (
 	// 离任审计: a member leaving the committee (resignation, recall, end of term) is audited within 90 days
 	// [003 第三篇 四3(3)]. Watched by deadline.
 	ExitAudit kernel.RuleID = "exit-audit"
+	// 异议须答复: a resident's objection to a notice or a candidate list is answered within 7 days
+	// (watched); an election with unanswered objections cannot be certified (enforced).
+	ObjectionAnswered kernel.RuleID = "objection-answered"
 )
 
 // Parameter names.
@@ -236,6 +239,8 @@ func Rules() []Rule {
 			Param{string(ParamWindowResolution), TypeSpan, "7d", "shortest publicity window of a notice of resolutions (major matters)"}),
 		rule(ExitAudit, Watch, Yellow, "村(居)委会成员离任(辞职、罢免、任期届满)后须进行离任审计", "003 第三篇 四3(3)",
 			Param{ParamWithin, TypeSpan, "90d", "time from a member leaving the committee to the opening of the exit audit"}),
+		rule(ObjectionAnswered, Watch, Yellow, "居民对公示内容或候选人名单的异议须在7天内答复；有未答复异议的选举不能确认结果", "003 第三篇 三3(1)",
+			Param{ParamWithin, TypeSpan, "7d", "time from an objection to its answer"}),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
 			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}

@@ -245,6 +245,14 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 		fx.Open = append(fx.Open, Deadline{Key{rulebook.ResultsDisclosed, r.Stream}, p.Due(rulebook.ResultsDisclosed, e.CertifiedAt),
 			fmt.Sprintf("选举%s的结果于%s确认，应在%s内公开，至今未公开", e.ElectionID, stamp(e.CertifiedAt),
 				p.Span(rulebook.ResultsDisclosed, rulebook.ParamWithin).Chinese())})
+	case disclosure.ObjectionRaised:
+		fx.Open = append(fx.Open, objectionDeadline(r.Stream, e.ObjectionID, "公开事项"+e.NoticeID, e.RaisedAt, p))
+	case disclosure.ObjectionAnswered:
+		fx.Met = append(fx.Met, Key{rulebook.ObjectionAnswered, ObjectionSubject(r.Stream, e.ObjectionID)})
+	case election.ObjectionRaised:
+		fx.Open = append(fx.Open, objectionDeadline(r.Stream, e.ObjectionID, "选举"+e.ElectionID, e.RaisedAt, p))
+	case election.ObjectionAnswered:
+		fx.Met = append(fx.Met, Key{rulebook.ObjectionAnswered, ObjectionSubject(r.Stream, e.ObjectionID)})
 	case community.MemberLeft:
 		if e.Reason != community.Deceased {
 			fx.Open = append(fx.Open, Deadline{Key{rulebook.ExitAudit, ExitAuditSubject(c, e.Person)}, p.Due(rulebook.ExitAudit, e.LeftAt),
@@ -326,6 +334,15 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 		}
 	}
 	return fx
+}
+
+// ObjectionSubject is the subject of one objection's answer deadline.
+func ObjectionSubject(stream, objectionID string) string { return stream + "/objection/" + objectionID }
+
+func objectionDeadline(stream, objectionID, what string, raised time.Time, p rulebook.Params) Deadline {
+	return Deadline{Key{rulebook.ObjectionAnswered, ObjectionSubject(stream, objectionID)}, p.Due(rulebook.ObjectionAnswered, raised),
+		fmt.Sprintf("居民于%s对%s提出异议(%s)，应在%s内答复，至今未答复", stamp(raised), what, objectionID,
+			p.Span(rulebook.ObjectionAnswered, rulebook.ParamWithin).Chinese())}
 }
 
 func minutesDeadline(stream, meetingID string, end time.Time, p rulebook.Params) Deadline {

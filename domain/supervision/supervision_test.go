@@ -260,3 +260,29 @@ func TestRule_ExitAudit(t *testing.T) {
 		t.Fatal("a regular audit met the exit audit")
 	}
 }
+
+// TestRule_ObjectionAnswered (watch): an objection to a notice or a candidate list opens a 7-day answer
+// deadline; its answer meets it.
+func TestRule_ObjectionAnswered(t *testing.T) {
+	p := rulebook.Defaults()
+	for _, c := range []struct {
+		stream         string
+		raised, answer kernel.Event
+	}{
+		{"disclosure-330303001001-n-1",
+			disclosure.ObjectionRaised{NoticeID: "n-1", ObjectionID: "o-1", Text: "x", RaisedAt: t0},
+			disclosure.ObjectionAnswered{NoticeID: "n-1", ObjectionID: "o-1", Answer: "y", AnsweredAt: t0}},
+		{"election-330303001001-e-1",
+			election.ObjectionRaised{ElectionID: "e-1", ObjectionID: "o-1", Text: "x", RaisedAt: t0},
+			election.ObjectionAnswered{ElectionID: "e-1", ObjectionID: "o-1", Answer: "y", AnsweredAt: t0}},
+	} {
+		key := supervision.Key{Rule: rulebook.ObjectionAnswered, Subject: supervision.ObjectionSubject(c.stream, "o-1")}
+		fx := supervision.EffectsOf(c.raised, rec(c.stream), p)
+		if len(fx.Open) != 1 || fx.Open[0].Key != key || !fx.Open[0].Due.Equal(t0.Add(7*24*time.Hour)) {
+			t.Fatalf("%s: an objection opens %+v", c.stream, fx.Open)
+		}
+		if fx := supervision.EffectsOf(c.answer, rec(c.stream), p); !slices.Contains(fx.Met, key) {
+			t.Fatalf("%s: the answer meets %+v", c.stream, fx.Met)
+		}
+	}
+}

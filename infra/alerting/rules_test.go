@@ -40,6 +40,7 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.BudgetBalance:             "TestRuleBudgetBalance",
 	rulebook.LateRecording:             "TestRuleLateRecording",
 	rulebook.ExitAudit:                 "TestRuleExitAudit",
+	rulebook.ObjectionAnswered:         "TestRuleObjectionAnswered",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios. The
@@ -477,4 +478,25 @@ func TestRuleExitAudit(t *testing.T) {
 	h.Record(c, c.Stream("audit", "a-exit"), audit.Opened{AuditID: "a-exit", Kind: audit.Exit, Subject: "p-7", Auditor: "经管站",
 		Period: audit.Period{From: left.AddDate(-1, 0, 0), To: left}, OpenedAt: h.Clock.Now()})
 	h.WaitAlert(rulebook.ExitAudit, subject, alertingtest.Cleared)
+}
+
+// TestRuleObjectionAnswered: a resident's objection to a notice unanswered for 7 days raises an alert;
+// the answer clears it.
+func TestRuleObjectionAnswered(t *testing.T) {
+	t.Parallel()
+	h := alertingtest.New(t, alertingtest.Options{})
+	c := alertingtest.NewCommunity(alertingtest.DistrictX, 6)
+	n := c.Stream("disclosure", "n-obj")
+	h.Record(c, n, disclosure.ObjectionRaised{NoticeID: "n-obj", ObjectionID: "o-1", Text: "支出金额偏高", Objector: kernel.PersonalData{Subject: "p-r"},
+		RaisedAt: h.Clock.Now()})
+	h.Advance(6 * 24 * time.Hour)
+	h.Quiesce()
+	if n := len(h.Alerts(c.ID)); n != 0 {
+		t.Fatalf("%d alerts before the deadline", n)
+	}
+	h.Advance(2 * 24 * time.Hour)
+	subject := supervision.ObjectionSubject(n, "o-1")
+	h.WaitAlert(rulebook.ObjectionAnswered, subject, alertingtest.Open)
+	h.Record(c, n, disclosure.ObjectionAnswered{NoticeID: "n-obj", ObjectionID: "o-1", Answer: "已按三家比价确定", AnsweredAt: h.Clock.Now()})
+	h.WaitAlert(rulebook.ObjectionAnswered, subject, alertingtest.Cleared)
 }

@@ -146,14 +146,19 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 	y.on(time.January, 14)
 	y.do("raise-election-objection", clerk, commands.RaiseElectionObjection{CommunityID: c, ElectionID: e, ObjectionID: "o-1", Concerning: "p-2",
 		Text: "候选人居住年限存疑", Objector: commands.Personal{Subject: "p-r1", Name: "吴十", Phone: "13500000000"}})
-	y.do("answer-election-objection", committee, commands.AnswerElectionObjection{CommunityID: c, ElectionID: e, ObjectionID: "o-1",
-		Answer: "经核实，候选人自2015年起居住本社区"})
 	y.on(time.January, 20) // eight days of publicity
 	y.do("hold-voting", clerk, commands.HoldVoting{CommunityID: c, ElectionID: e, RegisteredVoters: 4000, BallotsCast: 2600, Tally: []commands.Tally{
 		{Candidate: "p-1", Votes: 2400}, {Candidate: "p-2", Votes: 2200}, {Candidate: "p-3", Votes: 2100}, {Candidate: "p-4", Votes: 1900},
 		{Candidate: "p-5", Votes: 1800}, {Candidate: "p-e2", Votes: 900}}})
 	winners := []commands.Winner{{Person: "p-1", Role: "chair", FullTime: true}, {Person: "p-2", Role: "vice-chair", FullTime: true},
 		{Person: "p-3", Role: "member", FullTime: true}, {Person: "p-4", Role: "member", FullTime: true}, {Person: "p-5", Role: "member", FullTime: false}}
+	// The objection to the list is unanswered: the result cannot be certified, and nothing is appended.
+	unanswered := y.srv.Head(t)
+	y.post("certify-election-result", clerk, commands.CertifyElectionResult{CommunityID: c, ElectionID: e, Winners: winners}).
+		WantProblem(t, http.StatusUnprocessableEntity, "objections-unanswered")
+	y.srv.WantNothingAppended(t, unanswered)
+	y.do("answer-election-objection", committee, commands.AnswerElectionObjection{CommunityID: c, ElectionID: e, ObjectionID: "o-1",
+		Answer: "经核实，候选人自2015年起居住本社区"})
 	y.do("certify-election-result", clerk, commands.CertifyElectionResult{CommunityID: c, ElectionID: e, Winners: winners})
 	seats := make([]commands.CommitteeSeat, len(winners))
 	for i, w := range winners {
