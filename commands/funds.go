@@ -113,6 +113,7 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
+	var found funds.Commitment // what the budget's commitment found: filled before the approval decides
 	approve := func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
 		ref, err := h.resolutionRef(ctx, x, cm.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
@@ -122,10 +123,12 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 		for _, seat := range cm.Roster() {
 			committee = append(committee, seat.Person)
 		}
-		return x.Approve(funds.Approve{By: kernel.PersonID(c.By), Committee: committee, Resolution: ref}, p, now)
-	}
-	if c.ResolutionID == "" {
-		return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve)
+		cmd := funds.Approve{By: kernel.PersonID(c.By), Committee: committee, Resolution: ref, Splits: found.Splits}
+		if found.Left != unchecked {
+			left := found.Left
+			cmd.Available = &left
+		}
+		return x.Approve(cmd, p, now)
 	}
 	if err := checkIDs(c.CommunityID, "community_id", c.ExpenditureID, "expenditure_id"); err != nil {
 		return Result{}, err
@@ -136,31 +139,108 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 		}
 		return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve) // a retry: the first result
 	}
-	// Decide once without appending: a refused approval takes nothing of the ceiling.
+	// Decide once without appending: a refused approval takes nothing of a ceiling or a budget.
 	reserve := meeting.Reserve{ResolutionID: c.ResolutionID, ExpenditureID: c.ExpenditureID}
+	var commit funds.Commit
+	found.Left = unchecked
 	if _, err := h.onExpenditureRules(ctx, dryRun(m), c.CommunityID, c.ExpenditureID,
 		func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
 			if _, err := approve(x, cm, p, now); err != nil {
 				return nil, err
 			}
 			reserve.Amount, reserve.Project = x.Amount(), x.Project()
+			commit = funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID(), Category: x.Category(), Amount: x.Amount(), Payee: x.PayeeKey()}
 			return nil, nil
 		}); err != nil {
 		return Result{}, err
 	}
-	if reserve.Amount > 0 { // zero: the approval was recorded already (a retry), nothing to reserve
+	if c.ResolutionID != "" && reserve.Amount > 0 {
 		if err := h.reserveCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve); err != nil {
 			return Result{}, err
 		}
 	}
+	if commit.Amount > 0 {
+		c, err := h.commitBudget(ctx, m, c.CommunityID, commit)
+		if err != nil {
+			return Result{}, err
+		}
+		found = c
+	}
 	res, err := h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve)
 	var refused kernel.Error
-	if err != nil && reserve.Amount > 0 && errors.As(err, &refused) {
-		// Refused by the domain (the expenditure changed meanwhile): give the amount back. After any other
-		// error the approval may yet be recorded by a retry, which finds the reservation.
-		h.releaseCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve, err)
+	if err != nil && errors.As(err, &refused) {
+		// Refused by the domain (the expenditure changed meanwhile): give the amounts back. After any other
+		// error the approval may yet be recorded by a retry, which finds its reservation and commitment.
+		if c.ResolutionID != "" && reserve.Amount > 0 {
+			h.releaseCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve, err)
+		}
+		if commit.Amount > 0 {
+			h.releaseBudget(ctx, m, c.CommunityID, commit, err)
+		}
 	}
 	return res, err
+}
+
+// releaseBudget gives back a commitment whose approval was refused; a failure is logged (the commitment
+// then counts against the budget, which errs on the side of the rule).
+func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit, cause error) {
+	sub := m
+	sub.CommandID = subCommandID(m.CommandID, "budget-release")
+	sub.Command, sub.RequestHash = "release-budget", ""
+	var err error
+	for range 8 {
+		_, err = h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear),
+			func(_ *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+				return funds.RehydrateBudget(history).Release(cmd.FiscalYear, cmd.ExpenditureID, "审批未记录："+cause.Error(), now)
+			})
+		if !errors.Is(err, eventlog.ErrConflict) {
+			break
+		}
+	}
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "could not release a budget commitment", slog.String("expenditure_id", cmd.ExpenditureID),
+			slog.String("error", err.Error()))
+	}
+}
+
+// unchecked marks a budget balance not looked up.
+const unchecked = kernel.Fen(-1 << 62)
+
+// commitBudget appends the expenditure's commitment to its fiscal year's budget stream at the exact
+// revision read (again after a conflict), and returns what the budget said: the balance left before it
+// (budget-balance) and the expenditures it splits a major one with (split-spending). A retry finds its
+// commitment and gets the same answer.
+func (h *Handlers) commitBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit) (funds.Commitment, error) {
+	sub := m
+	sub.CommandID = subCommandID(m.CommandID, "budget")
+	sub.Command, sub.RequestHash = "commit-budget", ""
+	var got funds.Commitment
+	decide := func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+		p, err := h.params(ctx, cm.Path())
+		if err != nil {
+			return nil, err
+		}
+		evs, c, err := funds.RehydrateBudget(history).Commit(cmd, p, now)
+		got = c
+		return evs, err
+	}
+	var res Result
+	var err error
+	for range 8 {
+		res, err = h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide)
+		if !errors.Is(err, eventlog.ErrConflict) {
+			break
+		}
+	}
+	if err != nil {
+		return funds.Commitment{}, err
+	}
+	if res.Replayed { // committed by an earlier attempt: the executor did not decide; read the answer again
+		if _, err := h.onCommunity(ctx, dryRun(sub), RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide); err != nil {
+			return funds.Commitment{}, err
+		}
+	}
+	return got, nil
 }
 
 // dryRun is m for a decision that appends nothing: another command id, so that a replay of m's own

@@ -29,7 +29,8 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.SealUse:                   {"rulebook/TestRule_SealUse"}, // no command yet: the seal register is a later issue
 	rulebook.OperatingFunds:            {"funds/TestRule_OperatingFunds"},
 	rulebook.CadreAudit:                {"audit/TestRule_CadreAudit"},
-	rulebook.BudgetBalance:             {"funds/TestRule_BudgetBalance"},
+	rulebook.BudgetBalance:             {"funds/TestRule_BudgetBalance", "funds/TestBudgetCommitments"},
+	rulebook.SplitSpending:             {"funds/TestBudgetCommitments"},
 	rulebook.LateRecording:             {"funds/TestRule_LateRecording"},
 	rulebook.PublicityWindow:           {"disclosure/TestRule_PublicityWindow"},
 	rulebook.ExitAudit:                 {"supervision/TestRule_ExitAudit"},

@@ -2,6 +2,7 @@ package funds
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -15,6 +16,8 @@ type Budget struct {
 	allocations map[string]bool
 	operating   kernel.Fen
 	total       kernel.Fen
+	allocated   map[Category]kernel.Fen
+	committed   map[string]BudgetCommitted // by expenditure
 }
 
 // RehydrateBudget rebuilds a budget from its history.
@@ -24,15 +27,104 @@ func RehydrateBudget(history []kernel.Event) *Budget { return kernel.Rehydrate(&
 func (b *Budget) Apply(e kernel.Event) {
 	if b.allocations == nil {
 		b.allocations = map[string]bool{}
+		b.allocated = map[Category]kernel.Fen{}
+		b.committed = map[string]BudgetCommitted{}
 	}
-	if e, ok := e.(BudgetAllocated); ok {
+	switch e := e.(type) {
+	case BudgetAllocated:
 		b.year = e.FiscalYear
 		b.allocations[e.AllocationID] = true
 		b.total += e.Amount
+		b.allocated[e.Category] += e.Amount
 		if e.Category == Operating {
 			b.operating += e.Amount
 		}
+	case BudgetCommitted:
+		b.year = e.FiscalYear
+		b.committed[e.ExpenditureID] = e
+	case BudgetReleased:
+		delete(b.committed, e.ExpenditureID)
 	}
+}
+
+// Release gives back an expenditure's commitment; nothing when it holds none.
+func (b *Budget) Release(fiscalYear int, expenditureID, reason string, now time.Time) ([]kernel.Event, error) {
+	if _, ok := b.committed[expenditureID]; !ok {
+		return nil, nil
+	}
+	return []kernel.Event{BudgetReleased{FiscalYear: fiscalYear, ExpenditureID: expenditureID, Reason: reason, ReleasedAt: now.UTC()}}, nil
+}
+
+// Commit is the command committing an expenditure's amount to the budget at its approval.
+type Commit struct {
+	FiscalYear    int
+	ExpenditureID string
+	Category      Category
+	Amount        kernel.Fen
+	Payee         string
+}
+
+// Commitment is what Commit found: what was left of the category before the expenditure (budget-balance)
+// and the recent expenditures to the same payee that, with it, reach the major threshold while each
+// stays below it (split-spending).
+type Commitment struct {
+	Left   kernel.Fen
+	Splits []string
+}
+
+// Commit takes the expenditure's amount from its fiscal year's category, and tells what was left and
+// whether it splits a major expenditure. An expenditure committed already (a retry) is not taken twice:
+// no event, and the same answer as the first time.
+func (b *Budget) Commit(cmd Commit, p rulebook.Params, now time.Time) ([]kernel.Event, Commitment, error) {
+	if b.allocations == nil {
+		b.Apply(nil)
+	}
+	_, again := b.committed[cmd.ExpenditureID]
+	e := BudgetCommitted{FiscalYear: cmd.FiscalYear, ExpenditureID: cmd.ExpenditureID, Category: cmd.Category, Amount: cmd.Amount,
+		Payee: cmd.Payee, CommittedAt: now.UTC()}
+	if again {
+		e = b.committed[cmd.ExpenditureID]
+	}
+	c := Commitment{Left: b.allocated[cmd.Category] - b.spent(cmd.Category, cmd.ExpenditureID), Splits: b.splits(e, p)}
+	if again {
+		return nil, c, nil
+	}
+	return []kernel.Event{e}, c, nil
+}
+
+// spent sums the commitments of a category, but for one expenditure.
+func (b *Budget) spent(cat Category, except string) kernel.Fen {
+	var sum kernel.Fen
+	for id, c := range b.committed {
+		if c.Category == cat && id != except {
+			sum += c.Amount
+		}
+	}
+	return sum
+}
+
+// splits returns the expenditures to e's payee within the split-spending window before e, when they and e
+// together reach the major threshold while each of them stays below it.
+func (b *Budget) splits(e BudgetCommitted, p rulebook.Params) []string {
+	if e.Payee == "" || p.IsMajor(e.Amount) {
+		return nil
+	}
+	window := p.Span(rulebook.SplitSpending, rulebook.ParamWindow)
+	var ids []string
+	sum := e.Amount
+	for id, c := range b.committed {
+		if id == e.ExpenditureID || c.Payee != e.Payee || p.IsMajor(c.Amount) || c.CommittedAt.After(e.CommittedAt) ||
+			window.After(c.CommittedAt).Before(e.CommittedAt) {
+			continue
+		}
+		ids = append(ids, id)
+		sum += c.Amount
+	}
+	if len(ids) == 0 || !p.IsMajor(sum) {
+		return nil
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Total returns everything allocated for the year.

@@ -76,6 +76,34 @@ type BudgetAllocated struct {
 func (BudgetAllocated) EventName() string  { return "funds.budget-allocated" }
 func (BudgetAllocated) SchemaVersion() int { return 1 }
 
+// BudgetCommitted records that an approved expenditure takes Amount of the fiscal year's Category
+// (预算占用). It is appended to the budget's stream, at the exact revision the approval read, before the
+// approval: what is left of a budget line, and which expenditures went to one payee lately, are read
+// from one stream that racing approvals cannot both read as it was. Payee is the payee's public key (an
+// organisation's name, or a person's id).
+type BudgetCommitted struct {
+	FiscalYear    int        `json:"fiscal_year"`
+	ExpenditureID string     `json:"expenditure_id"`
+	Category      Category   `json:"category"`
+	Amount        kernel.Fen `json:"amount_fen"`
+	Payee         string     `json:"payee"`
+	CommittedAt   time.Time  `json:"committed_at"`
+}
+
+func (BudgetCommitted) EventName() string  { return "funds.budget-committed" }
+func (BudgetCommitted) SchemaVersion() int { return 1 }
+
+// BudgetReleased gives back an expenditure's commitment: its approval was not recorded after all.
+type BudgetReleased struct {
+	FiscalYear    int       `json:"fiscal_year"`
+	ExpenditureID string    `json:"expenditure_id"`
+	Reason        string    `json:"reason"`
+	ReleasedAt    time.Time `json:"released_at"`
+}
+
+func (BudgetReleased) EventName() string  { return "funds.budget-released" }
+func (BudgetReleased) SchemaVersion() int { return 1 }
+
 // Kind of expenditure.
 type Kind string
 
@@ -201,6 +229,8 @@ func (ExpenditureCancelled) SchemaVersion() int { return 1 }
 func RegisterEvents(r *kernel.Registry) error {
 	for _, reg := range []func(*kernel.Registry) error{
 		kernel.Register[BudgetAllocated],
+		kernel.Register[BudgetCommitted],
+		kernel.Register[BudgetReleased],
 		kernel.Register[ExpenditureRequested],
 		kernel.Register[ExpenditureApproved],
 		kernel.Register[ExpenditurePaid],

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -30,6 +31,9 @@ type Expenditure struct {
 	status     Status
 	amount     kernel.Fen
 	project    string
+	fiscalYear int
+	category   Category
+	payee      string
 	resolution *ResolutionRef
 }
 
@@ -43,6 +47,10 @@ func (x *Expenditure) Apply(e kernel.Event) {
 	switch e := e.(type) {
 	case ExpenditureRequested:
 		x.id, x.status, x.amount, x.project = e.ExpenditureID, Requested, e.Amount, e.Project
+		x.fiscalYear, x.category, x.payee = e.FiscalYear, e.Category, e.Payee.Organisation
+		if e.Payee.Kind == Individual {
+			x.payee = "person:" + string(e.Payee.Person)
+		}
 	case ExpenditureApproved:
 		x.status, x.resolution = Approved, e.Resolution
 	case ExpenditurePaid:
@@ -56,6 +64,12 @@ func (x *Expenditure) Apply(e kernel.Event) {
 
 // Status returns where the expenditure stands.
 func (x *Expenditure) Status() Status { return x.status }
+
+// FiscalYear, Category and PayeeKey say which budget line the expenditure is charged to and whom it
+// pays (an organisation's name or a person's id).
+func (x *Expenditure) FiscalYear() int    { return x.fiscalYear }
+func (x *Expenditure) Category() Category { return x.category }
+func (x *Expenditure) PayeeKey() string   { return x.payee }
 
 // Project returns the project the expenditure belongs to ("" when none).
 func (x *Expenditure) Project() string { return x.project }
@@ -194,6 +208,9 @@ type Approve struct {
 	// Available is the remaining balance of the budget the handler looked
 	// up, or nil when it did not check.
 	Available *kernel.Fen
+	// Splits are recent expenditures to the same payee that, with this one, reach the major threshold
+	// while each stays below it (Budget.Commit finds them): split-spending.
+	Splits []string
 }
 
 // Approve approves an expenditure. Enforces major-matter-resolution: an
@@ -223,6 +240,11 @@ func (x *Expenditure) Approve(cmd Approve, p rulebook.Params, now time.Time) ([]
 	if cmd.Available != nil && x.amount > *cmd.Available {
 		e.Breaches = []kernel.Breach{{Rule: rulebook.BudgetBalance, Detail: fmt.Sprintf(
 			"支出%s超过预算余额%s", x.amount, *cmd.Available)}}
+	}
+	if len(cmd.Splits) > 0 {
+		e.Breaches = append(e.Breaches, kernel.Breach{Rule: rulebook.SplitSpending, Detail: fmt.Sprintf(
+			"支出%s(%s)与同一收款方近期的支出%s合计达到重大事项标准%s，疑似拆分规避决议", x.id, x.amount,
+			strings.Join(cmd.Splits, "、"), p.Fen(rulebook.MajorMatterResolution, rulebook.ParamThreshold))})
 	}
 	return []kernel.Event{e}, nil
 }

@@ -3,6 +3,7 @@ package funds_test
 import (
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ func resolution(ceiling kernel.Fen, adoptedAt time.Time) *funds.ResolutionRef {
 
 func samples() []kernel.Event {
 	return []kernel.Event{
+		funds.BudgetCommitted{FiscalYear: 2026, ExpenditureID: "x-1", Category: funds.Operating, Amount: kernel.Yuan(8000), Payee: "某照明工程有限公司", CommittedAt: t0},
+		funds.BudgetReleased{FiscalYear: 2026, ExpenditureID: "x-1", Reason: "审批未记录", ReleasedAt: t0},
 		funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "a-1", Source: funds.CountyFinance, Category: funds.Operating,
 			Amount: kernel.Yuan(30000), Note: "第一批工作运行经费", AllocatedAt: t0,
 			Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.OperatingFunds, Detail: "工作经费不足"}}}},
@@ -332,5 +335,55 @@ func TestRule_LateRecording(t *testing.T) {
 	}
 	if !strings.Contains(b.Detail, t0.Add(10*24*time.Hour).In(kernel.ChinaTime()).Format("2006-01-02 15:04")) {
 		t.Fatalf("the breach does not show when it was recorded: %+v", b)
+	}
+}
+
+// TestBudgetCommitments (budget-balance, split-spending): commitments take from their category's
+// allocations, so the balance an approval sees is what is left; a retry is not taken twice; a release
+// gives it back; expenditures to one payee within 30 days that reach the major threshold while each
+// stays below it are named as splitting one.
+func TestBudgetCommitments(t *testing.T) {
+	alloc := funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "a-1", Source: funds.CountyFinance, Category: funds.Operating,
+		Amount: kernel.Yuan(100000), AllocatedAt: t0}
+	commit := func(id string, yuan int64, payee string, at time.Time) funds.BudgetCommitted {
+		return funds.BudgetCommitted{FiscalYear: 2026, ExpenditureID: id, Category: funds.Operating, Amount: kernel.Yuan(yuan), Payee: payee, CommittedAt: at}
+	}
+	b := funds.RehydrateBudget([]kernel.Event{alloc, commit("x-1", 30000, "甲公司", t0), commit("x-2", 45000, "乙公司", t0.Add(day))})
+	evs, c, err := b.Commit(funds.Commit{FiscalYear: 2026, ExpenditureID: "x-3", Category: funds.Operating, Amount: kernel.Yuan(40000), Payee: "丙公司"}, defaults, t0.Add(2*day))
+	if err != nil || len(evs) != 1 || c.Left != kernel.Yuan(25000) || len(c.Splits) != 0 {
+		t.Fatalf("a third commitment: %v, %+v, %v; want 25 000 left and no split", evs, c, err)
+	}
+	// Approving 40 000 with 25 000 left is a budget-balance breach.
+	left := c.Left
+	runX(t, []domaintest.Case[*funds.Expenditure]{{Name: "40 000 approved with 25 000 left", Given: []kernel.Event{requested(kernel.Yuan(40000))},
+		When: func(x *funds.Expenditure) ([]kernel.Event, error) {
+			return x.Approve(funds.Approve{By: "p-chair", Available: &left}, defaults, t0)
+		}, ThenBreaches: []kernel.RuleID{rulebook.BudgetBalance}}})
+	// A retry: nothing new, the same answer.
+	b.Apply(evs[0])
+	again, c2, err := b.Commit(funds.Commit{FiscalYear: 2026, ExpenditureID: "x-3", Category: funds.Operating, Amount: kernel.Yuan(40000), Payee: "丙公司"}, defaults, t0.Add(3*day))
+	if err != nil || len(again) != 0 || c2.Left != c.Left {
+		t.Fatalf("a retry: %v, %+v, %v", again, c2, err)
+	}
+	// Released, it gives the amount back.
+	rel, _ := b.Release(2026, "x-3", "驳回", t0)
+	b.Apply(rel[0])
+	if _, c3, _ := b.Commit(funds.Commit{FiscalYear: 2026, ExpenditureID: "x-4", Category: funds.Operating, Amount: 1, Payee: "丁"}, defaults, t0); c3.Left != kernel.Yuan(25000) {
+		t.Fatalf("after the release %v left, want 25 000", c3.Left)
+	}
+	// Splitting: three payments of 20 000 to one payee within 30 days reach the 50 000 threshold.
+	s := funds.RehydrateBudget([]kernel.Event{alloc, commit("y-1", 20000, "戊公司", t0), commit("y-2", 20000, "戊公司", t0.Add(10*day)),
+		commit("y-0", 20000, "戊公司", t0.Add(-40*day)), commit("z-1", 20000, "己公司", t0.Add(day))})
+	_, c4, _ := s.Commit(funds.Commit{FiscalYear: 2026, ExpenditureID: "y-3", Category: funds.Operating, Amount: kernel.Yuan(20000), Payee: "戊公司"}, defaults, t0.Add(20*day))
+	if !slices.Equal(c4.Splits, []string{"y-1", "y-2"}) {
+		t.Fatalf("splits %v, want y-1 and y-2 (y-0 is older than 30 days, z-1 another payee)", c4.Splits)
+	}
+	runX(t, []domaintest.Case[*funds.Expenditure]{{Name: "the third of three 20 000 payments to one payee", Given: []kernel.Event{requested(kernel.Yuan(20000))},
+		When: func(x *funds.Expenditure) ([]kernel.Event, error) {
+			return x.Approve(funds.Approve{By: "p-chair", Splits: c4.Splits}, defaults, t0)
+		}, ThenBreaches: []kernel.RuleID{rulebook.SplitSpending}}})
+	_, c5, _ := s.Commit(funds.Commit{FiscalYear: 2026, ExpenditureID: "y-4", Category: funds.Operating, Amount: kernel.Yuan(5000), Payee: "庚公司"}, defaults, t0.Add(20*day))
+	if len(c5.Splits) != 0 {
+		t.Fatalf("another payee: splits %v", c5.Splits)
 	}
 }

@@ -63,7 +63,9 @@ func TestDefaultsMatchDomainTable(t *testing.T) {
 	if p.Count(rulebook.ResidentsMeetingFrequency, rulebook.ParamPerYear) != 2 {
 		t.Error("two residents' meetings a year")
 	}
-	reds := map[kernel.RuleID]bool{rulebook.MajorMatterResolution: true, rulebook.ElectionValidity: true}
+	// Red: unauthorised major spending (and splitting a major expenditure to evade a resolution) and an
+	// invalid election.
+	reds := map[kernel.RuleID]bool{rulebook.MajorMatterResolution: true, rulebook.ElectionValidity: true, rulebook.SplitSpending: true}
 	for _, r := range rulebook.Rules() {
 		want := rulebook.Yellow
 		if reds[r.ID] {

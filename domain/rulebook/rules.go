@@ -93,10 +93,15 @@ const (
 	// 异议须答复: a resident's objection to a notice or a candidate list is answered within 7 days
 	// (watched); an election with unanswered objections cannot be certified (enforced).
 	ObjectionAnswered kernel.RuleID = "objection-answered"
+	// Splitting a major expenditure to evade the resolution (拆分规避): several expenditures to one payee
+	// within a window that together reach the major threshold while each stays below it. Watched, red.
+	SplitSpending kernel.RuleID = "split-spending"
 )
 
 // Parameter names.
 const (
+	// split-spending: the window expenditures to one payee are added up in.
+	ParamWindow = "window"
 	// publicity-window: by notice category.
 	ParamWindowElection   = "election"
 	ParamWindowFinance    = "finance"
@@ -241,6 +246,8 @@ func Rules() []Rule {
 			Param{ParamWithin, TypeSpan, "90d", "time from a member leaving the committee to the opening of the exit audit"}),
 		rule(ObjectionAnswered, Watch, Yellow, "居民对公示内容或候选人名单的异议须在7天内答复；有未答复异议的选举不能确认结果", "003 第三篇 三3(1)",
 			Param{ParamWithin, TypeSpan, "7d", "time from an objection to its answer"}),
+		rule(SplitSpending, Watch, Red, "不得将重大开支拆分为多笔小额支出以规避决议(四议两公开)", "003 第三篇 二2(1)",
+			Param{ParamWindow, TypeSpan, "30d", "window in which expenditures to one payee are added up"}),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
 			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}

@@ -41,6 +41,7 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.LateRecording:             "TestRuleLateRecording",
 	rulebook.ExitAudit:                 "TestRuleExitAudit",
 	rulebook.ObjectionAnswered:         "TestRuleObjectionAnswered",
+	rulebook.SplitSpending:             "TestRuleSplitSpending",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios. The
@@ -499,4 +500,25 @@ func TestRuleObjectionAnswered(t *testing.T) {
 	h.WaitAlert(rulebook.ObjectionAnswered, subject, alertingtest.Open)
 	h.Record(c, n, disclosure.ObjectionAnswered{NoticeID: "n-obj", ObjectionID: "o-1", Answer: "已按三家比价确定", AnsweredAt: h.Clock.Now()})
 	h.WaitAlert(rulebook.ObjectionAnswered, subject, alertingtest.Cleared)
+}
+
+// TestRuleSplitSpending: an approval that splits a major expenditure raises a red alert naming the
+// others; a supervisor resolves it.
+func TestRuleSplitSpending(t *testing.T) {
+	t.Parallel()
+	h := alertingtest.New(t, alertingtest.Options{})
+	c := alertingtest.NewCommunity(alertingtest.DistrictX, 7)
+	x := c.Stream("expenditure", "y-3")
+	h.Record(c, x, funds.ExpenditureApproved{ExpenditureID: "y-3", By: "p-chair", ApprovedAt: h.Clock.Now(),
+		Watch: breach(rulebook.SplitSpending, "支出y-3与同一收款方近期的支出y-1、y-2合计达到重大事项标准")})
+	a := h.WaitAlert(rulebook.SplitSpending, x, alertingtest.RedOpen)
+	if !strings.Contains(a.Detail, "y-1") {
+		t.Fatalf("raised %+v", a)
+	}
+	waitRating(t, h, c, supervision.Red)
+	sup := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	if resp := h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), map[string]string{"reason": "三笔为不同工程，已核实"}); resp.Status != http.StatusOK {
+		t.Fatalf("%d %s", resp.Status, resp.Body)
+	}
+	h.WaitAlert(rulebook.SplitSpending, x, alertingtest.Cleared)
 }

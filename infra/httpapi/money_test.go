@@ -3,10 +3,13 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
 // TestResolutionCeilingIsCumulativeThroughTheAPI (major-matter-resolution, 四议两公开): through HTTP,
@@ -83,4 +86,74 @@ func TestShortPublicityWindowIs422(t *testing.T) {
 	}
 	srv.WantNothingAppended(t, before)
 	srv.Post(t, "publish-disclosure", clerk, "week", notice("n-week", 7)).Result(t)
+}
+
+// TestBudgetBalanceAndSplittingThroughTheAPI (budget-balance, split-spending; watched): through HTTP, two
+// approvals race for a budget line that holds one of them: both are recorded (watch), exactly one says it
+// exceeds the balance; and the third of three 20 000 元 expenditures to one payee within 30 days says it
+// splits a major one, naming the other two.
+func TestBudgetBalanceAndSplittingThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	srv := startCatalogue(t)
+	registerCommunities(t, srv)
+	clerk := srv.Token(t, commands.RoleClerk, pathA)
+	do := func(name, key string, body any) commands.Result {
+		t.Helper()
+		return srv.Post(t, name, clerk, key, body).Result(t)
+	}
+	do("seat-committee", "seat", commands.SeatCommittee{CommunityID: communityA, Term: "2021-2026", Members: []commands.CommitteeSeat{
+		{Person: "p-1", Role: "chair", FullTime: true, Source: "elected"}, {Person: "p-2", Role: "vice-chair", FullTime: true, Source: "elected"},
+		{Person: "p-3", Role: "member", FullTime: true, Source: "elected"}, {Person: "p-4", Role: "member", Source: "elected"},
+		{Person: "p-5", Role: "member", Source: "elected"}}})
+	year := time.Now().In(kernel.ChinaTime()).Year()
+	do("allocate-budget", "alloc", map[string]any{"community_id": communityA, "fiscal_year": year, "allocation_id": "a-1",
+		"source": "street-finance", "category": "operating", "amount_fen": 500_000, "note": "工作经费"})
+	request := func(id, payee string, fen int64) {
+		do("request-expenditure", "q"+id, commands.RequestExpenditure{CommunityID: communityA, ExpenditureID: id, FiscalYear: year,
+			Category: "operating", Kind: "other", Purpose: "办公用品", AmountFen: fen, Payee: commands.Payee{Kind: "organisation", Organisation: payee}})
+	}
+	request("b-1", "文具店", 300_000)
+	request("b-2", "印刷厂", 300_000)
+	var wg sync.WaitGroup
+	results := make([]commands.Result, 2)
+	for i, id := range []string{"b-1", "b-2"} {
+		wg.Go(func() {
+			for attempt := 0; ; attempt++ { // a conflict is retried with the same key, as a client does
+				resp := srv.Post(t, "approve-expenditure", clerk, "a"+id, commands.ApproveExpenditure{CommunityID: communityA, ExpenditureID: id, By: "p-1"})
+				if resp.Status == http.StatusConflict && attempt < 5 {
+					continue
+				}
+				results[i] = resp.Result(t)
+				return
+			}
+		})
+	}
+	wg.Wait()
+	over := 0
+	for _, r := range results {
+		for _, b := range r.Breaches {
+			if b.Rule == "budget-balance" {
+				over++
+			}
+		}
+	}
+	if over != 1 {
+		t.Fatalf("%d of two racing approvals over a budget that holds one were told so: %+v", over, results)
+	}
+
+	for i := range 3 {
+		request(fmt.Sprint("s-", i), "某装修公司", 2_000_000)
+	}
+	do("approve-expenditure", "as0", commands.ApproveExpenditure{CommunityID: communityA, ExpenditureID: "s-0", By: "p-1"})
+	do("approve-expenditure", "as1", commands.ApproveExpenditure{CommunityID: communityA, ExpenditureID: "s-1", By: "p-1"})
+	res := do("approve-expenditure", "as2", commands.ApproveExpenditure{CommunityID: communityA, ExpenditureID: "s-2", By: "p-1"})
+	var split *commands.BreachRef
+	for i := range res.Breaches {
+		if res.Breaches[i].Rule == "split-spending" {
+			split = &res.Breaches[i]
+		}
+	}
+	if split == nil || !strings.Contains(split.Detail, "s-0") || !strings.Contains(split.Detail, "s-1") {
+		t.Fatalf("the third 20 000 元 payment to one payee: %+v", res.Breaches)
+	}
 }
