@@ -148,6 +148,16 @@ func TestCeilingReservationSurvivesACrashBetweenAppends(t *testing.T) {
 	if sum, n := l.reservations(); sum != 6_000_000 || n != 1 {
 		t.Fatalf("after the retries: reservations %d in %d events, want one of 6000000", sum, n)
 	}
+	// The budget line was charged once too.
+	commitments := 0
+	for _, e := range l.history(commands.BudgetStream(cid, 2026)) {
+		if c, ok := e.(funds.BudgetCommitted); ok && c.ExpenditureID == "x-1" {
+			commitments++
+		}
+	}
+	if commitments != 1 {
+		t.Fatalf("x-1 was committed to the budget %d times", commitments)
+	}
 	if _, err := l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-2")); !errors.Is(err, meeting.ErrCeilingExhausted) {
 		t.Fatalf("a second expenditure under the used ceiling: %v", err)
 	}
