@@ -27,7 +27,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.PaymentDisclosed:          {"disclosure/TestRule_PaymentDisclosed"},
 	rulebook.ResultsDisclosed:          {"disclosure/TestRule_ResultsDisclosed"},
 	rulebook.SealUse:                   {"rulebook/TestRule_SealUse"}, // no command yet: the seal register is a later issue
-	rulebook.OperatingFunds:            {"funds/TestRule_OperatingFunds"},
+	rulebook.OperatingFunds:            {"funds/TestRule_OperatingFunds", "supervision/TestRule_OperatingFundsAtYearEnd"},
 	rulebook.CadreAudit:                {"audit/TestRule_CadreAudit"},
 	rulebook.BudgetBalance:             {"funds/TestRule_BudgetBalance", "funds/TestBudgetCommitments"},
 	rulebook.SplitSpending:             {"funds/TestBudgetCommitments"},

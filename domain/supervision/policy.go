@@ -408,6 +408,21 @@ func CheckAssemblies(k Checkpoint, kind kernel.CommunityKind, held []time.Time, 
 	return nil
 }
 
+// OperatingFundsSubject is the subject of a community's year-end operating-funds check.
+func OperatingFundsSubject(c kernel.CommunityID, year int) string {
+	return fmt.Sprintf("operating-funds-%s-%d", c, year)
+}
+
+// CheckOperatingFunds is the year-end check of operating-funds (社区工作经费): a community allocated less
+// than its household tier's operating funds for the fiscal year that ended — nothing included — breaks it.
+func CheckOperatingFunds(year, households int, allocated kernel.Fen, p rulebook.Params) *kernel.Breach {
+	need := p.OperatingFundsRequired(households)
+	if allocated >= need {
+		return nil
+	}
+	return &kernel.Breach{Rule: rulebook.OperatingFunds, Detail: fmt.Sprintf("%d年度工作经费仅拨付%s，按%d户应不少于%s", year, allocated, households, need)}
+}
+
 // Rating of a community (红黄绿三色预警).
 type Rating string
 

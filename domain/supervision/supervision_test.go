@@ -286,3 +286,18 @@ func TestRule_ObjectionAnswered(t *testing.T) {
 		}
 	}
 }
+
+// TestRule_OperatingFundsAtYearEnd: at the end of the fiscal year, less than the household tier's
+// operating funds — nothing included — breaks operating-funds; the tier's amount does not.
+func TestRule_OperatingFundsAtYearEnd(t *testing.T) {
+	p := rulebook.Defaults()
+	if b := supervision.CheckOperatingFunds(2026, 2500, 0, p); b == nil || b.Rule != rulebook.OperatingFunds {
+		t.Fatalf("nothing allocated to 2 500 households: %+v", b)
+	}
+	if b := supervision.CheckOperatingFunds(2026, 2500, kernel.Yuan(30000), p); b == nil {
+		t.Fatal("30 000 元 for 2 500 households")
+	}
+	if b := supervision.CheckOperatingFunds(2026, 2500, kernel.Yuan(50000), p); b != nil {
+		t.Fatalf("50 000 元 for 2 500 households: %+v", b)
+	}
+}

@@ -489,6 +489,27 @@ func (e *Engine) calendar(ctx context.Context, now time.Time) (int, error) {
 			return raised, err
 		}
 		var candidates []supervision.AlertRaised
+		if !k.FirstHalf { // the year k.Year ended: its operating funds too
+			funds, err := alerts.OperatingFundsChecks(ctx, e.cfg.Pool, k.Year)
+			if err != nil {
+				return raised, err
+			}
+			for _, f := range funds {
+				p, err := params.get(ctx, f.Jurisdiction)
+				if err != nil {
+					return raised, err
+				}
+				b := supervision.CheckOperatingFunds(k.Year, f.Households, f.Allocated, p)
+				if b == nil {
+					continue
+				}
+				subject := supervision.OperatingFundsSubject(f.Community, k.Year)
+				due := k.At
+				candidates = append(candidates, supervision.AlertRaised{AlertID: supervision.AlertID(b.Rule, subject, supervision.Anchor(k.At)),
+					Rule: b.Rule, Severity: p.Severity(b.Rule), Community: f.Community, Jurisdiction: f.Jurisdiction, Subject: subject,
+					Trigger: supervision.ByCalendar, Detail: b.Detail, DueAt: &due, RaisedAt: now})
+			}
+		}
 		for _, c := range checks {
 			p, err := params.get(ctx, c.Jurisdiction)
 			if err != nil {

@@ -522,3 +522,41 @@ func TestRuleSplitSpending(t *testing.T) {
 	}
 	h.WaitAlert(rulebook.SplitSpending, x, alertingtest.Cleared)
 }
+
+// TestOperatingFundsAtYearEnd (operating-funds): on 1 January, a community allocated less than its
+// household tier's operating funds for the year that ended raises an alert — also one allocated nothing
+// — and one allocated enough does not.
+func TestOperatingFundsAtYearEnd(t *testing.T) {
+	t.Parallel()
+	cst := kernel.ChinaTime()
+	clock := alertingtest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, cst))
+	h := alertingtest.New(t, alertingtest.Options{Clock: clock})
+	short, none, enough := alertingtest.NewCommunity(alertingtest.DistrictX, 8), alertingtest.NewCommunity(alertingtest.DistrictX, 9),
+		alertingtest.NewCommunity(alertingtest.DistrictX, 10)
+	for _, c := range []alertingtest.Community{short, none, enough} {
+		h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "社区", Kind: kernel.Urban,
+			Jurisdiction: c.Path, Households: 2500, Adults: 5000, RegisteredAt: clock.Now()})
+	}
+	allocate := func(c alertingtest.Community, id string, yuan int64) {
+		h.Record(c, c.Stream("budget", "2026-"+id), funds.BudgetAllocated{FiscalYear: 2026, AllocationID: id, Source: funds.CountyFinance,
+			Category: funds.Operating, Amount: kernel.Yuan(yuan), AllocatedAt: clock.Now()})
+	}
+	allocate(short, "a-1", 30000)
+	allocate(enough, "a-1", 30000)
+	allocate(enough, "a-2", 20000)
+	h.Quiesce()
+	clock.Set(time.Date(2027, 1, 1, 0, 30, 0, 0, cst))
+	h.Engine.Wake()
+	for _, c := range []alertingtest.Community{short, none} {
+		a := h.WaitAlert(rulebook.OperatingFunds, supervision.OperatingFundsSubject(c.ID, 2026), alertingtest.Open)
+		if a.Trigger != supervision.ByCalendar || !strings.Contains(a.Detail, "2026年度") {
+			t.Fatalf("%+v", a)
+		}
+	}
+	h.Quiesce()
+	for _, a := range h.Alerts(enough.ID) {
+		if a.Subject == supervision.OperatingFundsSubject(enough.ID, 2026) {
+			t.Fatalf("a community allocated its tier's funds: %+v", a)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
@@ -99,13 +100,26 @@ func (b *batchState) apply(ctx context.Context, r *eventlog.Recorded, e kernel.E
 	if c == "" || path == "" {
 		return nil // jurisdiction nodes and other events without a community concern no rule of the engine
 	}
-	if reg, ok := e.(community.Registered); ok {
-		if _, err := b.tx.Exec(ctx, `INSERT INTO communities (community_id, jurisdiction, kind, registered_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (community_id) DO UPDATE SET jurisdiction = excluded.jurisdiction, kind = excluded.kind`,
-			string(reg.CommunityID), string(reg.Jurisdiction), string(reg.Kind), reg.RegisteredAt); err != nil {
+	switch ev := e.(type) {
+	case community.Registered:
+		if _, err := b.tx.Exec(ctx, `INSERT INTO communities (community_id, jurisdiction, kind, registered_at, households) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (community_id) DO UPDATE SET jurisdiction = excluded.jurisdiction, kind = excluded.kind, households = excluded.households`,
+			string(ev.CommunityID), string(ev.Jurisdiction), string(ev.Kind), ev.RegisteredAt, ev.Households); err != nil {
 			return fmt.Errorf("record community: %w", err)
 		}
-		b.toRate(reg.CommunityID, reg.Jurisdiction, r.Created)
+		b.toRate(ev.CommunityID, ev.Jurisdiction, r.Created)
+	case community.FiguresUpdated:
+		if _, err := b.tx.Exec(ctx, `UPDATE communities SET households = $2 WHERE community_id = $1`, string(c), ev.Households); err != nil {
+			return fmt.Errorf("record figures: %w", err)
+		}
+	case funds.BudgetAllocated:
+		if ev.Category == funds.Operating {
+			if _, err := b.tx.Exec(ctx, `INSERT INTO operating_funds (community_id, fiscal_year, amount_fen) VALUES ($1, $2, $3)
+				ON CONFLICT (community_id, fiscal_year) DO UPDATE SET amount_fen = operating_funds.amount_fen + excluded.amount_fen`,
+				string(c), ev.FiscalYear, int64(ev.Amount)); err != nil {
+				return fmt.Errorf("record operating funds: %w", err)
+			}
+		}
 	}
 	p, err := b.paramsFor(ctx, path)
 	if err != nil {

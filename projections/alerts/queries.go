@@ -417,3 +417,31 @@ func AssemblyChecks(ctx context.Context, q Querier, k supervision.Checkpoint) ([
 		return a, err
 	})
 }
+
+// FundsCheck is a community as the year-end operating-funds check sees it.
+type FundsCheck struct {
+	Community    kernel.CommunityID
+	Jurisdiction kernel.JurisdictionPath
+	Households   int
+	Allocated    kernel.Fen
+}
+
+// OperatingFundsChecks lists the communities registered before the end of fiscal year `year` (China
+// time) with their households and the operating funds allocated to them for that year (0 when none).
+func OperatingFundsChecks(ctx context.Context, q Querier, year int) ([]FundsCheck, error) {
+	end := time.Date(year+1, time.January, 1, 0, 0, 0, 0, kernel.ChinaTime())
+	rows, err := q.Query(ctx, `SELECT c.community_id, c.jurisdiction, c.households, coalesce(f.amount_fen, 0)
+		FROM `+table("communities")+` c LEFT JOIN `+table("operating_funds")+` f ON f.community_id = c.community_id AND f.fiscal_year = $1
+		WHERE c.registered_at < $2 ORDER BY c.community_id`, year, end)
+	if err != nil {
+		return nil, fmt.Errorf("communities to check for %d's operating funds: %w", year, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FundsCheck, error) {
+		var f FundsCheck
+		var c, path string
+		var amount int64
+		err := r.Scan(&c, &path, &f.Households, &amount)
+		f.Community, f.Jurisdiction, f.Allocated = kernel.CommunityID(c), kernel.JurisdictionPath(path), kernel.Fen(amount)
+		return f, err
+	})
+}
