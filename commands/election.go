@@ -122,8 +122,12 @@ type PublicizeCandidateList struct {
 
 // PublicizeCandidateList handles publicize-candidate-list.
 func (h *Handlers) PublicizeCandidateList(ctx context.Context, m Meta, c PublicizeCandidateList) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.Publicize(c.PublicizedAt, now)
+	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, cm *community.Community, now time.Time) ([]kernel.Event, error) {
+		p, err := h.params(ctx, cm.Path())
+		if err != nil {
+			return nil, err
+		}
+		return el.Publicize(c.PublicizedAt, now, p)
 	})
 }
 

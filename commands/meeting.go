@@ -181,8 +181,8 @@ type CloseMeeting struct {
 
 // CloseMeeting handles close-meeting.
 func (h *Handlers) CloseMeeting(ctx context.Context, m Meta, c CloseMeeting) (Result, error) {
-	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return mt.Close(c.ClosedAt, now)
+	return h.onMeetingRules(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+		return mt.Close(c.ClosedAt, now, p)
 	})
 }
 

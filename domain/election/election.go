@@ -323,7 +323,10 @@ func (el *Election) Withdraw(c kernel.PersonID, reason string, now time.Time) ([
 
 // Publicize records the candidate list posted at `at` (zero: now). The list
 // is publicized once; nominations close with it.
-func (el *Election) Publicize(at, now time.Time) ([]kernel.Event, error) {
+//
+// With the community's rule parameters (watch), a list recorded as posted long before it was recorded
+// carries a late-recording breach (back-dating the posting would lengthen the publicity on paper).
+func (el *Election) Publicize(at, now time.Time, watch ...rulebook.Params) ([]kernel.Event, error) {
 	if !el.Exists() {
 		return nil, ErrElectionNotFound
 	}
@@ -338,7 +341,11 @@ func (el *Election) Publicize(at, now time.Time) ([]kernel.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []kernel.Event{CandidateListPublicized{ElectionID: el.id, Candidates: cands, PublicizedAt: at}}, nil
+	e := CandidateListPublicized{ElectionID: el.id, Candidates: cands, PublicizedAt: at}
+	for _, p := range watch {
+		e.Breaches = kernel.Breaches(p.CheckLateRecording("选举"+el.id+"候选人名单的公示", at, now))
+	}
+	return []kernel.Event{e}, nil
 }
 
 // RaiseObjection records an objection to the publicized list, before the

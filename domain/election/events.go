@@ -106,6 +106,8 @@ type CandidateListPublicized struct {
 	ElectionID   string            `json:"election_id"`
 	Candidates   []kernel.PersonID `json:"candidates"`
 	PublicizedAt time.Time         `json:"publicized_at"`
+	// A late-recording breach when recorded long after the posting it states.
+	kernel.Watch
 }
 
 func (CandidateListPublicized) EventName() string  { return "election.candidate-list-publicized" }

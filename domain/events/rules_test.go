@@ -31,7 +31,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.CadreAudit:                {"audit/TestRule_CadreAudit"},
 	rulebook.BudgetBalance:             {"funds/TestRule_BudgetBalance", "funds/TestBudgetCommitments"},
 	rulebook.SplitSpending:             {"funds/TestBudgetCommitments"},
-	rulebook.LateRecording:             {"funds/TestRule_LateRecording"},
+	rulebook.LateRecording:             {"funds/TestRule_LateRecording", "meeting/TestLateRecordingOfMeetings"},
 	rulebook.PublicityWindow:           {"disclosure/TestRule_PublicityWindow"},
 	rulebook.ExitAudit:                 {"supervision/TestRule_ExitAudit"},
 	rulebook.ObjectionAnswered:         {"election/TestRule_ObjectionAnswered", "supervision/TestRule_ObjectionAnswered"},

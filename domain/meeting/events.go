@@ -215,6 +215,8 @@ func (MinutesRecorded) SchemaVersion() int { return 1 }
 type Closed struct {
 	MeetingID string    `json:"meeting_id"`
 	ClosedAt  time.Time `json:"closed_at"`
+	// A late-recording breach when recorded long after the meeting ended.
+	kernel.Watch
 }
 
 func (Closed) EventName() string  { return "meeting.closed" }

@@ -421,7 +421,10 @@ func (m *Meeting) RecordMinutes(sha256 string, p rulebook.Params, now time.Time)
 }
 
 // Close records the end of the meeting at `at` (zero: now).
-func (m *Meeting) Close(at, now time.Time) ([]kernel.Event, error) {
+//
+// With the community's rule parameters (watch), a close recorded long after it happened carries a
+// late-recording breach.
+func (m *Meeting) Close(at, now time.Time, watch ...rulebook.Params) ([]kernel.Event, error) {
 	if !m.Exists() {
 		return nil, ErrMeetingNotFound
 	}
@@ -435,7 +438,11 @@ func (m *Meeting) Close(at, now time.Time) ([]kernel.Event, error) {
 	if at.Before(m.heldAt) {
 		return nil, kernel.Invalid("closed-before-held", "closed_at", "会议结束时间不能早于召开时间")
 	}
-	return []kernel.Event{Closed{MeetingID: m.id, ClosedAt: at}}, nil
+	e := Closed{MeetingID: m.id, ClosedAt: at}
+	for _, p := range watch {
+		e.Breaches = kernel.Breaches(p.CheckLateRecording("会议"+m.id+"的结束", at, now))
+	}
+	return []kernel.Event{e}, nil
 }
 
 // CheckResidentsMeetings evaluates residents-meeting-frequency (每年年初、年末

@@ -367,3 +367,21 @@ func TestResolutionCeilingIsCumulative(t *testing.T) {
 		{Name: "an unknown resolution", Given: held[:4:4], When: reserve("x-1", 1, ""), ThenErr: kernel.NotFound("resolution-not-found", "")},
 	})
 }
+
+// TestLateRecordingOfMeetings (late-recording): a meeting convened or closed at a time more than 72 hours
+// before it is recorded carries the breach; within 72 hours it does not.
+func TestLateRecordingOfMeetings(t *testing.T) {
+	p := rulebook.Defaults()
+	late := t0.Add(5 * 24 * time.Hour)
+	run(t, []domaintest.Case[*meeting.Meeting]{
+		{Name: "convened five days before it is recorded", When: func(m *meeting.Meeting) ([]kernel.Event, error) {
+			return m.Convene(meeting.Convene{MeetingID: "m-1", Kind: meeting.Joint, Title: "两委联席会议", Basis: meeting.BasisInvitees, Expected: 7, HeldAt: t0, Params: &p}, late)
+		}, ThenBreaches: []kernel.RuleID{rulebook.LateRecording}},
+		{Name: "convened a day before it is recorded", When: func(m *meeting.Meeting) ([]kernel.Event, error) {
+			return m.Convene(meeting.Convene{MeetingID: "m-1", Kind: meeting.Joint, Title: "两委联席会议", Basis: meeting.BasisInvitees, Expected: 7, HeldAt: late.Add(-24 * time.Hour), Params: &p}, late)
+		}, ThenNames: []string{"meeting.convened"}},
+		{Name: "closed five days before it is recorded", Given: []kernel.Event{convened(meeting.Joint, meeting.BasisInvitees, 7)},
+			When: func(m *meeting.Meeting) ([]kernel.Event, error) { return m.Close(t0.Add(time.Hour), late, p) },
+			ThenBreaches: []kernel.RuleID{rulebook.LateRecording}},
+	})
+}
