@@ -381,7 +381,7 @@ func TestLateRecordingOfMeetings(t *testing.T) {
 			return m.Convene(meeting.Convene{MeetingID: "m-1", Kind: meeting.Joint, Title: "两委联席会议", Basis: meeting.BasisInvitees, Expected: 7, HeldAt: late.Add(-24 * time.Hour), Params: &p}, late)
 		}, ThenNames: []string{"meeting.convened"}},
 		{Name: "closed five days before it is recorded", Given: []kernel.Event{convened(meeting.Joint, meeting.BasisInvitees, 7)},
-			When: func(m *meeting.Meeting) ([]kernel.Event, error) { return m.Close(t0.Add(time.Hour), late, p) },
+			When:         func(m *meeting.Meeting) ([]kernel.Event, error) { return m.Close(t0.Add(time.Hour), late, p) },
 			ThenBreaches: []kernel.RuleID{rulebook.LateRecording}},
 	})
 }
