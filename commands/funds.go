@@ -184,19 +184,12 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 // releaseBudget gives back a commitment whose approval was refused; a failure is logged (the commitment
 // then counts against the budget, which errs on the side of the rule).
 func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit, cause error) {
-	sub := m
-	sub.CommandID = subCommandID(m.CommandID, "budget-release")
-	sub.Command, sub.RequestHash = "release-budget", ""
-	var err error
-	for range 8 {
-		_, err = h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear),
+	_, err := step(m, "budget-release", func(sub Meta) (Result, error) {
+		return h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear),
 			func(_ *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 				return funds.RehydrateBudget(history).Release(cmd.FiscalYear, cmd.ExpenditureID, "审批未记录："+cause.Error(), now)
 			})
-		if !errors.Is(err, eventlog.ErrConflict) {
-			break
-		}
-	}
+	})
 	if err != nil {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "could not release a budget commitment", slog.String("expenditure_id", cmd.ExpenditureID),
 			slog.String("error", err.Error()))
@@ -211,9 +204,6 @@ const unchecked = kernel.Fen(-1 << 62)
 // (budget-balance) and the expenditures it splits a major one with (split-spending). A retry finds its
 // commitment and gets the same answer.
 func (h *Handlers) commitBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit) (funds.Commitment, error) {
-	sub := m
-	sub.CommandID = subCommandID(m.CommandID, "budget")
-	sub.Command, sub.RequestHash = "commit-budget", ""
 	var got funds.Commitment
 	decide := func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		p, err := h.params(ctx, cm.Path())
@@ -224,19 +214,16 @@ func (h *Handlers) commitBudget(ctx context.Context, m Meta, communityID string,
 		got = c
 		return evs, err
 	}
-	var res Result
-	var err error
-	for range 8 {
-		res, err = h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide)
-		if !errors.Is(err, eventlog.ErrConflict) {
-			break
-		}
-	}
+	var dry Meta
+	res, err := step(m, "budget", func(sub Meta) (Result, error) {
+		dry = dryRun(sub)
+		return h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide)
+	})
 	if err != nil {
 		return funds.Commitment{}, err
 	}
 	if res.Replayed { // committed by an earlier attempt: the executor did not decide; read the answer again
-		if _, err := h.onCommunity(ctx, dryRun(sub), RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide); err != nil {
+		if _, err := h.onCommunity(ctx, dry, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide); err != nil {
 			return funds.Commitment{}, err
 		}
 	}
@@ -260,39 +247,44 @@ func subCommandID(id, step string) string {
 	return id + ":" + step
 }
 
-// reserveCeiling appends the reservation to the meeting's stream, reading again and deciding again when
-// another approval appended first (a few times; then the caller is told to retry).
-func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve) error {
+// step runs one step of a command that writes to another stream than its own (a reservation, a
+// commitment, a release): under a sub-command id derived from the command's, so that a retry repeats it
+// idempotently, and again after a conflict (someone appended first: read again, decide again), a few
+// times; then the caller is told to retry.
+func step(m Meta, name string, run func(sub Meta) (Result, error)) (Result, error) {
 	sub := m
-	sub.CommandID = subCommandID(m.CommandID, "reserve")
-	sub.Command, sub.RequestHash = "reserve-ceiling", ""
+	sub.CommandID = subCommandID(m.CommandID, name)
+	sub.Command, sub.RequestHash = name, ""
+	var res Result
 	var err error
 	for range 8 {
-		_, err = h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-			return mt.ReserveCeiling(r, now)
-		})
+		res, err = run(sub)
 		if !errors.Is(err, eventlog.ErrConflict) {
 			break
 		}
 	}
+	return res, err
+}
+
+// reserveCeiling appends the reservation to the meeting's stream, reading again and deciding again when
+// another approval appended first (a few times; then the caller is told to retry).
+func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve) error {
+	_, err := step(m, "reserve", func(sub Meta) (Result, error) {
+		return h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+			return mt.ReserveCeiling(r, now)
+		})
+	})
 	return err
 }
 
 // releaseCeiling gives back a reservation whose approval was refused; a failure is logged (the reservation
 // then counts against the ceiling, which errs on the side of the rule).
 func (h *Handlers) releaseCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve, cause error) {
-	sub := m
-	sub.CommandID = subCommandID(m.CommandID, "release")
-	sub.Command, sub.RequestHash = "release-ceiling", ""
-	var err error
-	for range 8 {
-		_, err = h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+	_, err := step(m, "release", func(sub Meta) (Result, error) {
+		return h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
 			return mt.ReleaseCeiling(r.ResolutionID, r.ExpenditureID, "审批未记录："+cause.Error(), now)
 		})
-		if !errors.Is(err, eventlog.ErrConflict) {
-			break
-		}
-	}
+	})
 	if err != nil {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "could not release a resolution's reservation", slog.String("meeting_id", meetingID),
 			slog.String("resolution_id", r.ResolutionID), slog.String("expenditure_id", r.ExpenditureID), slog.String("error", err.Error()))

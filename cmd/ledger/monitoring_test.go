@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -14,11 +12,9 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
-	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/health"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/monitoring"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
 // syncBuffer is a buffer serve writes its banner to while the test reads it.
@@ -48,54 +44,11 @@ func TestMonitoringRulesReferenceServedMetrics(t *testing.T) {
 	db := apitest.NewDatabase(t)
 	t.Setenv("DATABASE_URL", db)
 	t.Setenv("EVENTSTORE_URL", "")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	root := newRootCmd()
-	out := &syncBuffer{}
-	root.SetOut(out)
-	root.SetErr(io.Discard)
-	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0"})
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
-	var base string
-	for deadline := time.Now().Add(30 * time.Second); base == ""; {
-		if m := metricsLine.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	srv := startServe(t, db)
+	base := srv.Base
 
 	// One command through the API: the executor, the store, the projections and the HTTP metrics work.
-	pool, err := pg.Connect(ctx, pg.Config{URL: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	tokens, err := auth.Open(ctx, pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, _, err := tokens.Create(ctx, auth.NewToken{Subject: "ops", Role: commands.RoleAdmin, Scope: "*", CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := srv.Token(commands.RoleAdmin, "*")
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/commands/register-jurisdiction", strings.NewReader(`{"path":"33","name":"浙江省"}`))
 	req.Header.Set("Authorization", "Bearer "+secret)
 	req.Header.Set("Idempotency-Key", "monitoring-1")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"runtime/pprof"
@@ -11,10 +10,8 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
-	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
 // TestServeStopsWithTheStoreGone: serve runs on an external node (EVENTSTORE_URL); the node is killed
@@ -30,49 +27,10 @@ func TestServeStopsWithTheStoreGone(t *testing.T) {
 	defer node.Close()
 	t.Setenv("DATABASE_URL", db)
 	t.Setenv("EVENTSTORE_URL", node.URL())
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	root := newRootCmd()
-	out := &syncBuffer{}
-	root.SetOut(out)
-	root.SetErr(io.Discard)
-	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0"})
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	var base string
-	for deadline := time.Now().Add(30 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
-		if m := metricsLine.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", out.String())
-		}
-	}
-	pool, err := pg.Connect(ctx, pg.Config{URL: db, MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	tokens, err := auth.Open(ctx, pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, _, err := tokens.Create(ctx, auth.NewToken{Subject: "ops", Role: commands.RoleAdmin, Scope: "*", CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := startServe(t, db)
+	secret := srv.Token(commands.RoleAdmin, "*")
 	post := func(key string) int {
-		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/commands/register-jurisdiction", strings.NewReader(`{"path":"33","name":"浙江省"}`))
-		req.Header.Set("Authorization", "Bearer "+secret)
-		req.Header.Set("Idempotency-Key", key)
-		req.Header.Set("Content-Type", "application/json")
-		c := &http.Client{Timeout: 30 * time.Second}
-		resp, err := c.Do(req)
-		if err != nil {
-			return 0
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return srv.Post("register-jurisdiction", secret, key, `{"path":"33","name":"浙江省"}`)
 	}
 	if st := post("before"); st != http.StatusOK {
 		t.Fatalf("a command with the store up: %d", st)
@@ -88,15 +46,12 @@ func TestServeStopsWithTheStoreGone(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	signalled := time.Now()
-	cancel()
-	select {
-	case <-done:
-		t.Logf("serve stopped %s after the signal", time.Since(signalled).Round(10*time.Millisecond))
-	case <-time.After(10 * time.Second):
+	if !srv.Stop(10 * time.Second) {
 		var b strings.Builder
 		_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
 		t.Fatalf("serve did not stop within 10 s of the signal with the store gone; goroutines:\n%s", b.String())
 	}
+	t.Logf("serve stopped %s after the signal", time.Since(signalled).Round(10*time.Millisecond))
 }
 
 // TestServeAnswersConcurrentAsOf: eight auditors ask serve (its own pool, sized from its work, on this
@@ -106,61 +61,13 @@ func TestServeAnswersConcurrentAsOf(t *testing.T) {
 	db := apitest.NewDatabase(t)
 	t.Setenv("DATABASE_URL", db)
 	t.Setenv("EVENTSTORE_URL", "")
-	ctx, cancel := context.WithCancel(context.Background())
-	root := newRootCmd()
-	out := &syncBuffer{}
-	root.SetOut(out)
-	root.SetErr(io.Discard)
-	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0"})
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
-	var base string
-	for deadline := time.Now().Add(30 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
-		if m := metricsLine.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", out.String())
-		}
-	}
-	pool, err := pg.Connect(ctx, pg.Config{URL: db, MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	tokens, err := auth.Open(ctx, pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, _, err := tokens.Create(ctx, auth.NewToken{Subject: "ops", Role: commands.RoleAdmin, Scope: "*", CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auditor, _, err := tokens.Create(ctx, auth.NewToken{Subject: "aud", Role: commands.RoleAuditor, Scope: "*", CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := startServe(t, db)
+	base := srv.Base
+	admin, auditor := srv.Token(commands.RoleAdmin, "*"), srv.Token(commands.RoleAuditor, "*")
 	post := func(name, key, body string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/commands/"+name, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		req.Header.Set("Idempotency-Key", key)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d", name, resp.StatusCode)
+		if st := srv.Post(name, admin, key, body); st != http.StatusOK {
+			t.Fatalf("%s: %d", name, st)
 		}
 	}
 	for i, p := range []string{"33", "33/3303", "33/3303/330303", "33/3303/330303/330303001"} {

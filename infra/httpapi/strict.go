@@ -147,9 +147,19 @@ func checkKeys(body []byte) []FieldError {
 	}
 }
 
-// checkValue checks v, found at path, against what schema says of it.
-func checkValue(reg huma.Registry, s *huma.Schema, v any, path string, required bool, errs *[]FieldError) {
+// stringField is a string value of a body, with what the schema says of it.
+type stringField struct {
+	value, path string
+	schema      *huma.Schema // nil when the schema says nothing
+	required    bool         // required by its object, or an array element
+	personal    bool         // inside a Personal object (never public)
+}
+
+// walkStrings calls visit for every string value of v, found at path, in key order, with its schema
+// (references resolved); visit returning false stops the walk.
+func walkStrings(reg huma.Registry, s *huma.Schema, v any, path string, required, personal bool, visit func(stringField) bool) bool {
 	if s != nil && s.Ref != "" {
+		personal = personal || strings.HasSuffix(s.Ref, "/Personal")
 		s = reg.SchemaFromRef(s.Ref)
 	}
 	switch t := v.(type) {
@@ -166,7 +176,9 @@ func checkValue(reg huma.Registry, s *huma.Schema, v any, path string, required 
 				sub = s.Properties[k]
 				req = slices.Contains(s.Required, k)
 			}
-			checkValue(reg, sub, t[k], join(path, k), req, errs)
+			if !walkStrings(reg, sub, t[k], join(path, k), req, personal, visit) {
+				return false
+			}
 		}
 	case []any:
 		var items *huma.Schema
@@ -174,25 +186,37 @@ func checkValue(reg huma.Registry, s *huma.Schema, v any, path string, required 
 			items = s.Items
 		}
 		for i, e := range t {
-			checkValue(reg, items, e, path+"["+strconv.Itoa(i)+"]", true, errs)
+			if !walkStrings(reg, items, e, path+"["+strconv.Itoa(i)+"]", true, personal, visit) {
+				return false
+			}
 		}
 	case string:
+		return visit(stringField{value: t, path: path, schema: s, required: required, personal: personal})
+	}
+	return true
+}
+
+// checkValue checks every string of v against what the schema says of it.
+func checkValue(reg huma.Registry, s *huma.Schema, v any, path string, required bool, errs *[]FieldError) {
+	walkStrings(reg, s, v, path, required, false, func(f stringField) bool {
+		t, s := f.value, f.schema
 		long := s == nil || s.MaxLength == nil || *s.MaxLength >= longText
 		if msg := textProblem(t, long); msg != "" {
-			*errs = append(*errs, FieldError{Field: path, Code: CodeInvalidText, Message: msg})
-			return
+			*errs = append(*errs, FieldError{Field: f.path, Code: CodeInvalidText, Message: msg})
+			return true
 		}
-		if (required || s != nil && s.MinLength != nil && *s.MinLength > 0) && blank(t) {
-			*errs = append(*errs, FieldError{Field: path, Code: CodeInvalidText, Message: "must not be empty or only blanks"})
-			return
+		if (f.required || s != nil && s.MinLength != nil && *s.MinLength > 0) && blank(t) {
+			*errs = append(*errs, FieldError{Field: f.path, Code: CodeInvalidText, Message: "must not be empty or only blanks"})
+			return true
 		}
 		if s != nil && s.Format == "date-time" {
 			if at, err := time.Parse(time.RFC3339Nano, t); err == nil && (at.Before(earliestTime) || !at.Before(latestTime)) {
-				*errs = append(*errs, FieldError{Field: path, Code: CodeOutOfRange,
+				*errs = append(*errs, FieldError{Field: f.path, Code: CodeOutOfRange,
 					Message: fmt.Sprintf("%s is outside the years the ledger records (1949-10-01 to 2199)", bound(t, 40))})
 			}
 		}
-	}
+		return true
+	})
 }
 
 func join(path, key string) string {
@@ -248,47 +272,18 @@ func bound(s string, n int) string {
 // neither pattern, enum nor format) outside the personal-data objects, which are never public. The
 // clerk is told to put it where it belongs; masking after the fact misses too many ways of writing it.
 func personalDataIn(reg huma.Registry, s *huma.Schema, v any, path string) *FieldError {
-	if s != nil && s.Ref != "" {
-		if strings.HasSuffix(s.Ref, "/Personal") {
-			return nil
+	var found *FieldError
+	walkStrings(reg, s, v, path, false, false, func(f stringField) bool {
+		if f.personal || f.schema == nil || f.schema.Pattern != "" || len(f.schema.Enum) > 0 || f.schema.Format != "" {
+			return true
 		}
-		s = reg.SchemaFromRef(s.Ref)
-	}
-	switch t := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			var sub *huma.Schema
-			if s != nil {
-				sub = s.Properties[k]
-			}
-			if fe := personalDataIn(reg, sub, t[k], join(path, k)); fe != nil {
-				return fe
-			}
-		}
-	case []any:
-		var items *huma.Schema
-		if s != nil {
-			items = s.Items
-		}
-		for i, e := range t {
-			if fe := personalDataIn(reg, items, e, path+"["+strconv.Itoa(i)+"]"); fe != nil {
-				return fe
-			}
-		}
-	case string:
-		if s == nil || s.Pattern != "" || len(s.Enum) > 0 || s.Format != "" {
-			return nil
-		}
-		if kind, at := kernel.FindPersonalData(t); kind != "" {
+		if kind, at := kernel.FindPersonalData(f.value); kind != "" {
 			what := map[kernel.PersonalDataKind]string{kernel.FoundNationalID: "身份证号", kernel.FoundMobile: "手机号"}[kind]
-			return &FieldError{Field: path, Code: CodePersonalData,
+			found = &FieldError{Field: f.path, Code: CodePersonalData,
 				Message: fmt.Sprintf("公开内容中含有%s(第%d个字符起)：个人信息请填写在 personal 字段中，公众看不到", what, at+1)}
+			return false
 		}
-	}
-	return nil
+		return true
+	})
+	return found
 }
