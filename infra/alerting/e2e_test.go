@@ -78,4 +78,15 @@ func TestThroughTheCommandHandlers(t *testing.T) {
 		t.Fatalf("a back-dated payment: %+v, %v", res, err)
 	}
 	h.WaitAlert(rulebook.LateRecording, c.Stream("expenditure", "2026-0003"), alertingtest.Open)
+
+	// A member resigns through the command API: no exit audit within 90 days raises the alert; the exit
+	// audit of that member, opened through the command API, clears it.
+	must(hs.LeaveCommittee(ctx, meta(commands.RoleClerk), commands.LeaveCommittee{CommunityID: string(c.ID), Person: "p-5", Reason: "resigned"}))
+	h.Advance(91 * 24 * time.Hour)
+	exit := supervision.ExitAuditSubject(c.ID, "p-5")
+	h.WaitAlert(rulebook.ExitAudit, exit, alertingtest.Open)
+	now = h.Clock.Now()
+	must(hs.OpenAudit(ctx, meta(commands.RoleClerk), commands.OpenAudit{CommunityID: string(c.ID), AuditID: "exit-p5", Kind: "exit",
+		Subject: "p-5", Auditor: "龙湾区农村经济管理站", Period: commands.Period{From: now.AddDate(-1, 0, 0), To: now.AddDate(0, 0, -91)}}))
+	h.WaitAlert(rulebook.ExitAudit, exit, alertingtest.Cleared)
 }
