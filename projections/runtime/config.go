@@ -54,8 +54,13 @@ type Config struct {
 	// model is idle a batch is cut at once, so live latency does not pay MaxWait. Default 20ms.
 	MaxWait time.Duration
 	// QueueDepth is how many cut batches may wait for a model that is busy; the slowest model holds the
-	// subscription back when its queue is full. Default 2.
+	// subscription back when its queue is full, for at most StuckAfter. Default 2.
 	QueueDepth int
+	// StuckAfter is how long the feed waits for a model whose queue is full before it goes on without it:
+	// the model (stuck retrying, or very slow) misses those batches, and when it takes the next one it
+	// finds a gap and asks for a resubscription from its checkpoint, so it loses nothing while the other
+	// models are not held up. Default 10 s.
+	StuckAfter time.Duration
 	// RetryInitial and RetryMax bound the exponential backoff between retries of a failed batch (a database
 	// outage, a dropped subscription). Retries never end; a batch is never skipped. Defaults 100ms and 5s.
 	RetryInitial, RetryMax time.Duration
@@ -85,6 +90,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.QueueDepth == 0 {
 		c.QueueDepth = 2
+	}
+	if c.StuckAfter == 0 {
+		c.StuckAfter = 10 * time.Second
 	}
 	if c.ResumeEvery == 0 {
 		c.ResumeEvery = 2 * time.Second

@@ -321,7 +321,21 @@ func (f *fanout) runBatcher(ctx context.Context) error {
 			f.pending.Add(1)
 			select {
 			case t.queue <- b:
+				continue
+			default:
+			}
+			wait := time.NewTimer(f.cfg.StuckAfter)
+			select {
+			case t.queue <- b:
+				wait.Stop()
+			case <-wait.C:
+				// The model has not taken a batch for StuckAfter: go on without it rather than stall every
+				// model. It will find the gap at its next batch and resubscribe from its checkpoint.
+				f.pending.Add(-1)
+				f.log.WarnContext(ctx, "projection runtime: a read model is not keeping up; the others go on without waiting for it",
+					"projection", t.name, "batch_last", b.last.String())
 			case <-ctx.Done():
+				wait.Stop()
 				return false
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -318,4 +319,39 @@ func TestOperatorSkipsAPoisonEventWithoutARestart(t *testing.T) {
 	if len(rows) != 1 || rows[0].Policy != "skipped" || !strings.Contains(rows[0].Reason, "admin:ops") || !strings.Contains(rows[0].Reason, "录入错误") {
 		t.Fatalf("poison_events %+v, want the event marked skipped with who and why", rows)
 	}
+}
+
+// TestAStuckModelDoesNotStallTheOthers: a model that stops taking batches (its Apply blocks) fills its
+// queue; after StuckAfter the feed goes on without it, so the other models reach the head; when it takes
+// batches again it finds the gap, resubscribes from its checkpoint and applies every event exactly once.
+func TestAStuckModelDoesNotStallTheOthers(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 4)
+	release := make(chan struct{})
+	var stuck atomic.Bool
+	stuck.Store(true)
+	tl := &tally{name: "tally", policy: runtime.Halt, fail: func() error {
+		if stuck.Load() {
+			<-release
+		}
+		return nil
+	}}
+	rt, _ := newRuntime(t, pool, store, models(tl), func(c *runtime.Config) {
+		c.StuckAfter = 200 * time.Millisecond
+		c.MaxBatch = 50
+	})
+	start(t, rt)
+	var once sync.Once
+	unstick := func() { stuck.Store(false); once.Do(func() { close(release) }) }
+	t.Cleanup(unstick) // runs before the runtime is stopped, also when the test fails
+	var head eventlog.Position
+	for range 10 { // many batches, so the stuck model's queue fills
+		head = f.append(t, 50, 50, nil)
+	}
+	waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+	unstick()
+	waitCheckpoint(t, pool, "rm_tally", head, 30*time.Second)
+	checkTallies(t, pool, "rm_tally", f)
 }
