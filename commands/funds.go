@@ -113,7 +113,7 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
-	var found funds.Commitment // what the budget's commitment found: filled before the approval decides
+	var found *funds.Commitment // what the budget's commitment found, before the approval decides; nil in the dry run
 	approve := func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
 		ref, err := h.resolutionRef(ctx, x, cm.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
@@ -123,10 +123,9 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 		for _, seat := range cm.Roster() {
 			committee = append(committee, seat.Person)
 		}
-		cmd := funds.Approve{By: kernel.PersonID(c.By), Committee: committee, Resolution: ref, Splits: found.Splits}
-		if found.Left != unchecked {
-			left := found.Left
-			cmd.Available = &left
+		cmd := funds.Approve{By: kernel.PersonID(c.By), Committee: committee, Resolution: ref}
+		if found != nil {
+			cmd.Available, cmd.Splits = &found.Left, found.Splits
 		}
 		return x.Approve(cmd, p, now)
 	}
@@ -142,7 +141,6 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 	// Decide once without appending: a refused approval takes nothing of a ceiling or a budget.
 	reserve := meeting.Reserve{ResolutionID: c.ResolutionID, ExpenditureID: c.ExpenditureID}
 	var commit funds.Commit
-	found.Left = unchecked
 	if _, err := h.onExpenditureRules(ctx, dryRun(m), c.CommunityID, c.ExpenditureID,
 		func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
 			if _, err := approve(x, cm, p, now); err != nil {
@@ -160,11 +158,11 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 		}
 	}
 	if commit.Amount > 0 {
-		c, err := h.commitBudget(ctx, m, c.CommunityID, commit)
+		got, err := h.commitBudget(ctx, m, c.CommunityID, commit)
 		if err != nil {
 			return Result{}, err
 		}
-		found = c
+		found = &got
 	}
 	res, err := h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve)
 	var refused kernel.Error
@@ -195,9 +193,6 @@ func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string
 			slog.String("error", err.Error()))
 	}
 }
-
-// unchecked marks a budget balance not looked up.
-const unchecked = kernel.Fen(-1 << 62)
 
 // commitBudget appends the expenditure's commitment to its fiscal year's budget stream at the exact
 // revision read (again after a conflict), and returns what the budget said: the balance left before it

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/grassroots-ledger/ledger/commands"
@@ -71,7 +72,7 @@ code change, by a ledger-wide administrator; the decision is recorded as an even
 				var c, p int64
 				var last *time.Time
 				cp, lastAt := "-", "-"
-				if err := pool.QueryRow(ctx, "SELECT commit_pos, prepare_pos, last_recorded_at FROM "+schemaIdent("rm_"+r.name)+".checkpoint").Scan(&c, &p, &last); err == nil {
+				if err := pool.QueryRow(ctx, "SELECT commit_pos, prepare_pos, last_recorded_at FROM "+pgx.Identifier{runtime.SchemaOf(r.name), "checkpoint"}.Sanitize()).Scan(&c, &p, &last); err == nil {
 					cp = fmt.Sprintf("%d/%d", c, p)
 					if last != nil {
 						lastAt = last.In(kernel.ChinaTime()).Format("2006-01-02 15:04:05")
@@ -86,8 +87,6 @@ code change, by a ledger-wide administrator; the decision is recorded as an even
 	cmd.AddCommand(newProjectionsSkipCmd())
 	return cmd
 }
-
-func schemaIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 func newProjectionsSkipCmd() *cobra.Command {
 	var dbURL, data, reason, token string
@@ -148,21 +147,11 @@ an administrator's of scope "*". The event itself stays in the history; the mode
 				return err
 			}
 			sk, err := rt.SkipPoison(ctx, model, at, reason, actor.String())
-			if errors.Is(err, runtime.ErrNothingToSkip) {
-				// Skipped already (a run whose recording failed, repeated): record the decision, once.
-				c, p := int64(at.Commit), int64(at.Prepare)
-				var rev int64
-				if qerr := pool.QueryRow(ctx, `SELECT stream, revision, event_id::text, event_type FROM rm_meta.poison_events
-					WHERE projection = $1 AND commit_pos = $2 AND prepare_pos = $3 AND policy = 'skipped'`, model, c, p).
-					Scan(&sk.Stream, &rev, &sk.EventID, &sk.EventType); qerr == nil {
-					sk.Model, sk.Position, sk.Revision, err = model, at, uint64(rev), nil
-				}
-			}
 			if err != nil {
 				return err
 			}
 			if err := recordSkip(ctx, sh.Store, actor, sk.Model, at, sk.EventID, sk.EventType, sk.Stream, reason); err != nil {
-				return fmt.Errorf("the model was moved past the event, but recording the decision failed (run the same command again to record it): %w", err)
+				return fmt.Errorf("the model was moved past the event, but recording the decision failed (run the same command again: it records it once): %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s moved past %s (%s %s@%d); a running serve resumes it within seconds\n",
 				sk.Model, at, sk.EventType, sk.Stream, sk.Revision)

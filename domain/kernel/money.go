@@ -25,19 +25,6 @@ func CheckAmount(a Fen, field string, zeroOK bool) error {
 	return nil
 }
 
-// AddFen adds amounts, refusing a sum beyond MaxAmount×10^5 (far below the int64 limit) as an Invalid
-// error naming field.
-func AddFen(field string, amounts ...Fen) (Fen, error) {
-	var sum Fen
-	for _, a := range amounts {
-		sum += a
-		if sum > MaxAmount*100_000 || sum < -MaxAmount*100_000 {
-			return 0, Invalid("amount-overflow", field, "金额合计超出上限")
-		}
-	}
-	return sum, nil
-}
-
 // Yuan returns n whole yuan in fen.
 func Yuan(n int64) Fen { return Fen(n * 100) }
 

@@ -490,11 +490,11 @@ func (e *Engine) calendar(ctx context.Context, now time.Time) (int, error) {
 		}
 		var candidates []supervision.AlertRaised
 		if !k.FirstHalf { // the year k.Year ended: its operating funds too
-			funds, err := alerts.OperatingFundsChecks(ctx, e.cfg.Pool, k.Year)
+			fundsChecks, err := alerts.OperatingFundsChecks(ctx, e.cfg.Pool, k.Year)
 			if err != nil {
 				return raised, err
 			}
-			for _, f := range funds {
+			for _, f := range fundsChecks {
 				p, err := params.get(ctx, f.Jurisdiction)
 				if err != nil {
 					return raised, err
@@ -503,11 +503,8 @@ func (e *Engine) calendar(ctx context.Context, now time.Time) (int, error) {
 				if b == nil {
 					continue
 				}
-				subject := supervision.OperatingFundsSubject(f.Community, k.Year)
-				due := k.At
-				candidates = append(candidates, supervision.AlertRaised{AlertID: supervision.AlertID(b.Rule, subject, supervision.Anchor(k.At)),
-					Rule: b.Rule, Severity: p.Severity(b.Rule), Community: f.Community, Jurisdiction: f.Jurisdiction, Subject: subject,
-					Trigger: supervision.ByCalendar, Detail: b.Detail, DueAt: &due, RaisedAt: now})
+				candidates = append(candidates, calendarAlert(*b, k, f.Community, f.Jurisdiction,
+					supervision.OperatingFundsSubject(f.Community, k.Year), p, now))
 			}
 		}
 		for _, c := range checks {
@@ -519,11 +516,7 @@ func (e *Engine) calendar(ctx context.Context, now time.Time) (int, error) {
 			if b == nil {
 				continue
 			}
-			subject := k.Subject(c.Community)
-			due := k.At
-			candidates = append(candidates, supervision.AlertRaised{AlertID: supervision.AlertID(b.Rule, subject, supervision.Anchor(k.At)),
-				Rule: b.Rule, Severity: p.Severity(b.Rule), Community: c.Community, Jurisdiction: c.Jurisdiction, Subject: subject,
-				Trigger: supervision.ByCalendar, Detail: b.Detail, DueAt: &due, RaisedAt: now})
+			candidates = append(candidates, calendarAlert(*b, k, c.Community, c.Jurisdiction, k.Subject(c.Community), p, now))
 		}
 		var out []outgoing
 		for len(candidates) > 0 {
@@ -559,6 +552,15 @@ func (e *Engine) calendar(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	return raised, nil
+}
+
+// calendarAlert is the alert a calendar checkpoint raises for a breach found about subject.
+func calendarAlert(b kernel.Breach, k supervision.Checkpoint, c kernel.CommunityID, path kernel.JurisdictionPath, subject string,
+	p rulebook.Params, now time.Time) supervision.AlertRaised {
+	due := k.At
+	return supervision.AlertRaised{AlertID: supervision.AlertID(b.Rule, subject, supervision.Anchor(k.At)),
+		Rule: b.Rule, Severity: p.Severity(b.Rule), Community: c, Jurisdiction: path, Subject: subject,
+		Trigger: supervision.ByCalendar, Detail: b.Detail, DueAt: &due, RaisedAt: now}
 }
 
 // appendAlert appends one alert event the engine decided outside the outbox (a supervisor's resolution).

@@ -197,18 +197,7 @@ func (s *Store) check(c *esdb.Client, err error) {
 	if err == nil || !errors.As(err, &esErr) || esErr.Code() != esdb.ErrorCodeConnectionClosed {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.client != c {
-		return
-	}
-	fresh, nerr := s.newClient()
-	if nerr != nil {
-		s.log.Warn("eventstore: cannot replace a disconnected client", "err", nerr)
-		return
-	}
-	s.log.Warn("eventstore: server unreachable, the next call reconnects", "url", redact(s.cfg.URL))
-	s.client = fresh
+	s.replace(c, "server unreachable")
 }
 
 // redact returns the URL without its password, for logs and errors.
@@ -327,13 +316,14 @@ func guard[T any](s *Store, ctx context.Context, c *esdb.Client, what string, op
 		return zero, ctx.Err()
 	case <-t.C:
 		abandon()
-		s.replace(c, what)
+		s.replace(c, what+": no answer")
 		return zero, fmt.Errorf("%s: no connection to the event store within %s: %w", what, openTimeout, ErrUnavailable)
 	}
 }
 
-// replace swaps client c, which stopped answering, for a fresh one (unless Close ran or another call
-// replaced it already). The old client is not closed: a call may still be blocked inside it.
+// replace swaps client c, which gave up or stopped answering, for a fresh one (unless Close ran or another
+// call replaced it already), so that the next call starts a new discovery. The old client is not closed:
+// a call may still be blocked inside it, and closing its channel could panic a goroutine reporting into it.
 func (s *Store) replace(c *esdb.Client, what string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -345,6 +335,6 @@ func (s *Store) replace(c *esdb.Client, what string) {
 		s.log.Warn("eventstore: cannot replace a client that stopped answering", "err", err)
 		return
 	}
-	s.log.Warn("eventstore: the client stopped answering; the next call reconnects", "call", what, "url", redact(s.cfg.URL))
+	s.log.Warn("eventstore: the client is replaced; the next call reconnects", "why", what, "url", redact(s.cfg.URL))
 	s.client = fresh
 }

@@ -134,13 +134,36 @@ func parseError(body []byte, err error) FieldError {
 
 // syntaxPath walks body token by token and returns the JSON path ("payee.accounts[1].bank") of the value
 // being read, or of the last key read, where the walk failed; "" when it failed at the top level.
-func syntaxPath(body []byte) string {
+func syntaxPath(body []byte) string { return walkKeys(body, nil) }
+
+// walkKeys walks body token by token, keeping the JSON path of the value being read. onKey, when not nil,
+// is called with each object key, its path and the keys read before it in the same object (lower-cased →
+// as given); returning false stops the walk. walkKeys returns the path where it stopped: at a syntax
+// error, at onKey's refusal, or "" at the end.
+func walkKeys(body []byte, onKey func(path, key string, before map[string]string) bool) string {
 	type frame struct {
 		object bool
-		key    string // last key read (objects)
-		n      int    // values completed (arrays)
+		key    string            // last key read (objects)
+		keys   map[string]string // keys read so far (objects), folded → as given
+		n      int               // values completed (arrays)
 	}
-	var stack []frame
+	var stack []*frame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			if f.object {
+				if f.key != "" {
+					if b.Len() > 0 {
+						b.WriteByte('.')
+					}
+					b.WriteString(f.key)
+				}
+				continue
+			}
+			b.WriteString("[" + strconv.Itoa(f.n) + "]")
+		}
+		return b.String()
+	}
 	valueDone := func() {
 		if len(stack) > 0 && !stack[len(stack)-1].object {
 			stack[len(stack)-1].n++
@@ -151,14 +174,14 @@ func syntaxPath(body []byte) string {
 	expectKey := false
 	for {
 		tok, err := dec.Token()
-		if err != nil {
-			break
+		if err != nil { // a syntax error, or the end (where the path is "")
+			return path()
 		}
 		switch t := tok.(type) {
 		case json.Delim:
 			switch t {
 			case '{', '[':
-				stack = append(stack, frame{object: t == '{'})
+				stack = append(stack, &frame{object: t == '{', keys: map[string]string{}})
 				expectKey = t == '{'
 			case '}', ']':
 				stack = stack[:len(stack)-1]
@@ -167,9 +190,13 @@ func syntaxPath(body []byte) string {
 			}
 		default:
 			if expectKey {
-				if s, ok := t.(string); ok {
-					stack[len(stack)-1].key = s
+				f := stack[len(stack)-1]
+				k, _ := t.(string)
+				f.key = k
+				if onKey != nil && !onKey(path(), k, f.keys) {
+					return path()
 				}
+				f.keys[strings.ToLower(k)] = k
 				expectKey = false
 				continue
 			}
@@ -177,20 +204,6 @@ func syntaxPath(body []byte) string {
 			expectKey = len(stack) > 0 && stack[len(stack)-1].object
 		}
 	}
-	var b strings.Builder
-	for _, f := range stack {
-		if f.object {
-			if f.key != "" {
-				if b.Len() > 0 {
-					b.WriteByte('.')
-				}
-				b.WriteString(f.key)
-			}
-			continue
-		}
-		b.WriteString("[" + strconv.Itoa(f.n) + "]")
-	}
-	return b.String()
 }
 
 // overflowPath returns the path of the first number in body (valid JSON) that no float64 holds.

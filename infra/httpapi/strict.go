@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -70,81 +68,24 @@ func invalidUTF8At(b []byte) int {
 	return len(b)
 }
 
-// checkKeys walks the tokens of body and refuses a key given twice in one object, or beside another that
-// differs only in case (the decoder would take either for the same field).
+// checkKeys refuses a key given twice in one object, or beside another that differs only in case (the
+// decoder would take either for the same field).
 func checkKeys(body []byte) []FieldError {
-	type frame struct {
-		object bool
-		keys   map[string]string // folded → as given
-		key    string
-		n      int
-	}
-	var stack []*frame
-	path := func(last string) string {
-		var b strings.Builder
-		for _, f := range stack {
-			if f.object {
-				k := f.key
-				if f == stack[len(stack)-1] {
-					k = last
-				}
-				if k != "" {
-					if b.Len() > 0 {
-						b.WriteByte('.')
-					}
-					b.WriteString(k)
-				}
-				continue
-			}
-			b.WriteString("[" + strconv.Itoa(f.n) + "]")
-		}
-		return b.String()
-	}
-	valueDone := func() {
-		if len(stack) > 0 && !stack[len(stack)-1].object {
-			stack[len(stack)-1].n++
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	expectKey := false
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{', '[':
-				stack = append(stack, &frame{object: t == '{', keys: map[string]string{}})
-				expectKey = t == '{'
-			case '}', ']':
-				stack = stack[:len(stack)-1]
-				valueDone()
-				expectKey = len(stack) > 0 && stack[len(stack)-1].object
-			}
+	var errs []FieldError
+	walkKeys(body, func(path, key string, before map[string]string) bool {
+		prev, seen := before[strings.ToLower(key)]
+		switch {
+		case !seen:
+			return true
+		case prev == key:
+			errs = []FieldError{{Field: bound(path, maxFieldPath), Code: CodeDuplicateField, Message: "given twice"}}
 		default:
-			if expectKey {
-				k, _ := t.(string)
-				f := stack[len(stack)-1]
-				folded := strings.ToLower(k)
-				if prev, seen := f.keys[folded]; seen {
-					if prev == k {
-						return []FieldError{{Field: bound(path(k), maxFieldPath), Code: CodeDuplicateField, Message: "given twice"}}
-					}
-					return []FieldError{{Field: bound(path(k), maxFieldPath), Code: CodeDuplicateField,
-						Message: bound(fmt.Sprintf("differs only in case from %q: field names are exact", prev), maxMessage)}}
-				}
-				f.keys[folded] = k
-				f.key = k
-				expectKey = false
-				continue
-			}
-			valueDone()
-			expectKey = len(stack) > 0 && stack[len(stack)-1].object
+			errs = []FieldError{{Field: bound(path, maxFieldPath), Code: CodeDuplicateField,
+				Message: bound(fmt.Sprintf("differs only in case from %q: field names are exact", prev), maxMessage)}}
 		}
-	}
+		return false
+	})
+	return errs
 }
 
 // stringField is a string value of a body, with what the schema says of it.

@@ -220,6 +220,14 @@ type ModelLag struct {
 	Seconds    float64 // age of the oldest of them; 0 when caught up
 }
 
+// storeFailed records that the store did not answer (the models' figures stay as last measured).
+func (l *Lag) storeFailed(err error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last.At, l.last.StoreErr = time.Now(), err
+	return err
+}
+
 // Last returns the last measurement (zero before the first).
 func (l *Lag) Last() LagReading {
 	l.mu.Lock()
@@ -260,10 +268,7 @@ func (l *Lag) Run(ctx context.Context, interval time.Duration) error {
 func (l *Lag) Update(ctx context.Context) error {
 	head, err := l.store.Head(ctx)
 	if err != nil {
-		l.mu.Lock()
-		l.last.At, l.last.StoreErr = time.Now(), err
-		l.mu.Unlock()
-		return err
+		return l.storeFailed(err)
 	}
 	cps := map[string]eventlog.Position{}
 	var lowest *eventlog.Position
@@ -291,10 +296,7 @@ func (l *Lag) Update(ctx context.Context) error {
 			return nil
 		})
 		if err != nil {
-			l.mu.Lock()
-			l.last.At, l.last.StoreErr = time.Now(), err
-			l.mu.Unlock()
-			return err
+			return l.storeFailed(err)
 		}
 	}
 	now := time.Now()

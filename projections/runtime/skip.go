@@ -29,7 +29,8 @@ type SkippedEvent struct {
 // marked skipped with who and why, and the model is marked running. A running runtime resumes the model
 // within Config.ResumeEvery (it reads its checkpoint again; nothing is restarted). The caller records the
 // decision as an event (supervision.PoisonEventSkipped). Nothing changes unless the model is halted at
-// exactly that event.
+// exactly that event; an event skipped already is returned again (a repeated command, say after its
+// recording failed) with nothing changed.
 func (r *Runtime) SkipPoison(ctx context.Context, model string, at eventlog.Position, reason, by string) (SkippedEvent, error) {
 	if reason == "" || by == "" {
 		return SkippedEvent{}, errors.New("skip: a reason and who decides are required")
@@ -51,13 +52,11 @@ func (r *Runtime) SkipPoison(ctx context.Context, model string, at eventlog.Posi
 		if err != nil {
 			return err
 		}
-		if state != "halted" {
-			return fmt.Errorf("skip %s at %s: %w (it is %s)", model, at, ErrNothingToSkip, state)
-		}
 		var rev int64
-		err = tx.QueryRow(ctx, `SELECT stream, revision, event_id::text, event_type FROM rm_meta.poison_events
-			WHERE projection = $1 AND commit_pos = $2 AND prepare_pos = $3 AND policy = 'halt'`, model, c, p).
-			Scan(&out.Stream, &rev, &out.EventID, &out.EventType)
+		var policy string
+		err = tx.QueryRow(ctx, `SELECT stream, revision, event_id::text, event_type, policy FROM rm_meta.poison_events
+			WHERE projection = $1 AND commit_pos = $2 AND prepare_pos = $3 AND policy IN ('halt', 'skipped')`, model, c, p).
+			Scan(&out.Stream, &rev, &out.EventID, &out.EventType, &policy)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("skip %s at %s: %w (no poison event recorded there; see ledger projections)", model, at, ErrNothingToSkip)
 		}
@@ -65,6 +64,12 @@ func (r *Runtime) SkipPoison(ctx context.Context, model string, at eventlog.Posi
 			return err
 		}
 		out.Revision = uint64(rev)
+		if policy == "skipped" {
+			return nil // skipped already: the same answer, nothing changes
+		}
+		if state != "halted" {
+			return fmt.Errorf("skip %s at %s: %w (it is %s)", model, at, ErrNothingToSkip, state)
+		}
 		cp := pgx.Identifier{schema, "checkpoint"}.Sanitize()
 		var cc, cpp int64
 		if err := tx.QueryRow(ctx, "SELECT commit_pos, prepare_pos FROM "+cp+" FOR UPDATE").Scan(&cc, &cpp); err != nil {
