@@ -181,3 +181,39 @@ func TestRefusedApprovalTakesNothing(t *testing.T) {
 		t.Fatalf("a refused approval reserved %d in %d events", sum, n)
 	}
 }
+
+// TestCancelledApprovalGivesBack: cancelling an approved expenditure releases its reservation on the
+// resolution's ceiling and its commitment on the budget, so another expenditure may use them; a retry of
+// the cancellation releases nothing twice.
+func TestCancelledApprovalGivesBack(t *testing.T) {
+	ctx := context.Background()
+	l := newLedger(t)
+	l.registered()
+	l.assemblyResolution(cid, clerk, "m-1", 10_000_000)
+	l.clock.Advance(time.Hour)
+	l.requested("x-1", 6_000_000)
+	l.requested("x-2", 6_000_000)
+	l.must(l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-1")))
+	if _, err := l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-2")); !errors.Is(err, meeting.ErrCeilingExhausted) {
+		t.Fatalf("x-2 while x-1 holds the ceiling: %v", err)
+	}
+	m := l.as(clerk)
+	cancel := commands.CancelExpenditure{CommunityID: cid, ExpenditureID: "x-1", Reason: "供应商无法按期供货"}
+	l.must(l.h.CancelExpenditure(ctx, m, cancel))
+	if res := l.must(l.h.CancelExpenditure(ctx, m, cancel)); !res.Replayed {
+		t.Fatalf("the retried cancellation was not replayed: %+v", res)
+	}
+	if sum, _ := l.reservations(); sum != 0 {
+		t.Fatalf("after the cancellation %d is still reserved", sum)
+	}
+	released := 0
+	for _, e := range l.history(commands.BudgetStream(cid, 2026)) {
+		if r, ok := e.(funds.BudgetReleased); ok && r.ExpenditureID == "x-1" {
+			released++
+		}
+	}
+	if released != 1 {
+		t.Fatalf("x-1's commitment released %d times, want once", released)
+	}
+	l.must(l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-2")))
+}

@@ -170,22 +170,22 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 		// Refused by the domain (the expenditure changed meanwhile): give the amounts back. After any other
 		// error the approval may yet be recorded by a retry, which finds its reservation and commitment.
 		if c.ResolutionID != "" && reserve.Amount > 0 {
-			h.releaseCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve, err)
+			h.releaseCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve, "审批未记录："+err.Error())
 		}
 		if commit.Amount > 0 {
-			h.releaseBudget(ctx, m, c.CommunityID, commit, err)
+			h.releaseBudget(ctx, m, c.CommunityID, commit, "审批未记录："+err.Error())
 		}
 	}
 	return res, err
 }
 
-// releaseBudget gives back a commitment whose approval was refused; a failure is logged (the commitment
+// releaseBudget gives back a commitment (its approval was refused, or the expenditure cancelled); a failure is logged (the commitment
 // then counts against the budget, which errs on the side of the rule).
-func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit, cause error) {
+func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit, reason string) {
 	_, err := step(m, "budget-release", func(sub Meta) (Result, error) {
 		return h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear),
 			func(_ *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-				return funds.RehydrateBudget(history).Release(cmd.FiscalYear, cmd.ExpenditureID, "审批未记录："+cause.Error(), now)
+				return funds.RehydrateBudget(history).Release(cmd.FiscalYear, cmd.ExpenditureID, reason, now)
 			})
 	})
 	if err != nil {
@@ -272,12 +272,12 @@ func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, communityID, meet
 	return err
 }
 
-// releaseCeiling gives back a reservation whose approval was refused; a failure is logged (the reservation
+// releaseCeiling gives back a reservation (its approval was refused, or the expenditure cancelled); a failure is logged (the reservation
 // then counts against the ceiling, which errs on the side of the rule).
-func (h *Handlers) releaseCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve, cause error) {
+func (h *Handlers) releaseCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve, reason string) {
 	_, err := step(m, "release", func(sub Meta) (Result, error) {
 		return h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-			return mt.ReleaseCeiling(r.ResolutionID, r.ExpenditureID, "审批未记录："+cause.Error(), now)
+			return mt.ReleaseCeiling(r.ResolutionID, r.ExpenditureID, reason, now)
 		})
 	})
 	if err != nil {
@@ -335,11 +335,31 @@ type CancelExpenditure struct {
 	Reason        string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why (撤销理由)"`
 }
 
-// CancelExpenditure handles cancel-expenditure.
+// CancelExpenditure handles cancel-expenditure. An approved expenditure that is cancelled gives back
+// what its approval took: the commitment on its fiscal year's budget and the reservation on the cited
+// resolution's ceiling. The releases run after the cancellation is recorded, and again on a retry (they
+// are idempotent: a release of nothing appends nothing), so a crash between the appends loses nothing.
 func (h *Handlers) CancelExpenditure(ctx context.Context, m Meta, c CancelExpenditure) (Result, error) {
-	return h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+	res, err := h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
 		return x.Cancel(kernel.PersonID(c.By), c.Reason, now)
 	})
+	if err != nil {
+		return res, err
+	}
+	history, err := h.x.Load(ctx, ExpenditureStream(c.CommunityID, c.ExpenditureID))
+	if err != nil {
+		return res, err
+	}
+	x := funds.RehydrateExpenditure(history)
+	if x.Status() != funds.Cancelled {
+		return res, nil
+	}
+	why := "支出已撤销：" + c.Reason
+	h.releaseBudget(ctx, m, c.CommunityID, funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID()}, why)
+	if r := x.Resolution(); r != nil {
+		h.releaseCeiling(ctx, m, c.CommunityID, r.MeetingID, meeting.Reserve{ResolutionID: r.ID, ExpenditureID: x.ID()}, why)
+	}
+	return res, nil
 }
 
 // onExpenditure runs a command on expenditure-<communityID>-<expenditureID>.

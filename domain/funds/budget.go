@@ -130,6 +130,10 @@ func (b *Budget) splits(e BudgetCommitted, p rulebook.Params) []string {
 // Total returns everything allocated for the year.
 func (b *Budget) Total() kernel.Fen { return b.total }
 
+// Left returns what is left of the year's allocations to a category once the committed expenditures
+// are taken (negative when it is overspent).
+func (b *Budget) Left(cat Category) kernel.Fen { return b.allocated[cat] - b.spent(cat, "") }
+
 // Operating returns the operating funds allocated for the year.
 func (b *Budget) Operating() kernel.Fen { return b.operating }
 

@@ -71,6 +71,9 @@ func (x *Expenditure) FiscalYear() int    { return x.fiscalYear }
 func (x *Expenditure) Category() Category { return x.category }
 func (x *Expenditure) PayeeKey() string   { return x.payee }
 
+// Resolution returns the resolution cited at approval (nil when none, or before approval).
+func (x *Expenditure) Resolution() *ResolutionRef { return x.resolution }
+
 // Project returns the project the expenditure belongs to ("" when none).
 func (x *Expenditure) Project() string { return x.project }
 

@@ -25,9 +25,14 @@ type expenditure struct {
 	paidAt       time.Time
 }
 
-// request records a request to spend and returns the expenditure in flight.
+// request records a request to spend, charged to the current fiscal year, and returns the expenditure in
+// flight.
 func (c *comm) request(cat funds.Category, kind funds.Kind, purpose string, amount kernel.Fen, payee funds.Payee, project ...string) *expenditure {
-	fy := c.now.In(cst).Year()
+	return c.requestIn(c.now.In(cst).Year(), cat, kind, purpose, amount, payee, project...)
+}
+
+// requestIn records a request to spend charged to fiscal year fy.
+func (c *comm) requestIn(fy int, cat funds.Category, kind funds.Kind, purpose string, amount kernel.Fen, payee funds.Payee, project ...string) *expenditure {
 	c.expSeq[fy]++
 	e := &expenditure{id: fmt.Sprintf("%d-%04d", fy, c.expSeq[fy]), x: &funds.Expenditure{}, amount: amount, purpose: purpose}
 	e.stream = commands.ExpenditureStream(string(c.info.ID), e.id)
@@ -44,6 +49,10 @@ func (c *comm) request(cat funds.Category, kind funds.Kind, purpose string, amou
 	return e
 }
 
+// left is what is left of e's budget line (its fiscal year and category) before e is approved.
+func (c *comm) left(e *expenditure) kernel.Fen {
+	return c.budget(e.x.FiscalYear()).Left(e.x.Category())
+}
 func individual(p *person) funds.Payee {
 	return funds.Payee{Kind: funds.Individual, Person: p.id, Personal: p.personal(true)}
 }
@@ -52,19 +61,47 @@ func organisation(name string) funds.Payee {
 	return funds.Payee{Kind: funds.Organisation, Organisation: name}
 }
 
-// approve approves e (by the chair), citing the resolution that authorises it, if any; the
-// expenditure then waits for the next payday.
-func (c *comm) approve(e *expenditure, res *meeting.ResolutionAdopted) {
+// approve approves e (by the chair) the way approve-expenditure does: a reservation on the ceiling of the
+// project's resolution (when it cites one), a commitment on the fiscal year's budget line, then the
+// approval with what the budget said (budget-balance, split-spending). The expenditure then waits for the
+// next payday.
+func (c *comm) approve(e *expenditure, pr *project) {
+	cid := string(c.info.ID)
 	var ref *funds.ResolutionRef
 	var deps []string
-	if res != nil {
-		ref = funds.RefTo(*res)
-		deps = []string{commands.MeetingStream(string(c.info.ID), res.MeetingID)}
+	if pr != nil && pr.resolution != nil {
+		ref = funds.RefTo(*pr.resolution)
+		deps = []string{pr.stream}
+		evs, err := pr.meeting.ReserveCeiling(meeting.Reserve{ResolutionID: pr.resolution.ResolutionID, ExpenditureID: e.id,
+			Amount: e.amount, Project: e.x.Project()}, c.now)
+		apply(pr.meeting, c.record(c.clerk, pr.stream, nil, evs, err))
 	}
-	evs, err := e.x.Approve(funds.Approve{By: c.term.chair().id, Resolution: ref}, c.params, c.now)
+	fy := e.x.FiscalYear()
+	b := c.budget(fy)
+	evs, got, err := b.Commit(funds.Commit{FiscalYear: fy, ExpenditureID: e.id, Category: e.x.Category(), Amount: e.amount,
+		Payee: e.x.PayeeKey()}, c.params, c.now)
+	apply(b, c.record(c.clerk, commands.BudgetStream(cid, fy), nil, evs, err))
+	var committee []kernel.PersonID
+	for _, m := range c.term.members {
+		committee = append(committee, m.p.id)
+	}
+	evs, err = e.x.Approve(funds.Approve{By: c.term.chair().id, Committee: committee, Resolution: ref,
+		Available: &got.Left, Splits: got.Splits}, c.params, c.now)
 	apply(e.x, c.record(c.clerk, e.stream, deps, evs, err))
 	e.readyAt = c.now
 	c.payQueue = append(c.payQueue, e)
+}
+
+// cancel withdraws an approved expenditure before payment and gives its commitment back to the budget,
+// as cancel-expenditure does.
+func (c *comm) cancel(e *expenditure, reason string) {
+	evs, err := e.x.Cancel(c.term.chair().id, reason, c.now)
+	apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
+	fy := e.x.FiscalYear()
+	evs, err = c.budget(fy).Release(fy, e.id, "支出已撤销："+reason, c.now)
+	apply(c.budget(fy), c.record(c.clerk, commands.BudgetStream(string(c.info.ID), fy), nil, evs, err))
+	c.dropQueued(e)
+	c.done(e.stream)
 }
 
 // reject refuses e.
@@ -78,19 +115,17 @@ func (c *comm) reject(e *expenditure, reason string) {
 func (c *comm) decide(e *expenditure, rejectable bool) {
 	c.after(days(1+c.pick(3))+hours(c.pick(6)), func() {
 		switch {
+		case rejectable && c.left(e) < e.amount:
+			c.reject(e, "超出预算余额，暂缓支出") // the committee does not overspend a budget line
 		case rejectable && c.chance(2.5):
 			c.reject(e, []string{"附件不全，请补充发票后重新申请", "超出本月预算安排，暂缓支出", "用途不属于经费使用范围"}[c.pick(3)])
 		default:
 			c.approve(e, nil)
 			if rejectable && c.chance(1.2) {
 				c.after(hours(20+c.pick(30)), func() {
-					if e.x.Status() != funds.Approved {
-						return
+					if e.x.Status() == funds.Approved {
+						c.cancel(e, "供应商无法按期供货，取消本次采购")
 					}
-					evs, err := e.x.Cancel(c.term.chair().id, "供应商无法按期供货，取消本次采购", c.now)
-					apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
-					c.dropQueued(e)
-					c.done(e.stream)
 				})
 			}
 		}
@@ -123,12 +158,29 @@ func (c *comm) scheduleSalaries(y int, m time.Month) {
 			c.advance(minutes(2))
 		}
 		c.at(c.office(day(y, m, 6+c.pick(3), 0, 0)), func() {
+			c.topUpPayroll(y, batch)
 			for _, e := range batch {
 				c.approve(e, nil)
 				c.advance(minutes(1))
 			}
 		})
 	})
+}
+
+// topUpPayroll asks for a supplementary payroll allocation (薪酬追加) when the month's salaries exceed what
+// is left of the year's: salaries are paid, and not beyond the budget.
+func (c *comm) topUpPayroll(y int, batch []*expenditure) {
+	need := kernel.Fen(0)
+	for _, e := range batch {
+		need += e.amount
+	}
+	if len(batch) == 0 {
+		return
+	}
+	if short := need - c.left(batch[0]); short > 0 {
+		c.allocate(y, fmt.Sprintf("salaries-%s", batch[0].id), funds.CountyFinance, funds.Salaries,
+			(short+kernel.Yuan(10000)-1)/kernel.Yuan(10000)*kernel.Yuan(10000), fmt.Sprintf("%d年度社区工作者薪酬追加", y))
+	}
 }
 
 // scheduleSpending draws the month's everyday expenditures from the operating and party-building funds,
@@ -148,6 +200,60 @@ func (c *comm) scheduleSpending(y int, m time.Month) {
 	if c.chance(35) {
 		it := partyItems[c.pick(len(partyItems))]
 		c.spendLater(y, m, funds.PartyBuilding, it, c.yuan(it.min, it.max))
+	}
+}
+
+// scheduleBudgetAnomaly schedules, in a community assigned one, the month's try at an expenditure
+// approved beyond its budget line or a major expenditure split into parts.
+func (c *comm) scheduleBudgetAnomaly(y int, m time.Month) {
+	if !c.plants[plantOverBudget] && !c.plants[plantSplit] {
+		return
+	}
+	c.at(c.office(day(y, m, 2+c.pick(18), 0, 0)), func() {
+		switch {
+		case c.planted(plantOverBudget):
+			c.overspend()
+		case c.planted(plantSplit):
+			c.splitMajor()
+		}
+	})
+}
+
+// overspend requests more than is left of the party-building line, and the chair approves it anyway: the
+// approval carries a budget-balance breach.
+func (c *comm) overspend() {
+	it := partyItems[c.pick(len(partyItems))]
+	fy := c.now.In(cst).Year()
+	amount := max(0, c.budget(fy).Left(funds.PartyBuilding)) + c.yuan(800, 3000)
+	e := c.request(funds.PartyBuilding, funds.OtherKind, it.purpose, amount, organisation(fmt.Sprintf(it.payee, c.district.placeName())))
+	c.after(days(1+c.pick(2)), func() {
+		c.approve(e, nil)
+		c.plant(plantOverBudget)
+	})
+}
+
+// splitMajor splits a repair above the major threshold into three contracts with one contractor, each
+// below it, approved within days of each other without a resolution: the third approval carries a
+// split-spending breach naming the other two. The money itself was allocated (a special grant), so
+// only the splitting is wrong.
+func (c *comm) splitMajor() {
+	y := c.now.In(cst).Year()
+	what := []string{"村道破损路面修补", "小区围墙修缮", "排水沟渠清淤修复"}[c.pick(3)]
+	payee := organisation(fmt.Sprintf(contractors[c.pick(len(contractors))], c.district.placeName()))
+	parts := []kernel.Fen{c.yuan(17000, 24000), c.yuan(17000, 24000), c.yuan(17000, 24000)}
+	sum := parts[0] + parts[1] + parts[2]
+	c.allocate(y, fmt.Sprintf("repair-%s", c.now.In(cst).Format("0102")), funds.StreetFinance, funds.Project,
+		(sum+kernel.Yuan(100)-1)/kernel.Yuan(100)*kernel.Yuan(100), what+"专项资金")
+	for i, amount := range parts {
+		c.after(days(1+3*i)+hours(c.pick(6)), func() {
+			e := c.requestIn(y, funds.Project, funds.OtherKind, fmt.Sprintf("%s（第%d段）", what, i+1), amount, payee)
+			c.after(days(1), func() {
+				c.approve(e, nil)
+				if i == len(parts)-1 {
+					c.plant(plantSplit)
+				}
+			})
+		})
 	}
 }
 
@@ -257,6 +363,9 @@ type project struct {
 	total      kernel.Fen
 	contractor string
 	resolution *meeting.ResolutionAdopted
+	meeting    *meeting.Meeting // the meeting that adopted it, whose stream holds the ceiling's reservations
+	stream     string
+	year       int // the fiscal year its funds were allocated to, which its instalments are charged to
 }
 
 // newProject draws a project for the year.
@@ -274,10 +383,11 @@ func (c *comm) newProject() *project {
 
 // carryOut follows an adopted major-spending resolution (the meeting discloses it within 24 hours):
 // funds are allocated, and the instalments are requested, approved against the resolution and paid.
-func (c *comm) carryOut(pr *project, res meeting.ResolutionAdopted) {
-	pr.resolution = &res
+func (c *comm) carryOut(pr *project, res meeting.ResolutionAdopted, m *meeting.Meeting, stream string) {
+	pr.resolution, pr.meeting, pr.stream = &res, m, stream
 	c.after(days(5+c.pick(15)), func() {
 		y := c.now.In(cst).Year()
+		pr.year = y
 		src := []funds.Source{funds.CountyFinance, funds.CountyFinance, funds.CentralProject, funds.Department, funds.SelfRaised, funds.AssetSwap}[c.pick(6)]
 		c.allocate(y, fmt.Sprintf("proj-%s-%s", res.MeetingID, res.ResolutionID), src, funds.Project, pr.total, pr.name+"项目资金")
 		first := pr.total
@@ -292,8 +402,8 @@ func (c *comm) carryOut(pr *project, res meeting.ResolutionAdopted) {
 }
 
 func (c *comm) instalment(pr *project, amount kernel.Fen, what string) {
-	e := c.request(funds.Project, funds.OtherKind, pr.name+what, amount, organisation(pr.contractor), pr.name)
-	c.after(days(2+c.pick(3)), func() { c.approve(e, pr.resolution) })
+	e := c.requestIn(pr.year, funds.Project, funds.OtherKind, pr.name+what, amount, organisation(pr.contractor), pr.name)
+	c.after(days(2+c.pick(3)), func() { c.approve(e, pr) })
 }
 
 // unauthorizedMajor is a major expenditure paid without a resolution: an urgent repair the committee

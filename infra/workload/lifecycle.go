@@ -24,6 +24,8 @@ const (
 	plantLatePayment       = string(rulebook.PaymentDisclosed)
 	plantLateResults       = string(rulebook.ResultsDisclosed)
 	plantLateResolution    = string(rulebook.DisclosureFrequency)
+	plantOverBudget        = string(rulebook.BudgetBalance)
+	plantSplit             = string(rulebook.SplitSpending)
 
 	plantMissingMinutes  = string(rulebook.MinutesKept) + ":missing"
 	plantUndisclosedPaid = string(rulebook.PaymentDisclosed) + ":missing"
@@ -44,7 +46,7 @@ const (
 // ones need an election in the span), each in a different community as far as there are enough.
 var assigned = []string{
 	plantShortPublicity, plantUndersized, plantFewFullTime, plantLateMinutes, plantUnderfunded,
-	plantUnauthorizedMajor, plantLatePayment, plantLateResults, plantLateResolution,
+	plantUnauthorizedMajor, plantLatePayment, plantLateResults, plantLateResolution, plantOverBudget, plantSplit,
 	plantMissingMinutes, plantUndisclosedPaid, plantUndisclosedRes, plantSkippedAffairs,
 	plantSkippedAssembly, plantSkippedAudit,
 	showCorrection, showWithdrawal,
@@ -216,6 +218,7 @@ func (c *comm) year(y int, first bool) {
 func (c *comm) month(y int, m time.Month, first bool) {
 	c.scheduleSalaries(y, m)
 	c.scheduleSpending(y, m)
+	c.scheduleBudgetAnomaly(y, m)
 	c.at(day(y, m, 10, 14, c.pick(90)), c.payday)
 	c.at(day(y, m, 25, 14, c.pick(90)), c.payday)
 	if (m-1)%3 == 0 && !first {

@@ -153,25 +153,31 @@ func (c *comm) holdMeeting(p meetingPlan) {
 	evs, err = m.Close(time.Time{}, c.now)
 	apply(m, c.record(c.clerk, stream, nil, evs, err))
 	closedAt := c.now
-	c.minutes(m, p.id, stream)
+	c.minutes(m, p.id, stream, len(projects) > 0)
 	if p.disclose && len(resolutions) > 0 {
 		c.discloseResolutions(p, heldAt, resolutions)
 	}
 	for _, d := range projects {
-		c.carryOut(d.pr, d.res)
+		c.carryOut(d.pr, d.res, m, stream)
 	}
 	if p.closed != nil {
 		p.closed(p.id, closedAt)
 	}
 }
 
-// minutes records the meeting's minutes within 48 hours, or late or never when planted.
-func (c *comm) minutes(m *meeting.Meeting, id, stream string) {
+// minutes records the meeting's minutes within 48 hours, or late or never when planted. The stream of a
+// meeting that decided projects stays open: the approvals of their instalments reserve its ceilings.
+func (c *comm) minutes(m *meeting.Meeting, id, stream string, open bool) {
+	done := func() {
+		if !open {
+			c.done(stream)
+		}
+	}
 	delay := hours(2 + c.pick(36))
 	switch {
 	case c.planted(plantMissingMinutes) || c.chance(0.2):
 		c.plant(plantMissingMinutes)
-		c.done(stream)
+		done()
 		return
 	case c.planted(plantLateMinutes) || c.chance(1):
 		c.plant(plantLateMinutes)
@@ -180,7 +186,7 @@ func (c *comm) minutes(m *meeting.Meeting, id, stream string) {
 	c.after(delay, func() {
 		evs, err := m.RecordMinutes(c.document("minutes", id), c.params, c.now)
 		apply(m, c.record(c.clerk, stream, nil, evs, err))
-		c.done(stream)
+		done()
 	})
 }
 

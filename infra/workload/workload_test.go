@@ -85,6 +85,11 @@ func TestDefaultDistrict(t *testing.T) {
 		voted         = map[string]election.VotingHeld{}
 		electionNotes = map[string]bool{}
 		requested     = map[string]funds.ExpenditureRequested{}
+		allocated     = map[budgetLine]kernel.Fen{}
+		committed     = map[budgetLine]kernel.Fen{}
+		commitments   = map[string]funds.BudgetCommitted{} // community/expenditure id
+		overBudget    = map[string]bool{}
+		approvals     int
 		operating2024 kernel.Fen
 		majorApproved int
 		breaches      = map[kernel.RuleID]int{}
@@ -146,6 +151,13 @@ func TestDefaultDistrict(t *testing.T) {
 			if ev.Category == funds.Operating && ev.FiscalYear == 2024 {
 				operating2024 += ev.Amount
 			}
+			allocated[budgetLine{cid, ev.FiscalYear, ev.Category}] += ev.Amount
+		case funds.BudgetCommitted:
+			commitments[cid+"/"+ev.ExpenditureID] = ev
+			committed[budgetLine{cid, ev.FiscalYear, ev.Category}] += ev.Amount
+		case funds.BudgetReleased:
+			c := commitments[cid+"/"+ev.ExpenditureID]
+			committed[budgetLine{cid, c.FiscalYear, c.Category}] -= c.Amount
 		case funds.ExpenditureRequested:
 			requested[key] = ev
 			if ev.Payee.Kind == funds.Individual && (ev.Payee.Personal == nil || !workload.ValidNationalID(ev.Payee.Personal.NationalID) ||
@@ -153,6 +165,12 @@ func TestDefaultDistrict(t *testing.T) {
 				t.Errorf("%s: individual payee without proper personal data: %+v", stream, ev.Payee)
 			}
 		case funds.ExpenditureApproved:
+			approvals++
+			for _, b := range ev.Breaches {
+				if b.Rule == rulebook.BudgetBalance {
+					overBudget[cid] = true
+				}
+			}
 			if rulebook.Defaults().IsMajor(requested[key].Amount) {
 				if ev.Resolution == nil {
 					t.Errorf("%s: major expenditure approved without a resolution", stream)
@@ -237,10 +255,27 @@ func TestDefaultDistrict(t *testing.T) {
 		t.Errorf("only %d major expenditures approved against resolutions", majorApproved)
 	}
 
+	// No budget line is overspent but where it was planted: ordinary spending beyond what is left is
+	// refused, the payroll topped up, project instalments charged to their project's year.
+	over := plantedIn(stats, string(rulebook.BudgetBalance))
+	if approvals == 0 || len(commitments) != approvals {
+		t.Errorf("%d approvals, %d budget commitments: every approval commits its amount", approvals, len(commitments))
+	}
+	for l, sum := range committed {
+		if sum > allocated[l] && !over[l.community] {
+			t.Errorf("budget line %+v: %s committed of %s allocated", l, sum, allocated[l])
+		}
+	}
+	for cid := range overBudget {
+		if !over[cid] {
+			t.Errorf("community %s approved beyond its budget but was not planted to", cid)
+		}
+	}
+
 	// Every watch rule a command can mark on an event is breached somewhere.
 	for _, r := range []kernel.RuleID{rulebook.CommitteeSize, rulebook.FullTimeShare, rulebook.CandidateListPublicity,
 		rulebook.MinutesKept, rulebook.OperatingFunds, rulebook.MajorMatterResolution, rulebook.PaymentDisclosed,
-		rulebook.ResultsDisclosed, rulebook.DisclosureFrequency} {
+		rulebook.ResultsDisclosed, rulebook.DisclosureFrequency, rulebook.BudgetBalance, rulebook.SplitSpending} {
 		if breaches[r] == 0 {
 			t.Errorf("no %s breach in the history", r)
 		}
@@ -272,6 +307,13 @@ func TestDefaultDistrict(t *testing.T) {
 	if personal < 10_000 {
 		t.Errorf("only %d national ids in personal data", personal)
 	}
+}
+
+// budgetLine is a community's fiscal year's category.
+type budgetLine struct {
+	community string
+	year      int
+	category  funds.Category
 }
 
 // plantedIn returns the communities where an anomaly was planted.
