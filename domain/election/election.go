@@ -569,7 +569,7 @@ func (el *Election) Recall(cmd Recall, p rulebook.Params, now time.Time) ([]kern
 	if err := el.checkTerm(cmd.Person, "person"); err != nil {
 		return nil, err
 	}
-	at, err := kernel.At(cmd.At, now, "recalled_at")
+	at, err := kernel.At(cmd.At, now, "held_at")
 	if err != nil {
 		return nil, err
 	}
@@ -584,10 +584,12 @@ func (el *Election) Recall(cmd Recall, p rulebook.Params, now time.Time) ([]kern
 	if !turnout.Met(int64(cmd.BallotsCast), int64(cmd.RegisteredVoters)) || !majority.Met(int64(cmd.VotesFor), int64(cmd.BallotsCast)) {
 		return nil, ErrRecallNotCarried
 	}
-	return []kernel.Event{MemberRecalled{
+	e := MemberRecalled{
 		ElectionID: el.id, Person: cmd.Person, RegisteredVoters: cmd.RegisteredVoters,
 		BallotsCast: cmd.BallotsCast, VotesFor: cmd.VotesFor, RecalledAt: at,
-	}}, nil
+	}
+	e.Breaches = kernel.Breaches(p.CheckLateRecording("选举"+el.id+"对"+string(cmd.Person)+"的罢免投票", at, now))
+	return []kernel.Event{e}, nil
 }
 
 func (el *Election) checkTerm(person kernel.PersonID, field string) error {
@@ -636,7 +638,7 @@ func (el *Election) ByElect(cmd ByElect, p rulebook.Params, now time.Time) ([]ke
 	if err := checkPersonal(w.Person, cmd.Personal, "personal"); err != nil {
 		return nil, err
 	}
-	at, err := kernel.At(cmd.At, now, "by_elected_at")
+	at, err := kernel.At(cmd.At, now, "held_at")
 	if err != nil {
 		return nil, err
 	}
@@ -656,10 +658,12 @@ func (el *Election) ByElect(cmd ByElect, p rulebook.Params, now time.Time) ([]ke
 	if !p.Threshold(rulebook.ElectionValidity, rulebook.ParamWinnerMajority).Met(int64(w.Votes), int64(cmd.BallotsCast)) {
 		return nil, ErrWinnerWithoutMajority.WithField("winner.votes")
 	}
-	return []kernel.Event{MemberByElected{
+	e := MemberByElected{
 		ElectionID: el.id, Winner: w, ResidenceSince: cmd.ResidenceSince.UTC(), Personal: cmd.Personal,
 		RegisteredVoters: cmd.RegisteredVoters, BallotsCast: cmd.BallotsCast, ByElectedAt: at,
-	}}, nil
+	}
+	e.Breaches = kernel.Breaches(p.CheckLateRecording("选举"+el.id+"的补选", at, now))
+	return []kernel.Event{e}, nil
 }
 
 // Resign records a member's resignation.

@@ -303,6 +303,35 @@ func TestElectionFlow(t *testing.T) {
 	})
 }
 
+// TestLateRecordingOfRecallsAndByElections (late-recording): a recall vote or a by-election recorded more
+// than 72 hours after it was held (its held_at starts the exit audit's clock, changes the committee)
+// carries a late-recording breach; recorded within 72 hours, none.
+func TestLateRecordingOfRecallsAndByElections(t *testing.T) {
+	recall := func(held, now time.Time) func(el *election.Election) ([]kernel.Event, error) {
+		return func(el *election.Election) ([]kernel.Event, error) {
+			return el.Recall(election.Recall{Person: "p-3", RegisteredVoters: 4000, BallotsCast: 2100, VotesFor: 1200, At: held}, defaults, now)
+		}
+	}
+	byElect := func(held, now time.Time) func(el *election.Election) ([]kernel.Event, error) {
+		return func(el *election.Election) ([]kernel.Event, error) {
+			return el.ByElect(election.ByElect{Winner: election.Winner{Person: "p-8", Role: community.Member, Votes: 1300},
+				ResidenceSince: t0.AddDate(-2, 0, 0), RegisteredVoters: 4000, BallotsCast: 2100, At: held}, defaults, now)
+		}
+	}
+	held := voteAt.Add(60 * day)
+	resigned := election.MemberResigned{ElectionID: eid, Person: "p-2", Reason: "r", ResignedAt: voteAt}
+	run(t, []domaintest.Case[*election.Election]{
+		{Name: "recall recorded ten days late", Given: story(publicized, voted, certified()), When: recall(held, held.Add(10*day)),
+			ThenBreaches: []kernel.RuleID{rulebook.LateRecording}},
+		{Name: "recall recorded within 72 hours", Given: story(publicized, voted, certified()), When: recall(held, held.Add(71*time.Hour)),
+			ThenNames: []string{"election.member-recalled"}},
+		{Name: "by-election recorded ten days late", Given: story(publicized, voted, certified(), resigned), When: byElect(held, held.Add(10*day)),
+			ThenBreaches: []kernel.RuleID{rulebook.LateRecording}},
+		{Name: "by-election recorded the same day", Given: story(publicized, voted, certified(), resigned), When: byElect(held, held.Add(time.Hour)),
+			ThenNames: []string{"election.member-by-elected"}},
+	})
+}
+
 // TestRule_CandidateResidence: 候选人须在本社区居住一年以上 (enforce).
 func TestRule_CandidateResidence(t *testing.T) {
 	run(t, []domaintest.Case[*election.Election]{

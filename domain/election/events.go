@@ -190,6 +190,7 @@ type MemberRecalled struct {
 	BallotsCast      int             `json:"ballots_cast"`
 	VotesFor         int             `json:"votes_for"`
 	RecalledAt       time.Time       `json:"recalled_at"`
+	kernel.Watch                     // late-recording: a recall vote recorded long after it was held
 }
 
 func (MemberRecalled) EventName() string  { return "election.member-recalled" }
@@ -204,6 +205,7 @@ type MemberByElected struct {
 	RegisteredVoters int                  `json:"registered_voters"`
 	BallotsCast      int                  `json:"ballots_cast"`
 	ByElectedAt      time.Time            `json:"by_elected_at"`
+	kernel.Watch                          // late-recording: a by-election recorded long after it was held
 }
 
 func (MemberByElected) EventName() string  { return "election.member-by-elected" }

@@ -23,7 +23,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.MajorMatterResolution:     {"funds/TestRule_MajorMatterResolution", "meeting/TestResolutionCeilingIsCumulative"},
 	rulebook.ResidentsMeetingFrequency: {"meeting/TestRule_ResidentsMeetingFrequency"},
 	rulebook.MinutesKept:               {"meeting/TestRule_MinutesKept"},
-	rulebook.DisclosureFrequency:       {"disclosure/TestRule_DisclosureFrequency"},
+	rulebook.DisclosureFrequency:       {"disclosure/TestRule_DisclosureFrequency", "supervision/TestReopen"},
 	rulebook.PaymentDisclosed:          {"disclosure/TestRule_PaymentDisclosed"},
 	rulebook.ResultsDisclosed:          {"disclosure/TestRule_ResultsDisclosed"},
 	rulebook.SealUse:                   {"rulebook/TestRule_SealUse"}, // no command yet: the seal register is a later issue
@@ -31,7 +31,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.CadreAudit:                {"audit/TestRule_CadreAudit"},
 	rulebook.BudgetBalance:             {"funds/TestRule_BudgetBalance", "funds/TestBudgetCommitments"},
 	rulebook.SplitSpending:             {"funds/TestBudgetCommitments"},
-	rulebook.LateRecording:             {"funds/TestRule_LateRecording", "meeting/TestLateRecordingOfMeetings"},
+	rulebook.LateRecording:             {"funds/TestRule_LateRecording", "meeting/TestLateRecordingOfMeetings", "election/TestLateRecordingOfRecallsAndByElections"},
 	rulebook.PublicityWindow:           {"disclosure/TestRule_PublicityWindow"},
 	rulebook.ExitAudit:                 {"supervision/TestRule_ExitAudit"},
 	rulebook.ObjectionAnswered:         {"election/TestRule_ObjectionAnswered", "supervision/TestRule_ObjectionAnswered"},

@@ -88,15 +88,21 @@ func Rehydrate[A interface{ Apply(Event) }](a A, history []Event) A {
 	return a
 }
 
+// ClockSkew is how far ahead of the ledger's clock a clerk's device may be: a
+// time that much in the future is taken as now.
+const ClockSkew = 2 * time.Minute
+
 // At returns when a fact happened: the given time in UTC, or now when it is
-// zero. A time after now is an Invalid error naming field: the ledger records
-// facts, not plans.
+// zero or ahead of now by no more than ClockSkew. A time further ahead is an
+// Invalid error naming field: the ledger records facts, not plans.
 func At(at, now time.Time, field string) (time.Time, error) {
-	if at.IsZero() {
+	switch {
+	case at.IsZero():
 		return now.UTC(), nil
-	}
-	if at.After(now) {
+	case at.After(now.Add(ClockSkew)):
 		return time.Time{}, Invalid("time-in-future", field, "时间不能晚于当前时间")
+	case at.After(now):
+		return now.UTC(), nil
 	}
 	return at.UTC(), nil
 }

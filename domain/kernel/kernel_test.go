@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
@@ -233,5 +234,28 @@ func TestBreaches(t *testing.T) {
 	}
 	if kernel.Breaches(nil) != nil {
 		t.Fatal("no breach is nil, so that it is omitted from JSON")
+	}
+}
+
+// TestAt: a fact's time is the given one, or now when none is given or the clerk's device is ahead by no
+// more than ClockSkew; further ahead it is refused naming the field.
+func TestAt(t *testing.T) {
+	now := time.Date(2026, 5, 1, 2, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		at   time.Time
+		want time.Time
+	}{
+		{time.Time{}, now},
+		{now.Add(-72 * time.Hour), now.Add(-72 * time.Hour)},
+		{now.Add(kernel.ClockSkew), now},
+	} {
+		if got, err := kernel.At(c.at, now, "held_at"); err != nil || !got.Equal(c.want) {
+			t.Errorf("At(%s): %s, %v; want %s", c.at, got, err, c.want)
+		}
+	}
+	_, err := kernel.At(now.Add(kernel.ClockSkew+time.Second), now, "held_at")
+	var ke kernel.Error
+	if !errors.As(err, &ke) || ke.Code != "time-in-future" || ke.Field != "held_at" {
+		t.Fatalf("a time beyond the skew: %v", err)
 	}
 }

@@ -39,6 +39,15 @@ func AlertID(rule kernel.RuleID, subject, anchor string) string {
 // Anchor is the anchor of a deadline alert: its due time, to the nanosecond, in UTC.
 func Anchor(due time.Time) string { return due.UTC().Format(time.RFC3339Nano) }
 
+// DeadlineAnchor anchors the alert of a deadline: its due time, and for a reopened deadline the event
+// that reopened it (epoch), so that the alert raised again is not the one a withdrawn notice cleared.
+func DeadlineAnchor(due time.Time, epoch string) string {
+	if epoch == "" {
+		return Anchor(due)
+	}
+	return Anchor(due) + "/" + epoch
+}
+
 // RaiseCommand is the command id recorded in the metadata of the event raising alertID at severity;
 // the event id is eventlog.DeriveID(RaiseCommand(…), 0), like any command's first event.
 func RaiseCommand(alertID string, s rulebook.Severity) string {
@@ -115,6 +124,10 @@ type Effects struct {
 	// Open starts deadlines, each replacing the one with the same key (whose open alert, if any, the fact
 	// clears: a new affairs notice both satisfies the old rhythm deadline and starts the next one).
 	Open []Deadline
+	// Reopen starts deadlines again that a withdrawn notice had met, replacing the pending one with the
+	// same key: the alert, raised and cleared perhaps before the notice, is a new one (its anchor carries
+	// the withdrawal, DeadlineAnchor).
+	Reopen []Deadline
 	// OpenIfAbsent starts deadlines only where none is pending for the key (the monthly finance notice is
 	// due a month after the first payment it does not yet cover).
 	OpenIfAbsent []Deadline
@@ -134,6 +147,53 @@ type Effects struct {
 	// Assembly is set when the event is a residents' assembly, which clears residents-meeting alerts
 	// that were due before it.
 	Assembly *time.Time
+	// Settled are calendar checks this event puts right: their open alerts clear (FactArrived) — operating
+	// funds allocated up to the tier after the year-end check found them short.
+	Settled []Key
+	// Board is set when a notice of a category with a rhythm (affairs, finance) goes up on the board or
+	// comes down: the engine keeps the board's notices, and a withdrawal reopens the rhythm (Reopen).
+	Board *Board
+}
+
+// Board is a notice with a rhythm put up (Published) or withdrawn.
+type Board struct {
+	Category  disclosure.Category
+	NoticeID  string
+	At        time.Time // published or withdrawn at
+	Withdrawn bool
+	// Paid are the payments a withdrawn finance notice disclosed: the monthly finance rhythm is due again
+	// from the first of them that no notice still on the board covers.
+	Paid []time.Time
+}
+
+// Reopen is the rhythm deadline a withdrawal reopens, given when the withdrawn notice was published and
+// the latest notice of its category still on the board (zero: none; for affairs, the community's
+// registration then). Nothing when a later notice still meets the rhythm, or a withdrawn finance notice
+// disclosed no payment after the latest one left.
+func Reopen(c kernel.CommunityID, b Board, published, latest time.Time, p rulebook.Params) (Deadline, bool) {
+	if !b.Withdrawn || !latest.Before(published) {
+		return Deadline{}, false
+	}
+	why := fmt.Sprintf("公开事项%s(%s公开)已于%s撤回", b.NoticeID, stamp(published), stamp(b.At))
+	switch b.Category {
+	case disclosure.Affairs:
+		return Deadline{Key{rulebook.DisclosureFrequency, AffairsBoardSubject(c)}, mustNext(disclosure.Affairs, latest, p),
+			fmt.Sprintf("%s；须自%s起每%s至少公开一次村(居)务", why, stamp(latest),
+				p.Span(rulebook.DisclosureFrequency, rulebook.ParamAffairsEvery).Chinese())}, true
+	case disclosure.Finance:
+		var first time.Time
+		for _, t := range b.Paid {
+			if t.After(latest) && (first.IsZero() || t.Before(first)) {
+				first = t
+			}
+		}
+		if first.IsZero() {
+			return Deadline{}, false
+		}
+		return Deadline{Key{rulebook.DisclosureFrequency, FinanceBoardSubject(c)}, mustNext(disclosure.Finance, first, p),
+			fmt.Sprintf("%s；%s起的支出已无财务公开", why, stamp(first))}, true
+	}
+	return Deadline{}, false
 }
 
 // Evaluation is a state rule checked by an event.
@@ -237,6 +297,14 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 		fx.OpenIfAbsent = append(fx.OpenIfAbsent, Deadline{Key{rulebook.DisclosureFrequency, FinanceBoardSubject(c)},
 			mustNext(disclosure.Finance, e.PaidAt, p),
 			fmt.Sprintf("%s起有支出，财务往来未按月公开", stamp(e.PaidAt))})
+	case funds.BudgetAllocated:
+		short := false
+		for _, b := range e.Breaches {
+			short = short || b.Rule == rulebook.OperatingFunds
+		}
+		if e.Category == funds.Operating && !short {
+			fx.Settled = append(fx.Settled, Key{rulebook.OperatingFunds, OperatingFundsSubject(c, e.FiscalYear)})
+		}
 	case funds.ExpenditureCancelled:
 		fx.Ends = append(fx.Ends, Key{rulebook.BudgetBalance, r.Stream})
 	case funds.ExpenditureRejected:
@@ -290,22 +358,30 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 		// A withdrawn notice no longer discloses what it disclosed: each deadline it met is open again,
 		// due when it was due (so an overdue one is raised at once), until another notice meets it.
 		why := fmt.Sprintf("公开事项%s已于%s撤回", e.NoticeID, stamp(e.WithdrawnAt))
+		if e.Category == disclosure.Affairs || e.Category == disclosure.Finance {
+			fx.Board = &Board{Category: e.Category, NoticeID: e.NoticeID, At: e.WithdrawnAt, Withdrawn: true}
+			for _, ref := range e.Refs {
+				if ref.Kind == disclosure.RefPayment {
+					fx.Board.Paid = append(fx.Board.Paid, ref.OccurredAt)
+				}
+			}
+		}
 		for _, ref := range e.Refs {
 			switch ref.Kind {
 			case disclosure.RefPayment:
-				fx.Open = append(fx.Open, Deadline{Key{rulebook.PaymentDisclosed, eventlog.StreamName("expenditure", string(c), ref.ID)},
+				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.PaymentDisclosed, eventlog.StreamName("expenditure", string(c), ref.ID)},
 					p.Due(rulebook.PaymentDisclosed, ref.OccurredAt),
 					fmt.Sprintf("支出%s于%s支付，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
 			case disclosure.RefElection:
-				fx.Open = append(fx.Open, Deadline{Key{rulebook.ResultsDisclosed, eventlog.StreamName("election", string(c), ref.ID)},
+				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.ResultsDisclosed, eventlog.StreamName("election", string(c), ref.ID)},
 					p.Due(rulebook.ResultsDisclosed, ref.OccurredAt),
 					fmt.Sprintf("选举%s的结果于%s确认，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
 			case disclosure.RefAudit:
-				fx.Open = append(fx.Open, Deadline{Key{rulebook.ResultsDisclosed, eventlog.StreamName("audit", string(c), ref.ID)},
+				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.ResultsDisclosed, eventlog.StreamName("audit", string(c), ref.ID)},
 					p.Due(rulebook.ResultsDisclosed, ref.OccurredAt),
 					fmt.Sprintf("审计%s的结果于%s作出，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
 			case disclosure.RefResolution:
-				fx.Open = append(fx.Open, Deadline{Key{rulebook.DisclosureFrequency, ResolutionSubject(c, ref.ID)},
+				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.DisclosureFrequency, ResolutionSubject(c, ref.ID)},
 					p.Due(rulebook.DisclosureFrequency, ref.OccurredAt),
 					fmt.Sprintf("重大事项决议%s于%s通过，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
 			}
@@ -322,6 +398,9 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 			case disclosure.RefResolution:
 				fx.Met = append(fx.Met, Key{rulebook.DisclosureFrequency, ResolutionSubject(c, ref.ID)})
 			}
+		}
+		if e.Category == disclosure.Affairs || e.Category == disclosure.Finance {
+			fx.Board = &Board{Category: e.Category, NoticeID: e.NoticeID, At: e.PublishedAt}
 		}
 		switch e.Category {
 		case disclosure.Finance:

@@ -301,3 +301,35 @@ func TestRule_OperatingFundsAtYearEnd(t *testing.T) {
 		t.Fatalf("50 000 元 for 2 500 households: %+v", b)
 	}
 }
+
+// TestReopen: a withdrawn notice with a rhythm reopens it from the latest notice of its category left on
+// the board, but not when a later one still meets it, nor for a finance notice that disclosed no payment
+// after the latest one left.
+func TestReopen(t *testing.T) {
+	p := rulebook.Defaults()
+	c := kernel.CommunityID("330303001001")
+	jan := time.Date(2026, 1, 10, 2, 0, 0, 0, time.UTC)
+	mar := jan.AddDate(0, 2, 0)
+	may := jan.AddDate(0, 4, 0)
+	affairs := supervision.Board{Category: disclosure.Affairs, NoticeID: "a-2", At: may, Withdrawn: true}
+	d, ok := supervision.Reopen(c, affairs, mar, jan, p)
+	if !ok || d.Key != (supervision.Key{Rule: rulebook.DisclosureFrequency, Subject: supervision.AffairsBoardSubject(c)}) ||
+		!d.Due.Equal(jan.AddDate(0, 3, 0)) {
+		t.Fatalf("affairs notice of March withdrawn, January's left: %+v %v; want due three months after January", d, ok)
+	}
+	if _, ok := supervision.Reopen(c, affairs, jan, mar, p); ok {
+		t.Fatal("a withdrawal reopened the rhythm while a later notice meets it")
+	}
+	if _, ok := supervision.Reopen(c, supervision.Board{Category: disclosure.Affairs, NoticeID: "a-2", At: may}, mar, jan, p); ok {
+		t.Fatal("a publication reopened the rhythm")
+	}
+	finance := supervision.Board{Category: disclosure.Finance, NoticeID: "f-2", At: may, Withdrawn: true, Paid: []time.Time{jan.AddDate(0, 0, 5), mar}}
+	d, ok = supervision.Reopen(c, finance, mar, jan.AddDate(0, 0, 20), p)
+	if !ok || d.Subject != supervision.FinanceBoardSubject(c) || !d.Due.Equal(mar.AddDate(0, 1, 0)) {
+		t.Fatalf("finance notice withdrawn: %+v %v; want due a month after the first payment not covered", d, ok)
+	}
+	finance.Paid = []time.Time{jan}
+	if _, ok := supervision.Reopen(c, finance, mar, jan.AddDate(0, 0, 20), p); ok {
+		t.Fatal("a finance withdrawal reopened the rhythm for payments a notice left still covers")
+	}
+}

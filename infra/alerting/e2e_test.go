@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
@@ -89,4 +90,39 @@ func TestThroughTheCommandHandlers(t *testing.T) {
 	must(hs.OpenAudit(ctx, meta(commands.RoleClerk), commands.OpenAudit{CommunityID: string(c.ID), AuditID: "exit-p5", Kind: "exit",
 		Subject: "p-5", Auditor: "龙湾区农村经济管理站", Period: commands.Period{From: now.AddDate(-1, 0, 0), To: now.AddDate(0, 0, -91)}}))
 	h.WaitAlert(rulebook.ExitAudit, exit, alertingtest.Cleared)
+
+	// Operating funds at year end: this fiscal year's operating funds, allocated through the command API,
+	// stay below the tier of 1 800 households by 31 December: the check on 1 January raises the alert; the
+	// rest, allocated through the command API in January, clears it.
+	cst := kernel.ChinaTime()
+	fy := h.Clock.Now().In(cst).Year()
+	allocate := func(id string, fen int64) {
+		t.Helper()
+		must(hs.AllocateBudget(ctx, meta(commands.RoleClerk), commands.AllocateBudget{CommunityID: string(c.ID), FiscalYear: fy,
+			AllocationID: id, Source: "street-finance", Category: "operating", AmountFen: fen}))
+	}
+	allocate("op-1", 3_000_000)
+	h.Clock.Set(time.Date(fy+1, 1, 1, 0, 30, 0, 0, cst))
+	h.Engine.Wake()
+	funds := supervision.OperatingFundsSubject(c.ID, fy)
+	if a := h.WaitAlert(rulebook.OperatingFunds, funds, alertingtest.Open); a.Trigger != supervision.ByCalendar {
+		t.Fatalf("the year-end alert: %+v", a)
+	}
+	allocate("op-2", int64(rulebook.Defaults().OperatingFundsRequired(1800)))
+	h.WaitAlert(rulebook.OperatingFunds, funds, alertingtest.Cleared)
+
+	// The finance notice that disclosed payment 2026-0002 is withdrawn through the command API: the
+	// payment's 24-hour disclosure is open again, long overdue, and raised at once, and so is the monthly
+	// finance rhythm; a new notice disclosing it clears both.
+	must(hs.WithdrawDisclosure(ctx, meta(commands.RoleClerk), commands.WithdrawDisclosure{CommunityID: string(c.ID),
+		NoticeID: "2026-03-finance", Reason: "金额有误"}))
+	h.WaitAlert(rulebook.PaymentDisclosed, small, alertingtest.Open)
+	h.WaitAlert(rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(c.ID), alertingtest.Open)
+	now = h.Clock.Now()
+	must(hs.PublishDisclosure(ctx, meta(commands.RoleClerk), commands.PublishDisclosure{CommunityID: string(c.ID), NoticeID: "2026-03-finance-r",
+		Category: "finance", Period: commands.Period{From: now.AddDate(0, -10, 0), To: now}, Title: "三月财务公开(更正)", Text: "支出明细",
+		Window:    commands.Window{Start: now, End: now.AddDate(0, 0, 7)},
+		Discloses: []commands.DisclosedFact{{Kind: "payment", ID: "2026-0002"}}}))
+	h.WaitAlert(rulebook.PaymentDisclosed, small, alertingtest.Cleared)
+	h.WaitAlert(rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(c.ID), alertingtest.Cleared)
 }

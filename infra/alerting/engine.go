@@ -384,7 +384,7 @@ func (e *Engine) sweep(ctx context.Context, now time.Time) (int, bool, error) {
 	params := paramsCache{pool: e.cfg.Pool, m: map[kernel.JurisdictionPath]rulebook.Params{}}
 	ids := make([]string, len(dues))
 	for i, d := range dues {
-		ids[i] = supervision.AlertID(d.Rule, d.Subject, supervision.Anchor(d.DueAt))
+		ids[i] = supervision.AlertID(d.Rule, d.Subject, supervision.DeadlineAnchor(d.DueAt, d.Epoch))
 	}
 	known, err := alerts.KnownAll(ctx, e.cfg.Pool, ids)
 	if err != nil {
@@ -401,7 +401,7 @@ func (e *Engine) sweep(ctx context.Context, now time.Time) (int, bool, error) {
 			continue
 		}
 		due := d.DueAt.UTC()
-		id := supervision.AlertID(d.Rule, d.Subject, supervision.Anchor(due))
+		id := supervision.AlertID(d.Rule, d.Subject, supervision.DeadlineAnchor(due, d.Epoch))
 		if k, found := known[id]; found && (k.Cleared || !supervision.Worse(sev, k.Severity)) {
 			continue
 		}

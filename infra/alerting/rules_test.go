@@ -460,6 +460,53 @@ func TestWithdrawnNoticeReopensItsDeadlines(t *testing.T) {
 	h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.Cleared)
 }
 
+// TestWithdrawnNoticeReopensTheRhythm (disclosure-frequency): the affairs notice that met the quarterly
+// rhythm is withdrawn after the quarter since the one before it ended: the rhythm is due again from the
+// earlier notice, overdue, and raised at once; the finance notice covering a payment is withdrawn after
+// the month: the monthly rhythm is raised. New notices clear both.
+func TestWithdrawnNoticeReopensTheRhythm(t *testing.T) {
+	t.Parallel()
+	h := alertingtest.New(t, alertingtest.Options{})
+	c := alertingtest.NewCommunity(alertingtest.DistrictX, 6)
+	start := h.Clock.Now()
+	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "测试社区", Kind: kernel.Urban,
+		Jurisdiction: c.Path, Households: 1500, Adults: 3000, RegisteredAt: start})
+	affairs := func(id string) disclosure.Published {
+		return disclosure.Published{NoticeID: id, Category: disclosure.Affairs, PublishedAt: h.Clock.Now(), Title: "村务公开", Text: "…"}
+	}
+	h.Record(c, c.Stream("disclosure", "a-1"), affairs("a-1"))
+	paidAt := h.Clock.Now()
+	h.Record(c, c.Stream("expenditure", "x-1"), funds.ExpenditurePaid{ExpenditureID: "x-1", VoucherNo: "v", Amount: 100, WasApproved: true, PaidAt: paidAt})
+	ref := []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: paidAt}}
+	h.Advance(time.Hour)
+	h.Record(c, c.Stream("disclosure", "f-1"), disclosure.Published{NoticeID: "f-1", Category: disclosure.Finance, PublishedAt: h.Clock.Now(),
+		Title: "财务公开", Text: "…", Refs: ref})
+	h.Clock.Set(start.AddDate(0, 2, 15))
+	h.Record(c, c.Stream("disclosure", "a-2"), affairs("a-2"))
+	h.Clock.Set(start.AddDate(0, 3, 10))
+	h.Engine.Wake()
+	h.Quiesce()
+	if n := len(h.Alerts(c.ID)); n != 0 {
+		t.Fatalf("%d alerts while the notices are up", n)
+	}
+
+	h.Record(c, c.Stream("disclosure", "a-2"), disclosure.Withdrawn{NoticeID: "a-2", Reason: "内容有误", Category: disclosure.Affairs,
+		WithdrawnAt: h.Clock.Now()})
+	a := h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), alertingtest.Open)
+	if !strings.Contains(a.Detail, "a-2") || !strings.Contains(a.Detail, "撤回") {
+		t.Fatalf("the alert does not name the withdrawn notice: %+v", a)
+	}
+	h.Record(c, c.Stream("disclosure", "f-1"), disclosure.Withdrawn{NoticeID: "f-1", Reason: "内容有误", Category: disclosure.Finance,
+		Refs: ref, WithdrawnAt: h.Clock.Now()})
+	h.WaitAlert(rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(c.ID), alertingtest.Open)
+
+	h.Record(c, c.Stream("disclosure", "a-3"), affairs("a-3"))
+	h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), alertingtest.Cleared)
+	h.Record(c, c.Stream("disclosure", "f-2"), disclosure.Published{NoticeID: "f-2", Category: disclosure.Finance, PublishedAt: h.Clock.Now(),
+		Title: "财务公开", Text: "…", Refs: ref})
+	h.WaitAlert(rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(c.ID), alertingtest.Cleared)
+}
+
 // TestRuleExitAudit: a member who resigned is not audited within 90 days: the alert is raised; the exit
 // audit of that member clears it.
 func TestRuleExitAudit(t *testing.T) {

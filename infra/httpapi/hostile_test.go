@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 )
 
@@ -50,6 +52,7 @@ func TestHostileInputIsRefusedNamingTheField(t *testing.T) {
 		{"count beyond int32", "convene-meeting", meeting(`"expected":2147483648`), httpapi.CodeInvalidValue, "expected"},
 		{"year 0001", "convene-meeting", meeting(`"expected":7,"held_at":"0001-01-01T00:00:00Z"`), httpapi.CodeOutOfRange, "held_at"},
 		{"year 9999", "convene-meeting", meeting(`"expected":7,"held_at":"9999-12-31T00:00:00Z"`), httpapi.CodeOutOfRange, "held_at"},
+		{"a time in the future", "convene-meeting", strings.Replace(meeting(`"expected":7,"held_at":"2099-12-31T00:00:00Z"`), "members", "invitees", 1), "time-in-future", "held_at"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -72,6 +75,14 @@ func TestHostileInputIsRefusedNamingTheField(t *testing.T) {
 				t.Errorf("id %q: field %q: %s", id, p.Field, resp.Body)
 			}
 			srv.WantNothingAppended(t, before)
+		}
+	})
+
+	t.Run("a device clock a little ahead is taken as now", func(t *testing.T) {
+		ahead := time.Now().Add(kernel.ClockSkew / 2).UTC().Format(time.RFC3339Nano)
+		resp := srv.Post(t, "convene-meeting", clerk, "hostile-skew", strings.Replace(meeting(`"expected":7,"held_at":"`+ahead+`"`), "members", "invitees", 1))
+		if resp.Status != http.StatusOK {
+			t.Fatalf("held_at %s, within the clock skew: %d %s", ahead, resp.Status, resp.Body)
 		}
 	})
 

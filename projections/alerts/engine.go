@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -145,12 +147,17 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 			fmt.Sprintf("已于%s登记(%s)", stampOf(at), r.Type), src, at); err != nil {
 			return err
 		}
-		if err := b.upsertDeadline(ctx, d, tg, src, true); err != nil {
+		if err := b.upsertDeadline(ctx, d, tg, src, true, ""); err != nil {
+			return err
+		}
+	}
+	for _, d := range fx.Reopen {
+		if err := b.upsertDeadline(ctx, d, tg, src, true, src.EventID); err != nil {
 			return err
 		}
 	}
 	for _, d := range fx.OpenIfAbsent {
-		if err := b.upsertDeadline(ctx, d, tg, src, false); err != nil {
+		if err := b.upsertDeadline(ctx, d, tg, src, false, ""); err != nil {
 			return err
 		}
 	}
@@ -200,6 +207,17 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 			return err
 		}
 	}
+	for _, k := range fx.Settled {
+		if err := b.clearOpen(ctx, r, k, supervision.ByCalendar, supervision.FactArrived,
+			fmt.Sprintf("已于%s补足(%s)", stampOf(at), r.Type), src, at); err != nil {
+			return err
+		}
+	}
+	if fx.Board != nil {
+		if err := b.board(ctx, tg, p, *fx.Board, src); err != nil {
+			return err
+		}
+	}
 	if fx.Assembly != nil {
 		if _, err := b.tx.Exec(ctx, `INSERT INTO assemblies (community_id, meeting_id, held_at) VALUES ($1, $2, $3)
 			ON CONFLICT DO NOTHING`, string(c), r.Stream, *fx.Assembly); err != nil {
@@ -214,24 +232,82 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 	return nil
 }
 
-func stampOf(t time.Time) string { return t.In(kernel.ChinaTime()).Format("2006-01-02 15:04") }
-
-func pgUUID(id eventlog.ID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
-
-func (b *batchState) upsertDeadline(ctx context.Context, d supervision.Deadline, tg target, src *supervision.Source, replace bool) error {
-	conflict := "DO NOTHING"
-	if replace {
-		conflict = `DO UPDATE SET community_id = excluded.community_id, jurisdiction = excluded.jurisdiction, due_at = excluded.due_at,
-			next_at = excluded.next_at, severity = NULL, detail = excluded.detail, source_id = excluded.source_id,
-			source_stream = excluded.source_stream, source_type = excluded.source_type`
+// board keeps the notices with a rhythm that are on the board; a withdrawal reopens the rhythm from the
+// latest one left (the community's registration, for affairs, when none is left). The reopened deadline
+// replaces a pending one only when it is due earlier and not raised yet (a raised one already alerts).
+func (b *batchState) board(ctx context.Context, tg target, p rulebook.Params, bd supervision.Board, src *supervision.Source) error {
+	if !bd.Withdrawn {
+		_, err := b.tx.Exec(ctx, `INSERT INTO board_notices (community_id, category, notice_id, published_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`, string(tg.c), string(bd.Category), bd.NoticeID, bd.At)
+		if err != nil {
+			return fmt.Errorf("record notice on the board: %w", err)
+		}
+		return nil
+	}
+	var published time.Time
+	err := b.tx.QueryRow(ctx, `DELETE FROM board_notices WHERE community_id = $1 AND category = $2 AND notice_id = $3 RETURNING published_at`,
+		string(tg.c), string(bd.Category), bd.NoticeID).Scan(&published)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // not on the board (recorded before the board was kept)
+	}
+	if err != nil {
+		return fmt.Errorf("take notice off the board: %w", err)
+	}
+	var latest *time.Time
+	if err := b.tx.QueryRow(ctx, `SELECT max(published_at) FROM board_notices WHERE community_id = $1 AND category = $2`,
+		string(tg.c), string(bd.Category)).Scan(&latest); err != nil {
+		return fmt.Errorf("latest notice on the board: %w", err)
+	}
+	if latest == nil && bd.Category == disclosure.Affairs {
+		if err := b.tx.QueryRow(ctx, `SELECT registered_at FROM communities WHERE community_id = $1`, string(tg.c)).Scan(&latest); err != nil &&
+			!errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("community's registration: %w", err)
+		}
+	}
+	var since time.Time
+	if latest != nil {
+		since = *latest
+	}
+	d, ok := supervision.Reopen(tg.c, bd, published, since, p)
+	if !ok {
+		return nil
 	}
 	id, err := eventlog.ParseID(src.EventID)
 	if err != nil {
 		return err
 	}
-	_, err = b.tx.Exec(ctx, `INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type)
-		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9) ON CONFLICT (rule, subject) `+conflict,
-		string(d.Rule), d.Subject, string(tg.c), string(tg.path), d.Due.UTC(), d.Detail, pgUUID(id), src.Stream, src.Type)
+	_, err = b.tx.Exec(ctx, `INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type, epoch)
+		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) ON CONFLICT (rule, subject) DO UPDATE SET due_at = excluded.due_at,
+			next_at = excluded.next_at, detail = excluded.detail, source_id = excluded.source_id, source_stream = excluded.source_stream,
+			source_type = excluded.source_type, epoch = excluded.epoch
+		WHERE deadlines.severity IS NULL AND deadlines.due_at > excluded.due_at`,
+		string(d.Rule), d.Subject, string(tg.c), string(tg.path), d.Due.UTC(), d.Detail, pgUUID(id), src.Stream, src.Type, src.EventID)
+	if err != nil {
+		return fmt.Errorf("reopen deadline %s %s: %w", d.Rule, d.Subject, err)
+	}
+	return nil
+}
+
+func stampOf(t time.Time) string { return t.In(kernel.ChinaTime()).Format("2006-01-02 15:04") }
+
+func pgUUID(id eventlog.ID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
+
+// upsertDeadline opens a deadline, replacing a pending one with the same key or not; epoch is "" but for
+// a deadline a withdrawal reopened (supervision.DeadlineAnchor).
+func (b *batchState) upsertDeadline(ctx context.Context, d supervision.Deadline, tg target, src *supervision.Source, replace bool, epoch string) error {
+	conflict := "DO NOTHING"
+	if replace {
+		conflict = `DO UPDATE SET community_id = excluded.community_id, jurisdiction = excluded.jurisdiction, due_at = excluded.due_at,
+			next_at = excluded.next_at, severity = NULL, detail = excluded.detail, source_id = excluded.source_id,
+			source_stream = excluded.source_stream, source_type = excluded.source_type, epoch = excluded.epoch`
+	}
+	id, err := eventlog.ParseID(src.EventID)
+	if err != nil {
+		return err
+	}
+	_, err = b.tx.Exec(ctx, `INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type, epoch)
+		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) ON CONFLICT (rule, subject) `+conflict,
+		string(d.Rule), d.Subject, string(tg.c), string(tg.path), d.Due.UTC(), d.Detail, pgUUID(id), src.Stream, src.Type, epoch)
 	if err != nil {
 		return fmt.Errorf("open deadline %s %s: %w", d.Rule, d.Subject, err)
 	}

@@ -312,13 +312,16 @@ type Due struct {
 	Severity rulebook.Severity
 	Detail   string
 	Source   *supervision.Source
+	// Epoch is "" but for a deadline a withdrawal reopened: the withdrawal's event id, which the alert's
+	// anchor carries (supervision.DeadlineAnchor).
+	Epoch string
 }
 
 // DueDeadlines returns at most limit deadlines whose next look is due at or before now, earliest first.
 // It reads the partial index on next_at, so its cost depends on the number due, not the number open.
 func DueDeadlines(ctx context.Context, q Querier, now time.Time, limit int) ([]Due, error) {
 	rows, err := q.Query(ctx, `SELECT rule, subject, community_id, jurisdiction, due_at, coalesce(severity, ''), detail,
-			source_id, coalesce(source_stream, ''), coalesce(source_type, '')
+			source_id, coalesce(source_stream, ''), coalesce(source_type, ''), epoch
 		FROM `+table("deadlines")+` WHERE next_at <= $1 ORDER BY next_at LIMIT $2`, now.UTC(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("find due deadlines: %w", err)
@@ -327,7 +330,7 @@ func DueDeadlines(ctx context.Context, q Querier, now time.Time, limit int) ([]D
 		var d Due
 		var rule, c, path, sev, stream, typ string
 		var src pgtype.UUID
-		err := r.Scan(&rule, &d.Subject, &c, &path, &d.DueAt, &sev, &d.Detail, &src, &stream, &typ)
+		err := r.Scan(&rule, &d.Subject, &c, &path, &d.DueAt, &sev, &d.Detail, &src, &stream, &typ, &d.Epoch)
 		d.Rule, d.Community, d.Jurisdiction, d.Severity = kernel.RuleID(rule), kernel.CommunityID(c), kernel.JurisdictionPath(path), rulebook.Severity(sev)
 		if src.Valid {
 			d.Source = &supervision.Source{EventID: eventlog.ID(src.Bytes).String(), Stream: stream, Type: typ}
