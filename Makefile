@@ -15,6 +15,9 @@ PG_PORT ?= 54329
 HTTP ?= 127.0.0.1:8080
 # `make test` must finish within 15 minutes; the race detector comes from `scripts/prereq.sh race`.
 TESTFLAGS ?= -timeout 14m
+# After the tests, scripts/fuzz.sh fuzzes each target for FUZZTIME.
+FUZZTIME ?= 15s
+export FUZZTIME
 # Benchmarks run one package at a time so they do not disturb each other; BENCHFLAGS='-count 6' for benchstat.
 BENCHFLAGS ?= -count 1 -timeout 60m
 
@@ -30,7 +33,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 	@echo
 	@echo "Settings: DATABASE_URL (use this database, start none), EVENTSTORE_URL (a real EventStoreDB),"
-	@echo "          PG_DIR=$(PG_DIR) PG_PORT=$(PG_PORT) HTTP=$(HTTP) TESTFLAGS='$(TESTFLAGS)'"
+	@echo "          PG_DIR=$(PG_DIR) PG_PORT=$(PG_PORT) HTTP=$(HTTP) TESTFLAGS='$(TESTFLAGS)' FUZZTIME=$(FUZZTIME)"
 
 deps: ## check Go and download the modules
 	@bash scripts/prereq.sh go
@@ -39,13 +42,13 @@ deps: ## check Go and download the modules
 build: deps ## build bin/ledger
 	$(GO) build -o $(BIN) ./cmd/ledger
 
-test: deps chromium ## gofmt check, go vet, go test -race (throwaway PostgreSQL unless DATABASE_URL is set)
+test: deps chromium ## gofmt check, go vet, go test -race, then bounded fuzzing (throwaway PostgreSQL unless DATABASE_URL is set)
 	@files=$$(find . -name '*.go' -not -path './.git/*' -not -path './.ledger/*' -not -path '*/testdata/*' -not -path '*/node_modules/*' | xargs -r gofmt -l); \
 	if [ -n "$$files" ]; then echo "error: gofmt wants to change these files (run 'make fmt'):" $$files >&2; exit 1; fi
 	$(GO) vet ./...
 	@race=$$(bash scripts/prereq.sh race); \
-	echo "$(GO) test $$race $(TESTFLAGS) ./..."; \
-	bash scripts/with-pg.sh $(GO) test $$race $(TESTFLAGS) ./...
+	echo "$(GO) test $$race $(TESTFLAGS) ./... && bash scripts/fuzz.sh"; \
+	GO=$(GO) bash scripts/with-pg.sh bash -c "$(GO) test $$race $(TESTFLAGS) ./... && bash scripts/fuzz.sh"
 
 run: build ## start PostgreSQL under .ledger/pg (unless DATABASE_URL is set) and serve the ledger
 	@bash scripts/run.sh

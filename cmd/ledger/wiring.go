@@ -11,17 +11,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
-	"github.com/grassroots-ledger/ledger/projections/audittrail"
-	"github.com/grassroots-ledger/ledger/projections/board"
-	"github.com/grassroots-ledger/ledger/projections/directory"
-	"github.com/grassroots-ledger/ledger/projections/elections"
-	"github.com/grassroots-ledger/ledger/projections/finances"
-	"github.com/grassroots-ledger/ledger/projections/meetings"
+	"github.com/grassroots-ledger/ledger/projections/all"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -108,14 +101,7 @@ func servePoolSize(models int) int32 {
 }
 
 // readModels is every read model the ledger keeps, in the order they are listed to operators.
-func readModels() []runtime.ReadModel {
-	return []runtime.ReadModel{
-		audittrail.Model{},
-		// The public models the portal reads.
-		directory.New(), board.New(), finances.New(), elections.New(), meetings.New(),
-		alerts.New(events.MustRegistry()),
-	}
-}
+func readModels() []runtime.ReadModel { return all.Models() }
 
 // readModelsNamed picks read models by name; no names means all of them.
 func readModelsNamed(names []string) ([]runtime.ReadModel, error) {

@@ -1,0 +1,251 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
+	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/projections/all"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// FuzzCommandsAreProjected posts arbitrary bodies to every command of the catalogue, as an administrator
+// of the whole tree, on a ledger where a community has a bit of everything (a committee, a budget, an
+// expenditure, an assembly with a resolution, a notice, an election, an audit, a topic), with every read
+// model projecting. Whatever the bytes, either the command is refused with a 4xx problem and nothing is
+// appended, or it is accepted and every read model applies it: none halts, none records a poison event,
+// and all of them reach the command's position. Never a 5xx.
+//
+// The seeds are valid or near-valid bodies of every command (seeds below, and testdata/fuzz for inputs
+// that once failed); `make test` runs them, and then fuzzes for a bounded time (FUZZTIME). Run longer:
+//
+//	go test ./infra/httpapi -run '^$' -fuzz FuzzCommandsAreProjected -fuzztime 5m -parallel 1
+func FuzzCommandsAreProjected(f *testing.F) {
+	srv := startCatalogue(f)
+	ctx, cancel := context.WithCancel(context.Background())
+	rt, err := runtime.New(runtime.Config{Pool: srv.Pool, Source: srv.Store, Migrate: pg.Migrator(srv.Pool), Models: all.Models(),
+		Logger: apitest.Logger(), MaxWait: time.Millisecond})
+	if err != nil {
+		f.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = rt.Run(ctx) }()
+	f.Cleanup(func() { cancel(); <-done })
+
+	admin := srv.Token(f, commands.RoleAdmin, "*")
+	routes := commandRoutes(srv)
+	var n atomic.Int64
+	post := func(tb testing.TB, name string, body []byte) apitest.Response {
+		return srv.Post(tb, name, admin, fmt.Sprintf("fz-%d", n.Add(1)), json.RawMessage(body))
+	}
+	for _, s := range fuzzStory {
+		body, _ := json.Marshal(s.body)
+		if resp := post(f, s.name, body); resp.Status != http.StatusOK {
+			f.Fatalf("story: %s: %d %s", s.name, resp.Status, resp.Body)
+		}
+	}
+	waitProjected(f, srv, rt, srv.Head(f).Last)
+	for _, s := range fuzzSeeds {
+		i := slices.Index(routes, s.name)
+		if i < 0 {
+			f.Fatalf("seed for %s, which the catalogue does not serve", s.name)
+		}
+		body, _ := json.Marshal(s.body)
+		f.Add(uint8(i), body)
+	}
+	for i, r := range routes {
+		if !slices.ContainsFunc(fuzzSeeds, func(s fuzzStep) bool { return s.name == r }) {
+			f.Errorf("no seed for command %s (route %d)", r, i)
+		}
+	}
+
+	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
+		name := routes[int(route)%len(routes)]
+		before := srv.Head(t)
+		resp := post(t, name, body)
+		t.Logf("%s: %d %.200s", name, resp.Status, resp.Body)
+		switch {
+		case resp.Status == http.StatusOK:
+			var res commands.Result
+			if err := json.Unmarshal(resp.Body, &res); err != nil {
+				t.Fatalf("%s: %s", name, resp.Body)
+			}
+			waitProjected(t, srv, rt, srv.Head(t).Last)
+		case resp.Status >= 400 && resp.Status < 500:
+			if p := resp.Problem(t); p.Code == "" || p.Detail == "" {
+				t.Fatalf("%s: a problem without code or detail: %s", name, resp.Body)
+			}
+			srv.WantNothingAppended(t, before)
+		default:
+			t.Fatalf("%s %q: status %d: %s", name, body, resp.Status, resp.Body)
+		}
+	})
+}
+
+// commandRoutes lists the command names the catalogue serves, from its OpenAPI document.
+func commandRoutes(srv *apitest.Server) []string {
+	var out []string
+	for p := range srv.Commands.API().OpenAPI().Paths {
+		if name, ok := strings.CutPrefix(p, httpapi.CommandPathPrefix); ok && name != "" && !strings.Contains(name, "/") {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// waitProjected waits until every read model has applied the events up to pos, and fails when one halts,
+// records a poison event, or does not get there within 20 s.
+func waitProjected(tb testing.TB, srv *apitest.Server, rt *runtime.Runtime, pos eventlog.Position) {
+	tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var poisoned int
+		if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM rm_meta.poison_events`).Scan(&poisoned); err != nil {
+			tb.Fatal(err)
+		}
+		if poisoned > 0 {
+			tb.Fatalf("a read model recorded %d poison events: %+v", poisoned, rt.Status())
+		}
+		behind := ""
+		for _, st := range rt.Status() {
+			if st.Halted {
+				tb.Fatalf("read model %s halted: %s", st.Name, st.HaltReason)
+			}
+			if st.Checkpoint.Less(pos) {
+				behind = st.Name
+			}
+		}
+		if behind == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("read model %s did not reach %s within 20 s: %+v", behind, pos, rt.Status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+type fuzzStep struct {
+	name string
+	body map[string]any
+}
+
+const (
+	fzC    = communityA
+	fzPath = pathA
+)
+
+var fzWindow = map[string]any{"start": "2026-01-10T00:00:00Z", "end": "2199-01-20T00:00:00Z"}
+
+// fuzzStory gives community A a bit of everything for the commands to act on.
+var fuzzStory = []fuzzStep{
+	{"register-jurisdiction", map[string]any{"path": "33", "name": "浙江省"}},
+	{"register-jurisdiction", map[string]any{"path": "33/3303", "name": "温州市"}},
+	{"register-jurisdiction", map[string]any{"path": "33/3303/330303", "name": "龙湾区"}},
+	{"register-jurisdiction", map[string]any{"path": street, "name": "永中街道"}},
+	{"register-community", map[string]any{"community_id": fzC, "name": "罗西社区", "kind": "urban", "jurisdiction": fzPath, "households": 2400, "adults": 5200}},
+	{"seat-committee", map[string]any{"community_id": fzC, "term": "2021-2026", "members": []map[string]any{
+		{"person": "p-1", "role": "chair", "full_time": true, "source": "elected"}, {"person": "p-2", "role": "vice-chair", "full_time": true, "source": "elected"},
+		{"person": "p-3", "role": "member", "full_time": true, "source": "elected"}, {"person": "p-4", "role": "member", "full_time": true, "source": "elected"},
+		{"person": "p-5", "role": "member", "full_time": false, "source": "elected"}}}},
+	{"allocate-budget", map[string]any{"community_id": fzC, "fiscal_year": 2026, "allocation_id": "a-1", "source": "county-finance", "category": "operating", "amount_fen": 5000000}},
+	{"request-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-1", "fiscal_year": 2026, "category": "operating", "kind": "other",
+		"purpose": "办公用品", "amount_fen": 120000, "payee": map[string]any{"kind": "organisation", "organisation": "龙湾文具店"}}},
+	{"request-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-2", "fiscal_year": 2026, "category": "operating", "kind": "allowance",
+		"purpose": "志愿者补贴", "amount_fen": 30000, "payee": map[string]any{"kind": "individual", "person": "p-9", "personal": map[string]any{"name": "张三", "phone": "13912345678"}}}},
+	{"approve-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-2", "by": "p-1"}},
+	{"convene-meeting", map[string]any{"community_id": fzC, "meeting_id": "m-1", "kind": "assembly", "title": "居民会议", "basis": "adults"}},
+	{"record-attendance", map[string]any{"community_id": fzC, "meeting_id": "m-1", "present": 3100}},
+	{"table-motion", map[string]any{"community_id": fzC, "meeting_id": "m-1", "motion_id": "mo-1", "title": "路灯改造"}},
+	{"record-vote", map[string]any{"community_id": fzC, "meeting_id": "m-1", "motion_id": "mo-1", "for": 2500, "against": 400, "abstain": 200, "outcome": "passed"}},
+	{"adopt-resolution", map[string]any{"community_id": fzC, "meeting_id": "m-1", "resolution_id": "r-1", "motion_id": "mo-1", "subject": "major-spending",
+		"ceiling_fen": 8000000, "text": "同意路灯改造"}},
+	{"table-motion", map[string]any{"community_id": fzC, "meeting_id": "m-1", "motion_id": "mo-2", "title": "增设停车位"}},
+	{"publish-disclosure", map[string]any{"community_id": fzC, "notice_id": "n-1", "category": "affairs",
+		"period": map[string]any{"from": "2026-01-01T00:00:00Z", "to": "2026-03-31T00:00:00Z"}, "title": "村务公开", "text": "第一季度", "window": fzWindow}},
+	{"raise-disclosure-objection", map[string]any{"community_id": fzC, "notice_id": "n-1", "objection_id": "o-1", "text": "数字有误",
+		"personal": map[string]any{"subject": "p-r1", "name": "吴十"}}},
+	{"form-election-committee", map[string]any{"community_id": fzC, "election_id": "e-1", "term": "2026-2031", "seats": 5,
+		"members": []map[string]any{{"person": "p-e1", "role": "chair"}, {"person": "p-e2", "role": "member"}, {"person": "p-e3", "role": "member"}}}},
+	{"nominate-candidate", map[string]any{"community_id": fzC, "election_id": "e-1", "candidate": "p-c1", "residence_since": "2015-03-01T00:00:00Z"}},
+	{"open-audit", map[string]any{"community_id": fzC, "audit_id": "au-1", "kind": "regular", "auditor": "龙湾区审计局",
+		"period": map[string]any{"from": "2025-01-01T00:00:00Z", "to": "2025-12-31T00:00:00Z"}}},
+	{"collect-topic", map[string]any{"community_id": fzC, "topic_id": "t-1", "channel": "home-visit", "summary": "加装电梯"}},
+}
+
+// fuzzSeeds are a valid or near-valid body of every command, on the story's state.
+var fuzzSeeds = []fuzzStep{
+	{"register-jurisdiction", map[string]any{"path": fzPath + "/g01", "name": "第一网格"}},
+	{"register-community", map[string]any{"community_id": communityB, "name": "社区B", "kind": "rural", "jurisdiction": pathB, "households": 800, "adults": 1900}},
+	{"update-community-figures", map[string]any{"community_id": fzC, "households": 2450, "adults": 5300, "reason": "年度人口统计"}},
+	{"set-rule-override", map[string]any{"jurisdiction": fzPath, "rule": "minutes-kept", "parameter": "within", "value": "24h", "reason": "试点"}},
+	{"remove-rule-override", map[string]any{"jurisdiction": fzPath, "rule": "minutes-kept", "parameter": "within", "reason": "试点结束"}},
+	{"seat-committee", map[string]any{"community_id": fzC, "term": "2026-2031", "members": []map[string]any{
+		{"person": "p-1", "role": "chair", "full_time": true, "source": "elected"}, {"person": "p-7", "role": "member", "full_time": false, "source": "appointed"}}}},
+	{"join-committee", map[string]any{"community_id": fzC, "member": map[string]any{"person": "p-8", "role": "member", "full_time": false, "source": "by-elected"}}},
+	{"leave-committee", map[string]any{"community_id": fzC, "person": "p-7", "reason": "resigned"}},
+	{"form-election-committee", map[string]any{"community_id": fzC, "election_id": "e-2", "term": "2026-2031", "seats": 7,
+		"members": []map[string]any{{"person": "p-e7", "role": "chair"}}}},
+	{"add-election-committee-member", map[string]any{"community_id": fzC, "election_id": "e-1", "member": map[string]any{"person": "p-e4", "role": "member"}}},
+	{"leave-election-committee", map[string]any{"community_id": fzC, "election_id": "e-1", "person": "p-e3", "reason": "resigned"}},
+	{"nominate-candidate", map[string]any{"community_id": fzC, "election_id": "e-1", "candidate": "p-c2", "residence_since": "2010-01-01T00:00:00Z",
+		"personal": map[string]any{"name": "李四", "national_id": "11010519491231002X"}}},
+	{"withdraw-candidate", map[string]any{"community_id": fzC, "election_id": "e-1", "candidate": "p-c1", "reason": "工作调动"}},
+	{"publicize-candidate-list", map[string]any{"community_id": fzC, "election_id": "e-1"}},
+	{"raise-election-objection", map[string]any{"community_id": fzC, "election_id": "e-1", "objection_id": "eo-1", "concerning": "p-c1",
+		"text": "居住年限存疑", "personal": map[string]any{"subject": "p-r2", "name": "王五"}}},
+	{"answer-election-objection", map[string]any{"community_id": fzC, "election_id": "e-1", "objection_id": "eo-1", "answer": "经核实无误"}},
+	{"hold-voting", map[string]any{"community_id": fzC, "election_id": "e-1", "registered_voters": 4000, "ballots_cast": 2600,
+		"tally": []map[string]any{{"candidate": "p-c2", "votes": 2400}}}},
+	{"certify-election-result", map[string]any{"community_id": fzC, "election_id": "e-1", "winners": []map[string]any{{"person": "p-c2", "role": "chair", "full_time": true}}}},
+	{"recall-member", map[string]any{"community_id": fzC, "election_id": "e-1", "person": "p-c2", "registered_voters": 4000, "ballots_cast": 2600, "votes_for": 2000}},
+	{"by-elect-member", map[string]any{"community_id": fzC, "election_id": "e-1", "winner": map[string]any{"person": "p-c9", "role": "member", "full_time": false, "votes": 1500},
+		"residence_since": "2018-06-01T00:00:00Z", "registered_voters": 4000, "ballots_cast": 2300}},
+	{"resign-member", map[string]any{"community_id": fzC, "election_id": "e-1", "person": "p-c9", "reason": "身体原因"}},
+	{"convene-meeting", map[string]any{"community_id": fzC, "meeting_id": "m-2", "kind": "joint", "title": "两委联席会议", "basis": "invitees", "expected": 9}},
+	{"record-attendance", map[string]any{"community_id": fzC, "meeting_id": "m-1", "present": 3200}},
+	{"table-motion", map[string]any{"community_id": fzC, "meeting_id": "m-1", "motion_id": "mo-3", "title": "绿化改造", "text": "补种树木"}},
+	{"record-vote", map[string]any{"community_id": fzC, "meeting_id": "m-1", "motion_id": "mo-2", "for": 1000, "against": 1900, "abstain": 200, "outcome": "failed"}},
+	{"adopt-resolution", map[string]any{"community_id": fzC, "meeting_id": "m-1", "resolution_id": "r-2", "motion_id": "mo-1", "subject": "other", "text": "其他事项"}},
+	{"record-minutes", map[string]any{"community_id": fzC, "meeting_id": "m-1", "document_sha256": strings.Repeat("ab", 32)}},
+	{"close-meeting", map[string]any{"community_id": fzC, "meeting_id": "m-1"}},
+	{"collect-topic", map[string]any{"community_id": fzC, "topic_id": "t-2", "channel": "wechat", "summary": "停车难"}},
+	{"screen-topic", map[string]any{"community_id": fzC, "topic_id": "t-1", "accepted": true, "reason": "涉及多数居民"}},
+	{"draft-topic-plan", map[string]any{"community_id": fzC, "topic_id": "t-1", "plan": "召开协商会，居民代表与物业参加"}},
+	{"give-topic-notice", map[string]any{"community_id": fzC, "topic_id": "t-1", "deliberation_at": "2199-01-01T00:00:00Z", "notice": "定于下周协商"}},
+	{"hold-topic-deliberation", map[string]any{"community_id": fzC, "topic_id": "t-1", "meeting_id": "m-2", "outcome": "同意加装"}},
+	{"disclose-topic-result", map[string]any{"community_id": fzC, "topic_id": "t-1", "disclosure_id": "n-1"}},
+	{"record-topic-feedback", map[string]any{"community_id": fzC, "topic_id": "t-1", "feedback": "已完成", "closed": true}},
+	{"allocate-budget", map[string]any{"community_id": fzC, "fiscal_year": 2026, "allocation_id": "a-2", "source": "central-project", "category": "project",
+		"amount_fen": 10000000, "note": "路灯改造项目资金"}},
+	{"request-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-3", "fiscal_year": 2026, "category": "project", "kind": "other",
+		"purpose": "路灯改造", "amount_fen": 7000000, "project": "路灯改造", "payee": map[string]any{"kind": "organisation", "organisation": "某工程公司"}}},
+	{"approve-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-1", "by": "p-1"}},
+	{"pay-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-2", "voucher_no": "记-1"}},
+	{"reject-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-3", "by": "p-1", "reason": "附件不全"}},
+	{"cancel-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-1", "by": "p-1", "reason": "取消采购"}},
+	{"publish-disclosure", map[string]any{"community_id": fzC, "notice_id": "n-2", "category": "finance",
+		"period": map[string]any{"from": "2026-01-01T00:00:00Z", "to": "2026-01-31T00:00:00Z"}, "title": "财务公开", "text": "支出明细", "window": fzWindow,
+		"discloses": []map[string]any{{"kind": "budget", "id": "a-1", "fiscal_year": 2026}}}},
+	{"correct-disclosure", map[string]any{"community_id": fzC, "notice_id": "n-1", "title": "村务公开(更正)", "text": "第一季度，更正", "reason": "笔误"}},
+	{"withdraw-disclosure", map[string]any{"community_id": fzC, "notice_id": "n-1", "reason": "内容有误"}},
+	{"raise-disclosure-objection", map[string]any{"community_id": fzC, "notice_id": "n-2", "objection_id": "o-2", "text": "有遗漏",
+		"personal": map[string]any{"subject": "p-r3", "name": "赵六", "phone": "13500000000"}}},
+	{"answer-disclosure-objection", map[string]any{"community_id": fzC, "notice_id": "n-1", "objection_id": "o-1", "answer": "已核实更正"}},
+	{"open-audit", map[string]any{"community_id": fzC, "audit_id": "au-2", "kind": "exit", "subject": "p-5", "auditor": "龙湾区农村经济管理站",
+		"period": map[string]any{"from": "2021-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}}},
+	{"record-audit-finding", map[string]any{"community_id": fzC, "audit_id": "au-1", "finding_id": "f-1", "severity": "minor", "text": "凭证不全"}},
+	{"close-audit", map[string]any{"community_id": fzC, "audit_id": "au-1", "result": "issues-found", "summary": "基本规范"}},
+}

@@ -1,0 +1,25 @@
+// Package all lists every read model the ledger keeps, in the order they are shown to operators: the one
+// list `ledger serve`, `ledger rebuild`, the auditors' replays and the tests that project commands use.
+package all
+
+import (
+	"github.com/grassroots-ledger/ledger/domain/events"
+	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/projections/audittrail"
+	"github.com/grassroots-ledger/ledger/projections/board"
+	"github.com/grassroots-ledger/ledger/projections/directory"
+	"github.com/grassroots-ledger/ledger/projections/elections"
+	"github.com/grassroots-ledger/ledger/projections/finances"
+	"github.com/grassroots-ledger/ledger/projections/meetings"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// Models returns a fresh instance of every read model: the audit trail first, then the public models the
+// portal reads, then the alerts.
+func Models() []runtime.ReadModel {
+	return []runtime.ReadModel{
+		audittrail.Model{},
+		directory.New(), board.New(), finances.New(), elections.New(), meetings.New(),
+		alerts.New(events.MustRegistry()),
+	}
+}
