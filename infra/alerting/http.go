@@ -47,6 +47,8 @@ type APIConfig struct {
 	// Heartbeat is the interval of SSE keep-alive comments (default 15s); Poll the interval at which a
 	// stream looks at the feed even without a notification (default 5s).
 	Heartbeat, Poll time.Duration
+	// Streams caps the open alert streams per token and in total (defaults 8 and 1000); beyond, 429.
+	Streams *httpapi.StreamLimits
 }
 
 // API is the supervisors' HTTP API: the SSE alert stream, open alerts, ratings and counts, resolving
@@ -75,6 +77,9 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	}
 	if cfg.Heartbeat == 0 {
 		cfg.Heartbeat = 15 * time.Second
+	}
+	if cfg.Streams == nil {
+		cfg.Streams = &httpapi.StreamLimits{}
 	}
 	if cfg.Poll == 0 {
 		cfg.Poll = 5 * time.Second
@@ -248,6 +253,13 @@ func (a *API) handleStream(w http.ResponseWriter, r *http.Request, actor command
 		}
 		after = head
 	}
+	release, ok := a.cfg.Streams.Acquire(httpapi.TokenKey(r))
+	if !ok {
+		w.Header().Set("Retry-After", "30")
+		a.problem(w, r, http.StatusTooManyRequests, httpapi.CodeTooManyStreams, "打开的提醒推送连接过多：请先关闭不用的连接，稍后再试", "")
+		return
+	}
+	defer release()
 	a.metrics.streams.Inc()
 	defer a.metrics.streams.Dec()
 	a.stream(w, r, under, after)

@@ -16,6 +16,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/alerting"
 	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
 )
 
 // sseEvent is one server-sent event.
@@ -233,4 +234,55 @@ func TestStreamScopeAndResume(t *testing.T) {
 	}
 	s4.none(t, 300*time.Millisecond)
 	_ = supervision.Green
+}
+
+// TestStreamsAreCapped: alert streams are exempt from the write timeout, so they are capped per token
+// and in total: beyond either cap a stream is refused with 429 too-many-streams and Retry-After; a
+// stream closed frees its place.
+func TestStreamsAreCapped(t *testing.T) {
+	t.Parallel()
+	h := alertingtest.New(t, alertingtest.Options{Streams: &httpapi.StreamLimits{PerKey: 2, Total: 3}})
+	a := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	b := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	c := h.Token(commands.RoleAuditor, alertingtest.DistrictY)
+	refused := func(token, why string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, h.Server.URL+alerting.StreamPath, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p httpapi.Problem
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		if resp.StatusCode != http.StatusTooManyRequests || p.Code != httpapi.CodeTooManyStreams || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("%s: %d %+v, want 429 too-many-streams with Retry-After", why, resp.StatusCode, p)
+		}
+	}
+	first := openStream(t, h.Server.URL, a, "", "")
+	openStream(t, h.Server.URL, a, "", "")
+	refused(a, "a third stream of one token")
+	openStream(t, h.Server.URL, b, "", "")
+	refused(c, "a fourth stream in all")
+	first.close()
+	waitStreams(t, func() bool {
+		req, _ := http.NewRequest(http.MethodGet, h.Server.URL+alerting.StreamPath, nil)
+		req.Header.Set("Authorization", "Bearer "+c)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+func waitStreams(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a closed stream did not free its place within 10 s")
+		}
+	}
 }

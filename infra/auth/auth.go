@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -110,8 +111,89 @@ func checkText(name, s string, max int) error {
 }
 
 // Store keeps tokens in PostgreSQL. It is safe for concurrent use.
+//
+// Every check asks the database, so a revocation counts at once. The tokens verified in the last
+// RememberFor are remembered (at most RememberMax of them): when the database cannot answer — it is
+// restarting —, a remembered token is taken, so clerks go on recording while PostgreSQL comes back. A
+// token revoked just before an outage is thus honoured at most RememberFor later; one revoked through
+// this Store, at once.
 type Store struct {
 	pool *pgxpool.Pool
+	// RememberFor is how long a verified token is remembered for an outage. Default one minute.
+	RememberFor time.Duration
+	// RememberMax bounds the tokens remembered. Default 10000.
+	RememberMax int
+	// Now is the clock of the memory. Default time.Now.
+	Now func() time.Time
+
+	mu         sync.Mutex
+	remembered map[[sha256.Size]byte]remembered
+}
+
+type remembered struct {
+	t  Token
+	at time.Time
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// remember keeps t as verified now, dropping the oldest memories when the memory is full.
+func (s *Store) remember(sum [sha256.Size]byte, t Token) {
+	max := s.RememberMax
+	if max <= 0 {
+		max = 10000
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.remembered == nil {
+		s.remembered = map[[sha256.Size]byte]remembered{}
+	}
+	if _, ok := s.remembered[sum]; !ok && len(s.remembered) >= max {
+		cutoff := s.now().Add(-s.rememberFor())
+		for k, r := range s.remembered {
+			if r.at.Before(cutoff) || len(s.remembered) >= max {
+				delete(s.remembered, k)
+			}
+		}
+	}
+	s.remembered[sum] = remembered{t: t, at: s.now()}
+}
+
+func (s *Store) rememberFor() time.Duration {
+	if s.RememberFor > 0 {
+		return s.RememberFor
+	}
+	return time.Minute
+}
+
+// recall returns the token remembered for sum when it was verified within RememberFor.
+func (s *Store) recall(sum [sha256.Size]byte) (Token, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.remembered[sum]
+	if !ok || s.now().Sub(r.at) > s.rememberFor() {
+		return Token{}, false
+	}
+	return r.t, true
+}
+
+// forget drops what is remembered of sum, or of the token with id.
+func (s *Store) forget(sum *[sha256.Size]byte, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sum != nil {
+		delete(s.remembered, *sum)
+	}
+	for k, r := range s.remembered {
+		if id != "" && r.t.ID == id {
+			delete(s.remembered, k)
+		}
+	}
 }
 
 // Open applies the token table's migrations (schema auth, idempotent, safe when several processes start
@@ -184,6 +266,7 @@ func (s *Store) Revoke(ctx context.Context, id string) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("auth: revoke token %s: %w", id, err)
 	}
+	s.forget(nil, t.ID)
 	return t, nil
 }
 
@@ -194,21 +277,29 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Token, error) 
 	if !ok {
 		return Token{}, ErrUnauthenticated
 	}
+	t, err := s.lookup(ctx, sum)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || err == nil && t.RevokedAt != nil:
+		s.forget(&sum, "")
+		return Token{}, ErrUnauthenticated
+	case err != nil:
+		if ctx.Err() == nil {
+			if t, ok := s.recall(sum); ok {
+				return t, nil // the database cannot answer: a token verified a moment ago
+			}
+		}
+		return Token{}, fmt.Errorf("auth: look up token: %w", err)
+	}
+	s.remember(sum, t)
+	return t, nil
+}
+
+func (s *Store) lookup(ctx context.Context, sum [sha256.Size]byte) (Token, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM auth.tokens WHERE hash = $1`, sum[:])
 	if err != nil {
-		return Token{}, fmt.Errorf("auth: look up token: %w", err)
+		return Token{}, err
 	}
-	t, err := pgx.CollectExactlyOneRow(rows, scanToken)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Token{}, ErrUnauthenticated
-	}
-	if err != nil {
-		return Token{}, fmt.Errorf("auth: look up token: %w", err)
-	}
-	if t.RevokedAt != nil {
-		return Token{}, ErrUnauthenticated
-	}
-	return t, nil
+	return pgx.CollectExactlyOneRow(rows, scanToken)
 }
 
 // digest checks the form of a presented secret and returns the SHA-256 of its random bytes. Strict

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 )
 
 const scope = "33/3303/330303/330303001/330303001001"
@@ -153,5 +155,71 @@ func TestNewTokenIsValidated(t *testing.T) {
 		if err := n.Validate(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestTokensOutlastAPostgresRestart: while PostgreSQL is down (crashed, on a cluster of the test's own),
+// a token verified within the last minute is still taken, so clerks go on recording; an unknown one is
+// not, and neither is a remembered one after a minute; once PostgreSQL is back a revocation counts at once.
+func TestTokensOutlastAPostgresRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := pgtest.New(t)
+	pool, err := pg.Connect(ctx, pg.Config{URL: c.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := auth.Open(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	secret, tok, err := s.Create(ctx, newToken(commands.RoleClerk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := s.Create(ctx, newToken(commands.RoleClerk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+
+	c.Crash()
+	now = now.Add(50 * time.Second)
+	if got, err := s.Authenticate(ctx, secret); err != nil || got.ID != tok.ID {
+		t.Fatalf("a token verified 50 s ago, PostgreSQL down: %+v, %v", got, err)
+	}
+	if _, err := s.Authenticate(ctx, other); err == nil || errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("a token never verified, PostgreSQL down: %v; want the store's error", err)
+	}
+	now = now.Add(20 * time.Second)
+	if _, err := s.Authenticate(ctx, secret); err == nil {
+		t.Fatal("a token verified 70 s ago was taken while PostgreSQL is down")
+	}
+
+	c.Start()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err = s.Authenticate(ctx, secret); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	if _, err := s.Revoke(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, secret); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("a revoked token: %v", err)
+	}
+	c.Crash()
+	if _, err := s.Authenticate(ctx, secret); err == nil {
+		t.Fatal("a token revoked through the store was taken during an outage")
 	}
 }

@@ -70,6 +70,8 @@ const (
 	CodeNotFound         = "not-found"
 	CodeMethodNotAllowed = "method-not-allowed"
 	CodeInternal         = "internal-error"
+	CodeUnavailable      = "unavailable" // a dependency (the database, the event store) cannot answer now: retry later
+	CodeTooManyStreams   = "too-many-streams"
 )
 
 func newProblem(status int, code, detail string) *Problem {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -29,6 +30,7 @@ type jsonOut struct {
 	ContentEncoding string `header:"Content-Encoding" doc:"gzip when the request's Accept-Encoding allows it"`
 	Vary            string `header:"Vary"`
 	Link            string `header:"Link" doc:"The next page, rel=\"next\", on paged lists"`
+	Warning         string `header:"Warning" doc:"110 \"Response is Stale\" when the database cannot be reached and this is the last good answer"`
 	Body            []byte
 }
 
@@ -115,6 +117,12 @@ func (p *Portal) apiError(ctx context.Context, err error) error {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
+	if unavailable(err) {
+		p.log.WarnContext(ctx, "portal: database unavailable, answer not in memory", "request_id", id, "error", err.Error())
+		pr = problem(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "数据库暂时无法访问，请稍后重试。", "")
+		pr.RequestID = id
+		return pr
+	}
 	p.log.ErrorContext(ctx, "portal: public API failed", "request_id", id, "error", err.Error())
 	pr = problem(http.StatusInternalServerError, httpapi.CodeInternal, "服务器暂时无法读取数据，请稍后重试。", "")
 	pr.RequestID = id
@@ -167,6 +175,9 @@ func (p *Portal) respond(ctx context.Context, in ConditionalParams, key, valid s
 	}
 	body, etag, gz := e.representation(in.AcceptEncoding)
 	out := &jsonOut{Status: http.StatusOK, ETag: etag, CacheControl: "no-cache", ContentType: "application/json", Vary: "Accept-Encoding", Body: body}
+	if e.stale { // the database is unreachable: the last good answer, said to be stale
+		out.ETag, out.CacheControl, out.Warning, out.Body, gz = strings.TrimSuffix(e.etag, `"`)+`-stale"`, "no-store", `110 - "Response is Stale"`, e.body, false
+	}
 	if gz {
 		out.ContentEncoding = "gzip"
 	}

@@ -34,13 +34,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/portal"
 	"github.com/grassroots-ledger/ledger/infra/workload"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
-	"github.com/grassroots-ledger/ledger/projections/audittrail"
-	"github.com/grassroots-ledger/ledger/projections/board"
-	"github.com/grassroots-ledger/ledger/projections/directory"
-	"github.com/grassroots-ledger/ledger/projections/elections"
-	"github.com/grassroots-ledger/ledger/projections/finances"
-	"github.com/grassroots-ledger/ledger/projections/meetings"
+	"github.com/grassroots-ledger/ledger/projections/all"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -130,8 +124,19 @@ func (d *district) with(t testing.TB) *district {
 	return &c
 }
 
-// buildDistrict builds a district; cleanup undoes whatever was built, also after an error.
+// buildDistrict builds a district on DATABASE_URL's server; cleanup undoes whatever was built, also after
+// an error.
 func buildDistrict(opts workload.Options, logf func(string, ...any)) (_ *district, cleanup func(), err error) {
+	server := os.Getenv("DATABASE_URL")
+	if server == "" {
+		return nil, func() {}, fmt.Errorf("DATABASE_URL is not set: these tests need PostgreSQL. Run `make test` (it starts a throwaway " +
+			"cluster) or `bash scripts/with-pg.sh go test ./infra/portal/...`, or set DATABASE_URL for a role that may CREATE DATABASE and CREATE ROLE")
+	}
+	return buildDistrictOn(server, opts, logf)
+}
+
+// buildDistrictOn builds a district in a new database on the PostgreSQL server at server.
+func buildDistrictOn(server string, opts workload.Options, logf func(string, ...any)) (_ *district, cleanup func(), err error) {
 	ctx := context.Background()
 	var undo []func()
 	cleanup = func() {
@@ -140,11 +145,6 @@ func buildDistrict(opts workload.Options, logf func(string, ...any)) (_ *distric
 		}
 	}
 	start := time.Now()
-	server := os.Getenv("DATABASE_URL")
-	if server == "" {
-		return nil, cleanup, fmt.Errorf("DATABASE_URL is not set: these tests need PostgreSQL. Run `make test` (it starts a throwaway " +
-			"cluster) or `bash scripts/with-pg.sh go test ./infra/portal/...`, or set DATABASE_URL for a role that may CREATE DATABASE and CREATE ROLE")
-	}
 	dbURL, drop, err := createDatabase(ctx, server)
 	if err != nil {
 		return nil, cleanup, err
@@ -185,8 +185,7 @@ func buildDistrict(opts workload.Options, logf func(string, ...any)) (_ *distric
 
 	reg := events.MustRegistry()
 	rt, err := runtime.New(runtime.Config{Pool: admin, Source: store, Migrate: pg.Migrator(admin), Logger: quiet(),
-		Models: []runtime.ReadModel{directory.New(), board.New(), finances.New(), elections.New(), meetings.New(),
-			audittrail.Model{}, alerts.New(reg)}})
+		Models: all.Models()})
 	if err != nil {
 		return nil, cleanup, err
 	}

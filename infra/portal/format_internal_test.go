@@ -4,6 +4,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/grassroots-ledger/ledger/projections/freshness"
 )
 
 func TestYuan(t *testing.T) {
@@ -114,5 +118,30 @@ func TestStaleSections(t *testing.T) {
 	}
 	if got := staleSections("garbage", b); len(got) != int(nSections) {
 		t.Errorf("an unreadable fingerprint must refresh every section: %v", got)
+	}
+}
+
+// TestFreshnessTextNamesStaleSections: the freshness line names a section halted on an event it could not
+// apply, a section lagging more than two minutes behind the freshest, and a database it cannot reach.
+func TestFreshnessTextNamesStaleSections(t *testing.T) {
+	at := time.Date(2026, 11, 22, 13, 5, 0, 0, time.UTC)
+	s := snapshot{dataAsOf: at.Add(-10 * time.Minute), models: []freshness.Projection{
+		{Name: "board", State: "running", LastEventRecordedAt: at},
+		{Name: "finances", State: "halted", LastEventRecordedAt: at.Add(-time.Hour)},
+		{Name: "meetings", State: "running", LastEventRecordedAt: at.Add(-10 * time.Minute)},
+		{Name: "elections", State: "running", LastEventRecordedAt: at.Add(-time.Minute)},
+	}}
+	got := s.FreshnessText()
+	for _, want := range []string{"数据更新至 2026-11-22 20:55（北京时间）", "“财务收支”栏目因一条数据无法处理已暂停更新", "“会议”栏目同步滞后，仅更新至 2026-11-22 20:55"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("freshness %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "选举") || strings.Contains(got, "公开栏") || strings.Contains(got, "数据库") {
+		t.Errorf("freshness %q names a section that is up to date", got)
+	}
+	s.err = &pgconn.ConnectError{}
+	if got := s.FreshnessText(); !strings.Contains(got, "数据库暂时无法访问") {
+		t.Errorf("freshness with the database unreachable: %q", got)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
 )
 
 // Live updates (server-sent events). An open community page holds one stream, /c/{id}/live. Run polls the
@@ -172,6 +174,13 @@ func (p *Portal) live(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	release, ok := p.streams.Acquire(httpapi.ClientAddress(r))
+	if !ok {
+		w.Header().Set("Retry-After", "30")
+		p.errorPage(w, r, http.StatusTooManyRequests, "连接过多", "同时打开的实时更新页面过多，请关闭一些页面后再试。")
+		return
+	}
+	defer release()
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any server write timeout
 	h := w.Header()

@@ -120,14 +120,23 @@ func securityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 }
 
-// serveEntry writes a cached entry (gzipped when the client takes it), or 304 when the client has it.
+// serveEntry writes a cached entry (gzipped when the client takes it), or 304 when the client has it. A
+// stale entry (the database is unreachable) says so: a Warning header, no caching, and the note beside
+// the page's freshness line.
 func serveEntry(w http.ResponseWriter, r *http.Request, e entry, contentType string) {
 	h := w.Header()
 	securityHeaders(h)
 	body, etag, gz := e.representation(r.Header.Get("Accept-Encoding"))
+	if e.stale {
+		body, etag, gz = markStale(e.body, contentType), strings.TrimSuffix(e.etag, `"`)+`-stale"`, false
+		h.Set("Warning", `110 - "Response is Stale"`)
+	}
 	h.Set("ETag", etag)
 	// Every request revalidates: the data changes at any time, and a 304 costs nothing.
 	h.Set("Cache-Control", "no-cache")
+	if e.stale {
+		h.Set("Cache-Control", "no-store")
+	}
 	h.Set("Vary", "Accept-Encoding")
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
@@ -142,6 +151,25 @@ func serveEntry(w http.ResponseWriter, r *http.Request, e entry, contentType str
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// freshnessMark is where a page's freshness line starts (templates/layout.html).
+var freshnessMark = []byte(`<p class="fresh" id="freshness">`)
+
+// markStale puts the stale note at the start of an HTML page's freshness line.
+func markStale(body []byte, contentType string) []byte {
+	if contentType != htmlType {
+		return body
+	}
+	i := bytes.Index(body, freshnessMark)
+	if i < 0 {
+		return body
+	}
+	i += len(freshnessMark)
+	out := make([]byte, 0, len(body)+200)
+	out = append(out, body[:i]...)
+	out = append(out, `<strong class="stale">`+staleNote+`</strong> `...)
+	return append(out, body[i:]...)
 }
 
 func etagMatches(header, etag string) bool {
@@ -188,6 +216,12 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p.queryFailed(r.Context(), err)
+	if unavailable(err) {
+		p.log.WarnContext(r.Context(), "portal: database unavailable, page not in memory", "path", r.URL.Path, "error", err.Error())
+		w.Header().Set("Retry-After", "30")
+		p.errorPage(w, r, http.StatusServiceUnavailable, "暂时无法显示", "数据库暂时无法访问，本页尚无保存的内容，请稍后刷新。")
+		return
+	}
 	p.log.ErrorContext(r.Context(), "portal: page failed", "path", r.URL.Path, "error", err.Error())
 	p.errorPage(w, r, http.StatusInternalServerError, "暂时无法显示", "服务器暂时无法读取数据，请稍后刷新。")
 }

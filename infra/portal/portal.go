@@ -21,8 +21,10 @@ import (
 	"embed"
 	"errors"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -33,11 +35,31 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/projections/directory"
 )
 
 // schemaMismatch reports an undefined column, table or function: a read model's schema is not what a
 // statement of the portal's own expects.
+// unavailable reports an error that says the database cannot be reached or is not serving (down,
+// restarting, shutting down, timed out): the portal then serves what it last rendered, marked stale.
+func unavailable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "57014"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// staleNote is what a page served from memory during a database outage says beside its freshness line.
+const staleNote = "数据库暂时无法访问，本页为此前保存的内容，可能不是最新数据。"
+
 func schemaMismatch(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "42703" || pe.Code == "42P01" || pe.Code == "42883")
@@ -69,6 +91,8 @@ type Config struct {
 	Now func() time.Time
 	// CacheEntries bounds the rendered pages and JSON kept in memory. Default 20000.
 	CacheEntries int
+	// Streams caps the live update streams per client address and in total (defaults 8 and 1000).
+	Streams *httpapi.StreamLimits
 }
 
 func (c *Config) setDefaults() {
@@ -107,6 +131,8 @@ type Portal struct {
 	log   *slog.Logger
 	cache *cache
 	hub   *hub
+	// streams caps the live update streams (Config.Streams)
+	streams *httpapi.StreamLimits
 	// staticTag versions the static files' URLs so they can be cached for a year.
 	staticTag string
 	mismatch  sync.Once
@@ -136,6 +162,10 @@ func New(cfg Config) (*Portal, error) {
 	p.w = &watcher{db: cfg.DB, interval: cfg.PollInterval, regrant: cfg.Regrant,
 		log: func(msg string, args ...any) { p.log.Warn(msg, args...) }}
 	p.hub = newHub(p)
+	p.streams = cfg.Streams
+	if p.streams == nil {
+		p.streams = &httpapi.StreamLimits{}
+	}
 	return p, nil
 }
 
@@ -183,6 +213,8 @@ type cache struct {
 }
 
 type entry struct {
+	// stale: built for an earlier validity, served because the database cannot be reached (stale-if-error)
+	stale bool
 	valid string
 	body  []byte
 	gz    []byte // body gzipped, when that is worth it (cheap phones on slow links)
@@ -260,6 +292,10 @@ func (c *cache) getLinked(key, valid string, build func() ([]byte, string, error
 	v, err, _ := c.sf.Do(key+"\x00"+valid, func() (any, error) {
 		body, link, err := build()
 		if err != nil {
+			if ok && unavailable(err) {
+				e.stale = true
+				return e, nil // the last good one, marked stale, rather than an error page
+			}
 			return entry{}, err
 		}
 		e := entry{valid: valid, body: body, gz: gzipped(body), etag: `"` + hashString(key, valid) + `"`, link: link}
@@ -319,6 +355,9 @@ func (p *Portal) fingerprint(ctx context.Context, s *snapshot, id string) (finge
 			}
 		}
 		if err != nil {
+			if ok && unavailable(err) {
+				return e, nil // the last known fingerprint: the pages cached for it are served
+			}
 			return fpEntry{}, err
 		}
 		e := fpEntry{version: s.version, fp: fp, exists: exists}

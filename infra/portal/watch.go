@@ -60,7 +60,48 @@ func (s *snapshot) FreshnessText() string {
 	if s.syncing {
 		t += "，部分数据正在同步"
 	}
+	if notes := s.staleSections(); len(notes) > 0 {
+		t += "；" + strings.Join(notes, "；")
+	}
 	return t
+}
+
+// sections names the read models as the portal's visitors know them.
+var sections = map[string]string{"directory": "社区名录", "board": "公开栏", "finances": "财务收支", "elections": "选举",
+	"meetings": "会议", "alerts": "监督提醒"}
+
+// lagNamed is how far a section may fall behind the freshest before the freshness line names it.
+const lagNamed = 2 * time.Minute
+
+func sectionName(model string) string {
+	if n, ok := sections[model]; ok {
+		return n
+	}
+	return model
+}
+
+// staleSections says which sections are not up to date and why: halted on an event they could not apply,
+// lagging behind the others, or everything served from memory while the database cannot be reached.
+func (s *snapshot) staleSections() []string {
+	var notes []string
+	var newest time.Time
+	for _, m := range s.models {
+		if m.LastEventRecordedAt.After(newest) {
+			newest = m.LastEventRecordedAt
+		}
+	}
+	for _, m := range s.models {
+		switch {
+		case m.State == "halted":
+			notes = append(notes, "“"+sectionName(m.Name)+"”栏目因一条数据无法处理已暂停更新，运维人员已收到告警")
+		case !m.LastEventRecordedAt.IsZero() && newest.Sub(m.LastEventRecordedAt) > lagNamed:
+			notes = append(notes, "“"+sectionName(m.Name)+"”栏目同步滞后，仅更新至 "+ChinaTime(m.LastEventRecordedAt))
+		}
+	}
+	if unavailable(s.err) {
+		notes = append(notes, "数据库暂时无法访问，显示的是此前的数据")
+	}
+	return notes
 }
 
 // watcher polls the models' checkpoints.

@@ -3,15 +3,10 @@ package runtime_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
-	"os/user"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +18,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/freshness"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -265,97 +261,13 @@ func TestTwoProcessesProjectTheSameModels(t *testing.T) {
 		metricValue(t, regA, "ledger_projection_resyncs_total", "tally"), metricValue(t, regB, "ledger_projection_resyncs_total", "tally"))
 }
 
-// ---- a PostgreSQL cluster of the test's own -------------------------------------------------------------
-
-type cluster struct {
-	t      *testing.T
-	bin    string
-	dir    string
-	port   int
-	asUser []string // prefix that runs a command as the cluster's owner
-}
-
-func (c *cluster) url() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
-}
-
-func (c *cluster) run(args ...string) {
-	c.t.Helper()
-	cmd := exec.Command(c.asUser[0], append(c.asUser[1:], args...)...)
-	cmd.Dir = "/"
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		c.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-func (c *cluster) start() {
-	c.t.Helper()
-	c.run(filepath.Join(c.bin, "pg_ctl"), "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60",
-		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=32MB", c.port, c.dir), "start")
-}
-
-// crash stops the server the hard way: no shutdown checkpoint, the next start runs crash recovery.
-func (c *cluster) crash() {
-	c.t.Helper()
-	c.run(filepath.Join(c.bin, "pg_ctl"), "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop")
-}
-
-// newCluster initialises and starts a throwaway PostgreSQL cluster from the OS's binaries on a free port.
-func newCluster(t *testing.T) *cluster {
-	t.Helper()
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
-	if len(bins) == 0 {
-		t.Fatal("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin: run `make postgres` (apt-get install postgresql)")
-	}
-	slices.SortFunc(bins, func(a, b string) int { return versionOf(b) - versionOf(a) })
-	c := &cluster{t: t, bin: filepath.Dir(bins[0]), asUser: []string{"env"}}
-	dir, err := os.MkdirTemp("", "projtest-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.dir = dir
-	if os.Geteuid() == 0 { // initdb and postgres refuse to run as root
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatalf("running as root and there is no postgres user to run the cluster as: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-		c.asUser = []string{"runuser", "-u", "postgres", "--"}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	c.run(filepath.Join(c.bin, "initdb"), "-D", filepath.Join(dir, "data"), "--auth=trust", "-E", "UTF8", "-U", "postgres", "--no-sync")
-	c.start()
-	t.Cleanup(func() {
-		cmd := exec.Command(c.asUser[0], append(c.asUser[1:], filepath.Join(c.bin, "pg_ctl"), "-D", filepath.Join(dir, "data"), "-m", "immediate", "stop")...)
-		cmd.Dir = "/"
-		_ = cmd.Run()
-		_ = os.RemoveAll(dir)
-	})
-	return c
-}
-
-func versionOf(initdb string) int {
-	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(initdb))))
-	return v
-}
-
 // TestPostgresRestartDuringLiveProjection crashes the read-model database in the middle of live projection
 // (immediate stop: commits not yet flushed are lost, so checkpoints may move back) and starts it again.
 // The projector must retry with backoff, reconnect, and end with every event counted exactly once.
 func TestPostgresRestartDuringLiveProjection(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t)
-	pool := connect(t, c.url())
+	c := pgtest.New(t)
+	pool := connect(t, c.URL())
 	store, _ := testStore(t)
 	f := newFiller(store, 10)
 	head := f.append(t, 3000, 300, nil)
@@ -379,10 +291,10 @@ func TestPostgresRestartDuringLiveProjection(t *testing.T) {
 		}
 	}()
 	time.Sleep(500 * time.Millisecond)
-	c.crash()
+	c.Crash()
 	down := time.Now()
 	time.Sleep(2 * time.Second)
-	c.start()
+	c.Start()
 	up := time.Now()
 	time.Sleep(500 * time.Millisecond)
 	stopAppending.Store(true)

@@ -26,6 +26,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/infra/alerting"
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/alerts"
@@ -73,6 +74,8 @@ type Options struct {
 	Webhooks func(*alerting.WebhookConfig)
 	// NoEngine leaves the engine stopped (StartEngine starts it).
 	NoEngine bool
+	// Streams caps the alert streams (the API's defaults when nil).
+	Streams *httpapi.StreamLimits
 }
 
 // Harness is a running supervision pipeline.
@@ -124,7 +127,7 @@ func New(tb testing.TB, opts Options) *Harness {
 			tb.Fatal(err)
 		}
 		h.API, err = alerting.NewAPI(alerting.APIConfig{Mux: s.Mux, Pool: s.Pool, Tokens: s.Tokens, Engine: h.Engine, Webhooks: h.Webhooks,
-			Registerer: h.Metrics, Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second})
+			Registerer: h.Metrics, Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second, Streams: opts.Streams})
 		if err != nil {
 			tb.Fatal(err)
 		}
