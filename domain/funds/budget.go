@@ -89,6 +89,9 @@ func (b *Budget) Commit(cmd Commit, p rulebook.Params, now time.Time) ([]kernel.
 	if again {
 		return nil, c, nil
 	}
+	if err := kernel.CheckTotal(b.spent(cmd.Category, ""), cmd.Amount, "amount_fen"); err != nil {
+		return nil, Commitment{}, err
+	}
 	return []kernel.Event{e}, c, nil
 }
 
@@ -180,6 +183,9 @@ func (b *Budget) Allocate(cmd Allocate, p rulebook.Params, now time.Time) ([]ker
 		return nil, kernel.Invalid("invalid-category", "category", "经费类别不正确")
 	}
 	if err := kernel.CheckAmount(cmd.Amount, "amount_fen", false); err != nil {
+		return nil, err
+	}
+	if err := kernel.CheckTotal(b.total, cmd.Amount, "amount_fen"); err != nil {
 		return nil, err
 	}
 	e := BudgetAllocated{

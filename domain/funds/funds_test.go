@@ -1,6 +1,8 @@
 package funds_test
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -385,5 +387,27 @@ func TestBudgetCommitments(t *testing.T) {
 	_, c5, _ := s.Commit(funds.Commit{FiscalYear: 2026, ExpenditureID: "y-4", Category: funds.Operating, Amount: kernel.Yuan(5000), Payee: "庚公司"}, defaults, t0.Add(20*day))
 	if len(c5.Splits) != 0 {
 		t.Fatalf("another payee: splits %v", c5.Splits)
+	}
+}
+
+// TestTotalsAreBounded: a fiscal year's allocations and a budget line's commitments stay within
+// kernel.MaxTotal (10^15 fen): one more is refused naming amount_fen, so no sum overflows anywhere.
+func TestTotalsAreBounded(t *testing.T) {
+	var history []kernel.Event
+	for i := range 100 {
+		history = append(history, funds.BudgetAllocated{FiscalYear: 2026, AllocationID: fmt.Sprint("a-", i), Source: funds.CountyFinance,
+			Category: funds.Project, Amount: kernel.MaxAmount, AllocatedAt: t0})
+		history = append(history, funds.BudgetCommitted{FiscalYear: 2026, ExpenditureID: fmt.Sprint("x-", i), Category: funds.Project,
+			Amount: kernel.MaxAmount, CommittedAt: t0})
+	}
+	b := funds.RehydrateBudget(history)
+	_, err := b.Allocate(funds.Allocate{AllocationID: "a-more", FiscalYear: 2026, Source: funds.CountyFinance, Category: funds.Project, Amount: 1}, defaults, t0)
+	var ke kernel.Error
+	if !errors.As(err, &ke) || ke.Code != "total-too-large" || ke.Field != "amount_fen" {
+		t.Fatalf("an allocation past the year's total: %v", err)
+	}
+	_, _, err = b.Commit(funds.Commit{FiscalYear: 2026, ExpenditureID: "x-more", Category: funds.Project, Amount: 1}, defaults, t0)
+	if !errors.As(err, &ke) || ke.Code != "total-too-large" {
+		t.Fatalf("a commitment past the line's total: %v", err)
 	}
 }

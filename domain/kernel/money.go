@@ -25,6 +25,20 @@ func CheckAmount(a Fen, field string, zeroOK bool) error {
 	return nil
 }
 
+// MaxTotal is the largest sum the ledger keeps on one aggregate (a fiscal year's allocations, a budget
+// line's commitments): ¥10 000 000 000 000.00 (10^15 fen), a hundred maximal amounts, and far within int64
+// and every read model's bigint column.
+const MaxTotal Fen = 1_000_000_000_000_000
+
+// CheckTotal refuses adding amount (at most MaxAmount) to sum when the total would pass MaxTotal, as an
+// Invalid error naming field.
+func CheckTotal(sum, amount Fen, field string) error {
+	if sum > MaxTotal-amount {
+		return Invalid("total-too-large", field, "累计金额超出上限（10万亿元）")
+	}
+	return nil
+}
+
 // Yuan returns n whole yuan in fen.
 func Yuan(n int64) Fen { return Fen(n * 100) }
 

@@ -372,14 +372,21 @@ var (
 		"close_reason text", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8")
 	// The summary takes deltas: a row's figures are added to, and its source event is the newest one.
 	summaryTable = decode.NewTable("budget_summary", []string{"community_id", "fiscal_year", "source", "category"},
-		`allocated_fen = t.allocated_fen + excluded.allocated_fen, allocations = t.allocations + excluded.allocations,
-		requested_fen = t.requested_fen + excluded.requested_fen, approved_fen = t.approved_fen + excluded.approved_fen,
-		paid_fen = t.paid_fen + excluded.paid_fen, payments = t.payments + excluded.payments,
+		`allocated_fen = `+saturated("allocated_fen")+`, allocations = t.allocations + excluded.allocations,
+		requested_fen = `+saturated("requested_fen")+`, approved_fen = `+saturated("approved_fen")+`,
+		paid_fen = `+saturated("paid_fen")+`, payments = t.payments + excluded.payments,
 		last_event_id = CASE WHEN excluded.last_commit_pos > t.last_commit_pos THEN excluded.last_event_id ELSE t.last_event_id END,
 		last_commit_pos = greatest(t.last_commit_pos, excluded.last_commit_pos)`,
 		"community_id text", "fiscal_year int4", "source text", "category text", "allocated_fen int8", "allocations int4",
 		"requested_fen int8", "approved_fen int8", "paid_fen int8", "payments int4", "last_event_id uuid", "last_commit_pos int8")
 )
+
+// saturated adds a summary column's delta in numeric and holds the sum within bigint: requests and
+// payments are facts on streams of their own, bounded one by one (kernel.MaxAmount) but not in number, and
+// a sum past bigint must not stop the model (it would be a poison event). No real budget line comes near.
+func saturated(col string) string {
+	return fmt.Sprintf("least(greatest(t.%[1]s::numeric + excluded.%[1]s, -9223372036854775808), 9223372036854775807)::int8", col)
+}
 
 // write upserts the changed expenditures that exist and the summary deltas in one round trip, then copies
 // the new allocations and expenditures in (each is new: allocations and expenditures are looked up).

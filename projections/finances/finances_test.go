@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +251,27 @@ func TestPoisonHalts(t *testing.T) {
 	}
 	if n := decodetest.Count(t, pool2, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL`); n != 3 {
 		t.Fatalf("%d payments before the poison event, want 3", n)
+	}
+}
+
+// TestSummaryHoldsHugeSums: requests are bounded one by one, not in number; sums past bigint are held at
+// its maximum rather than stopping the model on a poison event.
+func TestSummaryHoldsHugeSums(t *testing.T) {
+	t.Parallel()
+	pool := decodetest.NewPool(t)
+	m := finances.New()
+	decodetest.Migrate(t, pg.Migrator(pool), m)
+	h := &decodetest.History{}
+	request(h, "x-1", 2026, funds.Operating, 6_000_000_000_000_000_000, org, t0)
+	decodetest.MustApply(t, pool, m, h.Events, 0)
+	request(h, "x-2", 2026, funds.Operating, 6_000_000_000_000_000_000, org, t0)
+	decodetest.MustApply(t, pool, m, h.Events[1:], 0)
+	var requested int64
+	if err := pool.QueryRow(context.Background(), `SELECT requested_fen FROM `+finances.Schema+`.budget_summary WHERE community_id = $1`,
+		luoxi.ID).Scan(&requested); err != nil {
+		t.Fatal(err)
+	}
+	if requested != math.MaxInt64 {
+		t.Fatalf("requested %d, want held at %d", requested, int64(math.MaxInt64))
 	}
 }
