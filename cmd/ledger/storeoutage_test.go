@@ -117,27 +117,8 @@ func TestServeRecoversFromANodeKilled(t *testing.T) {
 	srv := startServe(t, db)
 	admin := srv.Token(commands.RoleAdmin, "*")
 	const c = "330303001001"
-	for i, body := range []string{
-		`{"path":"33","name":"浙江省"}`, `{"path":"33/3303","name":"温州市"}`, `{"path":"33/3303/330303","name":"龙湾区"}`,
-		`{"path":"33/3303/330303/330303001","name":"永中街道"}`,
-	} {
-		if st := srv.Post("register-jurisdiction", admin, "j-"+string(rune('a'+i)), body); st != http.StatusOK {
-			t.Fatalf("register-jurisdiction %s: %d", body, st)
-		}
-	}
-	if st := srv.Post("register-community", admin, "c", `{"community_id":"`+c+`","name":"罗西社区","kind":"urban",`+
-		`"jurisdiction":"33/3303/330303/330303001/`+c+`","households":1800,"adults":3600}`); st != http.StatusOK {
-		t.Fatalf("register-community: %d", st)
-	}
-	ready := func() bool {
-		resp, err := http.Get(srv.Base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}
-	waitUntil(t, "serve to be ready", 60*time.Second, ready)
+	registerCommunity(t, srv, admin, c)
+	waitUntil(t, "serve to be ready", 60*time.Second, srv.Ready)
 
 	node.kill()
 	if st := srv.Post("request-expenditure", admin, "x-down", expenditure(c, "x-down")); st == http.StatusOK || st == 0 {
@@ -172,15 +153,42 @@ func TestServeRecoversFromANodeKilled(t *testing.T) {
 			"expenditure-"+c+"-x-after").Scan(&n)
 		return err == nil && n == 1
 	})
-	waitUntil(t, "serve to be ready again", 60*time.Second, ready)
+	waitUntil(t, "serve to be ready again", 60*time.Second, srv.Ready)
 	if !srv.Stop(10 * time.Second) {
 		t.Fatal("serve did not stop within 10 s of the signal after the node's restart")
+	}
+}
+
+// registerCommunity registers community c of 永中街道 and the jurisdictions above it.
+func registerCommunity(t *testing.T, srv *servedLedger, admin, c string) {
+	t.Helper()
+	for i, body := range []string{
+		`{"path":"33","name":"浙江省"}`, `{"path":"33/3303","name":"温州市"}`, `{"path":"33/3303/330303","name":"龙湾区"}`,
+		`{"path":"33/3303/330303/330303001","name":"永中街道"}`,
+	} {
+		if st := srv.Post("register-jurisdiction", admin, "j-"+string(rune('a'+i)), body); st != http.StatusOK {
+			t.Fatalf("register-jurisdiction %s: %d", body, st)
+		}
+	}
+	if st := srv.Post("register-community", admin, "c", `{"community_id":"`+c+`","name":"罗西社区","kind":"urban",`+
+		`"jurisdiction":"33/3303/330303/330303001/`+c+`","households":1800,"adults":3600}`); st != http.StatusOK {
+		t.Fatalf("register-community: %d", st)
 	}
 }
 
 func expenditure(c, id string) string {
 	return `{"community_id":"` + c + `","expenditure_id":"` + id + `","fiscal_year":2026,"category":"project","kind":"other",` +
 		`"purpose":"道路硬化","amount_fen":8000000,"payee":{"kind":"organisation","organisation":"某工程公司"}}`
+}
+
+// Ready reports whether serve's /readyz answers 200.
+func (s *servedLedger) Ready() bool {
+	resp, err := http.Get(s.Base + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // waitUntil polls cond until it holds, or fails the test after timeout.
@@ -209,18 +217,7 @@ func TestChaos(t *testing.T) {
 	srv := startServe(t, db)
 	admin := srv.Token(commands.RoleAdmin, "*")
 	const c = "330303001001"
-	for i, body := range []string{
-		`{"path":"33","name":"浙江省"}`, `{"path":"33/3303","name":"温州市"}`, `{"path":"33/3303/330303","name":"龙湾区"}`,
-		`{"path":"33/3303/330303/330303001","name":"永中街道"}`,
-	} {
-		if st := srv.Post("register-jurisdiction", admin, "j-"+string(rune('a'+i)), body); st != http.StatusOK {
-			t.Fatalf("register-jurisdiction %s: %d", body, st)
-		}
-	}
-	if st := srv.Post("register-community", admin, "c", `{"community_id":"`+c+`","name":"罗西社区","kind":"urban",`+
-		`"jurisdiction":"33/3303/330303/330303001/`+c+`","households":1800,"adults":3600}`); st != http.StatusOK {
-		t.Fatalf("register-community: %d", st)
-	}
+	registerCommunity(t, srv, admin, c)
 
 	// The steady stream: one command every 20 ms, each a new expenditure; a refused one is retried with
 	// the same idempotency key until it is acknowledged or the stream stops.
@@ -304,14 +301,7 @@ func TestChaos(t *testing.T) {
 	if audit != len(ids) || halted != 0 || poison != 0 {
 		t.Fatalf("after the chaos: %d audit rows for %d acknowledged commands, %d models not running, %d poison events", audit, len(ids), halted, poison)
 	}
-	waitUntil(t, "serve to be ready", 60*time.Second, func() bool {
-		resp, err := http.Get(srv.Base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitUntil(t, "serve to be ready", 60*time.Second, srv.Ready)
 	if !srv.Stop(10 * time.Second) {
 		t.Fatal("serve did not stop within 10 s of the signal after the chaos")
 	}

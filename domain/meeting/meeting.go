@@ -452,6 +452,18 @@ func (m *Meeting) Close(at, now time.Time, watch ...rulebook.Params) ([]kernel.E
 // first half once the first half is over (when at least two a year are
 // required), and fewer than the yearly number once the year is over.
 func CheckResidentsMeetings(kind kernel.CommunityKind, year int, held []time.Time, asOf time.Time, p rulebook.Params) []kernel.Breach {
+	var out []kernel.Breach
+	for _, firstHalf := range []bool{true, false} {
+		if b := CheckResidentsMeetingsIn(kind, year, firstHalf, held, asOf, p); b != nil {
+			out = append(out, *b)
+		}
+	}
+	return out
+}
+
+// CheckResidentsMeetingsIn is CheckResidentsMeetings for one period: the first half of year (firstHalf)
+// or the whole year; nil when that period is not broken, or not over at asOf.
+func CheckResidentsMeetingsIn(kind kernel.CommunityKind, year int, firstHalf bool, held []time.Time, asOf time.Time, p rulebook.Params) *kernel.Breach {
 	if kind != kernel.Urban {
 		return nil
 	}
@@ -460,23 +472,21 @@ func CheckResidentsMeetings(kind kernel.CommunityKind, year int, held []time.Tim
 	mid := time.Date(year, time.July, 1, 0, 0, 0, 0, loc)
 	end := time.Date(year+1, time.January, 1, 0, 0, 0, 0, loc)
 	want := p.Count(rulebook.ResidentsMeetingFrequency, rulebook.ParamPerYear)
-	var inYear, firstHalf int
+	var inYear, inFirstHalf int
 	for _, t := range held {
 		if !t.Before(start) && t.Before(end) {
 			inYear++
 			if t.Before(mid) {
-				firstHalf++
+				inFirstHalf++
 			}
 		}
 	}
-	var out []kernel.Breach
-	if want >= 2 && !asOf.Before(mid) && firstHalf == 0 {
-		out = append(out, kernel.Breach{Rule: rulebook.ResidentsMeetingFrequency,
-			Detail: fmt.Sprintf("%d年上半年未召开社区居民会议", year)})
+	switch {
+	case firstHalf && want >= 2 && !asOf.Before(mid) && inFirstHalf == 0:
+		return &kernel.Breach{Rule: rulebook.ResidentsMeetingFrequency, Detail: fmt.Sprintf("%d年上半年未召开社区居民会议", year)}
+	case !firstHalf && !asOf.Before(end) && inYear < want:
+		return &kernel.Breach{Rule: rulebook.ResidentsMeetingFrequency,
+			Detail: fmt.Sprintf("%d年召开社区居民会议%d次，少于%d次", year, inYear, want)}
 	}
-	if !asOf.Before(end) && inYear < want {
-		out = append(out, kernel.Breach{Rule: rulebook.ResidentsMeetingFrequency,
-			Detail: fmt.Sprintf("%d年召开社区居民会议%d次，少于%d次", year, inYear, want)})
-	}
-	return out
+	return nil
 }

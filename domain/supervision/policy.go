@@ -477,14 +477,7 @@ func Checkpoints(after, upTo time.Time) []Checkpoint {
 // CheckAssemblies evaluates the residents'-meeting rule at checkpoint k for an urban community whose
 // assemblies were held at held: the breach the checkpoint finds, or nil.
 func CheckAssemblies(k Checkpoint, kind kernel.CommunityKind, held []time.Time, p rulebook.Params) *kernel.Breach {
-	for _, b := range meeting.CheckResidentsMeetings(kind, k.Year, held, k.At, p) {
-		// CheckResidentsMeetings reports every breach visible at k.At; keep the one k is about.
-		firstHalf := b.Detail == fmt.Sprintf("%d年上半年未召开社区居民会议", k.Year)
-		if firstHalf == k.FirstHalf {
-			return &b
-		}
-	}
-	return nil
+	return meeting.CheckResidentsMeetingsIn(kind, k.Year, k.FirstHalf, held, k.At, p)
 }
 
 // OperatingFundsSubject is the subject of a community's year-end operating-funds check.

@@ -2,20 +2,15 @@ package audit
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -23,6 +18,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 	"github.com/grassroots-ledger/ledger/projections/alerts"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/board"
@@ -156,40 +152,8 @@ func readAll(tb testing.TB, st *eventstore.Store) []eventlog.Recorded {
 // cluster.
 func testPool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
-	server := os.Getenv("DATABASE_URL")
-	if server == "" {
-		tb.Fatal("DATABASE_URL is not set: these tests need PostgreSQL. Run `bash scripts/with-pg.sh go test ./infra/audit/...` " +
-			"(it starts a throwaway cluster) or set DATABASE_URL to a role that may CREATE DATABASE")
-	}
 	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "audittest_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, server)
-	if err != nil {
-		tb.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("create database %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if admin, err := pgx.Connect(ctx, server); err == nil {
-			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			admin.Close(ctx)
-		}
-	})
-	dbURL := server + " dbname=" + name
-	if strings.Contains(server, "://") {
-		u, err := url.Parse(server)
-		if err != nil {
-			tb.Fatalf("DATABASE_URL: %v", err)
-		}
-		u.Path = "/" + name
-		dbURL = u.String()
-	}
+	dbURL := pgtest.NewDatabase(tb)
 	pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 12})
 	if err != nil {
 		tb.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
@@ -35,17 +35,8 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// databaseURL is the server the tests create their databases on. Tests fail, not skip, without it:
-// `make test` always provides one.
-func databaseURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("DATABASE_URL")
-	if u == "" {
-		tb.Fatal("DATABASE_URL is not set: these tests need PostgreSQL. Run `make test` (it starts a throwaway cluster) " +
-			"or set DATABASE_URL=postgres://user@host:port/db?sslmode=disable for a role that may CREATE DATABASE")
-	}
-	return u
-}
+// databaseURL is the server the tests create their databases on (pgtest: fails without DATABASE_URL).
+func databaseURL(tb testing.TB) string { tb.Helper(); return pgtest.ServerURL(tb) }
 
 func randomSuffix() string {
 	var b [6]byte
@@ -53,51 +44,10 @@ func randomSuffix() string {
 	return hex.EncodeToString(b[:])
 }
 
-// withDatabase returns url with its database replaced.
-func withDatabase(tb testing.TB, url, db string) string {
-	tb.Helper()
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		tb.Fatalf("DATABASE_URL: %v", err)
-	}
-	i := strings.LastIndex(url, "/"+cfg.Database)
-	if i < 0 {
-		// No database in the URL: insert one before the query.
-		q := strings.IndexByte(url, '?')
-		if q < 0 {
-			return strings.TrimSuffix(url, "/") + "/" + db
-		}
-		return strings.TrimSuffix(url[:q], "/") + "/" + db + url[q:]
-	}
-	return url[:i] + "/" + db + url[i+1+len(cfg.Database):]
-}
-
 // newDatabase creates a database of its own for one test on the server at serverURL and returns its URL.
 func newDatabase(tb testing.TB, serverURL string) string {
 	tb.Helper()
-	ctx := context.Background()
-	name := "projtest_" + randomSuffix()
-	admin, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		tb.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("create database %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, serverURL)
-		if err != nil {
-			return // the server is gone (a test's own cluster); nothing to drop
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Logf("drop database %s: %v", name, err)
-		}
-	})
-	return withDatabase(tb, serverURL, name)
+	return pgtest.NewDatabaseOn(tb, serverURL)
 }
 
 func connect(tb testing.TB, url string) *pgxpool.Pool {

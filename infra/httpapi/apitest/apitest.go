@@ -19,20 +19,14 @@ package apitest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/commands"
@@ -44,6 +38,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 )
 
 // Config says what the test server runs. The zero value serves no command.
@@ -132,55 +127,11 @@ func Logger() *slog.Logger {
 }
 
 // DatabaseURL is the PostgreSQL server the tests create their databases on; the test fails without it.
-func DatabaseURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("DATABASE_URL")
-	if u == "" {
-		tb.Fatal("DATABASE_URL is not set: these tests need PostgreSQL. Run `make test` (it starts a throwaway cluster) " +
-			"or set DATABASE_URL=postgres://user@host:port/db?sslmode=disable for a role that may CREATE DATABASE")
-	}
-	return u
-}
+func DatabaseURL(tb testing.TB) string { tb.Helper(); return pgtest.ServerURL(tb) }
 
 // NewDatabase creates a database of the test's own on DATABASE_URL's server, drops it when the test ends,
 // and returns its connection string.
-func NewDatabase(tb testing.TB) string {
-	tb.Helper()
-	server := DatabaseURL(tb)
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "apitest_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, server)
-	if err != nil {
-		tb.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("create database %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, server)
-		if err != nil {
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Logf("drop database %s: %v", name, err)
-		}
-	})
-	if strings.Contains(server, "://") {
-		u, err := url.Parse(server)
-		if err != nil {
-			tb.Fatalf("DATABASE_URL: %v", err)
-		}
-		u.Path = "/" + name
-		return u.String()
-	}
-	return server + " dbname=" + name
-}
+func NewDatabase(tb testing.TB) string { tb.Helper(); return pgtest.NewDatabase(tb) }
 
 // Token mints a token for role under scope (a jurisdiction path, or "*") and returns its secret.
 func (s *Server) Token(tb testing.TB, role commands.Role, scope string) string {

@@ -1,13 +1,12 @@
 // Package decodetest helps test the public read models against a real PostgreSQL: a database of each
 // test's own on DATABASE_URL's server, applying batches the way the runtime does, checksums of a model's
 // tables, recorded histories built from domain events (by hand or generated at scale) and an in-memory
-// $all to run the real runtime over. It imports nothing of infra/: tests pass infra/pg.Migrator in.
+// $all to run the real runtime over. It imports nothing of infra/ but the PostgreSQL test kit (infra/pg/pgtest):
+// tests pass infra/pg.Migrator in.
 package decodetest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,61 +21,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
 // DatabaseURL is the server the tests create their databases on. Tests fail, not skip, without it.
-func DatabaseURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("DATABASE_URL")
-	if u == "" {
-		tb.Fatal("DATABASE_URL is not set: these tests need PostgreSQL. Run `make test`, or " +
-			"`bash scripts/with-pg.sh go test ./projections/...` (it starts a throwaway cluster), or set " +
-			"DATABASE_URL=postgres://user@host:port/db?sslmode=disable for a role that may CREATE DATABASE")
-	}
-	return u
-}
+func DatabaseURL(tb testing.TB) string { tb.Helper(); return pgtest.ServerURL(tb) }
 
 // NewPool creates a database of the test's own on DATABASE_URL's server, dropped when the test ends, and
 // returns a pool on it.
-func NewPool(tb testing.TB) *pgxpool.Pool {
-	tb.Helper()
-	server := DatabaseURL(tb)
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "rmtest_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, server)
-	if err != nil {
-		tb.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("create database %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if admin, err := pgx.Connect(ctx, server); err == nil {
-			if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-				tb.Logf("drop database %s: %v", name, err)
-			}
-			admin.Close(ctx)
-		}
-	})
-	cfg, err := pgxpool.ParseConfig(server)
-	if err != nil {
-		tb.Fatalf("DATABASE_URL: %v", err)
-	}
-	cfg.ConnConfig.Database = name
-	cfg.MaxConns = 16
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(pool.Close)
-	return pool
-}
+func NewPool(tb testing.TB) *pgxpool.Pool { tb.Helper(); return pgtest.NewPool(tb) }
 
 // Migrate creates each model's schema (rm_<name>) with its migrations, as the runtime would.
 func Migrate(tb testing.TB, migrate runtime.Migrator, models ...runtime.ReadModel) {
