@@ -14,7 +14,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/esdbnode"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 )
 
@@ -70,18 +70,8 @@ func newLedger(t *testing.T) *ledger {
 // store (to make two commands race deterministically).
 func newLedgerWith(t *testing.T, wrap func(commands.EventStore) commands.EventStore) *ledger {
 	t.Helper()
-	ctx := context.Background()
 	logger := slog.New(slog.DiscardHandler)
-	node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0", Logger: logger})
-	if err != nil {
-		t.Fatalf("open node: %v", err)
-	}
-	t.Cleanup(func() { _ = node.Close() })
-	store, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: logger})
-	if err != nil {
-		t.Fatalf("dial node: %v", err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	_, store := nodetest.Start(t, logger)
 	var es commands.EventStore = store
 	if wrap != nil {
 		es = wrap(store)

@@ -18,8 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/infra/esdbnode"
-	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/health"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/metrics"
@@ -79,16 +78,7 @@ func TestHealthNamesWhatStopsTheLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = node.Close() })
-	store, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	node, store := nodetest.Start(t, log)
 	rt, err := runtime.New(runtime.Config{Pool: pool, Source: store, Migrate: pg.Migrator(pool), Models: []runtime.ReadModel{strict{}},
 		Registerer: prometheus.NewRegistry(), Logger: log, RetryInitial: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond})
 	if err != nil {

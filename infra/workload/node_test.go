@@ -17,7 +17,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
-	"github.com/grassroots-ledger/ledger/infra/esdbnode"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/workload"
 )
@@ -27,17 +27,7 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // openStore starts an embedded node in a temporary directory and dials it through the real adapter.
 func openStore(tb testing.TB) *eventstore.Store {
 	tb.Helper()
-	ctx := context.Background()
-	node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: tb.TempDir(), Listen: "127.0.0.1:0", Logger: quiet()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { node.Close() })
-	st, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: quiet()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	_, st := nodetest.Start(tb, quiet())
 	return st
 }
 

@@ -57,13 +57,7 @@ func New(reg *kernel.Registry) *Model { return &Model{reg: reg} }
 func (m *Model) Name() string { return Name }
 
 // Migrations implements runtime.ReadModel.
-func (m *Model) Migrations() fs.FS {
-	f, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return f
-}
+func (m *Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Poison implements runtime.ReadModel: the engine halts rather than skip a fact, because a missed
 // disclosure would raise a false alert and a missed breach would hide a true one. A halted model is

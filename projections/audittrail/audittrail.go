@@ -39,13 +39,7 @@ var _ runtime.ReadModel = Model{}
 func (Model) Name() string { return Name }
 
 // Migrations implements runtime.ReadModel.
-func (Model) Migrations() fs.FS {
-	f, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // fixed at build time
-	}
-	return f
-}
+func (Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Poison implements runtime.ReadModel: the trail must hold every event, so it halts rather than skip one.
 func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }

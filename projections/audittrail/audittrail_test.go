@@ -12,8 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/infra/esdbnode"
-	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
@@ -170,16 +169,7 @@ func TestProjectedFromTheStore(t *testing.T) {
 	ctx := context.Background()
 	pool := testPool(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: t.TempDir(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = node.Close() })
-	store, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	_, store := nodetest.Start(t, logger)
 	var head eventlog.Position
 	for s := 0; s < 3; s++ {
 		stream := eventlog.StreamName("disbursement", "330303001001", fmt.Sprint("2026-", s))

@@ -52,13 +52,7 @@ func New() *Model {
 func (*Model) Name() string { return Name }
 
 // Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS {
-	f, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // fixed at build time
-	}
-	return f
-}
+func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Poison implements runtime.ReadModel: Halt. The board is the legal record of what a community disclosed;
 // skipping an event would silently show a superseded version as current, keep a withdrawn notice up, or

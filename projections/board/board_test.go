@@ -158,35 +158,10 @@ func TestNoticesVersionsWithdrawalsObjections(t *testing.T) {
 	}
 }
 
-// TestReplayAndBatchingGiveTheSameRows applies the history all at once, one event per batch, twice, and
-// in overlapping batches: the rows are the same each time.
+// TestReplayAndBatchingGiveTheSameRows: the batching contract every read model runs (decodetest).
 func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
 	t.Parallel()
-	sums := map[string]string{}
-	for _, mode := range []string{"whole", "one-by-one", "twice", "overlapping"} {
-		pool := decodetest.NewPool(t)
-		m := board.New()
-		decodetest.Migrate(t, pg.Migrator(pool), m)
-		evs := sample().Events
-		switch mode {
-		case "whole":
-			decodetest.MustApply(t, pool, m, evs, 0)
-		case "one-by-one":
-			decodetest.MustApply(t, pool, m, evs, 1)
-		case "twice":
-			decodetest.MustApply(t, pool, m, evs, 0)
-			decodetest.MustApply(t, pool, m, evs, 0)
-		case "overlapping":
-			decodetest.MustApply(t, pool, m, evs[:5], 0)
-			decodetest.MustApply(t, pool, m, evs[2:], 2)
-		}
-		sums[mode] = decodetest.Checksum(t, pool, board.Schema)
-	}
-	for mode, sum := range sums {
-		if sum != sums["whole"] {
-			t.Errorf("%s: %s\nwhole: %s", mode, sum, sums["whole"])
-		}
-	}
+	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return board.New() }, sample().Events)
 }
 
 // TestPoisonHalts: an event of an unknown schema version halts the board at that event (checkpoint just

@@ -51,13 +51,7 @@ func New() *Model {
 func (*Model) Name() string { return Name }
 
 // Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS {
-	f, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // fixed at build time
-	}
-	return f
-}
+func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
 // holds is restated whole by the next event of its kind (figures-updated carries both figures, a seated

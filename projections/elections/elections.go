@@ -58,13 +58,7 @@ func New() *Model {
 func (*Model) Name() string { return Name }
 
 // Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS {
-	f, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // fixed at build time
-	}
-	return f
-}
+func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Poison implements runtime.ReadModel: Halt. An election result is a legal fact: a skipped vote or
 // certification would show a wrong winner, turnout or phase, a skipped recall a member who no longer

@@ -56,13 +56,7 @@ func New() *Model {
 func (*Model) Name() string { return Name }
 
 // Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS {
-	f, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // fixed at build time
-	}
-	return f
-}
+func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Poison implements runtime.ReadModel: Halt. This is money: the summary is kept by deltas, so one skipped
 // event would leave every later total of its community and year wrong for good, and a skipped payment

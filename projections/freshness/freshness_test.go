@@ -14,8 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/infra/esdbnode"
-	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/freshness"
@@ -52,16 +51,7 @@ func TestReadReportsEachModel(t *testing.T) {
 	ctx := context.Background()
 	pool := testPool(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: t.TempDir(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = node.Close() })
-	store, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	_, store := nodetest.Start(t, logger)
 
 	// Nothing registered yet: the runtime creates rm_meta, then reports both models at the start.
 	rt, err := runtime.New(runtime.Config{Pool: pool, Source: store, Migrate: pg.Migrator(pool),

@@ -55,13 +55,7 @@ func New() *Model {
 func (*Model) Name() string { return Name }
 
 // Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS {
-	f, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // fixed at build time
-	}
-	return f
-}
+func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Poison implements runtime.ReadModel: Halt. Vote counts and resolutions are what authorise major
 // spending (四议两公开) and a minutes record is what a watch rule asks for: a skipped vote, resolution or

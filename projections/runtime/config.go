@@ -147,3 +147,13 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// EmbeddedMigrations returns the migrations/ directory of a model's embedded files (//go:embed
+// migrations/*.sql): what ReadModel.Migrations returns. A missing directory is a build mistake: it panics.
+func EmbeddedMigrations(files fs.FS) fs.FS {
+	sub, err := fs.Sub(files, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}

@@ -12,8 +12,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
-	"github.com/grassroots-ledger/ledger/infra/esdbnode"
-	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
@@ -44,16 +43,7 @@ func TestScenarioThroughCommands(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	logger := decodetest.QuietLogger()
-	node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0", Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = node.Close() })
-	store, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	_, store := nodetest.Start(t, logger)
 	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
 	h := commands.NewHandlers(commands.NewExecutor(store, clk, events.MustRegistry(), logger), logger)
 
