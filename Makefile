@@ -15,6 +15,8 @@ PG_PORT ?= 54329
 HTTP ?= 127.0.0.1:8080
 # `make test` must finish within 15 minutes; the race detector comes from `scripts/prereq.sh race`.
 TESTFLAGS ?= -timeout 14m
+# The linter `make lint` and `make test` run, pinned.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # After the tests, scripts/fuzz.sh fuzzes each target for FUZZTIME.
 FUZZTIME ?= 15s
 export FUZZTIME
@@ -42,10 +44,11 @@ deps: ## check Go and download the modules
 build: deps ## build bin/ledger
 	$(GO) build -o $(BIN) ./cmd/ledger
 
-test: deps chromium ## gofmt check, go vet, go test -race, then bounded fuzzing (throwaway PostgreSQL unless DATABASE_URL is set)
+test: deps chromium ## gofmt check, go vet, staticcheck, go test -race, then bounded fuzzing (throwaway PostgreSQL unless DATABASE_URL is set)
 	@files=$$(find . -name '*.go' -not -path './.git/*' -not -path './.ledger/*' -not -path '*/testdata/*' -not -path '*/node_modules/*' | xargs -r gofmt -l); \
 	if [ -n "$$files" ]; then echo "error: gofmt wants to change these files (run 'make fmt'):" $$files >&2; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@race=$$(bash scripts/prereq.sh race); \
 	echo "$(GO) test $$race $(TESTFLAGS) ./... && bash scripts/fuzz.sh"; \
 	GO=$(GO) bash scripts/with-pg.sh bash -c "$(GO) test $$race $(TESTFLAGS) ./... && bash scripts/fuzz.sh"
@@ -71,9 +74,8 @@ fmt: ## gofmt the Go files
 vet: ## go vet
 	$(GO) vet ./...
 
-lint: vet ## go vet and staticcheck (when installed)
-	@if command -v staticcheck >/dev/null; then staticcheck ./...; \
-	else echo "error: staticcheck is not installed: go install honnef.co/go/tools/cmd/staticcheck@<a version that supports this Go>" >&2; exit 1; fi
+lint: vet ## go vet and staticcheck (the pinned version, fetched through the Go module proxy on first use)
+	$(GO) run $(STATICCHECK) ./...
 
 clean: ## remove build and test outputs (not .ledger/, which holds the ledger's data)
 	rm -rf bin bench.txt artifacts
