@@ -94,7 +94,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	sup, err := startSupervision(runCtx, pool, store, mux, tokens, metrics, readModels(),
+	sup, err := startSupervision(runCtx, pool, store, mux, api.API(), tokens, metrics, readModels(),
 		alerting.WebhookPolicy{AllowHTTP: o.webhooksHTTP, AllowPrivate: o.webhooksPrivate})
 	if err != nil {
 		return err
@@ -110,7 +110,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := httpapi.RegisterAuditor(httpapi.AuditorConfig{Mux: mux, Tokens: tokens, Auditor: aud, Logger: slog.Default(),
+	if err := httpapi.RegisterAuditor(httpapi.AuditorConfig{Mux: mux, API: api.API(), Tokens: tokens, Auditor: aud, Logger: slog.Default(),
 		ConcurrentReplays: serveReplays}); err != nil {
 		return err
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/metrics"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
+
+	"github.com/danielgtaylor/huma/v2"
 )
 
 // supervision is what serve runs for supervisors: the alert engine (outbox appends, deadline sweep,
@@ -34,7 +36,7 @@ func (s *supervision) Wrap(h http.Handler) http.Handler { return s.http.Wrap(h) 
 
 // startSupervision migrates the alerting schema, mounts the supervisors' API on mux and runs the engine,
 // the webhook deliverer, the SSE hub and the lag gauges until ctx ends.
-func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, mux *http.ServeMux, tokens *auth.Store,
+func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, mux *http.ServeMux, doc huma.API, tokens *auth.Store,
 	reg prometheus.Registerer, models []runtime.ReadModel, policy alerting.WebhookPolicy) (*supervision, error) {
 	log := slog.Default()
 	if err := alerting.Migrate(ctx, pool); err != nil {
@@ -48,7 +50,7 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 	if err != nil {
 		return nil, err
 	}
-	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, Pool: pool, Tokens: tokens, Engine: engine, Webhooks: hooks, Registerer: reg, Logger: log})
+	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, API: doc, Pool: pool, Tokens: tokens, Engine: engine, Webhooks: hooks, Registerer: reg, Logger: log})
 	if err != nil {
 		return nil, err
 	}

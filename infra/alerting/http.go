@@ -21,6 +21,8 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/projections/alerts"
+
+	"github.com/danielgtaylor/huma/v2"
 )
 
 // Routes of the supervisors' API.
@@ -31,9 +33,34 @@ const (
 	WebhooksPath = "/api/v1/webhooks"
 )
 
+// Routes are the supervisors' routes, as the OpenAPI document describes them (NewAPI mounts them in this
+// order; resolve needs an Engine, the webhook routes Webhooks).
+var Routes = []httpapi.Route{
+	{Method: http.MethodGet, Path: StreamPath, ID: "alerts-stream", Tag: "supervision", Summary: "Alerts as they are raised and cleared (server-sent events)",
+		Description: "Alerts under the token's scope, from Last-Event-ID (or last_event_id) on, or from now; keep-alive comments. " +
+			"Capped per token and in total (429 too-many-streams).",
+		Query:    map[string]string{"under": "a jurisdiction path within the token's scope", "last_event_id": "resume after this position"},
+		Produces: "text/event-stream"},
+	{Method: http.MethodGet, Path: AlertsPath, ID: "alerts-open", Tag: "supervision", Summary: "Open alerts",
+		Query: map[string]string{"under": "a jurisdiction path within the token's scope", "limit": "at most this many"}},
+	{Method: http.MethodGet, Path: AlertsPath + "/counts", ID: "alerts-counts", Tag: "supervision", Summary: "Open alerts counted by jurisdiction and severity",
+		Query: map[string]string{"under": "a jurisdiction path within the token's scope"}},
+	{Method: http.MethodGet, Path: RatingsPath, ID: "ratings", Tag: "supervision", Summary: "Communities' ratings (红黄绿)",
+		Query: map[string]string{"under": "a jurisdiction path within the token's scope"}},
+	{Method: http.MethodPost, Path: AlertsPath + "/{id}/resolve", ID: "alert-resolve", Tag: "supervision", Summary: "Resolve an alert (supervisors)"},
+	{Method: http.MethodPost, Path: WebhooksPath, ID: "webhook-register", Tag: "supervision", Summary: "Register a webhook (supervisors)"},
+	{Method: http.MethodGet, Path: WebhooksPath, ID: "webhooks", Tag: "supervision", Summary: "Webhooks in the token's scope"},
+	{Method: http.MethodDelete, Path: WebhooksPath + "/{id}", ID: "webhook-delete", Tag: "supervision", Summary: "Delete a webhook (supervisors)"},
+	{Method: http.MethodGet, Path: WebhooksPath + "/{id}/deliveries", ID: "webhook-deliveries", Tag: "supervision", Summary: "A webhook's deliveries",
+		Query: map[string]string{"state": "only deliveries in this state"}},
+	{Method: http.MethodPost, Path: WebhooksPath + "/{id}/replay", ID: "webhook-replay", Tag: "supervision", Summary: "Deliver a webhook's alerts again (supervisors)"},
+}
+
 // APIConfig configures the supervisors' HTTP API.
 type APIConfig struct {
-	Mux    *http.ServeMux
+	Mux *http.ServeMux
+	// API, when set, is the huma API whose OpenAPI document describes the routes (the command API's).
+	API    huma.API
 	Pool   *pgxpool.Pool
 	Tokens httpapi.TokenVerifier
 	// Engine resolves alerts (POST /api/v1/alerts/{id}/resolve); nil leaves the route out.
@@ -96,21 +123,21 @@ func NewAPI(cfg APIConfig) (*API, error) {
 			return nil, err
 		}
 	}
-	m := cfg.Mux
-	m.HandleFunc("GET "+StreamPath, a.reader(a.handleStream))
-	m.HandleFunc("GET "+AlertsPath, a.reader(a.handleOpenAlerts))
-	m.HandleFunc("GET "+AlertsPath+"/counts", a.reader(a.handleCounts))
-	m.HandleFunc("GET "+RatingsPath, a.reader(a.handleRatings))
+	mount := func(rt httpapi.Route, h http.HandlerFunc) { httpapi.Mount(cfg.Mux, cfg.API, rt, h) }
+	mount(Routes[0], a.reader(a.handleStream))
+	mount(Routes[1], a.reader(a.handleOpenAlerts))
+	mount(Routes[2], a.reader(a.handleCounts))
+	mount(Routes[3], a.reader(a.handleRatings))
 	if cfg.Engine != nil {
-		m.HandleFunc("POST "+AlertsPath+"/{id}/resolve", a.writer(a.handleResolve))
+		mount(Routes[4], a.writer(a.handleResolve))
 	}
 	if cfg.Webhooks != nil {
 		// Auditors read; only supervisors and admins register, delete or replay webhooks.
-		m.HandleFunc("POST "+WebhooksPath, a.writer(a.handleRegister))
-		m.HandleFunc("GET "+WebhooksPath, a.reader(a.handleListWebhooks))
-		m.HandleFunc("DELETE "+WebhooksPath+"/{id}", a.writer(a.handleDeleteWebhook))
-		m.HandleFunc("GET "+WebhooksPath+"/{id}/deliveries", a.reader(a.handleDeliveries))
-		m.HandleFunc("POST "+WebhooksPath+"/{id}/replay", a.writer(a.handleReplay))
+		mount(Routes[5], a.writer(a.handleRegister))
+		mount(Routes[6], a.reader(a.handleListWebhooks))
+		mount(Routes[7], a.writer(a.handleDeleteWebhook))
+		mount(Routes[8], a.reader(a.handleDeliveries))
+		mount(Routes[9], a.writer(a.handleReplay))
 	}
 	return a, nil
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/auth"
+
+	"github.com/danielgtaylor/huma/v2"
 )
 
 // Paths of the auditors' API.
@@ -24,10 +26,30 @@ const (
 	AuditExportPath = "/api/v1/audit/export"
 )
 
+// AuditorRoutes are the auditors' routes, as the OpenAPI document describes them.
+var AuditorRoutes = []Route{
+	{Method: http.MethodGet, Path: AuditVerifyPath, ID: "audit-verify", Tag: "audit", Summary: "Verify every stream's hash chain",
+		Description: "Recomputes every stream's hash chain: the report's intact is false and break names the first break when the " +
+			"history does not verify. One runs at a time (429 with Retry-After otherwise).",
+		Query: map[string]string{"progress": "ndjson: progress lines while it runs, then the report (application/x-ndjson)"}},
+	{Method: http.MethodGet, Path: AuditAsOfPath, ID: "audit-as-of", Tag: "audit", Summary: "A community as it stood at an instant",
+		Description: "Replays the community's history up to the instant into scratch read models. Bounded: a replay waits at most " +
+			"a few seconds for a free slot and runs at most two minutes (503 with Retry-After).",
+		Query: map[string]string{"at": "the instant (RFC 3339)", "by": "recorded (default) or occurred", "until": "an $all position commit/prepare",
+			"tables": "true: the read models' rows too", "format": "json (default) or text"}},
+	{Method: http.MethodGet, Path: AuditExportPath, ID: "audit-export", Tag: "audit", Summary: "A community's trail with hashes and payloads",
+		Description: "An attachment in CSV, JSON Lines or XLSX; a failure after the first bytes aborts the connection.",
+		Query: map[string]string{"community": "the community", "from": "RFC 3339", "to": "RFC 3339", "by": "recorded or occurred",
+			"own_only": "true: the community's own streams only", "format": "csv, jsonl or xlsx"},
+		Produces: "application/octet-stream"},
+}
+
 // AuditorConfig is what the auditors' API needs.
 type AuditorConfig struct {
 	// Mux receives the routes (GET only).
 	Mux *http.ServeMux
+	// API, when set, is the huma API whose OpenAPI document describes the routes (the command API's).
+	API huma.API
 	// Tokens authenticates callers; only tokens of role auditor are served.
 	Tokens TokenVerifier
 	// Auditor runs verify, replay and export.
@@ -113,9 +135,9 @@ func RegisterAuditor(cfg AuditorConfig) error {
 	}
 	a := &auditorAPI{cfg: cfg, log: cfg.Logger, verifies: make(chan struct{}, cfg.ConcurrentVerifies),
 		replays: make(chan struct{}, cfg.ConcurrentReplays)}
-	cfg.Mux.Handle("GET "+AuditVerifyPath, a.auditor(a.verify))
-	cfg.Mux.Handle("GET "+AuditAsOfPath, a.auditor(a.asOf))
-	cfg.Mux.Handle("GET "+AuditExportPath, a.auditor(a.export))
+	for i, h := range []func(http.ResponseWriter, *http.Request, commands.Actor){a.verify, a.asOf, a.export} {
+		Mount(cfg.Mux, cfg.API, AuditorRoutes[i], a.auditor(h))
+	}
 	return nil
 }
 
