@@ -67,6 +67,7 @@ func (m *Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
 // Apply implements runtime.ReadModel.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
 	b := &batchState{m: m, tx: tx, params: map[kernel.JurisdictionPath]paramsEntry{}}
+	decoded := make([]kernel.Event, len(batch))
 	for i := range batch {
 		r := &batch[i]
 		if _, known := m.reg.Latest(r.Type); !known {
@@ -76,6 +77,16 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		if err != nil {
 			return runtime.Poison(*r, fmt.Errorf("%s %s@%d: %w: %w", r.Type, r.Stream, r.Revision, err, runtime.ErrPoison))
 		}
+		decoded[i] = e
+	}
+	if err := b.prefetch(ctx, batch, decoded); err != nil {
+		return err
+	}
+	for i := range batch {
+		r, e := &batch[i], decoded[i]
+		if e == nil {
+			continue
+		}
 		if err := b.apply(ctx, r, e); err != nil {
 			var pe *runtime.PoisonError
 			if errors.As(err, &pe) {
@@ -84,5 +95,8 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			return fmt.Errorf("apply %s %s@%d at %s: %w", r.Type, r.Stream, r.Revision, r.Position, err)
 		}
 	}
-	return b.notify(ctx)
+	if err := b.notify(ctx); err != nil {
+		return err
+	}
+	return b.flush(ctx)
 }

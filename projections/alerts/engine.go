@@ -30,19 +30,143 @@ type batchState struct {
 	hasOverrides *bool
 	feed, outbox bool
 	rated        map[kernel.CommunityID]rating
+	pending      *pgx.Batch // writes queued since the last round trip
+	// known are the keys prefetch looked up, open those of them with an open alert or a raise in the
+	// outbox: a key known and not open needs no look-up to clear or raise.
+	known, open map[supervision.Key]bool
 }
+
+// prefetch looks up, in one round trip, which of the keys the batch's events concern have an open alert
+// or a pending raise: most have none, and their clears and raises then need no look-up each.
+func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, decoded []kernel.Event) error {
+	b.known, b.open = map[supervision.Key]bool{}, map[supervision.Key]bool{}
+	var rules, subjects []string
+	add := func(k supervision.Key) {
+		if !b.known[k] {
+			b.known[k] = true
+			rules, subjects = append(rules, string(k.Rule)), append(subjects, k.Subject)
+		}
+	}
+	for i, e := range decoded {
+		r := &batch[i]
+		c, path := kernel.CommunityID(r.Meta.CommunityID), kernel.JurisdictionPath(r.Meta.Jurisdiction)
+		if e == nil || c == "" || path == "" {
+			continue
+		}
+		p, err := b.paramsFor(ctx, path)
+		if err != nil {
+			return err
+		}
+		fx := supervision.EffectsOf(e, supervision.Recorded{Community: c, Stream: r.Stream}, p)
+		for _, d := range fx.Open {
+			add(d.Key)
+		}
+		for _, ks := range [][]supervision.Key{fx.Met, fx.Ends, fx.Settled} {
+			for _, k := range ks {
+				add(k)
+			}
+		}
+		for _, ev := range fx.Evaluated {
+			add(ev.Key)
+		}
+		for _, br := range fx.Breaches {
+			add(br.Key)
+		}
+	}
+	if len(rules) == 0 {
+		return nil
+	}
+	rows, err := b.query(ctx, `WITH k (rule, subject) AS (SELECT * FROM unnest($1::text[], $2::text[]))
+		SELECT a.rule, a.subject FROM alerts a JOIN k ON a.rule = k.rule AND a.subject = k.subject WHERE a.cleared_at IS NULL
+		UNION SELECT o.rule, o.subject FROM outbox o JOIN k ON o.rule = k.rule AND o.subject = k.subject WHERE o.kind = 'raise'`, rules, subjects)
+	if err != nil {
+		return fmt.Errorf("look up open alerts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rule, subject string
+		if err := rows.Scan(&rule, &subject); err != nil {
+			return err
+		}
+		b.open[supervision.Key{Rule: kernel.RuleID(rule), Subject: subject}] = true
+	}
+	return rows.Err()
+}
+
+// mayBeOpen reports whether key k may have an open alert or a pending raise: false only for a key the
+// prefetch found without either and nothing raised since.
+func (b *batchState) mayBeOpen(k supervision.Key) bool { return !b.known[k] || b.open[k] }
+
+// opened notes that k now has an open alert or a pending raise.
+func (b *batchState) opened(k supervision.Key) {
+	if b.open != nil {
+		b.open[k] = true
+	}
+}
+
+// The model's writes are queued (exec) and sent in one round trip before the next read (query,
+// queryRow, send) and at the end of the batch: a rebuild pays a round trip per read, not per statement.
+
+// exec queues a statement whose result the batch does not read.
+func (b *batchState) exec(sql string, args ...any) (struct{}, error) {
+	if b.pending == nil {
+		b.pending = &pgx.Batch{}
+	}
+	b.pending.Queue(sql, args...)
+	return struct{}{}, nil
+}
+
+// flush sends the queued statements.
+func (b *batchState) flush(ctx context.Context) error {
+	if b.pending == nil || b.pending.Len() == 0 {
+		return nil
+	}
+	q := b.pending
+	b.pending = nil
+	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("apply the batch's writes: %w", err)
+	}
+	return nil
+}
+
+// send sends the queued statements and then q's, in one round trip.
+func (b *batchState) send(ctx context.Context, q *pgx.Batch) error {
+	if b.pending != nil {
+		q.QueuedQueries = append(b.pending.QueuedQueries, q.QueuedQueries...)
+		b.pending = nil
+	}
+	return b.tx.SendBatch(ctx, q).Close()
+}
+
+func (b *batchState) query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := b.flush(ctx); err != nil {
+		return nil, err
+	}
+	return b.tx.Query(ctx, sql, args...)
+}
+
+func (b *batchState) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if err := b.flush(ctx); err != nil {
+		return errRow{err}
+	}
+	return b.tx.QueryRow(ctx, sql, args...)
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 func (b *batchState) notify(ctx context.Context) error {
 	if err := b.rate(ctx); err != nil {
 		return err
 	}
 	if b.feed {
-		if _, err := b.tx.Exec(ctx, "SELECT pg_notify($1, '')", FeedChannel); err != nil {
+		if _, err := b.exec("SELECT pg_notify($1, '')", FeedChannel); err != nil {
 			return fmt.Errorf("notify %s: %w", FeedChannel, err)
 		}
 	}
 	if b.outbox {
-		if _, err := b.tx.Exec(ctx, "SELECT pg_notify($1, '')", OutboxChannel); err != nil {
+		if _, err := b.exec("SELECT pg_notify($1, '')", OutboxChannel); err != nil {
 			return fmt.Errorf("notify %s: %w", OutboxChannel, err)
 		}
 	}
@@ -56,7 +180,7 @@ func (b *batchState) paramsFor(ctx context.Context, path kernel.JurisdictionPath
 	}
 	if b.hasOverrides == nil {
 		var has bool
-		if err := b.tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM overrides)").Scan(&has); err != nil {
+		if err := b.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM overrides)").Scan(&has); err != nil {
 			return rulebook.Params{}, fmt.Errorf("look up overrides: %w", err)
 		}
 		b.hasOverrides = &has
@@ -84,12 +208,12 @@ func (b *batchState) apply(ctx context.Context, r *eventlog.Recorded, e kernel.E
 	switch e := e.(type) {
 	case rulebook.OverrideSet:
 		b.params, b.hasOverrides = map[kernel.JurisdictionPath]paramsEntry{}, nil
-		_, err := b.tx.Exec(ctx, `INSERT INTO overrides (path, rule, param, value) VALUES ($1, $2, $3, $4)
+		_, err := b.exec(`INSERT INTO overrides (path, rule, param, value) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (path, rule, param) DO UPDATE SET value = excluded.value`, string(e.Jurisdiction), string(e.Rule), e.Param, e.Value)
 		return err
 	case rulebook.OverrideRemoved:
 		b.params, b.hasOverrides = map[kernel.JurisdictionPath]paramsEntry{}, nil
-		_, err := b.tx.Exec(ctx, `DELETE FROM overrides WHERE path = $1 AND rule = $2 AND param = $3`,
+		_, err := b.exec(`DELETE FROM overrides WHERE path = $1 AND rule = $2 AND param = $3`,
 			string(e.Jurisdiction), string(e.Rule), e.Param)
 		return err
 	case supervision.AlertRaised:
@@ -104,19 +228,19 @@ func (b *batchState) apply(ctx context.Context, r *eventlog.Recorded, e kernel.E
 	}
 	switch ev := e.(type) {
 	case community.Registered:
-		if _, err := b.tx.Exec(ctx, `INSERT INTO communities (community_id, jurisdiction, kind, registered_at, households) VALUES ($1, $2, $3, $4, $5)
+		if _, err := b.exec(`INSERT INTO communities (community_id, jurisdiction, kind, registered_at, households) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (community_id) DO UPDATE SET jurisdiction = excluded.jurisdiction, kind = excluded.kind, households = excluded.households`,
 			string(ev.CommunityID), string(ev.Jurisdiction), string(ev.Kind), ev.RegisteredAt, ev.Households); err != nil {
 			return fmt.Errorf("record community: %w", err)
 		}
 		b.toRate(ev.CommunityID, ev.Jurisdiction, r.Created)
 	case community.FiguresUpdated:
-		if _, err := b.tx.Exec(ctx, `UPDATE communities SET households = $2 WHERE community_id = $1`, string(c), ev.Households); err != nil {
+		if _, err := b.exec(`UPDATE communities SET households = $2 WHERE community_id = $1`, string(c), ev.Households); err != nil {
 			return fmt.Errorf("record figures: %w", err)
 		}
 	case funds.BudgetAllocated:
 		if ev.Category == funds.Operating {
-			if _, err := b.tx.Exec(ctx, `INSERT INTO operating_funds (community_id, fiscal_year, amount_fen) VALUES ($1, $2, $3)
+			if _, err := b.exec(`INSERT INTO operating_funds (community_id, fiscal_year, amount_fen) VALUES ($1, $2, $3)
 				ON CONFLICT (community_id, fiscal_year) DO UPDATE SET amount_fen = operating_funds.amount_fen + excluded.amount_fen`,
 				string(c), ev.FiscalYear, int64(ev.Amount)); err != nil {
 				return fmt.Errorf("record operating funds: %w", err)
@@ -162,7 +286,7 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 		}
 	}
 	for _, k := range fx.Met {
-		if _, err := b.tx.Exec(ctx, `DELETE FROM deadlines WHERE rule = $1 AND subject = $2`, string(k.Rule), k.Subject); err != nil {
+		if _, err := b.exec(`DELETE FROM deadlines WHERE rule = $1 AND subject = $2`, string(k.Rule), k.Subject); err != nil {
 			return fmt.Errorf("end deadline %s %s: %w", k.Rule, k.Subject, err)
 		}
 		if err := b.clearOpen(ctx, r, k, supervision.ByDeadline, supervision.FactArrived,
@@ -171,7 +295,7 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 		}
 	}
 	for _, d := range fx.Reschedule {
-		if _, err := b.tx.Exec(ctx, `UPDATE deadlines SET due_at = $3, next_at = $3, detail = $4
+		if _, err := b.exec(`UPDATE deadlines SET due_at = $3, next_at = $3, detail = $4
 			WHERE rule = $1 AND subject = $2 AND severity IS NULL`, string(d.Rule), d.Subject, d.Due, d.Detail); err != nil {
 			return fmt.Errorf("reschedule deadline %s %s: %w", d.Rule, d.Subject, err)
 		}
@@ -199,7 +323,7 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 		}
 	}
 	for _, k := range fx.Ends {
-		if _, err := b.tx.Exec(ctx, `UPDATE conditions SET broken = false, anchor = $3 WHERE rule = $1 AND subject = $2`,
+		if _, err := b.exec(`UPDATE conditions SET broken = false, anchor = $3 WHERE rule = $1 AND subject = $2`,
 			string(k.Rule), k.Subject, pgUUID(r.ID)); err != nil {
 			return fmt.Errorf("end condition: %w", err)
 		}
@@ -219,7 +343,7 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 		}
 	}
 	if fx.Assembly != nil {
-		if _, err := b.tx.Exec(ctx, `INSERT INTO assemblies (community_id, meeting_id, held_at) VALUES ($1, $2, $3)
+		if _, err := b.exec(`INSERT INTO assemblies (community_id, meeting_id, held_at) VALUES ($1, $2, $3)
 			ON CONFLICT DO NOTHING`, string(c), r.Stream, *fx.Assembly); err != nil {
 			return fmt.Errorf("record assembly: %w", err)
 		}
@@ -237,7 +361,7 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 // replaces a pending one only when it is due earlier and not raised yet (a raised one already alerts).
 func (b *batchState) board(ctx context.Context, tg target, p rulebook.Params, bd supervision.Board, src *supervision.Source) error {
 	if !bd.Withdrawn {
-		_, err := b.tx.Exec(ctx, `INSERT INTO board_notices (community_id, category, notice_id, published_at) VALUES ($1, $2, $3, $4)
+		_, err := b.exec(`INSERT INTO board_notices (community_id, category, notice_id, published_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT DO NOTHING`, string(tg.c), string(bd.Category), bd.NoticeID, bd.At)
 		if err != nil {
 			return fmt.Errorf("record notice on the board: %w", err)
@@ -245,7 +369,7 @@ func (b *batchState) board(ctx context.Context, tg target, p rulebook.Params, bd
 		return nil
 	}
 	var published time.Time
-	err := b.tx.QueryRow(ctx, `DELETE FROM board_notices WHERE community_id = $1 AND category = $2 AND notice_id = $3 RETURNING published_at`,
+	err := b.queryRow(ctx, `DELETE FROM board_notices WHERE community_id = $1 AND category = $2 AND notice_id = $3 RETURNING published_at`,
 		string(tg.c), string(bd.Category), bd.NoticeID).Scan(&published)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil // not on the board (recorded before the board was kept)
@@ -254,12 +378,12 @@ func (b *batchState) board(ctx context.Context, tg target, p rulebook.Params, bd
 		return fmt.Errorf("take notice off the board: %w", err)
 	}
 	var latest *time.Time
-	if err := b.tx.QueryRow(ctx, `SELECT max(published_at) FROM board_notices WHERE community_id = $1 AND category = $2`,
+	if err := b.queryRow(ctx, `SELECT max(published_at) FROM board_notices WHERE community_id = $1 AND category = $2`,
 		string(tg.c), string(bd.Category)).Scan(&latest); err != nil {
 		return fmt.Errorf("latest notice on the board: %w", err)
 	}
 	if latest == nil && bd.Category == disclosure.Affairs {
-		if err := b.tx.QueryRow(ctx, `SELECT registered_at FROM communities WHERE community_id = $1`, string(tg.c)).Scan(&latest); err != nil &&
+		if err := b.queryRow(ctx, `SELECT registered_at FROM communities WHERE community_id = $1`, string(tg.c)).Scan(&latest); err != nil &&
 			!errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("community's registration: %w", err)
 		}
@@ -276,7 +400,7 @@ func (b *batchState) board(ctx context.Context, tg target, p rulebook.Params, bd
 	if err != nil {
 		return err
 	}
-	_, err = b.tx.Exec(ctx, `INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type, epoch)
+	_, err = b.exec(`INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type, epoch)
 		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) ON CONFLICT (rule, subject) DO UPDATE SET due_at = excluded.due_at,
 			next_at = excluded.next_at, detail = excluded.detail, source_id = excluded.source_id, source_stream = excluded.source_stream,
 			source_type = excluded.source_type, epoch = excluded.epoch
@@ -305,7 +429,7 @@ func (b *batchState) upsertDeadline(ctx context.Context, d supervision.Deadline,
 	if err != nil {
 		return err
 	}
-	_, err = b.tx.Exec(ctx, `INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type, epoch)
+	_, err = b.exec(`INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type, epoch)
 		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) ON CONFLICT (rule, subject) `+conflict,
 		string(d.Rule), d.Subject, string(tg.c), string(tg.path), d.Due.UTC(), d.Detail, pgUUID(id), src.Stream, src.Type, epoch)
 	if err != nil {
@@ -315,7 +439,7 @@ func (b *batchState) upsertDeadline(ctx context.Context, d supervision.Deadline,
 }
 
 func (b *batchState) setCondition(ctx context.Context, k supervision.Key, broken bool, anchor eventlog.ID) error {
-	_, err := b.tx.Exec(ctx, `INSERT INTO conditions (rule, subject, broken, anchor) VALUES ($1, $2, $3, $4)
+	_, err := b.exec(`INSERT INTO conditions (rule, subject, broken, anchor) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (rule, subject) DO UPDATE SET broken = excluded.broken, anchor = excluded.anchor`,
 		string(k.Rule), k.Subject, broken, pgUUID(anchor))
 	if err != nil {
@@ -329,9 +453,12 @@ func (b *batchState) setCondition(ctx context.Context, k supervision.Key, broken
 func (b *batchState) raiseBreach(ctx context.Context, r *eventlog.Recorded, k supervision.Key, detail string,
 	p rulebook.Params, tg target, at time.Time) error {
 	var live bool
-	err := b.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = $1 AND a.subject = $2 AND a.cleared_at IS NULL
+	var err error
+	if b.mayBeOpen(k) {
+		err = b.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = $1 AND a.subject = $2 AND a.cleared_at IS NULL
 			AND a.trigger = 'breach' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.alert_id = a.alert_id AND o.kind = 'clear'))
 		OR EXISTS (SELECT 1 FROM outbox WHERE rule = $1 AND subject = $2 AND kind = 'raise')`, string(k.Rule), k.Subject).Scan(&live)
+	}
 	if err != nil {
 		return fmt.Errorf("look up alert %s %s: %w", k.Rule, k.Subject, err)
 	}
@@ -346,12 +473,16 @@ func (b *batchState) raiseBreach(ctx context.Context, r *eventlog.Recorded, k su
 		Community: tg.c, Jurisdiction: tg.path, Subject: k.Subject, Trigger: supervision.ByBreach, Detail: detail,
 		Source: sourceOf(r), RaisedAt: at,
 	}
+	b.opened(k)
 	return b.enqueue(ctx, a, a.AlertID, k, "raise", causeOf(r))
 }
 
 // endBreach clears the live breach alerts of k and forgets a raise not yet appended.
 func (b *batchState) endBreach(ctx context.Context, r *eventlog.Recorded, k supervision.Key, detail string, at time.Time) error {
-	if _, err := b.tx.Exec(ctx, `DELETE FROM outbox WHERE rule = $1 AND subject = $2 AND kind = 'raise'`, string(k.Rule), k.Subject); err != nil {
+	if !b.mayBeOpen(k) {
+		return nil
+	}
+	if _, err := b.exec(`DELETE FROM outbox WHERE rule = $1 AND subject = $2 AND kind = 'raise'`, string(k.Rule), k.Subject); err != nil {
 		return fmt.Errorf("drop pending raise: %w", err)
 	}
 	return b.clearOpen(ctx, r, k, supervision.ByBreach, supervision.ConditionEnded, detail, sourceOf(r), at)
@@ -359,6 +490,9 @@ func (b *batchState) endBreach(ctx context.Context, r *eventlog.Recorded, k supe
 
 func (b *batchState) clearOpen(ctx context.Context, r *eventlog.Recorded, k supervision.Key, trigger supervision.Trigger,
 	reason supervision.ClearReason, detail string, src *supervision.Source, at time.Time) error {
+	if !b.mayBeOpen(k) {
+		return nil
+	}
 	return b.clearWhere(ctx, r, `rule = $1 AND subject = $2 AND trigger = $3`, []any{string(k.Rule), k.Subject, string(trigger)},
 		reason, detail, src, at)
 }
@@ -366,7 +500,7 @@ func (b *batchState) clearOpen(ctx context.Context, r *eventlog.Recorded, k supe
 // clearWhere decides the clearing of every open alert matching cond.
 func (b *batchState) clearWhere(ctx context.Context, r *eventlog.Recorded, cond string, args []any,
 	reason supervision.ClearReason, detail string, src *supervision.Source, at time.Time) error {
-	rows, err := b.tx.Query(ctx, `SELECT alert_id, rule, community_id, jurisdiction, subject FROM alerts WHERE cleared_at IS NULL AND `+cond, args...)
+	rows, err := b.query(ctx, `SELECT alert_id, rule, community_id, jurisdiction, subject FROM alerts WHERE cleared_at IS NULL AND `+cond, args...)
 	if err != nil {
 		return fmt.Errorf("find alerts to clear: %w", err)
 	}
@@ -411,7 +545,7 @@ func (b *batchState) enqueue(ctx context.Context, e kernel.Event, alertID string
 	if err != nil {
 		return err
 	}
-	_, err = b.tx.Exec(ctx, `INSERT INTO outbox (event_id, kind, alert_id, rule, subject, stream, type, data, meta)
+	_, err = b.exec(`INSERT INTO outbox (event_id, kind, alert_id, rule, subject, stream, type, data, meta)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING`,
 		pgUUID(ev.ID), kind, pgUUID(aid), string(k.Rule), k.Subject, stream, ev.Type, string(ev.Data), ev.Meta)
 	if err != nil {
@@ -469,13 +603,14 @@ func (b *batchState) recordRaised(ctx context.Context, r *eventlog.Recorded, a s
 				QueryRow(func(row pgx.Row) error { return row.Scan(&met) })
 		}
 	}
-	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+	if err := b.send(ctx, q); err != nil {
 		return fmt.Errorf("record alert %s: %w", a.AlertID, err)
 	}
 	b.toRate(a.Community, a.Jurisdiction, r.Created)
 	if cleared {
 		return nil
 	}
+	b.opened(supervision.Key{Rule: a.Rule, Subject: a.Subject})
 	live := true
 	switch a.Trigger {
 	case supervision.ByDeadline:
@@ -511,7 +646,7 @@ func (b *batchState) scheduleEscalation(ctx context.Context, a supervision.Alert
 		}
 		next = pgtype.Timestamptz{Time: p.Span(a.Rule, rulebook.ParamRedAfter).After(*a.DueAt).UTC(), Valid: true}
 	}
-	_, err := b.tx.Exec(ctx, `UPDATE deadlines SET severity = $3, next_at = $4 WHERE rule = $1 AND subject = $2`,
+	_, err := b.exec(`UPDATE deadlines SET severity = $3, next_at = $4 WHERE rule = $1 AND subject = $2`,
 		string(a.Rule), a.Subject, string(a.Severity), next)
 	return err
 }
@@ -539,7 +674,7 @@ func (b *batchState) recordCleared(ctx context.Context, r *eventlog.Recorded, a 
 	// A deadline alert a supervisor resolved does not escalate any more; the fact still ends the deadline.
 	q.Queue(`UPDATE deadlines d SET next_at = NULL FROM alerts a
 		WHERE a.alert_id = $1 AND a.trigger = 'deadline' AND d.rule = a.rule AND d.subject = a.subject AND d.due_at = a.due_at`, pgUUID(aid))
-	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+	if err := b.send(ctx, q); err != nil {
 		return fmt.Errorf("clear alert %s: %w", a.AlertID, err)
 	}
 	b.toRate(a.Community, a.Jurisdiction, r.Created)
@@ -571,7 +706,7 @@ func (b *batchState) rate(ctx context.Context) error {
 	}
 	type counts struct{ red, yellow int }
 	open := map[kernel.CommunityID]counts{}
-	rows, err := b.tx.Query(ctx, `SELECT community_id, count(*) FILTER (WHERE severity = 'red'), count(*) FILTER (WHERE severity <> 'red')
+	rows, err := b.query(ctx, `SELECT community_id, count(*) FILTER (WHERE severity = 'red'), count(*) FILTER (WHERE severity <> 'red')
 		FROM alerts WHERE community_id = ANY($1) AND cleared_at IS NULL GROUP BY community_id`, ids)
 	if err != nil {
 		return fmt.Errorf("count open alerts: %w", err)
@@ -599,7 +734,7 @@ func (b *batchState) rate(ctx context.Context) error {
 				changed_at = CASE WHEN ratings.rating = excluded.rating THEN ratings.changed_at ELSE excluded.changed_at END`,
 			string(c), string(r.path), string(supervision.Rate(n.red, n.yellow)), n.red, n.yellow, r.at)
 	}
-	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+	if err := b.send(ctx, q); err != nil {
 		return fmt.Errorf("rate communities: %w", err)
 	}
 	return nil
