@@ -7,6 +7,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
+	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
@@ -14,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -110,4 +112,13 @@ func TestQueriesUnderAJurisdiction(t *testing.T) {
 	if err != nil || len(feed) != 1 || feed[0].Jurisdiction != b.Path {
 		t.Fatalf("feed under %s: %+v %v", b.Path, feed, err)
 	}
+}
+
+// TestReplayAndBatchingGiveTheSameRows: the batching contract every read model runs (decodetest), over a
+// generated district history: its deadlines, conditions, breaches queued for raising, ratings and the
+// rest are the same whatever the batches.
+func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
+	t.Parallel()
+	h := decodetest.Generate(decodetest.GenConfig{Events: 1500, Seed: 5})
+	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return alerts.New(events.MustRegistry()) }, h.Events, decodetest.OnlyOnceEach)
 }

@@ -217,3 +217,11 @@ func TestProjectedFromTheStore(t *testing.T) {
 		tails[e.Stream], next[e.Stream] = e.Hash, e.Revision+1
 	}
 }
+
+// TestReplayAndBatchingGiveTheSameRows: the batching contract every read model runs (decodetest), over a
+// generated district history.
+func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
+	t.Parallel()
+	h := decodetest.Generate(decodetest.GenConfig{Events: 1500, Seed: 5})
+	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return audittrail.Model{} }, h.Events, decodetest.OnlyOnceEach)
+}

@@ -149,7 +149,7 @@ func TestTreeAndCommunities(t *testing.T) {
 // TestReplayAndBatchingGiveTheSameRows: the batching contract every read model runs (decodetest).
 func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
 	t.Parallel()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return directory.New() }, sample().Events)
+	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return directory.New() }, sample().Events, decodetest.Idempotent)
 }
 
 func TestNoPersonalData(t *testing.T) {

@@ -157,7 +157,7 @@ func TestTimelineResultAndChanges(t *testing.T) {
 func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
 	t.Parallel()
 	h, _ := sample()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return elections.New() }, h.Events)
+	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return elections.New() }, h.Events, decodetest.Idempotent)
 }
 
 // TestPoisonHalts: a certification with a payload of the wrong shape halts the model at that event.

@@ -180,7 +180,7 @@ func TestSummaryPaymentsAndStatus(t *testing.T) {
 func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
 	t.Parallel()
 	h, _ := sample()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return finances.New() }, h.Events)
+	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return finances.New() }, h.Events, decodetest.Idempotent)
 }
 
 // TestPoisonHalts: a v1 request whose yuan amount cannot be upcast is malformed; an unknown schema version

@@ -169,7 +169,7 @@ func TestRegisterVotesResolutionsMinutesTopics(t *testing.T) {
 func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
 	t.Parallel()
 	h, _ := sample()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return meetings.New() }, h.Events)
+	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return meetings.New() }, h.Events, decodetest.Idempotent)
 }
 
 // TestPoisonHalts: a vote of an unknown schema version halts the model at that event.
