@@ -17,6 +17,8 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 const nodeChildEnv = "LEDGER_TEST_NODE_CHILD" // "DIR|ADDR": run `ledger node --data DIR --listen ADDR`
@@ -142,11 +144,7 @@ func TestServeRecoversFromANodeKilled(t *testing.T) {
 	// The subscription and the alert engine: the payment reaches the read models, and the engine's red
 	// alert for it is appended and projected.
 	ctx := context.Background()
-	pool, err := pg.Connect(ctx, pg.Config{URL: db, MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := testPool(t, db)
 	waitUntil(t, "the red alert for the payment after the restart", 60*time.Second, func() bool {
 		var n int
 		err := pool.QueryRow(ctx, `SELECT count(*) FROM rm_alerts.alerts WHERE rule = 'major-matter-resolution' AND subject = $1 AND severity = 'red'`,
@@ -189,6 +187,17 @@ func (s *servedLedger) Ready() bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// testPool is a one-connection pool on db, closed when the test ends.
+func testPool(t *testing.T, db string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pg.Connect(context.Background(), pg.Config{URL: db, MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // waitUntil polls cond until it holds, or fails the test after timeout.
@@ -281,11 +290,7 @@ func TestChaos(t *testing.T) {
 	mu.Unlock()
 
 	ctx := context.Background()
-	pool, err := pg.Connect(ctx, pg.Config{URL: db, MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := testPool(t, db)
 	waitUntil(t, "every acknowledged command in the read models", 120*time.Second, func() bool {
 		var n int
 		err := pool.QueryRow(ctx, `SELECT count(*) FROM rm_finances.expenditures WHERE community_id = $1 AND expenditure_id = ANY($2)`, c, ids).Scan(&n)

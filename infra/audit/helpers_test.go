@@ -14,18 +14,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
-	"github.com/grassroots-ledger/ledger/projections/audittrail"
-	"github.com/grassroots-ledger/ledger/projections/board"
-	"github.com/grassroots-ledger/ledger/projections/directory"
-	"github.com/grassroots-ledger/ledger/projections/elections"
-	"github.com/grassroots-ledger/ledger/projections/finances"
-	"github.com/grassroots-ledger/ledger/projections/meetings"
+	"github.com/grassroots-ledger/ledger/projections/all"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -162,11 +155,8 @@ func testPool(tb testing.TB) *pgxpool.Pool {
 	return pool
 }
 
-// models are the read models the ledger projects (cmd/ledger's readModels).
-func models() []runtime.ReadModel {
-	return []runtime.ReadModel{audittrail.Model{}, directory.New(), board.New(), finances.New(), elections.New(), meetings.New(),
-		alerts.New(events.MustRegistry())}
-}
+// models are the read models the ledger projects.
+func models() []runtime.ReadModel { return all.Models() }
 
 func newAuditor(tb testing.TB, st Store, pool *pgxpool.Pool) *Auditor {
 	tb.Helper()

@@ -16,20 +16,12 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/workload"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
-	"github.com/grassroots-ledger/ledger/projections/audittrail"
-	"github.com/grassroots-ledger/ledger/projections/board"
-	"github.com/grassroots-ledger/ledger/projections/directory"
-	"github.com/grassroots-ledger/ledger/projections/elections"
-	"github.com/grassroots-ledger/ledger/projections/finances"
-	"github.com/grassroots-ledger/ledger/projections/meetings"
-	"github.com/grassroots-ledger/ledger/projections/runtime"
+	"github.com/grassroots-ledger/ledger/projections/all"
 )
 
 // auditServer serves the auditors' API over a year of one community's affairs (the workload generator).
@@ -37,8 +29,7 @@ func auditServer(t *testing.T) (*apitest.Server, workload.Community) {
 	t.Helper()
 	srv := apitest.Start(t, apitest.Config{Register: func(s *apitest.Server) {
 		a, err := audit.New(audit.Config{Store: s.Store, Pool: s.Pool, Migrate: pg.Migrator(s.Pool), Logger: apitest.Logger(),
-			Models: []runtime.ReadModel{audittrail.Model{}, directory.New(), board.New(), finances.New(), elections.New(), meetings.New(),
-				alerts.New(events.MustRegistry())}})
+			Models: all.Models()})
 		if err != nil {
 			t.Fatal(err)
 		}
