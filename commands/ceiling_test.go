@@ -20,6 +20,24 @@ func cite(id string) commands.ApproveExpenditure {
 	return a
 }
 
+// budgetSteps counts the commitments and releases of expenditure id on the 2026 budget line.
+func (l *ledger) budgetSteps(id string) (committed, released int) {
+	l.t.Helper()
+	for _, e := range l.history(commands.BudgetStream(cid, 2026)) {
+		switch e := e.(type) {
+		case funds.BudgetCommitted:
+			if e.ExpenditureID == id {
+				committed++
+			}
+		case funds.BudgetReleased:
+			if e.ExpenditureID == id {
+				released++
+			}
+		}
+	}
+	return committed, released
+}
+
 func (l *ledger) reservations() (sum int64, n int) {
 	l.t.Helper()
 	held := map[string]int64{}
@@ -149,13 +167,7 @@ func TestCeilingReservationSurvivesACrashBetweenAppends(t *testing.T) {
 		t.Fatalf("after the retries: reservations %d in %d events, want one of 6000000", sum, n)
 	}
 	// The budget line was charged once too.
-	commitments := 0
-	for _, e := range l.history(commands.BudgetStream(cid, 2026)) {
-		if c, ok := e.(funds.BudgetCommitted); ok && c.ExpenditureID == "x-1" {
-			commitments++
-		}
-	}
-	if commitments != 1 {
+	if commitments, _ := l.budgetSteps("x-1"); commitments != 1 {
 		t.Fatalf("x-1 was committed to the budget %d times", commitments)
 	}
 	if _, err := l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-2")); !errors.Is(err, meeting.ErrCeilingExhausted) {
@@ -206,13 +218,7 @@ func TestCancelledApprovalGivesBack(t *testing.T) {
 	if sum, _ := l.reservations(); sum != 0 {
 		t.Fatalf("after the cancellation %d is still reserved", sum)
 	}
-	released := 0
-	for _, e := range l.history(commands.BudgetStream(cid, 2026)) {
-		if r, ok := e.(funds.BudgetReleased); ok && r.ExpenditureID == "x-1" {
-			released++
-		}
-	}
-	if released != 1 {
+	if _, released := l.budgetSteps("x-1"); released != 1 {
 		t.Fatalf("x-1's commitment released %d times, want once", released)
 	}
 	l.must(l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-2")))
