@@ -59,14 +59,3 @@ func withModels(c runtime.Config, ms ...runtime.ReadModel) runtime.Config {
 	c.Models = ms
 	return c
 }
-
-func TestDispatcherRefusesTwoHandlersForOneType(t *testing.T) {
-	var d runtime.Dispatcher
-	d.On("a", func(context.Context, pgx.Tx, eventlog.Recorded) error { return nil })
-	defer func() {
-		if recover() == nil {
-			t.Fatal("a second handler for the same type was accepted")
-		}
-	}()
-	d.On("a", func(context.Context, pgx.Tx, eventlog.Recorded) error { return nil })
-}

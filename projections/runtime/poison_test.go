@@ -136,7 +136,7 @@ func TestPoisonHaltStopsTheModelBeforeTheEvent(t *testing.T) {
 
 // TestPoisonSkipAndReportGoesOn: with SkipAndReport every poison event is recorded and counted, the
 // others are applied, and the checkpoint reaches the head. Two poison events share one batch; the model is
-// written with the Dispatcher, which names the event.
+// written with the dispatcher, which names the event.
 func TestPoisonSkipAndReportGoesOn(t *testing.T) {
 	t.Parallel()
 	pool := testPool(t)
@@ -174,8 +174,8 @@ func TestPoisonSkipAndReportGoesOn(t *testing.T) {
 	}
 }
 
-// dispatched is a read model written with the Dispatcher, whose handler reports poison without a position.
-type dispatched struct{ runtime.Dispatcher }
+// dispatched is a read model written with the dispatcher, whose handler reports poison without a position.
+type dispatched struct{ dispatcher }
 
 func (m *dispatched) Name() string                 { return "dispatched" }
 func (m *dispatched) Poison() runtime.PoisonPolicy { return runtime.SkipAndReport }
@@ -183,7 +183,7 @@ func (m *dispatched) Migrations() fsFS {
 	return mapFS("CREATE TABLE amounts (commit_pos bigint PRIMARY KEY, amount bigint NOT NULL);")
 }
 func (m *dispatched) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	if len(m.Types()) == 0 {
+	if len(m.handlers) == 0 {
 		m.On(tallyType, func(ctx context.Context, tx pgx.Tx, e eventlog.Recorded) error {
 			var p tallyPayload
 			if err := json.Unmarshal(e.Data, &p); err != nil {
@@ -193,7 +193,7 @@ func (m *dispatched) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Reco
 			return err
 		})
 	}
-	return m.Dispatcher.Apply(ctx, tx, batch)
+	return m.dispatcher.Apply(ctx, tx, batch)
 }
 
 // TestTransientErrorsAreRetriedNeverSkipped: an error that is not poison (here: the first attempts fail as

@@ -87,63 +87,6 @@ func Poison(r eventlog.Recorded, err error) error {
 	return &PoisonError{Position: r.Position, Err: err}
 }
 
-// Handler applies one event inside the batch's transaction.
-type Handler func(ctx context.Context, tx pgx.Tx, e eventlog.Recorded) error
-
-// Dispatcher routes each event of a batch to the handler registered for its type and ignores the others.
-// A read model embeds or holds one and calls it from Apply:
-//
-//	func (m *Board) Apply(ctx context.Context, tx pgx.Tx, b []eventlog.Recorded) error { return m.d.Apply(ctx, tx, b) }
-//
-// Each handler call is at least one round trip to Postgres; a model that must rebuild millions of events
-// quickly writes its rows in bulk from Apply instead (see projections/audittrail).
-type Dispatcher struct {
-	handlers map[string]Handler
-}
-
-// On registers fn for events of type eventType (the permanent wire name). Registering a type twice panics:
-// it is a programming error found at start.
-func (d *Dispatcher) On(eventType string, fn Handler) {
-	if d.handlers == nil {
-		d.handlers = make(map[string]Handler)
-	}
-	if _, dup := d.handlers[eventType]; dup {
-		panic("projection dispatcher: two handlers for " + eventType)
-	}
-	d.handlers[eventType] = fn
-}
-
-// Types lists the registered event types.
-func (d *Dispatcher) Types() []string {
-	out := make([]string, 0, len(d.handlers))
-	for t := range d.handlers {
-		out = append(out, t)
-	}
-	return out
-}
-
-// Apply calls the registered handler of each event in order. A poison error from a handler is returned as
-// a *PoisonError naming the event; any other error is wrapped with the event's position and type.
-func (d *Dispatcher) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	for _, e := range batch {
-		fn, ok := d.handlers[e.Type]
-		if !ok {
-			continue
-		}
-		if err := fn(ctx, tx, e); err != nil {
-			if errors.Is(err, ErrPoison) {
-				var pe *PoisonError
-				if errors.As(err, &pe) {
-					return err
-				}
-				return &PoisonError{Position: e.Position, Err: err}
-			}
-			return fmt.Errorf("apply %s at %s: %w", e.Type, e.Position, err)
-		}
-	}
-	return nil
-}
-
 var modelName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
 // SchemaOf is the Postgres schema of the read model named name: rm_<name>.
