@@ -77,6 +77,24 @@ type Store struct {
 	mu     sync.RWMutex
 	client *esdb.Client
 	closed bool
+	// retired is closed when client is replaced: calls still waiting inside the old client give up at
+	// once (guard) instead of after openTimeout, and the callers retry on the fresh one.
+	retired chan struct{}
+}
+
+// retiredSignal is closed once client c is no longer the Store's client.
+func (s *Store) retiredSignal(c *esdb.Client) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.retired == nil {
+		s.retired = make(chan struct{})
+	}
+	if s.client != c {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
+	return s.retired
 }
 
 // Dial parses cfg.URL, creates the client and makes one round trip to the server so a wrong address fails
@@ -305,9 +323,18 @@ func guard[T any](s *Store, ctx context.Context, c *esdb.Client, what string, op
 			}
 		}()
 	}
+	retired := s.retiredSignal(c)
 	select {
 	case r := <-done:
 		return r.v, r.err
+	case <-retired:
+		select {
+		case r := <-done: // it answered meanwhile
+			return r.v, r.err
+		default:
+		}
+		abandon()
+		return zero, fmt.Errorf("%s: the client was replaced while the call waited in it: %w", what, ErrUnavailable)
 	case <-ctx.Done():
 		abandon()
 		if s.isClosed() {
@@ -337,4 +364,8 @@ func (s *Store) replace(c *esdb.Client, what string) {
 	}
 	s.log.Warn("eventstore: the client is replaced; the next call reconnects", "why", what, "url", redact(s.cfg.URL))
 	s.client = fresh
+	if s.retired != nil {
+		close(s.retired) // calls waiting inside the old client give up now
+	}
+	s.retired = make(chan struct{})
 }
