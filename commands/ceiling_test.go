@@ -38,6 +38,20 @@ func (l *ledger) budgetSteps(id string) (committed, released int) {
 	return committed, released
 }
 
+// underResolution is a registered community whose assembly adopted resolution r-1 (meeting m-1) with a
+// ceiling of 100 000 元, and expenditures ids of 60 000 元 each requested an hour later.
+func underResolution(t *testing.T, ids ...string) *ledger {
+	t.Helper()
+	l := newLedger(t)
+	l.registered()
+	l.assemblyResolution(cid, clerk, "m-1", 10_000_000)
+	l.clock.Advance(time.Hour)
+	for _, id := range ids {
+		l.requested(id, 6_000_000)
+	}
+	return l
+}
+
 func (l *ledger) reservations() (sum int64, n int) {
 	l.t.Helper()
 	held := map[string]int64{}
@@ -62,14 +76,8 @@ func (l *ledger) reservations() (sum int64, n int) {
 // the refused ones changes nothing.
 func TestCeilingIsCumulativeUnderRacingApprovals(t *testing.T) {
 	ctx := context.Background()
-	l := newLedger(t)
-	l.registered()
-	l.assemblyResolution(cid, clerk, "m-1", 10_000_000)
-	l.clock.Advance(time.Hour)
 	ids := []string{"x-1", "x-2", "x-3", "x-4", "x-5", "x-6", "x-7", "x-8"}
-	for _, id := range ids {
-		l.requested(id, 6_000_000)
-	}
+	l := underResolution(t, ids...)
 	var wg sync.WaitGroup
 	errs := make([]error, len(ids))
 	metas := make([]commands.Meta, len(ids))
@@ -179,11 +187,7 @@ func TestCeilingReservationSurvivesACrashBetweenAppends(t *testing.T) {
 // committee) is decided before anything is reserved, and takes nothing of the ceiling.
 func TestRefusedApprovalTakesNothing(t *testing.T) {
 	ctx := context.Background()
-	l := newLedger(t)
-	l.registered()
-	l.assemblyResolution(cid, clerk, "m-1", 10_000_000)
-	l.clock.Advance(time.Hour)
-	l.requested("x-1", 6_000_000)
+	l := underResolution(t, "x-1")
 	bad := cite("x-1")
 	bad.By = "nobody-at-all"
 	if _, err := l.h.ApproveExpenditure(ctx, l.as(clerk), bad); !errors.Is(err, funds.ErrApproverNotOnCommittee) {
@@ -199,12 +203,7 @@ func TestRefusedApprovalTakesNothing(t *testing.T) {
 // the cancellation releases nothing twice.
 func TestCancelledApprovalGivesBack(t *testing.T) {
 	ctx := context.Background()
-	l := newLedger(t)
-	l.registered()
-	l.assemblyResolution(cid, clerk, "m-1", 10_000_000)
-	l.clock.Advance(time.Hour)
-	l.requested("x-1", 6_000_000)
-	l.requested("x-2", 6_000_000)
+	l := underResolution(t, "x-1", "x-2")
 	l.must(l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-1")))
 	if _, err := l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-2")); !errors.Is(err, meeting.ErrCeilingExhausted) {
 		t.Fatalf("x-2 while x-1 holds the ceiling: %v", err)

@@ -113,13 +113,7 @@ func (n *nodeProcess) kill() {
 // red) and the read models take it in; /readyz is ready again; and serve still stops on SIGINT.
 func TestServeRecoversFromANodeKilled(t *testing.T) {
 	db := apitest.NewDatabase(t)
-	node := startNodeProcess(t, t.TempDir(), freeAddr(t))
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", node.URL())
-	srv := startServe(t, db)
-	admin := srv.Token(commands.RoleAdmin, "*")
-	const c = "330303001001"
-	registerCommunity(t, srv, admin, c)
+	srv, node, admin := serveOnNodeProcess(t, db)
 	waitUntil(t, "serve to be ready", 60*time.Second, srv.Ready)
 
 	node.kill()
@@ -155,6 +149,22 @@ func TestServeRecoversFromANodeKilled(t *testing.T) {
 	if !srv.Stop(10 * time.Second) {
 		t.Fatal("serve did not stop within 10 s of the signal after the node's restart")
 	}
+}
+
+// c is the community the store-outage tests record for.
+const c = "330303001001"
+
+// serveOnNodeProcess runs serve on db and on `ledger node` in a process of its own, with an admin token
+// and community c registered.
+func serveOnNodeProcess(t *testing.T, db string) (*servedLedger, *nodeProcess, string) {
+	t.Helper()
+	node := startNodeProcess(t, t.TempDir(), freeAddr(t))
+	t.Setenv("DATABASE_URL", db)
+	t.Setenv("EVENTSTORE_URL", node.URL())
+	srv := startServe(t, db)
+	admin := srv.Token(commands.RoleAdmin, "*")
+	registerCommunity(t, srv, admin, c)
+	return srv, node, admin
 }
 
 // registerCommunity registers community c of 永中街道 and the jurisdictions above it.
@@ -220,13 +230,7 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() boo
 func TestChaos(t *testing.T) {
 	pgc := pgtest.New(t)
 	db := pgc.URL()
-	node := startNodeProcess(t, t.TempDir(), freeAddr(t))
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", node.URL())
-	srv := startServe(t, db)
-	admin := srv.Token(commands.RoleAdmin, "*")
-	const c = "330303001001"
-	registerCommunity(t, srv, admin, c)
+	srv, node, admin := serveOnNodeProcess(t, db)
 
 	// The steady stream: one command every 20 ms, each a new expenditure; a refused one is retried with
 	// the same idempotency key until it is acknowledged or the stream stops.

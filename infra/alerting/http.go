@@ -199,11 +199,8 @@ func (a *API) authenticated(h handler, roles ...commands.Role) http.HandlerFunc 
 
 // problem writes an application/problem+json answer.
 func (a *API) problem(w http.ResponseWriter, r *http.Request, status int, code, detail, field string) {
-	p := httpapi.Problem{Type: "urn:ledger:problem:" + code, Title: http.StatusText(status), Status: status, Detail: detail,
-		Instance: r.URL.Path, Code: code, Field: field}
-	w.Header().Set("Content-Type", httpapi.ProblemContentType)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(p)
+	httpapi.WriteProblem(w, r, &httpapi.Problem{Type: "urn:ledger:problem:" + code, Title: http.StatusText(status), Status: status,
+		Detail: detail, Code: code, Field: field})
 }
 
 // fail answers err: domain errors and refusals with their status, anything else a 500 with a request id.

@@ -168,17 +168,7 @@ func (a *auditorAPI) auditor(next func(http.ResponseWriter, *http.Request, comma
 }
 
 func (a *auditorAPI) problem(w http.ResponseWriter, r *http.Request, p *Problem) {
-	if p.Instance == "" {
-		p.Instance = r.URL.Path
-	}
-	for k, vs := range p.headers {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.Header().Set("Content-Type", ProblemContentType)
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	WriteProblem(w, r, p)
 }
 
 // param is a 400 naming a query parameter.

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -65,16 +63,16 @@ type failures struct {
 
 func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if what, ok := saneURL(r); !ok {
-		writeEdgeProblem(w, r, newProblem(http.StatusBadRequest, CodeInvalidText, "请求地址含有"+what+"，无法处理"))
+		WriteProblem(w, r, newProblem(http.StatusBadRequest, CodeInvalidText, "请求地址含有"+what+"，无法处理"))
 		return
 	}
-	addr := clientAddr(r)
+	addr := ClientAddress(r)
 	if r.Header.Get("Authorization") != "" {
 		if wait := e.blocked(addr); wait > 0 {
 			p := newProblem(http.StatusTooManyRequests, "too-many-failed-logins",
 				"此地址的令牌验证失败次数过多，请稍后再试")
 			p.headers = http.Header{"Retry-After": {strconv.Itoa(int(wait.Seconds()) + 1)}}
-			writeEdgeProblem(w, r, p)
+			WriteProblem(w, r, p)
 			return
 		}
 	}
@@ -154,14 +152,6 @@ func saneURL(r *http.Request) (string, bool) {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -183,18 +173,6 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection (flushes, deadlines of streams).
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func writeEdgeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
-	p.Instance = r.URL.EscapedPath()
-	for k, vs := range p.headers {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.Header().Set("Content-Type", ProblemContentType)
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
-}
 
 // urlQueryUnescape decodes the %-escapes of a raw query (keys and values together), to look at what the
 // handlers will see.

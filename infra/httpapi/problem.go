@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +74,22 @@ const (
 	CodeUnavailable      = "unavailable" // a dependency (the database, the event store) cannot answer now: retry later
 	CodeTooManyStreams   = "too-many-streams"
 )
+
+// WriteProblem writes p as application/problem+json with the headers it carries (Retry-After,
+// WWW-Authenticate), for the routes served by plain handlers; Instance defaults to the request's path.
+func WriteProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
+	if p.Instance == "" {
+		p.Instance = r.URL.EscapedPath()
+	}
+	for k, vs := range p.headers {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.Header().Set("Content-Type", ProblemContentType)
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
 
 func newProblem(status int, code, detail string) *Problem {
 	return &Problem{Type: "urn:ledger:problem:" + code, Title: http.StatusText(status), Status: status, Code: code, Detail: detail}
