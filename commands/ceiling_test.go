@@ -222,3 +222,52 @@ func TestCancelledApprovalGivesBack(t *testing.T) {
 	}
 	l.must(l.h.ApproveExpenditure(ctx, l.as(clerk), cite("x-2")))
 }
+
+// TestBudgetBalanceUnderRacingApprovals (budget-balance): eight approvals of 30 000 元 race on a project
+// line of 100 000 元. Each commitment is appended to the budget stream at the exact revision it read, so
+// the balances they see are those of one order: exactly three fit (100 000, 70 000, 40 000 left), the
+// other five are recorded with a budget-balance breach, and each is committed exactly once.
+func TestBudgetBalanceUnderRacingApprovals(t *testing.T) {
+	ctx := context.Background()
+	l := newLedger(t)
+	l.registered()
+	l.must(l.h.AllocateBudget(ctx, l.as(clerk), commands.AllocateBudget{CommunityID: cid, FiscalYear: 2026, AllocationID: "p-1",
+		Source: "county-finance", Category: "project", AmountFen: 10_000_000}))
+	ids := []string{"y-1", "y-2", "y-3", "y-4", "y-5", "y-6", "y-7", "y-8"}
+	for _, id := range ids {
+		l.requested(id, 3_000_000)
+	}
+	var wg sync.WaitGroup
+	results := make([]commands.Result, len(ids))
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		m := l.as(clerk)
+		wg.Go(func() {
+			for range 5 { // told to retry after repeated conflicts: the same key, as a client would
+				if results[i], errs[i] = l.h.ApproveExpenditure(ctx, m, approve(id)); !errors.Is(errs[i], eventlog.ErrConflict) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	fits := 0
+	for i, id := range ids {
+		if errs[i] != nil {
+			t.Fatalf("%s: %v", id, errs[i])
+		}
+		over := false
+		for _, b := range results[i].Breaches {
+			over = over || b.Rule == "budget-balance"
+		}
+		if !over {
+			fits++
+		}
+		if committed, _ := l.budgetSteps(id); committed != 1 {
+			t.Fatalf("%s committed %d times", id, committed)
+		}
+	}
+	if fits != 3 {
+		t.Fatalf("%d approvals fit the line of 100 000 元, want 3", fits)
+	}
+}
