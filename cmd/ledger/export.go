@@ -73,12 +73,12 @@ to the extension of --out, else csv. Without --out the file goes to standard out
 				return bad(errors.New("an xlsx file is binary: give --out FILE or redirect standard output"))
 			}
 			ctx := cmd.Context()
-			sh, err := openStore(ctx, data, "")
+			s, err := openSession(ctx, data, "", false)
 			if err != nil {
 				return err
 			}
-			defer sh.Close()
-			a, err := audit.New(audit.Config{Store: sh.Store})
+			defer s.Close()
+			a, err := s.auditor()
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/audit"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
 func newReplayCmd() *cobra.Command {
@@ -59,17 +58,12 @@ fact happened instead, late recordings included. --until-position also cuts at a
 				return bad(fmt.Errorf("--format %q: want json or text", format))
 			}
 			ctx := cmd.Context()
-			sh, err := openStore(ctx, data, "")
+			s, err := openSession(ctx, data, dbURL, true)
 			if err != nil {
 				return err
 			}
-			defer sh.Close()
-			pool, err := openDB(ctx, dbURL)
-			if err != nil {
-				return err
-			}
-			defer pool.Close()
-			a, err := audit.New(audit.Config{Store: sh.Store, Pool: pool, Migrate: pg.Migrator(pool), Models: readModels()})
+			defer s.Close()
+			a, err := s.auditor()
 			if err != nil {
 				return err
 			}

@@ -42,12 +42,12 @@ locked by the running node):
 			// nothing (a hash per stream): collecting less often halves the CPU the collector takes.
 			defer debug.SetGCPercent(debug.SetGCPercent(400))
 			ctx := cmd.Context()
-			sh, err := openStore(ctx, data, "")
+			s, err := openSession(ctx, data, "", false)
 			if err != nil {
 				return err
 			}
-			defer sh.Close()
-			a, err := audit.New(audit.Config{Store: sh.Store})
+			defer s.Close()
+			a, err := s.auditor()
 			if err != nil {
 				return err
 			}

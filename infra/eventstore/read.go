@@ -155,18 +155,9 @@ func (s *Store) SubscribeAll(ctx context.Context, from eventlog.Position, filter
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer end()
-	opts := esdb.SubscribeToAllOptions{From: allPosition(from), Filter: subscriptionFilter(filter)}
-	if opts.Filter != nil {
-		opts.MaxSearchWindow = searchWindow
-		opts.CheckpointInterval = checkpointMultiplier
-	}
-	sub, err := guard(s, callCtx, c, what, func() (*esdb.Subscription, error) { return c.SubscribeToAll(callCtx, opts) })
+	sub, err := s.subscribeAll(ctx, callCtx, c, what, from, filter)
 	if err != nil {
-		s.check(c, err)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return s.wrap(ctx, what, err)
+		return err
 	}
 	// The client's Recv does not watch the context, and on a connection that died under it (the server
 	// stopped) it can block for good. Receiving on a goroutine of its own lets cancellation end this call
