@@ -58,15 +58,11 @@ fact happened instead, late recordings included. --until-position also cuts at a
 				return bad(fmt.Errorf("--format %q: want json or text", format))
 			}
 			ctx := cmd.Context()
-			s, err := openSession(ctx, data, dbURL, true)
+			s, a, err := openAuditor(ctx, data, dbURL, true)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			a, err := s.auditor()
-			if err != nil {
-				return err
-			}
 			p := newProgress("replay "+community, 0)
 			snap, err := a.Replay(ctx, audit.ReplayRequest{Community: community, AsOf: at, By: basis, Until: cut, Tables: tables,
 				Progress: func(done, total uint64) { p.Set(done, total) }})

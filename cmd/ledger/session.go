@@ -41,12 +41,21 @@ func (s *session) Close() {
 	s.storeHandle.Close()
 }
 
-// auditor is the auditors' service on the session: with the database it can replay into scratch
-// schemas with every read model, without it only read the store (verify, export).
-func (s *session) auditor() (*audit.Auditor, error) {
+// openAuditor opens a session and the auditors' service on it: with the database it can replay into
+// scratch schemas with every read model, without it only read the store (verify, export).
+func openAuditor(ctx context.Context, dataDir, dbURL string, withDB bool) (*session, *audit.Auditor, error) {
+	s, err := openSession(ctx, dataDir, dbURL, withDB)
+	if err != nil {
+		return nil, nil, err
+	}
 	cfg := audit.Config{Store: s.Store}
 	if s.Pool != nil {
 		cfg.Pool, cfg.Migrate, cfg.Models = s.Pool, pg.Migrator(s.Pool), readModels()
 	}
-	return audit.New(cfg)
+	a, err := audit.New(cfg)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, a, nil
 }

@@ -42,15 +42,11 @@ locked by the running node):
 			// nothing (a hash per stream): collecting less often halves the CPU the collector takes.
 			defer debug.SetGCPercent(debug.SetGCPercent(400))
 			ctx := cmd.Context()
-			s, err := openSession(ctx, data, "", false)
+			s, a, err := openAuditor(ctx, data, "", false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			a, err := s.auditor()
-			if err != nil {
-				return err
-			}
 			p := newProgress("verify", 0)
 			rep, err := a.Verify(ctx, audit.VerifyOptions{Progress: func(vp audit.VerifyProgress) {
 				p.Set(vp.Position.Commit, vp.Head.Commit)
