@@ -94,9 +94,15 @@ func (s *Store) readErr(ctx context.Context, stream string, err error) error {
 // $all holds every stream: on a real server also its $-streams, whose events come with zero Meta
 // (eventlog.SystemStream tells them apart).
 func (s *Store) ReadAll(ctx context.Context, from eventlog.Position, max int, fn func(eventlog.Recorded) error) error {
+	return s.readAllRaw(ctx, esdb.Forwards, allPosition(from), from.String(), max, func(ev *esdb.ResolvedEvent) error { return fn(recorded(ev)) })
+}
+
+// readAllRaw reads $all in direction from from (described as at, for errors), at most max events
+// (max <= 0: to the end), handing fn each event as the client read it.
+func (s *Store) readAllRaw(ctx context.Context, dir esdb.Direction, from esdb.AllPosition, at string, max int, fn func(*esdb.ResolvedEvent) error) error {
 	c, callCtx, end, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("read $all from %s: %w", from, err)
+		return fmt.Errorf("read $all from %s: %w", at, err)
 	}
 	defer end()
 	n := uint64(unlimited)
@@ -104,11 +110,11 @@ func (s *Store) ReadAll(ctx context.Context, from eventlog.Position, max int, fn
 		n = uint64(max)
 	}
 	rs, err := guard(s, callCtx, c, "read $all", func() (*esdb.ReadStream, error) {
-		return c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: esdb.Forwards, From: allPosition(from)}, n)
+		return c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: dir, From: from}, n)
 	})
 	if err != nil {
 		s.check(c, err)
-		return s.wrap(ctx, "read $all from "+from.String(), err)
+		return s.wrap(ctx, "read $all from "+at, err)
 	}
 	defer rs.Close()
 	for {
@@ -118,9 +124,9 @@ func (s *Store) ReadAll(ctx context.Context, from eventlog.Position, max int, fn
 		}
 		if err != nil {
 			s.check(c, err)
-			return s.wrap(ctx, "read $all from "+from.String(), err)
+			return s.wrap(ctx, "read $all from "+at, err)
 		}
-		if err := fn(recorded(ev)); err != nil {
+		if err := fn(ev); err != nil {
 			return err
 		}
 	}
