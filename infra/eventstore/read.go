@@ -264,26 +264,13 @@ func recorded(ev *esdb.ResolvedEvent) eventlog.Recorded {
 // Head returns the $all position of the newest event, or eventlog.Start when the store is empty. Rebuilds
 // use it as the total of their progress bars; it is a moment's snapshot, the store may grow right after.
 func (s *Store) Head(ctx context.Context) (eventlog.Position, error) {
-	c, callCtx, end, err := s.begin(ctx)
+	head := eventlog.Start
+	err := s.readAllRaw(ctx, esdb.Backwards, esdb.End{}, "the end", 1, func(ev *esdb.ResolvedEvent) error {
+		head = recorded(ev).Position
+		return nil
+	})
 	if err != nil {
 		return eventlog.Position{}, fmt.Errorf("read the head of $all: %w", err)
 	}
-	defer end()
-	rs, err := guard(s, callCtx, c, "read the head of $all", func() (*esdb.ReadStream, error) {
-		return c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
-	})
-	if err != nil {
-		s.check(c, err)
-		return eventlog.Position{}, s.wrap(ctx, "read the head of $all", err)
-	}
-	defer rs.Close()
-	ev, err := rs.Recv()
-	if errors.Is(err, io.EOF) {
-		return eventlog.Start, nil
-	}
-	if err != nil {
-		s.check(c, err)
-		return eventlog.Position{}, s.wrap(ctx, "read the head of $all", err)
-	}
-	return recorded(ev).Position, nil
+	return head, nil
 }
