@@ -101,3 +101,42 @@ func TestLeaseHasOneHolderAndHandsOver(t *testing.T) {
 		t.Fatalf("work started %d times (%v), want 3", len(starts), starts)
 	}
 }
+
+// The test kit's standby streams what the primary commits, refuses writes, and keeps answering reads
+// when the primary stops.
+func TestStandbyFollowsThePrimary(t *testing.T) {
+	t.Parallel()
+	primary := pgtest.New(t)
+	ctx := context.Background()
+	pp, err := pgxpool.New(ctx, primary.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pp.Close()
+	if _, err := pp.Exec(ctx, `CREATE TABLE facts (n int)`); err != nil {
+		t.Fatal(err)
+	}
+	standby := primary.Standby()
+	sp, err := pgxpool.New(ctx, standby.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	if _, err := pp.Exec(ctx, `INSERT INTO facts VALUES (1), (2)`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for deadline := time.Now().Add(30 * time.Second); n != 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the standby has %d rows after 30 s", n)
+		}
+		_ = sp.QueryRow(ctx, `SELECT count(*) FROM facts`).Scan(&n)
+	}
+	if _, err := sp.Exec(ctx, `INSERT INTO facts VALUES (3)`); err == nil {
+		t.Fatal("the standby took a write")
+	}
+	primary.Stop()
+	if err := sp.QueryRow(ctx, `SELECT count(*) FROM facts`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("standby after the primary stopped: %d rows, %v", n, err)
+	}
+}
