@@ -26,7 +26,7 @@ BENCHFLAGS ?= -count 1 -timeout 60m
 NODE_LISTEN ?= 127.0.0.1:2113
 export LEDGER_DATA PG_DIR PG_PORT HTTP NODE_LISTEN
 
-.PHONY: help deps build test run bench stop clean fmt vet lint postgres chromium
+.PHONY: help deps build test run bench bench-compare stop clean fmt vet lint postgres chromium
 
 help: ## list the targets
 	@echo "make run    build, start PostgreSQL under $(PG_DIR) and serve http://$(HTTP)/"
@@ -58,6 +58,9 @@ run: build ## start PostgreSQL under .ledger/pg (unless DATABASE_URL is set) and
 
 bench: deps ## benchmarks against a throwaway PostgreSQL; benchstat-friendly, also written to bench.txt
 	@bash scripts/with-pg.sh $(GO) test -run '^$$' -bench . -benchmem -p 1 $(BENCHFLAGS) ./... | tee bench.txt
+
+bench-compare: deps ## the headline benchmarks here and on BASE (default: the last release tag, else HEAD~1), as benchstat ratios
+	@bash scripts/bench-compare.sh
 
 stop: ## stop the PostgreSQL cluster that `make run` started
 	@bash scripts/pg.sh stop $(PG_DIR)
