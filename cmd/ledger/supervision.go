@@ -21,12 +21,10 @@ import (
 )
 
 // supervision is what serve runs for supervisors: the alert engine (outbox appends, deadline sweep,
-// calendar checks), webhook deliveries, the supervisors' API on the mux, and the metrics that are not the
-// projection runtime's (store latency, HTTP, projection lag, open alerts and ratings).
+// calendar checks), webhook deliveries, the supervisors' API on the mux, and the metrics of what
+// supervisors and operators watch (HTTP, projection lag, open alerts and ratings).
 type supervision struct {
-	// Store is the event store instrumented with append and load latency: give it to the executor.
-	Store commands.EventStore
-	http  *metrics.HTTP
+	http *metrics.HTTP
 	// Lag is the last measurement of how far each read model is behind, for the health checks.
 	Lag func() metrics.LagReading
 }
@@ -65,10 +63,6 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 	if _, err := metrics.NewSupervision(pool, reg); err != nil {
 		return nil, err
 	}
-	instrumented, err := metrics.InstrumentStore(store, reg)
-	if err != nil {
-		return nil, err
-	}
 	httpm, err := metrics.NewHTTP(reg, "GET "+alerting.StreamPath)
 	if err != nil {
 		return nil, err
@@ -83,5 +77,5 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 			}
 		}()
 	}
-	return &supervision{Store: instrumented, http: httpm, Lag: lag.Last}, nil
+	return &supervision{http: httpm, Lag: lag.Last}, nil
 }
