@@ -99,12 +99,12 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	sup, err := startSupervision(runCtx, pool, store, mux, api.API(), tokens, metrics, readModels(),
+	executor := commands.NewExecutor(instrumented, commands.SystemClock{}, events.MustRegistry(), slog.Default())
+	sup, err := startSupervision(runCtx, pool, store, executor, mux, api.API(), tokens, metrics, readModels(),
 		alerting.WebhookPolicy{AllowHTTP: o.webhooksHTTP, AllowPrivate: o.webhooksPrivate})
 	if err != nil {
 		return err
 	}
-	executor := commands.NewExecutor(instrumented, commands.SystemClock{}, events.MustRegistry(), slog.Default())
 	httpapi.RegisterCatalogue(api, commands.NewHandlers(executor, slog.Default()))
 	closePortal, err := startPortal(runCtx, pool, mux, api)
 	if err != nil {

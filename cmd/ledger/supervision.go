@@ -32,9 +32,9 @@ type supervision struct {
 // Wrap instruments the HTTP handler (normally the mux) with request durations and command results.
 func (s *supervision) Wrap(h http.Handler) http.Handler { return s.http.Wrap(h) }
 
-// startSupervision migrates the alerting schema, mounts the supervisors' API on mux and runs the engine,
-// the webhook deliverer, the SSE hub and the lag gauges until ctx ends.
-func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, mux *http.ServeMux, doc huma.API, tokens *auth.Store,
+// startSupervision migrates the alerting schema, mounts the supervisors' API on mux (its actions run on
+// executor) and runs the engine, the webhook deliverer, the SSE hub and the lag gauges until ctx ends.
+func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, executor *commands.Executor, mux *http.ServeMux, doc huma.API, tokens *auth.Store,
 	reg prometheus.Registerer, models []runtime.ReadModel, policy alerting.WebhookPolicy) (*supervision, error) {
 	log := slog.Default()
 	if err := alerting.Migrate(ctx, pool); err != nil {
@@ -48,7 +48,7 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 	if err != nil {
 		return nil, err
 	}
-	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, API: doc, Pool: pool, Tokens: tokens, Engine: engine, Webhooks: hooks, Registerer: reg, Logger: log})
+	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, API: doc, Pool: pool, Tokens: tokens, Engine: engine, Executor: executor, Webhooks: hooks, Registerer: reg, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -83,7 +83,7 @@ delivers them within a second. It works on the database given by --database-url 
 				return err
 			}
 			defer done()
-			n, err := w.Replay(cmd.Context(), operator, args[0])
+			n, err := commands.NewSupervisors(nil, nil, w).ReplayWebhook(cmd.Context(), commands.Meta{Actor: operator}, args[0])
 			if err != nil {
 				return err
 			}

@@ -30,7 +30,7 @@ func TestCrashBetweenAppendAndCheckpoint(t *testing.T) {
 	var pending []alerts.Pending
 	h.Wait("the raise in the outbox", 10*time.Second, func() (bool, string) {
 		var err error
-		pending, err = alerts.Outbox(ctx, h.Server.Pool, 10)
+		pending, err = alerts.NewRunner(h.Server.Pool).Outbox(ctx, 10)
 		return err == nil && len(pending) == 1, ""
 	})
 	h.StopRuntime()

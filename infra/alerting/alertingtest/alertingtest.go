@@ -126,7 +126,7 @@ func New(tb testing.TB, opts Options) *Harness {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		h.API, err = alerting.NewAPI(alerting.APIConfig{Mux: s.Mux, Pool: s.Pool, Tokens: s.Tokens, Engine: h.Engine, Webhooks: h.Webhooks,
+		h.API, err = alerting.NewAPI(alerting.APIConfig{Mux: s.Mux, Pool: s.Pool, Tokens: s.Tokens, Engine: h.Engine, Executor: s.Executor, Webhooks: h.Webhooks,
 			Registerer: h.Metrics, Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second, Streams: opts.Streams})
 		if err != nil {
 			tb.Fatal(err)
@@ -359,7 +359,7 @@ func (h *Harness) Quiesce() {
 		if err != nil {
 			return false, err.Error()
 		}
-		cp, err := alerts.Checkpoint(h.ctx, h.Server.Pool)
+		cp, err := alerts.NewRunner(h.Server.Pool).Checkpoint(h.ctx)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -392,7 +392,7 @@ func (h *Harness) AlertEvents() map[string]int {
 func (h *Harness) Serve() (*httptest.Server, *alerting.API) {
 	h.tb.Helper()
 	mux := http.NewServeMux()
-	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, Pool: h.Server.Pool, Tokens: h.Server.Tokens, Engine: h.Engine,
+	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, Pool: h.Server.Pool, Tokens: h.Server.Tokens, Engine: h.Engine, Executor: h.Server.Executor,
 		Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second})
 	if err != nil {
 		h.tb.Fatal(err)
