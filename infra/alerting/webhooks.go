@@ -383,15 +383,11 @@ func (w *Webhooks) lane(webhookID string) int {
 	return int(h.Sum32() % uint32(w.cfg.Workers))
 }
 
-// body is what a webhook receives: one alert event of the feed.
+// body is what a webhook receives: one alert event of the feed, as an SSE subscriber gets it, and the
+// webhook's id.
 type body struct {
-	WebhookID  string          `json:"webhook_id"`
-	EventID    string          `json:"event_id"`
-	Type       string          `json:"type"`
-	Stream     string          `json:"stream"`
-	Position   string          `json:"position"`
-	RecordedAt time.Time       `json:"recorded_at"`
-	Alert      json.RawMessage `json:"alert"`
+	WebhookID string `json:"webhook_id"`
+	StreamItem
 }
 
 // fanOut turns the alert events each webhook has not seen into deliveries, advancing its cursor in the
@@ -441,8 +437,7 @@ func (w *Webhooks) fanOutOne(ctx context.Context, id string) (int, error) {
 	}
 	b := &pgx.Batch{}
 	for _, it := range items {
-		data, err := json.Marshal(body{WebhookID: id, EventID: it.EventID, Type: it.Type, Stream: it.Stream, Position: it.Position.String(),
-			RecordedAt: it.RecordedAt, Alert: it.Alert})
+		data, err := json.Marshal(body{WebhookID: id, StreamItem: streamItem(it)})
 		if err != nil {
 			return 0, err
 		}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
@@ -41,8 +40,7 @@ func TestRebuildMatchesLive(t *testing.T) {
 	h := alertingtest.New(t, alertingtest.Options{})
 	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
 	start := h.Clock.Now()
-	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "社区", Kind: kernel.Urban,
-		Jurisdiction: c.Path, Households: 2500, Adults: 5000, RegisteredAt: start})
+	h.Register(c, kernel.Urban, 2500, 5000)
 	h.Record(c, c.Stream("rulebook", "overrides"), rulebook.OverrideSet{Jurisdiction: alertingtest.DistrictX, Rule: rulebook.PaymentDisclosed,
 		Param: rulebook.ParamWithin, Value: "48h", Reason: "山区", By: "p", SetAt: start})
 	h.Record(c, c.Stream("expenditure", "x-1"), funds.ExpenditurePaid{ExpenditureID: "x-1", VoucherNo: "v", Amount: 100, PaidAt: start})

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -259,6 +260,18 @@ func (h *Harness) RecordExpecting(c Community, stream string, expected eventlog.
 func (h *Harness) Advance(d time.Duration) {
 	h.Clock.Advance(d)
 	h.Engine.Wake()
+}
+
+// SetClock sets the clock to t and wakes the engine.
+func (h *Harness) SetClock(t time.Time) {
+	h.Clock.Set(t)
+	h.Engine.Wake()
+}
+
+// Register records community c's registration (its profile stream) with kind and figures, now.
+func (h *Harness) Register(c Community, kind kernel.CommunityKind, households, adults int) {
+	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "社区" + string(c.ID), Kind: kind,
+		Jurisdiction: c.Path, Households: households, Adults: adults, RegisteredAt: h.Clock.Now()})
 }
 
 // Token mints a token of role scoped to path.
