@@ -134,6 +134,24 @@ func OpenAlerts(ctx context.Context, q Querier, at kernel.JurisdictionPath, limi
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alert, error) { return scanAlert(r) })
 }
 
+// AlertsOf lists every alert of a community, open or cleared, newest first.
+func AlertsOf(ctx context.Context, q Querier, c kernel.CommunityID) ([]Alert, error) {
+	return alertsWhere(ctx, q, `community_id = $1`, string(c))
+}
+
+// AlertsAbout lists every alert of rule about subject, open or cleared, newest first.
+func AlertsAbout(ctx context.Context, q Querier, rule kernel.RuleID, subject string) ([]Alert, error) {
+	return alertsWhere(ctx, q, `rule = $1 AND subject = $2`, string(rule), subject)
+}
+
+func alertsWhere(ctx context.Context, q Querier, cond string, args ...any) ([]Alert, error) {
+	rows, err := q.Query(ctx, `SELECT `+alertColumns+` FROM `+table("alerts")+` WHERE `+cond+` ORDER BY raised_commit DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("alerts where %s: %w", cond, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alert, error) { return scanAlert(r) })
+}
+
 // CommunityRating is the rating of one community.
 type CommunityRating struct {
 	Community    kernel.CommunityID      `json:"community_id"`
