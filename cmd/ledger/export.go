@@ -73,15 +73,11 @@ to the extension of --out, else csv. Without --out the file goes to standard out
 				return bad(errors.New("an xlsx file is binary: give --out FILE or redirect standard output"))
 			}
 			ctx := cmd.Context()
-			sh, err := openStore(ctx, data, "")
+			s, a, err := openAuditor(ctx, data, "", false)
 			if err != nil {
 				return err
 			}
-			defer sh.Close()
-			a, err := audit.New(audit.Config{Store: sh.Store})
-			if err != nil {
-				return err
-			}
+			defer s.Close()
 
 			// A file is written under a temporary name and renamed when complete, so a failed export never
 			// leaves a file that looks whole.

@@ -24,17 +24,12 @@ directory (the file is locked by the running node):
 			if err != nil {
 				return err
 			}
-			sh, err := openStore(ctx, data, "")
+			s, err := openSession(ctx, data, dbURL, true)
 			if err != nil {
 				return err
 			}
-			defer sh.Close()
-			pool, err := openDB(ctx, dbURL)
-			if err != nil {
-				return err
-			}
-			defer pool.Close()
-			rt, err := newRuntime(ctx, pool, sh.Store, models, nil)
+			defer s.Close()
+			rt, err := newRuntime(ctx, s.Pool, s.Store, models, nil)
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/audit"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
 func newReplayCmd() *cobra.Command {
@@ -59,20 +58,11 @@ fact happened instead, late recordings included. --until-position also cuts at a
 				return bad(fmt.Errorf("--format %q: want json or text", format))
 			}
 			ctx := cmd.Context()
-			sh, err := openStore(ctx, data, "")
+			s, a, err := openAuditor(ctx, data, dbURL, true)
 			if err != nil {
 				return err
 			}
-			defer sh.Close()
-			pool, err := openDB(ctx, dbURL)
-			if err != nil {
-				return err
-			}
-			defer pool.Close()
-			a, err := audit.New(audit.Config{Store: sh.Store, Pool: pool, Migrate: pg.Migrator(pool), Models: readModels()})
-			if err != nil {
-				return err
-			}
+			defer s.Close()
 			p := newProgress("replay "+community, 0)
 			snap, err := a.Replay(ctx, audit.ReplayRequest{Community: community, AsOf: at, By: basis, Until: cut, Tables: tables,
 				Progress: func(done, total uint64) { p.Set(done, total) }})

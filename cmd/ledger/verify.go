@@ -42,15 +42,11 @@ locked by the running node):
 			// nothing (a hash per stream): collecting less often halves the CPU the collector takes.
 			defer debug.SetGCPercent(debug.SetGCPercent(400))
 			ctx := cmd.Context()
-			sh, err := openStore(ctx, data, "")
+			s, a, err := openAuditor(ctx, data, "", false)
 			if err != nil {
 				return err
 			}
-			defer sh.Close()
-			a, err := audit.New(audit.Config{Store: sh.Store})
-			if err != nil {
-				return err
-			}
+			defer s.Close()
 			p := newProgress("verify", 0)
 			rep, err := a.Verify(ctx, audit.VerifyOptions{Progress: func(vp audit.VerifyProgress) {
 				p.Set(vp.Position.Commit, vp.Head.Commit)

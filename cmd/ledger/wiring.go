@@ -44,7 +44,13 @@ func eventsDir(dataDir string) string { return filepath.Join(dataDir, "events") 
 // openStore connects to EVENTSTORE_URL, or starts the embedded node on dataDir/events (listening on
 // listen, loopback by default) and connects to it through the same client.
 func openStore(ctx context.Context, dataDir, listen string) (*storeHandle, error) {
-	h := &storeHandle{URL: os.Getenv("EVENTSTORE_URL"), Note: "EVENTSTORE_URL"}
+	return openStoreAt(ctx, os.Getenv("EVENTSTORE_URL"), "EVENTSTORE_URL", dataDir, listen)
+}
+
+// openStoreAt connects to url (described by note), or when url is empty starts the embedded node on
+// dataDir/events.
+func openStoreAt(ctx context.Context, url, note, dataDir, listen string) (*storeHandle, error) {
+	h := &storeHandle{URL: url, Note: note}
 	if h.URL == "" {
 		dir := eventsDir(dataDir)
 		if err := os.MkdirAll(dir, 0o750); err != nil {

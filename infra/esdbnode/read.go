@@ -38,6 +38,13 @@ func (n *Node) read(ctx context.Context, opts *streams.ReadReq_Options, srv stre
 		}
 		return ctx.Err()
 	}
+	// next is where the following chunk starts after one that ended at last.
+	next := func(last uint64) uint64 {
+		if forward {
+			return last + 1
+		}
+		return last - 1
+	}
 
 	switch so := opts.GetStreamOption().(type) {
 	case *streams.ReadReq_Options_Stream:
@@ -69,11 +76,7 @@ func (n *Node) read(ctx context.Context, opts *streams.ReadReq_Options, srv stre
 			if visited == 0 || (!forward && last == 0) || (forward && last == maxRevision) {
 				return nil
 			}
-			if forward {
-				from = last + 1
-			} else {
-				from = last - 1
-			}
+			from = next(last)
 		}
 		return nil
 
@@ -96,11 +99,7 @@ func (n *Node) read(ctx context.Context, opts *streams.ReadReq_Options, srv stre
 			if visited == 0 {
 				return nil
 			}
-			if forward {
-				from = last + 1
-			} else {
-				from = last - 1
-			}
+			from = next(last)
 		}
 		return nil
 

@@ -94,9 +94,15 @@ func (s *Store) readErr(ctx context.Context, stream string, err error) error {
 // $all holds every stream: on a real server also its $-streams, whose events come with zero Meta
 // (eventlog.SystemStream tells them apart).
 func (s *Store) ReadAll(ctx context.Context, from eventlog.Position, max int, fn func(eventlog.Recorded) error) error {
+	return s.readAllRaw(ctx, esdb.Forwards, allPosition(from), from.String(), max, func(ev *esdb.ResolvedEvent) error { return fn(recorded(ev)) })
+}
+
+// readAllRaw reads $all in direction from from (described as at, for errors), at most max events
+// (max <= 0: to the end), handing fn each event as the client read it.
+func (s *Store) readAllRaw(ctx context.Context, dir esdb.Direction, from esdb.AllPosition, at string, max int, fn func(*esdb.ResolvedEvent) error) error {
 	c, callCtx, end, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("read $all from %s: %w", from, err)
+		return fmt.Errorf("read $all from %s: %w", at, err)
 	}
 	defer end()
 	n := uint64(unlimited)
@@ -104,11 +110,11 @@ func (s *Store) ReadAll(ctx context.Context, from eventlog.Position, max int, fn
 		n = uint64(max)
 	}
 	rs, err := guard(s, callCtx, c, "read $all", func() (*esdb.ReadStream, error) {
-		return c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: esdb.Forwards, From: allPosition(from)}, n)
+		return c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: dir, From: from}, n)
 	})
 	if err != nil {
 		s.check(c, err)
-		return s.wrap(ctx, "read $all from "+from.String(), err)
+		return s.wrap(ctx, "read $all from "+at, err)
 	}
 	defer rs.Close()
 	for {
@@ -118,9 +124,9 @@ func (s *Store) ReadAll(ctx context.Context, from eventlog.Position, max int, fn
 		}
 		if err != nil {
 			s.check(c, err)
-			return s.wrap(ctx, "read $all from "+from.String(), err)
+			return s.wrap(ctx, "read $all from "+at, err)
 		}
-		if err := fn(recorded(ev)); err != nil {
+		if err := fn(ev); err != nil {
 			return err
 		}
 	}
@@ -155,18 +161,9 @@ func (s *Store) SubscribeAll(ctx context.Context, from eventlog.Position, filter
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer end()
-	opts := esdb.SubscribeToAllOptions{From: allPosition(from), Filter: subscriptionFilter(filter)}
-	if opts.Filter != nil {
-		opts.MaxSearchWindow = searchWindow
-		opts.CheckpointInterval = checkpointMultiplier
-	}
-	sub, err := guard(s, callCtx, c, what, func() (*esdb.Subscription, error) { return c.SubscribeToAll(callCtx, opts) })
+	sub, err := s.subscribeAll(ctx, callCtx, c, what, from, filter)
 	if err != nil {
-		s.check(c, err)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return s.wrap(ctx, what, err)
+		return err
 	}
 	// The client's Recv does not watch the context, and on a connection that died under it (the server
 	// stopped) it can block for good. Receiving on a goroutine of its own lets cancellation end this call
@@ -267,26 +264,13 @@ func recorded(ev *esdb.ResolvedEvent) eventlog.Recorded {
 // Head returns the $all position of the newest event, or eventlog.Start when the store is empty. Rebuilds
 // use it as the total of their progress bars; it is a moment's snapshot, the store may grow right after.
 func (s *Store) Head(ctx context.Context) (eventlog.Position, error) {
-	c, callCtx, end, err := s.begin(ctx)
+	head := eventlog.Start
+	err := s.readAllRaw(ctx, esdb.Backwards, esdb.End{}, "the end", 1, func(ev *esdb.ResolvedEvent) error {
+		head = recorded(ev).Position
+		return nil
+	})
 	if err != nil {
 		return eventlog.Position{}, fmt.Errorf("read the head of $all: %w", err)
 	}
-	defer end()
-	rs, err := guard(s, callCtx, c, "read the head of $all", func() (*esdb.ReadStream, error) {
-		return c.ReadAll(callCtx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
-	})
-	if err != nil {
-		s.check(c, err)
-		return eventlog.Position{}, s.wrap(ctx, "read the head of $all", err)
-	}
-	defer rs.Close()
-	ev, err := rs.Recv()
-	if errors.Is(err, io.EOF) {
-		return eventlog.Start, nil
-	}
-	if err != nil {
-		s.check(c, err)
-		return eventlog.Position{}, s.wrap(ctx, "read the head of $all", err)
-	}
-	return recorded(ev).Position, nil
+	return head, nil
 }

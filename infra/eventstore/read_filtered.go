@@ -38,18 +38,9 @@ func (s *Store) ReadAllFiltered(ctx context.Context, after eventlog.Position, fi
 	defer end()
 	subCtx, cancel := context.WithCancel(callCtx)
 	defer cancel()
-	opts := esdb.SubscribeToAllOptions{From: allPosition(after), Filter: subscriptionFilter(filter)}
-	if opts.Filter != nil {
-		opts.MaxSearchWindow = searchWindow
-		opts.CheckpointInterval = checkpointMultiplier
-	}
-	sub, err := guard(s, subCtx, c, what, func() (*esdb.Subscription, error) { return c.SubscribeToAll(subCtx, opts) })
+	sub, err := s.subscribeAll(ctx, subCtx, c, what, after, filter)
 	if err != nil {
-		s.check(c, err)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return s.wrap(ctx, what, err)
+		return err
 	}
 	defer sub.Close()
 	reached := func(p eventlog.Position) bool { return !p.Less(head) }
@@ -81,4 +72,24 @@ func (s *Store) ReadAllFiltered(ctx context.Context, after eventlog.Position, fi
 			return s.wrap(ctx, what+": dropped", err)
 		}
 	}
+}
+
+// subscribeAll opens a subscription to $all after from on client c (callCtx bounds the call, ctx is the
+// caller's), server-side filtered by filter. Its errors are the adapter's: ctx's own when the caller gave
+// up, wrapped and classified otherwise.
+func (s *Store) subscribeAll(ctx, callCtx context.Context, c *esdb.Client, what string, from eventlog.Position, filter eventlog.Filter) (*esdb.Subscription, error) {
+	opts := esdb.SubscribeToAllOptions{From: allPosition(from), Filter: subscriptionFilter(filter)}
+	if opts.Filter != nil {
+		opts.MaxSearchWindow = searchWindow
+		opts.CheckpointInterval = checkpointMultiplier
+	}
+	sub, err := guard(s, callCtx, c, what, func() (*esdb.Subscription, error) { return c.SubscribeToAll(callCtx, opts) })
+	if err != nil {
+		s.check(c, err)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, s.wrap(ctx, what, err)
+	}
+	return sub, nil
 }

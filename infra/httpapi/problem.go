@@ -92,7 +92,14 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 }
 
 func newProblem(status int, code, detail string) *Problem {
-	return &Problem{Type: "urn:ledger:problem:" + code, Title: http.StatusText(status), Status: status, Code: code, Detail: detail}
+	return NewProblem(status, code, detail, "")
+}
+
+// NewProblem is the problem of one kind (code) with its status and detail; field names the input it is
+// about ("" for none). Every API of the ledger builds its problems with it.
+func NewProblem(status int, code, detail, field string) *Problem {
+	return &Problem{Type: "urn:ledger:problem:" + code, Title: http.StatusText(status), Status: status, Code: code,
+		Detail: detail, Field: field}
 }
 
 // Error is the detail, so a Problem can travel as an error.
@@ -231,7 +238,10 @@ func internalError(ctx context.Context, log *slog.Logger, err error) *Problem {
 	return p
 }
 
-func newRequestID() string {
+func newRequestID() string { return NewRequestID() }
+
+// NewRequestID is a fresh request id: what a 5xx names so that an operator finds its cause in the log.
+func NewRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])

@@ -2,8 +2,6 @@ package portal
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,31 +98,24 @@ type freshnessIn struct {
 	ConditionalParams
 }
 
-func problem(status int, code, detail, field string) *httpapi.Problem {
-	return &httpapi.Problem{Type: "urn:ledger:problem:" + code, Title: http.StatusText(status), Status: status, Code: code,
-		Detail: detail, Field: field}
-}
-
 func (p *Portal) apiError(ctx context.Context, err error) error {
 	var pr *httpapi.Problem
 	switch {
 	case errors.As(err, &pr):
 		return pr
 	case notFound(err):
-		return problem(http.StatusNotFound, httpapi.CodeNotFound, "没有这项记录", "")
+		return httpapi.NewProblem(http.StatusNotFound, httpapi.CodeNotFound, "没有这项记录", "")
 	}
 	p.queryFailed(ctx, err)
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
+	id := httpapi.NewRequestID()
 	if unavailable(err) {
 		p.log.WarnContext(ctx, "portal: database unavailable, answer not in memory", "request_id", id, "error", err.Error())
-		pr = problem(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "数据库暂时无法访问，请稍后重试。", "")
+		pr = httpapi.NewProblem(http.StatusServiceUnavailable, httpapi.CodeUnavailable, "数据库暂时无法访问，请稍后重试。", "")
 		pr.RequestID = id
 		return pr
 	}
 	p.log.ErrorContext(ctx, "portal: public API failed", "request_id", id, "error", err.Error())
-	pr = problem(http.StatusInternalServerError, httpapi.CodeInternal, "服务器暂时无法读取数据，请稍后重试。", "")
+	pr = httpapi.NewProblem(http.StatusInternalServerError, httpapi.CodeInternal, "服务器暂时无法读取数据，请稍后重试。", "")
 	pr.RequestID = id
 	return pr
 }
@@ -135,7 +126,7 @@ func limitOf(s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxLimit {
-		return 0, problem(http.StatusBadRequest, httpapi.CodeInvalidValue, fmt.Sprintf("limit 应为 1 至 %d 的整数", maxLimit), "limit")
+		return 0, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, fmt.Sprintf("limit 应为 1 至 %d 的整数", maxLimit), "limit")
 	}
 	return n, nil
 }
@@ -143,7 +134,7 @@ func limitOf(s string) (int, error) {
 func afterOf(s string) (cursor, error) {
 	c, err := parseCursor(s)
 	if err != nil {
-		return cursor{}, problem(http.StatusBadRequest, httpapi.CodeInvalidValue, "after 不是有效的翻页位置：请使用上一页的 next", "after")
+		return cursor{}, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "after 不是有效的翻页位置：请使用上一页的 next", "after")
 	}
 	return c, nil
 }
@@ -154,7 +145,7 @@ func yearOf(s string) (int, error) {
 	}
 	y, err := strconv.Atoi(s)
 	if err != nil || y < 1949 || y > 9999 {
-		return 0, problem(http.StatusBadRequest, httpapi.CodeInvalidValue, "year 应为四位年度，例如 2026", "year")
+		return 0, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "year 应为四位年度，例如 2026", "year")
 	}
 	return y, nil
 }
@@ -198,7 +189,7 @@ func (p *Portal) community(ctx context.Context, id string) (snapshot, fingerprin
 		return s, fp, p.apiError(ctx, err)
 	}
 	if !exists {
-		return s, fp, problem(http.StatusNotFound, httpapi.CodeNotFound, "没有这个社区或村: "+id, "id")
+		return s, fp, httpapi.NewProblem(http.StatusNotFound, httpapi.CodeNotFound, "没有这个社区或村: "+id, "id")
 	}
 	return s, fp, nil
 }
@@ -461,7 +452,7 @@ func (p *Portal) registerAPI(api huma.API) {
 		func(ctx context.Context, in *eventIn) (*jsonOut, error) {
 			pos, ok := parsePosition(in.Position)
 			if !ok {
-				return nil, problem(http.StatusBadRequest, httpapi.CodeInvalidValue, "position 应为正整数", "position")
+				return nil, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "position 应为正整数", "position")
 			}
 			s := p.snapshot(ctx)
 			return p.respond(ctx, in.ConditionalParams, "event|"+in.Position, "immutable", func() (any, string, error) {

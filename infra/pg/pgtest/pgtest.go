@@ -52,8 +52,36 @@ func (c *Cluster) Crash() {
 	c.run(filepath.Join(c.bin, "pg_ctl"), "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop")
 }
 
+// Stop stops the server cleanly (a shutdown checkpoint; a standby keeps what it has).
+func (c *Cluster) Stop() {
+	c.tb.Helper()
+	c.run(filepath.Join(c.bin, "pg_ctl"), "-D", filepath.Join(c.dir, "data"), "-m", "fast", "-w", "stop")
+}
+
+// Standby makes a hot standby of c (pg_basebackup streaming from c, read-only, on a port of its own),
+// starts it, and removes it when the test ends. What c commits reaches the standby within moments;
+// when c stops, the standby keeps serving what it has.
+func (c *Cluster) Standby() *Cluster {
+	c.tb.Helper()
+	s := c.prepare(c.tb)
+	c.run(filepath.Join(c.bin, "pg_basebackup"), "-h", "127.0.0.1", "-p", strconv.Itoa(c.port), "-U", "postgres",
+		"-D", filepath.Join(s.dir, "data"), "-R", "-X", "stream", "--no-sync")
+	s.Start()
+	return s
+}
+
 // New initialises and starts a cluster on a free port.
 func New(tb testing.TB) *Cluster {
+	tb.Helper()
+	c := (&Cluster{tb: tb}).prepare(tb)
+	c.run(filepath.Join(c.bin, "initdb"), "-D", filepath.Join(c.dir, "data"), "--auth=trust", "-E", "UTF8", "-U", "postgres", "--no-sync")
+	c.Start()
+	return c
+}
+
+// prepare makes an empty cluster directory owned by the cluster's user and picks a free port; the
+// cluster is stopped and removed when the test ends.
+func (*Cluster) prepare(tb testing.TB) *Cluster {
 	tb.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
@@ -84,8 +112,6 @@ func New(tb testing.TB) *Cluster {
 	}
 	c.port = l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	c.run(filepath.Join(c.bin, "initdb"), "-D", filepath.Join(dir, "data"), "--auth=trust", "-E", "UTF8", "-U", "postgres", "--no-sync")
-	c.Start()
 	tb.Cleanup(func() {
 		cmd := exec.Command(c.asUser[0], append(c.asUser[1:], filepath.Join(c.bin, "pg_ctl"), "-D", filepath.Join(dir, "data"), "-m", "immediate", "stop")...)
 		cmd.Dir = "/"
