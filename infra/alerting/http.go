@@ -176,7 +176,7 @@ func (a *API) writer(h httpapi.ActorHandler) http.Handler {
 // fail answers err: the engine being behind is a 503 to retry; the rest as the command API answers it.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrBehind) {
-		httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusServiceUnavailable, "alerts-behind", "预警引擎正在追赶事件记录,请稍后重试"))
+		httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusServiceUnavailable, "alerts-behind", "预警引擎正在追赶事件记录,请稍后重试", ""))
 		return
 	}
 	a.gate.Fail(w, r, err)
@@ -208,9 +208,8 @@ func (a *API) handleStream(w http.ResponseWriter, r *http.Request, actor command
 	if last != "" {
 		p, err := eventlog.ParsePosition(last)
 		if err != nil {
-			p := httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "Last-Event-ID 须为上次收到的事件编号(commit/prepare)")
-			p.Field = "Last-Event-ID"
-			httpapi.WriteProblem(w, r, p)
+			httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue,
+				"Last-Event-ID 须为上次收到的事件编号(commit/prepare)", "Last-Event-ID"))
 			return
 		}
 		after = p
@@ -225,7 +224,7 @@ func (a *API) handleStream(w http.ResponseWriter, r *http.Request, actor command
 	release, ok := a.cfg.Streams.Acquire(httpapi.TokenKey(r))
 	if !ok {
 		w.Header().Set("Retry-After", "30")
-		httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusTooManyRequests, httpapi.CodeTooManyStreams, "打开的提醒推送连接过多：请先关闭不用的连接，稍后再试"))
+		httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusTooManyRequests, httpapi.CodeTooManyStreams, "打开的提醒推送连接过多：请先关闭不用的连接，稍后再试", ""))
 		return
 	}
 	defer release()

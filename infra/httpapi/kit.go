@@ -89,9 +89,6 @@ func ProblemFor(ctx context.Context, log *slog.Logger, err error) *Problem {
 	return problemFor(ctx, log, err)
 }
 
-// NewProblem is a problem of status with its stable code and a sentence for a person.
-func NewProblem(status int, code, detail string) *Problem { return newProblem(status, code, detail) }
-
 // maxPlainBody bounds the JSON body of a plain handler.
 const maxPlainBody = 64 << 10
 
