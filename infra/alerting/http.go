@@ -76,8 +76,10 @@ type APIConfig struct {
 }
 
 // API is the supervisors' HTTP API: the SSE alert stream, open alerts, ratings and counts, resolving
-// an alert, and webhooks. Every route takes a bearer token of role supervisor, auditor or admin (writes:
-// supervisor or admin), and answers only about the jurisdictions in the token's scope.
+// an alert, and webhooks. Every route takes a bearer token whose role may commands.Watch (supervisor,
+// auditor, admin; writes: commands.Supervise, supervisor or admin), and answers only about the
+// jurisdictions in the token's scope. The writes are commands (commands.Supervisors): a handler decodes,
+// calls the command and writes its result.
 type API struct {
 	cfg     APIConfig
 	gate    httpapi.Gate
