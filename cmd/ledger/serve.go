@@ -86,8 +86,6 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	}
 	runCtx, stopRuntime := context.WithCancel(ctx)
 	defer stopRuntime()
-	rtDone := make(chan error, 1)
-	go func() { rtDone <- rt.Run(runCtx) }()
 
 	tokens, err := auth.Open(ctx, pool)
 	if err != nil {
@@ -142,6 +140,15 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 Stop with Ctrl-C.
 `, base, storeURL, storeNote, pg.Redact(os.Getenv("DATABASE_URL")))
 
+	// Every serve answers HTTP; one at a time among those sharing the database projects, runs the alert
+	// engine and delivers webhooks: the holder of the worker lease.
+	worker, err := newWorkerLease(pool, metrics)
+	if err != nil {
+		return err
+	}
+	go func() {
+		_ = worker.Run(runCtx, func(ctx context.Context) error { return runAll(ctx, rt.Run, sup.Work) })
+	}()
 	if o.demo {
 		go seedDemo(runCtx, cmd, store)
 	}
@@ -150,10 +157,6 @@ Stop with Ctrl-C.
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
-	case err := <-rtDone:
-		if ctx.Err() == nil {
-			return fmt.Errorf("projections stopped: %w", err)
-		}
 	case <-ctx.Done():
 	}
 	slog.Info("serve: shutting down")

@@ -27,6 +27,8 @@ type supervision struct {
 	http *metrics.HTTP
 	// Lag is the last measurement of how far each read model is behind, for the health checks.
 	Lag func() metrics.LagReading
+	// Work runs the alert engine and the webhook deliveries until ctx ends: in the lease holder only.
+	Work func(ctx context.Context) error
 }
 
 // Wrap instruments the HTTP handler (normally the mux) with request durations and command results.
@@ -67,9 +69,11 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 	if err != nil {
 		return nil, err
 	}
+	// The engine and the deliverer run in the holder of the worker lease (Work); the stream hub and the
+	// lag gauges in every serve.
 	for name, run := range map[string]func(context.Context) error{
-		"alert engine": engine.Run, "webhooks": hooks.Run, "alert stream hub": api.Run,
-		"projection lag": func(ctx context.Context) error { return lag.Run(ctx, 5*time.Second) },
+		"alert stream hub": api.Run,
+		"projection lag":   func(ctx context.Context) error { return lag.Run(ctx, 5*time.Second) },
 	} {
 		go func() {
 			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -77,5 +81,6 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 			}
 		}()
 	}
-	return &supervision{http: httpm, Lag: lag.Last}, nil
+	work := func(ctx context.Context) error { return runAll(ctx, engine.Run, hooks.Run) }
+	return &supervision{http: httpm, Lag: lag.Last, Work: work}, nil
 }

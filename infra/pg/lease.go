@@ -27,7 +27,7 @@ type Lease struct {
 	Name   string // what is leased: "ledger worker"
 	Logger *slog.Logger
 	// Retry is how often a standby tries to take the lease (default 2 s); Check how often the holder
-	// checks its lock connection (default 500 ms); Grace how long a new holder waits before working
+	// checks its lock connection (default 250 ms); Grace how long a new holder waits before working
 	// (default 3 × Check).
 	Retry, Check, Grace time.Duration
 	// OnChange, if set, is told when this process becomes the holder (true) or stops being it (false).
@@ -54,7 +54,7 @@ func (l *Lease) Run(ctx context.Context, work func(context.Context) error) error
 		l.Retry = 2 * time.Second
 	}
 	if l.Check <= 0 {
-		l.Check = 500 * time.Millisecond
+		l.Check = 250 * time.Millisecond
 	}
 	if l.Grace <= 0 {
 		l.Grace = 3 * l.Check
