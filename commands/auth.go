@@ -61,6 +61,11 @@ const (
 	RecordAffairs Action = iota
 	// Administer is writing the registry, the rulebook and tokens.
 	Administer
+	// Watch is reading alerts, ratings and webhooks (督查): supervisors, auditors and admins.
+	Watch
+	// Supervise is acting on alerts and webhooks: resolving an alert, registering, deleting or replaying a
+	// webhook (supervisors and admins).
+	Supervise
 )
 
 // Authorize decides whether actor may perform action on the jurisdiction path. Auditors and supervisors
@@ -73,6 +78,10 @@ func Authorize(actor Actor, action Action, path string) error {
 		allowed = actor.Role == RoleClerk || actor.Role == RoleCommittee || actor.Role == RoleAdmin
 	case Administer:
 		allowed = actor.Role == RoleAdmin
+	case Watch:
+		allowed = actor.Role == RoleSupervisor || actor.Role == RoleAuditor || actor.Role == RoleAdmin
+	case Supervise:
+		allowed = actor.Role == RoleSupervisor || actor.Role == RoleAdmin
 	}
 	if !allowed {
 		return &Forbidden{Actor: actor, Path: path, Reason: fmt.Sprintf("role %s may not do this", actor.Role)}

@@ -75,6 +75,11 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	// One registry for everything the operators watch; the Go and process collectors come with it.
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The executor's store is instrumented with append and load latency.
+	instrumented, err := instrumentStore(store, metrics)
+	if err != nil {
+		return err
+	}
 	rt, err := newRuntime(ctx, pool, store, readModels(), metrics)
 	if err != nil {
 		return err
@@ -92,12 +97,12 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	sup, err := startSupervision(runCtx, pool, store, mux, api.API(), tokens, metrics, readModels(),
+	executor := commands.NewExecutor(instrumented, commands.SystemClock{}, events.MustRegistry(), slog.Default())
+	sup, err := startSupervision(runCtx, pool, store, executor, mux, api.API(), tokens, metrics, readModels(),
 		alerting.WebhookPolicy{AllowHTTP: o.webhooksHTTP, AllowPrivate: o.webhooksPrivate})
 	if err != nil {
 		return err
 	}
-	executor := commands.NewExecutor(sup.Store, commands.SystemClock{}, events.MustRegistry(), slog.Default())
 	httpapi.RegisterCatalogue(api, commands.NewHandlers(executor, slog.Default()))
 	closePortal, err := startPortal(runCtx, pool, mux, api)
 	if err != nil {

@@ -21,12 +21,10 @@ import (
 )
 
 // supervision is what serve runs for supervisors: the alert engine (outbox appends, deadline sweep,
-// calendar checks), webhook deliveries, the supervisors' API on the mux, and the metrics that are not the
-// projection runtime's (store latency, HTTP, projection lag, open alerts and ratings).
+// calendar checks), webhook deliveries, the supervisors' API on the mux, and the metrics of what
+// supervisors and operators watch (HTTP, projection lag, open alerts and ratings).
 type supervision struct {
-	// Store is the event store instrumented with append and load latency: give it to the executor.
-	Store commands.EventStore
-	http  *metrics.HTTP
+	http *metrics.HTTP
 	// Lag is the last measurement of how far each read model is behind, for the health checks.
 	Lag func() metrics.LagReading
 	// Work runs the alert engine and the webhook deliveries until ctx ends: in the lease holder only.
@@ -36,9 +34,9 @@ type supervision struct {
 // Wrap instruments the HTTP handler (normally the mux) with request durations and command results.
 func (s *supervision) Wrap(h http.Handler) http.Handler { return s.http.Wrap(h) }
 
-// startSupervision migrates the alerting schema, mounts the supervisors' API on mux and runs the engine,
-// the webhook deliverer, the SSE hub and the lag gauges until ctx ends.
-func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, mux *http.ServeMux, doc huma.API, tokens *auth.Store,
+// startSupervision migrates the alerting schema, mounts the supervisors' API on mux (its actions run on
+// executor) and runs the engine, the webhook deliverer, the SSE hub and the lag gauges until ctx ends.
+func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, executor *commands.Executor, mux *http.ServeMux, doc huma.API, tokens *auth.Store,
 	reg prometheus.Registerer, models []runtime.ReadModel, policy alerting.WebhookPolicy) (*supervision, error) {
 	log := slog.Default()
 	if err := alerting.Migrate(ctx, pool); err != nil {
@@ -52,7 +50,7 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 	if err != nil {
 		return nil, err
 	}
-	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, API: doc, Pool: pool, Tokens: tokens, Engine: engine, Webhooks: hooks, Registerer: reg, Logger: log})
+	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, API: doc, Pool: pool, Tokens: tokens, Engine: engine, Executor: executor, Webhooks: hooks, Registerer: reg, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +63,6 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 		return nil, err
 	}
 	if _, err := metrics.NewSupervision(pool, reg); err != nil {
-		return nil, err
-	}
-	instrumented, err := metrics.InstrumentStore(store, reg)
-	if err != nil {
 		return nil, err
 	}
 	httpm, err := metrics.NewHTTP(reg, "GET "+alerting.StreamPath)
@@ -88,5 +82,5 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 		}()
 	}
 	work := func(ctx context.Context) error { return runAll(ctx, engine.Run, hooks.Run) }
-	return &supervision{Store: instrumented, http: httpm, Lag: lag.Last, Work: work}, nil
+	return &supervision{http: httpm, Lag: lag.Last, Work: work}, nil
 }

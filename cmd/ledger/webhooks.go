@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/infra/alerting"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
 func newWebhooksCmd() *cobra.Command {
@@ -27,11 +25,7 @@ delivers them within a second. It works on the database given by --database-url 
 	}
 	cmd.PersistentFlags().StringVar(&dbURL, "database-url", "", "PostgreSQL connection string (default $DATABASE_URL)")
 	open := func(ctx context.Context) (*alerting.Webhooks, func(), error) {
-		u := dbURL
-		if u == "" {
-			u = os.Getenv("DATABASE_URL")
-		}
-		pool, err := pg.Connect(ctx, pg.Config{URL: u, MaxConns: 2})
+		pool, err := openDBSized(ctx, dbURL, 2)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -83,7 +77,7 @@ delivers them within a second. It works on the database given by --database-url 
 				return err
 			}
 			defer done()
-			n, err := w.Replay(cmd.Context(), operator, args[0])
+			n, err := commands.NewSupervisors(nil, nil, w).ReplayWebhook(cmd.Context(), commands.Meta{Actor: operator}, args[0])
 			if err != nil {
 				return err
 			}

@@ -11,8 +11,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/metrics"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/all"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -75,6 +77,12 @@ func openStoreAt(ctx context.Context, url, note, dataDir, listen string) (*store
 	}
 	h.Store = store
 	return h, nil
+}
+
+// instrumentStore wraps the store of record with its append and load latencies (ledger_store_*) on reg,
+// for the command side.
+func instrumentStore(store *eventstore.Store, reg prometheus.Registerer) (commands.EventStore, error) {
+	return metrics.InstrumentStore(store, reg)
 }
 
 // openDB connects to DATABASE_URL (or the --database-url flag's value when set).

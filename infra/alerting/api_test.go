@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
-	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
@@ -24,8 +23,7 @@ func TestOpenAlertsRatingsAndCounts(t *testing.T) {
 	x1, x2 := alertingtest.NewCommunity(alertingtest.DistrictX, 1), alertingtest.NewCommunity(alertingtest.DistrictX, 2)
 	y1 := alertingtest.NewCommunity(alertingtest.DistrictY, 1)
 	for _, c := range []alertingtest.Community{x1, x2, y1} {
-		h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "社区", Kind: kernel.Urban,
-			Jurisdiction: c.Path, Households: 1000, Adults: 2000, RegisteredAt: h.Clock.Now()})
+		h.Register(c, kernel.Urban, 1000, 2000)
 	}
 	h.Record(x1, x1.Stream("expenditure", "big"), funds.ExpenditurePaid{ExpenditureID: "big", VoucherNo: "v", Amount: kernel.Yuan(90000),
 		PaidAt: h.Clock.Now(), Watch: breach(rulebook.MajorMatterResolution, "未经决议")})
@@ -64,9 +62,9 @@ func TestOpenAlertsRatingsAndCounts(t *testing.T) {
 	h.Server.Do(t, http.MethodGet, alerting.AlertsPath, bearer(h.Token(commands.RoleCommittee, "*")), nil).WantProblem(t, 403, "role-not-allowed")
 	// An auditor reads but does not resolve.
 	a := h.WaitAlert(rulebook.BudgetBalance, x2.Stream("expenditure", "x2"), alertingtest.Open)
-	h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(tok), map[string]string{"reason": "x"}).WantProblem(t, 403, "role-not-allowed")
+	resolve(t, h, tok, a.ID, "x").WantProblem(t, 403, "role-not-allowed")
 	sup := h.Token(commands.RoleSupervisor, "*")
-	h.Server.Do(t, http.MethodPost, "/api/v1/alerts/nope/resolve", bearer(sup), map[string]string{"reason": "x"}).WantProblem(t, 404, "alert-not-found")
+	resolve(t, h, sup, "nope", "x").WantProblem(t, 404, "alert-not-found")
 	h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), `{"reason":"x","extra":1}`).WantProblem(t, 400, "unknown-field")
 
 	// Metrics from the read model: open alerts by rule and severity, communities by rating.

@@ -30,7 +30,7 @@ func TestCrashBetweenAppendAndCheckpoint(t *testing.T) {
 	var pending []alerts.Pending
 	h.Wait("the raise in the outbox", 10*time.Second, func() (bool, string) {
 		var err error
-		pending, err = alerts.Outbox(ctx, h.Server.Pool, 10)
+		pending, err = alerts.NewRunner(h.Server.Pool).Outbox(ctx, 10)
 		return err == nil && len(pending) == 1, ""
 	})
 	h.StopRuntime()
@@ -143,18 +143,7 @@ func TestReplayRaisesNothingTwice(t *testing.T) {
 	h.WaitAlert(rulebook.OperatingFunds, c.Stream("budget", "2026"), alertingtest.Open)
 	h.Quiesce()
 	before := h.AlertEvents()
-	snapshot := func() string {
-		var s string
-		err := h.Server.Pool.QueryRow(ctx, `SELECT string_agg(t, E'\n' ORDER BY t) FROM (
-			SELECT format('%s %s %s %s %s', alert_id, severity, cleared_at IS NULL, clear_reason, raised_commit) t FROM rm_alerts.alerts
-			UNION ALL SELECT format('%s %s', community_id, rating) FROM rm_alerts.ratings
-			UNION ALL SELECT format('%s %s %s %s', rule, subject, severity, next_at) FROM rm_alerts.deadlines) x`).Scan(&s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	want := snapshot()
+	want := h.Snapshot()
 
 	h.StopEngine()
 	h.StopRuntime()
@@ -170,7 +159,7 @@ func TestReplayRaisesNothingTwice(t *testing.T) {
 		got["supervision.alert-cleared"] != before["supervision.alert-cleared"] {
 		t.Fatalf("the rebuild appended alert events: before %v, after %v", before, got)
 	}
-	if got := snapshot(); got != want {
+	if got := h.Snapshot(); got != want {
 		t.Fatalf("rebuilt state differs\n got:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -102,8 +102,7 @@ func TestThroughTheCommandHandlers(t *testing.T) {
 			AllocationID: id, Source: "street-finance", Category: "operating", AmountFen: fen}))
 	}
 	allocate("op-1", 3_000_000)
-	h.Clock.Set(time.Date(fy+1, 1, 1, 0, 30, 0, 0, cst))
-	h.Engine.Wake()
+	h.SetClock(time.Date(fy+1, 1, 1, 0, 30, 0, 0, cst))
 	funds := supervision.OperatingFundsSubject(c.ID, fy)
 	if a := h.WaitAlert(rulebook.OperatingFunds, funds, alertingtest.Open); a.Trigger != supervision.ByCalendar {
 		t.Fatalf("the year-end alert: %+v", a)

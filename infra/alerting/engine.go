@@ -25,8 +25,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/alerts"
@@ -120,8 +118,10 @@ func (c EngineConfig) Validate() error {
 var ErrBehind = errors.New("alerting: the alerts read model is behind the event store")
 
 // Engine appends the alert events of the rules engine and raises the alerts of deadlines and calendar
-// checks. Its single loop is the only writer of alert events in the process, which keeps "appended
-// exactly once" simple:
+// checks, through the model's port (alerts.Runner). Its single loop is the only writer of the alert
+// events the model decides, which keeps "appended exactly once" simple (a supervisor's resolution is a
+// command, commands.Supervisors.ResolveAlert, whose clear has the event id the engine's clear of the
+// same alert would have, so an alert is cleared once whoever appends first):
 //
 //   - The outbox: the engine remembers the events it appended until their outbox rows disappear (the
 //     read model deletes a row in the batch that sees its event). When it cannot know — at start, or
@@ -134,8 +134,8 @@ var ErrBehind = errors.New("alerting: the alerts read model is behind the event 
 type Engine struct {
 	cfg     EngineConfig
 	metrics *engineMetrics
+	model   alerts.Runner
 	wake    chan struct{}
-	reqs    chan resolveReq
 
 	// Owned by the loop (Run, or the caller of Cycle).
 	inflight map[eventlog.ID]bool // appended, their outbox rows not yet gone
@@ -152,7 +152,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, metrics: m, wake: make(chan struct{}, 1), reqs: make(chan resolveReq), unsure: true}, nil
+	return &Engine{cfg: cfg, metrics: m, model: alerts.NewRunner(cfg.Pool), wake: make(chan struct{}, 1), unsure: true}, nil
 }
 
 // Wake makes the engine run a cycle soon (after a test moved its clock, say).
@@ -167,8 +167,8 @@ func (e *Engine) Wake() {
 const engineLockKey = "ledger.alerting.engine"
 
 // Run runs the engine until ctx ends: it takes the engine lock (waiting while another process holds it),
-// listens for the read model's outbox notifications, and runs a cycle on each, on every SweepEvery, and
-// when asked to resolve an alert. Errors of a cycle are logged and retried; Run returns ctx's error.
+// listens for the read model's outbox notifications, and runs a cycle on each and on every SweepEvery.
+// Errors of a cycle are logged and retried; Run returns ctx's error.
 func (e *Engine) Run(ctx context.Context) error {
 	for {
 		err := e.runLocked(ctx)
@@ -250,8 +250,6 @@ func (e *Engine) runLocked(ctx context.Context) error {
 			sweep = true
 		case <-tick.C:
 			sweep = true
-		case req := <-e.reqs:
-			req.done <- e.resolve(ctx, req)
 		}
 	}
 }
@@ -304,16 +302,16 @@ func (e *Engine) drain(ctx context.Context) (int, bool, error) {
 		e.inflight, e.unsure = map[eventlog.ID]bool{}, false
 	}
 	limit := e.cfg.Page + len(e.inflight)
-	pending, err := alerts.Outbox(ctx, e.cfg.Pool, limit)
+	pending, err := e.model.Outbox(ctx, limit)
 	if err != nil {
 		return 0, false, err
 	}
 	present := make(map[eventlog.ID]bool, len(pending))
-	var batch []outgoing
+	var batch []alerts.Pending
 	for _, p := range pending {
 		present[p.Event.ID] = true
 		if !e.inflight[p.Event.ID] {
-			batch = append(batch, outgoing{stream: p.Stream, event: p.Event})
+			batch = append(batch, p)
 		}
 	}
 	for id := range e.inflight {
@@ -323,7 +321,7 @@ func (e *Engine) drain(ctx context.Context) (int, bool, error) {
 	}
 	done, err := e.appendAll(ctx, batch)
 	for _, o := range done {
-		e.inflight[o.event.ID] = true
+		e.inflight[o.Event.ID] = true
 	}
 	return len(done), err == nil && len(pending) == limit && len(batch) > 0, err
 }
@@ -339,7 +337,7 @@ func (e *Engine) catchUp(ctx context.Context) error {
 	wait := time.Millisecond
 	checkedSystem := false
 	for {
-		cp, err := alerts.Checkpoint(ctx, e.cfg.Pool)
+		cp, err := e.model.Checkpoint(ctx)
 		if err != nil {
 			return err
 		}
@@ -376,59 +374,13 @@ func (e *Engine) catchUp(ctx context.Context) error {
 // records the raise, which the next cycle's catch-up waits for.
 func (e *Engine) sweep(ctx context.Context, now time.Time) (int, bool, error) {
 	start := time.Now()
-	dues, err := alerts.DueDeadlines(ctx, e.cfg.Pool, now, e.cfg.Page)
+	pending, looked, err := e.model.DueAlerts(ctx, now, e.cfg.Page)
 	e.metrics.sweepSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return 0, false, err
 	}
-	params := paramsCache{pool: e.cfg.Pool, m: map[kernel.JurisdictionPath]rulebook.Params{}}
-	ids := make([]string, len(dues))
-	for i, d := range dues {
-		ids[i] = supervision.AlertID(d.Rule, d.Subject, supervision.DeadlineAnchor(d.DueAt, d.Epoch))
-	}
-	known, err := alerts.KnownAll(ctx, e.cfg.Pool, ids)
-	if err != nil {
-		return 0, false, err
-	}
-	var out []outgoing
-	for _, d := range dues {
-		p, err := params.get(ctx, d.Jurisdiction)
-		if err != nil {
-			return 0, false, err
-		}
-		sev := p.SeverityAt(d.Rule, d.DueAt, now)
-		if d.Severity != "" && !supervision.Worse(sev, d.Severity) {
-			continue
-		}
-		due := d.DueAt.UTC()
-		id := supervision.AlertID(d.Rule, d.Subject, supervision.DeadlineAnchor(due, d.Epoch))
-		if k, found := known[id]; found && (k.Cleared || !supervision.Worse(sev, k.Severity)) {
-			continue
-		}
-		detail := d.Detail
-		if sev == rulebook.Red && p.Severity(d.Rule) != rulebook.Red {
-			detail += fmt.Sprintf("；逾期已超过%s", p.Span(d.Rule, rulebook.ParamRedAfter).Chinese())
-		}
-		a := supervision.AlertRaised{AlertID: id, Rule: d.Rule, Severity: sev, Community: d.Community, Jurisdiction: d.Jurisdiction,
-			Subject: d.Subject, Trigger: supervision.ByDeadline, Detail: detail, DueAt: &due, Source: d.Source, RaisedAt: now}
-		cause := alerts.Cause{}
-		if d.Source != nil {
-			cause.EventID = d.Source.EventID
-		}
-		stream, ev, err := alerts.Envelope(a, alerts.Actor, cause)
-		if err != nil {
-			return 0, false, err
-		}
-		out = append(out, outgoing{stream: stream, event: ev})
-	}
-	done, err := e.appendAll(ctx, out)
-	return len(done), len(dues) == e.cfg.Page, err
-}
-
-// outgoing is an alert event to append.
-type outgoing struct {
-	stream string
-	event  eventlog.Event
+	done, err := e.appendAll(ctx, pending)
+	return len(done), looked == e.cfg.Page, err
 }
 
 // maxAppend is the most events one append carries (one fsync for all of them).
@@ -437,16 +389,16 @@ const maxAppend = 200
 // appendAll appends events, several to a stream at a time, in their order within each stream, and
 // returns those appended. After an error, whether the failed append happened is unknown: the next drain
 // catches up first.
-func (e *Engine) appendAll(ctx context.Context, evs []outgoing) ([]outgoing, error) {
+func (e *Engine) appendAll(ctx context.Context, evs []alerts.Pending) ([]alerts.Pending, error) {
 	var streams []string
-	by := map[string][]outgoing{}
+	by := map[string][]alerts.Pending{}
 	for _, o := range evs {
-		if _, ok := by[o.stream]; !ok {
-			streams = append(streams, o.stream)
+		if _, ok := by[o.Stream]; !ok {
+			streams = append(streams, o.Stream)
 		}
-		by[o.stream] = append(by[o.stream], o)
+		by[o.Stream] = append(by[o.Stream], o)
 	}
-	var done []outgoing
+	var done []alerts.Pending
 	for _, s := range streams {
 		all := by[s]
 		for len(all) > 0 {
@@ -454,7 +406,7 @@ func (e *Engine) appendAll(ctx context.Context, evs []outgoing) ([]outgoing, err
 			all = all[len(chunk):]
 			events := make([]eventlog.Event, len(chunk))
 			for i, o := range chunk {
-				events[i] = o.event
+				events[i] = o.Event
 			}
 			if _, err := e.cfg.Store.Append(ctx, s, eventlog.Any(), events); err != nil {
 				e.unsure = true
@@ -482,64 +434,10 @@ func (e *Engine) calendar(ctx context.Context, now time.Time) (int, error) {
 		return 0, fmt.Errorf("read the calendar progress: %w", err)
 	}
 	raised := 0
-	params := paramsCache{pool: e.cfg.Pool, m: map[kernel.JurisdictionPath]rulebook.Params{}}
 	for _, k := range supervision.Checkpoints(last, now) {
-		checks, err := alerts.AssemblyChecks(ctx, e.cfg.Pool, k)
+		out, err := e.model.CalendarAlerts(ctx, k, now)
 		if err != nil {
 			return raised, err
-		}
-		var candidates []supervision.AlertRaised
-		if !k.FirstHalf { // the year k.Year ended: its operating funds too
-			fundsChecks, err := alerts.OperatingFundsChecks(ctx, e.cfg.Pool, k.Year)
-			if err != nil {
-				return raised, err
-			}
-			for _, f := range fundsChecks {
-				p, err := params.get(ctx, f.Jurisdiction)
-				if err != nil {
-					return raised, err
-				}
-				b := supervision.CheckOperatingFunds(k.Year, f.Households, f.Allocated, p)
-				if b == nil {
-					continue
-				}
-				candidates = append(candidates, calendarAlert(*b, k, f.Community, f.Jurisdiction,
-					supervision.OperatingFundsSubject(f.Community, k.Year), p, now))
-			}
-		}
-		for _, c := range checks {
-			p, err := params.get(ctx, c.Jurisdiction)
-			if err != nil {
-				return raised, err
-			}
-			b := supervision.CheckAssemblies(k, c.Kind, c.Held, p)
-			if b == nil {
-				continue
-			}
-			candidates = append(candidates, calendarAlert(*b, k, c.Community, c.Jurisdiction, k.Subject(c.Community), p, now))
-		}
-		var out []outgoing
-		for len(candidates) > 0 {
-			page := candidates[:min(len(candidates), 1000)]
-			candidates = candidates[len(page):]
-			ids := make([]string, len(page))
-			for i, a := range page {
-				ids[i] = a.AlertID
-			}
-			known, err := alerts.KnownAll(ctx, e.cfg.Pool, ids)
-			if err != nil {
-				return raised, err
-			}
-			for _, a := range page {
-				if _, found := known[a.AlertID]; found {
-					continue
-				}
-				stream, ev, err := alerts.Envelope(a, alerts.Actor, alerts.Cause{})
-				if err != nil {
-					return raised, err
-				}
-				out = append(out, outgoing{stream: stream, event: ev})
-			}
 		}
 		done, err := e.appendAll(ctx, out)
 		raised += len(done)
@@ -554,102 +452,26 @@ func (e *Engine) calendar(ctx context.Context, now time.Time) (int, error) {
 	return raised, nil
 }
 
-// calendarAlert is the alert a calendar checkpoint raises for a breach found about subject.
-func calendarAlert(b kernel.Breach, k supervision.Checkpoint, c kernel.CommunityID, path kernel.JurisdictionPath, subject string,
-	p rulebook.Params, now time.Time) supervision.AlertRaised {
-	due := k.At
-	return supervision.AlertRaised{AlertID: supervision.AlertID(b.Rule, subject, supervision.Anchor(k.At)),
-		Rule: b.Rule, Severity: p.Severity(b.Rule), Community: c, Jurisdiction: path, Subject: subject,
-		Trigger: supervision.ByCalendar, Detail: b.Detail, DueAt: &due, RaisedAt: now}
+// ResolutionLookup is the alert look-up of a supervisor's resolution (commands.AlertBook), on the
+// engine's view of the model: Alert as the model holds it now (to find whose alert it is), Settled once
+// the model caught up with the store (ErrBehind when it does not in time), so that a clear already
+// appended, or decided and waiting in the outbox, is seen.
+type ResolutionLookup struct{ e *Engine }
+
+// Resolutions returns the look-up the resolve-alert command runs on.
+func (e *Engine) Resolutions() ResolutionLookup { return ResolutionLookup{e} }
+
+// Alert implements commands.AlertBook.
+func (l ResolutionLookup) Alert(ctx context.Context, alertID string) (supervision.AlertState, error) {
+	return l.e.model.Alert(ctx, alertID)
 }
 
-// appendAlert appends one alert event the engine decided outside the outbox (a supervisor's resolution).
-func (e *Engine) appendAlert(ctx context.Context, ev kernel.Event, actor string, cause alerts.Cause) error {
-	stream, rec, err := alerts.Envelope(ev, actor, cause)
-	if err != nil {
-		return err
+// Settled implements commands.AlertBook.
+func (l ResolutionLookup) Settled(ctx context.Context, alertID string) (supervision.AlertState, error) {
+	if err := l.e.catchUp(ctx); err != nil {
+		return supervision.AlertState{}, err
 	}
-	_, err = e.appendAll(ctx, []outgoing{{stream: stream, event: rec}})
-	return err
-}
-
-type paramsCache struct {
-	pool *pgxpool.Pool
-	m    map[kernel.JurisdictionPath]rulebook.Params
-}
-
-func (c *paramsCache) get(ctx context.Context, path kernel.JurisdictionPath) (rulebook.Params, error) {
-	if p, ok := c.m[path]; ok {
-		return p, nil
-	}
-	p, err := alerts.ParamsFor(ctx, c.pool, alerts.Overrides(), path)
-	if err != nil {
-		return rulebook.Params{}, err
-	}
-	c.m[path] = p
-	return p, nil
-}
-
-// Errors of resolving an alert.
-var (
-	ErrAlreadyCleared = kernel.Conflict("alert-already-cleared", "这条预警已经解除")
-	ErrReasonRequired = kernel.Invalid("required", "reason", "解除预警须写明理由")
-)
-
-type resolveReq struct {
-	alertID string
-	actor   commands.Actor
-	reason  string
-	done    chan error
-}
-
-// Resolve closes an open alert on a supervisor's word (supervision.ResolvedBySupervisor), for breaches
-// no later fact can undo. The actor must cover the alert's jurisdiction. It runs in the engine's loop,
-// so it never races the engine's own clearing of the same alert; it returns once the event is appended.
-func (e *Engine) Resolve(ctx context.Context, alertID string, actor commands.Actor, reason string) error {
-	req := resolveReq{alertID: alertID, actor: actor, reason: reason, done: make(chan error, 1)}
-	select {
-	case e.reqs <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (e *Engine) resolve(ctx context.Context, req resolveReq) error {
-	if req.reason == "" {
-		return ErrReasonRequired
-	}
-	a, err := alerts.AlertByID(ctx, e.cfg.Pool, req.alertID)
-	if err != nil {
-		return err
-	}
-	if !req.actor.Covers(string(a.Jurisdiction)) {
-		return &commands.Forbidden{Actor: req.actor, Path: string(a.Jurisdiction), Reason: "token is scoped to " + req.actor.Scope}
-	}
-	if err := e.catchUp(ctx); err != nil {
-		return err
-	}
-	// After the catch-up: cleared by an event, or about to be by one the engine decided.
-	if a, err = alerts.AlertByID(ctx, e.cfg.Pool, req.alertID); err != nil {
-		return err
-	}
-	var pendingClear bool
-	if err := e.cfg.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{alerts.Schema, "outbox"}.Sanitize()+`
-		WHERE event_id = $1)`, supervision.ClearedEventID(a.ID)).Scan(&pendingClear); err != nil {
-		return err
-	}
-	if !a.Open() || pendingClear {
-		return ErrAlreadyCleared
-	}
-	ev := supervision.AlertCleared{AlertID: a.ID, Rule: a.Rule, Community: a.Community, Jurisdiction: a.Jurisdiction, Subject: a.Subject,
-		Reason: supervision.ResolvedBySupervisor, Detail: req.reason, By: req.actor.String(), ClearedAt: e.cfg.Clock.Now().UTC()}
-	return e.appendAlert(ctx, ev, req.actor.String(), alerts.Cause{})
+	return l.e.model.Alert(ctx, alertID)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

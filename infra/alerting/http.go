@@ -2,14 +2,10 @@ package alerting
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,7 +14,6 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/projections/alerts"
 
@@ -63,8 +58,10 @@ type APIConfig struct {
 	API    huma.API
 	Pool   *pgxpool.Pool
 	Tokens httpapi.TokenVerifier
-	// Engine resolves alerts (POST /api/v1/alerts/{id}/resolve); nil leaves the route out.
-	Engine *Engine
+	// Engine and Executor resolve alerts (POST /api/v1/alerts/{id}/resolve), the command
+	// commands.Supervisors.ResolveAlert on the engine's view of the read model; nil leaves the route out.
+	Engine   *Engine
+	Executor *commands.Executor
 	// Webhooks manages webhooks (/api/v1/webhooks…); nil leaves the routes out.
 	Webhooks *Webhooks
 	// Hub wakes SSE streams; nil: New makes one, and Run runs it.
@@ -79,10 +76,14 @@ type APIConfig struct {
 }
 
 // API is the supervisors' HTTP API: the SSE alert stream, open alerts, ratings and counts, resolving
-// an alert, and webhooks. Every route takes a bearer token of role supervisor, auditor or admin (writes:
-// supervisor or admin), and answers only about the jurisdictions in the token's scope.
+// an alert, and webhooks. Every route takes a bearer token whose role may commands.Watch (supervisor,
+// auditor, admin; writes: commands.Supervise, supervisor or admin), and answers only about the
+// jurisdictions in the token's scope. The writes are commands (commands.Supervisors): a handler decodes,
+// calls the command and writes its result.
 type API struct {
 	cfg     APIConfig
+	gate    httpapi.Gate
+	cmds    *commands.Supervisors
 	hub     *Hub
 	metrics *apiMetrics
 	ownHub  bool
@@ -99,6 +100,9 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	if cfg.Mux == nil || cfg.Pool == nil || cfg.Tokens == nil {
 		return nil, errors.New("alerting API config: Mux, Pool and Tokens are required")
 	}
+	if cfg.Engine != nil && cfg.Executor == nil {
+		return nil, errors.New("alerting API config: an Engine resolves alerts through an Executor, which is missing")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -111,10 +115,19 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	if cfg.Poll == 0 {
 		cfg.Poll = 5 * time.Second
 	}
-	a := &API{cfg: cfg, hub: cfg.Hub, stop: make(chan struct{}), metrics: &apiMetrics{
-		streams:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "ledger_alert_streams_open", Help: "Open SSE alert streams."}),
-		sseEvents: prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_alert_stream_events_total", Help: "Alert events sent to SSE subscribers."}),
-	}}
+	var resolutions commands.AlertBook
+	if cfg.Engine != nil {
+		resolutions = cfg.Engine.Resolutions()
+	}
+	var hooks commands.WebhookRegistry
+	if cfg.Webhooks != nil {
+		hooks = cfg.Webhooks
+	}
+	a := &API{cfg: cfg, gate: httpapi.Gate{Tokens: cfg.Tokens, Logger: cfg.Logger}, cmds: commands.NewSupervisors(cfg.Executor, resolutions, hooks),
+		hub: cfg.Hub, stop: make(chan struct{}), metrics: &apiMetrics{
+			streams:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "ledger_alert_streams_open", Help: "Open SSE alert streams."}),
+			sseEvents: prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_alert_stream_events_total", Help: "Alert events sent to SSE subscribers."}),
+		}}
 	if a.hub == nil {
 		a.hub, a.ownHub = NewHub(cfg.Pool, cfg.Logger), true
 	}
@@ -123,7 +136,7 @@ func NewAPI(cfg APIConfig) (*API, error) {
 			return nil, err
 		}
 	}
-	mount := func(rt httpapi.Route, h http.HandlerFunc) { httpapi.Mount(cfg.Mux, cfg.API, rt, h) }
+	mount := func(rt httpapi.Route, h http.Handler) { httpapi.Mount(cfg.Mux, cfg.API, rt, h) }
 	mount(Routes[0], a.reader(a.handleStream))
 	mount(Routes[1], a.reader(a.handleOpenAlerts))
 	mount(Routes[2], a.reader(a.handleCounts))
@@ -154,97 +167,29 @@ func (a *API) Run(ctx context.Context) error {
 	return a.hub.Run(ctx)
 }
 
-type handler func(w http.ResponseWriter, r *http.Request, actor commands.Actor)
+// reader serves callers that may read alerts, writer those that may act on them, by the one
+// authorization table (commands.Watch, commands.Supervise).
+func (a *API) reader(h httpapi.ActorHandler) http.Handler { return a.gate.Require(commands.Watch, h) }
 
-// reader authenticates a caller that may read alerts: supervisor, auditor or admin.
-func (a *API) reader(h handler) http.HandlerFunc {
-	return a.authenticated(h, commands.RoleSupervisor, commands.RoleAuditor, commands.RoleAdmin)
+func (a *API) writer(h httpapi.ActorHandler) http.Handler {
+	return a.gate.Require(commands.Supervise, h)
 }
 
-// writer authenticates a caller that may resolve alerts: supervisor or admin.
-func (a *API) writer(h handler) http.HandlerFunc {
-	return a.authenticated(h, commands.RoleSupervisor, commands.RoleAdmin)
-}
-
-func (a *API) authenticated(h handler, roles ...commands.Role) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ledger"`)
-			a.problem(w, r, http.StatusUnauthorized, httpapi.CodeUnauthenticated, "需要 API 令牌:Authorization: Bearer lg_…", "")
-			return
-		}
-		tok, err := a.cfg.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
-		if errors.Is(err, auth.ErrUnauthenticated) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ledger", error="invalid_token"`)
-			a.problem(w, r, http.StatusUnauthorized, httpapi.CodeUnauthenticated, "API 令牌无效或已被撤销", "")
-			return
-		}
-		if err != nil {
-			a.fail(w, r, fmt.Errorf("authenticate: %w", err))
-			return
-		}
-		actor := tok.Actor()
-		allowed := false
-		for _, role := range roles {
-			allowed = allowed || actor.Role == role
-		}
-		if !allowed {
-			a.problem(w, r, http.StatusForbidden, httpapi.CodeRoleNotAllowed, fmt.Sprintf("角色 %s 无权访问此接口", actor.Role), "")
-			return
-		}
-		h(w, r, actor)
-	}
-}
-
-// problem writes an application/problem+json answer.
-func (a *API) problem(w http.ResponseWriter, r *http.Request, status int, code, detail, field string) {
-	httpapi.WriteProblem(w, r, &httpapi.Problem{Type: "urn:ledger:problem:" + code, Title: http.StatusText(status), Status: status,
-		Detail: detail, Code: code, Field: field})
-}
-
-// fail answers err: domain errors and refusals with their status, anything else a 500 with a request id.
+// fail answers err: the engine being behind is a 503 to retry; the rest as the command API answers it.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var fb *commands.Forbidden
-	if errors.As(err, &fb) {
-		a.problem(w, r, http.StatusForbidden, httpapi.CodeOutOfScope, fmt.Sprintf("此令牌的权限范围是 %s,不包括 %s", fb.Actor.Scope, fb.Path), "")
-		return
-	}
-	var de kernel.Error
-	if errors.As(err, &de) {
-		status := map[kernel.ErrorKind]int{kernel.KindInvalid: 400, kernel.KindNotFound: 404, kernel.KindForbidden: 403,
-			kernel.KindRejected: 422, kernel.KindConflict: 409}[de.Kind]
-		if status != 0 {
-			a.problem(w, r, status, de.Code, de.Msg, de.Field)
-			return
-		}
-	}
 	if errors.Is(err, ErrBehind) {
-		a.problem(w, r, http.StatusServiceUnavailable, "alerts-behind", "预警引擎正在追赶事件记录,请稍后重试", "")
+		httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusServiceUnavailable, "alerts-behind", "预警引擎正在追赶事件记录,请稍后重试", ""))
 		return
 	}
-	if r.Context().Err() != nil {
-		return
-	}
-	id := strconv.FormatInt(time.Now().UnixNano(), 36)
-	a.cfg.Logger.ErrorContext(r.Context(), "alerting request failed", "request_id", id, "path", r.URL.Path, "err", err)
-	w.Header().Set("X-Request-Id", id)
-	p := httpapi.Problem{Type: "urn:ledger:problem:" + httpapi.CodeInternal, Title: http.StatusText(500), Status: 500,
-		Detail: "服务器内部错误;如仍失败,请把 request_id 告知管理员。", Instance: r.URL.Path, Code: httpapi.CodeInternal, RequestID: id}
-	w.Header().Set("Content-Type", httpapi.ProblemContentType)
-	w.WriteHeader(500)
-	_ = json.NewEncoder(w).Encode(p)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	a.gate.Fail(w, r, err)
 }
 
 // underParam reads ?under= and checks it against the token's scope: empty means the token's scope.
 func (a *API) underParam(w http.ResponseWriter, r *http.Request, actor commands.Actor) (kernel.JurisdictionPath, bool) {
-	p, err := scopedPath(actor, kernel.JurisdictionPath(r.URL.Query().Get("under")), "under")
+	p, err := commands.ScopedPath(actor, kernel.JurisdictionPath(r.URL.Query().Get("under")), "under")
+	if err == nil {
+		err = commands.Authorize(actor, commands.Watch, string(p))
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return "", false
@@ -265,7 +210,8 @@ func (a *API) handleStream(w http.ResponseWriter, r *http.Request, actor command
 	if last != "" {
 		p, err := eventlog.ParsePosition(last)
 		if err != nil {
-			a.problem(w, r, http.StatusBadRequest, httpapi.CodeInvalidValue, "Last-Event-ID 须为上次收到的事件编号(commit/prepare)", "Last-Event-ID")
+			httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue,
+				"Last-Event-ID 须为上次收到的事件编号(commit/prepare)", "Last-Event-ID"))
 			return
 		}
 		after = p
@@ -280,7 +226,7 @@ func (a *API) handleStream(w http.ResponseWriter, r *http.Request, actor command
 	release, ok := a.cfg.Streams.Acquire(httpapi.TokenKey(r))
 	if !ok {
 		w.Header().Set("Retry-After", "30")
-		a.problem(w, r, http.StatusTooManyRequests, httpapi.CodeTooManyStreams, "打开的提醒推送连接过多：请先关闭不用的连接，稍后再试", "")
+		httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusTooManyRequests, httpapi.CodeTooManyStreams, "打开的提醒推送连接过多：请先关闭不用的连接，稍后再试", ""))
 		return
 	}
 	defer release()
@@ -300,7 +246,7 @@ func (a *API) handleOpenAlerts(w http.ResponseWriter, r *http.Request, actor com
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"under": under, "alerts": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "alerts": out})
 }
 
 func (a *API) handleCounts(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
@@ -318,7 +264,7 @@ func (a *API) handleCounts(w http.ResponseWriter, r *http.Request, actor command
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"under": under, "open": counts, "communities_by_rating": ratings})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "open": counts, "communities_by_rating": ratings})
 }
 
 func (a *API) handleRatings(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
@@ -331,53 +277,41 @@ func (a *API) handleRatings(w http.ResponseWriter, r *http.Request, actor comman
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"under": under, "ratings": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "ratings": out})
 }
 
-// decodeBody decodes a small JSON body strictly into v, answering 400 naming the problem.
-func (a *API) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		code := httpapi.CodeMalformedJSON
-		if strings.Contains(err.Error(), "unknown field") {
-			code = httpapi.CodeUnknownField
-		}
-		a.problem(w, r, http.StatusBadRequest, code, "请求内容不是合法的 JSON 或含有未知字段: "+err.Error(), "")
+// decode decodes the request's JSON body strictly into v, or answers the 400 naming the field.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if p := httpapi.DecodeJSON(r, v); p != nil {
+		httpapi.WriteProblem(w, r, p)
 		return false
 	}
 	return true
 }
 
 func (a *API) handleResolve(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
-	var in struct {
-		Reason string `json:"reason"`
-	}
-	if !a.decodeBody(w, r, &in) {
+	c := commands.ResolveAlert{AlertID: r.PathValue("id")}
+	if !decode(w, r, &c) {
 		return
 	}
-	id := r.PathValue("id")
-	if err := a.cfg.Engine.Resolve(r.Context(), id, actor, strings.TrimSpace(in.Reason)); err != nil {
+	if _, err := a.cmds.ResolveAlert(r.Context(), commands.Meta{Actor: actor}, c); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alert_id": id, "resolved": true})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"alert_id": c.AlertID, "resolved": true})
 }
 
 func (a *API) handleRegister(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
-	var in struct {
-		URL   string `json:"url"`
-		Under string `json:"under"`
-	}
-	if !a.decodeBody(w, r, &in) {
+	var c commands.RegisterWebhook
+	if !decode(w, r, &c) {
 		return
 	}
-	hook, secret, err := a.cfg.Webhooks.Register(r.Context(), actor, in.URL, kernel.JurisdictionPath(in.Under))
+	hook, secret, err := a.cmds.RegisterWebhook(r.Context(), commands.Meta{Actor: actor}, c)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, struct {
+	httpapi.WriteJSON(w, http.StatusCreated, struct {
 		Webhook
 		Secret string `json:"secret"`
 		Note   string `json:"note"`
@@ -390,11 +324,11 @@ func (a *API) handleListWebhooks(w http.ResponseWriter, r *http.Request, actor c
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"webhooks": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"webhooks": out})
 }
 
 func (a *API) handleDeleteWebhook(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
-	if err := a.cfg.Webhooks.Delete(r.Context(), actor, r.PathValue("id")); err != nil {
+	if err := a.cmds.DeleteWebhook(r.Context(), commands.Meta{Actor: actor}, r.PathValue("id")); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -407,14 +341,14 @@ func (a *API) handleDeliveries(w http.ResponseWriter, r *http.Request, actor com
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"deliveries": out})
 }
 
 func (a *API) handleReplay(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
-	n, err := a.cfg.Webhooks.Replay(r.Context(), actor, r.PathValue("id"))
+	n, err := a.cmds.ReplayWebhook(r.Context(), commands.Meta{Actor: actor}, r.PathValue("id"))
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"webhook_id": r.PathValue("id"), "replayed": n})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"webhook_id": r.PathValue("id"), "replayed": n})
 }

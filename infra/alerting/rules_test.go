@@ -17,7 +17,9 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/infra/alerting"
 	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
+	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/projections/alerts"
 )
 
@@ -61,6 +63,13 @@ func TestEveryWatchRuleHasAScenario(t *testing.T) {
 	}
 }
 
+// harness starts a harness for a test running in parallel with the others, with its community n of
+// district X.
+func harness(t *testing.T, n int) (*alertingtest.Harness, alertingtest.Community) {
+	t.Parallel()
+	return alertingtest.New(t, alertingtest.Options{}), alertingtest.NewCommunity(alertingtest.DistrictX, n)
+}
+
 func breach(rule kernel.RuleID, detail string) kernel.Watch {
 	return kernel.Watch{Breaches: []kernel.Breach{{Rule: rule, Detail: detail}}}
 }
@@ -83,18 +92,13 @@ func waitRating(t *testing.T, h *alertingtest.Harness, c alertingtest.Community,
 }
 
 func TestRulePaymentDisclosed(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
+	h, c := harness(t, 1)
 	x := c.Stream("expenditure", "2026-0042")
 	paidAt := h.Clock.Now()
 	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "2026-0042", VoucherNo: "v1", Amount: 120000, WasApproved: true, PaidAt: paidAt})
 
 	h.Advance(23 * time.Hour)
-	h.Quiesce()
-	if n := len(h.Alerts(c.ID)); n != 0 {
-		t.Fatalf("%d alerts before the deadline", n)
-	}
+	noAlerts(t, h, c, "%d alerts before the deadline")
 	h.Advance(2 * time.Hour)
 	a := h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.Open)
 	if a.Severity != rulebook.Yellow || a.Trigger != supervision.ByDeadline || a.DueAt == nil || !a.DueAt.Equal(paidAt.Add(24*time.Hour)) {
@@ -125,9 +129,7 @@ func TestRulePaymentDisclosed(t *testing.T) {
 }
 
 func TestRuleResultsDisclosed(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 2)
+	h, c := harness(t, 2)
 	el, au := c.Stream("election", "e-2026"), c.Stream("audit", "a-1")
 	now := h.Clock.Now()
 	h.Record(c, el, election.ResultCertified{ElectionID: "e-2026", RegisteredVoters: 100, BallotsCast: 80, CertifiedAt: now})
@@ -139,9 +141,7 @@ func TestRuleResultsDisclosed(t *testing.T) {
 	h.Record(c, c.Stream("disclosure", "n-e"), disclosure.Published{NoticeID: "n-e", Category: disclosure.Election, PublishedAt: h.Clock.Now(),
 		Title: "选举结果", Text: "…", Refs: []disclosure.Ref{{Kind: disclosure.RefElection, ID: "e-2026", OccurredAt: now}}})
 	h.WaitAlert(rulebook.ResultsDisclosed, el, alertingtest.Cleared)
-	if a := h.WaitAlert(rulebook.ResultsDisclosed, au, func(alerts.Alert) bool { return true }); !a.Open() {
-		t.Fatal("the audit result is still undisclosed")
-	}
+	stillOpen(t, h, rulebook.ResultsDisclosed, au, "the audit result is still undisclosed")
 	h.Record(c, c.Stream("disclosure", "n-a"), disclosure.Published{NoticeID: "n-a", Category: disclosure.Audit, PublishedAt: h.Clock.Now(),
 		Title: "审计结果", Text: "…", Refs: []disclosure.Ref{{Kind: disclosure.RefAudit, ID: "a-1", OccurredAt: now}}})
 	h.WaitAlert(rulebook.ResultsDisclosed, au, alertingtest.Cleared)
@@ -149,12 +149,9 @@ func TestRuleResultsDisclosed(t *testing.T) {
 }
 
 func TestRuleDisclosureFrequency(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 3)
+	h, c := harness(t, 3)
 	start := h.Clock.Now()
-	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "测试社区", Kind: kernel.Urban,
-		Jurisdiction: c.Path, Households: 1500, Adults: 3000, RegisteredAt: start})
+	h.Register(c, kernel.Urban, 1500, 3000)
 	m := c.Stream("meeting", "m-1")
 	h.Record(c, m, meeting.ResolutionAdopted{MeetingID: "m-1", MeetingKind: meeting.Assembly, ResolutionID: "r-1", MotionID: "mo-1",
 		Subject: meeting.MajorSpending, Ceiling: kernel.Yuan(80000), Text: "修路", AdoptedAt: start})
@@ -168,8 +165,7 @@ func TestRuleDisclosureFrequency(t *testing.T) {
 		h.WaitAlert(rulebook.DisclosureFrequency, supervision.ResolutionSubject(c.ID, "r-1"), alertingtest.Cleared)
 	})
 	t.Run("finances monthly once there are payments", func(t *testing.T) {
-		h.Clock.Set(start.AddDate(0, 1, 0).Add(time.Hour))
-		h.Engine.Wake()
+		h.SetClock(start.AddDate(0, 1, 0).Add(time.Hour))
 		h.WaitAlert(rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(c.ID), alertingtest.Open)
 		h.Record(c, c.Stream("disclosure", "n-f"), disclosure.Published{NoticeID: "n-f", Category: disclosure.Finance, PublishedAt: h.Clock.Now(),
 			Title: "三月财务", Text: "…", Refs: []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: start}}})
@@ -177,33 +173,26 @@ func TestRuleDisclosureFrequency(t *testing.T) {
 		h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), alertingtest.Cleared)
 	})
 	t.Run("affairs quarterly", func(t *testing.T) {
-		h.Clock.Set(start.AddDate(0, 3, 0).Add(time.Hour))
-		h.Engine.Wake()
+		h.SetClock(start.AddDate(0, 3, 0).Add(time.Hour))
 		a := h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), alertingtest.Open)
 		h.Record(c, c.Stream("disclosure", "n-q"), disclosure.Published{NoticeID: "n-q", Category: disclosure.Affairs, PublishedAt: h.Clock.Now(),
 			Title: "一季度村务", Text: "…"})
 		h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), func(x alerts.Alert) bool { return x.ID == a.ID && !x.Open() })
 		// The notice started the next quarter's deadline.
-		h.Clock.Set(h.Clock.Now().AddDate(0, 3, 0).Add(time.Hour))
-		h.Engine.Wake()
+		h.SetClock(h.Clock.Now().AddDate(0, 3, 0).Add(time.Hour))
 		h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), func(x alerts.Alert) bool { return x.ID != a.ID && x.Open() })
 	})
 }
 
 func TestRuleMinutesKept(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 4)
+	h, c := harness(t, 4)
 	m := c.Stream("meeting", "m-7")
 	held := h.Clock.Now()
 	h.Record(c, m, meeting.Convened{MeetingID: "m-7", Kind: meeting.Joint, Title: "两委联席会", Basis: meeting.BasisInvitees, Expected: 9, HeldAt: held})
 	h.Advance(2 * time.Hour)
 	h.Record(c, m, meeting.Closed{MeetingID: "m-7", ClosedAt: held.Add(2 * time.Hour)})
 	h.Advance(47 * time.Hour) // 49 h after it was held, 47 h after it closed: not yet due
-	h.Quiesce()
-	if n := len(h.Alerts(c.ID)); n != 0 {
-		t.Fatalf("minutes are due 48 h after the close, got %d alerts", n)
-	}
+	noAlerts(t, h, c, "minutes are due 48 h after the close, got %d alerts")
 	h.Advance(2 * time.Hour)
 	a := h.WaitAlert(rulebook.MinutesKept, m, alertingtest.Open)
 	if !a.DueAt.Equal(held.Add(50 * time.Hour)) {
@@ -222,14 +211,11 @@ func TestRuleResidentsMeetingFrequency(t *testing.T) {
 	h := alertingtest.New(t, alertingtest.Options{Clock: clock})
 	c := alertingtest.NewCommunity(alertingtest.DistrictX, 5)
 	v := alertingtest.NewCommunity(alertingtest.DistrictX, 6)
-	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "城区社区", Kind: kernel.Urban,
-		Jurisdiction: c.Path, Households: 1500, Adults: 3000, RegisteredAt: clock.Now()})
-	h.Record(v, v.Stream("community", "profile"), community.Registered{CommunityID: v.ID, Name: "某村", Kind: kernel.Rural,
-		Jurisdiction: v.Path, Households: 300, Adults: 800, RegisteredAt: clock.Now()})
+	h.Register(c, kernel.Urban, 1500, 3000)
+	h.Register(v, kernel.Rural, 300, 800)
 	h.Quiesce()
 	// No assembly in the first half of 2026.
-	clock.Set(time.Date(2026, 7, 1, 0, 30, 0, 0, cst))
-	h.Engine.Wake()
+	h.SetClock(time.Date(2026, 7, 1, 0, 30, 0, 0, cst))
 	subject := supervision.AssembliesSubject(c.ID, 2026, true)
 	a := h.WaitAlert(rulebook.ResidentsMeetingFrequency, subject, alertingtest.Open)
 	if a.Trigger != supervision.ByCalendar || !strings.Contains(a.Detail, "上半年") {
@@ -246,20 +232,15 @@ func TestRuleResidentsMeetingFrequency(t *testing.T) {
 		Basis: meeting.BasisAdults, Expected: 3000, HeldAt: clock.Now()})
 	h.WaitAlert(rulebook.ResidentsMeetingFrequency, subject, alertingtest.Cleared)
 	// One assembly in 2026 is fewer than two: the year-end checkpoint raises again.
-	clock.Set(time.Date(2027, 1, 1, 0, 30, 0, 0, cst))
-	h.Engine.Wake()
+	h.SetClock(time.Date(2027, 1, 1, 0, 30, 0, 0, cst))
 	h.WaitAlert(rulebook.ResidentsMeetingFrequency, supervision.AssembliesSubject(c.ID, 2026, false), alertingtest.Open)
 }
 
 func TestRuleCadreAudit(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 7)
+	h, c := harness(t, 7)
 	start := h.Clock.Now()
-	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "某村", Kind: kernel.Rural,
-		Jurisdiction: c.Path, Households: 300, Adults: 800, RegisteredAt: start})
-	h.Clock.Set(start.AddDate(0, 6, 0).Add(time.Hour))
-	h.Engine.Wake()
+	h.Register(c, kernel.Rural, 300, 800)
+	h.SetClock(start.AddDate(0, 6, 0).Add(time.Hour))
 	a := h.WaitAlert(rulebook.CadreAudit, supervision.CadreAuditSubject(c.ID), alertingtest.Open)
 	h.Record(c, c.Stream("audit", "a-9"), audit.Opened{AuditID: "a-9", Kind: audit.Regular, Auditor: "经管站",
 		Period: audit.Period{From: start, To: h.Clock.Now()}, OpenedAt: h.Clock.Now(), Watch: breach(rulebook.CadreAudit, "late")})
@@ -273,9 +254,7 @@ func TestRuleCadreAudit(t *testing.T) {
 }
 
 func TestRuleMajorMatterResolution(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 8)
+	h, c := harness(t, 8)
 	x := c.Stream("expenditure", "big-1")
 	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "big-1", VoucherNo: "v", Amount: kernel.Yuan(90000), PaidAt: h.Clock.Now(),
 		Watch: breach(rulebook.MajorMatterResolution, "重大开支未经决议即支付")})
@@ -284,28 +263,23 @@ func TestRuleMajorMatterResolution(t *testing.T) {
 
 	// No later fact undoes a payment: a supervisor of the district resolves it, with a reason.
 	other := h.Token(commands.RoleSupervisor, alertingtest.DistrictY)
-	resp := h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(other), map[string]string{"reason": "x"})
+	resp := resolve(t, h, other, a.ID, "x")
 	resp.WantProblem(t, http.StatusForbidden, "out-of-scope")
 	sup := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
-	resp = h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), map[string]string{"reason": ""})
+	resp = resolve(t, h, sup, a.ID, "")
 	resp.WantProblem(t, http.StatusBadRequest, "required")
-	resp = h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), map[string]string{"reason": "已补开村民代表会议追认，经督查组核实"})
-	if resp.Status != http.StatusOK {
-		t.Fatalf("%d %s", resp.Status, resp.Body)
-	}
+	mustResolve(t, h, sup, a.ID, "已补开村民代表会议追认，经督查组核实")
 	cl := h.WaitAlert(rulebook.MajorMatterResolution, x, alertingtest.Cleared)
 	if cl.ClearReason != string(supervision.ResolvedBySupervisor) {
 		t.Fatalf("%+v", cl)
 	}
 	waitRating(t, h, c, supervision.Green)
-	resp = h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), map[string]string{"reason": "again"})
+	resp = resolve(t, h, sup, a.ID, "again")
 	resp.WantProblem(t, http.StatusConflict, "alert-already-cleared")
 }
 
 func TestRuleCandidateListPublicity(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 9)
+	h, c := harness(t, 9)
 	el := c.Stream("election", "e-1")
 	h.Record(c, el, election.VotingHeld{ElectionID: "e-1", RegisteredVoters: 100, BallotsCast: 70, HeldAt: h.Clock.Now(),
 		Watch: breach(rulebook.CandidateListPublicity, "候选人名单公示不足7天")})
@@ -314,16 +288,12 @@ func TestRuleCandidateListPublicity(t *testing.T) {
 		t.Fatal(a.Severity)
 	}
 	sup := h.Token(commands.RoleSupervisor, c.Path)
-	if resp := h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), map[string]string{"reason": "已责令重新选举"}); resp.Status != 200 {
-		t.Fatalf("%d %s", resp.Status, resp.Body)
-	}
+	mustResolve(t, h, sup, a.ID, "已责令重新选举")
 	h.WaitAlert(rulebook.CandidateListPublicity, el, alertingtest.Cleared)
 }
 
 func TestRuleCommitteeSize(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 10)
+	h, c := harness(t, 10)
 	profile := c.Stream("community", "profile")
 	subject := supervision.CommitteeSubject(c.ID)
 	// Certified with too few winners (on the election's stream), then seated (on the profile): one alert.
@@ -349,9 +319,7 @@ func TestRuleCommitteeSize(t *testing.T) {
 }
 
 func TestRuleFullTimeShare(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 11)
+	h, c := harness(t, 11)
 	profile := c.Stream("community", "profile")
 	subject := supervision.CommitteeSubject(c.ID)
 	h.Record(c, profile, community.MemberJoined{CommunityID: c.ID, JoinedAt: h.Clock.Now(),
@@ -361,17 +329,13 @@ func TestRuleFullTimeShare(t *testing.T) {
 	// Figures updated re-checks the size only: the full-time alert stays.
 	h.Record(c, profile, community.FiguresUpdated{CommunityID: c.ID, Households: 2400, Adults: 5000, Reason: "普查", UpdatedAt: h.Clock.Now()})
 	h.Quiesce()
-	if a := h.WaitAlert(rulebook.FullTimeShare, subject, func(alerts.Alert) bool { return true }); !a.Open() {
-		t.Fatal("figures do not check the full-time share")
-	}
+	stillOpen(t, h, rulebook.FullTimeShare, subject, "figures do not check the full-time share")
 	h.Record(c, profile, community.CommitteeSeated{CommunityID: c.ID, Term: "2026", SeatedAt: h.Clock.Now()})
 	h.WaitAlert(rulebook.FullTimeShare, subject, alertingtest.Cleared)
 }
 
 func TestRuleOperatingFunds(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 12)
+	h, c := harness(t, 12)
 	b := c.Stream("budget", "2026")
 	h.Record(c, b, funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "al-1", Source: funds.StreetFinance, Category: funds.Operating,
 		Amount: kernel.Yuan(20000), AllocatedAt: h.Clock.Now(), Watch: breach(rulebook.OperatingFunds, "工作经费已拨付2万元，应不少于4万元")})
@@ -380,18 +344,14 @@ func TestRuleOperatingFunds(t *testing.T) {
 	h.Record(c, b, funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "al-2", Source: funds.CountyFinance, Category: funds.Project,
 		Amount: kernel.Yuan(90000), AllocatedAt: h.Clock.Now()})
 	h.Quiesce()
-	if a := h.WaitAlert(rulebook.OperatingFunds, b, func(alerts.Alert) bool { return true }); !a.Open() {
-		t.Fatal("project funds are not operating funds")
-	}
+	stillOpen(t, h, rulebook.OperatingFunds, b, "project funds are not operating funds")
 	h.Record(c, b, funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "al-3", Source: funds.StreetFinance, Category: funds.Operating,
 		Amount: kernel.Yuan(20000), AllocatedAt: h.Clock.Now()})
 	h.WaitAlert(rulebook.OperatingFunds, b, alertingtest.Cleared)
 }
 
 func TestRuleBudgetBalance(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 13)
+	h, c := harness(t, 13)
 	x := c.Stream("expenditure", "x-9")
 	h.Record(c, x, funds.ExpenditureApproved{ExpenditureID: "x-9", By: "p-1", ApprovedAt: h.Clock.Now(),
 		Watch: breach(rulebook.BudgetBalance, "超出预算余额")})
@@ -402,12 +362,42 @@ func TestRuleBudgetBalance(t *testing.T) {
 
 func bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 
+// resolve asks for alert id to be resolved with reason, as the supervisor holding token.
+func resolve(t *testing.T, h *alertingtest.Harness, token, id, reason string) apitest.Response {
+	t.Helper()
+	return h.Server.Do(t, http.MethodPost, alerting.AlertsPath+"/"+id+"/resolve", bearer(token), map[string]string{"reason": reason})
+}
+
+// mustResolve resolves alert id, failing the test unless the answer is 200.
+func mustResolve(t *testing.T, h *alertingtest.Harness, token, id, reason string) {
+	t.Helper()
+	if resp := resolve(t, h, token, id, reason); resp.Status != http.StatusOK {
+		t.Fatalf("resolve %s: %d %s", id, resp.Status, resp.Body)
+	}
+}
+
+// noAlerts fails the test with msg (a format of the count) when community c has any alert once the
+// pipeline is quiet.
+func noAlerts(t *testing.T, h *alertingtest.Harness, c alertingtest.Community, msg string) {
+	t.Helper()
+	h.Quiesce()
+	if n := len(h.Alerts(c.ID)); n != 0 {
+		t.Fatalf(msg, n)
+	}
+}
+
+// stillOpen fails the test with why unless the alert of rule about subject is open.
+func stillOpen(t *testing.T, h *alertingtest.Harness, rule kernel.RuleID, subject, why string) {
+	t.Helper()
+	if a := h.WaitAlert(rule, subject, func(alerts.Alert) bool { return true }); !a.Open() {
+		t.Fatal(why)
+	}
+}
+
 // TestRuleLateRecording: a payment recorded days after it was made (back-dated) raises a yellow alert that
 // shows both times; no later fact undoes it, a supervisor resolves it with a reason.
 func TestRuleLateRecording(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 3)
+	h, c := harness(t, 3)
 	x := c.Stream("expenditure", "2026-0077")
 	now := h.Clock.Now()
 	b := rulebook.Defaults().CheckLateRecording("支出2026-0077的支付", now.Add(-5*24*time.Hour), now)
@@ -418,10 +408,7 @@ func TestRuleLateRecording(t *testing.T) {
 		t.Fatalf("raised %+v", a)
 	}
 	sup := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
-	resp := h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), map[string]string{"reason": "凭证原件已核对，系出差期间延迟入账"})
-	if resp.Status != http.StatusOK {
-		t.Fatalf("%d %s", resp.Status, resp.Body)
-	}
+	mustResolve(t, h, sup, a.ID, "凭证原件已核对，系出差期间延迟入账")
 	if cl := h.WaitAlert(rulebook.LateRecording, x, alertingtest.Cleared); cl.ClearReason != string(supervision.ResolvedBySupervisor) {
 		t.Fatalf("cleared %+v", cl)
 	}
@@ -431,9 +418,7 @@ func TestRuleLateRecording(t *testing.T) {
 // 24-hour disclosure of a payment is withdrawn two days later: the deadline is open again, overdue, and
 // its alert is raised at once; a new notice that discloses the payment clears it.
 func TestWithdrawnNoticeReopensItsDeadlines(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 4)
+	h, c := harness(t, 4)
 	x := c.Stream("expenditure", "2026-0099")
 	paidAt := h.Clock.Now()
 	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "2026-0099", VoucherNo: "v9", Amount: 120000, WasApproved: true, PaidAt: paidAt})
@@ -446,10 +431,7 @@ func TestWithdrawnNoticeReopensItsDeadlines(t *testing.T) {
 	h.Advance(time.Hour)
 	h.Record(c, c.Stream("disclosure", "n-1"), notice("n-1"))
 	h.Advance(2 * 24 * time.Hour)
-	h.Quiesce()
-	if n := len(h.Alerts(c.ID)); n != 0 {
-		t.Fatalf("%d alerts while the payment is disclosed", n)
-	}
+	noAlerts(t, h, c, "%d alerts while the payment is disclosed")
 	h.Record(c, c.Stream("disclosure", "n-1"), disclosure.Withdrawn{NoticeID: "n-1", Reason: "内容有误", Category: disclosure.Finance,
 		Refs: ref, WithdrawnAt: h.Clock.Now()})
 	a := h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.Open)
@@ -465,12 +447,9 @@ func TestWithdrawnNoticeReopensItsDeadlines(t *testing.T) {
 // earlier notice, overdue, and raised at once; the finance notice covering a payment is withdrawn after
 // the month: the monthly rhythm is raised. New notices clear both.
 func TestWithdrawnNoticeReopensTheRhythm(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 6)
+	h, c := harness(t, 6)
 	start := h.Clock.Now()
-	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "测试社区", Kind: kernel.Urban,
-		Jurisdiction: c.Path, Households: 1500, Adults: 3000, RegisteredAt: start})
+	h.Register(c, kernel.Urban, 1500, 3000)
 	affairs := func(id string) disclosure.Published {
 		return disclosure.Published{NoticeID: id, Category: disclosure.Affairs, PublishedAt: h.Clock.Now(), Title: "村务公开", Text: "…"}
 	}
@@ -481,14 +460,10 @@ func TestWithdrawnNoticeReopensTheRhythm(t *testing.T) {
 	h.Advance(time.Hour)
 	h.Record(c, c.Stream("disclosure", "f-1"), disclosure.Published{NoticeID: "f-1", Category: disclosure.Finance, PublishedAt: h.Clock.Now(),
 		Title: "财务公开", Text: "…", Refs: ref})
-	h.Clock.Set(start.AddDate(0, 2, 15))
+	h.SetClock(start.AddDate(0, 2, 15))
 	h.Record(c, c.Stream("disclosure", "a-2"), affairs("a-2"))
-	h.Clock.Set(start.AddDate(0, 3, 10))
-	h.Engine.Wake()
-	h.Quiesce()
-	if n := len(h.Alerts(c.ID)); n != 0 {
-		t.Fatalf("%d alerts while the notices are up", n)
-	}
+	h.SetClock(start.AddDate(0, 3, 10))
+	noAlerts(t, h, c, "%d alerts while the notices are up")
 
 	h.Record(c, c.Stream("disclosure", "a-2"), disclosure.Withdrawn{NoticeID: "a-2", Reason: "内容有误", Category: disclosure.Affairs,
 		WithdrawnAt: h.Clock.Now()})
@@ -510,16 +485,11 @@ func TestWithdrawnNoticeReopensTheRhythm(t *testing.T) {
 // TestRuleExitAudit: a member who resigned is not audited within 90 days: the alert is raised; the exit
 // audit of that member clears it.
 func TestRuleExitAudit(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 5)
+	h, c := harness(t, 5)
 	left := h.Clock.Now()
 	h.Record(c, c.Stream("community", "profile"), community.MemberLeft{CommunityID: c.ID, Person: "p-7", Reason: community.Resigned, LeftAt: left})
 	h.Advance(89 * 24 * time.Hour)
-	h.Quiesce()
-	if n := len(h.Alerts(c.ID)); n != 0 {
-		t.Fatalf("%d alerts before the deadline", n)
-	}
+	noAlerts(t, h, c, "%d alerts before the deadline")
 	h.Advance(2 * 24 * time.Hour)
 	subject := supervision.ExitAuditSubject(c.ID, "p-7")
 	h.WaitAlert(rulebook.ExitAudit, subject, alertingtest.Open)
@@ -531,17 +501,12 @@ func TestRuleExitAudit(t *testing.T) {
 // TestRuleObjectionAnswered: a resident's objection to a notice unanswered for 7 days raises an alert;
 // the answer clears it.
 func TestRuleObjectionAnswered(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 6)
+	h, c := harness(t, 6)
 	n := c.Stream("disclosure", "n-obj")
 	h.Record(c, n, disclosure.ObjectionRaised{NoticeID: "n-obj", ObjectionID: "o-1", Text: "支出金额偏高", Objector: kernel.PersonalData{Subject: "p-r"},
 		RaisedAt: h.Clock.Now()})
 	h.Advance(6 * 24 * time.Hour)
-	h.Quiesce()
-	if n := len(h.Alerts(c.ID)); n != 0 {
-		t.Fatalf("%d alerts before the deadline", n)
-	}
+	noAlerts(t, h, c, "%d alerts before the deadline")
 	h.Advance(2 * 24 * time.Hour)
 	subject := supervision.ObjectionSubject(n, "o-1")
 	h.WaitAlert(rulebook.ObjectionAnswered, subject, alertingtest.Open)
@@ -552,9 +517,7 @@ func TestRuleObjectionAnswered(t *testing.T) {
 // TestRuleSplitSpending: an approval that splits a major expenditure raises a red alert naming the
 // others; a supervisor resolves it.
 func TestRuleSplitSpending(t *testing.T) {
-	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 7)
+	h, c := harness(t, 7)
 	x := c.Stream("expenditure", "y-3")
 	h.Record(c, x, funds.ExpenditureApproved{ExpenditureID: "y-3", By: "p-chair", ApprovedAt: h.Clock.Now(),
 		Watch: breach(rulebook.SplitSpending, "支出y-3与同一收款方近期的支出y-1、y-2合计达到重大事项标准")})
@@ -564,9 +527,7 @@ func TestRuleSplitSpending(t *testing.T) {
 	}
 	waitRating(t, h, c, supervision.Red)
 	sup := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
-	if resp := h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), map[string]string{"reason": "三笔为不同工程，已核实"}); resp.Status != http.StatusOK {
-		t.Fatalf("%d %s", resp.Status, resp.Body)
-	}
+	mustResolve(t, h, sup, a.ID, "三笔为不同工程，已核实")
 	h.WaitAlert(rulebook.SplitSpending, x, alertingtest.Cleared)
 }
 
@@ -581,8 +542,7 @@ func TestOperatingFundsAtYearEnd(t *testing.T) {
 	short, none, enough := alertingtest.NewCommunity(alertingtest.DistrictX, 8), alertingtest.NewCommunity(alertingtest.DistrictX, 9),
 		alertingtest.NewCommunity(alertingtest.DistrictX, 10)
 	for _, c := range []alertingtest.Community{short, none, enough} {
-		h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "社区", Kind: kernel.Urban,
-			Jurisdiction: c.Path, Households: 2500, Adults: 5000, RegisteredAt: clock.Now()})
+		h.Register(c, kernel.Urban, 2500, 5000)
 	}
 	allocate := func(c alertingtest.Community, id string, yuan int64) {
 		h.Record(c, c.Stream("budget", "2026-"+id), funds.BudgetAllocated{FiscalYear: 2026, AllocationID: id, Source: funds.CountyFinance,
@@ -592,8 +552,7 @@ func TestOperatingFundsAtYearEnd(t *testing.T) {
 	allocate(enough, "a-1", 30000)
 	allocate(enough, "a-2", 20000)
 	h.Quiesce()
-	clock.Set(time.Date(2027, 1, 1, 0, 30, 0, 0, cst))
-	h.Engine.Wake()
+	h.SetClock(time.Date(2027, 1, 1, 0, 30, 0, 0, cst))
 	for _, c := range []alertingtest.Community{short, none} {
 		a := h.WaitAlert(rulebook.OperatingFunds, supervision.OperatingFundsSubject(c.ID, 2026), alertingtest.Open)
 		if a.Trigger != supervision.ByCalendar || !strings.Contains(a.Detail, "2026年度") {

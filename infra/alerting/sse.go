@@ -115,6 +115,12 @@ type StreamItem struct {
 	Alert      json.RawMessage `json:"alert"`
 }
 
+// streamItem is the SSE data (and the webhook body) of a feed item.
+func streamItem(it alerts.FeedItem) StreamItem {
+	return StreamItem{EventID: it.EventID, Type: it.Type, Stream: it.Stream, Position: it.Position.String(),
+		RecordedAt: it.RecordedAt, Alert: it.Alert}
+}
+
 // stream serves one SSE subscriber: the alert events under `under` after `after`, then live ones as the
 // feed grows. Every event's id is its $all position, so a reconnect with Last-Event-ID resumes exactly
 // after it.
@@ -146,8 +152,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, under kernel.Jurisd
 			return // the client reconnects with Last-Event-ID
 		}
 		for _, it := range items {
-			data, err := json.Marshal(StreamItem{EventID: it.EventID, Type: it.Type, Stream: it.Stream, Position: it.Position.String(),
-				RecordedAt: it.RecordedAt, Alert: it.Alert})
+			data, err := json.Marshal(streamItem(it))
 			if err != nil {
 				return
 			}

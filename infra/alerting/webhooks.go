@@ -156,19 +156,16 @@ func NewWebhooks(cfg WebhookConfig) (*Webhooks, error) {
 }
 
 // Webhook is a registered webhook, as its owner sees it (never its secret).
-type Webhook struct {
-	ID        string                  `json:"id"`
-	URL       string                  `json:"url"`
-	Under     kernel.JurisdictionPath `json:"under"`
-	Owner     string                  `json:"owner"`
-	CreatedAt time.Time               `json:"created_at"`
-}
+type Webhook = commands.Webhook
 
 // Errors of webhooks.
 var (
-	ErrWebhookNotFound = kernel.NotFound("webhook-not-found", "没有这个 webhook")
+	ErrWebhookNotFound = commands.ErrWebhookNotFound
 	ErrBadWebhookURL   = kernel.Invalid("invalid-webhook-url", "url", "webhook 地址须为 http:// 或 https:// 开头的完整网址")
 )
+
+// Webhooks is the commands' webhook registry.
+var _ commands.WebhookRegistry = (*Webhooks)(nil)
 
 func randomToken(prefix string, n int) string {
 	b := make([]byte, n)
@@ -176,9 +173,10 @@ func randomToken(prefix string, n int) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Register records a webhook for the alert events at or under `under` (the actor's scope when empty),
-// from now on. It returns the webhook and its signing secret, which is never shown again.
-func (w *Webhooks) Register(ctx context.Context, actor commands.Actor, rawURL string, under kernel.JurisdictionPath) (Webhook, string, error) {
+// Register records a webhook for the alert events at or under `under` ("" everywhere), from now on,
+// owned by owner. It returns the webhook and its signing secret, which is never shown again. Who may
+// register where is commands.Supervisors.RegisterWebhook's to decide.
+func (w *Webhooks) Register(ctx context.Context, owner commands.Actor, rawURL string, under kernel.JurisdictionPath) (Webhook, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(rawURL) > 2048 {
 		return Webhook{}, "", ErrBadWebhookURL
@@ -186,15 +184,11 @@ func (w *Webhooks) Register(ctx context.Context, actor commands.Actor, rawURL st
 	if err := w.cfg.Policy.checkURL(ctx, u); err != nil {
 		return Webhook{}, "", err
 	}
-	under, err = scopedPath(actor, under, "under")
-	if err != nil {
-		return Webhook{}, "", err
-	}
 	head, err := alerts.FeedHead(ctx, w.cfg.Pool)
 	if err != nil {
 		return Webhook{}, "", err
 	}
-	hook := Webhook{ID: randomToken("wh_", 12), URL: u.String(), Under: under, Owner: actor.String(), CreatedAt: time.Now().UTC()}
+	hook := Webhook{ID: randomToken("wh_", 12), URL: u.String(), Under: under, Owner: owner.String(), CreatedAt: time.Now().UTC()}
 	secret := randomToken("whsec_", 32)
 	_, err = w.cfg.Pool.Exec(ctx, `INSERT INTO alerting.webhooks (id, url, under, secret, owner, created_at, cursor_commit, cursor_prepare)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, hook.ID, hook.URL, string(hook.Under), secret, hook.Owner, hook.CreatedAt,
@@ -205,26 +199,13 @@ func (w *Webhooks) Register(ctx context.Context, actor commands.Actor, rawURL st
 	return hook, secret, nil
 }
 
-// scopedPath checks a jurisdiction path an actor asks about: empty means the actor's scope; it must lie
-// within the actor's scope. "" in the result means everywhere.
-func scopedPath(actor commands.Actor, p kernel.JurisdictionPath, field string) (kernel.JurisdictionPath, error) {
-	if p == "" || p == "*" {
-		p = kernel.JurisdictionPath(actor.Scope)
-		if p == "*" {
-			p = ""
-		}
-	}
-	if p != "" {
-		if err := p.Validate(field); err != nil {
-			return "", err
-		}
-	}
-	if !actor.Covers(string(p)) {
-		return "", &commands.Forbidden{Actor: actor, Path: string(p), Reason: "token is scoped to " + actor.Scope}
-	}
-	return p, nil
+// Under implements commands.WebhookRegistry.
+func (w *Webhooks) Under(ctx context.Context, id string) (kernel.JurisdictionPath, error) {
+	h, err := w.get(ctx, commands.Actor{Scope: "*"}, id)
+	return h.Under, err
 }
 
+// get is webhook id as actor sees it: another jurisdiction's webhook does not exist for the actor.
 func (w *Webhooks) get(ctx context.Context, actor commands.Actor, id string) (Webhook, error) {
 	var h Webhook
 	var under string
@@ -268,22 +249,16 @@ func (w *Webhooks) List(ctx context.Context, actor commands.Actor) ([]Webhook, e
 	return out, nil
 }
 
-// Delete stops a webhook; its pending deliveries are dropped.
-func (w *Webhooks) Delete(ctx context.Context, actor commands.Actor, id string) error {
-	if _, err := w.get(ctx, actor, id); err != nil {
-		return err
-	}
+// Delete implements commands.WebhookRegistry: it stops a webhook; its pending deliveries are dropped.
+func (w *Webhooks) Delete(ctx context.Context, id string) error {
 	_, err := w.cfg.Pool.Exec(ctx, `WITH d AS (UPDATE alerting.webhooks SET deleted_at = now() WHERE id = $1)
 		DELETE FROM alerting.deliveries WHERE webhook_id = $1 AND state = 'pending'`, id)
 	return err
 }
 
-// Replay puts a webhook's parked deliveries back in line, with a fresh count of attempts, and returns
-// how many.
-func (w *Webhooks) Replay(ctx context.Context, actor commands.Actor, id string) (int, error) {
-	if _, err := w.get(ctx, actor, id); err != nil {
-		return 0, err
-	}
+// Replay implements commands.WebhookRegistry: it puts a webhook's parked deliveries back in line, with a
+// fresh count of attempts, and returns how many.
+func (w *Webhooks) Replay(ctx context.Context, id string) (int, error) {
 	tag, err := w.cfg.Pool.Exec(ctx, `UPDATE alerting.deliveries SET state = 'pending', attempts = 0, next_at = now(), leased_until = NULL
 		WHERE webhook_id = $1 AND state = 'parked'`, id)
 	if err != nil {
@@ -408,15 +383,11 @@ func (w *Webhooks) lane(webhookID string) int {
 	return int(h.Sum32() % uint32(w.cfg.Workers))
 }
 
-// body is what a webhook receives: one alert event of the feed.
+// body is what a webhook receives: one alert event of the feed, as an SSE subscriber gets it, and the
+// webhook's id.
 type body struct {
-	WebhookID  string          `json:"webhook_id"`
-	EventID    string          `json:"event_id"`
-	Type       string          `json:"type"`
-	Stream     string          `json:"stream"`
-	Position   string          `json:"position"`
-	RecordedAt time.Time       `json:"recorded_at"`
-	Alert      json.RawMessage `json:"alert"`
+	WebhookID string `json:"webhook_id"`
+	StreamItem
 }
 
 // fanOut turns the alert events each webhook has not seen into deliveries, advancing its cursor in the
@@ -466,8 +437,7 @@ func (w *Webhooks) fanOutOne(ctx context.Context, id string) (int, error) {
 	}
 	b := &pgx.Batch{}
 	for _, it := range items {
-		data, err := json.Marshal(body{WebhookID: id, EventID: it.EventID, Type: it.Type, Stream: it.Stream, Position: it.Position.String(),
-			RecordedAt: it.RecordedAt, Alert: it.Alert})
+		data, err := json.Marshal(body{WebhookID: id, StreamItem: streamItem(it)})
 		if err != nil {
 			return 0, err
 		}

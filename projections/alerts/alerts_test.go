@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
@@ -19,30 +18,13 @@ import (
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
-func snapshot(t *testing.T, h *alertingtest.Harness) string {
-	t.Helper()
-	var s string
-	err := h.Server.Pool.QueryRow(context.Background(), `SELECT string_agg(t, E'\n' ORDER BY t) FROM (
-		SELECT format('alert %s %s %s %s %s %s', alert_id, rule, severity, cleared_at, clear_reason, raised_commit) t FROM rm_alerts.alerts
-		UNION ALL SELECT format('rating %s %s %s %s', community_id, rating, open_red, open_yellow) FROM rm_alerts.ratings
-		UNION ALL SELECT format('deadline %s %s %s %s %s', rule, subject, due_at, next_at, severity) FROM rm_alerts.deadlines
-		UNION ALL SELECT format('condition %s %s %s', rule, subject, broken) FROM rm_alerts.conditions
-		UNION ALL SELECT format('feed %s %s %s', commit_pos, event_id, type) FROM rm_alerts.alert_events
-		UNION ALL SELECT format('outbox %s', event_id) FROM rm_alerts.outbox) x`).Scan(&s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // TestRebuildMatchesLive: rebuilding the read model from the whole history into a shadow schema, while
 // the live projector and the engine run, ends with the same rows, and appends no alert event.
 func TestRebuildMatchesLive(t *testing.T) {
 	h := alertingtest.New(t, alertingtest.Options{})
 	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
 	start := h.Clock.Now()
-	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "社区", Kind: kernel.Urban,
-		Jurisdiction: c.Path, Households: 2500, Adults: 5000, RegisteredAt: start})
+	h.Register(c, kernel.Urban, 2500, 5000)
 	h.Record(c, c.Stream("rulebook", "overrides"), rulebook.OverrideSet{Jurisdiction: alertingtest.DistrictX, Rule: rulebook.PaymentDisclosed,
 		Param: rulebook.ParamWithin, Value: "48h", Reason: "山区", By: "p", SetAt: start})
 	h.Record(c, c.Stream("expenditure", "x-1"), funds.ExpenditurePaid{ExpenditureID: "x-1", VoucherNo: "v", Amount: 100, PaidAt: start})
@@ -62,7 +44,7 @@ func TestRebuildMatchesLive(t *testing.T) {
 		Title: "t", Text: "t", Refs: []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: start}}})
 	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), alertingtest.Cleared)
 	h.Quiesce()
-	before, events := snapshot(t, h), h.AlertEvents()
+	before, events := h.Snapshot(), h.AlertEvents()
 
 	rt, err := runtime.New(runtime.Config{Pool: h.Server.Pool, Source: h.Server.Store, Migrate: pg.Migrator(h.Server.Pool),
 		Models: []runtime.ReadModel{alerts.New(h.Registry)}, Logger: apitest.Logger()})
@@ -74,7 +56,7 @@ func TestRebuildMatchesLive(t *testing.T) {
 	}
 	h.Advance(time.Minute)
 	h.Quiesce()
-	if got := snapshot(t, h); got != before {
+	if got := h.Snapshot(); got != before {
 		t.Fatalf("rebuilt rows differ\n got:\n%s\nwant:\n%s", got, before)
 	}
 	if got := h.AlertEvents(); got["supervision.alert-raised"] != events["supervision.alert-raised"] ||

@@ -188,7 +188,7 @@ func (b *batchState) paramsFor(ctx context.Context, path kernel.JurisdictionPath
 	p := rulebook.Defaults()
 	if *b.hasOverrides {
 		var err error
-		if p, err = ParamsFor(ctx, b.tx, "overrides", path); err != nil {
+		if p, err = paramsFor(ctx, b.tx, "overrides", path); err != nil {
 			return rulebook.Params{}, err
 		}
 	}

@@ -37,9 +37,9 @@ func scope(path kernel.JurisdictionPath) string {
 	return string(path)
 }
 
-// ParamsFor resolves the rule parameters in force at path from an overrides table ("overrides" inside a
-// batch; Overrides() outside).
-func ParamsFor(ctx context.Context, q Querier, overrides string, path kernel.JurisdictionPath) (rulebook.Params, error) {
+// paramsFor resolves the rule parameters in force at path from an overrides table ("overrides" inside a
+// batch; table("overrides") outside).
+func paramsFor(ctx context.Context, q Querier, overrides string, path kernel.JurisdictionPath) (rulebook.Params, error) {
 	rows, err := q.Query(ctx, `SELECT path, rule, param, value FROM `+overrides+` WHERE path = ANY($1)`, ancestors(path))
 	if err != nil {
 		return rulebook.Params{}, fmt.Errorf("read overrides of %s: %w", path, err)
@@ -58,9 +58,6 @@ func ParamsFor(ctx context.Context, q Querier, overrides string, path kernel.Jur
 	}
 	return rb.For(path), nil
 }
-
-// Overrides is the qualified overrides table, for ParamsFor outside a batch.
-func Overrides() string { return table("overrides") }
 
 func ancestors(p kernel.JurisdictionPath) []string {
 	var out []string
@@ -133,6 +130,24 @@ func OpenAlerts(ctx context.Context, q Querier, at kernel.JurisdictionPath, limi
 		ORDER BY severity = 'red' DESC, raised_at DESC, alert_id LIMIT $2`, scope(at), limit)
 	if err != nil {
 		return nil, fmt.Errorf("open alerts under %s: %w", at, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alert, error) { return scanAlert(r) })
+}
+
+// AlertsOf lists every alert of a community, open or cleared, newest first.
+func AlertsOf(ctx context.Context, q Querier, c kernel.CommunityID) ([]Alert, error) {
+	return alertsWhere(ctx, q, `community_id = $1`, string(c))
+}
+
+// AlertsAbout lists every alert of rule about subject, open or cleared, newest first.
+func AlertsAbout(ctx context.Context, q Querier, rule kernel.RuleID, subject string) ([]Alert, error) {
+	return alertsWhere(ctx, q, `rule = $1 AND subject = $2`, string(rule), subject)
+}
+
+func alertsWhere(ctx context.Context, q Querier, cond string, args ...any) ([]Alert, error) {
+	rows, err := q.Query(ctx, `SELECT `+alertColumns+` FROM `+table("alerts")+` WHERE `+cond+` ORDER BY raised_commit DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("alerts where %s: %w", cond, err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alert, error) { return scanAlert(r) })
 }
@@ -270,8 +285,8 @@ func FeedHead(ctx context.Context, q Querier) (eventlog.Position, error) {
 	return eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}, err
 }
 
-// Checkpoint is the model's checkpoint: every event up to it is applied.
-func Checkpoint(ctx context.Context, q Querier) (eventlog.Position, error) {
+// checkpoint is the model's checkpoint: every event up to it is applied.
+func checkpoint(ctx context.Context, q Querier) (eventlog.Position, error) {
 	var c, p int64
 	if err := q.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM `+table("checkpoint")).Scan(&c, &p); err != nil {
 		return eventlog.Position{}, fmt.Errorf("read the alerts checkpoint: %w", err)
@@ -285,8 +300,8 @@ type Pending struct {
 	Event  eventlog.Event
 }
 
-// Outbox returns at most limit pending alert events, oldest decision first.
-func Outbox(ctx context.Context, q Querier, limit int) ([]Pending, error) {
+// outbox returns at most limit pending alert events, oldest decision first.
+func outbox(ctx context.Context, q Querier, limit int) ([]Pending, error) {
 	rows, err := q.Query(ctx, `SELECT event_id, stream, type, data, meta FROM `+table("outbox")+` ORDER BY seq LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read the alert outbox: %w", err)
@@ -301,8 +316,8 @@ func Outbox(ctx context.Context, q Querier, limit int) ([]Pending, error) {
 	})
 }
 
-// Due is a deadline the sweep must look at.
-type Due struct {
+// due is a deadline the sweep must look at.
+type due struct {
 	Rule         kernel.RuleID
 	Subject      string
 	Community    kernel.CommunityID
@@ -317,17 +332,17 @@ type Due struct {
 	Epoch string
 }
 
-// DueDeadlines returns at most limit deadlines whose next look is due at or before now, earliest first.
+// dueDeadlines returns at most limit deadlines whose next look is due at or before now, earliest first.
 // It reads the partial index on next_at, so its cost depends on the number due, not the number open.
-func DueDeadlines(ctx context.Context, q Querier, now time.Time, limit int) ([]Due, error) {
+func dueDeadlines(ctx context.Context, q Querier, now time.Time, limit int) ([]due, error) {
 	rows, err := q.Query(ctx, `SELECT rule, subject, community_id, jurisdiction, due_at, coalesce(severity, ''), detail,
 			source_id, coalesce(source_stream, ''), coalesce(source_type, ''), epoch
 		FROM `+table("deadlines")+` WHERE next_at <= $1 ORDER BY next_at LIMIT $2`, now.UTC(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("find due deadlines: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Due, error) {
-		var d Due
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
+		var d due
 		var rule, c, path, sev, stream, typ string
 		var src pgtype.UUID
 		err := r.Scan(&rule, &d.Subject, &c, &path, &d.DueAt, &sev, &d.Detail, &src, &stream, &typ, &d.Epoch)
@@ -339,29 +354,14 @@ func DueDeadlines(ctx context.Context, q Querier, now time.Time, limit int) ([]D
 	})
 }
 
-// Known reports what the model knows of an alert: whether it was recorded, at which severity, and
-// whether it is cleared.
-func Known(ctx context.Context, q Querier, alertID string) (found bool, sev rulebook.Severity, cleared bool, err error) {
-	aid, err := eventlog.ParseID(alertID)
-	if err != nil {
-		return false, "", false, err
-	}
-	var s string
-	err = q.QueryRow(ctx, `SELECT severity, cleared_at IS NOT NULL FROM `+table("alerts")+` WHERE alert_id = $1`, pgUUID(aid)).Scan(&s, &cleared)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, "", false, nil
-	}
-	return err == nil, rulebook.Severity(s), cleared, err
-}
-
-// KnownAlert is what the model knows of an alert.
-type KnownAlert struct {
+// knownAlert is what the model knows of an alert.
+type knownAlert struct {
 	Severity rulebook.Severity
 	Cleared  bool
 }
 
-// KnownAll returns what the model knows of each of the alerts that it recorded, by id.
-func KnownAll(ctx context.Context, q Querier, alertIDs []string) (map[string]KnownAlert, error) {
+// knownAll returns what the model knows of each of the alerts that it recorded, by id.
+func knownAll(ctx context.Context, q Querier, alertIDs []string) (map[string]knownAlert, error) {
 	ids := make([]pgtype.UUID, 0, len(alertIDs))
 	for _, s := range alertIDs {
 		id, err := eventlog.ParseID(s)
@@ -375,10 +375,10 @@ func KnownAll(ctx context.Context, q Querier, alertIDs []string) (map[string]Kno
 		return nil, fmt.Errorf("look up alerts: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]KnownAlert{}
+	out := map[string]knownAlert{}
 	for rows.Next() {
 		var id pgtype.UUID
-		var k KnownAlert
+		var k knownAlert
 		var sev string
 		if err := rows.Scan(&id, &sev, &k.Cleared); err != nil {
 			return nil, err
@@ -389,18 +389,18 @@ func KnownAll(ctx context.Context, q Querier, alertIDs []string) (map[string]Kno
 	return out, rows.Err()
 }
 
-// AssemblyCheck is an urban community to check at a residents'-meeting checkpoint, with the assemblies
+// assemblyCheck is an urban community to check at a residents'-meeting checkpoint, with the assemblies
 // it held in the checkpoint's year.
-type AssemblyCheck struct {
+type assemblyCheck struct {
 	Community    kernel.CommunityID
 	Jurisdiction kernel.JurisdictionPath
 	Kind         kernel.CommunityKind
 	Held         []time.Time
 }
 
-// AssemblyChecks lists the urban communities registered before the checkpoint's period started, with
+// assemblyChecks lists the urban communities registered before the checkpoint's period started, with
 // their assemblies of that year.
-func AssemblyChecks(ctx context.Context, q Querier, k supervision.Checkpoint) ([]AssemblyCheck, error) {
+func assemblyChecks(ctx context.Context, q Querier, k supervision.Checkpoint) ([]assemblyCheck, error) {
 	start := k.PeriodStart()
 	end := start.AddDate(1, 0, 0)
 	rows, err := q.Query(ctx, `SELECT c.community_id, c.jurisdiction, c.kind,
@@ -412,8 +412,8 @@ func AssemblyChecks(ctx context.Context, q Querier, k supervision.Checkpoint) ([
 	if err != nil {
 		return nil, fmt.Errorf("communities to check at %s: %w", k.At, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AssemblyCheck, error) {
-		var a AssemblyCheck
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (assemblyCheck, error) {
+		var a assemblyCheck
 		var c, path, kind string
 		err := r.Scan(&c, &path, &kind, &a.Held)
 		a.Community, a.Jurisdiction, a.Kind = kernel.CommunityID(c), kernel.JurisdictionPath(path), kernel.CommunityKind(kind)
@@ -421,17 +421,17 @@ func AssemblyChecks(ctx context.Context, q Querier, k supervision.Checkpoint) ([
 	})
 }
 
-// FundsCheck is a community as the year-end operating-funds check sees it.
-type FundsCheck struct {
+// fundsCheck is a community as the year-end operating-funds check sees it.
+type fundsCheck struct {
 	Community    kernel.CommunityID
 	Jurisdiction kernel.JurisdictionPath
 	Households   int
 	Allocated    kernel.Fen
 }
 
-// OperatingFundsChecks lists the communities registered before the end of fiscal year `year` (China
+// operatingFundsChecks lists the communities registered before the end of fiscal year `year` (China
 // time) with their households and the operating funds allocated to them for that year (0 when none).
-func OperatingFundsChecks(ctx context.Context, q Querier, year int) ([]FundsCheck, error) {
+func operatingFundsChecks(ctx context.Context, q Querier, year int) ([]fundsCheck, error) {
 	end := time.Date(year+1, time.January, 1, 0, 0, 0, 0, kernel.ChinaTime())
 	rows, err := q.Query(ctx, `SELECT c.community_id, c.jurisdiction, c.households, coalesce(f.amount_fen, 0)
 		FROM `+table("communities")+` c LEFT JOIN `+table("operating_funds")+` f ON f.community_id = c.community_id AND f.fiscal_year = $1
@@ -439,8 +439,8 @@ func OperatingFundsChecks(ctx context.Context, q Querier, year int) ([]FundsChec
 	if err != nil {
 		return nil, fmt.Errorf("communities to check for %d's operating funds: %w", year, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FundsCheck, error) {
-		var f FundsCheck
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (fundsCheck, error) {
+		var f fundsCheck
 		var c, path string
 		var amount int64
 		err := r.Scan(&c, &path, &f.Households, &amount)

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -126,7 +127,7 @@ func New(tb testing.TB, opts Options) *Harness {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		h.API, err = alerting.NewAPI(alerting.APIConfig{Mux: s.Mux, Pool: s.Pool, Tokens: s.Tokens, Engine: h.Engine, Webhooks: h.Webhooks,
+		h.API, err = alerting.NewAPI(alerting.APIConfig{Mux: s.Mux, Pool: s.Pool, Tokens: s.Tokens, Engine: h.Engine, Executor: s.Executor, Webhooks: h.Webhooks,
 			Registerer: h.Metrics, Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second, Streams: opts.Streams})
 		if err != nil {
 			tb.Fatal(err)
@@ -261,6 +262,18 @@ func (h *Harness) Advance(d time.Duration) {
 	h.Engine.Wake()
 }
 
+// SetClock sets the clock to t and wakes the engine.
+func (h *Harness) SetClock(t time.Time) {
+	h.Clock.Set(t)
+	h.Engine.Wake()
+}
+
+// Register records community c's registration (its profile stream) with kind and figures, now.
+func (h *Harness) Register(c Community, kind kernel.CommunityKind, households, adults int) {
+	h.Record(c, c.Stream("community", "profile"), community.Registered{CommunityID: c.ID, Name: "社区" + string(c.ID), Kind: kind,
+		Jurisdiction: c.Path, Households: households, Adults: adults, RegisteredAt: h.Clock.Now()})
+}
+
 // Token mints a token of role scoped to path.
 func (h *Harness) Token(role commands.Role, path kernel.JurisdictionPath) string {
 	return h.Server.Token(h.tb, role, string(path))
@@ -285,26 +298,9 @@ func (h *Harness) Wait(what string, timeout time.Duration, cond func() (bool, st
 // Alerts returns every alert of a community, open or not, newest first.
 func (h *Harness) Alerts(c kernel.CommunityID) []alerts.Alert {
 	h.tb.Helper()
-	rows, err := h.Server.Pool.Query(h.ctx, `SELECT alert_id::text FROM rm_alerts.alerts WHERE community_id = $1 ORDER BY raised_commit DESC`, string(c))
+	out, err := alerts.AlertsOf(h.ctx, h.Server.Pool, c)
 	if err != nil {
 		h.tb.Fatal(err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			h.tb.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	var out []alerts.Alert
-	for _, id := range ids {
-		a, err := alerts.AlertByID(h.ctx, h.Server.Pool, id)
-		if err != nil {
-			h.tb.Fatal(err)
-		}
-		out = append(out, a)
 	}
 	return out
 }
@@ -314,23 +310,12 @@ func (h *Harness) WaitAlert(rule kernel.RuleID, subject string, ok func(alerts.A
 	h.tb.Helper()
 	var found alerts.Alert
 	h.Wait(fmt.Sprintf("alert %s on %s", rule, subject), 15*time.Second, func() (bool, string) {
-		rows, err := h.Server.Pool.Query(h.ctx, `SELECT alert_id::text FROM rm_alerts.alerts WHERE rule = $1 AND subject = $2 ORDER BY raised_commit DESC`, string(rule), subject)
+		all, err := alerts.AlertsAbout(h.ctx, h.Server.Pool, rule, subject)
 		if err != nil {
 			return false, err.Error()
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			_ = rows.Scan(&id)
-			ids = append(ids, id)
-		}
-		rows.Close()
 		var seen []string
-		for _, id := range ids {
-			a, err := alerts.AlertByID(h.ctx, h.Server.Pool, id)
-			if err != nil {
-				return false, err.Error()
-			}
+		for _, a := range all {
 			if ok(a) {
 				found = a
 				return true, ""
@@ -340,6 +325,24 @@ func (h *Harness) WaitAlert(rule kernel.RuleID, subject string, ok func(alerts.A
 		return false, fmt.Sprintf("alerts: %v", seen)
 	})
 	return found
+}
+
+// Snapshot is every row of the alerts read model that a rebuild must give again, as text: alerts,
+// ratings, deadlines, conditions, the feed and the outbox.
+func (h *Harness) Snapshot() string {
+	h.tb.Helper()
+	var s string
+	err := h.Server.Pool.QueryRow(h.ctx, `SELECT string_agg(t, E'\n' ORDER BY t) FROM (
+		SELECT format('alert %s %s %s %s %s %s', alert_id, rule, severity, cleared_at, clear_reason, raised_commit) t FROM rm_alerts.alerts
+		UNION ALL SELECT format('rating %s %s %s %s', community_id, rating, open_red, open_yellow) FROM rm_alerts.ratings
+		UNION ALL SELECT format('deadline %s %s %s %s %s', rule, subject, due_at, next_at, severity) FROM rm_alerts.deadlines
+		UNION ALL SELECT format('condition %s %s %s', rule, subject, broken) FROM rm_alerts.conditions
+		UNION ALL SELECT format('feed %s %s %s', commit_pos, event_id, type) FROM rm_alerts.alert_events
+		UNION ALL SELECT format('outbox %s', event_id) FROM rm_alerts.outbox) x`).Scan(&s)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	return s
 }
 
 // Open matches an open alert; OfSeverity an open alert of a severity; Cleared a cleared one.
@@ -359,7 +362,7 @@ func (h *Harness) Quiesce() {
 		if err != nil {
 			return false, err.Error()
 		}
-		cp, err := alerts.Checkpoint(h.ctx, h.Server.Pool)
+		cp, err := alerts.NewRunner(h.Server.Pool).Checkpoint(h.ctx)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -392,7 +395,7 @@ func (h *Harness) AlertEvents() map[string]int {
 func (h *Harness) Serve() (*httptest.Server, *alerting.API) {
 	h.tb.Helper()
 	mux := http.NewServeMux()
-	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, Pool: h.Server.Pool, Tokens: h.Server.Tokens, Engine: h.Engine,
+	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, Pool: h.Server.Pool, Tokens: h.Server.Tokens, Engine: h.Engine, Executor: h.Server.Executor,
 		Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second})
 	if err != nil {
 		h.tb.Fatal(err)
