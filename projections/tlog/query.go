@@ -70,61 +70,61 @@ type Inclusion struct {
 
 // InclusionOf proves that the event at $all position pos is in the tree of size treeSize. ErrNotFound
 // when pos is no leaf, or its leaf comes at or after treeSize, or treeSize is beyond the tree's size;
-// ErrInvalid when treeSize is 0.
+// ErrInvalid when treeSize is 0. Two round trips: the leaf (and whether the tree reaches treeSize), then
+// the proof's nodes.
 func (t *Tree) InclusionOf(ctx context.Context, pos eventlog.Position, treeSize uint64) (Inclusion, error) {
 	if pos.Commit > math.MaxInt64 || pos.Prepare > math.MaxInt64 {
 		return Inclusion{}, fmt.Errorf("%w: position %s is no ledger event", ErrNotFound, pos)
 	}
-	var idx int64
-	var data []byte
-	err := t.t.q.QueryRow(ctx, "SELECT idx, data FROM "+t.t.leaves+" WHERE commit_pos = $1 AND prepare_pos = $2",
-		int64(pos.Commit), int64(pos.Prepare)).Scan(&idx, &data)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Inclusion{}, fmt.Errorf("%w: position %s is no ledger event in the log", ErrNotFound, pos)
-	}
-	if err != nil {
-		return Inclusion{}, fmt.Errorf("tlog: find the leaf at %s: %w", pos, err)
-	}
-	return t.inclusion(ctx, Leaf{Index: uint64(idx), Position: pos, Data: data}, treeSize)
+	return t.inclusion(ctx, "commit_pos = $2 AND prepare_pos = $3", []any{int64(pos.Commit), int64(pos.Prepare)},
+		"position "+pos.String(), treeSize)
 }
 
 // InclusionAt proves that leaf index is in the tree of size treeSize (the same errors as InclusionOf).
 func (t *Tree) InclusionAt(ctx context.Context, index, treeSize uint64) (Inclusion, error) {
-	if treeSize == 0 {
-		return Inclusion{}, fmt.Errorf("%w: tree size 0 holds no leaf", ErrInvalid)
-	}
-	if index >= treeSize {
+	if index >= treeSize && treeSize > 0 {
 		return Inclusion{}, fmt.Errorf("%w: leaf %d is not in the tree of size %d", ErrNotFound, index, treeSize)
 	}
-	var leaves []Leaf
-	if err := t.t.leafRange(ctx, index, index+1, func(l Leaf) error { leaves = append(leaves, l); return nil }); err != nil {
-		return Inclusion{}, err
-	}
-	if len(leaves) == 0 {
-		return Inclusion{}, fmt.Errorf("%w: leaf %d is not in the log yet", ErrNotFound, index)
-	}
-	return t.inclusion(ctx, leaves[0], treeSize)
+	return t.inclusion(ctx, "idx = $2", []any{int64(min(index, math.MaxInt64))},
+		fmt.Sprintf("leaf %d", index), treeSize)
 }
 
-func (t *Tree) inclusion(ctx context.Context, leaf Leaf, treeSize uint64) (Inclusion, error) {
+// inclusion finds the leaf that where selects (with args as $2…; $1 is the last index of the tree of size
+// treeSize) and proves it in that tree.
+func (t *Tree) inclusion(ctx context.Context, where string, args []any, what string, treeSize uint64) (Inclusion, error) {
 	if treeSize == 0 {
 		return Inclusion{}, fmt.Errorf("%w: tree size 0 holds no leaf", ErrInvalid)
 	}
+	if treeSize > math.MaxInt64 {
+		return Inclusion{}, fmt.Errorf("%w: tree size %d", ErrNotFound, treeSize)
+	}
+	var idx, c, p int64
+	var data []byte
+	var reached bool
+	err := t.t.q.QueryRow(ctx, "SELECT idx, commit_pos, prepare_pos, data, EXISTS (SELECT 1 FROM "+t.t.leaves+" WHERE idx = $1) FROM "+
+		t.t.leaves+" WHERE "+where, append([]any{int64(treeSize - 1)}, args...)...).Scan(&idx, &c, &p, &data, &reached)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Inclusion{}, fmt.Errorf("%w: %s is no ledger event in the log", ErrNotFound, what)
+	}
+	if err != nil {
+		return Inclusion{}, fmt.Errorf("tlog: find %s: %w", what, err)
+	}
+	leaf := Leaf{Index: uint64(idx), Position: eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}, Data: data}
 	if leaf.Index >= treeSize {
 		return Inclusion{}, fmt.Errorf("%w: leaf %d (position %s) is not in the tree of size %d", ErrNotFound, leaf.Index, leaf.Position, treeSize)
 	}
-	if err := t.t.has(ctx, treeSize); err != nil {
-		return Inclusion{}, err
+	if !reached {
+		return Inclusion{}, fmt.Errorf("%w: the log has fewer than %d leaves", ErrNotFound, treeSize)
 	}
 	nodes, err := proof.Inclusion(leaf.Index, treeSize)
 	if err != nil {
 		return Inclusion{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	p, err := t.t.rehash(ctx, nodes)
+	hs, err := t.t.rehash(ctx, nodes)
 	if err != nil {
 		return Inclusion{}, fmt.Errorf("tlog: inclusion proof of leaf %d in size %d: %w", leaf.Index, treeSize, err)
 	}
-	return Inclusion{Leaf: leaf, TreeSize: treeSize, Proof: p}, nil
+	return Inclusion{Leaf: leaf, TreeSize: treeSize, Proof: hs}, nil
 }
 
 // Consistency proves that the tree of size from is a prefix of the tree of size to (RFC 9162 2.1.4; empty
@@ -198,8 +198,10 @@ func (t tree) hashes(ctx context.Context, ids []compact.NodeID) ([][]byte, error
 	for i, id := range ids {
 		levels[i], idxs[i] = int16(id.Level), int64(id.Index)
 	}
-	rows, err := t.q.Query(ctx, `SELECT n.hash FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS w(level, idx, ord)
-		LEFT JOIN `+t.nodes+` n ON n.level = w.level AND n.idx = w.idx ORDER BY w.ord`, levels, idxs)
+	// One primary-key probe per node whatever the statistics say (a freshly rebuilt table has none, and a
+	// join planned without them scans millions of rows).
+	rows, err := t.q.Query(ctx, `SELECT (SELECT n.hash FROM `+t.nodes+` n WHERE n.level = w.level AND n.idx = w.idx)
+		FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS w(level, idx, ord) ORDER BY w.ord`, levels, idxs)
 	if err != nil {
 		return nil, fmt.Errorf("read %d nodes: %w", len(ids), err)
 	}

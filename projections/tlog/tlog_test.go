@@ -24,16 +24,19 @@ import (
 
 // events is a synthetic history of n ledger events with valid chain hashes, at $all positions 10i+5 (so a
 // position between two events is no event).
-func events(n int) []eventlog.Recorded {
-	out := make([]eventlog.Recorded, n)
-	for i := range out {
+func events(n int) []eventlog.Recorded { return eventsFrom(0, n) }
+
+// eventsFrom is events(to)[from:], made without the ones before.
+func eventsFrom(from, to int) []eventlog.Recorded {
+	out := make([]eventlog.Recorded, 0, to-from)
+	for i := from; i < to; i++ {
 		sum := sha256.Sum256(fmt.Appendf(nil, "event %d", i))
 		p := uint64(10*i + 5)
-		out[i] = eventlog.Recorded{
+		out = append(out, eventlog.Recorded{
 			Event:  eventlog.Event{ID: eventlog.DeriveID(fmt.Sprint("cmd-", i), 0), Type: "funds.expenditure-requested", Data: []byte(`{}`), Meta: eventlog.Metadata{SchemaVersion: 1, Hash: hex.EncodeToString(sum[:])}},
 			Stream: fmt.Sprintf("expenditure-330303001001-%d", i%7), Revision: uint64(i / 7), Position: eventlog.Position{Commit: p, Prepare: p},
 			Created: time.Date(2026, 5, 1, 0, 0, i, 0, time.UTC),
-		}
+		})
 	}
 	return out
 }
