@@ -67,5 +67,6 @@ Environment:
 	root.AddCommand(newNodeCmd(), newServeCmd(), newTokenCmd(), newRecordCmd(), newRebuildCmd(), newDemoCmd(),
 		newVerifyCmd(), newReplayCmd(), newExportCmd())
 	root.AddCommand(newWebhooksCmd(), newProjectionsCmd())
+	root.AddCommand(newLogCmd())
 	return root
 }

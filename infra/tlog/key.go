@@ -84,6 +84,16 @@ func LoadOrCreateKey(dir, name string) (*Key, error) {
 	return loadKey(path)
 }
 
+// LoadKey reads the log's key from dir/KeyFile without creating it (fs.ErrNotExist when there is none),
+// with LoadOrCreateKey's checks.
+func LoadKey(dir string) (*Key, error) {
+	k, err := loadKey(filepath.Join(dir, KeyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("tlog: no signing key in %s (ledger serve creates it on first start): %w", dir, err)
+	}
+	return k, err
+}
+
 func loadKey(path string) (*Key, error) {
 	fi, err := os.Stat(path)
 	if err != nil {

@@ -285,3 +285,13 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// GrantRead gives role (the portal's read-only role) SELECT on the checkpoints and cosignatures, as the
+// projection runtime does for the read models' schemas. Call it after Migrate.
+func GrantRead(ctx context.Context, pool *pgxpool.Pool, role string) error {
+	id := pgx.Identifier{role}.Sanitize()
+	if _, err := pool.Exec(ctx, "GRANT USAGE ON SCHEMA tlog TO "+id+"; GRANT SELECT ON ALL TABLES IN SCHEMA tlog TO "+id); err != nil {
+		return fmt.Errorf("tlog: grant %s read access: %w", role, err)
+	}
+	return nil
+}

@@ -506,3 +506,58 @@ func TestRunSignsWhileTheTreeGrows(t *testing.T) {
 	db.project(t, st)
 	waitForSize(20)
 }
+
+// Two checkpoints of the log are proved consistent from the tree; a checkpoint of another tree of the
+// same size, signed with the log's own key (a fork), is not.
+func TestProveConsistency(t *testing.T) {
+	t.Parallel()
+	_, db, cps := genuine(t)
+	ctx := context.Background()
+	tree := ptlog.NewTree(db.pool)
+	older, newer, p, err := tlog.ProveConsistency(ctx, tree, db.key.Verifier(), cps[1], cps[0])
+	if err != nil || older.Size != 30 || newer.Size != 50 || len(p) == 0 {
+		t.Fatalf("%v %v %d, %v", older, newer, len(p), err)
+	}
+	forkRoot := bytes.Clone(newer.Root)
+	forkRoot[0] ^= 1
+	fork, err := tlog.Sign(tlog.Checkpoint{Origin: origin, Size: 50, Root: forkRoot}, db.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := tlog.ProveConsistency(ctx, tree, db.key.Verifier(), cps[0], fork); !errors.Is(err, tlog.ErrInconsistent) {
+		t.Fatalf("a forked checkpoint: %v, want ErrInconsistent", err)
+	}
+	forkOf30, _ := tlog.Sign(tlog.Checkpoint{Origin: origin, Size: 30, Root: forkRoot}, db.key)
+	if _, _, _, err := tlog.ProveConsistency(ctx, tree, db.key.Verifier(), forkOf30, cps[1]); !errors.Is(err, tlog.ErrInconsistent) {
+		t.Fatalf("a forked older checkpoint: %v, want ErrInconsistent", err)
+	}
+	if err := tlog.VerifyConsistency(older, older, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The portal's read-only role reads the checkpoints once granted.
+func TestGrantRead(t *testing.T) {
+	t.Parallel()
+	db := newLogDB(t)
+	ctx := context.Background()
+	role := fmt.Sprintf("tlog_reader_%d", time.Now().UnixNano())
+	if _, err := db.pool.Exec(ctx, "CREATE ROLE "+role+" NOLOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = db.pool.Exec(context.Background(), "DROP OWNED BY "+role+"; DROP ROLE "+role) })
+	if err := tlog.GrantRead(ctx, db.pool, role); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+role); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tlog.LatestNote(ctx, tx); !errors.Is(err, tlog.ErrNoCheckpoint) {
+		t.Fatalf("latest as the read-only role: %v, want ErrNoCheckpoint", err)
+	}
+}
