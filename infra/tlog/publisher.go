@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	ptlog "github.com/grassroots-ledger/ledger/projections/tlog"
@@ -292,6 +293,43 @@ func GrantRead(ctx context.Context, pool *pgxpool.Pool, role string) error {
 	id := pgx.Identifier{role}.Sanitize()
 	if _, err := pool.Exec(ctx, "GRANT USAGE ON SCHEMA tlog TO "+id+"; GRANT SELECT ON ALL TABLES IN SCHEMA tlog TO "+id); err != nil {
 		return fmt.Errorf("tlog: grant %s read access: %w", role, err)
+	}
+	return nil
+}
+
+// ErrNoSuchCheckpoint means no checkpoint of the size named was signed: a witness cosigns only what the
+// log published.
+var ErrNoSuchCheckpoint = errors.New("tlog: no checkpoint of that size was signed")
+
+// ErrBadCosignature means a cosignature does not verify with the witness's key over the stored
+// checkpoint: the witness signed something else, or is not who it says.
+var ErrBadCosignature = errors.New("tlog: the cosignature does not verify")
+
+// AddCosignature stores a witness's cosignature of the checkpoint of the given size: line is its note
+// signature line ("— <name> <base64>\n") over the checkpoint's text, and must verify with witness. It is
+// then served after the log's own signature (LatestNote). A witness cosigning the same size again
+// replaces its line.
+func AddCosignature(ctx context.Context, pool *pgxpool.Pool, size uint64, witness note.Verifier, line []byte) error {
+	if size > math.MaxInt64 {
+		return fmt.Errorf("%w: size %d", ErrNoSuchCheckpoint, size)
+	}
+	var signed string
+	err := pool.QueryRow(ctx, "SELECT note FROM tlog.checkpoints WHERE size = $1", int64(size)).Scan(&signed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: size %d", ErrNoSuchCheckpoint, size)
+	}
+	if err != nil {
+		return fmt.Errorf("tlog: read the checkpoint of size %d: %w", size, err)
+	}
+	text, _, _ := strings.Cut(signed, "\n\n")
+	n, err := note.Open([]byte(text+"\n\n"+string(line)), note.VerifierList(witness))
+	if err != nil || len(n.Sigs) != 1 || bytes.Count(line, []byte("\n")) != 1 {
+		return fmt.Errorf("%w: by %s over the checkpoint of size %d", ErrBadCosignature, witness.Name(), size)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO tlog.cosignatures (size, witness, signature) VALUES ($1, $2, $3)
+		ON CONFLICT (size, witness) DO UPDATE SET signature = excluded.signature, created_at = now()`,
+		int64(size), witness.Name(), string(line)); err != nil {
+		return fmt.Errorf("tlog: store the cosignature of %s: %w", witness.Name(), err)
 	}
 	return nil
 }

@@ -373,7 +373,7 @@ func TestVerifyRefusesACheckpointOfAnotherKey(t *testing.T) {
 // The served checkpoint is a C2SP checkpoint signed by the log's key, with witness cosignatures after.
 func TestCheckpointNoteVerifiesWithTheVerifierKey(t *testing.T) {
 	t.Parallel()
-	st, db, _ := genuine(t)
+	_, db, _ := genuine(t)
 	ctx := context.Background()
 	v, err := note.NewVerifier(db.key.VerifierKey())
 	if err != nil {
@@ -410,7 +410,13 @@ func TestCheckpointNoteVerifiesWithTheVerifierKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := cosigned[len(n.Text)+1:]
-	if _, err := db.pool.Exec(ctx, "INSERT INTO tlog.cosignatures (size, witness, signature) VALUES (50, $1, $2)", ws.Name(), string(line)); err != nil {
+	if err := tlog.AddCosignature(ctx, db.pool, 49, wv, line); !errors.Is(err, tlog.ErrNoSuchCheckpoint) {
+		t.Fatalf("a cosignature of an unsigned size: %v", err)
+	}
+	if err := tlog.AddCosignature(ctx, db.pool, 30, wv, line); !errors.Is(err, tlog.ErrBadCosignature) {
+		t.Fatalf("a cosignature of another checkpoint: %v", err)
+	}
+	if err := tlog.AddCosignature(ctx, db.pool, 50, wv, line); err != nil {
 		t.Fatal(err)
 	}
 	msg, err = tlog.LatestNote(ctx, db.pool)
@@ -424,7 +430,6 @@ func TestCheckpointNoteVerifiesWithTheVerifierKey(t *testing.T) {
 	if c, _, err := tlog.Open(msg, v, origin); err != nil || c.Size != 50 || !bytes.Equal(c.Root, root) {
 		t.Fatalf("open the cosigned checkpoint with the log's key alone: %+v, %v", c, err)
 	}
-	_ = st
 }
 
 func TestKeyIsCreatedPrivateAndRefusedWhenNot(t *testing.T) {
