@@ -258,3 +258,29 @@ func TestRebuildGivesIdenticalRows(t *testing.T) {
 		t.Fatalf("root after the rebuild %x, %v", root, err)
 	}
 }
+
+// Under the runtime, a malformed hash halts the log just before it: no leaf is skipped, none after it
+// is written.
+func TestTheRuntimeHaltsAtAMalformedHash(t *testing.T) {
+	t.Parallel()
+	evs := events(40)
+	evs[25].Meta.Hash = "not a hash"
+	pool := decodetest.NewPool(t)
+	rt := decodetest.NewRuntime(t, pool, decodetest.NewMemSource(evs), pg.Migrator(pool), []runtime.ReadModel{tlog.Model{}},
+		func(c *runtime.Config) { c.MaxBatch = 10 })
+	if err := rt.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	decodetest.Start(t, rt)
+	decodetest.WaitFor(t, time.Minute, "the log halts", func() (bool, string) {
+		var state string
+		err := pool.QueryRow(context.Background(), "SELECT state FROM rm_meta.projections WHERE name = 'tlog'").Scan(&state)
+		return err == nil && state == "halted", fmt.Sprint(state, err)
+	})
+	if n := decodetest.Count(t, pool, "SELECT count(*) FROM rm_tlog.leaves"); n != 25 {
+		t.Fatalf("%d leaves, want the 25 before the malformed hash", n)
+	}
+	if cp := decodetest.Checkpoint(t, pool, tlog.Schema); cp != evs[24].Position {
+		t.Fatalf("checkpoint %s, want just before the poison event (%s)", cp, evs[24].Position)
+	}
+}
