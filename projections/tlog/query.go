@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/transparency-dev/merkle/compact"
@@ -70,13 +71,12 @@ type Inclusion struct {
 
 // InclusionOf proves that the event at $all position pos is in the tree of size treeSize. ErrNotFound
 // when pos is no leaf, or its leaf comes at or after treeSize, or treeSize is beyond the tree's size;
-// ErrInvalid when treeSize is 0. Two round trips: the leaf (and whether the tree reaches treeSize), then
-// the proof's nodes.
+// ErrInvalid when treeSize is 0. One round trip.
 func (t *Tree) InclusionOf(ctx context.Context, pos eventlog.Position, treeSize uint64) (Inclusion, error) {
 	if pos.Commit > math.MaxInt64 || pos.Prepare > math.MaxInt64 {
 		return Inclusion{}, fmt.Errorf("%w: position %s is no ledger event", ErrNotFound, pos)
 	}
-	return t.inclusion(ctx, "commit_pos = $2 AND prepare_pos = $3", []any{int64(pos.Commit), int64(pos.Prepare)},
+	return t.inclusion(ctx, "lf.commit_pos = $5 AND lf.prepare_pos = $6", []any{int64(pos.Commit), int64(pos.Prepare)},
 		"position "+pos.String(), treeSize)
 }
 
@@ -85,12 +85,13 @@ func (t *Tree) InclusionAt(ctx context.Context, index, treeSize uint64) (Inclusi
 	if index >= treeSize && treeSize > 0 {
 		return Inclusion{}, fmt.Errorf("%w: leaf %d is not in the tree of size %d", ErrNotFound, index, treeSize)
 	}
-	return t.inclusion(ctx, "idx = $2", []any{int64(min(index, math.MaxInt64))},
+	return t.inclusion(ctx, "lf.idx = $5", []any{int64(min(index, math.MaxInt64))},
 		fmt.Sprintf("leaf %d", index), treeSize)
 }
 
-// inclusion finds the leaf that where selects (with args as $2…; $1 is the last index of the tree of size
-// treeSize) and proves it in that tree.
+// inclusion finds the leaf that where selects (on table alias lf, with args as $5…) and proves it in the
+// tree of size treeSize, in one round trip: with the leaf come the sibling of each node on its path and
+// the tree's right edge at treeSize, a superset of the proof's nodes (ids the library then picks).
 func (t *Tree) inclusion(ctx context.Context, where string, args []any, what string, treeSize uint64) (Inclusion, error) {
 	if treeSize == 0 {
 		return Inclusion{}, fmt.Errorf("%w: tree size 0 holds no leaf", ErrInvalid)
@@ -98,18 +99,43 @@ func (t *Tree) inclusion(ctx context.Context, where string, args []any, what str
 	if treeSize > math.MaxInt64 {
 		return Inclusion{}, fmt.Errorf("%w: tree size %d", ErrNotFound, treeSize)
 	}
-	var idx, c, p int64
-	var data []byte
-	var reached bool
-	err := t.t.q.QueryRow(ctx, "SELECT idx, commit_pos, prepare_pos, data, EXISTS (SELECT 1 FROM "+t.t.leaves+" WHERE idx = $1) FROM "+
-		t.t.leaves+" WHERE "+where, append([]any{int64(treeSize - 1)}, args...)...).Scan(&idx, &c, &p, &data, &reached)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Inclusion{}, fmt.Errorf("%w: %s is no ledger event in the log", ErrNotFound, what)
-	}
+	edge := compact.RangeNodes(0, treeSize, nil)
+	levels, idxs := nodeArrays(edge)
+	rows, err := t.t.q.Query(ctx, `SELECT lf.idx, lf.commit_pos, lf.prepare_pos, lf.data,
+			EXISTS (SELECT 1 FROM `+t.t.leaves+` WHERE idx = $1), w.level, w.idx,
+			(SELECT n.hash FROM `+t.t.nodes+` n WHERE n.level = w.level AND n.idx = w.idx)
+		FROM `+t.t.leaves+` lf CROSS JOIN LATERAL (
+			SELECT l::smallint, (lf.idx >> l) # 1 FROM generate_series(0, $2::int - 1) AS l
+			UNION ALL SELECT * FROM unnest($3::smallint[], $4::bigint[])
+		) AS w(level, idx)
+		WHERE `+where, append([]any{int64(treeSize - 1), bits.Len64(treeSize), levels, idxs}, args...)...)
 	if err != nil {
 		return Inclusion{}, fmt.Errorf("tlog: find %s: %w", what, err)
 	}
-	leaf := Leaf{Index: uint64(idx), Position: eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}, Data: data}
+	var leaf Leaf
+	var reached, found bool
+	fetched := map[compact.NodeID][]byte{}
+	for rows.Next() {
+		var idx, c, p, nodeIdx int64
+		var level int16
+		var data, hash []byte
+		if err := rows.Scan(&idx, &c, &p, &data, &reached, &level, &nodeIdx, &hash); err != nil {
+			rows.Close()
+			return Inclusion{}, fmt.Errorf("tlog: find %s: %w", what, err)
+		}
+		if !found {
+			leaf, found = Leaf{Index: uint64(idx), Position: eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}, Data: data}, true
+		}
+		if hash != nil {
+			fetched[compact.NewNodeID(uint(level), uint64(nodeIdx))] = hash
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Inclusion{}, fmt.Errorf("tlog: find %s: %w", what, err)
+	}
+	if !found {
+		return Inclusion{}, fmt.Errorf("%w: %s is no ledger event in the log", ErrNotFound, what)
+	}
 	if leaf.Index >= treeSize {
 		return Inclusion{}, fmt.Errorf("%w: leaf %d (position %s) is not in the tree of size %d", ErrNotFound, leaf.Index, leaf.Position, treeSize)
 	}
@@ -120,11 +146,24 @@ func (t *Tree) inclusion(ctx context.Context, where string, args []any, what str
 	if err != nil {
 		return Inclusion{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	hs, err := t.t.rehash(ctx, nodes)
-	if err != nil {
+	hs := make([][]byte, len(nodes.IDs))
+	for i, id := range nodes.IDs {
+		if hs[i] = fetched[id]; hs[i] == nil {
+			return Inclusion{}, fmt.Errorf("tlog: inclusion proof of leaf %d in size %d: node (level %d, index %d) is missing", leaf.Index, treeSize, id.Level, id.Index)
+		}
+	}
+	if hs, err = nodes.Rehash(hs, Hasher.HashChildren); err != nil {
 		return Inclusion{}, fmt.Errorf("tlog: inclusion proof of leaf %d in size %d: %w", leaf.Index, treeSize, err)
 	}
 	return Inclusion{Leaf: leaf, TreeSize: treeSize, Proof: hs}, nil
+}
+
+func nodeArrays(ids []compact.NodeID) (levels []int16, idxs []int64) {
+	levels, idxs = make([]int16, len(ids)), make([]int64, len(ids))
+	for i, id := range ids {
+		levels[i], idxs[i] = int16(id.Level), int64(id.Index)
+	}
+	return levels, idxs
 }
 
 // Consistency proves that the tree of size from is a prefix of the tree of size to (RFC 9162 2.1.4; empty
@@ -193,11 +232,7 @@ func (t tree) hashes(ctx context.Context, ids []compact.NodeID) ([][]byte, error
 	if len(ids) == 0 {
 		return [][]byte{}, nil
 	}
-	levels := make([]int16, len(ids))
-	idxs := make([]int64, len(ids))
-	for i, id := range ids {
-		levels[i], idxs[i] = int16(id.Level), int64(id.Index)
-	}
+	levels, idxs := nodeArrays(ids)
 	// One primary-key probe per node whatever the statistics say (a freshly rebuilt table has none, and a
 	// join planned without them scans millions of rows).
 	rows, err := t.q.Query(ctx, `SELECT (SELECT n.hash FROM `+t.nodes+` n WHERE n.level = w.level AND n.idx = w.idx)
