@@ -40,6 +40,7 @@ func TestCrashDuringTreeBuilding(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- child.Wait() }()
+	t.Cleanup(func() { _ = child.Process.Kill() }) // should the test fail before it kills the child
 	decodetest.WaitFor(t, 2*time.Minute, "the child projects a third of the history", func() (bool, string) {
 		var n int64
 		if err := pool.QueryRow(context.Background(), "SELECT events_applied FROM rm_tlog.checkpoint").Scan(&n); err != nil {
@@ -92,8 +93,8 @@ func poolOn(t *testing.T, url string) *pgxpool.Pool {
 	return pool
 }
 
-// projectUntilKilled is the child: it projects the history in small batches, durably, and never returns
-// on its own.
+// projectUntilKilled is the child: it projects the history in small batches, durably, until it is killed
+// (or gives up after five minutes, should its parent be gone).
 func projectUntilKilled(t *testing.T, url string) {
 	pool := poolOn(t, url)
 	rt := decodetest.NewRuntime(t, pool, decodetest.NewMemSource(events(crashEvents)), pg.Migrator(pool), []runtime.ReadModel{tlog.Model{}},
@@ -101,8 +102,8 @@ func projectUntilKilled(t *testing.T, url string) {
 	if err := rt.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	select {}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_ = rt.Run(ctx)
+	t.Fatal("the child was not killed")
 }
