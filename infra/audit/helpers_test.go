@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,11 +9,11 @@ import (
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
+	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
@@ -57,38 +56,13 @@ func openNode(tb testing.TB, dir string) *testNode {
 	return &testNode{node: node, store: st}
 }
 
-// raw is the official client on the node, writing bytes of its own choosing: what an attacker with write
-// access to the store could append, bypassing the adapter that seals every event into its chain.
-func (n *testNode) raw(tb testing.TB) *esdb.Client {
-	tb.Helper()
-	cfg, err := esdb.ParseConnectionString(n.node.URL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg.Logger = esdb.NoopLogging()
-	c, err := esdb.NewClient(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { c.Close() })
-	return c
-}
+// raw is the official client on the node, writing bytes of its own choosing (nodetest.Raw).
+func (n *testNode) raw(tb testing.TB) *esdb.Client { return nodetest.Raw(tb, n.node) }
 
-// appendRaw writes events to stream at the expected revision exactly as given: their metadata (hash
-// links included) is stored as the caller set it.
+// appendRaw writes events exactly as given (nodetest.AppendRaw).
 func appendRaw(tb testing.TB, c *esdb.Client, stream string, expected esdb.ExpectedRevision, evs ...eventlog.Event) {
 	tb.Helper()
-	data := make([]esdb.EventData, len(evs))
-	for i, e := range evs {
-		meta, err := json.Marshal(e.Meta)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		data[i] = esdb.EventData{EventID: uuid.UUID(e.ID), EventType: e.Type, ContentType: esdb.ContentTypeJson, Data: e.Data, Metadata: meta}
-	}
-	if _, err := c.AppendToStream(context.Background(), stream, esdb.AppendToStreamOptions{ExpectedRevision: expected}, data...); err != nil {
-		tb.Fatalf("raw append to %s: %v", stream, err)
-	}
+	nodetest.AppendRaw(tb, c, stream, expected, evs...)
 }
 
 // Paths of the synthetic fixtures: two communities of one street.

@@ -12,14 +12,16 @@ import (
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
+	"github.com/grassroots-ledger/ledger/projections/tlog"
 )
 
 // Models returns a fresh instance of every read model: the audit trail first, then the public models the
-// portal reads, then the alerts.
+// portal reads, then the alerts, then the transparency log.
 func Models() []runtime.ReadModel {
 	return []runtime.ReadModel{
 		audittrail.Model{},
 		directory.New(), board.New(), finances.New(), elections.New(), meetings.New(),
 		alerts.New(events.MustRegistry()),
+		tlog.Model{},
 	}
 }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/grassroots-ledger/ledger/infra/tlog"
+	ptlog "github.com/grassroots-ledger/ledger/projections/tlog"
+)
+
+func newLogCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "log",
+		Short: "The transparency log: its verifier key, and proofs between saved checkpoints",
+		Long: `The transparency log is a Merkle tree (RFC 6962) over every ledger event in $all order, whose
+signed checkpoints (C2SP tlog-checkpoint notes) let anyone check, without trusting the operator, that
+an event is in the one history everyone sees and that the history only ever grew.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newLogKeyCmd(), newLogConsistencyCmd())
+	return cmd
+}
+
+func newLogKeyCmd() *cobra.Command {
+	var data, origin string
+	cmd := &cobra.Command{
+		Use:   "key",
+		Short: "Print the log's note verifier key (creating the signing key on first use)",
+		Long: `key prints the verifier key of the log's signing key, kept in DIR/` + tlog.KeyFile + ` (mode 0600). Give
+it to auditors and witnesses: it verifies every checkpoint the ledger signs. The signing key is created
+on first use, named after --origin; a key file others can read is refused.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			k, err := tlog.LoadOrCreateKey(data, origin)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), k.VerifierKey())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", ".ledger", "data directory holding the log's signing key")
+	cmd.Flags().StringVar(&origin, "origin", tlog.DefaultOrigin, "the log's origin: the name of a key created now")
+	return cmd
+}
+
+func newLogConsistencyCmd() *cobra.Command {
+	var data, key, dbURL string
+	cmd := &cobra.Command{
+		Use:   "consistency OLD NEW",
+		Short: "Prove two saved checkpoints consistent: the newer extends the older",
+		Long: `consistency reads two saved signed checkpoints (files, in either order), verifies both signatures
+with the log's verifier key, asks the log's tree (DATABASE_URL) for the consistency proof between their
+sizes and verifies it. It exits 0 when the newer checkpoint extends the older, 1 when they are not
+consistent (keep both files: they are evidence of a fork).`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var v note.Verifier
+			var err error
+			if key != "" {
+				v, err = note.NewVerifier(key)
+				if err != nil {
+					return usageError{cmd: "log consistency", err: fmt.Errorf("--key: %w", err)}
+				}
+			} else {
+				k, err := tlog.LoadKey(data)
+				if err != nil {
+					return err
+				}
+				v = k.Verifier()
+			}
+			notes := make([][]byte, 2)
+			for i, path := range args {
+				if notes[i], err = os.ReadFile(path); err != nil {
+					return err
+				}
+			}
+			ctx := cmd.Context()
+			pool, err := openDB(ctx, dbURL)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			older, newer, p, err := tlog.ProveConsistency(ctx, ptlog.NewTree(pool), v, notes[0], notes[1])
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "consistent: the checkpoint of size %d extends the one of size %d (%s)\n", newer.Size, older.Size, older.Origin)
+			for _, h := range p {
+				fmt.Fprintln(out, base64.StdEncoding.EncodeToString(h))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", ".ledger", "data directory holding the log's key (when --key is not given)")
+	cmd.Flags().StringVar(&key, "key", "", "the log's note verifier key (as `ledger log key` prints it)")
+	cmd.Flags().StringVar(&dbURL, "database-url", "", "PostgreSQL holding the log's tree (default DATABASE_URL)")
+	return cmd
+}

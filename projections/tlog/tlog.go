@@ -1,0 +1,133 @@
+// Package tlog is the ledger's transparency log as a read model: a Merkle tree (RFC 6962 / RFC 9162,
+// SHA-256) whose leaf i is the i-th ledger event in $all order (the store's $-streams left out) and whose
+// leaf data is that event's 32-byte chain hash (eventlog.Metadata.Hash). The tree math is
+// github.com/transparency-dev/merkle; this package keeps in PostgreSQL (schema rm_tlog) what roots and
+// proofs need (every leaf with its $all position, every perfect subtree's hash) and owns every query on
+// it: the tree size, the root at any size, inclusion and consistency proofs.
+//
+// These definitions are fixed: outside tools verify checkpoints and proofs against them.
+package tlog
+
+import (
+	"context"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"math"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// Name is the read model's permanent name; its tables live in schema rm_tlog.
+const Name = "tlog"
+
+// Schema is where the live tables are.
+var Schema = runtime.SchemaOf(Name)
+
+// HashSize is the size of a leaf's data, of a leaf hash and of every node hash.
+const HashSize = 32
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Hasher is the tree's hasher: RFC 6962 with SHA-256 (leaf prefix 0x00, node prefix 0x01).
+var Hasher = rfc6962.DefaultHasher
+
+var rangeFactory = &compact.RangeFactory{Hash: Hasher.HashChildren}
+
+// Model is the transparency log read model. The zero value is ready. It keeps no state between batches:
+// each batch starts from the tree's right edge as its own transaction sees it (at most 64 node hashes),
+// so a rolled-back batch, a rebuild into a shadow schema and a second projector can never leave it out
+// of step with its tables.
+type Model struct{}
+
+var _ runtime.ReadModel = Model{}
+
+// Name implements runtime.ReadModel.
+func (Model) Name() string { return Name }
+
+// Migrations implements runtime.ReadModel.
+func (Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
+
+// Poison implements runtime.ReadModel: a leaf can never be skipped (every later index would shift and
+// every signed checkpoint after it would be of another history), so a malformed hash halts the log.
+func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
+
+// LeafData decodes an event's chain hash into its leaf data: exactly 64 lower-case hex digits, as
+// eventlog.HashOf writes it.
+func LeafData(hash string) ([]byte, error) {
+	if len(hash) != 2*HashSize {
+		return nil, fmt.Errorf("event hash %q is not %d hex digits", hash, 2*HashSize)
+	}
+	for i := range len(hash) {
+		if c := hash[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return nil, fmt.Errorf("event hash %q is not lower-case hex", hash)
+		}
+	}
+	return hex.DecodeString(hash)
+}
+
+var (
+	leafColumns = []string{"idx", "commit_pos", "prepare_pos", "data"}
+	nodeColumns = []string{"level", "idx", "hash"}
+)
+
+// Apply implements runtime.ReadModel: the batch's leaves and the perfect subtrees they complete go in
+// with one COPY each.
+func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	data := make([][]byte, len(batch))
+	for i, e := range batch {
+		if e.Position.Commit > math.MaxInt64 || e.Position.Prepare > math.MaxInt64 {
+			return runtime.Poison(e, fmt.Errorf("position %s does not fit a bigint", e.Position))
+		}
+		d, err := LeafData(e.Meta.Hash)
+		if err != nil {
+			return runtime.Poison(e, err)
+		}
+		data[i] = d
+	}
+	t := tree{q: tx, leaves: "leaves", nodes: "nodes"}
+	size, err := t.size(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := t.rangeAt(ctx, size)
+	if err != nil {
+		return fmt.Errorf("load the tree's right edge at size %d: %w", size, err)
+	}
+	nodes := make([][]any, 0, 2*len(batch)+64)
+	visit := func(id compact.NodeID, hash []byte) {
+		nodes = append(nodes, []any{int16(id.Level), int64(id.Index), hash})
+	}
+	for _, d := range data {
+		if err := r.Append(Hasher.HashLeaf(d), visit); err != nil {
+			return fmt.Errorf("append leaf %d: %w", r.End(), err)
+		}
+	}
+	i := 0
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"leaves"}, leafColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(batch) {
+			return nil, nil
+		}
+		e := &batch[i]
+		row := []any{int64(size) + int64(i), int64(e.Position.Commit), int64(e.Position.Prepare), data[i]}
+		i++
+		return row, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy %d leaves from %d: %w", len(batch), size, err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"nodes"}, nodeColumns, pgx.CopyFromRows(nodes)); err != nil {
+		return fmt.Errorf("copy %d nodes: %w", len(nodes), err)
+	}
+	return nil
+}
