@@ -23,6 +23,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/health"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/tlog"
 	"github.com/grassroots-ledger/ledger/infra/workload"
 )
 
@@ -31,6 +32,10 @@ type serveOptions struct {
 	httpAddr   string
 	nodeListen string
 	demo       bool
+	logOrigin  string // the transparency log's origin (the first line of its checkpoints)
+	// A checkpoint once the log has grown by logEvery events, or logInterval after the last one.
+	logEvery    uint64
+	logInterval time.Duration
 	// Webhook receivers over http, or on private addresses: off unless an administrator allows them.
 	webhooksHTTP, webhooksPrivate bool
 }
@@ -51,6 +56,9 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 	}
 	cmd.Flags().StringVar(&o.data, "data", ".ledger", "directory for local data (the embedded node's events)")
 	cmd.Flags().StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "address of the HTTP API and portal")
+	cmd.Flags().StringVar(&o.logOrigin, "log-origin", tlog.DefaultOrigin, "the transparency log's origin: names this ledger in every signed checkpoint, e.g. ledger.example/龙湾区")
+	cmd.Flags().Uint64Var(&o.logEvery, "log-every", 1000, "sign a checkpoint once the log has grown by this many events")
+	cmd.Flags().DurationVar(&o.logInterval, "log-interval", 10*time.Second, "sign a checkpoint at most this long after the last while the log grows")
 	cmd.Flags().BoolVar(&o.demo, "demo", false, "when the store holds no ledger events, write a demo district into it (in the background, while serving)")
 	cmd.Flags().StringVar(&o.nodeListen, "node-listen", "127.0.0.1:0", "gRPC address of the embedded node (when EVENTSTORE_URL is unset)")
 	cmd.Flags().BoolVar(&o.webhooksHTTP, "webhooks-allow-http", false, "let supervisors register http:// webhook URLs (default: https only)")
@@ -104,6 +112,10 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	httpapi.RegisterCatalogue(api, commands.NewHandlers(executor, slog.Default()))
+	logKey, publisher, err := startLog(ctx, pool, api, o)
+	if err != nil {
+		return err
+	}
 	closePortal, err := startPortal(runCtx, pool, mux, api)
 	if err != nil {
 		return err
@@ -137,8 +149,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
   metrics      %[1]s/metrics
   event store  %[2]s (%[3]s)
   database     %[4]s
+  log key      %[5]s (the transparency log's verifier key: checkpoints at %[1]s`+tlog.CheckpointPath+`)
 Stop with Ctrl-C.
-`, base, storeURL, storeNote, pg.Redact(os.Getenv("DATABASE_URL")))
+`, base, storeURL, storeNote, pg.Redact(os.Getenv("DATABASE_URL")), logKey.VerifierKey())
 
 	// Every serve answers HTTP; one at a time among those sharing the database projects, runs the alert
 	// engine and delivers webhooks: the holder of the worker lease.
@@ -147,7 +160,7 @@ Stop with Ctrl-C.
 		return err
 	}
 	go func() {
-		_ = worker.Run(runCtx, func(ctx context.Context) error { return runAll(ctx, rt.Run, sup.Work) })
+		_ = worker.Run(runCtx, func(ctx context.Context) error { return runAll(ctx, rt.Run, sup.Work, publisher.Run) })
 	}()
 	if o.demo {
 		go seedDemo(runCtx, cmd, store)

@@ -24,15 +24,15 @@ type servedLedger struct {
 }
 
 // startServe runs serve (DATABASE_URL and EVENTSTORE_URL as the test set them) until the test ends or
-// Stop is called, and waits until it prints where it serves.
-func startServe(t *testing.T, db string) *servedLedger {
+// Stop is called, and waits until it prints where it serves. extra are more flags for serve.
+func startServe(t *testing.T, db string, extra ...string) *servedLedger {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	root := newRootCmd()
 	s := &servedLedger{t: t, Out: &syncBuffer{}, stop: cancel, done: make(chan error, 1), db: db}
 	root.SetOut(s.Out)
 	root.SetErr(io.Discard)
-	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0"})
+	root.SetArgs(append([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0"}, extra...))
 	go func() { s.done <- root.ExecuteContext(ctx) }()
 	t.Cleanup(func() { s.Stop(20 * time.Second) })
 	for deadline := time.Now().Add(30 * time.Second); s.Base == ""; time.Sleep(20 * time.Millisecond) {

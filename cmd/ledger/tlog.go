@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
+	"github.com/grassroots-ledger/ledger/infra/tlog"
+)
+
+// startLog readies the transparency log for serve: its checkpoints' schema, its signing key (created
+// under the data directory on first start), its public endpoints, and the publisher that signs a
+// checkpoint every 1 000 events or 10 s while the tree grows (run by the worker).
+func startLog(ctx context.Context, pool *pgxpool.Pool, api *httpapi.Commands, o serveOptions) (*tlog.Key, *tlog.Publisher, error) {
+	if err := tlog.Migrate(ctx, pool); err != nil {
+		return nil, nil, fmt.Errorf("transparency log: %w", err)
+	}
+	if err := os.MkdirAll(o.data, 0o750); err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", o.data, err)
+	}
+	key, err := tlog.LoadOrCreateKey(o.data, o.logOrigin)
+	if err != nil {
+		return nil, nil, fmt.Errorf("transparency log: %w", err)
+	}
+	mism, err := tlog.CheckStored(ctx, pool)
+	if err != nil {
+		return nil, nil, fmt.Errorf("transparency log: %w", err)
+	}
+	for _, m := range mism {
+		slog.Error("transparency log: a signed checkpoint does not match the tree", "mismatch", m.String())
+	}
+	tlog.RegisterAPI(api.API(), tlog.APIConfig{DB: pool, Key: key, Logger: slog.Default()})
+	pub, err := tlog.NewPublisher(tlog.Config{Pool: pool, Key: key, Origin: o.logOrigin, Every: o.logEvery, Interval: o.logInterval,
+		Logger: slog.Default()})
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, pub, nil
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+	"github.com/grassroots-ledger/ledger/infra/tlog"
+)
+
+// TestPublicLogEndpoints: serve signs checkpoints of its transparency log while commands are recorded; the
+// public endpoints give the verifier key, the latest checkpoint as a note that verifies with it, and
+// inclusion and consistency proofs that the library's verifier accepts against the signed roots. A
+// tampered proof does not verify; bad parameters are 400 naming the parameter, sizes beyond the latest
+// checkpoint 404.
+func TestPublicLogEndpoints(t *testing.T) {
+	db := apitest.NewDatabase(t)
+	t.Setenv("DATABASE_URL", db)
+	t.Setenv("EVENTSTORE_URL", "")
+	srv := startServe(t, db, "--log-every", "3", "--log-interval", "200ms", "--log-origin", "ledger.test/龙湾区")
+	get := func(path string) (int, http.Header, []byte) {
+		t.Helper()
+		resp, err := http.Get(srv.Base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, b
+	}
+	if st, _, _ := get(tlog.CheckpointPath); st != http.StatusNotFound {
+		t.Fatalf("checkpoint of an empty log: %d, want 404", st)
+	}
+	st, _, vkey := get(tlog.KeyPath)
+	if st != http.StatusOK || !strings.Contains(srv.Out.String(), strings.TrimSpace(string(vkey))) {
+		t.Fatalf("key: %d %q (serve printed %q)", st, vkey, srv.Out.String())
+	}
+	verifier, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkpoint := func(min uint64) tlog.Checkpoint {
+		t.Helper()
+		var c tlog.Checkpoint
+		waitUntil(t, "a checkpoint of the grown log", 30*time.Second, func() bool {
+			st, h, body := get(tlog.CheckpointPath)
+			if st != http.StatusOK {
+				return false
+			}
+			if h.Get("Content-Type") != "text/plain; charset=utf-8" {
+				t.Fatalf("checkpoint content type %q", h.Get("Content-Type"))
+			}
+			var err error
+			if c, _, err = tlog.Open(body, verifier, "ledger.test/龙湾区"); err != nil {
+				t.Fatalf("the checkpoint does not verify: %v\n%s", err, body)
+			}
+			return c.Size >= min
+		})
+		return c
+	}
+	admin := srv.Token(commands.RoleAdmin, "*")
+	registerCommunity(t, srv, admin, c)
+	first := checkpoint(5)
+	for _, id := range []string{"log-1", "log-2", "log-3"} {
+		if st := srv.Post("request-expenditure", admin, id, expenditure(c, id)); st != http.StatusOK {
+			t.Fatalf("request-expenditure: %d", st)
+		}
+	}
+	second := checkpoint(first.Size + 3)
+
+	// Every event so far: its inclusion in the second checkpoint's tree, proved against its signed root.
+	pool := testPool(t, db)
+	rows, err := pool.Query(context.Background(), `SELECT commit_pos, prepare_pos, hash FROM rm_audittrail.audit_events ORDER BY commit_pos, prepare_pos`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ev struct {
+		pos  eventlog.Position
+		hash string
+	}
+	var evs []ev
+	for rows.Next() {
+		var c, p int64
+		var h string
+		if err := rows.Scan(&c, &p, &h); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev{eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}, h})
+	}
+	rows.Close()
+	proved := 0
+	for i, e := range evs {
+		st, h, body := get(tlog.InclusionPath + "?position=" + e.pos.String() + "&tree_size=" + u(second.Size))
+		if uint64(i) >= second.Size {
+			if st != http.StatusNotFound {
+				t.Errorf("event %d beyond the checkpoint's tree: %d", i, st)
+			}
+			continue
+		}
+		var ip tlog.InclusionProof
+		if st != http.StatusOK || json.Unmarshal(body, &ip) != nil || h.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			t.Fatalf("inclusion of %s: %d %s %v", e.pos, st, body, h)
+		}
+		if ip.LeafIndex != uint64(i) || ip.Leaf != e.hash {
+			t.Fatalf("inclusion of event %d: leaf %d %s, want %s", i, ip.LeafIndex, ip.Leaf, e.hash)
+		}
+		leaf, _ := hex.DecodeString(ip.Leaf)
+		path := decode(t, ip.Proof)
+		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, ip.LeafIndex, ip.TreeSize, rfc6962.DefaultHasher.HashLeaf(leaf), path, second.Root); err != nil {
+			t.Fatalf("inclusion of event %d does not verify: %v", i, err)
+		}
+		if len(path) > 0 {
+			path[0][0] ^= 1
+			if proof.VerifyInclusion(rfc6962.DefaultHasher, ip.LeafIndex, ip.TreeSize, rfc6962.DefaultHasher.HashLeaf(leaf), path, second.Root) == nil {
+				t.Fatalf("a tampered inclusion proof of event %d verifies", i)
+			}
+		}
+		proved++
+	}
+	if proved < 8 {
+		t.Fatalf("only %d inclusion proofs", proved)
+	}
+
+	st, _, body := get(tlog.ConsistencyPath + "?from=" + u(first.Size) + "&to=" + u(second.Size))
+	var cp tlog.ConsistencyProof
+	if st != http.StatusOK || json.Unmarshal(body, &cp) != nil {
+		t.Fatalf("consistency: %d %s", st, body)
+	}
+	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, first.Size, second.Size, decode(t, cp.Proof), first.Root, second.Root); err != nil {
+		t.Fatalf("the consistency proof does not verify: %v", err)
+	}
+
+	for path, field := range map[string]string{
+		tlog.InclusionPath:                   "position",
+		tlog.InclusionPath + "?position=abc": "position",
+		tlog.InclusionPath + "?position=" + evs[0].pos.String() + "&tree_size=x":  "tree_size",
+		tlog.ConsistencyPath + "?from=-1":                                         "from",
+		tlog.ConsistencyPath + "?from=" + u(second.Size) + "&to=" + u(first.Size): "from",
+	} {
+		st, h, body := get(path)
+		var p struct{ Field string }
+		_ = json.Unmarshal(body, &p)
+		if st != http.StatusBadRequest || p.Field != field || !strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") {
+			t.Errorf("%s: %d %s, want 400 naming %s", path, st, body, field)
+		}
+	}
+	if st, _, _ := get(tlog.ConsistencyPath + "?from=1&to=1000000"); st != http.StatusNotFound {
+		t.Errorf("a size beyond the latest checkpoint: %d, want 404", st)
+	}
+}
+
+func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func decode(t *testing.T, b64 []string) [][]byte {
+	t.Helper()
+	out := make([][]byte, len(b64))
+	for i, s := range b64 {
+		var err error
+		if out[i], err = base64.StdEncoding.DecodeString(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
