@@ -25,6 +25,7 @@ type audience struct{ read, write []commands.Role }
 // to refuse the read-only roles.
 var routeAudiences = map[string]audience{
 	"public":      {},
+	"witness":     {}, // no token: a cosignature is authenticated by the witness's key it is signed with
 	"audit":       {read: []commands.Role{commands.RoleAuditor}},
 	"supervision": {read: []commands.Role{commands.RoleSupervisor, commands.RoleAuditor, commands.RoleAdmin}, write: []commands.Role{commands.RoleSupervisor, commands.RoleAdmin}},
 }

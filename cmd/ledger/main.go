@@ -66,6 +66,6 @@ Environment:
 	}
 	root.AddCommand(newNodeCmd(), newServeCmd(), newTokenCmd(), newRecordCmd(), newRebuildCmd(), newDemoCmd(),
 		newVerifyCmd(), newReplayCmd(), newExportCmd())
-	root.AddCommand(newWebhooksCmd(), newProjectionsCmd(), newCopyStoreCmd(), newLogCmd())
+	root.AddCommand(newWebhooksCmd(), newProjectionsCmd(), newCopyStoreCmd(), newLogCmd(), newWitnessCmd())
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
@@ -33,7 +34,15 @@ func startLog(ctx context.Context, pool *pgxpool.Pool, api *httpapi.Commands, o 
 	for _, m := range mism {
 		slog.Error("transparency log: a signed checkpoint does not match the tree", "mismatch", m.String())
 	}
-	tlog.RegisterAPI(api.API(), tlog.APIConfig{DB: pool, Key: key, Logger: slog.Default()})
+	var witnesses []note.Verifier
+	for _, w := range o.witnesses {
+		v, err := note.NewVerifier(w)
+		if err != nil {
+			return nil, nil, usageError{cmd: "serve", err: fmt.Errorf("--witness %q: %w", w, err)}
+		}
+		witnesses = append(witnesses, v)
+	}
+	tlog.RegisterAPI(api.API(), tlog.APIConfig{DB: pool, Key: key, Logger: slog.Default(), Witnesses: witnesses, Pool: pool})
 	pub, err := tlog.NewPublisher(tlog.Config{Pool: pool, Key: key, Origin: o.logOrigin, Every: o.logEvery, Interval: o.logInterval,
 		Logger: slog.Default()})
 	if err != nil {

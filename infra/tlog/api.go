@@ -10,8 +10,11 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
@@ -31,6 +34,24 @@ type APIConfig struct {
 	DB     ptlog.Querier // the tree (rm_tlog) and the checkpoints (tlog); reads only
 	Key    *Key          // the log's key: its verifier key is served
 	Logger *slog.Logger
+	// Witnesses are the keys of the witnesses whose cosignatures the log accepts (POST
+	// /api/v1/log/cosignatures, authenticated by the signature itself), stored through Pool.
+	Witnesses []note.Verifier
+	Pool      *pgxpool.Pool
+}
+
+// Cosignatures is the answer to a witness's post.
+type Cosignatures struct {
+	Size      uint64   `json:"size" doc:"The tree size of the checkpoint cosigned"`
+	Witnesses []string `json:"witnesses" doc:"The witnesses whose cosignatures were stored"`
+}
+
+type cosignIn struct {
+	RawBody []byte `contentType:"text/plain"`
+}
+
+type cosignOut struct {
+	Body Cosignatures
 }
 
 // InclusionProof is the answer of the inclusion endpoint.
@@ -140,6 +161,9 @@ func RegisterAPI(api huma.API, cfg APIConfig) {
 		return n, nil
 	}
 
+	registerCosignatures(api, cfg, fail, func(what string) *huma.Response {
+		return &huma.Response{Description: what, Content: map[string]*huma.MediaType{httpapi.ProblemContentType: {Schema: problem}}}
+	})
 	huma.Register(api, op("public-log-checkpoint", CheckpointPath, "The log's latest signed checkpoint",
 		"The latest checkpoint (C2SP tlog-checkpoint: origin, tree size, base64 root) as a signed note, with the witnesses' "+
 			"cosignatures. Verify it with the key at "+KeyPath+" (golang.org/x/mod/sumdb/note).", "text/plain; charset=utf-8", nil),
@@ -209,6 +233,56 @@ func RegisterAPI(api huma.API, cfg APIConfig) {
 				cache = immutable
 			}
 			return &consistencyOut{CacheControl: cache, Body: ConsistencyProof{From: from, To: to, Proof: encode(p)}}, nil
+		})
+}
+
+// registerCosignatures adds the witnesses' endpoint: a witness posts the checkpoint's text with its own
+// signature line(s); each signature of a known witness over a checkpoint the log signed is stored and
+// served after the log's own (GET checkpoint).
+func registerCosignatures(api huma.API, cfg APIConfig, fail func(context.Context, error, string) error, errResp func(string) *huma.Response) {
+	huma.Register(api, huma.Operation{OperationID: "log-cosign", Method: http.MethodPost, Path: CosignaturesPath, Tags: []string{"witness"},
+		Summary: "A witness cosigns a checkpoint",
+		Description: "The body is the checkpoint's text (origin, tree size, base64 root) followed by a blank line and the witness's " +
+			"note signature line(s) over it. No token: the signature is the authentication, by a witness whose key the ledger " +
+			"was given (serve --witness). The witness cosigns only after verifying the checkpoint extends the last one it cosigned.",
+		MaxBodyBytes: 64 << 10,
+		Responses: map[string]*huma.Response{
+			"200": {Description: "Stored", Content: map[string]*huma.MediaType{"application/json": {
+				Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[Cosignatures](), true, "")}}},
+			"400": errResp("Not a cosigned checkpoint, or a signature that does not verify over it."),
+			"403": errResp("No signature by a witness the ledger knows."),
+			"404": errResp("The log signed no checkpoint of that size."),
+		}},
+		func(ctx context.Context, in *cosignIn) (*cosignOut, error) {
+			text, _, ok := strings.Cut(string(in.RawBody), "\n\n")
+			c, err := ParseBody(text + "\n")
+			if !ok || err != nil {
+				return nil, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "请求内容应为检查点正文、空行和见证方的签名行", "body")
+			}
+			n, err := note.Open(in.RawBody, note.VerifierList(cfg.Witnesses...))
+			if err != nil || cfg.Pool == nil {
+				return nil, httpapi.NewProblem(http.StatusForbidden, "unknown-witness", "没有本账本登记的见证方的有效签名(serve --witness)", "body")
+			}
+			out := Cosignatures{Size: c.Size}
+			for _, s := range n.Sigs {
+				for _, v := range cfg.Witnesses {
+					if v.Name() != s.Name || v.KeyHash() != s.Hash {
+						continue
+					}
+					line := []byte("\u2014 " + s.Name + " " + s.Base64 + "\n")
+					if err := AddCosignature(ctx, cfg.Pool, c.Size, v, line); err != nil {
+						switch {
+						case errors.Is(err, ErrNoSuchCheckpoint):
+							return nil, httpapi.NewProblem(http.StatusNotFound, httpapi.CodeNotFound, fmt.Sprintf("日志没有签发大小为 %d 的检查点", c.Size), "body")
+						case errors.Is(err, ErrBadCosignature):
+							return nil, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "见证签名与日志签发的检查点不符", "body")
+						}
+						return nil, fail(ctx, err, "")
+					}
+					out.Witnesses = append(out.Witnesses, s.Name)
+				}
+			}
+			return &cosignOut{Body: out}, nil
 		})
 }
 

@@ -1,0 +1,196 @@
+package tlog
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// CosignaturesPath is where a witness posts its cosignature of a checkpoint.
+const CosignaturesPath = "/api/v1/log/cosignatures"
+
+// Cosign signs the checkpoint's text with k (a witness's key) and returns the signature line, as a
+// witness posts it and the log serves it after its own signature.
+func (k *Key) Cosign(c Checkpoint) ([]byte, error) {
+	msg, err := note.Sign(&note.Note{Text: c.Body()}, k.signer)
+	if err != nil {
+		return nil, fmt.Errorf("tlog: cosign %s: %w", c, err)
+	}
+	_, sig, _ := bytes.Cut(msg, []byte("\n\n"))
+	return sig, nil
+}
+
+// ErrFork is what a witness answers when the log shows it a checkpoint that is not consistent with the
+// last one it cosigned: two validly signed, incompatible histories. The witness keeps both as evidence
+// and cosigns nothing more.
+var ErrFork = errors.New("tlog: the log forked")
+
+// Witness is an independent party (another district, the civil-affairs bureau) that keeps the last
+// checkpoint of a log it cosigned and cosigns a newer one only when the log proves the newer extends it.
+// Two people shown two different histories would need the witness to cosign both: it never does.
+type Witness struct {
+	Log      string        // the ledger's base URL, http(s)://host:port
+	Verifier note.Verifier // the log's key
+	Origin   string        // when set, the origin the log's checkpoints must name
+	Key      *Key          // the witness's own key (LoadOrCreateKey under State)
+	State    string        // directory: the witness's key, the last checkpoint it cosigned, evidence of forks
+	Client   *http.Client
+}
+
+// StateFile is the last checkpoint a witness cosigned, under its state directory.
+const StateFile = "cosigned.checkpoint"
+
+// WitnessResult is what one round of a witness did.
+type WitnessResult struct {
+	Previous, Latest uint64 // the sizes of the last cosigned checkpoint and of the one the log shows
+	Cosigned         bool   // a new cosignature was posted
+}
+
+// Step fetches the log's latest checkpoint, checks it with the log's key, and when it is newer than the
+// last one cosigned, fetches and verifies the consistency proof between them, cosigns the new one, posts
+// the cosignature, and only then keeps it as its last. A checkpoint that does not extend the last one is
+// ErrFork: both are written under State as evidence, nothing is cosigned.
+func (w *Witness) Step(ctx context.Context) (WitnessResult, error) {
+	var res WitnessResult
+	if w.Client == nil {
+		w.Client = &http.Client{Timeout: 30 * time.Second}
+	}
+	latestNote, err := w.get(ctx, CheckpointPath, nil)
+	if err != nil {
+		return res, err
+	}
+	latest, _, err := Open(latestNote, w.Verifier, w.Origin)
+	if err != nil {
+		return res, fmt.Errorf("the log's checkpoint: %w", err)
+	}
+	res.Latest = latest.Size
+	lastNote, err := os.ReadFile(filepath.Join(w.State, StateFile))
+	var last Checkpoint
+	switch {
+	case errors.Is(err, os.ErrNotExist): // the first checkpoint this witness sees: trust on first use
+	case err != nil:
+		return res, err
+	default:
+		if last, _, err = Open(lastNote, w.Verifier, w.Origin); err != nil {
+			return res, fmt.Errorf("the witness's own last checkpoint: %w", err)
+		}
+		res.Previous = last.Size
+		if latest.Size < last.Size || latest.Size == last.Size && !latest.Equal(last) {
+			return res, w.fork(lastNote, latestNote, fmt.Errorf("the log shows size %d after %d was cosigned", latest.Size, last.Size))
+		}
+		if latest.Equal(last) {
+			return res, nil
+		}
+		var cp ConsistencyProof
+		body, err := w.get(ctx, ConsistencyPath, url.Values{"from": {strconv.FormatUint(last.Size, 10)}, "to": {strconv.FormatUint(latest.Size, 10)}})
+		if err != nil {
+			return res, err
+		}
+		if err := json.Unmarshal(body, &cp); err != nil {
+			return res, fmt.Errorf("the log's consistency proof: %w", err)
+		}
+		p := make([][]byte, len(cp.Proof))
+		for i, h := range cp.Proof {
+			if p[i], err = base64.StdEncoding.DecodeString(h); err != nil {
+				return res, fmt.Errorf("the log's consistency proof: %w", err)
+			}
+		}
+		if err := VerifyConsistency(last, latest, p); err != nil {
+			return res, w.fork(lastNote, latestNote, err)
+		}
+	}
+	line, err := w.Key.Cosign(latest)
+	if err != nil {
+		return res, err
+	}
+	if err := w.post(ctx, append([]byte(latest.Body()+"\n"), line...)); err != nil {
+		return res, err
+	}
+	if err := writeFileAtomic(filepath.Join(w.State, StateFile), latestNote); err != nil {
+		return res, err
+	}
+	res.Cosigned = true
+	return res, nil
+}
+
+// fork keeps both checkpoints as evidence and returns ErrFork.
+func (w *Witness) fork(last, shown []byte, why error) error {
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	for name, b := range map[string][]byte{"fork-" + stamp + "-cosigned.checkpoint": last, "fork-" + stamp + "-shown.checkpoint": shown} {
+		if err := writeFileAtomic(filepath.Join(w.State, name), b); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %v (both checkpoints kept in %s as fork-%s-*)", ErrFork, why, w.State, stamp)
+}
+
+func (w *Witness) get(ctx context.Context, path string, q url.Values) ([]byte, error) {
+	u := strings.TrimSuffix(w.Log, "/") + path
+	if q != nil {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	return w.do(req)
+}
+
+func (w *Witness) post(ctx context.Context, cosigned []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(w.Log, "/")+CosignaturesPath, bytes.NewReader(cosigned))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	_, err = w.do(req)
+	return err
+}
+
+func (w *Witness) do(req *http.Request) ([]byte, error) {
+	resp, err := w.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, bytes.TrimSpace(body))
+	}
+	return body, nil
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+	}
+	return err
+}
