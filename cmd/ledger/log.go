@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
 	ptlog "github.com/grassroots-ledger/ledger/projections/tlog"
 )
@@ -21,7 +24,7 @@ signed checkpoints (C2SP tlog-checkpoint notes) let anyone check, without trusti
 an event is in the one history everyone sees and that the history only ever grew.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newLogKeyCmd(), newLogConsistencyCmd())
+	cmd.AddCommand(newLogKeyCmd(), newLogConsistencyCmd(), newLogVerifyNoticeCmd())
 	return cmd
 }
 
@@ -100,5 +103,61 @@ consistent (keep both files: they are evidence of a fork).`,
 	cmd.Flags().StringVar(&data, "data", ".ledger", "data directory holding the log's key (when --key is not given)")
 	cmd.Flags().StringVar(&key, "key", "", "the log's note verifier key (as `ledger log key` prints it)")
 	cmd.Flags().StringVar(&dbURL, "database-url", "", "PostgreSQL holding the log's tree (default DATABASE_URL)")
+	return cmd
+}
+
+func newLogVerifyNoticeCmd() *cobra.Command {
+	var logURL, key, origin, position, eventHash, checkpoint string
+	cmd := &cobra.Command{
+		Use:   "verify-notice --log URL --key VERIFIER --position P --event-hash HEX",
+		Short: "Check a printed notice against the log: its event is in the one history everyone sees",
+		Long: `verify-notice checks, without trusting the ledger's operator, that the event a notice records is in
+the transparency log: it verifies the log's signed checkpoint (the latest the ledger serves, or a saved
+one with --checkpoint) with the log's verifier key, asks the ledger for the inclusion proof of the event
+at $all position P, and checks that the proved leaf is the event hash printed on the notice and that the
+proof leads to the signed root. Exit 0 when it is, 1 when it is not.
+
+  ledger log verify-notice --log https://ledger.example --key 'ledger.example/龙湾区+…' \
+    --position 123456/123456 --event-hash 9f2c…`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			bad := func(err error) error { return usageError{cmd: "log verify-notice", err: err} }
+			if logURL == "" || key == "" || position == "" || eventHash == "" {
+				return bad(errors.New("--log, --key, --position and --event-hash are required"))
+			}
+			v, err := note.NewVerifier(key)
+			if err != nil {
+				return bad(fmt.Errorf("--key: %w", err))
+			}
+			pos, err := eventlog.ParsePosition(position)
+			if err != nil {
+				return bad(fmt.Errorf("--position: %w", err))
+			}
+			h, err := hex.DecodeString(eventHash)
+			if err != nil || len(h) != ptlog.HashSize {
+				return bad(fmt.Errorf("--event-hash %q: want the 64 hex digits printed on the notice", eventHash))
+			}
+			var signed []byte
+			if checkpoint != "" {
+				if signed, err = os.ReadFile(checkpoint); err != nil {
+					return bad(err)
+				}
+			}
+			c, ip, err := tlog.CheckInclusion(cmd.Context(), nil, logURL, v, origin, signed, pos, h)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "收录于检查点(大小 %d，%s)的第 %d 号叶子：此公告的事件在所有人看到的同一份历史中，未被改动\n"+
+				"included: leaf %d of the checkpoint of size %d signed by %s\n", c.Size, c.Origin, ip.LeafIndex, ip.LeafIndex, c.Size, v.Name())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&logURL, "log", "", "the ledger's base URL")
+	f.StringVar(&key, "key", "", "the log's note verifier key")
+	f.StringVar(&origin, "origin", "", "the origin the checkpoint must name (default: any)")
+	f.StringVar(&position, "position", "", "the event's $all position printed on the notice (commit/prepare)")
+	f.StringVar(&eventHash, "event-hash", "", "the event's hash printed on the notice (hex)")
+	f.StringVar(&checkpoint, "checkpoint", "", "a saved signed checkpoint to check against (default: the latest the ledger serves)")
 	return cmd
 }

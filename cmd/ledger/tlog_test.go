@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -133,6 +134,24 @@ func TestPublicLogEndpoints(t *testing.T) {
 	}
 	if proved < 8 {
 		t.Fatalf("only %d inclusion proofs", proved)
+	}
+
+	// A notice's event checked from outside, as a villager's auditor would: ledger log verify-notice.
+	notice := func(hash string) (string, error) {
+		root := newRootCmd()
+		var out strings.Builder
+		root.SetOut(&out)
+		root.SetErr(io.Discard)
+		root.SetArgs([]string{"log", "verify-notice", "--log", srv.Base, "--key", strings.TrimSpace(string(vkey)),
+			"--position", evs[4].pos.String(), "--event-hash", hash})
+		err := root.ExecuteContext(context.Background())
+		return out.String(), err
+	}
+	if out, err := notice(evs[4].hash); err != nil || !strings.Contains(out, "included: leaf 4 ") {
+		t.Fatalf("verify-notice of a genuine event: %q, %v", out, err)
+	}
+	if _, err := notice(evs[5].hash); !errors.Is(err, tlog.ErrNotIncluded) {
+		t.Fatalf("verify-notice with another event's hash: %v, want ErrNotIncluded", err)
 	}
 
 	st, _, body := get(tlog.ConsistencyPath + "?from=" + u(first.Size) + "&to=" + u(second.Size))

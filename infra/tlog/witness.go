@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +17,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	ptlog "github.com/grassroots-ledger/ledger/projections/tlog"
 )
 
 // CosignaturesPath is where a witness posts its cosignature of a checkpoint.
@@ -138,7 +143,12 @@ func (w *Witness) fork(last, shown []byte, why error) error {
 }
 
 func (w *Witness) get(ctx context.Context, path string, q url.Values) ([]byte, error) {
-	u := strings.TrimSuffix(w.Log, "/") + path
+	return getFrom(ctx, w.Client, w.Log, path, q)
+}
+
+// getFrom GETs path (with query q) of the log at base and returns the body of a 200 answer.
+func getFrom(ctx context.Context, client *http.Client, base, path string, q url.Values) ([]byte, error) {
+	u := strings.TrimSuffix(base, "/") + path
 	if q != nil {
 		u += "?" + q.Encode()
 	}
@@ -146,7 +156,7 @@ func (w *Witness) get(ctx context.Context, path string, q url.Values) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	return w.do(req)
+	return do(client, req)
 }
 
 func (w *Witness) post(ctx context.Context, cosigned []byte) error {
@@ -155,12 +165,15 @@ func (w *Witness) post(ctx context.Context, cosigned []byte) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	_, err = w.do(req)
+	_, err = do(w.Client, req)
 	return err
 }
 
-func (w *Witness) do(req *http.Request) ([]byte, error) {
-	resp, err := w.Client.Do(req)
+func do(client *http.Client, req *http.Request) ([]byte, error) {
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -193,4 +206,48 @@ func writeFileAtomic(path string, b []byte) error {
 		_ = os.Remove(tmp.Name())
 	}
 	return err
+}
+
+// ErrNotIncluded means the log does not prove the event is in it: the leaf it has at that position is
+// another event's, or the proof does not lead to the signed root.
+var ErrNotIncluded = errors.New("tlog: the event is not proved in the log")
+
+// CheckInclusion checks, against the log at base and without trusting it, that the event with hash
+// eventHash at $all position pos is in the log: it verifies the signed checkpoint (the latest the log
+// serves, or signed when not nil) with v, asks for the inclusion proof at its size, and checks that the
+// proved leaf is eventHash and the proof leads to the signed root. It returns the checkpoint and the
+// proof.
+func CheckInclusion(ctx context.Context, client *http.Client, base string, v note.Verifier, origin string, signed []byte, pos eventlog.Position, eventHash []byte) (Checkpoint, InclusionProof, error) {
+	var ip InclusionProof
+	if signed == nil {
+		var err error
+		if signed, err = getFrom(ctx, client, base, CheckpointPath, nil); err != nil {
+			return Checkpoint{}, ip, err
+		}
+	}
+	c, _, err := Open(signed, v, origin)
+	if err != nil {
+		return Checkpoint{}, ip, err
+	}
+	body, err := getFrom(ctx, client, base, InclusionPath, url.Values{"position": {pos.String()}, "tree_size": {strconv.FormatUint(c.Size, 10)}})
+	if err != nil {
+		return c, ip, err
+	}
+	if err := json.Unmarshal(body, &ip); err != nil {
+		return c, ip, fmt.Errorf("the log's inclusion proof: %w", err)
+	}
+	leaf, err := hex.DecodeString(ip.Leaf)
+	if err != nil || !bytes.Equal(leaf, eventHash) || ip.TreeSize != c.Size {
+		return c, ip, fmt.Errorf("%w: the log's leaf at %s is %s, the notice's event hash is %x", ErrNotIncluded, pos, ip.Leaf, eventHash)
+	}
+	p := make([][]byte, len(ip.Proof))
+	for i, h := range ip.Proof {
+		if p[i], err = base64.StdEncoding.DecodeString(h); err != nil {
+			return c, ip, fmt.Errorf("the log's inclusion proof: %w", err)
+		}
+	}
+	if err := proof.VerifyInclusion(ptlog.Hasher, ip.LeafIndex, c.Size, ptlog.Hasher.HashLeaf(leaf), p, c.Root); err != nil {
+		return c, ip, fmt.Errorf("%w: %v", ErrNotIncluded, err)
+	}
+	return c, ip, nil
 }
