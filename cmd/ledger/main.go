@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,19 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// LEDGER_CPUPROFILE=FILE writes a CPU profile of the whole command (go tool pprof FILE): where the
+	// time of a rebuild, a replay or a verify goes, measured on the real command.
+	if path := os.Getenv("LEDGER_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ledger: LEDGER_CPUPROFILE: %v\n", err)
+			os.Exit(1)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	root := newRootCmd()
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ue usageError
