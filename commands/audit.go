@@ -78,7 +78,7 @@ func (h *Handlers) onAudit(ctx context.Context, m Meta, communityID, auditID str
 	if err := checkID(auditID, "audit_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, AuditStream(communityID, auditID),
+	return h.onCommunity(ctx, m, RecordAffairs, communityID, audit.Stream(kernel.CommunityID(communityID), auditID),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			return decide(audit.Rehydrate(history), cm, now)
 		})

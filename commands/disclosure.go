@@ -149,7 +149,7 @@ func (h *Handlers) onNotice(ctx context.Context, m Meta, communityID, noticeID s
 	if err := checkID(noticeID, "notice_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, DisclosureStream(communityID, noticeID),
+	return h.onCommunity(ctx, m, RecordAffairs, communityID, disclosure.Stream(kernel.CommunityID(communityID), noticeID),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			return decide(disclosure.Rehydrate(history), cm, now)
 		})
@@ -157,7 +157,7 @@ func (h *Handlers) onNotice(ctx context.Context, m Meta, communityID, noticeID s
 
 // notice looks up a published notice of the community, or a NotFound error naming field.
 func (h *Handlers) notice(ctx context.Context, communityID kernel.CommunityID, noticeID, field string) ([]kernel.Event, error) {
-	history, err := h.x.Load(ctx, DisclosureStream(string(communityID), noticeID))
+	history, err := h.x.Load(ctx, disclosure.Stream(communityID, noticeID))
 	if err != nil {
 		return nil, fmt.Errorf("look up notice %s: %w", noticeID, err)
 	}
@@ -219,17 +219,17 @@ func (h *Handlers) occurred(ctx context.Context, cid kernel.CommunityID, f Discl
 	var stream string
 	switch kind {
 	case disclosure.RefPayment:
-		stream = ExpenditureStream(string(cid), f.ID)
+		stream = funds.ExpenditureStream(cid, f.ID)
 	case disclosure.RefBudget:
-		stream = BudgetStream(string(cid), f.FiscalYear)
+		stream = funds.BudgetStream(cid, f.FiscalYear)
 	case disclosure.RefElection:
-		stream = ElectionStream(string(cid), f.ID)
+		stream = election.Stream(cid, f.ID)
 	case disclosure.RefAudit:
-		stream = AuditStream(string(cid), f.ID)
+		stream = audit.Stream(cid, f.ID)
 	case disclosure.RefMeeting:
-		stream = MeetingStream(string(cid), f.ID)
+		stream = meeting.Stream(cid, f.ID)
 	case disclosure.RefTopic:
-		stream = TopicStream(string(cid), f.ID)
+		stream = meeting.TopicStream(cid, f.ID)
 	}
 	history, err := h.x.Load(ctx, stream)
 	if err != nil {

@@ -296,7 +296,7 @@ func (h *Handlers) onElection(ctx context.Context, m Meta, communityID, election
 	if err := checkID(electionID, "election_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, ElectionStream(communityID, electionID),
+	return h.onCommunity(ctx, m, RecordAffairs, communityID, election.Stream(kernel.CommunityID(communityID), electionID),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			return decide(election.Rehydrate(history), cm, now)
 		})

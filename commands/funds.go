@@ -3,10 +3,11 @@ package commands
 import (
 	"context"
 	"errors"
-	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"log/slog"
 	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
 
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/funds"
@@ -36,7 +37,7 @@ func (h *Handlers) AllocateBudget(ctx context.Context, m Meta, c AllocateBudget)
 	if c.FiscalYear < 1949 || c.FiscalYear > 9999 {
 		return Result{}, kernel.Invalid("invalid-fiscal-year", "fiscal_year", "年度不正确")
 	}
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, BudgetStream(c.CommunityID, c.FiscalYear),
+	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, funds.BudgetStream(kernel.CommunityID(c.CommunityID), c.FiscalYear),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			p, err := h.params(ctx, cm.Path())
 			if err != nil {
@@ -132,7 +133,7 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 	if err := checkIDs(c.CommunityID, "community_id", c.ExpenditureID, "expenditure_id"); err != nil {
 		return Result{}, err
 	}
-	if done, err := h.x.Recorded(ctx, ExpenditureStream(c.CommunityID, c.ExpenditureID), m.CommandID); err != nil || done {
+	if done, err := h.x.Recorded(ctx, funds.ExpenditureStream(kernel.CommunityID(c.CommunityID), c.ExpenditureID), m.CommandID); err != nil || done {
 		if err != nil {
 			return Result{}, err
 		}
@@ -183,7 +184,7 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 // then counts against the budget, which errs on the side of the rule).
 func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit, reason string) {
 	_, err := step(m, "budget-release", func(sub Meta) (Result, error) {
-		return h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear),
+		return h.onCommunity(ctx, sub, RecordAffairs, communityID, funds.BudgetStream(kernel.CommunityID(communityID), cmd.FiscalYear),
 			func(_ *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 				return funds.RehydrateBudget(history).Release(cmd.FiscalYear, cmd.ExpenditureID, reason, now)
 			})
@@ -212,13 +213,13 @@ func (h *Handlers) commitBudget(ctx context.Context, m Meta, communityID string,
 	var dry Meta
 	res, err := step(m, "budget", func(sub Meta) (Result, error) {
 		dry = dryRun(sub)
-		return h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide)
+		return h.onCommunity(ctx, sub, RecordAffairs, communityID, funds.BudgetStream(kernel.CommunityID(communityID), cmd.FiscalYear), decide)
 	})
 	if err != nil {
 		return funds.Commitment{}, err
 	}
 	if res.Replayed { // committed by an earlier attempt: the executor did not decide; read the answer again
-		if _, err := h.onCommunity(ctx, dry, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide); err != nil {
+		if _, err := h.onCommunity(ctx, dry, RecordAffairs, communityID, funds.BudgetStream(kernel.CommunityID(communityID), cmd.FiscalYear), decide); err != nil {
 			return funds.Commitment{}, err
 		}
 	}
@@ -346,7 +347,7 @@ func (h *Handlers) CancelExpenditure(ctx context.Context, m Meta, c CancelExpend
 	if err != nil {
 		return res, err
 	}
-	history, err := h.x.Load(ctx, ExpenditureStream(c.CommunityID, c.ExpenditureID))
+	history, err := h.x.Load(ctx, funds.ExpenditureStream(kernel.CommunityID(c.CommunityID), c.ExpenditureID))
 	if err != nil {
 		return res, err
 	}
@@ -368,7 +369,7 @@ func (h *Handlers) onExpenditure(ctx context.Context, m Meta, communityID, expen
 	if err := checkID(expenditureID, "expenditure_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, ExpenditureStream(communityID, expenditureID),
+	return h.onCommunity(ctx, m, RecordAffairs, communityID, funds.ExpenditureStream(kernel.CommunityID(communityID), expenditureID),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			return decide(funds.RehydrateExpenditure(history), cm, now)
 		})

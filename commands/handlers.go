@@ -50,7 +50,7 @@ func (h *Handlers) registeredCommunity(ctx context.Context, m Meta, action Actio
 	if err := checkCode(communityID, "community_id"); err != nil {
 		return nil, err
 	}
-	history, err := h.x.Load(ctx, ProfileStream(communityID))
+	history, err := h.x.Load(ctx, community.ProfileStream(kernel.CommunityID(communityID)))
 	if err != nil {
 		return nil, fmt.Errorf("look up community %s: %w", communityID, err)
 	}
@@ -84,7 +84,7 @@ func (h *Handlers) params(ctx context.Context, path kernel.JurisdictionPath) (ru
 	rb := rulebook.New()
 	n := 0
 	for _, a := range path.Ancestors() {
-		history, err := h.x.Load(ctx, OverridesStream(a))
+		history, err := h.x.Load(ctx, rulebook.OverridesStream(a))
 		if err != nil {
 			return rulebook.Params{}, fmt.Errorf("resolve rulebook for %s: %w", path, err)
 		}
@@ -104,14 +104,14 @@ func (h *Handlers) params(ctx context.Context, path kernel.JurisdictionPath) (ru
 // node found must have exactly this path.
 func (h *Handlers) nodeRegistered(ctx context.Context, path kernel.JurisdictionPath) (bool, error) {
 	if path.Depth() == kernel.LevelCommunity {
-		history, err := h.x.Load(ctx, ProfileStream(path.Last()))
+		history, err := h.x.Load(ctx, community.ProfileStream(kernel.CommunityID(path.Last())))
 		if err != nil {
 			return false, fmt.Errorf("look up community %s: %w", path, err)
 		}
 		c := community.RehydrateCommunity(history)
 		return c.Exists() && c.Path() == path, nil
 	}
-	history, err := h.x.Load(ctx, JurisdictionStream(path))
+	history, err := h.x.Load(ctx, community.JurisdictionStream(path))
 	if err != nil {
 		return false, fmt.Errorf("look up jurisdiction %s: %w", path, err)
 	}

@@ -193,7 +193,7 @@ func (h *Handlers) onMeeting(ctx context.Context, m Meta, communityID, meetingID
 	if err := checkID(meetingID, "meeting_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, MeetingStream(communityID, meetingID),
+	return h.onCommunity(ctx, m, RecordAffairs, communityID, meeting.Stream(kernel.CommunityID(communityID), meetingID),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			return decide(meeting.Rehydrate(history), cm, now)
 		})
@@ -213,7 +213,7 @@ func (h *Handlers) onMeetingRules(ctx context.Context, m Meta, communityID, meet
 
 // convened looks up a meeting of the community: its convening, or a NotFound error naming field.
 func (h *Handlers) convened(ctx context.Context, communityID kernel.CommunityID, meetingID, field string) ([]kernel.Event, error) {
-	history, err := h.x.Load(ctx, MeetingStream(string(communityID), meetingID))
+	history, err := h.x.Load(ctx, meeting.Stream(communityID, meetingID))
 	if err != nil {
 		return nil, fmt.Errorf("look up meeting %s: %w", meetingID, err)
 	}

@@ -35,7 +35,7 @@ func (h *Handlers) RegisterJurisdiction(ctx context.Context, m Meta, c RegisterJ
 	if path.Depth() == kernel.LevelCommunity {
 		return Result{}, kernel.Invalid("community-level-path", "path", "社区/村一级请用 register-community 登记")
 	}
-	t := Target{Stream: JurisdictionStream(path), CommunityID: communityOf(path), Path: path}
+	t := Target{Stream: community.JurisdictionStream(path), CommunityID: communityOf(path), Path: path}
 	return h.x.Execute(ctx, m, t, Administer, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		j := community.RehydrateJurisdiction(history)
 		if j.Exists() && j.Path() != path {
@@ -80,7 +80,7 @@ func (h *Handlers) RegisterCommunity(ctx context.Context, m Meta, c RegisterComm
 	if path.Last() != c.CommunityID {
 		return Result{}, kernel.Invalid("community-id-not-path-code", "community_id", "社区编号须与辖区路径最后一级编码一致")
 	}
-	t := Target{Stream: ProfileStream(c.CommunityID), CommunityID: kernel.CommunityID(c.CommunityID), Path: path}
+	t := Target{Stream: community.ProfileStream(kernel.CommunityID(c.CommunityID)), CommunityID: kernel.CommunityID(c.CommunityID), Path: path}
 	return h.x.Execute(ctx, m, t, Administer, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		cm := community.RehydrateCommunity(history)
 		if !cm.Exists() {
@@ -111,7 +111,7 @@ type UpdateCommunityFigures struct {
 // UpdateCommunityFigures handles update-community-figures: stream community-<id>-profile, Administer on
 // the community's path (figures are registry data: they set quorums and funding tiers).
 func (h *Handlers) UpdateCommunityFigures(ctx context.Context, m Meta, c UpdateCommunityFigures) (Result, error) {
-	return h.onCommunity(ctx, m, Administer, c.CommunityID, ProfileStream(c.CommunityID),
+	return h.onCommunity(ctx, m, Administer, c.CommunityID, community.ProfileStream(kernel.CommunityID(c.CommunityID)),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			p, err := h.params(ctx, cm.Path())
 			if err != nil {
@@ -148,7 +148,7 @@ type SeatCommittee struct {
 
 // SeatCommittee handles seat-committee: stream community-<id>-profile.
 func (h *Handlers) SeatCommittee(ctx context.Context, m Meta, c SeatCommittee) (Result, error) {
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, ProfileStream(c.CommunityID),
+	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, community.ProfileStream(kernel.CommunityID(c.CommunityID)),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			p, err := h.params(ctx, cm.Path())
 			if err != nil {
@@ -171,7 +171,7 @@ type JoinCommittee struct {
 
 // JoinCommittee handles join-committee: stream community-<id>-profile.
 func (h *Handlers) JoinCommittee(ctx context.Context, m Meta, c JoinCommittee) (Result, error) {
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, ProfileStream(c.CommunityID),
+	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, community.ProfileStream(kernel.CommunityID(c.CommunityID)),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			p, err := h.params(ctx, cm.Path())
 			if err != nil {
@@ -191,7 +191,7 @@ type LeaveCommittee struct {
 
 // LeaveCommittee handles leave-committee: stream community-<id>-profile.
 func (h *Handlers) LeaveCommittee(ctx context.Context, m Meta, c LeaveCommittee) (Result, error) {
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, ProfileStream(c.CommunityID),
+	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, community.ProfileStream(kernel.CommunityID(c.CommunityID)),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			p, err := h.params(ctx, cm.Path())
 			if err != nil {
@@ -249,7 +249,7 @@ func (h *Handlers) onOverrides(ctx context.Context, m Meta, jurisdiction string,
 	if err := checkPath(path, "jurisdiction"); err != nil {
 		return Result{}, err
 	}
-	t := Target{Stream: OverridesStream(path), CommunityID: communityOf(path), Path: path}
+	t := Target{Stream: rulebook.OverridesStream(path), CommunityID: communityOf(path), Path: path}
 	return h.x.Execute(ctx, m, t, Administer, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		ok, err := h.nodeRegistered(ctx, path)
 		if err != nil {

@@ -144,7 +144,7 @@ func (h *Handlers) onTopic(ctx context.Context, m Meta, communityID, topicID str
 	if err := checkID(topicID, "topic_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, TopicStream(communityID, topicID),
+	return h.onCommunity(ctx, m, RecordAffairs, communityID, meeting.TopicStream(kernel.CommunityID(communityID), topicID),
 		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 			return decide(meeting.RehydrateTopic(history), cm, now)
 		})
@@ -152,7 +152,7 @@ func (h *Handlers) onTopic(ctx context.Context, m Meta, communityID, topicID str
 
 // topic looks up a collected topic of the community, or a NotFound error naming field.
 func (h *Handlers) topic(ctx context.Context, communityID kernel.CommunityID, topicID, field string) ([]kernel.Event, error) {
-	history, err := h.x.Load(ctx, TopicStream(string(communityID), topicID))
+	history, err := h.x.Load(ctx, meeting.TopicStream(communityID, topicID))
 	if err != nil {
 		return nil, fmt.Errorf("look up topic %s: %w", topicID, err)
 	}

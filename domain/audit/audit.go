@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
@@ -117,6 +118,11 @@ type Audit struct {
 	findings map[string]bool
 	major    bool
 	closed   bool
+}
+
+// Stream is the stream of one audit, audit-<communityID>-<auditID>.
+func Stream(c kernel.CommunityID, auditID string) string {
+	return eventlog.StreamName("audit", string(c), auditID)
 }
 
 // Rehydrate rebuilds an audit from its history.

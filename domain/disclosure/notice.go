@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
@@ -18,6 +19,11 @@ type Notice struct {
 	refs       []Ref // the facts it disclosed
 	category   Category
 	objections map[string]bool // answered?
+}
+
+// Stream is the stream of one notice of the public board, disclosure-<communityID>-<noticeID>.
+func Stream(c kernel.CommunityID, noticeID string) string {
+	return eventlog.StreamName("disclosure", string(c), noticeID)
 }
 
 // Rehydrate rebuilds a notice from its history.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
@@ -38,6 +39,11 @@ type Election struct {
 	objections   map[string]bool // answered?
 	voting       *VotingHeld
 	members      map[kernel.PersonID]bool
+}
+
+// Stream is the stream of one election and the term it produced, election-<communityID>-<electionID>.
+func Stream(c kernel.CommunityID, electionID string) string {
+	return eventlog.StreamName("election", string(c), electionID)
 }
 
 // Rehydrate rebuilds an election from its history.

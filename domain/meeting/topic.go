@@ -3,6 +3,7 @@ package meeting
 import (
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
@@ -140,6 +141,11 @@ type Topic struct {
 	step     Step
 	rejected bool
 	closed   bool
+}
+
+// TopicStream is the stream of one deliberation topic, topic-<communityID>-<topicID>.
+func TopicStream(c kernel.CommunityID, topicID string) string {
+	return eventlog.StreamName("topic", string(c), topicID)
 }
 
 // RehydrateTopic rebuilds a topic from its history.

@@ -10,7 +10,15 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/disclosure"
+	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 )
@@ -316,14 +324,14 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{commands.ProfileStream(c), commands.ElectionStream(c, e), commands.MeetingStream(c, m),
-		commands.ExpenditureStream(c, x), commands.DisclosureStream(c, q1), commands.AuditStream(c, au), commands.TopicStream(c, tp),
-		commands.BudgetStream(c, 2026), commands.JurisdictionStream(yStreet), commands.OverridesStream(yDistrict)} {
+	for _, s := range []string{community.ProfileStream(kernel.CommunityID(c)), election.Stream(kernel.CommunityID(c), e), meeting.Stream(kernel.CommunityID(c), m),
+		funds.ExpenditureStream(kernel.CommunityID(c), x), disclosure.Stream(kernel.CommunityID(c), q1), audit.Stream(kernel.CommunityID(c), au), meeting.TopicStream(kernel.CommunityID(c), tp),
+		funds.BudgetStream(kernel.CommunityID(c), 2026), community.JurisdictionStream(yStreet), rulebook.OverridesStream(yDistrict)} {
 		if len(streams[s]) == 0 {
 			t.Errorf("stream %s is missing", s)
 		}
 	}
-	paid := streams[commands.ExpenditureStream(c, x)]
+	paid := streams[funds.ExpenditureStream(kernel.CommunityID(c), x)]
 	if got := paid[len(paid)-1]; got.Type != "funds.expenditure-paid" || got.Meta.Actor != "clerk:test-clerk" {
 		t.Errorf("the expenditure ends %s by %s", got.Type, got.Meta.Actor)
 	}
