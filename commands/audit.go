@@ -2,11 +2,10 @@ package commands
 
 import (
 	"context"
-	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/audit"
-	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
 
 // Audits of cadres (干部审计): one stream per audit, audit-<communityID>-<auditID>.
@@ -26,16 +25,12 @@ type OpenAudit struct {
 // (PreviousAuditAt stays nil: it would need an index that cannot be written atomically with the audit);
 // the alert engine watches the six-monthly interval by deadline.
 func (h *Handlers) OpenAudit(ctx context.Context, m Meta, c OpenAudit) (Result, error) {
-	return h.onAudit(ctx, m, c.CommunityID, c.AuditID, func(a *audit.Audit, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
+	return affair(ctx, h, m, c.CommunityID, audits, c.AuditID, ruled(func(a *audit.Audit, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return a.Open(audit.Open{
 			AuditID: c.AuditID, Kind: audit.Kind(c.Kind), Subject: kernel.PersonID(c.Subject), Personal: c.Personal.of(c.Subject),
 			Auditor: c.Auditor, Period: audit.Period{From: c.Period.From, To: c.Period.To},
-		}, p, now)
-	})
+		}, p, f.Now)
+	}))
 }
 
 // RecordAuditFinding records one finding of an open audit (审计发现), with the amount concerned if any.
@@ -50,8 +45,8 @@ type RecordAuditFinding struct {
 
 // RecordAuditFinding handles record-audit-finding.
 func (h *Handlers) RecordAuditFinding(ctx context.Context, m Meta, c RecordAuditFinding) (Result, error) {
-	return h.onAudit(ctx, m, c.CommunityID, c.AuditID, func(a *audit.Audit, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return a.RecordFinding(c.FindingID, audit.FindingSeverity(c.Severity), c.Text, kernel.Fen(c.AmountFen), now)
+	return affair(ctx, h, m, c.CommunityID, audits, c.AuditID, func(a *audit.Audit, f Facts) ([]kernel.Event, error) {
+		return a.RecordFinding(c.FindingID, audit.FindingSeverity(c.Severity), c.Text, kernel.Fen(c.AmountFen), f.Now)
 	})
 }
 
@@ -67,19 +62,7 @@ type CloseAudit struct {
 
 // CloseAudit handles close-audit.
 func (h *Handlers) CloseAudit(ctx context.Context, m Meta, c CloseAudit) (Result, error) {
-	return h.onAudit(ctx, m, c.CommunityID, c.AuditID, func(a *audit.Audit, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return a.Close(audit.Result(c.Result), c.Summary, c.ReportSHA256, now)
+	return affair(ctx, h, m, c.CommunityID, audits, c.AuditID, func(a *audit.Audit, f Facts) ([]kernel.Event, error) {
+		return a.Close(audit.Result(c.Result), c.Summary, c.ReportSHA256, f.Now)
 	})
-}
-
-// onAudit runs a command on audit-<communityID>-<auditID>.
-func (h *Handlers) onAudit(ctx context.Context, m Meta, communityID, auditID string,
-	decide func(a *audit.Audit, cm *community.Community, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	if err := checkID(auditID, "audit_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, audit.Stream(kernel.CommunityID(communityID), auditID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(audit.Rehydrate(history), cm, now)
-		})
 }

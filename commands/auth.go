@@ -65,18 +65,53 @@ const (
 
 // Authorize decides whether actor may perform action on the jurisdiction path. Auditors and supervisors
 // write nothing; clerks and committee members record affairs in their scope; admins administer in
-// theirs (and may also record affairs there, for corrections by the district).
+// theirs (and may also record affairs there, for corrections by the district). The executor decides it
+// once per command (the role before anything is read, the scope once the target is known).
 func Authorize(actor Actor, action Action, path string) error {
-	allowed := false
+	if f := authorizeRole(actor, action); f != nil {
+		f.Path = path
+		return f
+	}
+	return authorizeScope(actor, path)
+}
+
+// allowed is the table of what each role may do.
+func allowed(role Role, action Action) bool {
 	switch action {
 	case RecordAffairs:
-		allowed = actor.Role == RoleClerk || actor.Role == RoleCommittee || actor.Role == RoleAdmin
+		return role == RoleClerk || role == RoleCommittee || role == RoleAdmin
 	case Administer:
-		allowed = actor.Role == RoleAdmin
+		return role == RoleAdmin
 	}
-	if !allowed {
-		return &Forbidden{Actor: actor, Path: path, Reason: fmt.Sprintf("role %s may not do this", actor.Role)}
+	return false
+}
+
+// actions lists every action, for Writer.
+var actions = []Action{RecordAffairs, Administer}
+
+// Writer refuses an actor whose role may give no command at all (auditors, supervisors), looking at no
+// target: the HTTP edge asks it before reading a body. The authorization of a command itself is the
+// executor's, once, on its target.
+func Writer(actor Actor) error {
+	for _, a := range actions {
+		if allowed(actor.Role, a) {
+			return nil
+		}
 	}
+	return authorizeRole(actor, actions[0])
+}
+
+// authorizeRole is the half of Authorize that needs no target: the role may do action somewhere (the
+// refusal names the actor's own scope).
+func authorizeRole(actor Actor, action Action) *Forbidden {
+	if !allowed(actor.Role, action) {
+		return &Forbidden{Actor: actor, Path: actor.Scope, Reason: fmt.Sprintf("role %s may not do this", actor.Role)}
+	}
+	return nil
+}
+
+// authorizeScope is the other half: the actor's scope covers path.
+func authorizeScope(actor Actor, path string) error {
 	if !actor.Covers(path) {
 		return &Forbidden{Actor: actor, Path: path, Reason: fmt.Sprintf("token is scoped to %s", actor.Scope)}
 	}

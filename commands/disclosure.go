@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/audit"
-	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
 
 // The public board (村务公开/居务公开): one stream per notice, disclosure-<communityID>-<noticeID>.
@@ -51,15 +51,11 @@ func (h *Handlers) PublishDisclosure(ctx context.Context, m Meta, c PublishDiscl
 			return Result{}, err
 		}
 	}
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, ruled(func(n *disclosure.Notice, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		var refs []disclosure.Ref
 		if !n.Exists() { // publishing twice is the domain's conflict, not a look-up's
-			for i, f := range c.Discloses {
-				ref, err := h.occurred(ctx, cm.ID(), f, fmt.Sprintf("discloses[%d]", i))
+			for i, fact := range c.Discloses {
+				ref, err := h.occurred(ctx, f.Community.ID(), fact, fmt.Sprintf("discloses[%d]", i))
 				if err != nil {
 					return nil, err
 				}
@@ -71,8 +67,8 @@ func (h *Handlers) PublishDisclosure(ctx context.Context, m Meta, c PublishDiscl
 			Period: disclosure.Period{From: c.Period.From, To: c.Period.To}, Title: c.Title, Text: c.Text,
 			Attachments: attachments(c.Attachments), Window: disclosure.Window{Start: c.Window.Start, End: c.Window.End},
 			Refs: refs,
-		}, p, now)
-	})
+		}, p, f.Now)
+	}))
 }
 
 // CorrectDisclosure publishes a new version of a notice (更正); earlier versions stay in the record.
@@ -92,8 +88,8 @@ func (h *Handlers) CorrectDisclosure(ctx context.Context, m Meta, c CorrectDiscl
 	if c.Window != nil {
 		w = &disclosure.Window{Start: c.Window.Start, End: c.Window.End}
 	}
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return n.Correct(disclosure.Correct{Title: c.Title, Text: c.Text, Attachments: attachments(c.Attachments), Window: w, Reason: c.Reason}, now)
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
+		return n.Correct(disclosure.Correct{Title: c.Title, Text: c.Text, Attachments: attachments(c.Attachments), Window: w, Reason: c.Reason}, f.Now)
 	})
 }
 
@@ -106,8 +102,8 @@ type WithdrawDisclosure struct {
 
 // WithdrawDisclosure handles withdraw-disclosure.
 func (h *Handlers) WithdrawDisclosure(ctx context.Context, m Meta, c WithdrawDisclosure) (Result, error) {
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return n.Withdraw(c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
+		return n.Withdraw(c.Reason, f.Now)
 	})
 }
 
@@ -123,8 +119,8 @@ type RaiseDisclosureObjection struct {
 
 // RaiseDisclosureObjection handles raise-disclosure-objection.
 func (h *Handlers) RaiseDisclosureObjection(ctx context.Context, m Meta, c RaiseDisclosureObjection) (Result, error) {
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return n.RaiseObjection(c.ObjectionID, c.Text, c.Objector.value(""), now)
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
+		return n.RaiseObjection(c.ObjectionID, c.Text, c.Objector.value(""), f.Now)
 	})
 }
 
@@ -138,21 +134,9 @@ type AnswerDisclosureObjection struct {
 
 // AnswerDisclosureObjection handles answer-disclosure-objection.
 func (h *Handlers) AnswerDisclosureObjection(ctx context.Context, m Meta, c AnswerDisclosureObjection) (Result, error) {
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return n.AnswerObjection(c.ObjectionID, c.Answer, now)
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
+		return n.AnswerObjection(c.ObjectionID, c.Answer, f.Now)
 	})
-}
-
-// onNotice runs a command on disclosure-<communityID>-<noticeID>.
-func (h *Handlers) onNotice(ctx context.Context, m Meta, communityID, noticeID string,
-	decide func(n *disclosure.Notice, cm *community.Community, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	if err := checkID(noticeID, "notice_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, disclosure.Stream(kernel.CommunityID(communityID), noticeID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(disclosure.Rehydrate(history), cm, now)
-		})
 }
 
 // notice looks up a published notice of the community, or a NotFound error naming field.

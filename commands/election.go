@@ -40,8 +40,8 @@ func (h *Handlers) FormElectionCommittee(ctx context.Context, m Meta, c FormElec
 	for i, mm := range c.Members {
 		members[i] = mm.member()
 	}
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.FormCommittee(election.FormCommittee{ElectionID: c.ElectionID, Term: c.Term, Seats: c.Seats, Members: members}, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.FormCommittee(election.FormCommittee{ElectionID: c.ElectionID, Term: c.Term, Seats: c.Seats, Members: members}, f.Now)
 	})
 }
 
@@ -56,8 +56,8 @@ type AddElectionCommitteeMember struct {
 
 // AddElectionCommitteeMember handles add-election-committee-member.
 func (h *Handlers) AddElectionCommitteeMember(ctx context.Context, m Meta, c AddElectionCommitteeMember) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.AddCommitteeMember(c.Member.member(), kernel.PersonID(c.Replaces), now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.AddCommitteeMember(c.Member.member(), kernel.PersonID(c.Replaces), f.Now)
 	})
 }
 
@@ -72,8 +72,8 @@ type LeaveElectionCommittee struct {
 
 // LeaveElectionCommittee handles leave-election-committee.
 func (h *Handlers) LeaveElectionCommittee(ctx context.Context, m Meta, c LeaveElectionCommittee) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.LeaveCommittee(kernel.PersonID(c.Person), c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.LeaveCommittee(kernel.PersonID(c.Person), c.Reason, f.Now)
 	})
 }
 
@@ -90,11 +90,11 @@ type NominateCandidate struct {
 
 // NominateCandidate handles nominate-candidate; it resolves the rulebook in force for the residence rule.
 func (h *Handlers) NominateCandidate(ctx context.Context, m Meta, c NominateCandidate) (Result, error) {
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return el.Nominate(election.Nominate{
 			Candidate: kernel.PersonID(c.Candidate), ResidenceSince: c.ResidenceSince, Personal: c.Personal.of(c.Candidate),
-		}, p, now)
-	})
+		}, p, f.Now)
+	}))
 }
 
 // WithdrawCandidate records a candidate withdrawing before the vote (候选人退出).
@@ -107,8 +107,8 @@ type WithdrawCandidate struct {
 
 // WithdrawCandidate handles withdraw-candidate.
 func (h *Handlers) WithdrawCandidate(ctx context.Context, m Meta, c WithdrawCandidate) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.Withdraw(kernel.PersonID(c.Candidate), c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.Withdraw(kernel.PersonID(c.Candidate), c.Reason, f.Now)
 	})
 }
 
@@ -122,13 +122,9 @@ type PublicizeCandidateList struct {
 
 // PublicizeCandidateList handles publicize-candidate-list.
 func (h *Handlers) PublicizeCandidateList(ctx context.Context, m Meta, c PublicizeCandidateList) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		return el.Publicize(c.PublicizedAt, now, p)
-	})
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return el.Publicize(c.PublicizedAt, f.Now, p)
+	}))
 }
 
 // RaiseElectionObjection records a voter's objection to the publicized list or a candidate (选举异议),
@@ -144,8 +140,8 @@ type RaiseElectionObjection struct {
 
 // RaiseElectionObjection handles raise-election-objection.
 func (h *Handlers) RaiseElectionObjection(ctx context.Context, m Meta, c RaiseElectionObjection) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.RaiseObjection(c.ObjectionID, kernel.PersonID(c.Concerning), c.Text, c.Objector.value(""), now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.RaiseObjection(c.ObjectionID, kernel.PersonID(c.Concerning), c.Text, c.Objector.value(""), f.Now)
 	})
 }
 
@@ -159,8 +155,8 @@ type AnswerElectionObjection struct {
 
 // AnswerElectionObjection handles answer-election-objection.
 func (h *Handlers) AnswerElectionObjection(ctx context.Context, m Meta, c AnswerElectionObjection) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.AnswerObjection(c.ObjectionID, c.Answer, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.AnswerObjection(c.ObjectionID, c.Answer, f.Now)
 	})
 }
 
@@ -187,9 +183,9 @@ func (h *Handlers) HoldVoting(ctx context.Context, m Meta, c HoldVoting) (Result
 	for i, t := range c.Tally {
 		tally[i] = election.Tally{Candidate: kernel.PersonID(t.Candidate), Votes: t.Votes}
 	}
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return el.HoldVoting(election.HoldVoting{At: c.HeldAt, RegisteredVoters: c.RegisteredVoters, BallotsCast: c.BallotsCast, Tally: tally}, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return el.HoldVoting(election.HoldVoting{At: c.HeldAt, RegisteredVoters: c.RegisteredVoters, BallotsCast: c.BallotsCast, Tally: tally}, p, f.Now)
+	}))
 }
 
 // Winner is an elected member.
@@ -215,9 +211,9 @@ func (h *Handlers) CertifyElectionResult(ctx context.Context, m Meta, c CertifyE
 	for i, w := range c.Winners {
 		winners[i] = election.Winner{Person: kernel.PersonID(w.Person), Role: community.Role(w.Role), FullTime: w.FullTime}
 	}
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return el.Certify(election.Certify{Winners: winners, Community: cm.Figures()}, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return el.Certify(election.Certify{Winners: winners, Community: f.Community.Figures()}, p, f.Now)
+	}))
 }
 
 // RecallMember records a member of the elected committee recalled by vote (罢免). Enforced: more than
@@ -234,12 +230,12 @@ type RecallMember struct {
 
 // RecallMember handles recall-member.
 func (h *Handlers) RecallMember(ctx context.Context, m Meta, c RecallMember) (Result, error) {
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return el.Recall(election.Recall{
 			Person: kernel.PersonID(c.Person), At: c.HeldAt, RegisteredVoters: c.RegisteredVoters,
 			BallotsCast: c.BallotsCast, VotesFor: c.VotesFor,
-		}, p, now)
-	})
+		}, p, f.Now)
+	}))
 }
 
 // ByElectedWinner is the member elected to a vacancy, with the votes received.
@@ -266,12 +262,12 @@ type ByElectMember struct {
 // ByElectMember handles by-elect-member.
 func (h *Handlers) ByElectMember(ctx context.Context, m Meta, c ByElectMember) (Result, error) {
 	w := election.Winner{Person: kernel.PersonID(c.Winner.Person), Role: community.Role(c.Winner.Role), FullTime: c.Winner.FullTime, Votes: c.Winner.Votes}
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return el.ByElect(election.ByElect{
 			Winner: w, ResidenceSince: c.ResidenceSince, Personal: c.Personal.of(c.Winner.Person), At: c.HeldAt,
 			RegisteredVoters: c.RegisteredVoters, BallotsCast: c.BallotsCast,
-		}, p, now)
-	})
+		}, p, f.Now)
+	}))
 }
 
 // ResignMember records the resignation of a member of the elected committee (辞职).
@@ -284,33 +280,7 @@ type ResignMember struct {
 
 // ResignMember handles resign-member.
 func (h *Handlers) ResignMember(ctx context.Context, m Meta, c ResignMember) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.Resign(kernel.PersonID(c.Person), c.Reason, now)
-	})
-}
-
-type decideElection func(el *election.Election, cm *community.Community, now time.Time) ([]kernel.Event, error)
-
-// onElection runs a command on election-<communityID>-<electionID>.
-func (h *Handlers) onElection(ctx context.Context, m Meta, communityID, electionID string, decide decideElection) (Result, error) {
-	if err := checkID(electionID, "election_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, election.Stream(kernel.CommunityID(communityID), electionID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(election.Rehydrate(history), cm, now)
-		})
-}
-
-// onElectionRules is onElection for commands that check rules: the community's rulebook is resolved at
-// decision time.
-func (h *Handlers) onElectionRules(ctx context.Context, m Meta, communityID, electionID string,
-	decide func(el *election.Election, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	return h.onElection(ctx, m, communityID, electionID, func(el *election.Election, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		return decide(el, cm, p, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.Resign(kernel.PersonID(c.Person), c.Reason, f.Now)
 	})
 }

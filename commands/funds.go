@@ -37,18 +37,19 @@ func (h *Handlers) AllocateBudget(ctx context.Context, m Meta, c AllocateBudget)
 	if c.FiscalYear < 1949 || c.FiscalYear > 9999 {
 		return Result{}, kernel.Invalid("invalid-fiscal-year", "fiscal_year", "年度不正确")
 	}
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, funds.BudgetStream(kernel.CommunityID(c.CommunityID), c.FiscalYear),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			return funds.RehydrateBudget(history).Allocate(funds.Allocate{
+	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, budgetOf(c.FiscalYear), funds.RehydrateBudget,
+		ruled(func(b *funds.Budget, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return b.Allocate(funds.Allocate{
 				AllocationID: c.AllocationID, FiscalYear: c.FiscalYear, Source: funds.Source(c.Source),
 				Category: funds.Category(c.Category), Amount: kernel.Fen(c.AmountFen), Note: c.Note,
-				Households: cm.Figures().Households,
-			}, p, now)
-		})
+				Households: f.Community.Figures().Households,
+			}, p, f.Now)
+		}))
+}
+
+// budgetOf names the budget stream of a fiscal year of a community.
+func budgetOf(fiscalYear int) func(kernel.CommunityID) string {
+	return func(c kernel.CommunityID) string { return funds.BudgetStream(c, fiscalYear) }
 }
 
 // Payee is who receives the money: an organisation by name, or a person, whose name is personal data
@@ -80,11 +81,11 @@ func (h *Handlers) RequestExpenditure(ctx context.Context, m Meta, c RequestExpe
 		Kind: funds.PayeeKind(c.Payee.Kind), Organisation: c.Payee.Organisation, Person: kernel.PersonID(c.Payee.Person),
 		Personal: c.Payee.Personal.of(c.Payee.Person),
 	}
-	return h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID, func(x *funds.Expenditure, f Facts) ([]kernel.Event, error) {
 		return x.Request(funds.Request{
 			ExpenditureID: c.ExpenditureID, FiscalYear: c.FiscalYear, Category: funds.Category(c.Category),
 			Kind: funds.Kind(c.Kind), Purpose: c.Purpose, Amount: kernel.Fen(c.AmountFen), Project: c.Project, Payee: payee,
-		}, now)
+		}, f.Now)
 	})
 }
 
@@ -114,8 +115,15 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
+	cm, stream, err := enterOne(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID)
+	if err != nil {
+		return Result{}, err
+	}
+	onExpenditure := func(m Meta, decide decision[*funds.Expenditure]) (Result, error) {
+		return record(ctx, h, m, cm, stream, funds.RehydrateExpenditure, decide)
+	}
 	var found *funds.Commitment // what the budget's commitment found, before the approval decides; nil in the dry run
-	approve := func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+	approve := func(x *funds.Expenditure, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		ref, err := h.resolutionRef(ctx, x, cm.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
 			return nil, err
@@ -128,53 +136,49 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 		if found != nil {
 			cmd.Available, cmd.Splits = &found.Left, found.Splits
 		}
-		return x.Approve(cmd, p, now)
+		return x.Approve(cmd, p, f.Now)
 	}
-	if err := checkIDs(c.CommunityID, "community_id", c.ExpenditureID, "expenditure_id"); err != nil {
-		return Result{}, err
-	}
-	if done, err := h.x.Recorded(ctx, funds.ExpenditureStream(kernel.CommunityID(c.CommunityID), c.ExpenditureID), m.CommandID); err != nil || done {
+	if done, err := h.x.Recorded(ctx, stream, m.CommandID); err != nil || done {
 		if err != nil {
 			return Result{}, err
 		}
-		return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve) // a retry: the first result
+		return onExpenditure(m, ruled(approve)) // a retry: the first result
 	}
 	// Decide once without appending: a refused approval takes nothing of a ceiling or a budget.
 	reserve := meeting.Reserve{ResolutionID: c.ResolutionID, ExpenditureID: c.ExpenditureID}
 	var commit funds.Commit
-	if _, err := h.onExpenditureRules(ctx, dryRun(m), c.CommunityID, c.ExpenditureID,
-		func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-			if _, err := approve(x, cm, p, now); err != nil {
-				return nil, err
-			}
-			reserve.Amount, reserve.Project = x.Amount(), x.Project()
-			commit = funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID(), Category: x.Category(), Amount: x.Amount(), Payee: x.PayeeKey()}
-			return nil, nil
-		}); err != nil {
+	if _, err := onExpenditure(dryRun(m), ruled(func(x *funds.Expenditure, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		if _, err := approve(x, f, p); err != nil {
+			return nil, err
+		}
+		reserve.Amount, reserve.Project = x.Amount(), x.Project()
+		commit = funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID(), Category: x.Category(), Amount: x.Amount(), Payee: x.PayeeKey()}
+		return nil, nil
+	})); err != nil {
 		return Result{}, err
 	}
 	if c.ResolutionID != "" && reserve.Amount > 0 {
-		if err := h.reserveCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve); err != nil {
+		if err := h.reserveCeiling(ctx, m, cm, c.MeetingID, reserve); err != nil {
 			return Result{}, err
 		}
 	}
 	if commit.Amount > 0 {
-		got, err := h.commitBudget(ctx, m, c.CommunityID, commit)
+		got, err := h.commitBudget(ctx, m, cm, commit)
 		if err != nil {
 			return Result{}, err
 		}
 		found = &got
 	}
-	res, err := h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve)
+	res, err := onExpenditure(m, ruled(approve))
 	var refused kernel.Error
 	if err != nil && errors.As(err, &refused) {
 		// Refused by the domain (the expenditure changed meanwhile): give the amounts back. After any other
 		// error the approval may yet be recorded by a retry, which finds its reservation and commitment.
 		if c.ResolutionID != "" && reserve.Amount > 0 {
-			h.releaseCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve, "审批未记录："+err.Error())
+			h.releaseCeiling(ctx, m, cm, c.MeetingID, reserve, "审批未记录："+err.Error())
 		}
 		if commit.Amount > 0 {
-			h.releaseBudget(ctx, m, c.CommunityID, commit, "审批未记录："+err.Error())
+			h.releaseBudget(ctx, m, cm, commit, "审批未记录："+err.Error())
 		}
 	}
 	return res, err
@@ -182,11 +186,11 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 
 // releaseBudget gives back a commitment (its approval was refused, or the expenditure cancelled); a failure is logged (the commitment
 // then counts against the budget, which errs on the side of the rule).
-func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit, reason string) {
+func (h *Handlers) releaseBudget(ctx context.Context, m Meta, cm *community.Community, cmd funds.Commit, reason string) {
 	_, err := step(m, "budget-release", func(sub Meta) (Result, error) {
-		return h.onCommunity(ctx, sub, RecordAffairs, communityID, funds.BudgetStream(kernel.CommunityID(communityID), cmd.FiscalYear),
-			func(_ *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-				return funds.RehydrateBudget(history).Release(cmd.FiscalYear, cmd.ExpenditureID, reason, now)
+		return record(ctx, h, sub, cm, funds.BudgetStream(cm.ID(), cmd.FiscalYear), funds.RehydrateBudget,
+			func(b *funds.Budget, f Facts) ([]kernel.Event, error) {
+				return b.Release(cmd.FiscalYear, cmd.ExpenditureID, reason, f.Now)
 			})
 	})
 	if err != nil {
@@ -199,27 +203,26 @@ func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string
 // revision read (again after a conflict), and returns what the budget said: the balance left before it
 // (budget-balance) and the expenditures it splits a major one with (split-spending). A retry finds its
 // commitment and gets the same answer.
-func (h *Handlers) commitBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit) (funds.Commitment, error) {
+func (h *Handlers) commitBudget(ctx context.Context, m Meta, cm *community.Community, cmd funds.Commit) (funds.Commitment, error) {
 	var got funds.Commitment
-	decide := func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		evs, c, err := funds.RehydrateBudget(history).Commit(cmd, p, now)
-		got = c
-		return evs, err
+	commit := func(m Meta) (Result, error) {
+		return record(ctx, h, m, cm, funds.BudgetStream(cm.ID(), cmd.FiscalYear), funds.RehydrateBudget,
+			ruled(func(b *funds.Budget, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+				evs, c, err := b.Commit(cmd, p, f.Now)
+				got = c
+				return evs, err
+			}))
 	}
 	var dry Meta
 	res, err := step(m, "budget", func(sub Meta) (Result, error) {
 		dry = dryRun(sub)
-		return h.onCommunity(ctx, sub, RecordAffairs, communityID, funds.BudgetStream(kernel.CommunityID(communityID), cmd.FiscalYear), decide)
+		return commit(sub)
 	})
 	if err != nil {
 		return funds.Commitment{}, err
 	}
 	if res.Replayed { // committed by an earlier attempt: the executor did not decide; read the answer again
-		if _, err := h.onCommunity(ctx, dry, RecordAffairs, communityID, funds.BudgetStream(kernel.CommunityID(communityID), cmd.FiscalYear), decide); err != nil {
+		if _, err := commit(dry); err != nil {
 			return funds.Commitment{}, err
 		}
 	}
@@ -264,10 +267,10 @@ func step(m Meta, name string, run func(sub Meta) (Result, error)) (Result, erro
 
 // reserveCeiling appends the reservation to the meeting's stream, reading again and deciding again when
 // another approval appended first (a few times; then the caller is told to retry).
-func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve) error {
+func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, cm *community.Community, meetingID string, r meeting.Reserve) error {
 	_, err := step(m, "reserve", func(sub Meta) (Result, error) {
-		return h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-			return mt.ReserveCeiling(r, now)
+		return record(ctx, h, sub, cm, meeting.Stream(cm.ID(), meetingID), meeting.Rehydrate, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+			return mt.ReserveCeiling(r, f.Now)
 		})
 	})
 	return err
@@ -275,10 +278,10 @@ func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, communityID, meet
 
 // releaseCeiling gives back a reservation (its approval was refused, or the expenditure cancelled); a failure is logged (the reservation
 // then counts against the ceiling, which errs on the side of the rule).
-func (h *Handlers) releaseCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve, reason string) {
+func (h *Handlers) releaseCeiling(ctx context.Context, m Meta, cm *community.Community, meetingID string, r meeting.Reserve, reason string) {
 	_, err := step(m, "release", func(sub Meta) (Result, error) {
-		return h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-			return mt.ReleaseCeiling(r.ResolutionID, r.ExpenditureID, reason, now)
+		return record(ctx, h, sub, cm, meeting.Stream(cm.ID(), meetingID), meeting.Rehydrate, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+			return mt.ReleaseCeiling(r.ResolutionID, r.ExpenditureID, reason, f.Now)
 		})
 	})
 	if err != nil {
@@ -304,13 +307,13 @@ func (h *Handlers) PayExpenditure(ctx context.Context, m Meta, c PayExpenditure)
 	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
-	return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		ref, err := h.resolutionRef(ctx, x, cm.ID(), c.MeetingID, c.ResolutionID)
+	return affair(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID, ruled(func(x *funds.Expenditure, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		ref, err := h.resolutionRef(ctx, x, f.Community.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
 			return nil, err
 		}
-		return x.Pay(funds.Pay{VoucherNo: c.VoucherNo, PaidAt: c.PaidAt, Resolution: ref}, p, now)
-	})
+		return x.Pay(funds.Pay{VoucherNo: c.VoucherNo, PaidAt: c.PaidAt, Resolution: ref}, p, f.Now)
+	}))
 }
 
 // RejectExpenditure refuses a requested expenditure (驳回).
@@ -323,8 +326,8 @@ type RejectExpenditure struct {
 
 // RejectExpenditure handles reject-expenditure.
 func (h *Handlers) RejectExpenditure(ctx context.Context, m Meta, c RejectExpenditure) (Result, error) {
-	return h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return x.Reject(kernel.PersonID(c.By), c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID, func(x *funds.Expenditure, f Facts) ([]kernel.Event, error) {
+		return x.Reject(kernel.PersonID(c.By), c.Reason, f.Now)
 	})
 }
 
@@ -341,13 +344,17 @@ type CancelExpenditure struct {
 // resolution's ceiling. The releases run after the cancellation is recorded, and again on a retry (they
 // are idempotent: a release of nothing appends nothing), so a crash between the appends loses nothing.
 func (h *Handlers) CancelExpenditure(ctx context.Context, m Meta, c CancelExpenditure) (Result, error) {
-	res, err := h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return x.Cancel(kernel.PersonID(c.By), c.Reason, now)
+	cm, stream, err := enterOne(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := record(ctx, h, m, cm, stream, funds.RehydrateExpenditure, func(x *funds.Expenditure, f Facts) ([]kernel.Event, error) {
+		return x.Cancel(kernel.PersonID(c.By), c.Reason, f.Now)
 	})
 	if err != nil {
 		return res, err
 	}
-	history, err := h.x.Load(ctx, funds.ExpenditureStream(kernel.CommunityID(c.CommunityID), c.ExpenditureID))
+	history, err := h.x.Load(ctx, stream)
 	if err != nil {
 		return res, err
 	}
@@ -356,35 +363,11 @@ func (h *Handlers) CancelExpenditure(ctx context.Context, m Meta, c CancelExpend
 		return res, nil
 	}
 	why := "支出已撤销：" + c.Reason
-	h.releaseBudget(ctx, m, c.CommunityID, funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID()}, why)
+	h.releaseBudget(ctx, m, cm, funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID()}, why)
 	if r := x.Resolution(); r != nil {
-		h.releaseCeiling(ctx, m, c.CommunityID, r.MeetingID, meeting.Reserve{ResolutionID: r.ID, ExpenditureID: x.ID()}, why)
+		h.releaseCeiling(ctx, m, cm, r.MeetingID, meeting.Reserve{ResolutionID: r.ID, ExpenditureID: x.ID()}, why)
 	}
 	return res, nil
-}
-
-// onExpenditure runs a command on expenditure-<communityID>-<expenditureID>.
-func (h *Handlers) onExpenditure(ctx context.Context, m Meta, communityID, expenditureID string,
-	decide func(x *funds.Expenditure, cm *community.Community, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	if err := checkID(expenditureID, "expenditure_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, funds.ExpenditureStream(kernel.CommunityID(communityID), expenditureID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(funds.RehydrateExpenditure(history), cm, now)
-		})
-}
-
-// onExpenditureRules is onExpenditure with the community's rulebook resolved at decision time.
-func (h *Handlers) onExpenditureRules(ctx context.Context, m Meta, communityID, expenditureID string,
-	decide func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	return h.onExpenditure(ctx, m, communityID, expenditureID, func(x *funds.Expenditure, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		return decide(x, cm, p, now)
-	})
 }
 
 // checkResolutionIDs checks that a resolution is named by both its meeting and its id, or not at all.

@@ -249,6 +249,8 @@ func TestRefusalsAppendNothing(t *testing.T) {
 	wantErr(t, err, errCode("meeting-not-found"), "meeting_id")
 	_, err = l.h.ApproveExpenditure(ctx, commands.Meta{CommandID: "bad key!", Actor: clerk}, approve("x-1"))
 	wantErr(t, err, errCode("command-id-invalid"), "command_id")
+	_, err = l.h.ApproveExpenditure(ctx, commands.Meta{CommandID: "good-key", CorrelationID: "a b", Actor: clerk}, approve("x-1"))
+	wantErr(t, err, errCode("correlation-id-invalid"), "correlation_id")
 	_, err = l.h.ApproveExpenditure(ctx, l.as(clerk), commands.ApproveExpenditure{CommunityID: "999", ExpenditureID: "x-1", By: "p"})
 	wantErr(t, err, errCode("community-not-found"), "community_id")
 

@@ -37,24 +37,24 @@ func (h *Handlers) ConveneMeeting(ctx context.Context, m Meta, c ConveneMeeting)
 			return Result{}, err
 		}
 	}
-	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		expected, err := expectedAt(c, cm.Figures())
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+		expected, err := expectedAt(c, f.Community.Figures())
 		if err != nil {
 			return nil, err
 		}
 		if c.TopicID != "" {
-			if _, err := h.topic(ctx, cm.ID(), c.TopicID, "topic_id"); err != nil {
+			if _, err := h.topic(ctx, f.Community.ID(), c.TopicID, "topic_id"); err != nil {
 				return nil, err
 			}
 		}
-		p, err := h.params(ctx, cm.Path())
+		p, err := f.Rules()
 		if err != nil {
 			return nil, err
 		}
 		return mt.Convene(meeting.Convene{
 			MeetingID: c.MeetingID, Kind: meeting.Kind(c.Kind), Title: c.Title, Basis: meeting.Basis(c.Basis),
 			Expected: expected, TopicID: c.TopicID, HeldAt: c.HeldAt, Params: &p,
-		}, now)
+		}, f.Now)
 	})
 }
 
@@ -90,8 +90,8 @@ type RecordAttendance struct {
 
 // RecordAttendance handles record-attendance.
 func (h *Handlers) RecordAttendance(ctx context.Context, m Meta, c RecordAttendance) (Result, error) {
-	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return mt.RecordAttendance(c.Present, now)
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+		return mt.RecordAttendance(c.Present, f.Now)
 	})
 }
 
@@ -106,8 +106,8 @@ type TableMotion struct {
 
 // TableMotion handles table-motion.
 func (h *Handlers) TableMotion(ctx context.Context, m Meta, c TableMotion) (Result, error) {
-	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return mt.TableMotion(c.MotionID, c.Title, c.Text, now)
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+		return mt.TableMotion(c.MotionID, c.Title, c.Text, f.Now)
 	})
 }
 
@@ -125,9 +125,9 @@ type RecordVote struct {
 
 // RecordVote handles record-vote.
 func (h *Handlers) RecordVote(ctx context.Context, m Meta, c RecordVote) (Result, error) {
-	return h.onMeetingRules(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return mt.RecordVote(meeting.RecordVote{MotionID: c.MotionID, For: c.For, Against: c.Against, Abstain: c.Abstain, Outcome: meeting.Outcome(c.Outcome)}, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, ruled(func(mt *meeting.Meeting, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return mt.RecordVote(meeting.RecordVote{MotionID: c.MotionID, For: c.For, Against: c.Against, Abstain: c.Abstain, Outcome: meeting.Outcome(c.Outcome)}, p, f.Now)
+	}))
 }
 
 // AdoptResolution records a resolution (决议) adopted on a passed motion; it counts as adopted when the
@@ -149,11 +149,11 @@ func (h *Handlers) AdoptResolution(ctx context.Context, m Meta, c AdoptResolutio
 	if err := checkID(c.ResolutionID, "resolution_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
 		return mt.AdoptResolution(meeting.AdoptResolution{
 			ResolutionID: c.ResolutionID, MotionID: c.MotionID, Subject: meeting.Subject(c.Subject),
 			Ceiling: kernel.Fen(c.CeilingFen), Project: c.Project, Text: c.Text,
-		}, now)
+		}, f.Now)
 	})
 }
 
@@ -167,9 +167,9 @@ type RecordMinutes struct {
 
 // RecordMinutes handles record-minutes.
 func (h *Handlers) RecordMinutes(ctx context.Context, m Meta, c RecordMinutes) (Result, error) {
-	return h.onMeetingRules(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return mt.RecordMinutes(c.DocumentSHA256, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, ruled(func(mt *meeting.Meeting, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return mt.RecordMinutes(c.DocumentSHA256, p, f.Now)
+	}))
 }
 
 // CloseMeeting records the end of the meeting (散会); only minutes may follow.
@@ -181,34 +181,9 @@ type CloseMeeting struct {
 
 // CloseMeeting handles close-meeting.
 func (h *Handlers) CloseMeeting(ctx context.Context, m Meta, c CloseMeeting) (Result, error) {
-	return h.onMeetingRules(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return mt.Close(c.ClosedAt, now, p)
-	})
-}
-
-type decideMeeting func(mt *meeting.Meeting, cm *community.Community, now time.Time) ([]kernel.Event, error)
-
-// onMeeting runs a command on meeting-<communityID>-<meetingID>.
-func (h *Handlers) onMeeting(ctx context.Context, m Meta, communityID, meetingID string, decide decideMeeting) (Result, error) {
-	if err := checkID(meetingID, "meeting_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, meeting.Stream(kernel.CommunityID(communityID), meetingID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(meeting.Rehydrate(history), cm, now)
-		})
-}
-
-// onMeetingRules is onMeeting with the community's rulebook resolved at decision time.
-func (h *Handlers) onMeetingRules(ctx context.Context, m Meta, communityID, meetingID string,
-	decide func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	return h.onMeeting(ctx, m, communityID, meetingID, func(mt *meeting.Meeting, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		return decide(mt, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, ruled(func(mt *meeting.Meeting, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return mt.Close(c.ClosedAt, f.Now, p)
+	}))
 }
 
 // convened looks up a meeting of the community: its convening, or a NotFound error naming field.

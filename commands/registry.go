@@ -25,18 +25,16 @@ type RegisterJurisdiction struct {
 
 // RegisterJurisdiction handles register-jurisdiction: stream jurisdiction-<code>-node, Administer on path.
 func (h *Handlers) RegisterJurisdiction(ctx context.Context, m Meta, c RegisterJurisdiction) (Result, error) {
-	if err := mayTry(m, Administer); err != nil {
-		return Result{}, err
-	}
 	path := kernel.JurisdictionPath(c.Path)
-	if err := checkPath(path, "path"); err != nil {
-		return Result{}, err
-	}
-	if path.Depth() == kernel.LevelCommunity {
-		return Result{}, kernel.Invalid("community-level-path", "path", "社区/村一级请用 register-community 登记")
-	}
-	t := Target{Stream: community.JurisdictionStream(path), CommunityID: communityOf(path), Path: path}
-	return h.x.Execute(ctx, m, t, Administer, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+	return h.x.execute(ctx, m, Administer, func() (Target, error) {
+		if err := checkPath(path, "path"); err != nil {
+			return Target{}, err
+		}
+		if path.Depth() == kernel.LevelCommunity {
+			return Target{}, kernel.Invalid("community-level-path", "path", "社区/村一级请用 register-community 登记")
+		}
+		return Target{Stream: community.JurisdictionStream(path), CommunityID: communityOf(path), Path: path}, nil
+	}, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		j := community.RehydrateJurisdiction(history)
 		if j.Exists() && j.Path() != path {
 			return nil, kernel.Conflict("jurisdiction-code-taken", fmt.Sprintf("编码 %s 已由辖区 %s 使用", path.Last(), j.Path())).WithField("path")
@@ -64,24 +62,23 @@ type RegisterCommunity struct {
 
 // RegisterCommunity handles register-community: stream community-<id>-profile, Administer on jurisdiction.
 func (h *Handlers) RegisterCommunity(ctx context.Context, m Meta, c RegisterCommunity) (Result, error) {
-	if err := mayTry(m, Administer); err != nil {
-		return Result{}, err
-	}
-	if err := checkCode(c.CommunityID, "community_id"); err != nil {
-		return Result{}, err
-	}
 	path := kernel.JurisdictionPath(c.Jurisdiction)
-	if err := checkPath(path, "jurisdiction"); err != nil {
-		return Result{}, err
-	}
-	if path.Depth() != kernel.LevelCommunity {
-		return Result{}, community.ErrNotCommunityLevel
-	}
-	if path.Last() != c.CommunityID {
-		return Result{}, kernel.Invalid("community-id-not-path-code", "community_id", "社区编号须与辖区路径最后一级编码一致")
-	}
-	t := Target{Stream: community.ProfileStream(kernel.CommunityID(c.CommunityID)), CommunityID: kernel.CommunityID(c.CommunityID), Path: path}
-	return h.x.Execute(ctx, m, t, Administer, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+	return h.x.execute(ctx, m, Administer, func() (Target, error) {
+		if err := checkCode(c.CommunityID, "community_id"); err != nil {
+			return Target{}, err
+		}
+		if err := checkPath(path, "jurisdiction"); err != nil {
+			return Target{}, err
+		}
+		if path.Depth() != kernel.LevelCommunity {
+			return Target{}, community.ErrNotCommunityLevel
+		}
+		if path.Last() != c.CommunityID {
+			return Target{}, kernel.Invalid("community-id-not-path-code", "community_id", "社区编号须与辖区路径最后一级编码一致")
+		}
+		id := kernel.CommunityID(c.CommunityID)
+		return Target{Stream: community.ProfileStream(id), CommunityID: id, Path: path}, nil
+	}, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		cm := community.RehydrateCommunity(history)
 		if !cm.Exists() {
 			parentExists, err := h.parentRegistered(ctx, path)
@@ -111,14 +108,10 @@ type UpdateCommunityFigures struct {
 // UpdateCommunityFigures handles update-community-figures: stream community-<id>-profile, Administer on
 // the community's path (figures are registry data: they set quorums and funding tiers).
 func (h *Handlers) UpdateCommunityFigures(ctx context.Context, m Meta, c UpdateCommunityFigures) (Result, error) {
-	return h.onCommunity(ctx, m, Administer, c.CommunityID, community.ProfileStream(kernel.CommunityID(c.CommunityID)),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			return community.RehydrateCommunity(history).UpdateFigures(c.Households, c.Adults, c.Reason, p, now)
-		})
+	return onCommunity(ctx, h, m, Administer, c.CommunityID, community.ProfileStream, community.RehydrateCommunity,
+		ruled(func(cm *community.Community, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return cm.UpdateFigures(c.Households, c.Adults, c.Reason, p, f.Now)
+		}))
 }
 
 // CommitteeSeat is a member of the community's committee (居委会/村委会成员).
@@ -148,18 +141,14 @@ type SeatCommittee struct {
 
 // SeatCommittee handles seat-committee: stream community-<id>-profile.
 func (h *Handlers) SeatCommittee(ctx context.Context, m Meta, c SeatCommittee) (Result, error) {
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, community.ProfileStream(kernel.CommunityID(c.CommunityID)),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			seats := make([]community.Seat, len(c.Members))
-			for i, s := range c.Members {
-				seats[i] = s.seat()
-			}
-			return community.RehydrateCommunity(history).SeatCommittee(c.Term, seats, p, now)
-		})
+	seats := make([]community.Seat, len(c.Members))
+	for i, s := range c.Members {
+		seats[i] = s.seat()
+	}
+	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, community.ProfileStream, community.RehydrateCommunity,
+		ruled(func(cm *community.Community, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return cm.SeatCommittee(c.Term, seats, p, f.Now)
+		}))
 }
 
 // JoinCommittee records one member joining the sitting committee (补选 or appointment) (watch: committee
@@ -171,14 +160,10 @@ type JoinCommittee struct {
 
 // JoinCommittee handles join-committee: stream community-<id>-profile.
 func (h *Handlers) JoinCommittee(ctx context.Context, m Meta, c JoinCommittee) (Result, error) {
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, community.ProfileStream(kernel.CommunityID(c.CommunityID)),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			return community.RehydrateCommunity(history).Join(c.Member.seat(), p, now)
-		})
+	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, community.ProfileStream, community.RehydrateCommunity,
+		ruled(func(cm *community.Community, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return cm.Join(c.Member.seat(), p, f.Now)
+		}))
 }
 
 // LeaveCommittee records a member leaving the sitting committee (委员离任) (watch: committee size of the
@@ -191,14 +176,10 @@ type LeaveCommittee struct {
 
 // LeaveCommittee handles leave-committee: stream community-<id>-profile.
 func (h *Handlers) LeaveCommittee(ctx context.Context, m Meta, c LeaveCommittee) (Result, error) {
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, community.ProfileStream(kernel.CommunityID(c.CommunityID)),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			return community.RehydrateCommunity(history).Leave(kernel.PersonID(c.Person), community.LeaveReason(c.Reason), p, now)
-		})
+	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, community.ProfileStream, community.RehydrateCommunity,
+		ruled(func(cm *community.Community, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return cm.Leave(kernel.PersonID(c.Person), community.LeaveReason(c.Reason), p, f.Now)
+		}))
 }
 
 // SetRuleOverride sets a rule parameter for a jurisdiction and everything under it (规则覆盖), e.g. a
@@ -242,15 +223,13 @@ func (h *Handlers) RemoveRuleOverride(ctx context.Context, m Meta, c RemoveRuleO
 
 func (h *Handlers) onOverrides(ctx context.Context, m Meta, jurisdiction string,
 	decide func(o *rulebook.Overrides, path kernel.JurisdictionPath, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	if err := mayTry(m, Administer); err != nil {
-		return Result{}, err
-	}
 	path := kernel.JurisdictionPath(jurisdiction)
-	if err := checkPath(path, "jurisdiction"); err != nil {
-		return Result{}, err
-	}
-	t := Target{Stream: rulebook.OverridesStream(path), CommunityID: communityOf(path), Path: path}
-	return h.x.Execute(ctx, m, t, Administer, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+	return h.x.execute(ctx, m, Administer, func() (Target, error) {
+		if err := checkPath(path, "jurisdiction"); err != nil {
+			return Target{}, err
+		}
+		return Target{Stream: rulebook.OverridesStream(path), CommunityID: communityOf(path), Path: path}, nil
+	}, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		ok, err := h.nodeRegistered(ctx, path)
 		if err != nil {
 			return nil, err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 )
@@ -24,8 +23,8 @@ type CollectTopic struct {
 
 // CollectTopic handles collect-topic.
 func (h *Handlers) CollectTopic(ctx context.Context, m Meta, c CollectTopic) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.Collect(c.TopicID, meeting.Channel(c.Channel), c.Summary, c.Raiser.of(""), now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.Collect(c.TopicID, meeting.Channel(c.Channel), c.Summary, c.Raiser.of(""), f.Now)
 	})
 }
 
@@ -40,8 +39,8 @@ type ScreenTopic struct {
 
 // ScreenTopic handles screen-topic.
 func (h *Handlers) ScreenTopic(ctx context.Context, m Meta, c ScreenTopic) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.Screen(c.Accepted, c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.Screen(c.Accepted, c.Reason, f.Now)
 	})
 }
 
@@ -55,8 +54,8 @@ type DraftTopicPlan struct {
 
 // DraftTopicPlan handles draft-topic-plan.
 func (h *Handlers) DraftTopicPlan(ctx context.Context, m Meta, c DraftTopicPlan) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.DraftPlan(c.Plan, c.PlanSHA256, now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.DraftPlan(c.Plan, c.PlanSHA256, f.Now)
 	})
 }
 
@@ -70,8 +69,8 @@ type GiveTopicNotice struct {
 
 // GiveTopicNotice handles give-topic-notice.
 func (h *Handlers) GiveTopicNotice(ctx context.Context, m Meta, c GiveTopicNotice) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.GiveNotice(c.Notice, c.DeliberationAt, now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.GiveNotice(c.Notice, c.DeliberationAt, f.Now)
 	})
 }
 
@@ -89,13 +88,13 @@ func (h *Handlers) HoldTopicDeliberation(ctx context.Context, m Meta, c HoldTopi
 	if err := checkID(c.MeetingID, "meeting_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, cm *community.Community, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
 		if t.Step() != meeting.StepNone { // an unknown topic is the domain's error, not the meeting's
-			if _, err := h.convened(ctx, cm.ID(), c.MeetingID, "meeting_id"); err != nil {
+			if _, err := h.convened(ctx, f.Community.ID(), c.MeetingID, "meeting_id"); err != nil {
 				return nil, err
 			}
 		}
-		return t.HoldDeliberation(c.MeetingID, c.Outcome, now)
+		return t.HoldDeliberation(c.MeetingID, c.Outcome, f.Now)
 	})
 }
 
@@ -112,13 +111,13 @@ func (h *Handlers) DiscloseTopicResult(ctx context.Context, m Meta, c DiscloseTo
 	if err := checkID(c.DisclosureID, "disclosure_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, cm *community.Community, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
 		if t.Step() != meeting.StepNone {
-			if _, err := h.notice(ctx, cm.ID(), c.DisclosureID, "disclosure_id"); err != nil {
+			if _, err := h.notice(ctx, f.Community.ID(), c.DisclosureID, "disclosure_id"); err != nil {
 				return nil, err
 			}
 		}
-		return t.DiscloseResult(c.DisclosureID, now)
+		return t.DiscloseResult(c.DisclosureID, f.Now)
 	})
 }
 
@@ -133,21 +132,9 @@ type RecordTopicFeedback struct {
 
 // RecordTopicFeedback handles record-topic-feedback.
 func (h *Handlers) RecordTopicFeedback(ctx context.Context, m Meta, c RecordTopicFeedback) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.RecordFeedback(c.Feedback, c.Closed, now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.RecordFeedback(c.Feedback, c.Closed, f.Now)
 	})
-}
-
-// onTopic runs a command on topic-<communityID>-<topicID>.
-func (h *Handlers) onTopic(ctx context.Context, m Meta, communityID, topicID string,
-	decide func(t *meeting.Topic, cm *community.Community, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	if err := checkID(topicID, "topic_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, meeting.TopicStream(kernel.CommunityID(communityID), topicID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(meeting.RehydrateTopic(history), cm, now)
-		})
 }
 
 // topic looks up a collected topic of the community, or a NotFound error naming field.
