@@ -20,10 +20,10 @@ import (
 // it happened from that fact's own stream (paid, allocated, certified, closed, adopted, held), so a late
 // disclosure is marked whatever the clerk writes.
 type DisclosedFact struct {
-	Kind       string `json:"kind" enum:"payment,budget,election,audit,resolution,meeting,topic" doc:"payment (id: expenditure id, must be paid), budget (id: allocation id, with fiscal_year), election (id: election id, result certified), audit (id: audit id, closed), resolution (id: resolution id, with meeting_id), meeting (id: meeting id), topic (id: topic id, deliberation held)"`
-	ID         string `json:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the fact, as its kind says"`
-	MeetingID  string `json:"meeting_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"For a resolution: the meeting that adopted it"`
-	FiscalYear int    `json:"fiscal_year,omitempty" minimum:"1949" maximum:"9999" doc:"For a budget allocation: its fiscal year"`
+	Kind       disclosure.RefKind `json:"kind" doc:"payment (id: expenditure id, must be paid), budget (id: allocation id, with fiscal_year), election (id: election id, result certified), audit (id: audit id, closed), resolution (id: resolution id, with meeting_id), meeting (id: meeting id), topic (id: topic id, deliberation held)"`
+	ID         string             `json:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the fact, as its kind says"`
+	MeetingID  string             `json:"meeting_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"For a resolution: the meeting that adopted it"`
+	FiscalYear int                `json:"fiscal_year,omitempty" minimum:"1949" maximum:"9999" doc:"For a budget allocation: its fiscal year"`
 }
 
 // PublishDisclosure puts a notice on the community's public board (发布公开事项) with its category, the
@@ -31,15 +31,15 @@ type DisclosedFact struct {
 // each disclosed fact: paid expenditures within 24 h, election and audit results within 24 h, major
 // resolutions within 24 h (defaults; the rulebook in force decides).
 type PublishDisclosure struct {
-	CommunityID string          `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	NoticeID    string          `json:"notice_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new notice, e.g. 2026-q1-finance"`
-	Category    string          `json:"category" enum:"finance,affairs,election,resolution,audit,party" doc:"finance 财务, affairs 村(居)务, election 选举, resolution 决议, audit 审计, party 党务"`
-	Period      Period          `json:"period" doc:"The period the notice covers (所属期间)"`
-	Title       string          `json:"title" minLength:"1" maxLength:"256" doc:"Title on the board"`
-	Text        string          `json:"text" minLength:"1" maxLength:"100000" doc:"Text of the notice"`
-	Attachments []Attachment    `json:"attachments,omitempty" doc:"Attached documents by SHA-256"`
-	Window      Window          `json:"window" doc:"The publicity window (公示期)"`
-	Discloses   []DisclosedFact `json:"discloses,omitempty" doc:"The facts of the record this notice discloses"`
+	CommunityID string              `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	NoticeID    string              `json:"notice_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new notice, e.g. 2026-q1-finance"`
+	Category    disclosure.Category `json:"category" doc:"finance 财务, affairs 村(居)务, election 选举, resolution 决议, audit 审计, party 党务"`
+	Period      Period              `json:"period" doc:"The period the notice covers (所属期间)"`
+	Title       string              `json:"title" minLength:"1" maxLength:"256" doc:"Title on the board"`
+	Text        string              `json:"text" minLength:"1" maxLength:"100000" doc:"Text of the notice"`
+	Attachments []Attachment        `json:"attachments,omitempty" doc:"Attached documents by SHA-256"`
+	Window      Window              `json:"window" doc:"The publicity window (公示期)"`
+	Discloses   []DisclosedFact     `json:"discloses,omitempty" doc:"The facts of the record this notice discloses"`
 }
 
 // PublishDisclosure handles publish-disclosure. The time of the previous notice of the same category
@@ -63,7 +63,7 @@ func (h *Handlers) PublishDisclosure(ctx context.Context, m Meta, c PublishDiscl
 			}
 		}
 		return n.Publish(disclosure.Publish{
-			NoticeID: c.NoticeID, Category: disclosure.Category(c.Category),
+			NoticeID: c.NoticeID, Category: c.Category,
 			Period: disclosure.Period{From: c.Period.From, To: c.Period.To}, Title: c.Title, Text: c.Text,
 			Attachments: attachments(c.Attachments), Window: disclosure.Window{Start: c.Window.Start, End: c.Window.End},
 			Refs: refs,
@@ -164,13 +164,13 @@ func attachments(as []Attachment) []disclosure.Attachment {
 
 // checkFact checks the identifiers of a disclosed fact, which name streams to read.
 func checkFact(f DisclosedFact, field string) error {
-	if !disclosure.RefKind(f.Kind).Valid() {
+	if !f.Kind.Valid() {
 		return kernel.Invalid("invalid-ref-kind", field+".kind", "公开依据类型须为 payment、budget、election、audit、resolution、meeting 或 topic")
 	}
 	if err := checkID(f.ID, field+".id"); err != nil {
 		return err
 	}
-	switch disclosure.RefKind(f.Kind) {
+	switch f.Kind {
 	case disclosure.RefResolution:
 		return checkID(f.MeetingID, field+".meeting_id")
 	case disclosure.RefBudget:
@@ -192,7 +192,7 @@ var (
 
 // occurred reads when a disclosed fact happened from its own stream.
 func (h *Handlers) occurred(ctx context.Context, cid kernel.CommunityID, f DisclosedFact, field string) (disclosure.Ref, error) {
-	kind := disclosure.RefKind(f.Kind)
+	kind := f.Kind
 	if kind == disclosure.RefResolution {
 		r, err := h.resolution(ctx, cid, f.MeetingID, f.ID, field+".meeting_id", field+".id")
 		if err != nil {

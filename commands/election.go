@@ -15,13 +15,13 @@ import (
 
 // ElectionCommitteeMember is a member of the election committee (选举委员会成员).
 type ElectionCommitteeMember struct {
-	Person   string    `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id"`
-	Role     string    `json:"role" enum:"chair,member" doc:"chair 主任, member 委员"`
-	Personal *Personal `json:"personal,omitempty" doc:"The member's personal data (never public)"`
+	Person   string                 `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id"`
+	Role     election.CommitteeRole `json:"role" doc:"chair 主任, member 委员"`
+	Personal *Personal              `json:"personal,omitempty" doc:"The member's personal data (never public)"`
 }
 
 func (e ElectionCommitteeMember) member() election.ElectionCommitteeMember {
-	return election.ElectionCommitteeMember{Person: kernel.PersonID(e.Person), Role: election.CommitteeRole(e.Role), Personal: e.Personal.of(e.Person)}
+	return election.ElectionCommitteeMember{Person: kernel.PersonID(e.Person), Role: e.Role, Personal: e.Personal.of(e.Person)}
 }
 
 // FormElectionCommittee starts an election: the election committee is formed (成立选举委员会) for the
@@ -64,10 +64,10 @@ func (h *Handlers) AddElectionCommitteeMember(ctx context.Context, m Meta, c Add
 // LeaveElectionCommittee records a member leaving the election committee (退出选举委员会). A member who is
 // nominated leaves it by the nomination itself.
 type LeaveElectionCommittee struct {
-	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	ElectionID  string `json:"election_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election"`
-	Person      string `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the member leaving"`
-	Reason      string `json:"reason" enum:"became-candidate,resigned,other" doc:"became-candidate 被确定为候选人, resigned 辞去, other"`
+	CommunityID string               `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	ElectionID  string               `json:"election_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election"`
+	Person      string               `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the member leaving"`
+	Reason      election.LeaveReason `json:"reason" doc:"became-candidate 被确定为候选人, resigned 辞去, other"`
 }
 
 // LeaveElectionCommittee handles leave-election-committee.
@@ -190,9 +190,9 @@ func (h *Handlers) HoldVoting(ctx context.Context, m Meta, c HoldVoting) (Result
 
 // Winner is an elected member.
 type Winner struct {
-	Person   string `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the winner (当选人)"`
-	Role     string `json:"role" enum:"chair,vice-chair,member" doc:"chair 主任, vice-chair 副主任, member 委员"`
-	FullTime bool   `json:"full_time" doc:"Whether the member will work full time (专职)"`
+	Person   string         `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the winner (当选人)"`
+	Role     community.Role `json:"role" doc:"chair 主任, vice-chair 副主任, member 委员"`
+	FullTime bool           `json:"full_time" doc:"Whether the member will work full time (专职)"`
 }
 
 // CertifyElectionResult certifies the result (确认选举结果). Enforced: more than half of the registered
@@ -209,7 +209,7 @@ type CertifyElectionResult struct {
 func (h *Handlers) CertifyElectionResult(ctx context.Context, m Meta, c CertifyElectionResult) (Result, error) {
 	winners := make([]election.Winner, len(c.Winners))
 	for i, w := range c.Winners {
-		winners[i] = election.Winner{Person: kernel.PersonID(w.Person), Role: community.Role(w.Role), FullTime: w.FullTime}
+		winners[i] = election.Winner{Person: kernel.PersonID(w.Person), Role: w.Role, FullTime: w.FullTime}
 	}
 	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return el.Certify(election.Certify{Winners: winners, Community: f.Community.Figures()}, p, f.Now)
@@ -240,10 +240,10 @@ func (h *Handlers) RecallMember(ctx context.Context, m Meta, c RecallMember) (Re
 
 // ByElectedWinner is the member elected to a vacancy, with the votes received.
 type ByElectedWinner struct {
-	Person   string `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the winner"`
-	Role     string `json:"role" enum:"chair,vice-chair,member" doc:"chair 主任, vice-chair 副主任, member 委员"`
-	FullTime bool   `json:"full_time" doc:"Whether the member will work full time (专职)"`
-	Votes    int    `json:"votes" minimum:"0" maximum:"1000000" doc:"Votes received"`
+	Person   string         `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the winner"`
+	Role     community.Role `json:"role" doc:"chair 主任, vice-chair 副主任, member 委员"`
+	FullTime bool           `json:"full_time" doc:"Whether the member will work full time (专职)"`
+	Votes    int            `json:"votes" minimum:"0" maximum:"1000000" doc:"Votes received"`
 }
 
 // ByElectMember records a member elected to a vacancy (补选). Enforced as in the general election: the
@@ -261,7 +261,7 @@ type ByElectMember struct {
 
 // ByElectMember handles by-elect-member.
 func (h *Handlers) ByElectMember(ctx context.Context, m Meta, c ByElectMember) (Result, error) {
-	w := election.Winner{Person: kernel.PersonID(c.Winner.Person), Role: community.Role(c.Winner.Role), FullTime: c.Winner.FullTime, Votes: c.Winner.Votes}
+	w := election.Winner{Person: kernel.PersonID(c.Winner.Person), Role: c.Winner.Role, FullTime: c.Winner.FullTime, Votes: c.Winner.Votes}
 	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return el.ByElect(election.ByElect{
 			Winner: w, ResidenceSince: c.ResidenceSince, Personal: c.Personal.of(c.Winner.Person), At: c.HeldAt,

@@ -22,13 +22,13 @@ import (
 // (资金来源). Watched: the year's operating funds reach the tier of the community's registered household
 // count (社区工作经费).
 type AllocateBudget struct {
-	CommunityID  string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	FiscalYear   int    `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year (年度)"`
-	AllocationID string `json:"allocation_id" minLength:"1" maxLength:"64" doc:"Id of the allocation within the year"`
-	Source       string `json:"source" enum:"central-project,county-finance,department,asset-swap,street-finance,self-raised,other" doc:"Funding source: central-project 中央项目资金, county-finance 县(区)财政, department 部门资金, asset-swap 资产置换, street-finance 街道/镇财政, self-raised 自筹, other"`
-	Category     string `json:"category" enum:"operating,startup,party-building,project,salaries,other" doc:"operating 工作运行经费, startup 建设启动经费, party-building 党建专项经费, project 项目资金, salaries 薪酬, other"`
-	AmountFen    int64  `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分)"`
-	Note         string `json:"note,omitempty" maxLength:"1000" doc:"Note, e.g. 第一批工作运行经费"`
+	CommunityID  string         `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	FiscalYear   int            `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year (年度)"`
+	AllocationID string         `json:"allocation_id" minLength:"1" maxLength:"64" doc:"Id of the allocation within the year"`
+	Source       funds.Source   `json:"source" doc:"Funding source: central-project 中央项目资金, county-finance 县(区)财政, department 部门资金, asset-swap 资产置换, street-finance 街道/镇财政, self-raised 自筹, other"`
+	Category     funds.Category `json:"category" doc:"operating 工作运行经费, startup 建设启动经费, party-building 党建专项经费, project 项目资金, salaries 薪酬, other"`
+	AmountFen    int64          `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分)"`
+	Note         string         `json:"note,omitempty" maxLength:"1000" doc:"Note, e.g. 第一批工作运行经费"`
 }
 
 // AllocateBudget handles allocate-budget; the household count comes from the community's profile, the
@@ -40,8 +40,8 @@ func (h *Handlers) AllocateBudget(ctx context.Context, m Meta, c AllocateBudget)
 	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, budgetOf(c.FiscalYear), funds.RehydrateBudget,
 		ruled(func(b *funds.Budget, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 			return b.Allocate(funds.Allocate{
-				AllocationID: c.AllocationID, FiscalYear: c.FiscalYear, Source: funds.Source(c.Source),
-				Category: funds.Category(c.Category), Amount: kernel.Fen(c.AmountFen), Note: c.Note,
+				AllocationID: c.AllocationID, FiscalYear: c.FiscalYear, Source: c.Source,
+				Category: c.Category, Amount: kernel.Fen(c.AmountFen), Note: c.Note,
 				Households: f.Community.Figures().Households,
 			}, p, f.Now)
 		}))
@@ -55,36 +55,36 @@ func budgetOf(fiscalYear int) func(kernel.CommunityID) string {
 // Payee is who receives the money: an organisation by name, or a person, whose name is personal data
 // and appears on the public board only masked (张*).
 type Payee struct {
-	Kind         string    `json:"kind" enum:"organisation,individual" doc:"organisation or individual"`
-	Organisation string    `json:"organisation,omitempty" maxLength:"256" doc:"Name of the receiving organisation (收款单位)"`
-	Person       string    `json:"person,omitempty" maxLength:"128" doc:"Person id of an individual payee"`
-	Personal     *Personal `json:"personal,omitempty" doc:"An individual payee's personal data; name required"`
+	Kind         funds.PayeeKind `json:"kind" doc:"organisation or individual"`
+	Organisation string          `json:"organisation,omitempty" maxLength:"256" doc:"Name of the receiving organisation (收款单位)"`
+	Person       string          `json:"person,omitempty" maxLength:"128" doc:"Person id of an individual payee"`
+	Personal     *Personal       `json:"personal,omitempty" doc:"An individual payee's personal data; name required"`
 }
 
 // RequestExpenditure records a request to spend (支出申请). Salaries and allowances of community workers
 // are expenditures too.
 type RequestExpenditure struct {
-	CommunityID   string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	ExpenditureID string `json:"expenditure_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new expenditure, e.g. 2026-0042"`
-	FiscalYear    int    `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year charged (年度)"`
-	Category      string `json:"category" enum:"operating,startup,party-building,project,salaries,other" doc:"Budget category charged"`
-	Kind          string `json:"kind" enum:"salary,allowance,other" doc:"salary 工资, allowance 补贴, other"`
-	Purpose       string `json:"purpose" minLength:"1" maxLength:"1000" doc:"What the money is for (用途)"`
-	AmountFen     int64  `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分); at or above the major threshold (5 000 000 fen by default) approval needs a resolution"`
-	Project       string `json:"project,omitempty" maxLength:"128" doc:"The project (工程/项目) it belongs to, if any; a resolution on a project authorises only that project's expenditures"`
-	Payee         Payee  `json:"payee" doc:"Who receives the money"`
+	CommunityID   string         `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	ExpenditureID string         `json:"expenditure_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new expenditure, e.g. 2026-0042"`
+	FiscalYear    int            `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year charged (年度)"`
+	Category      funds.Category `json:"category" doc:"Budget category charged"`
+	Kind          funds.Kind     `json:"kind" doc:"salary 工资, allowance 补贴, other"`
+	Purpose       string         `json:"purpose" minLength:"1" maxLength:"1000" doc:"What the money is for (用途)"`
+	AmountFen     int64          `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分); at or above the major threshold (5 000 000 fen by default) approval needs a resolution"`
+	Project       string         `json:"project,omitempty" maxLength:"128" doc:"The project (工程/项目) it belongs to, if any; a resolution on a project authorises only that project's expenditures"`
+	Payee         Payee          `json:"payee" doc:"Who receives the money"`
 }
 
 // RequestExpenditure handles request-expenditure.
 func (h *Handlers) RequestExpenditure(ctx context.Context, m Meta, c RequestExpenditure) (Result, error) {
 	payee := funds.Payee{
-		Kind: funds.PayeeKind(c.Payee.Kind), Organisation: c.Payee.Organisation, Person: kernel.PersonID(c.Payee.Person),
+		Kind: c.Payee.Kind, Organisation: c.Payee.Organisation, Person: kernel.PersonID(c.Payee.Person),
 		Personal: c.Payee.Personal.of(c.Payee.Person),
 	}
 	return affair(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID, func(x *funds.Expenditure, f Facts) ([]kernel.Event, error) {
 		return x.Request(funds.Request{
-			ExpenditureID: c.ExpenditureID, FiscalYear: c.FiscalYear, Category: funds.Category(c.Category),
-			Kind: funds.Kind(c.Kind), Purpose: c.Purpose, Amount: kernel.Fen(c.AmountFen), Project: c.Project, Payee: payee,
+			ExpenditureID: c.ExpenditureID, FiscalYear: c.FiscalYear, Category: c.Category,
+			Kind: c.Kind, Purpose: c.Purpose, Amount: kernel.Fen(c.AmountFen), Project: c.Project, Payee: payee,
 		}, f.Now)
 	})
 }

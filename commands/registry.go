@@ -52,12 +52,12 @@ func (h *Handlers) RegisterJurisdiction(ctx context.Context, m Meta, c RegisterJ
 // committee 村委会) with its household count and adult population. Its street or township must be
 // registered first, and its id is the last code of its jurisdiction path.
 type RegisterCommunity struct {
-	CommunityID  string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码), the last code of jurisdiction, e.g. 330303001001"`
-	Name         string `json:"name" minLength:"1" maxLength:"128" doc:"Name, e.g. 罗西社区"`
-	Kind         string `json:"kind" enum:"urban,rural" doc:"urban: 社区 (居委会); rural: 村 (村委会)"`
-	Jurisdiction string `json:"jurisdiction" minLength:"1" maxLength:"512" pattern:"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+){4}$" doc:"Full jurisdiction path at community level (5 codes), e.g. 33/3303/330303/330303001/330303001001"`
-	Households   int    `json:"households" minimum:"1" maximum:"1000000" doc:"Registered households (户数)"`
-	Adults       int    `json:"adults" minimum:"1" maximum:"1000000" doc:"Adult population (18周岁以上人口)"`
+	CommunityID  string               `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码), the last code of jurisdiction, e.g. 330303001001"`
+	Name         string               `json:"name" minLength:"1" maxLength:"128" doc:"Name, e.g. 罗西社区"`
+	Kind         kernel.CommunityKind `json:"kind" doc:"urban: 社区 (居委会); rural: 村 (村委会)"`
+	Jurisdiction string               `json:"jurisdiction" minLength:"1" maxLength:"512" pattern:"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+){4}$" doc:"Full jurisdiction path at community level (5 codes), e.g. 33/3303/330303/330303001/330303001001"`
+	Households   int                  `json:"households" minimum:"1" maximum:"1000000" doc:"Registered households (户数)"`
+	Adults       int                  `json:"adults" minimum:"1" maximum:"1000000" doc:"Adult population (18周岁以上人口)"`
 }
 
 // RegisterCommunity handles register-community: stream community-<id>-profile, Administer on jurisdiction.
@@ -90,7 +90,7 @@ func (h *Handlers) RegisterCommunity(ctx context.Context, m Meta, c RegisterComm
 			}
 		}
 		return cm.Register(community.Register{
-			CommunityID: kernel.CommunityID(c.CommunityID), Name: c.Name, Kind: kernel.CommunityKind(c.Kind),
+			CommunityID: kernel.CommunityID(c.CommunityID), Name: c.Name, Kind: c.Kind,
 			Jurisdiction: path, Households: c.Households, Adults: c.Adults,
 		}, now)
 	})
@@ -116,18 +116,18 @@ func (h *Handlers) UpdateCommunityFigures(ctx context.Context, m Meta, c UpdateC
 
 // CommitteeSeat is a member of the community's committee (居委会/村委会成员).
 type CommitteeSeat struct {
-	Person     string    `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id of the member"`
-	Role       string    `json:"role" enum:"chair,vice-chair,member" doc:"chair 主任, vice-chair 副主任, member 委员"`
-	FullTime   bool      `json:"full_time" doc:"Whether the member works full time (专职)"`
-	Source     string    `json:"source" enum:"elected,by-elected,appointed" doc:"How the member came to the committee: elected 换届选举, by-elected 补选, appointed 任命/聘用"`
-	ElectionID string    `json:"election_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election that produced the member, if any"`
-	Personal   *Personal `json:"personal,omitempty" doc:"The member's personal data (never public)"`
+	Person     string           `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id of the member"`
+	Role       community.Role   `json:"role" doc:"chair 主任, vice-chair 副主任, member 委员"`
+	FullTime   bool             `json:"full_time" doc:"Whether the member works full time (专职)"`
+	Source     community.Source `json:"source" doc:"How the member came to the committee: elected 换届选举, by-elected 补选, appointed 任命/聘用"`
+	ElectionID string           `json:"election_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election that produced the member, if any"`
+	Personal   *Personal        `json:"personal,omitempty" doc:"The member's personal data (never public)"`
 }
 
 func (s CommitteeSeat) seat() community.Seat {
 	return community.Seat{
-		Person: kernel.PersonID(s.Person), Role: community.Role(s.Role), FullTime: s.FullTime,
-		Source: community.Source(s.Source), ElectionID: s.ElectionID, Personal: s.Personal.of(s.Person),
+		Person: kernel.PersonID(s.Person), Role: s.Role, FullTime: s.FullTime,
+		Source: s.Source, ElectionID: s.ElectionID, Personal: s.Personal.of(s.Person),
 	}
 }
 
@@ -169,16 +169,16 @@ func (h *Handlers) JoinCommittee(ctx context.Context, m Meta, c JoinCommittee) (
 // LeaveCommittee records a member leaving the sitting committee (委员离任) (watch: committee size of the
 // remaining members).
 type LeaveCommittee struct {
-	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	Person      string `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id of the member leaving"`
-	Reason      string `json:"reason" enum:"resigned,recalled,term-ended,deceased,other" doc:"resigned 辞职, recalled 罢免, term-ended 任期届满, deceased, other"`
+	CommunityID string                `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	Person      string                `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id of the member leaving"`
+	Reason      community.LeaveReason `json:"reason" doc:"resigned 辞职, recalled 罢免, term-ended 任期届满, deceased, other"`
 }
 
 // LeaveCommittee handles leave-committee: stream community-<id>-profile.
 func (h *Handlers) LeaveCommittee(ctx context.Context, m Meta, c LeaveCommittee) (Result, error) {
 	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, community.ProfileStream, community.RehydrateCommunity,
 		ruled(func(cm *community.Community, f Facts, p rulebook.Params) ([]kernel.Event, error) {
-			return cm.Leave(kernel.PersonID(c.Person), community.LeaveReason(c.Reason), p, f.Now)
+			return cm.Leave(kernel.PersonID(c.Person), c.Reason, p, f.Now)
 		}))
 }
 

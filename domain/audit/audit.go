@@ -8,6 +8,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -24,8 +25,11 @@ const (
 	Exit    Kind = "exit"     // 离任审计
 )
 
+// Kinds lists the kinds of audit, in the order the API documents them.
+func Kinds() []Kind { return []Kind{PreTerm, Regular, Exit} }
+
 // Valid reports whether k is a known kind.
-func (k Kind) Valid() bool { return k == PreTerm || k == Regular || k == Exit }
+func (k Kind) Valid() bool { return slices.Contains(Kinds(), k) }
 
 // Period is the span of accounts an audit covers.
 type Period struct {
@@ -60,6 +64,9 @@ const (
 	Major       FindingSeverity = "major"
 )
 
+// FindingSeverities lists the severities of a finding, in the order the API documents them.
+func FindingSeverities() []FindingSeverity { return []FindingSeverity{Observation, Minor, Major} }
+
 // FindingRecorded records one finding, with the amount concerned if any.
 type FindingRecorded struct {
 	AuditID    string          `json:"audit_id"`
@@ -82,8 +89,11 @@ const (
 	Referred    Result = "referred"     // 移交纪检监察
 )
 
+// Results lists the results of an audit, in the order the API documents them.
+func Results() []Result { return []Result{Clean, IssuesFound, Referred} }
+
 // Valid reports whether r is a known result.
-func (r Result) Valid() bool { return r == Clean || r == IssuesFound || r == Referred }
+func (r Result) Valid() bool { return slices.Contains(Results(), r) }
 
 // Closed records the audit's result; it must be disclosed within the
 // results-disclosed deadline.

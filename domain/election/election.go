@@ -243,17 +243,17 @@ func (el *Election) AddCommitteeMember(m ElectionCommitteeMember, replaces kerne
 }
 
 // LeaveCommittee records a member leaving the election committee.
-func (el *Election) LeaveCommittee(p kernel.PersonID, reason string, now time.Time) ([]kernel.Event, error) {
+func (el *Election) LeaveCommittee(p kernel.PersonID, reason LeaveReason, now time.Time) ([]kernel.Event, error) {
 	if !el.Exists() {
 		return nil, ErrElectionNotFound
 	}
 	if !el.committee[p] {
 		return nil, ErrNotCommitteeMember
 	}
-	if reason != LeftBecameCandidate && reason != LeftResigned && reason != LeftOther {
+	if !slices.Contains(LeaveReasons(), reason) {
 		return nil, kernel.Invalid("invalid-leave-reason", "reason", "退出原因须为 became-candidate、resigned 或 other")
 	}
-	return []kernel.Event{CommitteeMemberLeft{ElectionID: el.id, Person: p, Reason: reason, LeftAt: now.UTC()}}, nil
+	return []kernel.Event{CommitteeMemberLeft{ElectionID: el.id, Person: p, Reason: string(reason), LeftAt: now.UTC()}}, nil
 }
 
 // Nominate is the command to nominate a candidate.
