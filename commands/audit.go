@@ -10,6 +10,9 @@ import (
 
 // Audits of cadres (干部审计): one stream per audit, audit-<communityID>-<auditID>.
 
+// audits are the audit streams of a community.
+var audits = kind[*audit.Audit]{"audit_id", audit.Stream, audit.Rehydrate}
+
 // OpenAudit records an audit starting (开始审计): pre-term 任前, regular 定期 (semi-annual) or exit 离任.
 type OpenAudit struct {
 	CommunityID string     `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`

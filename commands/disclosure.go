@@ -16,6 +16,9 @@ import (
 
 // The public board (村务公开/居务公开): one stream per notice, disclosure-<communityID>-<noticeID>.
 
+// notices are the notice streams of a community's public board.
+var notices = kind[*disclosure.Notice]{"notice_id", disclosure.Stream, disclosure.Rehydrate}
+
 // DisclosedFact names a fact of the community's record that a notice discloses. The ledger reads when
 // it happened from that fact's own stream (paid, allocated, certified, closed, adopted, held), so a late
 // disclosure is marked whatever the clerk writes.
@@ -200,20 +203,12 @@ func (h *Handlers) occurred(ctx context.Context, cid kernel.CommunityID, f Discl
 		}
 		return disclosure.Ref{Kind: kind, ID: f.ID, OccurredAt: r.AdoptedAt}, nil
 	}
-	var stream string
-	switch kind {
-	case disclosure.RefPayment:
-		stream = funds.ExpenditureStream(cid, f.ID)
-	case disclosure.RefBudget:
-		stream = funds.BudgetStream(cid, f.FiscalYear)
-	case disclosure.RefElection:
-		stream = election.Stream(cid, f.ID)
-	case disclosure.RefAudit:
-		stream = audit.Stream(cid, f.ID)
-	case disclosure.RefMeeting:
-		stream = meeting.Stream(cid, f.ID)
-	case disclosure.RefTopic:
-		stream = meeting.TopicStream(cid, f.ID)
+	stream := funds.BudgetStream(cid, f.FiscalYear)
+	if kind != disclosure.RefBudget {
+		stream = map[disclosure.RefKind]func(kernel.CommunityID, string) string{
+			disclosure.RefPayment: expenditures.stream, disclosure.RefElection: elections.stream, disclosure.RefAudit: audits.stream,
+			disclosure.RefMeeting: meetings.stream, disclosure.RefTopic: topics.stream,
+		}[kind](cid, f.ID)
 	}
 	history, err := h.x.Load(ctx, stream)
 	if err != nil {

@@ -13,6 +13,9 @@ import (
 // Elections (换届选举): one stream per election, election-<communityID>-<electionID>, from the election
 // committee to the end of the term it produced.
 
+// elections are the election streams of a community.
+var elections = kind[*election.Election]{"election_id", election.Stream, election.Rehydrate}
+
 // ElectionCommitteeMember is a member of the election committee (选举委员会成员).
 type ElectionCommitteeMember struct {
 	Person   string                 `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id"`

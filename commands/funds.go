@@ -18,6 +18,9 @@ import (
 // Funds (经费与支出): budget-<communityID>-<fiscalYear> holds a year's allocations;
 // expenditure-<communityID>-<expenditureID> one expenditure from request to payment.
 
+// expenditures are the expenditure streams of a community.
+var expenditures = kind[*funds.Expenditure]{"expenditure_id", funds.ExpenditureStream, funds.RehydrateExpenditure}
+
 // AllocateBudget records funds allocated to the community for a fiscal year (拨款), with their source
 // (资金来源). Watched: the year's operating funds reach the tier of the community's registered household
 // count (社区工作经费).

@@ -6,13 +6,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
-	"github.com/grassroots-ledger/ledger/domain/disclosure"
-	"github.com/grassroots-ledger/ledger/domain/election"
-	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
 
@@ -69,15 +64,6 @@ type kind[A any] struct {
 	stream    func(c kernel.CommunityID, id string) string
 	rehydrate func(history []kernel.Event) A
 }
-
-var (
-	elections    = kind[*election.Election]{"election_id", election.Stream, election.Rehydrate}
-	meetings     = kind[*meeting.Meeting]{"meeting_id", meeting.Stream, meeting.Rehydrate}
-	topics       = kind[*meeting.Topic]{"topic_id", meeting.TopicStream, meeting.RehydrateTopic}
-	expenditures = kind[*funds.Expenditure]{"expenditure_id", funds.ExpenditureStream, funds.RehydrateExpenditure}
-	notices      = kind[*disclosure.Notice]{"notice_id", disclosure.Stream, disclosure.Rehydrate}
-	audits       = kind[*audit.Audit]{"audit_id", audit.Stream, audit.Rehydrate}
-)
 
 // affair runs a command on aggregate id of kind k of a registered community, admitted for RecordAffairs
 // on the community's path.

@@ -15,6 +15,9 @@ import (
 // Meetings (会议): one stream per meeting, meeting-<communityID>-<meetingID>, with its attendance,
 // motions, votes, resolutions and minutes.
 
+// meetings are the meeting streams of a community.
+var meetings = kind[*meeting.Meeting]{"meeting_id", meeting.Stream, meeting.Rehydrate}
+
 // ConveneMeeting records that a meeting took place (召开会议). For an assembly (村民会议/居民会议) the
 // number expected is the community's registered adult population (basis adults) or household count
 // (basis households), taken from the registry so that the quorum is counted against the official figure;

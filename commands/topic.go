@@ -12,6 +12,9 @@ import (
 // Deliberation topics (五步议事: 征集、筛选、拟定方案、告知、协商 → 结果公开 → 落实反馈): one stream per topic,
 // topic-<communityID>-<topicID>. The steps must come in order; the domain refuses a step out of order.
 
+// topics are the deliberation topic streams of a community.
+var topics = kind[*meeting.Topic]{"topic_id", meeting.TopicStream, meeting.RehydrateTopic}
+
 // CollectTopic is step 1: a topic collected from residents (征集议题).
 type CollectTopic struct {
 	CommunityID string          `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`

@@ -110,16 +110,11 @@ func (Closed) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[Opened],
 		kernel.Register[FindingRecorded],
 		kernel.Register[Closed],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }
 
 // Audit is one audit. The zero value is an audit not yet opened.

@@ -153,17 +153,12 @@ func (MemberLeft) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[JurisdictionRegistered],
 		kernel.Register[Registered],
 		kernel.Register[FiguresUpdated],
 		kernel.Register[CommitteeSeated],
 		kernel.Register[MemberJoined],
 		kernel.Register[MemberLeft],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }

@@ -160,16 +160,11 @@ func (ObjectionAnswered) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[Published],
 		kernel.Register[Corrected],
 		kernel.Register[Withdrawn],
 		kernel.Register[ObjectionRaised],
 		kernel.Register[ObjectionAnswered],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }

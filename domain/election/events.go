@@ -233,7 +233,7 @@ func (MemberResigned) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[CommitteeFormed],
 		kernel.Register[CommitteeMemberAdded],
 		kernel.Register[CommitteeMemberLeft],
@@ -247,10 +247,5 @@ func RegisterEvents(r *kernel.Registry) error {
 		kernel.Register[MemberRecalled],
 		kernel.Register[MemberByElected],
 		kernel.Register[MemberResigned],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }

@@ -232,7 +232,7 @@ func (ExpenditureCancelled) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events and upcasters to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	if err := kernel.RegisterAll(r,
 		kernel.Register[BudgetAllocated],
 		kernel.Register[BudgetCommitted],
 		kernel.Register[BudgetReleased],
@@ -241,10 +241,8 @@ func RegisterEvents(r *kernel.Registry) error {
 		kernel.Register[ExpenditurePaid],
 		kernel.Register[ExpenditureRejected],
 		kernel.Register[ExpenditureCancelled],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
+	); err != nil {
+		return err
 	}
 	return r.Upcast(ExpenditureRequested{}.EventName(), 1, upcastRequestedV1)
 }

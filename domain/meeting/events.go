@@ -229,7 +229,7 @@ func (Closed) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[Convened],
 		kernel.Register[AttendanceRecorded],
 		kernel.Register[MotionTabled],
@@ -246,10 +246,5 @@ func RegisterEvents(r *kernel.Registry) error {
 		kernel.Register[TopicDeliberationHeld],
 		kernel.Register[TopicResultDisclosed],
 		kernel.Register[TopicFeedbackRecorded],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }

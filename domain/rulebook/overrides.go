@@ -38,10 +38,7 @@ func (OverrideRemoved) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the rulebook's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	if err := kernel.Register[OverrideSet](r); err != nil {
-		return err
-	}
-	return kernel.Register[OverrideRemoved](r)
+	return kernel.RegisterAll(r, kernel.Register[OverrideSet], kernel.Register[OverrideRemoved])
 }
 
 // Overrides is the aggregate of one jurisdiction's rule overrides; its stream
