@@ -139,9 +139,9 @@ var (
 	ErrListAlreadyPublicized      = kernel.Conflict("candidate-list-already-publicized", "候选人名单已公示")
 	ErrNoCandidates               = kernel.Rejected("no-candidates", "还没有候选人")
 	ErrListNotPublicized          = kernel.Rejected("candidate-list-not-publicized", "候选人名单尚未公示")
-	ErrObjectionNotFound          = kernel.NotFound("objection-not-found", "没有这条异议")
+	ErrObjectionNotFound          = kernel.ErrObjectionNotFound
 	ErrObjectionExists            = kernel.Conflict("objection-already-raised", "这条异议已登记")
-	ErrObjectionAnswered          = kernel.Conflict("objection-already-answered", "这条异议已答复")
+	ErrObjectionAnswered          = kernel.ErrObjectionAnswered
 	ErrVotingAlreadyHeld          = kernel.Conflict("voting-already-held", "已经投票")
 	ErrVotingNotHeld              = kernel.Rejected("voting-not-held", "尚未投票，不能确认选举结果")
 	// ErrObjectionsUnanswered (enforces objection-answered at certification): residents' objections to
@@ -391,14 +391,7 @@ func (el *Election) AnswerObjection(id, answer string, now time.Time) ([]kernel.
 	if !el.Exists() {
 		return nil, ErrElectionNotFound
 	}
-	answered, ok := el.objections[id]
-	if !ok {
-		return nil, ErrObjectionNotFound
-	}
-	if answered {
-		return nil, ErrObjectionAnswered
-	}
-	if err := kernel.Required(answer, "answer", "答复内容"); err != nil {
+	if err := kernel.CheckAnswer(el.objections, id, answer); err != nil {
 		return nil, err
 	}
 	return []kernel.Event{ObjectionAnswered{ElectionID: el.id, ObjectionID: id, Answer: answer, AnsweredAt: now.UTC()}}, nil
