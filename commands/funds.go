@@ -105,8 +105,9 @@ type ApproveExpenditure struct {
 	ResolutionID  string `json:"resolution_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The authorising resolution (决议); with meeting_id"`
 }
 
-// ApproveExpenditure handles approve-expenditure. The budget balance is not checked here (the watch
-// needs a read model of approvals; Available stays nil).
+// ApproveExpenditure handles approve-expenditure. The command is admitted once; its steps (a dry run,
+// the reservation, the budget commitment, the approval, the releases after a refusal) run under that
+// admission.
 //
 // The ceiling of the cited resolution is cumulative: before the approval is appended, a reservation of
 // the amount is appended to the resolution's meeting stream at the exact revision read (CeilingReserved,
