@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -70,22 +71,53 @@ const (
 
 // Authorize decides whether actor may perform action on the jurisdiction path. Auditors and supervisors
 // write nothing; clerks and committee members record affairs in their scope; admins administer in
-// theirs (and may also record affairs there, for corrections by the district).
+// theirs (and may also record affairs there, for corrections by the district). The executor decides it
+// once per command (the role before anything is read, the scope once the target is known).
 func Authorize(actor Actor, action Action, path string) error {
-	allowed := false
-	switch action {
-	case RecordAffairs:
-		allowed = actor.Role == RoleClerk || actor.Role == RoleCommittee || actor.Role == RoleAdmin
-	case Administer:
-		allowed = actor.Role == RoleAdmin
-	case Watch:
-		allowed = actor.Role == RoleSupervisor || actor.Role == RoleAuditor || actor.Role == RoleAdmin
-	case Supervise:
-		allowed = actor.Role == RoleSupervisor || actor.Role == RoleAdmin
+	if f := authorizeRole(actor, action); f != nil {
+		f.Path = path
+		return f
 	}
-	if !allowed {
-		return &Forbidden{Actor: actor, Path: path, Reason: fmt.Sprintf("role %s may not do this", actor.Role)}
+	return authorizeScope(actor, path)
+}
+
+// permissions is the one authorization table: the roles that may perform each action in their scope.
+// A new action is added here, and nowhere else.
+var permissions = map[Action][]Role{
+	RecordAffairs: {RoleClerk, RoleCommittee, RoleAdmin},
+	Administer:    {RoleAdmin},
+	Watch:         {RoleSupervisor, RoleAuditor, RoleAdmin},
+	Supervise:     {RoleSupervisor, RoleAdmin},
+}
+
+// catalogueActions are the actions of the command API's catalogue (Writer's concern).
+var catalogueActions = []Action{RecordAffairs, Administer}
+
+func allowed(role Role, action Action) bool { return slices.Contains(permissions[action], role) }
+
+// Writer refuses an actor whose role may give no command at all (auditors, supervisors), looking at no
+// target: the HTTP edge asks it before reading a body. The authorization of a command itself is the
+// executor's, once, on its target.
+func Writer(actor Actor) error {
+	for _, a := range catalogueActions {
+		if allowed(actor.Role, a) {
+			return nil
+		}
 	}
+	return authorizeRole(actor, RecordAffairs)
+}
+
+// authorizeRole is the half of Authorize that needs no target: the role may do action somewhere (the
+// refusal names the actor's own scope).
+func authorizeRole(actor Actor, action Action) *Forbidden {
+	if !allowed(actor.Role, action) {
+		return &Forbidden{Actor: actor, Path: actor.Scope, Reason: fmt.Sprintf("role %s may not do this", actor.Role)}
+	}
+	return nil
+}
+
+// authorizeScope is the other half: the actor's scope covers path.
+func authorizeScope(actor Actor, path string) error {
 	if !actor.Covers(path) {
 		return &Forbidden{Actor: actor, Path: path, Reason: fmt.Sprintf("token is scoped to %s", actor.Scope)}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 )
 
@@ -23,7 +24,7 @@ func cite(id string) commands.ApproveExpenditure {
 // budgetSteps counts the commitments and releases of expenditure id on the 2026 budget line.
 func (l *ledger) budgetSteps(id string) (committed, released int) {
 	l.t.Helper()
-	for _, e := range l.history(commands.BudgetStream(cid, 2026)) {
+	for _, e := range l.history(funds.BudgetStream(kernel.CommunityID(cid), 2026)) {
 		switch e := e.(type) {
 		case funds.BudgetCommitted:
 			if e.ExpenditureID == id {
@@ -55,7 +56,7 @@ func underResolution(t *testing.T, ids ...string) *ledger {
 func (l *ledger) reservations() (sum int64, n int) {
 	l.t.Helper()
 	held := map[string]int64{}
-	for _, e := range l.history(commands.MeetingStream(cid, "m-1")) {
+	for _, e := range l.history(meeting.Stream(kernel.CommunityID(cid), "m-1")) {
 		switch e := e.(type) {
 		case meeting.CeilingReserved:
 			held[e.ExpenditureID] = int64(e.Amount)
@@ -114,7 +115,7 @@ func TestCeilingIsCumulativeUnderRacingApprovals(t *testing.T) {
 	}
 	statuses := 0
 	for _, id := range ids {
-		if funds.RehydrateExpenditure(l.history(commands.ExpenditureStream(cid, id))).Status() == funds.Approved {
+		if funds.RehydrateExpenditure(l.history(funds.ExpenditureStream(kernel.CommunityID(cid), id))).Status() == funds.Approved {
 			statuses++
 		}
 	}

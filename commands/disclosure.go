@@ -6,24 +6,27 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/audit"
-	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
 
 // The public board (村务公开/居务公开): one stream per notice, disclosure-<communityID>-<noticeID>.
+
+// notices are the notice streams of a community's public board.
+var notices = kind[*disclosure.Notice]{"notice_id", disclosure.Stream, disclosure.Rehydrate}
 
 // DisclosedFact names a fact of the community's record that a notice discloses. The ledger reads when
 // it happened from that fact's own stream (paid, allocated, certified, closed, adopted, held), so a late
 // disclosure is marked whatever the clerk writes.
 type DisclosedFact struct {
-	Kind       string `json:"kind" enum:"payment,budget,election,audit,resolution,meeting,topic" doc:"payment (id: expenditure id, must be paid), budget (id: allocation id, with fiscal_year), election (id: election id, result certified), audit (id: audit id, closed), resolution (id: resolution id, with meeting_id), meeting (id: meeting id), topic (id: topic id, deliberation held)"`
-	ID         string `json:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the fact, as its kind says"`
-	MeetingID  string `json:"meeting_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"For a resolution: the meeting that adopted it"`
-	FiscalYear int    `json:"fiscal_year,omitempty" minimum:"1949" maximum:"9999" doc:"For a budget allocation: its fiscal year"`
+	Kind       disclosure.RefKind `json:"kind" doc:"payment (id: expenditure id, must be paid), budget (id: allocation id, with fiscal_year), election (id: election id, result certified), audit (id: audit id, closed), resolution (id: resolution id, with meeting_id), meeting (id: meeting id), topic (id: topic id, deliberation held)"`
+	ID         string             `json:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the fact, as its kind says"`
+	MeetingID  string             `json:"meeting_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"For a resolution: the meeting that adopted it"`
+	FiscalYear int                `json:"fiscal_year,omitempty" minimum:"1949" maximum:"9999" doc:"For a budget allocation: its fiscal year"`
 }
 
 // PublishDisclosure puts a notice on the community's public board (发布公开事项) with its category, the
@@ -31,15 +34,15 @@ type DisclosedFact struct {
 // each disclosed fact: paid expenditures within 24 h, election and audit results within 24 h, major
 // resolutions within 24 h (defaults; the rulebook in force decides).
 type PublishDisclosure struct {
-	CommunityID string          `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	NoticeID    string          `json:"notice_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new notice, e.g. 2026-q1-finance"`
-	Category    string          `json:"category" enum:"finance,affairs,election,resolution,audit,party" doc:"finance 财务, affairs 村(居)务, election 选举, resolution 决议, audit 审计, party 党务"`
-	Period      Period          `json:"period" doc:"The period the notice covers (所属期间)"`
-	Title       string          `json:"title" minLength:"1" maxLength:"256" doc:"Title on the board"`
-	Text        string          `json:"text" minLength:"1" maxLength:"100000" doc:"Text of the notice"`
-	Attachments []Attachment    `json:"attachments,omitempty" doc:"Attached documents by SHA-256"`
-	Window      Window          `json:"window" doc:"The publicity window (公示期)"`
-	Discloses   []DisclosedFact `json:"discloses,omitempty" doc:"The facts of the record this notice discloses"`
+	CommunityID string              `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	NoticeID    string              `json:"notice_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new notice, e.g. 2026-q1-finance"`
+	Category    disclosure.Category `json:"category" doc:"finance 财务, affairs 村(居)务, election 选举, resolution 决议, audit 审计, party 党务"`
+	Period      Period              `json:"period" doc:"The period the notice covers (所属期间)"`
+	Title       string              `json:"title" minLength:"1" maxLength:"256" doc:"Title on the board"`
+	Text        string              `json:"text" minLength:"1" maxLength:"100000" doc:"Text of the notice"`
+	Attachments []Attachment        `json:"attachments,omitempty" doc:"Attached documents by SHA-256"`
+	Window      Window              `json:"window" doc:"The publicity window (公示期)"`
+	Discloses   []DisclosedFact     `json:"discloses,omitempty" doc:"The facts of the record this notice discloses"`
 }
 
 // PublishDisclosure handles publish-disclosure. The time of the previous notice of the same category
@@ -51,15 +54,11 @@ func (h *Handlers) PublishDisclosure(ctx context.Context, m Meta, c PublishDiscl
 			return Result{}, err
 		}
 	}
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, ruled(func(n *disclosure.Notice, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		var refs []disclosure.Ref
 		if !n.Exists() { // publishing twice is the domain's conflict, not a look-up's
-			for i, f := range c.Discloses {
-				ref, err := h.occurred(ctx, cm.ID(), f, fmt.Sprintf("discloses[%d]", i))
+			for i, fact := range c.Discloses {
+				ref, err := h.occurred(ctx, f.Community.ID(), fact, fmt.Sprintf("discloses[%d]", i))
 				if err != nil {
 					return nil, err
 				}
@@ -67,12 +66,12 @@ func (h *Handlers) PublishDisclosure(ctx context.Context, m Meta, c PublishDiscl
 			}
 		}
 		return n.Publish(disclosure.Publish{
-			NoticeID: c.NoticeID, Category: disclosure.Category(c.Category),
+			NoticeID: c.NoticeID, Category: c.Category,
 			Period: disclosure.Period{From: c.Period.From, To: c.Period.To}, Title: c.Title, Text: c.Text,
 			Attachments: attachments(c.Attachments), Window: disclosure.Window{Start: c.Window.Start, End: c.Window.End},
 			Refs: refs,
-		}, p, now)
-	})
+		}, p, f.Now)
+	}))
 }
 
 // CorrectDisclosure publishes a new version of a notice (更正); earlier versions stay in the record.
@@ -92,8 +91,8 @@ func (h *Handlers) CorrectDisclosure(ctx context.Context, m Meta, c CorrectDiscl
 	if c.Window != nil {
 		w = &disclosure.Window{Start: c.Window.Start, End: c.Window.End}
 	}
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return n.Correct(disclosure.Correct{Title: c.Title, Text: c.Text, Attachments: attachments(c.Attachments), Window: w, Reason: c.Reason}, now)
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
+		return n.Correct(disclosure.Correct{Title: c.Title, Text: c.Text, Attachments: attachments(c.Attachments), Window: w, Reason: c.Reason}, f.Now)
 	})
 }
 
@@ -106,8 +105,8 @@ type WithdrawDisclosure struct {
 
 // WithdrawDisclosure handles withdraw-disclosure.
 func (h *Handlers) WithdrawDisclosure(ctx context.Context, m Meta, c WithdrawDisclosure) (Result, error) {
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return n.Withdraw(c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
+		return n.Withdraw(c.Reason, f.Now)
 	})
 }
 
@@ -123,8 +122,8 @@ type RaiseDisclosureObjection struct {
 
 // RaiseDisclosureObjection handles raise-disclosure-objection.
 func (h *Handlers) RaiseDisclosureObjection(ctx context.Context, m Meta, c RaiseDisclosureObjection) (Result, error) {
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return n.RaiseObjection(c.ObjectionID, c.Text, c.Objector.value(""), now)
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
+		return n.RaiseObjection(c.ObjectionID, c.Text, c.Objector.value(""), f.Now)
 	})
 }
 
@@ -138,26 +137,14 @@ type AnswerDisclosureObjection struct {
 
 // AnswerDisclosureObjection handles answer-disclosure-objection.
 func (h *Handlers) AnswerDisclosureObjection(ctx context.Context, m Meta, c AnswerDisclosureObjection) (Result, error) {
-	return h.onNotice(ctx, m, c.CommunityID, c.NoticeID, func(n *disclosure.Notice, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return n.AnswerObjection(c.ObjectionID, c.Answer, now)
+	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
+		return n.AnswerObjection(c.ObjectionID, c.Answer, f.Now)
 	})
-}
-
-// onNotice runs a command on disclosure-<communityID>-<noticeID>.
-func (h *Handlers) onNotice(ctx context.Context, m Meta, communityID, noticeID string,
-	decide func(n *disclosure.Notice, cm *community.Community, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	if err := checkID(noticeID, "notice_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, DisclosureStream(communityID, noticeID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(disclosure.Rehydrate(history), cm, now)
-		})
 }
 
 // notice looks up a published notice of the community, or a NotFound error naming field.
 func (h *Handlers) notice(ctx context.Context, communityID kernel.CommunityID, noticeID, field string) ([]kernel.Event, error) {
-	history, err := h.x.Load(ctx, DisclosureStream(string(communityID), noticeID))
+	history, err := h.x.Load(ctx, disclosure.Stream(communityID, noticeID))
 	if err != nil {
 		return nil, fmt.Errorf("look up notice %s: %w", noticeID, err)
 	}
@@ -180,13 +167,13 @@ func attachments(as []Attachment) []disclosure.Attachment {
 
 // checkFact checks the identifiers of a disclosed fact, which name streams to read.
 func checkFact(f DisclosedFact, field string) error {
-	if !disclosure.RefKind(f.Kind).Valid() {
+	if !f.Kind.Valid() {
 		return kernel.Invalid("invalid-ref-kind", field+".kind", "公开依据类型须为 payment、budget、election、audit、resolution、meeting 或 topic")
 	}
 	if err := checkID(f.ID, field+".id"); err != nil {
 		return err
 	}
-	switch disclosure.RefKind(f.Kind) {
+	switch f.Kind {
 	case disclosure.RefResolution:
 		return checkID(f.MeetingID, field+".meeting_id")
 	case disclosure.RefBudget:
@@ -208,7 +195,7 @@ var (
 
 // occurred reads when a disclosed fact happened from its own stream.
 func (h *Handlers) occurred(ctx context.Context, cid kernel.CommunityID, f DisclosedFact, field string) (disclosure.Ref, error) {
-	kind := disclosure.RefKind(f.Kind)
+	kind := f.Kind
 	if kind == disclosure.RefResolution {
 		r, err := h.resolution(ctx, cid, f.MeetingID, f.ID, field+".meeting_id", field+".id")
 		if err != nil {
@@ -216,20 +203,12 @@ func (h *Handlers) occurred(ctx context.Context, cid kernel.CommunityID, f Discl
 		}
 		return disclosure.Ref{Kind: kind, ID: f.ID, OccurredAt: r.AdoptedAt}, nil
 	}
-	var stream string
-	switch kind {
-	case disclosure.RefPayment:
-		stream = ExpenditureStream(string(cid), f.ID)
-	case disclosure.RefBudget:
-		stream = BudgetStream(string(cid), f.FiscalYear)
-	case disclosure.RefElection:
-		stream = ElectionStream(string(cid), f.ID)
-	case disclosure.RefAudit:
-		stream = AuditStream(string(cid), f.ID)
-	case disclosure.RefMeeting:
-		stream = MeetingStream(string(cid), f.ID)
-	case disclosure.RefTopic:
-		stream = TopicStream(string(cid), f.ID)
+	stream := funds.BudgetStream(cid, f.FiscalYear)
+	if kind != disclosure.RefBudget {
+		stream = map[disclosure.RefKind]func(kernel.CommunityID, string) string{
+			disclosure.RefPayment: expenditures.stream, disclosure.RefElection: elections.stream, disclosure.RefAudit: audits.stream,
+			disclosure.RefMeeting: meetings.stream, disclosure.RefTopic: topics.stream,
+		}[kind](cid, f.ID)
 	}
 	history, err := h.x.Load(ctx, stream)
 	if err != nil {

@@ -13,15 +13,18 @@ import (
 // Elections (换届选举): one stream per election, election-<communityID>-<electionID>, from the election
 // committee to the end of the term it produced.
 
+// elections are the election streams of a community.
+var elections = kind[*election.Election]{"election_id", election.Stream, election.Rehydrate}
+
 // ElectionCommitteeMember is a member of the election committee (选举委员会成员).
 type ElectionCommitteeMember struct {
-	Person   string    `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id"`
-	Role     string    `json:"role" enum:"chair,member" doc:"chair 主任, member 委员"`
-	Personal *Personal `json:"personal,omitempty" doc:"The member's personal data (never public)"`
+	Person   string                 `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id"`
+	Role     election.CommitteeRole `json:"role" doc:"chair 主任, member 委员"`
+	Personal *Personal              `json:"personal,omitempty" doc:"The member's personal data (never public)"`
 }
 
 func (e ElectionCommitteeMember) member() election.ElectionCommitteeMember {
-	return election.ElectionCommitteeMember{Person: kernel.PersonID(e.Person), Role: election.CommitteeRole(e.Role), Personal: e.Personal.of(e.Person)}
+	return election.ElectionCommitteeMember{Person: kernel.PersonID(e.Person), Role: e.Role, Personal: e.Personal.of(e.Person)}
 }
 
 // FormElectionCommittee starts an election: the election committee is formed (成立选举委员会) for the
@@ -40,8 +43,8 @@ func (h *Handlers) FormElectionCommittee(ctx context.Context, m Meta, c FormElec
 	for i, mm := range c.Members {
 		members[i] = mm.member()
 	}
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.FormCommittee(election.FormCommittee{ElectionID: c.ElectionID, Term: c.Term, Seats: c.Seats, Members: members}, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.FormCommittee(election.FormCommittee{ElectionID: c.ElectionID, Term: c.Term, Seats: c.Seats, Members: members}, f.Now)
 	})
 }
 
@@ -56,24 +59,24 @@ type AddElectionCommitteeMember struct {
 
 // AddElectionCommitteeMember handles add-election-committee-member.
 func (h *Handlers) AddElectionCommitteeMember(ctx context.Context, m Meta, c AddElectionCommitteeMember) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.AddCommitteeMember(c.Member.member(), kernel.PersonID(c.Replaces), now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.AddCommitteeMember(c.Member.member(), kernel.PersonID(c.Replaces), f.Now)
 	})
 }
 
 // LeaveElectionCommittee records a member leaving the election committee (退出选举委员会). A member who is
 // nominated leaves it by the nomination itself.
 type LeaveElectionCommittee struct {
-	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	ElectionID  string `json:"election_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election"`
-	Person      string `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the member leaving"`
-	Reason      string `json:"reason" enum:"became-candidate,resigned,other" doc:"became-candidate 被确定为候选人, resigned 辞去, other"`
+	CommunityID string               `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	ElectionID  string               `json:"election_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election"`
+	Person      string               `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the member leaving"`
+	Reason      election.LeaveReason `json:"reason" doc:"became-candidate 被确定为候选人, resigned 辞去, other"`
 }
 
 // LeaveElectionCommittee handles leave-election-committee.
 func (h *Handlers) LeaveElectionCommittee(ctx context.Context, m Meta, c LeaveElectionCommittee) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.LeaveCommittee(kernel.PersonID(c.Person), c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.LeaveCommittee(kernel.PersonID(c.Person), c.Reason, f.Now)
 	})
 }
 
@@ -90,11 +93,11 @@ type NominateCandidate struct {
 
 // NominateCandidate handles nominate-candidate; it resolves the rulebook in force for the residence rule.
 func (h *Handlers) NominateCandidate(ctx context.Context, m Meta, c NominateCandidate) (Result, error) {
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return el.Nominate(election.Nominate{
 			Candidate: kernel.PersonID(c.Candidate), ResidenceSince: c.ResidenceSince, Personal: c.Personal.of(c.Candidate),
-		}, p, now)
-	})
+		}, p, f.Now)
+	}))
 }
 
 // WithdrawCandidate records a candidate withdrawing before the vote (候选人退出).
@@ -107,8 +110,8 @@ type WithdrawCandidate struct {
 
 // WithdrawCandidate handles withdraw-candidate.
 func (h *Handlers) WithdrawCandidate(ctx context.Context, m Meta, c WithdrawCandidate) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.Withdraw(kernel.PersonID(c.Candidate), c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.Withdraw(kernel.PersonID(c.Candidate), c.Reason, f.Now)
 	})
 }
 
@@ -122,13 +125,9 @@ type PublicizeCandidateList struct {
 
 // PublicizeCandidateList handles publicize-candidate-list.
 func (h *Handlers) PublicizeCandidateList(ctx context.Context, m Meta, c PublicizeCandidateList) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		return el.Publicize(c.PublicizedAt, now, p)
-	})
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return el.Publicize(c.PublicizedAt, f.Now, p)
+	}))
 }
 
 // RaiseElectionObjection records a voter's objection to the publicized list or a candidate (选举异议),
@@ -144,8 +143,8 @@ type RaiseElectionObjection struct {
 
 // RaiseElectionObjection handles raise-election-objection.
 func (h *Handlers) RaiseElectionObjection(ctx context.Context, m Meta, c RaiseElectionObjection) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.RaiseObjection(c.ObjectionID, kernel.PersonID(c.Concerning), c.Text, c.Objector.value(""), now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.RaiseObjection(c.ObjectionID, kernel.PersonID(c.Concerning), c.Text, c.Objector.value(""), f.Now)
 	})
 }
 
@@ -159,8 +158,8 @@ type AnswerElectionObjection struct {
 
 // AnswerElectionObjection handles answer-election-objection.
 func (h *Handlers) AnswerElectionObjection(ctx context.Context, m Meta, c AnswerElectionObjection) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.AnswerObjection(c.ObjectionID, c.Answer, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.AnswerObjection(c.ObjectionID, c.Answer, f.Now)
 	})
 }
 
@@ -187,16 +186,16 @@ func (h *Handlers) HoldVoting(ctx context.Context, m Meta, c HoldVoting) (Result
 	for i, t := range c.Tally {
 		tally[i] = election.Tally{Candidate: kernel.PersonID(t.Candidate), Votes: t.Votes}
 	}
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return el.HoldVoting(election.HoldVoting{At: c.HeldAt, RegisteredVoters: c.RegisteredVoters, BallotsCast: c.BallotsCast, Tally: tally}, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return el.HoldVoting(election.HoldVoting{At: c.HeldAt, RegisteredVoters: c.RegisteredVoters, BallotsCast: c.BallotsCast, Tally: tally}, p, f.Now)
+	}))
 }
 
 // Winner is an elected member.
 type Winner struct {
-	Person   string `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the winner (当选人)"`
-	Role     string `json:"role" enum:"chair,vice-chair,member" doc:"chair 主任, vice-chair 副主任, member 委员"`
-	FullTime bool   `json:"full_time" doc:"Whether the member will work full time (专职)"`
+	Person   string         `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the winner (当选人)"`
+	Role     community.Role `json:"role" doc:"chair 主任, vice-chair 副主任, member 委员"`
+	FullTime bool           `json:"full_time" doc:"Whether the member will work full time (专职)"`
 }
 
 // CertifyElectionResult certifies the result (确认选举结果). Enforced: more than half of the registered
@@ -213,11 +212,11 @@ type CertifyElectionResult struct {
 func (h *Handlers) CertifyElectionResult(ctx context.Context, m Meta, c CertifyElectionResult) (Result, error) {
 	winners := make([]election.Winner, len(c.Winners))
 	for i, w := range c.Winners {
-		winners[i] = election.Winner{Person: kernel.PersonID(w.Person), Role: community.Role(w.Role), FullTime: w.FullTime}
+		winners[i] = election.Winner{Person: kernel.PersonID(w.Person), Role: w.Role, FullTime: w.FullTime}
 	}
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return el.Certify(election.Certify{Winners: winners, Community: cm.Figures()}, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return el.Certify(election.Certify{Winners: winners, Community: f.Community.Figures()}, p, f.Now)
+	}))
 }
 
 // RecallMember records a member of the elected committee recalled by vote (罢免). Enforced: more than
@@ -234,20 +233,20 @@ type RecallMember struct {
 
 // RecallMember handles recall-member.
 func (h *Handlers) RecallMember(ctx context.Context, m Meta, c RecallMember) (Result, error) {
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return el.Recall(election.Recall{
 			Person: kernel.PersonID(c.Person), At: c.HeldAt, RegisteredVoters: c.RegisteredVoters,
 			BallotsCast: c.BallotsCast, VotesFor: c.VotesFor,
-		}, p, now)
-	})
+		}, p, f.Now)
+	}))
 }
 
 // ByElectedWinner is the member elected to a vacancy, with the votes received.
 type ByElectedWinner struct {
-	Person   string `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the winner"`
-	Role     string `json:"role" enum:"chair,vice-chair,member" doc:"chair 主任, vice-chair 副主任, member 委员"`
-	FullTime bool   `json:"full_time" doc:"Whether the member will work full time (专职)"`
-	Votes    int    `json:"votes" minimum:"0" maximum:"1000000" doc:"Votes received"`
+	Person   string         `json:"person" minLength:"1" maxLength:"128" doc:"Person id of the winner"`
+	Role     community.Role `json:"role" doc:"chair 主任, vice-chair 副主任, member 委员"`
+	FullTime bool           `json:"full_time" doc:"Whether the member will work full time (专职)"`
+	Votes    int            `json:"votes" minimum:"0" maximum:"1000000" doc:"Votes received"`
 }
 
 // ByElectMember records a member elected to a vacancy (补选). Enforced as in the general election: the
@@ -265,13 +264,13 @@ type ByElectMember struct {
 
 // ByElectMember handles by-elect-member.
 func (h *Handlers) ByElectMember(ctx context.Context, m Meta, c ByElectMember) (Result, error) {
-	w := election.Winner{Person: kernel.PersonID(c.Winner.Person), Role: community.Role(c.Winner.Role), FullTime: c.Winner.FullTime, Votes: c.Winner.Votes}
-	return h.onElectionRules(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+	w := election.Winner{Person: kernel.PersonID(c.Winner.Person), Role: c.Winner.Role, FullTime: c.Winner.FullTime, Votes: c.Winner.Votes}
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return el.ByElect(election.ByElect{
 			Winner: w, ResidenceSince: c.ResidenceSince, Personal: c.Personal.of(c.Winner.Person), At: c.HeldAt,
 			RegisteredVoters: c.RegisteredVoters, BallotsCast: c.BallotsCast,
-		}, p, now)
-	})
+		}, p, f.Now)
+	}))
 }
 
 // ResignMember records the resignation of a member of the elected committee (辞职).
@@ -284,33 +283,7 @@ type ResignMember struct {
 
 // ResignMember handles resign-member.
 func (h *Handlers) ResignMember(ctx context.Context, m Meta, c ResignMember) (Result, error) {
-	return h.onElection(ctx, m, c.CommunityID, c.ElectionID, func(el *election.Election, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return el.Resign(kernel.PersonID(c.Person), c.Reason, now)
-	})
-}
-
-type decideElection func(el *election.Election, cm *community.Community, now time.Time) ([]kernel.Event, error)
-
-// onElection runs a command on election-<communityID>-<electionID>.
-func (h *Handlers) onElection(ctx context.Context, m Meta, communityID, electionID string, decide decideElection) (Result, error) {
-	if err := checkID(electionID, "election_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, ElectionStream(communityID, electionID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(election.Rehydrate(history), cm, now)
-		})
-}
-
-// onElectionRules is onElection for commands that check rules: the community's rulebook is resolved at
-// decision time.
-func (h *Handlers) onElectionRules(ctx context.Context, m Meta, communityID, electionID string,
-	decide func(el *election.Election, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	return h.onElection(ctx, m, communityID, electionID, func(el *election.Election, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		return decide(el, cm, p, now)
+	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+		return el.Resign(kernel.PersonID(c.Person), c.Reason, f.Now)
 	})
 }

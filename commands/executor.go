@@ -32,18 +32,30 @@ type Meta struct {
 // ErrIdempotencyKeyReused: an Idempotency-Key given again with another command or another body.
 var ErrIdempotencyKeyReused = kernel.Rejected("idempotency-key-reused", "")
 
-// Validate reports malformed metadata as an Invalid domain error naming the field.
+// Validate reports malformed metadata as an Invalid domain error naming the field: the command id
+// (required) and the correlation id (optional), 1–128 characters of [A-Za-z0-9._:-] each.
 func (m Meta) Validate() error {
 	if n := len(m.CommandID); n == 0 || n > 128 {
 		return kernel.Invalid("command-id-invalid", "command_id", "命令编号(Idempotency-Key)必填，长度1至128个字符")
 	}
-	for _, c := range m.CommandID {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
-		if !ok {
-			return kernel.Invalid("command-id-invalid", "command_id", "命令编号只能包含字母、数字和 . _ : -")
-		}
+	if !keyChars(m.CommandID) {
+		return kernel.Invalid("command-id-invalid", "command_id", "命令编号只能包含字母、数字和 . _ : -")
+	}
+	if c := m.CorrelationID; c != "" && (len(c) > 128 || !keyChars(c)) {
+		return kernel.Invalid("correlation-id-invalid", "correlation_id", "X-Correlation-ID 只能包含字母、数字和 . _ : -,长度1至128个字符")
 	}
 	return nil
+}
+
+// keyChars reports whether s is made of the characters of an Idempotency-Key.
+func keyChars(s string) bool {
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // EventRef names one event a command appended.
@@ -124,13 +136,10 @@ func NewExecutor(store EventStore, clock Clock, reg *kernel.Registry, logger *sl
 // Now is the executor's clock.
 func (x *Executor) Now() time.Time { return x.clock.Now().UTC() }
 
-// Execute runs one command against one stream. Order matters for "no change on bad input": metadata is
-// validated and the actor authorized before anything is read, the domain decides before anything is
-// written, and the append is atomic with the exact expected revision of what was loaded.
-//
-// A command id already present in the stream returns the first result (Replayed) without deciding
-// again, so a retry after a lost response is safe even if the state moved on since. A conflict (someone
-// appended first) returns an error that errors.Is eventlog.ErrConflict: the caller reloads and retries.
+// Execute runs one command against one stream whose target is known without a look-up: the metadata
+// are validated and the actor authorized for action on the target (once), then the command runs (see
+// run). The commands of the catalogue use the Handlers, which find their target in the registry in the
+// middle of the same gate (see admit).
 func (x *Executor) Execute(ctx context.Context, m Meta, t Target, action Action, decide Decide) (Result, error) {
 	if err := m.Validate(); err != nil {
 		return Result{}, err
@@ -138,6 +147,45 @@ func (x *Executor) Execute(ctx context.Context, m Meta, t Target, action Action,
 	if err := Authorize(m.Actor, action, string(t.Path)); err != nil {
 		return Result{}, err
 	}
+	return x.run(ctx, m, t, decide)
+}
+
+// execute admits a command whose target resolve names, and runs it.
+func (x *Executor) execute(ctx context.Context, m Meta, action Action, resolve func() (Target, error), decide Decide) (Result, error) {
+	t, err := admit(m, action, resolve)
+	if err != nil {
+		return Result{}, err
+	}
+	return x.run(ctx, m, t, decide)
+}
+
+// admit is the gate every command passes once per request, before anything about its subject is read:
+// the metadata is validated, the actor's role must be allowed action at all, resolve names the target
+// (checking the identifiers that go into its stream name, reading at most the public registry), and the
+// actor's scope must cover the target's jurisdiction. Steps of an admitted command on other streams
+// (a reservation, a commitment) run without passing it again.
+func admit(m Meta, action Action, resolve func() (Target, error)) (Target, error) {
+	if err := m.Validate(); err != nil {
+		return Target{}, err
+	}
+	if f := authorizeRole(m.Actor, action); f != nil {
+		return Target{}, f
+	}
+	t, err := resolve()
+	if err != nil {
+		return Target{}, err
+	}
+	return t, authorizeScope(m.Actor, string(t.Path))
+}
+
+// run is the one load–decide–append of an admitted command. Order matters for "no change on bad
+// input": the domain decides before anything is written, and the append is atomic with the exact
+// expected revision of what was loaded.
+//
+// A command id already present in the stream returns the first result (Replayed) without deciding
+// again, so a retry after a lost response is safe even if the state moved on since. A conflict (someone
+// appended first) returns an error that errors.Is eventlog.ErrConflict: the caller reloads and retries.
+func (x *Executor) run(ctx context.Context, m Meta, t Target, decide Decide) (Result, error) {
 	recs, err := x.store.Load(ctx, t.Stream)
 	if err != nil {
 		return Result{}, fmt.Errorf("load %s: %w", t.Stream, err)

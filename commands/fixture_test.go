@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -133,7 +134,7 @@ func sittingCommittee() []commands.CommitteeSeat {
 		case 1:
 			role = "vice-chair"
 		}
-		out = append(out, commands.CommitteeSeat{Person: p, Role: role, FullTime: i < 3, Source: "elected"})
+		out = append(out, commands.CommitteeSeat{Person: p, Role: community.Role(role), FullTime: i < 3, Source: "elected"})
 	}
 	return out
 }

@@ -3,10 +3,11 @@ package commands
 import (
 	"context"
 	"errors"
-	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"log/slog"
 	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
 
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/funds"
@@ -17,17 +18,20 @@ import (
 // Funds (经费与支出): budget-<communityID>-<fiscalYear> holds a year's allocations;
 // expenditure-<communityID>-<expenditureID> one expenditure from request to payment.
 
+// expenditures are the expenditure streams of a community.
+var expenditures = kind[*funds.Expenditure]{"expenditure_id", funds.ExpenditureStream, funds.RehydrateExpenditure}
+
 // AllocateBudget records funds allocated to the community for a fiscal year (拨款), with their source
 // (资金来源). Watched: the year's operating funds reach the tier of the community's registered household
 // count (社区工作经费).
 type AllocateBudget struct {
-	CommunityID  string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	FiscalYear   int    `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year (年度)"`
-	AllocationID string `json:"allocation_id" minLength:"1" maxLength:"64" doc:"Id of the allocation within the year"`
-	Source       string `json:"source" enum:"central-project,county-finance,department,asset-swap,street-finance,self-raised,other" doc:"Funding source: central-project 中央项目资金, county-finance 县(区)财政, department 部门资金, asset-swap 资产置换, street-finance 街道/镇财政, self-raised 自筹, other"`
-	Category     string `json:"category" enum:"operating,startup,party-building,project,salaries,other" doc:"operating 工作运行经费, startup 建设启动经费, party-building 党建专项经费, project 项目资金, salaries 薪酬, other"`
-	AmountFen    int64  `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分)"`
-	Note         string `json:"note,omitempty" maxLength:"1000" doc:"Note, e.g. 第一批工作运行经费"`
+	CommunityID  string         `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	FiscalYear   int            `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year (年度)"`
+	AllocationID string         `json:"allocation_id" minLength:"1" maxLength:"64" doc:"Id of the allocation within the year"`
+	Source       funds.Source   `json:"source" doc:"Funding source: central-project 中央项目资金, county-finance 县(区)财政, department 部门资金, asset-swap 资产置换, street-finance 街道/镇财政, self-raised 自筹, other"`
+	Category     funds.Category `json:"category" doc:"operating 工作运行经费, startup 建设启动经费, party-building 党建专项经费, project 项目资金, salaries 薪酬, other"`
+	AmountFen    int64          `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分)"`
+	Note         string         `json:"note,omitempty" maxLength:"1000" doc:"Note, e.g. 第一批工作运行经费"`
 }
 
 // AllocateBudget handles allocate-budget; the household count comes from the community's profile, the
@@ -36,54 +40,55 @@ func (h *Handlers) AllocateBudget(ctx context.Context, m Meta, c AllocateBudget)
 	if c.FiscalYear < 1949 || c.FiscalYear > 9999 {
 		return Result{}, kernel.Invalid("invalid-fiscal-year", "fiscal_year", "年度不正确")
 	}
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, BudgetStream(c.CommunityID, c.FiscalYear),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			return funds.RehydrateBudget(history).Allocate(funds.Allocate{
-				AllocationID: c.AllocationID, FiscalYear: c.FiscalYear, Source: funds.Source(c.Source),
-				Category: funds.Category(c.Category), Amount: kernel.Fen(c.AmountFen), Note: c.Note,
-				Households: cm.Figures().Households,
-			}, p, now)
-		})
+	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, budgetOf(c.FiscalYear), funds.RehydrateBudget,
+		ruled(func(b *funds.Budget, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return b.Allocate(funds.Allocate{
+				AllocationID: c.AllocationID, FiscalYear: c.FiscalYear, Source: c.Source,
+				Category: c.Category, Amount: kernel.Fen(c.AmountFen), Note: c.Note,
+				Households: f.Community.Figures().Households,
+			}, p, f.Now)
+		}))
+}
+
+// budgetOf names the budget stream of a fiscal year of a community.
+func budgetOf(fiscalYear int) func(kernel.CommunityID) string {
+	return func(c kernel.CommunityID) string { return funds.BudgetStream(c, fiscalYear) }
 }
 
 // Payee is who receives the money: an organisation by name, or a person, whose name is personal data
 // and appears on the public board only masked (张*).
 type Payee struct {
-	Kind         string    `json:"kind" enum:"organisation,individual" doc:"organisation or individual"`
-	Organisation string    `json:"organisation,omitempty" maxLength:"256" doc:"Name of the receiving organisation (收款单位)"`
-	Person       string    `json:"person,omitempty" maxLength:"128" doc:"Person id of an individual payee"`
-	Personal     *Personal `json:"personal,omitempty" doc:"An individual payee's personal data; name required"`
+	Kind         funds.PayeeKind `json:"kind" doc:"organisation or individual"`
+	Organisation string          `json:"organisation,omitempty" maxLength:"256" doc:"Name of the receiving organisation (收款单位)"`
+	Person       string          `json:"person,omitempty" maxLength:"128" doc:"Person id of an individual payee"`
+	Personal     *Personal       `json:"personal,omitempty" doc:"An individual payee's personal data; name required"`
 }
 
 // RequestExpenditure records a request to spend (支出申请). Salaries and allowances of community workers
 // are expenditures too.
 type RequestExpenditure struct {
-	CommunityID   string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	ExpenditureID string `json:"expenditure_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new expenditure, e.g. 2026-0042"`
-	FiscalYear    int    `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year charged (年度)"`
-	Category      string `json:"category" enum:"operating,startup,party-building,project,salaries,other" doc:"Budget category charged"`
-	Kind          string `json:"kind" enum:"salary,allowance,other" doc:"salary 工资, allowance 补贴, other"`
-	Purpose       string `json:"purpose" minLength:"1" maxLength:"1000" doc:"What the money is for (用途)"`
-	AmountFen     int64  `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分); at or above the major threshold (5 000 000 fen by default) approval needs a resolution"`
-	Project       string `json:"project,omitempty" maxLength:"128" doc:"The project (工程/项目) it belongs to, if any; a resolution on a project authorises only that project's expenditures"`
-	Payee         Payee  `json:"payee" doc:"Who receives the money"`
+	CommunityID   string         `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	ExpenditureID string         `json:"expenditure_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new expenditure, e.g. 2026-0042"`
+	FiscalYear    int            `json:"fiscal_year" minimum:"1949" maximum:"9999" doc:"Fiscal year charged (年度)"`
+	Category      funds.Category `json:"category" doc:"Budget category charged"`
+	Kind          funds.Kind     `json:"kind" doc:"salary 工资, allowance 补贴, other"`
+	Purpose       string         `json:"purpose" minLength:"1" maxLength:"1000" doc:"What the money is for (用途)"`
+	AmountFen     int64          `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分); at or above the major threshold (5 000 000 fen by default) approval needs a resolution"`
+	Project       string         `json:"project,omitempty" maxLength:"128" doc:"The project (工程/项目) it belongs to, if any; a resolution on a project authorises only that project's expenditures"`
+	Payee         Payee          `json:"payee" doc:"Who receives the money"`
 }
 
 // RequestExpenditure handles request-expenditure.
 func (h *Handlers) RequestExpenditure(ctx context.Context, m Meta, c RequestExpenditure) (Result, error) {
 	payee := funds.Payee{
-		Kind: funds.PayeeKind(c.Payee.Kind), Organisation: c.Payee.Organisation, Person: kernel.PersonID(c.Payee.Person),
+		Kind: c.Payee.Kind, Organisation: c.Payee.Organisation, Person: kernel.PersonID(c.Payee.Person),
 		Personal: c.Payee.Personal.of(c.Payee.Person),
 	}
-	return h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID, func(x *funds.Expenditure, f Facts) ([]kernel.Event, error) {
 		return x.Request(funds.Request{
-			ExpenditureID: c.ExpenditureID, FiscalYear: c.FiscalYear, Category: funds.Category(c.Category),
-			Kind: funds.Kind(c.Kind), Purpose: c.Purpose, Amount: kernel.Fen(c.AmountFen), Project: c.Project, Payee: payee,
-		}, now)
+			ExpenditureID: c.ExpenditureID, FiscalYear: c.FiscalYear, Category: c.Category,
+			Kind: c.Kind, Purpose: c.Purpose, Amount: kernel.Fen(c.AmountFen), Project: c.Project, Payee: payee,
+		}, f.Now)
 	})
 }
 
@@ -100,8 +105,9 @@ type ApproveExpenditure struct {
 	ResolutionID  string `json:"resolution_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The authorising resolution (决议); with meeting_id"`
 }
 
-// ApproveExpenditure handles approve-expenditure. The budget balance is not checked here (the watch
-// needs a read model of approvals; Available stays nil).
+// ApproveExpenditure handles approve-expenditure. The command is admitted once; its steps (a dry run,
+// the reservation, the budget commitment, the approval, the releases after a refusal) run under that
+// admission.
 //
 // The ceiling of the cited resolution is cumulative: before the approval is appended, a reservation of
 // the amount is appended to the resolution's meeting stream at the exact revision read (CeilingReserved,
@@ -113,8 +119,15 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
+	cm, stream, err := enterOne(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID)
+	if err != nil {
+		return Result{}, err
+	}
+	onExpenditure := func(m Meta, decide decision[*funds.Expenditure]) (Result, error) {
+		return record(ctx, h, m, cm, stream, funds.RehydrateExpenditure, decide)
+	}
 	var found *funds.Commitment // what the budget's commitment found, before the approval decides; nil in the dry run
-	approve := func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
+	approve := func(x *funds.Expenditure, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		ref, err := h.resolutionRef(ctx, x, cm.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
 			return nil, err
@@ -127,53 +140,49 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 		if found != nil {
 			cmd.Available, cmd.Splits = &found.Left, found.Splits
 		}
-		return x.Approve(cmd, p, now)
+		return x.Approve(cmd, p, f.Now)
 	}
-	if err := checkIDs(c.CommunityID, "community_id", c.ExpenditureID, "expenditure_id"); err != nil {
-		return Result{}, err
-	}
-	if done, err := h.x.Recorded(ctx, ExpenditureStream(c.CommunityID, c.ExpenditureID), m.CommandID); err != nil || done {
+	if done, err := h.x.Recorded(ctx, stream, m.CommandID); err != nil || done {
 		if err != nil {
 			return Result{}, err
 		}
-		return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve) // a retry: the first result
+		return onExpenditure(m, ruled(approve)) // a retry: the first result
 	}
 	// Decide once without appending: a refused approval takes nothing of a ceiling or a budget.
 	reserve := meeting.Reserve{ResolutionID: c.ResolutionID, ExpenditureID: c.ExpenditureID}
 	var commit funds.Commit
-	if _, err := h.onExpenditureRules(ctx, dryRun(m), c.CommunityID, c.ExpenditureID,
-		func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-			if _, err := approve(x, cm, p, now); err != nil {
-				return nil, err
-			}
-			reserve.Amount, reserve.Project = x.Amount(), x.Project()
-			commit = funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID(), Category: x.Category(), Amount: x.Amount(), Payee: x.PayeeKey()}
-			return nil, nil
-		}); err != nil {
+	if _, err := onExpenditure(dryRun(m), ruled(func(x *funds.Expenditure, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		if _, err := approve(x, f, p); err != nil {
+			return nil, err
+		}
+		reserve.Amount, reserve.Project = x.Amount(), x.Project()
+		commit = funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID(), Category: x.Category(), Amount: x.Amount(), Payee: x.PayeeKey()}
+		return nil, nil
+	})); err != nil {
 		return Result{}, err
 	}
 	if c.ResolutionID != "" && reserve.Amount > 0 {
-		if err := h.reserveCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve); err != nil {
+		if err := h.reserveCeiling(ctx, m, cm, c.MeetingID, reserve); err != nil {
 			return Result{}, err
 		}
 	}
 	if commit.Amount > 0 {
-		got, err := h.commitBudget(ctx, m, c.CommunityID, commit)
+		got, err := h.commitBudget(ctx, m, cm, commit)
 		if err != nil {
 			return Result{}, err
 		}
 		found = &got
 	}
-	res, err := h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, approve)
+	res, err := onExpenditure(m, ruled(approve))
 	var refused kernel.Error
 	if err != nil && errors.As(err, &refused) {
 		// Refused by the domain (the expenditure changed meanwhile): give the amounts back. After any other
 		// error the approval may yet be recorded by a retry, which finds its reservation and commitment.
 		if c.ResolutionID != "" && reserve.Amount > 0 {
-			h.releaseCeiling(ctx, m, c.CommunityID, c.MeetingID, reserve, "审批未记录："+err.Error())
+			h.releaseCeiling(ctx, m, cm, c.MeetingID, reserve, "审批未记录："+err.Error())
 		}
 		if commit.Amount > 0 {
-			h.releaseBudget(ctx, m, c.CommunityID, commit, "审批未记录："+err.Error())
+			h.releaseBudget(ctx, m, cm, commit, "审批未记录："+err.Error())
 		}
 	}
 	return res, err
@@ -181,11 +190,11 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 
 // releaseBudget gives back a commitment (its approval was refused, or the expenditure cancelled); a failure is logged (the commitment
 // then counts against the budget, which errs on the side of the rule).
-func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit, reason string) {
+func (h *Handlers) releaseBudget(ctx context.Context, m Meta, cm *community.Community, cmd funds.Commit, reason string) {
 	_, err := step(m, "budget-release", func(sub Meta) (Result, error) {
-		return h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear),
-			func(_ *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-				return funds.RehydrateBudget(history).Release(cmd.FiscalYear, cmd.ExpenditureID, reason, now)
+		return record(ctx, h, sub, cm, funds.BudgetStream(cm.ID(), cmd.FiscalYear), funds.RehydrateBudget,
+			func(b *funds.Budget, f Facts) ([]kernel.Event, error) {
+				return b.Release(cmd.FiscalYear, cmd.ExpenditureID, reason, f.Now)
 			})
 	})
 	if err != nil {
@@ -198,27 +207,26 @@ func (h *Handlers) releaseBudget(ctx context.Context, m Meta, communityID string
 // revision read (again after a conflict), and returns what the budget said: the balance left before it
 // (budget-balance) and the expenditures it splits a major one with (split-spending). A retry finds its
 // commitment and gets the same answer.
-func (h *Handlers) commitBudget(ctx context.Context, m Meta, communityID string, cmd funds.Commit) (funds.Commitment, error) {
+func (h *Handlers) commitBudget(ctx context.Context, m Meta, cm *community.Community, cmd funds.Commit) (funds.Commitment, error) {
 	var got funds.Commitment
-	decide := func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		evs, c, err := funds.RehydrateBudget(history).Commit(cmd, p, now)
-		got = c
-		return evs, err
+	commit := func(m Meta) (Result, error) {
+		return record(ctx, h, m, cm, funds.BudgetStream(cm.ID(), cmd.FiscalYear), funds.RehydrateBudget,
+			ruled(func(b *funds.Budget, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+				evs, c, err := b.Commit(cmd, p, f.Now)
+				got = c
+				return evs, err
+			}))
 	}
 	var dry Meta
 	res, err := step(m, "budget", func(sub Meta) (Result, error) {
 		dry = dryRun(sub)
-		return h.onCommunity(ctx, sub, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide)
+		return commit(sub)
 	})
 	if err != nil {
 		return funds.Commitment{}, err
 	}
 	if res.Replayed { // committed by an earlier attempt: the executor did not decide; read the answer again
-		if _, err := h.onCommunity(ctx, dry, RecordAffairs, communityID, BudgetStream(communityID, cmd.FiscalYear), decide); err != nil {
+		if _, err := commit(dry); err != nil {
 			return funds.Commitment{}, err
 		}
 	}
@@ -263,10 +271,10 @@ func step(m Meta, name string, run func(sub Meta) (Result, error)) (Result, erro
 
 // reserveCeiling appends the reservation to the meeting's stream, reading again and deciding again when
 // another approval appended first (a few times; then the caller is told to retry).
-func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve) error {
+func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, cm *community.Community, meetingID string, r meeting.Reserve) error {
 	_, err := step(m, "reserve", func(sub Meta) (Result, error) {
-		return h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-			return mt.ReserveCeiling(r, now)
+		return record(ctx, h, sub, cm, meeting.Stream(cm.ID(), meetingID), meeting.Rehydrate, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+			return mt.ReserveCeiling(r, f.Now)
 		})
 	})
 	return err
@@ -274,10 +282,10 @@ func (h *Handlers) reserveCeiling(ctx context.Context, m Meta, communityID, meet
 
 // releaseCeiling gives back a reservation (its approval was refused, or the expenditure cancelled); a failure is logged (the reservation
 // then counts against the ceiling, which errs on the side of the rule).
-func (h *Handlers) releaseCeiling(ctx context.Context, m Meta, communityID, meetingID string, r meeting.Reserve, reason string) {
+func (h *Handlers) releaseCeiling(ctx context.Context, m Meta, cm *community.Community, meetingID string, r meeting.Reserve, reason string) {
 	_, err := step(m, "release", func(sub Meta) (Result, error) {
-		return h.onMeeting(ctx, sub, communityID, meetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-			return mt.ReleaseCeiling(r.ResolutionID, r.ExpenditureID, reason, now)
+		return record(ctx, h, sub, cm, meeting.Stream(cm.ID(), meetingID), meeting.Rehydrate, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+			return mt.ReleaseCeiling(r.ResolutionID, r.ExpenditureID, reason, f.Now)
 		})
 	})
 	if err != nil {
@@ -303,13 +311,13 @@ func (h *Handlers) PayExpenditure(ctx context.Context, m Meta, c PayExpenditure)
 	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
-	return h.onExpenditureRules(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		ref, err := h.resolutionRef(ctx, x, cm.ID(), c.MeetingID, c.ResolutionID)
+	return affair(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID, ruled(func(x *funds.Expenditure, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		ref, err := h.resolutionRef(ctx, x, f.Community.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
 			return nil, err
 		}
-		return x.Pay(funds.Pay{VoucherNo: c.VoucherNo, PaidAt: c.PaidAt, Resolution: ref}, p, now)
-	})
+		return x.Pay(funds.Pay{VoucherNo: c.VoucherNo, PaidAt: c.PaidAt, Resolution: ref}, p, f.Now)
+	}))
 }
 
 // RejectExpenditure refuses a requested expenditure (驳回).
@@ -322,8 +330,8 @@ type RejectExpenditure struct {
 
 // RejectExpenditure handles reject-expenditure.
 func (h *Handlers) RejectExpenditure(ctx context.Context, m Meta, c RejectExpenditure) (Result, error) {
-	return h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return x.Reject(kernel.PersonID(c.By), c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID, func(x *funds.Expenditure, f Facts) ([]kernel.Event, error) {
+		return x.Reject(kernel.PersonID(c.By), c.Reason, f.Now)
 	})
 }
 
@@ -340,13 +348,17 @@ type CancelExpenditure struct {
 // resolution's ceiling. The releases run after the cancellation is recorded, and again on a retry (they
 // are idempotent: a release of nothing appends nothing), so a crash between the appends loses nothing.
 func (h *Handlers) CancelExpenditure(ctx context.Context, m Meta, c CancelExpenditure) (Result, error) {
-	res, err := h.onExpenditure(ctx, m, c.CommunityID, c.ExpenditureID, func(x *funds.Expenditure, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return x.Cancel(kernel.PersonID(c.By), c.Reason, now)
+	cm, stream, err := enterOne(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := record(ctx, h, m, cm, stream, funds.RehydrateExpenditure, func(x *funds.Expenditure, f Facts) ([]kernel.Event, error) {
+		return x.Cancel(kernel.PersonID(c.By), c.Reason, f.Now)
 	})
 	if err != nil {
 		return res, err
 	}
-	history, err := h.x.Load(ctx, ExpenditureStream(c.CommunityID, c.ExpenditureID))
+	history, err := h.x.Load(ctx, stream)
 	if err != nil {
 		return res, err
 	}
@@ -355,35 +367,11 @@ func (h *Handlers) CancelExpenditure(ctx context.Context, m Meta, c CancelExpend
 		return res, nil
 	}
 	why := "支出已撤销：" + c.Reason
-	h.releaseBudget(ctx, m, c.CommunityID, funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID()}, why)
+	h.releaseBudget(ctx, m, cm, funds.Commit{FiscalYear: x.FiscalYear(), ExpenditureID: x.ID()}, why)
 	if r := x.Resolution(); r != nil {
-		h.releaseCeiling(ctx, m, c.CommunityID, r.MeetingID, meeting.Reserve{ResolutionID: r.ID, ExpenditureID: x.ID()}, why)
+		h.releaseCeiling(ctx, m, cm, r.MeetingID, meeting.Reserve{ResolutionID: r.ID, ExpenditureID: x.ID()}, why)
 	}
 	return res, nil
-}
-
-// onExpenditure runs a command on expenditure-<communityID>-<expenditureID>.
-func (h *Handlers) onExpenditure(ctx context.Context, m Meta, communityID, expenditureID string,
-	decide func(x *funds.Expenditure, cm *community.Community, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	if err := checkID(expenditureID, "expenditure_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, ExpenditureStream(communityID, expenditureID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(funds.RehydrateExpenditure(history), cm, now)
-		})
-}
-
-// onExpenditureRules is onExpenditure with the community's rulebook resolved at decision time.
-func (h *Handlers) onExpenditureRules(ctx context.Context, m Meta, communityID, expenditureID string,
-	decide func(x *funds.Expenditure, cm *community.Community, p rulebook.Params, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	return h.onExpenditure(ctx, m, communityID, expenditureID, func(x *funds.Expenditure, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		return decide(x, cm, p, now)
-	})
 }
 
 // checkResolutionIDs checks that a resolution is named by both its meeting and its id, or not at all.

@@ -12,11 +12,13 @@ import (
 )
 
 // Handlers has one method per command of the catalogue. Each method checks the identifiers it will put
-// into a stream name, finds the jurisdiction the command is authorized against, and lets the Executor
-// authorize, load, decide and append. Facts a command needs from other streams (the rulebook in force,
-// a community's figures, a resolution, the facts a notice discloses) are looked up inside the decide step:
-// after authorization, so an actor out of scope learns nothing from them, and only when the command id is
-// new, so a retry returns the first result even if those facts moved on since.
+// into a stream name and runs the one load–decide–append of its aggregate (affair, onCommunity, record):
+// the command passes the executor's gate once (metadata valid, role allowed, community registered, scope
+// covering its path), then its stream is loaded, the aggregate rebuilt and the decision taken. Facts a
+// command needs from other streams (the rulebook in force, a community's figures, a resolution, the facts
+// a notice discloses) are looked up inside the decision: after authorization, so an actor out of scope
+// learns nothing from them, and only when the command id is new, so a retry returns the first result even
+// if those facts moved on since.
 type Handlers struct {
 	x   *Executor
 	log *slog.Logger
@@ -30,51 +32,105 @@ func NewHandlers(x *Executor, logger *slog.Logger) *Handlers {
 	return &Handlers{x: x, log: logger}
 }
 
-// mayTry refuses an actor whose role cannot do action anywhere, before anything is read: Authorize
-// against the actor's own scope checks the role alone.
-func mayTry(m Meta, action Action) error {
-	if err := m.Validate(); err != nil {
-		return err
-	}
-	return Authorize(m.Actor, action, m.Actor.Scope)
+// Facts is what a decision gets besides the aggregate: the handler's clock, the registry profile of the
+// community the command is about (its path, figures and roster) and the look-up of the rulebook in force
+// there. Other look-ups are the Handlers' (resolution, topic, notice, occurred). A decision runs only for
+// a new command id, after the command was admitted.
+type Facts struct {
+	Now       time.Time
+	Community *community.Community
+	// Rules resolves the rulebook in force at the community's path, reading its override streams.
+	Rules func() (rulebook.Params, error)
 }
 
-// registeredCommunity loads a community's profile for a command on it. A community that is not
-// registered is a NotFound error naming community_id. Existence of a community is public (the portal
-// lists every community), so an actor out of scope learns nothing by it; the scope is checked by the
-// executor against the path returned here before the command's own stream is read.
-func (h *Handlers) registeredCommunity(ctx context.Context, m Meta, action Action, communityID string) (*community.Community, error) {
-	if err := mayTry(m, action); err != nil {
-		return nil, err
+// decision is the domain step of a command on an aggregate A of a community.
+type decision[A any] func(a A, f Facts) ([]kernel.Event, error)
+
+// ruled is a decision that needs the rulebook in force: it is resolved when the decision runs.
+func ruled[A any](decide func(a A, f Facts, p rulebook.Params) ([]kernel.Event, error)) decision[A] {
+	return func(a A, f Facts) ([]kernel.Event, error) {
+		p, err := f.Rules()
+		if err != nil {
+			return nil, err
+		}
+		return decide(a, f, p)
 	}
-	if err := checkCode(communityID, "community_id"); err != nil {
-		return nil, err
-	}
-	history, err := h.x.Load(ctx, ProfileStream(communityID))
-	if err != nil {
-		return nil, fmt.Errorf("look up community %s: %w", communityID, err)
-	}
-	c := community.RehydrateCommunity(history)
-	if !c.Exists() {
-		return nil, community.ErrCommunityNotFound.WithField("community_id").WithMsg("社区(村) %s 尚未登记", communityID)
-	}
-	return c, nil
 }
 
-// decideOn is the domain step of a command on a community's aggregate.
-type decideOn func(c *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error)
+// kind is a kind of aggregate a community has many of: the field naming one, its stream, how it is
+// rebuilt from its history.
+type kind[A any] struct {
+	field     string
+	stream    func(c kernel.CommunityID, id string) string
+	rehydrate func(history []kernel.Event) A
+}
 
-// onCommunity runs a command on one stream of a registered community, authorized for action against the
-// community's jurisdiction path. The stream name must be built from identifiers already checked.
-func (h *Handlers) onCommunity(ctx context.Context, m Meta, action Action, communityID, stream string, decide decideOn) (Result, error) {
-	c, err := h.registeredCommunity(ctx, m, action, communityID)
+// affair runs a command on aggregate id of kind k of a registered community, admitted for RecordAffairs
+// on the community's path.
+func affair[A any](ctx context.Context, h *Handlers, m Meta, communityID string, k kind[A], id string, decide decision[A]) (Result, error) {
+	cm, stream, err := enterOne(ctx, h, m, communityID, k, id)
 	if err != nil {
 		return Result{}, err
 	}
-	t := Target{Stream: stream, CommunityID: c.ID(), Path: c.Path()}
-	return h.x.Execute(ctx, m, t, action, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-		return decide(c, history, now)
+	return record(ctx, h, m, cm, stream, k.rehydrate, decide)
+}
+
+// enterOne is affair's gate, for handlers that take more than one step: the id is checked and the
+// command admitted; it returns the community and the aggregate's stream.
+func enterOne[A any](ctx context.Context, h *Handlers, m Meta, communityID string, k kind[A], id string) (*community.Community, string, error) {
+	if err := checkID(id, k.field); err != nil {
+		return nil, "", err
+	}
+	cm, err := h.enter(ctx, m, RecordAffairs, communityID)
+	if err != nil {
+		return nil, "", err
+	}
+	return cm, k.stream(cm.ID(), id), nil
+}
+
+// onCommunity runs a command on one stream of a registered community (its profile, a fiscal year's
+// budget), admitted for action on the community's path.
+func onCommunity[A any](ctx context.Context, h *Handlers, m Meta, action Action, communityID string,
+	stream func(kernel.CommunityID) string, rehydrate func([]kernel.Event) A, decide decision[A]) (Result, error) {
+	cm, err := h.enter(ctx, m, action, communityID)
+	if err != nil {
+		return Result{}, err
+	}
+	return record(ctx, h, m, cm, stream(cm.ID()), rehydrate, decide)
+}
+
+// record is the one load–decide–append of an admitted command on a stream of community cm: the
+// stream's aggregate is rebuilt and decide runs with the facts (only when the command id is new).
+func record[A any](ctx context.Context, h *Handlers, m Meta, cm *community.Community, stream string,
+	rehydrate func([]kernel.Event) A, decide decision[A]) (Result, error) {
+	t := Target{Stream: stream, CommunityID: cm.ID(), Path: cm.Path()}
+	return h.x.run(ctx, m, t, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+		rules := func() (rulebook.Params, error) { return h.params(ctx, cm.Path()) }
+		return decide(rehydrate(history), Facts{Now: now, Community: cm, Rules: rules})
 	})
+}
+
+// enter admits a command for action on a registered community and returns the community. A community
+// that is not registered is a NotFound error naming community_id. Existence of a community is public
+// (the portal lists every community), so reading its profile between the role and the scope checks
+// tells an actor out of scope nothing; the command's own stream is read only after both.
+func (h *Handlers) enter(ctx context.Context, m Meta, action Action, communityID string) (*community.Community, error) {
+	var c *community.Community
+	_, err := admit(m, action, func() (Target, error) {
+		if err := checkCode(communityID, "community_id"); err != nil {
+			return Target{}, err
+		}
+		history, err := h.x.Load(ctx, community.ProfileStream(kernel.CommunityID(communityID)))
+		if err != nil {
+			return Target{}, fmt.Errorf("look up community %s: %w", communityID, err)
+		}
+		c = community.RehydrateCommunity(history)
+		if !c.Exists() {
+			return Target{}, community.ErrCommunityNotFound.WithField("community_id").WithMsg("社区(村) %s 尚未登记", communityID)
+		}
+		return Target{CommunityID: c.ID(), Path: c.Path()}, nil
+	})
+	return c, err
 }
 
 // params resolves the rule parameters in force at path: the defaults, then the overrides of every
@@ -84,7 +140,7 @@ func (h *Handlers) params(ctx context.Context, path kernel.JurisdictionPath) (ru
 	rb := rulebook.New()
 	n := 0
 	for _, a := range path.Ancestors() {
-		history, err := h.x.Load(ctx, OverridesStream(a))
+		history, err := h.x.Load(ctx, rulebook.OverridesStream(a))
 		if err != nil {
 			return rulebook.Params{}, fmt.Errorf("resolve rulebook for %s: %w", path, err)
 		}
@@ -104,14 +160,14 @@ func (h *Handlers) params(ctx context.Context, path kernel.JurisdictionPath) (ru
 // node found must have exactly this path.
 func (h *Handlers) nodeRegistered(ctx context.Context, path kernel.JurisdictionPath) (bool, error) {
 	if path.Depth() == kernel.LevelCommunity {
-		history, err := h.x.Load(ctx, ProfileStream(path.Last()))
+		history, err := h.x.Load(ctx, community.ProfileStream(kernel.CommunityID(path.Last())))
 		if err != nil {
 			return false, fmt.Errorf("look up community %s: %w", path, err)
 		}
 		c := community.RehydrateCommunity(history)
 		return c.Exists() && c.Path() == path, nil
 	}
-	history, err := h.x.Load(ctx, JurisdictionStream(path))
+	history, err := h.x.Load(ctx, community.JurisdictionStream(path))
 	if err != nil {
 		return false, fmt.Errorf("look up jurisdiction %s: %w", path, err)
 	}

@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
 // requested records an expenditure of amount fen to an organisation.
@@ -41,7 +44,7 @@ func TestRetryReturnsTheFirstResult(t *testing.T) {
 	req := commands.RequestExpenditure{CommunityID: cid, ExpenditureID: "x-1", FiscalYear: 2026, Category: "project", Kind: "other",
 		Purpose: "路灯改造", AmountFen: 800000, Payee: commands.Payee{Kind: "organisation", Organisation: "某公司"}}
 	first := l.must(l.h.RequestExpenditure(ctx, m, req))
-	if first.Replayed || len(first.Events) != 1 || first.Stream != commands.ExpenditureStream(cid, "x-1") {
+	if first.Replayed || len(first.Events) != 1 || first.Stream != funds.ExpenditureStream(kernel.CommunityID(cid), "x-1") {
 		t.Fatalf("first result: %+v", first)
 	}
 	l.must(l.h.ApproveExpenditure(ctx, l.as(clerk), approve("x-1")))
@@ -57,7 +60,7 @@ func TestRetryReturnsTheFirstResult(t *testing.T) {
 	if !reflect.DeepEqual(again, first) {
 		t.Fatalf("retry returned %+v, first was %+v", again, first)
 	}
-	if got := names(l.stream(commands.ExpenditureStream(cid, "x-1"))); !slices.Equal(got, []string{"funds.expenditure-requested", "funds.expenditure-approved"}) {
+	if got := names(l.stream(funds.ExpenditureStream(kernel.CommunityID(cid), "x-1"))); !slices.Equal(got, []string{"funds.expenditure-requested", "funds.expenditure-approved"}) {
 		t.Fatalf("stream holds %v", got)
 	}
 
@@ -135,7 +138,7 @@ func TestRacingCommandsOnOneStream(t *testing.T) {
 
 	t.Run("approve against reject", func(t *testing.T) {
 		l.requested("x-1", 800000)
-		stream := commands.ExpenditureStream(cid, "x-1")
+		stream := funds.ExpenditureStream(kernel.CommunityID(cid), "x-1")
 		g.arm(stream)
 		rejectMeta := l.as(clerk)
 		reject := commands.RejectExpenditure{CommunityID: cid, ExpenditureID: "x-1", By: "p-chair", Reason: "用途不明"}
@@ -167,7 +170,7 @@ func TestRacingCommandsOnOneStream(t *testing.T) {
 		l.must(l.h.FormElectionCommittee(ctx, l.as(clerk), commands.FormElectionCommittee{CommunityID: cid, ElectionID: "e-1", Term: "2026-2031", Seats: 5,
 			Members: []commands.ElectionCommitteeMember{{Person: "p-e1", Role: "chair"}, {Person: "p-e2", Role: "member"}}}))
 		l.must(l.h.NominateCandidate(ctx, l.as(clerk), commands.NominateCandidate{CommunityID: cid, ElectionID: "e-1", Candidate: "p-1", ResidenceSince: t0.AddDate(-5, 0, 0)}))
-		stream := commands.ElectionStream(cid, "e-1")
+		stream := election.Stream(kernel.CommunityID(cid), "e-1")
 		g.arm(stream)
 		errA, errB := race(
 			func() error {
@@ -213,7 +216,7 @@ func TestRacingCommandsOnOneStream(t *testing.T) {
 				t.Fatalf("unexpected error: %v", err)
 			}
 		}
-		if recs := l.stream(commands.ExpenditureStream(cid, "x-8")); ok != 1 || len(recs) != 2 {
+		if recs := l.stream(funds.ExpenditureStream(kernel.CommunityID(cid), "x-8")); ok != 1 || len(recs) != 2 {
 			t.Fatalf("%d approvals succeeded, stream %v", ok, names(recs))
 		}
 	})
@@ -246,6 +249,8 @@ func TestRefusalsAppendNothing(t *testing.T) {
 	wantErr(t, err, errCode("meeting-not-found"), "meeting_id")
 	_, err = l.h.ApproveExpenditure(ctx, commands.Meta{CommandID: "bad key!", Actor: clerk}, approve("x-1"))
 	wantErr(t, err, errCode("command-id-invalid"), "command_id")
+	_, err = l.h.ApproveExpenditure(ctx, commands.Meta{CommandID: "good-key", CorrelationID: "a b", Actor: clerk}, approve("x-1"))
+	wantErr(t, err, errCode("correlation-id-invalid"), "correlation_id")
 	_, err = l.h.ApproveExpenditure(ctx, l.as(clerk), commands.ApproveExpenditure{CommunityID: "999", ExpenditureID: "x-1", By: "p"})
 	wantErr(t, err, errCode("community-not-found"), "community_id")
 
@@ -320,7 +325,7 @@ func TestEventsCarryMetadataAndChain(t *testing.T) {
 		l.must(step(m))
 		ids = append(ids, m.CommandID)
 	}
-	recs := l.stream(commands.ExpenditureStream(cid, "x-1"))
+	recs := l.stream(funds.ExpenditureStream(kernel.CommunityID(cid), "x-1"))
 	if len(recs) != 3 {
 		t.Fatalf("stream: %v", names(recs))
 	}
@@ -336,12 +341,12 @@ func TestEventsCarryMetadataAndChain(t *testing.T) {
 			t.Errorf("event %d id %s is not derived from its command id", i, r.ID)
 		}
 	}
-	for _, s := range []string{commands.ExpenditureStream(cid, "x-1"), commands.ProfileStream(cid), commands.JurisdictionStream(street)} {
+	for _, s := range []string{funds.ExpenditureStream(kernel.CommunityID(cid), "x-1"), community.ProfileStream(kernel.CommunityID(cid)), community.JurisdictionStream(street)} {
 		if err := eventlog.VerifyStream(l.stream(s)); err != nil {
 			t.Errorf("%s: %v", s, err)
 		}
 	}
-	node := l.stream(commands.JurisdictionStream(district))[0].Meta
+	node := l.stream(community.JurisdictionStream(district))[0].Meta
 	if node.Jurisdiction != district || node.CommunityID != "" || node.Actor != "admin:admin-1" {
 		t.Errorf("a jurisdiction node's metadata: %+v", node)
 	}

@@ -89,7 +89,7 @@ func TestRegistryLookups(t *testing.T) {
 
 	// Grids hang under the community itself.
 	l.must(l.h.RegisterJurisdiction(ctx, l.as(admin), commands.RegisterJurisdiction{Path: cpath + "/g01", Name: "第一网格"}))
-	if md := l.stream(commands.JurisdictionStream(cpath + "/g01"))[0].Meta; md.CommunityID != cid || md.Jurisdiction != cpath+"/g01" {
+	if md := l.stream(community.JurisdictionStream(cpath + "/g01"))[0].Meta; md.CommunityID != cid || md.Jurisdiction != cpath+"/g01" {
 		t.Fatalf("a grid belongs to its community: %+v", md)
 	}
 }
@@ -138,7 +138,7 @@ func TestRulebookLookups(t *testing.T) {
 	_, err = l.h.SetRuleOverride(ctx, l.as(admin), commands.SetRuleOverride{Jurisdiction: district, Rule: "no-such-rule", Parameter: "x", Value: "1", Reason: "x"})
 	wantErr(t, err, rulebook.ErrUnknownRule, "rule")
 
-	if md := l.stream(commands.OverridesStream(cpath))[0].Meta; md.CommunityID != cid || md.Jurisdiction != cpath {
+	if md := l.stream(rulebook.OverridesStream(cpath))[0].Meta; md.CommunityID != cid || md.Jurisdiction != cpath {
 		t.Fatalf("a community's override belongs to it: %+v", md)
 	}
 }
@@ -171,7 +171,7 @@ func TestResolutionLookups(t *testing.T) {
 	l.must(l.h.ApproveExpenditure(ctx, l.as(clerk), cite("m-1", "r-1")))
 	var adopted meeting.ResolutionAdopted
 	var reserved []meeting.CeilingReserved
-	for _, e := range l.history(commands.MeetingStream(cid, "m-1")) {
+	for _, e := range l.history(meeting.Stream(kernel.CommunityID(cid), "m-1")) {
 		switch e := e.(type) {
 		case meeting.ResolutionAdopted:
 			adopted = e
@@ -182,13 +182,13 @@ func TestResolutionLookups(t *testing.T) {
 	if len(reserved) != 1 || reserved[0].ExpenditureID != "x-1" || reserved[0].Amount != 6000000 {
 		t.Fatalf("the approval reserved %+v of the resolution's ceiling, want 6000000 for x-1", reserved)
 	}
-	approved := l.lastEvent(commands.ExpenditureStream(cid, "x-1")).(funds.ExpenditureApproved)
+	approved := l.lastEvent(funds.ExpenditureStream(kernel.CommunityID(cid), "x-1")).(funds.ExpenditureApproved)
 	if !reflect.DeepEqual(approved.Resolution, funds.RefTo(adopted)) {
 		t.Fatalf("the approval cites %+v, the meeting adopted %+v", approved.Resolution, adopted)
 	}
 
 	l.must(l.h.PayExpenditure(ctx, l.as(clerk), commands.PayExpenditure{CommunityID: cid, ExpenditureID: "x-1", VoucherNo: "记-1"}))
-	if paid := l.lastEvent(commands.ExpenditureStream(cid, "x-1")).(funds.ExpenditurePaid); len(paid.Breaches) != 0 {
+	if paid := l.lastEvent(funds.ExpenditureStream(kernel.CommunityID(cid), "x-1")).(funds.ExpenditurePaid); len(paid.Breaches) != 0 {
 		t.Fatalf("paid after an approval with a resolution: %v", paid.Breaches)
 	}
 }
@@ -214,7 +214,7 @@ func TestFiguresLookups(t *testing.T) {
 		l.clock.Advance(8 * 24 * time.Hour)
 		l.must(l.h.HoldVoting(ctx, l.as(clerk), commands.HoldVoting{CommunityID: cid, ElectionID: "e-1", RegisteredVoters: 4000, BallotsCast: 2500, Tally: tally}))
 		l.must(l.h.CertifyElectionResult(ctx, l.as(clerk), commands.CertifyElectionResult{CommunityID: cid, ElectionID: "e-1", Winners: winners}))
-		certified := l.lastEvent(commands.ElectionStream(cid, "e-1")).(election.ResultCertified)
+		certified := l.lastEvent(election.Stream(kernel.CommunityID(cid), "e-1")).(election.ResultCertified)
 		if got := breaches(certified); !slices.Equal(got, []kernel.RuleID{rulebook.CommitteeSize}) {
 			t.Fatalf("three members for 2 400 households: breaches %v", got)
 		}
@@ -223,12 +223,12 @@ func TestFiguresLookups(t *testing.T) {
 	t.Run("allocation checks operating funds against the households", func(t *testing.T) {
 		l.must(l.h.AllocateBudget(ctx, l.as(clerk), commands.AllocateBudget{CommunityID: cid, FiscalYear: 2026, AllocationID: "a-1",
 			Source: "county-finance", Category: "operating", AmountFen: 3000000}))
-		if got := breaches(l.lastEvent(commands.BudgetStream(cid, 2026))); !slices.Equal(got, []kernel.RuleID{rulebook.OperatingFunds}) {
+		if got := breaches(l.lastEvent(funds.BudgetStream(kernel.CommunityID(cid), 2026))); !slices.Equal(got, []kernel.RuleID{rulebook.OperatingFunds}) {
 			t.Fatalf("30 000 元 for 2 400 households: breaches %v", got)
 		}
 		l.must(l.h.AllocateBudget(ctx, l.as(clerk), commands.AllocateBudget{CommunityID: cid, FiscalYear: 2026, AllocationID: "a-2",
 			Source: "county-finance", Category: "operating", AmountFen: 2000000}))
-		if got := breaches(l.lastEvent(commands.BudgetStream(cid, 2026))); got != nil {
+		if got := breaches(l.lastEvent(funds.BudgetStream(kernel.CommunityID(cid), 2026))); got != nil {
 			t.Fatalf("topped up to 50 000 元: breaches %v", got)
 		}
 	})
@@ -236,10 +236,10 @@ func TestFiguresLookups(t *testing.T) {
 	t.Run("an assembly is expected to be the registered adults or households", func(t *testing.T) {
 		l.must(l.h.ConveneMeeting(ctx, l.as(clerk), commands.ConveneMeeting{CommunityID: cid, MeetingID: "m-a", Kind: "assembly", Title: "居民会议", Basis: "adults"}))
 		l.must(l.h.ConveneMeeting(ctx, l.as(clerk), commands.ConveneMeeting{CommunityID: cid, MeetingID: "m-h", Kind: "assembly", Title: "户代表会议", Basis: "households", Expected: 2400}))
-		if got := l.lastEvent(commands.MeetingStream(cid, "m-a")).(meeting.Convened).Expected; got != 5200 {
+		if got := l.lastEvent(meeting.Stream(kernel.CommunityID(cid), "m-a")).(meeting.Convened).Expected; got != 5200 {
 			t.Fatalf("expected adults %d", got)
 		}
-		if got := l.lastEvent(commands.MeetingStream(cid, "m-h")).(meeting.Convened).Expected; got != 2400 {
+		if got := l.lastEvent(meeting.Stream(kernel.CommunityID(cid), "m-h")).(meeting.Convened).Expected; got != 2400 {
 			t.Fatalf("expected households %d", got)
 		}
 		_, err := l.h.ConveneMeeting(ctx, l.as(clerk), commands.ConveneMeeting{CommunityID: cid, MeetingID: "m-x", Kind: "assembly", Title: "居民会议", Basis: "adults", Expected: 3000})
@@ -277,7 +277,7 @@ func TestDisclosedFactLookups(t *testing.T) {
 	if err := publish("n-1", commands.DisclosedFact{Kind: "payment", ID: "x-1"}, commands.DisclosedFact{Kind: "resolution", ID: "r-1", MeetingID: "m-1"}); err != nil {
 		t.Fatal(err)
 	}
-	published := l.lastEvent(commands.DisclosureStream(cid, "n-1")).(disclosure.Published)
+	published := l.lastEvent(disclosure.Stream(kernel.CommunityID(cid), "n-1")).(disclosure.Published)
 	want := []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: paidAt}, {Kind: disclosure.RefResolution, ID: "r-1", OccurredAt: paidAt}}
 	if !reflect.DeepEqual(published.Refs, want) {
 		t.Fatalf("refs %+v, want %+v", published.Refs, want)
@@ -335,7 +335,7 @@ func TestIdentifiersCannotForgeStreams(t *testing.T) {
 	if after := l.head(); after != before {
 		t.Fatalf("$all grew from %d to %d events", before, after)
 	}
-	kind, community, id, err := eventlog.SplitStreamName(commands.ElectionStream(cid, "2026-1"))
+	kind, community, id, err := eventlog.SplitStreamName(election.Stream(kernel.CommunityID(cid), "2026-1"))
 	if err != nil || kind != "election" || community != cid || id != "2026-1" {
 		t.Fatalf("split %s %s %s %v", kind, community, id, err)
 	}

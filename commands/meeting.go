@@ -15,19 +15,22 @@ import (
 // Meetings (会议): one stream per meeting, meeting-<communityID>-<meetingID>, with its attendance,
 // motions, votes, resolutions and minutes.
 
+// meetings are the meeting streams of a community.
+var meetings = kind[*meeting.Meeting]{"meeting_id", meeting.Stream, meeting.Rehydrate}
+
 // ConveneMeeting records that a meeting took place (召开会议). For an assembly (村民会议/居民会议) the
 // number expected is the community's registered adult population (basis adults) or household count
 // (basis households), taken from the registry so that the quorum is counted against the official figure;
 // for other meetings it is the number of members or invitees.
 type ConveneMeeting struct {
-	CommunityID string    `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	MeetingID   string    `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the meeting, e.g. 2026-assembly-1"`
-	Kind        string    `json:"kind" enum:"assembly,representatives,joint,deliberation,hearing,evaluation" doc:"assembly 村(居)民会议, representatives 代表会议, joint 两委联席会议, deliberation 议事协商会, hearing 听证会, evaluation 民主评议"`
-	Title       string    `json:"title" minLength:"1" maxLength:"256" doc:"Title of the meeting"`
-	Basis       string    `json:"basis" enum:"adults,households,members,invitees" doc:"What attendance counts: adults or households (assembly), members (representatives' meeting), invitees (others)"`
-	Expected    int       `json:"expected,omitempty" minimum:"1" maximum:"1000000" doc:"How many were expected; for an assembly it defaults to, and must equal, the registered adults or households"`
-	TopicID     string    `json:"topic_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The deliberation topic this meeting deliberates, if any (must be collected)"`
-	HeldAt      time.Time `json:"held_at,omitzero" doc:"When the meeting took place (RFC 3339); default now"`
+	CommunityID string        `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID   string        `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the meeting, e.g. 2026-assembly-1"`
+	Kind        meeting.Kind  `json:"kind" doc:"assembly 村(居)民会议, representatives 代表会议, joint 两委联席会议, deliberation 议事协商会, hearing 听证会, evaluation 民主评议"`
+	Title       string        `json:"title" minLength:"1" maxLength:"256" doc:"Title of the meeting"`
+	Basis       meeting.Basis `json:"basis" doc:"What attendance counts: adults or households (assembly), members (representatives' meeting), invitees (others)"`
+	Expected    int           `json:"expected,omitempty" minimum:"1" maximum:"1000000" doc:"How many were expected; for an assembly it defaults to, and must equal, the registered adults or households"`
+	TopicID     string        `json:"topic_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The deliberation topic this meeting deliberates, if any (must be collected)"`
+	HeldAt      time.Time     `json:"held_at,omitzero" doc:"When the meeting took place (RFC 3339); default now"`
 }
 
 // ConveneMeeting handles convene-meeting.
@@ -37,35 +40,35 @@ func (h *Handlers) ConveneMeeting(ctx context.Context, m Meta, c ConveneMeeting)
 			return Result{}, err
 		}
 	}
-	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		expected, err := expectedAt(c, cm.Figures())
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+		expected, err := expectedAt(c, f.Community.Figures())
 		if err != nil {
 			return nil, err
 		}
 		if c.TopicID != "" {
-			if _, err := h.topic(ctx, cm.ID(), c.TopicID, "topic_id"); err != nil {
+			if _, err := h.topic(ctx, f.Community.ID(), c.TopicID, "topic_id"); err != nil {
 				return nil, err
 			}
 		}
-		p, err := h.params(ctx, cm.Path())
+		p, err := f.Rules()
 		if err != nil {
 			return nil, err
 		}
 		return mt.Convene(meeting.Convene{
-			MeetingID: c.MeetingID, Kind: meeting.Kind(c.Kind), Title: c.Title, Basis: meeting.Basis(c.Basis),
+			MeetingID: c.MeetingID, Kind: c.Kind, Title: c.Title, Basis: c.Basis,
 			Expected: expected, TopicID: c.TopicID, HeldAt: c.HeldAt, Params: &p,
-		}, now)
+		}, f.Now)
 	})
 }
 
 // expectedAt is the number a meeting's quorum is counted against: for an assembly, the registered figure
 // of its basis.
 func expectedAt(c ConveneMeeting, f community.Figures) (int, error) {
-	if meeting.Kind(c.Kind) != meeting.Assembly {
+	if c.Kind != meeting.Assembly {
 		return c.Expected, nil
 	}
 	var registered int
-	switch meeting.Basis(c.Basis) {
+	switch c.Basis {
 	case meeting.BasisAdults:
 		registered = f.Adults
 	case meeting.BasisHouseholds:
@@ -90,8 +93,8 @@ type RecordAttendance struct {
 
 // RecordAttendance handles record-attendance.
 func (h *Handlers) RecordAttendance(ctx context.Context, m Meta, c RecordAttendance) (Result, error) {
-	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return mt.RecordAttendance(c.Present, now)
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+		return mt.RecordAttendance(c.Present, f.Now)
 	})
 }
 
@@ -106,42 +109,42 @@ type TableMotion struct {
 
 // TableMotion handles table-motion.
 func (h *Handlers) TableMotion(ctx context.Context, m Meta, c TableMotion) (Result, error) {
-	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return mt.TableMotion(c.MotionID, c.Title, c.Text, now)
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
+		return mt.TableMotion(c.MotionID, c.Title, c.Text, f.Now)
 	})
 }
 
 // RecordVote records the vote on a motion (表决). Enforced for a passed outcome: the meeting had its
 // quorum and more than half of those present voted for (thresholds from the rulebook in force).
 type RecordVote struct {
-	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	MeetingID   string `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
-	MotionID    string `json:"motion_id" minLength:"1" maxLength:"64" doc:"The motion voted on"`
-	For         int    `json:"for" minimum:"0" maximum:"1000000" doc:"Votes for (赞成)"`
-	Against     int    `json:"against" minimum:"0" maximum:"1000000" doc:"Votes against (反对)"`
-	Abstain     int    `json:"abstain" minimum:"0" maximum:"1000000" doc:"Abstentions (弃权)"`
-	Outcome     string `json:"outcome" enum:"passed,failed" doc:"passed 通过 or failed 未通过"`
+	CommunityID string          `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID   string          `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
+	MotionID    string          `json:"motion_id" minLength:"1" maxLength:"64" doc:"The motion voted on"`
+	For         int             `json:"for" minimum:"0" maximum:"1000000" doc:"Votes for (赞成)"`
+	Against     int             `json:"against" minimum:"0" maximum:"1000000" doc:"Votes against (反对)"`
+	Abstain     int             `json:"abstain" minimum:"0" maximum:"1000000" doc:"Abstentions (弃权)"`
+	Outcome     meeting.Outcome `json:"outcome" doc:"passed 通过 or failed 未通过"`
 }
 
 // RecordVote handles record-vote.
 func (h *Handlers) RecordVote(ctx context.Context, m Meta, c RecordVote) (Result, error) {
-	return h.onMeetingRules(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return mt.RecordVote(meeting.RecordVote{MotionID: c.MotionID, For: c.For, Against: c.Against, Abstain: c.Abstain, Outcome: meeting.Outcome(c.Outcome)}, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, ruled(func(mt *meeting.Meeting, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return mt.RecordVote(meeting.RecordVote{MotionID: c.MotionID, For: c.For, Against: c.Against, Abstain: c.Abstain, Outcome: c.Outcome}, p, f.Now)
+	}))
 }
 
 // AdoptResolution records a resolution (决议) adopted on a passed motion; it counts as adopted when the
 // vote was recorded. A resolution on major spending names the most it authorises (ceiling_fen); an
 // expenditure approval cites it by meeting_id and resolution_id.
 type AdoptResolution struct {
-	CommunityID  string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	MeetingID    string `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
-	ResolutionID string `json:"resolution_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the resolution within the meeting"`
-	MotionID     string `json:"motion_id" minLength:"1" maxLength:"64" doc:"The passed motion"`
-	Subject      string `json:"subject" enum:"major-spending,asset-disposal,homestead-allocation,large-contract,other" doc:"major-spending 重大开支, asset-disposal 固定资产处置, homestead-allocation 宅基地划分, large-contract 较大经济合同, other"`
-	CeilingFen   int64  `json:"ceiling_fen,omitempty" minimum:"0" maximum:"10000000000000" doc:"Most it authorises to spend, in fen (分); required for major spending. The expenditures approved under the resolution never exceed it together"`
-	Project      string `json:"project,omitempty" maxLength:"128" doc:"The project (工程/项目) it authorises spending on; expenditures citing it must belong to that project"`
-	Text         string `json:"text" minLength:"1" maxLength:"20000" doc:"Text of the resolution"`
+	CommunityID  string          `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	MeetingID    string          `json:"meeting_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The meeting"`
+	ResolutionID string          `json:"resolution_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the resolution within the meeting"`
+	MotionID     string          `json:"motion_id" minLength:"1" maxLength:"64" doc:"The passed motion"`
+	Subject      meeting.Subject `json:"subject" doc:"major-spending 重大开支, asset-disposal 固定资产处置, homestead-allocation 宅基地划分, large-contract 较大经济合同, other"`
+	CeilingFen   int64           `json:"ceiling_fen,omitempty" minimum:"0" maximum:"10000000000000" doc:"Most it authorises to spend, in fen (分); required for major spending. The expenditures approved under the resolution never exceed it together"`
+	Project      string          `json:"project,omitempty" maxLength:"128" doc:"The project (工程/项目) it authorises spending on; expenditures citing it must belong to that project"`
+	Text         string          `json:"text" minLength:"1" maxLength:"20000" doc:"Text of the resolution"`
 }
 
 // AdoptResolution handles adopt-resolution.
@@ -149,11 +152,11 @@ func (h *Handlers) AdoptResolution(ctx context.Context, m Meta, c AdoptResolutio
 	if err := checkID(c.ResolutionID, "resolution_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onMeeting(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, _ *community.Community, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, func(mt *meeting.Meeting, f Facts) ([]kernel.Event, error) {
 		return mt.AdoptResolution(meeting.AdoptResolution{
-			ResolutionID: c.ResolutionID, MotionID: c.MotionID, Subject: meeting.Subject(c.Subject),
+			ResolutionID: c.ResolutionID, MotionID: c.MotionID, Subject: c.Subject,
 			Ceiling: kernel.Fen(c.CeilingFen), Project: c.Project, Text: c.Text,
-		}, now)
+		}, f.Now)
 	})
 }
 
@@ -167,9 +170,9 @@ type RecordMinutes struct {
 
 // RecordMinutes handles record-minutes.
 func (h *Handlers) RecordMinutes(ctx context.Context, m Meta, c RecordMinutes) (Result, error) {
-	return h.onMeetingRules(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return mt.RecordMinutes(c.DocumentSHA256, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, ruled(func(mt *meeting.Meeting, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return mt.RecordMinutes(c.DocumentSHA256, p, f.Now)
+	}))
 }
 
 // CloseMeeting records the end of the meeting (散会); only minutes may follow.
@@ -181,39 +184,14 @@ type CloseMeeting struct {
 
 // CloseMeeting handles close-meeting.
 func (h *Handlers) CloseMeeting(ctx context.Context, m Meta, c CloseMeeting) (Result, error) {
-	return h.onMeetingRules(ctx, m, c.CommunityID, c.MeetingID, func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
-		return mt.Close(c.ClosedAt, now, p)
-	})
-}
-
-type decideMeeting func(mt *meeting.Meeting, cm *community.Community, now time.Time) ([]kernel.Event, error)
-
-// onMeeting runs a command on meeting-<communityID>-<meetingID>.
-func (h *Handlers) onMeeting(ctx context.Context, m Meta, communityID, meetingID string, decide decideMeeting) (Result, error) {
-	if err := checkID(meetingID, "meeting_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, MeetingStream(communityID, meetingID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(meeting.Rehydrate(history), cm, now)
-		})
-}
-
-// onMeetingRules is onMeeting with the community's rulebook resolved at decision time.
-func (h *Handlers) onMeetingRules(ctx context.Context, m Meta, communityID, meetingID string,
-	decide func(mt *meeting.Meeting, p rulebook.Params, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	return h.onMeeting(ctx, m, communityID, meetingID, func(mt *meeting.Meeting, cm *community.Community, now time.Time) ([]kernel.Event, error) {
-		p, err := h.params(ctx, cm.Path())
-		if err != nil {
-			return nil, err
-		}
-		return decide(mt, p, now)
-	})
+	return affair(ctx, h, m, c.CommunityID, meetings, c.MeetingID, ruled(func(mt *meeting.Meeting, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return mt.Close(c.ClosedAt, f.Now, p)
+	}))
 }
 
 // convened looks up a meeting of the community: its convening, or a NotFound error naming field.
 func (h *Handlers) convened(ctx context.Context, communityID kernel.CommunityID, meetingID, field string) ([]kernel.Event, error) {
-	history, err := h.x.Load(ctx, MeetingStream(string(communityID), meetingID))
+	history, err := h.x.Load(ctx, meeting.Stream(communityID, meetingID))
 	if err != nil {
 		return nil, fmt.Errorf("look up meeting %s: %w", meetingID, err)
 	}

@@ -25,18 +25,16 @@ type RegisterJurisdiction struct {
 
 // RegisterJurisdiction handles register-jurisdiction: stream jurisdiction-<code>-node, Administer on path.
 func (h *Handlers) RegisterJurisdiction(ctx context.Context, m Meta, c RegisterJurisdiction) (Result, error) {
-	if err := mayTry(m, Administer); err != nil {
-		return Result{}, err
-	}
 	path := kernel.JurisdictionPath(c.Path)
-	if err := checkPath(path, "path"); err != nil {
-		return Result{}, err
-	}
-	if path.Depth() == kernel.LevelCommunity {
-		return Result{}, kernel.Invalid("community-level-path", "path", "社区/村一级请用 register-community 登记")
-	}
-	t := Target{Stream: JurisdictionStream(path), CommunityID: communityOf(path), Path: path}
-	return h.x.Execute(ctx, m, t, Administer, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+	return h.x.execute(ctx, m, Administer, func() (Target, error) {
+		if err := checkPath(path, "path"); err != nil {
+			return Target{}, err
+		}
+		if path.Depth() == kernel.LevelCommunity {
+			return Target{}, kernel.Invalid("community-level-path", "path", "社区/村一级请用 register-community 登记")
+		}
+		return Target{Stream: community.JurisdictionStream(path), CommunityID: communityOf(path), Path: path}, nil
+	}, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		j := community.RehydrateJurisdiction(history)
 		if j.Exists() && j.Path() != path {
 			return nil, kernel.Conflict("jurisdiction-code-taken", fmt.Sprintf("编码 %s 已由辖区 %s 使用", path.Last(), j.Path())).WithField("path")
@@ -54,34 +52,33 @@ func (h *Handlers) RegisterJurisdiction(ctx context.Context, m Meta, c RegisterJ
 // committee 村委会) with its household count and adult population. Its street or township must be
 // registered first, and its id is the last code of its jurisdiction path.
 type RegisterCommunity struct {
-	CommunityID  string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码), the last code of jurisdiction, e.g. 330303001001"`
-	Name         string `json:"name" minLength:"1" maxLength:"128" doc:"Name, e.g. 罗西社区"`
-	Kind         string `json:"kind" enum:"urban,rural" doc:"urban: 社区 (居委会); rural: 村 (村委会)"`
-	Jurisdiction string `json:"jurisdiction" minLength:"1" maxLength:"512" pattern:"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+){4}$" doc:"Full jurisdiction path at community level (5 codes), e.g. 33/3303/330303/330303001/330303001001"`
-	Households   int    `json:"households" minimum:"1" maximum:"1000000" doc:"Registered households (户数)"`
-	Adults       int    `json:"adults" minimum:"1" maximum:"1000000" doc:"Adult population (18周岁以上人口)"`
+	CommunityID  string               `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码), the last code of jurisdiction, e.g. 330303001001"`
+	Name         string               `json:"name" minLength:"1" maxLength:"128" doc:"Name, e.g. 罗西社区"`
+	Kind         kernel.CommunityKind `json:"kind" doc:"urban: 社区 (居委会); rural: 村 (村委会)"`
+	Jurisdiction string               `json:"jurisdiction" minLength:"1" maxLength:"512" pattern:"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+){4}$" doc:"Full jurisdiction path at community level (5 codes), e.g. 33/3303/330303/330303001/330303001001"`
+	Households   int                  `json:"households" minimum:"1" maximum:"1000000" doc:"Registered households (户数)"`
+	Adults       int                  `json:"adults" minimum:"1" maximum:"1000000" doc:"Adult population (18周岁以上人口)"`
 }
 
 // RegisterCommunity handles register-community: stream community-<id>-profile, Administer on jurisdiction.
 func (h *Handlers) RegisterCommunity(ctx context.Context, m Meta, c RegisterCommunity) (Result, error) {
-	if err := mayTry(m, Administer); err != nil {
-		return Result{}, err
-	}
-	if err := checkCode(c.CommunityID, "community_id"); err != nil {
-		return Result{}, err
-	}
 	path := kernel.JurisdictionPath(c.Jurisdiction)
-	if err := checkPath(path, "jurisdiction"); err != nil {
-		return Result{}, err
-	}
-	if path.Depth() != kernel.LevelCommunity {
-		return Result{}, community.ErrNotCommunityLevel
-	}
-	if path.Last() != c.CommunityID {
-		return Result{}, kernel.Invalid("community-id-not-path-code", "community_id", "社区编号须与辖区路径最后一级编码一致")
-	}
-	t := Target{Stream: ProfileStream(c.CommunityID), CommunityID: kernel.CommunityID(c.CommunityID), Path: path}
-	return h.x.Execute(ctx, m, t, Administer, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+	return h.x.execute(ctx, m, Administer, func() (Target, error) {
+		if err := checkCode(c.CommunityID, "community_id"); err != nil {
+			return Target{}, err
+		}
+		if err := checkPath(path, "jurisdiction"); err != nil {
+			return Target{}, err
+		}
+		if path.Depth() != kernel.LevelCommunity {
+			return Target{}, community.ErrNotCommunityLevel
+		}
+		if path.Last() != c.CommunityID {
+			return Target{}, kernel.Invalid("community-id-not-path-code", "community_id", "社区编号须与辖区路径最后一级编码一致")
+		}
+		id := kernel.CommunityID(c.CommunityID)
+		return Target{Stream: community.ProfileStream(id), CommunityID: id, Path: path}, nil
+	}, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		cm := community.RehydrateCommunity(history)
 		if !cm.Exists() {
 			parentExists, err := h.parentRegistered(ctx, path)
@@ -93,7 +90,7 @@ func (h *Handlers) RegisterCommunity(ctx context.Context, m Meta, c RegisterComm
 			}
 		}
 		return cm.Register(community.Register{
-			CommunityID: kernel.CommunityID(c.CommunityID), Name: c.Name, Kind: kernel.CommunityKind(c.Kind),
+			CommunityID: kernel.CommunityID(c.CommunityID), Name: c.Name, Kind: c.Kind,
 			Jurisdiction: path, Households: c.Households, Adults: c.Adults,
 		}, now)
 	})
@@ -111,30 +108,26 @@ type UpdateCommunityFigures struct {
 // UpdateCommunityFigures handles update-community-figures: stream community-<id>-profile, Administer on
 // the community's path (figures are registry data: they set quorums and funding tiers).
 func (h *Handlers) UpdateCommunityFigures(ctx context.Context, m Meta, c UpdateCommunityFigures) (Result, error) {
-	return h.onCommunity(ctx, m, Administer, c.CommunityID, ProfileStream(c.CommunityID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			return community.RehydrateCommunity(history).UpdateFigures(c.Households, c.Adults, c.Reason, p, now)
-		})
+	return onCommunity(ctx, h, m, Administer, c.CommunityID, community.ProfileStream, community.RehydrateCommunity,
+		ruled(func(cm *community.Community, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return cm.UpdateFigures(c.Households, c.Adults, c.Reason, p, f.Now)
+		}))
 }
 
 // CommitteeSeat is a member of the community's committee (居委会/村委会成员).
 type CommitteeSeat struct {
-	Person     string    `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id of the member"`
-	Role       string    `json:"role" enum:"chair,vice-chair,member" doc:"chair 主任, vice-chair 副主任, member 委员"`
-	FullTime   bool      `json:"full_time" doc:"Whether the member works full time (专职)"`
-	Source     string    `json:"source" enum:"elected,by-elected,appointed" doc:"How the member came to the committee: elected 换届选举, by-elected 补选, appointed 任命/聘用"`
-	ElectionID string    `json:"election_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election that produced the member, if any"`
-	Personal   *Personal `json:"personal,omitempty" doc:"The member's personal data (never public)"`
+	Person     string           `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id of the member"`
+	Role       community.Role   `json:"role" doc:"chair 主任, vice-chair 副主任, member 委员"`
+	FullTime   bool             `json:"full_time" doc:"Whether the member works full time (专职)"`
+	Source     community.Source `json:"source" doc:"How the member came to the committee: elected 换届选举, by-elected 补选, appointed 任命/聘用"`
+	ElectionID string           `json:"election_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election that produced the member, if any"`
+	Personal   *Personal        `json:"personal,omitempty" doc:"The member's personal data (never public)"`
 }
 
 func (s CommitteeSeat) seat() community.Seat {
 	return community.Seat{
-		Person: kernel.PersonID(s.Person), Role: community.Role(s.Role), FullTime: s.FullTime,
-		Source: community.Source(s.Source), ElectionID: s.ElectionID, Personal: s.Personal.of(s.Person),
+		Person: kernel.PersonID(s.Person), Role: s.Role, FullTime: s.FullTime,
+		Source: s.Source, ElectionID: s.ElectionID, Personal: s.Personal.of(s.Person),
 	}
 }
 
@@ -148,18 +141,14 @@ type SeatCommittee struct {
 
 // SeatCommittee handles seat-committee: stream community-<id>-profile.
 func (h *Handlers) SeatCommittee(ctx context.Context, m Meta, c SeatCommittee) (Result, error) {
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, ProfileStream(c.CommunityID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			seats := make([]community.Seat, len(c.Members))
-			for i, s := range c.Members {
-				seats[i] = s.seat()
-			}
-			return community.RehydrateCommunity(history).SeatCommittee(c.Term, seats, p, now)
-		})
+	seats := make([]community.Seat, len(c.Members))
+	for i, s := range c.Members {
+		seats[i] = s.seat()
+	}
+	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, community.ProfileStream, community.RehydrateCommunity,
+		ruled(func(cm *community.Community, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return cm.SeatCommittee(c.Term, seats, p, f.Now)
+		}))
 }
 
 // JoinCommittee records one member joining the sitting committee (补选 or appointment) (watch: committee
@@ -171,34 +160,26 @@ type JoinCommittee struct {
 
 // JoinCommittee handles join-committee: stream community-<id>-profile.
 func (h *Handlers) JoinCommittee(ctx context.Context, m Meta, c JoinCommittee) (Result, error) {
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, ProfileStream(c.CommunityID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			return community.RehydrateCommunity(history).Join(c.Member.seat(), p, now)
-		})
+	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, community.ProfileStream, community.RehydrateCommunity,
+		ruled(func(cm *community.Community, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return cm.Join(c.Member.seat(), p, f.Now)
+		}))
 }
 
 // LeaveCommittee records a member leaving the sitting committee (委员离任) (watch: committee size of the
 // remaining members).
 type LeaveCommittee struct {
-	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	Person      string `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id of the member leaving"`
-	Reason      string `json:"reason" enum:"resigned,recalled,term-ended,deceased,other" doc:"resigned 辞职, recalled 罢免, term-ended 任期届满, deceased, other"`
+	CommunityID string                `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	Person      string                `json:"person" minLength:"1" maxLength:"128" doc:"Opaque person id of the member leaving"`
+	Reason      community.LeaveReason `json:"reason" doc:"resigned 辞职, recalled 罢免, term-ended 任期届满, deceased, other"`
 }
 
 // LeaveCommittee handles leave-committee: stream community-<id>-profile.
 func (h *Handlers) LeaveCommittee(ctx context.Context, m Meta, c LeaveCommittee) (Result, error) {
-	return h.onCommunity(ctx, m, RecordAffairs, c.CommunityID, ProfileStream(c.CommunityID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			p, err := h.params(ctx, cm.Path())
-			if err != nil {
-				return nil, err
-			}
-			return community.RehydrateCommunity(history).Leave(kernel.PersonID(c.Person), community.LeaveReason(c.Reason), p, now)
-		})
+	return onCommunity(ctx, h, m, RecordAffairs, c.CommunityID, community.ProfileStream, community.RehydrateCommunity,
+		ruled(func(cm *community.Community, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+			return cm.Leave(kernel.PersonID(c.Person), c.Reason, p, f.Now)
+		}))
 }
 
 // SetRuleOverride sets a rule parameter for a jurisdiction and everything under it (规则覆盖), e.g. a
@@ -242,15 +223,13 @@ func (h *Handlers) RemoveRuleOverride(ctx context.Context, m Meta, c RemoveRuleO
 
 func (h *Handlers) onOverrides(ctx context.Context, m Meta, jurisdiction string,
 	decide func(o *rulebook.Overrides, path kernel.JurisdictionPath, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	if err := mayTry(m, Administer); err != nil {
-		return Result{}, err
-	}
 	path := kernel.JurisdictionPath(jurisdiction)
-	if err := checkPath(path, "jurisdiction"); err != nil {
-		return Result{}, err
-	}
-	t := Target{Stream: OverridesStream(path), CommunityID: communityOf(path), Path: path}
-	return h.x.Execute(ctx, m, t, Administer, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
+	return h.x.execute(ctx, m, Administer, func() (Target, error) {
+		if err := checkPath(path, "jurisdiction"); err != nil {
+			return Target{}, err
+		}
+		return Target{Stream: rulebook.OverridesStream(path), CommunityID: communityOf(path), Path: path}, nil
+	}, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
 		ok, err := h.nodeRegistered(ctx, path)
 		if err != nil {
 			return nil, err

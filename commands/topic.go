@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 )
@@ -13,19 +12,22 @@ import (
 // Deliberation topics (五步议事: 征集、筛选、拟定方案、告知、协商 → 结果公开 → 落实反馈): one stream per topic,
 // topic-<communityID>-<topicID>. The steps must come in order; the domain refuses a step out of order.
 
+// topics are the deliberation topic streams of a community.
+var topics = kind[*meeting.Topic]{"topic_id", meeting.TopicStream, meeting.RehydrateTopic}
+
 // CollectTopic is step 1: a topic collected from residents (征集议题).
 type CollectTopic struct {
-	CommunityID string    `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
-	TopicID     string    `json:"topic_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new topic"`
-	Channel     string    `json:"channel" enum:"home-visit,hotline,wechat,qr-code,forum,other" doc:"How it was collected: home-visit 入户走访, hotline 热线, wechat 微信, qr-code 码上协商, forum 座谈会, other"`
-	Summary     string    `json:"summary" minLength:"1" maxLength:"4000" doc:"What residents raised"`
-	Raiser      *Personal `json:"personal,omitempty" doc:"The resident who raised it, if recorded (subject required); never public"`
+	CommunityID string          `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
+	TopicID     string          `json:"topic_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new topic"`
+	Channel     meeting.Channel `json:"channel" doc:"How it was collected: home-visit 入户走访, hotline 热线, wechat 微信, qr-code 码上协商, forum 座谈会, other"`
+	Summary     string          `json:"summary" minLength:"1" maxLength:"4000" doc:"What residents raised"`
+	Raiser      *Personal       `json:"personal,omitempty" doc:"The resident who raised it, if recorded (subject required); never public"`
 }
 
 // CollectTopic handles collect-topic.
 func (h *Handlers) CollectTopic(ctx context.Context, m Meta, c CollectTopic) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.Collect(c.TopicID, meeting.Channel(c.Channel), c.Summary, c.Raiser.of(""), now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.Collect(c.TopicID, c.Channel, c.Summary, c.Raiser.of(""), f.Now)
 	})
 }
 
@@ -40,8 +42,8 @@ type ScreenTopic struct {
 
 // ScreenTopic handles screen-topic.
 func (h *Handlers) ScreenTopic(ctx context.Context, m Meta, c ScreenTopic) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.Screen(c.Accepted, c.Reason, now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.Screen(c.Accepted, c.Reason, f.Now)
 	})
 }
 
@@ -55,8 +57,8 @@ type DraftTopicPlan struct {
 
 // DraftTopicPlan handles draft-topic-plan.
 func (h *Handlers) DraftTopicPlan(ctx context.Context, m Meta, c DraftTopicPlan) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.DraftPlan(c.Plan, c.PlanSHA256, now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.DraftPlan(c.Plan, c.PlanSHA256, f.Now)
 	})
 }
 
@@ -70,8 +72,8 @@ type GiveTopicNotice struct {
 
 // GiveTopicNotice handles give-topic-notice.
 func (h *Handlers) GiveTopicNotice(ctx context.Context, m Meta, c GiveTopicNotice) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.GiveNotice(c.Notice, c.DeliberationAt, now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.GiveNotice(c.Notice, c.DeliberationAt, f.Now)
 	})
 }
 
@@ -89,13 +91,13 @@ func (h *Handlers) HoldTopicDeliberation(ctx context.Context, m Meta, c HoldTopi
 	if err := checkID(c.MeetingID, "meeting_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, cm *community.Community, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
 		if t.Step() != meeting.StepNone { // an unknown topic is the domain's error, not the meeting's
-			if _, err := h.convened(ctx, cm.ID(), c.MeetingID, "meeting_id"); err != nil {
+			if _, err := h.convened(ctx, f.Community.ID(), c.MeetingID, "meeting_id"); err != nil {
 				return nil, err
 			}
 		}
-		return t.HoldDeliberation(c.MeetingID, c.Outcome, now)
+		return t.HoldDeliberation(c.MeetingID, c.Outcome, f.Now)
 	})
 }
 
@@ -112,13 +114,13 @@ func (h *Handlers) DiscloseTopicResult(ctx context.Context, m Meta, c DiscloseTo
 	if err := checkID(c.DisclosureID, "disclosure_id"); err != nil {
 		return Result{}, err
 	}
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, cm *community.Community, now time.Time) ([]kernel.Event, error) {
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
 		if t.Step() != meeting.StepNone {
-			if _, err := h.notice(ctx, cm.ID(), c.DisclosureID, "disclosure_id"); err != nil {
+			if _, err := h.notice(ctx, f.Community.ID(), c.DisclosureID, "disclosure_id"); err != nil {
 				return nil, err
 			}
 		}
-		return t.DiscloseResult(c.DisclosureID, now)
+		return t.DiscloseResult(c.DisclosureID, f.Now)
 	})
 }
 
@@ -133,26 +135,14 @@ type RecordTopicFeedback struct {
 
 // RecordTopicFeedback handles record-topic-feedback.
 func (h *Handlers) RecordTopicFeedback(ctx context.Context, m Meta, c RecordTopicFeedback) (Result, error) {
-	return h.onTopic(ctx, m, c.CommunityID, c.TopicID, func(t *meeting.Topic, _ *community.Community, now time.Time) ([]kernel.Event, error) {
-		return t.RecordFeedback(c.Feedback, c.Closed, now)
+	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+		return t.RecordFeedback(c.Feedback, c.Closed, f.Now)
 	})
-}
-
-// onTopic runs a command on topic-<communityID>-<topicID>.
-func (h *Handlers) onTopic(ctx context.Context, m Meta, communityID, topicID string,
-	decide func(t *meeting.Topic, cm *community.Community, now time.Time) ([]kernel.Event, error)) (Result, error) {
-	if err := checkID(topicID, "topic_id"); err != nil {
-		return Result{}, err
-	}
-	return h.onCommunity(ctx, m, RecordAffairs, communityID, TopicStream(communityID, topicID),
-		func(cm *community.Community, history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-			return decide(meeting.RehydrateTopic(history), cm, now)
-		})
 }
 
 // topic looks up a collected topic of the community, or a NotFound error naming field.
 func (h *Handlers) topic(ctx context.Context, communityID kernel.CommunityID, topicID, field string) ([]kernel.Event, error) {
-	history, err := h.x.Load(ctx, TopicStream(string(communityID), topicID))
+	history, err := h.x.Load(ctx, meeting.TopicStream(communityID, topicID))
 	if err != nil {
 		return nil, fmt.Errorf("look up topic %s: %w", topicID, err)
 	}

@@ -8,8 +8,10 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
@@ -23,8 +25,11 @@ const (
 	Exit    Kind = "exit"     // 离任审计
 )
 
+// Kinds lists the kinds of audit, in the order the API documents them.
+func Kinds() []Kind { return []Kind{PreTerm, Regular, Exit} }
+
 // Valid reports whether k is a known kind.
-func (k Kind) Valid() bool { return k == PreTerm || k == Regular || k == Exit }
+func (k Kind) Valid() bool { return slices.Contains(Kinds(), k) }
 
 // Period is the span of accounts an audit covers.
 type Period struct {
@@ -59,6 +64,9 @@ const (
 	Major       FindingSeverity = "major"
 )
 
+// FindingSeverities lists the severities of a finding, in the order the API documents them.
+func FindingSeverities() []FindingSeverity { return []FindingSeverity{Observation, Minor, Major} }
+
 // FindingRecorded records one finding, with the amount concerned if any.
 type FindingRecorded struct {
 	AuditID    string          `json:"audit_id"`
@@ -81,8 +89,11 @@ const (
 	Referred    Result = "referred"     // 移交纪检监察
 )
 
+// Results lists the results of an audit, in the order the API documents them.
+func Results() []Result { return []Result{Clean, IssuesFound, Referred} }
+
 // Valid reports whether r is a known result.
-func (r Result) Valid() bool { return r == Clean || r == IssuesFound || r == Referred }
+func (r Result) Valid() bool { return slices.Contains(Results(), r) }
 
 // Closed records the audit's result; it must be disclosed within the
 // results-disclosed deadline.
@@ -99,16 +110,11 @@ func (Closed) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[Opened],
 		kernel.Register[FindingRecorded],
 		kernel.Register[Closed],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }
 
 // Audit is one audit. The zero value is an audit not yet opened.
@@ -117,6 +123,11 @@ type Audit struct {
 	findings map[string]bool
 	major    bool
 	closed   bool
+}
+
+// Stream is the stream of one audit, audit-<communityID>-<auditID>.
+func Stream(c kernel.CommunityID, auditID string) string {
+	return eventlog.StreamName("audit", string(c), auditID)
 }
 
 // Rehydrate rebuilds an audit from its history.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
@@ -17,6 +18,12 @@ type Community struct {
 	households int
 	adults     int
 	roster     []Seat
+}
+
+// ProfileStream is a community's registry stream, community-<id>-profile: registration, figures,
+// committee roster.
+func ProfileStream(id kernel.CommunityID) string {
+	return eventlog.StreamName("community", string(id), "profile")
 }
 
 // RehydrateCommunity rebuilds a community from its history.

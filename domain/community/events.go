@@ -7,6 +7,7 @@
 package community
 
 import (
+	"slices"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -61,8 +62,11 @@ const (
 	Member    Role = "member"     // 委员
 )
 
+// Roles lists the roles of a committee member, in the order the API documents them.
+func Roles() []Role { return []Role{Chair, ViceChair, Member} }
+
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == Chair || r == ViceChair || r == Member }
+func (r Role) Valid() bool { return slices.Contains(Roles(), r) }
 
 // Source says how a member came to the committee.
 type Source string
@@ -73,8 +77,11 @@ const (
 	Appointed Source = "appointed"  // 街道/镇任命或聘用
 )
 
+// Sources lists the ways a member comes to the committee, in the order the API documents them.
+func Sources() []Source { return []Source{Elected, ByElected, Appointed} }
+
 // Valid reports whether s is a known source.
-func (s Source) Valid() bool { return s == Elected || s == ByElected || s == Appointed }
+func (s Source) Valid() bool { return slices.Contains(Sources(), s) }
 
 // Seat is a member on the committee roster. The member's name is personal
 // data.
@@ -124,14 +131,13 @@ const (
 	OtherWay  LeaveReason = "other"
 )
 
-// Valid reports whether r is a known reason.
-func (r LeaveReason) Valid() bool {
-	switch r {
-	case Resigned, Recalled, TermEnded, Deceased, OtherWay:
-		return true
-	}
-	return false
+// LeaveReasons lists the reasons a member leaves the committee, in the order the API documents them.
+func LeaveReasons() []LeaveReason {
+	return []LeaveReason{Resigned, Recalled, TermEnded, Deceased, OtherWay}
 }
+
+// Valid reports whether r is a known reason.
+func (r LeaveReason) Valid() bool { return slices.Contains(LeaveReasons(), r) }
 
 // MemberLeft records a member leaving the sitting committee.
 type MemberLeft struct {
@@ -147,17 +153,12 @@ func (MemberLeft) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[JurisdictionRegistered],
 		kernel.Register[Registered],
 		kernel.Register[FiguresUpdated],
 		kernel.Register[CommitteeSeated],
 		kernel.Register[MemberJoined],
 		kernel.Register[MemberLeft],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }

@@ -3,6 +3,7 @@ package community
 import (
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
@@ -11,6 +12,12 @@ import (
 type Jurisdiction struct {
 	path kernel.JurisdictionPath
 	name string
+}
+
+// JurisdictionStream is the stream of a node of the jurisdiction tree other than a community,
+// jurisdiction-<code>-node, <code> being the last segment of its path.
+func JurisdictionStream(path kernel.JurisdictionPath) string {
+	return eventlog.StreamName("jurisdiction", path.Last(), "node")
 }
 
 // RehydrateJurisdiction rebuilds a node from its history.

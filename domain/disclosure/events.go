@@ -10,6 +10,7 @@
 package disclosure
 
 import (
+	"slices"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -27,14 +28,11 @@ const (
 	Party      Category = "party"      // 党务公开
 )
 
+// Categories lists the categories of notice, in the order the API documents them.
+func Categories() []Category { return []Category{Finance, Affairs, Election, Resolution, Audit, Party} }
+
 // Valid reports whether c is a known category.
-func (c Category) Valid() bool {
-	switch c {
-	case Finance, Affairs, Election, Resolution, Audit, Party:
-		return true
-	}
-	return false
-}
+func (c Category) Valid() bool { return slices.Contains(Categories(), c) }
 
 // Period is the span of time a notice covers (e.g. a month of accounts).
 type Period struct {
@@ -70,14 +68,13 @@ const (
 	RefTopic      RefKind = "topic"      // a deliberation outcome (ID: topic ID)
 )
 
-// Valid reports whether k is a known kind.
-func (k RefKind) Valid() bool {
-	switch k {
-	case RefPayment, RefBudget, RefElection, RefAudit, RefResolution, RefMeeting, RefTopic:
-		return true
-	}
-	return false
+// RefKinds lists the kinds of disclosed fact, in the order the API documents them.
+func RefKinds() []RefKind {
+	return []RefKind{RefPayment, RefBudget, RefElection, RefAudit, RefResolution, RefMeeting, RefTopic}
 }
+
+// Valid reports whether k is a known kind.
+func (k RefKind) Valid() bool { return slices.Contains(RefKinds(), k) }
 
 // Ref names a fact the notice discloses, and when that fact happened (paid
 // at, certified at, closed at, adopted at), as the handler looked it up, so
@@ -163,16 +160,11 @@ func (ObjectionAnswered) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[Published],
 		kernel.Register[Corrected],
 		kernel.Register[Withdrawn],
 		kernel.Register[ObjectionRaised],
 		kernel.Register[ObjectionAnswered],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
@@ -18,6 +19,11 @@ type Notice struct {
 	refs       []Ref // the facts it disclosed
 	category   Category
 	objections map[string]bool // answered?
+}
+
+// Stream is the stream of one notice of the public board, disclosure-<communityID>-<noticeID>.
+func Stream(c kernel.CommunityID, noticeID string) string {
+	return eventlog.StreamName("disclosure", string(c), noticeID)
 }
 
 // Rehydrate rebuilds a notice from its history.
@@ -57,9 +63,9 @@ var (
 	ErrNoticeExists      = kernel.Conflict("notice-already-published", "该公开事项已发布")
 	ErrNoticeWithdrawn   = kernel.Rejected("notice-withdrawn", "该公开事项已撤回")
 	ErrOutsideWindow     = kernel.Rejected("outside-publicity-window", "不在公示期内，不能提出异议")
-	ErrObjectionNotFound = kernel.NotFound("objection-not-found", "没有这条异议")
+	ErrObjectionNotFound = kernel.ErrObjectionNotFound
 	ErrObjectionExists   = kernel.Conflict("objection-already-raised", "这条异议已登记")
-	ErrObjectionAnswered = kernel.Conflict("objection-already-answered", "这条异议已答复")
+	ErrObjectionAnswered = kernel.ErrObjectionAnswered
 	ErrWindowInvalid     = kernel.Invalid("invalid-publicity-window", "window.end", "公示期结束时间须晚于开始时间和当前时间")
 	ErrPeriodInvalid     = kernel.Invalid("invalid-period", "period.to", "公开所属期间的结束不能早于开始")
 )
@@ -77,6 +83,17 @@ type Publish struct {
 	// PreviousInCategory is when the community last published a notice of
 	// this category, looked up by the handler; nil if never or unknown.
 	PreviousInCategory *time.Time
+}
+
+// checkContent checks what a version of a notice says: a title, a text and well-formed attachments.
+func checkContent(title, text string, attachments []Attachment) error {
+	if err := kernel.Required(title, "title", "标题"); err != nil {
+		return err
+	}
+	if err := kernel.Required(text, "text", "公开内容"); err != nil {
+		return err
+	}
+	return checkAttachments(attachments)
 }
 
 func checkAttachments(as []Attachment) error {
@@ -150,13 +167,7 @@ func (n *Notice) Publish(cmd Publish, p rulebook.Params, now time.Time) ([]kerne
 	if cmd.Period.To.Before(cmd.Period.From) {
 		return nil, ErrPeriodInvalid
 	}
-	if err := kernel.Required(cmd.Title, "title", "标题"); err != nil {
-		return nil, err
-	}
-	if err := kernel.Required(cmd.Text, "text", "公开内容"); err != nil {
-		return nil, err
-	}
-	if err := checkAttachments(cmd.Attachments); err != nil {
+	if err := checkContent(cmd.Title, cmd.Text, cmd.Attachments); err != nil {
 		return nil, err
 	}
 	if err := checkWindow(cmd.Window, now); err != nil {
@@ -295,13 +306,7 @@ func (n *Notice) Correct(cmd Correct, now time.Time) ([]kernel.Event, error) {
 		return nil, ErrNoticeWithdrawn
 	}
 	now = now.UTC()
-	if err := kernel.Required(cmd.Title, "title", "标题"); err != nil {
-		return nil, err
-	}
-	if err := kernel.Required(cmd.Text, "text", "公开内容"); err != nil {
-		return nil, err
-	}
-	if err := checkAttachments(cmd.Attachments); err != nil {
+	if err := checkContent(cmd.Title, cmd.Text, cmd.Attachments); err != nil {
 		return nil, err
 	}
 	var w *Window
@@ -366,14 +371,7 @@ func (n *Notice) AnswerObjection(id, answer string, now time.Time) ([]kernel.Eve
 	if !n.Exists() {
 		return nil, ErrNoticeNotFound
 	}
-	answered, ok := n.objections[id]
-	if !ok {
-		return nil, ErrObjectionNotFound
-	}
-	if answered {
-		return nil, ErrObjectionAnswered
-	}
-	if err := kernel.Required(answer, "answer", "答复内容"); err != nil {
+	if err := kernel.CheckAnswer(n.objections, id, answer); err != nil {
 		return nil, err
 	}
 	return []kernel.Event{ObjectionAnswered{NoticeID: n.id, ObjectionID: id, Answer: answer, AnsweredAt: now.UTC()}}, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
@@ -38,6 +39,11 @@ type Election struct {
 	objections   map[string]bool // answered?
 	voting       *VotingHeld
 	members      map[kernel.PersonID]bool
+}
+
+// Stream is the stream of one election and the term it produced, election-<communityID>-<electionID>.
+func Stream(c kernel.CommunityID, electionID string) string {
+	return eventlog.StreamName("election", string(c), electionID)
 }
 
 // Rehydrate rebuilds an election from its history.
@@ -133,9 +139,9 @@ var (
 	ErrListAlreadyPublicized      = kernel.Conflict("candidate-list-already-publicized", "候选人名单已公示")
 	ErrNoCandidates               = kernel.Rejected("no-candidates", "还没有候选人")
 	ErrListNotPublicized          = kernel.Rejected("candidate-list-not-publicized", "候选人名单尚未公示")
-	ErrObjectionNotFound          = kernel.NotFound("objection-not-found", "没有这条异议")
+	ErrObjectionNotFound          = kernel.ErrObjectionNotFound
 	ErrObjectionExists            = kernel.Conflict("objection-already-raised", "这条异议已登记")
-	ErrObjectionAnswered          = kernel.Conflict("objection-already-answered", "这条异议已答复")
+	ErrObjectionAnswered          = kernel.ErrObjectionAnswered
 	ErrVotingAlreadyHeld          = kernel.Conflict("voting-already-held", "已经投票")
 	ErrVotingNotHeld              = kernel.Rejected("voting-not-held", "尚未投票，不能确认选举结果")
 	// ErrObjectionsUnanswered (enforces objection-answered at certification): residents' objections to
@@ -237,17 +243,17 @@ func (el *Election) AddCommitteeMember(m ElectionCommitteeMember, replaces kerne
 }
 
 // LeaveCommittee records a member leaving the election committee.
-func (el *Election) LeaveCommittee(p kernel.PersonID, reason string, now time.Time) ([]kernel.Event, error) {
+func (el *Election) LeaveCommittee(p kernel.PersonID, reason LeaveReason, now time.Time) ([]kernel.Event, error) {
 	if !el.Exists() {
 		return nil, ErrElectionNotFound
 	}
 	if !el.committee[p] {
 		return nil, ErrNotCommitteeMember
 	}
-	if reason != LeftBecameCandidate && reason != LeftResigned && reason != LeftOther {
+	if !slices.Contains(LeaveReasons(), reason) {
 		return nil, kernel.Invalid("invalid-leave-reason", "reason", "退出原因须为 became-candidate、resigned 或 other")
 	}
-	return []kernel.Event{CommitteeMemberLeft{ElectionID: el.id, Person: p, Reason: reason, LeftAt: now.UTC()}}, nil
+	return []kernel.Event{CommitteeMemberLeft{ElectionID: el.id, Person: p, Reason: string(reason), LeftAt: now.UTC()}}, nil
 }
 
 // Nominate is the command to nominate a candidate.
@@ -385,14 +391,7 @@ func (el *Election) AnswerObjection(id, answer string, now time.Time) ([]kernel.
 	if !el.Exists() {
 		return nil, ErrElectionNotFound
 	}
-	answered, ok := el.objections[id]
-	if !ok {
-		return nil, ErrObjectionNotFound
-	}
-	if answered {
-		return nil, ErrObjectionAnswered
-	}
-	if err := kernel.Required(answer, "answer", "答复内容"); err != nil {
+	if err := kernel.CheckAnswer(el.objections, id, answer); err != nil {
 		return nil, err
 	}
 	return []kernel.Event{ObjectionAnswered{ElectionID: el.id, ObjectionID: id, Answer: answer, AnsweredAt: now.UTC()}}, nil

@@ -27,6 +27,9 @@ const (
 	CommitteeMember CommitteeRole = "member" // 委员
 )
 
+// CommitteeRoles lists the roles on the election committee, in the order the API documents them.
+func CommitteeRoles() []CommitteeRole { return []CommitteeRole{CommitteeChair, CommitteeMember} }
+
 // ElectionCommitteeMember is a member of the election committee (选举委员会).
 type ElectionCommitteeMember struct {
 	Person   kernel.PersonID      `json:"person"`
@@ -59,12 +62,18 @@ type CommitteeMemberAdded struct {
 func (CommitteeMemberAdded) EventName() string  { return "election.committee-member-added" }
 func (CommitteeMemberAdded) SchemaVersion() int { return 1 }
 
-// Why a member left the election committee.
+// LeaveReason is why a member left the election committee (CommitteeMemberLeft.Reason).
+type LeaveReason string
+
+// The reasons, untyped: CommitteeMemberLeft.Reason is a string.
 const (
 	LeftBecameCandidate = "became-candidate" // 被确定为候选人，退出选举委员会
 	LeftResigned        = "resigned"
 	LeftOther           = "other"
 )
+
+// LeaveReasons lists the reasons a member leaves the election committee, in the order the API documents them.
+func LeaveReasons() []LeaveReason { return []LeaveReason{LeftBecameCandidate, LeftResigned, LeftOther} }
 
 // CommitteeMemberLeft records a member leaving the election committee.
 type CommitteeMemberLeft struct {
@@ -224,7 +233,7 @@ func (MemberResigned) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[CommitteeFormed],
 		kernel.Register[CommitteeMemberAdded],
 		kernel.Register[CommitteeMemberLeft],
@@ -238,10 +247,5 @@ func RegisterEvents(r *kernel.Registry) error {
 		kernel.Register[MemberRecalled],
 		kernel.Register[MemberByElected],
 		kernel.Register[MemberResigned],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }

@@ -5,6 +5,8 @@
 package events
 
 import (
+	"reflect"
+
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
@@ -44,4 +46,41 @@ func MustRegistry() *kernel.Registry {
 		panic("domain events registry: " + err.Error())
 	}
 	return r
+}
+
+// Enums maps every enumerated type of the domain (funds.Category, meeting.Kind, …) to its values, in the
+// domain's order, from each package's own list (funds.Categories(), …). The command types name the
+// domain's type, never its values: the API schema lists them from here (infra/httpapi), so a value added
+// to the domain is offered by the API at once.
+func Enums() map[reflect.Type][]string {
+	m := map[reflect.Type][]string{}
+	add(m, audit.Kinds())
+	add(m, audit.FindingSeverities())
+	add(m, audit.Results())
+	add(m, community.Roles())
+	add(m, community.Sources())
+	add(m, community.LeaveReasons())
+	add(m, disclosure.Categories())
+	add(m, disclosure.RefKinds())
+	add(m, election.CommitteeRoles())
+	add(m, election.LeaveReasons())
+	add(m, funds.Sources())
+	add(m, funds.Categories())
+	add(m, funds.Kinds())
+	add(m, funds.PayeeKinds())
+	add(m, kernel.CommunityKinds())
+	add(m, meeting.Kinds())
+	add(m, meeting.Bases())
+	add(m, meeting.Outcomes())
+	add(m, meeting.Subjects())
+	add(m, meeting.Channels())
+	return m
+}
+
+func add[T ~string](m map[reflect.Type][]string, values []T) {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	m[reflect.TypeFor[T]()] = out
 }

@@ -3,8 +3,10 @@ package funds
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
@@ -18,6 +20,12 @@ type Budget struct {
 	total       kernel.Fen
 	allocated   map[Category]kernel.Fen
 	committed   map[string]BudgetCommitted // by expenditure
+}
+
+// BudgetStream is the stream of one fiscal year's allocations and commitments,
+// budget-<communityID>-<fiscalYear>.
+func BudgetStream(c kernel.CommunityID, fiscalYear int) string {
+	return eventlog.StreamName("budget", string(c), strconv.Itoa(fiscalYear))
 }
 
 // RehydrateBudget rebuilds a budget from its history.

@@ -10,6 +10,7 @@ package funds
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -29,14 +30,13 @@ const (
 	OtherFunding   Source = "other"
 )
 
-// Valid reports whether s is a known source.
-func (s Source) Valid() bool {
-	switch s {
-	case CentralProject, CountyFinance, Department, AssetSwap, StreetFinance, SelfRaised, OtherFunding:
-		return true
-	}
-	return false
+// Sources lists the sources of funds, in the order the API documents them.
+func Sources() []Source {
+	return []Source{CentralProject, CountyFinance, Department, AssetSwap, StreetFinance, SelfRaised, OtherFunding}
 }
+
+// Valid reports whether s is a known source.
+func (s Source) Valid() bool { return slices.Contains(Sources(), s) }
 
 // Category of a budget line or expenditure.
 type Category string
@@ -50,14 +50,13 @@ const (
 	OtherCategory Category = "other"
 )
 
-// Valid reports whether c is a known category.
-func (c Category) Valid() bool {
-	switch c {
-	case Operating, Startup, PartyBuilding, Project, Salaries, OtherCategory:
-		return true
-	}
-	return false
+// Categories lists the budget categories, in the order the API documents them.
+func Categories() []Category {
+	return []Category{Operating, Startup, PartyBuilding, Project, Salaries, OtherCategory}
 }
+
+// Valid reports whether c is a known category.
+func (c Category) Valid() bool { return slices.Contains(Categories(), c) }
 
 // BudgetAllocated records funds allocated to the community for a fiscal
 // year. It carries an operating-funds breach when the operating funds
@@ -113,8 +112,11 @@ const (
 	OtherKind Kind = "other"
 )
 
+// Kinds lists the kinds of expenditure, in the order the API documents them.
+func Kinds() []Kind { return []Kind{Salary, Allowance, OtherKind} }
+
 // Valid reports whether k is a known kind.
-func (k Kind) Valid() bool { return k == Salary || k == Allowance || k == OtherKind }
+func (k Kind) Valid() bool { return slices.Contains(Kinds(), k) }
 
 // PayeeKind says whether the payee is an organisation or a natural person.
 type PayeeKind string
@@ -123,6 +125,9 @@ const (
 	Organisation PayeeKind = "organisation"
 	Individual   PayeeKind = "individual"
 )
+
+// PayeeKinds lists the kinds of payee, in the order the API documents them.
+func PayeeKinds() []PayeeKind { return []PayeeKind{Organisation, Individual} }
 
 // Payee of an expenditure. An organisation is public by name. An individual
 // is a person: their name is personal data, and the public sees only
@@ -227,7 +232,7 @@ func (ExpenditureCancelled) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events and upcasters to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	if err := kernel.RegisterAll(r,
 		kernel.Register[BudgetAllocated],
 		kernel.Register[BudgetCommitted],
 		kernel.Register[BudgetReleased],
@@ -236,10 +241,8 @@ func RegisterEvents(r *kernel.Registry) error {
 		kernel.Register[ExpenditurePaid],
 		kernel.Register[ExpenditureRejected],
 		kernel.Register[ExpenditureCancelled],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
+	); err != nil {
+		return err
 	}
 	return r.Upcast(ExpenditureRequested{}.EventName(), 1, upcastRequestedV1)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
@@ -35,6 +36,12 @@ type Expenditure struct {
 	category   Category
 	payee      string
 	resolution *ResolutionRef
+}
+
+// ExpenditureStream is the stream of one expenditure from request to payment,
+// expenditure-<communityID>-<expenditureID>.
+func ExpenditureStream(c kernel.CommunityID, expenditureID string) string {
+	return eventlog.StreamName("expenditure", string(c), expenditureID)
 }
 
 // RehydrateExpenditure rebuilds an expenditure from its history.

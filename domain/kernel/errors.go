@@ -102,3 +102,22 @@ func Required(s, field, what string) error {
 	}
 	return nil
 }
+
+// Errors of objections (异议), to a notice or to a candidate list alike.
+var (
+	ErrObjectionNotFound = NotFound("objection-not-found", "没有这条异议")
+	ErrObjectionAnswered = Conflict("objection-already-answered", "这条异议已答复")
+)
+
+// CheckAnswer checks an answer to objection id, given the objections raised (answered or not): the
+// objection exists, is not answered yet, and the answer says something.
+func CheckAnswer(objections map[string]bool, id, answer string) error {
+	answered, ok := objections[id]
+	if !ok {
+		return ErrObjectionNotFound
+	}
+	if answered {
+		return ErrObjectionAnswered
+	}
+	return Required(answer, "answer", "答复内容")
+}

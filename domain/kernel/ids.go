@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -22,8 +23,11 @@ const (
 	Rural CommunityKind = "rural" // 村
 )
 
+// CommunityKinds lists the kinds of community, in the order the API documents them.
+func CommunityKinds() []CommunityKind { return []CommunityKind{Urban, Rural} }
+
 // Valid reports whether k is a known kind.
-func (k CommunityKind) Valid() bool { return k == Urban || k == Rural }
+func (k CommunityKind) Valid() bool { return slices.Contains(CommunityKinds(), k) }
 
 // JurisdictionPath locates a node of the jurisdiction tree as its codes from
 // the root, separated by "/": province/city/district/street/community/grid/

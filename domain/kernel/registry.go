@@ -117,6 +117,17 @@ func Register[E Event](r *Registry) error {
 	return nil
 }
 
+// RegisterAll runs the registrations in order (kernel.Register[E] for each event of a package), stopping
+// at the first error.
+func RegisterAll(r *Registry, regs ...func(*Registry) error) error {
+	for _, reg := range regs {
+		if err := reg(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Upcast registers the upcaster from version `from` to from+1 of the named
 // event. The event must be registered first, and from must lie in
 // [1, latest-1].

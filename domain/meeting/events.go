@@ -9,6 +9,7 @@
 package meeting
 
 import (
+	"slices"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -26,14 +27,13 @@ const (
 	Evaluation      Kind = "evaluation"      // 民主评议
 )
 
-// Valid reports whether k is a known kind.
-func (k Kind) Valid() bool {
-	switch k {
-	case Assembly, Representatives, Joint, Deliberation, Hearing, Evaluation:
-		return true
-	}
-	return false
+// Kinds lists the kinds of meeting, in the order the API documents them.
+func Kinds() []Kind {
+	return []Kind{Assembly, Representatives, Joint, Deliberation, Hearing, Evaluation}
 }
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return slices.Contains(Kinds(), k) }
 
 // CanDecideMajorMatters reports whether a resolution of this kind of meeting
 // authorises a major matter (四议两公开: 村民会议或村民代表会议表决通过).
@@ -52,6 +52,9 @@ const (
 	// BasisInvitees: those invited to any other meeting; no statutory quorum.
 	BasisInvitees Basis = "invitees"
 )
+
+// Bases lists the bases of attendance, in the order the API documents them.
+func Bases() []Basis { return []Basis{BasisAdults, BasisHouseholds, BasisMembers, BasisInvitees} }
 
 func (k Kind) allows(b Basis) bool {
 	switch k {
@@ -113,6 +116,9 @@ const (
 	Failed Outcome = "failed"
 )
 
+// Outcomes lists the outcomes of a vote, in the order the API documents them.
+func Outcomes() []Outcome { return []Outcome{Passed, Failed} }
+
 // VoteRecorded records the vote on a motion with the attendance it was
 // counted against.
 type VoteRecorded struct {
@@ -140,14 +146,13 @@ const (
 	OtherSubject        Subject = "other"
 )
 
-// Valid reports whether s is a known subject.
-func (s Subject) Valid() bool {
-	switch s {
-	case MajorSpending, AssetDisposal, HomesteadAllocation, LargeContract, OtherSubject:
-		return true
-	}
-	return false
+// Subjects lists the subjects of a resolution, in the order the API documents them.
+func Subjects() []Subject {
+	return []Subject{MajorSpending, AssetDisposal, HomesteadAllocation, LargeContract, OtherSubject}
 }
+
+// Valid reports whether s is a known subject.
+func (s Subject) Valid() bool { return slices.Contains(Subjects(), s) }
 
 // ResolutionAdopted records a resolution (决议) adopted on a passed motion.
 // Ceiling is the most it authorises to spend (major spending, contracts);
@@ -224,7 +229,7 @@ func (Closed) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	for _, reg := range []func(*kernel.Registry) error{
+	return kernel.RegisterAll(r,
 		kernel.Register[Convened],
 		kernel.Register[AttendanceRecorded],
 		kernel.Register[MotionTabled],
@@ -241,10 +246,5 @@ func RegisterEvents(r *kernel.Registry) error {
 		kernel.Register[TopicDeliberationHeld],
 		kernel.Register[TopicResultDisclosed],
 		kernel.Register[TopicFeedbackRecorded],
-	} {
-		if err := reg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }

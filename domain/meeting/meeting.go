@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
@@ -29,6 +30,12 @@ type Meeting struct {
 	reserved    map[string]map[string]kernel.Fen // resolution → expenditure → amount
 	minutes     bool
 	closedAt    time.Time
+}
+
+// Stream is the stream of one meeting with its motions, votes, resolutions and minutes,
+// meeting-<communityID>-<meetingID>.
+func Stream(c kernel.CommunityID, meetingID string) string {
+	return eventlog.StreamName("meeting", string(c), meetingID)
 }
 
 // Rehydrate rebuilds a meeting from its history.

@@ -1,8 +1,10 @@
 package meeting
 
 import (
+	"slices"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
@@ -18,14 +20,11 @@ const (
 	OtherSource Channel = "other"
 )
 
+// Channels lists the channels a topic is collected through, in the order the API documents them.
+func Channels() []Channel { return []Channel{HomeVisit, Hotline, WeChat, QRCode, Forum, OtherSource} }
+
 // Valid reports whether c is a known channel.
-func (c Channel) Valid() bool {
-	switch c {
-	case HomeVisit, Hotline, WeChat, QRCode, Forum, OtherSource:
-		return true
-	}
-	return false
-}
+func (c Channel) Valid() bool { return slices.Contains(Channels(), c) }
 
 // TopicCollected is step 1: a topic collected from residents. The resident
 // who raised it, if recorded, is personal data.
@@ -140,6 +139,11 @@ type Topic struct {
 	step     Step
 	rejected bool
 	closed   bool
+}
+
+// TopicStream is the stream of one deliberation topic, topic-<communityID>-<topicID>.
+func TopicStream(c kernel.CommunityID, topicID string) string {
+	return eventlog.StreamName("topic", string(c), topicID)
 }
 
 // RehydrateTopic rebuilds a topic from its history.

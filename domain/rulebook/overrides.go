@@ -3,6 +3,7 @@ package rulebook
 import (
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
@@ -37,10 +38,7 @@ func (OverrideRemoved) SchemaVersion() int { return 1 }
 
 // RegisterEvents adds the rulebook's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	if err := kernel.Register[OverrideSet](r); err != nil {
-		return err
-	}
-	return kernel.Register[OverrideRemoved](r)
+	return kernel.RegisterAll(r, kernel.Register[OverrideSet], kernel.Register[OverrideRemoved])
 }
 
 // Overrides is the aggregate of one jurisdiction's rule overrides; its stream
@@ -48,6 +46,12 @@ func RegisterEvents(r *kernel.Registry) error {
 type Overrides struct {
 	path     kernel.JurisdictionPath
 	settings map[key]string
+}
+
+// OverridesStream is the stream of the rule overrides a jurisdiction (or community) set for itself,
+// rulebook-<code>-overrides, <code> being the last segment of its path.
+func OverridesStream(path kernel.JurisdictionPath) string {
+	return eventlog.StreamName("rulebook", path.Last(), "overrides")
 }
 
 // RehydrateOverrides rebuilds a jurisdiction's overrides from its history.

@@ -129,11 +129,5 @@ func OperationsStream(model string) string { return "operations-ledger-" + model
 
 // RegisterEvents adds the package's events to r.
 func RegisterEvents(r *kernel.Registry) error {
-	if err := kernel.Register[AlertRaised](r); err != nil {
-		return err
-	}
-	if err := kernel.Register[PoisonEventSkipped](r); err != nil {
-		return err
-	}
-	return kernel.Register[AlertCleared](r)
+	return kernel.RegisterAll(r, kernel.Register[AlertRaised], kernel.Register[PoisonEventSkipped], kernel.Register[AlertCleared])
 }

@@ -369,15 +369,15 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 		for _, ref := range e.Refs {
 			switch ref.Kind {
 			case disclosure.RefPayment:
-				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.PaymentDisclosed, eventlog.StreamName("expenditure", string(c), ref.ID)},
+				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.PaymentDisclosed, funds.ExpenditureStream(c, ref.ID)},
 					p.Due(rulebook.PaymentDisclosed, ref.OccurredAt),
 					fmt.Sprintf("支出%s于%s支付，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
 			case disclosure.RefElection:
-				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.ResultsDisclosed, eventlog.StreamName("election", string(c), ref.ID)},
+				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.ResultsDisclosed, election.Stream(c, ref.ID)},
 					p.Due(rulebook.ResultsDisclosed, ref.OccurredAt),
 					fmt.Sprintf("选举%s的结果于%s确认，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
 			case disclosure.RefAudit:
-				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.ResultsDisclosed, eventlog.StreamName("audit", string(c), ref.ID)},
+				fx.Reopen = append(fx.Reopen, Deadline{Key{rulebook.ResultsDisclosed, audit.Stream(c, ref.ID)},
 					p.Due(rulebook.ResultsDisclosed, ref.OccurredAt),
 					fmt.Sprintf("审计%s的结果于%s作出，%s，须重新公开", ref.ID, stamp(ref.OccurredAt), why)})
 			case disclosure.RefResolution:
@@ -390,11 +390,11 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 		for _, ref := range e.Refs {
 			switch ref.Kind {
 			case disclosure.RefPayment:
-				fx.Met = append(fx.Met, Key{rulebook.PaymentDisclosed, eventlog.StreamName("expenditure", string(c), ref.ID)})
+				fx.Met = append(fx.Met, Key{rulebook.PaymentDisclosed, funds.ExpenditureStream(c, ref.ID)})
 			case disclosure.RefElection:
-				fx.Met = append(fx.Met, Key{rulebook.ResultsDisclosed, eventlog.StreamName("election", string(c), ref.ID)})
+				fx.Met = append(fx.Met, Key{rulebook.ResultsDisclosed, election.Stream(c, ref.ID)})
 			case disclosure.RefAudit:
-				fx.Met = append(fx.Met, Key{rulebook.ResultsDisclosed, eventlog.StreamName("audit", string(c), ref.ID)})
+				fx.Met = append(fx.Met, Key{rulebook.ResultsDisclosed, audit.Stream(c, ref.ID)})
 			case disclosure.RefResolution:
 				fx.Met = append(fx.Met, Key{rulebook.DisclosureFrequency, ResolutionSubject(c, ref.ID)})
 			}

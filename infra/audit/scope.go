@@ -7,8 +7,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
 // communityID is the form of a community id (commands/streams.go): no hyphen, so it can sit in the
@@ -32,9 +33,9 @@ func (a *Auditor) communityScope(ctx context.Context, id string) (scope, error) 
 	if !communityID.MatchString(id) {
 		return scope{}, invalid("community id %q: want 1–64 letters, digits or _", id)
 	}
-	evs, err := a.cfg.Store.ReadStream(ctx, commands.ProfileStream(id), 0, 1, false)
+	evs, err := a.cfg.Store.ReadStream(ctx, community.ProfileStream(kernel.CommunityID(id)), 0, 1, false)
 	if errors.Is(err, eventlog.ErrStreamNotFound) || (err == nil && len(evs) == 0) {
-		return scope{}, fmt.Errorf("%w: %s (no %s stream)", ErrCommunityNotFound, id, commands.ProfileStream(id))
+		return scope{}, fmt.Errorf("%w: %s (no %s stream)", ErrCommunityNotFound, id, community.ProfileStream(kernel.CommunityID(id)))
 	}
 	if err != nil {
 		return scope{}, fmt.Errorf("look up community %s: %w", id, err)

@@ -30,6 +30,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/infra/auth"
 )
 
@@ -101,6 +102,9 @@ type Commands struct {
 	tokens TokenVerifier
 	log    *slog.Logger
 
+	// enums are the values of the domain types command fields take (events.Enums).
+	enums map[reflect.Type][]string
+
 	mu        sync.Mutex
 	summaries map[string]string
 }
@@ -112,7 +116,7 @@ func New(cfg Config) (*Commands, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Commands{tokens: cfg.Tokens, log: cfg.Logger, summaries: map[string]string{}}
+	r := &Commands{tokens: cfg.Tokens, log: cfg.Logger, enums: events.Enums(), summaries: map[string]string{}}
 
 	hc := huma.DefaultConfig("Grassroots ledger command API", cfg.Version)
 	hc.Info.Description = "Record the affairs of villages and urban communities as immutable events. " +
@@ -184,6 +188,7 @@ func RegisterCommand[C any](r *Commands, name, summary string, run func(ctx cont
 	oapi := r.api.OpenAPI()
 	reg := oapi.Components.Schemas
 	schema := reg.Schema(ct, true, ct.Name())
+	documentEnums(reg, ct, schema, r.enums, map[reflect.Type]bool{})
 	tag := "commands"
 	if group, _, ok := strings.Cut(name, "."); ok {
 		tag = group
@@ -213,17 +218,9 @@ func runCommand[C any](ctx context.Context, r *Commands, name string, reg huma.R
 	if !ok { // the operation's middleware authenticates; this is a guard against a miswired route
 		return nil, unauthenticated("需要 API 令牌:Authorization: Bearer lg_…", false)
 	}
+	// The metadata (Idempotency-Key, X-Correlation-ID) are validated with the command, once, by the
+	// executor's gate: a bad key is a 400 naming the header, nothing read or appended.
 	m := commands.Meta{CommandID: in.IdempotencyKey, CorrelationID: in.CorrelationID, Actor: actor}
-	if err := m.Validate(); err != nil {
-		return nil, r.refuse(ctx, name, err)
-	}
-	if in.CorrelationID != "" {
-		if err := (commands.Meta{CommandID: in.CorrelationID}).Validate(); err != nil {
-			p := newProblem(http.StatusBadRequest, "correlation-id-invalid", "X-Correlation-ID 只能包含字母、数字和 . _ : -,长度1至128个字符")
-			p.Field = headerCorrelationID
-			return nil, r.refuse(ctx, name, p)
-		}
-	}
 	c, errs := decodeCommand[C](reg, schema, in.RawBody)
 	if errs != nil {
 		return nil, r.refuse(ctx, name, badInput(errs))
@@ -279,14 +276,12 @@ func (r *Commands) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	actor := tok.Actor()
-	// A role that may neither record affairs nor administer anywhere in its own scope (auditor,
-	// supervisor) may give no command at all: refuse it here, before the body is read, so that every
-	// command route answers such a token 403 whatever it sends. Per-target decisions stay in the executor.
-	if err := commands.Authorize(actor, commands.RecordAffairs, actor.Scope); err != nil {
-		if commands.Authorize(actor, commands.Administer, actor.Scope) != nil {
-			r.writeProblem(ctx, problemFor(ctx.Context(), r.log, err))
-			return
-		}
+	// A role that may give no command at all (auditor, supervisor) is refused here, before the body is
+	// read, so that every command route answers such a token 403 whatever it sends. The command itself is
+	// authorized once, on its target, by the executor.
+	if err := commands.Writer(actor); err != nil {
+		r.writeProblem(ctx, problemFor(ctx.Context(), r.log, err))
+		return
 	}
 	next(huma.WithContext(ctx, auth.WithActor(ctx.Context(), actor)))
 }
@@ -400,5 +395,45 @@ func documentCommand(op *huma.Operation, schema *huma.Schema) {
 		minLen, maxLen := 1, 128
 		q.Schema = &huma.Schema{Type: "string", MinLength: &minLen, MaxLength: &maxLen, Pattern: `^[A-Za-z0-9._:-]+$`}
 		op.Parameters[i] = &q
+	}
+}
+
+// documentEnums lists, in the schema s of t and of the structs it holds, the values of every field whose
+// type is a domain enumeration (events.Enums): the command types name the domain's type, the values
+// come from the domain, and the schema validates them as an enum tag would.
+func documentEnums(reg huma.Registry, t reflect.Type, s *huma.Schema, enums map[reflect.Type][]string, seen map[reflect.Type]bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || seen[t] || s == nil {
+		return
+	}
+	seen[t] = true
+	if s.Ref != "" {
+		s = reg.SchemaFromRef(s.Ref)
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		prop := s.Properties[name]
+		ft := f.Type
+		for prop != nil && (ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice) {
+			if ft.Kind() == reflect.Slice {
+				prop = prop.Items
+			}
+			ft = ft.Elem()
+		}
+		if prop == nil || !f.IsExported() {
+			continue
+		}
+		if values, ok := enums[ft]; ok {
+			prop.Enum = make([]any, len(values))
+			for i, v := range values {
+				prop.Enum[i] = v
+			}
+			prop.PrecomputeMessages()
+			continue
+		}
+		documentEnums(reg, ft, prop, enums, seen)
 	}
 }

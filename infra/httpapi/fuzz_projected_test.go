@@ -39,6 +39,9 @@ func FuzzCommandsAreProjected(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	if err := rt.Migrate(ctx); err != nil { // before the story: waitProjected reads rm_meta at once
+		f.Fatal(err)
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = rt.Run(ctx) }()
 	f.Cleanup(func() { cancel(); <-done })

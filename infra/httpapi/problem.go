@@ -205,8 +205,11 @@ func problemFor(ctx context.Context, log *slog.Logger, err error) *Problem {
 		if status != 0 {
 			p := newProblem(status, ke.Code, ke.Msg)
 			p.Field = ke.Field
-			if p.Field == "command_id" {
+			switch p.Field { // the metadata come in headers
+			case "command_id":
 				p.Field = headerIdempotencyKey
+			case "correlation_id":
+				p.Field = headerCorrelationID
 			}
 			return p
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/infra/alerting"
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
@@ -386,7 +387,7 @@ func (d *district) community() workload.Community {
 // community's profile stream records it: only a member may approve an expenditure.
 func (d *district) chair(id string) string {
 	d.t.Helper()
-	history, err := d.API.Executor.Load(context.Background(), commands.ProfileStream(id))
+	history, err := d.API.Executor.Load(context.Background(), community.ProfileStream(kernel.CommunityID(id)))
 	if err != nil {
 		d.t.Fatal(err)
 	}

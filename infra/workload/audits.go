@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -58,7 +57,7 @@ func (c *comm) exitAudit(y int) {
 // runAudit opens an audit, records its findings, closes it and discloses the result within 24 hours
 // (days late, or never, when planted).
 func (c *comm) runAudit(o audit.Open, title string, duration time.Duration) {
-	stream := commands.AuditStream(string(c.info.ID), o.AuditID)
+	stream := audit.Stream(c.info.ID, o.AuditID)
 	a := &audit.Audit{}
 	evs, err := a.Open(o, c.params, c.now)
 	apply(a, c.record(c.clerk, stream, nil, evs, err))

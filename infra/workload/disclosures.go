@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
+	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
@@ -34,7 +34,7 @@ type notice struct {
 
 // publish puts a notice on the board now.
 func (c *comm) publish(p noticePlan) *notice {
-	n := &notice{id: p.id, stream: commands.DisclosureStream(string(c.info.ID), p.id), n: &disclosure.Notice{}, title: p.title, text: p.text}
+	n := &notice{id: p.id, stream: disclosure.Stream(c.info.ID, p.id), n: &disclosure.Notice{}, title: p.title, text: p.text}
 	var atts []disclosure.Attachment
 	if p.attachment != "" {
 		atts = []disclosure.Attachment{{Name: p.attachment + ".pdf", SHA256: c.document("notice", p.id, p.attachment)}}
@@ -121,7 +121,7 @@ func (c *comm) scheduleQuarterly(y int, m time.Month) {
 		var deps []string
 		for _, a := range q.allocations {
 			refs = append(refs, disclosure.Ref{Kind: disclosure.RefBudget, ID: a.id, OccurredAt: a.at})
-			deps = append(deps, commands.BudgetStream(string(c.info.ID), a.year))
+			deps = append(deps, funds.BudgetStream(c.info.ID, a.year))
 		}
 		text := fmt.Sprintf("%s财务收支情况：本季度收到拨款%s，支出%s。收支明细及凭证已在公开栏公示，欢迎监督。", label, q.allocated, q.spent)
 		n := c.publish(noticePlan{

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
@@ -79,9 +78,8 @@ func (c *comm) scheduleElection(y int) {
 // only 5), an objection now and then, the vote, the certified result, its disclosure and the new
 // committee seated.
 func (c *comm) formElection(y int, vote time.Time) {
-	cid := string(c.info.ID)
 	r := &electionRun{id: fmt.Sprint(y), year: y, el: &election.Election{}, vote: vote}
-	r.stream = commands.ElectionStream(cid, r.id)
+	r.stream = election.Stream(c.info.ID, r.id)
 	lo, _ := c.params.CommitteeSizeFor(c.info.Kind, c.households, c.adults)
 	r.seats = c.committeeSize()
 	if c.planted(plantUndersized) {

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -35,7 +34,7 @@ func (c *comm) request(cat funds.Category, kind funds.Kind, purpose string, amou
 func (c *comm) requestIn(fy int, cat funds.Category, kind funds.Kind, purpose string, amount kernel.Fen, payee funds.Payee, project ...string) *expenditure {
 	c.expSeq[fy]++
 	e := &expenditure{id: fmt.Sprintf("%d-%04d", fy, c.expSeq[fy]), x: &funds.Expenditure{}, amount: amount, purpose: purpose}
-	e.stream = commands.ExpenditureStream(string(c.info.ID), e.id)
+	e.stream = funds.ExpenditureStream(c.info.ID, e.id)
 	if payee.Kind == funds.Organisation {
 		e.public = payee.Organisation
 	} else {
@@ -66,7 +65,6 @@ func organisation(name string) funds.Payee {
 // approval with what the budget said (budget-balance, split-spending). The expenditure then waits for the
 // next payday.
 func (c *comm) approve(e *expenditure, pr *project) {
-	cid := string(c.info.ID)
 	var ref *funds.ResolutionRef
 	var deps []string
 	if pr != nil && pr.resolution != nil {
@@ -80,7 +78,7 @@ func (c *comm) approve(e *expenditure, pr *project) {
 	b := c.budget(fy)
 	evs, got, err := b.Commit(funds.Commit{FiscalYear: fy, ExpenditureID: e.id, Category: e.x.Category(), Amount: e.amount,
 		Payee: e.x.PayeeKey()}, c.params, c.now)
-	apply(b, c.record(c.clerk, commands.BudgetStream(cid, fy), nil, evs, err))
+	apply(b, c.record(c.clerk, funds.BudgetStream(c.info.ID, fy), nil, evs, err))
 	var committee []kernel.PersonID
 	for _, m := range c.term.members {
 		committee = append(committee, m.p.id)
@@ -99,7 +97,7 @@ func (c *comm) cancel(e *expenditure, reason string) {
 	apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
 	fy := e.x.FiscalYear()
 	evs, err = c.budget(fy).Release(fy, e.id, "支出已撤销："+reason, c.now)
-	apply(c.budget(fy), c.record(c.clerk, commands.BudgetStream(string(c.info.ID), fy), nil, evs, err))
+	apply(c.budget(fy), c.record(c.clerk, funds.BudgetStream(c.info.ID, fy), nil, evs, err))
 	c.dropQueued(e)
 	c.done(e.stream)
 }

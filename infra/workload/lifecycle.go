@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -310,7 +309,7 @@ func (c *comm) allocate(y int, id string, src funds.Source, cat funds.Category, 
 		AllocationID: id, FiscalYear: y, Source: src, Category: cat, Amount: amount, Note: note,
 		Households: c.households,
 	}, c.params, c.now)
-	apply(b, c.record(c.clerk, commands.BudgetStream(string(c.info.ID), y), nil, evs, err))
+	apply(b, c.record(c.clerk, funds.BudgetStream(c.info.ID, y), nil, evs, err))
 	c.quarter.allocated += amount
 	c.quarter.allocations = append(c.quarter.allocations, allocationRef{year: y, id: id, at: c.now.UTC()})
 }

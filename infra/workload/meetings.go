@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
@@ -88,12 +87,11 @@ func (c *comm) votes(present int, fail bool) (yes, no, abstain int) {
 // closed; the minutes follow within 48 hours (or late, or never, when planted); an assembly's or
 // representatives' meeting's resolutions are disclosed within 24 hours.
 func (c *comm) holdMeeting(p meetingPlan) {
-	cid := string(c.info.ID)
-	stream := commands.MeetingStream(cid, p.id)
+	stream := meeting.Stream(c.info.ID, p.id)
 	m := &meeting.Meeting{}
 	var deps []string
 	if p.topicID != "" {
-		deps = []string{commands.TopicStream(cid, p.topicID)}
+		deps = []string{meeting.TopicStream(c.info.ID, p.topicID)}
 	}
 	if p.kind == meeting.Assembly {
 		p.expected = c.households // the registered figure, as the handler takes it
@@ -198,7 +196,6 @@ func (c *comm) discloseResolutions(p meetingPlan, heldAt time.Time, rs []meeting
 		c.plant(plantLateResolution)
 		delay = hours(30 + c.pick(40))
 	}
-	cid := string(c.info.ID)
 	c.after(delay, func() {
 		refs := []disclosure.Ref{{Kind: disclosure.RefMeeting, ID: p.id, OccurredAt: heldAt.UTC()}}
 		var b strings.Builder
@@ -214,7 +211,7 @@ func (c *comm) discloseResolutions(p meetingPlan, heldAt time.Time, rs []meeting
 		n := c.publish(noticePlan{
 			id: p.id + "-resolutions", category: disclosure.Resolution, from: heldAt, to: heldAt,
 			title: p.title + "决议公告", text: b.String(), windowDays: 7,
-			refs: refs, deps: []string{commands.MeetingStream(cid, p.id)}, attachment: "会议决议",
+			refs: refs, deps: []string{meeting.Stream(c.info.ID, p.id)}, attachment: "会议决议",
 		})
 		c.objections(n, 3)
 	})

@@ -56,7 +56,7 @@ func (g *gen) preamble() (*window, error) {
 	}
 	node := func(phase int, path kernel.JurisdictionPath, name string) {
 		evs, derr := (&community.Jurisdiction{}).Register(path, name, phase > 0, now)
-		add(phase, root, path, commands.JurisdictionStream(path), evs, derr)
+		add(phase, root, path, community.JurisdictionStream(path), evs, derr)
 	}
 	node(0, provinceCode, provinceName)
 	seen := map[string]bool{}
@@ -82,7 +82,7 @@ func (g *gen) preamble() (*window, error) {
 		Reason: "区民政局要求：应公开事项逾期5天即列为红色预警", By: kernel.PersonID("demo-admin-" + d.Code),
 	}, now)
 	admin := commands.Actor{Subject: "demo-admin-" + d.Code, Role: commands.RoleAdmin, Scope: string(d.Path)}
-	add(3, admin, d.Path, commands.OverridesStream(d.Path), evs, derr)
+	add(3, admin, d.Path, rulebook.OverridesStream(d.Path), evs, derr)
 	for _, e := range evs {
 		g.rulebook.Apply(e)
 	}

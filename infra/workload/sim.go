@@ -320,7 +320,7 @@ func (c *comm) done(stream string) {
 	}
 }
 
-func (c *comm) profileStream() string { return commands.ProfileStream(string(c.info.ID)) }
+func (c *comm) profileStream() string { return community.ProfileStream(c.info.ID) }
 
 // Randomness and time helpers.
 

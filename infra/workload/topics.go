@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
@@ -26,10 +25,9 @@ func (c *comm) scheduleTopics(y int, next time.Time) {
 // not accepted), plan drafted, notice given, deliberated in a meeting; then the outcome is disclosed on
 // the board and implementation fed back to residents until the topic is closed.
 func (c *comm) topic(y int) {
-	cid := string(c.info.ID)
 	c.topicSeq[y]++
 	id := fmt.Sprintf("%d-t%02d", y, c.topicSeq[y])
-	stream := commands.TopicStream(cid, id)
+	stream := meeting.TopicStream(c.info.ID, id)
 	t := &meeting.Topic{}
 	issue := topicIssues[c.pick(len(topicIssues))]
 	var raiser *kernel.PersonalData
@@ -69,7 +67,7 @@ func (c *comm) deliberate(y int, id string, t *meeting.Topic, stream, summary, o
 		closed: func(meetingID string, _ time.Time) {
 			c.after(hours(1), func() {
 				evs, err := t.HoldDeliberation(meetingID, outcome, c.now)
-				apply(t, c.record(c.clerk, stream, []string{commands.MeetingStream(string(c.info.ID), meetingID)}, evs, err))
+				apply(t, c.record(c.clerk, stream, []string{meeting.Stream(c.info.ID, meetingID)}, evs, err))
 				held := c.now.UTC()
 				c.after(days(1+c.pick(3)), func() { c.discloseTopic(id, t, stream, summary, outcome, held) })
 			})

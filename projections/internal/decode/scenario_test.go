@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
@@ -80,7 +81,7 @@ func TestScenarioThroughCommands(t *testing.T) {
 	var seats []commands.CommitteeSeat
 	for i, role := range []string{"chair", "vice-chair", "member", "member", "member"} {
 		p := fmt.Sprintf("p-c%d", i)
-		seats = append(seats, commands.CommitteeSeat{Person: p, Role: role, FullTime: i < 4, Source: "elected",
+		seats = append(seats, commands.CommitteeSeat{Person: p, Role: community.Role(role), FullTime: i < 4, Source: "elected",
 			Personal: person(p, []string{"陈一鸣", "林二娜", "黄三石", "周四方", "吴五岳"}[i], 10+i)})
 	}
 	must(h.SeatCommittee(ctx, as(clerk), commands.SeatCommittee{CommunityID: cid, Term: "2021-2026", Members: seats}))

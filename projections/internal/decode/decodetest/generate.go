@@ -78,7 +78,7 @@ func (g *generator) node(path, name string, at time.Time) {
 	}
 	g.nodes[path] = true
 	p := kernel.JurisdictionPath(path)
-	g.h.Record(eventlog.StreamName("jurisdiction", p.Last(), "node"), Place{Path: path}, at,
+	g.h.Record(community.JurisdictionStream(p), Place{Path: path}, at,
 		community.JurisdictionRegistered{Path: p, Name: name, Level: p.Depth(), RegisteredAt: at})
 }
 
