@@ -67,6 +67,9 @@ const (
 	// Supervise is acting on alerts and webhooks: resolving an alert, registering, deleting or replaying a
 	// webhook (supervisors and admins).
 	Supervise
+	// Audit is the auditors' API: replaying a community's history, exporting its trail, verifying the
+	// chains (auditors only: their reads include personal data).
+	Audit
 )
 
 // Authorize decides whether actor may perform action on the jurisdiction path. Auditors and supervisors
@@ -88,6 +91,7 @@ var permissions = map[Action][]Role{
 	Administer:    {RoleAdmin},
 	Watch:         {RoleSupervisor, RoleAuditor, RoleAdmin},
 	Supervise:     {RoleSupervisor, RoleAdmin},
+	Audit:         {RoleAuditor},
 }
 
 // catalogueActions are the actions of the command API's catalogue (Writer's concern).

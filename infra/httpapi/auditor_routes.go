@@ -14,7 +14,6 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/audit"
-	"github.com/grassroots-ledger/ledger/infra/auth"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -135,36 +134,12 @@ func RegisterAuditor(cfg AuditorConfig) error {
 	}
 	a := &auditorAPI{cfg: cfg, log: cfg.Logger, verifies: make(chan struct{}, cfg.ConcurrentVerifies),
 		replays: make(chan struct{}, cfg.ConcurrentReplays)}
-	for i, h := range []func(http.ResponseWriter, *http.Request, commands.Actor){a.verify, a.asOf, a.export} {
-		Mount(cfg.Mux, cfg.API, AuditorRoutes[i], a.auditor(h))
+	// The one gate of the plain handlers: bearer token → actor, and the role the one table allows (Audit).
+	gate := Gate{Tokens: cfg.Tokens, Logger: cfg.Logger}
+	for i, h := range []ActorHandler{a.verify, a.asOf, a.export} {
+		Mount(cfg.Mux, cfg.API, AuditorRoutes[i], gate.Require(commands.Audit, h))
 	}
 	return nil
-}
-
-// auditor authenticates the request and admits auditor tokens only.
-func (a *auditorAPI) auditor(next func(http.ResponseWriter, *http.Request, commands.Actor)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-			a.problem(w, r, unauthenticated("需要审计令牌:Authorization: Bearer lg_…(用 ledger token create --role auditor 创建)", false))
-			return
-		}
-		tok, err := a.cfg.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
-		if errors.Is(err, auth.ErrUnauthenticated) {
-			a.problem(w, r, unauthenticated("API 令牌无效或已被撤销", true))
-			return
-		}
-		if err != nil {
-			a.problem(w, r, internalError(r.Context(), a.log, fmt.Errorf("authenticate: %w", err)))
-			return
-		}
-		actor := tok.Actor()
-		if actor.Role != commands.RoleAuditor {
-			a.problem(w, r, newProblem(http.StatusForbidden, CodeRoleNotAllowed, fmt.Sprintf("审计接口只对审计角色开放,此令牌的角色是 %s", actor.Role)))
-			return
-		}
-		next(w, r.WithContext(auth.WithActor(r.Context(), actor)), actor)
-	})
 }
 
 func (a *auditorAPI) problem(w http.ResponseWriter, r *http.Request, p *Problem) {
