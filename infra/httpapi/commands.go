@@ -261,21 +261,11 @@ func (r *Commands) refuse(ctx context.Context, name string, err error) *Problem 
 // unauthenticated client cannot make the server read a megabyte, and puts the token's actor into the
 // request context.
 func (r *Commands) authenticate(ctx huma.Context, next func(huma.Context)) {
-	scheme, secret, _ := strings.Cut(ctx.Header("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-		r.writeProblem(ctx, unauthenticated("需要 API 令牌:请在请求头中提供 Authorization: Bearer lg_…(用 ledger token create 创建)", false))
+	actor, p := actorOf(ctx.Context(), ctx.Header("Authorization"), r.tokens, r.log)
+	if p != nil {
+		r.writeProblem(ctx, p)
 		return
 	}
-	tok, err := r.tokens.Authenticate(ctx.Context(), strings.TrimSpace(secret))
-	if errors.Is(err, auth.ErrUnauthenticated) {
-		r.writeProblem(ctx, unauthenticated("API 令牌无效或已被撤销", true))
-		return
-	}
-	if err != nil {
-		r.writeProblem(ctx, internalError(ctx.Context(), r.log, fmt.Errorf("authenticate: %w", err)))
-		return
-	}
-	actor := tok.Actor()
 	// A role that may give no command at all (auditor, supervisor) is refused here, before the body is
 	// read, so that every command route answers such a token 403 whatever it sends. The command itself is
 	// authorized once, on its target, by the executor.

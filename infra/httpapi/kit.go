@@ -52,17 +52,24 @@ func (g Gate) Require(action commands.Action, next ActorHandler) http.Handler {
 
 // authenticate turns the request's bearer token into its actor, or the problem to answer.
 func (g Gate) authenticate(r *http.Request) (commands.Actor, *Problem) {
-	scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return actorOf(r.Context(), r.Header.Get("Authorization"), g.Tokens, g.logger())
+}
+
+// actorOf turns an Authorization header into the actor of its bearer token, or the problem to answer:
+// 401 with the RFC 6750 challenge without a token or with one that is unknown or revoked, 500 (under a
+// request id) when the tokens cannot be read. Every API of the ledger authenticates with it.
+func actorOf(ctx context.Context, header string, tokens TokenVerifier, log *slog.Logger) (commands.Actor, *Problem) {
+	scheme, secret, _ := strings.Cut(header, " ")
 	secret = strings.TrimSpace(secret)
 	if !strings.EqualFold(scheme, "Bearer") || secret == "" {
-		return commands.Actor{}, unauthenticated("需要 API 令牌:Authorization: Bearer lg_…", false)
+		return commands.Actor{}, unauthenticated("需要 API 令牌:请在请求头中提供 Authorization: Bearer lg_…(用 ledger token create 创建)", false)
 	}
-	tok, err := g.Tokens.Authenticate(r.Context(), secret)
+	tok, err := tokens.Authenticate(ctx, secret)
 	if errors.Is(err, auth.ErrUnauthenticated) {
 		return commands.Actor{}, unauthenticated("API 令牌无效或已被撤销", true)
 	}
 	if err != nil {
-		return commands.Actor{}, internalError(r.Context(), g.logger(), fmt.Errorf("authenticate: %w", err))
+		return commands.Actor{}, internalError(ctx, log, fmt.Errorf("authenticate: %w", err))
 	}
 	return tok.Actor(), nil
 }
