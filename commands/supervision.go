@@ -14,9 +14,9 @@ import (
 // They are authorized by the one table (Authorize: Supervise, on the alert's or the webhook's
 // jurisdiction). Resolving appends supervision.alert-cleared through the Executor. A webhook is not a
 // fact of the ledger but a delivery subscription holding a signing secret, which must never enter the
-// immutable, exported history: it stays in PostgreSQL (infra/alerting), behind WebhookRegistry.
+// immutable, exported history: it stays in PostgreSQL (infra/supervision), behind WebhookRegistry.
 
-// AlertBook is what resolving an alert needs to know of alerts (infra/alerting, on the alerts read model).
+// AlertBook is what resolving an alert needs to know of alerts (infra/supervision, on the alerts read model).
 type AlertBook interface {
 	// Alert is the alert as the read model holds it now (to find its jurisdiction); an error of kind
 	// NotFound when there is none.
@@ -35,7 +35,7 @@ type Webhook struct {
 	CreatedAt time.Time               `json:"created_at"`
 }
 
-// WebhookRegistry keeps the supervisors' webhooks (infra/alerting).
+// WebhookRegistry keeps the supervisors' webhooks (infra/supervision).
 type WebhookRegistry interface {
 	// Register records a webhook for the alert events at or under `under`, from now on, owned by owner;
 	// it checks the URL, and returns the webhook and its signing secret.

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grassroots-ledger/ledger/infra/alerting"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
 )
 
 // TestEveryAPIRouteIsDocumented: the document serve publishes at /api/v1/openapi.json describes every
@@ -38,7 +38,7 @@ func TestEveryAPIRouteIsDocumented(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		t.Fatal(err)
 	}
-	routes := append(append([]httpapi.Route{}, httpapi.AuditorRoutes...), alerting.Routes...)
+	routes := append(append([]httpapi.Route{}, httpapi.AuditorRoutes...), supervision.Routes...)
 	for _, rt := range routes {
 		if _, ok := doc.Paths[rt.Path][strings.ToLower(rt.Method)]; !ok {
 			t.Errorf("%s is served but not in %s", rt.Pattern(), httpapi.OpenAPIPath)

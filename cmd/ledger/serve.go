@@ -17,12 +17,12 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/events"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
 	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/health"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
 	"github.com/grassroots-ledger/ledger/infra/workload"
 )
@@ -109,7 +109,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	}
 	executor := commands.NewExecutor(instrumented, commands.SystemClock{}, events.MustRegistry(), slog.Default())
 	sup, err := startSupervision(runCtx, pool, store, executor, mux, api.API(), tokens, metrics, readModels(),
-		alerting.WebhookPolicy{AllowHTTP: o.webhooksHTTP, AllowPrivate: o.webhooksPrivate})
+		supervision.WebhookPolicy{AllowHTTP: o.webhooksHTTP, AllowPrivate: o.webhooksPrivate})
 	if err != nil {
 		return err
 	}

@@ -11,19 +11,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grassroots-ledger/ledger/commands"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/metrics"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 
 	"github.com/danielgtaylor/huma/v2"
 )
 
-// supervision is what serve runs for supervisors: the alert engine (outbox appends, deadline sweep,
+// supervisors is what serve runs for supervisors: the alert engine (outbox appends, deadline sweep,
 // calendar checks), webhook deliveries, the supervisors' API on the mux, and the metrics of what
 // supervisors and operators watch (HTTP, projection lag, open alerts and ratings).
-type supervision struct {
+type supervisors struct {
 	http *metrics.HTTP
 	// Lag is the last measurement of how far each read model is behind, for the health checks.
 	Lag func() metrics.LagReading
@@ -32,25 +32,25 @@ type supervision struct {
 }
 
 // Wrap instruments the HTTP handler (normally the mux) with request durations and command results.
-func (s *supervision) Wrap(h http.Handler) http.Handler { return s.http.Wrap(h) }
+func (s *supervisors) Wrap(h http.Handler) http.Handler { return s.http.Wrap(h) }
 
 // startSupervision migrates the alerting schema, mounts the supervisors' API on mux (its actions run on
 // executor) and runs the engine, the webhook deliverer, the SSE hub and the lag gauges until ctx ends.
 func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, executor *commands.Executor, mux *http.ServeMux, doc huma.API, tokens *auth.Store,
-	reg prometheus.Registerer, models []runtime.ReadModel, policy alerting.WebhookPolicy) (*supervision, error) {
+	reg prometheus.Registerer, models []runtime.ReadModel, policy supervision.WebhookPolicy) (*supervisors, error) {
 	log := slog.Default()
-	if err := alerting.Migrate(ctx, pool); err != nil {
+	if err := supervision.Migrate(ctx, pool); err != nil {
 		return nil, err
 	}
-	engine, err := alerting.NewEngine(alerting.EngineConfig{Pool: pool, Store: store, Clock: commands.SystemClock{}, Registerer: reg, Logger: log})
+	engine, err := supervision.NewEngine(supervision.EngineConfig{Pool: pool, Store: store, Clock: commands.SystemClock{}, Registerer: reg, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := alerting.NewWebhooks(alerting.WebhookConfig{Pool: pool, Registerer: reg, Logger: log, Policy: policy})
+	hooks, err := supervision.NewWebhooks(supervision.WebhookConfig{Pool: pool, Registerer: reg, Logger: log, Policy: policy})
 	if err != nil {
 		return nil, err
 	}
-	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, API: doc, Pool: pool, Tokens: tokens, Engine: engine, Executor: executor, Webhooks: hooks, Registerer: reg, Logger: log})
+	api, err := supervision.NewAPI(supervision.APIConfig{Mux: mux, API: doc, Pool: pool, Tokens: tokens, Engine: engine, Executor: executor, Webhooks: hooks, Registerer: reg, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 	if _, err := metrics.NewSupervision(pool, reg); err != nil {
 		return nil, err
 	}
-	httpm, err := metrics.NewHTTP(reg, "GET "+alerting.StreamPath)
+	httpm, err := metrics.NewHTTP(reg, "GET "+supervision.StreamPath)
 	if err != nil {
 		return nil, err
 	}
@@ -82,5 +82,5 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 		}()
 	}
 	work := func(ctx context.Context) error { return runAll(ctx, engine.Run, hooks.Run) }
-	return &supervision{http: httpm, Lag: lag.Last, Work: work}, nil
+	return &supervisors{http: httpm, Lag: lag.Last, Work: work}, nil
 }

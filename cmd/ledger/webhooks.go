@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/grassroots-ledger/ledger/commands"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
 )
 
 func newWebhooksCmd() *cobra.Command {
@@ -24,16 +24,16 @@ delivers them within a second. It works on the database given by --database-url 
 		Args: cobra.NoArgs,
 	}
 	cmd.PersistentFlags().StringVar(&dbURL, "database-url", "", "PostgreSQL connection string (default $DATABASE_URL)")
-	open := func(ctx context.Context) (*alerting.Webhooks, func(), error) {
+	open := func(ctx context.Context) (*supervision.Webhooks, func(), error) {
 		pool, err := openDBSized(ctx, dbURL, 2)
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := alerting.Migrate(ctx, pool); err != nil {
+		if err := supervision.Migrate(ctx, pool); err != nil {
 			pool.Close()
 			return nil, nil, err
 		}
-		w, err := alerting.NewWebhooks(alerting.WebhookConfig{Pool: pool})
+		w, err := supervision.NewWebhooks(supervision.WebhookConfig{Pool: pool})
 		if err != nil {
 			pool.Close()
 			return nil, nil, err

@@ -13,13 +13,13 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
-	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
+	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
 )
 
 // TestWebhooksReplayCLI: `ledger webhooks replay` puts a parked delivery back in line.
 func TestWebhooksReplayCLI(t *testing.T) {
-	h := alertingtest.New(t, alertingtest.Options{Webhooks: func(c *alerting.WebhookConfig) { c.MaxAttempts = 1 }})
+	h := supervisiontest.New(t, supervisiontest.Options{Webhooks: func(c *supervision.WebhookConfig) { c.MaxAttempts = 1 }})
 	var up atomic.Bool
 	var delivered atomic.Int32
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +34,7 @@ func TestWebhooksReplayCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
+	c := supervisiontest.NewCommunity(supervisiontest.DistrictX, 1)
 	h.Record(c, c.Stream("expenditure", "x"), funds.ExpenditurePaid{ExpenditureID: "x", VoucherNo: "v", Amount: kernel.Yuan(90000), PaidAt: h.Clock.Now(),
 		Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.MajorMatterResolution, Detail: "未经决议"}}}})
 	h.Wait("a parked delivery", 15*time.Second, func() (bool, string) {

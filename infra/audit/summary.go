@@ -15,13 +15,13 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/elections"
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // summaryLimit bounds each list of the summary; the tables of a snapshot hold everything.

@@ -22,8 +22,8 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {

@@ -14,9 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
 	"github.com/grassroots-ledger/ledger/infra/metrics"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // TestHTTPRoutesAndCommandResults: requests are timed by the mux pattern that served them (not the raw
@@ -140,7 +140,7 @@ func appends(t *testing.T, reg *prometheus.Registry) map[string]uint64 {
 // TestLagAndSupervisionGauges: with the projector stopped the alerts model falls behind by exactly the
 // events appended meanwhile; caught up, its lag is zero. The supervision gauges read the read model.
 func TestLagAndSupervisionGauges(t *testing.T) {
-	h := alertingtest.New(t, alertingtest.Options{})
+	h := supervisiontest.New(t, supervisiontest.Options{})
 	reg := prometheus.NewRegistry()
 	lag, err := metrics.NewLag(h.Server.Pool, h.Server.Store, []string{alerts.Name}, reg)
 	if err != nil {
@@ -149,7 +149,7 @@ func TestLagAndSupervisionGauges(t *testing.T) {
 	if _, err := metrics.NewSupervision(h.Server.Pool, reg); err != nil {
 		t.Fatal(err)
 	}
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
+	c := supervisiontest.NewCommunity(supervisiontest.DistrictX, 1)
 	h.Record(c, c.Stream("expenditure", "1"), stubPaid())
 	h.Quiesce()
 	h.StopEngine()

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/elections"
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // errNotFound is a community, notice, meeting, election or event the models do not have: a 404.

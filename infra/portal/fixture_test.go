@@ -26,7 +26,6 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
@@ -34,6 +33,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/portal"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
 	"github.com/grassroots-ledger/ledger/infra/workload"
 	"github.com/grassroots-ledger/ledger/projections/all"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -193,7 +193,7 @@ func buildDistrictOn(server string, opts workload.Options, logf func(string, ...
 	if err := rt.Migrate(ctx); err != nil {
 		return nil, cleanup, err
 	}
-	if err := alerting.Migrate(ctx, admin); err != nil {
+	if err := supervision.Migrate(ctx, admin); err != nil {
 		return nil, cleanup, err
 	}
 	runCtx, stop := context.WithCancel(ctx)
@@ -211,7 +211,7 @@ func buildDistrictOn(server string, opts workload.Options, logf func(string, ...
 		}
 	})
 	wg.Go(func() { _ = rt.Run(runCtx) })
-	engine, err := alerting.NewEngine(alerting.EngineConfig{Pool: admin, Store: store, Clock: clock, Logger: quiet(), SweepEvery: 200 * time.Millisecond})
+	engine, err := supervision.NewEngine(supervision.EngineConfig{Pool: admin, Store: store, Clock: clock, Logger: quiet(), SweepEvery: 200 * time.Millisecond})
 	if err != nil {
 		return nil, cleanup, err
 	}

@@ -4,7 +4,6 @@ package all
 
 import (
 	"github.com/grassroots-ledger/ledger/domain/events"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
@@ -12,6 +11,7 @@ import (
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 	"github.com/grassroots-ledger/ledger/projections/tlog"
 )
 

@@ -1,4 +1,4 @@
-package alerting_test
+package supervision_test
 
 import (
 	"encoding/json"
@@ -12,8 +12,8 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
-	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
+	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
 )
 
 // receiver is a webhook endpoint that fails its first `failFirst` requests (or all while down), and
@@ -42,9 +42,9 @@ func newReceiver(t *testing.T, failFirst int) *receiver {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		rec := received{signed: alerting.Verify(r.secret, alerting.SignedContent(req.Header.Get(alerting.HeaderTimestamp), body),
-			req.Header.Get(alerting.HeaderSignature)), eventID: req.Header.Get(alerting.HeaderEventID)}
-		rec.timestamp, _ = strconv.ParseInt(req.Header.Get(alerting.HeaderTimestamp), 10, 64)
+		rec := received{signed: supervision.Verify(r.secret, supervision.SignedContent(req.Header.Get(supervision.HeaderTimestamp), body),
+			req.Header.Get(supervision.HeaderSignature)), eventID: req.Header.Get(supervision.HeaderEventID)}
+		rec.timestamp, _ = strconv.ParseInt(req.Header.Get(supervision.HeaderTimestamp), 10, 64)
 		_ = json.Unmarshal(body, &rec.body)
 		if r.down || r.fail > 0 {
 			r.fail--
@@ -73,13 +73,13 @@ func (r *receiver) setDown(down bool) {
 }
 
 type registered struct {
-	alerting.Webhook
+	supervision.Webhook
 	Secret string `json:"secret"`
 }
 
-func register(t *testing.T, h *alertingtest.Harness, token string, r *receiver, under kernel.JurisdictionPath) registered {
+func register(t *testing.T, h *supervisiontest.Harness, token string, r *receiver, under kernel.JurisdictionPath) registered {
 	t.Helper()
-	resp := h.Server.Do(t, http.MethodPost, alerting.WebhooksPath, bearer(token), map[string]string{"url": r.srv.URL + "/hook", "under": string(under)})
+	resp := h.Server.Do(t, http.MethodPost, supervision.WebhooksPath, bearer(token), map[string]string{"url": r.srv.URL + "/hook", "under": string(under)})
 	if resp.Status != http.StatusCreated {
 		t.Fatalf("register: %d %s", resp.Status, resp.Body)
 	}
@@ -93,13 +93,13 @@ func register(t *testing.T, h *alertingtest.Harness, token string, r *receiver, 
 	return reg
 }
 
-func deliveries(t *testing.T, h *alertingtest.Harness, token, id, state string) []alerting.Delivery {
+func deliveries(t *testing.T, h *supervisiontest.Harness, token, id, state string) []supervision.Delivery {
 	t.Helper()
-	resp := h.Server.Do(t, http.MethodGet, alerting.WebhooksPath+"/"+id+"/deliveries?state="+state, bearer(token), nil)
+	resp := h.Server.Do(t, http.MethodGet, supervision.WebhooksPath+"/"+id+"/deliveries?state="+state, bearer(token), nil)
 	if resp.Status != 200 {
 		t.Fatalf("deliveries: %d %s", resp.Status, resp.Body)
 	}
-	var out struct{ Deliveries []alerting.Delivery }
+	var out struct{ Deliveries []supervision.Delivery }
 	if err := json.Unmarshal(resp.Body, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -110,12 +110,12 @@ func deliveries(t *testing.T, h *alertingtest.Harness, token, id, state string) 
 // webhook of district X never receives district Y's alerts.
 func TestWebhookRetriesUntilDelivered(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	tok := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	h := supervisiontest.New(t, supervisiontest.Options{})
+	tok := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
 	r := newReceiver(t, 2)
-	hook := register(t, h, tok, r, alertingtest.DistrictX)
-	cx := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
-	cy := alertingtest.NewCommunity(alertingtest.DistrictY, 1)
+	hook := register(t, h, tok, r, supervisiontest.DistrictX)
+	cx := supervisiontest.NewCommunity(supervisiontest.DistrictX, 1)
+	cy := supervisiontest.NewCommunity(supervisiontest.DistrictY, 1)
 	raise(h, cy, "y1")
 	raise(h, cx, "x1")
 	raise(h, cy, "y2")
@@ -146,27 +146,27 @@ func TestWebhookRetriesUntilDelivered(t *testing.T) {
 		t.Fatalf("failed %v", n)
 	}
 	// The signature covers the body: a changed body does not verify.
-	if alerting.Verify(hook.Secret, []byte(`{"forged":true}`), alerting.Sign(hook.Secret, []byte(`{}`))) {
+	if supervision.Verify(hook.Secret, []byte(`{"forged":true}`), supervision.Sign(hook.Secret, []byte(`{}`))) {
 		t.Fatal("forged body verified")
 	}
 	// Another district's supervisor does not see the webhook.
-	other := h.Token(commands.RoleSupervisor, alertingtest.DistrictY)
-	h.Server.Do(t, http.MethodPost, alerting.WebhooksPath+"/"+hook.ID+"/replay", bearer(other), nil).WantProblem(t, 404, "webhook-not-found")
-	h.Server.Do(t, http.MethodPost, alerting.WebhooksPath, bearer(other), map[string]string{"url": r.srv.URL, "under": string(alertingtest.DistrictX)}).
+	other := h.Token(commands.RoleSupervisor, supervisiontest.DistrictY)
+	h.Server.Do(t, http.MethodPost, supervision.WebhooksPath+"/"+hook.ID+"/replay", bearer(other), nil).WantProblem(t, 404, "webhook-not-found")
+	h.Server.Do(t, http.MethodPost, supervision.WebhooksPath, bearer(other), map[string]string{"url": r.srv.URL, "under": string(supervisiontest.DistrictX)}).
 		WantProblem(t, 403, "out-of-scope")
-	h.Server.Do(t, http.MethodPost, alerting.WebhooksPath, bearer(other), map[string]string{"url": "ftp://x"}).WantProblem(t, 400, "invalid-webhook-url")
+	h.Server.Do(t, http.MethodPost, supervision.WebhooksPath, bearer(other), map[string]string{"url": "ftp://x"}).WantProblem(t, 400, "invalid-webhook-url")
 }
 
 // TestWebhookParkAndReplay: after MaxAttempts failures a delivery is parked; replay delivers it once the
 // receiver is back.
 func TestWebhookParkAndReplay(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{Webhooks: func(c *alerting.WebhookConfig) { c.MaxAttempts = 3 }})
-	tok := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	h := supervisiontest.New(t, supervisiontest.Options{Webhooks: func(c *supervision.WebhookConfig) { c.MaxAttempts = 3 }})
+	tok := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
 	r := newReceiver(t, 0)
 	r.setDown(true)
 	hook := register(t, h, tok, r, "")
-	cx := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
+	cx := supervisiontest.NewCommunity(supervisiontest.DistrictX, 1)
 	raise(h, cx, "x1")
 	h.Wait("the delivery to be parked", 15*time.Second, func() (bool, string) {
 		d := deliveries(t, h, tok, hook.ID, "parked")
@@ -183,7 +183,7 @@ func TestWebhookParkAndReplay(t *testing.T) {
 		t.Fatalf("parked %v", n)
 	}
 	r.setDown(false)
-	resp := h.Server.Do(t, http.MethodPost, alerting.WebhooksPath+"/"+hook.ID+"/replay", bearer(tok), nil)
+	resp := h.Server.Do(t, http.MethodPost, supervision.WebhooksPath+"/"+hook.ID+"/replay", bearer(tok), nil)
 	if resp.Status != 200 || string(resp.Body) != `{"replayed":1,"webhook_id":"`+hook.ID+`"}`+"\n" {
 		t.Fatalf("replay: %d %s", resp.Status, resp.Body)
 	}
@@ -200,20 +200,20 @@ func TestWebhookParkAndReplay(t *testing.T) {
 // next one, with its count of attempts kept.
 func TestWebhookDeliveriesSurviveRestart(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{Webhooks: func(c *alerting.WebhookConfig) { c.BaseBackoff = 500 * time.Millisecond }})
+	h := supervisiontest.New(t, supervisiontest.Options{Webhooks: func(c *supervision.WebhookConfig) { c.BaseBackoff = 500 * time.Millisecond }})
 	tok := h.Token(commands.RoleAdmin, "*")
 	r := newReceiver(t, 0)
 	r.setDown(true)
-	hook := register(t, h, tok, r, alertingtest.DistrictY)
-	raise(h, alertingtest.NewCommunity(alertingtest.DistrictY, 4), "y1")
+	hook := register(t, h, tok, r, supervisiontest.DistrictY)
+	raise(h, supervisiontest.NewCommunity(supervisiontest.DistrictY, 4), "y1")
 	h.Wait("a failed attempt", 15*time.Second, func() (bool, string) {
 		d := deliveries(t, h, tok, hook.ID, "pending")
 		return len(d) == 1 && d[0].Attempts == 1, ""
 	})
 	h.StopWebhooks()
 	r.setDown(false)
-	w, err := alerting.NewWebhooks(alerting.WebhookConfig{Pool: h.Server.Pool, PollEvery: 50 * time.Millisecond, BaseBackoff: 500 * time.Millisecond,
-		Policy: alerting.WebhookPolicy{AllowHTTP: true, AllowPrivate: true}})
+	w, err := supervision.NewWebhooks(supervision.WebhookConfig{Pool: h.Server.Pool, PollEvery: 50 * time.Millisecond, BaseBackoff: 500 * time.Millisecond,
+		Policy: supervision.WebhookPolicy{AllowHTTP: true, AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package alerting
+package supervision
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // Webhook delivery headers. The signature is HMAC-SHA256 of the request body with the webhook's

@@ -1,11 +1,11 @@
-// Package alertingtest starts the supervision pipeline for tests the way `ledger serve` runs it: the real
+// Package supervisiontest starts the supervision pipeline for tests the way `ledger serve` runs it: the real
 // embedded node through the real client adapter, a PostgreSQL database of the test's own, the projection
 // runtime with the alerts read model, the alerting engine on a clock the test drives, the webhook
 // deliverer and the supervisors' HTTP API on an httptest server. Tests record domain events as the
 // command side would (envelope, community metadata, append) and watch the alerts come and go.
 //
 // Tests fail, not skip, when DATABASE_URL is unset.
-package alertingtest
+package supervisiontest
 
 import (
 	"context"
@@ -26,12 +26,12 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // Clock is a clock the test sets.
@@ -72,7 +72,7 @@ type Options struct {
 	// Clock starts at Start unless set.
 	Clock *Clock
 	// Webhooks adjusts the webhook deliverer's configuration (Pool and Registerer are set).
-	Webhooks func(*alerting.WebhookConfig)
+	Webhooks func(*supervision.WebhookConfig)
 	// NoEngine leaves the engine stopped (StartEngine starts it).
 	NoEngine bool
 	// Streams caps the alert streams (the API's defaults when nil).
@@ -85,9 +85,9 @@ type Harness struct {
 	Clock    *Clock
 	Registry *kernel.Registry
 	Metrics  *prometheus.Registry
-	Engine   *alerting.Engine
-	Webhooks *alerting.Webhooks
-	API      *alerting.API
+	Engine   *supervision.Engine
+	Webhooks *supervision.Webhooks
+	API      *supervision.API
 
 	tb           testing.TB
 	ctx          context.Context
@@ -107,27 +107,27 @@ func New(tb testing.TB, opts Options) *Harness {
 	tb.Cleanup(cancel)
 	h.ctx = ctx
 	h.Server = apitest.Start(tb, apitest.Config{Clock: h.Clock, Register: func(s *apitest.Server) {
-		if err := alerting.Migrate(ctx, s.Pool); err != nil {
+		if err := supervision.Migrate(ctx, s.Pool); err != nil {
 			tb.Fatal(err)
 		}
 		var err error
-		h.Engine, err = alerting.NewEngine(alerting.EngineConfig{Pool: s.Pool, Store: s.Store, Clock: h.Clock, Registerer: h.Metrics,
+		h.Engine, err = supervision.NewEngine(supervision.EngineConfig{Pool: s.Pool, Store: s.Store, Clock: h.Clock, Registerer: h.Metrics,
 			Logger: apitest.Logger(), SweepEvery: 25 * time.Millisecond, CatchUpTimeout: 10 * time.Second})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		wc := alerting.WebhookConfig{Pool: s.Pool, Registerer: h.Metrics, Logger: apitest.Logger(), PollEvery: 50 * time.Millisecond,
+		wc := supervision.WebhookConfig{Pool: s.Pool, Registerer: h.Metrics, Logger: apitest.Logger(), PollEvery: 50 * time.Millisecond,
 			BaseBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, MaxAttempts: 5, Lease: 5 * time.Second,
 			// The tests' receivers listen on loopback over http.
-			Policy: alerting.WebhookPolicy{AllowHTTP: true, AllowPrivate: true}}
+			Policy: supervision.WebhookPolicy{AllowHTTP: true, AllowPrivate: true}}
 		if opts.Webhooks != nil {
 			opts.Webhooks(&wc)
 		}
-		h.Webhooks, err = alerting.NewWebhooks(wc)
+		h.Webhooks, err = supervision.NewWebhooks(wc)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		h.API, err = alerting.NewAPI(alerting.APIConfig{Mux: s.Mux, Pool: s.Pool, Tokens: s.Tokens, Engine: h.Engine, Executor: s.Executor, Webhooks: h.Webhooks,
+		h.API, err = supervision.NewAPI(supervision.APIConfig{Mux: s.Mux, Pool: s.Pool, Tokens: s.Tokens, Engine: h.Engine, Executor: s.Executor, Webhooks: h.Webhooks,
 			Registerer: h.Metrics, Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second, Streams: opts.Streams})
 		if err != nil {
 			tb.Fatal(err)
@@ -191,7 +191,7 @@ func (h *Harness) StopEngine() { h.stopEngine() }
 func (h *Harness) StopWebhooks() { h.stopWebhooks() }
 
 // StartWebhooks starts w (a new deliverer, as after a restart) in place of the harness's.
-func (h *Harness) StartWebhooks(w *alerting.Webhooks) {
+func (h *Harness) StartWebhooks(w *supervision.Webhooks) {
 	h.Webhooks = w
 	h.stopWebhooks = h.goRun("webhooks", w.Run)
 }
@@ -392,10 +392,10 @@ func (h *Harness) AlertEvents() map[string]int {
 
 // Serve serves a new HTTP server for the supervisors' API on the harness's database (another instance
 // of `ledger serve`'s API, say after a restart). Close it to stop it.
-func (h *Harness) Serve() (*httptest.Server, *alerting.API) {
+func (h *Harness) Serve() (*httptest.Server, *supervision.API) {
 	h.tb.Helper()
 	mux := http.NewServeMux()
-	api, err := alerting.NewAPI(alerting.APIConfig{Mux: mux, Pool: h.Server.Pool, Tokens: h.Server.Tokens, Engine: h.Engine, Executor: h.Server.Executor,
+	api, err := supervision.NewAPI(supervision.APIConfig{Mux: mux, Pool: h.Server.Pool, Tokens: h.Server.Tokens, Engine: h.Engine, Executor: h.Server.Executor,
 		Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second})
 	if err != nil {
 		h.tb.Fatal(err)

@@ -1,4 +1,6 @@
-// Package alerts is the rules engine of the ledger as a read model (DESIGN.md decision 7), and the read
+// Package supervision (projections/supervision) is supervision's read model: the rules engine of the
+// ledger as a read model (DESIGN.md decision 7), kept under its permanent model name "alerts" (schema
+// rm_alerts; importers name the package alerts), and the read
 // model supervisors and the portal read: open alerts under a jurisdiction, each community's
 // red/yellow/green rating, counts by rule and severity, and the feed of alert events in $all order.
 //
@@ -7,12 +9,12 @@
 // minutes within 48 h, …), the truth of each breach condition (a committee of the wrong size), the
 // residents' assemblies held. What the engine decides — raise an alert, clear one — it never appends
 // itself: it writes the alert event, fully formed and with an id derived from the alert, into its outbox
-// in the batch's transaction. infra/alerting appends outbox events after the commit and runs the
+// in the batch's transaction. infra/supervision appends outbox events after the commit and runs the
 // deadline sweep; when an alert event comes back through the subscription, this model records it and
 // drops its outbox row in the same transaction as the checkpoint. So a crash anywhere between "decided"
 // and "recorded" leaves either the outbox row (appended again with the same id, or found already
 // appended once the projection caught up) or the recorded alert: never a lost or doubled alert.
-package alerts
+package supervision
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package alerting_test
+package supervision_test
 
 import (
 	"context"
@@ -16,11 +16,11 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
-	"github.com/grassroots-ledger/ledger/domain/supervision"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
-	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
+	policy "github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
+	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // Every watch rule of the rulebook has a scenario that raises its alert and one that clears it, on the
@@ -65,16 +65,16 @@ func TestEveryWatchRuleHasAScenario(t *testing.T) {
 
 // harness starts a harness for a test running in parallel with the others, with its community n of
 // district X.
-func harness(t *testing.T, n int) (*alertingtest.Harness, alertingtest.Community) {
+func harness(t *testing.T, n int) (*supervisiontest.Harness, supervisiontest.Community) {
 	t.Parallel()
-	return alertingtest.New(t, alertingtest.Options{}), alertingtest.NewCommunity(alertingtest.DistrictX, n)
+	return supervisiontest.New(t, supervisiontest.Options{}), supervisiontest.NewCommunity(supervisiontest.DistrictX, n)
 }
 
 func breach(rule kernel.RuleID, detail string) kernel.Watch {
 	return kernel.Watch{Breaches: []kernel.Breach{{Rule: rule, Detail: detail}}}
 }
 
-func rating(t *testing.T, h *alertingtest.Harness, c alertingtest.Community) supervision.Rating {
+func rating(t *testing.T, h *supervisiontest.Harness, c supervisiontest.Community) policy.Rating {
 	t.Helper()
 	r, err := alerts.RatingOf(context.Background(), h.Server.Pool, c.ID)
 	if err != nil {
@@ -83,7 +83,7 @@ func rating(t *testing.T, h *alertingtest.Harness, c alertingtest.Community) sup
 	return r.Rating
 }
 
-func waitRating(t *testing.T, h *alertingtest.Harness, c alertingtest.Community, want supervision.Rating) {
+func waitRating(t *testing.T, h *supervisiontest.Harness, c supervisiontest.Community, want policy.Rating) {
 	t.Helper()
 	h.Wait("rating "+string(want), 10*time.Second, func() (bool, string) {
 		got := rating(t, h, c)
@@ -100,28 +100,28 @@ func TestRulePaymentDisclosed(t *testing.T) {
 	h.Advance(23 * time.Hour)
 	noAlerts(t, h, c, "%d alerts before the deadline")
 	h.Advance(2 * time.Hour)
-	a := h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.Open)
-	if a.Severity != rulebook.Yellow || a.Trigger != supervision.ByDeadline || a.DueAt == nil || !a.DueAt.Equal(paidAt.Add(24*time.Hour)) {
+	a := h.WaitAlert(rulebook.PaymentDisclosed, x, supervisiontest.Open)
+	if a.Severity != rulebook.Yellow || a.Trigger != policy.ByDeadline || a.DueAt == nil || !a.DueAt.Equal(paidAt.Add(24*time.Hour)) {
 		t.Fatalf("raised %+v", a)
 	}
-	waitRating(t, h, c, supervision.Yellow)
+	waitRating(t, h, c, policy.Yellow)
 
 	// A missing disclosure older than 7 days turns red (red-after).
 	h.Advance(7 * 24 * time.Hour)
-	h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.RedOpen)
-	waitRating(t, h, c, supervision.Red)
+	h.WaitAlert(rulebook.PaymentDisclosed, x, supervisiontest.RedOpen)
+	waitRating(t, h, c, policy.Red)
 
 	h.Record(c, c.Stream("disclosure", "n-1"), disclosure.Published{NoticeID: "n-1", Category: disclosure.Finance,
 		Period: disclosure.Period{From: paidAt, To: paidAt}, Title: "支出公开", Text: "…", PublishedAt: h.Clock.Now(),
 		Window: disclosure.Window{Start: h.Clock.Now(), End: h.Clock.Now().Add(7 * 24 * time.Hour)},
 		Refs:   []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "2026-0042", OccurredAt: paidAt}},
 		Watch:  breach(rulebook.PaymentDisclosed, "late")})
-	cl := h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.Cleared)
-	if cl.ID != a.ID || cl.ClearReason != string(supervision.FactArrived) {
+	cl := h.WaitAlert(rulebook.PaymentDisclosed, x, supervisiontest.Cleared)
+	if cl.ID != a.ID || cl.ClearReason != string(policy.FactArrived) {
 		t.Fatalf("cleared %+v", cl)
 	}
 	h.Quiesce()
-	waitRating(t, h, c, supervision.Green)
+	waitRating(t, h, c, policy.Green)
 	// The late notice's own breach raised nothing more; the escalation was one event, not a second alert.
 	if ev := h.AlertEvents(); ev["supervision.alert-raised"] != 2 || ev["supervision.alert-cleared"] != 1 {
 		t.Fatalf("alert events %v", ev)
@@ -135,17 +135,17 @@ func TestRuleResultsDisclosed(t *testing.T) {
 	h.Record(c, el, election.ResultCertified{ElectionID: "e-2026", RegisteredVoters: 100, BallotsCast: 80, CertifiedAt: now})
 	h.Record(c, au, audit.Closed{AuditID: "a-1", Result: audit.Clean, Summary: "无问题", ClosedAt: now})
 	h.Advance(24*time.Hour + time.Minute)
-	h.WaitAlert(rulebook.ResultsDisclosed, el, alertingtest.Open)
-	h.WaitAlert(rulebook.ResultsDisclosed, au, alertingtest.Open)
+	h.WaitAlert(rulebook.ResultsDisclosed, el, supervisiontest.Open)
+	h.WaitAlert(rulebook.ResultsDisclosed, au, supervisiontest.Open)
 
 	h.Record(c, c.Stream("disclosure", "n-e"), disclosure.Published{NoticeID: "n-e", Category: disclosure.Election, PublishedAt: h.Clock.Now(),
 		Title: "选举结果", Text: "…", Refs: []disclosure.Ref{{Kind: disclosure.RefElection, ID: "e-2026", OccurredAt: now}}})
-	h.WaitAlert(rulebook.ResultsDisclosed, el, alertingtest.Cleared)
+	h.WaitAlert(rulebook.ResultsDisclosed, el, supervisiontest.Cleared)
 	stillOpen(t, h, rulebook.ResultsDisclosed, au, "the audit result is still undisclosed")
 	h.Record(c, c.Stream("disclosure", "n-a"), disclosure.Published{NoticeID: "n-a", Category: disclosure.Audit, PublishedAt: h.Clock.Now(),
 		Title: "审计结果", Text: "…", Refs: []disclosure.Ref{{Kind: disclosure.RefAudit, ID: "a-1", OccurredAt: now}}})
-	h.WaitAlert(rulebook.ResultsDisclosed, au, alertingtest.Cleared)
-	waitRating(t, h, c, supervision.Green)
+	h.WaitAlert(rulebook.ResultsDisclosed, au, supervisiontest.Cleared)
+	waitRating(t, h, c, policy.Green)
 }
 
 func TestRuleDisclosureFrequency(t *testing.T) {
@@ -159,28 +159,28 @@ func TestRuleDisclosureFrequency(t *testing.T) {
 
 	t.Run("major matters within 24 h", func(t *testing.T) {
 		h.Advance(25 * time.Hour)
-		h.WaitAlert(rulebook.DisclosureFrequency, supervision.ResolutionSubject(c.ID, "r-1"), alertingtest.Open)
+		h.WaitAlert(rulebook.DisclosureFrequency, policy.ResolutionSubject(c.ID, "r-1"), supervisiontest.Open)
 		h.Record(c, c.Stream("disclosure", "n-r"), disclosure.Published{NoticeID: "n-r", Category: disclosure.Resolution, PublishedAt: h.Clock.Now(),
 			Title: "决议公开", Text: "…", Refs: []disclosure.Ref{{Kind: disclosure.RefResolution, ID: "r-1", OccurredAt: start}}})
-		h.WaitAlert(rulebook.DisclosureFrequency, supervision.ResolutionSubject(c.ID, "r-1"), alertingtest.Cleared)
+		h.WaitAlert(rulebook.DisclosureFrequency, policy.ResolutionSubject(c.ID, "r-1"), supervisiontest.Cleared)
 	})
 	t.Run("finances monthly once there are payments", func(t *testing.T) {
 		h.SetClock(start.AddDate(0, 1, 0).Add(time.Hour))
-		h.WaitAlert(rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(c.ID), alertingtest.Open)
+		h.WaitAlert(rulebook.DisclosureFrequency, policy.FinanceBoardSubject(c.ID), supervisiontest.Open)
 		h.Record(c, c.Stream("disclosure", "n-f"), disclosure.Published{NoticeID: "n-f", Category: disclosure.Finance, PublishedAt: h.Clock.Now(),
 			Title: "三月财务", Text: "…", Refs: []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: start}}})
-		h.WaitAlert(rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(c.ID), alertingtest.Cleared)
-		h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), alertingtest.Cleared)
+		h.WaitAlert(rulebook.DisclosureFrequency, policy.FinanceBoardSubject(c.ID), supervisiontest.Cleared)
+		h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), supervisiontest.Cleared)
 	})
 	t.Run("affairs quarterly", func(t *testing.T) {
 		h.SetClock(start.AddDate(0, 3, 0).Add(time.Hour))
-		a := h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), alertingtest.Open)
+		a := h.WaitAlert(rulebook.DisclosureFrequency, policy.AffairsBoardSubject(c.ID), supervisiontest.Open)
 		h.Record(c, c.Stream("disclosure", "n-q"), disclosure.Published{NoticeID: "n-q", Category: disclosure.Affairs, PublishedAt: h.Clock.Now(),
 			Title: "一季度村务", Text: "…"})
-		h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), func(x alerts.Alert) bool { return x.ID == a.ID && !x.Open() })
+		h.WaitAlert(rulebook.DisclosureFrequency, policy.AffairsBoardSubject(c.ID), func(x alerts.Alert) bool { return x.ID == a.ID && !x.Open() })
 		// The notice started the next quarter's deadline.
 		h.SetClock(h.Clock.Now().AddDate(0, 3, 0).Add(time.Hour))
-		h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), func(x alerts.Alert) bool { return x.ID != a.ID && x.Open() })
+		h.WaitAlert(rulebook.DisclosureFrequency, policy.AffairsBoardSubject(c.ID), func(x alerts.Alert) bool { return x.ID != a.ID && x.Open() })
 	})
 }
 
@@ -194,31 +194,31 @@ func TestRuleMinutesKept(t *testing.T) {
 	h.Advance(47 * time.Hour) // 49 h after it was held, 47 h after it closed: not yet due
 	noAlerts(t, h, c, "minutes are due 48 h after the close, got %d alerts")
 	h.Advance(2 * time.Hour)
-	a := h.WaitAlert(rulebook.MinutesKept, m, alertingtest.Open)
+	a := h.WaitAlert(rulebook.MinutesKept, m, supervisiontest.Open)
 	if !a.DueAt.Equal(held.Add(50 * time.Hour)) {
 		t.Fatalf("due %v", a.DueAt)
 	}
 	h.Record(c, m, meeting.MinutesRecorded{MeetingID: "m-7", DocumentSHA256: strings.Repeat("a", 64), RecordedAt: h.Clock.Now(),
 		Watch: breach(rulebook.MinutesKept, "late")})
-	h.WaitAlert(rulebook.MinutesKept, m, alertingtest.Cleared)
-	waitRating(t, h, c, supervision.Green)
+	h.WaitAlert(rulebook.MinutesKept, m, supervisiontest.Cleared)
+	waitRating(t, h, c, policy.Green)
 }
 
 func TestRuleResidentsMeetingFrequency(t *testing.T) {
 	t.Parallel()
 	cst := kernel.ChinaTime()
-	clock := alertingtest.NewClock(time.Date(2025, 12, 1, 9, 0, 0, 0, cst))
-	h := alertingtest.New(t, alertingtest.Options{Clock: clock})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 5)
-	v := alertingtest.NewCommunity(alertingtest.DistrictX, 6)
+	clock := supervisiontest.NewClock(time.Date(2025, 12, 1, 9, 0, 0, 0, cst))
+	h := supervisiontest.New(t, supervisiontest.Options{Clock: clock})
+	c := supervisiontest.NewCommunity(supervisiontest.DistrictX, 5)
+	v := supervisiontest.NewCommunity(supervisiontest.DistrictX, 6)
 	h.Register(c, kernel.Urban, 1500, 3000)
 	h.Register(v, kernel.Rural, 300, 800)
 	h.Quiesce()
 	// No assembly in the first half of 2026.
 	h.SetClock(time.Date(2026, 7, 1, 0, 30, 0, 0, cst))
-	subject := supervision.AssembliesSubject(c.ID, 2026, true)
-	a := h.WaitAlert(rulebook.ResidentsMeetingFrequency, subject, alertingtest.Open)
-	if a.Trigger != supervision.ByCalendar || !strings.Contains(a.Detail, "上半年") {
+	subject := policy.AssembliesSubject(c.ID, 2026, true)
+	a := h.WaitAlert(rulebook.ResidentsMeetingFrequency, subject, supervisiontest.Open)
+	if a.Trigger != policy.ByCalendar || !strings.Contains(a.Detail, "上半年") {
 		t.Fatalf("%+v", a)
 	}
 	h.Quiesce()
@@ -230,10 +230,10 @@ func TestRuleResidentsMeetingFrequency(t *testing.T) {
 	// A make-up assembly clears it.
 	h.Record(c, c.Stream("meeting", "asm-1"), meeting.Convened{MeetingID: "asm-1", Kind: meeting.Assembly, Title: "居民会议",
 		Basis: meeting.BasisAdults, Expected: 3000, HeldAt: clock.Now()})
-	h.WaitAlert(rulebook.ResidentsMeetingFrequency, subject, alertingtest.Cleared)
+	h.WaitAlert(rulebook.ResidentsMeetingFrequency, subject, supervisiontest.Cleared)
 	// One assembly in 2026 is fewer than two: the year-end checkpoint raises again.
 	h.SetClock(time.Date(2027, 1, 1, 0, 30, 0, 0, cst))
-	h.WaitAlert(rulebook.ResidentsMeetingFrequency, supervision.AssembliesSubject(c.ID, 2026, false), alertingtest.Open)
+	h.WaitAlert(rulebook.ResidentsMeetingFrequency, policy.AssembliesSubject(c.ID, 2026, false), supervisiontest.Open)
 }
 
 func TestRuleCadreAudit(t *testing.T) {
@@ -241,10 +241,10 @@ func TestRuleCadreAudit(t *testing.T) {
 	start := h.Clock.Now()
 	h.Register(c, kernel.Rural, 300, 800)
 	h.SetClock(start.AddDate(0, 6, 0).Add(time.Hour))
-	a := h.WaitAlert(rulebook.CadreAudit, supervision.CadreAuditSubject(c.ID), alertingtest.Open)
+	a := h.WaitAlert(rulebook.CadreAudit, policy.CadreAuditSubject(c.ID), supervisiontest.Open)
 	h.Record(c, c.Stream("audit", "a-9"), audit.Opened{AuditID: "a-9", Kind: audit.Regular, Auditor: "经管站",
 		Period: audit.Period{From: start, To: h.Clock.Now()}, OpenedAt: h.Clock.Now(), Watch: breach(rulebook.CadreAudit, "late")})
-	h.WaitAlert(rulebook.CadreAudit, supervision.CadreAuditSubject(c.ID), func(x alerts.Alert) bool { return x.ID == a.ID && !x.Open() })
+	h.WaitAlert(rulebook.CadreAudit, policy.CadreAuditSubject(c.ID), func(x alerts.Alert) bool { return x.ID == a.ID && !x.Open() })
 	h.Quiesce()
 	for _, x := range h.Alerts(c.ID) {
 		if x.Rule == rulebook.CadreAudit && x.Open() {
@@ -258,22 +258,22 @@ func TestRuleMajorMatterResolution(t *testing.T) {
 	x := c.Stream("expenditure", "big-1")
 	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "big-1", VoucherNo: "v", Amount: kernel.Yuan(90000), PaidAt: h.Clock.Now(),
 		Watch: breach(rulebook.MajorMatterResolution, "重大开支未经决议即支付")})
-	a := h.WaitAlert(rulebook.MajorMatterResolution, x, alertingtest.RedOpen)
-	waitRating(t, h, c, supervision.Red)
+	a := h.WaitAlert(rulebook.MajorMatterResolution, x, supervisiontest.RedOpen)
+	waitRating(t, h, c, policy.Red)
 
 	// No later fact undoes a payment: a supervisor of the district resolves it, with a reason.
-	other := h.Token(commands.RoleSupervisor, alertingtest.DistrictY)
+	other := h.Token(commands.RoleSupervisor, supervisiontest.DistrictY)
 	resp := resolve(t, h, other, a.ID, "x")
 	resp.WantProblem(t, http.StatusForbidden, "out-of-scope")
-	sup := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
 	resp = resolve(t, h, sup, a.ID, "")
 	resp.WantProblem(t, http.StatusBadRequest, "required")
 	mustResolve(t, h, sup, a.ID, "已补开村民代表会议追认，经督查组核实")
-	cl := h.WaitAlert(rulebook.MajorMatterResolution, x, alertingtest.Cleared)
-	if cl.ClearReason != string(supervision.ResolvedBySupervisor) {
+	cl := h.WaitAlert(rulebook.MajorMatterResolution, x, supervisiontest.Cleared)
+	if cl.ClearReason != string(policy.ResolvedBySupervisor) {
 		t.Fatalf("%+v", cl)
 	}
-	waitRating(t, h, c, supervision.Green)
+	waitRating(t, h, c, policy.Green)
 	resp = resolve(t, h, sup, a.ID, "again")
 	resp.WantProblem(t, http.StatusConflict, "alert-already-cleared")
 }
@@ -283,33 +283,33 @@ func TestRuleCandidateListPublicity(t *testing.T) {
 	el := c.Stream("election", "e-1")
 	h.Record(c, el, election.VotingHeld{ElectionID: "e-1", RegisteredVoters: 100, BallotsCast: 70, HeldAt: h.Clock.Now(),
 		Watch: breach(rulebook.CandidateListPublicity, "候选人名单公示不足7天")})
-	a := h.WaitAlert(rulebook.CandidateListPublicity, el, alertingtest.Open)
+	a := h.WaitAlert(rulebook.CandidateListPublicity, el, supervisiontest.Open)
 	if a.Severity != rulebook.Yellow {
 		t.Fatal(a.Severity)
 	}
 	sup := h.Token(commands.RoleSupervisor, c.Path)
 	mustResolve(t, h, sup, a.ID, "已责令重新选举")
-	h.WaitAlert(rulebook.CandidateListPublicity, el, alertingtest.Cleared)
+	h.WaitAlert(rulebook.CandidateListPublicity, el, supervisiontest.Cleared)
 }
 
 func TestRuleCommitteeSize(t *testing.T) {
 	h, c := harness(t, 10)
 	profile := c.Stream("community", "profile")
-	subject := supervision.CommitteeSubject(c.ID)
+	subject := policy.CommitteeSubject(c.ID)
 	// Certified with too few winners (on the election's stream), then seated (on the profile): one alert.
 	h.Record(c, c.Stream("election", "e-1"), election.ResultCertified{ElectionID: "e-1", CertifiedAt: h.Clock.Now(),
 		Watch: breach(rulebook.CommitteeSize, "委员会现有3人，应为5—7人")})
 	h.Record(c, profile, community.CommitteeSeated{CommunityID: c.ID, Term: "2026", SeatedAt: h.Clock.Now(),
 		Watch: breach(rulebook.CommitteeSize, "委员会现有3人，应为5—7人")})
-	a := h.WaitAlert(rulebook.CommitteeSize, subject, alertingtest.Open)
+	a := h.WaitAlert(rulebook.CommitteeSize, subject, supervisiontest.Open)
 	h.Quiesce()
 	if ev := h.AlertEvents(); ev["supervision.alert-raised"] != 1 {
 		t.Fatalf("a committee still too small is one alert: %v", ev)
 	}
 	h.Record(c, profile, community.MemberJoined{CommunityID: c.ID, JoinedAt: h.Clock.Now(),
 		Member: community.Seat{Person: "p-4", Role: community.Member, Source: community.Appointed}})
-	cl := h.WaitAlert(rulebook.CommitteeSize, subject, alertingtest.Cleared)
-	if cl.ID != a.ID || cl.ClearReason != string(supervision.ConditionEnded) {
+	cl := h.WaitAlert(rulebook.CommitteeSize, subject, supervisiontest.Cleared)
+	if cl.ID != a.ID || cl.ClearReason != string(policy.ConditionEnded) {
 		t.Fatalf("%+v", cl)
 	}
 	// Broken again: a new alert.
@@ -321,17 +321,17 @@ func TestRuleCommitteeSize(t *testing.T) {
 func TestRuleFullTimeShare(t *testing.T) {
 	h, c := harness(t, 11)
 	profile := c.Stream("community", "profile")
-	subject := supervision.CommitteeSubject(c.ID)
+	subject := policy.CommitteeSubject(c.ID)
 	h.Record(c, profile, community.MemberJoined{CommunityID: c.ID, JoinedAt: h.Clock.Now(),
 		Member: community.Seat{Person: "p-9", Role: community.Member, Source: community.Appointed},
 		Watch:  breach(rulebook.FullTimeShare, "专职成员3人，占6人的比例未达到不少于2/3")})
-	h.WaitAlert(rulebook.FullTimeShare, subject, alertingtest.Open)
+	h.WaitAlert(rulebook.FullTimeShare, subject, supervisiontest.Open)
 	// Figures updated re-checks the size only: the full-time alert stays.
 	h.Record(c, profile, community.FiguresUpdated{CommunityID: c.ID, Households: 2400, Adults: 5000, Reason: "普查", UpdatedAt: h.Clock.Now()})
 	h.Quiesce()
 	stillOpen(t, h, rulebook.FullTimeShare, subject, "figures do not check the full-time share")
 	h.Record(c, profile, community.CommitteeSeated{CommunityID: c.ID, Term: "2026", SeatedAt: h.Clock.Now()})
-	h.WaitAlert(rulebook.FullTimeShare, subject, alertingtest.Cleared)
+	h.WaitAlert(rulebook.FullTimeShare, subject, supervisiontest.Cleared)
 }
 
 func TestRuleOperatingFunds(t *testing.T) {
@@ -339,7 +339,7 @@ func TestRuleOperatingFunds(t *testing.T) {
 	b := c.Stream("budget", "2026")
 	h.Record(c, b, funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "al-1", Source: funds.StreetFinance, Category: funds.Operating,
 		Amount: kernel.Yuan(20000), AllocatedAt: h.Clock.Now(), Watch: breach(rulebook.OperatingFunds, "工作经费已拨付2万元，应不少于4万元")})
-	h.WaitAlert(rulebook.OperatingFunds, b, alertingtest.Open)
+	h.WaitAlert(rulebook.OperatingFunds, b, supervisiontest.Open)
 	// A project allocation does not count.
 	h.Record(c, b, funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "al-2", Source: funds.CountyFinance, Category: funds.Project,
 		Amount: kernel.Yuan(90000), AllocatedAt: h.Clock.Now()})
@@ -347,7 +347,7 @@ func TestRuleOperatingFunds(t *testing.T) {
 	stillOpen(t, h, rulebook.OperatingFunds, b, "project funds are not operating funds")
 	h.Record(c, b, funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "al-3", Source: funds.StreetFinance, Category: funds.Operating,
 		Amount: kernel.Yuan(20000), AllocatedAt: h.Clock.Now()})
-	h.WaitAlert(rulebook.OperatingFunds, b, alertingtest.Cleared)
+	h.WaitAlert(rulebook.OperatingFunds, b, supervisiontest.Cleared)
 }
 
 func TestRuleBudgetBalance(t *testing.T) {
@@ -355,21 +355,21 @@ func TestRuleBudgetBalance(t *testing.T) {
 	x := c.Stream("expenditure", "x-9")
 	h.Record(c, x, funds.ExpenditureApproved{ExpenditureID: "x-9", By: "p-1", ApprovedAt: h.Clock.Now(),
 		Watch: breach(rulebook.BudgetBalance, "超出预算余额")})
-	h.WaitAlert(rulebook.BudgetBalance, x, alertingtest.Open)
+	h.WaitAlert(rulebook.BudgetBalance, x, supervisiontest.Open)
 	h.Record(c, x, funds.ExpenditureCancelled{ExpenditureID: "x-9", By: "p-1", Reason: "超预算", CancelledAt: h.Clock.Now()})
-	h.WaitAlert(rulebook.BudgetBalance, x, alertingtest.Cleared)
+	h.WaitAlert(rulebook.BudgetBalance, x, supervisiontest.Cleared)
 }
 
 func bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 
 // resolve asks for alert id to be resolved with reason, as the supervisor holding token.
-func resolve(t *testing.T, h *alertingtest.Harness, token, id, reason string) apitest.Response {
+func resolve(t *testing.T, h *supervisiontest.Harness, token, id, reason string) apitest.Response {
 	t.Helper()
-	return h.Server.Do(t, http.MethodPost, alerting.AlertsPath+"/"+id+"/resolve", bearer(token), map[string]string{"reason": reason})
+	return h.Server.Do(t, http.MethodPost, supervision.AlertsPath+"/"+id+"/resolve", bearer(token), map[string]string{"reason": reason})
 }
 
 // mustResolve resolves alert id, failing the test unless the answer is 200.
-func mustResolve(t *testing.T, h *alertingtest.Harness, token, id, reason string) {
+func mustResolve(t *testing.T, h *supervisiontest.Harness, token, id, reason string) {
 	t.Helper()
 	if resp := resolve(t, h, token, id, reason); resp.Status != http.StatusOK {
 		t.Fatalf("resolve %s: %d %s", id, resp.Status, resp.Body)
@@ -378,7 +378,7 @@ func mustResolve(t *testing.T, h *alertingtest.Harness, token, id, reason string
 
 // noAlerts fails the test with msg (a format of the count) when community c has any alert once the
 // pipeline is quiet.
-func noAlerts(t *testing.T, h *alertingtest.Harness, c alertingtest.Community, msg string) {
+func noAlerts(t *testing.T, h *supervisiontest.Harness, c supervisiontest.Community, msg string) {
 	t.Helper()
 	h.Quiesce()
 	if n := len(h.Alerts(c.ID)); n != 0 {
@@ -387,7 +387,7 @@ func noAlerts(t *testing.T, h *alertingtest.Harness, c alertingtest.Community, m
 }
 
 // stillOpen fails the test with why unless the alert of rule about subject is open.
-func stillOpen(t *testing.T, h *alertingtest.Harness, rule kernel.RuleID, subject, why string) {
+func stillOpen(t *testing.T, h *supervisiontest.Harness, rule kernel.RuleID, subject, why string) {
 	t.Helper()
 	if a := h.WaitAlert(rule, subject, func(alerts.Alert) bool { return true }); !a.Open() {
 		t.Fatal(why)
@@ -403,13 +403,13 @@ func TestRuleLateRecording(t *testing.T) {
 	b := rulebook.Defaults().CheckLateRecording("支出2026-0077的支付", now.Add(-5*24*time.Hour), now)
 	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "2026-0077", VoucherNo: "v7", Amount: 30000, PaidAt: now.Add(-5 * 24 * time.Hour),
 		Watch: kernel.Watch{Breaches: []kernel.Breach{*b}}})
-	a := h.WaitAlert(rulebook.LateRecording, x, alertingtest.Open)
-	if a.Severity != rulebook.Yellow || a.Trigger != supervision.ByBreach || !strings.Contains(a.Detail, "记录") {
+	a := h.WaitAlert(rulebook.LateRecording, x, supervisiontest.Open)
+	if a.Severity != rulebook.Yellow || a.Trigger != policy.ByBreach || !strings.Contains(a.Detail, "记录") {
 		t.Fatalf("raised %+v", a)
 	}
-	sup := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
 	mustResolve(t, h, sup, a.ID, "凭证原件已核对，系出差期间延迟入账")
-	if cl := h.WaitAlert(rulebook.LateRecording, x, alertingtest.Cleared); cl.ClearReason != string(supervision.ResolvedBySupervisor) {
+	if cl := h.WaitAlert(rulebook.LateRecording, x, supervisiontest.Cleared); cl.ClearReason != string(policy.ResolvedBySupervisor) {
 		t.Fatalf("cleared %+v", cl)
 	}
 }
@@ -434,12 +434,12 @@ func TestWithdrawnNoticeReopensItsDeadlines(t *testing.T) {
 	noAlerts(t, h, c, "%d alerts while the payment is disclosed")
 	h.Record(c, c.Stream("disclosure", "n-1"), disclosure.Withdrawn{NoticeID: "n-1", Reason: "内容有误", Category: disclosure.Finance,
 		Refs: ref, WithdrawnAt: h.Clock.Now()})
-	a := h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.Open)
+	a := h.WaitAlert(rulebook.PaymentDisclosed, x, supervisiontest.Open)
 	if !strings.Contains(a.Detail, "撤回") {
 		t.Fatalf("the alert does not say the notice was withdrawn: %+v", a)
 	}
 	h.Record(c, c.Stream("disclosure", "n-2"), notice("n-2"))
-	h.WaitAlert(rulebook.PaymentDisclosed, x, alertingtest.Cleared)
+	h.WaitAlert(rulebook.PaymentDisclosed, x, supervisiontest.Cleared)
 }
 
 // TestWithdrawnNoticeReopensTheRhythm (disclosure-frequency): the affairs notice that met the quarterly
@@ -467,19 +467,19 @@ func TestWithdrawnNoticeReopensTheRhythm(t *testing.T) {
 
 	h.Record(c, c.Stream("disclosure", "a-2"), disclosure.Withdrawn{NoticeID: "a-2", Reason: "内容有误", Category: disclosure.Affairs,
 		WithdrawnAt: h.Clock.Now()})
-	a := h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), alertingtest.Open)
+	a := h.WaitAlert(rulebook.DisclosureFrequency, policy.AffairsBoardSubject(c.ID), supervisiontest.Open)
 	if !strings.Contains(a.Detail, "a-2") || !strings.Contains(a.Detail, "撤回") {
 		t.Fatalf("the alert does not name the withdrawn notice: %+v", a)
 	}
 	h.Record(c, c.Stream("disclosure", "f-1"), disclosure.Withdrawn{NoticeID: "f-1", Reason: "内容有误", Category: disclosure.Finance,
 		Refs: ref, WithdrawnAt: h.Clock.Now()})
-	h.WaitAlert(rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(c.ID), alertingtest.Open)
+	h.WaitAlert(rulebook.DisclosureFrequency, policy.FinanceBoardSubject(c.ID), supervisiontest.Open)
 
 	h.Record(c, c.Stream("disclosure", "a-3"), affairs("a-3"))
-	h.WaitAlert(rulebook.DisclosureFrequency, supervision.AffairsBoardSubject(c.ID), alertingtest.Cleared)
+	h.WaitAlert(rulebook.DisclosureFrequency, policy.AffairsBoardSubject(c.ID), supervisiontest.Cleared)
 	h.Record(c, c.Stream("disclosure", "f-2"), disclosure.Published{NoticeID: "f-2", Category: disclosure.Finance, PublishedAt: h.Clock.Now(),
 		Title: "财务公开", Text: "…", Refs: ref})
-	h.WaitAlert(rulebook.DisclosureFrequency, supervision.FinanceBoardSubject(c.ID), alertingtest.Cleared)
+	h.WaitAlert(rulebook.DisclosureFrequency, policy.FinanceBoardSubject(c.ID), supervisiontest.Cleared)
 }
 
 // TestRuleExitAudit: a member who resigned is not audited within 90 days: the alert is raised; the exit
@@ -491,11 +491,11 @@ func TestRuleExitAudit(t *testing.T) {
 	h.Advance(89 * 24 * time.Hour)
 	noAlerts(t, h, c, "%d alerts before the deadline")
 	h.Advance(2 * 24 * time.Hour)
-	subject := supervision.ExitAuditSubject(c.ID, "p-7")
-	h.WaitAlert(rulebook.ExitAudit, subject, alertingtest.Open)
+	subject := policy.ExitAuditSubject(c.ID, "p-7")
+	h.WaitAlert(rulebook.ExitAudit, subject, supervisiontest.Open)
 	h.Record(c, c.Stream("audit", "a-exit"), audit.Opened{AuditID: "a-exit", Kind: audit.Exit, Subject: "p-7", Auditor: "经管站",
 		Period: audit.Period{From: left.AddDate(-1, 0, 0), To: left}, OpenedAt: h.Clock.Now()})
-	h.WaitAlert(rulebook.ExitAudit, subject, alertingtest.Cleared)
+	h.WaitAlert(rulebook.ExitAudit, subject, supervisiontest.Cleared)
 }
 
 // TestRuleObjectionAnswered: a resident's objection to a notice unanswered for 7 days raises an alert;
@@ -508,10 +508,10 @@ func TestRuleObjectionAnswered(t *testing.T) {
 	h.Advance(6 * 24 * time.Hour)
 	noAlerts(t, h, c, "%d alerts before the deadline")
 	h.Advance(2 * 24 * time.Hour)
-	subject := supervision.ObjectionSubject(n, "o-1")
-	h.WaitAlert(rulebook.ObjectionAnswered, subject, alertingtest.Open)
+	subject := policy.ObjectionSubject(n, "o-1")
+	h.WaitAlert(rulebook.ObjectionAnswered, subject, supervisiontest.Open)
 	h.Record(c, n, disclosure.ObjectionAnswered{NoticeID: "n-obj", ObjectionID: "o-1", Answer: "已按三家比价确定", AnsweredAt: h.Clock.Now()})
-	h.WaitAlert(rulebook.ObjectionAnswered, subject, alertingtest.Cleared)
+	h.WaitAlert(rulebook.ObjectionAnswered, subject, supervisiontest.Cleared)
 }
 
 // TestRuleSplitSpending: an approval that splits a major expenditure raises a red alert naming the
@@ -521,14 +521,14 @@ func TestRuleSplitSpending(t *testing.T) {
 	x := c.Stream("expenditure", "y-3")
 	h.Record(c, x, funds.ExpenditureApproved{ExpenditureID: "y-3", By: "p-chair", ApprovedAt: h.Clock.Now(),
 		Watch: breach(rulebook.SplitSpending, "支出y-3与同一收款方近期的支出y-1、y-2合计达到重大事项标准")})
-	a := h.WaitAlert(rulebook.SplitSpending, x, alertingtest.RedOpen)
+	a := h.WaitAlert(rulebook.SplitSpending, x, supervisiontest.RedOpen)
 	if !strings.Contains(a.Detail, "y-1") {
 		t.Fatalf("raised %+v", a)
 	}
-	waitRating(t, h, c, supervision.Red)
-	sup := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	waitRating(t, h, c, policy.Red)
+	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
 	mustResolve(t, h, sup, a.ID, "三笔为不同工程，已核实")
-	h.WaitAlert(rulebook.SplitSpending, x, alertingtest.Cleared)
+	h.WaitAlert(rulebook.SplitSpending, x, supervisiontest.Cleared)
 }
 
 // TestOperatingFundsAtYearEnd (operating-funds): on 1 January, a community allocated less than its
@@ -537,14 +537,14 @@ func TestRuleSplitSpending(t *testing.T) {
 func TestOperatingFundsAtYearEnd(t *testing.T) {
 	t.Parallel()
 	cst := kernel.ChinaTime()
-	clock := alertingtest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, cst))
-	h := alertingtest.New(t, alertingtest.Options{Clock: clock})
-	short, none, enough := alertingtest.NewCommunity(alertingtest.DistrictX, 8), alertingtest.NewCommunity(alertingtest.DistrictX, 9),
-		alertingtest.NewCommunity(alertingtest.DistrictX, 10)
-	for _, c := range []alertingtest.Community{short, none, enough} {
+	clock := supervisiontest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, cst))
+	h := supervisiontest.New(t, supervisiontest.Options{Clock: clock})
+	short, none, enough := supervisiontest.NewCommunity(supervisiontest.DistrictX, 8), supervisiontest.NewCommunity(supervisiontest.DistrictX, 9),
+		supervisiontest.NewCommunity(supervisiontest.DistrictX, 10)
+	for _, c := range []supervisiontest.Community{short, none, enough} {
 		h.Register(c, kernel.Urban, 2500, 5000)
 	}
-	allocate := func(c alertingtest.Community, id string, yuan int64) {
+	allocate := func(c supervisiontest.Community, id string, yuan int64) {
 		h.Record(c, c.Stream("budget", "2026-"+id), funds.BudgetAllocated{FiscalYear: 2026, AllocationID: id, Source: funds.CountyFinance,
 			Category: funds.Operating, Amount: kernel.Yuan(yuan), AllocatedAt: clock.Now()})
 	}
@@ -553,15 +553,15 @@ func TestOperatingFundsAtYearEnd(t *testing.T) {
 	allocate(enough, "a-2", 20000)
 	h.Quiesce()
 	h.SetClock(time.Date(2027, 1, 1, 0, 30, 0, 0, cst))
-	for _, c := range []alertingtest.Community{short, none} {
-		a := h.WaitAlert(rulebook.OperatingFunds, supervision.OperatingFundsSubject(c.ID, 2026), alertingtest.Open)
-		if a.Trigger != supervision.ByCalendar || !strings.Contains(a.Detail, "2026年度") {
+	for _, c := range []supervisiontest.Community{short, none} {
+		a := h.WaitAlert(rulebook.OperatingFunds, policy.OperatingFundsSubject(c.ID, 2026), supervisiontest.Open)
+		if a.Trigger != policy.ByCalendar || !strings.Contains(a.Detail, "2026年度") {
 			t.Fatalf("%+v", a)
 		}
 	}
 	h.Quiesce()
 	for _, a := range h.Alerts(enough.ID) {
-		if a.Subject == supervision.OperatingFundsSubject(enough.ID, 2026) {
+		if a.Subject == policy.OperatingFundsSubject(enough.ID, 2026) {
 			t.Fatalf("a community allocated its tier's funds: %+v", a)
 		}
 	}

@@ -1,4 +1,4 @@
-package alerting
+package supervision
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // listen forwards the notifications of channel to notes (coalesced) until ctx ends, reconnecting after

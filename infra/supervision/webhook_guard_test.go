@@ -1,4 +1,4 @@
-package alerting_test
+package supervision_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
-	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
+	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
 )
 
 // TestWebhookURLsMustBePublicHTTPS: with the default policy a supervisor may register only https URLs
@@ -18,7 +18,7 @@ import (
 // Auditors may neither register nor delete webhooks.
 func TestWebhookURLsMustBePublicHTTPS(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{Webhooks: func(c *alerting.WebhookConfig) { c.Policy = alerting.WebhookPolicy{} }})
+	h := supervisiontest.New(t, supervisiontest.Options{Webhooks: func(c *supervision.WebhookConfig) { c.Policy = supervision.WebhookPolicy{} }})
 	sup := commands.Actor{Subject: "s", Role: commands.RoleSupervisor, Scope: "*"}
 	for _, u := range []string{
 		"http://example.com/hook", "https://127.0.0.1/hook", "https://10.0.0.8/hook", "https://192.168.1.20:8443/",
@@ -36,10 +36,10 @@ func TestWebhookURLsMustBePublicHTTPS(t *testing.T) {
 	}
 
 	auditor := h.Token(commands.RoleAuditor, "*")
-	for _, req := range []struct{ method, path string }{{http.MethodPost, alerting.WebhooksPath}, {http.MethodDelete, alerting.WebhooksPath + "/wh_x"},
-		{http.MethodPost, alerting.WebhooksPath + "/wh_x/replay"}} {
+	for _, req := range []struct{ method, path string }{{http.MethodPost, supervision.WebhooksPath}, {http.MethodDelete, supervision.WebhooksPath + "/wh_x"},
+		{http.MethodPost, supervision.WebhooksPath + "/wh_x/replay"}} {
 		body := any(nil)
-		if req.path == alerting.WebhooksPath {
+		if req.path == supervision.WebhooksPath {
 			body = map[string]string{"url": "https://example.com/hook"}
 		}
 		if resp := h.Server.Do(t, req.method, req.path, bearer(auditor), body); resp.Status != http.StatusForbidden {
@@ -52,11 +52,11 @@ func TestWebhookURLsMustBePublicHTTPS(t *testing.T) {
 // same body with another timestamp does not verify.
 func TestWebhookSignatureCoversTheTimestamp(t *testing.T) {
 	body := []byte(`{"alert":"x"}`)
-	sig := alerting.Sign("whsec_k", alerting.SignedContent("1764800000", body))
-	if !alerting.Verify("whsec_k", alerting.SignedContent("1764800000", body), sig) {
+	sig := supervision.Sign("whsec_k", supervision.SignedContent("1764800000", body))
+	if !supervision.Verify("whsec_k", supervision.SignedContent("1764800000", body), sig) {
 		t.Fatal("the signature does not verify")
 	}
-	if alerting.Verify("whsec_k", alerting.SignedContent("1764803600", body), sig) {
+	if supervision.Verify("whsec_k", supervision.SignedContent("1764803600", body), sig) {
 		t.Fatal("a replay with a fresh timestamp verifies")
 	}
 }

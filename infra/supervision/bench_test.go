@@ -1,4 +1,4 @@
-package alerting_test
+package supervision_test
 
 import (
 	"context"
@@ -16,13 +16,13 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
-	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // seedDeadlines writes n open deadlines straight into the read model (as n paid expenditures would
 // have), due over the year after the clock's now, and `due` more that are due already.
-func seedDeadlines(b *testing.B, h *alertingtest.Harness, n, due int) {
+func seedDeadlines(b *testing.B, h *supervisiontest.Harness, n, due int) {
 	b.Helper()
 	ctx := context.Background()
 	now := h.Clock.Now()
@@ -49,7 +49,7 @@ func seedDeadlines(b *testing.B, h *alertingtest.Harness, n, due int) {
 // BenchmarkDeadlineSweepFind: finding one page (500) of due deadlines among 1,000,000 open ones, and
 // the alerts they raise — what the sweep asks the model every cycle. Reported per sweep.
 func BenchmarkDeadlineSweepFind(b *testing.B) {
-	h := alertingtest.New(b, alertingtest.Options{NoEngine: true})
+	h := supervisiontest.New(b, supervisiontest.Options{NoEngine: true})
 	seedDeadlines(b, h, 1_000_000, 2_000)
 	ctx := context.Background()
 	now := h.Clock.Now()
@@ -67,7 +67,7 @@ func BenchmarkDeadlineSweepFind(b *testing.B) {
 // wait for the read model, find them, raise an alert for each (500 appends to the embedded node), and
 // the read model recording them (the next cycle's catch-up). Reported per cycle and per alert.
 func BenchmarkDeadlineSweepCycle(b *testing.B) {
-	h := alertingtest.New(b, alertingtest.Options{NoEngine: true})
+	h := supervisiontest.New(b, supervisiontest.Options{NoEngine: true})
 	seedDeadlines(b, h, 1_000_000, 0)
 	ctx := context.Background()
 	h.Quiesce()
@@ -103,14 +103,14 @@ func BenchmarkDeadlineSweepCycle(b *testing.B) {
 // append, and the p99 of its parts: the append itself, from its acknowledgement to the alert's append
 // (projection, outbox, engine), and from there to the subscriber (projection, feed, SSE).
 func BenchmarkAlertLatency(b *testing.B) {
-	h := alertingtest.New(b, alertingtest.Options{})
+	h := supervisiontest.New(b, supervisiontest.Options{})
 	sup := h.Token(commands.RoleSupervisor, "33")
 	stream := openStream(b, h.Server.URL, sup, "", "")
 	const rate = 500 // events per second
 	const perBreach = 10
-	communities := make([]alertingtest.Community, 50)
+	communities := make([]supervisiontest.Community, 50)
 	for i := range communities {
-		communities[i] = alertingtest.NewCommunity(alertingtest.DistrictX, i+1)
+		communities[i] = supervisiontest.NewCommunity(supervisiontest.DistrictX, i+1)
 	}
 
 	var mu sync.Mutex

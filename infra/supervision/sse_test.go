@@ -1,4 +1,4 @@
-package alerting_test
+package supervision_test
 
 import (
 	"bufio"
@@ -13,16 +13,16 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
-	"github.com/grassroots-ledger/ledger/domain/supervision"
-	"github.com/grassroots-ledger/ledger/infra/alerting"
-	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
+	policy "github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
+	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
 )
 
 // sseEvent is one server-sent event.
 type sseEvent struct {
 	ID, Event string
-	Item      alerting.StreamItem
+	Item      supervision.StreamItem
 	Alert     map[string]any
 }
 
@@ -36,7 +36,7 @@ type sseClient struct {
 func openStream(t testing.TB, base, token, query, lastID string) *sseClient {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+alerting.StreamPath+query, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+supervision.StreamPath+query, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
@@ -114,7 +114,7 @@ func (c *sseClient) none(t *testing.T, d time.Duration) {
 }
 
 // raise records a breach that raises one alert about subject id in community c.
-func raise(h *alertingtest.Harness, c alertingtest.Community, id string) {
+func raise(h *supervisiontest.Harness, c supervisiontest.Community, id string) {
 	h.Record(c, c.Stream("expenditure", id), funds.ExpenditureApproved{ExpenditureID: id, By: "p", ApprovedAt: h.Clock.Now(),
 		Watch: breach(rulebook.BudgetBalance, "超预算 "+id)})
 }
@@ -129,8 +129,8 @@ func subjects(evs []sseEvent) []string {
 
 func TestStreamScopeAuth(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	x := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
+	h := supervisiontest.New(t, supervisiontest.Options{})
+	x := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
 	for _, c := range []struct {
 		name, token, query string
 		status             int
@@ -138,8 +138,8 @@ func TestStreamScopeAuth(t *testing.T) {
 	}{
 		{"no token", "", "", 401, "unauthenticated"},
 		{"a bad token", "lg_nope", "", 401, "unauthenticated"},
-		{"a clerk", h.Token(commands.RoleClerk, alertingtest.DistrictX), "", 403, "role-not-allowed"},
-		{"another district", x, "?under=" + string(alertingtest.DistrictY), 403, "out-of-scope"},
+		{"a clerk", h.Token(commands.RoleClerk, supervisiontest.DistrictX), "", 403, "role-not-allowed"},
+		{"another district", x, "?under=" + string(supervisiontest.DistrictY), 403, "out-of-scope"},
 		{"above the scope", x, "?under=33/3303", 403, "out-of-scope"},
 		{"a malformed path", x, "?under=33//x", 400, "invalid-jurisdiction-path"},
 	} {
@@ -148,11 +148,11 @@ func TestStreamScopeAuth(t *testing.T) {
 			if c.token != "" {
 				hdr.Set("Authorization", "Bearer "+c.token)
 			}
-			h.Server.Do(t, http.MethodGet, alerting.StreamPath+c.query, hdr, nil).WantProblem(t, c.status, c.code)
+			h.Server.Do(t, http.MethodGet, supervision.StreamPath+c.query, hdr, nil).WantProblem(t, c.status, c.code)
 		})
 	}
 	hdr := http.Header{"Authorization": {"Bearer " + x}, "Last-Event-Id": {"garbage"}}
-	h.Server.Do(t, http.MethodGet, alerting.StreamPath, hdr, nil).WantProblem(t, 400, "invalid-value")
+	h.Server.Do(t, http.MethodGet, supervision.StreamPath, hdr, nil).WantProblem(t, 400, "invalid-value")
 }
 
 // TestStreamScopeAndResume: a supervisor of district X hears X's alerts and never Y's; reconnecting with
@@ -160,11 +160,11 @@ func TestStreamScopeAuth(t *testing.T) {
 // (its API, engine and projector) restarted in between.
 func TestStreamScopeAndResume(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
-	cx := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
-	cy := alertingtest.NewCommunity(alertingtest.DistrictY, 1)
-	tokX := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
-	tokY := h.Token(commands.RoleAuditor, alertingtest.DistrictY)
+	h := supervisiontest.New(t, supervisiontest.Options{})
+	cx := supervisiontest.NewCommunity(supervisiontest.DistrictX, 1)
+	cy := supervisiontest.NewCommunity(supervisiontest.DistrictY, 1)
+	tokX := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
+	tokY := h.Token(commands.RoleAuditor, supervisiontest.DistrictY)
 
 	srvA, _ := h.Serve()
 	sx := openStream(t, srvA.URL, tokX, "", "")
@@ -227,13 +227,13 @@ func TestStreamScopeAndResume(t *testing.T) {
 	s3.none(t, 300*time.Millisecond)
 
 	// A narrower subscription within the scope hears only its community.
-	raise(h, alertingtest.NewCommunity(alertingtest.DistrictX, 2), "other")
+	raise(h, supervisiontest.NewCommunity(supervisiontest.DistrictX, 2), "other")
 	s4 := openStream(t, srvB.URL, tokX, "?under="+string(cx.Path), last)
 	if s := subjects(s4.next(t, 3)); s[2] != cx.Stream("expenditure", "x8") {
 		t.Fatalf("under the community: %v", s)
 	}
 	s4.none(t, 300*time.Millisecond)
-	_ = supervision.Green
+	_ = policy.Green
 }
 
 // TestStreamsAreCapped: alert streams are exempt from the write timeout, so they are capped per token
@@ -241,13 +241,13 @@ func TestStreamScopeAndResume(t *testing.T) {
 // stream closed frees its place.
 func TestStreamsAreCapped(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{Streams: &httpapi.StreamLimits{PerKey: 2, Total: 3}})
-	a := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
-	b := h.Token(commands.RoleSupervisor, alertingtest.DistrictX)
-	c := h.Token(commands.RoleAuditor, alertingtest.DistrictY)
+	h := supervisiontest.New(t, supervisiontest.Options{Streams: &httpapi.StreamLimits{PerKey: 2, Total: 3}})
+	a := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
+	b := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
+	c := h.Token(commands.RoleAuditor, supervisiontest.DistrictY)
 	refused := func(token, why string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, h.Server.URL+alerting.StreamPath, nil)
+		req, _ := http.NewRequest(http.MethodGet, h.Server.URL+supervision.StreamPath, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -267,7 +267,7 @@ func TestStreamsAreCapped(t *testing.T) {
 	refused(c, "a fourth stream in all")
 	first.close()
 	waitStreams(t, func() bool {
-		req, _ := http.NewRequest(http.MethodGet, h.Server.URL+alerting.StreamPath, nil)
+		req, _ := http.NewRequest(http.MethodGet, h.Server.URL+supervision.StreamPath, nil)
 		req.Header.Set("Authorization", "Bearer "+c)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

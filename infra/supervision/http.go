@@ -1,4 +1,4 @@
-package alerting
+package supervision
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 
 	"github.com/danielgtaylor/huma/v2"
 )

@@ -1,4 +1,4 @@
-package alerts_test
+package supervision_test
 
 import (
 	"context"
@@ -10,22 +10,22 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
-	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // TestRebuildMatchesLive: rebuilding the read model from the whole history into a shadow schema, while
 // the live projector and the engine run, ends with the same rows, and appends no alert event.
 func TestRebuildMatchesLive(t *testing.T) {
-	h := alertingtest.New(t, alertingtest.Options{})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
+	h := supervisiontest.New(t, supervisiontest.Options{})
+	c := supervisiontest.NewCommunity(supervisiontest.DistrictX, 1)
 	start := h.Clock.Now()
 	h.Register(c, kernel.Urban, 2500, 5000)
-	h.Record(c, c.Stream("rulebook", "overrides"), rulebook.OverrideSet{Jurisdiction: alertingtest.DistrictX, Rule: rulebook.PaymentDisclosed,
+	h.Record(c, c.Stream("rulebook", "overrides"), rulebook.OverrideSet{Jurisdiction: supervisiontest.DistrictX, Rule: rulebook.PaymentDisclosed,
 		Param: rulebook.ParamWithin, Value: "48h", Reason: "山区", By: "p", SetAt: start})
 	h.Record(c, c.Stream("expenditure", "x-1"), funds.ExpenditurePaid{ExpenditureID: "x-1", VoucherNo: "v", Amount: 100, PaidAt: start})
 	h.Record(c, c.Stream("expenditure", "x-2"), funds.ExpenditurePaid{ExpenditureID: "x-2", VoucherNo: "v", Amount: 100, PaidAt: start})
@@ -37,12 +37,12 @@ func TestRebuildMatchesLive(t *testing.T) {
 		t.Fatalf("the override gives payments 48 h: %+v", h.Alerts(c.ID))
 	}
 	h.Advance(2 * time.Hour)
-	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), alertingtest.Open)
+	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), supervisiontest.Open)
 	h.Advance(8 * 24 * time.Hour)
-	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-2"), alertingtest.RedOpen)
+	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-2"), supervisiontest.RedOpen)
 	h.Record(c, c.Stream("disclosure", "n"), disclosure.Published{NoticeID: "n", Category: disclosure.Finance, PublishedAt: h.Clock.Now(),
 		Title: "t", Text: "t", Refs: []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: start}}})
-	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), alertingtest.Cleared)
+	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), supervisiontest.Cleared)
 	h.Quiesce()
 	before, events := h.Snapshot(), h.AlertEvents()
 
@@ -68,26 +68,26 @@ func TestRebuildMatchesLive(t *testing.T) {
 // TestQueriesUnderAJurisdiction: a path selects itself and what lies under it, never a sibling whose
 // code merely starts the same way.
 func TestQueriesUnderAJurisdiction(t *testing.T) {
-	h := alertingtest.New(t, alertingtest.Options{})
+	h := supervisiontest.New(t, supervisiontest.Options{})
 	ctx := context.Background()
-	a := alertingtest.Community{ID: "3303030011", Path: "33/3303/330303/330303001/3303030011"}
-	b := alertingtest.Community{ID: "33030300111", Path: "33/3303/330303/330303001/33030300111"}
-	for _, c := range []alertingtest.Community{a, b} {
+	a := supervisiontest.Community{ID: "3303030011", Path: "33/3303/330303/330303001/3303030011"}
+	b := supervisiontest.Community{ID: "33030300111", Path: "33/3303/330303/330303001/33030300111"}
+	for _, c := range []supervisiontest.Community{a, b} {
 		h.Record(c, c.Stream("expenditure", "x"), funds.ExpenditureApproved{ExpenditureID: "x", By: "p", ApprovedAt: h.Clock.Now(),
 			Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.BudgetBalance, Detail: "超预算"}}}})
 	}
-	h.WaitAlert(rulebook.BudgetBalance, b.Stream("expenditure", "x"), alertingtest.Open)
-	h.WaitAlert(rulebook.BudgetBalance, a.Stream("expenditure", "x"), alertingtest.Open)
+	h.WaitAlert(rulebook.BudgetBalance, b.Stream("expenditure", "x"), supervisiontest.Open)
+	h.WaitAlert(rulebook.BudgetBalance, a.Stream("expenditure", "x"), supervisiontest.Open)
 	got, err := alerts.OpenAlerts(ctx, h.Server.Pool, a.Path, 0)
 	if err != nil || len(got) != 1 || got[0].Community != a.ID {
 		t.Fatalf("under %s: %+v %v", a.Path, got, err)
 	}
-	for _, under := range []kernel.JurisdictionPath{"", "*", "33", alertingtest.DistrictX} {
+	for _, under := range []kernel.JurisdictionPath{"", "*", "33", supervisiontest.DistrictX} {
 		if got, err := alerts.OpenAlerts(ctx, h.Server.Pool, under, 0); err != nil || len(got) != 2 {
 			t.Fatalf("under %q: %d %v", under, len(got), err)
 		}
 	}
-	if got, _ := alerts.OpenAlerts(ctx, h.Server.Pool, alertingtest.DistrictY, 0); len(got) != 0 {
+	if got, _ := alerts.OpenAlerts(ctx, h.Server.Pool, supervisiontest.DistrictY, 0); len(got) != 0 {
 		t.Fatalf("district Y: %+v", got)
 	}
 	feed, err := alerts.Feed(ctx, h.Server.Pool, b.Path, alerts.FeedStart, 10)

@@ -1,5 +1,6 @@
-// Package alerting runs the ledger's supervision outside the projection transaction: the engine that
-// appends the alert events the rules-engine read model (projections/alerts) decided, the deadline sweep
+// Package supervision (infra/supervision) runs the ledger's supervision outside the projection
+// transaction: the engine that
+// appends the alert events the rules-engine read model (projections/supervision) decided, the deadline sweep
 // and calendar checks that raise alerts for things that did not happen, and the ways supervisors hear of
 // alerts — a server-sent-event stream resumable with Last-Event-ID, and signed webhooks with retries and
 // parking. ALERT-STREAMS.md documents the alerts-<district> streams for supervisors who read them with
@@ -8,7 +9,7 @@
 // Operational warnings: run one engine per event store (it takes a PostgreSQL advisory lock, so a second
 // `ledger serve` on the same database waits as a standby); its clock must be the same as the command
 // side's, since deadlines are computed from the times the commands recorded.
-package alerting
+package supervision
 
 import (
 	"context"
@@ -25,9 +26,9 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/supervision"
+	policy "github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/pg"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // SchemaName is the PostgreSQL schema of the package's own tables.
@@ -164,7 +165,7 @@ func (e *Engine) Wake() {
 }
 
 // engineLockKey is the advisory lock one engine per database holds.
-const engineLockKey = "ledger.alerting.engine"
+const engineLockKey = "ledger.alerting.engine" // permanent: a running engine of an older release holds the same lock
 
 // Run runs the engine until ctx ends: it takes the engine lock (waiting while another process holds it),
 // listens for the read model's outbox notifications, and runs a cycle on each and on every SweepEvery.
@@ -434,7 +435,7 @@ func (e *Engine) calendar(ctx context.Context, now time.Time) (int, error) {
 		return 0, fmt.Errorf("read the calendar progress: %w", err)
 	}
 	raised := 0
-	for _, k := range supervision.Checkpoints(last, now) {
+	for _, k := range policy.Checkpoints(last, now) {
 		out, err := e.model.CalendarAlerts(ctx, k, now)
 		if err != nil {
 			return raised, err
@@ -462,14 +463,14 @@ type ResolutionLookup struct{ e *Engine }
 func (e *Engine) Resolutions() ResolutionLookup { return ResolutionLookup{e} }
 
 // Alert implements commands.AlertBook.
-func (l ResolutionLookup) Alert(ctx context.Context, alertID string) (supervision.AlertState, error) {
+func (l ResolutionLookup) Alert(ctx context.Context, alertID string) (policy.AlertState, error) {
 	return l.e.model.Alert(ctx, alertID)
 }
 
 // Settled implements commands.AlertBook.
-func (l ResolutionLookup) Settled(ctx context.Context, alertID string) (supervision.AlertState, error) {
+func (l ResolutionLookup) Settled(ctx context.Context, alertID string) (policy.AlertState, error) {
 	if err := l.e.catchUp(ctx); err != nil {
-		return supervision.AlertState{}, err
+		return policy.AlertState{}, err
 	}
 	return l.e.model.Alert(ctx, alertID)
 }

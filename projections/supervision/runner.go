@@ -1,4 +1,4 @@
-package alerts
+package supervision
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/supervision"
 )
 
-// Runner is the port through which the supervision runner (infra/alerting) drives the model: the alert
+// Runner is the port through which the supervision runner (infra/supervision) drives the model: the alert
 // events the fold decided (the outbox), those the clock decides (due deadlines, calendar checkpoints),
 // how far the model got, and an alert as a supervisor's resolution sees it. Every statement on the
 // model's tables lives behind it; the runner appends, waits and keeps time.

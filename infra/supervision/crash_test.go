@@ -1,4 +1,4 @@
-package alerting_test
+package supervision_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
-	"github.com/grassroots-ledger/ledger/domain/supervision"
-	"github.com/grassroots-ledger/ledger/infra/alerting/alertingtest"
-	"github.com/grassroots-ledger/ledger/projections/alerts"
+	policy "github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
+	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // TestCrashBetweenAppendAndCheckpoint: the engine appended an alert event and died before the read model
@@ -21,9 +21,9 @@ import (
 // the store (by waiting for the read model to catch up) and append nothing more.
 func TestCrashBetweenAppendAndCheckpoint(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{NoEngine: true})
+	h := supervisiontest.New(t, supervisiontest.Options{NoEngine: true})
 	ctx := context.Background()
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 1)
+	c := supervisiontest.NewCommunity(supervisiontest.DistrictX, 1)
 	x := c.Stream("expenditure", "big")
 	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "big", VoucherNo: "v", Amount: kernel.Yuan(90000), PaidAt: h.Clock.Now(),
 		Watch: breach(rulebook.MajorMatterResolution, "未经决议")})
@@ -40,8 +40,8 @@ func TestCrashBetweenAppendAndCheckpoint(t *testing.T) {
 	}
 	// And another alert of the district after it, so that the event is not the stream's tail (where the
 	// adapter would recognise a retry by itself).
-	other := supervision.AlertRaised{AlertID: supervision.AlertID(rulebook.BudgetBalance, "expenditure-x-y", "z"), Rule: rulebook.BudgetBalance,
-		Severity: rulebook.Yellow, Community: c.ID, Jurisdiction: c.Path, Subject: "expenditure-x-y", Trigger: supervision.ByBreach,
+	other := policy.AlertRaised{AlertID: policy.AlertID(rulebook.BudgetBalance, "expenditure-x-y", "z"), Rule: rulebook.BudgetBalance,
+		Severity: rulebook.Yellow, Community: c.ID, Jurisdiction: c.Path, Subject: "expenditure-x-y", Trigger: policy.ByBreach,
 		Detail: "d", RaisedAt: h.Clock.Now()}
 	stream, ev, err := alerts.Envelope(other, alerts.Actor, alerts.Cause{})
 	if err != nil {
@@ -53,7 +53,7 @@ func TestCrashBetweenAppendAndCheckpoint(t *testing.T) {
 	h.StartEngine()
 	time.Sleep(200 * time.Millisecond) // the engine waits: the read model is behind the store
 	h.StartRuntime()
-	h.WaitAlert(rulebook.MajorMatterResolution, x, alertingtest.Open)
+	h.WaitAlert(rulebook.MajorMatterResolution, x, supervisiontest.Open)
 	h.Quiesce()
 	h.Advance(time.Second)
 	h.Quiesce()
@@ -67,7 +67,7 @@ func TestCrashBetweenAppendAndCheckpoint(t *testing.T) {
 }
 
 // counter sums a metric's samples in the harness's registry.
-func counter(t *testing.T, h *alertingtest.Harness, name string, labels ...string) float64 {
+func counter(t *testing.T, h *supervisiontest.Harness, name string, labels ...string) float64 {
 	t.Helper()
 	mfs, err := h.Metrics.Gather()
 	if err != nil {
@@ -103,14 +103,14 @@ func counter(t *testing.T, h *alertingtest.Harness, name string, labels ...strin
 // down; when it comes up, it appends exactly once.
 func TestCrashAfterDecisionBeforeAppend(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{NoEngine: true})
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 2)
+	h := supervisiontest.New(t, supervisiontest.Options{NoEngine: true})
+	c := supervisiontest.NewCommunity(supervisiontest.DistrictX, 2)
 	x := c.Stream("expenditure", "big")
 	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "big", VoucherNo: "v", Amount: kernel.Yuan(90000), PaidAt: h.Clock.Now(),
 		Watch: breach(rulebook.MajorMatterResolution, "未经决议")})
 	time.Sleep(300 * time.Millisecond)
 	h.StartEngine()
-	h.WaitAlert(rulebook.MajorMatterResolution, x, alertingtest.Open)
+	h.WaitAlert(rulebook.MajorMatterResolution, x, supervisiontest.Open)
 	h.Quiesce()
 	if ev := h.AlertEvents(); ev["supervision.alert-raised"] != 1 {
 		t.Fatalf("alert events %v", ev)
@@ -121,9 +121,9 @@ func TestCrashAfterDecisionBeforeAppend(t *testing.T) {
 // included) while the engine runs: it ends in the same state, and not one alert event is appended.
 func TestReplayRaisesNothingTwice(t *testing.T) {
 	t.Parallel()
-	h := alertingtest.New(t, alertingtest.Options{})
+	h := supervisiontest.New(t, supervisiontest.Options{})
 	ctx := context.Background()
-	c := alertingtest.NewCommunity(alertingtest.DistrictX, 3)
+	c := supervisiontest.NewCommunity(supervisiontest.DistrictX, 3)
 	start := h.Clock.Now()
 	// A deadline raised, escalated and cleared; one raised and open; a breach open; a breach cleared.
 	h.Record(c, c.Stream("expenditure", "x-1"), funds.ExpenditurePaid{ExpenditureID: "x-1", VoucherNo: "v", Amount: 100, PaidAt: start})
@@ -133,14 +133,14 @@ func TestReplayRaisesNothingTwice(t *testing.T) {
 	h.Record(c, c.Stream("budget", "2026"), funds.BudgetAllocated{FiscalYear: 2026, AllocationID: "a", Source: funds.StreetFinance,
 		Category: funds.Operating, Amount: 100, AllocatedAt: start, Watch: breach(rulebook.OperatingFunds, "不足")})
 	h.Advance(9 * 24 * time.Hour)
-	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), alertingtest.RedOpen)
-	h.WaitAlert(rulebook.MinutesKept, c.Stream("meeting", "m-1"), alertingtest.Open)
+	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), supervisiontest.RedOpen)
+	h.WaitAlert(rulebook.MinutesKept, c.Stream("meeting", "m-1"), supervisiontest.Open)
 	h.Record(c, c.Stream("disclosure", "n"), disclosure.Published{NoticeID: "n", Category: disclosure.Finance, PublishedAt: h.Clock.Now(),
 		Title: "t", Text: "t", Refs: []disclosure.Ref{{Kind: disclosure.RefPayment, ID: "x-1", OccurredAt: start}}})
 	h.Record(c, c.Stream("expenditure", "x-2"), funds.ExpenditureCancelled{ExpenditureID: "x-2", By: "p", Reason: "r", CancelledAt: h.Clock.Now()})
-	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), alertingtest.Cleared)
-	h.WaitAlert(rulebook.BudgetBalance, c.Stream("expenditure", "x-2"), alertingtest.Cleared)
-	h.WaitAlert(rulebook.OperatingFunds, c.Stream("budget", "2026"), alertingtest.Open)
+	h.WaitAlert(rulebook.PaymentDisclosed, c.Stream("expenditure", "x-1"), supervisiontest.Cleared)
+	h.WaitAlert(rulebook.BudgetBalance, c.Stream("expenditure", "x-2"), supervisiontest.Cleared)
+	h.WaitAlert(rulebook.OperatingFunds, c.Stream("budget", "2026"), supervisiontest.Open)
 	h.Quiesce()
 	before := h.AlertEvents()
 	want := h.Snapshot()

@@ -1,4 +1,4 @@
-package alerts
+package supervision
 
 import (
 	"context"
@@ -294,7 +294,7 @@ func checkpoint(ctx context.Context, q Querier) (eventlog.Position, error) {
 	return eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
 }
 
-// Pending is an alert event the engine decided and infra/alerting must append.
+// Pending is an alert event the engine decided and infra/supervision must append.
 type Pending struct {
 	Stream string
 	Event  eventlog.Event
