@@ -23,6 +23,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -242,7 +243,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 				n.status = Corrected
 			}
 		case disclosure.Withdrawn:
-			n.status, n.withdrawnAt, n.withdrawalReason, n.withdrawnSrc = Withdrawn, decode.Time(p.WithdrawnAt), decode.Text(p.Reason), e.Source()
+			n.status, n.withdrawnAt, n.withdrawalReason, n.withdrawnSrc = Withdrawn, tables.Time(p.WithdrawnAt), tables.Text(p.Reason), e.Source()
 		}
 	}
 	return write(ctx, tx, notices, objections)
@@ -267,7 +268,7 @@ func applyObjection(objections map[key]map[string]*objection, k key, e decode.Ev
 		if o == nil {
 			return e.Poison(fmt.Errorf("the board never saw objection %q raised", p.ObjectionID))
 		}
-		o.answeredAt, o.answeredSrc, o.dirty = decode.Time(p.AnsweredAt), e.Source(), true
+		o.answeredAt, o.answeredSrc, o.dirty = tables.Time(p.AnsweredAt), e.Source(), true
 	}
 	return nil
 }
@@ -346,18 +347,18 @@ var objectionColumns = []string{"community_id text", "notice_id text", "objectio
 	"raised_event_id uuid", "raised_commit_pos int8", "answered_at timestamptz", "answered_event_id uuid", "answered_commit_pos int8"}
 
 var (
-	noticesTable = decode.NewTable("notices", []string{"community_id", "notice_id"}, "",
+	noticesTable = tables.New("notices", []string{"community_id", "notice_id"}, "",
 		"community_id text", "notice_id text", "jurisdiction text", "category text", "period_from timestamptz",
 		"period_to timestamptz", "refs jsonb", "published_at timestamptz", "status text", "version int4",
 		"window_start timestamptz", "window_end timestamptz", "withdrawn_at timestamptz", "withdrawal_reason text",
 		"withdrawn_event_id uuid", "withdrawn_commit_pos int8", "stream text", "last_revision int8")
-	versionsTable = decode.NewTable("notice_versions", []string{"community_id", "notice_id", "version"}, "nothing",
+	versionsTable = tables.New("notice_versions", []string{"community_id", "notice_id", "version"}, "nothing",
 		"community_id text", "notice_id text", "version int4", "title text", "body text", "attachments jsonb",
 		"window_start timestamptz", "window_end timestamptz", "reason text", "at timestamptz", "event_id uuid", "commit_pos int8")
-	objectionsTable = decode.NewTable("objections", []string{"community_id", "notice_id", "objection_id"}, "", objectionColumns...)
+	objectionsTable = tables.New("objections", []string{"community_id", "notice_id", "objection_id"}, "", objectionColumns...)
 	// An objection raised in the batch may be in the table already (the batch is applied again): what it
 	// has stays, and an answer of the batch is added.
-	raisedTable = decode.NewTable("objections", []string{"community_id", "notice_id", "objection_id"},
+	raisedTable = tables.New("objections", []string{"community_id", "notice_id", "objection_id"},
 		`answered_at = coalesce(excluded.answered_at, t.answered_at), answered_event_id = coalesce(excluded.answered_event_id, t.answered_event_id),
 		answered_commit_pos = coalesce(excluded.answered_commit_pos, t.answered_commit_pos)`, objectionColumns...)
 )
@@ -413,7 +414,7 @@ func write(ctx context.Context, tx pgx.Tx, notices map[key]*notice, objections m
 				NullTime(x.answeredAt).UUID(x.answeredSrc.ID).NullInt8(x.answeredSrc.Pos())
 		}
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(changed)
 	w.Upsert(raised)
 	w.Upsert(answered)

@@ -13,11 +13,11 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 )
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the board has no such notice: the portal answers 404.
 var ErrNotFound = errors.New("board: not found")
@@ -133,9 +133,9 @@ func scanNotice(rows pgx.Rows) (Notice, error) {
 		return Notice{}, err
 	}
 	if wAt.Valid {
-		n.Withdrawal = &Withdrawal{At: wAt.Time.UTC(), Reason: wReason, EventID: decode.EventID(wEv), Commit: decode.Position(wPos)}
+		n.Withdrawal = &Withdrawal{At: wAt.Time.UTC(), Reason: wReason, EventID: tables.EventID(wEv), Commit: tables.Position(wPos)}
 	}
-	n.Objections.EventID, n.Objections.Commit = decode.EventID(oEv), decode.Position(oPos)
+	n.Objections.EventID, n.Objections.Commit = tables.EventID(oEv), tables.Position(oPos)
 	return n, nil
 }
 
@@ -171,7 +171,7 @@ func queryNotices(ctx context.Context, q Querier, what, where, order string, arg
 func CurrentNotices(ctx context.Context, q Querier, communityID string, limit int) ([]Notice, error) {
 	return queryNotices(ctx, q, "current notices of "+communityID,
 		`n.community_id = $1 AND n.status <> 'withdrawn'`, `n.published_at DESC, n.notice_id LIMIT $2`,
-		communityID, decode.Limit(limit, 100, 1000))
+		communityID, tables.Limit(limit, 100, 1000))
 }
 
 // ActiveWindows returns the notices not withdrawn whose publicity window contains the instant at (both
@@ -182,9 +182,9 @@ func ActiveWindows(ctx context.Context, q Querier, under string, at time.Time, l
 	args := []any{at.UTC()}
 	if u := strings.TrimRight(under, "/"); u != "" {
 		args = append(args, u)
-		where += " AND " + decode.UnderClause("n.jurisdiction", "$2")
+		where += " AND " + tables.UnderClause("n.jurisdiction", "$2")
 	}
-	args = append(args, decode.Limit(limit, 100, 1000))
+	args = append(args, tables.Limit(limit, 100, 1000))
 	return queryNotices(ctx, q, "active publicity windows", where,
 		fmt.Sprintf("n.window_end, n.community_id, n.notice_id LIMIT $%d", len(args)), args...)
 }
@@ -243,7 +243,7 @@ func NoticeHistory(ctx context.Context, q Querier, communityID, noticeID string)
 			return History{}, fmt.Errorf("board: objections of %s: %w", noticeID, err)
 		}
 		o.RaisedAt, o.RaisedEventID, o.RaisedCommit = o.RaisedAt.UTC(), rEv.Bytes, uint64(rPos)
-		o.AnsweredAt, o.AnsweredEventID, o.AnsweredCommit = decode.At(aAt), decode.EventID(aEv), decode.Position(aPos)
+		o.AnsweredAt, o.AnsweredEventID, o.AnsweredCommit = tables.At(aAt), tables.EventID(aEv), tables.Position(aPos)
 		h.Objections = append(h.Objections, o)
 	}
 	if err := rows.Err(); err != nil {

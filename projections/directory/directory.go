@@ -21,6 +21,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -220,7 +221,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			for _, s := range p.Members {
 				c.roster[string(s.Person)] = seatOf(s, p.SeatedAt, e)
 			}
-			c.term = decode.Text(p.Term)
+			c.term = tables.Text(p.Term)
 			c.rosterChanged(p.SeatedAt, e)
 		case community.MemberJoined:
 			c.roster[string(p.Member.Person)] = seatOf(p.Member, p.JoinedAt, e)
@@ -241,7 +242,7 @@ func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
 
 // rosterChanged records that the roster changed at `at` by event e, and recounts it.
 func (c *communityRow) rosterChanged(at time.Time, e decode.Event) {
-	c.rosterAt, c.rosterSrc, c.rosterDirty = decode.Time(at), e.Source(), true
+	c.rosterAt, c.rosterSrc, c.rosterDirty = tables.Time(at), e.Source(), true
 	c.recount()
 }
 
@@ -300,16 +301,16 @@ func load(ctx context.Context, tx pgx.Tx, ids, rosterIDs []string) (map[string]*
 }
 
 var (
-	nodesTable = decode.NewTable("nodes", []string{"path"}, "",
+	nodesTable = tables.New("nodes", []string{"path"}, "",
 		"path text", "code text", "name text", "level int2", "parent text", "community bool", "registered_at timestamptz",
 		"event_id uuid", "commit_pos int8")
-	communitiesTable = decode.NewTable("communities", []string{"community_id"}, "",
+	communitiesTable = tables.New("communities", []string{"community_id"}, "",
 		"community_id text", "name text", "kind text", "path text", "households int4", "adults int4", "figures_at timestamptz",
 		"figures_event_id uuid", "figures_commit_pos int8", "committee_term text", "committee_members int4",
 		"committee_full_time int4", "committee_chairs int4", "committee_vice_chairs int4", "roster_at timestamptz",
 		"roster_event_id uuid", "roster_commit_pos int8", "registered_at timestamptz", "registered_event_id uuid",
 		"registered_commit_pos int8", "stream text", "last_revision int8")
-	seatsTable = decode.NewTable("committee_seats", []string{"community_id", "person_id"}, "",
+	seatsTable = tables.New("committee_seats", []string{"community_id", "person_id"}, "",
 		"community_id text", "person_id text", "role text", "full_time bool", "source text", "election_id text",
 		"since timestamptz", "event_id uuid", "commit_pos int8")
 )
@@ -320,7 +321,7 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	ns, fresh, changed, seats := nodesTable.Rows(), communitiesTable.Rows(), communitiesTable.Rows(), seatsTable.Rows()
 	for _, k := range sortedKeys(nodes) {
 		n := nodes[k]
-		ns.Row().Text(n.path).Text(n.code).Text(n.name).Int2(int16(n.level)).NullText(decode.Text(n.parent)).Bool(n.community).
+		ns.Row().Text(n.path).Text(n.code).Text(n.name).Int2(int16(n.level)).NullText(tables.Text(n.parent)).Bool(n.community).
 			Time(n.at).UUID(n.src.ID).Int8(n.src.Commit)
 	}
 	var rosterIDs []string
@@ -344,11 +345,11 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 		rosterIDs = append(rosterIDs, r.id)
 		for _, p := range sortedKeys(r.roster) {
 			st := r.roster[p]
-			seats.Row().Text(r.id).Text(st.person).Text(st.role).Bool(st.fullTime).Text(st.source).NullText(decode.Text(st.election)).
+			seats.Row().Text(r.id).Text(st.person).Text(st.role).Bool(st.fullTime).Text(st.source).NullText(tables.Text(st.election)).
 				Time(st.since).UUID(st.src.ID).Int8(st.src.Commit)
 		}
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(ns)
 	w.Upsert(changed)
 	if len(rosterIDs) > 0 {
@@ -374,7 +375,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // ---- queries --------------------------------------------------------------------------------------------
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the directory has no such community. It is not an error of the caller's request
 // syntax: the portal answers 404.
@@ -479,7 +480,7 @@ func scanCommunity(rows pgx.Rows) (Community, error) {
 	c.FiguresAt, c.RegisteredAt = c.FiguresAt.UTC(), c.RegisteredAt.UTC()
 	c.FiguresEventID, c.FiguresCommit = figEv.Bytes, uint64(figPos)
 	c.RegisteredEventID, c.RegisteredCommit = regEv.Bytes, uint64(regPos)
-	cc.ChangedAt, cc.EventID, cc.Commit = decode.At(rosAt), decode.EventID(rosEv), decode.Position(rosPos)
+	cc.ChangedAt, cc.EventID, cc.Commit = tables.At(rosAt), tables.EventID(rosEv), tables.Position(rosPos)
 	return c, nil
 }
 
@@ -512,7 +513,7 @@ func CommunitiesUnder(ctx context.Context, q Querier, under, after string, limit
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	if u := trimSlash(under); u != "" {
-		where = append(where, decode.UnderClause("path", arg(u)))
+		where = append(where, tables.UnderClause("path", arg(u)))
 	}
 	if after != "" {
 		where = append(where, "path > "+arg(after))
@@ -525,7 +526,7 @@ func CommunitiesUnder(ctx context.Context, q Querier, under, after string, limit
 			sql += " AND " + w
 		}
 	}
-	sql += " ORDER BY path LIMIT " + arg(decode.Limit(limit, 100, 1000))
+	sql += " ORDER BY path LIMIT " + arg(tables.Limit(limit, 100, 1000))
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("directory: communities under %q: %w", under, err)

@@ -27,6 +27,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -293,9 +294,9 @@ func (r *electionRow) apply(e decode.Event) error {
 		if c.status != Withdrawn {
 			r.standing--
 		}
-		c.status, c.withdrawnAt, c.onList = Withdrawn, decode.Time(p.WithdrawnAt), false
+		c.status, c.withdrawnAt, c.onList = Withdrawn, tables.Time(p.WithdrawnAt), false
 	case election.CandidateListPublicized:
-		r.phase, r.listAt, r.listSize, r.listSrc = Publicized, decode.Time(p.PublicizedAt), decode.Int(len(p.Candidates), true), src
+		r.phase, r.listAt, r.listSize, r.listSrc = Publicized, tables.Time(p.PublicizedAt), tables.Int(len(p.Candidates), true), src
 		for _, person := range p.Candidates {
 			c, err := known(string(person))
 			if err != nil {
@@ -312,7 +313,7 @@ func (r *electionRow) apply(e decode.Event) error {
 				c.dirty = true
 			}
 		}
-		r.objections[p.ObjectionID] = &objection{id: p.ObjectionID, concerning: decode.Text(string(p.Concerning)), raisedAt: p.RaisedAt,
+		r.objections[p.ObjectionID] = &objection{id: p.ObjectionID, concerning: tables.Text(string(p.Concerning)), raisedAt: p.RaisedAt,
 			raisedSrc: src, dirty: true}
 		r.objectionsSrc = src
 	case election.ObjectionAnswered:
@@ -323,21 +324,21 @@ func (r *electionRow) apply(e decode.Event) error {
 		if !o.answeredAt.Valid {
 			r.answered++
 		}
-		o.answeredAt, o.answeredSrc, o.dirty = decode.Time(p.AnsweredAt), src, true
+		o.answeredAt, o.answeredSrc, o.dirty = tables.Time(p.AnsweredAt), src, true
 		r.objectionsSrc = src
 	case election.VotingHeld:
-		r.phase, r.votingAt, r.votingSrc = Voted, decode.Time(p.HeldAt), src
-		r.voters, r.cast = decode.Int(p.RegisteredVoters, true), decode.Int(p.BallotsCast, true)
+		r.phase, r.votingAt, r.votingSrc = Voted, tables.Time(p.HeldAt), src
+		r.voters, r.cast = tables.Int(p.RegisteredVoters, true), tables.Int(p.BallotsCast, true)
 		for _, t := range p.Tally {
 			c, err := known(string(t.Candidate))
 			if err != nil {
 				return err
 			}
-			c.votes, c.votesSrc = decode.Int(t.Votes, true), src
+			c.votes, c.votesSrc = tables.Int(t.Votes, true), src
 		}
 	case election.ResultCertified:
-		r.phase, r.certifiedAt, r.certifiedSrc = Certified, decode.Time(p.CertifiedAt), src
-		r.voters, r.cast, r.winners = decode.Int(p.RegisteredVoters, true), decode.Int(p.BallotsCast, true), decode.Int(len(p.Winners), true)
+		r.phase, r.certifiedAt, r.certifiedSrc = Certified, tables.Time(p.CertifiedAt), src
+		r.voters, r.cast, r.winners = tables.Int(p.RegisteredVoters, true), tables.Int(p.BallotsCast, true), tables.Int(len(p.Winners), true)
 		won := map[string]election.Winner{}
 		for _, w := range p.Winners {
 			if _, err := known(string(w.Person)); err != nil {
@@ -351,8 +352,8 @@ func (r *electionRow) apply(e decode.Event) error {
 			}
 			c.dirty, c.resultSrc = true, src
 			if w, ok := won[person]; ok {
-				c.status, c.role, c.fullTime = Elected, decode.Text(string(w.Role)), decode.Bool(w.FullTime, true)
-				c.votes = decode.Int(w.Votes, true)
+				c.status, c.role, c.fullTime = Elected, tables.Text(string(w.Role)), tables.Bool(w.FullTime, true)
+				c.votes = tables.Int(w.Votes, true)
 			} else {
 				c.status = NotElected
 			}
@@ -360,14 +361,14 @@ func (r *electionRow) apply(e decode.Event) error {
 	case election.MemberRecalled:
 		r.recalled++
 		r.changes = append(r.changes, change{rev: e.Revision(), change: Recalled, person: string(p.Person),
-			votesFor: decode.Int(p.VotesFor, true), voters: decode.Int(p.RegisteredVoters, true), cast: decode.Int(p.BallotsCast, true),
+			votesFor: tables.Int(p.VotesFor, true), voters: tables.Int(p.RegisteredVoters, true), cast: tables.Int(p.BallotsCast, true),
 			at: p.RecalledAt, src: src})
 	case election.MemberByElected:
 		// p.Personal is deliberately dropped.
 		r.byElected++
 		r.changes = append(r.changes, change{rev: e.Revision(), change: ByElected, person: string(p.Winner.Person),
-			role: decode.Text(string(p.Winner.Role)), fullTime: decode.Bool(p.Winner.FullTime, true), votes: decode.Int(p.Winner.Votes, true),
-			voters: decode.Int(p.RegisteredVoters, true), cast: decode.Int(p.BallotsCast, true), at: p.ByElectedAt, src: src})
+			role: tables.Text(string(p.Winner.Role)), fullTime: tables.Bool(p.Winner.FullTime, true), votes: tables.Int(p.Winner.Votes, true),
+			voters: tables.Int(p.RegisteredVoters, true), cast: tables.Int(p.BallotsCast, true), at: p.ByElectedAt, src: src})
 	case election.MemberResigned:
 		// p.Reason is not shown: it may speak of the member's private life.
 		r.resigned++
@@ -515,7 +516,7 @@ var candidateColumns = []string{"community_id text", "election_id text", "person
 	"result_commit_pos int8"}
 
 var (
-	electionsTable = decode.NewTable("elections", []string{"community_id", "election_id"}, "",
+	electionsTable = tables.New("elections", []string{"community_id", "election_id"}, "",
 		"community_id text", "election_id text", "jurisdiction text", "term text", "seats int4", "phase text",
 		"committee_members int4", "formed_at timestamptz", "formed_event_id uuid", "formed_commit_pos int8", "candidates int4",
 		"list_publicized_at timestamptz", "list_size int4", "list_event_id uuid", "list_commit_pos int8", "objections_raised int4",
@@ -523,13 +524,13 @@ var (
 		"voting_event_id uuid", "voting_commit_pos int8", "registered_voters int4", "ballots_cast int4", "certified_at timestamptz",
 		"winners int4", "certified_event_id uuid", "certified_commit_pos int8", "members_recalled int4", "members_by_elected int4",
 		"members_resigned int4", "stream text", "last_revision int8")
-	candidatesTable = decode.NewTable("candidates", []string{"community_id", "election_id", "person_id"}, "", candidateColumns...)
-	nominatedTable  = decode.NewTable("candidates", []string{"community_id", "election_id", "person_id"}, "nothing",
+	candidatesTable = tables.New("candidates", []string{"community_id", "election_id", "person_id"}, "", candidateColumns...)
+	nominatedTable  = tables.New("candidates", []string{"community_id", "election_id", "person_id"}, "nothing",
 		candidateColumns...)
-	objectionsTable = decode.NewTable("objections", []string{"community_id", "election_id", "objection_id"}, "",
+	objectionsTable = tables.New("objections", []string{"community_id", "election_id", "objection_id"}, "",
 		"community_id text", "election_id text", "objection_id text", "concerning text", "raised_at timestamptz",
 		"raised_event_id uuid", "raised_commit_pos int8", "answered_at timestamptz", "answered_event_id uuid", "answered_commit_pos int8")
-	changesTable = decode.NewTable("member_changes", []string{"community_id", "election_id", "revision"}, "nothing",
+	changesTable = tables.New("member_changes", []string{"community_id", "election_id", "revision"}, "nothing",
 		"community_id text", "election_id text", "revision int8", "change text", "person_id text", "role text", "full_time bool",
 		"votes int4", "votes_for int4", "registered_voters int4", "ballots_cast int4", "at timestamptz", "event_id uuid", "commit_pos int8")
 )
@@ -593,7 +594,7 @@ func write(ctx context.Context, tx pgx.Tx, rows map[key]*electionRow) error {
 				UUID(x.src.ID).Int8(x.src.Commit)
 		}
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(changedE)
 	w.Upsert(changedC)
 	w.Upsert(nominated)

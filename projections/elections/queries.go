@@ -10,11 +10,11 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 )
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the model has no such election: the portal answers 404.
 var ErrNotFound = errors.New("elections: not found")
@@ -30,7 +30,7 @@ func step(at pgtype.Timestamptz, ev pgtype.UUID, pos pgtype.Int8) *Step {
 	if !at.Valid {
 		return nil
 	}
-	return &Step{At: at.Time.UTC(), EventID: decode.EventID(ev), Commit: decode.Position(pos)}
+	return &Step{At: at.Time.UTC(), EventID: tables.EventID(ev), Commit: tables.Position(pos)}
 }
 
 // Election is one election's timeline at a glance.
@@ -144,7 +144,7 @@ func scanElection(rows pgx.Rows) (Election, error) {
 	e.Formed.At, e.Formed.EventID, e.Formed.Commit = e.Formed.At.UTC(), fEv.Bytes, uint64(fPos)
 	e.ListPublicized, e.Voting, e.Certified = step(lAt, lEv, lPos), step(vAt, vEv, vPos), step(cAt, cEv, cPos)
 	if oEv.Valid {
-		e.ObjectionsLast = &Step{EventID: oEv.Bytes, Commit: decode.Position(oPos)}
+		e.ObjectionsLast = &Step{EventID: oEv.Bytes, Commit: tables.Position(oPos)}
 	}
 	return e, nil
 }
@@ -219,7 +219,7 @@ func ElectionTimeline(ctx context.Context, q Querier, communityID, electionID st
 			v := int(votes.Int32)
 			c.Votes = &v
 		}
-		c.VotesEventID, c.VotesCommit, c.Result = decode.EventID(vEv), decode.Position(vPos), step(rAt, rEv, rPos)
+		c.VotesEventID, c.VotesCommit, c.Result = tables.EventID(vEv), tables.Position(vPos), step(rAt, rEv, rPos)
 		t.Candidates = append(t.Candidates, c)
 	}
 	rows.Close()

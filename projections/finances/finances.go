@@ -27,6 +27,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -229,7 +230,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			}
 			recorded[k] = true
 			allocs = append(allocs, &allocation{akey: k, jurisdiction: e.Rec.Meta.Jurisdiction, source: string(a.Source),
-				category: string(a.Category), amount: int64(a.Amount), note: decode.Text(a.Note), at: a.AllocatedAt, src: e.Source()})
+				category: string(a.Category), amount: int64(a.Amount), note: tables.Text(a.Note), at: a.AllocatedAt, src: e.Source()})
 			add(skey{k.community, a.FiscalYear, string(a.Source), string(a.Category)}, e.Source(), func(d *delta) {
 				d.allocated += int64(a.Amount)
 				d.allocations++
@@ -260,27 +261,27 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		case funds.ExpenditureRequested:
 			add(sk, e.Source(), func(d *delta) { d.requested += x.amount })
 		case funds.ExpenditureApproved:
-			x.status, x.approvedAt, x.approvedSrc = Approved, decode.Time(p.ApprovedAt), e.Source()
+			x.status, x.approvedAt, x.approvedSrc = Approved, tables.Time(p.ApprovedAt), e.Source()
 			if p.Resolution != nil {
-				x.resolution, x.resolutionMeeting = decode.Text(p.Resolution.ID), decode.Text(p.Resolution.MeetingID)
+				x.resolution, x.resolutionMeeting = tables.Text(p.Resolution.ID), tables.Text(p.Resolution.MeetingID)
 			}
 			add(sk, e.Source(), func(d *delta) { d.approved += x.amount })
 		case funds.ExpenditurePaid:
 			if x.status == Paid {
 				return e.Poison(errors.New("the expenditure was paid before"))
 			}
-			x.status, x.paidAt, x.voucher, x.paidSrc = Paid, decode.Time(p.PaidAt), decode.Text(p.VoucherNo), e.Source()
-			x.paidAmount, x.wasApproved = pgtype.Int8{Int64: int64(p.Amount), Valid: true}, decode.Bool(p.WasApproved, true)
+			x.status, x.paidAt, x.voucher, x.paidSrc = Paid, tables.Time(p.PaidAt), tables.Text(p.VoucherNo), e.Source()
+			x.paidAmount, x.wasApproved = pgtype.Int8{Int64: int64(p.Amount), Valid: true}, tables.Bool(p.WasApproved, true)
 			if p.Resolution != nil { // a resolution named at payment replaces the one given at approval
-				x.resolution, x.resolutionMeeting = decode.Text(p.Resolution.ID), decode.Text(p.Resolution.MeetingID)
+				x.resolution, x.resolutionMeeting = tables.Text(p.Resolution.ID), tables.Text(p.Resolution.MeetingID)
 			}
 			add(sk, e.Source(), func(d *delta) { d.paid += int64(p.Amount); d.payments++ })
 		case funds.ExpenditureRejected:
-			x.status, x.closedAt, x.closeReason, x.closedSrc = Rejected, decode.Time(p.RejectedAt), decode.Text(p.Reason), e.Source()
+			x.status, x.closedAt, x.closeReason, x.closedSrc = Rejected, tables.Time(p.RejectedAt), tables.Text(p.Reason), e.Source()
 			add(sk, e.Source(), func(d *delta) { d.requested -= x.amount })
 		case funds.ExpenditureCancelled:
 			wasApproved := x.status == Approved
-			x.status, x.closedAt, x.closeReason, x.closedSrc = Cancelled, decode.Time(p.CancelledAt), decode.Text(p.Reason), e.Source()
+			x.status, x.closedAt, x.closeReason, x.closedSrc = Cancelled, tables.Time(p.CancelledAt), tables.Text(p.Reason), e.Source()
 			add(sk, e.Source(), func(d *delta) {
 				d.requested -= x.amount
 				if wasApproved {
@@ -354,10 +355,10 @@ func load(ctx context.Context, tx pgx.Tx, xkeys []xkey, akeys []akey) (map[xkey]
 }
 
 var (
-	allocationsTable = decode.NewTable("allocations", []string{"community_id", "fiscal_year", "allocation_id"}, "nothing",
+	allocationsTable = tables.New("allocations", []string{"community_id", "fiscal_year", "allocation_id"}, "nothing",
 		"community_id text", "fiscal_year int4", "allocation_id text", "jurisdiction text", "source text", "category text",
 		"amount_fen int8", "note text", "allocated_at timestamptz", "event_id uuid", "commit_pos int8")
-	expendituresTable = decode.NewTable("expenditures", []string{"community_id", "expenditure_id"}, "",
+	expendituresTable = tables.New("expenditures", []string{"community_id", "expenditure_id"}, "",
 		"community_id text", "expenditure_id text", "jurisdiction text", "fiscal_year int4", "category text", "kind text",
 		"purpose text", "amount_fen int8", "payee_kind text", "payee_name text", "status text", "requested_at timestamptz",
 		"requested_event_id uuid", "requested_commit_pos int8", "approved_at timestamptz", "approved_event_id uuid",
@@ -365,7 +366,7 @@ var (
 		"paid_amount_fen int8", "was_approved bool", "paid_event_id uuid", "paid_commit_pos int8", "closed_at timestamptz",
 		"close_reason text", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8")
 	// The summary takes deltas: a row's figures are added to, and its source event is the newest one.
-	summaryTable = decode.NewTable("budget_summary", []string{"community_id", "fiscal_year", "source", "category"},
+	summaryTable = tables.New("budget_summary", []string{"community_id", "fiscal_year", "source", "category"},
 		`allocated_fen = `+saturated("allocated_fen")+`, allocations = t.allocations + excluded.allocations,
 		requested_fen = `+saturated("requested_fen")+`, approved_fen = `+saturated("approved_fen")+`,
 		paid_fen = `+saturated("paid_fen")+`, payments = t.payments + excluded.payments,
@@ -427,7 +428,7 @@ func write(ctx context.Context, tx pgx.Tx, allocs []*allocation, xs map[xkey]*ex
 		summary.Row().Text(k.community).Int4(int32(k.year)).Text(k.source).Text(k.categ).Int8(d.allocated).Int4(d.allocations).
 			Int8(d.requested).Int8(d.approved).Int8(d.paid).Int4(d.payments).UUID(d.last.ID).Int8(d.last.Commit)
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(changed)
 	w.Upsert(summary)
 	w.Copy(as)

@@ -13,11 +13,11 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 )
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the model has no such expenditure: the portal answers 404.
 var ErrNotFound = errors.New("finances: not found")
@@ -138,7 +138,7 @@ type PaymentPage struct {
 // Payments returns one page of a community's payment lines, newest payment first (keyset paging on
 // paid_at and expenditure id, so pages stay stable while payments are added).
 func Payments(ctx context.Context, q Querier, f PaymentFilter) (PaymentPage, error) {
-	limit := decode.Limit(f.Limit, 50, 500)
+	limit := tables.Limit(f.Limit, 50, 500)
 	args := []any{f.CommunityID}
 	where := "community_id = $1 AND paid_at IS NOT NULL"
 	if f.FiscalYear != 0 {
@@ -223,7 +223,7 @@ func step(at pgtype.Timestamptz, ev pgtype.UUID, pos pgtype.Int8) *Step {
 	if !at.Valid {
 		return nil
 	}
-	return &Step{At: at.Time.UTC(), EventID: decode.EventID(ev), Commit: decode.Position(pos)}
+	return &Step{At: at.Time.UTC(), EventID: tables.EventID(ev), Commit: tables.Position(pos)}
 }
 
 // ExpenditureByID returns one expenditure; ErrNotFound when the model has none with that id.

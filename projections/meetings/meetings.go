@@ -24,6 +24,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -273,7 +274,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 				return e.Poison(errors.New("the meeting was convened before"))
 			}
 			r = &meetingRow{key: k, jurisdiction: e.Rec.Meta.Jurisdiction, kind: string(p.Kind), title: p.Title, basis: string(p.Basis),
-				expected: p.Expected, topic: decode.Text(p.TopicID), status: Convened, heldAt: p.HeldAt, convenedSrc: e.Source(), isNew: true}
+				expected: p.Expected, topic: tables.Text(p.TopicID), status: Convened, heldAt: p.HeldAt, convenedSrc: e.Source(), isNew: true}
 			meetings[k] = r
 		} else if r == nil {
 			return e.Poison(errors.New("the meetings model never saw the meeting convened"))
@@ -281,11 +282,11 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		r.stream, r.lastRev, r.dirty = e.Rec.Stream, e.Revision(), true
 		switch p := e.Payload.(type) {
 		case meeting.AttendanceRecorded:
-			r.present, r.attendanceAt, r.attendanceSrc = decode.Int(p.Present, true), decode.Time(p.RecordedAt), e.Source()
+			r.present, r.attendanceAt, r.attendanceSrc = tables.Int(p.Present, true), tables.Time(p.RecordedAt), e.Source()
 		case meeting.MinutesRecorded:
-			r.minutes, r.minutesAt, r.minutesSrc = decode.Text(p.DocumentSHA256), decode.Time(p.RecordedAt), e.Source()
+			r.minutes, r.minutesAt, r.minutesSrc = tables.Text(p.DocumentSHA256), tables.Time(p.RecordedAt), e.Source()
 		case meeting.Closed:
-			r.status, r.closedAt, r.closedSrc = Closed, decode.Time(p.ClosedAt), e.Source()
+			r.status, r.closedAt, r.closedSrc = Closed, tables.Time(p.ClosedAt), e.Source()
 		}
 	}
 	return write(ctx, tx, meetings, topics, agenda)
@@ -319,8 +320,8 @@ func applyBusiness(agenda map[key]*business, k key, e decode.Event) error {
 		if mo == nil {
 			return e.Poison(fmt.Errorf("the meetings model never saw motion %q tabled", p.MotionID))
 		}
-		mo.votesFor, mo.against, mo.abst = decode.Int(p.For, true), decode.Int(p.Against, true), decode.Int(p.Abstain, true)
-		mo.present, mo.outcome, mo.votedAt, mo.voteSrc, mo.dirty = decode.Int(p.Present, true), decode.Text(string(p.Outcome)), decode.Time(p.RecordedAt), e.Source(), true
+		mo.votesFor, mo.against, mo.abst = tables.Int(p.For, true), tables.Int(p.Against, true), tables.Int(p.Abstain, true)
+		mo.present, mo.outcome, mo.votedAt, mo.voteSrc, mo.dirty = tables.Int(p.Present, true), tables.Text(string(p.Outcome)), tables.Time(p.RecordedAt), e.Source(), true
 	case meeting.ResolutionAdopted:
 		b.resolutions = append(b.resolutions, resolution{id: p.ResolutionID, motion: p.MotionID, kind: string(p.MeetingKind),
 			subject: string(p.Subject), body: p.Text, ceiling: int64(p.Ceiling), at: p.AdoptedAt, src: e.Source()})
@@ -347,25 +348,25 @@ func applyTopic(topics map[key]*topicRow, k key, e decode.Event) error {
 	st := topicStep{rev: e.Revision(), src: e.Source()}
 	switch p := e.Payload.(type) {
 	case meeting.TopicCollected:
-		st.step, st.at, st.detail = meeting.StepCollected, p.CollectedAt, decode.Text(p.Summary)
+		st.step, st.at, st.detail = meeting.StepCollected, p.CollectedAt, tables.Text(p.Summary)
 	case meeting.TopicScreened:
-		st.step, st.at, st.detail, st.accepted = meeting.StepScreened, p.ScreenedAt, decode.Text(p.Reason), decode.Bool(p.Accepted, true)
+		st.step, st.at, st.detail, st.accepted = meeting.StepScreened, p.ScreenedAt, tables.Text(p.Reason), tables.Bool(p.Accepted, true)
 		t.accepted = st.accepted
 		if !p.Accepted {
 			t.status = NotAccepted
 		}
 	case meeting.TopicPlanDrafted:
-		st.step, st.at, st.detail, st.sha = meeting.StepPlanDrafted, p.DraftedAt, decode.Text(p.Plan), decode.Text(p.PlanSHA256)
+		st.step, st.at, st.detail, st.sha = meeting.StepPlanDrafted, p.DraftedAt, tables.Text(p.Plan), tables.Text(p.PlanSHA256)
 	case meeting.TopicNoticeGiven:
-		st.step, st.at, st.detail, st.deliberationAt = meeting.StepNoticeGiven, p.GivenAt, decode.Text(p.Notice), decode.Time(p.DeliberationAt)
+		st.step, st.at, st.detail, st.deliberationAt = meeting.StepNoticeGiven, p.GivenAt, tables.Text(p.Notice), tables.Time(p.DeliberationAt)
 	case meeting.TopicDeliberationHeld:
-		st.step, st.at, st.detail, st.meeting = meeting.StepDeliberationHeld, p.HeldAt, decode.Text(p.Outcome), decode.Text(p.MeetingID)
+		st.step, st.at, st.detail, st.meeting = meeting.StepDeliberationHeld, p.HeldAt, tables.Text(p.Outcome), tables.Text(p.MeetingID)
 		t.meeting = st.meeting
 	case meeting.TopicResultDisclosed:
-		st.step, st.at, st.disclosure = meeting.StepResultDisclosed, p.DisclosedAt, decode.Text(p.DisclosureID)
+		st.step, st.at, st.disclosure = meeting.StepResultDisclosed, p.DisclosedAt, tables.Text(p.DisclosureID)
 		t.disclosure = st.disclosure
 	case meeting.TopicFeedbackRecorded:
-		st.step, st.at, st.detail, st.closed = meeting.StepFeedbackRecorded, p.RecordedAt, decode.Text(p.Feedback), decode.Bool(p.Closed, true)
+		st.step, st.at, st.detail, st.closed = meeting.StepFeedbackRecorded, p.RecordedAt, tables.Text(p.Feedback), tables.Bool(p.Closed, true)
 		t.feedbackCount++
 		if p.Closed {
 			t.status = Done
@@ -484,30 +485,30 @@ var motionColumns = []string{"community_id text", "meeting_id text", "motion_id 
 	"votes_abstain int4", "present int4", "outcome text", "voted_at timestamptz", "vote_event_id uuid", "vote_commit_pos int8"}
 
 var (
-	meetingsTable = decode.NewTable("meetings", []string{"community_id", "meeting_id"}, "",
+	meetingsTable = tables.New("meetings", []string{"community_id", "meeting_id"}, "",
 		"community_id text", "meeting_id text", "jurisdiction text", "kind text", "title text", "basis text", "expected int4",
 		"present int4", "topic_id text", "status text", "held_at timestamptz", "convened_event_id uuid", "convened_commit_pos int8",
 		"attendance_at timestamptz", "attendance_event_id uuid", "attendance_commit_pos int8", "minutes_sha256 text",
 		"minutes_recorded_at timestamptz", "minutes_event_id uuid", "minutes_commit_pos int8",
 		"closed_at timestamptz", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8")
-	motionsTable = decode.NewTable("motions", []string{"community_id", "meeting_id", "motion_id"}, "",
+	motionsTable = tables.New("motions", []string{"community_id", "meeting_id", "motion_id"}, "",
 		motionColumns...)
 	// A motion tabled in the batch may be in the table already (the batch is applied again): what it has
 	// stays, and a vote of the batch is added.
-	tabledTable = decode.NewTable("motions", []string{"community_id", "meeting_id", "motion_id"},
+	tabledTable = tables.New("motions", []string{"community_id", "meeting_id", "motion_id"},
 		`votes_for = coalesce(excluded.votes_for, t.votes_for), votes_against = coalesce(excluded.votes_against, t.votes_against),
 		votes_abstain = coalesce(excluded.votes_abstain, t.votes_abstain), present = coalesce(excluded.present, t.present),
 		outcome = coalesce(excluded.outcome, t.outcome), voted_at = coalesce(excluded.voted_at, t.voted_at),
 		vote_event_id = coalesce(excluded.vote_event_id, t.vote_event_id), vote_commit_pos = coalesce(excluded.vote_commit_pos, t.vote_commit_pos)`,
 		motionColumns...)
-	resolutionsTable = decode.NewTable("resolutions", []string{"community_id", "meeting_id", "resolution_id"}, "nothing",
+	resolutionsTable = tables.New("resolutions", []string{"community_id", "meeting_id", "resolution_id"}, "nothing",
 		"community_id text", "meeting_id text", "resolution_id text", "motion_id text", "meeting_kind text", "subject text",
 		"ceiling_fen int8", "body text", "adopted_at timestamptz", "event_id uuid", "commit_pos int8")
-	topicsTable = decode.NewTable("topics", []string{"community_id", "topic_id"}, "",
+	topicsTable = tables.New("topics", []string{"community_id", "topic_id"}, "",
 		"community_id text", "topic_id text", "jurisdiction text", "channel text", "summary text", "collected_at timestamptz",
 		"step int2", "step_name text", "status text", "step_at timestamptz", "step_event_id uuid", "step_commit_pos int8",
 		"accepted bool", "meeting_id text", "disclosure_id text", "feedback_count int4", "stream text", "last_revision int8")
-	stepsTable = decode.NewTable("topic_steps", []string{"community_id", "topic_id", "revision"}, "nothing",
+	stepsTable = tables.New("topic_steps", []string{"community_id", "topic_id", "revision"}, "nothing",
 		"community_id text", "topic_id text", "revision int8", "step int2", "step_name text", "at timestamptz", "detail text",
 		"accepted bool", "document_sha256 text", "deliberation_at timestamptz", "meeting_id text", "disclosure_id text",
 		"closed bool", "event_id uuid", "commit_pos int8")
@@ -587,7 +588,7 @@ func write(ctx context.Context, tx pgx.Tx, meetings map[key]*meetingRow, topics 
 				NullBool(x.closed).UUID(x.src.ID).Int8(x.src.Commit)
 		}
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(changedM)
 	w.Upsert(tabled)
 	w.Upsert(voted)

@@ -12,11 +12,11 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
-	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 )
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the model has no such meeting or topic: the portal answers 404.
 var ErrNotFound = errors.New("meetings: not found")
@@ -32,7 +32,7 @@ func step(at pgtype.Timestamptz, ev pgtype.UUID, pos pgtype.Int8) *Step {
 	if !at.Valid {
 		return nil
 	}
-	return &Step{At: at.Time.UTC(), EventID: decode.EventID(ev), Commit: decode.Position(pos)}
+	return &Step{At: at.Time.UTC(), EventID: tables.EventID(ev), Commit: tables.Position(pos)}
 }
 
 // Meeting is one entry of the register of meetings.
@@ -152,7 +152,7 @@ func queryMeetings(ctx context.Context, q Querier, what, where string, args ...a
 // 100, at most 1000).
 func Register(ctx context.Context, q Querier, communityID string, limit int) ([]Meeting, error) {
 	return queryMeetings(ctx, q, "register of "+communityID, `x.community_id = $1 ORDER BY x.held_at DESC, x.meeting_id LIMIT $2`,
-		communityID, decode.Limit(limit, 100, 1000))
+		communityID, tables.Limit(limit, 100, 1000))
 }
 
 // MeetingRecord returns one meeting with its motions and resolutions; ErrNotFound when the model has no
@@ -209,7 +209,7 @@ func MeetingRecord(ctx context.Context, q Querier, communityID, meetingID string
 // (default 100, at most 1000).
 func Resolutions(ctx context.Context, q Querier, communityID string, limit int) ([]Resolution, error) {
 	return queryResolutions(ctx, q, "resolutions of "+communityID,
-		`community_id = $1 ORDER BY adopted_at DESC, meeting_id, resolution_id LIMIT $2`, communityID, decode.Limit(limit, 100, 1000))
+		`community_id = $1 ORDER BY adopted_at DESC, meeting_id, resolution_id LIMIT $2`, communityID, tables.Limit(limit, 100, 1000))
 }
 
 func queryResolutions(ctx context.Context, q Querier, what, where string, args ...any) ([]Resolution, error) {
@@ -317,7 +317,7 @@ func queryTopics(ctx context.Context, q Querier, what, where string, args ...any
 // returned (default 100, at most 1000).
 func Topics(ctx context.Context, q Querier, communityID string, limit int) ([]Topic, error) {
 	return queryTopics(ctx, q, "topics of "+communityID, `community_id = $1 ORDER BY collected_at DESC, topic_id LIMIT $2`,
-		communityID, decode.Limit(limit, 100, 1000))
+		communityID, tables.Limit(limit, 100, 1000))
 }
 
 // TopicHistory returns a topic with every step it took, oldest first; ErrNotFound when the model has
@@ -349,7 +349,7 @@ func TopicHistory(ctx context.Context, q Querier, communityID, topicID string) (
 			&st.DisclosureID, &st.Closed, &ev, &pos); err != nil {
 			return TopicRecord{}, fmt.Errorf("meetings: steps of %s: %w", topicID, err)
 		}
-		st.Step, st.DeliberationAt = meeting.Step(step), decode.At(delib)
+		st.Step, st.DeliberationAt = meeting.Step(step), tables.At(delib)
 		st.Taken.At, st.Taken.EventID, st.Taken.Commit = st.Taken.At.UTC(), ev.Bytes, uint64(pos)
 		rec.Steps = append(rec.Steps, st)
 	}

@@ -1,4 +1,8 @@
-package decode
+// Package tables is the PostgreSQL side of the read models: each table declared once (its columns and
+// types, the key an upsert conflicts on), the bulk writes of a batch (binary COPY and multi-row upserts,
+// sent together), and the conversions and query helpers their loaders and query functions share.
+// Turning a batch of recorded events into domain events is projections/internal/decode's job.
+package tables
 
 import (
 	"bytes"
@@ -51,13 +55,13 @@ var colTypes = map[string]colType{
 // anything else is used as the SET list (the existing row is "t", the new one "excluded"). columns are
 // "name type" pairs (types: text, jsonb, int2, int4, int8, bool, uuid, timestamptz), in the order rows
 // give their values. It panics on an unknown type: tables are described once, at start.
-func NewTable(name string, key []string, set string, columns ...string) *Table {
+func New(name string, key []string, set string, columns ...string) *Table {
 	t := &Table{name: name}
 	for _, c := range columns {
 		n, typ, _ := strings.Cut(c, " ")
 		ct, ok := colTypes[typ]
 		if !ok {
-			panic("decode.NewTable: column " + c + " of " + name + " has no known type")
+			panic("tables.New: column " + c + " of " + name + " has no known type")
 		}
 		t.columns, t.types = append(t.columns, n), append(t.types, ct)
 	}
@@ -119,7 +123,7 @@ func (r *Rows) Len() int { return r.n }
 // Row starts a new row.
 func (r *Rows) Row() *Rows {
 	if r.next != len(r.cols) {
-		panic(fmt.Sprintf("decode: row %d of %s has %d of its %d values", r.n, r.t.name, r.next, len(r.cols)))
+		panic(fmt.Sprintf("tables: row %d of %s has %d of its %d values", r.n, r.t.name, r.next, len(r.cols)))
 	}
 	r.n++
 	r.next = 0
@@ -128,10 +132,10 @@ func (r *Rows) Row() *Rows {
 
 func (r *Rows) col(typ string) *column {
 	if r.next >= len(r.cols) {
-		panic(fmt.Sprintf("decode: too many values for a row of %s", r.t.name))
+		panic(fmt.Sprintf("tables: too many values for a row of %s", r.t.name))
 	}
 	if got := r.t.types[r.next].name; got != typ && !(typ == "text" && got == "jsonb") {
-		panic(fmt.Sprintf("decode: column %s of %s is %s, given %s", r.t.columns[r.next], r.t.name, got, typ))
+		panic(fmt.Sprintf("tables: column %s of %s is %s, given %s", r.t.columns[r.next], r.t.name, got, typ))
 	}
 	c := &r.cols[r.next]
 	r.next++
@@ -263,7 +267,7 @@ func (r *Rows) NullTime(t pgtype.Timestamptz) *Rows {
 
 func (r *Rows) complete() {
 	if r.next != len(r.cols) {
-		panic(fmt.Sprintf("decode: the last row of %s has %d of its %d values", r.t.name, r.next, len(r.cols)))
+		panic(fmt.Sprintf("tables: the last row of %s has %d of its %d values", r.t.name, r.next, len(r.cols)))
 	}
 }
 
