@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -396,16 +397,13 @@ type Node struct {
 	Commit  uint64
 }
 
-// Children returns the nodes directly under path, by path; "" returns the top level.
-func Children(ctx context.Context, q Querier, path string) ([]Node, error) {
-	cond, args := "parent = $1", []any{path}
-	if path == "" {
-		cond, args = "parent IS NULL", nil
-	}
-	rows, err := q.Query(ctx, `SELECT path, code, name, level, coalesce(parent, ''), community, registered_at, event_id, commit_pos
-		FROM `+pgx.Identifier{Schema, "nodes"}.Sanitize()+` WHERE `+cond+` ORDER BY path`, args...)
+const nodeColumns = `path, code, name, level, coalesce(parent, ''), community, registered_at, event_id, commit_pos`
+
+// nodes runs a query of nodeColumns and reads its rows.
+func nodes(ctx context.Context, q Querier, what, where string, args ...any) ([]Node, error) {
+	rows, err := q.Query(ctx, `SELECT `+nodeColumns+` FROM `+pgx.Identifier{Schema, "nodes"}.Sanitize()+` WHERE `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("directory: children of %q: %w", path, err)
+		return nil, fmt.Errorf("directory: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Node
@@ -415,16 +413,48 @@ func Children(ctx context.Context, q Querier, path string) ([]Node, error) {
 		var pos int64
 		var level int16
 		if err := rows.Scan(&n.Path, &n.Code, &n.Name, &level, &n.Parent, &n.Community, &n.RegisteredAt, &ev, &pos); err != nil {
-			return nil, fmt.Errorf("directory: children of %q: %w", path, err)
+			return nil, fmt.Errorf("directory: %s: %w", what, err)
 		}
 		n.Level, n.RegisteredAt, n.EventID, n.Commit = int(level), n.RegisteredAt.UTC(), ev.Bytes, uint64(pos)
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("directory: children of %q: %w", path, err)
+		return nil, fmt.Errorf("directory: %s: %w", what, err)
 	}
 	return out, nil
 }
+
+// Children returns the nodes directly under path, by path; "" returns the top level.
+func Children(ctx context.Context, q Querier, path string) ([]Node, error) {
+	what := fmt.Sprintf("children of %q", path)
+	if path == "" {
+		return nodes(ctx, q, what, "parent IS NULL ORDER BY path")
+	}
+	return nodes(ctx, q, what, "parent = $1 ORDER BY path", path)
+}
+
+// NodeAt returns the node at path; found is false when the tree has none.
+func NodeAt(ctx context.Context, q Querier, path string) (n Node, found bool, err error) {
+	ns, err := nodes(ctx, q, fmt.Sprintf("node %q", path), "path = $1", path)
+	if err != nil || len(ns) == 0 {
+		return Node{}, false, err
+	}
+	return ns[0], true, nil
+}
+
+// Ancestors returns the nodes on the way to path (path itself included), from the top.
+func Ancestors(ctx context.Context, q Querier, path string) ([]Node, error) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	prefixes := make([]string, len(segs))
+	for i := range segs {
+		prefixes[i] = strings.Join(segs[:i+1], "/")
+	}
+	return nodes(ctx, q, fmt.Sprintf("ancestors of %q", path), "path = ANY($1) ORDER BY level, path", prefixes)
+}
+
+// FingerprintSQL is a text expression that changes whenever the community $1's own row changes (its
+// stream's last revision): what the portal's caches key the community's overview on.
+var FingerprintSQL = `(SELECT last_revision::text FROM ` + pgx.Identifier{Schema, "communities"}.Sanitize() + ` WHERE community_id = $1)`
 
 // Community is a community or village as the public sees it: no member is named.
 type Community struct {

@@ -289,3 +289,6 @@ func memberChanges(ctx context.Context, q Querier, where string, args ...any) ([
 	}
 	return out, nil
 }
+
+// FingerprintSQL is a text expression that changes whenever the elections of community $1 change.
+var FingerprintSQL = tables.ChangeMark(Schema, "elections")

@@ -261,3 +261,22 @@ func ExpenditureByID(ctx context.Context, q Querier, communityID, expenditureID 
 	x.Approved, x.Paid, x.Closed = step(aAt, aEv, aPos), step(pAt, pEv, pPos), step(cAt, cEv, cPos)
 	return x, nil
 }
+
+// FingerprintSQL is a text expression that changes whenever the expenditures or the budget figures of
+// community $1 change.
+var FingerprintSQL = tables.ChangeMark(Schema, "expenditures") + " || '/' || (SELECT count(*) || '.' || coalesce(max(last_commit_pos), 0) FROM " +
+	pgx.Identifier{Schema, "budget_summary"}.Sanitize() + " WHERE community_id = $1)"
+
+// FiscalYears lists the fiscal years a community has figures for, the latest first.
+func FiscalYears(ctx context.Context, q Querier, communityID string) ([]int, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT fiscal_year FROM `+pgx.Identifier{Schema, "budget_summary"}.Sanitize()+`
+		WHERE community_id = $1 ORDER BY fiscal_year DESC`, communityID)
+	if err != nil {
+		return nil, fmt.Errorf("finances: fiscal years of %s: %w", communityID, err)
+	}
+	ys, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, fmt.Errorf("finances: fiscal years of %s: %w", communityID, err)
+	}
+	return ys, nil
+}

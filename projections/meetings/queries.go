@@ -358,3 +358,10 @@ func TopicHistory(ctx context.Context, q Querier, communityID, topicID string) (
 	}
 	return rec, nil
 }
+
+// MeetingsFingerprintSQL and TopicsFingerprintSQL are text expressions that change whenever the meetings
+// (votes and resolutions included), or the deliberation topics, of community $1 change.
+var (
+	MeetingsFingerprintSQL = tables.ChangeMark(Schema, "meetings")
+	TopicsFingerprintSQL   = tables.ChangeMark(Schema, "topics")
+)

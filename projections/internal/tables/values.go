@@ -75,3 +75,11 @@ func Limit(n, def, max int) int {
 func UnderClause(column, p string) string {
 	return fmt.Sprintf("(%[1]s >= %[2]s AND %[1]s < %[2]s || '0' AND (%[1]s = %[2]s OR starts_with(%[1]s, %[2]s || '/')))", column, p)
 }
+
+// ChangeMark is a text expression that changes whenever the rows of community $1 in table (of schema)
+// change: their number and the sum of their streams' last revisions (every event applied to a row raises
+// its stream's revision, and rows are never deleted). The portal keys its caches on such marks.
+func ChangeMark(schema, table string) string {
+	return fmt.Sprintf("(SELECT count(*) || '.' || coalesce(sum(last_revision), 0) FROM %s WHERE community_id = $1)",
+		pgx.Identifier{schema, table}.Sanitize())
+}
