@@ -133,14 +133,22 @@ type allocation struct {
 	src                            decode.Source
 }
 
-// payeeName is what the public sees of a payee: an organisation's name, or an individual's masked name as
-// the event carries it. Masking it again changes nothing for a masked name (张* stays 张*) and guarantees
-// that a payload with an unmasked name would still show masked.
+// PublicPayee is what the public sees of a payee, the one place a payee is masked for the public: an
+// organisation's name, or an individual's masked name as the event carries it. Masking it again changes
+// nothing for a masked name (张* stays 张*) and guarantees that a payload, or a row, with an unmasked name
+// still shows masked. The model stores payees through it; the portal passes what it reads through it.
+func PublicPayee(kind funds.PayeeKind, name string) string {
+	if kind == funds.Organisation {
+		return name
+	}
+	return kernel.MaskName(name)
+}
+
 func payeeName(p funds.Payee) string {
 	if p.Kind == funds.Organisation {
-		return p.Organisation
+		return PublicPayee(p.Kind, p.Organisation)
 	}
-	return kernel.MaskName(p.MaskedName)
+	return PublicPayee(p.Kind, p.MaskedName)
 }
 
 func expenditureOf(p kernel.Event) (string, bool) {

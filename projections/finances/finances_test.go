@@ -249,3 +249,15 @@ func TestSummaryHoldsHugeSums(t *testing.T) {
 		t.Fatalf("requested %d, want held at %d", requested, int64(math.MaxInt64))
 	}
 }
+
+func TestPublicPayee(t *testing.T) {
+	if got := finances.PublicPayee(funds.Individual, "张三丰"); got != "张**" {
+		t.Errorf("an unmasked individual payee: %q", got)
+	}
+	if got := finances.PublicPayee(funds.Individual, "张*"); got != "张*" {
+		t.Errorf("a masked payee changed: %q", got)
+	}
+	if got := finances.PublicPayee(funds.Organisation, "温州市龙湾区华联超市"); got != "温州市龙湾区华联超市" {
+		t.Errorf("an organisation changed: %q", got)
+	}
+}
