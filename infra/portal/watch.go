@@ -110,6 +110,7 @@ type watcher struct {
 	interval time.Duration
 	regrant  func(context.Context) error
 	log      func(msg string, args ...any)
+	now      func() time.Time // the portal's clock (Config.Now)
 
 	mu       sync.Mutex // serialises polls
 	cur      snapshot
@@ -140,7 +141,7 @@ func (w *watcher) snapshot() snapshot {
 func (w *watcher) current(ctx context.Context) snapshot {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if time.Since(w.cur.polled) > 4*w.interval {
+	if w.now().Sub(w.cur.polled) > 4*w.interval {
 		w.pollLocked(ctx)
 	}
 	return w.cur
@@ -155,20 +156,20 @@ func (w *watcher) poll(ctx context.Context) {
 func (w *watcher) pollLocked(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if w.lastDisc.IsZero() || time.Since(w.lastDisc) > 5*time.Second || w.cur.err != nil {
+	if w.lastDisc.IsZero() || w.now().Sub(w.lastDisc) > 5*time.Second || w.cur.err != nil {
 		d, err := discover(ctx, w.db)
 		if err != nil {
 			w.fail(ctx, err)
 			return
 		}
-		w.readable, w.lastDisc = d, time.Now()
+		w.readable, w.lastDisc = d, w.now()
 	}
 	s, err := readSnapshot(ctx, w.db, w.readable)
 	if err != nil {
 		w.fail(ctx, err)
 		return
 	}
-	s.polled = time.Now()
+	s.polled = w.now()
 	k := s.key()
 	if k != w.key || w.cur.version == 0 {
 		s.version = w.cur.version + 1
@@ -184,7 +185,7 @@ func (w *watcher) pollLocked(ctx context.Context) {
 // asks for the grants again.
 func (w *watcher) fail(ctx context.Context, err error) {
 	w.cur.err = err
-	w.cur.polled = time.Now()
+	w.cur.polled = w.now()
 	w.lastDisc = time.Time{}
 	if w.log != nil {
 		w.log("portal: reading the models' checkpoints failed", "error", err.Error())
@@ -193,10 +194,10 @@ func (w *watcher) fail(ctx context.Context, err error) {
 }
 
 func (w *watcher) maybeRegrant(ctx context.Context, err error) {
-	if w.regrant == nil || !denied(err) || time.Since(w.lastRe) < 5*time.Second {
+	if w.regrant == nil || !denied(err) || w.now().Sub(w.lastRe) < 5*time.Second {
 		return
 	}
-	w.lastRe = time.Now()
+	w.lastRe = w.now()
 	if rerr := w.regrant(ctx); rerr != nil && w.log != nil {
 		w.log("portal: granting the portal role read access again failed", "error", rerr.Error())
 	}
