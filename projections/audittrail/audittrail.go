@@ -51,9 +51,17 @@ func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
 var PublicColumns = []string{"commit_pos", "prepare_pos", "stream", "revision", "event_id", "event_type",
 	"community_id", "jurisdiction", "occurred_at", "recorded_at", "prev_hash", "hash", "schema_version"}
 
-var columns = []string{"commit_pos", "prepare_pos", "stream", "revision", "event_id", "event_type", "community_id",
-	"jurisdiction", "actor", "command_id", "correlation_id", "causation_id", "occurred_at", "recorded_at",
-	"prev_hash", "hash", "schema_version"}
+// auditEvents is the trail's one table, declared once (a batch goes in with one COPY).
+var auditEvents = tables.New("audit_events", []string{"commit_pos", "prepare_pos"}, "nothing",
+	"commit_pos int8", "prepare_pos int8", "stream text", "revision int8", "event_id uuid", "event_type text", "community_id text",
+	"jurisdiction text", "actor text", "command_id text", "correlation_id text", "causation_id text", "occurred_at timestamptz",
+	"recorded_at timestamptz", "prev_hash text", "hash text", "schema_version int4")
+
+var columns = auditEvents.Columns()
+
+// Tables are the model's tables as declared (checked against the migrations by the read-model contract,
+// projections/internal/readmodeltest).
+func (Model) Tables() []*tables.Table { return []*tables.Table{auditEvents} }
 
 // Apply implements runtime.ReadModel: the batch goes in with one COPY.
 func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {

@@ -55,6 +55,12 @@ func (*Model) Name() string { return Name }
 // Migrations implements runtime.ReadModel.
 func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{noticesTable, versionsTable, objectionsTable, raisedTable}
+}
+
 // Poison implements runtime.ReadModel: Halt. The board is the legal record of what a community disclosed;
 // skipping an event would silently show a superseded version as current, keep a withdrawn notice up, or
 // miscount objections, and nothing later would repair it. Halted, the board keeps serving what it had and

@@ -3,7 +3,6 @@ package board_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
+	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -158,50 +158,9 @@ func TestNoticesVersionsWithdrawalsObjections(t *testing.T) {
 	}
 }
 
-// TestReplayAndBatchingGiveTheSameRows: the batching contract every read model runs (decodetest).
-func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
-	t.Parallel()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return board.New() }, sample().Events, decodetest.Idempotent)
-}
-
-// TestPoisonHalts: an event of an unknown schema version halts the board at that event (checkpoint just
-// before it, recorded in rm_meta); a malformed payload is reported by Apply as poison naming the event.
-func TestPoisonHalts(t *testing.T) {
-	t.Parallel()
-	pool := decodetest.NewPool(t)
-	h := &decodetest.History{}
-	good := h.Record(stream(luoxi, "n-1"), luoxi, t0, disclosure.Published{NoticeID: "n-1", Category: disclosure.Finance,
-		Period: disclosure.Period{From: t0, To: t0}, Title: "t", Text: "x", Window: disclosure.Window{Start: t0, End: t0.Add(day)}, PublishedAt: t0})[0]
-	bad := h.RecordRaw(stream(luoxi, "n-1"), luoxi, t0, "disclosure.corrected", 2, []byte(`{"notice_id":"n-1","version":2}`))
-	h.Record(stream(luoxi, "n-2"), luoxi, t0, disclosure.Published{NoticeID: "n-2", Category: disclosure.Finance,
-		Period: disclosure.Period{From: t0, To: t0}, Title: "t", Text: "x", Window: disclosure.Window{Start: t0, End: t0.Add(day)}, PublishedAt: t0})
-
-	m := board.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
-	malformed := &decodetest.History{}
-	mal := malformed.RecordRaw(stream(luoxi, "n-1"), luoxi, t0, "disclosure.published", 1, []byte(`{"notice_id":"n-1","title":7}`))
-	err := decodetest.Apply(context.Background(), pool, m, malformed.Events)
-	var pe *runtime.PoisonError
-	if !errors.As(err, &pe) || pe.Position != mal.Position || !errors.Is(err, kernel.ErrMalformedEvent) || !errors.Is(err, runtime.ErrPoison) {
-		t.Fatalf("malformed payload: want poison at %s, got %v", mal.Position, err)
-	}
-
-	rt := decodetest.NewRuntime(t, pool, decodetest.NewMemSource(h.Events), pg.Migrator(pool), []runtime.ReadModel{board.New()})
-	decodetest.Start(t, rt)
-	decodetest.WaitFor(t, 30*time.Second, "the board to halt", func() (bool, string) {
-		st := rt.Status()[0]
-		return st.Halted, fmt.Sprintf("%+v", st)
-	})
-	if cp := decodetest.Checkpoint(t, pool, board.Schema); cp != good.Position {
-		t.Fatalf("checkpoint %s, want just before the poison event (%s)", cp, good.Position)
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_meta.projections WHERE name = 'board' AND state = 'halted' AND halt_reason LIKE '%unsupported event schema version%'`); n != 1 {
-		t.Fatal("rm_meta.projections does not show the board halted on the unsupported version")
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_meta.poison_events WHERE projection = 'board' AND policy = 'halt' AND commit_pos = $1`, int64(bad.Position.Commit)); n != 1 {
-		t.Fatal("poison event not recorded")
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_board.notices`); n != 1 {
-		t.Fatalf("%d notices, want only the one before the poison event", n)
-	}
+// TestContract: the read-model contract (readmodeltest) over the sample and a generated district. The
+// board halts on a poison event (an unknown schema version, a malformed payload).
+func TestContract(t *testing.T) {
+	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return board.New() }, Sample: sample().Events,
+		Redelivery: decodetest.Idempotent, Handles: "disclosure.published"})
 }

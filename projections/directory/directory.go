@@ -55,6 +55,12 @@ func (*Model) Name() string { return Name }
 // Migrations implements runtime.ReadModel.
 func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{nodesTable, communitiesTable, seatsTable}
+}
+
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
 // holds is restated whole by the next event of its kind (figures-updated carries both figures, a seated
 // committee replaces the roster), so a skipped event heals at the next one. Halting it instead would stop

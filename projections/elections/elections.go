@@ -61,6 +61,12 @@ func (*Model) Name() string { return Name }
 // Migrations implements runtime.ReadModel.
 func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{electionsTable, candidatesTable, nominatedTable, objectionsTable, changesTable}
+}
+
 // Poison implements runtime.ReadModel: Halt. An election result is a legal fact: a skipped vote or
 // certification would show a wrong winner, turnout or phase, a skipped recall a member who no longer
 // sits, with nothing later to correct it. Halted, the model keeps serving what it had, visibly stale.

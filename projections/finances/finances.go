@@ -59,6 +59,12 @@ func (*Model) Name() string { return Name }
 // Migrations implements runtime.ReadModel.
 func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{allocationsTable, expendituresTable, summaryTable}
+}
+
 // Poison implements runtime.ReadModel: Halt. This is money: the summary is kept by deltas, so one skipped
 // event would leave every later total of its community and year wrong for good, and a skipped payment
 // would be missing from the public list without anyone knowing. Halted, the portal shows stale but true

@@ -58,6 +58,12 @@ func (*Model) Name() string { return Name }
 // Migrations implements runtime.ReadModel.
 func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{meetingsTable, motionsTable, tabledTable, resolutionsTable, topicsTable, stepsTable}
+}
+
 // Poison implements runtime.ReadModel: Halt. Vote counts and resolutions are what authorise major
 // spending (四议两公开) and a minutes record is what a watch rule asks for: a skipped vote, resolution or
 // minutes event would show a meeting as having decided less, or kept no minutes, with nothing later to

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +93,21 @@ func New(name string, key []string, set string, columns ...string) *Table {
 	t.copySQL = fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", name, strings.Join(t.columns, ", "))
 	return t
 }
+
+// Name is the table's name.
+func (t *Table) Name() string { return t.name }
+
+// Declaration is the table's columns as "name type" pairs, in the order rows give their values.
+func (t *Table) Declaration() []string {
+	out := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		out[i] = c + " " + t.types[i].name
+	}
+	return out
+}
+
+// Columns is the table's column names, in the order rows give their values.
+func (t *Table) Columns() []string { return slices.Clone(t.columns) }
 
 // Rows collects rows for t.
 func (t *Table) Rows() *Rows {
