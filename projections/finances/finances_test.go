@@ -218,3 +218,17 @@ func TestPublicPayee(t *testing.T) {
 		t.Errorf("an organisation changed: %q", got)
 	}
 }
+
+// TestIndividualPayeesAreMasked: over a generated district, every individual paid is there, masked.
+func TestIndividualPayeesAreMasked(t *testing.T) {
+	t.Parallel()
+	pool := decodetest.NewPool(t)
+	m := finances.New()
+	decodetest.Migrate(t, pg.Migrator(pool), m)
+	decodetest.MustApply(t, pool, m, readmodeltest.History(t, 4), 1000)
+	masked := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual'`)
+	stars := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual' AND payee_name ~ '^.\*+$'`)
+	if masked == 0 || stars != masked {
+		t.Fatalf("%d individual payments, %d of them with a masked payee name", masked, stars)
+	}
+}

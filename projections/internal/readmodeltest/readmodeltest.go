@@ -2,7 +2,7 @@
 // the same rows under any batching, its poison policy, no personal data in its tables, a rebuild equal to
 // the live model, and the tables it declares equal to the ones its migrations create. It runs over the
 // model's own hand-made history and over a realistic district generated through the domain's decisions
-// (infra/workload), against a real PostgreSQL (DATABASE_URL).
+// (infra/workload, through decodetest.Generate), against a real PostgreSQL (DATABASE_URL).
 package readmodeltest
 
 import (
@@ -21,7 +21,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/pg"
-	"github.com/grassroots-ledger/ledger/infra/workload"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -83,9 +82,8 @@ var (
 	histories   = map[int][]eventlog.Recorded{}
 )
 
-// History is the last year of a generated district of the given number of communities (infra/workload,
-// seed 5, up to its default end in July 2026: the 2026 general elections included), about 950 events a
-// community, the same on every call; callers must not modify it.
+// History is a generated district of the given number of communities (decodetest.Generate, seed 5: the
+// year up to July 2026, about 950 events a community), the same on every call; callers must not modify it.
 func History(tb testing.TB, communities int) []eventlog.Recorded {
 	tb.Helper()
 	historiesMu.Lock()
@@ -93,10 +91,7 @@ func History(tb testing.TB, communities int) []eventlog.Recorded {
 	if h, ok := histories[communities]; ok {
 		return h
 	}
-	h, _, err := workload.Recorded(context.Background(), workload.Options{Seed: 5, Communities: communities, Years: 1})
-	if err != nil {
-		tb.Fatalf("generate a history of %d communities: %v", communities, err)
-	}
+	h := decodetest.Generate(decodetest.GenConfig{Seed: 5, Communities: communities}).Events
 	histories[communities] = h
 	return h
 }
@@ -234,12 +229,23 @@ func poisonPolicy(t *testing.T, m Model) {
 	}
 }
 
-// personal is what the events of a history say about people, from every "personal" object of every
+// Personal is what the events of a history say about people, from every "personal" object of every
 // payload (however deep), and the person ids whose identity must never be public: the subjects of
 // objections and of topics raised, and individual payees.
-type personal struct {
-	values  map[string]string // value → what it is (name, national_id, phone, address)
-	secrets map[string]bool   // person ids that must not appear at all
+type Personal struct {
+	Values  map[string]string // value → what it is (name, national_id, phone, address)
+	Secrets map[string]bool   // person ids that must not appear at all
+}
+
+// Names is the number of distinct personal names.
+func (pd Personal) Names() int {
+	n := 0
+	for _, what := range pd.Values {
+		if what == "name" {
+			n++
+		}
+	}
+	return n
 }
 
 var secretSubjects = map[string]bool{
@@ -253,9 +259,11 @@ var publicRoles = map[string]bool{
 	"community.committee-seated": true, "community.member-joined": true, "election.candidate-nominated": true,
 }
 
-func collectPersonal(tb testing.TB, evs []eventlog.Recorded) personal {
+// CollectPersonal collects the personal data of evs. People in a public office (committee members,
+// candidates) are public by their opaque person ids, even when they are also paid as individuals.
+func CollectPersonal(tb testing.TB, evs []eventlog.Recorded) Personal {
 	tb.Helper()
-	pd := personal{values: map[string]string{}, secrets: map[string]bool{}}
+	pd := Personal{Values: map[string]string{}, Secrets: map[string]bool{}}
 	var walk func(typ string, v any, isPersonal bool)
 	walk = func(typ string, v any, isPersonal bool) {
 		switch v := v.(type) {
@@ -263,11 +271,11 @@ func collectPersonal(tb testing.TB, evs []eventlog.Recorded) personal {
 			if isPersonal {
 				for _, f := range []string{"name", "national_id", "phone", "address"} {
 					if s, _ := v[f].(string); s != "" {
-						pd.values[s] = f
+						pd.Values[s] = f
 					}
 				}
 				if s, _ := v["subject"].(string); s != "" && secretSubjects[typ] {
-					pd.secrets[s] = true
+					pd.Secrets[s] = true
 				}
 			}
 			for k, x := range v {
@@ -305,22 +313,22 @@ func collectPersonal(tb testing.TB, evs []eventlog.Recorded) personal {
 			strs(v)
 		}
 	}
-	for s := range pd.secrets {
+	for s := range pd.Secrets {
 		if public[s] {
-			delete(pd.secrets, s)
+			delete(pd.Secrets, s)
 		}
 	}
 	return pd
 }
 
-// scan reports the rows that hold a personal value or a secret person id. It looks every substring of
+// Scan reports the rows that hold a personal value or a secret person id. It looks every substring of
 // the lengths the needles have up in a set, so it stays fast with thousands of people.
-func (pd personal) scan(rows []string) []string {
+func (pd Personal) Scan(rows []string) []string {
 	needles := map[string]string{}
-	for v, what := range pd.values {
+	for v, what := range pd.Values {
 		needles[v] = what
 	}
-	for s := range pd.secrets {
+	for s := range pd.Secrets {
 		needles[s] = "subject"
 	}
 	lengths := map[int]bool{}
@@ -350,18 +358,18 @@ func (pd personal) scan(rows []string) []string {
 // objector, topic raiser or individual payee.
 func noPersonalData(t *testing.T, m Model) {
 	h := History(t, large)
-	pd := collectPersonal(t, h)
-	if len(pd.values) < 100 || len(pd.secrets) < 30 {
-		t.Fatalf("the history carries too little personal data to test: %d values, %d secret subjects", len(pd.values), len(pd.secrets))
+	pd := CollectPersonal(t, h)
+	if len(pd.Values) < 100 || len(pd.Secrets) < 30 {
+		t.Fatalf("the history carries too little personal data to test: %d values, %d secret subjects", len(pd.Values), len(pd.Secrets))
 	}
 	for _, kind := range m.Private {
 		if kind == "subject" {
-			pd.secrets = nil
+			pd.Secrets = nil
 		}
 	}
 	// The scanner itself finds what it looks for.
-	for v := range pd.values {
-		if len(pd.scan([]string{"rm_x.t (1," + v + ",2)"})) != 1 {
+	for v := range pd.Values {
+		if len(pd.Scan([]string{"rm_x.t (1," + v + ",2)"})) != 1 {
 			t.Fatalf("the scan misses %q", v)
 		}
 		break
@@ -378,7 +386,7 @@ func noPersonalData(t *testing.T, m Model) {
 			}
 		}
 	}
-	if bad := pd.scan(rows); len(bad) > 0 {
+	if bad := pd.Scan(rows); len(bad) > 0 {
 		for _, b := range bad[:min(len(bad), 10)] {
 			t.Error(b)
 		}
