@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -37,23 +35,14 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the public board read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the board model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(), disclosure.Published{}, disclosure.Corrected{},
+	return &Model{decode.NewModel(Name, migrations,
+		disclosure.Published{}, disclosure.Corrected{},
 		disclosure.Withdrawn{}, disclosure.ObjectionRaised{}, disclosure.ObjectionAnswered{})}
 }
-
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
@@ -181,7 +170,7 @@ func refsJSON(rs []disclosure.Ref) string {
 // multi-row statements. Events at or below a notice's last applied revision are skipped and objections
 // are written by their ids, so applying a batch twice changes nothing.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -285,9 +274,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering []key) (map[key]*notic
 	b := &pgx.Batch{}
 	if len(keys) > 0 {
 		cs, ns := split(keys)
-		b.Queue(`SELECT n.community_id, n.notice_id, jurisdiction, category, period_from, period_to, refs::text, published_at, status,
-				version, window_start, window_end, withdrawn_at, withdrawal_reason, withdrawn_event_id, withdrawn_commit_pos, stream,
-				last_revision
+		b.Queue(`SELECT `+noticesTable.Select("n")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM notices n WHERE n.community_id = k.c AND n.notice_id = k.id LIMIT 1) n`, cs, ns).
 			Query(func(rs pgx.Rows) error {
@@ -309,8 +296,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering []key) (map[key]*notic
 	}
 	if len(answering) > 0 {
 		cs, ns := split(answering)
-		b.Queue(`SELECT o.community_id, o.notice_id, objection_id, raised_at, raised_event_id, raised_commit_pos,
-				answered_at, answered_event_id, answered_commit_pos
+		b.Queue(`SELECT `+objectionsTable.Select("o")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM objections o WHERE o.community_id = k.c AND o.notice_id = k.id OFFSET 0) o`, cs, ns).
 			Query(func(rs pgx.Rows) error {

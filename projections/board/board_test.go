@@ -10,7 +10,6 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
@@ -63,11 +62,8 @@ func sample() *decodetest.History {
 
 func TestNoticesVersionsWithdrawalsObjections(t *testing.T) {
 	t.Parallel()
-	pool := decodetest.NewPool(t)
-	m := board.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
 	h := sample()
-	decodetest.MustApply(t, pool, m, h.Events, 0)
+	pool := readmodeltest.Projected(t, board.New(), h.Events, 0)
 	ctx := context.Background()
 	ev := h.Events
 
@@ -149,18 +145,15 @@ func TestNoticesVersionsWithdrawalsObjections(t *testing.T) {
 		}
 	}
 
-	for _, row := range decodetest.RowText(t, pool, board.Schema) {
-		for _, secret := range []string{"吴十一", "330303198805051234", "13512345678", "罗西社区5幢", "p-r1", "p-r2", "路灯维修费用偏高", "另一条异议", "已附三家比价记录"} {
-			if strings.Contains(row, secret) {
-				t.Errorf("a board row holds the objector's data or the objection's text %q: %s", secret, row)
-			}
-		}
-	}
 }
 
 // TestContract: the read-model contract (readmodeltest) over the sample and a generated district. The
 // board halts on a poison event (an unknown schema version, a malformed payload).
 func TestContract(t *testing.T) {
 	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return board.New() }, Sample: sample().Events,
-		Redelivery: decodetest.Idempotent, Handles: "disclosure.published"})
+		Redelivery: decodetest.Idempotent, Handles: "disclosure.published", SampleSecrets: sampleSecrets})
 }
+
+// sampleSecrets are the personal data and private texts of the sample that no row may hold (the contract
+// checks them).
+var sampleSecrets = []string{"吴十一", "330303198805051234", "13512345678", "罗西社区5幢", "p-r1", "p-r2", "路灯维修费用偏高", "另一条异议", "已附三家比价记录"}

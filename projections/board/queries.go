@@ -147,23 +147,8 @@ func unmarshal(s string, v any) error {
 }
 
 func queryNotices(ctx context.Context, q Querier, what, where, order string, args ...any) ([]Notice, error) {
-	rows, err := q.Query(ctx, `SELECT `+noticeColumns+` FROM `+noticesFrom()+` WHERE `+where+` ORDER BY `+order, args...)
-	if err != nil {
-		return nil, fmt.Errorf("board: %s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []Notice
-	for rows.Next() {
-		n, err := scanNotice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("board: %s: %w", what, err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("board: %s: %w", what, err)
-	}
-	return out, nil
+	return tables.Collect(ctx, q, "board", what, `SELECT `+noticeColumns+` FROM `+noticesFrom()+` WHERE `+where+` ORDER BY `+order,
+		scanNotice, args...)
 }
 
 // CurrentNotices returns the notices on a community's board now (not withdrawn), newest first; limit is

@@ -9,7 +9,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
@@ -36,24 +34,14 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the directory read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the directory model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(),
+	return &Model{decode.NewModel(Name, migrations,
 		community.JurisdictionRegistered{}, community.Registered{}, community.FiguresUpdated{},
 		community.CommitteeSeated{}, community.MemberJoined{}, community.MemberLeft{})}
 }
-
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
@@ -149,7 +137,7 @@ func touchesRoster(p kernel.Event) bool {
 // is folded in memory, and one round trip writes every changed row with multi-row upserts. Events at or
 // below a community's last applied revision are skipped, so applying a batch twice changes nothing.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -259,10 +247,8 @@ func load(ctx context.Context, tx pgx.Tx, ids, rosterIDs []string) (map[string]*
 		return rows, nil
 	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT community_id, name, kind, path, households, adults, figures_at, figures_event_id, figures_commit_pos,
-		committee_term, committee_members, committee_full_time, committee_chairs, committee_vice_chairs,
-		roster_at, roster_event_id, roster_commit_pos, registered_at, registered_event_id, registered_commit_pos,
-		stream, last_revision FROM communities WHERE community_id = ANY($1)`, ids).Query(func(rs pgx.Rows) error {
+	b.Queue(`SELECT `+communitiesTable.Select("")+`
+			FROM communities WHERE community_id = ANY($1)`, ids).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			c := &communityRow{}
 			var rc pgtype.Int8
@@ -407,27 +393,16 @@ const nodeColumns = `path, code, name, level, coalesce(parent, ''), community, r
 
 // nodes runs a query of nodeColumns and reads its rows.
 func nodes(ctx context.Context, q Querier, what, where string, args ...any) ([]Node, error) {
-	rows, err := q.Query(ctx, `SELECT `+nodeColumns+` FROM `+pgx.Identifier{Schema, "nodes"}.Sanitize()+` WHERE `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("directory: %s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []Node
-	for rows.Next() {
-		var n Node
-		var ev pgtype.UUID
-		var pos int64
-		var level int16
-		if err := rows.Scan(&n.Path, &n.Code, &n.Name, &level, &n.Parent, &n.Community, &n.RegisteredAt, &ev, &pos); err != nil {
-			return nil, fmt.Errorf("directory: %s: %w", what, err)
-		}
-		n.Level, n.RegisteredAt, n.EventID, n.Commit = int(level), n.RegisteredAt.UTC(), ev.Bytes, uint64(pos)
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("directory: %s: %w", what, err)
-	}
-	return out, nil
+	return tables.Collect(ctx, q, "directory", what, `SELECT `+nodeColumns+` FROM `+pgx.Identifier{Schema, "nodes"}.Sanitize()+` WHERE `+where,
+		func(rows pgx.Rows) (Node, error) {
+			var n Node
+			var ev pgtype.UUID
+			var pos int64
+			var level int16
+			err := rows.Scan(&n.Path, &n.Code, &n.Name, &level, &n.Parent, &n.Community, &n.RegisteredAt, &ev, &pos)
+			n.Level, n.RegisteredAt, n.EventID, n.Commit = int(level), n.RegisteredAt.UTC(), ev.Bytes, uint64(pos)
+			return n, err
+		}, args...)
 }
 
 // Children returns the nodes directly under path, by path; "" returns the top level.

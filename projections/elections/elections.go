@@ -15,7 +15,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +24,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -41,25 +39,16 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the elections read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the elections model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(), election.CommitteeFormed{}, election.CommitteeMemberAdded{},
+	return &Model{decode.NewModel(Name, migrations,
+		election.CommitteeFormed{}, election.CommitteeMemberAdded{},
 		election.CommitteeMemberLeft{}, election.CandidateNominated{}, election.CandidateWithdrawn{},
 		election.CandidateListPublicized{}, election.ObjectionRaised{}, election.ObjectionAnswered{}, election.VotingHeld{},
 		election.ResultCertified{}, election.MemberRecalled{}, election.MemberByElected{}, election.MemberResigned{})}
 }
-
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
@@ -208,7 +197,7 @@ func electionOf(p any) string {
 // changed row with multi-row statements. Events at or below an election's last applied revision are
 // skipped, so applying a batch twice changes nothing.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -458,9 +447,8 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 		})
 	if len(electing) > 0 {
 		cs, es := split(electing)
-		b.Queue(`SELECT c.community_id, c.election_id, person_id, status, nominated_at, nominated_event_id, nominated_commit_pos,
-			withdrawn_at, on_list, objections, votes, votes_event_id, votes_commit_pos, role, full_time, result_event_id, result_commit_pos
-		FROM unnest($1::text[], $2::text[]) AS k(c, id)
+		b.Queue(`SELECT `+candidatesTable.Select("c")+`
+			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM candidates c WHERE c.community_id = k.c AND c.election_id = k.id OFFSET 0) c`, cs, es).
 			Query(func(rs pgx.Rows) error {
 				for rs.Next() {
@@ -483,8 +471,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 	}
 	if len(answering) > 0 {
 		cs, es := split(answering)
-		b.Queue(`SELECT o.community_id, o.election_id, objection_id, concerning, raised_at, raised_event_id, raised_commit_pos,
-				answered_at, answered_event_id, answered_commit_pos
+		b.Queue(`SELECT `+objectionsTable.Select("o")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM objections o WHERE o.community_id = k.c AND o.election_id = k.id OFFSET 0) o`, cs, es).
 			Query(func(rs pgx.Rows) error {

@@ -12,7 +12,6 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/elections"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
@@ -75,11 +74,8 @@ func sample() (*decodetest.History, []eventlog.Recorded) {
 
 func TestTimelineResultAndChanges(t *testing.T) {
 	t.Parallel()
-	pool := decodetest.NewPool(t)
-	m := elections.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
 	h, ev := sample()
-	decodetest.MustApply(t, pool, m, h.Events, 0)
+	pool := readmodeltest.Projected(t, elections.New(), h.Events, 0)
 	ctx := context.Background()
 
 	list, err := elections.Elections(ctx, pool, luoxi.ID)

@@ -13,7 +13,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +22,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
@@ -41,23 +39,14 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the finances read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the finances model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(), funds.BudgetAllocated{}, funds.ExpenditureRequested{},
+	return &Model{decode.NewModel(Name, migrations,
+		funds.BudgetAllocated{}, funds.ExpenditureRequested{},
 		funds.ExpenditureApproved{}, funds.ExpenditurePaid{}, funds.ExpenditureRejected{}, funds.ExpenditureCancelled{})}
 }
-
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
@@ -179,7 +168,7 @@ func expenditureOf(p kernel.Event) (string, bool) {
 // last applied revision, and allocations already recorded, are skipped, so applying a batch twice changes
 // nothing — the summary's deltas included.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -316,10 +305,7 @@ func load(ctx context.Context, tx pgx.Tx, xkeys []xkey, akeys []akey) (map[xkey]
 		for i, k := range xkeys {
 			cs[i], ids[i] = k.community, k.expenditure
 		}
-		b.Queue(`SELECT x.community_id, expenditure_id, jurisdiction, fiscal_year, category, kind, purpose, amount_fen, payee_kind,
-				payee_name, status, requested_at, requested_event_id, requested_commit_pos, approved_at, approved_event_id,
-				approved_commit_pos, resolution_id, resolution_meeting_id, paid_at, voucher_no, paid_amount_fen, was_approved,
-				paid_event_id, paid_commit_pos, closed_at, close_reason, closed_event_id, closed_commit_pos, stream, last_revision
+		b.Queue(`SELECT `+expendituresTable.Select("x")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM expenditures x WHERE x.community_id = k.c AND x.expenditure_id = k.id LIMIT 1) x`,
 			cs, ids).Query(func(rs pgx.Rows) error {

@@ -188,12 +188,8 @@ func Payments(ctx context.Context, q Querier, f PaymentFilter) (PaymentPage, err
 	return page, nil
 }
 
-// Step is one step of an expenditure: when, and the event that recorded it.
-type Step struct {
-	At      time.Time
-	EventID eventlog.ID
-	Commit  uint64
-}
+// Step is when something happened and the event that recorded it, with its $all commit position.
+type Step = tables.Step
 
 // Expenditure is one expenditure and where it stands.
 type Expenditure struct {
@@ -217,13 +213,6 @@ type Expenditure struct {
 	WasApproved   bool
 	ResolutionID  string
 	MeetingID     string
-}
-
-func step(at pgtype.Timestamptz, ev pgtype.UUID, pos pgtype.Int8) *Step {
-	if !at.Valid {
-		return nil
-	}
-	return &Step{At: at.Time.UTC(), EventID: tables.EventID(ev), Commit: tables.Position(pos)}
 }
 
 // ExpenditureByID returns one expenditure; ErrNotFound when the model has none with that id.
@@ -258,7 +247,7 @@ func ExpenditureByID(ctx context.Context, q Querier, communityID, expenditureID 
 	x.Category, x.Kind, x.PayeeKind, x.Status = funds.Category(cat), funds.Kind(kind), funds.PayeeKind(pk), Status(status)
 	x.Amount, x.PaidAmount = kernel.Fen(amount), kernel.Fen(paid)
 	x.Requested.At, x.Requested.EventID, x.Requested.Commit = x.Requested.At.UTC(), rEv.Bytes, uint64(rPos)
-	x.Approved, x.Paid, x.Closed = step(aAt, aEv, aPos), step(pAt, pEv, pPos), step(cAt, cEv, cPos)
+	x.Approved, x.Paid, x.Closed = tables.StepOf(aAt, aEv, aPos), tables.StepOf(pAt, pEv, pPos), tables.StepOf(cAt, cEv, cPos)
 	return x, nil
 }
 

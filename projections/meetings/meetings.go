@@ -12,7 +12,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
@@ -38,25 +36,16 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the meetings read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the meetings model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(), meeting.Convened{}, meeting.AttendanceRecorded{},
+	return &Model{decode.NewModel(Name, migrations,
+		meeting.Convened{}, meeting.AttendanceRecorded{},
 		meeting.MotionTabled{}, meeting.VoteRecorded{}, meeting.ResolutionAdopted{}, meeting.MinutesRecorded{}, meeting.Closed{},
 		meeting.TopicCollected{}, meeting.TopicScreened{}, meeting.TopicPlanDrafted{}, meeting.TopicNoticeGiven{},
 		meeting.TopicDeliberationHeld{}, meeting.TopicResultDisclosed{}, meeting.TopicFeedbackRecorded{})}
 }
-
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
@@ -208,7 +197,7 @@ func idOf(p any) (id string, topic bool) {
 // multi-row statements. Events at or below a meeting's or topic's last applied revision are skipped, so
 // applying a batch twice changes nothing.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -399,10 +388,7 @@ func load(ctx context.Context, tx pgx.Tx, mkeys, tkeys, voting []key) (map[key]*
 	b := &pgx.Batch{}
 	if len(mkeys) > 0 {
 		cs, ids := split(mkeys)
-		b.Queue(`SELECT x.community_id, meeting_id, jurisdiction, kind, title, basis, expected, present, topic_id, status, held_at,
-				convened_event_id, convened_commit_pos, attendance_at, attendance_event_id, attendance_commit_pos,
-				minutes_sha256, minutes_recorded_at, minutes_event_id, minutes_commit_pos, closed_at, closed_event_id, closed_commit_pos,
-				stream, last_revision
+		b.Queue(`SELECT `+meetingsTable.Select("x")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM meetings x WHERE x.community_id = k.c AND x.meeting_id = k.id LIMIT 1) x`, cs, ids).
 			Query(func(rs pgx.Rows) error {
@@ -425,8 +411,7 @@ func load(ctx context.Context, tx pgx.Tx, mkeys, tkeys, voting []key) (map[key]*
 	}
 	if len(voting) > 0 {
 		cs, ids := split(voting)
-		b.Queue(`SELECT m.community_id, m.meeting_id, motion_id, title, body, tabled_at, tabled_event_id, tabled_commit_pos,
-				votes_for, votes_against, votes_abstain, present, outcome, voted_at, vote_event_id, vote_commit_pos
+		b.Queue(`SELECT `+motionsTable.Select("m")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM motions m WHERE m.community_id = k.c AND m.meeting_id = k.id OFFSET 0) m`, cs, ids).
 			Query(func(rs pgx.Rows) error {

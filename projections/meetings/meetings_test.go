@@ -11,7 +11,6 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
@@ -68,11 +67,8 @@ func sample() (*decodetest.History, map[string]eventlog.Recorded) {
 
 func TestRegisterVotesResolutionsMinutesTopics(t *testing.T) {
 	t.Parallel()
-	pool := decodetest.NewPool(t)
-	m := meetings.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
 	h, ev := sample()
-	decodetest.MustApply(t, pool, m, h.Events, 0)
+	pool := readmodeltest.Projected(t, meetings.New(), h.Events, 0)
 	ctx := context.Background()
 	is := func(s *meetings.Step, name string) bool {
 		return s != nil && s.EventID == ev[name].ID && s.Commit == ev[name].Position.Commit
@@ -158,13 +154,6 @@ func TestRegisterVotesResolutionsMinutesTopics(t *testing.T) {
 		t.Fatalf("unknown topic: %v", err)
 	}
 
-	for _, row := range decodetest.RowText(t, pool, meetings.Schema) {
-		for _, s := range []string{"许四一", "330303199212120041", "13612340041", "罗西社区41幢", "p-41"} {
-			if strings.Contains(row, s) {
-				t.Errorf("a meetings row holds the raiser's data %q: %s", s, row)
-			}
-		}
-	}
 }
 
 // TestContract: the read-model contract (readmodeltest) over the sample and a generated district. The
@@ -172,5 +161,9 @@ func TestRegisterVotesResolutionsMinutesTopics(t *testing.T) {
 func TestContract(t *testing.T) {
 	h, _ := sample()
 	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return meetings.New() }, Sample: h.Events,
-		Redelivery: decodetest.Idempotent, Handles: "meeting.vote-recorded"})
+		Redelivery: decodetest.Idempotent, Handles: "meeting.vote-recorded", SampleSecrets: sampleSecrets})
 }
+
+// sampleSecrets are the personal data and private texts of the sample that no row may hold (the contract
+// checks them).
+var sampleSecrets = []string{"许四一", "330303199212120041", "13612340041", "罗西社区41幢", "p-41"}

@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
@@ -22,18 +21,7 @@ type Querier = tables.Querier
 var ErrNotFound = errors.New("meetings: not found")
 
 // Step is when something happened and the event that recorded it, with its $all commit position.
-type Step struct {
-	At      time.Time
-	EventID eventlog.ID
-	Commit  uint64
-}
-
-func step(at pgtype.Timestamptz, ev pgtype.UUID, pos pgtype.Int8) *Step {
-	if !at.Valid {
-		return nil
-	}
-	return &Step{At: at.Time.UTC(), EventID: tables.EventID(ev), Commit: tables.Position(pos)}
-}
+type Step = tables.Step
 
 // Meeting is one entry of the register of meetings.
 type Meeting struct {
@@ -123,7 +111,7 @@ func scanMeeting(rows pgx.Rows) (Meeting, error) {
 		m.Present = &p
 	}
 	m.Convened.At, m.Convened.EventID, m.Convened.Commit = m.Convened.At.UTC(), cvEv.Bytes, uint64(cvPos)
-	m.Attendance, m.Minutes, m.Closed = step(aAt, aEv, aPos), step(mAt, mEv, mPos), step(clAt, clEv, clPos)
+	m.Attendance, m.Minutes, m.Closed = tables.StepOf(aAt, aEv, aPos), tables.StepOf(mAt, mEv, mPos), tables.StepOf(clAt, clEv, clPos)
 	return m, nil
 }
 
@@ -187,7 +175,7 @@ func MeetingRecord(ctx context.Context, q Querier, communityID, meetingID string
 			return Record{}, fmt.Errorf("meetings: motions of %s: %w", meetingID, err)
 		}
 		mo.Tabled.At, mo.Tabled.EventID, mo.Tabled.Commit = mo.Tabled.At.UTC(), tEv.Bytes, uint64(tPos)
-		if s := step(votedAt, vEv, vPos); s != nil {
+		if s := tables.StepOf(votedAt, vEv, vPos); s != nil {
 			mo.Vote = &Vote{For: int(vFor.Int32), Against: int(vAgainst.Int32), Abstain: int(vAbst.Int32), Present: int(present.Int32),
 				Outcome: meeting.Outcome(outcome.String), Step: *s}
 		}

@@ -5,8 +5,10 @@
 package decode
 
 import (
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	goruntime "runtime"
 	"slices"
@@ -16,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
@@ -203,3 +206,24 @@ func Int32s(e Event, ns ...int) error {
 	}
 	return nil
 }
+
+// Model is what every public read model embeds: its permanent name, its migrations and the decoder of the
+// events it handles (the domain's registry). It gives runtime.ReadModel's Name and Migrations; the model
+// adds Apply and Poison.
+type Model struct {
+	Dec        *Decoder
+	name       string
+	migrations fs.FS
+}
+
+// NewModel returns the shared part of model name with the migrations (migrations/*.sql) embedded in its
+// package, decoding the event types of handled.
+func NewModel(name string, migrations embed.FS, handled ...kernel.Event) Model {
+	return Model{Dec: New(events.MustRegistry(), handled...), name: name, migrations: runtime.EmbeddedMigrations(migrations)}
+}
+
+// Name implements runtime.ReadModel.
+func (m Model) Name() string { return m.name }
+
+// Migrations implements runtime.ReadModel.
+func (m Model) Migrations() fs.FS { return m.migrations }

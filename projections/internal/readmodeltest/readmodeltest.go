@@ -103,14 +103,21 @@ const (
 	large = 4
 )
 
+// Projected is a database of the test's own with m migrated and evs applied in batches of size (all at
+// once when size <= 0).
+func Projected(t *testing.T, m runtime.ReadModel, evs []eventlog.Recorded, size int) *pgxpool.Pool {
+	t.Helper()
+	pool := decodetest.NewPool(t)
+	decodetest.Migrate(t, pg.Migrator(pool), m)
+	decodetest.MustApply(t, pool, m, evs, size)
+	return pool
+}
+
 // apply migrates a fresh database for a fresh model and applies evs in batches of size.
 func apply(t *testing.T, m Model, evs []eventlog.Recorded, size int) (*pgxpool.Pool, runtime.ReadModel) {
 	t.Helper()
-	pool := decodetest.NewPool(t)
 	rm := m.New()
-	decodetest.Migrate(t, pg.Migrator(pool), rm)
-	decodetest.MustApply(t, pool, rm, evs, size)
-	return pool, rm
+	return Projected(t, rm, evs, size), rm
 }
 
 // defaultPoison: an unsupported schema version, and a payload that does not decode.

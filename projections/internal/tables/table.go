@@ -106,6 +106,22 @@ func (t *Table) Declaration() []string {
 	return out
 }
 
+// Select is the table's columns as a SELECT list in the declared order, the order a loader scans them in,
+// each qualified by alias when one is given; jsonb columns are read as text.
+func (t *Table) Select(alias string) string {
+	cols := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		if alias != "" {
+			c = alias + "." + c
+		}
+		if t.types[i].name == "jsonb" {
+			c += "::text"
+		}
+		cols[i] = c
+	}
+	return strings.Join(cols, ", ")
+}
+
 // Columns is the table's column names, in the order rows give their values.
 func (t *Table) Columns() []string { return slices.Clone(t.columns) }
 
@@ -159,6 +175,14 @@ func (r *Rows) col(typ string) *column {
 	return c
 }
 
+// null adds a NULL of type typ when isNull, and reports whether it did.
+func (r *Rows) null(isNull bool, typ string) bool {
+	if isNull {
+		r.col(typ).null()
+	}
+	return isNull
+}
+
 func (c *column) null() {
 	c.data, c.nulls = binary.BigEndian.AppendUint32(c.data, math.MaxUint32), true
 }
@@ -179,8 +203,7 @@ func (r *Rows) Text(s string) *Rows {
 
 // NullText adds a text value, NULL when not valid.
 func (r *Rows) NullText(s pgtype.Text) *Rows {
-	if !s.Valid {
-		r.col("text").null()
+	if r.null(!s.Valid, "text") {
 		return r
 	}
 	return r.Text(s.String)
@@ -204,8 +227,7 @@ func (r *Rows) Int4(n int32) *Rows {
 
 // NullInt4 adds an integer, NULL when not valid.
 func (r *Rows) NullInt4(n pgtype.Int4) *Rows {
-	if !n.Valid {
-		r.col("int4").null()
+	if r.null(!n.Valid, "int4") {
 		return r
 	}
 	return r.Int4(n.Int32)
@@ -221,8 +243,7 @@ func (r *Rows) Int8(n int64) *Rows {
 
 // NullInt8 adds a bigint, NULL when not valid.
 func (r *Rows) NullInt8(n pgtype.Int8) *Rows {
-	if !n.Valid {
-		r.col("int8").null()
+	if r.null(!n.Valid, "int8") {
 		return r
 	}
 	return r.Int8(n.Int64)
@@ -242,8 +263,7 @@ func (r *Rows) Bool(b bool) *Rows {
 
 // NullBool adds a boolean, NULL when not valid.
 func (r *Rows) NullBool(b pgtype.Bool) *Rows {
-	if !b.Valid {
-		r.col("bool").null()
+	if r.null(!b.Valid, "bool") {
 		return r
 	}
 	return r.Bool(b.Bool)
@@ -274,8 +294,7 @@ func (r *Rows) Time(t time.Time) *Rows {
 
 // NullTime adds a timestamptz, NULL when not valid.
 func (r *Rows) NullTime(t pgtype.Timestamptz) *Rows {
-	if !t.Valid {
-		r.col("timestamptz").null()
+	if r.null(!t.Valid, "timestamptz") {
 		return r
 	}
 	return r.Time(t.Time)

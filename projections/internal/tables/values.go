@@ -83,3 +83,41 @@ func ChangeMark(schema, table string) string {
 	return fmt.Sprintf("(SELECT count(*) || '.' || coalesce(sum(last_revision), 0) FROM %s WHERE community_id = $1)",
 		pgx.Identifier{schema, table}.Sanitize())
 }
+
+// Step is when something happened and the event that recorded it, with its $all commit position: what
+// the models' query functions return for each dated fact.
+type Step struct {
+	At      time.Time
+	EventID eventlog.ID
+	Commit  uint64
+}
+
+// StepOf reads a step from its nullable columns: nil when at is NULL (it has not happened).
+func StepOf(at pgtype.Timestamptz, ev pgtype.UUID, pos pgtype.Int8) *Step {
+	if !at.Valid {
+		return nil
+	}
+	return &Step{At: at.Time.UTC(), EventID: EventID(ev), Commit: Position(pos)}
+}
+
+// Collect runs a query and reads every row with scan. An error says what was read (what), prefixed with
+// the model's name.
+func Collect[T any](ctx context.Context, q Querier, model, what, sql string, scan func(pgx.Rows) (T, error), args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", model, what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", model, what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", model, what, err)
+	}
+	return out, nil
+}
