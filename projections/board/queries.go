@@ -243,14 +243,6 @@ var FingerprintSQL = tables.ChangeMark(Schema, "notices")
 // WithdrawnNoticeIDs lists a community's withdrawn notices, the latest published first, at most limit:
 // CurrentNotices lists the notices on the board now; the withdrawn ones stay public with their reason.
 func WithdrawnNoticeIDs(ctx context.Context, q Querier, communityID string, limit int) ([]string, error) {
-	rows, err := q.Query(ctx, `SELECT notice_id FROM `+pgx.Identifier{Schema, "notices"}.Sanitize()+`
-		WHERE community_id = $1 AND status = 'withdrawn' ORDER BY published_at DESC, notice_id DESC LIMIT $2`, communityID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("board: withdrawn notices of %s: %w", communityID, err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("board: withdrawn notices of %s: %w", communityID, err)
-	}
-	return ids, nil
+	return tables.Collect(ctx, q, "board", "withdrawn notices of "+communityID, `SELECT notice_id FROM `+pgx.Identifier{Schema, "notices"}.Sanitize()+`
+		WHERE community_id = $1 AND status = 'withdrawn' ORDER BY published_at DESC, notice_id DESC LIMIT $2`, tables.One[string], communityID, limit)
 }

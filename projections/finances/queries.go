@@ -258,14 +258,6 @@ var FingerprintSQL = tables.ChangeMark(Schema, "expenditures") + " || '/' || (SE
 
 // FiscalYears lists the fiscal years a community has figures for, the latest first.
 func FiscalYears(ctx context.Context, q Querier, communityID string) ([]int, error) {
-	rows, err := q.Query(ctx, `SELECT DISTINCT fiscal_year FROM `+pgx.Identifier{Schema, "budget_summary"}.Sanitize()+`
-		WHERE community_id = $1 ORDER BY fiscal_year DESC`, communityID)
-	if err != nil {
-		return nil, fmt.Errorf("finances: fiscal years of %s: %w", communityID, err)
-	}
-	ys, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		return nil, fmt.Errorf("finances: fiscal years of %s: %w", communityID, err)
-	}
-	return ys, nil
+	return tables.Collect(ctx, q, "finances", "fiscal years of "+communityID, `SELECT DISTINCT fiscal_year FROM `+
+		pgx.Identifier{Schema, "budget_summary"}.Sanitize()+` WHERE community_id = $1 ORDER BY fiscal_year DESC`, tables.One[int], communityID)
 }

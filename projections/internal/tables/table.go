@@ -147,6 +147,8 @@ type Rows struct {
 	cols []column
 	n    int
 	next int // the column the next value goes to
+	// scratch holds a fixed-size value while it is encoded: no allocation per value.
+	scratch [8]byte
 }
 
 // Len is the number of rows.
@@ -175,12 +177,22 @@ func (r *Rows) col(typ string) *column {
 	return c
 }
 
-// null adds a NULL of type typ when isNull, and reports whether it did.
-func (r *Rows) null(isNull bool, typ string) bool {
-	if isNull {
+// fixed adds a value of type typ in binary format: its length, then its bytes (b may be r.scratch).
+func (r *Rows) fixed(typ string, b []byte) *Rows {
+	c := r.col(typ)
+	c.data = binary.BigEndian.AppendUint32(c.data, uint32(len(b)))
+	c.data = append(c.data, b...)
+	return r
+}
+
+// nullOr adds the value add adds when valid, a NULL of type typ otherwise.
+func (r *Rows) nullOr(valid bool, typ string, add func()) *Rows {
+	if valid {
+		add()
+	} else {
 		r.col(typ).null()
 	}
-	return isNull
+	return r
 }
 
 func (c *column) null() {
@@ -203,82 +215,51 @@ func (r *Rows) Text(s string) *Rows {
 
 // NullText adds a text value, NULL when not valid.
 func (r *Rows) NullText(s pgtype.Text) *Rows {
-	if r.null(!s.Valid, "text") {
-		return r
-	}
-	return r.Text(s.String)
+	return r.nullOr(s.Valid, "text", func() { r.Text(s.String) })
 }
 
 // Int2 adds a smallint.
 func (r *Rows) Int2(n int16) *Rows {
-	c := r.col("int2")
-	c.data = binary.BigEndian.AppendUint32(c.data, 2)
-	c.data = binary.BigEndian.AppendUint16(c.data, uint16(n))
-	return r
+	return r.fixed("int2", binary.BigEndian.AppendUint16(r.scratch[:0], uint16(n)))
 }
 
 // Int4 adds an integer.
 func (r *Rows) Int4(n int32) *Rows {
-	c := r.col("int4")
-	c.data = binary.BigEndian.AppendUint32(c.data, 4)
-	c.data = binary.BigEndian.AppendUint32(c.data, uint32(n))
-	return r
+	return r.fixed("int4", binary.BigEndian.AppendUint32(r.scratch[:0], uint32(n)))
 }
 
 // NullInt4 adds an integer, NULL when not valid.
 func (r *Rows) NullInt4(n pgtype.Int4) *Rows {
-	if r.null(!n.Valid, "int4") {
-		return r
-	}
-	return r.Int4(n.Int32)
+	return r.nullOr(n.Valid, "int4", func() { r.Int4(n.Int32) })
 }
 
 // Int8 adds a bigint.
 func (r *Rows) Int8(n int64) *Rows {
-	c := r.col("int8")
-	c.data = binary.BigEndian.AppendUint32(c.data, 8)
-	c.data = binary.BigEndian.AppendUint64(c.data, uint64(n))
-	return r
+	return r.fixed("int8", binary.BigEndian.AppendUint64(r.scratch[:0], uint64(n)))
 }
 
 // NullInt8 adds a bigint, NULL when not valid.
 func (r *Rows) NullInt8(n pgtype.Int8) *Rows {
-	if r.null(!n.Valid, "int8") {
-		return r
-	}
-	return r.Int8(n.Int64)
+	return r.nullOr(n.Valid, "int8", func() { r.Int8(n.Int64) })
 }
 
 // Bool adds a boolean.
 func (r *Rows) Bool(b bool) *Rows {
-	c := r.col("bool")
-	c.data = binary.BigEndian.AppendUint32(c.data, 1)
+	v := byte(0)
 	if b {
-		c.data = append(c.data, 1)
-	} else {
-		c.data = append(c.data, 0)
+		v = 1
 	}
-	return r
+	return r.fixed("bool", append(r.scratch[:0], v))
 }
 
 // NullBool adds a boolean, NULL when not valid.
 func (r *Rows) NullBool(b pgtype.Bool) *Rows {
-	if r.null(!b.Valid, "bool") {
-		return r
-	}
-	return r.Bool(b.Bool)
+	return r.nullOr(b.Valid, "bool", func() { r.Bool(b.Bool) })
 }
 
 // UUID adds a uuid, NULL when not valid.
 func (r *Rows) UUID(u pgtype.UUID) *Rows {
-	c := r.col("uuid")
-	if !u.Valid {
-		c.null()
-		return r
-	}
-	c.data = binary.BigEndian.AppendUint32(c.data, 16)
-	c.data = append(c.data, u.Bytes[:]...)
-	return r
+	return r.nullOr(u.Valid, "uuid", func() { r.fixed("uuid", u.Bytes[:]) })
 }
 
 // microsecondsToY2K is PostgreSQL's epoch (2000-01-01 UTC) in Unix microseconds.
@@ -286,18 +267,12 @@ const microsecondsToY2K = 946_684_800_000_000
 
 // Time adds a timestamptz (microsecond precision, as PostgreSQL keeps it).
 func (r *Rows) Time(t time.Time) *Rows {
-	c := r.col("timestamptz")
-	c.data = binary.BigEndian.AppendUint32(c.data, 8)
-	c.data = binary.BigEndian.AppendUint64(c.data, uint64(t.UnixMicro()-microsecondsToY2K))
-	return r
+	return r.fixed("timestamptz", binary.BigEndian.AppendUint64(r.scratch[:0], uint64(t.UnixMicro()-microsecondsToY2K)))
 }
 
 // NullTime adds a timestamptz, NULL when not valid.
 func (r *Rows) NullTime(t pgtype.Timestamptz) *Rows {
-	if r.null(!t.Valid, "timestamptz") {
-		return r
-	}
-	return r.Time(t.Time)
+	return r.nullOr(t.Valid, "timestamptz", func() { r.Time(t.Time) })
 }
 
 func (r *Rows) complete() {

@@ -121,3 +121,10 @@ func Collect[T any](ctx context.Context, q Querier, model, what, sql string, sca
 	}
 	return out, nil
 }
+
+// One reads a row of one column (for Collect).
+func One[T any](row pgx.Rows) (T, error) {
+	var v T
+	err := row.Scan(&v)
+	return v, err
+}
