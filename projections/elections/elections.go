@@ -420,11 +420,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 	out := make(map[key]*electionRow, len(keys))
 	cs, es := split(keys)
 	b := &pgx.Batch{}
-	b.Queue(`SELECT x.community_id, election_id, jurisdiction, term, seats, phase, committee_members, formed_at, formed_event_id,
-			formed_commit_pos, list_publicized_at, list_size, list_event_id, list_commit_pos, objections_raised, objections_answered,
-			objections_event_id, objections_commit_pos, voting_held_at, voting_event_id, voting_commit_pos, registered_voters,
-			ballots_cast, certified_at, winners, certified_event_id, certified_commit_pos, members_recalled, members_by_elected,
-			members_resigned, candidates, stream, last_revision
+	b.Queue(`SELECT `+electionsTable.Select("x")+`
 		FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM elections x WHERE x.community_id = k.c AND x.election_id = k.id LIMIT 1) x`, cs, es).
 		Query(func(rs pgx.Rows) error {
@@ -434,9 +430,9 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 				var lEv, oEv, vEv, cEv pgtype.UUID
 				var lPos, oPos, vPos, cPos pgtype.Int8
 				if err := rs.Scan(&r.community, &r.election, &r.jurisdiction, &r.term, &r.seats, &phase, &r.committee, &r.formedAt,
-					&r.formedSrc.ID, &r.formedSrc.Commit, &r.listAt, &r.listSize, &lEv, &lPos, &r.raised, &r.answered, &oEv, &oPos,
+					&r.formedSrc.ID, &r.formedSrc.Commit, &r.standing, &r.listAt, &r.listSize, &lEv, &lPos, &r.raised, &r.answered, &oEv, &oPos,
 					&r.votingAt, &vEv, &vPos, &r.voters, &r.cast, &r.certifiedAt, &r.winners, &cEv, &cPos, &r.recalled,
-					&r.byElected, &r.resigned, &r.standing, &r.stream, &r.lastRev); err != nil {
+					&r.byElected, &r.resigned, &r.stream, &r.lastRev); err != nil {
 					return err
 				}
 				r.phase = Phase(phase)

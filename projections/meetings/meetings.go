@@ -437,16 +437,15 @@ func load(ctx context.Context, tx pgx.Tx, mkeys, tkeys, voting []key) (map[key]*
 	}
 	if len(tkeys) > 0 {
 		cs, ids := split(tkeys)
-		b.Queue(`SELECT t.community_id, topic_id, jurisdiction, channel, summary, collected_at, step, status, step_at, step_event_id,
-				step_commit_pos, accepted, meeting_id, disclosure_id, feedback_count, stream, last_revision
+		b.Queue(`SELECT `+topicsTable.Select("t")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM topics t WHERE t.community_id = k.c AND t.topic_id = k.id LIMIT 1) t`, cs, ids).
 			Query(func(rs pgx.Rows) error {
 				for rs.Next() {
 					t := &topicRow{}
 					var step int16
-					var status string
-					if err := rs.Scan(&t.community, &t.id, &t.jurisdiction, &t.channel, &t.summary, &t.collectedAt, &step, &status, &t.stepAt,
+					var stepName, status string // the step's name follows from step
+					if err := rs.Scan(&t.community, &t.id, &t.jurisdiction, &t.channel, &t.summary, &t.collectedAt, &step, &stepName, &status, &t.stepAt,
 						&t.stepSrc.ID, &t.stepSrc.Commit, &t.accepted, &t.meeting, &t.disclosure, &t.feedbackCount, &t.stream, &t.lastRev); err != nil {
 						return err
 					}
