@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/grassroots-ledger/ledger/projections/freshness"
@@ -264,62 +263,16 @@ func readSnapshot(ctx context.Context, db Querier, d discovery) (snapshot, error
 	if len(names) == 0 {
 		return s, nil
 	}
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("SELECT '%s'::text, commit_pos, prepare_pos, last_recorded_at, events_applied, updated_at, ''::text FROM %s",
-			n, pgx.Identifier{"rm_" + n, "checkpoint"}.Sanitize())
-	}
-	sql := strings.Join(parts, " UNION ALL ")
-	if d.meta {
-		sql += " UNION ALL SELECT name, 0, 0, NULL, 0, now(), state FROM rm_meta.projections WHERE name = ANY($1)"
-	} else {
-		sql += " UNION ALL SELECT NULL, 0, 0, NULL, 0, now(), '' WHERE $1::text[] IS NULL"
-	}
-	rows, err := db.Query(ctx, sql, names)
+	models, err := freshness.Checkpoints(ctx, db, names, d.meta)
 	if err != nil {
-		return s, fmt.Errorf("portal: read the models' checkpoints: %w", err)
-	}
-	defer rows.Close()
-	byName := map[string]*freshness.Projection{}
-	states := map[string]string{}
-	for rows.Next() {
-		var name, state *string
-		var c, p, n int64
-		var last *time.Time
-		var updated time.Time
-		if err := rows.Scan(&name, &c, &p, &last, &n, &updated, &state); err != nil {
-			return s, fmt.Errorf("portal: read the models' checkpoints: %w", err)
-		}
-		if name == nil {
-			continue
-		}
-		if state != nil && *state != "" {
-			states[*name] = *state
-			continue
-		}
-		fp := &freshness.Projection{Name: *name, Schema: "rm_" + *name, State: "running", EventsApplied: n, UpdatedAt: updated.UTC()}
-		fp.Checkpoint.Commit, fp.Checkpoint.Prepare = uint64(c), uint64(p)
-		if last != nil {
-			fp.LastEventRecordedAt = last.UTC()
-		}
-		byName[*name] = fp
-	}
-	if err := rows.Err(); err != nil {
-		return s, fmt.Errorf("portal: read the models' checkpoints: %w", err)
+		return s, fmt.Errorf("portal: %w", err)
 	}
 	empty, some := false, false
-	for _, n := range names {
-		fp := byName[n]
-		if fp == nil {
-			continue
-		}
-		if st := states[n]; st != "" {
-			fp.State = st
-		}
+	for _, fp := range models {
 		if fp.State == "halted" {
-			s.halted = append(s.halted, n)
+			s.halted = append(s.halted, fp.Name)
 		}
-		s.models = append(s.models, *fp)
+		s.models = append(s.models, fp)
 		if fp.LastEventRecordedAt.IsZero() {
 			empty = true
 			continue
