@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -71,15 +72,11 @@ func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel,
 		}
 	}
 	if have[finances.Name] {
-		rows, err := q.Query(ctx, `SELECT DISTINCT fiscal_year FROM `+pgx.Identifier{finances.Schema, "budget_summary"}.Sanitize()+
-			` WHERE community_id = $1 ORDER BY 1`, community)
+		years, err := finances.FiscalYears(ctx, q, community)
 		if err != nil {
-			return summary{}, fmt.Errorf("finances: fiscal years: %w", err)
+			return summary{}, err
 		}
-		years, err := pgx.CollectRows(rows, pgx.RowTo[int])
-		if err != nil {
-			return summary{}, fmt.Errorf("finances: fiscal years: %w", err)
-		}
+		slices.Reverse(years) // the earliest first
 		for _, y := range years {
 			cats, err := finances.YearSummary(ctx, q, community, y)
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/elections"
@@ -58,7 +59,7 @@ func ratingOf(r alerts.CommunityRating) *Rating {
 	return out
 }
 
-func crumbsOf(cs []crumb) []Crumb {
+func crumbsOf(cs []directory.Node) []Crumb {
 	out := make([]Crumb, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, Crumb{Path: c.Path, Name: c.Name, Href: nodeHref(c.Path)})
@@ -70,12 +71,12 @@ func crumbsOf(cs []crumb) []Crumb {
 func (p *Portal) loadChildren(ctx context.Context, s *snapshot, parent, after string, limit int) (NodeList, error) {
 	out := NodeList{Parent: parent, Nodes: []Node{}, Breadcrumbs: []Crumb{}, RatingsEnabled: s.alerts}
 	if parent != "" {
-		if _, ok, err := nodeAt(ctx, p.db, parent); err != nil {
+		if _, ok, err := directory.NodeAt(ctx, p.db, parent); err != nil {
 			return out, err
 		} else if !ok {
 			return out, fmt.Errorf("jurisdiction %s: %w", parent, errNotFound)
 		}
-		cs, err := ancestors(ctx, p.db, parent)
+		cs, err := directory.Ancestors(ctx, p.db, parent)
 		if err != nil {
 			return out, err
 		}
@@ -127,7 +128,7 @@ func (p *Portal) loadCommunity(ctx context.Context, s *snapshot, id string) (Com
 	if err != nil {
 		return Community{}, err
 	}
-	cs, err := ancestors(ctx, p.db, c.Path)
+	cs, err := directory.Ancestors(ctx, p.db, c.Path)
 	if err != nil {
 		return Community{}, err
 	}
@@ -215,7 +216,7 @@ func (p *Portal) allNotices(ctx context.Context, id string) ([]board.Notice, err
 	if err != nil {
 		return nil, err
 	}
-	ids, err := withdrawnNoticeIDs(ctx, p.db, id, 200)
+	ids, err := board.WithdrawnNoticeIDs(ctx, p.db, id, 200)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +313,7 @@ func (p *Portal) loadNoticeHistory(ctx context.Context, id, noticeID string) (No
 
 // loadFinances is a fiscal year by category; year 0 picks the latest year with figures.
 func (p *Portal) loadFinances(ctx context.Context, id string, year int) (Finances, error) {
-	years, err := fiscalYears(ctx, p.db, id)
+	years, err := finances.FiscalYears(ctx, p.db, id)
 	if err != nil {
 		return Finances{}, err
 	}
@@ -359,7 +360,7 @@ func (p *Portal) loadPayments(ctx context.Context, id string, year int, after cu
 		out.Payments = append(out.Payments, Payment{ExpenditureID: x.ExpenditureID, FiscalYear: x.FiscalYear, Category: string(x.Category),
 			CategoryName: label(fundCategories, string(x.Category)), Kind: string(x.Kind), KindName: label(expenditureKinds, string(x.Kind)),
 			Purpose: Redact(x.Purpose), Amount: money(int64(x.Amount)), PayeeKind: string(x.PayeeKind),
-			Payee: payeeName(string(x.PayeeKind), x.Payee), VoucherNo: Redact(x.VoucherNo), PaidAt: local(x.PaidAt),
+			Payee: Redact(finances.PublicPayee(x.PayeeKind, x.Payee)), VoucherNo: Redact(x.VoucherNo), PaidAt: local(x.PaidAt),
 			ResolutionID: x.ResolutionID, MeetingID: x.MeetingID, WasApproved: x.WasApproved, Source: src(x.EventID.String(), x.Commit)})
 	}
 	if page.More {
@@ -574,7 +575,7 @@ func (p *Portal) loadEvents(ctx context.Context, s *snapshot, position uint64) (
 	if !s.audit {
 		return EventList{}, fmt.Errorf("event %d: the event index is not available: %w", position, errNotFound)
 	}
-	es, err := eventsAt(ctx, p.db, position)
+	es, err := audittrail.EventsAt(ctx, p.db, position)
 	if err != nil {
 		return EventList{}, err
 	}
@@ -583,8 +584,8 @@ func (p *Portal) loadEvents(ctx context.Context, s *snapshot, position uint64) (
 	}
 	out := EventList{Position: position}
 	for _, e := range es {
-		ev := Event{Position: e.Commit, Prepare: e.Prepare, EventID: e.EventID, Type: e.Type, TypeName: label(eventTypes, e.Type),
-			Stream: e.Stream, Revision: e.Revision, CommunityID: e.CommunityID, Jurisdiction: e.Jurisdiction,
+		ev := Event{Position: e.Position.Commit, Prepare: e.Position.Prepare, EventID: e.EventID.String(), Type: e.Type,
+			TypeName: label(eventTypes, e.Type), Stream: e.Stream, Revision: int64(e.Revision), CommunityID: e.CommunityID, Jurisdiction: e.Jurisdiction,
 			OccurredAt: localPtr(e.OccurredAt), RecordedAt: local(e.RecordedAt), Hash: e.Hash, PrevHash: e.PrevHash,
 			SchemaVersion: e.SchemaVersion}
 		if e.CommunityID != "" && s.has("directory") {

@@ -65,18 +65,6 @@ func checksum(body string) int {
 	return sum % 11
 }
 
-func TestPayeeName(t *testing.T) {
-	if got := payeeName("individual", "张三丰"); got != "张**" {
-		t.Errorf("an unmasked individual payee: %q", got)
-	}
-	if got := payeeName("individual", "张*"); got != "张*" {
-		t.Errorf("a masked payee changed: %q", got)
-	}
-	if got := payeeName("organisation", "温州市龙湾区华联超市"); got != "温州市龙湾区华联超市" {
-		t.Errorf("an organisation changed: %q", got)
-	}
-}
-
 func TestCursor(t *testing.T) {
 	c := cursor{At: time.Date(2026, 3, 1, 9, 0, 0, 123, time.UTC), ID: "2026-0042"}
 	got, err := parseCursor(c.String())

@@ -87,7 +87,7 @@ type Config struct {
 	// is missing — what a rebuild swap does until the grants are renewed. serve passes EnsureRole with its
 	// administrative pool.
 	Regrant func(ctx context.Context) error
-	// Now is the clock for "publicity window open"; default time.Now.
+	// Now is the portal's clock: "publicity window open", the age of its snapshot of the models; default time.Now.
 	Now func() time.Time
 	// CacheEntries bounds the rendered pages and JSON kept in memory. Default 20000.
 	CacheEntries int
@@ -159,7 +159,7 @@ func New(cfg Config) (*Portal, error) {
 	p := &Portal{cfg: cfg, db: cfg.DB, tmpl: t, log: cfg.Logger, cache: newCache(cfg.CacheEntries), staticTag: staticTag(sub),
 		stopping: make(chan struct{})}
 	p.static = staticHandler(sub)
-	p.w = &watcher{db: cfg.DB, interval: cfg.PollInterval, regrant: cfg.Regrant,
+	p.w = &watcher{db: cfg.DB, interval: cfg.PollInterval, regrant: cfg.Regrant, now: cfg.Now,
 		log: func(msg string, args ...any) { p.log.Warn(msg, args...) }}
 	p.hub = newHub(p)
 	p.streams = cfg.Streams

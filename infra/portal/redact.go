@@ -2,7 +2,6 @@ package portal
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
@@ -126,13 +125,4 @@ func validNationalID(s string) bool {
 		c = 'X'
 	}
 	return c == "10X98765432"[sum%11]
-}
-
-// payeeName is what the public sees of a payee: an organisation's name, or an individual's masked name.
-// The finances model already stores individuals masked; a name that arrives unmasked is masked here.
-func payeeName(kind, name string) string {
-	if kind == "individual" && !strings.Contains(name, "*") && utf8.RuneCountInString(name) > 0 {
-		return kernel.MaskName(name)
-	}
-	return Redact(name)
 }

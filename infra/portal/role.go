@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/elections"
@@ -37,12 +38,6 @@ const (
 // alertsTables are the supervisors' model's public tables: ratings and alerts. Not the engine's state,
 // not the outbox, not the feed with its payloads.
 var alertsTables = []string{"ratings", "alerts", "checkpoint"}
-
-// envelopeColumns are the audit trail's columns the public event page shows: where an event is in $all,
-// what it is, whose community, when, and its hash-chain links. Never actor, command, correlation or
-// causation ids: who did something is for auditors.
-var envelopeColumns = []string{"commit_pos", "prepare_pos", "stream", "revision", "event_id", "event_type",
-	"community_id", "jurisdiction", "occurred_at", "recorded_at", "prev_hash", "hash", "schema_version"}
 
 var roleName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
@@ -117,7 +112,7 @@ func EnsureRole(ctx context.Context, admin *pgxpool.Pool, role string) error {
 	}
 	if present[auditTrailSchema+".audit_events"] {
 		stmts = append(stmts, "GRANT USAGE ON SCHEMA "+auditTrailSchema+" TO "+r,
-			"GRANT SELECT ("+strings.Join(envelopeColumns, ", ")+") ON "+auditTrailSchema+".audit_events TO "+r,
+			"GRANT SELECT ("+strings.Join(audittrail.PublicColumns, ", ")+") ON "+auditTrailSchema+".audit_events TO "+r,
 			"GRANT SELECT ON "+auditTrailSchema+".checkpoint TO "+r)
 	}
 	if present[metaSchema+".projections"] {

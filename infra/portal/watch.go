@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/grassroots-ledger/ledger/projections/freshness"
@@ -110,6 +109,7 @@ type watcher struct {
 	interval time.Duration
 	regrant  func(context.Context) error
 	log      func(msg string, args ...any)
+	now      func() time.Time // the portal's clock (Config.Now)
 
 	mu       sync.Mutex // serialises polls
 	cur      snapshot
@@ -140,7 +140,7 @@ func (w *watcher) snapshot() snapshot {
 func (w *watcher) current(ctx context.Context) snapshot {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if time.Since(w.cur.polled) > 4*w.interval {
+	if w.now().Sub(w.cur.polled) > 4*w.interval {
 		w.pollLocked(ctx)
 	}
 	return w.cur
@@ -155,20 +155,20 @@ func (w *watcher) poll(ctx context.Context) {
 func (w *watcher) pollLocked(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if w.lastDisc.IsZero() || time.Since(w.lastDisc) > 5*time.Second || w.cur.err != nil {
+	if w.lastDisc.IsZero() || w.now().Sub(w.lastDisc) > 5*time.Second || w.cur.err != nil {
 		d, err := discover(ctx, w.db)
 		if err != nil {
 			w.fail(ctx, err)
 			return
 		}
-		w.readable, w.lastDisc = d, time.Now()
+		w.readable, w.lastDisc = d, w.now()
 	}
 	s, err := readSnapshot(ctx, w.db, w.readable)
 	if err != nil {
 		w.fail(ctx, err)
 		return
 	}
-	s.polled = time.Now()
+	s.polled = w.now()
 	k := s.key()
 	if k != w.key || w.cur.version == 0 {
 		s.version = w.cur.version + 1
@@ -184,7 +184,7 @@ func (w *watcher) pollLocked(ctx context.Context) {
 // asks for the grants again.
 func (w *watcher) fail(ctx context.Context, err error) {
 	w.cur.err = err
-	w.cur.polled = time.Now()
+	w.cur.polled = w.now()
 	w.lastDisc = time.Time{}
 	if w.log != nil {
 		w.log("portal: reading the models' checkpoints failed", "error", err.Error())
@@ -193,10 +193,10 @@ func (w *watcher) fail(ctx context.Context, err error) {
 }
 
 func (w *watcher) maybeRegrant(ctx context.Context, err error) {
-	if w.regrant == nil || !denied(err) || time.Since(w.lastRe) < 5*time.Second {
+	if w.regrant == nil || !denied(err) || w.now().Sub(w.lastRe) < 5*time.Second {
 		return
 	}
-	w.lastRe = time.Now()
+	w.lastRe = w.now()
 	if rerr := w.regrant(ctx); rerr != nil && w.log != nil {
 		w.log("portal: granting the portal role read access again failed", "error", rerr.Error())
 	}
@@ -263,62 +263,16 @@ func readSnapshot(ctx context.Context, db Querier, d discovery) (snapshot, error
 	if len(names) == 0 {
 		return s, nil
 	}
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("SELECT '%s'::text, commit_pos, prepare_pos, last_recorded_at, events_applied, updated_at, ''::text FROM %s",
-			n, pgx.Identifier{"rm_" + n, "checkpoint"}.Sanitize())
-	}
-	sql := strings.Join(parts, " UNION ALL ")
-	if d.meta {
-		sql += " UNION ALL SELECT name, 0, 0, NULL, 0, now(), state FROM rm_meta.projections WHERE name = ANY($1)"
-	} else {
-		sql += " UNION ALL SELECT NULL, 0, 0, NULL, 0, now(), '' WHERE $1::text[] IS NULL"
-	}
-	rows, err := db.Query(ctx, sql, names)
+	models, err := freshness.Checkpoints(ctx, db, names, d.meta)
 	if err != nil {
-		return s, fmt.Errorf("portal: read the models' checkpoints: %w", err)
-	}
-	defer rows.Close()
-	byName := map[string]*freshness.Projection{}
-	states := map[string]string{}
-	for rows.Next() {
-		var name, state *string
-		var c, p, n int64
-		var last *time.Time
-		var updated time.Time
-		if err := rows.Scan(&name, &c, &p, &last, &n, &updated, &state); err != nil {
-			return s, fmt.Errorf("portal: read the models' checkpoints: %w", err)
-		}
-		if name == nil {
-			continue
-		}
-		if state != nil && *state != "" {
-			states[*name] = *state
-			continue
-		}
-		fp := &freshness.Projection{Name: *name, Schema: "rm_" + *name, State: "running", EventsApplied: n, UpdatedAt: updated.UTC()}
-		fp.Checkpoint.Commit, fp.Checkpoint.Prepare = uint64(c), uint64(p)
-		if last != nil {
-			fp.LastEventRecordedAt = last.UTC()
-		}
-		byName[*name] = fp
-	}
-	if err := rows.Err(); err != nil {
-		return s, fmt.Errorf("portal: read the models' checkpoints: %w", err)
+		return s, fmt.Errorf("portal: %w", err)
 	}
 	empty, some := false, false
-	for _, n := range names {
-		fp := byName[n]
-		if fp == nil {
-			continue
-		}
-		if st := states[n]; st != "" {
-			fp.State = st
-		}
+	for _, fp := range models {
 		if fp.State == "halted" {
-			s.halted = append(s.halted, n)
+			s.halted = append(s.halted, fp.Name)
 		}
-		s.models = append(s.models, *fp)
+		s.models = append(s.models, fp)
 		if fp.LastEventRecordedAt.IsZero() {
 			empty = true
 			continue

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -44,9 +45,23 @@ func (Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) 
 // Poison implements runtime.ReadModel: the trail must hold every event, so it halts rather than skip one.
 func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
 
-var columns = []string{"commit_pos", "prepare_pos", "stream", "revision", "event_id", "event_type", "community_id",
-	"jurisdiction", "actor", "command_id", "correlation_id", "causation_id", "occurred_at", "recorded_at",
-	"prev_hash", "hash", "schema_version"}
+// PublicColumns are the columns of an entry the public may read (the portal's event page): where the
+// event is in $all, what it is, whose community, when, and its hash-chain links. Never actor, command,
+// correlation or causation ids: who did something is for auditors.
+var PublicColumns = []string{"commit_pos", "prepare_pos", "stream", "revision", "event_id", "event_type",
+	"community_id", "jurisdiction", "occurred_at", "recorded_at", "prev_hash", "hash", "schema_version"}
+
+// auditEvents is the trail's one table, declared once (a batch goes in with one COPY).
+var auditEvents = tables.New("audit_events", []string{"commit_pos", "prepare_pos"}, "nothing",
+	"commit_pos int8", "prepare_pos int8", "stream text", "revision int8", "event_id uuid", "event_type text", "community_id text",
+	"jurisdiction text", "actor text", "command_id text", "correlation_id text", "causation_id text", "occurred_at timestamptz",
+	"recorded_at timestamptz", "prev_hash text", "hash text", "schema_version int4")
+
+var columns = auditEvents.Columns()
+
+// Tables are the model's tables as declared (checked against the migrations by the read-model contract,
+// projections/internal/readmodeltest).
+func (Model) Tables() []*tables.Table { return []*tables.Table{auditEvents} }
 
 // Apply implements runtime.ReadModel: the batch goes in with one COPY.
 func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
@@ -137,13 +152,7 @@ type Querier interface {
 
 // Find returns one page of the entries that match f, oldest first.
 func Find(ctx context.Context, q Querier, f Filter) (Page, error) {
-	limit := f.Limit
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := tables.Limit(f.Limit, 100, 1000)
 	var where []string
 	var args []any
 	arg := func(v any) string {
@@ -154,10 +163,7 @@ func Find(ctx context.Context, q Querier, f Filter) (Page, error) {
 		where = append(where, "community_id = "+arg(f.Community))
 	}
 	if f.Under != "" {
-		under := strings.TrimSuffix(f.Under, "/")
-		p := arg(under)
-		// An index range over the subtree, then the exact test (a sibling may share the prefix).
-		where = append(where, fmt.Sprintf("jurisdiction >= %[1]s AND jurisdiction < %[1]s || '0' AND (jurisdiction = %[1]s OR starts_with(jurisdiction, %[1]s || '/'))", p))
+		where = append(where, tables.UnderClause("jurisdiction", arg(strings.TrimSuffix(f.Under, "/"))))
 	}
 	if f.Actor != "" {
 		where = append(where, "actor = "+arg(f.Actor))
@@ -189,29 +195,8 @@ func Find(ctx context.Context, q Querier, f Filter) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("audit trail query: %w", err)
 	}
-	defer rows.Close()
 	var page Page
-	for rows.Next() {
-		var e Entry
-		var c, p, rev int64
-		var id pgtype.UUID
-		var community, corr, caus pgtype.Text
-		var occurred pgtype.Timestamptz
-		var sv int32
-		if err := rows.Scan(&c, &p, &e.Stream, &rev, &id, &e.Type, &community, &e.Jurisdiction, &e.Actor, &e.CommandID,
-			&corr, &caus, &occurred, &e.RecordedAt, &e.PrevHash, &e.Hash, &sv); err != nil {
-			return Page{}, fmt.Errorf("audit trail query: %w", err)
-		}
-		e.Position = eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}
-		e.Revision, e.EventID, e.SchemaVersion = uint64(rev), id.Bytes, int(sv)
-		e.CommunityID, e.CorrelationID, e.CausationID = community.String, corr.String, caus.String
-		if occurred.Valid {
-			e.OccurredAt = occurred.Time.UTC()
-		}
-		e.RecordedAt = e.RecordedAt.UTC()
-		page.Entries = append(page.Entries, e)
-	}
-	if err := rows.Err(); err != nil {
+	if page.Entries, err = scanEntries(rows, columns); err != nil {
 		return Page{}, fmt.Errorf("audit trail query: %w", err)
 	}
 	if len(page.Entries) > limit {
@@ -221,4 +206,57 @@ func Find(ctx context.Context, q Querier, f Filter) (Page, error) {
 		page.Next = page.Entries[n-1].Position
 	}
 	return page, nil
+}
+
+// EventsAt returns the public part of the entries at a commit position (PublicColumns: one entry with the
+// embedded node; a transaction's events share the position on an EventStoreDB cluster), by prepare position.
+func EventsAt(ctx context.Context, q Querier, commit uint64) ([]Entry, error) {
+	if commit > math.MaxInt64 {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, "SELECT "+strings.Join(PublicColumns, ", ")+" FROM "+pgx.Identifier{Schema, "audit_events"}.Sanitize()+
+		" WHERE commit_pos = $1 ORDER BY prepare_pos", int64(commit))
+	if err != nil {
+		return nil, fmt.Errorf("audit trail: events at %d: %w", commit, err)
+	}
+	es, err := scanEntries(rows, PublicColumns)
+	if err != nil {
+		return nil, fmt.Errorf("audit trail: events at %d: %w", commit, err)
+	}
+	return es, nil
+}
+
+// scanEntries reads rows of the columns cols (of columns, in any order) into entries; a column not
+// selected leaves its field zero.
+func scanEntries(rows pgx.Rows, cols []string) ([]Entry, error) {
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		var c, p, rev int64
+		var id pgtype.UUID
+		var community, corr, caus pgtype.Text
+		var occurred pgtype.Timestamptz
+		var sv int32
+		dest := map[string]any{"commit_pos": &c, "prepare_pos": &p, "stream": &e.Stream, "revision": &rev, "event_id": &id,
+			"event_type": &e.Type, "community_id": &community, "jurisdiction": &e.Jurisdiction, "actor": &e.Actor,
+			"command_id": &e.CommandID, "correlation_id": &corr, "causation_id": &caus, "occurred_at": &occurred,
+			"recorded_at": &e.RecordedAt, "prev_hash": &e.PrevHash, "hash": &e.Hash, "schema_version": &sv}
+		ds := make([]any, len(cols))
+		for i, col := range cols {
+			ds[i] = dest[col]
+		}
+		if err := rows.Scan(ds...); err != nil {
+			return nil, err
+		}
+		e.Position = eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}
+		e.Revision, e.EventID, e.SchemaVersion = uint64(rev), id.Bytes, int(sv)
+		e.CommunityID, e.CorrelationID, e.CausationID = community.String, corr.String, caus.String
+		if occurred.Valid {
+			e.OccurredAt = occurred.Time.UTC()
+		}
+		e.RecordedAt = e.RecordedAt.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -21,8 +20,8 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -36,23 +35,20 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the public board read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the board model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(), disclosure.Published{}, disclosure.Corrected{},
+	return &Model{decode.NewModel(Name, migrations,
+		disclosure.Published{}, disclosure.Corrected{},
 		disclosure.Withdrawn{}, disclosure.ObjectionRaised{}, disclosure.ObjectionAnswered{})}
 }
 
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{noticesTable, versionsTable, objectionsTable, raisedTable}
+}
 
 // Poison implements runtime.ReadModel: Halt. The board is the legal record of what a community disclosed;
 // skipping an event would silently show a superseded version as current, keep a withdrawn notice up, or
@@ -174,7 +170,7 @@ func refsJSON(rs []disclosure.Ref) string {
 // multi-row statements. Events at or below a notice's last applied revision are skipped and objections
 // are written by their ids, so applying a batch twice changes nothing.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -242,7 +238,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 				n.status = Corrected
 			}
 		case disclosure.Withdrawn:
-			n.status, n.withdrawnAt, n.withdrawalReason, n.withdrawnSrc = Withdrawn, decode.Time(p.WithdrawnAt), decode.Text(p.Reason), e.Source()
+			n.status, n.withdrawnAt, n.withdrawalReason, n.withdrawnSrc = Withdrawn, tables.Time(p.WithdrawnAt), tables.Text(p.Reason), e.Source()
 		}
 	}
 	return write(ctx, tx, notices, objections)
@@ -267,7 +263,7 @@ func applyObjection(objections map[key]map[string]*objection, k key, e decode.Ev
 		if o == nil {
 			return e.Poison(fmt.Errorf("the board never saw objection %q raised", p.ObjectionID))
 		}
-		o.answeredAt, o.answeredSrc, o.dirty = decode.Time(p.AnsweredAt), e.Source(), true
+		o.answeredAt, o.answeredSrc, o.dirty = tables.Time(p.AnsweredAt), e.Source(), true
 	}
 	return nil
 }
@@ -278,9 +274,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering []key) (map[key]*notic
 	b := &pgx.Batch{}
 	if len(keys) > 0 {
 		cs, ns := split(keys)
-		b.Queue(`SELECT n.community_id, n.notice_id, jurisdiction, category, period_from, period_to, refs::text, published_at, status,
-				version, window_start, window_end, withdrawn_at, withdrawal_reason, withdrawn_event_id, withdrawn_commit_pos, stream,
-				last_revision
+		b.Queue(`SELECT `+noticesTable.Select("n")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM notices n WHERE n.community_id = k.c AND n.notice_id = k.id LIMIT 1) n`, cs, ns).
 			Query(func(rs pgx.Rows) error {
@@ -302,8 +296,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering []key) (map[key]*notic
 	}
 	if len(answering) > 0 {
 		cs, ns := split(answering)
-		b.Queue(`SELECT o.community_id, o.notice_id, objection_id, raised_at, raised_event_id, raised_commit_pos,
-				answered_at, answered_event_id, answered_commit_pos
+		b.Queue(`SELECT `+objectionsTable.Select("o")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM objections o WHERE o.community_id = k.c AND o.notice_id = k.id OFFSET 0) o`, cs, ns).
 			Query(func(rs pgx.Rows) error {
@@ -346,18 +339,18 @@ var objectionColumns = []string{"community_id text", "notice_id text", "objectio
 	"raised_event_id uuid", "raised_commit_pos int8", "answered_at timestamptz", "answered_event_id uuid", "answered_commit_pos int8"}
 
 var (
-	noticesTable = decode.NewTable("notices", []string{"community_id", "notice_id"}, "",
+	noticesTable = tables.New("notices", []string{"community_id", "notice_id"}, "",
 		"community_id text", "notice_id text", "jurisdiction text", "category text", "period_from timestamptz",
 		"period_to timestamptz", "refs jsonb", "published_at timestamptz", "status text", "version int4",
 		"window_start timestamptz", "window_end timestamptz", "withdrawn_at timestamptz", "withdrawal_reason text",
 		"withdrawn_event_id uuid", "withdrawn_commit_pos int8", "stream text", "last_revision int8")
-	versionsTable = decode.NewTable("notice_versions", []string{"community_id", "notice_id", "version"}, "nothing",
+	versionsTable = tables.New("notice_versions", []string{"community_id", "notice_id", "version"}, "nothing",
 		"community_id text", "notice_id text", "version int4", "title text", "body text", "attachments jsonb",
 		"window_start timestamptz", "window_end timestamptz", "reason text", "at timestamptz", "event_id uuid", "commit_pos int8")
-	objectionsTable = decode.NewTable("objections", []string{"community_id", "notice_id", "objection_id"}, "", objectionColumns...)
+	objectionsTable = tables.New("objections", []string{"community_id", "notice_id", "objection_id"}, "", objectionColumns...)
 	// An objection raised in the batch may be in the table already (the batch is applied again): what it
 	// has stays, and an answer of the batch is added.
-	raisedTable = decode.NewTable("objections", []string{"community_id", "notice_id", "objection_id"},
+	raisedTable = tables.New("objections", []string{"community_id", "notice_id", "objection_id"},
 		`answered_at = coalesce(excluded.answered_at, t.answered_at), answered_event_id = coalesce(excluded.answered_event_id, t.answered_event_id),
 		answered_commit_pos = coalesce(excluded.answered_commit_pos, t.answered_commit_pos)`, objectionColumns...)
 )
@@ -413,7 +406,7 @@ func write(ctx context.Context, tx pgx.Tx, notices map[key]*notice, objections m
 				NullTime(x.answeredAt).UUID(x.answeredSrc.ID).NullInt8(x.answeredSrc.Pos())
 		}
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(changed)
 	w.Upsert(raised)
 	w.Upsert(answered)

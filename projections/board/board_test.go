@@ -3,7 +3,6 @@ package board_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,9 +10,9 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
+	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -63,11 +62,8 @@ func sample() *decodetest.History {
 
 func TestNoticesVersionsWithdrawalsObjections(t *testing.T) {
 	t.Parallel()
-	pool := decodetest.NewPool(t)
-	m := board.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
 	h := sample()
-	decodetest.MustApply(t, pool, m, h.Events, 0)
+	pool := readmodeltest.Projected(t, board.New(), h.Events, 0)
 	ctx := context.Background()
 	ev := h.Events
 
@@ -149,59 +145,15 @@ func TestNoticesVersionsWithdrawalsObjections(t *testing.T) {
 		}
 	}
 
-	for _, row := range decodetest.RowText(t, pool, board.Schema) {
-		for _, secret := range []string{"吴十一", "330303198805051234", "13512345678", "罗西社区5幢", "p-r1", "p-r2", "路灯维修费用偏高", "另一条异议", "已附三家比价记录"} {
-			if strings.Contains(row, secret) {
-				t.Errorf("a board row holds the objector's data or the objection's text %q: %s", secret, row)
-			}
-		}
-	}
 }
 
-// TestReplayAndBatchingGiveTheSameRows: the batching contract every read model runs (decodetest).
-func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
-	t.Parallel()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return board.New() }, sample().Events, decodetest.Idempotent)
+// TestContract: the read-model contract (readmodeltest) over the sample and a generated district. The
+// board halts on a poison event (an unknown schema version, a malformed payload).
+func TestContract(t *testing.T) {
+	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return board.New() }, Sample: sample().Events,
+		Redelivery: decodetest.Idempotent, Handles: "disclosure.published", SampleSecrets: sampleSecrets})
 }
 
-// TestPoisonHalts: an event of an unknown schema version halts the board at that event (checkpoint just
-// before it, recorded in rm_meta); a malformed payload is reported by Apply as poison naming the event.
-func TestPoisonHalts(t *testing.T) {
-	t.Parallel()
-	pool := decodetest.NewPool(t)
-	h := &decodetest.History{}
-	good := h.Record(stream(luoxi, "n-1"), luoxi, t0, disclosure.Published{NoticeID: "n-1", Category: disclosure.Finance,
-		Period: disclosure.Period{From: t0, To: t0}, Title: "t", Text: "x", Window: disclosure.Window{Start: t0, End: t0.Add(day)}, PublishedAt: t0})[0]
-	bad := h.RecordRaw(stream(luoxi, "n-1"), luoxi, t0, "disclosure.corrected", 2, []byte(`{"notice_id":"n-1","version":2}`))
-	h.Record(stream(luoxi, "n-2"), luoxi, t0, disclosure.Published{NoticeID: "n-2", Category: disclosure.Finance,
-		Period: disclosure.Period{From: t0, To: t0}, Title: "t", Text: "x", Window: disclosure.Window{Start: t0, End: t0.Add(day)}, PublishedAt: t0})
-
-	m := board.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
-	malformed := &decodetest.History{}
-	mal := malformed.RecordRaw(stream(luoxi, "n-1"), luoxi, t0, "disclosure.published", 1, []byte(`{"notice_id":"n-1","title":7}`))
-	err := decodetest.Apply(context.Background(), pool, m, malformed.Events)
-	var pe *runtime.PoisonError
-	if !errors.As(err, &pe) || pe.Position != mal.Position || !errors.Is(err, kernel.ErrMalformedEvent) || !errors.Is(err, runtime.ErrPoison) {
-		t.Fatalf("malformed payload: want poison at %s, got %v", mal.Position, err)
-	}
-
-	rt := decodetest.NewRuntime(t, pool, decodetest.NewMemSource(h.Events), pg.Migrator(pool), []runtime.ReadModel{board.New()})
-	decodetest.Start(t, rt)
-	decodetest.WaitFor(t, 30*time.Second, "the board to halt", func() (bool, string) {
-		st := rt.Status()[0]
-		return st.Halted, fmt.Sprintf("%+v", st)
-	})
-	if cp := decodetest.Checkpoint(t, pool, board.Schema); cp != good.Position {
-		t.Fatalf("checkpoint %s, want just before the poison event (%s)", cp, good.Position)
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_meta.projections WHERE name = 'board' AND state = 'halted' AND halt_reason LIKE '%unsupported event schema version%'`); n != 1 {
-		t.Fatal("rm_meta.projections does not show the board halted on the unsupported version")
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_meta.poison_events WHERE projection = 'board' AND policy = 'halt' AND commit_pos = $1`, int64(bad.Position.Commit)); n != 1 {
-		t.Fatal("poison event not recorded")
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_board.notices`); n != 1 {
-		t.Fatalf("%d notices, want only the one before the poison event", n)
-	}
-}
+// sampleSecrets are the personal data and private texts of the sample that no row may hold (the contract
+// checks them).
+var sampleSecrets = []string{"吴十一", "330303198805051234", "13512345678", "罗西社区5幢", "p-r1", "p-r2", "路灯维修费用偏高", "另一条异议", "已附三家比价记录"}

@@ -13,11 +13,11 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 )
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the board has no such notice: the portal answers 404.
 var ErrNotFound = errors.New("board: not found")
@@ -133,9 +133,9 @@ func scanNotice(rows pgx.Rows) (Notice, error) {
 		return Notice{}, err
 	}
 	if wAt.Valid {
-		n.Withdrawal = &Withdrawal{At: wAt.Time.UTC(), Reason: wReason, EventID: decode.EventID(wEv), Commit: decode.Position(wPos)}
+		n.Withdrawal = &Withdrawal{At: wAt.Time.UTC(), Reason: wReason, EventID: tables.EventID(wEv), Commit: tables.Position(wPos)}
 	}
-	n.Objections.EventID, n.Objections.Commit = decode.EventID(oEv), decode.Position(oPos)
+	n.Objections.EventID, n.Objections.Commit = tables.EventID(oEv), tables.Position(oPos)
 	return n, nil
 }
 
@@ -147,23 +147,8 @@ func unmarshal(s string, v any) error {
 }
 
 func queryNotices(ctx context.Context, q Querier, what, where, order string, args ...any) ([]Notice, error) {
-	rows, err := q.Query(ctx, `SELECT `+noticeColumns+` FROM `+noticesFrom()+` WHERE `+where+` ORDER BY `+order, args...)
-	if err != nil {
-		return nil, fmt.Errorf("board: %s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []Notice
-	for rows.Next() {
-		n, err := scanNotice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("board: %s: %w", what, err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("board: %s: %w", what, err)
-	}
-	return out, nil
+	return tables.Collect(ctx, q, "board", what, `SELECT `+noticeColumns+` FROM `+noticesFrom()+` WHERE `+where+` ORDER BY `+order,
+		scanNotice, args...)
 }
 
 // CurrentNotices returns the notices on a community's board now (not withdrawn), newest first; limit is
@@ -171,7 +156,7 @@ func queryNotices(ctx context.Context, q Querier, what, where, order string, arg
 func CurrentNotices(ctx context.Context, q Querier, communityID string, limit int) ([]Notice, error) {
 	return queryNotices(ctx, q, "current notices of "+communityID,
 		`n.community_id = $1 AND n.status <> 'withdrawn'`, `n.published_at DESC, n.notice_id LIMIT $2`,
-		communityID, decode.Limit(limit, 100, 1000))
+		communityID, tables.Limit(limit, 100, 1000))
 }
 
 // ActiveWindows returns the notices not withdrawn whose publicity window contains the instant at (both
@@ -182,9 +167,9 @@ func ActiveWindows(ctx context.Context, q Querier, under string, at time.Time, l
 	args := []any{at.UTC()}
 	if u := strings.TrimRight(under, "/"); u != "" {
 		args = append(args, u)
-		where += " AND " + decode.UnderClause("n.jurisdiction", "$2")
+		where += " AND " + tables.UnderClause("n.jurisdiction", "$2")
 	}
-	args = append(args, decode.Limit(limit, 100, 1000))
+	args = append(args, tables.Limit(limit, 100, 1000))
 	return queryNotices(ctx, q, "active publicity windows", where,
 		fmt.Sprintf("n.window_end, n.community_id, n.notice_id LIMIT $%d", len(args)), args...)
 }
@@ -243,11 +228,21 @@ func NoticeHistory(ctx context.Context, q Querier, communityID, noticeID string)
 			return History{}, fmt.Errorf("board: objections of %s: %w", noticeID, err)
 		}
 		o.RaisedAt, o.RaisedEventID, o.RaisedCommit = o.RaisedAt.UTC(), rEv.Bytes, uint64(rPos)
-		o.AnsweredAt, o.AnsweredEventID, o.AnsweredCommit = decode.At(aAt), decode.EventID(aEv), decode.Position(aPos)
+		o.AnsweredAt, o.AnsweredEventID, o.AnsweredCommit = tables.At(aAt), tables.EventID(aEv), tables.Position(aPos)
 		h.Objections = append(h.Objections, o)
 	}
 	if err := rows.Err(); err != nil {
 		return History{}, fmt.Errorf("board: objections of %s: %w", noticeID, err)
 	}
 	return h, nil
+}
+
+// FingerprintSQL is a text expression that changes whenever the notices of community $1 change.
+var FingerprintSQL = tables.ChangeMark(Schema, "notices")
+
+// WithdrawnNoticeIDs lists a community's withdrawn notices, the latest published first, at most limit:
+// CurrentNotices lists the notices on the board now; the withdrawn ones stay public with their reason.
+func WithdrawnNoticeIDs(ctx context.Context, q Querier, communityID string, limit int) ([]string, error) {
+	return tables.Collect(ctx, q, "board", "withdrawn notices of "+communityID, `SELECT notice_id FROM `+pgx.Identifier{Schema, "notices"}.Sanitize()+`
+		WHERE community_id = $1 AND status = 'withdrawn' ORDER BY published_at DESC, notice_id DESC LIMIT $2`, tables.One[string], communityID, limit)
 }

@@ -9,8 +9,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,9 +18,9 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -34,24 +34,20 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the directory read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the directory model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(),
+	return &Model{decode.NewModel(Name, migrations,
 		community.JurisdictionRegistered{}, community.Registered{}, community.FiguresUpdated{},
 		community.CommitteeSeated{}, community.MemberJoined{}, community.MemberLeft{})}
 }
 
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{nodesTable, communitiesTable, seatsTable}
+}
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
 // holds is restated whole by the next event of its kind (figures-updated carries both figures, a seated
@@ -141,7 +137,7 @@ func touchesRoster(p kernel.Event) bool {
 // is folded in memory, and one round trip writes every changed row with multi-row upserts. Events at or
 // below a community's last applied revision are skipped, so applying a batch twice changes nothing.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -220,7 +216,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			for _, s := range p.Members {
 				c.roster[string(s.Person)] = seatOf(s, p.SeatedAt, e)
 			}
-			c.term = decode.Text(p.Term)
+			c.term = tables.Text(p.Term)
 			c.rosterChanged(p.SeatedAt, e)
 		case community.MemberJoined:
 			c.roster[string(p.Member.Person)] = seatOf(p.Member, p.JoinedAt, e)
@@ -241,7 +237,7 @@ func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
 
 // rosterChanged records that the roster changed at `at` by event e, and recounts it.
 func (c *communityRow) rosterChanged(at time.Time, e decode.Event) {
-	c.rosterAt, c.rosterSrc, c.rosterDirty = decode.Time(at), e.Source(), true
+	c.rosterAt, c.rosterSrc, c.rosterDirty = tables.Time(at), e.Source(), true
 	c.recount()
 }
 
@@ -251,10 +247,8 @@ func load(ctx context.Context, tx pgx.Tx, ids, rosterIDs []string) (map[string]*
 		return rows, nil
 	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT community_id, name, kind, path, households, adults, figures_at, figures_event_id, figures_commit_pos,
-		committee_term, committee_members, committee_full_time, committee_chairs, committee_vice_chairs,
-		roster_at, roster_event_id, roster_commit_pos, registered_at, registered_event_id, registered_commit_pos,
-		stream, last_revision FROM communities WHERE community_id = ANY($1)`, ids).Query(func(rs pgx.Rows) error {
+	b.Queue(`SELECT `+communitiesTable.Select("")+`
+			FROM communities WHERE community_id = ANY($1)`, ids).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			c := &communityRow{}
 			var rc pgtype.Int8
@@ -300,16 +294,16 @@ func load(ctx context.Context, tx pgx.Tx, ids, rosterIDs []string) (map[string]*
 }
 
 var (
-	nodesTable = decode.NewTable("nodes", []string{"path"}, "",
+	nodesTable = tables.New("nodes", []string{"path"}, "",
 		"path text", "code text", "name text", "level int2", "parent text", "community bool", "registered_at timestamptz",
 		"event_id uuid", "commit_pos int8")
-	communitiesTable = decode.NewTable("communities", []string{"community_id"}, "",
+	communitiesTable = tables.New("communities", []string{"community_id"}, "",
 		"community_id text", "name text", "kind text", "path text", "households int4", "adults int4", "figures_at timestamptz",
 		"figures_event_id uuid", "figures_commit_pos int8", "committee_term text", "committee_members int4",
 		"committee_full_time int4", "committee_chairs int4", "committee_vice_chairs int4", "roster_at timestamptz",
 		"roster_event_id uuid", "roster_commit_pos int8", "registered_at timestamptz", "registered_event_id uuid",
 		"registered_commit_pos int8", "stream text", "last_revision int8")
-	seatsTable = decode.NewTable("committee_seats", []string{"community_id", "person_id"}, "",
+	seatsTable = tables.New("committee_seats", []string{"community_id", "person_id"}, "",
 		"community_id text", "person_id text", "role text", "full_time bool", "source text", "election_id text",
 		"since timestamptz", "event_id uuid", "commit_pos int8")
 )
@@ -320,7 +314,7 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	ns, fresh, changed, seats := nodesTable.Rows(), communitiesTable.Rows(), communitiesTable.Rows(), seatsTable.Rows()
 	for _, k := range sortedKeys(nodes) {
 		n := nodes[k]
-		ns.Row().Text(n.path).Text(n.code).Text(n.name).Int2(int16(n.level)).NullText(decode.Text(n.parent)).Bool(n.community).
+		ns.Row().Text(n.path).Text(n.code).Text(n.name).Int2(int16(n.level)).NullText(tables.Text(n.parent)).Bool(n.community).
 			Time(n.at).UUID(n.src.ID).Int8(n.src.Commit)
 	}
 	var rosterIDs []string
@@ -344,11 +338,11 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 		rosterIDs = append(rosterIDs, r.id)
 		for _, p := range sortedKeys(r.roster) {
 			st := r.roster[p]
-			seats.Row().Text(r.id).Text(st.person).Text(st.role).Bool(st.fullTime).Text(st.source).NullText(decode.Text(st.election)).
+			seats.Row().Text(r.id).Text(st.person).Text(st.role).Bool(st.fullTime).Text(st.source).NullText(tables.Text(st.election)).
 				Time(st.since).UUID(st.src.ID).Int8(st.src.Commit)
 		}
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(ns)
 	w.Upsert(changed)
 	if len(rosterIDs) > 0 {
@@ -374,7 +368,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // ---- queries --------------------------------------------------------------------------------------------
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the directory has no such community. It is not an error of the caller's request
 // syntax: the portal answers 404.
@@ -395,35 +389,53 @@ type Node struct {
 	Commit  uint64
 }
 
+const nodeColumns = `path, code, name, level, coalesce(parent, ''), community, registered_at, event_id, commit_pos`
+
+// nodes runs a query of nodeColumns and reads its rows.
+func nodes(ctx context.Context, q Querier, what, where string, args ...any) ([]Node, error) {
+	return tables.Collect(ctx, q, "directory", what, `SELECT `+nodeColumns+` FROM `+pgx.Identifier{Schema, "nodes"}.Sanitize()+` WHERE `+where,
+		func(rows pgx.Rows) (Node, error) {
+			var n Node
+			var ev pgtype.UUID
+			var pos int64
+			var level int16
+			err := rows.Scan(&n.Path, &n.Code, &n.Name, &level, &n.Parent, &n.Community, &n.RegisteredAt, &ev, &pos)
+			n.Level, n.RegisteredAt, n.EventID, n.Commit = int(level), n.RegisteredAt.UTC(), ev.Bytes, uint64(pos)
+			return n, err
+		}, args...)
+}
+
 // Children returns the nodes directly under path, by path; "" returns the top level.
 func Children(ctx context.Context, q Querier, path string) ([]Node, error) {
-	cond, args := "parent = $1", []any{path}
+	what := fmt.Sprintf("children of %q", path)
 	if path == "" {
-		cond, args = "parent IS NULL", nil
+		return nodes(ctx, q, what, "parent IS NULL ORDER BY path")
 	}
-	rows, err := q.Query(ctx, `SELECT path, code, name, level, coalesce(parent, ''), community, registered_at, event_id, commit_pos
-		FROM `+pgx.Identifier{Schema, "nodes"}.Sanitize()+` WHERE `+cond+` ORDER BY path`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("directory: children of %q: %w", path, err)
-	}
-	defer rows.Close()
-	var out []Node
-	for rows.Next() {
-		var n Node
-		var ev pgtype.UUID
-		var pos int64
-		var level int16
-		if err := rows.Scan(&n.Path, &n.Code, &n.Name, &level, &n.Parent, &n.Community, &n.RegisteredAt, &ev, &pos); err != nil {
-			return nil, fmt.Errorf("directory: children of %q: %w", path, err)
-		}
-		n.Level, n.RegisteredAt, n.EventID, n.Commit = int(level), n.RegisteredAt.UTC(), ev.Bytes, uint64(pos)
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("directory: children of %q: %w", path, err)
-	}
-	return out, nil
+	return nodes(ctx, q, what, "parent = $1 ORDER BY path", path)
 }
+
+// NodeAt returns the node at path; found is false when the tree has none.
+func NodeAt(ctx context.Context, q Querier, path string) (n Node, found bool, err error) {
+	ns, err := nodes(ctx, q, fmt.Sprintf("node %q", path), "path = $1", path)
+	if err != nil || len(ns) == 0 {
+		return Node{}, false, err
+	}
+	return ns[0], true, nil
+}
+
+// Ancestors returns the nodes on the way to path (path itself included), from the top.
+func Ancestors(ctx context.Context, q Querier, path string) ([]Node, error) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	prefixes := make([]string, len(segs))
+	for i := range segs {
+		prefixes[i] = strings.Join(segs[:i+1], "/")
+	}
+	return nodes(ctx, q, fmt.Sprintf("ancestors of %q", path), "path = ANY($1) ORDER BY level, path", prefixes)
+}
+
+// FingerprintSQL is a text expression that changes whenever the community $1's own row changes (its
+// stream's last revision): what the portal's caches key the community's overview on.
+var FingerprintSQL = `(SELECT last_revision::text FROM ` + pgx.Identifier{Schema, "communities"}.Sanitize() + ` WHERE community_id = $1)`
 
 // Community is a community or village as the public sees it: no member is named.
 type Community struct {
@@ -479,7 +491,7 @@ func scanCommunity(rows pgx.Rows) (Community, error) {
 	c.FiguresAt, c.RegisteredAt = c.FiguresAt.UTC(), c.RegisteredAt.UTC()
 	c.FiguresEventID, c.FiguresCommit = figEv.Bytes, uint64(figPos)
 	c.RegisteredEventID, c.RegisteredCommit = regEv.Bytes, uint64(regPos)
-	cc.ChangedAt, cc.EventID, cc.Commit = decode.At(rosAt), decode.EventID(rosEv), decode.Position(rosPos)
+	cc.ChangedAt, cc.EventID, cc.Commit = tables.At(rosAt), tables.EventID(rosEv), tables.Position(rosPos)
 	return c, nil
 }
 
@@ -512,7 +524,7 @@ func CommunitiesUnder(ctx context.Context, q Querier, under, after string, limit
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	if u := trimSlash(under); u != "" {
-		where = append(where, decode.UnderClause("path", arg(u)))
+		where = append(where, tables.UnderClause("path", arg(u)))
 	}
 	if after != "" {
 		where = append(where, "path > "+arg(after))
@@ -525,7 +537,7 @@ func CommunitiesUnder(ctx context.Context, q Querier, under, after string, limit
 			sql += " AND " + w
 		}
 	}
-	sql += " ORDER BY path LIMIT " + arg(decode.Limit(limit, 100, 1000))
+	sql += " ORDER BY path LIMIT " + arg(tables.Limit(limit, 100, 1000))
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("directory: communities under %q: %w", under, err)

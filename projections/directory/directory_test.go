@@ -3,7 +3,6 @@ package directory_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,9 +10,9 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
+	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -75,11 +74,8 @@ func sample() *decodetest.History {
 
 func TestTreeAndCommunities(t *testing.T) {
 	t.Parallel()
-	pool := decodetest.NewPool(t)
-	m := directory.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
 	h := sample()
-	decodetest.MustApply(t, pool, m, h.Events, 0)
+	pool := readmodeltest.Projected(t, directory.New(), h.Events, 0)
 	ctx := context.Background()
 
 	top, err := directory.Children(ctx, pool, "")
@@ -146,65 +142,12 @@ func TestTreeAndCommunities(t *testing.T) {
 	}
 }
 
-// TestReplayAndBatchingGiveTheSameRows: the batching contract every read model runs (decodetest).
-func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
-	t.Parallel()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return directory.New() }, sample().Events, decodetest.Idempotent)
+// TestContract: the read-model contract (readmodeltest) over the sample and a generated district. The
+// directory skips a poison event, reports it and goes on.
+func TestContract(t *testing.T) {
+	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return directory.New() }, Sample: sample().Events,
+		Redelivery: decodetest.Idempotent, Handles: "community.figures-updated", SampleSecrets: sampleSecrets})
 }
 
-func TestNoPersonalData(t *testing.T) {
-	t.Parallel()
-	pool := decodetest.NewPool(t)
-	m := directory.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
-	decodetest.MustApply(t, pool, m, sample().Events, 0)
-	for _, row := range decodetest.RowText(t, pool, directory.Schema) {
-		for _, secret := range []string{"张三丰", "李四海", "王五洲", "赵六合", "330303199001", "1380000", "永中街道p-"} {
-			if strings.Contains(row, secret) {
-				t.Errorf("row holds personal data %q: %s", secret, row)
-			}
-		}
-	}
-}
-
-// TestPoisonIsSkippedAndReported runs the model in the runtime over a history with an event of an
-// unknown schema version and one whose payload does not decode: both are recorded in
-// rm_meta.poison_events and the model goes on (SkipAndReport).
-func TestPoisonIsSkippedAndReported(t *testing.T) {
-	t.Parallel()
-	pool := decodetest.NewPool(t)
-	h := sample()
-	bad1 := h.RecordRaw(profile(yongc.ID), yongc, t0, "community.figures-updated", 9, []byte(`{"community_id":"330303001002"}`))
-	bad2 := h.RecordRaw(profile(yongc.ID), yongc, t0, "community.member-left", 1, []byte(`{"community_id":"330303001002","person":17}`))
-	h.Record(profile(yongc.ID), yongc, t0.Add(5*time.Hour), community.FiguresUpdated{CommunityID: kernel.CommunityID(yongc.ID),
-		Households: 1900, Adults: 4100, Reason: "复核", UpdatedAt: t0.Add(5 * time.Hour)})
-
-	// Apply names the poison event.
-	m := directory.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
-	err := decodetest.Apply(context.Background(), pool, m, h.Events)
-	var pe *runtime.PoisonError
-	if !errors.Is(err, runtime.ErrPoison) || !errors.As(err, &pe) || pe.Position != bad1.Position || !errors.Is(err, kernel.ErrUnsupportedVersion) {
-		t.Fatalf("want poison at %s (unsupported version), got %v", bad1.Position, err)
-	}
-
-	src := decodetest.NewMemSource(h.Events)
-	rt := decodetest.NewRuntime(t, pool, src, pg.Migrator(pool), []runtime.ReadModel{directory.New()})
-	decodetest.Start(t, rt)
-	decodetest.WaitFor(t, 30*time.Second, "the directory to reach the head", func() (bool, string) {
-		st := rt.Status()[0]
-		return st.Checkpoint == h.Head(), fmt.Sprintf("%+v", st)
-	})
-	if st := rt.Status()[0]; st.Halted {
-		t.Fatalf("directory halted: %+v", st)
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_meta.poison_events WHERE projection = 'directory' AND policy = 'skip-and-report'
-		AND ((commit_pos = $1 AND reason LIKE '%unsupported event schema version%') OR (commit_pos = $2 AND reason LIKE '%malformed event payload%'))`,
-		int64(bad1.Position.Commit), int64(bad2.Position.Commit)); n != 2 {
-		t.Fatalf("%d poison events recorded, want 2", n)
-	}
-	c, err := directory.CommunityByID(context.Background(), pool, yongc.ID)
-	if err != nil || c.Households != 1900 || c.Adults != 4100 {
-		t.Fatalf("the event after the poison ones was not applied: %+v %v", c, err)
-	}
-}
+// sampleSecrets are the personal data of the sample that no row may hold (the contract checks them).
+var sampleSecrets = []string{"张三丰", "李四海", "王五洲", "赵六合", "330303199001", "1380000", "永中街道p-"}

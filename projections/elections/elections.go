@@ -15,7 +15,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -25,8 +24,8 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -40,25 +39,22 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the elections read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the elections model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(), election.CommitteeFormed{}, election.CommitteeMemberAdded{},
+	return &Model{decode.NewModel(Name, migrations,
+		election.CommitteeFormed{}, election.CommitteeMemberAdded{},
 		election.CommitteeMemberLeft{}, election.CandidateNominated{}, election.CandidateWithdrawn{},
 		election.CandidateListPublicized{}, election.ObjectionRaised{}, election.ObjectionAnswered{}, election.VotingHeld{},
 		election.ResultCertified{}, election.MemberRecalled{}, election.MemberByElected{}, election.MemberResigned{})}
 }
 
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{electionsTable, candidatesTable, nominatedTable, objectionsTable, changesTable}
+}
 
 // Poison implements runtime.ReadModel: Halt. An election result is a legal fact: a skipped vote or
 // certification would show a wrong winner, turnout or phase, a skipped recall a member who no longer
@@ -201,7 +197,7 @@ func electionOf(p any) string {
 // changed row with multi-row statements. Events at or below an election's last applied revision are
 // skipped, so applying a batch twice changes nothing.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -293,9 +289,9 @@ func (r *electionRow) apply(e decode.Event) error {
 		if c.status != Withdrawn {
 			r.standing--
 		}
-		c.status, c.withdrawnAt, c.onList = Withdrawn, decode.Time(p.WithdrawnAt), false
+		c.status, c.withdrawnAt, c.onList = Withdrawn, tables.Time(p.WithdrawnAt), false
 	case election.CandidateListPublicized:
-		r.phase, r.listAt, r.listSize, r.listSrc = Publicized, decode.Time(p.PublicizedAt), decode.Int(len(p.Candidates), true), src
+		r.phase, r.listAt, r.listSize, r.listSrc = Publicized, tables.Time(p.PublicizedAt), tables.Int(len(p.Candidates), true), src
 		for _, person := range p.Candidates {
 			c, err := known(string(person))
 			if err != nil {
@@ -312,7 +308,7 @@ func (r *electionRow) apply(e decode.Event) error {
 				c.dirty = true
 			}
 		}
-		r.objections[p.ObjectionID] = &objection{id: p.ObjectionID, concerning: decode.Text(string(p.Concerning)), raisedAt: p.RaisedAt,
+		r.objections[p.ObjectionID] = &objection{id: p.ObjectionID, concerning: tables.Text(string(p.Concerning)), raisedAt: p.RaisedAt,
 			raisedSrc: src, dirty: true}
 		r.objectionsSrc = src
 	case election.ObjectionAnswered:
@@ -323,21 +319,21 @@ func (r *electionRow) apply(e decode.Event) error {
 		if !o.answeredAt.Valid {
 			r.answered++
 		}
-		o.answeredAt, o.answeredSrc, o.dirty = decode.Time(p.AnsweredAt), src, true
+		o.answeredAt, o.answeredSrc, o.dirty = tables.Time(p.AnsweredAt), src, true
 		r.objectionsSrc = src
 	case election.VotingHeld:
-		r.phase, r.votingAt, r.votingSrc = Voted, decode.Time(p.HeldAt), src
-		r.voters, r.cast = decode.Int(p.RegisteredVoters, true), decode.Int(p.BallotsCast, true)
+		r.phase, r.votingAt, r.votingSrc = Voted, tables.Time(p.HeldAt), src
+		r.voters, r.cast = tables.Int(p.RegisteredVoters, true), tables.Int(p.BallotsCast, true)
 		for _, t := range p.Tally {
 			c, err := known(string(t.Candidate))
 			if err != nil {
 				return err
 			}
-			c.votes, c.votesSrc = decode.Int(t.Votes, true), src
+			c.votes, c.votesSrc = tables.Int(t.Votes, true), src
 		}
 	case election.ResultCertified:
-		r.phase, r.certifiedAt, r.certifiedSrc = Certified, decode.Time(p.CertifiedAt), src
-		r.voters, r.cast, r.winners = decode.Int(p.RegisteredVoters, true), decode.Int(p.BallotsCast, true), decode.Int(len(p.Winners), true)
+		r.phase, r.certifiedAt, r.certifiedSrc = Certified, tables.Time(p.CertifiedAt), src
+		r.voters, r.cast, r.winners = tables.Int(p.RegisteredVoters, true), tables.Int(p.BallotsCast, true), tables.Int(len(p.Winners), true)
 		won := map[string]election.Winner{}
 		for _, w := range p.Winners {
 			if _, err := known(string(w.Person)); err != nil {
@@ -351,8 +347,8 @@ func (r *electionRow) apply(e decode.Event) error {
 			}
 			c.dirty, c.resultSrc = true, src
 			if w, ok := won[person]; ok {
-				c.status, c.role, c.fullTime = Elected, decode.Text(string(w.Role)), decode.Bool(w.FullTime, true)
-				c.votes = decode.Int(w.Votes, true)
+				c.status, c.role, c.fullTime = Elected, tables.Text(string(w.Role)), tables.Bool(w.FullTime, true)
+				c.votes = tables.Int(w.Votes, true)
 			} else {
 				c.status = NotElected
 			}
@@ -360,14 +356,14 @@ func (r *electionRow) apply(e decode.Event) error {
 	case election.MemberRecalled:
 		r.recalled++
 		r.changes = append(r.changes, change{rev: e.Revision(), change: Recalled, person: string(p.Person),
-			votesFor: decode.Int(p.VotesFor, true), voters: decode.Int(p.RegisteredVoters, true), cast: decode.Int(p.BallotsCast, true),
+			votesFor: tables.Int(p.VotesFor, true), voters: tables.Int(p.RegisteredVoters, true), cast: tables.Int(p.BallotsCast, true),
 			at: p.RecalledAt, src: src})
 	case election.MemberByElected:
 		// p.Personal is deliberately dropped.
 		r.byElected++
 		r.changes = append(r.changes, change{rev: e.Revision(), change: ByElected, person: string(p.Winner.Person),
-			role: decode.Text(string(p.Winner.Role)), fullTime: decode.Bool(p.Winner.FullTime, true), votes: decode.Int(p.Winner.Votes, true),
-			voters: decode.Int(p.RegisteredVoters, true), cast: decode.Int(p.BallotsCast, true), at: p.ByElectedAt, src: src})
+			role: tables.Text(string(p.Winner.Role)), fullTime: tables.Bool(p.Winner.FullTime, true), votes: tables.Int(p.Winner.Votes, true),
+			voters: tables.Int(p.RegisteredVoters, true), cast: tables.Int(p.BallotsCast, true), at: p.ByElectedAt, src: src})
 	case election.MemberResigned:
 		// p.Reason is not shown: it may speak of the member's private life.
 		r.resigned++
@@ -424,11 +420,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 	out := make(map[key]*electionRow, len(keys))
 	cs, es := split(keys)
 	b := &pgx.Batch{}
-	b.Queue(`SELECT x.community_id, election_id, jurisdiction, term, seats, phase, committee_members, formed_at, formed_event_id,
-			formed_commit_pos, list_publicized_at, list_size, list_event_id, list_commit_pos, objections_raised, objections_answered,
-			objections_event_id, objections_commit_pos, voting_held_at, voting_event_id, voting_commit_pos, registered_voters,
-			ballots_cast, certified_at, winners, certified_event_id, certified_commit_pos, members_recalled, members_by_elected,
-			members_resigned, candidates, stream, last_revision
+	b.Queue(`SELECT `+electionsTable.Select("x")+`
 		FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM elections x WHERE x.community_id = k.c AND x.election_id = k.id LIMIT 1) x`, cs, es).
 		Query(func(rs pgx.Rows) error {
@@ -438,9 +430,9 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 				var lEv, oEv, vEv, cEv pgtype.UUID
 				var lPos, oPos, vPos, cPos pgtype.Int8
 				if err := rs.Scan(&r.community, &r.election, &r.jurisdiction, &r.term, &r.seats, &phase, &r.committee, &r.formedAt,
-					&r.formedSrc.ID, &r.formedSrc.Commit, &r.listAt, &r.listSize, &lEv, &lPos, &r.raised, &r.answered, &oEv, &oPos,
+					&r.formedSrc.ID, &r.formedSrc.Commit, &r.standing, &r.listAt, &r.listSize, &lEv, &lPos, &r.raised, &r.answered, &oEv, &oPos,
 					&r.votingAt, &vEv, &vPos, &r.voters, &r.cast, &r.certifiedAt, &r.winners, &cEv, &cPos, &r.recalled,
-					&r.byElected, &r.resigned, &r.standing, &r.stream, &r.lastRev); err != nil {
+					&r.byElected, &r.resigned, &r.stream, &r.lastRev); err != nil {
 					return err
 				}
 				r.phase = Phase(phase)
@@ -451,9 +443,8 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 		})
 	if len(electing) > 0 {
 		cs, es := split(electing)
-		b.Queue(`SELECT c.community_id, c.election_id, person_id, status, nominated_at, nominated_event_id, nominated_commit_pos,
-			withdrawn_at, on_list, objections, votes, votes_event_id, votes_commit_pos, role, full_time, result_event_id, result_commit_pos
-		FROM unnest($1::text[], $2::text[]) AS k(c, id)
+		b.Queue(`SELECT `+candidatesTable.Select("c")+`
+			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM candidates c WHERE c.community_id = k.c AND c.election_id = k.id OFFSET 0) c`, cs, es).
 			Query(func(rs pgx.Rows) error {
 				for rs.Next() {
@@ -476,8 +467,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 	}
 	if len(answering) > 0 {
 		cs, es := split(answering)
-		b.Queue(`SELECT o.community_id, o.election_id, objection_id, concerning, raised_at, raised_event_id, raised_commit_pos,
-				answered_at, answered_event_id, answered_commit_pos
+		b.Queue(`SELECT `+objectionsTable.Select("o")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM objections o WHERE o.community_id = k.c AND o.election_id = k.id OFFSET 0) o`, cs, es).
 			Query(func(rs pgx.Rows) error {
@@ -515,7 +505,7 @@ var candidateColumns = []string{"community_id text", "election_id text", "person
 	"result_commit_pos int8"}
 
 var (
-	electionsTable = decode.NewTable("elections", []string{"community_id", "election_id"}, "",
+	electionsTable = tables.New("elections", []string{"community_id", "election_id"}, "",
 		"community_id text", "election_id text", "jurisdiction text", "term text", "seats int4", "phase text",
 		"committee_members int4", "formed_at timestamptz", "formed_event_id uuid", "formed_commit_pos int8", "candidates int4",
 		"list_publicized_at timestamptz", "list_size int4", "list_event_id uuid", "list_commit_pos int8", "objections_raised int4",
@@ -523,13 +513,13 @@ var (
 		"voting_event_id uuid", "voting_commit_pos int8", "registered_voters int4", "ballots_cast int4", "certified_at timestamptz",
 		"winners int4", "certified_event_id uuid", "certified_commit_pos int8", "members_recalled int4", "members_by_elected int4",
 		"members_resigned int4", "stream text", "last_revision int8")
-	candidatesTable = decode.NewTable("candidates", []string{"community_id", "election_id", "person_id"}, "", candidateColumns...)
-	nominatedTable  = decode.NewTable("candidates", []string{"community_id", "election_id", "person_id"}, "nothing",
+	candidatesTable = tables.New("candidates", []string{"community_id", "election_id", "person_id"}, "", candidateColumns...)
+	nominatedTable  = tables.New("candidates", []string{"community_id", "election_id", "person_id"}, "nothing",
 		candidateColumns...)
-	objectionsTable = decode.NewTable("objections", []string{"community_id", "election_id", "objection_id"}, "",
+	objectionsTable = tables.New("objections", []string{"community_id", "election_id", "objection_id"}, "",
 		"community_id text", "election_id text", "objection_id text", "concerning text", "raised_at timestamptz",
 		"raised_event_id uuid", "raised_commit_pos int8", "answered_at timestamptz", "answered_event_id uuid", "answered_commit_pos int8")
-	changesTable = decode.NewTable("member_changes", []string{"community_id", "election_id", "revision"}, "nothing",
+	changesTable = tables.New("member_changes", []string{"community_id", "election_id", "revision"}, "nothing",
 		"community_id text", "election_id text", "revision int8", "change text", "person_id text", "role text", "full_time bool",
 		"votes int4", "votes_for int4", "registered_voters int4", "ballots_cast int4", "at timestamptz", "event_id uuid", "commit_pos int8")
 )
@@ -593,7 +583,7 @@ func write(ctx context.Context, tx pgx.Tx, rows map[key]*electionRow) error {
 				UUID(x.src.ID).Int8(x.src.Commit)
 		}
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(changedE)
 	w.Upsert(changedC)
 	w.Upsert(nominated)

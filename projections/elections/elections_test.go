@@ -12,9 +12,9 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/elections"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
+	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -74,11 +74,8 @@ func sample() (*decodetest.History, []eventlog.Recorded) {
 
 func TestTimelineResultAndChanges(t *testing.T) {
 	t.Parallel()
-	pool := decodetest.NewPool(t)
-	m := elections.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
 	h, ev := sample()
-	decodetest.MustApply(t, pool, m, h.Events, 0)
+	pool := readmodeltest.Projected(t, elections.New(), h.Events, 0)
 	ctx := context.Background()
 
 	list, err := elections.Elections(ctx, pool, luoxi.ID)
@@ -154,33 +151,10 @@ func TestTimelineResultAndChanges(t *testing.T) {
 	}
 }
 
-func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
-	t.Parallel()
+// TestContract: the read-model contract (readmodeltest) over the sample and a generated district. The
+// model halts on a poison event.
+func TestContract(t *testing.T) {
 	h, _ := sample()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return elections.New() }, h.Events, decodetest.Idempotent)
-}
-
-// TestPoisonHalts: a certification with a payload of the wrong shape halts the model at that event.
-func TestPoisonHalts(t *testing.T) {
-	t.Parallel()
-	pool := decodetest.NewPool(t)
-	h, ev := sample()
-	h.Events = h.Events[:13] // up to the vote
-	bad := h.RecordRaw(es("e-2026"), luoxi, t0.Add(11*day), "election.result-certified", 1, []byte(`{"election_id":"e-2026","winners":"p-1"}`))
-	rt := decodetest.NewRuntime(t, pool, decodetest.NewMemSource(h.Events), pg.Migrator(pool), []runtime.ReadModel{elections.New()})
-	decodetest.Start(t, rt)
-	decodetest.WaitFor(t, 30*time.Second, "elections to halt", func() (bool, string) {
-		st := rt.Status()[0]
-		return st.Halted, fmt.Sprintf("%+v", st)
-	})
-	if cp := decodetest.Checkpoint(t, pool, elections.Schema); cp != ev[12].Position {
-		t.Fatalf("checkpoint %s, want %s (before the poison event at %s)", cp, ev[12].Position, bad.Position)
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_meta.projections WHERE name = 'elections' AND state = 'halted'
-		AND halt_reason LIKE '%malformed event payload%'`); n != 1 {
-		t.Fatal("rm_meta.projections does not show the model halted on the malformed payload")
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_elections.elections WHERE phase = 'voted'`); n != 1 {
-		t.Fatal("the events before the poison one are not applied")
-	}
+	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return elections.New() }, Sample: h.Events,
+		Redelivery: decodetest.Idempotent, Handles: "election.result-certified"})
 }

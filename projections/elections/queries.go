@@ -10,28 +10,17 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 )
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the model has no such election: the portal answers 404.
 var ErrNotFound = errors.New("elections: not found")
 
 // Step is when something happened and the event that recorded it, with its $all commit position.
-type Step struct {
-	At      time.Time
-	EventID eventlog.ID
-	Commit  uint64
-}
-
-func step(at pgtype.Timestamptz, ev pgtype.UUID, pos pgtype.Int8) *Step {
-	if !at.Valid {
-		return nil
-	}
-	return &Step{At: at.Time.UTC(), EventID: decode.EventID(ev), Commit: decode.Position(pos)}
-}
+type Step = tables.Step
 
 // Election is one election's timeline at a glance.
 type Election struct {
@@ -142,32 +131,16 @@ func scanElection(rows pgx.Rows) (Election, error) {
 	}
 	e.Phase = Phase(phase)
 	e.Formed.At, e.Formed.EventID, e.Formed.Commit = e.Formed.At.UTC(), fEv.Bytes, uint64(fPos)
-	e.ListPublicized, e.Voting, e.Certified = step(lAt, lEv, lPos), step(vAt, vEv, vPos), step(cAt, cEv, cPos)
+	e.ListPublicized, e.Voting, e.Certified = tables.StepOf(lAt, lEv, lPos), tables.StepOf(vAt, vEv, vPos), tables.StepOf(cAt, cEv, cPos)
 	if oEv.Valid {
-		e.ObjectionsLast = &Step{EventID: oEv.Bytes, Commit: decode.Position(oPos)}
+		e.ObjectionsLast = &Step{EventID: oEv.Bytes, Commit: tables.Position(oPos)}
 	}
 	return e, nil
 }
 
 func queryElections(ctx context.Context, q Querier, what, where string, args ...any) ([]Election, error) {
-	rows, err := q.Query(ctx, `SELECT `+electionColumns+` FROM `+pgx.Identifier{Schema, "elections"}.Sanitize()+
-		` WHERE `+where+` ORDER BY formed_at DESC, election_id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("elections: %s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []Election
-	for rows.Next() {
-		e, err := scanElection(rows)
-		if err != nil {
-			return nil, fmt.Errorf("elections: %s: %w", what, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("elections: %s: %w", what, err)
-	}
-	return out, nil
+	return tables.Collect(ctx, q, "elections", what, `SELECT `+electionColumns+` FROM `+pgx.Identifier{Schema, "elections"}.Sanitize()+
+		` WHERE `+where+` ORDER BY formed_at DESC, election_id`, scanElection, args...)
 }
 
 // Elections returns a community's elections, the latest formed first.
@@ -219,7 +192,7 @@ func ElectionTimeline(ctx context.Context, q Querier, communityID, electionID st
 			v := int(votes.Int32)
 			c.Votes = &v
 		}
-		c.VotesEventID, c.VotesCommit, c.Result = decode.EventID(vEv), decode.Position(vPos), step(rAt, rEv, rPos)
+		c.VotesEventID, c.VotesCommit, c.Result = tables.EventID(vEv), tables.Position(vPos), tables.StepOf(rAt, rEv, rPos)
 		t.Candidates = append(t.Candidates, c)
 	}
 	rows.Close()
@@ -243,7 +216,7 @@ func ElectionTimeline(ctx context.Context, q Querier, communityID, electionID st
 			return Timeline{}, fmt.Errorf("elections: objections of %s: %w", electionID, err)
 		}
 		o.Raised.At, o.Raised.EventID, o.Raised.Commit = o.Raised.At.UTC(), rEv.Bytes, uint64(rPos)
-		o.Answered = step(aAt, aEv, aPos)
+		o.Answered = tables.StepOf(aAt, aEv, aPos)
 		t.Objections = append(t.Objections, o)
 	}
 	rows.Close()
@@ -289,3 +262,6 @@ func memberChanges(ctx context.Context, q Querier, where string, args ...any) ([
 	}
 	return out, nil
 }
+
+// FingerprintSQL is a text expression that changes whenever the elections of community $1 change.
+var FingerprintSQL = tables.ChangeMark(Schema, "elections")

@@ -13,7 +13,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,10 +22,10 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -40,23 +39,20 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the finances read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the finances model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(), funds.BudgetAllocated{}, funds.ExpenditureRequested{},
+	return &Model{decode.NewModel(Name, migrations,
+		funds.BudgetAllocated{}, funds.ExpenditureRequested{},
 		funds.ExpenditureApproved{}, funds.ExpenditurePaid{}, funds.ExpenditureRejected{}, funds.ExpenditureCancelled{})}
 }
 
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{allocationsTable, expendituresTable, summaryTable}
+}
 
 // Poison implements runtime.ReadModel: Halt. This is money: the summary is kept by deltas, so one skipped
 // event would leave every later total of its community and year wrong for good, and a skipped payment
@@ -132,14 +128,22 @@ type allocation struct {
 	src                            decode.Source
 }
 
-// payeeName is what the public sees of a payee: an organisation's name, or an individual's masked name as
-// the event carries it. Masking it again changes nothing for a masked name (张* stays 张*) and guarantees
-// that a payload with an unmasked name would still show masked.
+// PublicPayee is what the public sees of a payee, the one place a payee is masked for the public: an
+// organisation's name, or an individual's masked name as the event carries it. Masking it again changes
+// nothing for a masked name (张* stays 张*) and guarantees that a payload, or a row, with an unmasked name
+// still shows masked. The model stores payees through it; the portal passes what it reads through it.
+func PublicPayee(kind funds.PayeeKind, name string) string {
+	if kind == funds.Organisation {
+		return name
+	}
+	return kernel.MaskName(name)
+}
+
 func payeeName(p funds.Payee) string {
 	if p.Kind == funds.Organisation {
-		return p.Organisation
+		return PublicPayee(p.Kind, p.Organisation)
 	}
-	return kernel.MaskName(p.MaskedName)
+	return PublicPayee(p.Kind, p.MaskedName)
 }
 
 func expenditureOf(p kernel.Event) (string, bool) {
@@ -164,7 +168,7 @@ func expenditureOf(p kernel.Event) (string, bool) {
 // last applied revision, and allocations already recorded, are skipped, so applying a batch twice changes
 // nothing — the summary's deltas included.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -229,7 +233,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			}
 			recorded[k] = true
 			allocs = append(allocs, &allocation{akey: k, jurisdiction: e.Rec.Meta.Jurisdiction, source: string(a.Source),
-				category: string(a.Category), amount: int64(a.Amount), note: decode.Text(a.Note), at: a.AllocatedAt, src: e.Source()})
+				category: string(a.Category), amount: int64(a.Amount), note: tables.Text(a.Note), at: a.AllocatedAt, src: e.Source()})
 			add(skey{k.community, a.FiscalYear, string(a.Source), string(a.Category)}, e.Source(), func(d *delta) {
 				d.allocated += int64(a.Amount)
 				d.allocations++
@@ -260,27 +264,27 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		case funds.ExpenditureRequested:
 			add(sk, e.Source(), func(d *delta) { d.requested += x.amount })
 		case funds.ExpenditureApproved:
-			x.status, x.approvedAt, x.approvedSrc = Approved, decode.Time(p.ApprovedAt), e.Source()
+			x.status, x.approvedAt, x.approvedSrc = Approved, tables.Time(p.ApprovedAt), e.Source()
 			if p.Resolution != nil {
-				x.resolution, x.resolutionMeeting = decode.Text(p.Resolution.ID), decode.Text(p.Resolution.MeetingID)
+				x.resolution, x.resolutionMeeting = tables.Text(p.Resolution.ID), tables.Text(p.Resolution.MeetingID)
 			}
 			add(sk, e.Source(), func(d *delta) { d.approved += x.amount })
 		case funds.ExpenditurePaid:
 			if x.status == Paid {
 				return e.Poison(errors.New("the expenditure was paid before"))
 			}
-			x.status, x.paidAt, x.voucher, x.paidSrc = Paid, decode.Time(p.PaidAt), decode.Text(p.VoucherNo), e.Source()
-			x.paidAmount, x.wasApproved = pgtype.Int8{Int64: int64(p.Amount), Valid: true}, decode.Bool(p.WasApproved, true)
+			x.status, x.paidAt, x.voucher, x.paidSrc = Paid, tables.Time(p.PaidAt), tables.Text(p.VoucherNo), e.Source()
+			x.paidAmount, x.wasApproved = pgtype.Int8{Int64: int64(p.Amount), Valid: true}, tables.Bool(p.WasApproved, true)
 			if p.Resolution != nil { // a resolution named at payment replaces the one given at approval
-				x.resolution, x.resolutionMeeting = decode.Text(p.Resolution.ID), decode.Text(p.Resolution.MeetingID)
+				x.resolution, x.resolutionMeeting = tables.Text(p.Resolution.ID), tables.Text(p.Resolution.MeetingID)
 			}
 			add(sk, e.Source(), func(d *delta) { d.paid += int64(p.Amount); d.payments++ })
 		case funds.ExpenditureRejected:
-			x.status, x.closedAt, x.closeReason, x.closedSrc = Rejected, decode.Time(p.RejectedAt), decode.Text(p.Reason), e.Source()
+			x.status, x.closedAt, x.closeReason, x.closedSrc = Rejected, tables.Time(p.RejectedAt), tables.Text(p.Reason), e.Source()
 			add(sk, e.Source(), func(d *delta) { d.requested -= x.amount })
 		case funds.ExpenditureCancelled:
 			wasApproved := x.status == Approved
-			x.status, x.closedAt, x.closeReason, x.closedSrc = Cancelled, decode.Time(p.CancelledAt), decode.Text(p.Reason), e.Source()
+			x.status, x.closedAt, x.closeReason, x.closedSrc = Cancelled, tables.Time(p.CancelledAt), tables.Text(p.Reason), e.Source()
 			add(sk, e.Source(), func(d *delta) {
 				d.requested -= x.amount
 				if wasApproved {
@@ -301,10 +305,7 @@ func load(ctx context.Context, tx pgx.Tx, xkeys []xkey, akeys []akey) (map[xkey]
 		for i, k := range xkeys {
 			cs[i], ids[i] = k.community, k.expenditure
 		}
-		b.Queue(`SELECT x.community_id, expenditure_id, jurisdiction, fiscal_year, category, kind, purpose, amount_fen, payee_kind,
-				payee_name, status, requested_at, requested_event_id, requested_commit_pos, approved_at, approved_event_id,
-				approved_commit_pos, resolution_id, resolution_meeting_id, paid_at, voucher_no, paid_amount_fen, was_approved,
-				paid_event_id, paid_commit_pos, closed_at, close_reason, closed_event_id, closed_commit_pos, stream, last_revision
+		b.Queue(`SELECT `+expendituresTable.Select("x")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM expenditures x WHERE x.community_id = k.c AND x.expenditure_id = k.id LIMIT 1) x`,
 			cs, ids).Query(func(rs pgx.Rows) error {
@@ -354,10 +355,10 @@ func load(ctx context.Context, tx pgx.Tx, xkeys []xkey, akeys []akey) (map[xkey]
 }
 
 var (
-	allocationsTable = decode.NewTable("allocations", []string{"community_id", "fiscal_year", "allocation_id"}, "nothing",
+	allocationsTable = tables.New("allocations", []string{"community_id", "fiscal_year", "allocation_id"}, "nothing",
 		"community_id text", "fiscal_year int4", "allocation_id text", "jurisdiction text", "source text", "category text",
 		"amount_fen int8", "note text", "allocated_at timestamptz", "event_id uuid", "commit_pos int8")
-	expendituresTable = decode.NewTable("expenditures", []string{"community_id", "expenditure_id"}, "",
+	expendituresTable = tables.New("expenditures", []string{"community_id", "expenditure_id"}, "",
 		"community_id text", "expenditure_id text", "jurisdiction text", "fiscal_year int4", "category text", "kind text",
 		"purpose text", "amount_fen int8", "payee_kind text", "payee_name text", "status text", "requested_at timestamptz",
 		"requested_event_id uuid", "requested_commit_pos int8", "approved_at timestamptz", "approved_event_id uuid",
@@ -365,7 +366,7 @@ var (
 		"paid_amount_fen int8", "was_approved bool", "paid_event_id uuid", "paid_commit_pos int8", "closed_at timestamptz",
 		"close_reason text", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8")
 	// The summary takes deltas: a row's figures are added to, and its source event is the newest one.
-	summaryTable = decode.NewTable("budget_summary", []string{"community_id", "fiscal_year", "source", "category"},
+	summaryTable = tables.New("budget_summary", []string{"community_id", "fiscal_year", "source", "category"},
 		`allocated_fen = `+saturated("allocated_fen")+`, allocations = t.allocations + excluded.allocations,
 		requested_fen = `+saturated("requested_fen")+`, approved_fen = `+saturated("approved_fen")+`,
 		paid_fen = `+saturated("paid_fen")+`, payments = t.payments + excluded.payments,
@@ -427,7 +428,7 @@ func write(ctx context.Context, tx pgx.Tx, allocs []*allocation, xs map[xkey]*ex
 		summary.Row().Text(k.community).Int4(int32(k.year)).Text(k.source).Text(k.categ).Int8(d.allocated).Int4(d.allocations).
 			Int8(d.requested).Int8(d.approved).Int8(d.paid).Int4(d.payments).UUID(d.last.ID).Int8(d.last.Commit)
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(changed)
 	w.Upsert(summary)
 	w.Copy(as)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
+	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -78,11 +78,8 @@ func sample() (*decodetest.History, map[string]eventlog.Recorded) {
 
 func TestSummaryPaymentsAndStatus(t *testing.T) {
 	t.Parallel()
-	pool := decodetest.NewPool(t)
-	m := finances.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
 	h, ev := sample()
-	decodetest.MustApply(t, pool, m, h.Events, 0)
+	pool := readmodeltest.Projected(t, finances.New(), h.Events, 0)
 	ctx := context.Background()
 
 	sum, err := finances.YearSummary(ctx, pool, luoxi.ID, 2026)
@@ -167,65 +164,14 @@ func TestSummaryPaymentsAndStatus(t *testing.T) {
 		t.Errorf("unknown expenditure: %v", err)
 	}
 
-	for _, row := range decodetest.RowText(t, pool, finances.Schema) {
-		for _, secret := range []string{"张三丰", "330303197001011234", "13900001111", "罗西社区7幢", "p-77", "p-78", "李四海"} {
-			if strings.Contains(row, secret) {
-				t.Errorf("a finances row holds personal data %q: %s", secret, row)
-			}
-		}
-	}
 }
 
-// TestReplayAndBatchingGiveTheSameRows: the batching contract every read model runs (decodetest).
-func TestReplayAndBatchingGiveTheSameRows(t *testing.T) {
-	t.Parallel()
+// TestContract: the read-model contract (readmodeltest) over the sample and a generated district. The
+// model halts on a poison event.
+func TestContract(t *testing.T) {
 	h, _ := sample()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return finances.New() }, h.Events, decodetest.Idempotent)
-}
-
-// TestPoisonHalts: a v1 request whose yuan amount cannot be upcast is malformed; an unknown schema version
-// halts the model in the runtime at that event, with the rows of the events before it committed.
-func TestPoisonHalts(t *testing.T) {
-	t.Parallel()
-	pool := decodetest.NewPool(t)
-	m := finances.New()
-	decodetest.Migrate(t, pg.Migrator(pool), m)
-
-	bad := &decodetest.History{}
-	request(bad, "x-1", 2026, funds.Operating, 100, org, t0)
-	mal := bad.RecordRaw(xs("x-2"), luoxi, t0, "funds.expenditure-requested", 1, []byte(
-		`{"expenditure_id":"x-2","fiscal_year":2026,"category":"operating","purpose":"p","amount_yuan":"12.345","payee":{"kind":"organisation","organisation":"o"},"requested_at":"2026-03-02T01:00:00Z"}`))
-	err := decodetest.Apply(context.Background(), pool, m, bad.Events)
-	var pe *runtime.PoisonError
-	if !errors.As(err, &pe) || pe.Position != mal.Position || !errors.Is(err, kernel.ErrMalformedEvent) {
-		t.Fatalf("un-upcastable v1 payload: want poison at %s, got %v", mal.Position, err)
-	}
-	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures`); n != 0 {
-		t.Fatalf("a poisoned Apply wrote %d rows", n)
-	}
-
-	h, _ := sample()
-	head := h.Head()
-	unknown := h.RecordRaw(xs("x-1"), luoxi, t0.Add(9*day), "funds.expenditure-paid", 3, []byte(`{"expenditure_id":"x-1"}`))
-	request(h, "x-8", 2026, funds.Operating, 100, org, t0.Add(9*day))
-
-	pool2 := decodetest.NewPool(t)
-	rt := decodetest.NewRuntime(t, pool2, decodetest.NewMemSource(h.Events), pg.Migrator(pool2), []runtime.ReadModel{finances.New()})
-	decodetest.Start(t, rt)
-	decodetest.WaitFor(t, 30*time.Second, "finances to halt", func() (bool, string) {
-		st := rt.Status()[0]
-		return st.Halted, fmt.Sprintf("%+v", st)
-	})
-	if cp := decodetest.Checkpoint(t, pool2, finances.Schema); cp != head {
-		t.Fatalf("checkpoint %s, want %s (just before the poison event at %s)", cp, head, unknown.Position)
-	}
-	if n := decodetest.Count(t, pool2, `SELECT count(*) FROM rm_meta.poison_events WHERE projection = 'finances' AND policy = 'halt' AND commit_pos = $1`,
-		int64(unknown.Position.Commit)); n != 1 {
-		t.Fatal("poison event not recorded")
-	}
-	if n := decodetest.Count(t, pool2, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL`); n != 3 {
-		t.Fatalf("%d payments before the poison event, want 3", n)
-	}
+	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return finances.New() }, Sample: h.Events,
+		Redelivery: decodetest.Idempotent, Handles: "funds.expenditure-requested", SampleSecrets: sampleSecrets})
 }
 
 // TestSummaryHoldsHugeSums: requests are bounded one by one, not in number; sums past bigint are held at
@@ -249,3 +195,30 @@ func TestSummaryHoldsHugeSums(t *testing.T) {
 		t.Fatalf("requested %d, want held at %d", requested, int64(math.MaxInt64))
 	}
 }
+
+func TestPublicPayee(t *testing.T) {
+	if got := finances.PublicPayee(funds.Individual, "张三丰"); got != "张**" {
+		t.Errorf("an unmasked individual payee: %q", got)
+	}
+	if got := finances.PublicPayee(funds.Individual, "张*"); got != "张*" {
+		t.Errorf("a masked payee changed: %q", got)
+	}
+	if got := finances.PublicPayee(funds.Organisation, "温州市龙湾区华联超市"); got != "温州市龙湾区华联超市" {
+		t.Errorf("an organisation changed: %q", got)
+	}
+}
+
+// TestIndividualPayeesAreMasked: over a generated district, every individual paid is there, masked.
+func TestIndividualPayeesAreMasked(t *testing.T) {
+	t.Parallel()
+	pool := readmodeltest.Projected(t, finances.New(), readmodeltest.History(t, 4), 1000)
+	masked := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual'`)
+	stars := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual' AND payee_name ~ '^.\*+$'`)
+	if masked == 0 || stars != masked {
+		t.Fatalf("%d individual payments, %d of them with a masked payee name", masked, stars)
+	}
+}
+
+// sampleSecrets are the personal data and private texts of the sample that no row may hold (the contract
+// checks them).
+var sampleSecrets = []string{"张三丰", "330303197001011234", "13900001111", "罗西社区7幢", "p-77", "p-78", "李四海"}

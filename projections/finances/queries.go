@@ -13,11 +13,11 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 )
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the model has no such expenditure: the portal answers 404.
 var ErrNotFound = errors.New("finances: not found")
@@ -138,7 +138,7 @@ type PaymentPage struct {
 // Payments returns one page of a community's payment lines, newest payment first (keyset paging on
 // paid_at and expenditure id, so pages stay stable while payments are added).
 func Payments(ctx context.Context, q Querier, f PaymentFilter) (PaymentPage, error) {
-	limit := decode.Limit(f.Limit, 50, 500)
+	limit := tables.Limit(f.Limit, 50, 500)
 	args := []any{f.CommunityID}
 	where := "community_id = $1 AND paid_at IS NOT NULL"
 	if f.FiscalYear != 0 {
@@ -188,12 +188,8 @@ func Payments(ctx context.Context, q Querier, f PaymentFilter) (PaymentPage, err
 	return page, nil
 }
 
-// Step is one step of an expenditure: when, and the event that recorded it.
-type Step struct {
-	At      time.Time
-	EventID eventlog.ID
-	Commit  uint64
-}
+// Step is when something happened and the event that recorded it, with its $all commit position.
+type Step = tables.Step
 
 // Expenditure is one expenditure and where it stands.
 type Expenditure struct {
@@ -217,13 +213,6 @@ type Expenditure struct {
 	WasApproved   bool
 	ResolutionID  string
 	MeetingID     string
-}
-
-func step(at pgtype.Timestamptz, ev pgtype.UUID, pos pgtype.Int8) *Step {
-	if !at.Valid {
-		return nil
-	}
-	return &Step{At: at.Time.UTC(), EventID: decode.EventID(ev), Commit: decode.Position(pos)}
 }
 
 // ExpenditureByID returns one expenditure; ErrNotFound when the model has none with that id.
@@ -258,6 +247,17 @@ func ExpenditureByID(ctx context.Context, q Querier, communityID, expenditureID 
 	x.Category, x.Kind, x.PayeeKind, x.Status = funds.Category(cat), funds.Kind(kind), funds.PayeeKind(pk), Status(status)
 	x.Amount, x.PaidAmount = kernel.Fen(amount), kernel.Fen(paid)
 	x.Requested.At, x.Requested.EventID, x.Requested.Commit = x.Requested.At.UTC(), rEv.Bytes, uint64(rPos)
-	x.Approved, x.Paid, x.Closed = step(aAt, aEv, aPos), step(pAt, pEv, pPos), step(cAt, cEv, cPos)
+	x.Approved, x.Paid, x.Closed = tables.StepOf(aAt, aEv, aPos), tables.StepOf(pAt, pEv, pPos), tables.StepOf(cAt, cEv, cPos)
 	return x, nil
+}
+
+// FingerprintSQL is a text expression that changes whenever the expenditures or the budget figures of
+// community $1 change.
+var FingerprintSQL = tables.ChangeMark(Schema, "expenditures") + " || '/' || (SELECT count(*) || '.' || coalesce(max(last_commit_pos), 0) FROM " +
+	pgx.Identifier{Schema, "budget_summary"}.Sanitize() + " WHERE community_id = $1)"
+
+// FiscalYears lists the fiscal years a community has figures for, the latest first.
+func FiscalYears(ctx context.Context, q Querier, communityID string) ([]int, error) {
+	return tables.Collect(ctx, q, "finances", "fiscal years of "+communityID, `SELECT DISTINCT fiscal_year FROM `+
+		pgx.Identifier{Schema, "budget_summary"}.Sanitize()+` WHERE community_id = $1 ORDER BY fiscal_year DESC`, tables.One[int], communityID)
 }

@@ -114,3 +114,67 @@ func Read(ctx context.Context, q Querier) ([]Projection, error) {
 
 // quoteLiteral quotes a schema name (already a plain identifier) as an SQL string literal.
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// Checkpoints reads the checkpoints of the named models (their schemas rm_<name>) in one round trip,
+// with no more than a read-only role granted each model's checkpoint (and, when withStates,
+// rm_meta.projections(name, state)) may read: the portal's poll. It returns the models that have a
+// checkpoint, in the order of names, "running" unless the registry (withStates) says otherwise; the
+// counts the registry alone has (poison events, rebuilds) stay zero.
+func Checkpoints(ctx context.Context, q Querier, names []string, withStates bool) ([]Projection, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("SELECT %s::text, commit_pos, prepare_pos, last_recorded_at, events_applied, updated_at, ''::text FROM %s",
+			quoteLiteral(n), pgx.Identifier{"rm_" + n, "checkpoint"}.Sanitize())
+	}
+	sql := strings.Join(parts, " UNION ALL ")
+	if withStates {
+		sql += " UNION ALL SELECT name, 0, 0, NULL, 0, now(), state FROM rm_meta.projections WHERE name = ANY($1)"
+	} else {
+		sql += " UNION ALL SELECT NULL, 0, 0, NULL, 0, now(), '' WHERE $1::text[] IS NULL"
+	}
+	rows, err := q.Query(ctx, sql, names)
+	if err != nil {
+		return nil, fmt.Errorf("read the models' checkpoints: %w", err)
+	}
+	defer rows.Close()
+	byName := map[string]*Projection{}
+	states := map[string]string{}
+	for rows.Next() {
+		var name, state *string
+		var c, p, n int64
+		var last *time.Time
+		var updated time.Time
+		if err := rows.Scan(&name, &c, &p, &last, &n, &updated, &state); err != nil {
+			return nil, fmt.Errorf("read the models' checkpoints: %w", err)
+		}
+		if name == nil {
+			continue
+		}
+		if state != nil && *state != "" {
+			states[*name] = *state
+			continue
+		}
+		fp := &Projection{Name: *name, Schema: "rm_" + *name, State: "running", EventsApplied: n, UpdatedAt: updated.UTC()}
+		fp.Checkpoint.Commit, fp.Checkpoint.Prepare = uint64(c), uint64(p)
+		if last != nil {
+			fp.LastEventRecordedAt = last.UTC()
+		}
+		byName[*name] = fp
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the models' checkpoints: %w", err)
+	}
+	var out []Projection
+	for _, n := range names {
+		if fp := byName[n]; fp != nil {
+			if st := states[n]; st != "" {
+				fp.State = st
+			}
+			out = append(out, *fp)
+		}
+	}
+	return out, nil
+}

@@ -115,6 +115,20 @@ func TestReadReportsEachModel(t *testing.T) {
 		t.Errorf("picky: %+v, want halted after 3 events at %s with 1 poison event", pick, stored[2].Position)
 	}
 
+	// Checkpoints (the portal's poll) agrees with Read on what both read, with and without the registry.
+	for _, withStates := range []bool{true, false} {
+		cps, err := freshness.Checkpoints(ctx, pool, []string{"picky", "audittrail"}, withStates)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantState := map[bool]string{true: "halted", false: "running"}[withStates]
+		if len(cps) != 2 || cps[0].Name != "picky" || cps[0].Checkpoint != pick.Checkpoint || cps[0].State != wantState ||
+			cps[0].EventsApplied != 3 || cps[1].Name != "audittrail" || cps[1].Checkpoint != audit.Checkpoint ||
+			!cps[1].LastEventRecordedAt.Equal(audit.LastEventRecordedAt) || cps[1].State != "running" {
+			t.Errorf("checkpoints (registry %v): %+v", withStates, cps)
+		}
+	}
+
 	// A model whose schema was dropped by hand is still listed, with nothing known.
 	if _, err := pool.Exec(ctx, "DROP SCHEMA rm_picky CASCADE"); err != nil {
 		t.Fatal(err)

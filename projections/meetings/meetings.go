@@ -12,7 +12,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -21,9 +20,9 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -37,25 +36,22 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the meetings read model. Create it with New.
-type Model struct {
-	dec *decode.Decoder
-}
-
-var _ runtime.ReadModel = (*Model)(nil)
+type Model struct{ decode.Model }
 
 // New returns the meetings model, decoding with the domain's registry.
 func New() *Model {
-	return &Model{dec: decode.New(events.MustRegistry(), meeting.Convened{}, meeting.AttendanceRecorded{},
+	return &Model{decode.NewModel(Name, migrations,
+		meeting.Convened{}, meeting.AttendanceRecorded{},
 		meeting.MotionTabled{}, meeting.VoteRecorded{}, meeting.ResolutionAdopted{}, meeting.MinutesRecorded{}, meeting.Closed{},
 		meeting.TopicCollected{}, meeting.TopicScreened{}, meeting.TopicPlanDrafted{}, meeting.TopicNoticeGiven{},
 		meeting.TopicDeliberationHeld{}, meeting.TopicResultDisclosed{}, meeting.TopicFeedbackRecorded{})}
 }
 
-// Name implements runtime.ReadModel.
-func (*Model) Name() string { return Name }
-
-// Migrations implements runtime.ReadModel.
-func (*Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
+// Tables are the model's tables as declared once for its writes and loads (checked against the
+// migrations by the read-model contract, projections/internal/readmodeltest).
+func (*Model) Tables() []*tables.Table {
+	return []*tables.Table{meetingsTable, motionsTable, tabledTable, resolutionsTable, topicsTable, stepsTable}
+}
 
 // Poison implements runtime.ReadModel: Halt. Vote counts and resolutions are what authorise major
 // spending (四议两公开) and a minutes record is what a watch rule asks for: a skipped vote, resolution or
@@ -201,7 +197,7 @@ func idOf(p any) (id string, topic bool) {
 // multi-row statements. Events at or below a meeting's or topic's last applied revision are skipped, so
 // applying a batch twice changes nothing.
 func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	evs, err := m.dec.Batch(batch)
+	evs, err := m.Dec.Batch(batch)
 	if err != nil || len(evs) == 0 {
 		return err
 	}
@@ -273,7 +269,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 				return e.Poison(errors.New("the meeting was convened before"))
 			}
 			r = &meetingRow{key: k, jurisdiction: e.Rec.Meta.Jurisdiction, kind: string(p.Kind), title: p.Title, basis: string(p.Basis),
-				expected: p.Expected, topic: decode.Text(p.TopicID), status: Convened, heldAt: p.HeldAt, convenedSrc: e.Source(), isNew: true}
+				expected: p.Expected, topic: tables.Text(p.TopicID), status: Convened, heldAt: p.HeldAt, convenedSrc: e.Source(), isNew: true}
 			meetings[k] = r
 		} else if r == nil {
 			return e.Poison(errors.New("the meetings model never saw the meeting convened"))
@@ -281,11 +277,11 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		r.stream, r.lastRev, r.dirty = e.Rec.Stream, e.Revision(), true
 		switch p := e.Payload.(type) {
 		case meeting.AttendanceRecorded:
-			r.present, r.attendanceAt, r.attendanceSrc = decode.Int(p.Present, true), decode.Time(p.RecordedAt), e.Source()
+			r.present, r.attendanceAt, r.attendanceSrc = tables.Int(p.Present, true), tables.Time(p.RecordedAt), e.Source()
 		case meeting.MinutesRecorded:
-			r.minutes, r.minutesAt, r.minutesSrc = decode.Text(p.DocumentSHA256), decode.Time(p.RecordedAt), e.Source()
+			r.minutes, r.minutesAt, r.minutesSrc = tables.Text(p.DocumentSHA256), tables.Time(p.RecordedAt), e.Source()
 		case meeting.Closed:
-			r.status, r.closedAt, r.closedSrc = Closed, decode.Time(p.ClosedAt), e.Source()
+			r.status, r.closedAt, r.closedSrc = Closed, tables.Time(p.ClosedAt), e.Source()
 		}
 	}
 	return write(ctx, tx, meetings, topics, agenda)
@@ -319,8 +315,8 @@ func applyBusiness(agenda map[key]*business, k key, e decode.Event) error {
 		if mo == nil {
 			return e.Poison(fmt.Errorf("the meetings model never saw motion %q tabled", p.MotionID))
 		}
-		mo.votesFor, mo.against, mo.abst = decode.Int(p.For, true), decode.Int(p.Against, true), decode.Int(p.Abstain, true)
-		mo.present, mo.outcome, mo.votedAt, mo.voteSrc, mo.dirty = decode.Int(p.Present, true), decode.Text(string(p.Outcome)), decode.Time(p.RecordedAt), e.Source(), true
+		mo.votesFor, mo.against, mo.abst = tables.Int(p.For, true), tables.Int(p.Against, true), tables.Int(p.Abstain, true)
+		mo.present, mo.outcome, mo.votedAt, mo.voteSrc, mo.dirty = tables.Int(p.Present, true), tables.Text(string(p.Outcome)), tables.Time(p.RecordedAt), e.Source(), true
 	case meeting.ResolutionAdopted:
 		b.resolutions = append(b.resolutions, resolution{id: p.ResolutionID, motion: p.MotionID, kind: string(p.MeetingKind),
 			subject: string(p.Subject), body: p.Text, ceiling: int64(p.Ceiling), at: p.AdoptedAt, src: e.Source()})
@@ -347,25 +343,25 @@ func applyTopic(topics map[key]*topicRow, k key, e decode.Event) error {
 	st := topicStep{rev: e.Revision(), src: e.Source()}
 	switch p := e.Payload.(type) {
 	case meeting.TopicCollected:
-		st.step, st.at, st.detail = meeting.StepCollected, p.CollectedAt, decode.Text(p.Summary)
+		st.step, st.at, st.detail = meeting.StepCollected, p.CollectedAt, tables.Text(p.Summary)
 	case meeting.TopicScreened:
-		st.step, st.at, st.detail, st.accepted = meeting.StepScreened, p.ScreenedAt, decode.Text(p.Reason), decode.Bool(p.Accepted, true)
+		st.step, st.at, st.detail, st.accepted = meeting.StepScreened, p.ScreenedAt, tables.Text(p.Reason), tables.Bool(p.Accepted, true)
 		t.accepted = st.accepted
 		if !p.Accepted {
 			t.status = NotAccepted
 		}
 	case meeting.TopicPlanDrafted:
-		st.step, st.at, st.detail, st.sha = meeting.StepPlanDrafted, p.DraftedAt, decode.Text(p.Plan), decode.Text(p.PlanSHA256)
+		st.step, st.at, st.detail, st.sha = meeting.StepPlanDrafted, p.DraftedAt, tables.Text(p.Plan), tables.Text(p.PlanSHA256)
 	case meeting.TopicNoticeGiven:
-		st.step, st.at, st.detail, st.deliberationAt = meeting.StepNoticeGiven, p.GivenAt, decode.Text(p.Notice), decode.Time(p.DeliberationAt)
+		st.step, st.at, st.detail, st.deliberationAt = meeting.StepNoticeGiven, p.GivenAt, tables.Text(p.Notice), tables.Time(p.DeliberationAt)
 	case meeting.TopicDeliberationHeld:
-		st.step, st.at, st.detail, st.meeting = meeting.StepDeliberationHeld, p.HeldAt, decode.Text(p.Outcome), decode.Text(p.MeetingID)
+		st.step, st.at, st.detail, st.meeting = meeting.StepDeliberationHeld, p.HeldAt, tables.Text(p.Outcome), tables.Text(p.MeetingID)
 		t.meeting = st.meeting
 	case meeting.TopicResultDisclosed:
-		st.step, st.at, st.disclosure = meeting.StepResultDisclosed, p.DisclosedAt, decode.Text(p.DisclosureID)
+		st.step, st.at, st.disclosure = meeting.StepResultDisclosed, p.DisclosedAt, tables.Text(p.DisclosureID)
 		t.disclosure = st.disclosure
 	case meeting.TopicFeedbackRecorded:
-		st.step, st.at, st.detail, st.closed = meeting.StepFeedbackRecorded, p.RecordedAt, decode.Text(p.Feedback), decode.Bool(p.Closed, true)
+		st.step, st.at, st.detail, st.closed = meeting.StepFeedbackRecorded, p.RecordedAt, tables.Text(p.Feedback), tables.Bool(p.Closed, true)
 		t.feedbackCount++
 		if p.Closed {
 			t.status = Done
@@ -392,10 +388,7 @@ func load(ctx context.Context, tx pgx.Tx, mkeys, tkeys, voting []key) (map[key]*
 	b := &pgx.Batch{}
 	if len(mkeys) > 0 {
 		cs, ids := split(mkeys)
-		b.Queue(`SELECT x.community_id, meeting_id, jurisdiction, kind, title, basis, expected, present, topic_id, status, held_at,
-				convened_event_id, convened_commit_pos, attendance_at, attendance_event_id, attendance_commit_pos,
-				minutes_sha256, minutes_recorded_at, minutes_event_id, minutes_commit_pos, closed_at, closed_event_id, closed_commit_pos,
-				stream, last_revision
+		b.Queue(`SELECT `+meetingsTable.Select("x")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM meetings x WHERE x.community_id = k.c AND x.meeting_id = k.id LIMIT 1) x`, cs, ids).
 			Query(func(rs pgx.Rows) error {
@@ -418,8 +411,7 @@ func load(ctx context.Context, tx pgx.Tx, mkeys, tkeys, voting []key) (map[key]*
 	}
 	if len(voting) > 0 {
 		cs, ids := split(voting)
-		b.Queue(`SELECT m.community_id, m.meeting_id, motion_id, title, body, tabled_at, tabled_event_id, tabled_commit_pos,
-				votes_for, votes_against, votes_abstain, present, outcome, voted_at, vote_event_id, vote_commit_pos
+		b.Queue(`SELECT `+motionsTable.Select("m")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM motions m WHERE m.community_id = k.c AND m.meeting_id = k.id OFFSET 0) m`, cs, ids).
 			Query(func(rs pgx.Rows) error {
@@ -445,16 +437,15 @@ func load(ctx context.Context, tx pgx.Tx, mkeys, tkeys, voting []key) (map[key]*
 	}
 	if len(tkeys) > 0 {
 		cs, ids := split(tkeys)
-		b.Queue(`SELECT t.community_id, topic_id, jurisdiction, channel, summary, collected_at, step, status, step_at, step_event_id,
-				step_commit_pos, accepted, meeting_id, disclosure_id, feedback_count, stream, last_revision
+		b.Queue(`SELECT `+topicsTable.Select("t")+`
 			FROM unnest($1::text[], $2::text[]) AS k(c, id)
 			CROSS JOIN LATERAL (SELECT * FROM topics t WHERE t.community_id = k.c AND t.topic_id = k.id LIMIT 1) t`, cs, ids).
 			Query(func(rs pgx.Rows) error {
 				for rs.Next() {
 					t := &topicRow{}
 					var step int16
-					var status string
-					if err := rs.Scan(&t.community, &t.id, &t.jurisdiction, &t.channel, &t.summary, &t.collectedAt, &step, &status, &t.stepAt,
+					var stepName, status string // the step's name follows from step
+					if err := rs.Scan(&t.community, &t.id, &t.jurisdiction, &t.channel, &t.summary, &t.collectedAt, &step, &stepName, &status, &t.stepAt,
 						&t.stepSrc.ID, &t.stepSrc.Commit, &t.accepted, &t.meeting, &t.disclosure, &t.feedbackCount, &t.stream, &t.lastRev); err != nil {
 						return err
 					}
@@ -484,30 +475,30 @@ var motionColumns = []string{"community_id text", "meeting_id text", "motion_id 
 	"votes_abstain int4", "present int4", "outcome text", "voted_at timestamptz", "vote_event_id uuid", "vote_commit_pos int8"}
 
 var (
-	meetingsTable = decode.NewTable("meetings", []string{"community_id", "meeting_id"}, "",
+	meetingsTable = tables.New("meetings", []string{"community_id", "meeting_id"}, "",
 		"community_id text", "meeting_id text", "jurisdiction text", "kind text", "title text", "basis text", "expected int4",
 		"present int4", "topic_id text", "status text", "held_at timestamptz", "convened_event_id uuid", "convened_commit_pos int8",
 		"attendance_at timestamptz", "attendance_event_id uuid", "attendance_commit_pos int8", "minutes_sha256 text",
 		"minutes_recorded_at timestamptz", "minutes_event_id uuid", "minutes_commit_pos int8",
 		"closed_at timestamptz", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8")
-	motionsTable = decode.NewTable("motions", []string{"community_id", "meeting_id", "motion_id"}, "",
+	motionsTable = tables.New("motions", []string{"community_id", "meeting_id", "motion_id"}, "",
 		motionColumns...)
 	// A motion tabled in the batch may be in the table already (the batch is applied again): what it has
 	// stays, and a vote of the batch is added.
-	tabledTable = decode.NewTable("motions", []string{"community_id", "meeting_id", "motion_id"},
+	tabledTable = tables.New("motions", []string{"community_id", "meeting_id", "motion_id"},
 		`votes_for = coalesce(excluded.votes_for, t.votes_for), votes_against = coalesce(excluded.votes_against, t.votes_against),
 		votes_abstain = coalesce(excluded.votes_abstain, t.votes_abstain), present = coalesce(excluded.present, t.present),
 		outcome = coalesce(excluded.outcome, t.outcome), voted_at = coalesce(excluded.voted_at, t.voted_at),
 		vote_event_id = coalesce(excluded.vote_event_id, t.vote_event_id), vote_commit_pos = coalesce(excluded.vote_commit_pos, t.vote_commit_pos)`,
 		motionColumns...)
-	resolutionsTable = decode.NewTable("resolutions", []string{"community_id", "meeting_id", "resolution_id"}, "nothing",
+	resolutionsTable = tables.New("resolutions", []string{"community_id", "meeting_id", "resolution_id"}, "nothing",
 		"community_id text", "meeting_id text", "resolution_id text", "motion_id text", "meeting_kind text", "subject text",
 		"ceiling_fen int8", "body text", "adopted_at timestamptz", "event_id uuid", "commit_pos int8")
-	topicsTable = decode.NewTable("topics", []string{"community_id", "topic_id"}, "",
+	topicsTable = tables.New("topics", []string{"community_id", "topic_id"}, "",
 		"community_id text", "topic_id text", "jurisdiction text", "channel text", "summary text", "collected_at timestamptz",
 		"step int2", "step_name text", "status text", "step_at timestamptz", "step_event_id uuid", "step_commit_pos int8",
 		"accepted bool", "meeting_id text", "disclosure_id text", "feedback_count int4", "stream text", "last_revision int8")
-	stepsTable = decode.NewTable("topic_steps", []string{"community_id", "topic_id", "revision"}, "nothing",
+	stepsTable = tables.New("topic_steps", []string{"community_id", "topic_id", "revision"}, "nothing",
 		"community_id text", "topic_id text", "revision int8", "step int2", "step_name text", "at timestamptz", "detail text",
 		"accepted bool", "document_sha256 text", "deliberation_at timestamptz", "meeting_id text", "disclosure_id text",
 		"closed bool", "event_id uuid", "commit_pos int8")
@@ -587,7 +578,7 @@ func write(ctx context.Context, tx pgx.Tx, meetings map[key]*meetingRow, topics 
 				NullBool(x.closed).UUID(x.src.ID).Int8(x.src.Commit)
 		}
 	}
-	var w decode.Writer
+	var w tables.Writer
 	w.Upsert(changedM)
 	w.Upsert(tabled)
 	w.Upsert(voted)

@@ -9,31 +9,19 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
-	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 )
 
 // Querier is a pool, connection or transaction (the portal's read-only pool).
-type Querier = decode.Querier
+type Querier = tables.Querier
 
 // ErrNotFound means the model has no such meeting or topic: the portal answers 404.
 var ErrNotFound = errors.New("meetings: not found")
 
 // Step is when something happened and the event that recorded it, with its $all commit position.
-type Step struct {
-	At      time.Time
-	EventID eventlog.ID
-	Commit  uint64
-}
-
-func step(at pgtype.Timestamptz, ev pgtype.UUID, pos pgtype.Int8) *Step {
-	if !at.Valid {
-		return nil
-	}
-	return &Step{At: at.Time.UTC(), EventID: decode.EventID(ev), Commit: decode.Position(pos)}
-}
+type Step = tables.Step
 
 // Meeting is one entry of the register of meetings.
 type Meeting struct {
@@ -123,7 +111,7 @@ func scanMeeting(rows pgx.Rows) (Meeting, error) {
 		m.Present = &p
 	}
 	m.Convened.At, m.Convened.EventID, m.Convened.Commit = m.Convened.At.UTC(), cvEv.Bytes, uint64(cvPos)
-	m.Attendance, m.Minutes, m.Closed = step(aAt, aEv, aPos), step(mAt, mEv, mPos), step(clAt, clEv, clPos)
+	m.Attendance, m.Minutes, m.Closed = tables.StepOf(aAt, aEv, aPos), tables.StepOf(mAt, mEv, mPos), tables.StepOf(clAt, clEv, clPos)
 	return m, nil
 }
 
@@ -152,7 +140,7 @@ func queryMeetings(ctx context.Context, q Querier, what, where string, args ...a
 // 100, at most 1000).
 func Register(ctx context.Context, q Querier, communityID string, limit int) ([]Meeting, error) {
 	return queryMeetings(ctx, q, "register of "+communityID, `x.community_id = $1 ORDER BY x.held_at DESC, x.meeting_id LIMIT $2`,
-		communityID, decode.Limit(limit, 100, 1000))
+		communityID, tables.Limit(limit, 100, 1000))
 }
 
 // MeetingRecord returns one meeting with its motions and resolutions; ErrNotFound when the model has no
@@ -187,7 +175,7 @@ func MeetingRecord(ctx context.Context, q Querier, communityID, meetingID string
 			return Record{}, fmt.Errorf("meetings: motions of %s: %w", meetingID, err)
 		}
 		mo.Tabled.At, mo.Tabled.EventID, mo.Tabled.Commit = mo.Tabled.At.UTC(), tEv.Bytes, uint64(tPos)
-		if s := step(votedAt, vEv, vPos); s != nil {
+		if s := tables.StepOf(votedAt, vEv, vPos); s != nil {
 			mo.Vote = &Vote{For: int(vFor.Int32), Against: int(vAgainst.Int32), Abstain: int(vAbst.Int32), Present: int(present.Int32),
 				Outcome: meeting.Outcome(outcome.String), Step: *s}
 		}
@@ -209,7 +197,7 @@ func MeetingRecord(ctx context.Context, q Querier, communityID, meetingID string
 // (default 100, at most 1000).
 func Resolutions(ctx context.Context, q Querier, communityID string, limit int) ([]Resolution, error) {
 	return queryResolutions(ctx, q, "resolutions of "+communityID,
-		`community_id = $1 ORDER BY adopted_at DESC, meeting_id, resolution_id LIMIT $2`, communityID, decode.Limit(limit, 100, 1000))
+		`community_id = $1 ORDER BY adopted_at DESC, meeting_id, resolution_id LIMIT $2`, communityID, tables.Limit(limit, 100, 1000))
 }
 
 func queryResolutions(ctx context.Context, q Querier, what, where string, args ...any) ([]Resolution, error) {
@@ -317,7 +305,7 @@ func queryTopics(ctx context.Context, q Querier, what, where string, args ...any
 // returned (default 100, at most 1000).
 func Topics(ctx context.Context, q Querier, communityID string, limit int) ([]Topic, error) {
 	return queryTopics(ctx, q, "topics of "+communityID, `community_id = $1 ORDER BY collected_at DESC, topic_id LIMIT $2`,
-		communityID, decode.Limit(limit, 100, 1000))
+		communityID, tables.Limit(limit, 100, 1000))
 }
 
 // TopicHistory returns a topic with every step it took, oldest first; ErrNotFound when the model has
@@ -349,7 +337,7 @@ func TopicHistory(ctx context.Context, q Querier, communityID, topicID string) (
 			&st.DisclosureID, &st.Closed, &ev, &pos); err != nil {
 			return TopicRecord{}, fmt.Errorf("meetings: steps of %s: %w", topicID, err)
 		}
-		st.Step, st.DeliberationAt = meeting.Step(step), decode.At(delib)
+		st.Step, st.DeliberationAt = meeting.Step(step), tables.At(delib)
 		st.Taken.At, st.Taken.EventID, st.Taken.Commit = st.Taken.At.UTC(), ev.Bytes, uint64(pos)
 		rec.Steps = append(rec.Steps, st)
 	}
@@ -358,3 +346,10 @@ func TopicHistory(ctx context.Context, q Querier, communityID, topicID string) (
 	}
 	return rec, nil
 }
+
+// MeetingsFingerprintSQL and TopicsFingerprintSQL are text expressions that change whenever the meetings
+// (votes and resolutions included), or the deliberation topics, of community $1 change.
+var (
+	MeetingsFingerprintSQL = tables.ChangeMark(Schema, "meetings")
+	TopicsFingerprintSQL   = tables.ChangeMark(Schema, "topics")
+)

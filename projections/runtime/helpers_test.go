@@ -25,6 +25,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -316,30 +317,11 @@ func modelSums(tb testing.TB, pool *pgxpool.Pool) sums {
 	}
 }
 
-func checkpointOf(tb testing.TB, pool *pgxpool.Pool, schema string) eventlog.Position {
-	tb.Helper()
-	var c, p int64
-	if err := pool.QueryRow(context.Background(), "SELECT commit_pos, prepare_pos FROM "+pgx.Identifier{schema, "checkpoint"}.Sanitize()).Scan(&c, &p); err != nil {
-		tb.Fatalf("checkpoint of %s: %v", schema, err)
-	}
-	return eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %s waiting for %s (%s)", timeout, what, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// checkpointOf and waitFor are the read-model test kit's.
+var (
+	checkpointOf = decodetest.Checkpoint
+	waitFor      = decodetest.WaitFor
+)
 
 // waitCheckpoint waits until schema's checkpoint reaches at least pos.
 func waitCheckpoint(tb testing.TB, pool *pgxpool.Pool, schema string, pos eventlog.Position, timeout time.Duration) {

@@ -1,25 +1,24 @@
-// Package decode is what the public read models (directory, board, finances, elections, meetings) share:
-// turning a batch of recorded events into the domain events a model handles, through the domain's one
-// registry, with every event that can never be applied reported as a runtime poison event; and the small
-// conversions their bulk writes need (a batch goes to PostgreSQL as a few multi-row statements, never one
-// round trip per event).
+// Package decode turns a batch of recorded events into the domain events a read model handles, through
+// the domain's one registry, with every event that can never be applied reported as a runtime poison
+// event, and checks the envelope facts every model keys its rows by (community, stream). Writing the
+// rows is projections/internal/tables' job.
 package decode
 
 import (
-	"context"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	goruntime "runtime"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
@@ -208,67 +207,23 @@ func Int32s(e Event, ns ...int) error {
 	return nil
 }
 
-// Querier is what the read models' query functions need: a pool, a connection or a transaction (the
-// portal passes its read-only pool).
-type Querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+// Model is what every public read model embeds: its permanent name, its migrations and the decoder of the
+// events it handles (the domain's registry). It gives runtime.ReadModel's Name and Migrations; the model
+// adds Apply and Poison.
+type Model struct {
+	Dec        *Decoder
+	name       string
+	migrations fs.FS
 }
 
-// Time is t as a timestamptz in UTC, NULL when t is zero.
-func Time(t time.Time) pgtype.Timestamptz {
-	if t.IsZero() {
-		return pgtype.Timestamptz{}
-	}
-	return pgtype.Timestamptz{Time: t.UTC(), Valid: true}
+// NewModel returns the shared part of model name with the migrations (migrations/*.sql) embedded in its
+// package, decoding the event types of handled.
+func NewModel(name string, migrations embed.FS, handled ...kernel.Event) Model {
+	return Model{Dec: New(events.MustRegistry(), handled...), name: name, migrations: runtime.EmbeddedMigrations(migrations)}
 }
 
-// Text is s as text, NULL when s is empty.
-func Text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
+// Name implements runtime.ReadModel.
+func (m Model) Name() string { return m.name }
 
-// Int is n as an integer; NULL when valid is false.
-func Int(n int, valid bool) pgtype.Int4 { return pgtype.Int4{Int32: int32(n), Valid: valid} }
-
-// Bool is b as a boolean; NULL when valid is false.
-func Bool(b, valid bool) pgtype.Bool { return pgtype.Bool{Bool: b, Valid: valid} }
-
-// At reads a timestamptz as a UTC time (zero when NULL).
-func At(t pgtype.Timestamptz) time.Time {
-	if !t.Valid {
-		return time.Time{}
-	}
-	return t.Time.UTC()
-}
-
-// Position reads a provenance commit position (0 when NULL).
-func Position(p pgtype.Int8) uint64 {
-	if !p.Valid || p.Int64 < 0 {
-		return 0
-	}
-	return uint64(p.Int64)
-}
-
-// EventID reads a provenance uuid (the zero id when NULL).
-func EventID(u pgtype.UUID) eventlog.ID {
-	if !u.Valid {
-		return eventlog.ID{}
-	}
-	return u.Bytes
-}
-
-// Limit clamps a page size: def when n <= 0, at most max.
-func Limit(n, def, max int) int {
-	switch {
-	case n <= 0:
-		return def
-	case n > max:
-		return max
-	}
-	return n
-}
-
-// UnderClause is the SQL condition "column lies at or under path" for a column of jurisdiction paths
-// in C collation: an index range over the subtree, then the exact test (a sibling may share the prefix,
-// "33/3303" is not under "33/330"). p is the placeholder of the path without a trailing slash.
-func UnderClause(column, p string) string {
-	return fmt.Sprintf("(%[1]s >= %[2]s AND %[1]s < %[2]s || '0' AND (%[1]s = %[2]s OR starts_with(%[1]s, %[2]s || '/')))", column, p)
-}
+// Migrations implements runtime.ReadModel.
+func (m Model) Migrations() fs.FS { return m.migrations }

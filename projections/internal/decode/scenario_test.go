@@ -20,6 +20,7 @@ import (
 	"github.com/grassroots-ledger/ledger/projections/elections"
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
+	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
 )
 
@@ -204,11 +205,11 @@ func TestScenarioThroughCommands(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	pd := collectPersonal(t, recorded)
-	if len(pd.names) < 12 || len(pd.secrets) < 3 {
-		t.Fatalf("the scenario recorded too little personal data: %d names, secrets %v", len(pd.names), pd.secrets)
+	pd := readmodeltest.CollectPersonal(t, recorded)
+	if pd.Names() < 12 || len(pd.Secrets) < 3 {
+		t.Fatalf("the scenario recorded too little personal data: %d names, secrets %v", pd.Names(), pd.Secrets)
 	}
-	if bad := pd.scan(decodetest.RowText(t, pool, schemas()...)); len(bad) > 0 {
+	if bad := pd.Scan(decodetest.RowText(t, pool, schemas()...)); len(bad) > 0 {
 		t.Fatalf("personal data in the read models:\n%s", strings.Join(bad, "\n"))
 	}
 }

@@ -1,4 +1,8 @@
-package decode
+// Package tables is the PostgreSQL side of the read models: each table declared once (its columns and
+// types, the key an upsert conflicts on), the bulk writes of a batch (binary COPY and multi-row upserts,
+// sent together), and the conversions and query helpers their loaders and query functions share.
+// Turning a batch of recorded events into domain events is projections/internal/decode's job.
+package tables
 
 import (
 	"bytes"
@@ -6,6 +10,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,13 +56,13 @@ var colTypes = map[string]colType{
 // anything else is used as the SET list (the existing row is "t", the new one "excluded"). columns are
 // "name type" pairs (types: text, jsonb, int2, int4, int8, bool, uuid, timestamptz), in the order rows
 // give their values. It panics on an unknown type: tables are described once, at start.
-func NewTable(name string, key []string, set string, columns ...string) *Table {
+func New(name string, key []string, set string, columns ...string) *Table {
 	t := &Table{name: name}
 	for _, c := range columns {
 		n, typ, _ := strings.Cut(c, " ")
 		ct, ok := colTypes[typ]
 		if !ok {
-			panic("decode.NewTable: column " + c + " of " + name + " has no known type")
+			panic("tables.New: column " + c + " of " + name + " has no known type")
 		}
 		t.columns, t.types = append(t.columns, n), append(t.types, ct)
 	}
@@ -89,6 +94,37 @@ func NewTable(name string, key []string, set string, columns ...string) *Table {
 	return t
 }
 
+// Name is the table's name.
+func (t *Table) Name() string { return t.name }
+
+// Declaration is the table's columns as "name type" pairs, in the order rows give their values.
+func (t *Table) Declaration() []string {
+	out := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		out[i] = c + " " + t.types[i].name
+	}
+	return out
+}
+
+// Select is the table's columns as a SELECT list in the declared order, the order a loader scans them in,
+// each qualified by alias when one is given; jsonb columns are read as text.
+func (t *Table) Select(alias string) string {
+	cols := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		if alias != "" {
+			c = alias + "." + c
+		}
+		if t.types[i].name == "jsonb" {
+			c += "::text"
+		}
+		cols[i] = c
+	}
+	return strings.Join(cols, ", ")
+}
+
+// Columns is the table's column names, in the order rows give their values.
+func (t *Table) Columns() []string { return slices.Clone(t.columns) }
+
 // Rows collects rows for t.
 func (t *Table) Rows() *Rows {
 	r := &Rows{t: t, cols: make([]column, len(t.types)), next: len(t.types)}
@@ -111,6 +147,8 @@ type Rows struct {
 	cols []column
 	n    int
 	next int // the column the next value goes to
+	// scratch holds a fixed-size value while it is encoded: no allocation per value.
+	scratch [8]byte
 }
 
 // Len is the number of rows.
@@ -119,7 +157,7 @@ func (r *Rows) Len() int { return r.n }
 // Row starts a new row.
 func (r *Rows) Row() *Rows {
 	if r.next != len(r.cols) {
-		panic(fmt.Sprintf("decode: row %d of %s has %d of its %d values", r.n, r.t.name, r.next, len(r.cols)))
+		panic(fmt.Sprintf("tables: row %d of %s has %d of its %d values", r.n, r.t.name, r.next, len(r.cols)))
 	}
 	r.n++
 	r.next = 0
@@ -128,15 +166,33 @@ func (r *Rows) Row() *Rows {
 
 func (r *Rows) col(typ string) *column {
 	if r.next >= len(r.cols) {
-		panic(fmt.Sprintf("decode: too many values for a row of %s", r.t.name))
+		panic(fmt.Sprintf("tables: too many values for a row of %s", r.t.name))
 	}
 	if got := r.t.types[r.next].name; got != typ && !(typ == "text" && got == "jsonb") {
-		panic(fmt.Sprintf("decode: column %s of %s is %s, given %s", r.t.columns[r.next], r.t.name, got, typ))
+		panic(fmt.Sprintf("tables: column %s of %s is %s, given %s", r.t.columns[r.next], r.t.name, got, typ))
 	}
 	c := &r.cols[r.next]
 	r.next++
 	c.start = append(c.start, int32(len(c.data)))
 	return c
+}
+
+// fixed adds a value of type typ in binary format: its length, then its bytes (b may be r.scratch).
+func (r *Rows) fixed(typ string, b []byte) *Rows {
+	c := r.col(typ)
+	c.data = binary.BigEndian.AppendUint32(c.data, uint32(len(b)))
+	c.data = append(c.data, b...)
+	return r
+}
+
+// nullOr adds the value add adds when valid, a NULL of type typ otherwise.
+func (r *Rows) nullOr(valid bool, typ string, add func()) *Rows {
+	if valid {
+		add()
+	} else {
+		r.col(typ).null()
+	}
+	return r
 }
 
 func (c *column) null() {
@@ -159,86 +215,51 @@ func (r *Rows) Text(s string) *Rows {
 
 // NullText adds a text value, NULL when not valid.
 func (r *Rows) NullText(s pgtype.Text) *Rows {
-	if !s.Valid {
-		r.col("text").null()
-		return r
-	}
-	return r.Text(s.String)
+	return r.nullOr(s.Valid, "text", func() { r.Text(s.String) })
 }
 
 // Int2 adds a smallint.
 func (r *Rows) Int2(n int16) *Rows {
-	c := r.col("int2")
-	c.data = binary.BigEndian.AppendUint32(c.data, 2)
-	c.data = binary.BigEndian.AppendUint16(c.data, uint16(n))
-	return r
+	return r.fixed("int2", binary.BigEndian.AppendUint16(r.scratch[:0], uint16(n)))
 }
 
 // Int4 adds an integer.
 func (r *Rows) Int4(n int32) *Rows {
-	c := r.col("int4")
-	c.data = binary.BigEndian.AppendUint32(c.data, 4)
-	c.data = binary.BigEndian.AppendUint32(c.data, uint32(n))
-	return r
+	return r.fixed("int4", binary.BigEndian.AppendUint32(r.scratch[:0], uint32(n)))
 }
 
 // NullInt4 adds an integer, NULL when not valid.
 func (r *Rows) NullInt4(n pgtype.Int4) *Rows {
-	if !n.Valid {
-		r.col("int4").null()
-		return r
-	}
-	return r.Int4(n.Int32)
+	return r.nullOr(n.Valid, "int4", func() { r.Int4(n.Int32) })
 }
 
 // Int8 adds a bigint.
 func (r *Rows) Int8(n int64) *Rows {
-	c := r.col("int8")
-	c.data = binary.BigEndian.AppendUint32(c.data, 8)
-	c.data = binary.BigEndian.AppendUint64(c.data, uint64(n))
-	return r
+	return r.fixed("int8", binary.BigEndian.AppendUint64(r.scratch[:0], uint64(n)))
 }
 
 // NullInt8 adds a bigint, NULL when not valid.
 func (r *Rows) NullInt8(n pgtype.Int8) *Rows {
-	if !n.Valid {
-		r.col("int8").null()
-		return r
-	}
-	return r.Int8(n.Int64)
+	return r.nullOr(n.Valid, "int8", func() { r.Int8(n.Int64) })
 }
 
 // Bool adds a boolean.
 func (r *Rows) Bool(b bool) *Rows {
-	c := r.col("bool")
-	c.data = binary.BigEndian.AppendUint32(c.data, 1)
+	v := byte(0)
 	if b {
-		c.data = append(c.data, 1)
-	} else {
-		c.data = append(c.data, 0)
+		v = 1
 	}
-	return r
+	return r.fixed("bool", append(r.scratch[:0], v))
 }
 
 // NullBool adds a boolean, NULL when not valid.
 func (r *Rows) NullBool(b pgtype.Bool) *Rows {
-	if !b.Valid {
-		r.col("bool").null()
-		return r
-	}
-	return r.Bool(b.Bool)
+	return r.nullOr(b.Valid, "bool", func() { r.Bool(b.Bool) })
 }
 
 // UUID adds a uuid, NULL when not valid.
 func (r *Rows) UUID(u pgtype.UUID) *Rows {
-	c := r.col("uuid")
-	if !u.Valid {
-		c.null()
-		return r
-	}
-	c.data = binary.BigEndian.AppendUint32(c.data, 16)
-	c.data = append(c.data, u.Bytes[:]...)
-	return r
+	return r.nullOr(u.Valid, "uuid", func() { r.fixed("uuid", u.Bytes[:]) })
 }
 
 // microsecondsToY2K is PostgreSQL's epoch (2000-01-01 UTC) in Unix microseconds.
@@ -246,24 +267,17 @@ const microsecondsToY2K = 946_684_800_000_000
 
 // Time adds a timestamptz (microsecond precision, as PostgreSQL keeps it).
 func (r *Rows) Time(t time.Time) *Rows {
-	c := r.col("timestamptz")
-	c.data = binary.BigEndian.AppendUint32(c.data, 8)
-	c.data = binary.BigEndian.AppendUint64(c.data, uint64(t.UnixMicro()-microsecondsToY2K))
-	return r
+	return r.fixed("timestamptz", binary.BigEndian.AppendUint64(r.scratch[:0], uint64(t.UnixMicro()-microsecondsToY2K)))
 }
 
 // NullTime adds a timestamptz, NULL when not valid.
 func (r *Rows) NullTime(t pgtype.Timestamptz) *Rows {
-	if !t.Valid {
-		r.col("timestamptz").null()
-		return r
-	}
-	return r.Time(t.Time)
+	return r.nullOr(t.Valid, "timestamptz", func() { r.Time(t.Time) })
 }
 
 func (r *Rows) complete() {
 	if r.next != len(r.cols) {
-		panic(fmt.Sprintf("decode: the last row of %s has %d of its %d values", r.t.name, r.next, len(r.cols)))
+		panic(fmt.Sprintf("tables: the last row of %s has %d of its %d values", r.t.name, r.next, len(r.cols)))
 	}
 }
 
