@@ -21,6 +21,7 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -73,10 +74,17 @@ func LeafData(hash string) ([]byte, error) {
 	return hex.DecodeString(hash)
 }
 
+// The model's tables, declared once: the COPY of every batch writes their columns, the read-model
+// contract checks them against the migrations.
 var (
-	leafColumns = []string{"idx", "commit_pos", "prepare_pos", "data"}
-	nodeColumns = []string{"level", "idx", "hash"}
+	leavesTable = tables.New("leaves", []string{"idx"}, "nothing", "idx int8", "commit_pos int8", "prepare_pos int8", "data bytea")
+	nodesTable  = tables.New("nodes", []string{"level", "idx"}, "nothing", "level int2", "idx int8", "hash bytea")
+	leafColumns = leavesTable.Columns()
+	nodeColumns = nodesTable.Columns()
 )
+
+// Tables are the model's tables (leaves with their $all positions, and every perfect subtree's hash).
+func (Model) Tables() []*tables.Table { return []*tables.Table{leavesTable, nodesTable} }
 
 // Apply implements runtime.ReadModel: the batch's leaves and the perfect subtrees they complete go in
 // with one COPY each.

@@ -18,6 +18,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
+	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 	"github.com/grassroots-ledger/ledger/projections/tlog"
 )
@@ -199,10 +200,16 @@ func TestNotFoundAndInvalid(t *testing.T) {
 
 func second[T any](_ T, err error) error { return err }
 
-// The runtime may cut batches anywhere: the tables are the same.
-func TestSameRowsUnderAnyBatching(t *testing.T) {
-	t.Parallel()
-	decodetest.SameRowsUnderAnyBatching(t, pg.Migrator, func() runtime.ReadModel { return tlog.Model{} }, events(200), decodetest.OnlyOnceEach)
+// The read-model contract every model runs: the same rows under any batching, a malformed hash halts the
+// log just before it (no leaf skipped, none after it written), no personal data, rebuild equals live, the
+// declared tables are the migrations'.
+func TestContract(t *testing.T) {
+	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return tlog.Model{} },
+		Sample: events(200), Redelivery: decodetest.OnlyOnceEach, Handles: "disclosure.published",
+		Poison: func(e eventlog.Recorded) []readmodeltest.Poison {
+			e.Meta.Hash = "not a hash"
+			return []readmodeltest.Poison{{Event: e, Reason: "is not 64 hex digits"}}
+		}})
 }
 
 // A malformed hash is poison, and the log halts on it rather than skip a leaf.
@@ -259,28 +266,3 @@ func TestRebuildGivesIdenticalRows(t *testing.T) {
 	}
 }
 
-// Under the runtime, a malformed hash halts the log just before it: no leaf is skipped, none after it
-// is written.
-func TestTheRuntimeHaltsAtAMalformedHash(t *testing.T) {
-	t.Parallel()
-	evs := events(40)
-	evs[25].Meta.Hash = "not a hash"
-	pool := decodetest.NewPool(t)
-	rt := decodetest.NewRuntime(t, pool, decodetest.NewMemSource(evs), pg.Migrator(pool), []runtime.ReadModel{tlog.Model{}},
-		func(c *runtime.Config) { c.MaxBatch = 10 })
-	if err := rt.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	decodetest.Start(t, rt)
-	decodetest.WaitFor(t, time.Minute, "the log halts", func() (bool, string) {
-		var state string
-		err := pool.QueryRow(context.Background(), "SELECT state FROM rm_meta.projections WHERE name = 'tlog'").Scan(&state)
-		return err == nil && state == "halted", fmt.Sprint(state, err)
-	})
-	if n := decodetest.Count(t, pool, "SELECT count(*) FROM rm_tlog.leaves"); n != 25 {
-		t.Fatalf("%d leaves, want the 25 before the malformed hash", n)
-	}
-	if cp := decodetest.Checkpoint(t, pool, tlog.Schema); cp != evs[24].Position {
-		t.Fatalf("checkpoint %s, want just before the poison event (%s)", cp, evs[24].Position)
-	}
-}

@@ -49,6 +49,7 @@ var colTypes = map[string]colType{
 	"bool":        {"bool", pgtype.BoolOID, pgtype.BoolArrayOID},
 	"uuid":        {"uuid", pgtype.UUIDOID, pgtype.UUIDArrayOID},
 	"timestamptz": {"timestamptz", pgtype.TimestamptzOID, pgtype.TimestamptzArrayOID},
+	"bytea":       {"bytea", pgtype.ByteaOID, pgtype.ByteaArrayOID},
 }
 
 // NewTable describes table name. key is the conflict target; set is the upsert's action on conflict:
