@@ -265,4 +265,3 @@ func TestRebuildGivesIdenticalRows(t *testing.T) {
 		t.Fatalf("root after the rebuild %x, %v", root, err)
 	}
 }
-
