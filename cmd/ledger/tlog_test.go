@@ -103,6 +103,27 @@ func TestPublicLogEndpoints(t *testing.T) {
 		evs = append(evs, ev{eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}, h})
 	}
 	rows.Close()
+	// The portal's event page and its JSON say where the event stands in the log, with the proof's link.
+	if st, _, page := get("/events/" + u(evs[2].pos.Commit)); st != http.StatusOK ||
+		!strings.Contains(string(page), "第 2 号叶子") || !strings.Contains(string(page), "/api/v1/public/log/inclusion?position=") {
+		t.Errorf("the event page of leaf 2: %d\n%s", st, page)
+	}
+	var pub struct {
+		Events []struct {
+			Log struct {
+				LeafIndex uint64 `json:"leaf_index"`
+				Included  bool
+				ProofURL  string `json:"proof_url"`
+			}
+		}
+	}
+	if st, _, body := get("/api/v1/public/events/" + u(evs[2].pos.Commit)); st != http.StatusOK || json.Unmarshal(body, &pub) != nil ||
+		len(pub.Events) != 1 || !pub.Events[0].Log.Included || pub.Events[0].Log.LeafIndex != 2 {
+		t.Errorf("the public event of leaf 2: %d %s", st, body)
+	} else if st, _, _ := get(pub.Events[0].Log.ProofURL); st != http.StatusOK {
+		t.Errorf("its proof link %s: %d", pub.Events[0].Log.ProofURL, st)
+	}
+
 	proved := 0
 	for i, e := range evs {
 		st, h, body := get(tlog.InclusionPath + "?position=" + e.pos.String() + "&tree_size=" + u(second.Size))

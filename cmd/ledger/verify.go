@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime/debug"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
 
@@ -138,7 +137,7 @@ func verifyLog(ctx context.Context, store *eventstore.Store, data, vkey, dbURL s
 		case err == nil:
 			notes = append(notes, latest)
 			tree = ptlog.NewTree(pool)
-		case !errors.Is(err, tlog.ErrNoCheckpoint) && !isUndefinedTable(err):
+		case !errors.Is(err, tlog.ErrNoCheckpoint):
 			return nil, err
 		}
 	}
@@ -163,10 +162,4 @@ func verifyLog(ctx context.Context, store *eventstore.Store, data, vkey, dbURL s
 		return nil, err
 	}
 	return &rep, nil
-}
-
-// isUndefinedTable reports PostgreSQL's "relation does not exist": a database the ledger never served.
-func isUndefinedTable(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "42P01"
 }

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/infra/tlog"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
@@ -18,6 +20,7 @@ import (
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
+	ptlog "github.com/grassroots-ledger/ledger/projections/tlog"
 )
 
 // errNotFound is a community, notice, meeting, election or event the models do not have: a 404.
@@ -595,7 +598,34 @@ func (p *Portal) loadEvents(ctx context.Context, s *snapshot, position uint64) (
 				return EventList{}, err
 			}
 		}
+		if s.has(ptlog.Name) {
+			if ev.Log, err = p.logInclusion(ctx, e.Position); err != nil {
+				return EventList{}, err
+			}
+		}
 		out.Events = append(out.Events, ev)
 	}
 	return out, nil
+}
+
+// logInclusion is the event's place in the transparency log: nil when it is no leaf yet.
+func (p *Portal) logInclusion(ctx context.Context, pos eventlog.Position) (*LogInclusion, error) {
+	leaf, err := ptlog.NewTree(p.db).LeafOf(ctx, pos)
+	if errors.Is(err, ptlog.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	li := &LogInclusion{LeafIndex: leaf.Index}
+	latest, err := tlog.Latest(ctx, p.db)
+	switch {
+	case errors.Is(err, tlog.ErrNoCheckpoint):
+	case err != nil:
+		return nil, err
+	case leaf.Index < latest.Size:
+		li.Included, li.CheckpointSize = true, latest.Size
+		li.ProofURL = tlog.InclusionPath + "?" + url.Values{"position": {pos.String()}, "tree_size": {strconv.FormatUint(latest.Size, 10)}}.Encode()
+	}
+	return li, nil
 }

@@ -12,12 +12,14 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/grassroots-ledger/ledger/infra/tlog"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/elections"
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
+	ptlog "github.com/grassroots-ledger/ledger/projections/tlog"
 )
 
 // DefaultRole is the PostgreSQL role the portal's queries run as (DESIGN.md decision 6).
@@ -25,7 +27,7 @@ const DefaultRole = "ledger_portal"
 
 // PublicSchemas are the read models whose every table is public: the portal's role may read all of them.
 // They hold no personal data by design (masked payee names, opaque person ids, counts of objections).
-var PublicSchemas = []string{directory.Schema, board.Schema, finances.Schema, elections.Schema, meetings.Schema}
+var PublicSchemas = []string{directory.Schema, board.Schema, finances.Schema, elections.Schema, meetings.Schema, ptlog.Schema}
 
 // The models the portal reads only in part. Each grant names the tables (and, for the audit trail, the
 // columns) it may read; everything else in those schemas stays closed to the role.
@@ -123,12 +125,18 @@ func EnsureRole(ctx context.Context, admin *pgxpool.Pool, role string) error {
 			return fmt.Errorf("grant the portal role read access: %s: %w", s, err)
 		}
 	}
+	// The transparency log's signed checkpoints (schema tlog), when the ledger keeps them.
+	if present[tlog.Schema+".checkpoints"] {
+		if err := tlog.GrantRead(ctx, admin, role); err != nil {
+			return fmt.Errorf("grant the portal role read access to the log's checkpoints: %w", err)
+		}
+	}
 	return nil
 }
 
 // existing returns the tables of interest that exist, as "schema.table".
 func existing(ctx context.Context, db *pgxpool.Pool) (map[string]bool, error) {
-	schemas := append([]string{alertsSchema, auditTrailSchema, metaSchema}, PublicSchemas...)
+	schemas := append([]string{alertsSchema, auditTrailSchema, metaSchema, tlog.Schema}, PublicSchemas...)
 	rows, err := db.Query(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v')`, schemas)
 	if err != nil {

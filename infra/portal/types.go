@@ -482,11 +482,22 @@ type Event struct {
 	Hash          string     `json:"hash" doc:"SHA-256 over the event's canonical encoding, chained to the previous event of its stream"`
 	PrevHash      string     `json:"prev_hash"`
 	SchemaVersion int        `json:"schema_version"`
-	CommunityHref string     `json:"community_href,omitempty"`
+	// Log is where the event stands in the transparency log, when the ledger keeps one.
+	Log           *LogInclusion `json:"log,omitempty"`
+	CommunityHref string        `json:"community_href,omitempty"`
 }
 
 // EventList is the events at one $all position.
 type EventList struct {
 	Position uint64  `json:"position"`
 	Events   []Event `json:"events"`
+}
+
+// LogInclusion is an event's place in the transparency log: its leaf, and the latest signed checkpoint
+// that includes it (none yet: Included is false until the next checkpoint is signed).
+type LogInclusion struct {
+	LeafIndex      uint64 `json:"leaf_index" doc:"The event's leaf in the log (its place among the ledger's events in $all order, from 0)"`
+	Included       bool   `json:"included" doc:"Whether the latest signed checkpoint includes it"`
+	CheckpointSize uint64 `json:"checkpoint_size,omitempty" doc:"The tree size of that checkpoint"`
+	ProofURL       string `json:"proof_url,omitempty" doc:"The inclusion proof against that checkpoint"`
 }

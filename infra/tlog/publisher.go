@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/mod/sumdb/note"
 
@@ -126,14 +127,16 @@ type Stored struct {
 // ErrNoCheckpoint means no checkpoint has been signed yet (an empty log, or the publisher has not run).
 var ErrNoCheckpoint = errors.New("tlog: no checkpoint signed yet")
 
-// Latest is the latest stored checkpoint. ErrNoCheckpoint when there is none.
+// Latest is the latest stored checkpoint. ErrNoCheckpoint when there is none (or the database keeps no
+// log).
 func Latest(ctx context.Context, q ptlog.Querier) (Stored, error) {
 	var s Stored
 	var size int64
 	var note string
 	err := q.QueryRow(ctx, "SELECT size, root, note, created_at FROM tlog.checkpoints ORDER BY size DESC LIMIT 1").
 		Scan(&size, &s.Root, &note, &s.CreatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var pe *pgconn.PgError
+	if errors.Is(err, pgx.ErrNoRows) || errors.As(err, &pe) && pe.Code == "42P01" { // none, or no log in this database
 		return Stored{}, ErrNoCheckpoint
 	}
 	if err != nil {

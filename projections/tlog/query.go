@@ -306,3 +306,22 @@ func (t tree) leafRange(ctx context.Context, from, to uint64, fn func(Leaf) erro
 	}
 	return nil
 }
+
+// LeafOf is the leaf of the ledger event at $all position pos: its index and data. ErrNotFound when the
+// event is no leaf (yet).
+func (t *Tree) LeafOf(ctx context.Context, pos eventlog.Position) (Leaf, error) {
+	if pos.Commit > math.MaxInt64 || pos.Prepare > math.MaxInt64 {
+		return Leaf{}, fmt.Errorf("%w: position %s is no ledger event", ErrNotFound, pos)
+	}
+	var idx int64
+	var data []byte
+	err := t.t.q.QueryRow(ctx, `SELECT idx, data FROM `+t.t.leaves+` WHERE commit_pos = $1 AND prepare_pos = $2`,
+		int64(pos.Commit), int64(pos.Prepare)).Scan(&idx, &data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Leaf{}, fmt.Errorf("%w: position %s is no leaf", ErrNotFound, pos)
+	}
+	if err != nil {
+		return Leaf{}, fmt.Errorf("tlog: the leaf at %s: %w", pos, err)
+	}
+	return Leaf{Index: uint64(idx), Position: pos, Data: data}, nil
+}
