@@ -8,11 +8,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
@@ -20,6 +22,7 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+	"github.com/grassroots-ledger/ledger/infra/portal/browsertest"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
 )
 
@@ -215,4 +218,61 @@ func decode(t *testing.T, b64 []string) [][]byte {
 		}
 	}
 	return out
+}
+
+// TestVerifyPageInTheBrowser: the portal's verifier page, in Chromium, checks with Web Crypto alone that
+// an event is in the log — the checkpoint's Ed25519 signature with the log's key, then the inclusion proof
+// to the signed root — and says so; another event's hash, or another key, fails the check.
+func TestVerifyPageInTheBrowser(t *testing.T) {
+	db := apitest.NewDatabase(t)
+	t.Setenv("DATABASE_URL", db)
+	t.Setenv("EVENTSTORE_URL", "")
+	srv := startServe(t, db, "--log-every", "3", "--log-interval", "200ms")
+	admin := srv.Token(commands.RoleAdmin, "*")
+	registerCommunity(t, srv, admin, c)
+	pool := testPool(t, db)
+	ctx := context.Background()
+	waitUntil(t, "a checkpoint including the first five events, and the audit trail holding them", 30*time.Second, func() bool {
+		latest, err := tlog.Latest(ctx, pool)
+		var n int
+		_ = pool.QueryRow(ctx, `SELECT count(*) FROM rm_audittrail.audit_events`).Scan(&n)
+		return err == nil && latest.Size >= 5 && n >= 5
+	})
+	var pos [2]string
+	var hash [2]string
+	for i := range 2 {
+		var cp, pp int64
+		if err := pool.QueryRow(ctx, `SELECT commit_pos, prepare_pos, hash FROM rm_audittrail.audit_events ORDER BY commit_pos OFFSET $1 LIMIT 1`, 2+i).
+			Scan(&cp, &pp, &hash[i]); err != nil {
+			t.Fatal(err)
+		}
+		pos[i] = eventlog.Position{Commit: uint64(cp), Prepare: uint64(pp)}.String()
+	}
+	browser := browsertest.New(t)
+	check := func(position, h, key string) (class, text string) {
+		t.Helper()
+		u := srv.Base + "/static/verify.html?" + url.Values{"position": {position}, "hash": {h}, "key": {key}}.Encode()
+		run, cancel := context.WithTimeout(browser, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Run(run, chromedp.Navigate(u),
+			chromedp.WaitVisible(`#result.verified, #result.failed`, chromedp.ByQuery),
+			chromedp.AttributeValue(`#result`, "class", &class, nil, chromedp.ByQuery),
+			chromedp.Text(`#result`, &text, chromedp.ByQuery)); err != nil {
+			t.Fatalf("verify %s in the browser: %v", position, err)
+		}
+		return class, text
+	}
+	if class, text := check(pos[0], hash[0], ""); class != "verified" || !strings.Contains(text, "已核验") {
+		t.Fatalf("a genuine event: %s %q", class, text)
+	}
+	if class, text := check(pos[0], hash[1], ""); class != "failed" {
+		t.Fatalf("another event's hash: %s %q", class, text)
+	}
+	other, err := tlog.LoadOrCreateKey(t.TempDir(), "ledger.local/district")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if class, text := check(pos[1], hash[1], other.VerifierKey()); class != "failed" || !strings.Contains(text, "签名") {
+		t.Fatalf("another key: %s %q", class, text)
+	}
 }

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -626,6 +627,7 @@ func (p *Portal) logInclusion(ctx context.Context, pos eventlog.Position) (*LogI
 	case leaf.Index < latest.Size:
 		li.Included, li.CheckpointSize = true, latest.Size
 		li.ProofURL = tlog.InclusionPath + "?" + url.Values{"position": {pos.String()}, "tree_size": {strconv.FormatUint(latest.Size, 10)}}.Encode()
+		li.VerifyURL = "/static/verify.html?" + url.Values{"position": {pos.String()}, "hash": {hex.EncodeToString(leaf.Data)}}.Encode()
 	}
 	return li, nil
 }

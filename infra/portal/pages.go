@@ -708,7 +708,13 @@ func staticHandler(fsys fs.FS) http.Handler {
 		}
 		h := w.Header()
 		h.Set("Content-Type", mime.TypeByExtension(path.Ext(r.URL.Path)))
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		// Linked with ?v=<tag> by the pages, a file is cached for a year; the verifier page, linked by
+		// name, only for minutes, so a new release reaches it.
+		if r.URL.Query().Get("v") != "" {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			h.Set("Cache-Control", "public, max-age=300")
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		_, _ = w.Write(b)
 	})

@@ -500,4 +500,5 @@ type LogInclusion struct {
 	Included       bool   `json:"included" doc:"Whether the latest signed checkpoint includes it"`
 	CheckpointSize uint64 `json:"checkpoint_size,omitempty" doc:"The tree size of that checkpoint"`
 	ProofURL       string `json:"proof_url,omitempty" doc:"The inclusion proof against that checkpoint"`
+	VerifyURL      string `json:"verify_url,omitempty" doc:"The portal's page that verifies the inclusion in the browser (Web Crypto), trusting no server"`
 }
