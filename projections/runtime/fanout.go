@@ -39,6 +39,9 @@ type topic struct {
 	name   string
 	queue  chan *batch
 	halted atomic.Bool
+	// gapped: a batch was cut while the model was not taking any (it was stuck): the batches in its
+	// queue end before the feed, and nothing may ever come to show it the gap (a quiet ledger).
+	gapped atomic.Bool
 }
 
 // item travels from the upstream subscription to the batcher: an event, or the start of a new epoch (a
@@ -152,6 +155,11 @@ func (f *fanout) deliver(ctx context.Context, t *topic, out chan<- *message.Mess
 				case f.kick <- struct{}{}:
 				default:
 				}
+			}
+			// The model has taken all it was given, and batches went by without it: resubscribe from the
+			// lowest checkpoint now, rather than wait for a next batch that may never come.
+			if t.gapped.Load() && len(t.queue) == 0 && t.gapped.CompareAndSwap(true, false) {
+				f.requestResync(b.epoch)
 			}
 			return true
 		case <-msg.Nacked():
@@ -332,6 +340,7 @@ func (f *fanout) runBatcher(ctx context.Context) error {
 				// The model has not taken a batch for StuckAfter: go on without it rather than stall every
 				// model. It will find the gap at its next batch and resubscribe from its checkpoint.
 				f.pending.Add(-1)
+				t.gapped.Store(true)
 				f.log.WarnContext(ctx, "projection runtime: a read model is not keeping up; the others go on without waiting for it",
 					"projection", t.name, "batch_last", b.last.String())
 			case <-ctx.Done():
