@@ -320,8 +320,9 @@ func (p *Portal) registerAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return p.respond(ctx, in.ConditionalParams, "notice|"+in.ID+"|"+in.Notice, p.sectionValidity(fp, secNotices), func() (any, string, error) {
-				h, err := p.loadNoticeHistory(ctx, in.ID, in.Notice)
+			s := p.snapshot(ctx)
+			return p.respond(ctx, in.ConditionalParams, "notice|"+in.ID+"|"+in.Notice, p.sectionValidity(fp, secNotices)+"|"+p.logMark(ctx, &s), func() (any, string, error) {
+				h, err := p.loadNoticeHistory(ctx, &s, in.ID, in.Notice)
 				return h, "", err
 			})
 		})

@@ -285,7 +285,7 @@ func (p *Portal) communityName(ctx context.Context, id string) (string, error) {
 	return c.Name, nil
 }
 
-func (p *Portal) loadNoticeHistory(ctx context.Context, id, noticeID string) (NoticeHistory, error) {
+func (p *Portal) loadNoticeHistory(ctx context.Context, s *snapshot, id, noticeID string) (NoticeHistory, error) {
 	name, err := p.communityName(ctx, id)
 	if err != nil {
 		return NoticeHistory{}, err
@@ -302,6 +302,11 @@ func (p *Portal) loadNoticeHistory(ctx context.Context, id, noticeID string) (No
 			Source: src(v.EventID.String(), v.Commit)}
 		for _, a := range v.Attachments {
 			nv.Attachments = append(nv.Attachments, Attachment{Name: Redact(a.Name), SHA256: a.SHA256})
+		}
+		if s.audit && s.has(ptlog.Name) {
+			if nv.Log, err = p.versionInLog(ctx, v.EventID.String(), v.Commit); err != nil {
+				return NoticeHistory{}, err
+			}
 		}
 		out.Versions = append(out.Versions, nv)
 	}
@@ -609,6 +614,37 @@ func (p *Portal) loadEvents(ctx context.Context, s *snapshot, position uint64) (
 	return out, nil
 }
 
+// versionInLog is where the event of a notice's version (its id, at commit position commit) stands in the
+// transparency log: nil when the ledger keeps no log or the event is no leaf yet.
+func (p *Portal) versionInLog(ctx context.Context, eventID string, commit uint64) (*LogInclusion, error) {
+	if commit == 0 {
+		return nil, nil
+	}
+	es, err := audittrail.EventsAt(ctx, p.db, commit)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range es {
+		if e.EventID.String() == eventID {
+			return p.logInclusion(ctx, e.Position)
+		}
+	}
+	return nil, nil
+}
+
+// logMark changes whenever a new checkpoint of the transparency log is signed: it is part of the validity
+// of the cached pages that say whether a checkpoint includes an event. "" when the ledger keeps no log.
+func (p *Portal) logMark(ctx context.Context, s *snapshot) string {
+	if !s.has(ptlog.Name) {
+		return ""
+	}
+	latest, err := tlog.Latest(ctx, p.db)
+	if err != nil {
+		return ""
+	}
+	return strconv.FormatUint(latest.Size, 10)
+}
+
 // logInclusion is the event's place in the transparency log: nil when it is no leaf yet.
 func (p *Portal) logInclusion(ctx context.Context, pos eventlog.Position) (*LogInclusion, error) {
 	leaf, err := ptlog.NewTree(p.db).LeafOf(ctx, pos)
@@ -618,7 +654,7 @@ func (p *Portal) logInclusion(ctx context.Context, pos eventlog.Position) (*LogI
 	if err != nil {
 		return nil, err
 	}
-	li := &LogInclusion{LeafIndex: leaf.Index}
+	li := &LogInclusion{LeafIndex: leaf.Index, Position: pos.String(), EventHash: hex.EncodeToString(leaf.Data)}
 	latest, err := tlog.Latest(ctx, p.db)
 	switch {
 	case errors.Is(err, tlog.ErrNoCheckpoint):

@@ -454,7 +454,11 @@ func (p *Portal) listPage(w http.ResponseWriter, r *http.Request, sec section, b
 	}
 	ctx, id := r.Context(), r.PathValue("id")
 	fresh := s.FreshnessText()
-	e, err := p.cache.get("list|"+r.URL.Path+"?"+r.URL.RawQuery, p.sectionValidity(fp, sec)+"|"+fresh, func() ([]byte, error) {
+	valid := p.sectionValidity(fp, sec) + "|" + fresh
+	if sec == secNotices {
+		valid += "|" + p.logMark(ctx, &s) // a notice's versions say whether a signed checkpoint includes them
+	}
+	e, err := p.cache.get("list|"+r.URL.Path+"?"+r.URL.RawQuery, valid, func() ([]byte, error) {
 		c, err := p.loadCommunityLite(ctx, id)
 		if err != nil {
 			return nil, err
@@ -519,7 +523,7 @@ func (p *Portal) noticesPage(w http.ResponseWriter, r *http.Request) {
 
 func (p *Portal) noticePage(w http.ResponseWriter, r *http.Request) {
 	p.listPage(w, r, secNotices, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
-		h, err := p.loadNoticeHistory(ctx, r.PathValue("id"), r.PathValue("notice"))
+		h, err := p.loadNoticeHistory(ctx, s, r.PathValue("id"), r.PathValue("notice"))
 		if err != nil {
 			return "", nil, err
 		}
@@ -653,7 +657,7 @@ func (p *Portal) eventPage(w http.ResponseWriter, r *http.Request) {
 	s := p.snapshot(ctx)
 	fresh := s.FreshnessText()
 	// An event never changes: its page depends only on the freshness line (and the community's name).
-	e, err := p.cache.get("event|"+strconv.FormatUint(pos, 10), fresh, func() ([]byte, error) {
+	e, err := p.cache.get("event|"+strconv.FormatUint(pos, 10), fresh+"|"+p.logMark(ctx, &s), func() ([]byte, error) {
 		l, err := p.loadEvents(ctx, &s, pos)
 		if err != nil {
 			return nil, err

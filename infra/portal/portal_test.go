@@ -55,7 +55,7 @@ func TestPages(t *testing.T) {
 		t.Fatalf("the community page links only %d figures to their events", len(links))
 	}
 	ev := d.getOK("/events/" + string(links[0][1]))
-	mustContain(t, "an event page", ev, "哈希值", "记录时间", "所属社区")
+	mustContain(t, "an event page", ev, "哈希值", "记录时间", "所属社区", "透明日志")
 	if contains(ev, "actor") || contains(ev, "command_id") {
 		t.Error("the event page shows who recorded the event")
 	}
@@ -66,7 +66,12 @@ func TestPages(t *testing.T) {
 			t.Errorf("the community page has no link like %s", re)
 			continue
 		}
-		d.getOK(htmlUnescape(string(m[1])))
+		sub := d.getOK(htmlUnescape(string(m[1])))
+		if strings.Contains(re, "notices") {
+			// Each version carries its leaf, position and event hash: what a printed notice needs to be
+			// checked against the log (no checkpoint is signed in this fixture).
+			mustContain(t, "a notice page", sub, "透明日志第 ", "事件哈希 <code class=\"hash\">")
+		}
 	}
 	// Corrections keep every version, withdrawals their reason: somewhere in the district there is one of each.
 	var corrected, withdrawn string

@@ -214,6 +214,9 @@ type NoticeVersion struct {
 	Reason      string       `json:"reason,omitempty" doc:"Why it corrects the previous version"`
 	At          time.Time    `json:"at"`
 	Source      *Source      `json:"source"`
+	// Log is where the version's event stands in the transparency log, when the ledger keeps one: what a
+	// printed notice carries (leaf, event hash) so anyone can check it against a signed checkpoint.
+	Log *LogInclusion `json:"log,omitempty"`
 }
 
 // ObjectionTimes is one objection by times only.
@@ -501,4 +504,6 @@ type LogInclusion struct {
 	CheckpointSize uint64 `json:"checkpoint_size,omitempty" doc:"The tree size of that checkpoint"`
 	ProofURL       string `json:"proof_url,omitempty" doc:"The inclusion proof against that checkpoint"`
 	VerifyURL      string `json:"verify_url,omitempty" doc:"The portal's page that verifies the inclusion in the browser (Web Crypto), trusting no server"`
+	Position       string `json:"position" doc:"The event's $all position (commit/prepare): with the hash, what ledger log verify-notice checks"`
+	EventHash      string `json:"event_hash" doc:"The event's hash, the leaf's data"`
 }
