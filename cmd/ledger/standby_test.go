@@ -19,18 +19,18 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 )
 
-const serveChildEnv = "LEDGER_TEST_SERVE_CHILD" // "ADDR": run `ledger serve --http ADDR` on the environment's store and database
+const serveChildEnv = "LEDGER_TEST_SERVE_CHILD" // "ADDR|DIR": run `ledger serve --http ADDR --data DIR` on the environment's store and database
 
 // TestHelperServeProcess is `ledger serve` in a child process, for the tests that kill it.
 func TestHelperServeProcess(t *testing.T) {
-	addr := os.Getenv(serveChildEnv)
+	addr, dir, _ := strings.Cut(os.Getenv(serveChildEnv), "|")
 	if addr == "" {
 		t.Skip("helper process for the several-serves tests")
 	}
 	root := newRootCmd()
 	root.SetOut(os.Stdout)
 	root.SetErr(os.Stderr)
-	root.SetArgs([]string{"serve", "--http", addr})
+	root.SetArgs([]string{"serve", "--http", addr, "--data", dir})
 	_ = root.ExecuteContext(context.Background()) // until killed
 }
 
@@ -40,13 +40,14 @@ type serveProcess struct {
 	cmd *exec.Cmd
 }
 
-// startServeProcess starts serve on the environment's DATABASE_URL and EVENTSTORE_URL and waits until it
-// answers HTTP.
-func startServeProcess(t *testing.T, db string) *serveProcess {
+// startServeProcess starts serve on the environment's DATABASE_URL and EVENTSTORE_URL, with data (the
+// transparency log's key) in dir, and waits until it answers HTTP. Its log goes to the test's stderr.
+func startServeProcess(t *testing.T, db, dir string) *serveProcess {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServeProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), serveChildEnv+"="+addr)
+	cmd.Env = append(os.Environ(), serveChildEnv+"="+addr+"|"+dir)
+	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +105,9 @@ func TestServeStandbyTakesOver(t *testing.T) {
 	node := startNodeProcess(t, t.TempDir(), freeAddr(t))
 	t.Setenv("DATABASE_URL", db)
 	t.Setenv("EVENTSTORE_URL", node.URL())
-	serves := []*serveProcess{startServeProcess(t, db), startServeProcess(t, db)}
+	// The serves share one data directory, as every serve of a deployment shares the log's signing key.
+	data := t.TempDir()
+	serves := []*serveProcess{startServeProcess(t, db, data), startServeProcess(t, db, data)}
 	var worker, standby *serveProcess
 	waitUntil(t, "one serve to hold the worker lease", 60*time.Second, func() bool {
 		a, b := serves[0].working(), serves[1].working()

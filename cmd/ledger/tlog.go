@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -25,6 +26,16 @@ func startLog(ctx context.Context, pool *pgxpool.Pool, api *httpapi.Commands, o 
 	}
 	key, err := tlog.LoadOrCreateKey(o.data, o.logOrigin)
 	if err != nil {
+		return nil, nil, fmt.Errorf("transparency log: %w", err)
+	}
+	// Every serve of a deployment signs with the one key: a serve whose key did not sign the log's
+	// checkpoints would sign a second log in the same name.
+	if latest, err := tlog.LatestNote(ctx, pool); err == nil {
+		if _, _, err := tlog.Open(latest, key.Verifier(), ""); err != nil {
+			return nil, nil, fmt.Errorf("transparency log: the key in %s did not sign this ledger's checkpoints (%v); "+
+				"every serve needs the same %s: copy it from the first serve's --data directory", o.data, err, tlog.KeyFile)
+		}
+	} else if !errors.Is(err, tlog.ErrNoCheckpoint) {
 		return nil, nil, fmt.Errorf("transparency log: %w", err)
 	}
 	mism, err := tlog.CheckStored(ctx, pool)

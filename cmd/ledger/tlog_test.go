@@ -204,6 +204,21 @@ func TestPublicLogEndpoints(t *testing.T) {
 	if st, _, _ := get(tlog.ConsistencyPath + "?from=1&to=1000000"); st != http.StatusNotFound {
 		t.Errorf("a size beyond the latest checkpoint: %d, want 404", st)
 	}
+
+	// A second serve on the same database with another key (another --data) refuses to start: it would
+	// sign a second log in this ledger's name.
+	if !srv.Stop(10 * time.Second) {
+		t.Fatal("serve did not stop")
+	}
+	root := newRootCmd()
+	root.SetOut(io.Discard)
+	root.SetErr(io.Discard)
+	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--log-origin", "ledger.test/龙湾区"})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := root.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(), "did not sign this ledger's checkpoints") {
+		t.Fatalf("serve with another log key: %v, want a refusal", err)
+	}
 }
 
 func u(n uint64) string { return strconv.FormatUint(n, 10) }
