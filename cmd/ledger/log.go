@@ -62,19 +62,9 @@ sizes and verifies it. It exits 0 when the newer checkpoint extends the older, 1
 consistent (keep both files: they are evidence of a fork).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var v note.Verifier
-			var err error
-			if key != "" {
-				v, err = note.NewVerifier(key)
-				if err != nil {
-					return usageError{cmd: "log consistency", err: fmt.Errorf("--key: %w", err)}
-				}
-			} else {
-				k, err := tlog.LoadKey(data)
-				if err != nil {
-					return err
-				}
-				v = k.Verifier()
+			v, err := logVerifier("log consistency", "--key", key, data)
+			if err != nil {
+				return err
 			}
 			notes := make([][]byte, 2)
 			for i, path := range args {
@@ -160,4 +150,21 @@ proof leads to the signed root. Exit 0 when it is, 1 when it is not.
 	f.StringVar(&eventHash, "event-hash", "", "the event's hash printed on the notice (hex)")
 	f.StringVar(&checkpoint, "checkpoint", "", "a saved signed checkpoint to check against (default: the latest the ledger serves)")
 	return cmd
+}
+
+// logVerifier is the log's verifier: from the verifier key given with flag (a usage error when it is not
+// one), else from the key under the data directory.
+func logVerifier(cmd, flag, vkey, data string) (note.Verifier, error) {
+	if vkey != "" {
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			return nil, usageError{cmd: cmd, err: fmt.Errorf("%s: %w", flag, err)}
+		}
+		return v, nil
+	}
+	k, err := tlog.LoadKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("the log's verifier key (give %s, or --data where the log's key is): %w", flag, err)
+	}
+	return k.Verifier(), nil
 }

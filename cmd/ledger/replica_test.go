@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,13 +31,8 @@ func TestPortalServesFromAReadReplica(t *testing.T) {
 	registerCommunity(t, srv, admin, c)
 
 	get := func(path string) (int, http.Header, string) {
-		resp, err := http.Get(srv.Base + path)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
+		st, h, b := srv.Get(path)
+		return st, h, string(b)
 	}
 	page := "/c/" + c
 	deadline := time.Now().Add(60 * time.Second)

@@ -98,3 +98,15 @@ func (s *servedLedger) Post(name, token, key, body string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// Get fetches path from serve: its status, headers and body.
+func (s *servedLedger) Get(path string) (int, http.Header, []byte) {
+	s.t.Helper()
+	resp, err := http.Get(s.Base + path)
+	if err != nil {
+		s.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -45,34 +44,9 @@ type serveProcess struct {
 func startServeProcess(t *testing.T, db, dir string) *serveProcess {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServeProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), serveChildEnv+"="+addr+"|"+dir)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &serveProcess{servedLedger: &servedLedger{t: t, Base: "http://" + addr, db: db}, cmd: cmd}
+	p := &serveProcess{servedLedger: &servedLedger{t: t, Base: "http://" + addr, db: db},
+		cmd: startHelperProcess(t, "TestHelperServeProcess", serveChildEnv+"="+addr+"|"+dir, "ledger is serving", 60*time.Second)}
 	t.Cleanup(p.kill)
-	serving := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "ledger is serving") {
-				close(serving)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	select {
-	case <-serving:
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start within 60 s")
-	}
 	return p
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -68,32 +69,43 @@ func (n *nodeProcess) URL() string { return "esdb://" + n.addr + "?tls=false" }
 
 func (n *nodeProcess) start() {
 	n.t.Helper()
-	n.cmd = exec.Command(os.Args[0], "-test.run=^TestHelperNodeProcess$", "-test.count=1")
-	n.cmd.Env = append(os.Environ(), nodeChildEnv+"="+n.dir+"|"+n.addr)
-	out, err := n.cmd.StdoutPipe()
+	n.cmd = startHelperProcess(n.t, "TestHelperNodeProcess", nodeChildEnv+"="+n.dir+"|"+n.addr, "listening on", 30*time.Second)
+}
+
+// startHelperProcess runs this test binary's helper test (a `ledger` command in a process of its own)
+// with env added to the environment, its stderr on the test's, and waits until its standard output
+// says ready.
+func startHelperProcess(t *testing.T, helper, env, ready string, within time.Duration) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+helper+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
 	if err != nil {
-		n.t.Fatal(err)
+		t.Fatal(err)
 	}
-	if err := n.cmd.Start(); err != nil {
-		n.t.Fatal(err)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	listening := make(chan struct{})
+	started := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "listening on") {
-				close(listening)
+			if strings.Contains(sc.Text(), ready) {
+				close(started)
 				break
 			}
 		}
-		for sc.Scan() {
-		}
+		_, _ = io.Copy(io.Discard, out)
 	}()
 	select {
-	case <-listening:
-	case <-time.After(30 * time.Second):
-		n.t.Fatal("the node process did not start listening within 30 s")
+	case <-started:
+	case <-time.After(within):
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("%s did not say %q within %s", helper, ready, within)
 	}
+	return cmd
 }
 
 // kill kills the node with SIGKILL: no shutdown, no flush beyond what it acknowledged.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -36,16 +35,7 @@ func TestPublicLogEndpoints(t *testing.T) {
 	t.Setenv("DATABASE_URL", db)
 	t.Setenv("EVENTSTORE_URL", "")
 	srv := startServe(t, db, "--log-every", "3", "--log-interval", "200ms", "--log-origin", "ledger.test/龙湾区")
-	get := func(path string) (int, http.Header, []byte) {
-		t.Helper()
-		resp, err := http.Get(srv.Base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, b
-	}
+	get := srv.Get
 	if st, _, _ := get(tlog.CheckpointPath); st != http.StatusNotFound {
 		t.Fatalf("checkpoint of an empty log: %d, want 404", st)
 	}
@@ -225,14 +215,11 @@ func u(n uint64) string { return strconv.FormatUint(n, 10) }
 
 func decode(t *testing.T, b64 []string) [][]byte {
 	t.Helper()
-	out := make([][]byte, len(b64))
-	for i, s := range b64 {
-		var err error
-		if out[i], err = base64.StdEncoding.DecodeString(s); err != nil {
-			t.Fatal(err)
-		}
+	p, err := tlog.DecodeProof(b64)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return p
 }
 
 // TestVerifyPageInTheBrowser: the portal's verifier page, in Chromium, checks with Web Crypto alone that

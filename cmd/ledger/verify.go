@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
@@ -144,18 +143,9 @@ func verifyLog(ctx context.Context, store *eventstore.Store, data, vkey, dbURL s
 	if len(notes) == 0 {
 		return nil, nil
 	}
-	var v note.Verifier
-	if vkey != "" {
-		var err error
-		if v, err = note.NewVerifier(vkey); err != nil {
-			return nil, usageError{cmd: "verify", err: fmt.Errorf("--log-key: %w", err)}
-		}
-	} else {
-		k, err := tlog.LoadKey(data)
-		if err != nil {
-			return nil, fmt.Errorf("the log's verifier key (give --log-key, or --data where the log's key is): %w", err)
-		}
-		v = k.Verifier()
+	v, err := logVerifier("verify", "--log-key", vkey, data)
+	if err != nil {
+		return nil, err
 	}
 	rep, err := tlog.Verify(ctx, tlog.VerifyConfig{Store: store, Verifier: v, Checkpoints: notes, Tree: tree})
 	if err != nil {

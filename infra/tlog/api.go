@@ -286,10 +286,23 @@ func registerCosignatures(api huma.API, cfg APIConfig, fail func(context.Context
 		})
 }
 
+// encode is a proof as the endpoints answer it: its hashes in base64; DecodeProof reads it back.
 func encode(hashes [][]byte) []string {
 	out := make([]string, len(hashes))
 	for i, h := range hashes {
 		out[i] = base64.StdEncoding.EncodeToString(h)
 	}
 	return out
+}
+
+// DecodeProof reads a proof as the endpoints answer it (base64 hashes).
+func DecodeProof(b64 []string) ([][]byte, error) {
+	out := make([][]byte, len(b64))
+	for i, s := range b64 {
+		var err error
+		if out[i], err = base64.StdEncoding.DecodeString(s); err != nil {
+			return nil, fmt.Errorf("proof hash %d: %w", i, err)
+		}
+	}
+	return out, nil
 }

@@ -3,7 +3,6 @@ package tlog
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -30,9 +29,9 @@ const CosignaturesPath = "/api/v1/log/cosignatures"
 // Cosign signs the checkpoint's text with k (a witness's key) and returns the signature line, as a
 // witness posts it and the log serves it after its own signature.
 func (k *Key) Cosign(c Checkpoint) ([]byte, error) {
-	msg, err := note.Sign(&note.Note{Text: c.Body()}, k.signer)
+	msg, err := Sign(c, k)
 	if err != nil {
-		return nil, fmt.Errorf("tlog: cosign %s: %w", c, err)
+		return nil, err
 	}
 	_, sig, _ := bytes.Cut(msg, []byte("\n\n"))
 	return sig, nil
@@ -107,11 +106,9 @@ func (w *Witness) Step(ctx context.Context) (WitnessResult, error) {
 		if err := json.Unmarshal(body, &cp); err != nil {
 			return res, fmt.Errorf("the log's consistency proof: %w", err)
 		}
-		p := make([][]byte, len(cp.Proof))
-		for i, h := range cp.Proof {
-			if p[i], err = base64.StdEncoding.DecodeString(h); err != nil {
-				return res, fmt.Errorf("the log's consistency proof: %w", err)
-			}
+		p, err := DecodeProof(cp.Proof)
+		if err != nil {
+			return res, fmt.Errorf("the log's consistency proof: %w", err)
 		}
 		if err := VerifyConsistency(last, latest, p); err != nil {
 			return res, w.fork(lastNote, latestNote, err)
@@ -240,11 +237,9 @@ func CheckInclusion(ctx context.Context, client *http.Client, base string, v not
 	if err != nil || !bytes.Equal(leaf, eventHash) || ip.TreeSize != c.Size {
 		return c, ip, fmt.Errorf("%w: the log's leaf at %s is %s, the notice's event hash is %x", ErrNotIncluded, pos, ip.Leaf, eventHash)
 	}
-	p := make([][]byte, len(ip.Proof))
-	for i, h := range ip.Proof {
-		if p[i], err = base64.StdEncoding.DecodeString(h); err != nil {
-			return c, ip, fmt.Errorf("the log's inclusion proof: %w", err)
-		}
+	p, err := DecodeProof(ip.Proof)
+	if err != nil {
+		return c, ip, fmt.Errorf("the log's inclusion proof: %w", err)
 	}
 	if err := proof.VerifyInclusion(ptlog.Hasher, ip.LeafIndex, c.Size, ptlog.Hasher.HashLeaf(leaf), p, c.Root); err != nil {
 		return c, ip, fmt.Errorf("%w: %v", ErrNotIncluded, err)
