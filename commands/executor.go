@@ -75,6 +75,9 @@ type Result struct {
 	// Replayed is true when the command id had already been recorded: this is the first result and
 	// nothing new was appended.
 	Replayed bool `json:"replayed"`
+	// Unchanged is true when the command found nothing left to do (personal data already erased): nothing
+	// was appended.
+	Unchanged bool `json:"unchanged,omitempty"`
 	// Breaches are the watch rules the recorded fact breaks: it is recorded, and the supervisors are
 	// alerted. The clerk learns it at once.
 	Breaches []BreachRef `json:"breaches,omitempty"`

@@ -1,20 +1,30 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/events"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/privacy"
 	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/keys"
 )
 
 func newCopyStoreCmd() *cobra.Command {
 	var from, to string
+	var enc encryptOptions
 	cmd := &cobra.Command{
 		Use:   "copy-store --from STORE --to STORE",
 		Short: "Copy the whole history into another EventStoreDB-protocol store, exactly, resumably, verified",
@@ -32,6 +42,13 @@ written twice. Interrupted (a crash, Ctrl-C), run the same command again: it fin
 event in the source and goes on after it. A target holding any other history is refused untouched.
 At the end every event of the two stores is compared and every hash chain of the copy is verified.
 
+--encrypt migrates a store written before personal data was sealed (serve refuses such a store): every
+event is copied in order with the same stream, revision, id, type and metadata, its personal objects
+sealed with the data keys of the target ledger's key store. Events holding personal data, and those
+after them in their streams, get new hashes (listed with their old ones in --mapping); every other event
+keeps its hash. The copy ends with a privacy.store-sealed event naming the source's transparency-log
+root and the mapping's SHA-256. The target must be empty; interrupted, remove it and run again.
+
   ledger copy-store --from .ledger --to 'esdb://cluster.example:2113?tls=true'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -42,6 +59,9 @@ At the end every event of the two stores is compared and every hash chain of the
 				return usageError{cmd: "copy-store", err: errors.New("--from and --to name the same store")}
 			}
 			ctx := cmd.Context()
+			if enc.on {
+				return copySealed(ctx, cmd, from, to, enc)
+			}
 			src, err := openNamedStore(ctx, from)
 			if err != nil {
 				return fmt.Errorf("the source: %w", err)
@@ -90,6 +110,10 @@ At the end every event of the two stores is compared and every hash chain of the
 	}
 	cmd.Flags().StringVar(&from, "from", "", "the source: an esdb:// connection string or an embedded node's data directory")
 	cmd.Flags().StringVar(&to, "to", "", "the target: an esdb:// connection string or an embedded node's data directory")
+	cmd.Flags().BoolVar(&enc.on, "encrypt", false, "migrate a store written before personal data was sealed: copy it into an empty store with every personal object sealed (see below)")
+	cmd.Flags().StringVar(&enc.data, "data", "", "with --encrypt: the data directory of the ledger that will serve the copy, whose KEK seals (default: --to when it is a directory, else .ledger)")
+	cmd.Flags().StringVar(&enc.dbURL, "database-url", "", "with --encrypt: PostgreSQL of that ledger's key store (default $DATABASE_URL)")
+	cmd.Flags().StringVar(&enc.mapping, "mapping", "copy-store-mapping.csv", "with --encrypt: where to write the old and new hash of every event whose hash changed")
 	return cmd
 }
 
@@ -105,4 +129,92 @@ func openNamedStore(ctx context.Context, where string) (*storeHandle, error) {
 		}
 	}
 	return openStoreAt(ctx, "", "", where, "")
+}
+
+type encryptOptions struct {
+	on                   bool
+	data, dbURL, mapping string
+}
+
+// copySealed is copy-store --encrypt.
+func copySealed(ctx context.Context, cmd *cobra.Command, from, to string, o encryptOptions) error {
+	if o.data == "" {
+		o.data = ".ledger"
+		if !strings.Contains(to, "://") {
+			o.data = to
+		}
+	}
+	src, err := openNamedStore(ctx, from)
+	if err != nil {
+		return fmt.Errorf("the source: %w", err)
+	}
+	defer src.Close()
+	dst, err := openNamedStore(ctx, to)
+	if err != nil {
+		return fmt.Errorf("the target: %w", err)
+	}
+	defer dst.Close()
+	pool, err := openDB(ctx, o.dbURL)
+	if err != nil {
+		return fmt.Errorf("the key store's database: %w", err)
+	}
+	defer pool.Close()
+	ks, err := openKeys(ctx, pool, o.data, true)
+	if err != nil {
+		return err
+	}
+	head, err := src.Store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	mf, err := os.OpenFile(o.mapping, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("--mapping: %w", err)
+	}
+	defer mf.Close()
+	bw := bufio.NewWriter(mf)
+	out := cmd.ErrOrStderr()
+	fmt.Fprintf(out, "copying %s → %s, sealing personal data with the key-encryption key %s\n", src.Note, dst.Note, keys.KEKPath(o.data))
+	p := newProgress("copy-store --encrypt", head.Commit)
+	res, err := keys.CopySealed(ctx, src.Store, dst.Store, ks, bw, func(at eventlog.Position) { p.Set(at.Commit, 0) })
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = mf.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("copy-store --encrypt (the source is untouched; remove the partial target and run again): %w", err)
+	}
+	p.Finish()
+	// The migration is recorded in the new history.
+	note := privacy.StoreSealed{SourceEvents: res.Events, SourceLogRoot: res.SourceLogRoot, Resealed: res.Resealed,
+		MappingSHA256: res.MappingSHA256, SealedAt: time.Now().UTC()}
+	evs, err := commands.Envelope(events.MustRegistry(), commands.Meta{CommandID: "copy-store-encrypt:" + res.SourceLogRoot,
+		Actor: commands.Actor{Role: "system", Subject: "copy-store"}}, commands.Target{Path: "*"}, []kernel.Event{note}, note.SealedAt)
+	if err != nil {
+		return err
+	}
+	if _, err := dst.Store.Append(ctx, privacy.MigrationStream, eventlog.NoStream(), evs); err != nil {
+		return fmt.Errorf("record the migration: %w", err)
+	}
+	a, err := audit.New(audit.Config{Store: dst.Store})
+	if err != nil {
+		return err
+	}
+	rep, err := a.Verify(ctx, audit.VerifyOptions{})
+	if err != nil {
+		return err
+	}
+	if !rep.Intact {
+		return fmt.Errorf("the copy's hash chains do not verify: %+v", rep.Break)
+	}
+	if err := ks.CheckStore(ctx, dst.Store); err != nil {
+		return fmt.Errorf("the copy still holds personal data in clear: %w", err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "copied %d events with their personal data sealed; %d got new hashes (old and new in %s, SHA-256 %s), "+
+		"the others kept theirs; the source's log root was %s; %d events in %d streams verified, all chains intact\n"+
+		"Serve the copy with a fresh database for the read models (ledger rebuild), and keep the KEK %s apart from the database's backups.\n",
+		res.Events, res.Resealed, o.mapping, res.MappingSHA256, res.SourceLogRoot, rep.Events, rep.Streams, keys.KEKPath(o.data))
+	return nil
 }

@@ -22,6 +22,7 @@ type demoOptions struct {
 	concurrency int
 	force       bool
 	list        int
+	dbURL       string
 }
 
 func newDemoCmd() *cobra.Command {
@@ -44,8 +45,12 @@ a store that already holds ledger events (nothing is written) unless --force.
 
 --events N sizes the history to about N events (up to millions): with --communities and no --years the
 years grow; otherwise whole districts of 78 communities are added. The same --seed, sizes and --until
-always give the same events (ids, content, order of every stream); --concurrency 1 makes the order of
-$all the same too. --until defaults to today, so that the history ends now.`,
+always give the same events (ids, content, order of every stream; only the ciphertext of the sealed
+personal data differs); --concurrency 1 makes the order of $all the same too. --until defaults to today,
+so that the history ends now.
+
+Personal data is sealed as serve seals it, with data keys in the key store of DATABASE_URL (schema
+keystore) under the key-encryption key $LEDGER_KEK_FILE or --data/ledger-kek.key (created if missing).`,
 		Example: `  ledger demo                                   # 78 communities, 3 years, into .ledger/events
   ledger demo --seed 7 --communities 13 --years 1
   ledger demo --events 1000000 --data /tmp/bench   # a million events: 7 districts
@@ -65,6 +70,7 @@ $all the same too. --until defaults to today, so that the history ends now.`,
 	f.IntVar(&o.concurrency, "concurrency", 0, "appends in flight (default 64); 1 makes the $all order reproducible")
 	f.BoolVar(&o.force, "force", false, "write even if the store already holds ledger events")
 	f.IntVar(&o.list, "list", 5, "communities listed per street in the summary (0: all)")
+	f.StringVar(&o.dbURL, "database-url", "", "PostgreSQL of the key store that seals the personal data (default $DATABASE_URL)")
 	return cmd
 }
 
@@ -96,7 +102,17 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o demoOptions) error {
 		return err
 	}
 	defer sh.Close()
-	store, storeNote := sh.Store, sh.Note
+	storeNote := sh.Note
+	pool, err := openDB(ctx, o.dbURL)
+	if err != nil {
+		return fmt.Errorf("demo seals personal data with keys kept in PostgreSQL: %w", err)
+	}
+	defer pool.Close()
+	ks, err := openKeys(ctx, pool, o.data, true)
+	if err != nil {
+		return err
+	}
+	store := sealedWorkload{sh.Store, ks}
 
 	holds, first, err := workload.HoldsLedgerEvents(ctx, store)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 )
 
 func newExportCmd() *cobra.Command {
-	var data, community, from, to, by, format, out string
+	var data, community, from, to, by, format, out, dbURL string
 	var ownOnly bool
 	cmd := &cobra.Command{
 		Use:   "export --community ID [--from TIME] [--to TIME] [--format csv|jsonl|xlsx] [--out FILE]",
@@ -25,8 +25,11 @@ func newExportCmd() *cobra.Command {
 		Long: `export writes the trail of one community, oldest first: for every event its $all position, stream,
 revision, event id, type, community, jurisdiction, actor, command, correlation and causation ids,
 schema version, occurred and recorded times (UTC, and China time for display), prev_hash, hash and
-the payload as stored (personal data included: auditors see everything). The hash of each row can be
-recomputed from the row (see ledger verify).
+the payload as stored, its sealed personal data opened (auditors see everything; a person whose data
+was erased shows as {"subject":…,"erased":true}). Opening needs the key store: DATABASE_URL (or
+--database-url) and the KEK ($LEDGER_KEK_FILE or --data/ledger-kek.key); without a database the
+payloads are exported sealed, as stored. The hash of each row is over the payload as stored (see ledger
+verify), so check hashes on a sealed export.
 
 It reads the store of record, not the audit-trail read model, which keeps no payloads and may lag.
 The events are the community's own and, unless --own-only, the district-level events above it
@@ -73,11 +76,15 @@ to the extension of --out, else csv. Without --out the file goes to standard out
 				return bad(errors.New("an xlsx file is binary: give --out FILE or redirect standard output"))
 			}
 			ctx := cmd.Context()
-			s, a, err := openAuditor(ctx, data, "", false)
+			withDB := dbURL != "" || os.Getenv("DATABASE_URL") != ""
+			s, a, err := openAuditor(ctx, data, dbURL, withDB)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
+			if !withDB {
+				fmt.Fprintln(cmd.ErrOrStderr(), "export: no DATABASE_URL: personal data stays sealed, as stored (give the key store's database to open it)")
+			}
 
 			// A file is written under a temporary name and renamed when complete, so a failed export never
 			// leaves a file that looks whole.
@@ -126,5 +133,6 @@ to the extension of --out, else csv. Without --out the file goes to standard out
 	fl.StringVar(&format, "format", "", "csv, jsonl or xlsx (default: from --out's extension, else csv)")
 	fl.StringVar(&out, "out", "", "write to this file (default: standard output)")
 	fl.StringVar(&data, "data", ".ledger", "directory of the embedded node's data (when EVENTSTORE_URL is unset)")
+	fl.StringVar(&dbURL, "database-url", "", "PostgreSQL of the key store that opens the personal data (default $DATABASE_URL)")
 	return cmd
 }

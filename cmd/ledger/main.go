@@ -80,6 +80,6 @@ Environment:
 	}
 	root.AddCommand(newNodeCmd(), newServeCmd(), newTokenCmd(), newRecordCmd(), newRebuildCmd(), newDemoCmd(),
 		newVerifyCmd(), newReplayCmd(), newExportCmd())
-	root.AddCommand(newWebhooksCmd(), newProjectionsCmd(), newCopyStoreCmd(), newLogCmd(), newWitnessCmd())
+	root.AddCommand(newWebhooksCmd(), newProjectionsCmd(), newCopyStoreCmd(), newLogCmd(), newWitnessCmd(), newKeysCmd())
 	return root
 }

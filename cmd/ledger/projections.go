@@ -103,7 +103,7 @@ an administrator's of scope "*". The event itself stays in the history; the mode
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			model := args[0]
-			if _, err := readModelsNamed([]string{model}); err != nil {
+			if _, err := readModelsNamed([]string{model}, nil); err != nil {
 				return usageError{cmd: "projections skip", err: err}
 			}
 			at, err := eventlog.ParsePosition(args[1])
@@ -142,7 +142,7 @@ an administrator's of scope "*". The event itself stays in the history; the mode
 			}
 			defer sh.Close()
 			// Not newRuntime: migrating would mark every model running, the halted one too.
-			rt, err := runtime.New(runtime.Config{Pool: pool, Source: sh.Store, Migrate: pg.Migrator(pool), Models: readModels()})
+			rt, err := runtime.New(runtime.Config{Pool: pool, Source: sh.Store, Migrate: pg.Migrator(pool), Models: readModels(nil)})
 			if err != nil {
 				return err
 			}

@@ -30,7 +30,7 @@ func TestProjectionsListAndSkip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newRuntime(ctx, pool, sh.Store, readModels(), nil); err != nil {
+	if _, err := newRuntime(ctx, pool, sh.Store, readModels(nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	sh.Close()

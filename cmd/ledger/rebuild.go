@@ -20,8 +20,7 @@ directory (the file is locked by the running node):
   EVENTSTORE_URL='esdb://127.0.0.1:2113?tls=false' ledger rebuild board finances`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			models, err := readModelsNamed(args)
-			if err != nil {
+			if _, err := readModelsNamed(args, nil); err != nil {
 				return err
 			}
 			s, err := openSession(ctx, data, dbURL, true)
@@ -29,6 +28,10 @@ directory (the file is locked by the running node):
 				return err
 			}
 			defer s.Close()
+			models, err := readModelsNamed(args, s.Keys)
+			if err != nil {
+				return err
+			}
 			rt, err := newRuntime(ctx, s.Pool, s.Store, models, nil)
 			if err != nil {
 				return err

@@ -25,6 +25,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/supervision"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
 	"github.com/grassroots-ledger/ledger/infra/workload"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
 type serveOptions struct {
@@ -76,11 +77,21 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	defer sh.Close()
 	store, storeURL, storeNote := sh.Store, sh.URL, sh.Note
 
-	pool, err := openDBSized(ctx, "", servePoolSize(len(readModels())))
+	pool, err := openDBSized(ctx, "", servePoolSize(len(readModels(nil))))
 	if err != nil {
 		return err
 	}
 	defer bounded("close the database pool", 5*time.Second, pool.Close)
+	// The key store of the personal data: refused without its KEK, and a store holding personal data in
+	// clear is refused too (it says how to migrate), before anything is written.
+	ks, err := openKeys(ctx, pool, o.data, true)
+	if err != nil {
+		return err
+	}
+	if err := ks.CheckStore(ctx, store); err != nil {
+		return err
+	}
+	models := func() []runtime.ReadModel { return readModels(ks) }
 
 	// One registry for everything the operators watch; the Go and process collectors come with it.
 	metrics := prometheus.NewRegistry()
@@ -90,7 +101,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	rt, err := newRuntime(ctx, pool, store, readModels(), metrics)
+	rt, err := newRuntime(ctx, pool, store, models(), metrics)
 	if err != nil {
 		return err
 	}
@@ -107,13 +118,14 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	executor := commands.NewExecutor(instrumented, commands.SystemClock{}, events.MustRegistry(), slog.Default())
-	sup, err := startSupervision(runCtx, pool, store, executor, mux, api.API(), tokens, metrics, readModels(),
+	executor := commands.NewExecutor(sealedStore{instrumented, ks}, commands.SystemClock{}, events.MustRegistry(), slog.Default())
+	sup, err := startSupervision(runCtx, pool, store, executor, mux, api.API(), tokens, metrics, models(),
 		supervision.WebhookPolicy{AllowHTTP: o.webhooksHTTP, AllowPrivate: o.webhooksPrivate})
 	if err != nil {
 		return err
 	}
 	httpapi.RegisterCatalogue(api, commands.NewHandlers(executor, slog.Default()))
+	httpapi.RegisterPrivacy(api, commands.NewPrivacy(executor, ks))
 	logKey, publisher, err := startLog(ctx, pool, api, o)
 	if err != nil {
 		return err
@@ -123,7 +135,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer closePortal()
-	aud, err := audit.New(audit.Config{Store: store, Pool: pool, Migrate: pg.Migrator(pool), Models: readModels(), Logger: slog.Default()})
+	aud, err := audit.New(audit.Config{Store: store, Pool: pool, Migrate: pg.Migrator(pool), Models: models(), Personal: ks, Logger: slog.Default()})
 	if err != nil {
 		return err
 	}
@@ -165,7 +177,7 @@ Stop with Ctrl-C.
 		_ = worker.Run(runCtx, func(ctx context.Context) error { return runAll(ctx, rt.Run, sup.Work, publisher.Run) })
 	}()
 	if o.demo {
-		go seedDemo(runCtx, cmd, store)
+		go seedDemo(runCtx, cmd, sealedWorkload{store, ks})
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

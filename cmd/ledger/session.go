@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/infra/audit"
+	"github.com/grassroots-ledger/ledger/infra/keys"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
@@ -14,6 +15,7 @@ import (
 type session struct {
 	*storeHandle
 	Pool *pgxpool.Pool // nil unless the session was opened with a database
+	Keys *keys.Store   // the key store of the personal data, with the database
 }
 
 // openSession opens the store of dataDir (or EVENTSTORE_URL) and, when withDB, the database at dbURL
@@ -27,6 +29,10 @@ func openSession(ctx context.Context, dataDir, dbURL string, withDB bool) (*sess
 	if withDB {
 		if s.Pool, err = openDB(ctx, dbURL); err != nil {
 			sh.Close()
+			return nil, err
+		}
+		if s.Keys, err = openKeys(ctx, s.Pool, dataDir, false); err != nil {
+			s.Close()
 			return nil, err
 		}
 	}
@@ -50,7 +56,7 @@ func openAuditor(ctx context.Context, dataDir, dbURL string, withDB bool) (*sess
 	}
 	cfg := audit.Config{Store: s.Store}
 	if s.Pool != nil {
-		cfg.Pool, cfg.Migrate, cfg.Models = s.Pool, pg.Migrator(s.Pool), readModels()
+		cfg.Pool, cfg.Migrate, cfg.Models, cfg.Personal = s.Pool, pg.Migrator(s.Pool), readModels(s.Keys), s.Keys
 	}
 	a, err := audit.New(cfg)
 	if err != nil {

@@ -12,10 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/keys"
 	"github.com/grassroots-ledger/ledger/infra/metrics"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/workload"
 	"github.com/grassroots-ledger/ledger/projections/all"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
@@ -114,12 +117,21 @@ func servePoolSize(models int) int32 {
 	return int32(serveListeners + serveReplays + models + serveHeadroom)
 }
 
-// readModels is every read model the ledger keeps, in the order they are listed to operators.
-func readModels() []runtime.ReadModel { return all.Models() }
+// readModels is every read model the ledger keeps, in the order they are listed to operators; ks opens
+// the personal data the finances model masks (nil: none can be opened).
+func readModels(ks *keys.Store) []runtime.ReadModel { return all.Models(personalOf(ks)) }
+
+// personalOf is ks as the read models' port (a nil interface for a nil store).
+func personalOf(ks *keys.Store) runtime.Personal {
+	if ks == nil {
+		return nil
+	}
+	return ks
+}
 
 // readModelsNamed picks read models by name; no names means all of them.
-func readModelsNamed(names []string) ([]runtime.ReadModel, error) {
-	all := readModels()
+func readModelsNamed(names []string, ks *keys.Store) ([]runtime.ReadModel, error) {
+	all := readModels(ks)
 	if len(names) == 0 {
 		return all, nil
 	}
@@ -147,6 +159,33 @@ func modelNames(ms []runtime.ReadModel) string {
 		s += m.Name()
 	}
 	return s
+}
+
+// openKeys opens the key store of the personal data, with its key-encryption key from
+// keys.KEKPath(dataDir) ($LEDGER_KEK_FILE, or dataDir/ledger-kek.key). create makes the KEK on first use
+// (serve, demo); the other commands only read with it.
+func openKeys(ctx context.Context, pool *pgxpool.Pool, dataDir string, create bool) (*keys.Store, error) {
+	return keys.Open(ctx, pool, keys.KEKPath(dataDir), create)
+}
+
+// sealedStore is the command side's store with every append's personal data sealed first (infra/keys).
+type sealedStore struct {
+	commands.EventStore
+	keys *keys.Store
+}
+
+func (s sealedStore) Append(ctx context.Context, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error) {
+	return s.keys.Append(ctx, s.EventStore, stream, expected, events)
+}
+
+// sealedWorkload is the demo generator's store with every append's personal data sealed first.
+type sealedWorkload struct {
+	workload.Store
+	keys *keys.Store
+}
+
+func (s sealedWorkload) Append(ctx context.Context, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error) {
+	return s.keys.Append(ctx, s.Store, stream, expected, events)
 }
 
 // newRuntime builds the projection runtime over the store for the given models and migrates them.

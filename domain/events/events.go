@@ -14,6 +14,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/privacy"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
 )
@@ -29,6 +30,7 @@ func Registrars() []kernel.Registrar {
 		disclosure.RegisterEvents,
 		audit.RegisterEvents,
 		supervision.RegisterEvents,
+		privacy.RegisterEvents,
 	}
 }
 

@@ -130,8 +130,11 @@ const (
 func PayeeKinds() []PayeeKind { return []PayeeKind{Organisation, Individual} }
 
 // Payee of an expenditure. An organisation is public by name. An individual
-// is a person: their name is personal data, and the public sees only
-// MaskedName ("张*"), computed when the expenditure is requested.
+// is a person: their name is personal data (sealed in Personal, erasable),
+// and the public sees only its masked form ("张*"), which the finances read
+// model derives from the opened personal data. MaskedName is what events
+// recorded before personal data was sealed carry; new events leave it empty,
+// so no trace of the name stays outside the sealed object.
 type Payee struct {
 	Kind         PayeeKind            `json:"kind"`
 	Organisation string               `json:"organisation,omitempty"`

@@ -123,7 +123,7 @@ type Request struct {
 	// authorises only that project's expenditures.
 	Project string
 	// Payee: for an individual, Person and Personal (with Name) are
-	// required and MaskedName is computed.
+	// required (MaskedName is not recorded: the name is masked when shown).
 	Payee Payee
 }
 
@@ -184,7 +184,7 @@ func checkPayee(p Payee) (Payee, error) {
 			return p, kernel.Invalid("individual-payee-with-organisation", "payee.organisation", "个人收款不应填写收款单位")
 		}
 		personal := *p.Personal
-		return Payee{Kind: Individual, Person: p.Person, MaskedName: kernel.MaskName(personal.Name), Personal: &personal}, nil
+		return Payee{Kind: Individual, Person: p.Person, Personal: &personal}, nil
 	}
 	return p, kernel.Invalid("invalid-payee-kind", "payee.kind", "收款方类型须为 organisation 或 individual")
 }

@@ -104,7 +104,7 @@ func TestExpenditure(t *testing.T) {
 			Then: []kernel.Event{small},
 		},
 		{
-			Name: "an individual payee is masked for the public",
+			Name: "an individual payee is recorded by personal data only (the name is masked from it when shown)",
 			When: func(x *funds.Expenditure) ([]kernel.Event, error) {
 				return x.Request(funds.Request{ExpenditureID: "x-1", FiscalYear: 2026, Category: funds.Salaries, Kind: funds.Salary, Purpose: "3月工资",
 					Amount: kernel.Yuan(5000), Payee: funds.Payee{Kind: funds.Individual, Person: "p-1", MaskedName: "ignored",
@@ -112,7 +112,7 @@ func TestExpenditure(t *testing.T) {
 			},
 			Then: []kernel.Event{funds.ExpenditureRequested{ExpenditureID: "x-1", FiscalYear: 2026, Category: funds.Salaries, Kind: funds.Salary,
 				Purpose: "3月工资", Amount: kernel.Yuan(5000), RequestedAt: t0, Payee: funds.Payee{Kind: funds.Individual, Person: "p-1",
-					MaskedName: "欧***", Personal: &kernel.PersonalData{Subject: "p-1", Name: "欧阳娜娜"}}}},
+					Personal: &kernel.PersonalData{Subject: "p-1", Name: "欧阳娜娜"}}}},
 		},
 		{
 			Name: "amount must be positive",

@@ -70,13 +70,30 @@ func Breaches(bs ...*Breach) []Breach {
 // encrypt each such object with the subject's key (crypto-shredding) without
 // touching the rest of the event. Never log it; the public sees at most a
 // masked name (see MaskName, MaskNationalID).
+//
+// As stored, the object is sealed (see infra/keys): the clear fields are encrypted with the subject's
+// data key and only Subject, Key and Sealed remain. Read back, it is clear again on the paths that may
+// see personal data (auditors, the models that keep masked names), or Erased when the subject's key has
+// been destroyed on a lawful request (crypto-shredding); everywhere else it stays sealed.
 type PersonalData struct {
 	Subject    PersonID `json:"subject"`
 	Name       string   `json:"name,omitempty"`
 	NationalID string   `json:"national_id,omitempty"`
 	Phone      string   `json:"phone,omitempty"`
 	Address    string   `json:"address,omitempty"`
+	// Key names the data key the object is sealed with, and Sealed is the ciphertext of the clear
+	// fields (base64 of nonce and AES-256-GCM output); both empty when the object is clear.
+	Key    string `json:"key,omitempty"`
+	Sealed string `json:"sealed,omitempty"`
+	// Erased is set on read, never stored: the subject's key was destroyed, the data is gone for good.
+	Erased bool `json:"erased,omitempty"`
 }
+
+// IsSealed reports whether the object is encrypted (as stored) rather than clear or erased.
+func (p PersonalData) IsSealed() bool { return p.Sealed != "" }
+
+// ErasedText is what a Chinese output shows in place of personal data whose subject was erased.
+const ErasedText = "（已依法删除）"
 
 // Rehydrate applies history, oldest first, to a fresh aggregate and returns it.
 // Apply never fails, so neither does Rehydrate: an event the aggregate does not

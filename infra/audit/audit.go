@@ -36,6 +36,12 @@ type Store interface {
 	Head(ctx context.Context) (eventlog.Position, error)
 }
 
+// PayloadOpener opens the sealed personal objects of payloads (infra/keys.Store): each clear, or
+// {"subject":…,"erased":true} once the subject's key was destroyed.
+type PayloadOpener interface {
+	OpenPayloads(ctx context.Context, recs []eventlog.Recorded) ([][]byte, error)
+}
+
 // Config is what an Auditor needs. Verify and Export need only Store; Replay also needs Pool, Migrate
 // and Models.
 type Config struct {
@@ -49,6 +55,9 @@ type Config struct {
 	// Models are the read models Replay rebuilds: the same list the projections run, so a model added to
 	// the ledger joins the replay without a change here.
 	Models []runtime.ReadModel
+	// Personal opens the sealed personal data of the payloads Export writes (the key store, infra/keys):
+	// auditors see it clear, or erased. Nil: payloads are exported sealed, as stored.
+	Personal PayloadOpener
 	// Logger receives operational logs. Default slog.Default().
 	Logger *slog.Logger
 	// ReplayBatch is the most events Replay applies in one transaction. Default 5000.

@@ -97,7 +97,8 @@ const maxCellChars = 32767
 // It reads the store of record, not the audit trail read model: the trail keeps envelopes without
 // payloads, and may lag or be mid-rebuild. The events are those Replay applies: the community's own
 // streams and the district-level events above it (OwnOnly leaves those out). Payloads are exported as
-// stored, personal data included: auditors see everything (DOMAIN.md).
+// stored, except that sealed personal data is opened when the auditor has the key store (Config.Personal):
+// auditors see everything (DOMAIN.md), and a person whose data was erased as erased.
 //
 // CSV and JSON Lines are written as the events are read; nothing is held. XLSX is staged by the
 // spreadsheet library (in memory and temporary files) and written to w at the end.
@@ -133,6 +134,7 @@ func (a *Auditor) Export(ctx context.Context, req ExportRequest, w io.Writer) (E
 		}
 	}
 	defer sink.Close()
+	out := &opening{sink: sink, personal: a.cfg.Personal}
 	n := 0
 	err = a.cfg.Store.ReadAllFiltered(ctx, eventlog.Start, sc.filter(), func(r eventlog.Recorded) error {
 		if n++; req.Progress != nil && n%1000 == 0 {
@@ -149,8 +151,11 @@ func (a *Auditor) Export(ctx context.Context, req ExportRequest, w io.Writer) (E
 			return nil
 		}
 		res.Rows++
-		return sink.Row(&r)
+		return out.add(ctx, r)
 	})
+	if err == nil {
+		err = out.flush(ctx)
+	}
 	if err != nil {
 		return res, fmt.Errorf("export %s: %w", req.Community, err)
 	}
@@ -161,6 +166,45 @@ func (a *Auditor) Export(ctx context.Context, req ExportRequest, w io.Writer) (E
 		return res, fmt.Errorf("export %s: %w", req.Community, err)
 	}
 	return res, nil
+}
+
+// opening writes rows to sink with their personal data opened for the auditor, a batch at a time (one
+// round trip to the key store per batch of events that hold personal data).
+type opening struct {
+	sink     rowSink
+	personal PayloadOpener
+	pending  []eventlog.Recorded
+}
+
+const openBatch = 512
+
+func (o *opening) add(ctx context.Context, r eventlog.Recorded) error {
+	if o.personal == nil {
+		return o.sink.Row(&r)
+	}
+	o.pending = append(o.pending, r)
+	if len(o.pending) < openBatch {
+		return nil
+	}
+	return o.flush(ctx)
+}
+
+func (o *opening) flush(ctx context.Context) error {
+	if len(o.pending) == 0 {
+		return nil
+	}
+	data, err := o.personal.OpenPayloads(ctx, o.pending)
+	if err != nil {
+		return fmt.Errorf("open the personal data: %w", err)
+	}
+	for i := range o.pending {
+		o.pending[i].Data = data[i]
+		if err := o.sink.Row(&o.pending[i]); err != nil {
+			return err
+		}
+	}
+	o.pending = o.pending[:0]
+	return nil
 }
 
 // rowSink writes rows in one format.

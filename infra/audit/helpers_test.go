@@ -130,7 +130,7 @@ func testPool(tb testing.TB) *pgxpool.Pool {
 }
 
 // models are the read models the ledger projects.
-func models() []runtime.ReadModel { return all.Models() }
+func models() []runtime.ReadModel { return all.Models(nil) }
 
 func newAuditor(tb testing.TB, st Store, pool *pgxpool.Pool) *Auditor {
 	tb.Helper()

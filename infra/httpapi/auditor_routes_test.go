@@ -29,7 +29,7 @@ func auditServer(t *testing.T) (*apitest.Server, workload.Community) {
 	t.Helper()
 	srv := apitest.Start(t, apitest.Config{Register: func(s *apitest.Server) {
 		a, err := audit.New(audit.Config{Store: s.Store, Pool: s.Pool, Migrate: pg.Migrator(s.Pool), Logger: apitest.Logger(),
-			Models: all.Models()})
+			Models: all.Models(nil)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ import (
 func FuzzCommandsAreProjected(f *testing.F) {
 	srv := startCatalogue(f)
 	ctx, cancel := context.WithCancel(context.Background())
-	rt, err := runtime.New(runtime.Config{Pool: srv.Pool, Source: srv.Store, Migrate: pg.Migrator(srv.Pool), Models: all.Models(),
+	rt, err := runtime.New(runtime.Config{Pool: srv.Pool, Source: srv.Store, Migrate: pg.Migrator(srv.Pool), Models: all.Models(nil),
 		Logger: apitest.Logger(), MaxWait: time.Millisecond})
 	if err != nil {
 		f.Fatal(err)

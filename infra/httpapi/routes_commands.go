@@ -71,3 +71,9 @@ func RegisterCatalogue(r *Commands, h *commands.Handlers) {
 	RegisterCommand(r, "record-audit-finding", "Record an audit finding (审计发现)", h.RecordAuditFinding)
 	RegisterCommand(r, "close-audit", "Close an audit with its result (审计结论)", h.CloseAudit)
 }
+
+// RegisterPrivacy registers the erasure of a person's personal data (Administer, over every community
+// holding it).
+func RegisterPrivacy(r *Commands, p *commands.Privacy) {
+	RegisterCommand(r, "erase-personal-data", "Erase a person's personal data on a lawful request (依法删除个人信息)", p.ErasePersonalData)
+}

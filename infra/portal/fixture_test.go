@@ -186,7 +186,7 @@ func buildDistrictOn(server string, opts workload.Options, logf func(string, ...
 
 	reg := events.MustRegistry()
 	rt, err := runtime.New(runtime.Config{Pool: admin, Source: store, Migrate: pg.Migrator(admin), Logger: quiet(),
-		Models: all.Models()})
+		Models: all.Models(nil)})
 	if err != nil {
 		return nil, cleanup, err
 	}

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/grassroots-ledger/ledger/infra/secret"
 )
 
 // KeyFile is the name of the log's signing key under the data directory: the note signer key and its
@@ -52,34 +53,8 @@ func LoadOrCreateKey(dir, name string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tlog: generate the signing key named %q: %w", name, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := secret.Create(path, []byte(skey+"\n"+vkey+"\n")); err != nil {
 		return nil, fmt.Errorf("tlog: create the signing key: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, KeyFile+".new-*")
-	if err != nil {
-		return nil, fmt.Errorf("tlog: create the signing key: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.WriteString(skey + "\n" + vkey + "\n")
-	if err == nil {
-		err = tmp.Chmod(0o600)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("tlog: write the signing key: %w", err)
-	}
-	// Link, not rename: of two processes starting at once, one key wins and both use it.
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("tlog: install the signing key: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
 	}
 	return loadKey(path)
 }
@@ -95,16 +70,12 @@ func LoadKey(dir string) (*Key, error) {
 }
 
 func loadKey(path string) (*Key, error) {
-	fi, err := os.Stat(path)
+	b, err := secret.Read(path)
+	if errors.Is(err, secret.ErrPermissions) {
+		return nil, fmt.Errorf("%w: %w", ErrKeyPermissions, err)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %04o; run chmod 600 %s", ErrKeyPermissions, path, perm, path)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("tlog: read the signing key: %w", err)
 	}
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	if len(lines) != 2 {

@@ -16,11 +16,12 @@ import (
 )
 
 // Models returns a fresh instance of every read model: the audit trail first, then the public models the
-// portal reads, then the alerts, then the transparency log.
-func Models() []runtime.ReadModel {
+// portal reads, then the alerts, then the transparency log. personal opens sealed personal data for the
+// models that keep something derived from it (the key store, infra/keys); nil where all of it is clear.
+func Models(personal runtime.Personal) []runtime.ReadModel {
 	return []runtime.ReadModel{
 		audittrail.Model{},
-		directory.New(), board.New(), finances.New(), elections.New(), meetings.New(),
+		directory.New(), board.New(), finances.New(personal), elections.New(), meetings.New(),
 		alerts.New(events.MustRegistry()),
 		tlog.Model{},
 	}

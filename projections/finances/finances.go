@@ -24,6 +24,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/privacy"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -39,13 +40,20 @@ var Schema = runtime.SchemaOf(Name)
 var migrations embed.FS
 
 // Model is the finances read model. Create it with New.
-type Model struct{ decode.Model }
+type Model struct {
+	decode.Model
+	personal runtime.Personal
+}
 
-// New returns the finances model, decoding with the domain's registry.
-func New() *Model {
+// New returns the finances model, decoding with the domain's registry. An individual payee is shown by
+// the masked form of their name, which personal opens from the sealed personal data (infra/keys); a
+// payee whose personal data was erased shows as kernel.ErasedText, also in a replay of an earlier instant.
+// personal may be nil where every personal object is clear (tests); a sealed one is then a poison event.
+func New(personal runtime.Personal) *Model {
 	return &Model{decode.NewModel(Name, migrations,
 		funds.BudgetAllocated{}, funds.ExpenditureRequested{},
-		funds.ExpenditureApproved{}, funds.ExpenditurePaid{}, funds.ExpenditureRejected{}, funds.ExpenditureCancelled{})}
+		funds.ExpenditureApproved{}, funds.ExpenditurePaid{}, funds.ExpenditureRejected{}, funds.ExpenditureCancelled{},
+		privacy.PersonalDataErased{}), personal}
 }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
@@ -99,6 +107,7 @@ type expenditure struct {
 	year                                  int
 	amount                                int64
 	payeeKind, payeeName                  string
+	payeeKey                              pgtype.Text
 	status                                Status
 	requestedAt                           time.Time
 	requestedSrc                          decode.Source
@@ -133,17 +142,56 @@ type allocation struct {
 // nothing for a masked name (张* stays 张*) and guarantees that a payload, or a row, with an unmasked name
 // still shows masked. The model stores payees through it; the portal passes what it reads through it.
 func PublicPayee(kind funds.PayeeKind, name string) string {
-	if kind == funds.Organisation {
+	if kind == funds.Organisation || name == kernel.ErasedText {
 		return name
 	}
 	return kernel.MaskName(name)
 }
 
-func payeeName(p funds.Payee) string {
-	if p.Kind == funds.Organisation {
+// payeeName is the payee as the public sees it; opened is the individual's personal data as the key
+// store opened it (clear, or erased).
+func payeeName(p funds.Payee, opened *kernel.PersonalData) string {
+	switch {
+	case p.Kind == funds.Organisation:
 		return PublicPayee(p.Kind, p.Organisation)
+	case opened != nil && opened.Erased:
+		return kernel.ErasedText
+	case opened != nil && opened.Name != "":
+		return PublicPayee(p.Kind, opened.Name)
 	}
-	return PublicPayee(p.Kind, p.MaskedName)
+	return PublicPayee(p.Kind, p.MaskedName) // recorded before personal data was sealed
+}
+
+// openPayees opens the personal data of the batch's individual payees, by event: one call to the key
+// store for the batch.
+func (m *Model) openPayees(ctx context.Context, evs []decode.Event) (map[eventlog.ID]*kernel.PersonalData, error) {
+	var sealed []runtime.SealedPersonal
+	for _, e := range evs {
+		if r, ok := e.Payload.(funds.ExpenditureRequested); ok && r.Payee.Personal != nil {
+			if r.Payee.Personal.IsSealed() && m.personal == nil {
+				return nil, e.Poison(errors.New("an individual payee's personal data is sealed, and the finances model was given no key store to open it"))
+			}
+			sealed = append(sealed, runtime.SealedPersonal{Event: e.Rec.ID, Data: *r.Payee.Personal})
+		}
+	}
+	out := make(map[eventlog.ID]*kernel.PersonalData, len(sealed))
+	if len(sealed) == 0 {
+		return out, nil
+	}
+	opened := make([]kernel.PersonalData, len(sealed))
+	for i, s := range sealed {
+		opened[i] = s.Data
+	}
+	if m.personal != nil {
+		var err error
+		if opened, err = m.personal.Open(ctx, sealed); err != nil {
+			return nil, fmt.Errorf("open the personal data of individual payees: %w", err)
+		}
+	}
+	for i, s := range sealed {
+		out[s.Event] = &opened[i]
+	}
+	return out, nil
 }
 
 func expenditureOf(p kernel.Event) (string, bool) {
@@ -175,7 +223,12 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 	var xkeys []xkey
 	var akeys []akey
 	seenX, seenA := map[xkey]bool{}, map[akey]bool{}
+	var erasures []privacy.PersonalDataErased
 	for _, e := range evs {
+		if x, ok := e.Payload.(privacy.PersonalDataErased); ok {
+			erasures = append(erasures, x)
+			continue
+		}
 		if err := decode.RequireCommunity(e); err != nil {
 			return err
 		}
@@ -208,6 +261,10 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			xkeys = append(xkeys, k)
 		}
 	}
+	payees, err := m.openPayees(ctx, evs)
+	if err != nil {
+		return err
+	}
 	xs, recorded, err := load(ctx, tx, xkeys, akeys)
 	if err != nil {
 		return err
@@ -226,6 +283,9 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 	}
 	var allocs []*allocation
 	for _, e := range evs {
+		if _, ok := e.Payload.(privacy.PersonalDataErased); ok {
+			continue
+		}
 		if a, ok := e.Payload.(funds.BudgetAllocated); ok {
 			k := akey{e.Community(), a.FiscalYear, a.AllocationID}
 			if recorded[k] {
@@ -251,9 +311,11 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 				return e.Poison(errors.New("the expenditure was requested before"))
 			}
 			// r.Payee.Person and r.Payee.Personal are deliberately dropped: the public sees payeeName only.
+			// The id of the key sealing the personal data (it names no one) is kept for an erasure to find.
 			x = &expenditure{xkey: k, jurisdiction: e.Rec.Meta.Jurisdiction, category: string(r.Category), kind: string(r.Kind),
 				purpose: r.Purpose, year: r.FiscalYear, amount: int64(r.Amount), payeeKind: string(r.Payee.Kind),
-				payeeName: payeeName(r.Payee), status: Requested, requestedAt: r.RequestedAt, requestedSrc: e.Source(), isNew: true}
+				payeeName: payeeName(r.Payee, payees[e.Rec.ID]), payeeKey: sealedKey(r.Payee.Personal), status: Requested,
+				requestedAt: r.RequestedAt, requestedSrc: e.Source(), isNew: true}
 			xs[k] = x
 		} else if x == nil {
 			return e.Poison(errors.New("the finances model never saw the expenditure requested"))
@@ -293,7 +355,31 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			})
 		}
 	}
-	return write(ctx, tx, allocs, xs, deltas)
+	if err := write(ctx, tx, allocs, xs, deltas); err != nil {
+		return err
+	}
+	return forget(ctx, tx, erasures)
+}
+
+// forget applies erasures: the payee names sealed with the destroyed keys become kernel.ErasedText.
+func forget(ctx context.Context, tx pgx.Tx, erasures []privacy.PersonalDataErased) error {
+	var keys []string
+	for _, x := range erasures {
+		keys = append(keys, x.Keys...)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE expenditures SET payee_name = $2 WHERE payee_key = ANY($1) AND payee_kind = 'individual'`, keys, kernel.ErasedText)
+	return err
+}
+
+// sealedKey is the id of the key that seals p ("" for clear data, NULL in the table).
+func sealedKey(p *kernel.PersonalData) pgtype.Text {
+	if p == nil || !p.IsSealed() {
+		return pgtype.Text{}
+	}
+	return tables.Text(p.Key)
 }
 
 func load(ctx context.Context, tx pgx.Tx, xkeys []xkey, akeys []akey) (map[xkey]*expenditure, map[akey]bool, error) {
@@ -317,7 +403,7 @@ func load(ctx context.Context, tx pgx.Tx, xkeys []xkey, akeys []akey) (map[xkey]
 				if err := rs.Scan(&x.community, &x.expenditure, &x.jurisdiction, &x.year, &x.category, &x.kind, &x.purpose, &x.amount,
 					&x.payeeKind, &x.payeeName, &status, &x.requestedAt, &x.requestedSrc.ID, &x.requestedSrc.Commit, &x.approvedAt,
 					&aEv, &aPos, &x.resolution, &x.resolutionMeeting, &x.paidAt, &x.voucher, &x.paidAmount, &x.wasApproved,
-					&pEv, &pPos, &x.closedAt, &x.closeReason, &cEv, &cPos, &x.stream, &x.lastRev); err != nil {
+					&pEv, &pPos, &x.closedAt, &x.closeReason, &cEv, &cPos, &x.stream, &x.lastRev, &x.payeeKey); err != nil {
 					return err
 				}
 				x.status = Status(status)
@@ -364,7 +450,7 @@ var (
 		"requested_event_id uuid", "requested_commit_pos int8", "approved_at timestamptz", "approved_event_id uuid",
 		"approved_commit_pos int8", "resolution_id text", "resolution_meeting_id text", "paid_at timestamptz", "voucher_no text",
 		"paid_amount_fen int8", "was_approved bool", "paid_event_id uuid", "paid_commit_pos int8", "closed_at timestamptz",
-		"close_reason text", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8")
+		"close_reason text", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8", "payee_key text")
 	// The summary takes deltas: a row's figures are added to, and its source event is the newest one.
 	summaryTable = tables.New("budget_summary", []string{"community_id", "fiscal_year", "source", "category"},
 		`allocated_fen = `+saturated("allocated_fen")+`, allocations = t.allocations + excluded.allocations,
@@ -412,7 +498,7 @@ func write(ctx context.Context, tx pgx.Tx, allocs []*allocation, xs map[xkey]*ex
 			UUID(r.requestedSrc.ID).Int8(r.requestedSrc.Commit).NullTime(r.approvedAt).UUID(r.approvedSrc.ID).NullInt8(r.approvedSrc.Pos()).
 			NullText(r.resolution).NullText(r.resolutionMeeting).NullTime(r.paidAt).NullText(r.voucher).NullInt8(r.paidAmount).
 			NullBool(r.wasApproved).UUID(r.paidSrc.ID).NullInt8(r.paidSrc.Pos()).NullTime(r.closedAt).NullText(r.closeReason).
-			UUID(r.closedSrc.ID).NullInt8(r.closedSrc.Pos()).Text(r.stream).Int8(r.lastRev)
+			UUID(r.closedSrc.ID).NullInt8(r.closedSrc.Pos()).Text(r.stream).Int8(r.lastRev).NullText(r.payeeKey)
 	}
 	sk := make([]skey, 0, len(deltas))
 	for k := range deltas {

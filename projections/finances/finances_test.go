@@ -79,7 +79,7 @@ func sample() (*decodetest.History, map[string]eventlog.Recorded) {
 func TestSummaryPaymentsAndStatus(t *testing.T) {
 	t.Parallel()
 	h, ev := sample()
-	pool := readmodeltest.Projected(t, finances.New(), h.Events, 0)
+	pool := readmodeltest.Projected(t, finances.New(nil), h.Events, 0)
 	ctx := context.Background()
 
 	sum, err := finances.YearSummary(ctx, pool, luoxi.ID, 2026)
@@ -170,7 +170,7 @@ func TestSummaryPaymentsAndStatus(t *testing.T) {
 // model halts on a poison event.
 func TestContract(t *testing.T) {
 	h, _ := sample()
-	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return finances.New() }, Sample: h.Events,
+	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return finances.New(nil) }, Sample: h.Events,
 		Redelivery: decodetest.Idempotent, Handles: "funds.expenditure-requested", SampleSecrets: sampleSecrets})
 }
 
@@ -179,7 +179,7 @@ func TestContract(t *testing.T) {
 func TestSummaryHoldsHugeSums(t *testing.T) {
 	t.Parallel()
 	pool := decodetest.NewPool(t)
-	m := finances.New()
+	m := finances.New(nil)
 	decodetest.Migrate(t, pg.Migrator(pool), m)
 	h := &decodetest.History{}
 	request(h, "x-1", 2026, funds.Operating, 6_000_000_000_000_000_000, org, t0)
@@ -211,7 +211,7 @@ func TestPublicPayee(t *testing.T) {
 // TestIndividualPayeesAreMasked: over a generated district, every individual paid is there, masked.
 func TestIndividualPayeesAreMasked(t *testing.T) {
 	t.Parallel()
-	pool := readmodeltest.Projected(t, finances.New(), readmodeltest.History(t, 4), 1000)
+	pool := readmodeltest.Projected(t, finances.New(nil), readmodeltest.History(t, 4), 1000)
 	masked := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual'`)
 	stars := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual' AND payee_name ~ '^.\*+$'`)
 	if masked == 0 || stars != masked {

@@ -252,9 +252,10 @@ func ExpenditureByID(ctx context.Context, q Querier, communityID, expenditureID 
 }
 
 // FingerprintSQL is a text expression that changes whenever the expenditures or the budget figures of
-// community $1 change.
+// community $1 change, an erasure of a payee's personal data included (it changes no revision).
 var FingerprintSQL = tables.ChangeMark(Schema, "expenditures") + " || '/' || (SELECT count(*) || '.' || coalesce(max(last_commit_pos), 0) FROM " +
-	pgx.Identifier{Schema, "budget_summary"}.Sanitize() + " WHERE community_id = $1)"
+	pgx.Identifier{Schema, "budget_summary"}.Sanitize() + " WHERE community_id = $1) || '/' || (SELECT count(*) FROM " +
+	pgx.Identifier{Schema, "expenditures"}.Sanitize() + " WHERE community_id = $1 AND payee_name = '" + kernel.ErasedText + "')"
 
 // FiscalYears lists the fiscal years a community has figures for, the latest first.
 func FiscalYears(ctx context.Context, q Querier, communityID string) ([]int, error) {

@@ -26,7 +26,7 @@ import (
 
 // models are the five public read models, fresh.
 func models() []runtime.ReadModel {
-	return []runtime.ReadModel{directory.New(), board.New(), finances.New(), elections.New(), meetings.New()}
+	return []runtime.ReadModel{directory.New(), board.New(), finances.New(nil), elections.New(), meetings.New()}
 }
 
 func schemas() []string {
