@@ -261,13 +261,21 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			xkeys = append(xkeys, k)
 		}
 	}
-	payees, err := m.openPayees(ctx, evs)
+	// The payees' personal data is opened (the key store, its own connection) while the rows load.
+	var payees map[eventlog.ID]*kernel.PersonalData
+	var openErr error
+	opened := make(chan struct{})
+	go func() {
+		defer close(opened)
+		payees, openErr = m.openPayees(ctx, evs)
+	}()
+	xs, recorded, err := load(ctx, tx, xkeys, akeys)
+	<-opened
 	if err != nil {
 		return err
 	}
-	xs, recorded, err := load(ctx, tx, xkeys, akeys)
-	if err != nil {
-		return err
+	if openErr != nil {
+		return openErr
 	}
 	deltas := map[skey]*delta{}
 	add := func(k skey, src decode.Source, f func(d *delta)) {
