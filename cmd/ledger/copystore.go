@@ -92,16 +92,9 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 			if err != nil {
 				return fmt.Errorf("the copy is not the source: %w", err)
 			}
-			a, err := audit.New(audit.Config{Store: dst.Store})
+			rep, err := verifyCopy(ctx, dst.Store)
 			if err != nil {
 				return err
-			}
-			rep, err := a.Verify(ctx, audit.VerifyOptions{})
-			if err != nil {
-				return err
-			}
-			if !rep.Intact {
-				return fmt.Errorf("the copy's hash chains do not verify: %+v", rep.Break)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "the target holds the source's %d events, byte for byte, in the same order; %d events in %d streams verified, all chains intact\n",
 				n, rep.Events, rep.Streams)
@@ -198,16 +191,9 @@ func copySealed(ctx context.Context, cmd *cobra.Command, from, to string, o encr
 	if _, err := dst.Store.Append(ctx, privacy.MigrationStream, eventlog.NoStream(), evs); err != nil {
 		return fmt.Errorf("record the migration: %w", err)
 	}
-	a, err := audit.New(audit.Config{Store: dst.Store})
+	rep, err := verifyCopy(ctx, dst.Store)
 	if err != nil {
 		return err
-	}
-	rep, err := a.Verify(ctx, audit.VerifyOptions{})
-	if err != nil {
-		return err
-	}
-	if !rep.Intact {
-		return fmt.Errorf("the copy's hash chains do not verify: %+v", rep.Break)
 	}
 	if err := ks.CheckStore(ctx, dst.Store); err != nil {
 		return fmt.Errorf("the copy still holds personal data in clear: %w", err)
@@ -217,4 +203,17 @@ func copySealed(ctx context.Context, cmd *cobra.Command, from, to string, o encr
 		"Serve the copy with a fresh database for the read models (ledger rebuild), and keep the KEK %s apart from the database's backups.\n",
 		res.Events, res.Resealed, o.mapping, res.MappingSHA256, res.SourceLogRoot, rep.Events, rep.Streams, keys.KEKPath(o.data))
 	return nil
+}
+
+// verifyCopy checks every hash chain of a copy: an error unless all are intact.
+func verifyCopy(ctx context.Context, st *eventstore.Store) (audit.VerifyReport, error) {
+	a, err := audit.New(audit.Config{Store: st})
+	if err != nil {
+		return audit.VerifyReport{}, err
+	}
+	rep, err := a.Verify(ctx, audit.VerifyOptions{})
+	if err == nil && !rep.Intact {
+		err = fmt.Errorf("the copy's hash chains do not verify: %+v", rep.Break)
+	}
+	return rep, err
 }

@@ -380,16 +380,7 @@ func TestClearStoreIsRefusedAndMigratedByCopyStoreEncrypt(t *testing.T) {
 		Until: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)}, sh.Store); err != nil {
 		t.Fatal(err)
 	}
-	var source []eventlog.Recorded
-	if err := sh.Store.ReadAll(ctx, eventlog.Start, 0, func(r eventlog.Recorded) error {
-		if !eventlog.SystemStream(r.Stream) {
-			source = append(source, r)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	sh.Close()
+	source := ledgerEvents(t, sh)
 
 	t.Setenv("DATABASE_URL", apitest.NewDatabase(t))
 	if _, err := runLedger(t, "serve", "--data", old, "--http", "127.0.0.1:0"); !errors.Is(err, keys.ErrClearPersonalData) ||
@@ -407,16 +398,7 @@ func TestClearStoreIsRefusedAndMigratedByCopyStoreEncrypt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var copied []eventlog.Recorded
-	if err := sh.Store.ReadAll(ctx, eventlog.Start, 0, func(r eventlog.Recorded) error {
-		if !eventlog.SystemStream(r.Stream) {
-			copied = append(copied, r)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	sh.Close()
+	copied := ledgerEvents(t, sh)
 	if len(copied) != len(source)+1 || copied[len(copied)-1].Type != "privacy.store-sealed" {
 		t.Fatalf("copied %d events for %d, the last %s", len(copied), len(source), copied[len(copied)-1].Type)
 	}
@@ -461,4 +443,20 @@ func TestClearStoreIsRefusedAndMigratedByCopyStoreEncrypt(t *testing.T) {
 	if err := testPool(t, db).QueryRow(ctx, `SELECT count(*) FROM rm_finances.expenditures WHERE payee_kind = 'individual' AND payee_name ~ '^.\*+$'`).Scan(&masked); err != nil || masked == 0 {
 		t.Fatalf("masked payee names after the copy: %d (%v)", masked, err)
 	}
+}
+
+// ledgerEvents reads every ledger event of the store in $all order, then closes it.
+func ledgerEvents(t *testing.T, sh *storeHandle) []eventlog.Recorded {
+	t.Helper()
+	defer sh.Close()
+	var evs []eventlog.Recorded
+	if err := sh.Store.ReadAll(context.Background(), eventlog.Start, 0, func(r eventlog.Recorded) error {
+		if !eventlog.SystemStream(r.Stream) {
+			evs = append(evs, r)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return evs
 }

@@ -36,24 +36,12 @@ var personalKey = []byte(`"personal"`)
 // HasClearPersonalData reports whether a payload holds a personal object in clear: a store written
 // before personal data was sealed.
 func HasClearPersonalData(data []byte) (bool, error) {
-	if !bytes.Contains(data, personalKey) {
-		return false, nil
-	}
-	spans, err := personalSpans(data)
-	if err != nil {
-		return false, err
-	}
-	for _, sp := range spans {
-		var p kernel.PersonalData
-		if err := json.Unmarshal(data[sp[0]:sp[1]], &p); err != nil {
-			return false, err
-		}
-		if !p.IsSealed() && hasClear(p) {
-			return true, nil
-		}
-	}
-	return false, nil
+	fs, err := find(func(int) []byte { return data }, 1, isClear)
+	return len(fs) > 0, err
 }
+
+// isClear: a personal object with personal fields, not sealed.
+func isClear(p kernel.PersonalData) bool { return !p.IsSealed() && hasClear(p) }
 
 func hasClear(p kernel.PersonalData) bool {
 	return p.Name != "" || p.NationalID != "" || p.Phone != "" || p.Address != ""
@@ -128,7 +116,7 @@ func rewrite(fs []found, with [][]byte, payloads func(i int) []byte) map[int][]b
 // touched. A personal object without a subject cannot be sealed and is refused.
 func (s *Store) Seal(ctx context.Context, events []eventlog.Event) error {
 	payload := func(i int) []byte { return events[i].Data }
-	fs, err := find(payload, len(events), func(p kernel.PersonalData) bool { return !p.IsSealed() && hasClear(p) })
+	fs, err := find(payload, len(events), isClear)
 	if err != nil || len(fs) == 0 {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sort"
 	"sync"
 
@@ -28,11 +27,7 @@ var migrations embed.FS
 
 // Migrate creates or updates schema keystore.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	return pg.Migrate(ctx, pool, Schema, "schema_migrations", sub)
+	return pg.MigrateEmbedded(ctx, pool, Schema, migrations)
 }
 
 var (

@@ -46,6 +46,16 @@ func Migrator(pool *pgxpool.Pool) func(ctx context.Context, schema, versionTable
 	}
 }
 
+// MigrateEmbedded is Migrate for a component's own schema whose files are the migrations/ directory of
+// fsys (its embed.FS), with the version table schema_migrations.
+func MigrateEmbedded(ctx context.Context, pool *pgxpool.Pool, schema string, fsys fs.FS) error {
+	sub, err := fs.Sub(fsys, "migrations")
+	if err != nil {
+		return err
+	}
+	return Migrate(ctx, pool, schema, "schema_migrations", sub)
+}
+
 // Migrate applies the *.sql files at the root of migrations to schema, creating the schema if missing. Each
 // file runs once, in version order, in its own transaction with search_path set to "schema, public", so
 // migrations use unqualified names; the version, name and SHA-256 of each applied file are recorded in

@@ -16,7 +16,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -39,11 +38,7 @@ var migrationFS embed.FS
 
 // Migrate creates or upgrades the alerting schema (scheduler state, webhooks, deliveries).
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	sub, err := fs.Sub(migrationFS, "migrations")
-	if err != nil {
-		return err
-	}
-	return pg.Migrate(ctx, pool, SchemaName, "schema_migrations", sub)
+	return pg.MigrateEmbedded(ctx, pool, SchemaName, migrationFS)
 }
 
 // Store is what the engine needs of the event store: appending alert events, and where $all ends (to
