@@ -27,6 +27,7 @@ type Key struct {
 	signer   note.Signer
 	verifier note.Verifier
 	vkey     string
+	skey     string // the signer key, for a witness's cosignatures (Cosign)
 }
 
 // VerifierKey is the note verifier key ("<name>+<hash>+<base64 key>"): `ledger log key` prints it, the
@@ -118,7 +119,7 @@ func loadKey(path string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tlog: %s: verifier key: %w", path, err)
 	}
-	k := &Key{signer: s, verifier: v, vkey: lines[1]}
+	k := &Key{signer: s, verifier: v, vkey: lines[1], skey: lines[0]}
 	// The verifier must check what the signer signs: a mismatched file would publish checkpoints nobody
 	// can verify.
 	probe, err := note.Sign(&note.Note{Text: "key check\n"}, s)
