@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -26,6 +28,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
 	ptlog "github.com/grassroots-ledger/ledger/projections/tlog"
 )
 
@@ -196,4 +199,134 @@ func benchLeaves(from, to int) []eventlog.Recorded {
 			Event: eventlog.Event{Meta: eventlog.Metadata{Hash: hex.EncodeToString(sum[:])}}})
 	}
 	return out
+}
+
+// BenchmarkCheckpointLag measures how far the newest signed checkpoint lags the newest event: a writer
+// appends events to a real node at TLOG_LAG_RATE events/s (default 500) for TLOG_LAG_SECONDS (default
+// 30 s), in appends of a few events to rotating streams, while the runtime projects the tree live and the
+// publisher signs with Interval TLOG_LAG_INTERVAL (default 10 s, serve's --log-interval) and Every
+// TLOG_LAG_EVERY (default 1 000, serve's --log-every). For every event it takes the time from its append's
+// return to the signing (created_at) of the first checkpoint that covers it, and reports the p50, p99 and
+// largest of those lags in seconds (the target: at most Interval + 1 s), with the checkpoints signed.
+// Figures, not assertions: the machine's load moves them.
+func BenchmarkCheckpointLag(b *testing.B) {
+	env := func(name string, def time.Duration, unit time.Duration) time.Duration {
+		if s := os.Getenv(name); s != "" {
+			if d, err := time.ParseDuration(s); err == nil {
+				return d
+			}
+			if v, err := strconv.Atoi(s); err == nil {
+				return time.Duration(v) * unit
+			}
+		}
+		return def
+	}
+	rate := int(env("TLOG_LAG_RATE", 500, 1))
+	length := env("TLOG_LAG_SECONDS", 30*time.Second, time.Second)
+	interval := env("TLOG_LAG_INTERVAL", 10*time.Second, time.Second)
+	every := uint64(env("TLOG_LAG_EVERY", 1000, 1))
+	for range b.N {
+		_, st := nodetest.Start(b, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		pool, err := pg.Connect(ctx, pg.Config{URL: pgtest.NewDatabase(b), MaxConns: 8})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tlog.Migrate(ctx, pool); err != nil {
+			b.Fatal(err)
+		}
+		rt, err := runtime.New(runtime.Config{Pool: pool, Source: st, Migrate: pg.Migrator(pool), Models: []runtime.ReadModel{ptlog.Model{}},
+			Registerer: prometheus.NewRegistry(), Logger: quiet()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := rt.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		key, err := tlog.LoadOrCreateKey(b.TempDir(), origin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pub, err := tlog.NewPublisher(tlog.Config{Pool: pool, Key: key, Origin: origin, Every: every, Interval: interval, Logger: quiet()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var g errgroup.Group
+		g.Go(func() error { return rt.Run(ctx) })
+		g.Go(func() error { return pub.Run(ctx) })
+
+		// The writer: every 10 ms, as many events as the rate asks by then, in one append.
+		var appended []time.Time
+		start := time.Now()
+		tick := time.NewTicker(10 * time.Millisecond)
+		for round := 0; time.Since(start) < length; round++ {
+			<-tick.C
+			due := int(time.Since(start).Seconds()*float64(rate)) - len(appended)
+			if due <= 0 {
+				continue
+			}
+			evs := make([]eventlog.Event, due)
+			for i := range evs {
+				evs[i] = stepOf(round%5, len(appended)+i, "lag").event
+			}
+			if _, err := st.Append(ctx, eventlog.StreamName("expenditure", "330303001001", fmt.Sprint(round%50)), eventlog.Any(), evs); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			for range evs {
+				appended = append(appended, now)
+			}
+		}
+		tick.Stop()
+		achieved := float64(len(appended)) / time.Since(start).Seconds()
+		// Until a checkpoint covers every event.
+		for deadline := time.Now().Add(interval + 30*time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if c, err := tlog.Latest(ctx, pool); err == nil && c.Size >= uint64(len(appended)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("no checkpoint of %d events within %s", len(appended), interval+30*time.Second)
+			}
+		}
+		type signed struct {
+			size uint64
+			at   time.Time
+		}
+		rows, err := pool.Query(ctx, "SELECT size, created_at FROM tlog.checkpoints ORDER BY size")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var cps []signed
+		for rows.Next() {
+			var s signed
+			var size int64
+			if err := rows.Scan(&size, &s.at); err != nil {
+				b.Fatal(err)
+			}
+			s.size = uint64(size)
+			cps = append(cps, s)
+		}
+		if err := rows.Err(); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+		if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+			b.Fatal(err)
+		}
+		pool.Close()
+		lags := make([]time.Duration, len(appended))
+		c := 0
+		for i, at := range appended {
+			for cps[c].size <= uint64(i) {
+				c++
+			}
+			lags[i] = cps[c].at.Sub(at)
+		}
+		slices.Sort(lags)
+		b.ReportMetric(achieved, "events/s")
+		b.ReportMetric(float64(len(cps)), "checkpoints")
+		b.ReportMetric(lags[len(lags)/2].Seconds(), "p50-lag-s")
+		b.ReportMetric(lags[len(lags)*99/100].Seconds(), "p99-lag-s")
+		b.ReportMetric(lags[len(lags)-1].Seconds(), "max-lag-s")
+	}
 }
