@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/transparency-dev/merkle/compact"
@@ -80,7 +80,7 @@ func (t *Tree) InclusionOf(ctx context.Context, pos eventlog.Position, treeSize 
 	if pos.Commit > math.MaxInt64 || pos.Prepare > math.MaxInt64 {
 		return Inclusion{}, fmt.Errorf("%w: position %s is no ledger event", ErrNotFound, pos)
 	}
-	return t.inclusion(ctx, "lf.commit_pos = $6 AND lf.prepare_pos = $7", []any{int64(pos.Commit), int64(pos.Prepare)},
+	return t.inclusion(ctx, "lf.commit_pos = $3 AND lf.prepare_pos = $4", []any{int64(pos.Commit), int64(pos.Prepare)},
 		"position "+pos.String(), treeSize)
 }
 
@@ -89,11 +89,11 @@ func (t *Tree) InclusionAt(ctx context.Context, index, treeSize uint64) (Inclusi
 	if index >= treeSize && treeSize > 0 {
 		return Inclusion{}, fmt.Errorf("%w: leaf %d is not in the tree of size %d", ErrNotFound, index, treeSize)
 	}
-	return t.inclusion(ctx, "lf.idx = $6", []any{int64(min(index, math.MaxInt64))},
+	return t.inclusion(ctx, "lf.idx = $3", []any{int64(min(index, math.MaxInt64))},
 		fmt.Sprintf("leaf %d", index), treeSize)
 }
 
-// inclusion finds the leaf that where selects (on table alias lf, with args as $6…) and proves it in the
+// inclusion finds the leaf that where selects (on table alias lf, with args as $3…) and proves it in the
 // tree of size treeSize, in one round trip once the upper levels are in memory (upper.cover): with the
 // leaf come the sibling of each node on its path below upperLevel and the tree's right edge below it, a
 // superset of the proof's lower nodes (ids the library then picks); the upper ones are in memory. The
@@ -106,19 +106,12 @@ func (t *Tree) inclusion(ctx context.Context, where string, args []any, what str
 	if treeSize > math.MaxInt64 {
 		return Inclusion{}, fmt.Errorf("%w: tree size %d", ErrNotFound, treeSize)
 	}
-	var lower []compact.NodeID
-	for _, id := range compact.RangeNodes(0, treeSize, nil) {
-		if id.Level < upperLevel {
-			lower = append(lower, id)
-		}
-	}
-	levels, idxs := nodeArrays(lower)
 	for attempt := 0; ; attempt++ {
 		table, err := t.upper.cover(ctx, t.t, treeSize)
 		if err != nil {
 			return Inclusion{}, err
 		}
-		inc, read, err := t.inclusionWith(ctx, where, args, what, treeSize, levels, idxs)
+		inc, read, err := t.inclusionWith(ctx, where, args, what, treeSize)
 		if err != nil || read == table {
 			return inc, err
 		}
@@ -130,16 +123,21 @@ func (t *Tree) inclusion(ctx context.Context, where string, args []any, what str
 	}
 }
 
-// inclusionWith is one attempt of inclusion; it returns the oid of the nodes table it read.
-func (t *Tree) inclusionWith(ctx context.Context, where string, args []any, what string, treeSize uint64, levels []int16, idxs []int64) (Inclusion, uint32, error) {
+// inclusionWith is one attempt of inclusion; it returns the oid of the nodes table it read. Its lower
+// nodes are the leaf's siblings (l, (leaf >> l) xor 1) and the right edge's (l, (treeSize >> l) - 1) for
+// each bit l set in treeSize, below upperLevel: a constant series, so that PostgreSQL plans the prepared
+// statement once (a series bounded by a parameter is planned again on every call, which took longer
+// than running it).
+func (t *Tree) inclusionWith(ctx context.Context, where string, args []any, what string, treeSize uint64) (Inclusion, uint32, error) {
 	rows, err := t.t.q.Query(ctx, `SELECT lf.idx, lf.commit_pos, lf.prepare_pos, lf.data,
-			EXISTS (SELECT 1 FROM `+t.t.leaves+` WHERE idx = $1), (SELECT to_regclass($5)::oid), w.level, w.idx,
+			EXISTS (SELECT 1 FROM `+t.t.leaves+` WHERE idx = $1::bigint - 1), (SELECT to_regclass($2::text)::oid), w.level, w.idx,
 			(SELECT n.hash FROM `+t.t.nodes+` n WHERE n.level = w.level AND n.idx = w.idx)
 		FROM `+t.t.leaves+` lf CROSS JOIN LATERAL (
-			SELECT l::smallint, (lf.idx >> l) # 1 FROM generate_series(0, $2::int - 1) AS l
-			UNION ALL SELECT * FROM unnest($3::smallint[], $4::bigint[])
+			SELECT l::smallint, (lf.idx >> l) # 1 FROM generate_series(0, `+strconv.Itoa(upperLevel-1)+`) AS l WHERE (1::bigint << l) <= $1
+			UNION ALL
+			SELECT l::smallint, ($1 >> l) - 1 FROM generate_series(0, `+strconv.Itoa(upperLevel-1)+`) AS l WHERE $1 & (1::bigint << l) <> 0
 		) AS w(level, idx)
-		WHERE `+where, append([]any{int64(treeSize - 1), min(bits.Len64(treeSize), upperLevel), levels, idxs, t.t.nodes}, args...)...)
+		WHERE `+where, append([]any{int64(treeSize), t.t.nodes}, args...)...)
 	if err != nil {
 		return Inclusion{}, 0, fmt.Errorf("tlog: find %s: %w", what, err)
 	}
