@@ -47,13 +47,7 @@ func (k *Key) Cosign(c Checkpoint) ([]byte, error) {
 // CosignerKey is the verifier key of k's cosignatures (Cosign): the note verifier key of type 0x04
 // (Ed25519 cosignature/v1), whose key hash differs from VerifierKey's. A witness prints it; the ledger's
 // operator gives it to serve --witness.
-func (k *Key) CosignerKey() string {
-	v, err := fnote.VKeyToCosignatureV1(k.vkey)
-	if err != nil { // loadKey accepted the key as an Ed25519 note key: it converts
-		panic(fmt.Sprintf("tlog: the cosigner key of %s: %v", k.vkey, err))
-	}
-	return v
-}
+func (k *Key) CosignerKey() string { return k.cosigner }
 
 // CosignatureVerifier reads a witness's verifier key (CosignerKey's form; a plain Ed25519 note key is
 // taken as the same key's cosignature/v1 key) into the verifier of its C2SP cosignatures.
