@@ -319,10 +319,9 @@ var ErrNoSuchCheckpoint = errors.New("tlog: no checkpoint of that size was signe
 var ErrBadCosignature = errors.New("tlog: the cosignature does not verify")
 
 // AddCosignature stores a witness's cosignature of the checkpoint of the given size: line is its note
-// signature line ("— <name> <base64>\n") over the checkpoint's text, a C2SP cosignature/v1 when witness
-// is a CosignatureVerifier, and must verify with witness. It is
-// then served after the log's own signature (LatestNote). A witness cosigning the same size again
-// replaces its line.
+// signature line ("— <name> <base64>\n") over the checkpoint's text (a C2SP cosignature/v1 when witness
+// is a CosignatureVerifier), and must verify with witness. It is then served after the log's own
+// signature (LatestNote). A witness cosigning the same size again replaces its line.
 func AddCosignature(ctx context.Context, pool *pgxpool.Pool, size uint64, witness note.Verifier, line []byte) error {
 	if size > math.MaxInt64 {
 		return fmt.Errorf("%w: size %d", ErrNoSuchCheckpoint, size)
