@@ -61,7 +61,7 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 	cmd.Flags().StringVar(&o.logOrigin, "log-origin", tlog.DefaultOrigin, "the transparency log's origin: names this ledger in every signed checkpoint, e.g. ledger.example/龙湾区")
 	cmd.Flags().Uint64Var(&o.logEvery, "log-every", 1000, "sign a checkpoint once the log has grown by this many events")
 	cmd.Flags().DurationVar(&o.logInterval, "log-interval", 10*time.Second, "sign a checkpoint at most this long after the last while the log grows")
-	cmd.Flags().StringArrayVar(&o.witnesses, "witness", nil, "a witness's note verifier key (ledger witness prints it): its cosignatures are accepted and served (repeat for several)")
+	cmd.Flags().StringArrayVar(&o.witnesses, "witness", nil, "a witness's cosignature/v1 verifier key (ledger witness prints it): its C2SP cosignatures are accepted and served (repeat for several)")
 	cmd.Flags().BoolVar(&o.demo, "demo", false, "when the store holds no ledger events, write a demo district into it (in the background, while serving)")
 	cmd.Flags().StringVar(&o.nodeListen, "node-listen", "127.0.0.1:0", "gRPC address of the embedded node (when EVENTSTORE_URL is unset)")
 	cmd.Flags().BoolVar(&o.webhooksHTTP, "webhooks-allow-http", false, "let supervisors register http:// webhook URLs (default: https only)")

@@ -47,7 +47,7 @@ func startLog(ctx context.Context, pool *pgxpool.Pool, api *httpapi.Commands, o 
 	}
 	var witnesses []note.Verifier
 	for _, w := range o.witnesses {
-		v, err := note.NewVerifier(w)
+		v, err := tlog.CosignatureVerifier(w)
 		if err != nil {
 			return nil, nil, usageError{cmd: "serve", err: fmt.Errorf("--witness %q: %w", w, err)}
 		}

@@ -24,7 +24,8 @@ func newWitnessCmd() *cobra.Command {
 ledger's public log. Every --interval it fetches the latest signed checkpoint, checks it with the log's
 verifier key (--key), and when it is newer than the last one it cosigned (kept in --state), fetches the
 consistency proof between them, verifies it, cosigns the new checkpoint with its own key and posts the
-cosignature (POST /api/v1/log/cosignatures), which the ledger serves beside its own signature.
+cosignature (C2SP tlog-cosignature, cosignature/v1: timestamped Ed25519) to POST /api/v1/log/cosignatures;
+the ledger serves it beside its own signature.
 
 Shown a checkpoint that does not extend the last one it cosigned (a forked or rewritten log), it cosigns
 nothing, keeps both signed checkpoints in --state as evidence, and exits with status 1.
@@ -47,7 +48,7 @@ the ledger's operator: ledger serve --witness KEY.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "witness %s of %s\n  its verifier key: %s\n", own.Name(), logURL, own.VerifierKey())
+			fmt.Fprintf(cmd.OutOrStdout(), "witness %s of %s\n  its verifier key: %s\n", own.Name(), logURL, own.CosignerKey())
 			w := &tlog.Witness{Log: logURL, Verifier: v, Origin: origin, Key: own, State: state}
 			ctx := cmd.Context()
 			for {

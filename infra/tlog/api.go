@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -141,18 +142,29 @@ func RegisterAPI(api huma.API, cfg APIConfig) {
 		p.RequestID = id
 		return p
 	}
+	// signed is the size of the latest checkpoint this process has read: checkpoints are never removed, so
+	// a size up to it is a signed checkpoint's without asking the database again.
+	var signed atomic.Uint64
 	// size reads a tree size parameter: empty is the latest checkpoint's; beyond it is 404.
 	size := func(ctx context.Context, s, field string) (uint64, error) {
+		var n uint64
+		if s != "" {
+			var err error
+			if n, err = strconv.ParseUint(s, 10, 64); err != nil {
+				return 0, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, field+" 应为树的大小(非负整数)", field)
+			}
+			if n <= signed.Load() {
+				return n, nil
+			}
+		}
 		latest, err := Latest(ctx, cfg.DB)
 		if err != nil {
 			return 0, fail(ctx, err, field)
 		}
+		for seen := signed.Load(); seen < latest.Size && !signed.CompareAndSwap(seen, latest.Size); seen = signed.Load() {
+		}
 		if s == "" {
 			return latest.Size, nil
-		}
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return 0, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, field+" 应为树的大小(非负整数)", field)
 		}
 		if n > latest.Size {
 			return 0, httpapi.NewProblem(http.StatusNotFound, httpapi.CodeNotFound,
@@ -243,7 +255,8 @@ func registerCosignatures(api huma.API, cfg APIConfig, fail func(context.Context
 	huma.Register(api, huma.Operation{OperationID: "log-cosign", Method: http.MethodPost, Path: CosignaturesPath, Tags: []string{"witness"},
 		Summary: "A witness cosigns a checkpoint",
 		Description: "The body is the checkpoint's text (origin, tree size, base64 root) followed by a blank line and the witness's " +
-			"note signature line(s) over it. No token: the signature is the authentication, by a witness whose key the ledger " +
+			"C2SP tlog-cosignature line(s) over it (cosignature/v1: key type 0x04, an 8-byte timestamp and an Ed25519 signature " +
+			"over \"cosignature/v1\\ntime <unix seconds>\\n\" and the checkpoint's text). No token: the signature is the authentication, by a witness whose key the ledger " +
 			"was given (serve --witness). The witness cosigns only after verifying the checkpoint extends the last one it cosigned.",
 		MaxBodyBytes: 64 << 10,
 		Responses: map[string]*huma.Response{
@@ -260,8 +273,11 @@ func registerCosignatures(api huma.API, cfg APIConfig, fail func(context.Context
 				return nil, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "请求内容应为检查点正文、空行和见证方的签名行", "body")
 			}
 			n, err := note.Open(in.RawBody, note.VerifierList(cfg.Witnesses...))
+			if _, bad := errors.AsType[*note.InvalidSignatureError](err); bad {
+				return nil, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "见证方的签名与检查点不符(应为 C2SP cosignature/v1 签名)", "body")
+			}
 			if err != nil || cfg.Pool == nil {
-				return nil, httpapi.NewProblem(http.StatusForbidden, "unknown-witness", "没有本账本登记的见证方的有效签名(serve --witness)", "body")
+				return nil, httpapi.NewProblem(http.StatusForbidden, "unknown-witness", "没有本账本登记的见证方的有效 cosignature/v1 签名(serve --witness)", "body")
 			}
 			out := Cosignatures{Size: c.Size}
 			for _, s := range n.Sigs {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/grassroots-ledger/ledger/infra/secret"
@@ -28,6 +29,8 @@ type Key struct {
 	signer   note.Signer
 	verifier note.Verifier
 	vkey     string
+	skey     string // the signer key, for a witness's cosignatures (Cosign)
+	cosigner string // the verifier key of its cosignatures (CosignerKey)
 }
 
 // VerifierKey is the note verifier key ("<name>+<hash>+<base64 key>"): `ledger log key` prints it, the
@@ -89,7 +92,11 @@ func loadKey(path string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tlog: %s: verifier key: %w", path, err)
 	}
-	k := &Key{signer: s, verifier: v, vkey: lines[1]}
+	cosigner, err := fnote.VKeyToCosignatureV1(lines[1])
+	if err != nil {
+		return nil, fmt.Errorf("tlog: %s: verifier key: %w", path, err)
+	}
+	k := &Key{signer: s, verifier: v, vkey: lines[1], skey: lines[0], cosigner: cosigner}
 	// The verifier must check what the signer signs: a mismatched file would publish checkpoints nobody
 	// can verify.
 	probe, err := note.Sign(&note.Note{Text: "key check\n"}, s)

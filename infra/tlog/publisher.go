@@ -49,8 +49,9 @@ type Config struct {
 	// Interval after the last one when it has grown at all. Defaults 1000 and 10 s.
 	Every    uint64
 	Interval time.Duration
-	// Poll is how often the tree's size is looked at. Default a tenth of Interval, at most one second, so a
-	// checkpoint lags the newest leaf by at most Interval + Poll.
+	// Poll is how often the tree's size is looked at. Default a tenth of Interval, at most one second.
+	// While the tree grows, Run also wakes when Interval is up, so a leaf waits at most Interval for its
+	// checkpoint (and Poll more only for the first leaf after a quiet spell longer than Interval).
 	Poll time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -249,8 +250,8 @@ func (p *Publisher) extends(ctx context.Context, last Stored) error {
 // logged and retried at the next poll; a fork is logged at error level every Interval and nothing is
 // signed until it is resolved. Run returns nil when ctx ends.
 func (p *Publisher) Run(ctx context.Context) error {
-	tick := time.NewTicker(p.cfg.Poll)
-	defer tick.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	var lastSize uint64
 	var lastAt time.Time // when the latest checkpoint was signed, as this process knows it
 	var lastErr time.Time
@@ -270,8 +271,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 		if err == nil && due {
 			var c Checkpoint
+			began := time.Now() // the checkpoint covers what the tree held then
 			if c, _, err = p.Publish(ctx); err == nil {
-				lastSize, lastAt = c.Size, time.Now()
+				lastSize, lastAt = c.Size, began
 			}
 		}
 		if err != nil && ctx.Err() == nil && time.Since(lastErr) >= p.cfg.Interval {
@@ -282,10 +284,18 @@ func (p *Publisher) Run(ctx context.Context) error {
 			}
 			p.cfg.Logger.Log(ctx, level, "transparency log checkpoint not signed", "err", err)
 		}
+		// The next look: at the next poll, or sooner when the tree has grown and Interval is up by then, so
+		// a leaf waits at most Interval (and the projection's own delay) for its checkpoint, not Interval
+		// and a poll more.
+		wait := p.cfg.Poll
+		if err == nil && size > lastSize {
+			wait = max(min(wait, time.Until(lastAt.Add(p.cfg.Interval))), 0)
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case <-timer.C:
 		}
 	}
 }
@@ -309,9 +319,9 @@ var ErrNoSuchCheckpoint = errors.New("tlog: no checkpoint of that size was signe
 var ErrBadCosignature = errors.New("tlog: the cosignature does not verify")
 
 // AddCosignature stores a witness's cosignature of the checkpoint of the given size: line is its note
-// signature line ("— <name> <base64>\n") over the checkpoint's text, and must verify with witness. It is
-// then served after the log's own signature (LatestNote). A witness cosigning the same size again
-// replaces its line.
+// signature line ("— <name> <base64>\n") over the checkpoint's text (a C2SP cosignature/v1 when witness
+// is a CosignatureVerifier), and must verify with witness. It is then served after the log's own
+// signature (LatestNote). A witness cosigning the same size again replaces its line.
 func AddCosignature(ctx context.Context, pool *pgxpool.Pool, size uint64, witness note.Verifier, line []byte) error {
 	if size > math.MaxInt64 {
 		return fmt.Errorf("%w: size %d", ErrNoSuchCheckpoint, size)

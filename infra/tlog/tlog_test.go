@@ -3,7 +3,6 @@ package tlog_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -398,18 +398,23 @@ func TestCheckpointNoteVerifiesWithTheVerifierKey(t *testing.T) {
 		t.Fatalf("signatures %+v", n.Sigs)
 	}
 
-	// A witness cosigns: its signature line is served after the log's.
-	wskey, wvkey, err := note.GenerateKey(rand.Reader, "witness.example/民政局")
+	// A witness cosigns (C2SP cosignature/v1): its signature line is served after the log's.
+	witness, err := tlog.LoadOrCreateKey(t.TempDir(), "witness.example/民政局")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, _ := note.NewSigner(wskey)
-	wv, _ := note.NewVerifier(wvkey)
-	cosigned, err := note.Sign(&note.Note{Text: n.Text}, ws)
+	wv, err := fnote.NewVerifierForCosignatureV1(witness.CosignerKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := cosigned[len(n.Text)+1:]
+	c50, err := tlog.ParseBody(n.Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := witness.Cosign(c50)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := tlog.AddCosignature(ctx, db.pool, 49, wv, line); !errors.Is(err, tlog.ErrNoSuchCheckpoint) {
 		t.Fatalf("a cosignature of an unsigned size: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/note"
 
@@ -26,15 +27,36 @@ import (
 // CosignaturesPath is where a witness posts its cosignature of a checkpoint.
 const CosignaturesPath = "/api/v1/log/cosignatures"
 
-// Cosign signs the checkpoint's text with k (a witness's key) and returns the signature line, as a
-// witness posts it and the log serves it after its own signature.
+// Cosign cosigns the checkpoint with k (a witness's key) as a C2SP tlog-cosignature (cosignature/v1:
+// an Ed25519 signature over "cosignature/v1\ntime <unix seconds>\n" and the checkpoint's text, the
+// 8-byte timestamp before the signature) and returns the note signature line, as a witness posts it and
+// the log serves it after its own signature. It verifies with CosignatureVerifier(k.CosignerKey()).
 func (k *Key) Cosign(c Checkpoint) ([]byte, error) {
-	msg, err := Sign(c, k)
+	s, err := fnote.NewSignerForCosignatureV1(k.skey)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tlog: the cosigning key %s: %w", k.Name(), err)
+	}
+	msg, err := note.Sign(&note.Note{Text: c.Body()}, s)
+	if err != nil {
+		return nil, fmt.Errorf("tlog: cosign %s: %w", c, err)
 	}
 	_, sig, _ := bytes.Cut(msg, []byte("\n\n"))
 	return sig, nil
+}
+
+// CosignerKey is the verifier key of k's cosignatures (Cosign): the note verifier key of type 0x04
+// (Ed25519 cosignature/v1), whose key hash differs from VerifierKey's. A witness prints it; the ledger's
+// operator gives it to serve --witness.
+func (k *Key) CosignerKey() string { return k.cosigner }
+
+// CosignatureVerifier reads a witness's verifier key (CosignerKey's form; a plain Ed25519 note key is
+// taken as the same key's cosignature/v1 key) into the verifier of its C2SP cosignatures.
+func CosignatureVerifier(vkey string) (note.Verifier, error) {
+	v, err := fnote.NewVerifierForCosignatureV1(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("tlog: a witness's cosignature/v1 verifier key: %w", err)
+	}
+	return v, nil
 }
 
 // ErrFork is what a witness answers when the log shows it a checkpoint that is not consistent with the

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/transparency-dev/merkle/compact"
@@ -31,8 +31,12 @@ type Querier interface {
 }
 
 // Tree reads the live tree (schema rm_tlog). Every method is safe to call concurrently and consistent on
-// its own: the tree only grows, and a rebuild swaps the whole schema at once.
-type Tree struct{ t tree }
+// its own: the tree only grows, and a rebuild swaps the whole schema at once. A Tree keeps the upper
+// levels of the tree in memory for inclusion proofs (see upper).
+type Tree struct {
+	t     tree
+	upper upper
+}
 
 // NewTree reads the live tree through q.
 func NewTree(q Querier) *Tree {
@@ -76,7 +80,7 @@ func (t *Tree) InclusionOf(ctx context.Context, pos eventlog.Position, treeSize 
 	if pos.Commit > math.MaxInt64 || pos.Prepare > math.MaxInt64 {
 		return Inclusion{}, fmt.Errorf("%w: position %s is no ledger event", ErrNotFound, pos)
 	}
-	return t.inclusion(ctx, "lf.commit_pos = $5 AND lf.prepare_pos = $6", []any{int64(pos.Commit), int64(pos.Prepare)},
+	return t.inclusion(ctx, "lf.commit_pos = $3 AND lf.prepare_pos = $4", []any{int64(pos.Commit), int64(pos.Prepare)},
 		"position "+pos.String(), treeSize)
 }
 
@@ -85,13 +89,16 @@ func (t *Tree) InclusionAt(ctx context.Context, index, treeSize uint64) (Inclusi
 	if index >= treeSize && treeSize > 0 {
 		return Inclusion{}, fmt.Errorf("%w: leaf %d is not in the tree of size %d", ErrNotFound, index, treeSize)
 	}
-	return t.inclusion(ctx, "lf.idx = $5", []any{int64(min(index, math.MaxInt64))},
+	return t.inclusion(ctx, "lf.idx = $3", []any{int64(min(index, math.MaxInt64))},
 		fmt.Sprintf("leaf %d", index), treeSize)
 }
 
-// inclusion finds the leaf that where selects (on table alias lf, with args as $5…) and proves it in the
-// tree of size treeSize, in one round trip: with the leaf come the sibling of each node on its path and
-// the tree's right edge at treeSize, a superset of the proof's nodes (ids the library then picks).
+// inclusion finds the leaf that where selects (on table alias lf, with args as $3…) and proves it in the
+// tree of size treeSize, in one round trip once the upper levels are in memory (upper.cover): with the
+// leaf come the sibling of each node on its path below upperLevel and the tree's right edge below it, a
+// superset of the proof's lower nodes (ids the library then picks); the upper ones are in memory. The
+// query also names the nodes table it read: after a rebuild (another table) the memory is dropped and
+// the proof made again.
 func (t *Tree) inclusion(ctx context.Context, where string, args []any, what string, treeSize uint64) (Inclusion, error) {
 	if treeSize == 0 {
 		return Inclusion{}, fmt.Errorf("%w: tree size 0 holds no leaf", ErrInvalid)
@@ -99,29 +106,52 @@ func (t *Tree) inclusion(ctx context.Context, where string, args []any, what str
 	if treeSize > math.MaxInt64 {
 		return Inclusion{}, fmt.Errorf("%w: tree size %d", ErrNotFound, treeSize)
 	}
-	edge := compact.RangeNodes(0, treeSize, nil)
-	levels, idxs := nodeArrays(edge)
+	for attempt := 0; ; attempt++ {
+		table, err := t.upper.cover(ctx, t.t, treeSize)
+		if err != nil {
+			return Inclusion{}, err
+		}
+		inc, read, err := t.inclusionWith(ctx, where, args, what, treeSize)
+		if err != nil || read == table {
+			return inc, err
+		}
+		// A rebuild swapped the tree between the two reads: what is in memory may be of the old tree.
+		t.upper.reset(read)
+		if attempt == 2 {
+			return Inclusion{}, fmt.Errorf("tlog: find %s: the tree was rebuilt three times meanwhile", what)
+		}
+	}
+}
+
+// inclusionWith is one attempt of inclusion; it returns the oid of the nodes table it read. Its lower
+// nodes are the leaf's siblings (l, (leaf >> l) xor 1) and the right edge's (l, (treeSize >> l) - 1) for
+// each bit l set in treeSize, below upperLevel: a constant series, so that PostgreSQL plans the prepared
+// statement once (a series bounded by a parameter is planned again on every call, which took longer
+// than running it).
+func (t *Tree) inclusionWith(ctx context.Context, where string, args []any, what string, treeSize uint64) (Inclusion, uint32, error) {
 	rows, err := t.t.q.Query(ctx, `SELECT lf.idx, lf.commit_pos, lf.prepare_pos, lf.data,
-			EXISTS (SELECT 1 FROM `+t.t.leaves+` WHERE idx = $1), w.level, w.idx,
+			EXISTS (SELECT 1 FROM `+t.t.leaves+` WHERE idx = $1::bigint - 1), (SELECT to_regclass($2::text)::oid), w.level, w.idx,
 			(SELECT n.hash FROM `+t.t.nodes+` n WHERE n.level = w.level AND n.idx = w.idx)
 		FROM `+t.t.leaves+` lf CROSS JOIN LATERAL (
-			SELECT l::smallint, (lf.idx >> l) # 1 FROM generate_series(0, $2::int - 1) AS l
-			UNION ALL SELECT * FROM unnest($3::smallint[], $4::bigint[])
+			SELECT l::smallint, (lf.idx >> l) # 1 FROM generate_series(0, `+strconv.Itoa(upperLevel-1)+`) AS l WHERE (1::bigint << l) <= $1
+			UNION ALL
+			SELECT l::smallint, ($1 >> l) - 1 FROM generate_series(0, `+strconv.Itoa(upperLevel-1)+`) AS l WHERE $1 & (1::bigint << l) <> 0
 		) AS w(level, idx)
-		WHERE `+where, append([]any{int64(treeSize - 1), bits.Len64(treeSize), levels, idxs}, args...)...)
+		WHERE `+where, append([]any{int64(treeSize), t.t.nodes}, args...)...)
 	if err != nil {
-		return Inclusion{}, fmt.Errorf("tlog: find %s: %w", what, err)
+		return Inclusion{}, 0, fmt.Errorf("tlog: find %s: %w", what, err)
 	}
 	var leaf Leaf
 	var reached, found bool
+	var table uint32
 	fetched := map[compact.NodeID][]byte{}
 	for rows.Next() {
 		var idx, c, p, nodeIdx int64
 		var level int16
 		var data, hash []byte
-		if err := rows.Scan(&idx, &c, &p, &data, &reached, &level, &nodeIdx, &hash); err != nil {
+		if err := rows.Scan(&idx, &c, &p, &data, &reached, &table, &level, &nodeIdx, &hash); err != nil {
 			rows.Close()
-			return Inclusion{}, fmt.Errorf("tlog: find %s: %w", what, err)
+			return Inclusion{}, 0, fmt.Errorf("tlog: find %s: %w", what, err)
 		}
 		if !found {
 			leaf, found = Leaf{Index: uint64(idx), Position: eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}, Data: data}, true
@@ -131,31 +161,36 @@ func (t *Tree) inclusion(ctx context.Context, where string, args []any, what str
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return Inclusion{}, fmt.Errorf("tlog: find %s: %w", what, err)
+		return Inclusion{}, 0, fmt.Errorf("tlog: find %s: %w", what, err)
 	}
 	if !found {
-		return Inclusion{}, fmt.Errorf("%w: %s is no ledger event in the log", ErrNotFound, what)
+		return Inclusion{}, table, fmt.Errorf("%w: %s is no ledger event in the log", ErrNotFound, what)
 	}
 	if leaf.Index >= treeSize {
-		return Inclusion{}, fmt.Errorf("%w: leaf %d (position %s) is not in the tree of size %d", ErrNotFound, leaf.Index, leaf.Position, treeSize)
+		return Inclusion{}, table, fmt.Errorf("%w: leaf %d (position %s) is not in the tree of size %d", ErrNotFound, leaf.Index, leaf.Position, treeSize)
 	}
 	if !reached {
-		return Inclusion{}, fmt.Errorf("%w: the log has fewer than %d leaves", ErrNotFound, treeSize)
+		return Inclusion{}, table, fmt.Errorf("%w: the log has fewer than %d leaves", ErrNotFound, treeSize)
 	}
 	nodes, err := proof.Inclusion(leaf.Index, treeSize)
 	if err != nil {
-		return Inclusion{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return Inclusion{}, table, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	hs := make([][]byte, len(nodes.IDs))
 	for i, id := range nodes.IDs {
-		if hs[i] = fetched[id]; hs[i] == nil {
-			return Inclusion{}, fmt.Errorf("tlog: inclusion proof of leaf %d in size %d: node (level %d, index %d) is missing", leaf.Index, treeSize, id.Level, id.Index)
+		if id.Level >= upperLevel {
+			hs[i] = bytes.Clone(t.upper.hash(id)) // the caller may change the proof
+		} else {
+			hs[i] = fetched[id]
+		}
+		if hs[i] == nil {
+			return Inclusion{}, table, fmt.Errorf("tlog: inclusion proof of leaf %d in size %d: node (level %d, index %d) is missing", leaf.Index, treeSize, id.Level, id.Index)
 		}
 	}
 	if hs, err = nodes.Rehash(hs, Hasher.HashChildren); err != nil {
-		return Inclusion{}, fmt.Errorf("tlog: inclusion proof of leaf %d in size %d: %w", leaf.Index, treeSize, err)
+		return Inclusion{}, table, fmt.Errorf("tlog: inclusion proof of leaf %d in size %d: %w", leaf.Index, treeSize, err)
 	}
-	return Inclusion{Leaf: leaf, TreeSize: treeSize, Proof: hs}, nil
+	return Inclusion{Leaf: leaf, TreeSize: treeSize, Proof: hs}, table, nil
 }
 
 func nodeArrays(ids []compact.NodeID) (levels []int16, idxs []int64) {

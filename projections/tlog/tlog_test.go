@@ -100,17 +100,26 @@ func TestRootsMatchTheLibrarysTreeAtEverySize(t *testing.T) {
 }
 
 // 1 000 random (index, size) pairs: each inclusion proof verifies with the library's verifier against the
-// root of that size, and a tampered one does not; so do consistency proofs between random sizes.
+// root of that size, and a tampered one does not; so do consistency proofs between random sizes. The
+// tree grows from 3 000 to 5 000 leaves half-way (the Tree keeps its upper levels, from 1 024 leaves a
+// node, in memory: they must follow).
 func TestProofsVerifyWithTheLibrarysVerifier(t *testing.T) {
 	t.Parallel()
-	const n = 1000
+	const n = 5000
 	evs := events(n)
-	_, tree := loaded(t, evs, 256)
+	pool, tree := loaded(t, evs[:3000], 256)
 	roots, leafHashes := reference(t, evs)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(16, 1))
-	for range 1000 {
-		size := 1 + rng.Uint64N(n)
+	for i := range 1000 {
+		grown := uint64(3000)
+		if i >= 500 {
+			grown = n
+		}
+		if i == 500 {
+			decodetest.MustApply(t, pool, tlog.Model{}, evs[3000:], 256)
+		}
+		size := 1 + rng.Uint64N(grown)
 		index := rng.Uint64N(size)
 		var inc tlog.Inclusion
 		var err error
@@ -263,5 +272,45 @@ func TestRebuildGivesIdenticalRows(t *testing.T) {
 	root, err := tlog.NewTree(pool).Root(context.Background(), uint64(len(evs)))
 	if err != nil || !bytes.Equal(root, roots[len(evs)]) {
 		t.Fatalf("root after the rebuild %x, %v", root, err)
+	}
+}
+
+// A Tree that proved inclusions in one tree proves them in another after a rebuild swapped it in (here of
+// another history at the same positions): nothing it kept in memory of the first is used for the second.
+func TestInclusionAfterARebuildOfAnotherHistory(t *testing.T) {
+	t.Parallel()
+	const n = 4100
+	ctx := context.Background()
+	first := events(n)
+	other := events(n)
+	for i := range other {
+		sum := sha256.Sum256(fmt.Appendf(nil, "another event %d", i))
+		other[i].Meta.Hash = hex.EncodeToString(sum[:])
+	}
+	pool := decodetest.NewPool(t)
+	tree := tlog.NewTree(pool)
+	for round, evs := range [][]eventlog.Recorded{first, other} {
+		rt := decodetest.NewRuntime(t, pool, decodetest.NewMemSource(evs), pg.Migrator(pool), []runtime.ReadModel{tlog.Model{}})
+		if err := rt.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Rebuild(ctx, tlog.Model{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		roots, _ := reference(t, evs)
+		for _, index := range []uint64{0, 1, 1023, 1024, 2047, 2048, 3000, n - 1} {
+			for _, size := range []uint64{n, 3001, 2049} {
+				if index >= size {
+					continue
+				}
+				inc, err := tree.InclusionOf(ctx, evs[index].Position, size)
+				if err != nil {
+					t.Fatalf("round %d: inclusion of %d in %d: %v", round, index, size, err)
+				}
+				if err := proof.VerifyInclusion(tlog.Hasher, index, size, inc.Leaf.Hash(), inc.Proof, roots[size]); err != nil {
+					t.Fatalf("round %d: inclusion of %d in %d does not verify: %v", round, index, size, err)
+				}
+			}
+		}
 	}
 }
