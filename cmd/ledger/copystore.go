@@ -156,6 +156,9 @@ func copySealed(ctx context.Context, cmd *cobra.Command, from, to string, o encr
 	if err != nil {
 		return err
 	}
+	listenCtx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
+	go ks.Listen(listenCtx)
 	head, err := src.Store.Head(ctx)
 	if err != nil {
 		return err

@@ -112,6 +112,9 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	listenCtx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
+	go ks.Listen(listenCtx)
 	store := sealedWorkload{sh.Store, ks}
 
 	holds, first, err := workload.HoldsLedgerEvents(ctx, store)

@@ -107,6 +107,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	}
 	runCtx, stopRuntime := context.WithCancel(ctx)
 	defer stopRuntime()
+	go ks.Listen(runCtx) // a known person's key from the process's cache, dropped when destroyed anywhere
 
 	tokens, err := auth.Open(ctx, pool)
 	if err != nil {

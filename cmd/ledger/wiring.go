@@ -108,7 +108,7 @@ func openDBSized(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool
 // once two replays held their locks.
 // The portal has a pool of its own, under its read-only role.
 const (
-	serveListeners = 3 // the alert engine's and the stream hub's LISTEN, the worker lease
+	serveListeners = 4 // the alert engine's, the stream hub's and the key cache's LISTEN, the worker lease
 	serveReplays   = 2
 	serveHeadroom  = 6
 )

@@ -411,3 +411,58 @@ func TestRecordingWhileErasingLeavesNothingReadableFromBefore(t *testing.T) {
 		t.Fatalf("the writers did not overlap the erasure: %d before, %d after (%d readable)", before, after, readableAfter)
 	}
 }
+
+// listening runs s.Listen until the test ends and waits until the key cache is on.
+func listening(tb testing.TB, s *keys.Store) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Listen(ctx) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	for deadline := time.Now().Add(10 * time.Second); !s.Caching(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatal("the key cache did not turn on")
+		}
+	}
+}
+
+// TestACachedKeyIsDroppedWhenAnotherProcessDestroysIt: a process that caches a person's key learns of the
+// key's destruction by another process and seals what it records next under a new key, readable; what it
+// sealed before stays erased.
+func TestACachedKeyIsDroppedWhenAnotherProcessDestroysIt(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	path := filepath.Join(t.TempDir(), "kek")
+	a := open(t, pool, path)
+	listening(t, a)
+	first := []eventlog.Event{event("cmd-1", "p1")}
+	if err := a.Seal(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, pool, path) // another process
+	if _, err := b.Destroy(ctx, "p1", "erasure-1"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		ev := []eventlog.Event{event(fmt.Sprint("after-", i), "p1")}
+		if err := a.Seal(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		opened, err := b.OpenPayloads(ctx, recorded(ev...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(opened[0], []byte(nationalID)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the process kept sealing with the destroyed key")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	opened, err := a.OpenPayloads(ctx, recorded(first...))
+	if err != nil || !bytes.Contains(opened[0], []byte(`"erased":true`)) {
+		t.Fatalf("what was sealed before the destruction: %s %v", opened, err)
+	}
+}

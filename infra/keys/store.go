@@ -50,6 +50,8 @@ type Store struct {
 	mu      sync.RWMutex
 	keks    map[string]*KEK
 	current *KEK
+
+	cache keyCache
 }
 
 // Open migrates the key store and loads the KEK at path (and a rotation's path+".new" if one was left
@@ -216,7 +218,12 @@ func (s *Store) live(ctx context.Context, holders []Holder) (map[string]dataKey,
 			subjects = append(subjects, h.Subject)
 		}
 	}
+	cached, registered, version := s.cache.snapshot(subjects, holders)
+	if cached != nil && registered {
+		return cached, nil // a known person in a known community: no round trip
+	}
 	out := make(map[string]dataKey, len(subjects))
+	defer func() { s.cache.put(version, out, holders) }()
 	for try := 0; ; try++ {
 		s.mu.RLock()
 		k := s.current
@@ -381,13 +388,15 @@ func (s *Store) Holdings(ctx context.Context, subject string) (paths, live []str
 
 // Destroy destroys every live data key of subject for good, noting the erasure (an event id) that
 // ordered it, and returns how many it destroyed. Destroying nothing is not an error.
+// Every process's key cache drops the subject (see Listen) as the destruction commits.
 func (s *Store) Destroy(ctx context.Context, subject, erasure string) (int, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE keystore.data_keys SET wrapped = NULL, kek_id = NULL, destroyed_at = now(), erasure = $2
-		WHERE subject = $1 AND wrapped IS NOT NULL`, subject, erasure)
-	if err != nil {
-		return 0, err
-	}
-	return int(tag.RowsAffected()), nil
+	s.cache.drop(subject)
+	var n int
+	err := s.pool.QueryRow(ctx, `WITH d AS (UPDATE keystore.data_keys SET wrapped = NULL, kek_id = NULL, destroyed_at = now(), erasure = $2
+			WHERE subject = $1 AND wrapped IS NOT NULL RETURNING 1)
+		SELECT count(*) FROM d, LATERAL (SELECT pg_notify('`+destroyedChannel+`', $1)) AS n`, subject, erasure).Scan(&n)
+	s.cache.drop(subject)
+	return n, err
 }
 
 // Rotate re-wraps every live data key under a new KEK, then installs the new KEK at the KEK's path; the

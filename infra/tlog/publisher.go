@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math"
 	"strings"
@@ -30,11 +29,7 @@ var migrations embed.FS
 
 // Migrate creates or updates schema tlog.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	return pg.Migrate(ctx, pool, Schema, "schema_migrations", sub)
+	return pg.MigrateEmbedded(ctx, pool, Schema, migrations)
 }
 
 // Config configures a Publisher.
