@@ -6,10 +6,13 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
+	"github.com/grassroots-ledger/ledger/infra/keys"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
+	"github.com/grassroots-ledger/ledger/infra/workload"
 )
 
 // BenchmarkAppendPersonal is the append path of a command that records an individual payee (the
@@ -47,4 +50,46 @@ func BenchmarkAppendPersonal(b *testing.B) {
 		_, err := ks.Append(ctx, store, stream, eventlog.NoStream(), []eventlog.Event{event(stream, "p-"+stream)})
 		return err
 	})
+}
+
+// sealedSink seals what the workload generator appends, as serve's store does.
+type sealedSink struct {
+	ks    *keys.Store
+	inner keys.Appender
+}
+
+func (s sealedSink) Append(ctx context.Context, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error) {
+	return s.ks.Append(ctx, s.inner, stream, expected, events)
+}
+
+// BenchmarkDemoAppends writes the demo's history of two communities over a year (every append the
+// clerks of a real district make, a third of them with personal data, most about people recorded before)
+// into a fresh embedded node, clear and sealed with a fresh key store: the cost of sealing on a realistic
+// mix of appends, each person's first record (which stores their key) included.
+func BenchmarkDemoAppends(b *testing.B) {
+	ctx := context.Background()
+	opts := workload.Options{Seed: 5, Communities: 2, Years: 1, Until: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), Concurrency: 4}
+	for _, sealed := range []bool{false, true} {
+		name := map[bool]string{false: "clear", true: "sealed"}[sealed]
+		b.Run(name, func(b *testing.B) {
+			var events int
+			for b.Loop() {
+				b.StopTimer()
+				_, store := nodetest.Start(b, nil)
+				var sink workload.Sink = store
+				if sealed { // a fresh key store: every person's first record makes their key
+					ks := open(b, pgtest.NewPool(b), filepath.Join(b.TempDir(), "kek"))
+					listening(b, ks)
+					sink = sealedSink{ks, store}
+				}
+				b.StartTimer()
+				stats, err := workload.Generate(ctx, opts, sink)
+				if err != nil {
+					b.Fatal(err)
+				}
+				events = stats.Events
+			}
+			b.ReportMetric(float64(events), "events/op")
+		})
+	}
 }
