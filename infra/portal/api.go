@@ -252,6 +252,21 @@ func (p *Portal) registerAPI(api huma.API) {
 					return l, l.Next, err
 				})
 		})
+	huma.Register(api, op("public-search", "/search", "Find a place by a part of its name (查找社区和村)",
+		"Provinces, cities, districts, streets and communities whose name contains q (汉字, as written): exact names first, "+
+			"then the higher levels; at most 50.", reflect.TypeFor[SearchResults]()),
+		func(ctx context.Context, in *searchIn) (*jsonOut, error) {
+			q, err := searchText(in.Q)
+			if err != nil {
+				return nil, err
+			}
+			s := p.snapshot(ctx)
+			return p.respond(ctx, in.ConditionalParams, "search|"+q, strconv.FormatUint(s.version, 10),
+				func() (any, string, error) {
+					res, err := p.loadSearch(ctx, q)
+					return res, "", err
+				})
+		})
 	huma.Register(api, op("public-freshness", "/freshness", "How fresh the public data is",
 		"Every event recorded up to data_as_of is included in the public data.", reflect.TypeFor[Freshness]()),
 		func(ctx context.Context, in *freshnessIn) (*jsonOut, error) {

@@ -3,6 +3,7 @@ package portal_test
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -114,3 +115,53 @@ func benchGET(b *testing.B, d *district, path string) {
 type statusError struct{ status int }
 
 func (e *statusError) Error() string { return "status " + strconv.Itoa(e.status) }
+
+// BenchmarkSearchCold searches the benchmark district's places over loopback HTTP, one client, each
+// request a query not asked before (every substring of one to three characters of every place's name),
+// so every answer is computed, not served from memory; reports the latency percentiles of those. The
+// portal keeps answers in memory for the life of the process: only the first run of a process (-count 1,
+// as make bench runs it) measures cold answers.
+func BenchmarkSearchCold(b *testing.B) {
+	d := benchDistrict(b)
+	var names []string
+	if err := d.Admin.QueryRow(b.Context(), `SELECT array_agg(name) FROM rm_directory.nodes`).Scan(&names); err != nil {
+		b.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var queries []string
+	for _, n := range names {
+		rs := []rune(n)
+		for i := range rs {
+			for l := 1; l <= 3 && i+l <= len(rs); l++ {
+				if q := string(rs[i : i+l]); !seen[q] {
+					seen[q] = true
+					queries = append(queries, q)
+				}
+			}
+		}
+	}
+	var lat []time.Duration
+	for i := 0; b.Loop(); i++ {
+		if i >= len(queries) {
+			continue // asked before: the remaining iterations would be served from memory
+		}
+		t := time.Now()
+		resp, err := http.Get(d.URL + "/api/v1/public/search?q=" + url.QueryEscape(queries[i]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("%q: %d", queries[i], resp.StatusCode)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(len(lat)), "queries")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+}

@@ -85,6 +85,7 @@ type page struct {
 	LiveURL   string
 	FP        string
 	StaticTag string
+	Query     string // what the search box holds
 }
 
 func (p *Portal) layout(pg page) ([]byte, error) {
@@ -106,6 +107,7 @@ func (p *Portal) mountPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /c/{id}/elections/{election}", p.electionPage)
 	mux.HandleFunc("GET /c/{id}/topics", p.topicsPage)
 	mux.HandleFunc("GET /events/{position}", p.eventPage)
+	mux.HandleFunc("GET /search", p.searchPage)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", p.static))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, r, http.StatusNotFound, "页面不存在", "没有找到这个页面。请从首页按区县、街道、社区逐级查找。")

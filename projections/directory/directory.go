@@ -414,6 +414,25 @@ func Children(ctx context.Context, q Querier, path string) ([]Node, error) {
 	return nodes(ctx, q, what, "parent = $1 ORDER BY path", path)
 }
 
+// Search returns at most limit nodes whose name contains text (a part of a Chinese name, matched as
+// written): exact names first, then by level (districts before streets before communities) and by the
+// shortest name.
+func Search(ctx context.Context, q Querier, text string, limit int) ([]Node, error) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
+	return nodes(ctx, q, fmt.Sprintf("nodes named like %q", text),
+		`name LIKE $1 ORDER BY name = $2 DESC, level, length(name), path LIMIT $3`, like, text, limit)
+}
+
+// Names returns the names of the nodes at paths, by path (paths the tree does not have are left out).
+func Names(ctx context.Context, q Querier, paths []string) (map[string]string, error) {
+	ns, err := nodes(ctx, q, "nodes by path", "path = ANY($1)", paths)
+	out := make(map[string]string, len(ns))
+	for _, n := range ns {
+		out[n.Path] = n.Name
+	}
+	return out, err
+}
+
 // NodeAt returns the node at path; found is false when the tree has none.
 func NodeAt(ctx context.Context, q Querier, path string) (n Node, found bool, err error) {
 	ns, err := nodes(ctx, q, fmt.Sprintf("node %q", path), "path = $1", path)
