@@ -254,7 +254,8 @@ func (p *Portal) registerAPI(api huma.API) {
 		})
 	huma.Register(api, op("public-search", "/search", "Find a place by a part of its name (查找社区和村)",
 		"Provinces, cities, districts, streets and communities whose name contains q (汉字, as written): exact names first, "+
-			"then the higher levels; at most 50.", reflect.TypeFor[SearchResults]()),
+			"then the higher levels; and the notices on the boards (not withdrawn) whose title contains q, newest first; at most 50 of each.",
+		reflect.TypeFor[SearchResults]()),
 		func(ctx context.Context, in *searchIn) (*jsonOut, error) {
 			q, err := searchText(in.Q)
 			if err != nil {

@@ -4,15 +4,19 @@ import (
 	"context"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
+	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
 )
 
-// Finding a place: a province, city, district, street or community by a part of its name, from the
+// Finding a place — a province, city, district, street or community — by a part of its name, and the
+// notices on the boards by words of their title, from the
 // search box on every page (a plain GET form: it works without JavaScript) or GET /api/v1/public/search.
 
 // SearchHit is a place whose name holds the words searched for.
@@ -26,10 +30,22 @@ type SearchHit struct {
 	APIHref   string `json:"api_href" doc:"The JSON of the place"`
 }
 
-// SearchResults are the places found for Query, best first (exact names, then the higher levels).
+// NoticeHit is a notice on a board now whose title holds the words searched for.
+type NoticeHit struct {
+	Title        string    `json:"title"`
+	Community    string    `json:"community" doc:"The community's name"`
+	CategoryName string    `json:"category_name"`
+	PublishedAt  time.Time `json:"published_at"`
+	Href         string    `json:"href" doc:"The HTML page"`
+	APIHref      string    `json:"api_href" doc:"The JSON of the notice"`
+}
+
+// SearchResults are the places found for Query, best first (exact names, then the higher levels), and
+// the notices whose title holds it, newest first.
 type SearchResults struct {
-	Query string      `json:"query"`
-	Hits  []SearchHit `json:"hits"`
+	Query   string      `json:"query"`
+	Hits    []SearchHit `json:"hits"`
+	Notices []NoticeHit `json:"notices"`
 }
 
 // searchLimit is the most places a search shows.
@@ -66,11 +82,24 @@ func (p *Portal) loadSearch(ctx context.Context, q string) (SearchResults, error
 			above = append(above, strings.Join(segs[:i], "/"))
 		}
 	}
+	notices, err := board.SearchNotices(ctx, p.db, q, searchLimit)
+	if err != nil {
+		return SearchResults{}, err
+	}
+	for _, n := range notices {
+		above = append(above, n.Jurisdiction)
+	}
 	names, err := directory.Names(ctx, p.db, above)
 	if err != nil {
 		return SearchResults{}, err
 	}
-	out := SearchResults{Query: q, Hits: make([]SearchHit, 0, len(ns))}
+	out := SearchResults{Query: q, Hits: make([]SearchHit, 0, len(ns)), Notices: make([]NoticeHit, 0, len(notices))}
+	for _, n := range notices {
+		out.Notices = append(out.Notices, NoticeHit{Title: n.Current.Title, Community: names[n.Jurisdiction],
+			CategoryName: label(noticeCategories, string(n.Category)), PublishedAt: local(n.PublishedAt),
+			Href:    communityHref(n.CommunityID) + "/notices/" + url.PathEscape(n.NoticeID),
+			APIHref: communityAPIHref(n.CommunityID) + "/notices/" + url.PathEscape(n.NoticeID)})
+	}
 	for _, n := range ns {
 		var where []string
 		segs := strings.Split(n.Path, "/")

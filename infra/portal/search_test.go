@@ -65,6 +65,44 @@ func TestSearchFindsAPlaceByPartOfItsName(t *testing.T) {
 	if n := utf8.RuneCountInString(two); n != 2 {
 		t.Fatal(n)
 	}
+
+	// Notices by words of their title: a notice on a board is found by its title; a withdrawn one is not.
+	var cid, nid, title string
+	if err := d.Admin.QueryRow(context.Background(), `SELECT n.community_id, n.notice_id, v.title FROM rm_board.notices n
+		JOIN rm_board.notice_versions v USING (community_id, notice_id) WHERE v.version = n.version AND n.status <> 'withdrawn'
+		ORDER BY n.published_at DESC LIMIT 1`).Scan(&cid, &nid, &title); err != nil {
+		t.Fatal(err)
+	}
+	d.getJSON("/api/v1/public/search?q="+url.QueryEscape(title), &res)
+	found = false
+	for _, n := range res.Notices {
+		if !strings.Contains(n.Title, title) || n.Community == "" {
+			t.Fatalf("notice hit %+v for %q", n, title)
+		}
+		found = found || n.Href == "/c/"+cid+"/notices/"+url.PathEscape(nid)
+	}
+	if !found {
+		t.Fatalf("searching the title %q did not find notice %s/%s: %+v", title, cid, nid, res.Notices)
+	}
+	mustContain(t, "the search page", d.getOK("/search?q="+url.QueryEscape(title)), "/c/"+cid+"/notices/")
+	var withdrawn string
+	if err := d.Admin.QueryRow(context.Background(), `SELECT coalesce((SELECT v.title FROM rm_board.notices n JOIN rm_board.notice_versions v
+		USING (community_id, notice_id) WHERE v.version = n.version AND n.status = 'withdrawn' LIMIT 1), '')`).Scan(&withdrawn); err != nil {
+		t.Fatal(err)
+	}
+	if withdrawn != "" {
+		d.getJSON("/api/v1/public/search?q="+url.QueryEscape(withdrawn), &res)
+		for _, n := range res.Notices {
+			if n.Title == withdrawn {
+				var st string
+				_ = d.Admin.QueryRow(context.Background(), `SELECT string_agg(n.status, ',') FROM rm_board.notices n JOIN rm_board.notice_versions v
+					USING (community_id, notice_id) WHERE v.version = n.version AND v.title = $1`, withdrawn).Scan(&st)
+				if !strings.Contains(st, "published") && !strings.Contains(st, "corrected") {
+					t.Fatalf("a withdrawn notice was found: %+v", n)
+				}
+			}
+		}
+	}
 }
 
 // TestBrowserSearchAndOpenACommunity: in Chromium, a resident types two characters of a village's name into

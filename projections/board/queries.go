@@ -159,6 +159,13 @@ func CurrentNotices(ctx context.Context, q Querier, communityID string, limit in
 		communityID, tables.Limit(limit, 100, 1000))
 }
 
+// SearchNotices returns at most limit notices on the boards now (not withdrawn) whose current title
+// contains text (as written), newest first.
+func SearchNotices(ctx context.Context, q Querier, text string, limit int) ([]Notice, error) {
+	return queryNotices(ctx, q, fmt.Sprintf("notices titled like %q", text), `n.status <> 'withdrawn' AND v.title LIKE $1`,
+		`n.published_at DESC, n.community_id, n.notice_id LIMIT $2`, tables.Contains(text), tables.Limit(limit, 50, 200))
+}
+
 // ActiveWindows returns the notices not withdrawn whose publicity window contains the instant at (both
 // ends included), in communities at or under the jurisdiction path under ("" for all), the windows that
 // close first first; limit is the most returned (default 100, at most 1000).

@@ -418,9 +418,8 @@ func Children(ctx context.Context, q Querier, path string) ([]Node, error) {
 // written): exact names first, then by level (districts before streets before communities) and by the
 // shortest name.
 func Search(ctx context.Context, q Querier, text string, limit int) ([]Node, error) {
-	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
 	return nodes(ctx, q, fmt.Sprintf("nodes named like %q", text),
-		`name LIKE $1 ORDER BY name = $2 DESC, level, length(name), path LIMIT $3`, like, text, limit)
+		`name LIKE $1 ORDER BY name = $2 DESC, level, length(name), path LIMIT $3`, tables.Contains(text), text, limit)
 }
 
 // Names returns the names of the nodes at paths, by path (paths the tree does not have are left out).

@@ -3,6 +3,7 @@ package tables
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -127,4 +128,9 @@ func One[T any](row pgx.Rows) (T, error) {
 	var v T
 	err := row.Scan(&v)
 	return v, err
+}
+
+// Contains is the LIKE pattern of the values that contain text as written (its %, _ and \ escaped).
+func Contains(text string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
 }
