@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -101,6 +102,7 @@ func (p *Portal) mountPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /c/{id}/live", p.live)
 	mux.HandleFunc("GET /c/{id}/notices", p.noticesPage)
 	mux.HandleFunc("GET /c/{id}/notices/{notice}", p.noticePage)
+	mux.HandleFunc("GET /c/{id}/notices/{notice}/print", p.noticePrintPage)
 	mux.HandleFunc("GET /c/{id}/payments", p.paymentsPage)
 	mux.HandleFunc("GET /c/{id}/meetings", p.meetingsPage)
 	mux.HandleFunc("GET /c/{id}/meetings/{meeting}", p.meetingPage)
@@ -460,7 +462,7 @@ func (p *Portal) listPage(w http.ResponseWriter, r *http.Request, sec section, b
 	if sec == secNotices {
 		valid += "|" + p.logMark(ctx, &s) // a notice's versions say whether a signed checkpoint includes them
 	}
-	e, err := p.cache.get("list|"+r.URL.Path+"?"+r.URL.RawQuery, valid, func() ([]byte, error) {
+	e, err := p.cache.get("list|"+p.publicBase(r)+r.URL.Path+"?"+r.URL.RawQuery, valid, func() ([]byte, error) {
 		c, err := p.loadCommunityLite(ctx, id)
 		if err != nil {
 			return nil, err
@@ -532,6 +534,44 @@ func (p *Portal) noticePage(w http.ResponseWriter, r *http.Request) {
 		body, err := p.exec("notice-page", map[string]any{"H": h})
 		return h.Notice.Title, body, err
 	})
+}
+
+// noticePrintPage is a notice's print view (A4): its current content, the place of its current version
+// in the transparency log (leaf index and event hash, for ledger log verify-notice and the browser
+// verifier), and a QR code of the notice's page, so the paper on the board and the portal are one (码上见).
+func (p *Portal) noticePrintPage(w http.ResponseWriter, r *http.Request) {
+	online := p.publicBase(r) + communityHref(r.PathValue("id")) + "/notices/" + url.PathEscape(r.PathValue("notice"))
+	p.listPage(w, r, secNotices, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
+		h, err := p.loadNoticeHistory(ctx, s, r.PathValue("id"), r.PathValue("notice"))
+		if err != nil {
+			return "", nil, err
+		}
+		qr, err := qrDataURL(online)
+		if err != nil {
+			return "", nil, err
+		}
+		var cur *NoticeVersion
+		for i := range h.Versions {
+			if h.Versions[i].Version == h.Notice.Version {
+				cur = &h.Versions[i]
+			}
+		}
+		body, err := p.exec("notice-print", map[string]any{"H": h, "Current": cur, "QR": qr, "URL": online})
+		return h.Notice.Title + "（打印）", body, err
+	})
+}
+
+// publicBase is the portal's address as the public reaches it: Config.PublicURL, else the request's
+// scheme and host.
+func (p *Portal) publicBase(r *http.Request) string {
+	if p.cfg.PublicURL != "" {
+		return strings.TrimRight(p.cfg.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 func (p *Portal) paymentsPage(w http.ResponseWriter, r *http.Request) {

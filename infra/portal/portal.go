@@ -89,6 +89,9 @@ type Config struct {
 	Regrant func(ctx context.Context) error
 	// Now is the portal's clock: "publicity window open", the age of its snapshot of the models; default time.Now.
 	Now func() time.Time
+	// PublicURL is the portal's address as the public reaches it (https://portal.example), printed in the
+	// QR codes of notices; empty: the address each request came to.
+	PublicURL string
 	// CacheEntries bounds the rendered pages and JSON kept in memory. Default 20000.
 	CacheEntries int
 	// Streams caps the live update streams per client address and in total (defaults 8 and 1000).
