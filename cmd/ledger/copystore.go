@@ -62,15 +62,11 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 			if enc.on {
 				return copySealed(ctx, cmd, from, to, enc)
 			}
-			src, err := openNamedStore(ctx, from)
+			src, dst, err := openPair(ctx, from, to)
 			if err != nil {
-				return fmt.Errorf("the source: %w", err)
+				return err
 			}
 			defer src.Close()
-			dst, err := openNamedStore(ctx, to)
-			if err != nil {
-				return fmt.Errorf("the target: %w", err)
-			}
 			defer dst.Close()
 			head, err := src.Store.Head(ctx)
 			if err != nil {
@@ -137,28 +133,17 @@ func copySealed(ctx context.Context, cmd *cobra.Command, from, to string, o encr
 			o.data = to
 		}
 	}
-	src, err := openNamedStore(ctx, from)
-	if err != nil {
-		return fmt.Errorf("the source: %w", err)
-	}
-	defer src.Close()
-	dst, err := openNamedStore(ctx, to)
-	if err != nil {
-		return fmt.Errorf("the target: %w", err)
-	}
-	defer dst.Close()
-	pool, err := openDB(ctx, o.dbURL)
-	if err != nil {
-		return fmt.Errorf("the key store's database: %w", err)
-	}
-	defer pool.Close()
-	ks, err := openKeys(ctx, pool, o.data, true)
+	src, dst, err := openPair(ctx, from, to)
 	if err != nil {
 		return err
 	}
-	listenCtx, stopListening := context.WithCancel(ctx)
-	defer stopListening()
-	go ks.Listen(listenCtx)
+	defer src.Close()
+	defer dst.Close()
+	ks, done, err := openSealer(ctx, o.dbURL, o.data)
+	if err != nil {
+		return err
+	}
+	defer done()
 	head, err := src.Store.Head(ctx)
 	if err != nil {
 		return err
@@ -219,4 +204,16 @@ func verifyCopy(ctx context.Context, st *eventstore.Store) (audit.VerifyReport, 
 		err = fmt.Errorf("the copy's hash chains do not verify: %+v", rep.Break)
 	}
 	return rep, err
+}
+
+// openPair opens the source and the target of a copy.
+func openPair(ctx context.Context, from, to string) (src, dst *storeHandle, err error) {
+	if src, err = openNamedStore(ctx, from); err != nil {
+		return nil, nil, fmt.Errorf("the source: %w", err)
+	}
+	if dst, err = openNamedStore(ctx, to); err != nil {
+		src.Close()
+		return nil, nil, fmt.Errorf("the target: %w", err)
+	}
+	return src, dst, nil
 }

@@ -103,18 +103,11 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o demoOptions) error {
 	}
 	defer sh.Close()
 	storeNote := sh.Note
-	pool, err := openDB(ctx, o.dbURL)
+	ks, done, err := openSealer(ctx, o.dbURL, o.data)
 	if err != nil {
-		return fmt.Errorf("demo seals personal data with keys kept in PostgreSQL: %w", err)
+		return fmt.Errorf("demo seals personal data: %w", err)
 	}
-	defer pool.Close()
-	ks, err := openKeys(ctx, pool, o.data, true)
-	if err != nil {
-		return err
-	}
-	listenCtx, stopListening := context.WithCancel(ctx)
-	defer stopListening()
-	go ks.Listen(listenCtx)
+	defer done()
 	store := sealedWorkload{sh.Store, ks}
 
 	holds, first, err := workload.HoldsLedgerEvents(ctx, store)

@@ -168,6 +168,23 @@ func openKeys(ctx context.Context, pool *pgxpool.Pool, dataDir string, create bo
 	return keys.Open(ctx, pool, keys.KEKPath(dataDir), create)
 }
 
+// openSealer opens the key store that seals what a command records (the KEK made on first use) and
+// keeps its key cache listening; done stops it and closes its database pool.
+func openSealer(ctx context.Context, dbURL, dataDir string) (ks *keys.Store, done func(), err error) {
+	pool, err := openDB(ctx, dbURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the key store of the personal data (PostgreSQL): %w", err)
+	}
+	if ks, err = openKeys(ctx, pool, dataDir, true); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	listenCtx, stop := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	go func() { defer close(listening); ks.Listen(listenCtx) }()
+	return ks, func() { stop(); <-listening; pool.Close() }, nil
+}
+
 // sealedStore is the command side's store with every append's personal data sealed first (infra/keys).
 type sealedStore struct {
 	commands.EventStore
