@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -82,12 +80,12 @@ func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
 	if st := srv.Post("allocate-budget", admin, "alloc", `{"community_id":"`+c+`","fiscal_year":2026,"allocation_id":"a1","source":"county-finance","category":"operating","amount_fen":5000000}`); st != http.StatusOK {
 		t.Fatalf("allocate-budget: %d", st)
 	}
-	postJSON(t, srv, admin, "seat-committee", "seat", `{"community_id":"`+c+`","term":"2026-2031","members":[`+
+	srv.PostResult("seat-committee", admin, "seat", `{"community_id":"`+c+`","term":"2026-2031","members":[`+
 		`{"person":"p-chair","role":"chair","full_time":true,"source":"elected"},{"person":"p-2","role":"vice-chair","full_time":true,"source":"elected"},`+
 		`{"person":"p-3","role":"member","full_time":true,"source":"elected"},{"person":"p-4","role":"member","full_time":false,"source":"elected"},`+
 		`{"person":"p-5","role":"member","full_time":false,"source":"elected"}]}`)
 	for _, cmd := range paidToPerson(c, "x-1", "p-42") {
-		postJSON(t, srv, admin, cmd.name, cmd.name+"-x-1", cmd.body)
+		srv.PostResult(cmd.name, admin, cmd.name+"-x-1", cmd.body)
 	}
 	payments := "/api/v1/public/communities/" + c + "/payments"
 	waitUntil(t, "the payment on the portal", 30*time.Second, func() bool {
@@ -98,7 +96,7 @@ func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
 
 	var bad []string
 	// The auditor sees the personal data, opened.
-	export := auditGet(t, srv, auditor, "/api/v1/audit/export?community="+c+"&format=jsonl")
+	export := srv.GetAs(auditor, "/api/v1/audit/export?community="+c+"&format=jsonl")
 	for _, v := range personalValues {
 		if !bytes.Contains(export, []byte(v)) {
 			t.Fatalf("the auditor's export does not show %s:\n%s", v, export)
@@ -127,18 +125,18 @@ func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
 	if st := srv.Post("erase-personal-data", admin, "erase-1", `{"subject":"p-42","legal_basis":"","request_reference":"R","reason":"x"}`); st != http.StatusBadRequest && st != http.StatusUnprocessableEntity {
 		t.Fatalf("an erasure without legal basis: %d, want 400/422", st)
 	}
-	first := postJSON(t, srv, admin, "erase-personal-data", "erase-1", erase)
+	first := srv.PostResult("erase-personal-data", admin, "erase-1", erase)
 	if len(first.Events) != 1 || first.Events[0].Type != "privacy.personal-data-erased" || first.Unchanged {
 		t.Fatalf("erasure: %+v", first)
 	}
-	if again := postJSON(t, srv, admin, "erase-personal-data", "erase-1", erase); !again.Replayed {
+	if again := srv.PostResult("erase-personal-data", admin, "erase-1", erase); !again.Replayed {
 		t.Fatalf("the same erasure retried: %+v, want replayed", again)
 	}
-	if second := postJSON(t, srv, admin, "erase-personal-data", "erase-2", erase); !second.Unchanged || len(second.Events) != 0 {
+	if second := srv.PostResult("erase-personal-data", admin, "erase-2", erase); !second.Unchanged || len(second.Events) != 0 {
 		t.Fatalf("a second erasure: %+v, want unchanged with no event", second)
 	}
 
-	export = auditGet(t, srv, auditor, "/api/v1/audit/export?community="+c+"&format=jsonl")
+	export = srv.GetAs(auditor, "/api/v1/audit/export?community="+c+"&format=jsonl")
 	if l := leaks("export after erasure", export); len(l) > 0 || !bytes.Contains(export, []byte(`{"subject":"p-42","erased":true}`)) {
 		t.Fatalf("the export after erasure: %v\n%s", l, export)
 	}
@@ -152,17 +150,17 @@ func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
 		_, _, last = srv.Get(payments)
 		return bytes.Contains(last, []byte(kernel.ErasedText)) && !bytes.Contains(last, []byte("王**"))
 	})
-	asOf := auditGet(t, srv, auditor, "/api/v1/audit/communities/"+c+"/as-of?tables=true&at="+beforeErasure.Format(time.RFC3339Nano))
+	asOf := srv.GetAs(auditor, "/api/v1/audit/communities/"+c+"/as-of?tables=true&at="+beforeErasure.Format(time.RFC3339Nano))
 	if !bytes.Contains(asOf, []byte(kernel.ErasedText)) || bytes.Contains(asOf, []byte("王**")) {
 		t.Fatalf("a replay of an instant before the erasure must show the person erased:\n%s", asOf)
 	}
-	if v := auditGet(t, srv, auditor, "/api/v1/audit/verify"); !bytes.Contains(v, []byte(`"intact":true`)) {
+	if v := srv.GetAs(auditor, "/api/v1/audit/verify"); !bytes.Contains(v, []byte(`"intact":true`)) {
 		t.Fatalf("the chains after erasure: %s", v)
 	}
 	// Another person's data, recorded after the erasure, stays readable (and keeps a key live for the KEK
 	// checks below).
-	postJSON(t, srv, admin, "request-expenditure", "x-2", strings.Replace(paidToPerson(c, "x-2", "p-43")[0].body, `"personal":{`, `"personal":{"subject":"p-43",`, 1))
-	if export = auditGet(t, srv, auditor, "/api/v1/audit/export?community="+c+"&format=jsonl"); !bytes.Contains(export, []byte(payeeNationalID)) {
+	srv.PostResult("request-expenditure", admin, "x-2", strings.Replace(paidToPerson(c, "x-2", "p-43")[0].body, `"personal":{`, `"personal":{"subject":"p-43",`, 1))
+	if export = srv.GetAs(auditor, "/api/v1/audit/export?community="+c+"&format=jsonl"); !bytes.Contains(export, []byte(payeeNationalID)) {
 		t.Fatalf("data recorded after another person's erasure must stay readable:\n%s", export)
 	}
 	pool := testPool(t, db)
@@ -273,46 +271,6 @@ func runLedger(t *testing.T, args ...string) (string, error) {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	return out.String(), err
-}
-
-// postJSON posts a command and decodes its result; any status but 200 fails the test.
-func postJSON(t *testing.T, srv *servedLedger, token, name, key, body string) commands.Result {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, srv.Base+"/api/v1/commands/"+name, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Idempotency-Key", key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: %d %s", name, resp.StatusCode, b)
-	}
-	var res commands.Result
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
-// auditGet GETs an auditors' path with token; any status but 200 fails the test.
-func auditGet(t *testing.T, srv *servedLedger, token, path string) []byte {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, srv.Base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
-	}
-	return b
 }
 
 var href = regexp.MustCompile(`(?:href|src)="(/[^"#?]*)`)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -85,28 +86,68 @@ func (s *servedLedger) Token(role commands.Role, scope string) string {
 	return secret
 }
 
-// Post sends a command and returns the status (0 when no answer came within 30 s).
-func (s *servedLedger) Post(name, token, key, body string) int {
-	req, _ := http.NewRequest(http.MethodPost, s.Base+"/api/v1/commands/"+name, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Idempotency-Key", key)
-	req.Header.Set("Content-Type", "application/json")
+// request sends method path to serve, with the bearer token and the Idempotency-Key when given and a
+// JSON body when given, and returns the status, headers and body; an error when no answer came within
+// 30 s.
+func (s *servedLedger) request(method, path, token, key, body string) (int, http.Header, []byte, error) {
+	req, err := http.NewRequest(method, s.Base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		return 0
+		return 0, nil, nil, err
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b, err
+}
+
+// Post sends a command and returns the status (0 when no answer came within 30 s).
+func (s *servedLedger) Post(name, token, key, body string) int {
+	st, _, _, _ := s.request(http.MethodPost, "/api/v1/commands/"+name, token, key, body)
+	return st
+}
+
+// PostResult sends a command and decodes its result; any status but 200 fails the test.
+func (s *servedLedger) PostResult(name, token, key, body string) commands.Result {
+	s.t.Helper()
+	st, _, b, err := s.request(http.MethodPost, "/api/v1/commands/"+name, token, key, body)
+	if err != nil || st != http.StatusOK {
+		s.t.Fatalf("%s: %d %s %v", name, st, b, err)
+	}
+	var res commands.Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		s.t.Fatal(err)
+	}
+	return res
 }
 
 // Get fetches path from serve: its status, headers and body.
 func (s *servedLedger) Get(path string) (int, http.Header, []byte) {
 	s.t.Helper()
-	resp, err := http.Get(s.Base + path)
+	st, h, b, err := s.request(http.MethodGet, path, "", "", "")
 	if err != nil {
 		s.t.Fatalf("GET %s: %v", path, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
+	return st, h, b
+}
+
+// GetAs fetches path with token; any status but 200 fails the test.
+func (s *servedLedger) GetAs(token, path string) []byte {
+	s.t.Helper()
+	st, _, b, err := s.request(http.MethodGet, path, token, "", "")
+	if err != nil || st != http.StatusOK {
+		s.t.Fatalf("GET %s: %d %s %v", path, st, b, err)
+	}
+	return b
 }
