@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
 	"github.com/grassroots-ledger/ledger/projections/internal/readmodeltest"
@@ -151,3 +154,29 @@ func TestContract(t *testing.T) {
 
 // sampleSecrets are the personal data of the sample that no row may hold (the contract checks them).
 var sampleSecrets = []string{"张三丰", "李四海", "王五洲", "赵六合", "330303199001", "1380000", "永中街道p-"}
+
+// TestMigrationsRunConcurrently: the schemas of a model are migrated at the same time by a rebuild and by
+// auditors' replays; the search migration installs pg_trgm once, and every schema gets its index.
+func TestMigrationsRunConcurrently(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	m := directory.New()
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			errs <- pg.Migrate(ctx, pool, fmt.Sprintf("rm_directory_c%d", i), "schema_migrations", m.Migrations())
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent migration: %v", err)
+		}
+	}
+	var indexes int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE indexname = 'nodes_name_trgm' AND schemaname LIKE 'rm_directory_c%'`).Scan(&indexes); err != nil {
+		t.Fatal(err)
+	}
+	if indexes != 8 {
+		t.Fatalf("%d of 8 schemas have the name index", indexes)
+	}
+}
