@@ -33,6 +33,7 @@ type serveOptions struct {
 	httpAddr   string
 	nodeListen string
 	demo       bool
+	publicURL  string // the portal's address as the public reaches it (the notices' QR codes)
 	logOrigin  string // the transparency log's origin (the first line of its checkpoints)
 	// A checkpoint once the log has grown by logEvery events, or logInterval after the last one.
 	logEvery    uint64
@@ -62,6 +63,7 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 	cmd.Flags().Uint64Var(&o.logEvery, "log-every", 1000, "sign a checkpoint once the log has grown by this many events")
 	cmd.Flags().DurationVar(&o.logInterval, "log-interval", 10*time.Second, "sign a checkpoint at most this long after the last while the log grows")
 	cmd.Flags().StringArrayVar(&o.witnesses, "witness", nil, "a witness's cosignature/v1 verifier key (ledger witness prints it): its C2SP cosignatures are accepted and served (repeat for several)")
+	cmd.Flags().StringVar(&o.publicURL, "public-url", "", "the portal's address as the public reaches it, e.g. https://portal.example (printed in the QR codes of notices; default: the address each request came to)")
 	cmd.Flags().BoolVar(&o.demo, "demo", false, "when the store holds no ledger events, write a demo district into it (in the background, while serving)")
 	cmd.Flags().StringVar(&o.nodeListen, "node-listen", "127.0.0.1:0", "gRPC address of the embedded node (when EVENTSTORE_URL is unset)")
 	cmd.Flags().BoolVar(&o.webhooksHTTP, "webhooks-allow-http", false, "let supervisors register http:// webhook URLs (default: https only)")
@@ -131,7 +133,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	closePortal, err := startPortal(runCtx, pool, mux, api)
+	closePortal, err := startPortal(runCtx, pool, mux, api, o.publicURL)
 	if err != nil {
 		return err
 	}

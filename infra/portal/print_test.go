@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"html"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/grassroots-ledger/ledger/infra/portal"
 )
 
 var qrImg = regexp.MustCompile(`<img class="qr" src="data:image/png;base64,([^"]+)"`)
@@ -59,6 +63,22 @@ func TestNoticePrintViewCarriesAQRCodeOfItsPage(t *testing.T) {
 	if res.GetText() != d.URL+notice {
 		t.Fatalf("the QR code says %q, want %q", res.GetText(), d.URL+notice)
 	}
+
+	// Behind a proxy the operator names the public address (serve --public-url): the QR code holds it.
+	pp, err := portal.OpenPool(context.Background(), portal.PoolConfig{URL: d.DBURL, Role: portal.DefaultRole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pp.Close()
+	behind, err := portal.New(portal.Config{DB: pp, PublicURL: "https://portal.example/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	behind.Mount(mux)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, notice+"/print", nil))
+	mustContain(t, "the print view behind a proxy", rec.Body.Bytes(), "https://portal.example"+notice+"</code>")
 
 	ctx, cancel := context.WithTimeout(newBrowser(t), 60*time.Second)
 	defer cancel()
