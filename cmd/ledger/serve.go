@@ -21,6 +21,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/auth"
 	"github.com/grassroots-ledger/ledger/infra/health"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
+	"github.com/grassroots-ledger/ledger/infra/keys"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/supervision"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
@@ -128,7 +129,10 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	httpapi.RegisterCatalogue(api, commands.NewHandlers(executor, slog.Default()))
-	httpapi.RegisterPrivacy(api, commands.NewPrivacy(executor, ks))
+	// An erasure first reads what is new in the store (the spare keys taken for the person are named
+	// there); reading it every minute keeps that short.
+	httpapi.RegisterPrivacy(api, commands.NewPrivacy(executor, keys.Eraser{Store: ks, Records: store}))
+	go ks.FollowStore(runCtx, store, time.Minute)
 	logKey, publisher, err := startLog(ctx, pool, api, o)
 	if err != nil {
 		return err

@@ -8,7 +8,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
 // Appender is the append half of a store of record.
@@ -37,9 +40,13 @@ var ErrClearPersonalData = errors.New("keys: the event store holds personal data
 var errStop = errors.New("stop")
 
 // CheckStore refuses a store of record that holds personal data in clear (ErrClearPersonalData, naming the
-// first such event and how to migrate). It reads $all from where its last check ended (kept in the key
-// store), so only a first start reads the whole store.
+// first such event and how to migrate), and learns from the sealed objects which person each spare key
+// went to and in which communities each person has data. It reads $all from where its last check ended
+// (kept in the key store, with what it learnt, in one transaction), so only a first start reads the
+// whole store; one check at a time runs in a process.
 func (s *Store) CheckStore(ctx context.Context, store Reader) error {
+	s.checking.Lock()
+	defer s.checking.Unlock()
 	var from string
 	if err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT checked_to FROM keystore.store_check), '')`).Scan(&from); err != nil {
 		return err
@@ -58,18 +65,25 @@ func (s *Store) CheckStore(ctx context.Context, store Reader) error {
 	if from == "" {
 		slog.Info("keys: checking the store for personal data in clear; this first start reads all of it, later ones only what is new")
 	}
+	var l learnt
 	err := store.ReadAll(ctx, start, 0, func(r eventlog.Recorded) error {
 		last, read = r.Position, read+1
 		if eventlog.SystemStream(r.Stream) {
 			return nil
 		}
-		clear, err := HasClearPersonalData(r.Data)
+		fs, err := find(func(int) []byte { return r.Data }, 1, func(p kernel.PersonalData) bool { return p.IsSealed() || isClear(p) })
 		if err != nil {
 			return fmt.Errorf("%s@%d: %w", r.Stream, r.Revision, err)
 		}
-		if clear {
-			bad = &r
-			return errStop
+		for _, f := range fs {
+			if !f.data.IsSealed() {
+				bad = &r
+				return errStop
+			}
+			l.add(f.data, r.Meta)
+		}
+		if len(l.keys)+len(l.holders) >= 10000 {
+			return s.learn(ctx, &l, nil)
 		}
 		return nil
 	})
@@ -90,7 +104,94 @@ func (s *Store) CheckStore(ctx context.Context, store Reader) error {
 	if from == "" {
 		slog.Info("keys: the store holds no personal data in clear", "events", read, "seconds", time.Since(began).Seconds())
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO keystore.store_check (checked_to) VALUES ($1)
-		ON CONFLICT (one) DO UPDATE SET checked_to = excluded.checked_to`, last.String())
-	return err
+	return s.learn(ctx, &l, &last)
+}
+
+// learnt is what CheckStore read of the sealed objects: which subject each key sealed for, and the
+// communities of each subject.
+type learnt struct {
+	keys    map[string]string // key id → subject
+	holders map[Holder]bool
+}
+
+func (l *learnt) add(p kernel.PersonalData, m eventlog.Metadata) {
+	if l.keys == nil {
+		l.keys, l.holders = map[string]string{}, map[Holder]bool{}
+	}
+	l.keys[p.Key] = string(p.Subject)
+	if m.CommunityID != "" {
+		l.holders[Holder{Subject: string(p.Subject), Community: m.CommunityID, Jurisdiction: m.Jurisdiction}] = true
+	}
+}
+
+// learn writes what l holds — the spare keys taken move into data_keys under their subject, the
+// subjects' communities are registered — and, with checked, how far the store was read, in one
+// transaction; l is emptied.
+func (s *Store) learn(ctx context.Context, l *learnt, checked *eventlog.Position) error {
+	var keyIDs, keySubjects, subj, comm, juri []string
+	for k, sub := range l.keys {
+		keyIDs, keySubjects = append(keyIDs, k), append(keySubjects, sub)
+	}
+	for h := range l.holders {
+		subj, comm, juri = append(subj, h.Subject), append(comm, h.Community), append(juri, h.Jurisdiction)
+	}
+	*l = learnt{}
+	batch := &pgx.Batch{}
+	if len(keyIDs)+len(subj) > 0 {
+		batch.Queue(`WITH reg AS (INSERT INTO keystore.subjects (subject, community_id, jurisdiction)
+				SELECT * FROM unnest($3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING),
+			moved AS (DELETE FROM keystore.key_pool p USING unnest($1::text[], $2::text[]) AS t(k, s)
+				WHERE p.key_id = t.k RETURNING p.key_id, t.s, p.kek_id, p.wrapped)
+			INSERT INTO keystore.data_keys (key_id, subject, kek_id, wrapped, pooled)
+				SELECT key_id, s, kek_id, wrapped, true FROM moved`, keyIDs, keySubjects, subj, comm, juri)
+	}
+	if checked != nil {
+		batch.Queue(`INSERT INTO keystore.store_check (checked_to) VALUES ($1)
+			ON CONFLICT (one) DO UPDATE SET checked_to = excluded.checked_to`, checked.String())
+	}
+	if batch.Len() == 0 {
+		return nil
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, batch).Close() })
+}
+
+// Eraser is the key store as an erasure uses it (commands.PersonalKeys): before it says what a person
+// holds, and again before it destroys their keys, it reads what is new in the store of record
+// (CheckStore), so that a spare key taken for the person — by any process, one that crashed since
+// included — is known and destroyed with the others.
+type Eraser struct {
+	*Store
+	Records Reader
+}
+
+// Holdings is Store.Holdings after CheckStore.
+func (e Eraser) Holdings(ctx context.Context, subject string) (paths, live []string, err error) {
+	if err := e.CheckStore(ctx, e.Records); err != nil {
+		return nil, nil, err
+	}
+	return e.Store.Holdings(ctx, subject)
+}
+
+// Destroy is Store.Destroy after CheckStore: every record before the erasure was read.
+func (e Eraser) Destroy(ctx context.Context, subject, erasure string) (int, error) {
+	if err := e.CheckStore(ctx, e.Records); err != nil {
+		return 0, err
+	}
+	return e.Store.Destroy(ctx, subject, erasure)
+}
+
+// FollowStore runs CheckStore every interval until ctx ends, so that an erasure reads little.
+func (s *Store) FollowStore(ctx context.Context, store Reader, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.CheckStore(ctx, store); err != nil && ctx.Err() == nil {
+			slog.Warn("keys: reading the store of record for the keys taken", "err", err)
+		}
+	}
 }

@@ -22,6 +22,7 @@ type keyCache struct {
 	version    uint64 // moves on every drop, enable and disable: a look-up begun before one is not cached
 	bySubject  map[string]dataKey
 	registered map[Holder]bool
+	spares     spares // guarded by mu too
 }
 
 // snapshot returns the cached keys of subjects (nil when the cache is off or one is missing), whether
@@ -79,9 +80,13 @@ func (c *keyCache) set(on bool) {
 }
 
 // Listen keeps the key cache trustworthy until ctx ends: it holds one connection listening for
-// destructions, and turns the cache off (and empties it) whenever that connection is down. A process
-// that records (serve, demo) runs it; without it every seal asks the key store.
+// destructions, and turns the cache off (and empties it) whenever that connection is down. It also keeps
+// the process's spare keys (a new person's first record takes one), and deletes those never taken when
+// ctx ends. A process that records (serve, demo) runs it; without it every seal asks the key store.
 func (s *Store) Listen(ctx context.Context) {
+	spares := make(chan struct{})
+	go func() { defer close(spares); s.keepSpares(ctx) }()
+	defer func() { <-spares }()
 	for ctx.Err() == nil {
 		s.listenOnce(ctx)
 		s.cache.set(false)

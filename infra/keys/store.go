@@ -51,7 +51,8 @@ type Store struct {
 	keks    map[string]*KEK
 	current *KEK
 
-	cache keyCache
+	cache    keyCache
+	checking sync.Mutex // one CheckStore at a time
 }
 
 // Open migrates the key store and loads the KEK at path (and a rotation's path+".new" if one was left
@@ -63,6 +64,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, path string, create bool) (*S
 		return nil, err
 	}
 	s := &Store{pool: pool, path: path}
+	s.cache.spares.low = make(chan struct{}, 1)
 	if err := s.load(); err != nil {
 		return nil, err
 	}
@@ -71,7 +73,8 @@ func Open(ctx context.Context, pool *pgxpool.Pool, path string, create bool) (*S
 		return nil, err
 	}
 	var wrapping []string
-	if err := pool.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT kek_id), '{}') FROM keystore.data_keys WHERE kek_id IS NOT NULL`).Scan(&wrapping); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT kek_id), '{}') FROM
+		(SELECT kek_id FROM keystore.data_keys WHERE kek_id IS NOT NULL UNION SELECT kek_id FROM keystore.key_pool) k`).Scan(&wrapping); err != nil {
 		return nil, err
 	}
 	if registered != nil && len(wrapping) == 0 && s.keks[*registered] == nil {
@@ -183,6 +186,13 @@ func (s *Store) kek(id string) *KEK {
 	return s.keks[id]
 }
 
+// currentKEK is the KEK new data keys are wrapped under (nil when there is none yet).
+func (s *Store) currentKEK() *KEK {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.current
+}
+
 // KEKID is the id of the KEK new data keys are wrapped under ("" when there is none yet).
 func (s *Store) KEKID() string {
 	s.mu.RLock()
@@ -222,12 +232,13 @@ func (s *Store) live(ctx context.Context, holders []Holder) (map[string]dataKey,
 	if cached != nil && registered {
 		return cached, nil // a known person in a known community: no round trip
 	}
+	if keys, ok := s.fromSpares(subjects, holders); ok {
+		return keys, nil // a new person takes a spare key: no round trip either
+	}
 	out := make(map[string]dataKey, len(subjects))
 	defer func() { s.cache.put(version, out, holders) }()
 	for try := 0; ; try++ {
-		s.mu.RLock()
-		k := s.current
-		s.mu.RUnlock()
+		k := s.currentKEK()
 		if k == nil {
 			return nil, fmt.Errorf("%w: there is no key-encryption key to seal personal data with (start ledger serve once to create it)", ErrNoKEK)
 		}
@@ -250,11 +261,11 @@ func (s *Store) live(ctx context.Context, holders []Holder) (map[string]dataKey,
 		}
 		rows, err := s.pool.Query(ctx, `WITH reg AS (INSERT INTO keystore.subjects (subject, community_id, jurisdiction)
 				SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING),
-			existing AS (SELECT key_id, subject, kek_id, wrapped FROM keystore.data_keys WHERE subject = ANY($1) AND wrapped IS NOT NULL),
+			existing AS (SELECT key_id, subject, kek_id, wrapped, pooled FROM keystore.data_keys WHERE subject = ANY($1) AND wrapped IS NOT NULL),
 			created AS (INSERT INTO keystore.data_keys (key_id, subject, kek_id, wrapped)
 				SELECT t.k, t.s, $6, t.w FROM unnest($5::text[], $1::text[], $7::bytea[]) AS t(k, s, w)
 				WHERE t.s NOT IN (SELECT subject FROM existing) AND (SELECT kek_id FROM keystore.kek) = $6
-				ON CONFLICT DO NOTHING RETURNING key_id, subject, kek_id, wrapped)
+				ON CONFLICT DO NOTHING RETURNING key_id, subject, kek_id, wrapped, pooled)
 			SELECT * FROM existing UNION ALL SELECT * FROM created`,
 			subjects, subj, comm, juri, ids, k.ID, wrapped)
 		if err != nil {
@@ -315,7 +326,10 @@ func (s *Store) byID(ctx context.Context, ids []string) (map[string]dataKey, err
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT key_id, subject, kek_id, wrapped FROM keystore.data_keys WHERE key_id = ANY($1)`, ids)
+	// A spare key taken by a process but not yet learnt by CheckStore is still in the pool: it has no
+	// subject in the key store yet (the sealed object names it).
+	rows, err := s.pool.Query(ctx, `SELECT key_id, subject, kek_id, wrapped, pooled FROM keystore.data_keys WHERE key_id = ANY($1)
+		UNION ALL SELECT key_id, '', kek_id, wrapped, true FROM keystore.key_pool WHERE key_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -334,17 +348,18 @@ func (s *Store) byID(ctx context.Context, ids []string) (map[string]dataKey, err
 	return out, nil
 }
 
-// collect unwraps rows of (key_id, subject, kek_id, wrapped).
+// collect unwraps rows of (key_id, subject, kek_id, wrapped, pooled).
 func (s *Store) collect(rows pgx.Rows) ([]dataKey, error) {
 	type row struct {
 		id, subject string
 		kek         *string
 		wrapped     []byte
+		pooled      bool
 	}
 	var rs []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.subject, &r.kek, &r.wrapped); err != nil {
+		if err := rows.Scan(&r.id, &r.subject, &r.kek, &r.wrapped, &r.pooled); err != nil {
 			return nil, err
 		}
 		rs = append(rs, r)
@@ -365,7 +380,7 @@ func (s *Store) collect(rows pgx.Rows) ([]dataKey, error) {
 					return nil, fmt.Errorf("%w: data key %s is wrapped under %s, which is in neither %s nor %s.new", ErrWrongKEK, r.id, *r.kek, s.path, s.path)
 				}
 			}
-			dek, err := kek.unwrap(r.id, r.subject, r.wrapped)
+			dek, err := kek.unwrap(r.id, wrappedFor(r.subject, r.pooled), r.wrapped)
 			if err != nil {
 				return nil, err
 			}
@@ -376,6 +391,14 @@ func (s *Store) collect(rows pgx.Rows) ([]dataKey, error) {
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// wrappedFor is the subject a data key's wrapping binds: none for a key made as a spare.
+func wrappedFor(subject string, pooled bool) string {
+	if pooled {
+		return ""
+	}
+	return subject
 }
 
 // Holdings says what the key store knows of subject: the jurisdiction paths of the communities where
@@ -418,21 +441,24 @@ func (s *Store) Rotate(ctx context.Context, progress func(done, total int)) (str
 		return "", 0, err
 	}
 	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM keystore.data_keys WHERE wrapped IS NOT NULL AND kek_id <> $1`, next.ID).Scan(&total); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM keystore.data_keys WHERE wrapped IS NOT NULL AND kek_id <> $1)
+		+ (SELECT count(*) FROM keystore.key_pool WHERE kek_id <> $1)`, next.ID).Scan(&total); err != nil {
 		return "", 0, err
 	}
 	done := 0
-	for {
-		n, err := s.rewrapBatch(ctx, next)
-		if err != nil {
-			return "", done, err
-		}
-		if n == 0 {
-			break
-		}
-		done += n
-		if progress != nil {
-			progress(done, total)
+	for _, t := range []wrappedKeys{dataKeys, sparePool} {
+		for {
+			n, err := s.rewrapBatch(ctx, next, t)
+			if err != nil {
+				return "", done, err
+			}
+			if n == 0 {
+				break
+			}
+			done += n
+			if progress != nil {
+				progress(done, total)
+			}
 		}
 	}
 	if err := secret.Replace(s.path+".new", s.path); err != nil {
@@ -444,15 +470,23 @@ func (s *Store) Rotate(ctx context.Context, progress func(done, total int)) (str
 	return next.ID, done, nil
 }
 
-// rewrapBatch moves up to 1000 keys to next in one transaction.
-func (s *Store) rewrapBatch(ctx context.Context, next *KEK) (int, error) {
+// wrappedKeys is a table of wrapped keys: the data keys, or the spares not taken yet.
+type wrappedKeys struct{ table, subject, live string }
+
+var (
+	dataKeys  = wrappedKeys{"keystore.data_keys", "CASE WHEN pooled THEN '' ELSE subject END", "wrapped IS NOT NULL"}
+	sparePool = wrappedKeys{"keystore.key_pool", "''", "true"}
+)
+
+// rewrapBatch moves up to 1000 keys of t to next in one transaction.
+func (s *Store) rewrapBatch(ctx context.Context, next *KEK, t wrappedKeys) (int, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	rows, err := tx.Query(ctx, `SELECT key_id, subject, kek_id, wrapped FROM keystore.data_keys
-		WHERE wrapped IS NOT NULL AND kek_id <> $1 ORDER BY key_id LIMIT 1000 FOR UPDATE`, next.ID)
+	rows, err := tx.Query(ctx, `SELECT key_id, `+t.subject+`, kek_id, wrapped FROM `+t.table+`
+		WHERE `+t.live+` AND kek_id <> $1 ORDER BY key_id LIMIT 1000 FOR UPDATE`, next.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -489,7 +523,7 @@ func (s *Store) rewrapBatch(ctx context.Context, next *KEK) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE keystore.data_keys d SET kek_id = $2, wrapped = t.w
+	if _, err := tx.Exec(ctx, `UPDATE `+t.table+` d SET kek_id = $2, wrapped = t.w
 		FROM unnest($1::text[], $3::bytea[]) AS t(k, w) WHERE d.key_id = t.k`, ids, next.ID, wrapped); err != nil {
 		return 0, err
 	}
