@@ -70,6 +70,9 @@ const (
 	// Audit is the auditors' API: replaying a community's history, exporting its trail, verifying the
 	// chains (auditors only: their reads include personal data).
 	Audit
+	// LookUpPersonal is a clerk's look-up of the personal data recorded for a person in the communities of
+	// its scope (a payee's phone, a resident's address): clerks and admins, never the public.
+	LookUpPersonal
 )
 
 // Authorize decides whether actor may perform action on the jurisdiction path. Auditors and supervisors
@@ -87,11 +90,12 @@ func Authorize(actor Actor, action Action, path string) error {
 // permissions is the one authorization table: the roles that may perform each action in their scope.
 // A new action is added here, and nowhere else.
 var permissions = map[Action][]Role{
-	RecordAffairs: {RoleClerk, RoleCommittee, RoleAdmin},
-	Administer:    {RoleAdmin},
-	Watch:         {RoleSupervisor, RoleAuditor, RoleAdmin},
-	Supervise:     {RoleSupervisor, RoleAdmin},
-	Audit:         {RoleAuditor},
+	RecordAffairs:  {RoleClerk, RoleCommittee, RoleAdmin},
+	Administer:     {RoleAdmin},
+	Watch:          {RoleSupervisor, RoleAuditor, RoleAdmin},
+	Supervise:      {RoleSupervisor, RoleAdmin},
+	Audit:          {RoleAuditor},
+	LookUpPersonal: {RoleClerk, RoleAdmin},
 }
 
 // catalogueActions are the actions of the command API's catalogue (Writer's concern).

@@ -102,6 +102,28 @@ func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
 			t.Fatalf("the auditor's export does not show %s:\n%s", v, export)
 		}
 	}
+	// A clerk looks the payee up (the clerk's own look-up): opened, in the clerk's scope only.
+	clerk := srv.Token(commands.RoleClerk, "*")
+	lookUp := "/api/v1/people/p-42/personal-data"
+	found := srv.GetAs(clerk, lookUp)
+	for _, v := range personalValues {
+		if !bytes.Contains(found, []byte(v)) {
+			t.Fatalf("the clerk's look-up does not show %s:\n%s", v, found)
+		}
+	}
+	for who, want := range map[string]int{
+		srv.Token(commands.RoleClerk, "33/3303/330304"): http.StatusForbidden, // recorded only outside its scope
+		srv.Token(commands.RoleSupervisor, "*"):         http.StatusForbidden,
+		auditor:                                         http.StatusForbidden, // auditors read through their own API
+		"":                                              http.StatusUnauthorized,
+	} {
+		if st, _, b, err := srv.request(http.MethodGet, lookUp, who, "", ""); err != nil || st != want || bytes.Contains(b, []byte(payeeNationalID)) {
+			t.Fatalf("a look-up by another caller: %d %s %v, want %d and nothing personal", st, b, err, want)
+		}
+	}
+	if st, _, _, _ := srv.request(http.MethodGet, "/api/v1/people/p-nobody/personal-data", clerk, "", ""); st != http.StatusNotFound {
+		t.Fatalf("a person of whom nothing is recorded: %d, want 404", st)
+	}
 	// Public responses: every portal page reachable from the front page, the public API, the log.
 	for path, body := range crawl(t, srv, "/", payments, "/api/v1/public/communities/"+c, "/api/v1/public/communities/"+c+"/finances?year=2026", "/metrics") {
 		bad = append(bad, leaks("GET "+path, body)...)
@@ -114,7 +136,6 @@ func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
 
 	// Erase the person.
 	erase := `{"subject":"p-42","legal_basis":"《个人信息保护法》第四十七条","request_reference":"R-2026-1","reason":"本人申请"}`
-	clerk := srv.Token(commands.RoleClerk, "*")
 	if st := srv.Post("erase-personal-data", clerk, "erase-1", erase); st != http.StatusForbidden {
 		t.Fatalf("a clerk erasing: %d, want 403", st)
 	}
@@ -139,6 +160,9 @@ func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
 	export = srv.GetAs(auditor, "/api/v1/audit/export?community="+c+"&format=jsonl")
 	if l := leaks("export after erasure", export); len(l) > 0 || !bytes.Contains(export, []byte(`{"subject":"p-42","erased":true}`)) {
 		t.Fatalf("the export after erasure: %v\n%s", l, export)
+	}
+	if found = srv.GetAs(clerk, lookUp); len(leaks("look-up after erasure", found)) > 0 || !bytes.Contains(found, []byte(`"personal":{"subject":"p-42","erased":true}`)) {
+		t.Fatalf("the clerk's look-up after erasure: %s", found)
 	}
 	var last []byte
 	defer func() {

@@ -150,6 +150,10 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		ConcurrentReplays: serveReplays}); err != nil {
 		return err
 	}
+	// The clerks' look-up of a person's personal data (opened from the key store; logged per look-up).
+	httpapi.RegisterPeople(mux, api.API(), tokens, func(ctx context.Context, subject string, covered func(string) bool) ([]keys.Record, int, error) {
+		return ks.LookUp(ctx, store, subject, covered)
+	}, slog.Default())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{Registry: metrics}))
 	checks := health.New(health.Config{Store: store, Database: pool, Models: rt.Status, Lag: sup.Lag})
 	mux.HandleFunc("GET /healthz", checks.Healthz)

@@ -80,7 +80,7 @@ func (s *Store) CheckStore(ctx context.Context, store Reader) error {
 				bad = &r
 				return errStop
 			}
-			l.add(f.data, r.Meta)
+			l.add(f.data, r)
 		}
 		if len(l.keys)+len(l.holders) >= 10000 {
 			return s.learn(ctx, &l, nil)
@@ -110,17 +110,18 @@ func (s *Store) CheckStore(ctx context.Context, store Reader) error {
 // learnt is what CheckStore read of the sealed objects: which subject each key sealed for, and the
 // communities of each subject.
 type learnt struct {
-	keys    map[string]string // key id → subject
-	holders map[Holder]bool
+	keys    map[string]string            // key id → subject
+	holders map[Holder]eventlog.Recorded // the latest record of each subject in each community
 }
 
-func (l *learnt) add(p kernel.PersonalData, m eventlog.Metadata) {
+func (l *learnt) add(p kernel.PersonalData, r eventlog.Recorded) {
 	if l.keys == nil {
-		l.keys, l.holders = map[string]string{}, map[Holder]bool{}
+		l.keys, l.holders = map[string]string{}, map[Holder]eventlog.Recorded{}
 	}
 	l.keys[p.Key] = string(p.Subject)
-	if m.CommunityID != "" {
-		l.holders[Holder{Subject: string(p.Subject), Community: m.CommunityID, Jurisdiction: m.Jurisdiction}] = true
+	if r.Meta.CommunityID != "" {
+		r.Data = nil // only where it is
+		l.holders[Holder{Subject: string(p.Subject), Community: r.Meta.CommunityID, Jurisdiction: r.Meta.Jurisdiction}] = r
 	}
 }
 
@@ -128,22 +129,27 @@ func (l *learnt) add(p kernel.PersonalData, m eventlog.Metadata) {
 // subjects' communities are registered — and, with checked, how far the store was read, in one
 // transaction; l is emptied.
 func (s *Store) learn(ctx context.Context, l *learnt, checked *eventlog.Position) error {
-	var keyIDs, keySubjects, subj, comm, juri []string
+	var keyIDs, keySubjects, subj, comm, juri, streams []string
+	var revisions, commits []int64
 	for k, sub := range l.keys {
 		keyIDs, keySubjects = append(keyIDs, k), append(keySubjects, sub)
 	}
-	for h := range l.holders {
+	for h, r := range l.holders {
 		subj, comm, juri = append(subj, h.Subject), append(comm, h.Community), append(juri, h.Jurisdiction)
+		streams, revisions, commits = append(streams, r.Stream), append(revisions, int64(r.Revision)), append(commits, int64(r.Position.Commit))
 	}
 	*l = learnt{}
 	batch := &pgx.Batch{}
 	if len(keyIDs)+len(subj) > 0 {
-		batch.Queue(`WITH reg AS (INSERT INTO keystore.subjects (subject, community_id, jurisdiction)
-				SELECT * FROM unnest($3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING),
+		batch.Queue(`WITH reg AS (INSERT INTO keystore.subjects AS s (subject, community_id, jurisdiction, last_stream, last_revision, last_commit)
+				SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])
+				ON CONFLICT (subject, community_id) DO UPDATE SET last_stream = excluded.last_stream,
+					last_revision = excluded.last_revision, last_commit = excluded.last_commit
+				WHERE s.last_commit IS NULL OR s.last_commit < excluded.last_commit),
 			moved AS (DELETE FROM keystore.key_pool p USING unnest($1::text[], $2::text[]) AS t(k, s)
 				WHERE p.key_id = t.k RETURNING p.key_id, t.s, p.kek_id, p.wrapped)
 			INSERT INTO keystore.data_keys (key_id, subject, kek_id, wrapped, pooled)
-				SELECT key_id, s, kek_id, wrapped, true FROM moved`, keyIDs, keySubjects, subj, comm, juri)
+				SELECT key_id, s, kek_id, wrapped, true FROM moved`, keyIDs, keySubjects, subj, comm, juri, streams, revisions, commits)
 	}
 	if checked != nil {
 		batch.Queue(`INSERT INTO keystore.store_check (checked_to) VALUES ($1)
