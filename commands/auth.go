@@ -20,7 +20,14 @@ const (
 	RoleSupervisor Role = "supervisor"
 	// RoleAdmin manages the registry, the rulebook and tokens under its scope.
 	RoleAdmin Role = "admin"
+	// RolePublic is anyone, without an account: the portal gives residents' objections and topics as it
+	// (PublicActor). No token has it (it is not in Roles).
+	RolePublic Role = "public"
 )
+
+// PublicActor is the actor of what residents submit through the portal: recorded as "public:portal",
+// never with an address or a name.
+var PublicActor = Actor{Subject: "portal", Role: RolePublic, Scope: "*"}
 
 // Roles lists every role, for validation and help texts.
 var Roles = []Role{RoleClerk, RoleCommittee, RoleAuditor, RoleSupervisor, RoleAdmin}
@@ -70,6 +77,9 @@ const (
 	// Audit is the auditors' API: replaying a community's history, exporting its trail, verifying the
 	// chains (auditors only: their reads include personal data).
 	Audit
+	// ResidentInput is what residents may submit themselves (群众参与): an objection to a notice in its
+	// publicity window, a topic for deliberation. The public may, and so may those who record for them.
+	ResidentInput
 	// LookUpPersonal is a clerk's look-up of the personal data recorded for a person in the communities of
 	// its scope (a payee's phone, a resident's address): clerks and admins, never the public.
 	LookUpPersonal
@@ -96,6 +106,7 @@ var permissions = map[Action][]Role{
 	Supervise:      {RoleSupervisor, RoleAdmin},
 	Audit:          {RoleAuditor},
 	LookUpPersonal: {RoleClerk, RoleAdmin},
+	ResidentInput:  {RolePublic, RoleClerk, RoleCommittee, RoleAdmin},
 }
 
 // catalogueActions are the actions of the command API's catalogue (Writer's concern).

@@ -122,7 +122,7 @@ type RaiseDisclosureObjection struct {
 
 // RaiseDisclosureObjection handles raise-disclosure-objection.
 func (h *Handlers) RaiseDisclosureObjection(ctx context.Context, m Meta, c RaiseDisclosureObjection) (Result, error) {
-	return affair(ctx, h, m, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
+	return affairAs(ctx, h, m, ResidentInput, c.CommunityID, notices, c.NoticeID, func(n *disclosure.Notice, f Facts) ([]kernel.Event, error) {
 		return n.RaiseObjection(c.ObjectionID, c.Text, c.Objector.value(""), f.Now)
 	})
 }

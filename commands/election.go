@@ -143,7 +143,7 @@ type RaiseElectionObjection struct {
 
 // RaiseElectionObjection handles raise-election-objection.
 func (h *Handlers) RaiseElectionObjection(ctx context.Context, m Meta, c RaiseElectionObjection) (Result, error) {
-	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
+	return affairAs(ctx, h, m, ResidentInput, c.CommunityID, elections, c.ElectionID, func(el *election.Election, f Facts) ([]kernel.Event, error) {
 		return el.RaiseObjection(c.ObjectionID, kernel.PersonID(c.Concerning), c.Text, c.Objector.value(""), f.Now)
 	})
 }

@@ -119,7 +119,7 @@ func (h *Handlers) ApproveExpenditure(ctx context.Context, m Meta, c ApproveExpe
 	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
-	cm, stream, err := enterOne(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID)
+	cm, stream, err := enterOne(ctx, h, m, RecordAffairs, c.CommunityID, expenditures, c.ExpenditureID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -348,7 +348,7 @@ type CancelExpenditure struct {
 // resolution's ceiling. The releases run after the cancellation is recorded, and again on a retry (they
 // are idempotent: a release of nothing appends nothing), so a crash between the appends loses nothing.
 func (h *Handlers) CancelExpenditure(ctx context.Context, m Meta, c CancelExpenditure) (Result, error) {
-	cm, stream, err := enterOne(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID)
+	cm, stream, err := enterOne(ctx, h, m, RecordAffairs, c.CommunityID, expenditures, c.ExpenditureID)
 	if err != nil {
 		return Result{}, err
 	}

@@ -68,7 +68,12 @@ type kind[A any] struct {
 // affair runs a command on aggregate id of kind k of a registered community, admitted for RecordAffairs
 // on the community's path.
 func affair[A any](ctx context.Context, h *Handlers, m Meta, communityID string, k kind[A], id string, decide decision[A]) (Result, error) {
-	cm, stream, err := enterOne(ctx, h, m, communityID, k, id)
+	return affairAs(ctx, h, m, RecordAffairs, communityID, k, id, decide)
+}
+
+// affairAs is affair for another action than recording affairs (a resident's own input).
+func affairAs[A any](ctx context.Context, h *Handlers, m Meta, action Action, communityID string, k kind[A], id string, decide decision[A]) (Result, error) {
+	cm, stream, err := enterOne(ctx, h, m, action, communityID, k, id)
 	if err != nil {
 		return Result{}, err
 	}
@@ -76,12 +81,12 @@ func affair[A any](ctx context.Context, h *Handlers, m Meta, communityID string,
 }
 
 // enterOne is affair's gate, for handlers that take more than one step: the id is checked and the
-// command admitted; it returns the community and the aggregate's stream.
-func enterOne[A any](ctx context.Context, h *Handlers, m Meta, communityID string, k kind[A], id string) (*community.Community, string, error) {
+// command admitted for action; it returns the community and the aggregate's stream.
+func enterOne[A any](ctx context.Context, h *Handlers, m Meta, action Action, communityID string, k kind[A], id string) (*community.Community, string, error) {
 	if err := checkID(id, k.field); err != nil {
 		return nil, "", err
 	}
-	cm, err := h.enter(ctx, m, RecordAffairs, communityID)
+	cm, err := h.enter(ctx, m, action, communityID)
 	if err != nil {
 		return nil, "", err
 	}

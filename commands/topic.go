@@ -19,14 +19,14 @@ var topics = kind[*meeting.Topic]{"topic_id", meeting.TopicStream, meeting.Rehyd
 type CollectTopic struct {
 	CommunityID string          `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
 	TopicID     string          `json:"topic_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the new topic"`
-	Channel     meeting.Channel `json:"channel" doc:"How it was collected: home-visit 入户走访, hotline 热线, wechat 微信, qr-code 码上协商, forum 座谈会, other"`
+	Channel     meeting.Channel `json:"channel" doc:"How it was collected: home-visit 入户走访, hotline 热线, wechat 微信, qr-code 码上协商, forum 座谈会, portal 公开门户, other"`
 	Summary     string          `json:"summary" minLength:"1" maxLength:"4000" doc:"What residents raised"`
 	Raiser      *Personal       `json:"personal,omitempty" doc:"The resident who raised it, if recorded (subject required); never public"`
 }
 
 // CollectTopic handles collect-topic.
 func (h *Handlers) CollectTopic(ctx context.Context, m Meta, c CollectTopic) (Result, error) {
-	return affair(ctx, h, m, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
+	return affairAs(ctx, h, m, ResidentInput, c.CommunityID, topics, c.TopicID, func(t *meeting.Topic, f Facts) ([]kernel.Event, error) {
 		return t.Collect(c.TopicID, c.Channel, c.Summary, c.Raiser.of(""), f.Now)
 	})
 }

@@ -109,8 +109,12 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	runCtx, stopRuntime := context.WithCancel(ctx)
+	// A known person's key from the process's cache, dropped when destroyed anywhere, and the spare keys
+	// of new persons; stopped (the spares never taken deleted) before the pool closes.
+	listening := make(chan struct{})
+	defer bounded("stop the key cache", 5*time.Second, func() { <-listening })
 	defer stopRuntime()
-	go ks.Listen(runCtx) // a known person's key from the process's cache, dropped when destroyed anywhere
+	go func() { defer close(listening); ks.Listen(runCtx) }()
 
 	tokens, err := auth.Open(ctx, pool)
 	if err != nil {
@@ -128,7 +132,8 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	httpapi.RegisterCatalogue(api, commands.NewHandlers(executor, slog.Default()))
+	handlers := commands.NewHandlers(executor, slog.Default())
+	httpapi.RegisterCatalogue(api, handlers)
 	// An erasure first reads what is new in the store (the spare keys taken for the person are named
 	// there); reading it every minute keeps that short.
 	httpapi.RegisterPrivacy(api, commands.NewPrivacy(executor, keys.Eraser{Store: ks, Records: store}))
@@ -137,7 +142,8 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	closePortal, err := startPortal(runCtx, pool, mux, api, o.publicURL)
+	// The portal also takes residents' objections and topics, as commands of the public actor.
+	closePortal, err := startPortal(runCtx, pool, mux, api, o.publicURL, commands.NewResidents(handlers))
 	if err != nil {
 		return err
 	}

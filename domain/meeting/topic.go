@@ -17,11 +17,14 @@ const (
 	WeChat      Channel = "wechat"     // 微信公众号
 	QRCode      Channel = "qr-code"    // 码上协商
 	Forum       Channel = "forum"      // 座谈会、民情恳谈会
+	Portal      Channel = "portal"     // 居民在公开门户上提出(群众说事)
 	OtherSource Channel = "other"
 )
 
 // Channels lists the channels a topic is collected through, in the order the API documents them.
-func Channels() []Channel { return []Channel{HomeVisit, Hotline, WeChat, QRCode, Forum, OtherSource} }
+func Channels() []Channel {
+	return []Channel{HomeVisit, Hotline, WeChat, QRCode, Forum, Portal, OtherSource}
+}
 
 // Valid reports whether c is a known channel.
 func (c Channel) Valid() bool { return slices.Contains(Channels(), c) }

@@ -111,6 +111,15 @@ func (p *Problem) GetStatus() int { return p.Status }
 // GetHeaders are the headers sent with the problem (huma.HeadersError), e.g. WWW-Authenticate on a 401.
 func (p *Problem) GetHeaders() http.Header { return p.headers }
 
+// WithHeader sets a header of the answer (Retry-After on a 429) and returns p.
+func (p *Problem) WithHeader(key, value string) *Problem {
+	if p.headers == nil {
+		p.headers = http.Header{}
+	}
+	p.headers.Set(key, value)
+	return p
+}
+
 // ContentType makes huma send application/problem+json (huma.ContentTypeFilter).
 func (p *Problem) ContentType(string) string { return ProblemContentType }
 
@@ -270,6 +279,18 @@ func fromHuma(ctx huma.Context, log *slog.Logger, m *huma.ErrorModel) *Problem {
 			}
 		}
 		return internalError(ctx.Context(), log, errors.Join(errs...))
+	}
+	// huma's own validation of parameters and bodies (a header too short, a field too long): a 400 naming
+	// the first input at fault, as the command API's decoder answers.
+	if (m.Status == http.StatusUnprocessableEntity || m.Status == http.StatusBadRequest) && len(m.Errors) > 0 && m.Errors[0] != nil {
+		d := m.Errors[0]
+		field := d.Location
+		for _, prefix := range []string{"body.", "header.", "query.", "path."} {
+			field = strings.TrimPrefix(field, prefix)
+		}
+		p := newProblem(http.StatusBadRequest, CodeInvalidValue, field+": "+d.Message)
+		p.Field = field
+		return p
 	}
 	code := "http-" + fmt.Sprint(m.Status)
 	return newProblem(m.Status, code, m.Detail)

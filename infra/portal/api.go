@@ -477,6 +477,7 @@ func (p *Portal) registerAPI(api huma.API) {
 				return l, "", err
 			})
 		})
+	p.registerResidentAPI(api, problemSchema)
 }
 
 func freshnessOf(s *snapshot) Freshness {

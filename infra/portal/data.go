@@ -313,7 +313,7 @@ func (p *Portal) loadNoticeHistory(ctx context.Context, s *snapshot, id, noticeI
 	for _, o := range h.Objections {
 		ot := ObjectionTimes{RaisedAt: local(o.RaisedAt), Raised: src(o.RaisedEventID.String(), o.RaisedCommit)}
 		if !o.AnsweredAt.IsZero() {
-			ot.AnsweredAt, ot.Answered = localPtr(o.AnsweredAt), src(o.AnsweredEventID.String(), o.AnsweredCommit)
+			ot.AnsweredAt, ot.Answered, ot.Answer = localPtr(o.AnsweredAt), src(o.AnsweredEventID.String(), o.AnsweredCommit), Redact(o.Answer)
 		}
 		out.Objections = append(out.Objections, ot)
 	}

@@ -94,7 +94,7 @@ var (
 	subjects     = map[string]string{"major-spending": "重大开支", "asset-disposal": "固定资产处置",
 		"homestead-allocation": "宅基地划分", "large-contract": "数额较大经济合同", "other": "其他事项"}
 	channels = map[string]string{"home-visit": "入户走访", "hotline": "热线电话", "wechat": "微信公众号",
-		"qr-code": "码上协商", "forum": "座谈会", "other": "其他渠道"}
+		"qr-code": "码上协商", "forum": "座谈会", "portal": "居民网上提出", "other": "其他渠道"}
 	topicStatuses    = map[string]string{"open": "进行中", "rejected": "未列入议事", "closed": "已办结"}
 	electionPhases   = map[string]string{"nominating": "提名中", "publicized": "候选人名单公示", "voted": "已投票", "certified": "结果已确认"}
 	candidateStatues = map[string]string{"nominated": "候选人", "withdrawn": "已退出", "elected": "当选", "not-elected": "未当选"}

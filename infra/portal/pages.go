@@ -108,6 +108,12 @@ func (p *Portal) mountPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /c/{id}/meetings/{meeting}", p.meetingPage)
 	mux.HandleFunc("GET /c/{id}/elections/{election}", p.electionPage)
 	mux.HandleFunc("GET /c/{id}/topics", p.topicsPage)
+	mux.HandleFunc("GET /c/{id}/notices/{notice}/object", p.showForm(p.objectionTarget))
+	mux.HandleFunc("POST /c/{id}/notices/{notice}/object", p.submitTo(p.objectionTarget))
+	mux.HandleFunc("GET /c/{id}/topics/new", p.showForm(p.topicTarget))
+	mux.HandleFunc("POST /c/{id}/topics/new", p.submitTo(p.topicTarget))
+	mux.HandleFunc("GET /r", p.receiptPage)
+	mux.HandleFunc("GET /r/{code}", p.receiptPage)
 	mux.HandleFunc("GET /events/{position}", p.eventPage)
 	mux.HandleFunc("GET /search", p.searchPage)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", p.static))
@@ -193,16 +199,24 @@ func etagMatches(header, etag string) bool {
 const htmlType = "text/html; charset=utf-8"
 
 func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
+	p.uncached(w, status, page{Title: heading}, "error", map[string]string{"Heading": heading, "Message": msg})
+}
+
+// uncached renders the template name with data into the layout of pg and sends it with status, never
+// cached (an error, a form with its one-time key, a receipt).
+func (p *Portal) uncached(w http.ResponseWriter, status int, pg page, name string, data any) {
 	s := p.w.snapshot()
-	body, err := p.exec("error", map[string]string{"Heading": heading, "Message": msg})
+	body, err := p.exec(name, data)
 	if err == nil {
-		body, err = p.layout(page{Title: heading, Freshness: s.FreshnessText(), Body: template.HTML(body)})
+		pg.Freshness, pg.Body = s.FreshnessText(), template.HTML(body)
+		body, err = p.layout(pg)
 	}
 	h := w.Header()
 	securityHeaders(h)
 	h.Set("Cache-Control", "no-store")
 	if err != nil {
-		http.Error(w, heading, status)
+		p.log.Error("portal: render", "template", name, "error", err.Error())
+		http.Error(w, pg.Title, http.StatusInternalServerError)
 		return
 	}
 	h.Set("Content-Type", htmlType)
@@ -677,6 +691,7 @@ func (p *Portal) topicsPage(w http.ResponseWriter, r *http.Request) {
 		if t.Next != "" {
 			next = withQuery(communityHref(id)+"/topics", "after", t.Next)
 		}
+		inner = append([]byte(`<p class="object-link"><a href="`+template.HTMLEscapeString(communityHref(id))+`/topics/new">群众说事：提出议题</a>（无需登录；凭回执号查看办理进展）</p>`), inner...)
 		body, err := p.listBody("全部议题", id, name, next, inner)
 		return "议事协商", body, err
 	})

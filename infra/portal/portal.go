@@ -96,6 +96,11 @@ type Config struct {
 	CacheEntries int
 	// Streams caps the live update streams per client address and in total (defaults 8 and 1000).
 	Streams *httpapi.StreamLimits
+	// Residents records what residents submit (objections, topics); nil: the forms say the portal does not
+	// take submissions.
+	Residents Submitter
+	// Submissions bounds what one address may submit (see SubmissionLimits).
+	Submissions SubmissionLimits
 }
 
 func (c *Config) setDefaults() {
@@ -143,6 +148,8 @@ type Portal struct {
 	stopping     chan struct{}
 	stoppingOnce sync.Once
 	static       http.Handler
+	// limits is the submissions' token bucket per address (Config.Submissions).
+	limits *limiter
 }
 
 // New checks the configuration and parses the embedded templates. It does not touch the database.
@@ -162,6 +169,7 @@ func New(cfg Config) (*Portal, error) {
 	p := &Portal{cfg: cfg, db: cfg.DB, tmpl: t, log: cfg.Logger, cache: newCache(cfg.CacheEntries), staticTag: staticTag(sub),
 		stopping: make(chan struct{})}
 	p.static = staticHandler(sub)
+	p.limits = newLimiter(cfg.Submissions, cfg.Now)
 	p.w = &watcher{db: cfg.DB, interval: cfg.PollInterval, regrant: cfg.Regrant, now: cfg.Now,
 		log: func(msg string, args ...any) { p.log.Warn(msg, args...) }}
 	p.hub = newHub(p)

@@ -225,6 +225,7 @@ type ObjectionTimes struct {
 	Raised     *Source    `json:"raised_source"`
 	AnsweredAt *time.Time `json:"answered_at,omitempty"`
 	Answered   *Source    `json:"answered_source,omitempty"`
+	Answer     string     `json:"answer,omitempty" doc:"The committee's answer, public (never the objector)"`
 }
 
 // NoticeHistory is a notice with every version and its objections by times.

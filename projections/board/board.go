@@ -76,6 +76,7 @@ type objection struct {
 	raisedSrc   decode.Source
 	answeredAt  pgtype.Timestamptz
 	answeredSrc decode.Source
+	answer      pgtype.Text // public: published on the notice without the objector
 	dirty       bool
 }
 
@@ -254,7 +255,7 @@ func applyObjection(objections map[key]map[string]*objection, k key, e decode.Ev
 	}
 	switch p := e.Payload.(type) {
 	case disclosure.ObjectionRaised:
-		// p.Objector (personal data) and p.Text are deliberately not kept.
+		// p.Objector (personal data) and p.Text are deliberately not kept; the answer is public.
 		if os[p.ObjectionID] == nil {
 			os[p.ObjectionID] = &objection{id: p.ObjectionID, raisedAt: p.RaisedAt, raisedSrc: e.Source(), dirty: true}
 		}
@@ -263,7 +264,7 @@ func applyObjection(objections map[key]map[string]*objection, k key, e decode.Ev
 		if o == nil {
 			return e.Poison(fmt.Errorf("the board never saw objection %q raised", p.ObjectionID))
 		}
-		o.answeredAt, o.answeredSrc, o.dirty = tables.Time(p.AnsweredAt), e.Source(), true
+		o.answeredAt, o.answeredSrc, o.answer, o.dirty = tables.Time(p.AnsweredAt), e.Source(), tables.Text(p.Answer), true
 	}
 	return nil
 }
@@ -306,7 +307,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering []key) (map[key]*notic
 					var aEv pgtype.UUID
 					var aPos pgtype.Int8
 					if err := rs.Scan(&k.community, &k.notice, &o.id, &o.raisedAt, &o.raisedSrc.ID, &o.raisedSrc.Commit,
-						&o.answeredAt, &aEv, &aPos); err != nil {
+						&o.answeredAt, &aEv, &aPos, &o.answer); err != nil {
 						return err
 					}
 					o.answeredSrc = decode.SourceOf(aEv, aPos)
@@ -336,7 +337,7 @@ func split(keys []key) (cs, ns []string) {
 }
 
 var objectionColumns = []string{"community_id text", "notice_id text", "objection_id text", "raised_at timestamptz",
-	"raised_event_id uuid", "raised_commit_pos int8", "answered_at timestamptz", "answered_event_id uuid", "answered_commit_pos int8"}
+	"raised_event_id uuid", "raised_commit_pos int8", "answered_at timestamptz", "answered_event_id uuid", "answered_commit_pos int8", "answer text"}
 
 var (
 	noticesTable = tables.New("notices", []string{"community_id", "notice_id"}, "",
@@ -352,7 +353,7 @@ var (
 	// has stays, and an answer of the batch is added.
 	raisedTable = tables.New("objections", []string{"community_id", "notice_id", "objection_id"},
 		`answered_at = coalesce(excluded.answered_at, t.answered_at), answered_event_id = coalesce(excluded.answered_event_id, t.answered_event_id),
-		answered_commit_pos = coalesce(excluded.answered_commit_pos, t.answered_commit_pos)`, objectionColumns...)
+		answered_commit_pos = coalesce(excluded.answered_commit_pos, t.answered_commit_pos), answer = coalesce(excluded.answer, t.answer)`, objectionColumns...)
 )
 
 // write upserts the changed notices that exist and the objections in one round trip, then copies the
@@ -403,7 +404,7 @@ func write(ctx context.Context, tx pgx.Tx, notices map[key]*notice, objections m
 				to = answered
 			}
 			to.Row().Text(k.community).Text(k.notice).Text(id).Time(x.raisedAt).UUID(x.raisedSrc.ID).Int8(x.raisedSrc.Commit).
-				NullTime(x.answeredAt).UUID(x.answeredSrc.ID).NullInt8(x.answeredSrc.Pos())
+				NullTime(x.answeredAt).UUID(x.answeredSrc.ID).NullInt8(x.answeredSrc.Pos()).NullText(x.answer)
 		}
 	}
 	var w tables.Writer

@@ -99,8 +99,15 @@ func TestNoticesVersionsWithdrawalsObjections(t *testing.T) {
 	}
 	if len(hist.Objections) != 2 || hist.Objections[0].ID != "o-1" || !hist.Objections[0].AnsweredAt.Equal(t0.Add(3*day)) ||
 		hist.Objections[0].AnsweredEventID != ev[7].ID || hist.Objections[1].ID != "o-2" || !hist.Objections[1].AnsweredAt.IsZero() ||
-		hist.Objections[1].RaisedCommit != ev[5].Position.Commit {
+		hist.Objections[1].RaisedCommit != ev[5].Position.Commit || hist.Objections[0].Answer != "已附三家比价记录" || hist.Objections[1].Answer != "" {
 		t.Fatalf("objections: %+v", hist.Objections)
+	}
+	// A resident finds their objection by its id (the receipt code), the answer with it; never who objected.
+	if o, err := board.ObjectionByID(ctx, pool, "o-1"); err != nil || o.CommunityID != luoxi.ID || o.NoticeID != "n-1" || o.Answer != "已附三家比价记录" {
+		t.Fatalf("objection o-1 by id: %+v %v", o, err)
+	}
+	if _, err := board.ObjectionByID(ctx, pool, "o-none"); !errors.Is(err, board.ErrNotFound) {
+		t.Fatalf("an unknown objection: %v", err)
 	}
 
 	w, err := board.NoticeHistory(ctx, pool, luoxi.ID, "n-2")
@@ -156,4 +163,4 @@ func TestContract(t *testing.T) {
 
 // sampleSecrets are the personal data and private texts of the sample that no row may hold (the contract
 // checks them).
-var sampleSecrets = []string{"吴十一", "330303198805051234", "13512345678", "罗西社区5幢", "p-r1", "p-r2", "路灯维修费用偏高", "另一条异议", "已附三家比价记录"}
+var sampleSecrets = []string{"吴十一", "330303198805051234", "13512345678", "罗西社区5幢", "p-r1", "p-r2", "路灯维修费用偏高", "另一条异议"} // the answer is public

@@ -72,8 +72,11 @@ type ObjectionCounts struct {
 	Commit   uint64
 }
 
-// Objection is one objection by id and times; never its author or text.
+// Objection is one objection by id and times, and the committee's answer (public); never its author or
+// its text.
 type Objection struct {
+	CommunityID     string
+	NoticeID        string
 	ID              string
 	RaisedAt        time.Time
 	RaisedEventID   eventlog.ID
@@ -81,6 +84,7 @@ type Objection struct {
 	AnsweredAt      time.Time // zero while unanswered
 	AnsweredEventID eventlog.ID
 	AnsweredCommit  uint64
+	Answer          string // "" while unanswered
 }
 
 // History is everything the board knows of one notice: as it stands, every version oldest first, and its
@@ -218,30 +222,42 @@ func NoticeHistory(ctx context.Context, q Querier, communityID, noticeID string)
 	if err := rows.Err(); err != nil {
 		return History{}, fmt.Errorf("board: versions of %s: %w", noticeID, err)
 	}
-	rows, err = q.Query(ctx, `SELECT objection_id, raised_at, raised_event_id, raised_commit_pos, answered_at, answered_event_id,
-		answered_commit_pos FROM `+pgx.Identifier{Schema, "objections"}.Sanitize()+`
-		WHERE community_id = $1 AND notice_id = $2 ORDER BY raised_commit_pos, objection_id`, communityID, noticeID)
-	if err != nil {
-		return History{}, fmt.Errorf("board: objections of %s: %w", noticeID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var o Objection
-		var rEv, aEv pgtype.UUID
-		var rPos int64
-		var aPos pgtype.Int8
-		var aAt pgtype.Timestamptz
-		if err := rows.Scan(&o.ID, &o.RaisedAt, &rEv, &rPos, &aAt, &aEv, &aPos); err != nil {
-			return History{}, fmt.Errorf("board: objections of %s: %w", noticeID, err)
-		}
-		o.RaisedAt, o.RaisedEventID, o.RaisedCommit = o.RaisedAt.UTC(), rEv.Bytes, uint64(rPos)
-		o.AnsweredAt, o.AnsweredEventID, o.AnsweredCommit = tables.At(aAt), tables.EventID(aEv), tables.Position(aPos)
-		h.Objections = append(h.Objections, o)
-	}
-	if err := rows.Err(); err != nil {
-		return History{}, fmt.Errorf("board: objections of %s: %w", noticeID, err)
+	if h.Objections, err = tables.Collect(ctx, q, "board", "objections of "+noticeID, `SELECT `+objectionSelect+`
+		WHERE community_id = $1 AND notice_id = $2 ORDER BY raised_commit_pos, objection_id`, scanObjection, communityID, noticeID); err != nil {
+		return History{}, err
 	}
 	return h, nil
+}
+
+var objectionSelect = `community_id, notice_id, objection_id, raised_at, raised_event_id, raised_commit_pos, answered_at,
+	answered_event_id, answered_commit_pos, coalesce(answer, '') FROM ` + pgx.Identifier{Schema, "objections"}.Sanitize()
+
+func scanObjection(rows pgx.Rows) (Objection, error) {
+	var o Objection
+	var rEv, aEv pgtype.UUID
+	var rPos int64
+	var aPos pgtype.Int8
+	var aAt pgtype.Timestamptz
+	if err := rows.Scan(&o.CommunityID, &o.NoticeID, &o.ID, &o.RaisedAt, &rEv, &rPos, &aAt, &aEv, &aPos, &o.Answer); err != nil {
+		return Objection{}, err
+	}
+	o.RaisedAt, o.RaisedEventID, o.RaisedCommit = o.RaisedAt.UTC(), rEv.Bytes, uint64(rPos)
+	o.AnsweredAt, o.AnsweredEventID, o.AnsweredCommit = tables.At(aAt), tables.EventID(aEv), tables.Position(aPos)
+	return o, nil
+}
+
+// ObjectionByID finds an objection to a notice by its id — a resident's receipt code (回执号) — anywhere;
+// ErrNotFound when there is none.
+func ObjectionByID(ctx context.Context, q Querier, id string) (Objection, error) {
+	os, err := tables.Collect(ctx, q, "board", "objection "+id, `SELECT `+objectionSelect+` WHERE objection_id = $1
+		ORDER BY raised_commit_pos LIMIT 1`, scanObjection, id)
+	if err != nil {
+		return Objection{}, err
+	}
+	if len(os) == 0 {
+		return Objection{}, fmt.Errorf("objection %s: %w", id, ErrNotFound)
+	}
+	return os[0], nil
 }
 
 // FingerprintSQL is a text expression that changes whenever the notices of community $1 change.

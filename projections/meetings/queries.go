@@ -308,6 +308,19 @@ func Topics(ctx context.Context, q Querier, communityID string, limit int) ([]To
 		communityID, tables.Limit(limit, 100, 1000))
 }
 
+// TopicByID finds a topic by its id anywhere — a resident's receipt code (回执号) — with every step it
+// took; ErrNotFound when there is none.
+func TopicByID(ctx context.Context, q Querier, topicID string) (TopicRecord, error) {
+	ts, err := queryTopics(ctx, q, "topic "+topicID, `topic_id = $1 ORDER BY collected_at LIMIT 1`, topicID)
+	if err != nil {
+		return TopicRecord{}, err
+	}
+	if len(ts) == 0 {
+		return TopicRecord{}, fmt.Errorf("topic %s: %w", topicID, ErrNotFound)
+	}
+	return TopicHistory(ctx, q, ts[0].CommunityID, topicID)
+}
+
 // TopicHistory returns a topic with every step it took, oldest first; ErrNotFound when the model has
 // no such topic.
 func TopicHistory(ctx context.Context, q Querier, communityID, topicID string) (TopicRecord, error) {

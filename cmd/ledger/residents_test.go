@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+)
+
+// publishOpenNotice publishes notice id of community c with its publicity window open for a week.
+func publishOpenNotice(t *testing.T, srv *servedLedger, token, c, id string) {
+	t.Helper()
+	now := time.Now().UTC()
+	body := fmt.Sprintf(`{"community_id":%q,"notice_id":%q,"category":"affairs","period":{"from":%q,"to":%q},`+
+		`"title":"养老照料中心建设方案","text":"拟建设养老照料中心一处，请居民提出意见。","window":{"start":%q,"end":%q}}`,
+		c, id, now.Add(-48*time.Hour).Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339),
+		now.Add(-time.Minute).Format(time.RFC3339), now.Add(7*24*time.Hour).Format(time.RFC3339))
+	srv.PostResult("publish-disclosure", token, "publish-"+id, body)
+}
+
+// servedWithOpenNotice is serve with community c and its notice id in its publicity window, on the portal.
+func servedWithOpenNotice(t *testing.T, id string) (*servedLedger, string) {
+	t.Helper()
+	db := apitest.NewDatabase(t)
+	t.Setenv("DATABASE_URL", db)
+	t.Setenv("EVENTSTORE_URL", "")
+	srv := startServe(t, db)
+	admin := srv.Token(commands.RoleAdmin, "*")
+	registerCommunity(t, srv, admin, c)
+	publishOpenNotice(t, srv, admin, c, id)
+	waitUntil(t, "the notice on the portal", 30*time.Second, func() bool {
+		_, _, b := srv.Get("/c/" + c + "/notices/" + id)
+		return bytes.Contains(b, []byte("对本公示提出异议"))
+	})
+	return srv, db
+}
+
+// form posts a form as a browser without JavaScript would, without following the redirect.
+func form(t *testing.T, srv *servedLedger, path string, v url.Values) (int, http.Header, []byte) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(srv.Base+path, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	return resp.StatusCode, resp.Header, b.Bytes()
+}
+
+var hiddenKey = regexp.MustCompile(`name="key" value="([0-9a-f]+)"`)
+
+// TestResidentObjectsAndReadsTheAnswer walks a resident's objection without an account: the notice page
+// offers the form while its window is open; the form (no JavaScript) gives a receipt; submitting the same
+// form twice gives the same receipt and records one objection; a mistake shows the form again naming the
+// field, recording nothing; a clerk answers through the command API; the receipt page and the notice page
+// show the answer, never the objector, whose phone is sealed and seen by the auditors only. The JSON API
+// does the same for a topic, and a robot filling the hidden field records nothing.
+func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
+	srv, db := servedWithOpenNotice(t, "n-elder")
+	notice := "/c/" + c + "/notices/n-elder"
+	_, _, page := srv.Get(notice + "/object")
+	m := hiddenKey.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("the objection form has no key:\n%s", page)
+	}
+	const phone = "13912345678"
+	objection := url.Values{"key": {string(m[1])}, "text": {"选址离幼儿园太近，<b>请重新考虑</b>。"}, "name": {"王五"}, "phone": {phone}, "website": {""}}
+
+	// A mistake first: no text. The form comes back naming the field, with what was typed; nothing recorded.
+	bad := url.Values{"key": objection["key"], "text": {"   "}, "name": objection["name"], "phone": objection["phone"]}
+	if st, _, b := form(t, srv, notice+"/object", bad); st != http.StatusBadRequest || !bytes.Contains(b, []byte("「内容」")) ||
+		!bytes.Contains(b, []byte(`aria-invalid="true"`)) || !bytes.Contains(b, []byte(phone)) {
+		t.Fatalf("an empty objection: %d\n%s", st, b)
+	}
+	st, h, _ := form(t, srv, notice+"/object", objection)
+	receipt := h.Get("Location")
+	if st != http.StatusSeeOther || !regexp.MustCompile(`^/r/R[0-9A-Z]{10}$`).MatchString(receipt) {
+		t.Fatalf("the objection: %d, Location %q", st, receipt)
+	}
+	if st, h, _ := form(t, srv, notice+"/object", objection); st != http.StatusSeeOther || h.Get("Location") != receipt {
+		t.Fatalf("the same form submitted again: %d %q, want the same receipt %s", st, h.Get("Location"), receipt)
+	}
+	code := strings.TrimPrefix(receipt, "/r/")
+	var rec []byte
+	waitUntil(t, "the receipt page", 30*time.Second, func() bool {
+		_, _, rec = srv.Get(receipt)
+		return bytes.Contains(rec, []byte("已收到，等待答复"))
+	})
+	if bytes.Contains(rec, []byte("王五")) || bytes.Contains(rec, []byte(phone)) || bytes.Contains(rec, []byte("幼儿园")) {
+		t.Fatalf("the receipt shows who objected or what they wrote:\n%s", rec)
+	}
+	// A typed code in lower case with a dash finds the same receipt.
+	if st, h, _, _ := srv.request(http.MethodGet, "/r?code="+strings.ToLower(code[:5])+"-"+strings.ToLower(code[5:]), "", "", ""); st != http.StatusOK && st != http.StatusSeeOther || (st == http.StatusSeeOther && h.Get("Location") != receipt) {
+		t.Fatalf("a typed receipt code: %d %v", st, h)
+	}
+
+	// The clerk answers through the command API.
+	clerk := srv.Token(commands.RoleClerk, "*")
+	srv.PostResult("answer-disclosure-objection", clerk, "answer-1", `{"community_id":"`+c+`","notice_id":"n-elder","objection_id":"`+code+`","answer":"已请设计单位另选址，调整方案将重新公示。"}`)
+	waitUntil(t, "the answer on the receipt", 30*time.Second, func() bool {
+		_, _, rec = srv.Get(receipt)
+		return bytes.Contains(rec, []byte("已请设计单位另选址"))
+	})
+	var b []byte
+	waitUntil(t, "the answer on the notice page", 30*time.Second, func() bool {
+		_, _, b = srv.Get(notice)
+		return bytes.Contains(b, []byte("已请设计单位另选址"))
+	})
+	if bytes.Contains(b, []byte("王五")) || bytes.Contains(b, []byte("幼儿园")) {
+		t.Fatalf("the notice page must show the answer, never the objector or the objection:\n%s", b)
+	}
+	auditor := srv.Token(commands.RoleAuditor, "*")
+	if export := srv.GetAs(auditor, "/api/v1/audit/export?community="+c+"&format=jsonl"); !bytes.Contains(export, []byte(phone)) ||
+		!bytes.Contains(export, []byte(`\u003cb\u003e请重新考虑`)) && !bytes.Contains(export, []byte(`<b>请重新考虑`)) {
+		t.Fatalf("the auditors see the objection and the contact:\n%s", export)
+	}
+	if l := leaks("public pages", append(rec, srv.Out.String()...)); len(l) > 0 {
+		t.Fatalf("personal data: %v", l)
+	}
+
+	// The JSON API: a topic, idempotent by its key; a field at fault is named.
+	post := func(path, key, body string) (int, []byte) {
+		st, _, b, err := srv.request(http.MethodPost, "/api/v1/public"+path, "", key, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, b
+	}
+	key := "9f1c2a7e-5b3d-4e8a-a1f0-7c6d5e4b3a21"
+	topic := `{"community_id":"` + c + `","text":"小区东门晚上没有路灯，老人出行不便。"}`
+	st1, b1 := post("/topics", key, topic)
+	st2, b2 := post("/topics", key, topic)
+	var r1, r2 struct {
+		Receipt  string `json:"receipt"`
+		Replayed bool   `json:"replayed"`
+	}
+	_ = json.Unmarshal(b1, &r1)
+	_ = json.Unmarshal(b2, &r2)
+	if st1 != http.StatusOK || st2 != http.StatusOK || r1.Receipt == "" || r1.Receipt != r2.Receipt || !r2.Replayed {
+		t.Fatalf("a topic sent twice: %d %s / %d %s", st1, b1, st2, b2)
+	}
+	if st, b := post("/objections", "0123456789abcdef-x", `{"community_id":"`+c+`","notice_id":"n-elder","text":"x","phone":"call me"}`); st != http.StatusBadRequest ||
+		!bytes.Contains(b, []byte(`"field":"phone"`)) {
+		t.Fatalf("a bad phone: %d %s", st, b)
+	}
+	if st, b := post("/objections", "short", `{"community_id":"`+c+`","notice_id":"n-elder","text":"x"}`); st/100 != 4 || !bytes.Contains(b, []byte("Idempotency-Key")) {
+		t.Fatalf("a short key: %d %s", st, b)
+	}
+	waitUntil(t, "the topic's receipt", 30*time.Second, func() bool {
+		st, _, b, _ := srv.request(http.MethodGet, "/api/v1/public/receipts/"+r1.Receipt, "", "", "")
+		return st == http.StatusOK && bytes.Contains(b, []byte(`"kind":"topic"`))
+	})
+	// A robot fills the hidden field: it is thanked, and nothing is recorded.
+	pool := testPool(t, db)
+	count := func() int {
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM rm_audittrail.audit_events`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	_, _, page = srv.Get(notice + "/object")
+	robot := url.Values{"key": {string(hiddenKey.FindSubmatch(page)[1])}, "text": {"buy now"}, "website": {"http://spam.example"}}
+	if st, _, _ := form(t, srv, notice+"/object", robot); st != http.StatusOK {
+		t.Fatalf("the robot: %d", st)
+	}
+	time.Sleep(time.Second)
+	if after := count(); after != before {
+		t.Fatalf("the robot's submission was recorded: %d → %d events", before, after)
+	}
+}
+
+// TestAFloodFromOneAddressRecordsOnlyItsLimit: 10 000 submissions from one address, as fast as eight
+// connections send them, record at most the address's limit (a burst of 5, then one a minute) and write
+// nothing else; the rest are answered 429 with Retry-After. Meanwhile the community page keeps being
+// served; its latencies are logged (make bench has the timing: BenchmarkPortalDuringAFlood).
+func TestAFloodFromOneAddressRecordsOnlyItsLimit(t *testing.T) {
+	srv, db := servedWithOpenNotice(t, "n-flood")
+	pool := testPool(t, db)
+	events := func() int {
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM rm_audittrail.audit_events`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	time.Sleep(500 * time.Millisecond)
+	before := events()
+
+	stop := make(chan struct{})
+	var pageTimes []time.Duration
+	var readers sync.WaitGroup
+	readers.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			start := time.Now()
+			if st, _, _ := srv.Get("/c/" + c); st != http.StatusOK {
+				t.Errorf("the community page during the flood: %d", st)
+				return
+			}
+			pageTimes = append(pageTimes, time.Since(start))
+		}
+	})
+	var accepted, limited, other atomic.Int64
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range 8 {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > 10000 {
+					return
+				}
+				key := fmt.Sprintf("flood-%016d", i)
+				st, h, _, err := srv.request(http.MethodPost, "/api/v1/public/objections", "", key,
+					`{"community_id":"`+c+`","notice_id":"n-flood","text":"flood `+key+`"}`)
+				switch {
+				case err != nil:
+					other.Add(1)
+				case st == http.StatusOK:
+					accepted.Add(1)
+				case st == http.StatusTooManyRequests && h.Get("Retry-After") != "":
+					limited.Add(1)
+				default:
+					other.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	if accepted.Load() > 6 || accepted.Load() < 5 || other.Load() != 0 || accepted.Load()+limited.Load() != 10000 {
+		t.Fatalf("10 000 submissions: %d accepted, %d limited, %d other; want 5 (6 if a minute passed) accepted, the rest 429",
+			accepted.Load(), limited.Load(), other.Load())
+	}
+	waitUntil(t, "the accepted objections projected", 30*time.Second, func() bool { return events() >= before+int(accepted.Load()) })
+	time.Sleep(time.Second)
+	if got := events() - before; got != int(accepted.Load()) {
+		t.Fatalf("%d events written for %d accepted submissions", got, accepted.Load())
+	}
+	slices.Sort(pageTimes)
+	if len(pageTimes) > 0 {
+		t.Logf("community page during the flood: %d requests, p50 %v, p99 %v, max %v", len(pageTimes),
+			pageTimes[len(pageTimes)/2], pageTimes[len(pageTimes)*99/100], pageTimes[len(pageTimes)-1])
+	}
+}
