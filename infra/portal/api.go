@@ -63,6 +63,13 @@ type pagedIn struct {
 	PageParams
 }
 
+type noticesIn struct {
+	CommunityParams
+	PageParams
+	Category string `query:"category" doc:"Only this category: finance, affairs, election, resolution, audit, party"`
+	Year     string `query:"year" doc:"Only the notices published in this year (Asia/Shanghai)"`
+}
+
 type yearIn struct {
 	CommunityParams
 	Year string `query:"year" doc:"Fiscal year; default the latest with figures"`
@@ -309,7 +316,7 @@ func (p *Portal) registerAPI(api huma.API) {
 		})
 	huma.Register(api, op("public-notices", "/communities/{id}/notices", "A community's public notices (村务公开/居务公开)",
 		"Every notice, newest first, with its publicity window, corrections (version) and withdrawal; objections by counts only.", reflect.TypeFor[NoticeList]()),
-		func(ctx context.Context, in *pagedIn) (*jsonOut, error) {
+		func(ctx context.Context, in *noticesIn) (*jsonOut, error) {
 			limit, err := limitOf(in.Limit)
 			if err != nil {
 				return nil, err
@@ -318,14 +325,18 @@ func (p *Portal) registerAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
+			f, pr := noticeFilterOf(in.Category, in.Year)
+			if pr != nil {
+				return nil, pr
+			}
 			_, fp, err := p.community(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return p.respond(ctx, in.ConditionalParams, "notices|"+in.ID+"|"+in.After+"|"+strconv.Itoa(limit), p.sectionValidity(fp, secNotices),
+			return p.respond(ctx, in.ConditionalParams, "notices|"+in.ID+"|"+in.After+"|"+strconv.Itoa(limit)+"|"+f.Category+"|"+in.Year, p.sectionValidity(fp, secNotices),
 				func() (any, string, error) {
-					l, err := p.loadNotices(ctx, in.ID, after, limit)
-					l.Next = nextURL(communityAPIHref(in.ID)+"/notices", l.Next, limit)
+					l, err := p.loadNotices(ctx, in.ID, after, limit, f)
+					l.Next = nextURL(communityAPIHref(in.ID)+"/notices", l.Next, limit, "category", f.Category, "year", yearText(f.Year))
 					return l, l.Next, err
 				})
 		})

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
 	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/board"
@@ -94,14 +96,12 @@ func (p *Portal) loadChildren(ctx context.Context, s *snapshot, parent, after st
 		ns = ns[:limit]
 		out.Next = withQuery(apiPrefix+"/jurisdictions", "parent", parent, "after", ns[len(ns)-1].Path, "limit", strconv.Itoa(limit))
 	}
-	var ids []string
-	for _, n := range ns {
-		if n.CommunityID != "" {
-			ids = append(ids, n.CommunityID)
-		}
-	}
 	ratings := map[string]alerts.CommunityRating{}
-	if s.alerts && len(ids) > 0 {
+	hasCommunities := false
+	for _, n := range ns {
+		hasCommunities = hasCommunities || n.Community
+	}
+	if s.alerts && hasCommunities {
 		rs, err := alerts.Ratings(ctx, p.db, kernel.JurisdictionPath(parent))
 		if err != nil {
 			return out, err
@@ -110,9 +110,19 @@ func (p *Portal) loadChildren(ctx context.Context, s *snapshot, parent, after st
 			ratings[string(r.Community)] = r
 		}
 	}
+	dash, err := p.dashboards(ctx, s, parent, ns)
+	if err != nil {
+		return out, err
+	}
+	if s.alerts {
+		if out.Flagged, err = p.flagged(ctx, parent, 50); err != nil {
+			return out, err
+		}
+	}
 	for _, n := range ns {
 		node := Node{Path: n.Path, Code: n.Code, Name: n.Name, Level: n.Level, LevelName: levelNames[n.Level], Community: n.Community,
-			Href: nodeHref(n.Path), APIHref: withQuery(apiPrefix+"/jurisdictions", "parent", n.Path), Source: src(n.EventID, n.Commit)}
+			Href: nodeHref(n.Path), APIHref: withQuery(apiPrefix+"/jurisdictions", "parent", n.Path), Source: src(n.EventID, n.Commit),
+			Dashboard: dash[n.Path]}
 		if n.CommunityID != "" {
 			node.CommunityID, node.Kind, node.KindName = n.CommunityID, n.Kind, label(communityKinds, n.Kind)
 			node.Households, node.Adults = n.Households, n.Adults
@@ -122,6 +132,59 @@ func (p *Portal) loadChildren(ctx context.Context, s *snapshot, parent, after st
 			}
 		}
 		out.Nodes = append(out.Nodes, node)
+	}
+	return out, nil
+}
+
+// dashboards counts, for each child of parent that is not a community, its communities by rating and its
+// open alerts (a community without a rating row has no open alert: green); by rating only while ratings
+// are enabled.
+func (p *Portal) dashboards(ctx context.Context, s *snapshot, parent string, ns []treeNode) (map[string]*Dashboard, error) {
+	counts, err := directory.CommunityCounts(ctx, p.db, parent)
+	if err != nil {
+		return nil, err
+	}
+	var byChild map[string]alerts.ChildRatings
+	if s.alerts {
+		if byChild, err = alerts.RatingsByChild(ctx, p.db, kernel.JurisdictionPath(parent)); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string]*Dashboard{}
+	for _, n := range ns {
+		if n.Community {
+			continue
+		}
+		d := &Dashboard{Communities: counts[n.Path]}
+		if s.alerts {
+			r := byChild[n.Path]
+			d.Red, d.Yellow, d.OpenAlerts = r.Red, r.Yellow, r.OpenAlerts
+			d.Green = d.Communities - d.Red - d.Yellow
+		}
+		out[n.Path] = d
+	}
+	return out, nil
+}
+
+// flagged lists the communities under parent rated red or yellow, red first, at most limit: one click
+// from the district's or street's page to each.
+func (p *Portal) flagged(ctx context.Context, parent string, limit int) ([]Flagged, error) {
+	rs, err := alerts.Flagged(ctx, p.db, kernel.JurisdictionPath(parent), limit)
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	paths := make([]string, len(rs))
+	for i, r := range rs {
+		paths[i] = string(r.Jurisdiction)
+	}
+	names, err := directory.Names(ctx, p.db, paths)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Flagged, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, Flagged{CommunityID: string(r.Community), Name: names[string(r.Jurisdiction)], Href: communityHref(string(r.Community)),
+			Rating: ratingOf(r)})
 	}
 	return out, nil
 }
@@ -263,13 +326,68 @@ func keyset[T any](items []T, after cursor, limit int, at func(T) time.Time, id 
 	return out, ""
 }
 
-func (p *Portal) loadNotices(ctx context.Context, id string, after cursor, limit int) (NoticeList, error) {
+// noticeFilter picks notices by category and by the year (Asia/Shanghai) they were published; zero
+// values pick all.
+type noticeFilter struct {
+	Category string
+	Year     int
+}
+
+func (f noticeFilter) keep(n board.Notice) bool {
+	return (f.Category == "" || string(n.Category) == f.Category) && (f.Year == 0 || n.PublishedAt.In(cst).Year() == f.Year)
+}
+
+// noticeFilterOf reads ?category= and ?year= (a problem naming the parameter when one is not valid).
+func noticeFilterOf(category, year string) (noticeFilter, *httpapi.Problem) {
+	var f noticeFilter
+	if category != "" {
+		if _, ok := noticeCategories[category]; !ok {
+			return f, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "category 应为 finance、affairs、election、resolution、audit 或 party", "category")
+		}
+		f.Category = category
+	}
+	if year != "" {
+		y, err := strconv.Atoi(year)
+		if err != nil || y < 1949 || y > 9999 {
+			return f, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "year 应为四位年份，例如 2026", "year")
+		}
+		f.Year = y
+	}
+	return f, nil
+}
+
+// yearText is a year for a query string ("" for none).
+func yearText(y int) string {
+	if y == 0 {
+		return ""
+	}
+	return strconv.Itoa(y)
+}
+
+// noticeCategoryList is the categories in the order the filter offers them.
+var noticeCategoryList = []Crumb{{Path: "finance", Name: "财务公开"}, {Path: "affairs", Name: "事务公开"}, {Path: "election", Name: "选举公开"},
+	{Path: "resolution", Name: "决议公开"}, {Path: "audit", Name: "审计公开"}, {Path: "party", Name: "党务公开"}}
+
+func (p *Portal) loadNotices(ctx context.Context, id string, after cursor, limit int, f noticeFilter) (NoticeList, error) {
 	all, err := p.allNotices(ctx, id)
 	if err != nil {
 		return NoticeList{}, err
 	}
-	ns, next := keyset(all, after, limit, func(n board.Notice) time.Time { return n.PublishedAt }, func(n board.Notice) string { return n.NoticeID }, false)
-	out := NoticeList{CommunityID: id, Notices: make([]Notice, 0, len(ns)), Next: next}
+	years := map[int]bool{}
+	kept := all[:0:0]
+	for _, n := range all {
+		years[n.PublishedAt.In(cst).Year()] = true
+		if f.keep(n) {
+			kept = append(kept, n)
+		}
+	}
+	ns, next := keyset(kept, after, limit, func(n board.Notice) time.Time { return n.PublishedAt }, func(n board.Notice) string { return n.NoticeID }, false)
+	out := NoticeList{CommunityID: id, Notices: make([]Notice, 0, len(ns)), Next: next, Category: f.Category, Year: f.Year}
+	for y := range years {
+		out.Years = append(out.Years, y)
+	}
+	slices.Sort(out.Years)
+	slices.Reverse(out.Years)
 	now := p.cfg.Now()
 	for _, n := range ns {
 		out.Notices = append(out.Notices, noticeOf(id, n, now))

@@ -258,6 +258,10 @@ func (p *Portal) treePage(w http.ResponseWriter, r *http.Request) {
 	key := "tree|" + path + "|" + after
 	e, err := p.cache.get(key, strconv.FormatUint(s.version, 10)+s.FreshnessText(), func() ([]byte, error) {
 		l, err := p.loadChildren(ctx, &s, path, after, 500)
+		// A level with one node only (one province, one city) is skipped: the page shows what is under it.
+		for hops := 0; err == nil && after == "" && len(l.Nodes) == 1 && !l.Nodes[0].Community && hops < 4; hops++ {
+			l, err = p.loadChildren(ctx, &s, l.Nodes[0].Path, "", 500)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -271,14 +275,14 @@ func (p *Portal) treePage(w http.ResponseWriter, r *http.Request) {
 		}
 		next := ""
 		if l.Next != "" && len(l.Nodes) > 0 {
-			next = withQuery(nodeHref(path), "after", l.Nodes[len(l.Nodes)-1].Path)
+			next = withQuery(nodeHref(l.Parent), "after", l.Nodes[len(l.Nodes)-1].Path)
 		}
 		body, err := p.exec("tree", map[string]any{"Heading": heading, "List": l, "HasCommunities": hasCommunities, "NextHref": next})
 		if err != nil {
 			return nil, err
 		}
 		crumbs := l.Breadcrumbs
-		if path != "" {
+		if l.Parent != "" {
 			crumbs = append([]Crumb{{Name: "首页", Href: "/"}}, crumbs...)
 		}
 		return p.layout(page{Title: heading, Crumbs: crumbs, Freshness: s.FreshnessText(), Body: template.HTML(body)})
@@ -416,7 +420,7 @@ func (p *Portal) section(ctx context.Context, s *snapshot, fp fingerprint, id st
 			}
 			return p.exec("sec-overview", map[string]any{"C": c})
 		case secNotices:
-			n, err := p.loadNotices(ctx, id, cursor{}, pageLimit)
+			n, err := p.loadNotices(ctx, id, cursor{}, pageLimit, noticeFilter{})
 			if err != nil {
 				return nil, err
 			}
@@ -520,19 +524,25 @@ func (p *Portal) noticesPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	q := r.URL.Query()
+	f, pr := noticeFilterOf(q.Get("category"), q.Get("year"))
+	if pr != nil {
+		p.badRequest(w, r, pr.Detail)
+		return
+	}
 	p.listPage(w, r, secNotices, func(ctx context.Context, s *snapshot, name string) (string, []byte, error) {
 		id := r.PathValue("id")
-		n, err := p.loadNotices(ctx, id, after, listLimit)
+		n, err := p.loadNotices(ctx, id, after, listLimit, f)
 		if err != nil {
 			return "", nil, err
 		}
-		inner, err := p.exec("notices-list", n)
+		inner, err := p.exec("notices-filtered", map[string]any{"L": n, "Categories": noticeCategoryList, "Action": communityHref(id) + "/notices"})
 		if err != nil {
 			return "", nil, err
 		}
 		next := ""
 		if n.Next != "" {
-			next = withQuery(communityHref(id)+"/notices", "after", n.Next)
+			next = withQuery(communityHref(id)+"/notices", "after", n.Next, "category", f.Category, "year", yearText(f.Year))
 		}
 		body, err := p.listBody("全部公开事项", id, name, next, inner)
 		return "公开事项", body, err

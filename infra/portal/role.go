@@ -203,7 +203,7 @@ func OpenPool(ctx context.Context, cfg PoolConfig) (*pgxpool.Pool, error) {
 	rp["application_name"] = "ledger-portal"
 	rp["default_transaction_read_only"] = "on"
 	rp["statement_timeout"] = "5000"
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(cctx, pc)
 	if err != nil {
@@ -211,8 +211,20 @@ func OpenPool(ctx context.Context, cfg PoolConfig) (*pgxpool.Pool, error) {
 	}
 	var user string
 	var super, readOnly bool
-	err = pool.QueryRow(cctx, `SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
-		current_setting('transaction_read_only') = 'on'`).Scan(&user, &super, &readOnly)
+	for {
+		err = pool.QueryRow(cctx, `SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+			current_setting('transaction_read_only') = 'on'`).Scan(&user, &super, &readOnly)
+		// On a read replica the role EnsureRole just created on the primary may not have arrived yet
+		// (28000: the role does not exist): wait for it, within the bound.
+		var pe *pgconn.PgError
+		if err == nil || !errors.As(err, &pe) || pe.Code != "28000" || cctx.Err() != nil {
+			break
+		}
+		select {
+		case <-cctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("portal: connect as %s: %w (run EnsureRole first; with password authentication give the role a password and set PORTAL_DATABASE_URL)", pc.ConnConfig.User, err)

@@ -77,9 +77,11 @@ type Node struct {
 	Households  int     `json:"households,omitempty"`
 	Adults      int     `json:"adults,omitempty"`
 	Rating      *Rating `json:"rating,omitempty" doc:"For communities, when ratings are enabled"`
-	Href        string  `json:"href" doc:"The HTML page"`
-	APIHref     string  `json:"api_href" doc:"The JSON of the node's children, or the community summary"`
-	Source      *Source `json:"source,omitempty"`
+	// Dashboard counts the communities under a node that is not a community, by rating.
+	Dashboard *Dashboard `json:"dashboard,omitempty" doc:"For a district, street or other node: its communities by rating and its open alerts"`
+	Href      string     `json:"href" doc:"The HTML page"`
+	APIHref   string     `json:"api_href" doc:"The JSON of the node's children, or the community summary"`
+	Source    *Source    `json:"source,omitempty"`
 }
 
 // NodeList is a page of the tree.
@@ -90,6 +92,25 @@ type NodeList struct {
 	// RatingsEnabled is false while the alert engine's ratings are not available.
 	RatingsEnabled bool   `json:"ratings_enabled"`
 	Next           string `json:"next,omitempty" doc:"The next page, when there is one"`
+	// Flagged are the communities under the parent rated red or yellow, red first (at most 50).
+	Flagged []Flagged `json:"flagged,omitempty" doc:"The communities under the parent rated red or yellow, red first (at most 50)"`
+}
+
+// Dashboard is a node's communities by rating (红黄绿) and its open alerts.
+type Dashboard struct {
+	Communities int `json:"communities"`
+	Red         int `json:"red"`
+	Yellow      int `json:"yellow"`
+	Green       int `json:"green"`
+	OpenAlerts  int `json:"open_alerts"`
+}
+
+// Flagged is a community rated red or yellow, on its district's or street's page.
+type Flagged struct {
+	CommunityID string  `json:"community_id"`
+	Name        string  `json:"name"`
+	Href        string  `json:"href"`
+	Rating      *Rating `json:"rating"`
 }
 
 // Rating is a community's red/yellow/green rating (红黄绿三色预警).
@@ -201,6 +222,10 @@ type NoticeList struct {
 	CommunityID string   `json:"community_id"`
 	Notices     []Notice `json:"notices"`
 	Next        string   `json:"next,omitempty"`
+	// Category and Year are the filter applied (empty, 0: none); Years are the years with notices.
+	Category string `json:"category,omitempty"`
+	Year     int    `json:"year,omitempty"`
+	Years    []int  `json:"years" doc:"The years in which the community published notices, newest first"`
 }
 
 // NoticeVersion is one version of a notice.

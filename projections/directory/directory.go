@@ -414,6 +414,31 @@ func Children(ctx context.Context, q Querier, path string) ([]Node, error) {
 	return nodes(ctx, q, what, "parent = $1 ORDER BY path", path)
 }
 
+// CommunityCounts counts the communities under each child of parent ("" the top level), by the child's
+// path: a dashboard's denominators.
+func CommunityCounts(ctx context.Context, q Querier, parent string) (map[string]int, error) {
+	type count struct {
+		child string
+		n     int
+	}
+	cs, err := tables.Collect(ctx, q, "directory", "communities under the children of "+parent,
+		`SELECT CASE WHEN $1 = '' THEN split_part(path, '/', 1) ELSE $1 || '/' || split_part(substr(path, length($1) + 2), '/', 1) END, count(*)
+		FROM `+pgx.Identifier{Schema, "communities"}.Sanitize()+` WHERE $1 = '' OR path LIKE $1 || '/%' GROUP BY 1`,
+		func(rows pgx.Rows) (count, error) {
+			var c count
+			err := rows.Scan(&c.child, &c.n)
+			return c, err
+		}, parent)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(cs))
+	for _, c := range cs {
+		out[c.child] = c.n
+	}
+	return out, nil
+}
+
 // Search returns at most limit nodes whose name contains text (a part of a Chinese name, matched as
 // written): exact names first, then by level (districts before streets before communities) and by the
 // shortest name.

@@ -193,6 +193,43 @@ func Ratings(ctx context.Context, q Querier, at kernel.JurisdictionPath) ([]Comm
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (CommunityRating, error) { return scanRating(r) })
 }
 
+// ChildRatings counts, under one child of a node, the communities rated red and yellow and their open
+// alerts (the others are green).
+type ChildRatings struct {
+	Red, Yellow, OpenAlerts int
+}
+
+// RatingsByChild counts the ratings under parent ("" the whole country) by the child of parent each
+// community lies under: one grouped statement, whatever the number of communities.
+func RatingsByChild(ctx context.Context, q Querier, parent kernel.JurisdictionPath) (map[string]ChildRatings, error) {
+	rows, err := q.Query(ctx, `SELECT CASE WHEN $1 = '' THEN split_part(jurisdiction, '/', 1)
+			ELSE $1 || '/' || split_part(substr(jurisdiction, length($1) + 2), '/', 1) END,
+		count(*) FILTER (WHERE rating = 'red'), count(*) FILTER (WHERE rating = 'yellow'), coalesce(sum(open_red + open_yellow), 0)
+		FROM `+table("ratings")+` WHERE ($1 = '' OR starts_with(jurisdiction, $1 || '/')) GROUP BY 1`, scope(parent))
+	if err != nil {
+		return nil, fmt.Errorf("ratings by child of %s: %w", parent, err)
+	}
+	out := map[string]ChildRatings{}
+	var child string
+	var c ChildRatings
+	_, err = pgx.ForEachRow(rows, []any{&child, &c.Red, &c.Yellow, &c.OpenAlerts}, func() error {
+		out[child] = c
+		return nil
+	})
+	return out, err
+}
+
+// Flagged lists the communities at or under a path rated red or yellow, red first, at most limit.
+func Flagged(ctx context.Context, q Querier, at kernel.JurisdictionPath, limit int) ([]CommunityRating, error) {
+	rows, err := q.Query(ctx, `SELECT community_id, jurisdiction, rating, open_red, open_yellow, changed_at
+		FROM `+table("ratings")+` WHERE rating IN ('red', 'yellow') AND `+under("jurisdiction", 1)+`
+		ORDER BY CASE rating WHEN 'red' THEN 0 ELSE 1 END, open_red + open_yellow DESC, jurisdiction LIMIT $2`, scope(at), limit)
+	if err != nil {
+		return nil, fmt.Errorf("flagged under %s: %w", at, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (CommunityRating, error) { return scanRating(r) })
+}
+
 // Count is how many alerts of a rule and severity are open.
 type Count struct {
 	Rule     kernel.RuleID     `json:"rule"`
