@@ -88,7 +88,8 @@ type NominateCandidate struct {
 	ElectionID     string    `json:"election_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election"`
 	Candidate      string    `json:"candidate" minLength:"1" maxLength:"128" doc:"Person id of the candidate (候选人)"`
 	ResidenceSince time.Time `json:"residence_since" doc:"Since when the candidate has lived in the community (居住起始日期)"`
-	Personal       *Personal `json:"personal,omitempty" doc:"The candidate's personal data; the public sees only the name of winners"`
+	Personal       *Personal `json:"personal,omitempty" doc:"The candidate's personal data (never public)"`
+	PublicName     string    `json:"public_name,omitempty" maxLength:"32" doc:"The name the candidate list and the results show (公示姓名): public, kept apart from the personal data"`
 }
 
 // NominateCandidate handles nominate-candidate; it resolves the rulebook in force for the residence rule.
@@ -96,6 +97,7 @@ func (h *Handlers) NominateCandidate(ctx context.Context, m Meta, c NominateCand
 	return affair(ctx, h, m, c.CommunityID, elections, c.ElectionID, ruled(func(el *election.Election, f Facts, p rulebook.Params) ([]kernel.Event, error) {
 		return el.Nominate(election.Nominate{
 			Candidate: kernel.PersonID(c.Candidate), ResidenceSince: c.ResidenceSince, Personal: c.Personal.of(c.Candidate),
+			PublicName: c.PublicName,
 		}, p, f.Now)
 	}))
 }

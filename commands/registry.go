@@ -122,12 +122,13 @@ type CommitteeSeat struct {
 	Source     community.Source `json:"source" doc:"How the member came to the committee: elected 换届选举, by-elected 补选, appointed 任命/聘用"`
 	ElectionID string           `json:"election_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The election that produced the member, if any"`
 	Personal   *Personal        `json:"personal,omitempty" doc:"The member's personal data (never public)"`
+	PublicName string           `json:"public_name,omitempty" maxLength:"32" doc:"The name the roster shows (公示姓名): public"`
 }
 
 func (s CommitteeSeat) seat() community.Seat {
 	return community.Seat{
 		Person: kernel.PersonID(s.Person), Role: s.Role, FullTime: s.FullTime,
-		Source: s.Source, ElectionID: s.ElectionID, Personal: s.Personal.of(s.Person),
+		Source: s.Source, ElectionID: s.ElectionID, Personal: s.Personal.of(s.Person), PublicName: s.PublicName,
 	}
 }
 

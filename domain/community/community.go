@@ -190,7 +190,7 @@ func checkSeat(s Seat, field string) error {
 	if s.Personal != nil && s.Personal.Subject != s.Person {
 		return kernel.Invalid("personal-data-subject-mismatch", field+".personal.subject", "个人信息须属于该成员本人")
 	}
-	return nil
+	return kernel.CheckPublicName(s.PublicName, field+".public_name")
 }
 
 func (c *Community) checkRoster(p rulebook.Params, roster []Seat) []kernel.Breach {

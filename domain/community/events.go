@@ -92,6 +92,8 @@ type Seat struct {
 	Source     Source               `json:"source"`
 	ElectionID string               `json:"election_id,omitempty"`
 	Personal   *kernel.PersonalData `json:"personal,omitempty"`
+	// PublicName is the name the roster shows (公示姓名): a public act of office, not personal data.
+	PublicName string `json:"public_name,omitempty"`
 }
 
 // CommitteeSeated records the whole committee of a new term taking office,

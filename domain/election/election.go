@@ -261,6 +261,8 @@ type Nominate struct {
 	Candidate      kernel.PersonID
 	ResidenceSince time.Time
 	Personal       *kernel.PersonalData
+	// PublicName is the name the candidate list and the results show (公示姓名): public.
+	PublicName string
 }
 
 func checkResidence(since time.Time, p rulebook.Params, at time.Time) error {
@@ -293,6 +295,9 @@ func (el *Election) Nominate(cmd Nominate, p rulebook.Params, now time.Time) ([]
 	if err := checkPersonal(cmd.Candidate, cmd.Personal, "personal"); err != nil {
 		return nil, err
 	}
+	if err := kernel.CheckPublicName(cmd.PublicName, "public_name"); err != nil {
+		return nil, err
+	}
 	if el.candidates[cmd.Candidate] != nil {
 		return nil, ErrAlreadyCandidate
 	}
@@ -306,7 +311,7 @@ func (el *Election) Nominate(cmd Nominate, p rulebook.Params, now time.Time) ([]
 	}
 	return append(out, CandidateNominated{
 		ElectionID: el.id, Candidate: cmd.Candidate, ResidenceSince: cmd.ResidenceSince.UTC(),
-		Personal: cmd.Personal, NominatedAt: now,
+		Personal: cmd.Personal, PublicName: cmd.PublicName, NominatedAt: now,
 	}), nil
 }
 

@@ -93,7 +93,10 @@ type CandidateNominated struct {
 	Candidate      kernel.PersonID      `json:"candidate"`
 	ResidenceSince time.Time            `json:"residence_since"`
 	Personal       *kernel.PersonalData `json:"personal,omitempty"`
-	NominatedAt    time.Time            `json:"nominated_at"`
+	// PublicName is the name the candidate list and the results show (公示姓名): a public act, kept
+	// apart from the personal data and never erased with it. Empty in events before it existed.
+	PublicName  string    `json:"public_name,omitempty"`
+	NominatedAt time.Time `json:"nominated_at"`
 }
 
 func (CandidateNominated) EventName() string  { return "election.candidate-nominated" }

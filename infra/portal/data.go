@@ -205,6 +205,15 @@ func (p *Portal) loadCommunity(ctx context.Context, s *snapshot, id string) (Com
 		Committee: Committee{Term: c.Committee.Term, Members: c.Committee.Members, FullTime: c.Committee.FullTime,
 			Chairs: c.Committee.Chairs, ViceChairs: c.Committee.ViceChairs, Source: src(c.Committee.EventID.String(), c.Committee.Commit)},
 		RatingsOn: s.alerts, OpenAlerts: []Alert{}}
+	roster, err := directory.Roster(ctx, p.db, id)
+	if err != nil {
+		return Community{}, err
+	}
+	out.Committee.Roster = make([]RosterMember, 0, len(roster))
+	for _, m := range roster {
+		out.Committee.Roster = append(out.Committee.Roster, RosterMember{Office: officeOf(m.PersonID, m.PublicName, m.Role, m.FullTime),
+			Since: local(m.Since), Source: src(m.EventID.String(), m.Commit)})
+	}
 	base := communityAPIHref(id)
 	out.Links = CommunityLinks{Page: communityHref(id), Notices: base + "/notices", Finances: base + "/finances", Payments: base + "/payments",
 		Elections: base + "/elections", Meetings: base + "/meetings", Topics: base + "/topics", Alerts: base + "/alerts"}
@@ -517,13 +526,26 @@ func electionOf(id string, e elections.Election) Election {
 	return out
 }
 
+// officeOf is a person in an office, by public display name.
+func officeOf(id, name, role string, fullTime bool) Office {
+	return Office{PersonID: id, Name: nameOr(name, id), Role: role, RoleName: label(roles, role), FullTime: fullTime}
+}
+
+// nameOr is a person's public display name, or their id when none was recorded.
+func nameOr(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return Redact(name)
+}
+
 func winnersOf(t elections.Timeline, onlyElected bool) []Winner {
 	out := []Winner{}
 	for _, c := range t.Candidates {
 		if onlyElected && c.Status != elections.Elected {
 			continue
 		}
-		w := Winner{PersonID: c.PersonID, Role: c.Role, RoleName: label(roles, c.Role), FullTime: c.FullTime, Votes: c.Votes,
+		w := Winner{Office: officeOf(c.PersonID, c.PublicName, c.Role, c.FullTime), Votes: c.Votes,
 			Status: label(candidateStatues, string(c.Status))}
 		if c.Result != nil {
 			w.Source = src(c.Result.EventID.String(), c.Result.Commit)
@@ -572,9 +594,13 @@ func (p *Portal) loadElection(ctx context.Context, id, electionID string) (Elect
 	if t.Election.Certified != nil {
 		out.Election.Results = winnersOf(t, true)
 	}
+	names := map[string]string{}
+	for _, c := range t.Candidates {
+		names[c.PersonID] = c.PublicName
+	}
 	for _, c := range t.Changes {
 		out.Changes = append(out.Changes, MemberChange{Change: string(c.Change), ChangeName: label(memberChanges, string(c.Change)),
-			PersonID: c.PersonID, Role: label(roles, c.Role), Votes: c.Votes, VotesFor: c.VotesFor, At: local(c.At),
+			PersonID: c.PersonID, Name: nameOr(names[c.PersonID], c.PersonID), Role: label(roles, c.Role), Votes: c.Votes, VotesFor: c.VotesFor, At: local(c.At),
 			Source: src(c.EventID.String(), c.Commit)})
 	}
 	return out, nil

@@ -142,6 +142,26 @@ type Committee struct {
 	Chairs     int     `json:"chairs"`
 	ViceChairs int     `json:"vice_chairs"`
 	Source     *Source `json:"source,omitempty"`
+	// Roster names the members and their roles: the chair, the vice-chairs, the members.
+	Roster []RosterMember `json:"roster"`
+}
+
+// RosterMember is a sitting member by public display name (the person id when none was recorded) and
+// role: a public act of office, never personal data.
+type RosterMember struct {
+	Office
+	Since  time.Time `json:"since"`
+	Source *Source   `json:"source"`
+}
+
+// Office is a person in a public office or standing for one: the public display name recorded on the
+// nomination or the seat (公示姓名; the person id when none was), the role and whether full time.
+type Office struct {
+	PersonID string `json:"person_id"`
+	Name     string `json:"name"`
+	Role     string `json:"role,omitempty"`
+	RoleName string `json:"role_name,omitempty"`
+	FullTime bool   `json:"full_time"`
 }
 
 // CommunityLinks are the community's records, as JSON.
@@ -323,13 +343,10 @@ type PaymentList struct {
 
 // Winner is an elected candidate, by opaque person id (the read models keep no names).
 type Winner struct {
-	PersonID string  `json:"person_id"`
-	Role     string  `json:"role"`
-	RoleName string  `json:"role_name"`
-	FullTime bool    `json:"full_time"`
-	Votes    *int    `json:"votes"`
-	Status   string  `json:"status"`
-	Source   *Source `json:"source,omitempty"`
+	Office
+	Votes  *int    `json:"votes"`
+	Status string  `json:"status"`
+	Source *Source `json:"source,omitempty"`
 }
 
 // Election is an election's timeline at a glance with, once certified, its results.
@@ -373,6 +390,7 @@ type MemberChange struct {
 	Change     string    `json:"change"`
 	ChangeName string    `json:"change_name"`
 	PersonID   string    `json:"person_id"`
+	Name       string    `json:"name" doc:"The public display name, or the person id when none was recorded"`
 	Role       string    `json:"role,omitempty"`
 	Votes      int       `json:"votes,omitempty"`
 	VotesFor   int       `json:"votes_for,omitempty"`

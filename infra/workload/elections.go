@@ -147,7 +147,7 @@ func (c *comm) nominate(r *electionRun, i int, vote time.Time) {
 	}
 	c.at(c.office(vote.Add(-time.Duration(30-i)*24*time.Hour)), func() {
 		cd := r.cands[i]
-		evs, err := r.el.Nominate(election.Nominate{Candidate: cd.p.id, ResidenceSince: cd.p.since, Personal: cd.p.personal(true)}, c.params, c.now)
+		evs, err := r.el.Nominate(election.Nominate{Candidate: cd.p.id, ResidenceSince: cd.p.since, Personal: cd.p.personal(true), PublicName: cd.p.name}, c.params, c.now)
 		apply(r.el, c.record(c.clerk, r.stream, nil, evs, err))
 		c.nominate(r, i+1, vote)
 	})
@@ -237,7 +237,7 @@ func (c *comm) certify(r *electionRun, registered, cast int) {
 		ft := i < full
 		winners[i] = election.Winner{Person: cd.p.id, Role: role, FullTime: ft}
 		members[i] = &member{p: cd.p, role: role, fullTime: ft}
-		seats[i] = community.Seat{Person: cd.p.id, Role: role, FullTime: ft, Source: community.Elected, ElectionID: r.id, Personal: cd.p.personal(false)}
+		seats[i] = community.Seat{Person: cd.p.id, Role: role, FullTime: ft, Source: community.Elected, ElectionID: r.id, Personal: cd.p.personal(false), PublicName: cd.p.name}
 	}
 	evs, err := r.el.Certify(election.Certify{Winners: winners, Community: c.profile.Figures()}, c.params, c.now)
 	apply(r.el, c.record(c.clerk, r.stream, nil, evs, err))
@@ -318,7 +318,7 @@ func (c *comm) byElect(r *electionRun, vacated *member) {
 		At: c.now.Add(-5 * time.Hour), RegisteredVoters: registered, BallotsCast: cast}, c.params, c.now)
 	apply(r.el, c.record(c.clerk, r.stream, nil, evs, err))
 	c.advance(hours(1))
-	seat := community.Seat{Person: p.id, Role: community.Member, FullTime: w.FullTime, Source: community.ByElected, ElectionID: r.id, Personal: p.personal(false)}
+	seat := community.Seat{Person: p.id, Role: community.Member, FullTime: w.FullTime, Source: community.ByElected, ElectionID: r.id, Personal: p.personal(false), PublicName: p.name}
 	evs, err = c.profile.Join(seat, c.params, c.now)
 	apply(c.profile, c.record(c.clerk, c.profileStream(), []string{r.stream}, evs, err))
 	c.term.members = append(c.term.members, &member{p: p, role: community.Member, fullTime: w.FullTime})

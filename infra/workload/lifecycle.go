@@ -139,7 +139,7 @@ func (c *comm) seatInitialCommittee() {
 		p := c.newPerson(c.now, 32, 58)
 		m := &member{p: p, role: roleFor(i), fullTime: i < full}
 		t.members = append(t.members, m)
-		seats[i] = community.Seat{Person: p.id, Role: m.role, FullTime: m.fullTime, Source: community.Elected, Personal: p.personal(false)}
+		seats[i] = community.Seat{Person: p.id, Role: m.role, FullTime: m.fullTime, Source: community.Elected, Personal: p.personal(false), PublicName: p.name}
 	}
 	evs, err := c.profile.SeatCommittee(t.term, seats, c.params, c.now)
 	apply(c.profile, c.record(c.clerk, c.profileStream(), nil, evs, err))

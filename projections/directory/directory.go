@@ -69,6 +69,7 @@ type node struct {
 
 type seat struct {
 	person, role, source, election string
+	publicName                     string // 公示姓名: public
 	fullTime                       bool
 	since                          time.Time
 	src                            decode.Source
@@ -230,9 +231,9 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 }
 
 func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
-	// s.Personal (name, ID number, phone, address) is deliberately dropped: the directory shows counts.
+	// s.Personal (name, ID number, phone, address) is deliberately dropped; the public display name is kept.
 	return seat{person: string(s.Person), role: string(s.Role), source: string(s.Source), election: s.ElectionID,
-		fullTime: s.FullTime, since: at, src: e.Source()}
+		publicName: s.PublicName, fullTime: s.FullTime, since: at, src: e.Source()}
 }
 
 // rosterChanged records that the roster changed at `at` by event e, and recounts it.
@@ -264,12 +265,13 @@ func load(ctx context.Context, tx pgx.Tx, ids, rosterIDs []string) (map[string]*
 		return rs.Err()
 	})
 	if len(rosterIDs) > 0 {
-		b.Queue(`SELECT community_id, person_id, role, full_time, source, coalesce(election_id, ''), since, event_id, commit_pos
-			FROM committee_seats WHERE community_id = ANY($1)`, rosterIDs).Query(func(rs pgx.Rows) error {
+		b.Queue(`SELECT community_id, person_id, role, full_time, source, coalesce(election_id, ''), since, event_id, commit_pos,
+			coalesce(public_name, '') FROM committee_seats WHERE community_id = ANY($1)`, rosterIDs).Query(func(rs pgx.Rows) error {
 			for rs.Next() {
 				var id string
 				var s seat
-				if err := rs.Scan(&id, &s.person, &s.role, &s.fullTime, &s.source, &s.election, &s.since, &s.src.ID, &s.src.Commit); err != nil {
+				if err := rs.Scan(&id, &s.person, &s.role, &s.fullTime, &s.source, &s.election, &s.since, &s.src.ID, &s.src.Commit,
+					&s.publicName); err != nil {
 					return err
 				}
 				if c := rows[id]; c != nil {
@@ -305,7 +307,7 @@ var (
 		"registered_commit_pos int8", "stream text", "last_revision int8")
 	seatsTable = tables.New("committee_seats", []string{"community_id", "person_id"}, "",
 		"community_id text", "person_id text", "role text", "full_time bool", "source text", "election_id text",
-		"since timestamptz", "event_id uuid", "commit_pos int8")
+		"since timestamptz", "event_id uuid", "commit_pos int8", "public_name text")
 )
 
 // write sends the nodes, the changed communities that exist and the roster deletions in one round trip,
@@ -339,7 +341,7 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 		for _, p := range sortedKeys(r.roster) {
 			st := r.roster[p]
 			seats.Row().Text(r.id).Text(st.person).Text(st.role).Bool(st.fullTime).Text(st.source).NullText(tables.Text(st.election)).
-				Time(st.since).UUID(st.src.ID).Int8(st.src.Commit)
+				Time(st.since).UUID(st.src.ID).Int8(st.src.Commit).NullText(tables.Text(st.publicName))
 		}
 	}
 	var w tables.Writer
@@ -498,6 +500,34 @@ type Community struct {
 	// RegisteredEventID and RegisteredCommit are the community.registered event.
 	RegisteredEventID eventlog.ID
 	RegisteredCommit  uint64
+}
+
+// Member is a member of the sitting committee as the roster shows it: the public display name ("" when
+// none was recorded), the role and whether full time; never personal data.
+type Member struct {
+	PersonID   string
+	PublicName string
+	Role       string
+	FullTime   bool
+	Since      time.Time
+	EventID    eventlog.ID
+	Commit     uint64
+}
+
+// Roster lists the sitting committee of a community: the chair first, then the vice-chairs, then the
+// members, each by the time they took their seat.
+func Roster(ctx context.Context, q Querier, communityID string) ([]Member, error) {
+	return tables.Collect(ctx, q, "directory", "roster of "+communityID, `SELECT person_id, coalesce(public_name, ''), role, full_time, since,
+		event_id, commit_pos FROM `+pgx.Identifier{Schema, "committee_seats"}.Sanitize()+` WHERE community_id = $1
+		ORDER BY CASE role WHEN 'chair' THEN 0 WHEN 'vice-chair' THEN 1 ELSE 2 END, since, person_id`,
+		func(rows pgx.Rows) (Member, error) {
+			var m Member
+			var ev pgtype.UUID
+			var pos int64
+			err := rows.Scan(&m.PersonID, &m.PublicName, &m.Role, &m.FullTime, &m.Since, &ev, &pos)
+			m.Since, m.EventID, m.Commit = m.Since.UTC(), ev.Bytes, uint64(pos)
+			return m, err
+		}, communityID)
 }
 
 // CommitteeCounts is the sitting committee (居委会/村委会) by numbers.

@@ -107,7 +107,8 @@ type candidate struct {
 	role         pgtype.Text
 	fullTime     pgtype.Bool
 	resultSrc    decode.Source
-	dirty, isNew bool // isNew: not in the table before this batch
+	publicName   pgtype.Text // 公示姓名: public
+	dirty, isNew bool        // isNew: not in the table before this batch
 }
 
 type objection struct {
@@ -274,12 +275,13 @@ func (r *electionRow) apply(e decode.Event) error {
 	case election.CommitteeMemberLeft:
 		r.committee = max(r.committee-1, 0)
 	case election.CandidateNominated:
-		// p.Personal (name, ID number, phone, address) and p.ResidenceSince are deliberately dropped.
+		// p.Personal (name, ID number, phone, address) and p.ResidenceSince are deliberately dropped; the
+		// public display name is kept.
 		if r.candidates[string(p.Candidate)] != nil {
 			return fmt.Errorf("candidate %s was nominated before", p.Candidate)
 		}
 		r.candidates[string(p.Candidate)] = &candidate{person: string(p.Candidate), status: Nominated, nominatedAt: p.NominatedAt,
-			nominatedSrc: src, dirty: true, isNew: true}
+			nominatedSrc: src, publicName: tables.Text(p.PublicName), dirty: true, isNew: true}
 		r.standing++
 	case election.CandidateWithdrawn:
 		c, err := known(string(p.Candidate))
@@ -454,7 +456,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 					var vEv, rEv pgtype.UUID
 					var vPos, rPos pgtype.Int8
 					if err := rs.Scan(&k.community, &k.election, &c.person, &status, &c.nominatedAt, &c.nominatedSrc.ID, &c.nominatedSrc.Commit,
-						&c.withdrawnAt, &c.onList, &c.objections, &c.votes, &vEv, &vPos, &c.role, &c.fullTime, &rEv, &rPos); err != nil {
+						&c.withdrawnAt, &c.onList, &c.objections, &c.votes, &vEv, &vPos, &c.role, &c.fullTime, &rEv, &rPos, &c.publicName); err != nil {
 						return err
 					}
 					c.status, c.votesSrc, c.resultSrc = CandidateStatus(status), decode.SourceOf(vEv, vPos), decode.SourceOf(rEv, rPos)
@@ -502,7 +504,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 var candidateColumns = []string{"community_id text", "election_id text", "person_id text", "status text", "nominated_at timestamptz",
 	"nominated_event_id uuid", "nominated_commit_pos int8", "withdrawn_at timestamptz", "on_list bool", "objections int4",
 	"votes int4", "votes_event_id uuid", "votes_commit_pos int8", "role text", "full_time bool", "result_event_id uuid",
-	"result_commit_pos int8"}
+	"result_commit_pos int8", "public_name text"}
 
 var (
 	electionsTable = tables.New("elections", []string{"community_id", "election_id"}, "",
@@ -568,7 +570,7 @@ func write(ctx context.Context, tx pgx.Tx, rows map[key]*electionRow) error {
 			to.Row().Text(k.community).Text(k.election).Text(p).Text(string(x.status)).Time(x.nominatedAt).UUID(x.nominatedSrc.ID).
 				Int8(x.nominatedSrc.Commit).NullTime(x.withdrawnAt).Bool(x.onList).Int4(int32(x.objections)).NullInt4(x.votes).
 				UUID(x.votesSrc.ID).NullInt8(x.votesSrc.Pos()).NullText(x.role).NullBool(x.fullTime).UUID(x.resultSrc.ID).
-				NullInt8(x.resultSrc.Pos())
+				NullInt8(x.resultSrc.Pos()).NullText(x.publicName)
 		}
 		for _, id := range sortedKeys(r.objections) {
 			x := r.objections[id]

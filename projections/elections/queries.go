@@ -60,11 +60,13 @@ type Election struct {
 
 // Candidate is one candidate, by opaque person id.
 type Candidate struct {
-	PersonID  string
-	Status    CandidateStatus
-	Nominated Step
-	Withdrawn *time.Time
-	OnList    bool
+	PersonID string
+	// PublicName is the name the candidate list shows (公示姓名); "" when none was recorded.
+	PublicName string
+	Status     CandidateStatus
+	Nominated  Step
+	Withdrawn  *time.Time
+	OnList     bool
 	// Objections counts the objections raised concerning the candidate.
 	Objections int
 	// Votes is the votes received (nil before the vote); VotesEventID and VotesCommit the vote's event.
@@ -161,7 +163,7 @@ func ElectionTimeline(ctx context.Context, q Querier, communityID, electionID st
 	t := Timeline{Election: es[0]}
 	rows, err := q.Query(ctx, `SELECT person_id, status, nominated_at, nominated_event_id, nominated_commit_pos, withdrawn_at, on_list,
 		objections, votes, votes_event_id, votes_commit_pos, coalesce(role, ''), coalesce(full_time, false), certified_at_or_null,
-		result_event_id, result_commit_pos
+		result_event_id, result_commit_pos, coalesce(public_name, '')
 		FROM (SELECT c.*, CASE WHEN result_event_id IS NOT NULL THEN e.certified_at END AS certified_at_or_null
 			FROM `+pgx.Identifier{Schema, "candidates"}.Sanitize()+` c JOIN `+pgx.Identifier{Schema, "elections"}.Sanitize()+` e
 			USING (community_id, election_id)) c
@@ -178,7 +180,7 @@ func ElectionTimeline(ctx context.Context, q Querier, communityID, electionID st
 		var wAt, rAt pgtype.Timestamptz
 		var votes pgtype.Int4
 		if err := rows.Scan(&c.PersonID, &status, &c.Nominated.At, &nEv, &nPos, &wAt, &c.OnList, &c.Objections, &votes, &vEv, &vPos,
-			&c.Role, &c.FullTime, &rAt, &rEv, &rPos); err != nil {
+			&c.Role, &c.FullTime, &rAt, &rEv, &rPos, &c.PublicName); err != nil {
 			rows.Close()
 			return Timeline{}, fmt.Errorf("elections: candidates of %s: %w", electionID, err)
 		}

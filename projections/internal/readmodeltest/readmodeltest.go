@@ -271,10 +271,14 @@ var publicRoles = map[string]bool{
 func CollectPersonal(tb testing.TB, evs []eventlog.Recorded) Personal {
 	tb.Helper()
 	pd := Personal{Values: map[string]string{}, Secrets: map[string]bool{}}
+	publicNames := map[string]bool{} // a candidate's or member's public display name is public
 	var walk func(typ string, v any, isPersonal bool)
 	walk = func(typ string, v any, isPersonal bool) {
 		switch v := v.(type) {
 		case map[string]any:
+			if s, _ := v["public_name"].(string); s != "" {
+				publicNames[s] = true
+			}
 			if isPersonal {
 				for _, f := range []string{"name", "national_id", "phone", "address"} {
 					if s, _ := v[f].(string); s != "" {
@@ -324,6 +328,9 @@ func CollectPersonal(tb testing.TB, evs []eventlog.Recorded) Personal {
 		if public[s] {
 			delete(pd.Secrets, s)
 		}
+	}
+	for s := range publicNames {
+		delete(pd.Values, s)
 	}
 	return pd
 }
