@@ -290,7 +290,7 @@ func (p *Portal) registerAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return p.respond(ctx, in.ConditionalParams, "community|"+in.ID, fp[secOverview]+"|"+s.FreshnessText()+strconv.FormatBool(s.alerts),
+			return p.respond(ctx, in.ConditionalParams, "community|"+in.ID, p.sectionValidity(fp, secOverview)+"|"+s.FreshnessText()+strconv.FormatBool(s.alerts),
 				func() (any, string, error) {
 					c, err := p.loadCommunity(ctx, &s, in.ID)
 					f := freshnessOf(&s)
@@ -305,7 +305,7 @@ func (p *Portal) registerAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return p.respond(ctx, in.ConditionalParams, "alerts|"+in.ID, fp[secOverview]+strconv.FormatBool(s.alerts), func() (any, string, error) {
+			return p.respond(ctx, in.ConditionalParams, "alerts|"+in.ID, p.sectionValidity(fp, secOverview)+strconv.FormatBool(s.alerts), func() (any, string, error) {
 				c, err := directory.CommunityByID(ctx, p.db, in.ID)
 				if err != nil {
 					return nil, "", err
@@ -388,7 +388,7 @@ func (p *Portal) registerAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return p.respond(ctx, in.ConditionalParams, "payments|"+in.ID+"|"+in.Year+"|"+in.After+"|"+strconv.Itoa(limit), fp[secFinances],
+			return p.respond(ctx, in.ConditionalParams, "payments|"+in.ID+"|"+in.Year+"|"+in.After+"|"+strconv.Itoa(limit), p.sectionValidity(fp, secFinances),
 				func() (any, string, error) {
 					l, err := p.loadPayments(ctx, in.ID, year, after, limit)
 					l.Next = nextURL(communityAPIHref(in.ID)+"/payments", l.Next, limit, "year", in.Year)

@@ -242,12 +242,19 @@ func (p *Portal) loadAlerts(ctx context.Context, s *snapshot, id, path string) (
 	if err != nil {
 		return out, err
 	}
-	var ids []string
+	var ids, details []string
 	for _, a := range as {
 		ids = append(ids, a.ID)
+		if string(a.Community) == id {
+			details = append(details, a.Detail)
+		}
 	}
 	sources, err := alertSources(ctx, p.db, ids)
 	if err != nil && !schemaMismatch(err) {
+		return out, err
+	}
+	names, err := p.namerFor(ctx, id, append(details, subjectRefs(as)...))
+	if err != nil {
 		return out, err
 	}
 	for _, a := range as {
@@ -258,8 +265,8 @@ func (p *Portal) loadAlerts(ctx context.Context, s *snapshot, id, path string) (
 		if title == "" {
 			title = string(a.Rule)
 		}
-		al := Alert{AlertID: a.ID, Rule: string(a.Rule), Title: title, Severity: string(a.Severity), Detail: Redact(a.Detail),
-			RaisedAt: local(a.RaisedAt), Source: src(a.ID, sources[a.ID])}
+		al := Alert{AlertID: a.ID, Rule: string(a.Rule), Title: title, Severity: string(a.Severity), Detail: names.sentence(Redact(a.Detail)),
+			Href: names.subjectHref(a.Subject), RaisedAt: local(a.RaisedAt), Source: src(a.ID, sources[a.ID])}
 		if a.DueAt != nil {
 			al.DueAt = localPtr(*a.DueAt)
 		}
@@ -492,12 +499,26 @@ func (p *Portal) loadPayments(ctx context.Context, id string, year int, after cu
 		return PaymentList{}, err
 	}
 	out := PaymentList{CommunityID: id, FiscalYear: year, Payments: make([]Payment, 0, len(page.Payments))}
+	var refs []string
+	for _, x := range page.Payments {
+		if x.ResolutionID != "" {
+			refs = append(refs, "决议"+x.ResolutionID)
+		}
+	}
+	names, err := p.namerFor(ctx, id, refs)
+	if err != nil {
+		return PaymentList{}, err
+	}
 	for _, x := range page.Payments {
 		out.Payments = append(out.Payments, Payment{ExpenditureID: x.ExpenditureID, FiscalYear: x.FiscalYear, Category: string(x.Category),
 			CategoryName: label(fundCategories, string(x.Category)), Kind: string(x.Kind), KindName: label(expenditureKinds, string(x.Kind)),
 			Purpose: Redact(x.Purpose), Amount: money(int64(x.Amount)), PayeeKind: string(x.PayeeKind),
 			Payee: Redact(finances.PublicPayee(x.PayeeKind, x.Payee)), VoucherNo: Redact(x.VoucherNo), PaidAt: local(x.PaidAt),
 			ResolutionID: x.ResolutionID, MeetingID: x.MeetingID, WasApproved: x.WasApproved, Source: src(x.EventID.String(), x.Commit)})
+		if r, ok := names.resolutions[x.ResolutionID]; ok && x.ResolutionID != "" {
+			pay := &out.Payments[len(out.Payments)-1]
+			pay.Resolution, pay.ResolutionHref = Redact(r.Title), communityHref(id)+"/meetings/"+url.PathEscape(r.MeetingID)
+		}
 	}
 	if page.More {
 		out.Next = cursor{At: page.Next.PaidAt, ID: page.Next.ExpenditureID}.String()

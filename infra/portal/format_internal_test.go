@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"github.com/grassroots-ledger/ledger/projections/meetings"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,25 @@ func TestFreshnessTextNamesStaleSections(t *testing.T) {
 	s.err = &pgconn.ConnectError{}
 	if got := s.FreshnessText(); !strings.Contains(got, "数据库暂时无法访问") {
 		t.Errorf("freshness with the database unreachable: %q", got)
+	}
+}
+
+// TestSentencesNameRecordsNotIDs: an alert's sentence names the expenditures, meetings and resolutions it
+// was written with the ids of; an id the community has no record of stays as written.
+func TestSentencesNameRecordsNotIDs(t *testing.T) {
+	n := namer{purposes: map[string]string{"2023-0014": "道路硬化", "2023-0015": "路灯维修", "2023-0016": "排水沟清淤"},
+		meetings: map[string]meetings.Named{"2025-joint-4": {Title: "2025年第四次两委联席会议", MeetingID: "2025-joint-4"}}}
+	for in, want := range map[string]string{
+		"支出2023-0016(¥18,380.26)与同一收款方近期的支出2023-0014、2023-0015合计达到重大事项标准": "支出“排水沟清淤”(¥18,380.26)与同一收款方近期的支出“道路硬化”、“路灯维修”合计达到重大事项标准",
+		"会议2025-joint-4于2025-11-13 15:35结束，应在48小时内留存会议记录":                 "会议“2025年第四次两委联席会议”于2025-11-13 15:35结束，应在48小时内留存会议记录",
+		"支出2099-0001(¥1.00)于2024-02-10支付":                                 "支出2099-0001(¥1.00)于2024-02-10支付",
+		"2026年上半年未召开社区居民会议":                                               "2026年上半年未召开社区居民会议",
+	} {
+		if got := n.sentence(in); got != want {
+			t.Errorf("sentence(%q)\n = %q\nwant %q", in, got, want)
+		}
+	}
+	if h := n.subjectHref("meeting-330303001001-2025-joint-4"); h != "/c/330303001001/meetings/2025-joint-4" {
+		t.Errorf("a meeting's page: %q", h)
 	}
 }

@@ -1,8 +1,12 @@
 package portal_test
 
 import (
+	"context"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/grassroots-ledger/ledger/infra/portal"
 )
@@ -45,5 +49,39 @@ func TestPeopleAreShownByTheirPublicNames(t *testing.T) {
 	}
 	if named == 0 {
 		t.Fatalf("no certified election with results in %+v", l.Elections)
+	}
+}
+
+// TestAlertsNameWhatTheyAreAbout: across the district, no open alert's sentence refers to an expenditure,
+// a meeting or a resolution by id — each is named (支出“…”, 会议“…”) and the alert links its page.
+func TestAlertsNameWhatTheyAreAbout(t *testing.T) {
+	d := sharedDistrict(t)
+	rows, err := d.Admin.Query(context.Background(), `SELECT community_id FROM rm_directory.communities`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := regexp.MustCompile(`(支出|会议|决议)[A-Za-z0-9]`)
+	named := 0
+	for _, id := range ids {
+		var l portal.AlertList
+		d.getJSON("/api/v1/public/communities/"+id+"/alerts", &l)
+		for _, a := range l.Alerts {
+			if byID.MatchString(a.Detail) {
+				t.Errorf("%s: an alert refers to a record by id: %q", id, a.Detail)
+			}
+			if strings.Contains(a.Detail, "“") {
+				named++
+				if a.Href == "" {
+					t.Errorf("%s: an alert about a record does not link it: %+v", id, a)
+				}
+			}
+		}
+	}
+	if named == 0 {
+		t.Fatal("no open alert names a record: the test would prove nothing")
 	}
 }

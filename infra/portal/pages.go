@@ -312,8 +312,13 @@ func yearParam(r *http.Request) (int, bool) {
 // sectionValidity is what a section's cached rendering depends on: its fingerprint and, for the board,
 // the minute (whether a publicity window is open changes with the clock, not with the data).
 func (p *Portal) sectionValidity(fp fingerprint, sec section) string {
-	if sec == secNotices {
+	switch sec {
+	case secNotices:
 		return fp[sec] + "|" + p.cfg.Now().Truncate(time.Minute).Format(time.RFC3339)
+	case secOverview: // alerts name expenditures and meetings
+		return fp[sec] + "|" + fp[secFinances] + "|" + fp[secMeetings]
+	case secFinances: // payments name their resolutions
+		return fp[sec] + "|" + fp[secMeetings]
 	}
 	return fp[sec]
 }

@@ -128,7 +128,8 @@ type Alert struct {
 	Rule     string     `json:"rule"`
 	Title    string     `json:"title" doc:"The rule, in Chinese"`
 	Severity string     `json:"severity" enum:"red,yellow"`
-	Detail   string     `json:"detail"`
+	Detail   string     `json:"detail" doc:"What broke the rule, in Chinese, naming the records it is about (not by id)"`
+	Href     string     `json:"href,omitempty" doc:"The page of the record the alert is about"`
 	DueAt    *time.Time `json:"due_at,omitempty"`
 	RaisedAt time.Time  `json:"raised_at"`
 	Source   *Source    `json:"source,omitempty"`
@@ -329,8 +330,11 @@ type Payment struct {
 	PaidAt        time.Time `json:"paid_at"`
 	ResolutionID  string    `json:"resolution_id,omitempty"`
 	MeetingID     string    `json:"meeting_id,omitempty"`
-	WasApproved   bool      `json:"was_approved"`
-	Source        *Source   `json:"source"`
+	// Resolution is the authorising resolution's title (its motion's), and ResolutionHref its meeting.
+	Resolution     string  `json:"resolution,omitempty"`
+	ResolutionHref string  `json:"resolution_href,omitempty"`
+	WasApproved    bool    `json:"was_approved"`
+	Source         *Source `json:"source"`
 }
 
 // PaymentList is a page of payments, newest first.

@@ -262,3 +262,21 @@ func FiscalYears(ctx context.Context, q Querier, communityID string) ([]int, err
 	return tables.Collect(ctx, q, "finances", "fiscal years of "+communityID, `SELECT DISTINCT fiscal_year FROM `+
 		pgx.Identifier{Schema, "budget_summary"}.Sanitize()+` WHERE community_id = $1 ORDER BY fiscal_year DESC`, tables.One[int], communityID)
 }
+
+// Purposes looks up the purposes of a community's expenditures by id: so that an alert can say
+// 支出“…” instead of an id.
+func Purposes(ctx context.Context, q Querier, communityID string, ids []string) (map[string]string, error) {
+	type row struct{ id, purpose string }
+	rows, err := tables.Collect(ctx, q, "finances", "purposes in "+communityID, `SELECT expenditure_id, purpose
+		FROM `+pgx.Identifier{Schema, "expenditures"}.Sanitize()+` WHERE community_id = $1 AND expenditure_id = ANY($2)`,
+		func(rs pgx.Rows) (row, error) {
+			var r row
+			err := rs.Scan(&r.id, &r.purpose)
+			return r, err
+		}, communityID, ids)
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.id] = r.purpose
+	}
+	return out, err
+}

@@ -366,3 +366,41 @@ var (
 	MeetingsFingerprintSQL = tables.ChangeMark(Schema, "meetings")
 	TopicsFingerprintSQL   = tables.ChangeMark(Schema, "topics")
 )
+
+// Named is a meeting or a resolution as a sentence names it: its title (a resolution's is its motion's)
+// and the meeting it belongs to.
+type Named struct {
+	Title     string
+	MeetingID string
+}
+
+// Names looks up, among a community's meetings and resolutions, the ids given: so that an alert or a
+// payment row can say 会议“…” and 决议“…” instead of an id.
+func Names(ctx context.Context, q Querier, communityID string, ids []string) (meetings, resolutions map[string]Named, err error) {
+	type row struct {
+		kind, id string
+		n        Named
+	}
+	rows, err := tables.Collect(ctx, q, "meetings", "names in "+communityID, `SELECT 'm', meeting_id, title, meeting_id
+			FROM `+pgx.Identifier{Schema, "meetings"}.Sanitize()+` WHERE community_id = $1 AND meeting_id = ANY($2)
+		UNION ALL SELECT 'r', r.resolution_id, m.title, r.meeting_id
+			FROM `+pgx.Identifier{Schema, "resolutions"}.Sanitize()+` r JOIN `+pgx.Identifier{Schema, "motions"}.Sanitize()+` m
+			USING (community_id, meeting_id, motion_id) WHERE r.community_id = $1 AND r.resolution_id = ANY($2)`,
+		func(rs pgx.Rows) (row, error) {
+			var r row
+			err := rs.Scan(&r.kind, &r.id, &r.n.Title, &r.n.MeetingID)
+			return r, err
+		}, communityID, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	meetings, resolutions = map[string]Named{}, map[string]Named{}
+	for _, r := range rows {
+		if r.kind == "m" {
+			meetings[r.id] = r.n
+		} else {
+			resolutions[r.id] = r.n
+		}
+	}
+	return meetings, resolutions, nil
+}
