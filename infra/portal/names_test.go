@@ -3,6 +3,7 @@ package portal_test
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,5 +84,48 @@ func TestAlertsNameWhatTheyAreAbout(t *testing.T) {
 	}
 	if named == 0 {
 		t.Fatal("no open alert names a record: the test would prove nothing")
+	}
+}
+
+// TestEventPagesShowThePublicContentInChinese: an event's 来源 page shows what it recorded — the purpose
+// and the amount in yuan of an expenditure, in Chinese — but never an individual payee's person id, nor
+// a resident's objection text (the crawl of TestNoPersonalDataInPublicResponses checks every event page
+// for personal data).
+func TestEventPagesShowThePublicContentInChinese(t *testing.T) {
+	d := sharedDistrict(t)
+	ctx := context.Background()
+	var pay, objection int64
+	if err := d.Admin.QueryRow(ctx, `SELECT coalesce((SELECT commit_pos FROM rm_audittrail.audit_events WHERE event_type = 'funds.expenditure-requested'
+		AND public_content->'payee'->>'kind' = 'individual' LIMIT 1), 0), coalesce((SELECT commit_pos FROM rm_audittrail.audit_events
+		WHERE event_type IN ('disclosure.objection-raised', 'election.objection-raised') LIMIT 1), 0)`).Scan(&pay, &objection); err != nil {
+		t.Fatal(err)
+	}
+	if pay == 0 || objection == 0 {
+		t.Fatalf("the district has no expenditure to an individual (%d) or no objection (%d)", pay, objection)
+	}
+	fields := func(pos int64) map[string]string {
+		var l portal.EventList
+		d.getJSON("/api/v1/public/events/"+strconv.FormatInt(pos, 10), &l)
+		out := map[string]string{}
+		for _, f := range l.Events[0].Content {
+			out[f.Label] = f.Value
+		}
+		return out
+	}
+	p := fields(pay)
+	if p["用途"] == "" || !strings.HasPrefix(p["金额"], "¥") || p["收款方·类型"] != "个人" {
+		t.Fatalf("an expenditure's public content: %v", p)
+	}
+	for label := range p {
+		if strings.Contains(label, "人员编号") || strings.Contains(label, "身份证") {
+			t.Fatalf("an individual payee's id or personal data on the event page: %v", p)
+		}
+	}
+	if o := fields(objection); o["内容"] != "" || o["异议编号"] == "" {
+		t.Fatalf("an objection's public content must not hold the resident's text: %v", o)
+	}
+	page := string(d.getOK("/events/" + strconv.FormatInt(pay, 10)))
+	if !strings.Contains(page, "公开内容") || !strings.Contains(page, p["用途"]) {
+		t.Fatalf("the event page does not show the content:\n%s", page)
 	}
 }

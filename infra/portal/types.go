@@ -533,6 +533,8 @@ type Event struct {
 	Hash          string     `json:"hash" doc:"SHA-256 over the event's canonical encoding, chained to the previous event of its stream"`
 	PrevHash      string     `json:"prev_hash"`
 	SchemaVersion int        `json:"schema_version"`
+	// Content is the public part of the payload, in Chinese (no personal data, no resident's objection text).
+	Content []Field `json:"content,omitempty" doc:"The public facts of the event, in Chinese: amounts in yuan, times in Asia/Shanghai; never personal data"`
 	// Log is where the event stands in the transparency log, when the ledger keeps one.
 	Log           *LogInclusion `json:"log,omitempty"`
 	CommunityHref string        `json:"community_href,omitempty"`
