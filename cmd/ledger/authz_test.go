@@ -19,6 +19,9 @@ import (
 // writes may differ (supervisors resolve alerts and keep webhooks; auditors only read).
 type audience struct{ read, write []commands.Role }
 
+// writers are the roles that record (and upload the documents their records name).
+var writers = []commands.Role{commands.RoleClerk, commands.RoleCommittee, commands.RoleAdmin}
+
 // routeAudiences is the authorization policy of every /api/v1 route, by the tag that names its audience.
 // The command API is not here: TestAuthorizationMatrixOverTheCatalogue (infra/httpapi) runs every role
 // against every command in and out of scope; here a command route is only checked to want a token and
@@ -28,6 +31,7 @@ var routeAudiences = map[string]audience{
 	"witness":     {}, // no token: a cosignature is authenticated by the witness's key it is signed with
 	"audit":       {read: []commands.Role{commands.RoleAuditor}},
 	"people":      {read: []commands.Role{commands.RoleClerk, commands.RoleAdmin}},
+	"documents":   {read: writers, write: writers},
 	"supervision": {read: []commands.Role{commands.RoleSupervisor, commands.RoleAuditor, commands.RoleAdmin}, write: []commands.Role{commands.RoleSupervisor, commands.RoleAdmin}},
 }
 

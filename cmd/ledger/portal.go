@@ -20,7 +20,8 @@ import (
 // connects with DATABASE_URL's server and database as user ledger_portal (enough with the trust-auth
 // clusters `make run` starts); with password authentication give the role a password and set
 // PORTAL_DATABASE_URL. The returned function closes the portal's pool.
-func startPortal(ctx context.Context, admin *pgxpool.Pool, mux *http.ServeMux, api *httpapi.Commands, publicURL string, residents portal.Submitter) (func(), error) {
+func startPortal(ctx context.Context, admin *pgxpool.Pool, mux *http.ServeMux, api *httpapi.Commands, publicURL string, residents portal.Submitter,
+	docs portal.Documents) (func(), error) {
 	if err := portal.EnsureRole(ctx, admin, portal.DefaultRole); err != nil {
 		return nil, fmt.Errorf("portal: %w", err)
 	}
@@ -32,7 +33,7 @@ func startPortal(ctx context.Context, admin *pgxpool.Pool, mux *http.ServeMux, a
 	if err != nil {
 		return nil, err
 	}
-	p, err := portal.New(portal.Config{DB: pool, API: api.API(), Logger: slog.Default(), PublicURL: publicURL, Residents: residents,
+	p, err := portal.New(portal.Config{DB: pool, API: api.API(), Logger: slog.Default(), PublicURL: publicURL, Residents: residents, Documents: docs,
 		Regrant: func(ctx context.Context) error { return portal.EnsureRole(ctx, admin, portal.DefaultRole) }})
 	if err != nil {
 		pool.Close()

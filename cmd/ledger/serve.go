@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/auth"
+	"github.com/grassroots-ledger/ledger/infra/docstore"
 	"github.com/grassroots-ledger/ledger/infra/health"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/keys"
@@ -142,8 +144,15 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// The documents the records name by hash (DATA/documents): clerks upload them, the portal serves the
+	// ones a public record names.
+	docs, err := docstore.Open(filepath.Join(o.data, "documents"), docstore.DefaultMax)
+	if err != nil {
+		return err
+	}
+	httpapi.RegisterDocuments(mux, api.API(), tokens, docs, slog.Default())
 	// The portal also takes residents' objections and topics, as commands of the public actor.
-	closePortal, err := startPortal(runCtx, pool, mux, api, o.publicURL, commands.NewResidents(handlers))
+	closePortal, err := startPortal(runCtx, pool, mux, api, o.publicURL, commands.NewResidents(handlers), docs)
 	if err != nil {
 		return err
 	}

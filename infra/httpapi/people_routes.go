@@ -38,8 +38,7 @@ func RegisterPeople(mux *http.ServeMux, api huma.API, tokens TokenVerifier, look
 	if log == nil {
 		log = slog.Default()
 	}
-	gate := Gate{Tokens: tokens, Logger: log}
-	Mount(mux, api, PeopleRoute, gate.Require(commands.LookUpPersonal, func(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	MountGated(mux, api, PeopleRoute, tokens, log, commands.LookUpPersonal, func(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
 		subject := r.PathValue("subject")
 		if len(subject) == 0 || len(subject) > 128 {
 			WriteProblem(w, r, param("subject", "本人编号须为 1–128 个字符"))
@@ -61,5 +60,5 @@ func RegisterPeople(mux *http.ServeMux, api huma.API, tokens TokenVerifier, look
 		log.LogAttrs(r.Context(), slog.LevelInfo, "personal data looked up", slog.String("actor", actor.String()),
 			slog.String("subject", subject), slog.Int("records", len(recs)))
 		WriteJSON(w, http.StatusOK, PersonalAnswer{Subject: subject, Records: recs})
-	}))
+	})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"log/slog"
 	"maps"
 	"net/http"
 	"reflect"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/grassroots-ledger/ledger/commands"
 )
 
 // Route is an /api/v1 route served by a plain http.Handler rather than a huma operation — a stream of
@@ -40,6 +43,15 @@ func Mount(mux *http.ServeMux, api huma.API, rt Route, h http.Handler) {
 	if api != nil {
 		api.OpenAPI().AddOperation(rt.operation(api.OpenAPI().Components.Schemas))
 	}
+}
+
+// MountGated is Mount behind the one gate (Gate.Require) for action: a bearer token of a role the one
+// table allows; log (default slog.Default()) receives the gate's server errors.
+func MountGated(mux *http.ServeMux, api huma.API, rt Route, tokens TokenVerifier, log *slog.Logger, action commands.Action, h ActorHandler) {
+	if log == nil {
+		log = slog.Default()
+	}
+	Mount(mux, api, rt, Gate{Tokens: tokens, Logger: log}.Require(action, h))
 }
 
 func (rt Route) operation(reg huma.Registry) *huma.Operation {

@@ -112,6 +112,7 @@ func (p *Portal) mountPages(mux *http.ServeMux) {
 	mux.HandleFunc("POST /c/{id}/notices/{notice}/object", p.submitTo(p.objectionTarget))
 	mux.HandleFunc("GET /c/{id}/topics/new", p.showForm(p.topicTarget))
 	mux.HandleFunc("POST /c/{id}/topics/new", p.submitTo(p.topicTarget))
+	mux.HandleFunc("GET /documents/{sha}", p.documentPage)
 	mux.HandleFunc("GET /r", p.receiptPage)
 	mux.HandleFunc("GET /r/{code}", p.receiptPage)
 	mux.HandleFunc("GET /events/{position}", p.eventPage)

@@ -101,6 +101,8 @@ type Config struct {
 	Residents Submitter
 	// Submissions bounds what one address may submit (see SubmissionLimits).
 	Submissions SubmissionLimits
+	// Documents holds the documents the records name by hash; nil: none are served.
+	Documents Documents
 }
 
 func (c *Config) setDefaults() {

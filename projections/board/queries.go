@@ -269,3 +269,11 @@ func WithdrawnNoticeIDs(ctx context.Context, q Querier, communityID string, limi
 	return tables.Collect(ctx, q, "board", "withdrawn notices of "+communityID, `SELECT notice_id FROM `+pgx.Identifier{Schema, "notices"}.Sanitize()+`
 		WHERE community_id = $1 AND status = 'withdrawn' ORDER BY published_at DESC, notice_id DESC LIMIT $2`, tables.One[string], communityID, limit)
 }
+
+// NamesDocument reports whether a notice (any version) names the document with this SHA-256 among its
+// attachments: the portal then may serve it.
+func NamesDocument(ctx context.Context, q Querier, sha string) (bool, error) {
+	ok, err := tables.Collect(ctx, q, "board", "records naming "+sha, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{Schema, "notice_versions"}.Sanitize()+`
+		WHERE attachments @> jsonb_build_array(jsonb_build_object('sha256', $1::text)))`, tables.One[bool], sha)
+	return len(ok) == 1 && ok[0], err
+}

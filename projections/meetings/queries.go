@@ -404,3 +404,11 @@ func Names(ctx context.Context, q Querier, communityID string, ids []string) (me
 	}
 	return meetings, resolutions, nil
 }
+
+// NamesDocument reports whether a meeting's minutes or a topic's step names the document with this
+// SHA-256: the portal then may serve it.
+func NamesDocument(ctx context.Context, q Querier, sha string) (bool, error) {
+	ok, err := tables.Collect(ctx, q, "meetings", "records naming "+sha, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{Schema, "meetings"}.Sanitize()+` WHERE minutes_sha256 = $1)
+		OR EXISTS (SELECT 1 FROM `+pgx.Identifier{Schema, "topic_steps"}.Sanitize()+` WHERE document_sha256 = $1)`, tables.One[bool], sha)
+	return len(ok) == 1 && ok[0], err
+}
