@@ -21,7 +21,7 @@ import (
 // clusters `make run` starts); with password authentication give the role a password and set
 // PORTAL_DATABASE_URL. The returned function closes the portal's pool.
 func startPortal(ctx context.Context, admin *pgxpool.Pool, mux *http.ServeMux, api *httpapi.Commands, publicURL string, residents portal.Submitter,
-	docs portal.Documents) (func(), error) {
+	docs portal.Documents, events portal.EventReader) (func(), error) {
 	if err := portal.EnsureRole(ctx, admin, portal.DefaultRole); err != nil {
 		return nil, fmt.Errorf("portal: %w", err)
 	}
@@ -33,7 +33,7 @@ func startPortal(ctx context.Context, admin *pgxpool.Pool, mux *http.ServeMux, a
 	if err != nil {
 		return nil, err
 	}
-	p, err := portal.New(portal.Config{DB: pool, API: api.API(), Logger: slog.Default(), PublicURL: publicURL, Residents: residents, Documents: docs,
+	p, err := portal.New(portal.Config{DB: pool, API: api.API(), Logger: slog.Default(), PublicURL: publicURL, Residents: residents, Documents: docs, Events: events,
 		Regrant: func(ctx context.Context) error { return portal.EnsureRole(ctx, admin, portal.DefaultRole) }})
 	if err != nil {
 		pool.Close()

@@ -152,7 +152,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	}
 	httpapi.RegisterDocuments(mux, api.API(), tokens, docs, slog.Default())
 	// The portal also takes residents' objections and topics, as commands of the public actor.
-	closePortal, err := startPortal(runCtx, pool, mux, api, o.publicURL, commands.NewResidents(handlers), docs)
+	closePortal, err := startPortal(runCtx, pool, mux, api, o.publicURL, commands.NewResidents(handlers), docs, store)
 	if err != nil {
 		return err
 	}

@@ -483,7 +483,8 @@ func (p *Portal) registerAPI(api huma.API) {
 				return nil, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "position 应为正整数", "position")
 			}
 			s := p.snapshot(ctx)
-			return p.respond(ctx, in.ConditionalParams, "event|"+in.Position, "immutable", func() (any, string, error) {
+			// An event never changes, but its content may not have been readable from the store last time.
+			return p.respond(ctx, in.ConditionalParams, "event|"+in.Position, s.FreshnessText(), func() (any, string, error) {
 				l, err := p.loadEvents(ctx, &s, pos)
 				return l, "", err
 			})

@@ -1,12 +1,39 @@
 package portal
 
 import (
+	"context"
 	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/projections/audittrail"
 )
+
+// EventReader reads events of one stream from the store of record (infra/eventstore.Store).
+type EventReader interface {
+	ReadStream(ctx context.Context, stream string, from uint64, count int, backwards bool) ([]eventlog.Recorded, error)
+}
+
+// eventContent is the public content of the event e names, read from the store: nil and a note when the
+// store cannot be read now (the page is built again with the next change of the freshness line).
+func (p *Portal) eventContent(ctx context.Context, e audittrail.Entry) ([]Field, string) {
+	if p.cfg.Events == nil {
+		return nil, ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	recs, err := p.cfg.Events.ReadStream(ctx, e.Stream, e.Revision, 1, false)
+	if err != nil || len(recs) != 1 || recs[0].ID != e.EventID {
+		if err != nil {
+			p.log.WarnContext(ctx, "portal: cannot read an event's content from the store", "stream", e.Stream, "revision", e.Revision, "error", err.Error())
+		}
+		return nil, "事件内容暂时无法读取，请稍后刷新。"
+	}
+	return contentFields(audittrail.PublicContent(e.Type, recs[0].Data)), ""
+}
 
 // Field is one public fact of an event's payload, in Chinese: what it is and its value.
 type Field struct {

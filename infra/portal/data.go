@@ -761,7 +761,8 @@ func (p *Portal) loadEvents(ctx context.Context, s *snapshot, position uint64) (
 		ev := Event{Position: e.Position.Commit, Prepare: e.Position.Prepare, EventID: e.EventID.String(), Type: e.Type,
 			TypeName: label(eventTypes, e.Type), Stream: e.Stream, Revision: int64(e.Revision), CommunityID: e.CommunityID, Jurisdiction: e.Jurisdiction,
 			OccurredAt: localPtr(e.OccurredAt), RecordedAt: local(e.RecordedAt), Hash: e.Hash, PrevHash: e.PrevHash,
-			SchemaVersion: e.SchemaVersion, Content: contentFields(e.PublicContent)}
+			SchemaVersion: e.SchemaVersion}
+		ev.Content, ev.ContentNote = p.eventContent(ctx, e)
 		if e.CommunityID != "" && s.has("directory") {
 			if name, err := p.communityName(ctx, e.CommunityID); err == nil {
 				ev.CommunityName, ev.CommunityHref = name, communityHref(e.CommunityID)

@@ -237,7 +237,7 @@ func buildDistrictOn(server string, opts workload.Options, logf func(string, ...
 	}
 	x := commands.NewExecutor(store, clock, reg, quiet())
 	httpapi.RegisterCatalogue(cmds, commands.NewHandlers(x, quiet()))
-	p, err := portal.New(portal.Config{DB: pp, API: cmds.API(), Logger: quiet(), PollInterval: 50 * time.Millisecond, Now: clock.Now,
+	p, err := portal.New(portal.Config{DB: pp, API: cmds.API(), Logger: quiet(), Events: store, PollInterval: 50 * time.Millisecond, Now: clock.Now,
 		Regrant: func(ctx context.Context) error { return portal.EnsureRole(ctx, admin, portal.DefaultRole) }})
 	if err != nil {
 		return nil, cleanup, err

@@ -95,8 +95,8 @@ func TestEventPagesShowThePublicContentInChinese(t *testing.T) {
 	d := sharedDistrict(t)
 	ctx := context.Background()
 	var pay, objection int64
-	if err := d.Admin.QueryRow(ctx, `SELECT coalesce((SELECT commit_pos FROM rm_audittrail.audit_events WHERE event_type = 'funds.expenditure-requested'
-		AND public_content->'payee'->>'kind' = 'individual' LIMIT 1), 0), coalesce((SELECT commit_pos FROM rm_audittrail.audit_events
+	if err := d.Admin.QueryRow(ctx, `SELECT coalesce((SELECT requested_commit_pos FROM rm_finances.expenditures WHERE payee_kind = 'individual'
+		LIMIT 1), 0), coalesce((SELECT commit_pos FROM rm_audittrail.audit_events
 		WHERE event_type IN ('disclosure.objection-raised', 'election.objection-raised') LIMIT 1), 0)`).Scan(&pay, &objection); err != nil {
 		t.Fatal(err)
 	}

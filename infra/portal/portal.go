@@ -103,6 +103,10 @@ type Config struct {
 	Submissions SubmissionLimits
 	// Documents holds the documents the records name by hash; nil: none are served.
 	Documents Documents
+	// Events reads an event from the store of record, for the public part of its payload on its 来源 page
+	// (audittrail.PublicContent); nil: those pages show the record's envelope only. The rest of the
+	// portal never reads the store, and an event page says so when it cannot.
+	Events EventReader
 }
 
 func (c *Config) setDefaults() {

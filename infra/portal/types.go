@@ -535,6 +535,8 @@ type Event struct {
 	SchemaVersion int        `json:"schema_version"`
 	// Content is the public part of the payload, in Chinese (no personal data, no resident's objection text).
 	Content []Field `json:"content,omitempty" doc:"The public facts of the event, in Chinese: amounts in yuan, times in Asia/Shanghai; never personal data"`
+	// ContentNote says why Content is missing (the event store cannot be read now).
+	ContentNote string `json:"content_note,omitempty"`
 	// Log is where the event stands in the transparency log, when the ledger keeps one.
 	Log           *LogInclusion `json:"log,omitempty"`
 	CommunityHref string        `json:"community_href,omitempty"`

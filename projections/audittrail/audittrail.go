@@ -8,7 +8,6 @@ package audittrail
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math"
@@ -50,13 +49,13 @@ func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
 // event is in $all, what it is, whose community, when, and its hash-chain links. Never actor, command,
 // correlation or causation ids: who did something is for auditors.
 var PublicColumns = []string{"commit_pos", "prepare_pos", "stream", "revision", "event_id", "event_type",
-	"community_id", "jurisdiction", "occurred_at", "recorded_at", "prev_hash", "hash", "schema_version", "public_content"}
+	"community_id", "jurisdiction", "occurred_at", "recorded_at", "prev_hash", "hash", "schema_version"}
 
 // auditEvents is the trail's one table, declared once (a batch goes in with one COPY).
 var auditEvents = tables.New("audit_events", []string{"commit_pos", "prepare_pos"}, "nothing",
 	"commit_pos int8", "prepare_pos int8", "stream text", "revision int8", "event_id uuid", "event_type text", "community_id text",
 	"jurisdiction text", "actor text", "command_id text", "correlation_id text", "causation_id text", "occurred_at timestamptz",
-	"recorded_at timestamptz", "prev_hash text", "hash text", "schema_version int4", "public_content jsonb")
+	"recorded_at timestamptz", "prev_hash text", "hash text", "schema_version int4")
 
 var columns = auditEvents.Columns()
 
@@ -91,7 +90,6 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 		row[13] = e.Created
 		row[14], row[15] = m.PrevHash, m.Hash
 		row[16] = int32(m.SchemaVersion)
-		row[17] = json.RawMessage(PublicContent(e.Type, e.Data))
 		return row, nil
 	}))
 	if err != nil {
@@ -120,8 +118,6 @@ type Entry struct {
 	PrevHash      string
 	Hash          string
 	SchemaVersion int
-	// PublicContent is the public part of the payload as JSON (PublicContent); nil when not projected.
-	PublicContent []byte
 }
 
 // Filter selects entries; zero fields select everything. Conditions are AND-ed.
@@ -245,8 +241,7 @@ func scanEntries(rows pgx.Rows, cols []string) ([]Entry, error) {
 		dest := map[string]any{"commit_pos": &c, "prepare_pos": &p, "stream": &e.Stream, "revision": &rev, "event_id": &id,
 			"event_type": &e.Type, "community_id": &community, "jurisdiction": &e.Jurisdiction, "actor": &e.Actor,
 			"command_id": &e.CommandID, "correlation_id": &corr, "causation_id": &caus, "occurred_at": &occurred,
-			"recorded_at": &e.RecordedAt, "prev_hash": &e.PrevHash, "hash": &e.Hash, "schema_version": &sv,
-			"public_content": &e.PublicContent}
+			"recorded_at": &e.RecordedAt, "prev_hash": &e.PrevHash, "hash": &e.Hash, "schema_version": &sv}
 		ds := make([]any, len(cols))
 		for i, col := range cols {
 			ds[i] = dest[col]

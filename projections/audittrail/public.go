@@ -12,6 +12,12 @@ import (
 // private; the board shows that objections were raised and the committee's answer). Nil when the payload
 // is not a JSON object.
 func PublicContent(eventType string, data []byte) []byte {
+	if !privateText[eventType] && !bytes.Contains(data, personalKey) && !bytes.Contains(data, personPrefix) && !bytes.Contains(data, individual) {
+		if len(data) > 0 && data[0] == '{' && json.Valid(data) {
+			return data // nothing to remove: the payload as it is (most events)
+		}
+		return nil
+	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	var v map[string]any
@@ -28,6 +34,12 @@ func PublicContent(eventType string, data []byte) []byte {
 	}
 	return out
 }
+
+var (
+	personalKey  = []byte(`"personal"`)
+	personPrefix = []byte(`"person:`)
+	individual   = []byte(`"individual"`)
+)
 
 // privateText are the events whose text is a resident's own words (an objection), never public.
 var privateText = map[string]bool{"disclosure.objection-raised": true, "election.objection-raised": true}
