@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/infra/docstore"
 	"github.com/grassroots-ledger/ledger/infra/workload"
 )
 
@@ -120,6 +122,11 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o demoOptions) error {
 			"(streams that already exist with other events make it fail)", storeNote, first)
 	}
 
+	docs, err := docstore.Open(filepath.Join(o.data, "documents"), docstore.DefaultMax)
+	if err != nil {
+		return err
+	}
+	opts.Documents = demoDocuments(docs, 200)
 	stop := showProgress(progress)
 	stats, err := workload.Generate(ctx, opts, store)
 	stop(err == nil)

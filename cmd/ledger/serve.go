@@ -203,7 +203,7 @@ Stop with Ctrl-C.
 		_ = worker.Run(runCtx, func(ctx context.Context) error { return runAll(ctx, rt.Run, sup.Work, publisher.Run) })
 	}()
 	if o.demo {
-		go seedDemo(runCtx, cmd, sealedWorkload{store, ks})
+		go seedDemo(runCtx, cmd, sealedWorkload{store, ks}, docs)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -236,10 +236,11 @@ func bounded(what string, d time.Duration, fn func()) {
 // seedDemo writes the default demo district into an empty store while the ledger serves, so the portal
 // fills up as the projections catch up. History ends now, so the alert engine's deadlines fall in the
 // present. A store that already holds ledger events is left alone.
-func seedDemo(ctx context.Context, cmd *cobra.Command, store workload.Store) {
+func seedDemo(ctx context.Context, cmd *cobra.Command, store workload.Store, docs *docstore.Store) {
 	wp := &workload.Progress{}
 	stop := showProgress(wp)
-	seeded, stats, err := workload.SeedIfEmpty(ctx, store, workload.Options{Seed: 1, Until: time.Now(), Progress: wp})
+	seeded, stats, err := workload.SeedIfEmpty(ctx, store, workload.Options{Seed: 1, Until: time.Now(), Progress: wp,
+		Documents: demoDocuments(docs, 200)})
 	stop(err == nil && seeded)
 	switch {
 	case err != nil && ctx.Err() == nil:

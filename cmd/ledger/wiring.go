@@ -1,18 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/docstore"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/keys"
@@ -183,6 +187,22 @@ func openSealer(ctx context.Context, dbURL, dataDir string) (ks *keys.Store, don
 	listening := make(chan struct{})
 	go func() { defer close(listening); ks.Listen(listenCtx) }()
 	return ks, func() { stop(); <-listening; pool.Close() }, nil
+}
+
+// demoDocuments is the demo's hand-over of the documents its history names (Options.Documents): the first
+// max of them are stored in docs, for the portal to serve; the others stay named only, as documents a
+// clerk has not uploaded yet.
+func demoDocuments(docs *docstore.Store, max int64) func([]byte) {
+	var n atomic.Int64
+	var warned sync.Once
+	return func(pdf []byte) {
+		if n.Add(1) > max {
+			return
+		}
+		if _, err := docs.Put(bytes.NewReader(pdf)); err != nil {
+			warned.Do(func() { slog.Warn("demo: cannot store its documents", "err", err) })
+		}
+	}
 }
 
 // sealedStore is the command side's store with every append's personal data sealed first (infra/keys).

@@ -88,6 +88,8 @@ type gen struct {
 	stats    Stats
 	appends  atomic.Int64
 	written  int // events generated so far
+	// documents receives the history's documents (Options.Documents).
+	documents func(pdf []byte)
 }
 
 // window is the output of one window of simulated time: its segments in generation order.
@@ -114,7 +116,8 @@ func Generate(ctx context.Context, opts Options, sink Sink) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	g := &gen{plan: p, reg: reg, tree: tree, rulebook: rulebook.New(), sink: sink, progress: opts.Progress, digest: sha256.New()}
+	g := &gen{plan: p, reg: reg, tree: tree, rulebook: rulebook.New(), sink: sink, progress: opts.Progress, digest: sha256.New(),
+		documents: opts.Documents}
 	if g.progress == nil {
 		g.progress = &Progress{}
 	}

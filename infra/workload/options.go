@@ -41,6 +41,10 @@ type Options struct {
 	Concurrency int
 	// Progress, when set, is updated as events are appended (for a progress bar).
 	Progress *Progress
+	// Documents, when set, receives every document the history names by hash (minutes, notice
+	// attachments, audit reports, plans: small PDFs), from several goroutines at once, so that they can be
+	// stored for the portal to serve. The history is the same with or without it.
+	Documents func(pdf []byte)
 }
 
 // DefaultUntil is the end of the default history: 1 July 2026 in China, so the default three years

@@ -362,10 +362,14 @@ func hours(n int) time.Duration { return time.Duration(n) * time.Hour }
 // minutes is n minutes.
 func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }
 
-// document returns the SHA-256 of a document the generator pretends exists (minutes, a report, a scan):
-// a digest of its description, so the same history references the same documents.
+// document returns the SHA-256 of a document of the history (minutes, a report, a plan, an attachment):
+// a one-page PDF describing it, the same for the same history, handed to Options.Documents.
 func (c *comm) document(parts ...any) string {
-	sum := sha256.Sum256([]byte(fmt.Sprint(append([]any{"demo", c.g.plan.seed, c.info.ID}, parts...)...)))
+	pdf := demoPDF(fmt.Sprint(append([]any{"seed", c.g.plan.seed, "community", c.info.ID}, parts...)...))
+	if c.g.documents != nil {
+		c.g.documents(pdf)
+	}
+	sum := sha256.Sum256(pdf)
 	return hex.EncodeToString(sum[:])
 }
 
