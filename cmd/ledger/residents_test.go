@@ -47,6 +47,18 @@ func servedWithOpenNotice(t *testing.T, id string) (*servedLedger, string) {
 	return srv, db
 }
 
+// projectedEvents counts the events the audit trail of db holds: what a submission wrote, once projected.
+func projectedEvents(t *testing.T, db string) func() int {
+	pool := testPool(t, db)
+	return func() int {
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM rm_audittrail.audit_events`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+}
+
 // form posts a form as a browser without JavaScript would, without following the redirect.
 func form(t *testing.T, srv *servedLedger, path string, v url.Values) (int, http.Header, []byte) {
 	t.Helper()
@@ -165,14 +177,7 @@ func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
 		return st == http.StatusOK && bytes.Contains(b, []byte(`"kind":"topic"`))
 	})
 	// A robot fills the hidden field: it is thanked, and nothing is recorded.
-	pool := testPool(t, db)
-	count := func() int {
-		var n int
-		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM rm_audittrail.audit_events`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := projectedEvents(t, db)
 	before := count()
 	_, _, page = srv.Get(notice + "/object")
 	robot := url.Values{"key": {string(hiddenKey.FindSubmatch(page)[1])}, "text": {"buy now"}, "website": {"http://spam.example"}}
@@ -191,14 +196,7 @@ func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
 // served; its latencies are logged (make bench has the timing: BenchmarkPortalDuringAFlood).
 func TestAFloodFromOneAddressRecordsOnlyItsLimit(t *testing.T) {
 	srv, db := servedWithOpenNotice(t, "n-flood")
-	pool := testPool(t, db)
-	events := func() int {
-		var n int
-		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM rm_audittrail.audit_events`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	events := projectedEvents(t, db)
 	time.Sleep(500 * time.Millisecond)
 	before := events()
 

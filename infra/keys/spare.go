@@ -2,8 +2,6 @@ package keys
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -129,18 +127,11 @@ func (s *Store) makeSpares(ctx context.Context, n int) ([]dataKey, error) {
 		}
 		ids, wrapped, out := make([]string, n), make([][]byte, n), make([]dataKey, n)
 		for i := range n {
-			raw, dek := make([]byte, 16), make([]byte, 32)
-			if _, err := rand.Read(raw); err != nil {
-				return nil, err
-			}
-			if _, err := rand.Read(dek); err != nil {
-				return nil, err
-			}
-			ids[i] = "dk-" + hex.EncodeToString(raw)
-			w, err := k.wrap(ids[i], "", dek)
+			id, dek, w, err := newDataKey(k, "")
 			if err != nil {
 				return nil, err
 			}
+			ids[i] = id
 			aead, err := newAEAD(dek)
 			if err != nil {
 				return nil, err

@@ -245,19 +245,10 @@ func (s *Store) live(ctx context.Context, holders []Holder) (map[string]dataKey,
 		// A candidate key for every subject, used only where the subject has no live key yet.
 		ids, wrapped := make([]string, len(subjects)), make([][]byte, len(subjects))
 		for i, sub := range subjects {
-			raw, dek := make([]byte, 16), make([]byte, 32)
-			if _, err := rand.Read(raw); err != nil {
+			var err error
+			if ids[i], _, wrapped[i], err = newDataKey(k, sub); err != nil {
 				return nil, err
 			}
-			if _, err := rand.Read(dek); err != nil {
-				return nil, err
-			}
-			ids[i] = "dk-" + hex.EncodeToString(raw)
-			w, err := k.wrap(ids[i], sub, dek)
-			if err != nil {
-				return nil, err
-			}
-			wrapped[i] = w
 		}
 		rows, err := s.pool.Query(ctx, `WITH reg AS (INSERT INTO keystore.subjects (subject, community_id, jurisdiction)
 				SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING),
@@ -297,6 +288,21 @@ func (s *Store) live(ctx context.Context, holders []Holder) (map[string]dataKey,
 			return nil, err
 		}
 	}
+}
+
+// newDataKey makes a data key with a fresh id, wrapped under k for subject ("" for a spare).
+func newDataKey(k *KEK, subject string) (id string, dek, wrapped []byte, err error) {
+	raw := make([]byte, 16)
+	dek = make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", nil, nil, err
+	}
+	if _, err := rand.Read(dek); err != nil {
+		return "", nil, nil, err
+	}
+	id = "dk-" + hex.EncodeToString(raw)
+	wrapped, err = k.wrap(id, subject, dek)
+	return id, dek, wrapped, err
 }
 
 // followRotation loads the KEK the key store now wraps under, when it is no longer k.
