@@ -41,8 +41,8 @@ var (
 )
 
 // Store is the key store: the wrapped data keys in PostgreSQL and the KEK(s) from their file. It is safe
-// for concurrent use. Unwrapped data keys are never cached beyond one call, so a destroyed key is gone for
-// every process at once.
+// for concurrent use. A recording process caches unwrapped keys and holds spare ones only while Listen
+// runs (cache.go, spare.go): a destruction anywhere drops the person from every such cache at once.
 type Store struct {
 	pool *pgxpool.Pool
 	path string

@@ -18,7 +18,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/grassroots-ledger/ledger/commands"
-	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
@@ -248,25 +247,33 @@ func noticeIDOf(f submissionForm) string {
 }
 
 // fieldNames are the form's fields as the resident sees them.
-var fieldNames = map[string]string{"text": "内容", "name": "联系人", "phone": "联系电话", "target": "公示事项"}
+var fieldNames = map[string]string{"text": "内容", "name": "联系人", "phone": "联系电话", "notice_id": "公示事项"}
+
+// submissionProblem is a refusal of a submission as the form and the JSON API name its input: the
+// contact's fields without their "personal." prefix, the notice as notice_id, the key as its header.
+func (p *Portal) submissionProblem(ctx context.Context, err error) *httpapi.Problem {
+	pr := httpapi.ProblemFor(ctx, p.log, err)
+	switch pr.Field {
+	case "target":
+		pr.Field = "notice_id"
+	case "command_id":
+		pr.Field = "Idempotency-Key"
+	default:
+		pr.Field = strings.TrimPrefix(pr.Field, "personal.")
+	}
+	return pr
+}
 
 // submitError turns a refusal into a status, the field at fault and a sentence for the resident.
 func (p *Portal) submitError(r *http.Request, err error) (int, string, string) {
-	var de kernel.Error
-	if errors.As(err, &de) {
-		pr := httpapi.ProblemFor(r.Context(), p.log, err)
-		field := strings.TrimPrefix(pr.Field, "personal.")
-		msg := pr.Detail
-		if n, ok := fieldNames[field]; ok {
-			msg = "「" + n + "」：" + msg
-		}
-		return pr.Status, field, msg
+	pr := p.submissionProblem(r.Context(), err)
+	if pr.Status >= 500 {
+		return pr.Status, "", "暂时无法提交，请稍后再试（编号 " + pr.RequestID + "）。"
 	}
-	pr := httpapi.ProblemFor(r.Context(), p.log, err)
-	if pr.Status < 500 {
-		return pr.Status, pr.Field, pr.Detail
+	if n, ok := fieldNames[pr.Field]; ok {
+		return pr.Status, pr.Field, "「" + n + "」：" + pr.Detail
 	}
-	return pr.Status, "", "暂时无法提交，请稍后再试（编号 " + pr.RequestID + "）。"
+	return pr.Status, pr.Field, pr.Detail
 }
 
 func (p *Portal) renderForm(w http.ResponseWriter, status int, f submissionForm) {
@@ -451,18 +458,7 @@ func (p *Portal) registerResidentAPI(api huma.API, problemSchema *huma.Schema) {
 					CommunityID: b.CommunityID, Target: b.NoticeID, Text: b.Text, Name: strings.TrimSpace(b.Name), Phone: strings.TrimSpace(b.Phone)})
 				done(err == nil && !res.Replayed) // nothing recorded: the token goes back
 				if err != nil {
-					pr := httpapi.ProblemFor(ctx, p.log, err)
-					switch pr.Field {
-					case "target", "notice_id":
-						pr.Field = "notice_id"
-					case "personal.name":
-						pr.Field = "name"
-					case "personal.phone":
-						pr.Field = "phone"
-					case "command_id":
-						pr.Field = "Idempotency-Key"
-					}
-					return nil, pr
+					return nil, p.submissionProblem(ctx, err)
 				}
 				return &submitOut{Body: SubmissionReceipt{Receipt: code, Href: "/r/" + code, Replayed: res.Replayed}}, nil
 			})
