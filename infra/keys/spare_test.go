@@ -3,7 +3,9 @@ package keys_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,4 +155,89 @@ func TestSparesFollowARotationAndUntakenOnesAreDeleted(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM keystore.key_pool`).Scan(&left); err != nil || left != 0 {
 		t.Fatalf("%d spare keys left after the recorder stopped (%v); the taken ones are learnt, the others deleted", left, err)
 	}
+}
+
+// TestRecordingWithSparesWhileErasingLeavesNothingReadableFromBefore: two recording processes, each with
+// its key cache and spare keys, keep appending records of one person while a third process erases the
+// person (keys.Eraser, as serve's erase-personal-data does). Every record appended before the erasure
+// began reads as erased afterwards, whichever spare key sealed it and though neither recorder ever wrote
+// which person took it; records appended after it are readable under new keys.
+func TestRecordingWithSparesWhileErasingLeavesNothingReadableFromBefore(t *testing.T) {
+	ctx := context.Background()
+	_, store := nodetest.Start(t, nil)
+	pool := pgtest.NewPool(t)
+	path := filepath.Join(t.TempDir(), "kek")
+	recorders := []*keys.Store{open(t, pool, path), open(t, pool, path)}
+	for _, r := range recorders {
+		listening(t, r)
+	}
+	sparesReady(t, pool)
+	before := map[eventlog.ID]bool{}
+	var mu sync.Mutex
+	erasing, stop := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		rec := recorders[w%2]
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				cmd := fmt.Sprintf("w%d-%d", w, i)
+				ev := event(cmd, "p1")
+				if _, err := rec.Append(ctx, store, "expenditure-c1-"+cmd, eventlog.NoStream(), []eventlog.Event{ev}); err != nil {
+					t.Error(err)
+					return
+				}
+				appendedBefore := true
+				select {
+				case <-erasing:
+					appendedBefore = false
+				default:
+				}
+				mu.Lock()
+				before[ev.ID] = appendedBefore
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(erasing)
+	eraser := keys.Eraser{Store: open(t, pool, path), Records: store}
+	if _, err := eraser.Destroy(ctx, "p1", "erasure-1"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	recs := readAll(t, store)
+	opened, err := open(t, pool, path).OpenPayloads(ctx, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nBefore, nAfter, readableAfter int
+	for i, r := range recs {
+		wasBefore, ok := before[r.ID]
+		if !ok {
+			continue
+		}
+		readable := bytes.Contains(opened[i], []byte(nationalID))
+		switch {
+		case wasBefore && readable:
+			t.Fatalf("a record appended before the erasure began is readable: %s", opened[i])
+		case wasBefore:
+			nBefore++
+		default:
+			nAfter++
+			if readable {
+				readableAfter++
+			}
+		}
+	}
+	if nBefore == 0 || nAfter == 0 || readableAfter == 0 {
+		t.Fatalf("the recorders did not overlap the erasure: %d before, %d after (%d readable)", nBefore, nAfter, readableAfter)
+	}
+	t.Logf("%d records before the erasure (all erased), %d after (%d readable)", nBefore, nAfter, readableAfter)
 }
