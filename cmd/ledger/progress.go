@@ -22,14 +22,18 @@ type progress struct {
 	last    time.Time
 	done    uint64
 	total   uint64
+	note    string // what the bar says beside the count (a rebuild: which models are behind)
 }
 
 // newProgress starts reporting on stderr. total may be 0 when unknown, and may change later.
-func newProgress(what string, total uint64) *progress {
-	p := &progress{w: os.Stderr, what: what, started: time.Now(), total: total}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
+func newProgress(what string, total uint64) *progress { return newProgressTo(os.Stderr, what, total) }
+
+// newProgressTo reports on w: a bar when w is a terminal, lines otherwise.
+func newProgressTo(w io.Writer, what string, total uint64) *progress {
+	p := &progress{w: w, what: what, started: time.Now(), total: total}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions64(int64(max(total, 1)),
-			progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionSetWriter(f),
 			progressbar.OptionSetDescription(what),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
@@ -63,6 +67,23 @@ func (p *progress) Set(done, total uint64) {
 	}
 }
 
+// Note sets what is said beside the count, until the next Note ("" for nothing).
+func (p *progress) Note(note string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if note == p.note {
+		return
+	}
+	p.note = note
+	if p.bar != nil {
+		d := p.what
+		if note != "" {
+			d += " [" + note + "]"
+		}
+		p.bar.Describe(d)
+	}
+}
+
 // Finish prints the final line.
 func (p *progress) Finish() {
 	p.mu.Lock()
@@ -83,6 +104,9 @@ func (p *progress) line(now time.Time) string {
 	if p.total > p.done && rate > 0 {
 		eta := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
 		s += fmt.Sprintf(", %d of %d, ETA %s", p.done, p.total, eta.Round(time.Second))
+	}
+	if p.note != "" {
+		s += "; " + p.note
 	}
 	return s
 }

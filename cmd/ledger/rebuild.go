@@ -1,7 +1,14 @@
 package main
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
 func newRebuildCmd() *cobra.Command {
@@ -37,11 +44,16 @@ directory (the file is locked by the running node):
 				return err
 			}
 			// One read of the history feeds every model: each page is decoded once and applied by all the
-			// models concurrently, each into its own shadow schema. The bar follows the slowest model.
-			p := newProgress("rebuild "+modelNames(models), 0)
-			if err := rt.RebuildAll(ctx, models, func(done, total uint64, _ float64) { p.Set(done, total) }); err != nil {
+			// models concurrently, each into its own shadow schema. The bar counts the events of the
+			// history the slowest model has applied, and names the models behind the reader.
+			p := newProgressTo(cmd.ErrOrStderr(), "rebuild "+modelNames(models), 0)
+			if err := rt.RebuildAll(ctx, models, func(r runtime.RebuildProgress) {
+				p.Set(r.Done, r.Total)
+				p.Note(lagNote(r))
+			}); err != nil {
 				return err
 			}
+			p.Note("")
 			p.Finish()
 			return nil
 		},
@@ -49,4 +61,22 @@ directory (the file is locked by the running node):
 	cmd.Flags().StringVar(&data, "data", ".ledger", "directory of the embedded node's data (when EVENTSTORE_URL is unset)")
 	cmd.Flags().StringVar(&dbURL, "database-url", "", "PostgreSQL of the read models (default $DATABASE_URL)")
 	return cmd
+}
+
+// lagNote names the models furthest behind the reader, with how many events each has still to apply:
+// where a rebuild's time goes.
+func lagNote(r runtime.RebuildProgress) string {
+	ms := slices.Clone(r.Models)
+	slices.SortStableFunc(ms, func(a, b runtime.ModelProgress) int { return cmp.Compare(a.Done, b.Done) })
+	var parts []string
+	for _, m := range ms {
+		if m.Done >= r.Read || len(parts) == 3 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", m.Name, r.Read-m.Done))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "behind the reader: " + strings.Join(parts, ", ")
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -137,6 +138,39 @@ type Recorded struct {
 	Revision uint64    // 0-based position in its stream
 	Position Position  // place in $all
 	Created  time.Time // when the store wrote it (UTC)
+	// Shared, when not nil, is what the readers of this one copy of the event work out once for all of
+	// them: its decoded payload. Whoever hands the same copy to several readers (the projection runtime,
+	// to every read model) sets it; it is nil otherwise, and never part of the record.
+	Shared *Shared
+}
+
+// Shared holds the payload of a recorded event decoded once for every reader of the same copy. The
+// decoded value is read-only for all of them.
+type Shared struct {
+	mu      sync.Mutex
+	done    bool
+	by      any // who decoded it (a registry): a reader with another decoder decodes on its own
+	payload any
+	err     error
+}
+
+// Payload returns the payload decode returns, calling decode only for the first reader that asks with
+// the same by; a reader with another by gets decode's own result, not shared.
+func (s *Shared) Payload(by any, decode func() (any, error)) (any, error) {
+	if s == nil {
+		return decode()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.done {
+		s.payload, s.err = decode()
+		s.by, s.done = by, true
+		return s.payload, s.err
+	}
+	if s.by != by {
+		return decode()
+	}
+	return s.payload, s.err
 }
 
 // ExpectedKind says what an append expects of the stream.

@@ -6,6 +6,7 @@ package events
 
 import (
 	"reflect"
+	"sync"
 
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
@@ -40,6 +41,11 @@ func Registrars() []kernel.Registrar {
 func NewRegistry() (*kernel.Registry, error) {
 	return kernel.Build(Registrars()...)
 }
+
+// Shared is one registry of every domain event for the whole process, made on first use. Nobody may
+// register or upcast anything on it: the read models decode with it, and a payload one of them decoded is
+// given to the others (eventlog.Shared) only when they decode with the same registry.
+var Shared = sync.OnceValue(MustRegistry)
 
 // MustRegistry is NewRegistry for start-up code: it panics on error.
 func MustRegistry() *kernel.Registry {

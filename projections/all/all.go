@@ -22,7 +22,7 @@ func Models(personal runtime.Personal) []runtime.ReadModel {
 	return []runtime.ReadModel{
 		audittrail.Model{},
 		directory.New(), board.New(), finances.New(personal), elections.New(), meetings.New(),
-		alerts.New(events.MustRegistry()),
+		alerts.New(events.Shared()),
 		tlog.Model{},
 	}
 }

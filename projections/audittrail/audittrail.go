@@ -42,6 +42,13 @@ func (Model) Name() string { return Name }
 // Migrations implements runtime.ReadModel.
 func (Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
+// IndexesBuiltLast implements runtime.IndexesLast: Apply only appends, it never reads through an index,
+// so a rebuild sorts each of these once at the end (they are most of the trail's size).
+func (Model) IndexesBuiltLast() []string {
+	return []string{"audit_events_by_community", "audit_events_by_jurisdiction", "audit_events_by_actor",
+		"audit_events_by_type", "audit_events_by_occurred"}
+}
+
 // Poison implements runtime.ReadModel: the trail must hold every event, so it halts rather than skip one.
 func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
 

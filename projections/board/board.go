@@ -166,6 +166,12 @@ func refsJSON(rs []disclosure.Ref) string {
 	return string(b)
 }
 
+// IndexesBuiltLast implements runtime.IndexesLast: the portal's search and document look-ups; Apply
+// never reads through them.
+func (m *Model) IndexesBuiltLast() []string {
+	return []string{"notice_versions_title_trgm", "notice_versions_attachments"}
+}
+
 // Apply implements runtime.ReadModel: one round trip loads the notices the batch touches (and the
 // objections it answers), the batch is folded in memory, one round trip writes every changed row with
 // multi-row statements. Events at or below a notice's last applied revision are skipped and objections

@@ -276,8 +276,10 @@ func (f *fanout) runUpstream(ctx context.Context) error {
 			if eventlog.SystemStream(d.Event.Stream) {
 				return nil
 			}
+			rec := *d.Event
+			rec.Shared = new(eventlog.Shared) // every model gets this copy: its payload is decoded once
 			select {
-			case f.in <- item{rec: *d.Event, epoch: epoch}:
+			case f.in <- item{rec: rec, epoch: epoch}:
 				return nil
 			case <-subCtx.Done():
 				return subCtx.Err()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,11 +15,30 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 )
 
-// ProgressFunc receives a rebuild's progress after each batch and once at the end. done is the $all commit
-// position reached and total the head's when the Source can tell it (HeadSource), else 0; on the embedded
-// node positions count events, on an EventStoreDB server they are log offsets, so done/total is the
-// fraction either way. rate is events applied per second since the start.
-type ProgressFunc func(done, total uint64, rate float64)
+// ProgressFunc receives a rebuild's progress after each batch and once at the end.
+type ProgressFunc func(RebuildProgress)
+
+// RebuildProgress is how far a rebuild is, in events of the history (each counted once, whatever the
+// number of models).
+type RebuildProgress struct {
+	// Done is how many events of the history every model has applied: the slowest model's count.
+	Done uint64
+	// Total is how many events the history holds, estimated from the $all positions of the slowest model
+	// and of the head when the Source can tell the head (HeadSource), else 0. On the embedded node a
+	// position counts events; on an EventStoreDB server it is a log offset, and the estimate assumes
+	// events of even size.
+	Total uint64
+	// Read is how many events the one reader has handed to the models.
+	Read uint64
+	// Models is each model's count of events applied (Done is the least), in the order given.
+	Models []ModelProgress
+}
+
+// ModelProgress is one model's part of a rebuild.
+type ModelProgress struct {
+	Name string
+	Done uint64 // events of the history the model has gone through (applied, or skipped as poison)
+}
 
 // HeadSource is a Source that can tell the position of the last event of $all. It is optional: rebuild
 // progress reports a total only when the Source implements it.
@@ -69,7 +89,7 @@ func (r *Runtime) RebuildAll(ctx context.Context, models []ReadModel, progress P
 		seen[m.Name()] = true
 	}
 	if progress == nil {
-		progress = func(uint64, uint64, float64) {}
+		progress = func(RebuildProgress) {}
 	}
 	if err := r.migrateMeta(ctx); err != nil {
 		return err
@@ -99,6 +119,7 @@ func (r *Runtime) RebuildAll(ctx context.Context, models []ReadModel, progress P
 		}
 	}
 	start := time.Now()
+	var read atomic.Uint64
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -113,13 +134,19 @@ func (r *Runtime) RebuildAll(ctx context.Context, models []ReadModel, progress P
 	report := func() {
 		mu.Lock()
 		defer mu.Unlock()
+		p := RebuildProgress{Read: read.Load(), Models: make([]ModelProgress, len(jobs))}
 		slow := jobs[0]
-		for _, j := range jobs[1:] {
-			if j.cp.Commit < slow.cp.Commit {
+		for i, j := range jobs {
+			p.Models[i] = ModelProgress{Name: j.t.name(), Done: j.done}
+			if j.done < slow.done {
 				slow = j
 			}
 		}
-		progress(slow.cp.Commit, max(total, slow.cp.Commit), float64(slow.applied)/time.Since(start).Seconds())
+		p.Done = slow.done
+		if total > 0 && slow.cp.Commit > 0 {
+			p.Total = max(p.Done, uint64(float64(p.Done)*float64(total)/float64(slow.cp.Commit)))
+		}
+		progress(p)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(jobs))
@@ -148,6 +175,7 @@ fan:
 				break fan
 			}
 		}
+		read.Add(uint64(len(page)))
 		mark = time.Now()
 	}
 	for _, j := range jobs {
@@ -166,6 +194,19 @@ fan:
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("rebuild %s: %w", modelList(models), err)
+	}
+	// The indexes left for last, every model's at once (PostgreSQL sorts each on its own backend).
+	var ig sync.WaitGroup
+	for i, j := range jobs {
+		ig.Go(func() {
+			if err := r.buildIndexes(ctx, j.later); err != nil {
+				errs[i] = fmt.Errorf("rebuild %s: %w", j.t.name(), err)
+			}
+		})
+	}
+	ig.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for _, j := range jobs {
 		if err := r.swap(ctx, j.t.model, j.t.schema); err != nil {
@@ -195,8 +236,10 @@ type rebuildJob struct {
 	t        *target
 	log      *slog.Logger
 	queue    chan []eventlog.Recorded
+	later    []deferredIndex   // built once the history is applied, before the swap
 	cp       eventlog.Position // guarded by the RebuildAll mutex
 	applied  uint64            // guarded by the RebuildAll mutex
+	done     uint64            // events gone through, applied or poison; guarded by the RebuildAll mutex
 	applying time.Duration
 }
 
@@ -246,9 +289,13 @@ func (r *Runtime) prepareRebuild(ctx context.Context, m ReadModel) (*rebuildJob,
 	if err := r.migrateModel(ctx, m, shadow); err != nil {
 		return nil, fmt.Errorf("rebuild %s: %w", name, err)
 	}
+	later, err := r.deferIndexes(ctx, m, shadow)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild %s: %w", name, err)
+	}
 	log := r.cfg.Logger.With("projection", name)
 	log.InfoContext(ctx, "rebuild started", "shadow", shadow)
-	return &rebuildJob{t: &target{rt: r, model: m, schema: shadow}, log: log}, nil
+	return &rebuildJob{t: &target{rt: r, model: m, schema: shadow}, log: log, later: later}, nil
 }
 
 // run applies the pages of its queue, each in one transaction, until the queue closes.
@@ -273,7 +320,7 @@ func (j *rebuildJob) run(ctx context.Context, mu *sync.Mutex, report func()) err
 		}
 		cp = out.cp.Position
 		mu.Lock()
-		j.cp, j.applied = cp, j.applied+uint64(out.applied)
+		j.cp, j.applied, j.done = cp, j.applied+uint64(out.applied), j.done+uint64(len(page))
 		mu.Unlock()
 		report()
 	}
@@ -301,6 +348,7 @@ func (r *Runtime) readHistory(ctx context.Context, pages chan<- []eventlog.Recor
 			last, seen = e.Position, true
 			fresh++
 			if !eventlog.SystemStream(e.Stream) {
+				e.Shared = new(eventlog.Shared) // every model gets this copy: its payload is decoded once
 				page = append(page, e)
 			}
 			return nil

@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,22 +93,24 @@ func TestRebuildWhileLiveIsIdenticalAndSwapsUnderReaders(t *testing.T) {
 	})
 
 	var calls int
-	var last struct{ done, total uint64 }
-	var lastRate float64
+	var last runtime.RebuildProgress
 	for _, m := range models(newTally()) {
-		if err := rt.Rebuild(ctx, m, func(done, total uint64, rate float64) {
+		if err := rt.Rebuild(ctx, m, func(p runtime.RebuildProgress) {
 			calls++
-			if done < last.done && m.Name() == "audittrail" {
-				t.Errorf("progress went back from %d to %d", last.done, done)
+			if p.Done < last.Done && m.Name() == "audittrail" {
+				t.Errorf("progress went back from %d to %d", last.Done, p.Done)
 			}
-			last.done, last.total, lastRate = done, total, rate
+			if p.Done > p.Read || p.Total < p.Done {
+				t.Errorf("progress %+v: more done than read, or a total below it", p)
+			}
+			last = p
 		}); err != nil {
 			t.Fatal(err)
 		}
 		if m.Name() == "audittrail" {
-			t.Logf("audit trail rebuilt: %d progress reports, last %d/%d at %.0f events/s", calls, last.done, last.total, lastRate)
-			if calls < 2 || last.done < uint64(10_000) || lastRate <= 0 {
-				t.Errorf("progress: %d calls, last %+v rate %v", calls, last, lastRate)
+			t.Logf("audit trail rebuilt: %d progress reports, last %+v", calls, last)
+			if calls < 2 || last.Done < uint64(10_000) {
+				t.Errorf("progress: %d calls, last %+v", calls, last)
 			}
 		}
 	}
@@ -202,13 +209,112 @@ func TestRebuildAllOnASmallPool(t *testing.T) {
 	rctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	var calls atomic.Int64
-	if err := rt.RebuildAll(rctx, ms, func(done, total uint64, _ float64) { calls.Add(1) }); err != nil {
+	var last runtime.RebuildProgress
+	if err := rt.RebuildAll(rctx, ms, func(p runtime.RebuildProgress) { calls.Add(1); last = p }); err != nil {
 		t.Fatalf("rebuild of seven models on a pool of two: %v", err)
 	}
 	if calls.Load() == 0 {
 		t.Error("no progress was reported")
 	}
+	// The last report counts each event of the history once, for every model.
+	if last.Done != 5_000 || last.Read != 5_000 || last.Total != 5_000 || len(last.Models) != 7 {
+		t.Errorf("last progress %+v, want 5000 events done, read and in total, for 7 models", last)
+	}
+	for _, mp := range last.Models {
+		if mp.Done != 5_000 {
+			t.Errorf("model %s went through %d events, want 5000", mp.Name, mp.Done)
+		}
+	}
 	for i := range 7 {
 		checkTallies(t, pool, fmt.Sprintf("rm_tally%d", i), f)
 	}
+}
+
+// indexedTally is a tally with two more indexes, one of which its rebuild builds last.
+type indexedTally struct {
+	tally
+	last []string
+	// sawIndex records, at each batch, whether the index built last was in the schema Apply wrote to.
+	sawIndex []bool
+}
+
+func (m *indexedTally) Migrations() fs.FS {
+	return fstest.MapFS{
+		"0001_tallies.sql": {Data: []byte(`
+CREATE TABLE tallies (stream text PRIMARY KEY, events bigint NOT NULL, amount bigint NOT NULL, last_revision bigint NOT NULL);`)},
+		"0002_indexes.sql": {Data: []byte(`
+CREATE INDEX tallies_by_amount ON tallies (amount DESC, stream) WHERE events > 1;
+CREATE UNIQUE INDEX tallies_by_revision ON tallies (last_revision, stream);`)},
+	}
+}
+
+func (m *indexedTally) IndexesBuiltLast() []string { return m.last }
+
+func (m *indexedTally) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	var there bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema()
+		AND indexname = 'tallies_by_amount')`).Scan(&there); err != nil {
+		return err
+	}
+	m.sawIndex = append(m.sawIndex, there)
+	return m.tally.Apply(ctx, tx, batch)
+}
+
+// TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap: a model's index its Apply does not read through
+// is absent while the history is applied, and the swapped-in schema has it, as its migration made it;
+// naming a unique index fails the rebuild and leaves the live schema alone.
+func TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 10)
+	f.append(t, 3_000, 500, nil)
+	m := &indexedTally{tally: tally{name: "itally", policy: runtime.Halt}, last: []string{"tallies_by_amount"}}
+	rt, _ := newRuntime(t, pool, store, []runtime.ReadModel{m}, func(c *runtime.Config) { c.RebuildBatch = 1000 })
+	if err := rt.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defs := func() map[string]string {
+		rows, err := pool.Query(ctx, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'rm_itally' AND tablename = 'tallies'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+			var p [2]string
+			return p, r.Scan(&p[0], &p[1])
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, p := range out {
+			m[p[0]] = p[1]
+		}
+		return m
+	}
+	before := defs()
+	if len(before) != 3 {
+		t.Fatalf("the migrations made indexes %v, want three", before)
+	}
+	if err := rt.Rebuild(ctx, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.sawIndex) < 3 || slices.Contains(m.sawIndex, true) {
+		t.Errorf("the index built last was in the shadow schema while the history was applied (batches: %v)", m.sawIndex)
+	}
+	if after := defs(); !maps.Equal(before, after) {
+		t.Errorf("indexes after the rebuild:\n%v\nwant, as the migrations made them:\n%v", after, before)
+	}
+	checkTallies(t, pool, "rm_itally", f)
+
+	m.last = []string{"tallies_by_revision"}
+	err := rt.Rebuild(ctx, m, nil)
+	if err == nil || !strings.Contains(err.Error(), "tallies_by_revision is unique") {
+		t.Fatalf("rebuild naming a unique index to build last: %v, want an error naming it", err)
+	}
+	if after := defs(); !maps.Equal(before, after) {
+		t.Errorf("a failed rebuild changed the live indexes: %v", after)
+	}
+	checkTallies(t, pool, "rm_itally", f)
 }

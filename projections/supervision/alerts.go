@@ -51,7 +51,7 @@ type Model struct {
 	reg *kernel.Registry
 }
 
-// New returns the model decoding events with reg (events.MustRegistry(): it must know the supervision
+// New returns the model decoding events with reg (events.Shared(): it must know the supervision
 // events as well as every event the rules watch).
 func New(reg *kernel.Registry) *Model { return &Model{reg: reg} }
 
@@ -75,7 +75,9 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		if _, known := m.reg.Latest(r.Type); !known {
 			continue
 		}
-		e, err := m.reg.Decode(r.Type, r.Meta.SchemaVersion, r.Data)
+		// The same copy of an event reaches every model: the first to decode it decodes it for all.
+		v, err := r.Shared.Payload(m.reg, func() (any, error) { return m.reg.Decode(r.Type, r.Meta.SchemaVersion, r.Data) })
+		e, _ := v.(kernel.Event)
 		if err != nil {
 			return runtime.Poison(*r, fmt.Errorf("%s %s@%d: %w: %w", r.Type, r.Stream, r.Revision, err, runtime.ErrPoison))
 		}

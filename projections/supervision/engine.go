@@ -34,6 +34,10 @@ type batchState struct {
 	// known are the keys prefetch looked up, open those of them with an open alert or a raise in the
 	// outbox: a key known and not open needs no look-up to clear or raise.
 	known, open map[supervision.Key]bool
+	// deadlines are the deadline rows the batch decided since its last write, in the order first decided
+	// (deadlines.go).
+	deadlines     map[supervision.Key]*pendingDeadline
+	deadlineOrder []supervision.Key
 }
 
 // prefetch looks up, in one round trip, which of the keys the batch's events concern have an open alert
@@ -46,6 +50,9 @@ func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, de
 			b.known[k] = true
 			rules, subjects = append(rules, string(k.Rule)), append(subjects, k.Subject)
 		}
+	}
+	if err := b.loadParams(ctx, batch, decoded); err != nil {
+		return err
 	}
 	for i, e := range decoded {
 		r := &batch[i]
@@ -118,6 +125,7 @@ func (b *batchState) exec(sql string, args ...any) (struct{}, error) {
 
 // flush sends the queued statements.
 func (b *batchState) flush(ctx context.Context) error {
+	b.queueDeadlines()
 	if b.pending == nil || b.pending.Len() == 0 {
 		return nil
 	}
@@ -131,6 +139,7 @@ func (b *batchState) flush(ctx context.Context) error {
 
 // send sends the queued statements and then q's, in one round trip.
 func (b *batchState) send(ctx context.Context, q *pgx.Batch) error {
+	b.queueDeadlines()
 	if b.pending != nil {
 		q.QueuedQueries = append(b.pending.QueuedQueries, q.QueuedQueries...)
 		b.pending = nil
@@ -178,12 +187,8 @@ func (b *batchState) paramsFor(ctx context.Context, path kernel.JurisdictionPath
 	if e, ok := b.params[path]; ok {
 		return e.p, nil
 	}
-	if b.hasOverrides == nil {
-		var has bool
-		if err := b.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM overrides)").Scan(&has); err != nil {
-			return rulebook.Params{}, fmt.Errorf("look up overrides: %w", err)
-		}
-		b.hasOverrides = &has
+	if err := b.checkOverrides(ctx); err != nil {
+		return rulebook.Params{}, err
 	}
 	p := rulebook.Defaults()
 	if *b.hasOverrides {
@@ -194,6 +199,74 @@ func (b *batchState) paramsFor(ctx context.Context, path kernel.JurisdictionPath
 	}
 	b.params[path] = paramsEntry{p}
 	return p, nil
+}
+
+// loadParams resolves, with one query, the parameters of every jurisdiction the batch's events are in
+// (a query per jurisdiction and batch was most of a rebuild's round trips).
+func (b *batchState) loadParams(ctx context.Context, batch []eventlog.Recorded, decoded []kernel.Event) error {
+	var paths []kernel.JurisdictionPath
+	seen := map[kernel.JurisdictionPath]bool{}
+	for i, e := range decoded {
+		path := kernel.JurisdictionPath(batch[i].Meta.Jurisdiction)
+		if e == nil || path == "" || seen[path] {
+			continue
+		}
+		if _, ok := b.params[path]; !ok {
+			seen[path] = true
+			paths = append(paths, path)
+		}
+	}
+	if len(paths) == 0 {
+		return nil
+	}
+	if err := b.checkOverrides(ctx); err != nil {
+		return err
+	}
+	rb := rulebook.New()
+	if *b.hasOverrides {
+		var all []string
+		asked := map[string]bool{}
+		for _, p := range paths {
+			for _, a := range ancestors(p) {
+				if !asked[a] {
+					asked[a] = true
+					all = append(all, a)
+				}
+			}
+		}
+		rows, err := b.query(ctx, `SELECT path, rule, param, value FROM overrides WHERE path = ANY($1)`, all)
+		if err != nil {
+			return fmt.Errorf("read overrides: %w", err)
+		}
+		for rows.Next() {
+			var p, rule, param, value string
+			if err := rows.Scan(&p, &rule, &param, &value); err != nil {
+				rows.Close()
+				return err
+			}
+			_ = rb.Set(kernel.JurisdictionPath(p), kernel.RuleID(rule), param, value) // validated when recorded
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read overrides: %w", err)
+		}
+	}
+	for _, p := range paths {
+		b.params[p] = paramsEntry{rb.For(p)}
+	}
+	return nil
+}
+
+// checkOverrides finds out, once per batch, whether any override is recorded at all.
+func (b *batchState) checkOverrides(ctx context.Context) error {
+	if b.hasOverrides == nil {
+		var has bool
+		if err := b.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM overrides)").Scan(&has); err != nil {
+			return fmt.Errorf("look up overrides: %w", err)
+		}
+		b.hasOverrides = &has
+	}
+	return nil
 }
 
 func sourceOf(r *eventlog.Recorded) *supervision.Source {
@@ -286,18 +359,15 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 		}
 	}
 	for _, k := range fx.Met {
-		if _, err := b.exec(`DELETE FROM deadlines WHERE rule = $1 AND subject = $2`, string(k.Rule), k.Subject); err != nil {
-			return fmt.Errorf("end deadline %s %s: %w", k.Rule, k.Subject, err)
-		}
+		b.dropDeadline(k)
 		if err := b.clearOpen(ctx, r, k, supervision.ByDeadline, supervision.FactArrived,
 			fmt.Sprintf("所缺事项已于%s登记(%s)", stampOf(at), r.Type), src, at); err != nil {
 			return err
 		}
 	}
 	for _, d := range fx.Reschedule {
-		if _, err := b.exec(`UPDATE deadlines SET due_at = $3, next_at = $3, detail = $4
-			WHERE rule = $1 AND subject = $2 AND severity IS NULL`, string(d.Rule), d.Subject, d.Due, d.Detail); err != nil {
-			return fmt.Errorf("reschedule deadline %s %s: %w", d.Rule, d.Subject, err)
+		if err := b.rescheduleDeadline(d.Key, d.Due, d.Detail); err != nil {
+			return err
 		}
 	}
 	for _, ev := range fx.Evaluated {
@@ -396,20 +466,11 @@ func (b *batchState) board(ctx context.Context, tg target, p rulebook.Params, bd
 	if !ok {
 		return nil
 	}
-	id, err := eventlog.ParseID(src.EventID)
+	row, err := newDeadlineRow(d, tg, src, src.EventID)
 	if err != nil {
 		return err
 	}
-	_, err = b.exec(`INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type, epoch)
-		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) ON CONFLICT (rule, subject) DO UPDATE SET due_at = excluded.due_at,
-			next_at = excluded.next_at, detail = excluded.detail, source_id = excluded.source_id, source_stream = excluded.source_stream,
-			source_type = excluded.source_type, epoch = excluded.epoch
-		WHERE deadlines.severity IS NULL AND deadlines.due_at > excluded.due_at`,
-		string(d.Rule), d.Subject, string(tg.c), string(tg.path), d.Due.UTC(), d.Detail, pgUUID(id), src.Stream, src.Type, src.EventID)
-	if err != nil {
-		return fmt.Errorf("reopen deadline %s %s: %w", d.Rule, d.Subject, err)
-	}
-	return nil
+	return b.reopenDeadlineEarlier(d.Key, row)
 }
 
 func stampOf(t time.Time) string { return t.In(kernel.ChinaTime()).Format("2006-01-02 15:04") }
@@ -419,23 +480,25 @@ func pgUUID(id eventlog.ID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: t
 // upsertDeadline opens a deadline, replacing a pending one with the same key or not; epoch is "" but for
 // a deadline a withdrawal reopened (supervision.DeadlineAnchor).
 func (b *batchState) upsertDeadline(ctx context.Context, d supervision.Deadline, tg target, src *supervision.Source, replace bool, epoch string) error {
-	conflict := "DO NOTHING"
-	if replace {
-		conflict = `DO UPDATE SET community_id = excluded.community_id, jurisdiction = excluded.jurisdiction, due_at = excluded.due_at,
-			next_at = excluded.next_at, severity = NULL, detail = excluded.detail, source_id = excluded.source_id,
-			source_stream = excluded.source_stream, source_type = excluded.source_type, epoch = excluded.epoch`
-	}
-	id, err := eventlog.ParseID(src.EventID)
+	row, err := newDeadlineRow(d, tg, src, epoch)
 	if err != nil {
 		return err
 	}
-	_, err = b.exec(`INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type, epoch)
-		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) ON CONFLICT (rule, subject) `+conflict,
-		string(d.Rule), d.Subject, string(tg.c), string(tg.path), d.Due.UTC(), d.Detail, pgUUID(id), src.Stream, src.Type, epoch)
-	if err != nil {
-		return fmt.Errorf("open deadline %s %s: %w", d.Rule, d.Subject, err)
+	if !replace {
+		return b.openDeadlineIfAbsent(d.Key, row)
 	}
+	b.putDeadline(d.Key, row)
 	return nil
+}
+
+// newDeadlineRow is the row that opens deadline d of target tg for the fact src.
+func newDeadlineRow(d supervision.Deadline, tg target, src *supervision.Source, epoch string) (deadlineRow, error) {
+	id, err := eventlog.ParseID(src.EventID)
+	if err != nil {
+		return deadlineRow{}, err
+	}
+	return deadlineRow{community: string(tg.c), path: string(tg.path), due: d.Due.UTC(), detail: d.Detail,
+		sourceID: pgUUID(id), sourceStream: src.Stream, sourceType: src.Type, epoch: epoch}, nil
 }
 
 func (b *batchState) setCondition(ctx context.Context, k supervision.Key, broken bool, anchor eventlog.ID) error {
@@ -646,9 +709,7 @@ func (b *batchState) scheduleEscalation(ctx context.Context, a supervision.Alert
 		}
 		next = pgtype.Timestamptz{Time: p.Span(a.Rule, rulebook.ParamRedAfter).After(*a.DueAt).UTC(), Valid: true}
 	}
-	_, err := b.exec(`UPDATE deadlines SET severity = $3, next_at = $4 WHERE rule = $1 AND subject = $2`,
-		string(a.Rule), a.Subject, string(a.Severity), next)
-	return err
+	return b.escalateDeadline(supervision.Key{Rule: a.Rule, Subject: a.Subject}, string(a.Severity), next)
 }
 
 func hasRedAfter(rule kernel.RuleID) bool {

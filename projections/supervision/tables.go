@@ -4,15 +4,12 @@ import "github.com/grassroots-ledger/ledger/projections/internal/tables"
 
 // The model's tables, declared for the read-model contract (projections/internal/readmodeltest), which
 // checks them against what the migrations create. The engine's statements (engine.go, queries.go) still
-// name their columns themselves: moving its writes onto these declarations (COPY and set-wise upserts
-// per batch) is the alerts model's next step.
+// name their columns themselves, but for the deadlines, which a batch writes set-wise (deadlines.go).
 var declared = []*tables.Table{
 	tables.New("communities", []string{"community_id"}, "", "community_id text", "jurisdiction text", "kind text",
 		"registered_at timestamptz", "households int4"),
 	tables.New("overrides", []string{"path", "rule", "param"}, "", "path text", "rule text", "param text", "value text"),
-	tables.New("deadlines", []string{"rule", "subject"}, "", "rule text", "subject text", "community_id text", "jurisdiction text",
-		"due_at timestamptz", "next_at timestamptz", "severity text", "detail text", "source_id uuid", "source_stream text",
-		"source_type text", "epoch text"),
+	deadlinesTable,
 	tables.New("conditions", []string{"rule", "subject"}, "", "rule text", "subject text", "broken bool", "anchor uuid"),
 	tables.New("assemblies", []string{"community_id", "meeting_id"}, "nothing", "community_id text", "meeting_id text", "held_at timestamptz"),
 	tables.New("alerts", []string{"alert_id"}, "", "alert_id uuid", "rule text", "severity text", "community_id text",
@@ -29,6 +26,11 @@ var declared = []*tables.Table{
 	tables.New("board_notices", []string{"community_id", "category", "notice_id"}, "", "community_id text", "category text",
 		"notice_id text", "published_at timestamptz"),
 }
+
+// deadlinesTable is what a batch's deadline writes go through, set-wise (deadlines.go).
+var deadlinesTable = tables.New("deadlines", []string{"rule", "subject"}, "", "rule text", "subject text", "community_id text",
+	"jurisdiction text", "due_at timestamptz", "next_at timestamptz", "severity text", "detail text", "source_id uuid",
+	"source_stream text", "source_type text", "epoch text")
 
 // Tables are the model's tables (see declared).
 func (*Model) Tables() []*tables.Table { return declared }

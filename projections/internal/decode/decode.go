@@ -166,7 +166,10 @@ func (d *Decoder) decode(r *eventlog.Recorded) (kernel.Event, error) {
 		return nil, fmt.Errorf("%s %s@%d: position %s or revision does not fit a bigint: %w: %w",
 			r.Type, r.Stream, r.Revision, r.Position, ErrEnvelope, runtime.ErrPoison)
 	}
-	e, err := d.reg.Decode(r.Type, r.Meta.SchemaVersion, r.Data)
+	// The same copy of an event reaches every model; the first to decode it decodes it for all (the
+	// payload is read-only to each of them).
+	v, err := r.Shared.Payload(d.reg, func() (any, error) { return d.reg.Decode(r.Type, r.Meta.SchemaVersion, r.Data) })
+	e, _ := v.(kernel.Event)
 	if err != nil {
 		return nil, fmt.Errorf("%s@%d: %w: %w", r.Stream, r.Revision, err, runtime.ErrPoison)
 	}
@@ -219,7 +222,7 @@ type Model struct {
 // NewModel returns the shared part of model name with the migrations (migrations/*.sql) embedded in its
 // package, decoding the event types of handled.
 func NewModel(name string, migrations embed.FS, handled ...kernel.Event) Model {
-	return Model{Dec: New(events.MustRegistry(), handled...), name: name, migrations: runtime.EmbeddedMigrations(migrations)}
+	return Model{Dec: New(events.Shared(), handled...), name: name, migrations: runtime.EmbeddedMigrations(migrations)}
 }
 
 // Name implements runtime.ReadModel.

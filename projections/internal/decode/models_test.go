@@ -47,7 +47,7 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkRebuildAll rebuilds the five models from a generated history of LEDGER_BENCH_EVENTS events
+// BenchmarkRebuildModelsInMemory rebuilds the five models from a generated history of LEDGER_BENCH_EVENTS events
 // (default 1 000 000; ~1 000 communities acting interleaved, so an aggregate's events are thousands of
 // positions apart, as in a real district) held in memory outside the scanned heap, through the real
 // runtime: Runtime.Rebuild reads $all in pages of RebuildBatch, applies each page in one transaction,
@@ -58,9 +58,10 @@ func cpuTime() time.Duration {
 //
 // events/s counts the history's events once per rebuild of all models. go-cpu-s/op is this process's CPU
 // time (decoding, encoding, the runtime): PostgreSQL's is the rest, which matters on a shared machine.
-// Reading the event store is left out (projections/runtime BenchmarkRebuild measures the embedded node).
+// Reading the event store is left out (projections/runtime BenchmarkRebuild measures the embedded node);
+// what an operator runs, every model from the store through the command, is cmd/ledger BenchmarkRebuildAll.
 // LEDGER_BENCH_CPUPROFILE=file profiles the timed part of each sub-benchmark into file.<name>.
-func BenchmarkRebuildAll(b *testing.B) {
+func BenchmarkRebuildModelsInMemory(b *testing.B) {
 	n := 1_000_000
 	if s := os.Getenv("LEDGER_BENCH_EVENTS"); s != "" {
 		if v, err := strconv.Atoi(s); err == nil && v > 0 {

@@ -123,6 +123,10 @@ func (t *Table) Select(alias string) string {
 	return strings.Join(cols, ", ")
 }
 
+// UpsertSQL is the table's multi-row upsert: one array parameter per column, in the declared order, each
+// of the column's type (a model that builds its arrays itself queues it with pgx).
+func (t *Table) UpsertSQL() string { return t.upsert }
+
 // Columns is the table's column names, in the order rows give their values.
 func (t *Table) Columns() []string { return slices.Clone(t.columns) }
 
