@@ -240,6 +240,7 @@ type rebuildJob struct {
 	cp       eventlog.Position // guarded by the RebuildAll mutex
 	applied  uint64            // guarded by the RebuildAll mutex
 	done     uint64            // events gone through, applied or poison; guarded by the RebuildAll mutex
+	pages    uint64            // pages applied
 	applying time.Duration
 }
 
@@ -323,6 +324,39 @@ func (j *rebuildJob) run(ctx context.Context, mu *sync.Mutex, report func()) err
 		j.cp, j.applied, j.done = cp, j.applied+uint64(out.applied), j.done+uint64(len(page))
 		mu.Unlock()
 		report()
+		if j.pages++; j.pages&(j.pages-1) == 0 { // after pages 1, 2, 4, 8, …
+			if err := j.analyze(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("rebuild %s: %w", j.t.name(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// analyze refreshes the planner's statistics of the shadow schema's tables. They start empty and grow by
+// a page at a time, faster than autovacuum looks at them: without fresh statistics a model's look-ups
+// by key are planned for empty tables (a scan of the whole table per statement, later in the rebuild).
+// Doubling intervals keep it to a few runs for the whole history.
+func (j *rebuildJob) analyze(ctx context.Context) error {
+	rows, err := j.t.rt.cfg.Pool.Query(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = $1", j.t.schema)
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	for i, n := range names {
+		names[i] = j.t.ident(n)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	if _, err := j.t.rt.cfg.Pool.Exec(ctx, "ANALYZE "+strings.Join(names, ", ")); err != nil {
+		return fmt.Errorf("analyze: %w", err)
 	}
 	return nil
 }

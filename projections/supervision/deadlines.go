@@ -13,11 +13,12 @@ import (
 // 400 000 upserts and 250 000 deletes). They are folded in memory and written set-wise: one DELETE and
 // one multi-row upsert for every key the batch decided, sent before the next read and at the end of the
 // batch (queueDeadlines). A key's entry is what the batch decided its row is — gone, or every column —
-// whatever the table held: opening a deadline replaces the row, meeting it deletes the row. A change
-// that depends on the row already there (open if absent, reschedule, reopen earlier, escalate) is folded
-// into the entry when the batch has decided the key, and sent as its own statement otherwise: no entry
-// means the batch has not touched the row since the last write, so the statement's order among the
-// batch's writes is kept.
+// whatever the table held: opening a deadline replaces the row, meeting it deletes the row. Opening one
+// only if absent is kept as such, and written with one multi-row INSERT … ON CONFLICT DO NOTHING. A change
+// that depends on the row already there (reschedule, reopen earlier, escalate) is folded into the entry
+// when the batch has decided the key, and sent as its own statement otherwise: no entry means the batch
+// has not touched the row since the last write (an open-if-absent is written first), so the statement's
+// order among the batch's writes is kept.
 
 // deadlineRow is a row of deadlines as a batch leaves it.
 type deadlineRow struct {
@@ -31,10 +32,12 @@ type deadlineRow struct {
 	epoch                    string
 }
 
-// pendingDeadline is what the batch decided a key's row is: present, or deleted.
+// pendingDeadline is what the batch decided a key's row is: present, or deleted; or, when ifAbsent, row
+// unless a row was there already (the batch does not know which).
 type pendingDeadline struct {
-	present bool
-	row     deadlineRow
+	present  bool
+	ifAbsent bool
+	row      deadlineRow
 }
 
 // decided returns the batch's entry for k, or nil when the batch has not decided k's row.
@@ -63,31 +66,34 @@ func (b *batchState) putDeadline(k supervision.Key, row deadlineRow) {
 // dropDeadline deletes k's deadline.
 func (b *batchState) dropDeadline(k supervision.Key) { b.decide(k, pendingDeadline{}) }
 
+// queueFolded queues the writes the batch folded since its last write, set-wise: the deadlines and the
+// notices put on the board.
+func (b *batchState) queueFolded() {
+	b.queueDeadlines()
+	if n := &b.onBoard; len(n.notices) > 0 {
+		_, _ = b.exec(`INSERT INTO board_notices (community_id, category, notice_id, published_at)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING`,
+			n.communities, n.categories, n.notices, n.at)
+		n.communities, n.categories, n.notices, n.at = nil, nil, nil, nil
+	}
+}
+
 // queueDeadlines queues the writes of the keys decided so far, set-wise, and forgets them.
 func (b *batchState) queueDeadlines() {
 	if len(b.deadlineOrder) == 0 {
 		return
 	}
 	var gone [2][]string
-	var put struct {
-		rules, subjects, communities, paths, details, streams, types, epochs []string
-		due, next                                                            []pgtype.Timestamptz
-		severity                                                             []pgtype.Text
-		ids                                                                  []pgtype.UUID
-	}
+	var put, missing deadlineArrays
 	for _, k := range b.deadlineOrder {
-		p := b.deadlines[k]
-		if !p.present {
+		switch p := b.deadlines[k]; {
+		case p.ifAbsent:
+			missing.add(k, p.row)
+		case p.present:
+			put.add(k, p.row)
+		default:
 			gone[0], gone[1] = append(gone[0], string(k.Rule)), append(gone[1], k.Subject)
-			continue
 		}
-		r := p.row
-		put.rules, put.subjects = append(put.rules, string(k.Rule)), append(put.subjects, k.Subject)
-		put.communities, put.paths = append(put.communities, r.community), append(put.paths, r.path)
-		put.due, put.next = append(put.due, pgtype.Timestamptz{Time: r.due, Valid: true}), append(put.next, r.next)
-		put.severity, put.details = append(put.severity, r.severity), append(put.details, r.detail)
-		put.ids, put.streams, put.types = append(put.ids, r.sourceID), append(put.streams, r.sourceStream), append(put.types, r.sourceType)
-		put.epochs = append(put.epochs, r.epoch)
 	}
 	b.deadlines, b.deadlineOrder = nil, nil
 	if len(gone[0]) > 0 {
@@ -95,31 +101,62 @@ func (b *batchState) queueDeadlines() {
 			WHERE d.rule = k.rule AND d.subject = k.subject`, gone[0], gone[1])
 	}
 	if len(put.rules) > 0 {
-		_, _ = b.exec(deadlinesTable.UpsertSQL(), put.rules, put.subjects, put.communities, put.paths, put.due, put.next,
-			put.severity, put.details, put.ids, put.streams, put.types, put.epochs)
+		_, _ = b.exec(deadlinesTable.UpsertSQL(), put.args()...)
+	}
+	if len(missing.rules) > 0 {
+		_, _ = b.exec(deadlinesTable.InsertMissingSQL(), missing.args()...)
 	}
 }
 
+// deadlineArrays are rows of deadlines as the array parameters of a multi-row statement.
+type deadlineArrays struct {
+	rules, subjects, communities, paths, details, streams, types, epochs []string
+	due, next                                                            []pgtype.Timestamptz
+	severity                                                             []pgtype.Text
+	ids                                                                  []pgtype.UUID
+}
+
+func (a *deadlineArrays) add(k supervision.Key, r deadlineRow) {
+	a.rules, a.subjects = append(a.rules, string(k.Rule)), append(a.subjects, k.Subject)
+	a.communities, a.paths = append(a.communities, r.community), append(a.paths, r.path)
+	a.due, a.next = append(a.due, pgtype.Timestamptz{Time: r.due, Valid: true}), append(a.next, r.next)
+	a.severity, a.details = append(a.severity, r.severity), append(a.details, r.detail)
+	a.ids, a.streams, a.types = append(a.ids, r.sourceID), append(a.streams, r.sourceStream), append(a.types, r.sourceType)
+	a.epochs = append(a.epochs, r.epoch)
+}
+
+// args are the arrays in the order of deadlinesTable's columns.
+func (a *deadlineArrays) args() []any {
+	return []any{a.rules, a.subjects, a.communities, a.paths, a.due, a.next, a.severity, a.details, a.ids, a.streams, a.types, a.epochs}
+}
+
 // openDeadlineIfAbsent opens k's deadline with row unless a row is there.
-func (b *batchState) openDeadlineIfAbsent(k supervision.Key, row deadlineRow) error {
-	if p := b.decided(k); p != nil {
-		if !p.present {
-			b.putDeadline(k, row)
-		}
+func (b *batchState) openDeadlineIfAbsent(k supervision.Key, row deadlineRow) {
+	p := b.decided(k)
+	switch {
+	case p == nil:
+		row.next = pgtype.Timestamptz{Time: row.due, Valid: true}
+		b.decide(k, pendingDeadline{ifAbsent: true, row: row})
+	case !p.present && !p.ifAbsent:
+		b.putDeadline(k, row)
+	}
+	// A row is there, or will be: the first of several opens-if-absent is the one that counts.
+}
+
+// settled returns the batch's entry for k when it knows k's row; an open-if-absent whose outcome only the
+// table knows is queued with every decided write first, so that a statement on k comes after it.
+func (b *batchState) settled(k supervision.Key) *pendingDeadline {
+	p := b.decided(k)
+	if p != nil && p.ifAbsent {
+		b.queueDeadlines()
 		return nil
 	}
-	_, err := b.exec(`INSERT INTO deadlines (rule, subject, community_id, jurisdiction, due_at, next_at, detail, source_id, source_stream, source_type, epoch)
-		VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) ON CONFLICT (rule, subject) DO NOTHING`,
-		string(k.Rule), k.Subject, row.community, row.path, row.due, row.detail, row.sourceID, row.sourceStream, row.sourceType, row.epoch)
-	if err != nil {
-		return fmt.Errorf("open deadline %s %s: %w", k.Rule, k.Subject, err)
-	}
-	return nil
+	return p
 }
 
 // rescheduleDeadline moves k's deadline to due, unless an alert was raised on it.
 func (b *batchState) rescheduleDeadline(k supervision.Key, due time.Time, detail string) error {
-	if p := b.decided(k); p != nil {
+	if p := b.settled(k); p != nil {
 		if p.present && !p.row.severity.Valid {
 			p.row.due, p.row.next, p.row.detail = due, pgtype.Timestamptz{Time: due, Valid: true}, detail
 		}
@@ -135,7 +172,7 @@ func (b *batchState) rescheduleDeadline(k supervision.Key, due time.Time, detail
 // reopenDeadlineEarlier opens k's deadline with row, or moves a pending one not raised yet to row when
 // row is due earlier (its community and jurisdiction stay).
 func (b *batchState) reopenDeadlineEarlier(k supervision.Key, row deadlineRow) error {
-	if p := b.decided(k); p != nil {
+	if p := b.settled(k); p != nil {
 		switch {
 		case !p.present:
 			b.putDeadline(k, row)
@@ -160,7 +197,7 @@ func (b *batchState) reopenDeadlineEarlier(k supervision.Key, row deadlineRow) e
 
 // escalateDeadline records the severity of the alert raised on k's deadline and when to look again.
 func (b *batchState) escalateDeadline(k supervision.Key, severity string, next pgtype.Timestamptz) error {
-	if p := b.decided(k); p != nil {
+	if p := b.settled(k); p != nil {
 		if p.present {
 			p.row.severity, p.row.next = pgtype.Text{String: severity, Valid: true}, next
 		}

@@ -38,6 +38,11 @@ type batchState struct {
 	// (deadlines.go).
 	deadlines     map[supervision.Key]*pendingDeadline
 	deadlineOrder []supervision.Key
+	// onBoard are the notices put on the board since the batch's last write.
+	onBoard struct {
+		communities, categories, notices []string
+		at                               []time.Time
+	}
 }
 
 // prefetch looks up, in one round trip, which of the keys the batch's events concern have an open alert
@@ -125,7 +130,7 @@ func (b *batchState) exec(sql string, args ...any) (struct{}, error) {
 
 // flush sends the queued statements.
 func (b *batchState) flush(ctx context.Context) error {
-	b.queueDeadlines()
+	b.queueFolded()
 	if b.pending == nil || b.pending.Len() == 0 {
 		return nil
 	}
@@ -139,7 +144,7 @@ func (b *batchState) flush(ctx context.Context) error {
 
 // send sends the queued statements and then q's, in one round trip.
 func (b *batchState) send(ctx context.Context, q *pgx.Batch) error {
-	b.queueDeadlines()
+	b.queueFolded()
 	if b.pending != nil {
 		q.QueuedQueries = append(b.pending.QueuedQueries, q.QueuedQueries...)
 		b.pending = nil
@@ -431,11 +436,10 @@ func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel
 // replaces a pending one only when it is due earlier and not raised yet (a raised one already alerts).
 func (b *batchState) board(ctx context.Context, tg target, p rulebook.Params, bd supervision.Board, src *supervision.Source) error {
 	if !bd.Withdrawn {
-		_, err := b.exec(`INSERT INTO board_notices (community_id, category, notice_id, published_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT DO NOTHING`, string(tg.c), string(bd.Category), bd.NoticeID, bd.At)
-		if err != nil {
-			return fmt.Errorf("record notice on the board: %w", err)
-		}
+		// Written with the batch's others in one statement before the board is next read (queueFolded).
+		n := &b.onBoard
+		n.communities, n.categories = append(n.communities, string(tg.c)), append(n.categories, string(bd.Category))
+		n.notices, n.at = append(n.notices, bd.NoticeID), append(n.at, bd.At)
 		return nil
 	}
 	var published time.Time
@@ -485,7 +489,8 @@ func (b *batchState) upsertDeadline(ctx context.Context, d supervision.Deadline,
 		return err
 	}
 	if !replace {
-		return b.openDeadlineIfAbsent(d.Key, row)
+		b.openDeadlineIfAbsent(d.Key, row)
+		return nil
 	}
 	b.putDeadline(d.Key, row)
 	return nil

@@ -32,6 +32,7 @@ type Table struct {
 	columns []string
 	types   []colType
 	upsert  string
+	missing string
 	copySQL string
 }
 
@@ -91,6 +92,8 @@ func New(name string, key []string, set string, columns ...string) *Table {
 	}
 	t.upsert = fmt.Sprintf("INSERT INTO %s AS t (%s) SELECT * FROM unnest(%s) ON CONFLICT (%s) DO %s",
 		name, strings.Join(t.columns, ", "), strings.Join(params, ", "), strings.Join(key, ", "), action)
+	t.missing = fmt.Sprintf("INSERT INTO %s AS t (%s) SELECT * FROM unnest(%s) ON CONFLICT (%s) DO NOTHING",
+		name, strings.Join(t.columns, ", "), strings.Join(params, ", "), strings.Join(key, ", "))
 	t.copySQL = fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", name, strings.Join(t.columns, ", "))
 	return t
 }
@@ -126,6 +129,9 @@ func (t *Table) Select(alias string) string {
 // UpsertSQL is the table's multi-row upsert: one array parameter per column, in the declared order, each
 // of the column's type (a model that builds its arrays itself queues it with pgx).
 func (t *Table) UpsertSQL() string { return t.upsert }
+
+// InsertMissingSQL is UpsertSQL that leaves a row already there as it is.
+func (t *Table) InsertMissingSQL() string { return t.missing }
 
 // Columns is the table's column names, in the order rows give their values.
 func (t *Table) Columns() []string { return slices.Clone(t.columns) }
