@@ -321,6 +321,7 @@ func (a *Auditor) applyScope(ctx context.Context, sc scope, head eventlog.Positi
 			}
 			streams[r.Stream] = true
 			snap.LastEvent = refOf(&r)
+			r.Shared = new(eventlog.Shared) // every model gets this copy: its payload is decoded once
 			batch = append(batch, r)
 			if len(batch) == size {
 				return send()

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
+	"github.com/grassroots-ledger/ledger/infra/workload"
+	"github.com/grassroots-ledger/ledger/projections/runtime"
+)
+
+// BenchmarkLiveLatency runs every read model as serve runs them (the same runtime, models and pool) while
+// the demo's generator records a valid district history into the embedded node at 500 and at 2 000
+// events/s (ten seconds each). For every append it reports the time from its acknowledgement to the
+// first poll (every 2 ms) that finds every model's checkpoint at or past it: its rows committed in all of
+// them. events/s is the rate the generator achieved. Run with -benchtime 1x.
+func BenchmarkLiveLatency(b *testing.B) {
+	for _, r := range []int{500, 2000} {
+		b.Run(fmt.Sprintf("rate=%d", r), func(b *testing.B) { liveLatency(b, r, 10*time.Second) })
+	}
+}
+
+func liveLatency(b *testing.B, perSecond int, span time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.Setenv("EVENTSTORE_URL", "")
+	s, err := openSession(ctx, b.TempDir(), pgtest.NewDatabase(b), true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	models, err := readModelsNamed(nil, s.Keys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rt, err := newRuntime(ctx, s.Pool, s.Store, models, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ran := make(chan struct{})
+	go func() { defer close(ran); _ = rt.Run(ctx) }()
+	defer func() { cancel(); <-ran }()
+
+	w := watchModels(ctx, b, s.Pool, models)
+	sink := &pacedSink{store: s.Store, limit: rate.NewLimiter(rate.Limit(perSecond), max(1, perSecond/50)), watch: w}
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		stats, err := workload.Generate(ctx, workload.Options{Seed: 7, Communities: 13, Target: perSecond * int(span/time.Second),
+			Until: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Concurrency: 16}, sink)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(stats.Events)/time.Since(start).Seconds(), "events/s")
+	}
+	lat := w.wait(b)
+	b.StopTimer()
+	q := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(q(1), "max-ms")
+}
+
+// pacedSink appends through the store at most at its limiter's rate and tells the watch when each
+// append was acknowledged.
+type pacedSink struct {
+	store interface {
+		Append(ctx context.Context, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error)
+	}
+	limit *rate.Limiter
+	watch *modelWatch
+}
+
+func (p *pacedSink) Append(ctx context.Context, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error) {
+	if err := p.limit.WaitN(ctx, min(len(events), p.limit.Burst())); err != nil {
+		return eventlog.AppendResult{}, err
+	}
+	res, err := p.store.Append(ctx, stream, expected, events)
+	if err == nil {
+		p.watch.acked(res.Position.Commit, time.Now())
+	}
+	return res, err
+}
+
+// modelWatch times each acknowledged append until every model's checkpoint has passed it.
+type modelWatch struct {
+	mu      sync.Mutex
+	min     uint64
+	pending []struct {
+		pos uint64
+		at  time.Time
+	}
+	lat []time.Duration
+}
+
+func (w *modelWatch) acked(pos uint64, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if pos <= w.min {
+		w.lat = append(w.lat, 0)
+		return
+	}
+	w.pending = append(w.pending, struct {
+		pos uint64
+		at  time.Time
+	}{pos, at})
+}
+
+// wait returns the latencies, sorted, once every acknowledged append is visible (at most a minute).
+func (w *modelWatch) wait(b *testing.B) []time.Duration {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		w.mu.Lock()
+		if len(w.pending) == 0 {
+			out := slices.Clone(w.lat)
+			w.mu.Unlock()
+			slices.Sort(out)
+			return out
+		}
+		w.mu.Unlock()
+		if time.Now().After(deadline) {
+			b.Fatal("some appends never reached every read model")
+		}
+	}
+}
+
+func watchModels(ctx context.Context, b *testing.B, pool interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, models []runtime.ReadModel) *modelWatch {
+	var parts []string
+	for _, m := range models {
+		parts = append(parts, "SELECT commit_pos FROM "+pgx.Identifier{runtime.SchemaOf(m.Name()), "checkpoint"}.Sanitize())
+	}
+	sql := "SELECT coalesce(min(commit_pos), 0) FROM (" + strings.Join(parts, " UNION ALL ") + ") c"
+	w := &modelWatch{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			var m int64
+			if err := pool.QueryRow(ctx, sql).Scan(&m); err != nil {
+				continue
+			}
+			now := time.Now()
+			w.mu.Lock()
+			w.min = uint64(m)
+			w.pending = slices.DeleteFunc(w.pending, func(p struct {
+				pos uint64
+				at  time.Time
+			}) bool {
+				if p.pos <= w.min {
+					w.lat = append(w.lat, now.Sub(p.at))
+					return true
+				}
+				return false
+			})
+			w.mu.Unlock()
+		}
+	}()
+	b.Cleanup(func() { <-done })
+	return w
+}
