@@ -2,6 +2,7 @@ package esdbnode_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
@@ -316,4 +318,44 @@ func BenchmarkReadAll1MRawFrames(b *testing.B) {
 	elapsed := time.Since(start).Seconds()
 	b.ReportMetric(float64(b.N*millionEvents)/elapsed, "events/s")
 	b.ReportMetric(float64(bytes)/elapsed/1e6, "MB/s")
+}
+
+// BenchmarkBboltBaseline is the floor a single writer's durable append is compared with: an event store
+// inside the process on bbolt, with no network and no protocol, as the peer hallgren/eventsourcing's bbolt
+// store is (each save one bbolt transaction, fsynced). One op puts one 600-byte event under its global
+// sequence number and its stream's index entry in one Update transaction, with the node's own bbolt
+// options. BenchmarkAppend/writers=1 over the same sizes shows what the gRPC node adds on top.
+func BenchmarkBboltBaseline(b *testing.B) {
+	db, err := bolt.Open(b.TempDir()+"/baseline.db", 0o600, &bolt.Options{Timeout: time.Second,
+		FreelistType: bolt.FreelistMapType, InitialMmapSize: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	data := make([]byte, 600)
+	var seq uint64
+	b.ResetTimer()
+	for range b.N {
+		err := db.Update(func(tx *bolt.Tx) error {
+			evs, err := tx.CreateBucketIfNotExists([]byte("events"))
+			if err != nil {
+				return err
+			}
+			idx, err := tx.CreateBucketIfNotExists([]byte("streams"))
+			if err != nil {
+				return err
+			}
+			seq++
+			var k [8]byte
+			binary.BigEndian.PutUint64(k[:], seq)
+			if err := evs.Put(k[:], data); err != nil {
+				return err
+			}
+			return idx.Put(append([]byte("bench-stream/"), k[:]...), k[:])
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
