@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 )
 
 // IndexesLast is a ReadModel some of whose indexes its Apply never reads through: indexes for the portal
@@ -69,32 +70,25 @@ func (r *Runtime) deferIndexes(ctx context.Context, m ReadModel, schema string) 
 	return out, nil
 }
 
-// buildIndexes creates the indexes deferIndexes dropped (pg_get_indexdef names the schema), one after the
-// other on one connection with room to sort in memory.
+// buildIndexes creates the indexes deferIndexes dropped (pg_get_indexdef names the schema), side by side,
+// each on its own connection with room to sort in memory: a pool smaller than their number takes them in
+// turns.
 func (r *Runtime) buildIndexes(ctx context.Context, idx []deferredIndex) error {
-	if len(idx) == 0 {
-		return nil
-	}
-	conn, err := r.cfg.Pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("build indexes: %w", err)
-	}
-	defer conn.Release()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("build indexes: %w", err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
-		return fmt.Errorf("build indexes: %w", err)
-	}
+	g, gctx := errgroup.WithContext(ctx)
 	for _, d := range idx {
-		if _, err := tx.Exec(ctx, d.def); err != nil {
-			return fmt.Errorf("build index %s: %w", d.name, err)
-		}
+		g.Go(func() error {
+			err := pgx.BeginFunc(gctx, r.cfg.Pool, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(gctx, "SET LOCAL maintenance_work_mem = '128MB'"); err != nil {
+					return err
+				}
+				_, err := tx.Exec(gctx, d.def)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("build index %s: %w", d.name, err)
+			}
+			return nil
+		})
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("build indexes: %w", err)
-	}
-	return nil
+	return g.Wait()
 }
