@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -151,13 +152,22 @@ func (pd *personalData) leaks(body []byte) []string {
 func TestNoPersonalDataInPublicResponses(t *testing.T) {
 	d := sharedDistrict(t)
 	pd := collectPersonalData(t, d)
-	// The scanner finds what it looks for: one of each kind planted in a page.
+	// The scanner finds what it looks for: one of each kind planted in a page. A name is planted only if no
+	// public word contains it (a candidate's public name is the same name, and public by design).
 	for _, set := range []map[string]bool{pd.names, pd.ids, pd.phones, pd.addresses} {
+		planted := false
 		for v := range set {
+			if slices.ContainsFunc(pd.public, func(p string) bool { return strings.Contains(p, v) }) {
+				continue
+			}
 			if len(pd.leaks([]byte("<p>"+v+"</p>"))) == 0 && utf8.RuneCountInString(v) > 2 {
 				t.Fatalf("the scanner misses %q", v)
 			}
+			planted = true
 			break
+		}
+		if !planted && len(set) > 0 {
+			t.Fatal("every value of a kind of personal data is also a public word: the scanner cannot be checked")
 		}
 	}
 
