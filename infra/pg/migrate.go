@@ -188,3 +188,59 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	return out, nil
 }
+
+// FreshMigrator is Migrator for schemas made and dropped by the dozen, such as an auditor's scratch
+// schemas: a schema that does not exist yet is created with every migration in one transaction and one
+// round trip (MigrateFresh), instead of a transaction per file.
+func FreshMigrator(pool *pgxpool.Pool) func(ctx context.Context, schema, versionTable string, migrations fs.FS) error {
+	return func(ctx context.Context, schema, versionTable string, migrations fs.FS) error {
+		return MigrateFresh(ctx, pool, schema, versionTable, migrations)
+	}
+}
+
+// MigrateFresh creates schema with all of migrations applied and recorded, as Migrate would leave it, in
+// one transaction: all or nothing. A schema that already exists is left to Migrate, and so is a failure,
+// which Migrate then reports naming the file (and applying the files before it, as it always does).
+func MigrateFresh(ctx context.Context, pool *pgxpool.Pool, schema, versionTable string, migrations fs.FS) error {
+	if !identifier.MatchString(schema) || !identifier.MatchString(versionTable) {
+		return fmt.Errorf("migrate: schema %q and version table %q must be lower-case identifiers", schema, versionTable)
+	}
+	files, err := loadMigrations(migrations)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	s, table := pgx.Identifier{schema}.Sanitize(), pgx.Identifier{schema, versionTable}.Sanitize()
+	var script strings.Builder
+	script.WriteString("CREATE SCHEMA " + s + ";\nSET LOCAL search_path = " + s + ", public;\n")
+	script.WriteString("CREATE TABLE " + table +
+		" (version bigint PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());\n")
+	for _, f := range files {
+		script.WriteString(f.sql + "\n;\n")
+	}
+	if len(files) > 0 {
+		rows := make([]string, len(files))
+		for i, f := range files {
+			rows[i] = fmt.Sprintf("(%d, '%s', '%s')", f.version, strings.ReplaceAll(f.name, "'", "''"), f.sum)
+		}
+		script.WriteString("INSERT INTO " + table + " (version, name, sha256) VALUES " + strings.Join(rows, ", ") + ";\n")
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var exists bool
+	if err := tx.QueryRow(ctx, `WITH locked AS (SELECT pg_advisory_xact_lock(hashtextextended($1, 0)))
+		SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) FROM locked`, "ledger.migrate:"+schema, schema).Scan(&exists); err != nil {
+		return fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, script.String(), pgx.QueryExecModeSimpleProtocol); err == nil {
+			if err := tx.Commit(ctx); err == nil {
+				return nil
+			}
+		}
+	}
+	_ = tx.Rollback(context.WithoutCancel(ctx))
+	return Migrate(ctx, pool, schema, versionTable, migrations)
+}
