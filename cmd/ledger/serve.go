@@ -157,8 +157,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer closePortal()
-	// Scratch schemas are new every replay: all of a model's migrations in one transaction (pg.MigrateFresh).
-	aud, err := audit.New(audit.Config{Store: store, Pool: pool, Migrate: pg.FreshMigrator(pool), Models: models(), Personal: ks, Logger: slog.Default()})
+	aud, err := audit.New(audit.Config{Store: store, Pool: pool, Migrate: pg.Migrator(pool), Models: models(), Personal: ks, Logger: slog.Default()})
 	if err != nil {
 		return err
 	}

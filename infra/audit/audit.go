@@ -50,8 +50,7 @@ type Config struct {
 	// Pool is a PostgreSQL database where Replay may create and drop schemas (scratch_<random>_<model>).
 	// Use the read models' database: the role that runs the projections may create schemas there.
 	Pool *pgxpool.Pool
-	// Migrate creates a schema with a read model's migrations (infra/pg.FreshMigrator: a scratch schema is
-	// always new).
+	// Migrate creates a schema with a read model's migrations (infra/pg.Migrator).
 	Migrate runtime.Migrator
 	// Models are the read models Replay rebuilds: the same list the projections run, so a model added to
 	// the ledger joins the replay without a change here.

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/infra/pg"
@@ -116,60 +115,5 @@ func TestMigrateRollsBackAFailingFileAndRejectsBadNames(t *testing.T) {
 	}
 	if err := pg.Migrate(ctx, pool, "rm-bad; DROP", "schema_migrations", fstest.MapFS{}); err == nil {
 		t.Error("a schema name that is not an identifier was accepted")
-	}
-}
-
-// TestMigrateFreshLeavesWhatMigrateLeaves: a new schema made by MigrateFresh in one transaction has the
-// same tables and version rows as one made by Migrate file by file; an existing schema and a failing file
-// are left to Migrate (the error names the file, the files before it are applied).
-func TestMigrateFreshLeavesWhatMigrateLeaves(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	pool := migrateDB(t)
-	files := fstest.MapFS{
-		"0001_init.sql": {Data: []byte("CREATE TABLE a (id int PRIMARY KEY, note text);\nCREATE INDEX a_note ON a (note) -- no semicolon, a comment last")},
-		"0002_more.sql": {Data: []byte("ALTER TABLE a ADD COLUMN n int NOT NULL DEFAULT 0; CREATE TABLE b (s text)")},
-	}
-	describe := func(schema string) string {
-		var out string
-		if err := pool.QueryRow(ctx, `SELECT string_agg(x, ' | ' ORDER BY x) FROM (
-			SELECT table_name || '.' || column_name || ' ' || data_type AS x FROM information_schema.columns WHERE table_schema = $1
-			UNION ALL SELECT indexname FROM pg_indexes WHERE schemaname = $1
-			UNION ALL SELECT 'v' || version || ' ' || name || ' ' || sha256 FROM `+pgx.Identifier{schema, "schema_migrations"}.Sanitize()+`) d`,
-			schema).Scan(&out); err != nil {
-			t.Fatal(err)
-		}
-		return strings.ReplaceAll(out, schema, "S")
-	}
-	if err := pg.Migrate(ctx, pool, "fresh_slow", "schema_migrations", files); err != nil {
-		t.Fatal(err)
-	}
-	if err := pg.MigrateFresh(ctx, pool, "fresh_fast", "schema_migrations", files); err != nil {
-		t.Fatal(err)
-	}
-	if slow, fast := describe("fresh_slow"), describe("fresh_fast"); slow != fast {
-		t.Fatalf("MigrateFresh left\n%s\nMigrate left\n%s", fast, slow)
-	}
-	// One transaction records every version at the same now(); Migrate's one per file does not.
-	for schema, want := range map[string]int{"fresh_fast": 1, "fresh_slow": 2} {
-		var n int
-		if err := pool.QueryRow(ctx, "SELECT count(DISTINCT applied_at) FROM "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n != want {
-			t.Errorf("%s: versions applied at %d different times, want %d", schema, n, want)
-		}
-	}
-	files["0003_c.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE c (id int)")}
-	if err := pg.MigrateFresh(ctx, pool, "fresh_fast", "schema_migrations", files); err != nil {
-		t.Fatalf("an existing schema one file behind: %v", err)
-	}
-	if err := pool.QueryRow(ctx, "SELECT 1 FROM fresh_fast.c LIMIT 0").Scan(new(int)); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		t.Fatalf("the new file was not applied to the existing schema: %v", err)
-	}
-	files["0004_broken.sql"] = &fstest.MapFile{Data: []byte("SELECT no_such_function()")}
-	err := pg.MigrateFresh(ctx, pool, "fresh_broken", "schema_migrations", files)
-	if err == nil || !strings.Contains(err.Error(), "0004_broken.sql") {
-		t.Fatalf("a failing file: %v, want an error naming it", err)
 	}
 }
