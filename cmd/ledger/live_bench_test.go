@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/time/rate"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -75,9 +76,7 @@ func liveLatency(b *testing.B, perSecond int, span time.Duration) {
 // pacedSink appends through the store at most at its limiter's rate and tells the watch when each
 // append was acknowledged.
 type pacedSink struct {
-	store interface {
-		Append(ctx context.Context, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error)
-	}
+	store workload.Sink
 	limit *rate.Limiter
 	watch *modelWatch
 }
@@ -97,11 +96,14 @@ func (p *pacedSink) Append(ctx context.Context, stream string, expected eventlog
 type modelWatch struct {
 	mu      sync.Mutex
 	min     uint64
-	pending []struct {
-		pos uint64
-		at  time.Time
-	}
-	lat []time.Duration
+	pending []ackedAppend
+	lat     []time.Duration
+}
+
+// ackedAppend is an append acknowledged at at, whose last event is at $all position pos.
+type ackedAppend struct {
+	pos uint64
+	at  time.Time
 }
 
 func (w *modelWatch) acked(pos uint64, at time.Time) {
@@ -111,10 +113,7 @@ func (w *modelWatch) acked(pos uint64, at time.Time) {
 		w.lat = append(w.lat, 0)
 		return
 	}
-	w.pending = append(w.pending, struct {
-		pos uint64
-		at  time.Time
-	}{pos, at})
+	w.pending = append(w.pending, ackedAppend{pos, at})
 }
 
 // wait returns the latencies, sorted, once every acknowledged append is visible (at most a minute).
@@ -134,9 +133,7 @@ func (w *modelWatch) wait(b *testing.B) []time.Duration {
 	}
 }
 
-func watchModels(ctx context.Context, b *testing.B, pool interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}, models []runtime.ReadModel) *modelWatch {
+func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models []runtime.ReadModel) *modelWatch {
 	var parts []string
 	for _, m := range models {
 		parts = append(parts, "SELECT commit_pos FROM "+pgx.Identifier{runtime.SchemaOf(m.Name()), "checkpoint"}.Sanitize())
@@ -161,10 +158,7 @@ func watchModels(ctx context.Context, b *testing.B, pool interface {
 			now := time.Now()
 			w.mu.Lock()
 			w.min = uint64(m)
-			w.pending = slices.DeleteFunc(w.pending, func(p struct {
-				pos uint64
-				at  time.Time
-			}) bool {
+			w.pending = slices.DeleteFunc(w.pending, func(p ackedAppend) bool {
 				if p.pos <= w.min {
 					w.lat = append(w.lat, now.Sub(p.at))
 					return true

@@ -239,20 +239,11 @@ func (b *batchState) loadParams(ctx context.Context, batch []eventlog.Recorded, 
 				}
 			}
 		}
-		rows, err := b.query(ctx, `SELECT path, rule, param, value FROM overrides WHERE path = ANY($1)`, all)
-		if err != nil {
-			return fmt.Errorf("read overrides: %w", err)
+		if err := b.flush(ctx); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var p, rule, param, value string
-			if err := rows.Scan(&p, &rule, &param, &value); err != nil {
-				rows.Close()
-				return err
-			}
-			_ = rb.Set(kernel.JurisdictionPath(p), kernel.RuleID(rule), param, value) // validated when recorded
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		var err error
+		if rb, err = readOverrides(ctx, b.tx, "overrides", all); err != nil {
 			return fmt.Errorf("read overrides: %w", err)
 		}
 	}

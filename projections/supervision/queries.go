@@ -40,23 +40,30 @@ func scope(path kernel.JurisdictionPath) string {
 // paramsFor resolves the rule parameters in force at path from an overrides table ("overrides" inside a
 // batch; table("overrides") outside).
 func paramsFor(ctx context.Context, q Querier, overrides string, path kernel.JurisdictionPath) (rulebook.Params, error) {
-	rows, err := q.Query(ctx, `SELECT path, rule, param, value FROM `+overrides+` WHERE path = ANY($1)`, ancestors(path))
+	rb, err := readOverrides(ctx, q, overrides, ancestors(path))
 	if err != nil {
 		return rulebook.Params{}, fmt.Errorf("read overrides of %s: %w", path, err)
+	}
+	return rb.For(path), nil
+}
+
+// readOverrides reads into a rulebook the overrides recorded (in the table overrides) for the jurisdictions
+// paths.
+func readOverrides(ctx context.Context, q Querier, overrides string, paths []string) (*rulebook.Rulebook, error) {
+	rows, err := q.Query(ctx, `SELECT path, rule, param, value FROM `+overrides+` WHERE path = ANY($1)`, paths)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	rb := rulebook.New()
 	for rows.Next() {
 		var p, rule, param, value string
 		if err := rows.Scan(&p, &rule, &param, &value); err != nil {
-			return rulebook.Params{}, err
+			return nil, err
 		}
 		_ = rb.Set(kernel.JurisdictionPath(p), kernel.RuleID(rule), param, value) // validated when recorded
 	}
-	if err := rows.Err(); err != nil {
-		return rulebook.Params{}, err
-	}
-	return rb.For(path), nil
+	return rb, rows.Err()
 }
 
 func ancestors(p kernel.JurisdictionPath) []string {
