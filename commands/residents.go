@@ -40,7 +40,9 @@ type Submission struct {
 	CommunityID string
 	// Target is the notice or the election objected to (empty for a topic).
 	Target string
-	Text   string
+	// Concerning is the candidate (person id) an objection to a candidate list is about, if one.
+	Concerning string
+	Text       string
 	// Name and Phone are an optional contact (联系人, 联系电话): personal data.
 	Name, Phone string
 }
@@ -117,7 +119,7 @@ func (r *Residents) submit(ctx context.Context, m Meta, code string, s Submissio
 			ObjectionID: code, Text: s.Text, Objector: person})
 	case ElectionObjection:
 		res, err = r.h.RaiseElectionObjection(ctx, m, RaiseElectionObjection{CommunityID: s.CommunityID, ElectionID: s.Target,
-			ObjectionID: code, Text: s.Text, Objector: person})
+			ObjectionID: code, Concerning: s.Concerning, Text: s.Text, Objector: person})
 	case Topic:
 		var raiser *Personal
 		if s.Name != "" || s.Phone != "" {
@@ -142,6 +144,9 @@ func (s Submission) validate() error {
 	}
 	if s.Kind != Topic && strings.TrimSpace(s.Target) == "" {
 		return kernel.Invalid("target-required", "target", "请指明对哪一项公示或选举提出异议")
+	}
+	if s.Concerning != "" && s.Kind != ElectionObjection {
+		return kernel.Invalid("concerning-invalid", "concerning", "只有对候选人名单的异议可以指明涉及的候选人")
 	}
 	if len([]rune(s.Name)) > 32 {
 		return kernel.Invalid("name-too-long", "name", "联系人姓名不能超过 32 字")

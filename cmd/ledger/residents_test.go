@@ -262,3 +262,127 @@ func TestAFloodFromOneAddressRecordsOnlyItsLimit(t *testing.T) {
 			pageTimes[len(pageTimes)/2], pageTimes[len(pageTimes)*99/100], pageTimes[len(pageTimes)-1])
 	}
 }
+
+// TestResidentObjectsToACandidateList walks an objection to an election's candidate list without an
+// account: before the list is publicized the form is closed and a post is refused, recording nothing;
+// once it is, the election's page offers the form, which names the standing candidates by their public
+// names; the form and the JSON API each give a receipt (the API names a notice_id it does not take);
+// the election committee answers through the command API; the receipt and the election's page show the
+// answer and the candidate concerned, never the objector or the objection's text.
+func TestResidentObjectsToACandidateList(t *testing.T) {
+	db := apitest.NewDatabase(t)
+	t.Setenv("DATABASE_URL", db)
+	t.Setenv("EVENTSTORE_URL", "")
+	srv := startServe(t, db)
+	admin := srv.Token(commands.RoleAdmin, "*")
+	clerk := srv.Token(commands.RoleClerk, "*")
+	registerCommunity(t, srv, admin, c)
+	srv.PostResult("form-election-committee", clerk, "e-form", `{"community_id":"`+c+`","election_id":"e-2026","term":"2026-2031","seats":3,`+
+		`"members":[{"person":"p-e1","role":"chair"},{"person":"p-e2","role":"member"},{"person":"p-e3","role":"member"}]}`)
+	for i, cand := range [][2]string{{"p-c1", "张建国"}, {"p-c2", "李秀英"}, {"p-c3", "赵退出"}} {
+		srv.PostResult("nominate-candidate", clerk, fmt.Sprint("e-nom-", i), `{"community_id":"`+c+`","election_id":"e-2026","candidate":"`+cand[0]+
+			`","residence_since":"2010-01-01T00:00:00Z","public_name":"`+cand[1]+`","personal":{"name":"`+cand[1]+`","national_id":"330303198001010011"}}`)
+	}
+	srv.PostResult("withdraw-candidate", clerk, "e-wd", `{"community_id":"`+c+`","election_id":"e-2026","candidate":"p-c3","reason":"工作调动"}`)
+	election := "/c/" + c + "/elections/e-2026"
+	waitUntil(t, "the election on the portal", 30*time.Second, func() bool {
+		st, _, b := srv.Get(election)
+		return st == http.StatusOK && bytes.Contains(b, []byte("李秀英"))
+	})
+	count := projectedEvents(t, db)
+
+	// Before the list is publicized: no link, the form says why, a post records nothing.
+	if _, _, b := srv.Get(election); bytes.Contains(b, []byte("/object")) {
+		t.Fatalf("the election offers objections before its list is publicized:\n%s", b)
+	}
+	_, _, page := srv.Get(election + "/object")
+	if !bytes.Contains(page, []byte("不能在网上提出异议")) || bytes.Contains(page, []byte(`<form method="post"`)) {
+		t.Fatalf("the form before publicity:\n%s", page)
+	}
+	before := count()
+	if st, _, b := form(t, srv, election+"/object", url.Values{"key": {"0123456789abcdef0123"}, "text": {"太早"}}); st != http.StatusUnprocessableEntity {
+		t.Fatalf("an objection before publicity: %d\n%s", st, b)
+	}
+
+	srv.PostResult("publicize-candidate-list", clerk, "e-pub", `{"community_id":"`+c+`","election_id":"e-2026"}`)
+	waitUntil(t, "the objection link", 30*time.Second, func() bool {
+		_, _, b := srv.Get(election)
+		return bytes.Contains(b, []byte("对候选人名单提出异议"))
+	})
+	if after := count(); after != before+1 {
+		t.Fatalf("%d events recorded besides the publicity (%d → %d)", after-before-1, before, after)
+	}
+	_, _, page = srv.Get(election + "/object")
+	m := hiddenKey.FindSubmatch(page)
+	if m == nil || !bytes.Contains(page, []byte(`<option value="p-c2">李秀英</option>`)) || bytes.Contains(page, []byte("赵退出")) {
+		t.Fatalf("the form names the standing candidates by their public names:\n%s", page)
+	}
+	const phone = "13787654321"
+	objection := url.Values{"key": {string(m[1])}, "concerning": {"p-c2"}, "text": {"李秀英去年才迁入本村，居住不满一年。"},
+		"name": {"陈六"}, "phone": {phone}}
+	bad := url.Values{"key": objection["key"], "concerning": {"p-c9"}, "text": objection["text"]}
+	if st, _, b := form(t, srv, election+"/object", bad); st/100 != 4 || !bytes.Contains(b, []byte("「涉及的候选人」")) {
+		t.Fatalf("an objection concerning no candidate: %d\n%s", st, b)
+	}
+	st, h, _ := form(t, srv, election+"/object", objection)
+	receipt := h.Get("Location")
+	if st != http.StatusSeeOther || !regexp.MustCompile(`^/r/R[0-9A-Z]{10}$`).MatchString(receipt) {
+		t.Fatalf("the objection: %d, Location %q", st, receipt)
+	}
+	if st, h, _ := form(t, srv, election+"/object", objection); st != http.StatusSeeOther || h.Get("Location") != receipt {
+		t.Fatalf("the same form again: %d %q, want %s", st, h.Get("Location"), receipt)
+	}
+	code := strings.TrimPrefix(receipt, "/r/")
+
+	// The JSON API: an objection to the whole list; a notice_id is not what it takes.
+	post := func(key, body string) (int, []byte) {
+		st, _, b, err := srv.request(http.MethodPost, "/api/v1/public/election-objections", "", key, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, b
+	}
+	if st, b := post("3c1d2a7e-5b3d-4e8a-a1f0-000000000001", `{"community_id":"`+c+`","notice_id":"n-1","text":"x"}`); st != http.StatusBadRequest ||
+		!bytes.Contains(b, []byte(`"field":"notice_id"`)) {
+		t.Fatalf("a notice_id to the candidate list's endpoint: %d %s", st, b)
+	}
+	if st, b := post("3c1d2a7e-5b3d-4e8a-a1f0-000000000002", `{"community_id":"`+c+`","election_id":"e-1999","text":"x"}`); st != http.StatusNotFound {
+		t.Fatalf("an unknown election: %d %s", st, b)
+	}
+	st2, b2 := post("3c1d2a7e-5b3d-4e8a-a1f0-000000000003", `{"community_id":"`+c+`","election_id":"e-2026","text":"名单公示地点不醒目，很多人没看到。"}`)
+	var api struct {
+		Receipt string `json:"receipt"`
+	}
+	if err := json.Unmarshal(b2, &api); st2 != http.StatusOK || err != nil || api.Receipt == "" || api.Receipt == code {
+		t.Fatalf("an objection through the API: %d %s", st2, b2)
+	}
+
+	var rec []byte
+	waitUntil(t, "the receipt page", 30*time.Second, func() bool {
+		_, _, rec = srv.Get(receipt)
+		return bytes.Contains(rec, []byte("候选人名单异议")) && bytes.Contains(rec, []byte("已收到，等待答复"))
+	})
+	srv.PostResult("answer-election-objection", clerk, "e-ans", `{"community_id":"`+c+`","election_id":"e-2026","objection_id":"`+code+
+		`","answer":"经核查户籍登记，该候选人自2010年起在本村居住，符合条件。"}`)
+	waitUntil(t, "the answer on the receipt", 30*time.Second, func() bool {
+		_, _, rec = srv.Get(receipt)
+		return bytes.Contains(rec, []byte("符合条件")) && bytes.Contains(rec, []byte("已答复"))
+	})
+	var b []byte
+	waitUntil(t, "the answer on the election's page", 30*time.Second, func() bool {
+		_, _, b = srv.Get(election)
+		return bytes.Contains(b, []byte("符合条件"))
+	})
+	if !bytes.Contains(b, []byte("候选人 李秀英")) || !bytes.Contains(b, []byte("尚未答复")) {
+		t.Fatalf("the election's page lists both objections, the candidate concerned and the answer:\n%s", b)
+	}
+	for _, page := range [][]byte{b, rec} {
+		if bytes.Contains(page, []byte("陈六")) || bytes.Contains(page, []byte(phone)) || bytes.Contains(page, []byte("迁入")) ||
+			bytes.Contains(page, []byte("不醒目")) {
+			t.Fatalf("a public page shows who objected or what they wrote:\n%s", page)
+		}
+	}
+	if l := leaks("public pages", append(append(rec, b...), srv.Out.String()...)); len(l) > 0 {
+		t.Fatalf("personal data: %v", l)
+	}
+}

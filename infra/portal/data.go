@@ -445,13 +445,22 @@ func (p *Portal) loadNoticeHistory(ctx context.Context, s *snapshot, id, noticeI
 		out.Versions = append(out.Versions, nv)
 	}
 	for _, o := range h.Objections {
-		ot := ObjectionTimes{RaisedAt: local(o.RaisedAt), Raised: src(o.RaisedEventID.String(), o.RaisedCommit)}
+		var answered *elections.Step
 		if !o.AnsweredAt.IsZero() {
-			ot.AnsweredAt, ot.Answered, ot.Answer = localPtr(o.AnsweredAt), src(o.AnsweredEventID.String(), o.AnsweredCommit), Redact(o.Answer)
+			answered = &elections.Step{At: o.AnsweredAt, EventID: o.AnsweredEventID, Commit: o.AnsweredCommit}
 		}
-		out.Objections = append(out.Objections, ot)
+		out.Objections = append(out.Objections, objectionTimes(o.RaisedAt, o.RaisedEventID.String(), o.RaisedCommit, answered, o.Answer))
 	}
 	return out, nil
+}
+
+// objectionTimes is an objection as the public sees it: when it was raised and answered, and the answer.
+func objectionTimes(raisedAt time.Time, raisedEvent string, raisedCommit uint64, answered *elections.Step, answer string) ObjectionTimes {
+	ot := ObjectionTimes{RaisedAt: local(raisedAt), Raised: src(raisedEvent, raisedCommit)}
+	if answered != nil {
+		ot.AnsweredAt, ot.Answered, ot.Answer = localPtr(answered.At), src(answered.EventID.String(), answered.Commit), Redact(answer)
+	}
+	return ot
 }
 
 // loadFinances is a fiscal year by category; year 0 picks the latest year with figures.
@@ -567,7 +576,7 @@ func winnersOf(t elections.Timeline, onlyElected bool) []Winner {
 			continue
 		}
 		w := Winner{Office: officeOf(c.PersonID, c.PublicName, c.Role, c.FullTime), Votes: c.Votes,
-			Status: label(candidateStatues, string(c.Status))}
+			Status: label(candidateStatues, string(c.Status)), Standing: c.Status != elections.Withdrawn}
 		if c.Result != nil {
 			w.Source = src(c.Result.EventID.String(), c.Result.Commit)
 		} else if c.Votes != nil {
@@ -611,13 +620,21 @@ func (p *Portal) loadElection(ctx context.Context, id, electionID string) (Elect
 		return ElectionDetail{}, err
 	}
 	out := ElectionDetail{CommunityID: id, CommunityName: name, Election: electionOf(id, t.Election), Candidates: winnersOf(t, false),
-		Changes: []MemberChange{}}
+		Changes: []MemberChange{}, Objections: []ObjectionTimes{},
+		ObjectionsOpen: t.Election.ListPublicized != nil && t.Election.Certified == nil}
 	if t.Election.Certified != nil {
 		out.Election.Results = winnersOf(t, true)
 	}
 	names := map[string]string{}
 	for _, c := range t.Candidates {
 		names[c.PersonID] = c.PublicName
+	}
+	for _, o := range t.Objections {
+		ot := objectionTimes(o.Raised.At, o.Raised.EventID.String(), o.Raised.Commit, o.Answered, o.Answer)
+		if o.Concerning != "" {
+			ot.Concerning = nameOr(names[o.Concerning], o.Concerning)
+		}
+		out.Objections = append(out.Objections, ot)
 	}
 	for _, c := range t.Changes {
 		out.Changes = append(out.Changes, MemberChange{Change: string(c.Change), ChangeName: label(memberChanges, string(c.Change)),

@@ -20,11 +20,12 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/projections/board"
+	"github.com/grassroots-ledger/ledger/projections/elections"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
 )
 
 // Residents take part without an account (群众参与): an objection to a notice during its publicity window
-// (公示异议) and a topic for deliberation (群众说事), from a plain HTML form that works without JavaScript
+// (公示异议) or to an election's candidate list (候选人名单异议), and a topic for deliberation (群众说事), from a plain HTML form that works without JavaScript
 // or from the JSON API. Each submission is a command of the public actor (commands.Residents): the
 // resident gets a receipt code (回执号) and a page /r/{code} with the status and, once given, the
 // committee's answer. A contact is optional and is personal data (sealed, never public).
@@ -124,14 +125,17 @@ type submissionForm struct {
 	Kind          commands.SubmissionKind
 	CommunityID   string
 	CommunityName string
-	Notice        *Notice // an objection: the notice
-	Action        string
-	Key           string
-	Text          string
-	Name, Phone   string
-	Field         string // the field at fault
-	Error         string
-	Closed        string // why no form is offered
+	Notice        *Notice // an objection to a notice: the notice
+	// Election is an objection to a candidate list: the election, with its candidates to choose from.
+	Election    *ElectionDetail
+	Concerning  string // the candidate chosen (person id)
+	Action      string
+	Key         string
+	Text        string
+	Name, Phone string
+	Field       string // the field at fault
+	Error       string
+	Closed      string // why no form is offered
 }
 
 func newKey() string {
@@ -181,6 +185,22 @@ func (p *Portal) objectionTarget(w http.ResponseWriter, r *http.Request) (submis
 	return f, true
 }
 
+// electionObjectionTarget loads the election whose candidate list an objection is about into a form.
+func (p *Portal) electionObjectionTarget(w http.ResponseWriter, r *http.Request) (submissionForm, bool) {
+	id, electionID := r.PathValue("id"), r.PathValue("election")
+	d, err := p.loadElection(r.Context(), id, electionID)
+	if err != nil {
+		p.fail(w, r, err)
+		return submissionForm{}, false
+	}
+	f := submissionForm{Kind: commands.ElectionObjection, CommunityID: id, CommunityName: d.CommunityName, Election: &d,
+		Action: d.Election.Href + "/object"}
+	if !d.ObjectionsOpen {
+		f.Closed = "候选人名单公示后、选举结果确认前，可以对候选人名单提出异议。本次选举现在" + d.Election.PhaseName + "，不能在网上提出异议。"
+	}
+	return f, true
+}
+
 // topicTarget is the community a topic is raised in.
 func (p *Portal) topicTarget(w http.ResponseWriter, r *http.Request) (submissionForm, bool) {
 	id := r.PathValue("id")
@@ -205,6 +225,9 @@ func (p *Portal) submitForm(w http.ResponseWriter, r *http.Request, f submission
 		return
 	}
 	f.Key, f.Text, f.Name, f.Phone = r.PostForm.Get("key"), r.PostForm.Get("text"), r.PostForm.Get("name"), r.PostForm.Get("phone")
+	if f.Kind == commands.ElectionObjection {
+		f.Concerning = r.PostForm.Get("concerning")
+	}
 	if f.Closed != "" {
 		p.renderForm(w, http.StatusUnprocessableEntity, f)
 		return
@@ -224,10 +247,10 @@ func (p *Portal) submitForm(w http.ResponseWriter, r *http.Request, f submission
 		f.Key = newKey() // a form from elsewhere: a fresh key, this submission only
 	}
 	code, res, err := p.cfg.Residents.Submit(r.Context(), "portal:"+f.Key, commands.Submission{Kind: f.Kind, CommunityID: f.CommunityID,
-		Target: noticeIDOf(f), Text: f.Text, Name: strings.TrimSpace(f.Name), Phone: strings.TrimSpace(f.Phone)})
+		Target: targetOf(f), Concerning: f.Concerning, Text: f.Text, Name: strings.TrimSpace(f.Name), Phone: strings.TrimSpace(f.Phone)})
 	done(err == nil && !res.Replayed)
 	if err != nil {
-		status, field, msg := p.submitError(r, err)
+		status, field, msg := p.submitError(r, f.Kind, err)
 		if status >= 500 {
 			p.errorPage(w, r, status, "提交失败", msg)
 			return
@@ -239,23 +262,32 @@ func (p *Portal) submitForm(w http.ResponseWriter, r *http.Request, f submission
 	http.Redirect(w, r, "/r/"+code, http.StatusSeeOther)
 }
 
-func noticeIDOf(f submissionForm) string {
-	if f.Notice == nil {
-		return ""
+// targetOf is what a form objects to: the notice or the election ("" for a topic).
+func targetOf(f submissionForm) string {
+	switch {
+	case f.Notice != nil:
+		return f.Notice.NoticeID
+	case f.Election != nil:
+		return f.Election.Election.ElectionID
 	}
-	return f.Notice.NoticeID
+	return ""
 }
 
 // fieldNames are the form's fields as the resident sees them.
-var fieldNames = map[string]string{"text": "内容", "name": "联系人", "phone": "联系电话", "notice_id": "公示事项"}
+var fieldNames = map[string]string{"text": "内容", "name": "联系人", "phone": "联系电话", "notice_id": "公示事项", "election_id": "选举",
+	"concerning": "涉及的候选人"}
 
-// submissionProblem is a refusal of a submission as the form and the JSON API name its input: the
-// contact's fields without their "personal." prefix, the notice as notice_id, the key as its header.
-func (p *Portal) submissionProblem(ctx context.Context, err error) *httpapi.Problem {
+// submissionProblem is a refusal of a submission of kind as the form and the JSON API name its input:
+// the contact's fields without their "personal." prefix, the notice or election as notice_id or
+// election_id, the key as its header.
+func (p *Portal) submissionProblem(ctx context.Context, kind commands.SubmissionKind, err error) *httpapi.Problem {
 	pr := httpapi.ProblemFor(ctx, p.log, err)
 	switch pr.Field {
 	case "target":
 		pr.Field = "notice_id"
+		if kind == commands.ElectionObjection {
+			pr.Field = "election_id"
+		}
 	case "command_id":
 		pr.Field = "Idempotency-Key"
 	default:
@@ -265,8 +297,8 @@ func (p *Portal) submissionProblem(ctx context.Context, err error) *httpapi.Prob
 }
 
 // submitError turns a refusal into a status, the field at fault and a sentence for the resident.
-func (p *Portal) submitError(r *http.Request, err error) (int, string, string) {
-	pr := p.submissionProblem(r.Context(), err)
+func (p *Portal) submitError(r *http.Request, kind commands.SubmissionKind, err error) (int, string, string) {
+	pr := p.submissionProblem(r.Context(), kind, err)
 	if pr.Status >= 500 {
 		return pr.Status, "", "暂时无法提交，请稍后再试（编号 " + pr.RequestID + "）。"
 	}
@@ -278,8 +310,11 @@ func (p *Portal) submitError(r *http.Request, err error) (int, string, string) {
 
 func (p *Portal) renderForm(w http.ResponseWriter, status int, f submissionForm) {
 	title := "对公示提出异议"
-	if f.Kind == commands.Topic {
+	switch f.Kind {
+	case commands.Topic:
 		title = "群众说事：提出议题"
+	case commands.ElectionObjection:
+		title = "对候选人名单提出异议"
 	}
 	p.uncached(w, status, page{Title: title, Crumbs: []Crumb{{Name: f.CommunityName, Href: communityHref(f.CommunityID)}}}, "submission-form", f)
 }
@@ -288,11 +323,11 @@ func (p *Portal) renderForm(w http.ResponseWriter, status int, f submissionForm)
 // committee's answer (public) — never who submitted it or what they wrote.
 type Receipt struct {
 	Code          string     `json:"code" doc:"The receipt code (回执号)"`
-	Kind          string     `json:"kind" doc:"notice-objection or topic"`
+	Kind          string     `json:"kind" doc:"notice-objection, election-objection or topic"`
 	KindName      string     `json:"kind_name"`
 	CommunityID   string     `json:"community_id"`
 	CommunityName string     `json:"community_name"`
-	Href          string     `json:"href" doc:"The page of the notice or the topics"`
+	Href          string     `json:"href" doc:"The page of the notice, the election or the topics"`
 	SubmittedAt   time.Time  `json:"submitted_at"`
 	Status        string     `json:"status" doc:"received, answered (objection); the step of the topic"`
 	StatusName    string     `json:"status_name"`
@@ -308,23 +343,45 @@ type Step struct {
 	Detail string    `json:"detail,omitempty"`
 }
 
-// loadReceipt finds a receipt code among the objections and the topics.
+// objectionReceipt is the receipt of an objection raised at raisedAt in community c, shown on page href,
+// answered at answeredAt (zero while not) with answer.
+func (p *Portal) objectionReceipt(ctx context.Context, code string, kind commands.SubmissionKind, c, href string, raisedAt, answeredAt time.Time,
+	answer string) (Receipt, error) {
+	name, err := p.communityName(ctx, c)
+	if err != nil {
+		return Receipt{}, err
+	}
+	rc := Receipt{Code: code, Kind: string(kind), KindName: "公示异议", CommunityID: c, CommunityName: name, Href: href,
+		SubmittedAt: local(raisedAt), Status: "received", StatusName: "已收到，等待答复"}
+	if kind == commands.ElectionObjection {
+		rc.KindName = "候选人名单异议"
+	}
+	if !answeredAt.IsZero() {
+		rc.Status, rc.StatusName, rc.AnsweredAt, rc.Answer = "answered", "已答复", localPtr(answeredAt), Redact(answer)
+	}
+	return rc, nil
+}
+
+// loadReceipt finds a receipt code among the objections to notices and to candidate lists, and the topics.
 func (p *Portal) loadReceipt(ctx context.Context, code string) (Receipt, error) {
 	o, err := board.ObjectionByID(ctx, p.db, code)
 	if err == nil {
-		name, err := p.communityName(ctx, o.CommunityID)
-		if err != nil {
-			return Receipt{}, err
-		}
-		rc := Receipt{Code: code, Kind: string(commands.NoticeObjection), KindName: "公示异议", CommunityID: o.CommunityID, CommunityName: name,
-			Href: communityHref(o.CommunityID) + "/notices/" + url.PathEscape(o.NoticeID), SubmittedAt: local(o.RaisedAt),
-			Status: "received", StatusName: "已收到，等待答复"}
-		if !o.AnsweredAt.IsZero() {
-			rc.Status, rc.StatusName, rc.AnsweredAt, rc.Answer = "answered", "已答复", localPtr(o.AnsweredAt), Redact(o.Answer)
-		}
-		return rc, nil
+		return p.objectionReceipt(ctx, code, commands.NoticeObjection, o.CommunityID,
+			communityHref(o.CommunityID)+"/notices/"+url.PathEscape(o.NoticeID), o.RaisedAt, o.AnsweredAt, o.Answer)
 	}
 	if !errors.Is(err, board.ErrNotFound) {
+		return Receipt{}, err
+	}
+	eo, err := elections.ObjectionByID(ctx, p.db, code)
+	if err == nil {
+		var answeredAt time.Time
+		if eo.Answered != nil {
+			answeredAt = eo.Answered.At
+		}
+		return p.objectionReceipt(ctx, code, commands.ElectionObjection, eo.CommunityID,
+			communityHref(eo.CommunityID)+"/elections/"+url.PathEscape(eo.ElectionID), eo.Raised.At, answeredAt, eo.Answer)
+	}
+	if !errors.Is(err, elections.ErrNotFound) {
 		return Receipt{}, err
 	}
 	t, err := meetings.TopicByID(ctx, p.db, code)
@@ -391,7 +448,9 @@ type submitIn struct {
 // SubmissionBody is what a resident submits.
 type SubmissionBody struct {
 	CommunityID string `json:"community_id" minLength:"1" maxLength:"64" doc:"Community code (社区/村编码)"`
-	NoticeID    string `json:"notice_id,omitempty" maxLength:"64" doc:"The notice objected to (objections only)"`
+	NoticeID    string `json:"notice_id,omitempty" maxLength:"64" doc:"The notice objected to (objections to a notice only)"`
+	ElectionID  string `json:"election_id,omitempty" maxLength:"64" doc:"The election whose candidate list is objected to (objections to a candidate list only)"`
+	Concerning  string `json:"concerning,omitempty" maxLength:"128" doc:"The candidate (person id, as the election's page lists them) an objection to a candidate list concerns, if one"`
 	Text        string `json:"text" maxLength:"8000" doc:"The objection or the topic, at most 2000 characters"`
 	Name        string `json:"name,omitempty" maxLength:"128" doc:"Optional contact name (联系人): personal data, never public"`
 	Phone       string `json:"phone,omitempty" maxLength:"64" doc:"Optional contact phone (联系电话): personal data, never public"`
@@ -433,9 +492,9 @@ func (p *Portal) registerResidentAPI(api huma.API, problemSchema *huma.Schema) {
 	}
 	responses := map[string]*huma.Response{
 		"400": errResp("Invalid input (the field is named in `field`)."),
-		"404": errResp("No such community or notice."),
+		"404": errResp("No such community, notice or election."),
 		"409": errResp("The Idempotency-Key was used for another submission."),
-		"422": errResp("Refused by a rule: the notice's publicity window is closed, the notice was withdrawn."),
+		"422": errResp("Refused by a rule: the notice's publicity window is closed, the notice was withdrawn; the candidate list is not publicized or the result is certified."),
 		"429": errResp("Too many submissions from this address; Retry-After says when to try again."),
 		"500": errResp("Server error; `request_id` identifies it in the log."),
 	}
@@ -454,22 +513,40 @@ func (p *Portal) registerResidentAPI(api huma.API, problemSchema *huma.Schema) {
 						"同一网络地址提交过于频繁，请稍后再试", "").WithHeader("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 				}
 				b := in.Body
+				target, other := b.NoticeID, b.ElectionID
+				if kind == commands.ElectionObjection {
+					target, other = b.ElectionID, b.NoticeID
+				}
+				if other != "" {
+					done(false)
+					field := "election_id"
+					if kind == commands.ElectionObjection {
+						field = "notice_id"
+					}
+					return nil, httpapi.NewProblem(http.StatusBadRequest, httpapi.CodeInvalidValue, "本接口不接受 "+field, field)
+				}
 				code, res, err := p.cfg.Residents.Submit(ctx, "api:"+in.IdempotencyKey, commands.Submission{Kind: kind,
-					CommunityID: b.CommunityID, Target: b.NoticeID, Text: b.Text, Name: strings.TrimSpace(b.Name), Phone: strings.TrimSpace(b.Phone)})
+					CommunityID: b.CommunityID, Target: target, Concerning: b.Concerning, Text: b.Text, Name: strings.TrimSpace(b.Name),
+					Phone: strings.TrimSpace(b.Phone)})
 				done(err == nil && !res.Replayed) // nothing recorded: the token goes back
 				if err != nil {
-					return nil, p.submissionProblem(ctx, err)
+					return nil, p.submissionProblem(ctx, kind, err)
 				}
 				return &submitOut{Body: SubmissionReceipt{Receipt: code, Href: "/r/" + code, Replayed: res.Replayed}}, nil
 			})
 	}
 	submit(commands.NoticeObjection, "public-object", "/objections", "Object to a notice during its publicity window (公示异议)",
 		"A resident's objection to a notice while its publicity window is open. The answer is published on the notice, without the objector.")
+	submit(commands.ElectionObjection, "public-election-objection", "/election-objections",
+		"Object to an election's candidate list (候选人名单异议)",
+		"A resident's objection to the candidate list of an election, from its publicity until the result is certified, optionally "+
+			"concerning one candidate. The election committee's answer is published on the election's page, without the objector; "+
+			"the result cannot be certified while an objection is unanswered.")
 	submit(commands.Topic, "public-topic", "/topics", "Raise a topic for deliberation (群众说事)",
 		"A resident's topic for the community's five-step deliberation (the first step, 征集议题); its progress shows on the receipt.")
 	huma.Register(api, huma.Operation{OperationID: "public-receipt", Method: http.MethodGet, Path: apiPrefix + "/receipts/{code}",
 		Summary: "What became of a submission (回执查询)", Tags: []string{"public"},
-		Description: "The status of an objection or a topic by its receipt code, and the committee's answer once given. Public: no token; never who submitted it or what they wrote.",
+		Description: "The status of an objection (to a notice or a candidate list) or a topic by its receipt code, and the committee's answer once given. Public: no token; never who submitted it or what they wrote.",
 		Responses:   responses},
 		func(ctx context.Context, in *receiptIn) (*receiptOut, error) {
 			code, ok := commands.NormalizeReceipt(in.Code)

@@ -272,6 +272,7 @@ type ObjectionTimes struct {
 	AnsweredAt *time.Time `json:"answered_at,omitempty"`
 	Answered   *Source    `json:"answered_source,omitempty"`
 	Answer     string     `json:"answer,omitempty" doc:"The committee's answer, public (never the objector)"`
+	Concerning string     `json:"concerning,omitempty" doc:"An objection to a candidate list: the candidate it concerns, by public name"`
 }
 
 // NoticeHistory is a notice with every version and its objections by times.
@@ -348,9 +349,11 @@ type PaymentList struct {
 // Winner is an elected candidate, by opaque person id (the read models keep no names).
 type Winner struct {
 	Office
-	Votes  *int    `json:"votes"`
-	Status string  `json:"status"`
-	Source *Source `json:"source,omitempty"`
+	Votes  *int   `json:"votes"`
+	Status string `json:"status"`
+	// Standing: nominated and not withdrawn (one may object to them).
+	Standing bool    `json:"standing"`
+	Source   *Source `json:"source,omitempty"`
 }
 
 // Election is an election's timeline at a glance with, once certified, its results.
@@ -409,6 +412,11 @@ type ElectionDetail struct {
 	Election      Election       `json:"election"`
 	Candidates    []Winner       `json:"candidates"`
 	Changes       []MemberChange `json:"changes"`
+	// Objections are the objections to the candidate list by times, with the committee's answers (never
+	// the objector or the objection's text); ObjectionsOpen says residents may object now (the list is
+	// publicized and the result not yet certified).
+	Objections     []ObjectionTimes `json:"objections"`
+	ObjectionsOpen bool             `json:"objections_open"`
 }
 
 // Meeting is an entry of the register of meetings.

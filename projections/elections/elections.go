@@ -1,11 +1,13 @@
 // Package elections is the read model of elections (换届选举) as the public follows them: each election's
 // timeline — election committee formed, candidates nominated and withdrawn, candidate list publicized,
-// objections raised and answered (counts and times only), the vote with every candidate's votes, the
+// objections raised and answered (times and the committee's public answer, never the objector or the
+// objection's text), the vote with every candidate's votes, the
 // certified result with its winners and turnout — and the later changes of the elected committee: recall
 // (罢免), by-election (补选) and resignation (辞职).
 //
-// Candidates and members appear by opaque person id only: the domain carries a candidate's name solely
-// inside the personal-data object (to be crypto-shredded), with no public name, so the model shows none.
+// Candidates and members appear by person id and by the public display name recorded on the nomination
+// (公示姓名), when one was: the domain carries everything else about a person (real name, ID number,
+// phone) solely inside the personal-data object (to be crypto-shredded), which the model never reads.
 // It lives in schema rm_elections.
 package elections
 
@@ -118,6 +120,7 @@ type objection struct {
 	raisedSrc   decode.Source
 	answeredAt  pgtype.Timestamptz
 	answeredSrc decode.Source
+	answer      pgtype.Text // the committee's answer: public
 	dirty       bool
 }
 
@@ -321,7 +324,7 @@ func (r *electionRow) apply(e decode.Event) error {
 		if !o.answeredAt.Valid {
 			r.answered++
 		}
-		o.answeredAt, o.answeredSrc, o.dirty = tables.Time(p.AnsweredAt), src, true
+		o.answeredAt, o.answeredSrc, o.answer, o.dirty = tables.Time(p.AnsweredAt), src, tables.Text(p.Answer), true
 		r.objectionsSrc = src
 	case election.VotingHeld:
 		r.phase, r.votingAt, r.votingSrc = Voted, tables.Time(p.HeldAt), src
@@ -479,7 +482,7 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 					var aEv pgtype.UUID
 					var aPos pgtype.Int8
 					if err := rs.Scan(&k.community, &k.election, &o.id, &o.concerning, &o.raisedAt, &o.raisedSrc.ID, &o.raisedSrc.Commit,
-						&o.answeredAt, &aEv, &aPos); err != nil {
+						&o.answeredAt, &aEv, &aPos, &o.answer); err != nil {
 						return err
 					}
 					o.answeredSrc = decode.SourceOf(aEv, aPos)
@@ -520,7 +523,8 @@ var (
 		candidateColumns...)
 	objectionsTable = tables.New("objections", []string{"community_id", "election_id", "objection_id"}, "",
 		"community_id text", "election_id text", "objection_id text", "concerning text", "raised_at timestamptz",
-		"raised_event_id uuid", "raised_commit_pos int8", "answered_at timestamptz", "answered_event_id uuid", "answered_commit_pos int8")
+		"raised_event_id uuid", "raised_commit_pos int8", "answered_at timestamptz", "answered_event_id uuid", "answered_commit_pos int8",
+		"answer text")
 	changesTable = tables.New("member_changes", []string{"community_id", "election_id", "revision"}, "nothing",
 		"community_id text", "election_id text", "revision int8", "change text", "person_id text", "role text", "full_time bool",
 		"votes int4", "votes_for int4", "registered_voters int4", "ballots_cast int4", "at timestamptz", "event_id uuid", "commit_pos int8")
@@ -576,7 +580,7 @@ func write(ctx context.Context, tx pgx.Tx, rows map[key]*electionRow) error {
 			x := r.objections[id]
 			if x.dirty {
 				objections.Row().Text(k.community).Text(k.election).Text(id).NullText(x.concerning).Time(x.raisedAt).UUID(x.raisedSrc.ID).
-					Int8(x.raisedSrc.Commit).NullTime(x.answeredAt).UUID(x.answeredSrc.ID).NullInt8(x.answeredSrc.Pos())
+					Int8(x.raisedSrc.Commit).NullTime(x.answeredAt).UUID(x.answeredSrc.ID).NullInt8(x.answeredSrc.Pos()).NullText(x.answer)
 			}
 		}
 		for _, x := range r.changes {

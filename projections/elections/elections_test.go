@@ -116,8 +116,16 @@ func TestTimelineResultAndChanges(t *testing.T) {
 	if c := tl.Candidates[2]; c.Withdrawn == nil || !c.Withdrawn.Equal(t0.Add(2*day)) || c.Result != nil {
 		t.Fatalf("withdrawn candidate: %+v", c)
 	}
-	if len(tl.Objections) != 2 || tl.Objections[0].Concerning != "p-2" || !at(tl.Objections[0].Answered, 11) || tl.Objections[1].Answered != nil {
+	if len(tl.Objections) != 2 || tl.Objections[0].Concerning != "p-2" || !at(tl.Objections[0].Answered, 11) || tl.Objections[1].Answered != nil ||
+		tl.Objections[0].Answer != "经核实已满一年" || tl.Objections[1].Answer != "" {
 		t.Fatalf("objections: %+v", tl.Objections)
+	}
+	// A resident finds an objection by its id (the receipt code); its text and objector are never kept.
+	if o, err := elections.ObjectionByID(ctx, pool, "o-1"); err != nil || o.ElectionID != "e-2026" || o.Answer != "经核实已满一年" || !at(o.Answered, 11) {
+		t.Fatalf("objection o-1 by id: %+v %v", o, err)
+	}
+	if _, err := elections.ObjectionByID(ctx, pool, "o-9"); !errors.Is(err, elections.ErrNotFound) {
+		t.Fatalf("an unknown objection: %v", err)
 	}
 	var changes []string
 	for _, c := range tl.Changes {
@@ -135,7 +143,8 @@ func TestTimelineResultAndChanges(t *testing.T) {
 		t.Fatalf("unknown election: %v", err)
 	}
 
-	secrets := []string{"p-r", "p-s", "钱十全", "孙百川", "候选人林二娜居住不满一年", "名单公示时间不足", "经核实已满一年", "身体原因", "家庭原因", "罗西社区p-"}
+	// The committee's answer ("经核实已满一年") is public; the objection's text and its objector are not.
+	secrets := []string{"p-r", "p-s", "钱十全", "孙百川", "候选人林二娜居住不满一年", "名单公示时间不足", "身体原因", "家庭原因", "罗西社区p-"}
 	for _, n := range names {
 		secrets = append(secrets, n)
 	}

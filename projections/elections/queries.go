@@ -79,12 +79,48 @@ type Candidate struct {
 	Result   *Step
 }
 
-// Objection is one objection by id and times: never its author or text.
+// Objection is one objection by id and times, and the committee's answer: never its author or text.
 type Objection struct {
-	ID         string
-	Concerning string // the candidate's person id, when it concerns one
-	Raised     Step
-	Answered   *Step
+	CommunityID string
+	ElectionID  string
+	ID          string
+	Concerning  string // the candidate's person id, when it concerns one
+	Raised      Step
+	Answered    *Step
+	Answer      string // the committee's answer (public), "" before it is given
+}
+
+// queryObjections reads the objections matching where, in the order they were raised.
+func queryObjections(ctx context.Context, q Querier, what, where string, args ...any) ([]Objection, error) {
+	return tables.Collect(ctx, q, "elections", what, `SELECT community_id, election_id, objection_id, coalesce(concerning, ''), raised_at,
+		raised_event_id, raised_commit_pos, answered_at, answered_event_id, answered_commit_pos, coalesce(answer, '')
+		FROM `+pgx.Identifier{Schema, "objections"}.Sanitize()+` WHERE `+where+` ORDER BY raised_commit_pos, objection_id`,
+		func(rows pgx.Rows) (Objection, error) {
+			var o Objection
+			var rEv, aEv pgtype.UUID
+			var rPos int64
+			var aPos pgtype.Int8
+			var aAt pgtype.Timestamptz
+			if err := rows.Scan(&o.CommunityID, &o.ElectionID, &o.ID, &o.Concerning, &o.Raised.At, &rEv, &rPos, &aAt, &aEv, &aPos, &o.Answer); err != nil {
+				return Objection{}, err
+			}
+			o.Raised.At, o.Raised.EventID, o.Raised.Commit = o.Raised.At.UTC(), rEv.Bytes, uint64(rPos)
+			o.Answered = tables.StepOf(aAt, aEv, aPos)
+			return o, nil
+		}, args...)
+}
+
+// ObjectionByID finds an objection by its id: a resident's objection is found by its receipt code. The
+// first raised wins when two elections hold the same id; ErrNotFound when none does.
+func ObjectionByID(ctx context.Context, q Querier, id string) (Objection, error) {
+	os, err := queryObjections(ctx, q, "objection "+id, "objection_id = $1", id)
+	if err != nil {
+		return Objection{}, err
+	}
+	if len(os) == 0 {
+		return Objection{}, fmt.Errorf("objection %s: %w", id, ErrNotFound)
+	}
+	return os[0], nil
 }
 
 // MemberChange is a change of the elected committee after certification.
@@ -201,29 +237,9 @@ func ElectionTimeline(ctx context.Context, q Querier, communityID, electionID st
 	if err := rows.Err(); err != nil {
 		return Timeline{}, fmt.Errorf("elections: candidates of %s: %w", electionID, err)
 	}
-	rows, err = q.Query(ctx, `SELECT objection_id, coalesce(concerning, ''), raised_at, raised_event_id, raised_commit_pos, answered_at,
-		answered_event_id, answered_commit_pos FROM `+pgx.Identifier{Schema, "objections"}.Sanitize()+`
-		WHERE community_id = $1 AND election_id = $2 ORDER BY raised_commit_pos, objection_id`, communityID, electionID)
+	t.Objections, err = queryObjections(ctx, q, "objections of "+electionID, "community_id = $1 AND election_id = $2", communityID, electionID)
 	if err != nil {
-		return Timeline{}, fmt.Errorf("elections: objections of %s: %w", electionID, err)
-	}
-	for rows.Next() {
-		var o Objection
-		var rEv, aEv pgtype.UUID
-		var rPos int64
-		var aPos pgtype.Int8
-		var aAt pgtype.Timestamptz
-		if err := rows.Scan(&o.ID, &o.Concerning, &o.Raised.At, &rEv, &rPos, &aAt, &aEv, &aPos); err != nil {
-			rows.Close()
-			return Timeline{}, fmt.Errorf("elections: objections of %s: %w", electionID, err)
-		}
-		o.Raised.At, o.Raised.EventID, o.Raised.Commit = o.Raised.At.UTC(), rEv.Bytes, uint64(rPos)
-		o.Answered = tables.StepOf(aAt, aEv, aPos)
-		t.Objections = append(t.Objections, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Timeline{}, fmt.Errorf("elections: objections of %s: %w", electionID, err)
+		return Timeline{}, err
 	}
 	t.Changes, err = memberChanges(ctx, q, "community_id = $1 AND election_id = $2", communityID, electionID)
 	if err != nil {
