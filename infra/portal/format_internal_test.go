@@ -1,14 +1,16 @@
 package portal
 
 import (
-	"github.com/grassroots-ledger/ledger/projections/meetings"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/freshness"
+	"github.com/grassroots-ledger/ledger/projections/meetings"
 )
 
 func TestYuan(t *testing.T) {
@@ -135,16 +137,19 @@ func TestFreshnessTextNamesStaleSections(t *testing.T) {
 	}
 }
 
-// TestSentencesNameRecordsNotIDs: an alert's sentence names the expenditures, meetings and resolutions it
-// was written with the ids of; an id the community has no record of stays as written.
+// TestSentencesNameRecordsNotIDs: an alert's sentence names the expenditures, meetings, resolutions and
+// audits it was written with the ids of; an id the community has no record of stays as written.
 func TestSentencesNameRecordsNotIDs(t *testing.T) {
 	n := namer{purposes: map[string]string{"2023-0014": "道路硬化", "2023-0015": "路灯维修", "2023-0016": "排水沟清淤"},
-		meetings: map[string]meetings.Named{"2025-joint-4": {Title: "2025年第四次两委联席会议", MeetingID: "2025-joint-4"}}}
+		meetings: map[string]meetings.Named{"2025-joint-4": {Title: "2025年第四次两委联席会议", MeetingID: "2025-joint-4"}},
+		audits: map[string]directory.Audit{"2026-exit-p330303001201-0001": {AuditID: "2026-exit-p330303001201-0001", Kind: audit.Exit,
+			Opened: directory.Step{At: time.Date(2026, 1, 31, 17, 0, 0, 0, time.UTC), Commit: 4242}}}}
 	for in, want := range map[string]string{
-		"支出2023-0016(¥18,380.26)与同一收款方近期的支出2023-0014、2023-0015合计达到重大事项标准": "支出“排水沟清淤”(¥18,380.26)与同一收款方近期的支出“道路硬化”、“路灯维修”合计达到重大事项标准",
-		"会议2025-joint-4于2025-11-13 15:35结束，应在48小时内留存会议记录":                 "会议“2025年第四次两委联席会议”于2025-11-13 15:35结束，应在48小时内留存会议记录",
-		"支出2099-0001(¥1.00)于2024-02-10支付":                                 "支出2099-0001(¥1.00)于2024-02-10支付",
-		"2026年上半年未召开社区居民会议":                                               "2026年上半年未召开社区居民会议",
+		"支出2023-0016(¥18,380.26)与同一收款方近期的支出2023-0014、2023-0015合计达到重大事项标准":     "支出“排水沟清淤”(¥18,380.26)与同一收款方近期的支出“道路硬化”、“路灯维修”合计达到重大事项标准",
+		"会议2025-joint-4于2025-11-13 15:35结束，应在48小时内留存会议记录":                     "会议“2025年第四次两委联席会议”于2025-11-13 15:35结束，应在48小时内留存会议记录",
+		"支出2099-0001(¥1.00)于2024-02-10支付":                                     "支出2099-0001(¥1.00)于2024-02-10支付",
+		"2026年上半年未召开社区居民会议":                                                   "2026年上半年未召开社区居民会议",
+		"审计2026-exit-p330303001201-0001于2026-03-02 09:00结束，结果应在24小时内公开，至今未公开": "审计（离任，2026年2月）于2026-03-02 09:00结束，结果应在24小时内公开，至今未公开",
 	} {
 		if got := n.sentence(in); got != want {
 			t.Errorf("sentence(%q)\n = %q\nwant %q", in, got, want)
@@ -152,5 +157,8 @@ func TestSentencesNameRecordsNotIDs(t *testing.T) {
 	}
 	if h := n.subjectHref("meeting-330303001001-2025-joint-4"); h != "/c/330303001001/meetings/2025-joint-4" {
 		t.Errorf("a meeting's page: %q", h)
+	}
+	if h := n.subjectHref("audit-330303001201-2026-exit-p330303001201-0001"); h != "/events/4242" {
+		t.Errorf("an audit's link (the event that opened it): %q", h)
 	}
 }

@@ -54,7 +54,8 @@ func TestPeopleAreShownByTheirPublicNames(t *testing.T) {
 }
 
 // TestAlertsNameWhatTheyAreAbout: across the district, no open alert's sentence refers to an expenditure,
-// a meeting or a resolution by id — each is named (支出“…”, 会议“…”) and the alert links its page.
+// a meeting, a resolution or an audit by id — each is named (支出“…”, 会议“…”, 审计（离任，2026年2月）) and the
+// alert links its page (an audit's: the event that opened it).
 func TestAlertsNameWhatTheyAreAbout(t *testing.T) {
 	d := sharedDistrict(t)
 	rows, err := d.Admin.Query(context.Background(), `SELECT community_id FROM rm_directory.communities`)
@@ -65,8 +66,9 @@ func TestAlertsNameWhatTheyAreAbout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := regexp.MustCompile(`(支出|会议|决议)[A-Za-z0-9]`)
-	named := 0
+	byID := regexp.MustCompile(`(支出|会议|决议|审计)[A-Za-z0-9]`)
+	auditNamed := regexp.MustCompile(`审计（(任前|定期|离任)，20\d\d年\d{1,2}月）`)
+	named, audits := 0, 0
 	for _, id := range ids {
 		var l portal.AlertList
 		d.getJSON("/api/v1/public/communities/"+id+"/alerts", &l)
@@ -80,10 +82,16 @@ func TestAlertsNameWhatTheyAreAbout(t *testing.T) {
 					t.Errorf("%s: an alert about a record does not link it: %+v", id, a)
 				}
 			}
+			if auditNamed.MatchString(a.Detail) {
+				audits++
+				if !strings.HasPrefix(a.Href, "/events/") {
+					t.Errorf("%s: an alert about an audit does not link the event that opened it: %+v", id, a)
+				}
+			}
 		}
 	}
-	if named == 0 {
-		t.Fatal("no open alert names a record: the test would prove nothing")
+	if named == 0 || audits == 0 {
+		t.Fatalf("open alerts naming a record: %d, an audit: %d; the test would prove nothing", named, audits)
 	}
 }
 

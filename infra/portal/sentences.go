@@ -2,37 +2,49 @@ package portal
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 
+	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
 // No raw ids in sentences: an alert's detail was written with the ids of what it is about ("支出2024-0030
-// (¥480.83)于…支付", "会议2025-joint-4于…结束"); the portal names them instead — an expenditure by its
-// purpose, a meeting by its title, a resolution by its motion's title — and puts the id in a link only.
+// (¥480.83)于…支付", "会议2025-joint-4于…结束", "审计2026-exit-p1于…结束"); the portal names them instead — an
+// expenditure by its purpose, a meeting by its title, a resolution by its motion's title, an audit by its
+// kind and month (审计（离任，2026年2月）) — and puts the id in a link only.
 
-// refPattern finds a kind word and the id(s) after it: 支出2024-0030、2024-0031 · 会议2025-joint-4 · 决议r-7.
-var refPattern = regexp.MustCompile(`(支出|会议|决议)([A-Za-z0-9][A-Za-z0-9._-]*(?:、[A-Za-z0-9][A-Za-z0-9._-]*)*)`)
+// refPattern finds a kind word and the id(s) after it: 支出2024-0030、2024-0031 · 会议2025-joint-4 · 决议r-7 ·
+// 审计2026-exit-p1.
+var refPattern = regexp.MustCompile(`(支出|会议|决议|审计)([A-Za-z0-9][A-Za-z0-9._-]*(?:、[A-Za-z0-9][A-Za-z0-9._-]*)*)`)
+
+// auditKinds are the kinds of audit as a sentence names them.
+var auditKinds = map[audit.Kind]string{audit.PreTerm: "任前", audit.Regular: "定期", audit.Exit: "离任"}
 
 // namer names the records of one community that sentences refer to by id.
 type namer struct {
 	purposes              map[string]string
 	meetings, resolutions map[string]meetings.Named
+	audits                map[string]directory.Audit
 }
 
 // namerFor looks up, in one community, every record the texts refer to (two statements).
 func (p *Portal) namerFor(ctx context.Context, communityID string, texts []string) (namer, error) {
-	var expenditures, others []string
+	var expenditures, audits, others []string
 	for _, t := range texts {
 		for _, m := range refPattern.FindAllStringSubmatch(t, -1) {
 			ids := strings.Split(m[2], "、")
-			if m[1] == "支出" {
+			switch m[1] {
+			case "支出":
 				expenditures = append(expenditures, ids...)
-			} else {
+			case "审计":
+				audits = append(audits, ids...)
+			default:
 				others = append(others, ids...)
 			}
 		}
@@ -49,6 +61,11 @@ func (p *Portal) namerFor(ctx context.Context, communityID string, texts []strin
 			return n, err
 		}
 	}
+	if len(audits) > 0 {
+		if n.audits, err = directory.Audits(ctx, p.db, communityID, audits); err != nil {
+			return n, err
+		}
+	}
 	return n, nil
 }
 
@@ -59,12 +76,25 @@ func (n namer) sentence(text string) string {
 		sub := refPattern.FindStringSubmatch(m)
 		ids := strings.Split(sub[2], "、")
 		for i, id := range ids {
-			if name := n.name(sub[1], id); name != "" {
+			if a, ok := n.audits[id]; ok && sub[1] == "审计" {
+				ids[i] = auditName(a)
+			} else if name := n.name(sub[1], id); name != "" {
 				ids[i] = "“" + Redact(name) + "”"
 			}
 		}
 		return sub[1] + strings.Join(ids, "、")
 	})
+}
+
+// auditName is an audit as a sentence names it after the word 审计: its kind and the month it was opened,
+// in Asia/Shanghai: （离任，2026年2月）.
+func auditName(a directory.Audit) string {
+	kind := auditKinds[a.Kind]
+	if kind == "" {
+		kind = string(a.Kind)
+	}
+	at := local(a.Opened.At)
+	return fmt.Sprintf("（%s，%d年%d月）", kind, at.Year(), at.Month())
 }
 
 func (n namer) name(kind, id string) string {
@@ -96,18 +126,26 @@ func (n namer) subjectHref(subject string) string {
 		if r, ok := n.resolutions[id]; ok {
 			return communityHref(community) + "/meetings/" + url.PathEscape(r.MeetingID)
 		}
+	case "audit": // no page of its own: the event that opened it, with what it recorded
+		if a, ok := n.audits[id]; ok {
+			return eventHref(a.Opened.Commit)
+		}
 	}
 	return ""
 }
 
-// subjectRefs are the resolutions alerts are about, as references the namer looks up (for their links).
+// subjectRefs are the resolutions and audits alerts are about, as references the namer looks up (for their
+// links).
 func subjectRefs(as []alerts.Alert) []string {
 	var out []string
 	for _, a := range as {
-		if kind, rest, _ := strings.Cut(a.Subject, "-"); kind == "resolution" {
-			if _, id, ok := strings.Cut(rest, "-"); ok {
-				out = append(out, "决议"+id)
-			}
+		kind, rest, _ := strings.Cut(a.Subject, "-")
+		_, id, ok := strings.Cut(rest, "-")
+		switch {
+		case ok && kind == "resolution":
+			out = append(out, "决议"+id)
+		case ok && kind == "audit":
+			out = append(out, "审计"+id)
 		}
 	}
 	return out

@@ -1,7 +1,8 @@
 // Package directory is the read model of the registry the public portal navigates: the jurisdiction tree
 // (省 → 市 → 区/县 → 街道/镇 → 社区/村 → 网格 → 楼栋) and every community with its kind, registered households
-// and adult population, and the size of its sitting committee as counts — never a member's name. It lives
-// in schema rm_directory.
+// and adult population, its sitting committee (counts, and the roster by public display name), and the
+// audits of its cadres (kind, auditor, period, result: never the cadre audited or the findings' text). It
+// lives in schema rm_directory.
 package directory
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -40,13 +42,14 @@ type Model struct{ decode.Model }
 func New() *Model {
 	return &Model{decode.NewModel(Name, migrations,
 		community.JurisdictionRegistered{}, community.Registered{}, community.FiguresUpdated{},
-		community.CommitteeSeated{}, community.MemberJoined{}, community.MemberLeft{})}
+		community.CommitteeSeated{}, community.MemberJoined{}, community.MemberLeft{},
+		audit.Opened{}, audit.FindingRecorded{}, audit.Closed{})}
 }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
 func (*Model) Tables() []*tables.Table {
-	return []*tables.Table{nodesTable, communitiesTable, seatsTable}
+	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable}
 }
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
@@ -143,8 +146,13 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		return err
 	}
 	var ids, rosterIDs []string
+	var auditEvs []decode.Event
 	seen, seenRoster := map[string]bool{}, map[string]bool{}
 	for _, e := range evs {
+		if _, ok := auditOf(e.Payload); ok {
+			auditEvs = append(auditEvs, e)
+			continue
+		}
 		id, ok := communityOf(e.Payload)
 		if !ok {
 			continue
@@ -177,6 +185,12 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 	rows, err := load(ctx, tx, ids, rosterIDs)
 	if err != nil {
 		return err
+	}
+	var audits map[auditKey]*auditRow
+	if len(auditEvs) > 0 {
+		if audits, err = foldAudits(ctx, tx, auditEvs); err != nil {
+			return err
+		}
 	}
 	nodes := map[string]*node{}
 	for _, e := range evs {
@@ -227,7 +241,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			c.rosterChanged(p.LeftAt, e)
 		}
 	}
-	return write(ctx, tx, nodes, rows)
+	return write(ctx, tx, nodes, rows, audits)
 }
 
 func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
@@ -312,7 +326,7 @@ var (
 
 // write sends the nodes, the changed communities that exist and the roster deletions in one round trip,
 // then copies the new communities and the changed rosters in.
-func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[string]*communityRow) error {
+func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[string]*communityRow, audits map[auditKey]*auditRow) error {
 	ns, fresh, changed, seats := nodesTable.Rows(), communitiesTable.Rows(), communitiesTable.Rows(), seatsTable.Rows()
 	for _, k := range sortedKeys(nodes) {
 		n := nodes[k]
@@ -352,6 +366,7 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	}
 	w.Copy(fresh)
 	w.Copy(seats)
+	writeAudits(&w, audits)
 	if err := w.Flush(ctx, tx); err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}

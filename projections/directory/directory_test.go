@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -72,7 +73,46 @@ func sample() *decodetest.History {
 		JoinedAt: t0.Add(3 * time.Hour)})
 	h.Record(profile(luoxi.ID), luoxi, t0.Add(4*time.Hour), community.MemberLeft{CommunityID: kernel.CommunityID(luoxi.ID),
 		Person: "p-0002", Reason: community.Resigned, LeftAt: t0.Add(4 * time.Hour)})
+	// An exit audit of the member who left (opened, a finding, closed) and a regular audit still open.
+	as := eventlog.StreamName("audit", luoxi.ID, "2026-exit-p-0002")
+	year := audit.Period{From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)}
+	h.Record(as, luoxi, t0.Add(5*time.Hour), audit.Opened{AuditID: "2026-exit-p-0002", Kind: audit.Exit, Subject: "p-0002",
+		Personal: personal("p-0002", "李四海"), Auditor: "永中街道经管站", Period: year, OpenedAt: t0.Add(5 * time.Hour)})
+	h.Record(as, luoxi, t0.Add(6*time.Hour), audit.FindingRecorded{AuditID: "2026-exit-p-0002", FindingID: "f-1", Severity: audit.Minor,
+		Text: "李四海经手的误工补贴缺少签收", Amount: 48000, RecordedAt: t0.Add(6 * time.Hour)})
+	h.Record(as, luoxi, t0.Add(7*time.Hour), audit.Closed{AuditID: "2026-exit-p-0002", Result: audit.IssuesFound,
+		Summary: "补齐签收手续", ClosedAt: t0.Add(7 * time.Hour)})
+	h.Record(eventlog.StreamName("audit", luoxi.ID, "2026-h1"), luoxi, t0.Add(8*time.Hour), audit.Opened{AuditID: "2026-h1",
+		Kind: audit.Regular, Auditor: "永中街道经管站", Period: year, OpenedAt: t0.Add(8 * time.Hour)})
 	return h
+}
+
+// TestAudits: an audit by kind, auditor, period, findings counted and result, with the events that opened
+// and closed it; an open one without a result; never the cadre audited or what the findings say.
+func TestAudits(t *testing.T) {
+	t.Parallel()
+	h := sample()
+	pool := readmodeltest.Projected(t, directory.New(), h.Events, 0)
+	ctx := context.Background()
+	all, err := directory.Audits(ctx, pool, luoxi.ID, nil)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("audits: %+v %v", all, err)
+	}
+	exit := all["2026-exit-p-0002"]
+	if exit.Kind != audit.Exit || exit.Auditor != "永中街道经管站" || exit.Findings != 1 || exit.Result != audit.IssuesFound ||
+		exit.Closed == nil || !exit.Closed.At.Equal(t0.Add(7*time.Hour)) || !exit.Opened.At.Equal(t0.Add(5*time.Hour)) ||
+		exit.PeriodTo.Year() != 2025 {
+		t.Fatalf("the exit audit: %+v", exit)
+	}
+	if h1 := all["2026-h1"]; h1.Kind != audit.Regular || h1.Closed != nil || h1.Result != "" || h1.Findings != 0 {
+		t.Fatalf("the open audit: %+v", h1)
+	}
+	if some, err := directory.Audits(ctx, pool, luoxi.ID, []string{"2026-h1", "nope"}); err != nil || len(some) != 1 {
+		t.Fatalf("audits by id: %+v %v", some, err)
+	}
+	if none, err := directory.Audits(ctx, pool, yongc.ID, nil); err != nil || len(none) != 0 {
+		t.Fatalf("another community's audits: %+v %v", none, err)
+	}
 }
 
 func TestTreeAndCommunities(t *testing.T) {
@@ -153,7 +193,7 @@ func TestContract(t *testing.T) {
 }
 
 // sampleSecrets are the personal data of the sample that no row may hold (the contract checks them).
-var sampleSecrets = []string{"张三丰", "李四海", "王五洲", "赵六合", "330303199001", "1380000", "永中街道p-"}
+var sampleSecrets = []string{"张三丰", "李四海", "王五洲", "赵六合", "330303199001", "1380000", "永中街道p-", "误工补贴缺少签收", "补齐签收手续"}
 
 // TestMigrationsRunConcurrently: the schemas of a model are migrated at the same time by a rebuild and by
 // auditors' replays; the search migration installs pg_trgm once, and every schema gets its index.
