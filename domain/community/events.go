@@ -129,9 +129,26 @@ const (
 	Resigned  LeaveReason = "resigned"   // 辞职
 	Recalled  LeaveReason = "recalled"   // 罢免
 	TermEnded LeaveReason = "term-ended" // 任期届满
-	Deceased  LeaveReason = "deceased"
-	OtherWay  LeaveReason = "other"
+	Deceased  LeaveReason = "deceased"   // 去世
+	OtherWay  LeaveReason = "other"      // 其他
 )
+
+// Chinese is the reason as a sentence says it (辞职); an unknown reason as written.
+func (r LeaveReason) Chinese() string {
+	switch r {
+	case Resigned:
+		return "辞职"
+	case Recalled:
+		return "罢免"
+	case TermEnded:
+		return "任期届满"
+	case Deceased:
+		return "去世"
+	case OtherWay:
+		return "其他"
+	}
+	return string(r)
+}
 
 // LeaveReasons lists the reasons a member leaves the committee, in the order the API documents them.
 func LeaveReasons() []LeaveReason {

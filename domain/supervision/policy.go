@@ -324,7 +324,7 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 	case community.MemberLeft:
 		if e.Reason != community.Deceased {
 			fx.Open = append(fx.Open, Deadline{Key{rulebook.ExitAudit, ExitAuditSubject(c, e.Person)}, p.Due(rulebook.ExitAudit, e.LeftAt),
-				fmt.Sprintf("委员%s于%s离任(%s)，应在%s内进行离任审计，至今未开始", e.Person, stamp(e.LeftAt), e.Reason,
+				fmt.Sprintf("委员%s于%s离任(%s)，应在%s内进行离任审计，至今未开始", e.Person, stamp(e.LeftAt), e.Reason.Chinese(),
 					p.Span(rulebook.ExitAudit, rulebook.ParamWithin).Chinese())})
 		}
 	case audit.Opened:

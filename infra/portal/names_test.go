@@ -66,7 +66,7 @@ func TestAlertsNameWhatTheyAreAbout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := regexp.MustCompile(`(支出|会议|决议|审计)[A-Za-z0-9]`)
+	byID := regexp.MustCompile(`(支出|会议|决议|审计|选举|公开事项|委员)[A-Za-z0-9]`)
 	auditNamed := regexp.MustCompile(`审计（(任前|定期|离任)，20\d\d年\d{1,2}月）`)
 	named, audits := 0, 0
 	for _, id := range ids {

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/projections/board"
 	"github.com/grassroots-ledger/ledger/projections/directory"
+	"github.com/grassroots-ledger/ledger/projections/elections"
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
@@ -20,8 +22,8 @@ import (
 // kind and month (审计（离任，2026年2月）) — and puts the id in a link only.
 
 // refPattern finds a kind word and the id(s) after it: 支出2024-0030、2024-0031 · 会议2025-joint-4 · 决议r-7 ·
-// 审计2026-exit-p1.
-var refPattern = regexp.MustCompile(`(支出|会议|决议|审计)([A-Za-z0-9][A-Za-z0-9._-]*(?:、[A-Za-z0-9][A-Za-z0-9._-]*)*)`)
+// 审计2026-exit-p1 · 选举e-2026 · 公开事项n-7 · 委员p-3.
+var refPattern = regexp.MustCompile(`(支出|会议|决议|审计|选举|公开事项|委员)([A-Za-z0-9][A-Za-z0-9._-]*(?:、[A-Za-z0-9][A-Za-z0-9._-]*)*)`)
 
 // auditKinds are the kinds of audit as a sentence names them.
 var auditKinds = map[audit.Kind]string{audit.PreTerm: "任前", audit.Regular: "定期", audit.Exit: "离任"}
@@ -31,11 +33,12 @@ type namer struct {
 	purposes              map[string]string
 	meetings, resolutions map[string]meetings.Named
 	audits                map[string]directory.Audit
+	terms, people, titles map[string]string // elections by term, people by public name, notices by title
 }
 
 // namerFor looks up, in one community, every record the texts refer to (two statements).
 func (p *Portal) namerFor(ctx context.Context, communityID string, texts []string) (namer, error) {
-	var expenditures, audits, others []string
+	var expenditures, audits, elects, people, notices, others []string
 	for _, t := range texts {
 		for _, m := range refPattern.FindAllStringSubmatch(t, -1) {
 			ids := strings.Split(m[2], "、")
@@ -44,6 +47,12 @@ func (p *Portal) namerFor(ctx context.Context, communityID string, texts []strin
 				expenditures = append(expenditures, ids...)
 			case "审计":
 				audits = append(audits, ids...)
+			case "选举":
+				elects = append(elects, ids...)
+			case "委员":
+				people = append(people, ids...)
+			case "公开事项":
+				notices = append(notices, ids...)
 			default:
 				others = append(others, ids...)
 			}
@@ -63,6 +72,16 @@ func (p *Portal) namerFor(ctx context.Context, communityID string, texts []strin
 	}
 	if len(audits) > 0 {
 		if n.audits, err = directory.Audits(ctx, p.db, communityID, audits); err != nil {
+			return n, err
+		}
+	}
+	if len(elects) > 0 || len(people) > 0 {
+		if n.terms, n.people, err = elections.Names(ctx, p.db, communityID, elects, people); err != nil {
+			return n, err
+		}
+	}
+	if len(notices) > 0 {
+		if n.titles, err = board.Titles(ctx, p.db, communityID, notices); err != nil {
 			return n, err
 		}
 	}
@@ -105,6 +124,14 @@ func (n namer) name(kind, id string) string {
 		return n.meetings[id].Title
 	case "决议":
 		return n.resolutions[id].Title
+	case "选举":
+		if term := n.terms[id]; term != "" {
+			return term + "届换届选举"
+		}
+	case "委员":
+		return n.people[id]
+	case "公开事项":
+		return n.titles[id]
 	}
 	return ""
 }

@@ -109,6 +109,10 @@ func TestNoticesVersionsWithdrawalsObjections(t *testing.T) {
 	if _, err := board.ObjectionByID(ctx, pool, "o-none"); !errors.Is(err, board.ErrNotFound) {
 		t.Fatalf("an unknown objection: %v", err)
 	}
+	// Sentences name a notice by its current title.
+	if titles, err := board.Titles(ctx, pool, luoxi.ID, []string{"n-1", "n-9"}); err != nil || len(titles) != 1 || titles["n-1"] != "2月财务收支公开(更正)" {
+		t.Fatalf("titles: %v %v", titles, err)
+	}
 
 	w, err := board.NoticeHistory(ctx, pool, luoxi.ID, "n-2")
 	if err != nil {

@@ -47,8 +47,10 @@ func sample() (*decodetest.History, []eventlog.Recorded) {
 	rec(time.Hour, election.CommitteeMemberAdded{ElectionID: "e-2026", Member: election.ElectionCommitteeMember{Person: "p-7", Role: election.CommitteeMember,
 		Personal: personal("p-7", names["p-7"])}, AddedAt: t0.Add(time.Hour)}) // 1
 	for i, p := range []string{"p-1", "p-2", "p-4"} {
+		public := map[string]string{"p-1": "陈先生"}[p] // the public display name, recorded apart from the personal data
 		rec(day+time.Duration(i)*time.Hour, election.CandidateNominated{ElectionID: "e-2026", Candidate: kernel.PersonID(p),
-			ResidenceSince: t0.AddDate(-5, 0, 0), Personal: personal(p, names[p]), NominatedAt: t0.Add(day + time.Duration(i)*time.Hour)}) // 2, 3, 4
+			ResidenceSince: t0.AddDate(-5, 0, 0), Personal: personal(p, names[p]), PublicName: public,
+			NominatedAt: t0.Add(day + time.Duration(i)*time.Hour)}) // 2, 3, 4
 	}
 	rec(day+3*time.Hour,
 		election.CommitteeMemberLeft{ElectionID: "e-2026", Person: "p-3", Reason: election.LeftBecameCandidate, LeftAt: t0.Add(day + 3*time.Hour)},
@@ -126,6 +128,11 @@ func TestTimelineResultAndChanges(t *testing.T) {
 	}
 	if _, err := elections.ObjectionByID(ctx, pool, "o-9"); !errors.Is(err, elections.ErrNotFound) {
 		t.Fatalf("an unknown objection: %v", err)
+	}
+	// Sentences name an election by its term and a person by their public name (none for p-2: left out).
+	terms, people, err := elections.Names(ctx, pool, luoxi.ID, []string{"e-2026", "e-1999"}, []string{"p-1", "p-2"})
+	if err != nil || len(terms) != 1 || terms["e-2026"] != "2026-2031" || len(people) != 1 || people["p-1"] != "陈先生" {
+		t.Fatalf("names: %v %v %v", terms, people, err)
 	}
 	var changes []string
 	for _, c := range tl.Changes {
