@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/portal"
+	"github.com/grassroots-ledger/ledger/projections/directory"
 )
 
 // TestSearchFindsAPlaceByPartOfItsName: two characters of a community's name find it, on the search page
@@ -44,6 +46,12 @@ func TestSearchFindsAPlaceByPartOfItsName(t *testing.T) {
 	d.getJSON("/api/v1/public/search?q="+url.QueryEscape(c.Name), &res)
 	if len(res.Hits) == 0 || res.Hits[0].Name != c.Name {
 		t.Fatalf("the exact name is not first: %+v", res.Hits)
+	}
+	// The pinyin initials of the name, in capitals as a phone's keyboard may type them, find it too.
+	initials := strings.ToUpper(directory.Initials(c.Name))
+	d.getJSON("/api/v1/public/search?q="+url.QueryEscape(initials), &res)
+	if !slices.ContainsFunc(res.Hits, func(h portal.SearchHit) bool { return h.Href == "/c/"+string(c.ID) }) {
+		t.Fatalf("searching the initials %q did not find %s: %+v", initials, c.Name, res.Hits)
 	}
 	page := d.getOK("/search?q=" + url.QueryEscape(two))
 	mustContain(t, "the search page", page, `href="/c/`+string(c.ID)+`"`, c.Name, `name="q"`, `value="`+two+`"`)

@@ -312,7 +312,7 @@ func load(ctx context.Context, tx pgx.Tx, ids, rosterIDs []string) (map[string]*
 var (
 	nodesTable = tables.New("nodes", []string{"path"}, "",
 		"path text", "code text", "name text", "level int2", "parent text", "community bool", "registered_at timestamptz",
-		"event_id uuid", "commit_pos int8")
+		"event_id uuid", "commit_pos int8", "initials text")
 	communitiesTable = tables.New("communities", []string{"community_id"}, "",
 		"community_id text", "name text", "kind text", "path text", "households int4", "adults int4", "figures_at timestamptz",
 		"figures_event_id uuid", "figures_commit_pos int8", "committee_term text", "committee_members int4",
@@ -331,7 +331,7 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	for _, k := range sortedKeys(nodes) {
 		n := nodes[k]
 		ns.Row().Text(n.path).Text(n.code).Text(n.name).Int2(int16(n.level)).NullText(tables.Text(n.parent)).Bool(n.community).
-			Time(n.at).UUID(n.src.ID).Int8(n.src.Commit)
+			Time(n.at).UUID(n.src.ID).Int8(n.src.Commit).NullText(tables.Text(Initials(n.name)))
 	}
 	var rosterIDs []string
 	for _, k := range sortedKeys(rows) {
@@ -457,11 +457,17 @@ func CommunityCounts(ctx context.Context, q Querier, parent string) (map[string]
 }
 
 // Search returns at most limit nodes whose name contains text (a part of a Chinese name, matched as
-// written): exact names first, then by level (districts before streets before communities) and by the
+// written) or, for a text of Latin letters and digits, whose pinyin initials start with it (lxsq, lx for
+// 罗西社区): exact names first, then by level (districts before streets before communities) and by the
 // shortest name.
 func Search(ctx context.Context, q Querier, text string, limit int) ([]Node, error) {
+	where := `name LIKE $1`
+	args := []any{tables.Contains(text), text, limit}
+	if iq := initialsQuery(text); iq != "" {
+		where, args = `(name LIKE $1 OR initials LIKE $4)`, append(args, iq+"%")
+	}
 	return nodes(ctx, q, fmt.Sprintf("nodes named like %q", text),
-		`name LIKE $1 ORDER BY name = $2 DESC, level, length(name), path LIMIT $3`, tables.Contains(text), text, limit)
+		where+` ORDER BY name = $2 DESC, level, length(name), path LIMIT $3`, args...)
 }
 
 // Names returns the names of the nodes at paths, by path (paths the tree does not have are left out).

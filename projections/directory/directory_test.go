@@ -87,6 +87,28 @@ func sample() *decodetest.History {
 	return h
 }
 
+// TestSearchByPinyinInitials: a place is found by the initials of its name in pinyin as typed on a phone
+// (lxsq or a prefix, any case); Latin letters that are no place's initials find nothing.
+func TestSearchByPinyinInitials(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{"罗西社区": "lxsq", "永中街道": "yzjd", "永昌新村2期": "ycxc2q", "A区": "aq"} {
+		if got := directory.Initials(name); got != want {
+			t.Errorf("Initials(%q) = %q, want %q", name, got, want)
+		}
+	}
+	pool := readmodeltest.Projected(t, directory.New(), sample().Events, 0)
+	ctx := context.Background()
+	for q, want := range map[string]string{"lxsq": "罗西社区", "LX": "罗西社区", "yzjd": "永中街道", "ycx": "永昌新村"} {
+		ns, err := directory.Search(ctx, pool, q, 10)
+		if err != nil || len(ns) == 0 || ns[0].Name != want {
+			t.Errorf("Search(%q) = %+v %v, want %s first", q, ns, err, want)
+		}
+	}
+	if ns, err := directory.Search(ctx, pool, "qqq", 10); err != nil || len(ns) != 0 {
+		t.Errorf("Search(qqq) = %+v %v, want nothing", ns, err)
+	}
+}
+
 // TestAudits: an audit by kind, auditor, period, findings counted and result, with the events that opened
 // and closed it; an open one without a result; never the cadre audited or what the findings say.
 func TestAudits(t *testing.T) {
