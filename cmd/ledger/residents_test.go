@@ -75,6 +75,21 @@ func form(t *testing.T, srv *servedLedger, path string, v url.Values) (int, http
 
 var hiddenKey = regexp.MustCompile(`name="key" value="([0-9a-f]+)"`)
 
+// submitTwice posts form v to path twice, as a double click would: both must send the resident to the
+// same receipt; it returns the receipt's page and code.
+func submitTwice(t *testing.T, srv *servedLedger, path string, v url.Values) (receipt, code string) {
+	t.Helper()
+	st, h, _ := form(t, srv, path, v)
+	receipt = h.Get("Location")
+	if st != http.StatusSeeOther || !regexp.MustCompile(`^/r/R[0-9A-Z]{10}$`).MatchString(receipt) {
+		t.Fatalf("the submission: %d, Location %q", st, receipt)
+	}
+	if st, h, _ := form(t, srv, path, v); st != http.StatusSeeOther || h.Get("Location") != receipt {
+		t.Fatalf("the same form submitted again: %d %q, want the same receipt %s", st, h.Get("Location"), receipt)
+	}
+	return receipt, strings.TrimPrefix(receipt, "/r/")
+}
+
 // TestResidentObjectsAndReadsTheAnswer walks a resident's objection without an account: the notice page
 // offers the form while its window is open; the form (no JavaScript) gives a receipt; submitting the same
 // form twice gives the same receipt and records one objection; a mistake shows the form again naming the
@@ -98,15 +113,7 @@ func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
 		!bytes.Contains(b, []byte(`aria-invalid="true"`)) || !bytes.Contains(b, []byte(phone)) {
 		t.Fatalf("an empty objection: %d\n%s", st, b)
 	}
-	st, h, _ := form(t, srv, notice+"/object", objection)
-	receipt := h.Get("Location")
-	if st != http.StatusSeeOther || !regexp.MustCompile(`^/r/R[0-9A-Z]{10}$`).MatchString(receipt) {
-		t.Fatalf("the objection: %d, Location %q", st, receipt)
-	}
-	if st, h, _ := form(t, srv, notice+"/object", objection); st != http.StatusSeeOther || h.Get("Location") != receipt {
-		t.Fatalf("the same form submitted again: %d %q, want the same receipt %s", st, h.Get("Location"), receipt)
-	}
-	code := strings.TrimPrefix(receipt, "/r/")
+	receipt, code := submitTwice(t, srv, notice+"/object", objection)
 	var rec []byte
 	waitUntil(t, "the receipt page", 30*time.Second, func() bool {
 		_, _, rec = srv.Get(receipt)
@@ -324,15 +331,7 @@ func TestResidentObjectsToACandidateList(t *testing.T) {
 	if st, _, b := form(t, srv, election+"/object", bad); st/100 != 4 || !bytes.Contains(b, []byte("「涉及的候选人」")) {
 		t.Fatalf("an objection concerning no candidate: %d\n%s", st, b)
 	}
-	st, h, _ := form(t, srv, election+"/object", objection)
-	receipt := h.Get("Location")
-	if st != http.StatusSeeOther || !regexp.MustCompile(`^/r/R[0-9A-Z]{10}$`).MatchString(receipt) {
-		t.Fatalf("the objection: %d, Location %q", st, receipt)
-	}
-	if st, h, _ := form(t, srv, election+"/object", objection); st != http.StatusSeeOther || h.Get("Location") != receipt {
-		t.Fatalf("the same form again: %d %q, want %s", st, h.Get("Location"), receipt)
-	}
-	code := strings.TrimPrefix(receipt, "/r/")
+	receipt, code := submitTwice(t, srv, election+"/object", objection)
 
 	// The JSON API: an objection to the whole list; a notice_id is not what it takes.
 	post := func(key, body string) (int, []byte) {

@@ -263,24 +263,11 @@ func ObjectionByID(ctx context.Context, q Querier, id string) (Objection, error)
 // Titles looks up, among a community's notices, the ids given and returns their current titles: so that
 // an alert can say 公开事项“…” instead of an id.
 func Titles(ctx context.Context, q Querier, communityID string, ids []string) (map[string]string, error) {
-	type row struct{ id, title string }
-	rows, err := tables.Collect(ctx, q, "board", "titles in "+communityID, `SELECT n.notice_id, v.title
+	by, err := tables.Tagged(ctx, q, "board", "titles in "+communityID, `SELECT 'n', n.notice_id, v.title
 		FROM `+pgx.Identifier{Schema, "notices"}.Sanitize()+` n JOIN `+pgx.Identifier{Schema, "notice_versions"}.Sanitize()+` v
 		ON v.community_id = n.community_id AND v.notice_id = n.notice_id AND v.version = n.version
-		WHERE n.community_id = $1 AND n.notice_id = ANY($2)`,
-		func(rs pgx.Rows) (row, error) {
-			var r row
-			err := rs.Scan(&r.id, &r.title)
-			return r, err
-		}, communityID, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(rows))
-	for _, r := range rows {
-		out[r.id] = r.title
-	}
-	return out, nil
+		WHERE n.community_id = $1 AND n.notice_id = ANY($2)`, communityID, ids)
+	return by["n"], err
 }
 
 // FingerprintSQL is a text expression that changes whenever the notices of community $1 change.

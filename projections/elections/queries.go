@@ -114,30 +114,13 @@ func queryObjections(ctx context.Context, q Querier, what, where string, args ..
 // latest nomination that recorded one) given by id: so that an alert can say 选举“2026-2031届换届选举” and
 // 委员“张建国” instead of ids. A person without a public name is left out.
 func Names(ctx context.Context, q Querier, communityID string, electionIDs, personIDs []string) (terms, people map[string]string, err error) {
-	type row struct{ kind, id, name string }
-	rows, err := tables.Collect(ctx, q, "elections", "names in "+communityID, `SELECT 'e', election_id, term
+	by, err := tables.Tagged(ctx, q, "elections", "names in "+communityID, `SELECT 'e', election_id, term
 			FROM `+pgx.Identifier{Schema, "elections"}.Sanitize()+` WHERE community_id = $1 AND election_id = ANY($2)
 		UNION ALL (SELECT DISTINCT ON (person_id) 'p', person_id, public_name
 			FROM `+pgx.Identifier{Schema, "candidates"}.Sanitize()+`
 			WHERE community_id = $1 AND person_id = ANY($3) AND public_name <> ''
-			ORDER BY person_id, nominated_commit_pos DESC)`,
-		func(rs pgx.Rows) (row, error) {
-			var r row
-			err := rs.Scan(&r.kind, &r.id, &r.name)
-			return r, err
-		}, communityID, electionIDs, personIDs)
-	if err != nil {
-		return nil, nil, err
-	}
-	terms, people = map[string]string{}, map[string]string{}
-	for _, r := range rows {
-		if r.kind == "e" {
-			terms[r.id] = r.name
-		} else {
-			people[r.id] = r.name
-		}
-	}
-	return terms, people, nil
+			ORDER BY person_id, nominated_commit_pos DESC)`, communityID, electionIDs, personIDs)
+	return by["e"], by["p"], err
 }
 
 // ObjectionByID finds an objection by its id: a resident's objection is found by its receipt code. The

@@ -123,6 +123,24 @@ func Collect[T any](ctx context.Context, q Querier, model, what, sql string, sca
 	return out, nil
 }
 
+// Tagged reads a query of three text columns (tag, key, value) into a map per tag: what looks up several
+// kinds of record by id in one statement (UNION ALL of SELECT 'e', id, name …).
+func Tagged(ctx context.Context, q Querier, model, what, sql string, args ...any) (map[string]map[string]string, error) {
+	rows, err := Collect(ctx, q, model, what, sql, func(rs pgx.Rows) ([3]string, error) {
+		var r [3]string
+		err := rs.Scan(&r[0], &r[1], &r[2])
+		return r, err
+	}, args...)
+	out := map[string]map[string]string{}
+	for _, r := range rows {
+		if out[r[0]] == nil {
+			out[r[0]] = map[string]string{}
+		}
+		out[r[0]][r[1]] = r[2]
+	}
+	return out, err
+}
+
 // One reads a row of one column (for Collect).
 func One[T any](row pgx.Rows) (T, error) {
 	var v T
