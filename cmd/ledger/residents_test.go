@@ -200,7 +200,7 @@ func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
 // TestAFloodFromOneAddressRecordsOnlyItsLimit: 10 000 submissions from one address, as fast as eight
 // connections send them, record at most the address's limit (a burst of 5, then one a minute) and write
 // nothing else; the rest are answered 429 with Retry-After. Meanwhile the community page keeps being
-// served; its latencies are logged (make bench has the timing: BenchmarkPortalDuringAFlood).
+// served; its latencies are logged (a measurement, never asserted: the README quotes a run's figures).
 func TestAFloodFromOneAddressRecordsOnlyItsLimit(t *testing.T) {
 	srv, db := servedWithOpenNotice(t, "n-flood")
 	events := projectedEvents(t, db)
