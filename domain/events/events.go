@@ -17,6 +17,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/privacy"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
 )
 
@@ -30,6 +31,7 @@ func Registrars() []kernel.Registrar {
 		funds.RegisterEvents,
 		disclosure.RegisterEvents,
 		audit.RegisterEvents,
+		seal.RegisterEvents,
 		supervision.RegisterEvents,
 		privacy.RegisterEvents,
 	}

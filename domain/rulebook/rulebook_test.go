@@ -63,9 +63,10 @@ func TestDefaultsMatchDomainTable(t *testing.T) {
 	if p.Count(rulebook.ResidentsMeetingFrequency, rulebook.ParamPerYear) != 2 {
 		t.Error("two residents' meetings a year")
 	}
-	// Red: unauthorised major spending (and splitting a major expenditure to evade a resolution) and an
-	// invalid election.
-	reds := map[kernel.RuleID]bool{rulebook.MajorMatterResolution: true, rulebook.ElectionValidity: true, rulebook.SplitSpending: true}
+	// Red: unauthorised major spending (and splitting a major expenditure to evade a resolution), an
+	// invalid election and a seal used without approval.
+	reds := map[kernel.RuleID]bool{rulebook.MajorMatterResolution: true, rulebook.ElectionValidity: true, rulebook.SplitSpending: true,
+		rulebook.SealUse: true}
 	for _, r := range rulebook.Rules() {
 		want := rulebook.Yellow
 		if reds[r.ID] {
@@ -239,16 +240,6 @@ func TestCommitteeSizeFor(t *testing.T) {
 		if lo != c.lo || hi != c.hi {
 			t.Errorf("%+v: got %d—%d", c, lo, hi)
 		}
-	}
-}
-
-// TestRule_SealUse: the seal register arrives with a later issue, so no
-// command can break the rule yet; the rule is in the rulebook (watch,
-// yellow) so that overrides and ratings already know it.
-func TestRule_SealUse(t *testing.T) {
-	r, ok := rulebook.New().Rule(rulebook.SealUse)
-	if !ok || r.Kind != rulebook.Watch || rulebook.Defaults().Severity(rulebook.SealUse) != rulebook.Yellow {
-		t.Fatalf("%+v", r)
 	}
 }
 

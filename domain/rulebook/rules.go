@@ -147,6 +147,9 @@ const (
 	ParamTier3Amount = "tier-3-amount"
 
 	ParamEvery = "every"
+
+	// seal-use: how many different people must approve a use.
+	ParamApprovals = "approvals"
 )
 
 // Param is one parameter of a rule with its default value in text form.
@@ -228,7 +231,9 @@ func Rules() []Rule {
 		rule(ResultsDisclosed, Watch, Yellow, "选举结果、审计结果须在24小时内公开", "003 第三篇 四3(3)",
 			Param{ParamWithin, TypeSpan, "24h", "time from certification or audit close to disclosure"},
 			Param{ParamRedAfter, TypeSpan, "7d", "a disclosure missing this long past its due time is red"}),
-		rule(SealUse, Watch, Yellow, "印章须经两委共同研究后使用，每次使用须登记", "003 第三篇 二2(3)"),
+		rule(SealUse, Watch, Red, "印章须经两委共同研究后使用，每次使用须登记", "003 第三篇 二2(3)",
+			Param{ParamApprovals, TypeCount, "2", "different approvers a use needs, among them a head of the 两委 and the supervision committee"},
+			Param{ParamWithin, TypeSpan, "24h", "time from the document's date to the recording of the use (late-recording past it)"}),
 		rule(OperatingFunds, Watch, Yellow, "社区工作经费：2000户以下每年4万元，2000—3000户5万元，3000户以上6万元", "003 第二篇 二(一)1(5)",
 			Param{ParamTier1Below, TypeCount, "2000", "households below which tier 1 applies"},
 			Param{ParamTier1Amount, TypeFen, "4000000", "tier 1 annual operating funds (40 000 元)"},

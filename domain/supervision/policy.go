@@ -13,6 +13,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/seal"
 )
 
 // District is the district-level (区/县) code of a jurisdiction path, which names the alert stream a
@@ -254,6 +255,18 @@ func subjectOf(rule kernel.RuleID, r Recorded) string {
 	return r.Stream
 }
 
+// breachSubject is what a breach alert is about: as subjectOf, and for a seal's use the use itself (a seal
+// stream holds every use of the seal, each breaking the rule on its own).
+func breachSubject(rule kernel.RuleID, r Recorded, e kernel.Event) string {
+	if u, ok := e.(seal.Used); ok {
+		return SealUseSubject(r.Stream, u.UseID)
+	}
+	return subjectOf(rule, r)
+}
+
+// SealUseSubject is the subject of a breach of one use of a seal.
+func SealUseSubject(stream, useID string) string { return stream + "/use/" + useID }
+
 func stamp(t time.Time) string { return t.In(kernel.ChinaTime()).Format("2006-01-02 15:04") }
 
 // EffectsOf decides what event e, recorded on r.Stream for r.Community, does to the engine's state under
@@ -275,7 +288,7 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 					broken[b.Rule] = b.Detail
 				}
 			default:
-				fx.Breaches = append(fx.Breaches, Raise{Key: Key{b.Rule, subjectOf(b.Rule, r)}, Detail: b.Detail})
+				fx.Breaches = append(fx.Breaches, Raise{Key: Key{b.Rule, breachSubject(b.Rule, r, e)}, Detail: b.Detail})
 			}
 		}
 		for _, rule := range evaluates(e) {
