@@ -84,6 +84,8 @@ func Enums() map[reflect.Type][]string {
 	add(m, meeting.Outcomes())
 	add(m, meeting.Subjects())
 	add(m, meeting.Channels())
+	add(m, seal.Kinds())
+	add(m, seal.Roles())
 	return m
 }
 

@@ -186,7 +186,14 @@ var fuzzStory = []fuzzStep{
 	{"open-audit", map[string]any{"community_id": fzC, "audit_id": "au-1", "kind": "regular", "auditor": "龙湾区审计局",
 		"period": map[string]any{"from": "2025-01-01T00:00:00Z", "to": "2025-12-31T00:00:00Z"}}},
 	{"collect-topic", map[string]any{"community_id": fzC, "topic_id": "t-1", "channel": "home-visit", "summary": "加装电梯"}},
+	{"register-seal", map[string]any{"community_id": fzC, "seal_id": "s-1", "kind": "committee", "name": "罗西社区居民委员会", "custodian": "p-3",
+		"custodian_name": "陈文书"}},
+	{"request-seal-use", map[string]any{"community_id": fzC, "seal_id": "s-1", "use_id": "u-1", "document": fzSealDoc}},
 }
+
+// fzSealDoc is a small contract a seal is put on.
+var fzSealDoc = map[string]any{"title": "保洁服务合同", "date": "2026-02-01T00:00:00Z", "purpose": "签订保洁服务合同", "counterparty": "洁美物业有限公司",
+	"amount_fen": 3600000}
 
 // fuzzSeeds are a valid or near-valid body of every command, on the story's state.
 var fuzzSeeds = []fuzzStep{
@@ -251,4 +258,16 @@ var fuzzSeeds = []fuzzStep{
 		"period": map[string]any{"from": "2021-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}}},
 	{"record-audit-finding", map[string]any{"community_id": fzC, "audit_id": "au-1", "finding_id": "f-1", "severity": "minor", "text": "凭证不全"}},
 	{"close-audit", map[string]any{"community_id": fzC, "audit_id": "au-1", "result": "issues-found", "summary": "基本规范"}},
+	{"register-seal", map[string]any{"community_id": fzC, "seal_id": "s-2", "kind": "finance", "name": "罗西社区居民委员会财务专用章", "custodian": "p-4",
+		"custodian_name": "王会计"}},
+	{"change-seal-custodian", map[string]any{"community_id": fzC, "seal_id": "s-1", "custodian": "p-5", "custodian_name": "赵文书", "reason": "调岗"}},
+	{"request-seal-use", map[string]any{"community_id": fzC, "seal_id": "s-1", "use_id": "u-2", "meeting_id": "m-1", "resolution_id": "r-1",
+		"document": map[string]any{"title": "路灯改造工程合同", "date": "2027-01-01T00:00:00Z", "purpose": "签订工程合同", "counterparty": "龙湾照明工程有限公司",
+			"amount_fen": 7000000}}},
+	{"approve-seal-use", map[string]any{"community_id": fzC, "seal_id": "s-1", "use_id": "u-1", "approver": "p-1", "approver_name": "张主任",
+		"role": "committee-head"}},
+	{"record-seal-use", map[string]any{"community_id": fzC, "seal_id": "s-1", "use_id": "u-1",
+		"document_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
+	{"record-seal-use", map[string]any{"community_id": fzC, "seal_id": "s-2", "use_id": "u-9", "document": fzSealDoc,
+		"document_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
 }

@@ -70,6 +70,13 @@ func RegisterCatalogue(r *Commands, h *commands.Handlers) {
 	RegisterCommand(r, "open-audit", "Open an audit of cadres (开始审计)", h.OpenAudit)
 	RegisterCommand(r, "record-audit-finding", "Record an audit finding (审计发现)", h.RecordAuditFinding)
 	RegisterCommand(r, "close-audit", "Close an audit with its result (审计结论)", h.CloseAudit)
+
+	// The seal register (印章管理).
+	RegisterCommand(r, "register-seal", "Put a seal on the register with its custodian (印章登记)", h.RegisterSeal)
+	RegisterCommand(r, "change-seal-custodian", "Hand a seal to another custodian (印章交接)", h.ChangeSealCustodian)
+	RegisterCommand(r, "request-seal-use", "Request a use of a seal (用印申请)", h.RequestSealUse)
+	RegisterCommand(r, "approve-seal-use", "Approve a use of a seal (用印审批)", h.ApproveSealUse)
+	RegisterCommand(r, "record-seal-use", "Record a seal put on a document, with its hash (用印登记)", h.RecordSealUse)
 }
 
 // RegisterPrivacy registers the erasure of a person's personal data (Administer, over every community

@@ -285,6 +285,24 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 		Title:  "离任审计结果公开", Text: "审计结论……", Window: commands.Window{Start: y.clock.Now(), End: y.clock.Now().Add(7 * day)},
 		Discloses: []commands.DisclosedFact{{Kind: "audit", ID: au}}})
 
+	// The seal register: the committee's seal, a contract sealed with the joint approval of the committee
+	// head and the supervision committee, recorded the same day; the custodian hands the seal over.
+	y.on(time.December, 16)
+	y.do("register-seal", clerk, commands.RegisterSeal{CommunityID: c, SealID: "s-committee", Kind: "committee", Name: "罗西社区居民委员会",
+		Custodian: "p-7", CustodianName: "陈文书"})
+	y.do("request-seal-use", clerk, commands.RequestSealUse{CommunityID: c, SealID: "s-committee", UseID: "u-1", Document: commands.SealDocument{
+		Title: "小区保洁服务合同", Date: y.clock.Now(), Purpose: "签订保洁服务合同", Counterparty: "温州市洁美物业有限公司", AmountFen: 3600000}})
+	y.do("approve-seal-use", clerk, commands.ApproveSealUse{CommunityID: c, SealID: "s-committee", UseID: "u-1", Approver: "p-1", ApproverName: "张主任",
+		Role: "committee-head"})
+	y.do("approve-seal-use", clerk, commands.ApproveSealUse{CommunityID: c, SealID: "s-committee", UseID: "u-1", Approver: "p-9", ApproverName: "李监督",
+		Role: "supervision"})
+	y.clock.set(y.clock.Now().Add(2 * time.Hour))
+	if res := y.do("record-seal-use", clerk, commands.RecordSealUse{CommunityID: c, SealID: "s-committee", UseID: "u-1", DocumentSHA256: ySHA}); len(res.Breaches) != 0 {
+		t.Fatalf("a jointly approved use recorded the same day: %+v", res.Breaches)
+	}
+	y.do("change-seal-custodian", clerk, commands.ChangeSealCustodian{CommunityID: c, SealID: "s-committee", Custodian: "p-8", CustodianName: "王会计",
+		Reason: "原保管人调岗"})
+
 	// Every command of the catalogue was given.
 	var called []string
 	for n := range y.called {

@@ -16,6 +16,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/seal"
 	policy "github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/supervision"
@@ -44,13 +45,13 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.ExitAudit:                 "TestRuleExitAudit",
 	rulebook.ObjectionAnswered:         "TestRuleObjectionAnswered",
 	rulebook.SplitSpending:             "TestRuleSplitSpending",
+	rulebook.SealUse:                   "TestRuleSealUse",
 }
 
-// TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios. The
-// seal register has no events yet (a later issue), so seal-use has none.
+// TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios.
 func TestEveryWatchRuleHasAScenario(t *testing.T) {
 	for _, r := range rulebook.Rules() {
-		if r.Kind != rulebook.Watch || r.ID == rulebook.SealUse {
+		if r.Kind != rulebook.Watch {
 			continue
 		}
 		if _, ok := ruleScenarios[r.ID]; !ok {
@@ -529,6 +530,38 @@ func TestRuleSplitSpending(t *testing.T) {
 	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
 	mustResolve(t, h, sup, a.ID, "三笔为不同工程，已核实")
 	h.WaitAlert(rulebook.SplitSpending, x, supervisiontest.Cleared)
+}
+
+// TestRuleSealUse (seal-use, late-recording): every use of a seal recorded without the joint approval
+// raises its own red alert (two uses of one seal, two alerts), and one recorded days after the document's
+// date a late-recording alert beside it; the community turns red; a supervisor resolves one, the other
+// stays open.
+func TestRuleSealUse(t *testing.T) {
+	h, c := harness(t, 14)
+	s := c.Stream("seal", "s-committee")
+	now := h.Clock.Now()
+	doc := seal.Document{Title: "厂房租赁合同", Date: now, Purpose: "出租厂房", Counterparty: "某机械有限公司", Amount: 3000000}
+	h.Record(c, s, seal.Registered{SealID: "s-committee", Kind: seal.CommitteeSeal, Name: "某村民委员会", Custodian: "p-7", CustodianName: "陈文书",
+		RegisteredAt: now})
+	h.Record(c, s, seal.Used{SealID: "s-committee", UseID: "u-1", Document: doc, DocumentSHA256: strings.Repeat("a", 64), UsedAt: now,
+		Watch: breach(rulebook.SealUse, "印章用于《厂房租赁合同》，未经审批：缺监督委员会审批")})
+	late := doc
+	late.Date = now.Add(-72 * time.Hour)
+	h.Record(c, s, seal.Used{SealID: "s-committee", UseID: "u-2", Document: late, DocumentSHA256: strings.Repeat("b", 64), UsedAt: now,
+		Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.SealUse, Detail: "未经审批"}, {Rule: rulebook.LateRecording, Detail: "补登"}}}})
+	u1 := h.WaitAlert(rulebook.SealUse, policy.SealUseSubject(s, "u-1"), supervisiontest.RedOpen)
+	if u1.Trigger != policy.ByBreach || !strings.Contains(u1.Detail, "缺监督委员会审批") {
+		t.Fatalf("raised %+v", u1)
+	}
+	h.WaitAlert(rulebook.SealUse, policy.SealUseSubject(s, "u-2"), supervisiontest.RedOpen)
+	if l := h.WaitAlert(rulebook.LateRecording, policy.SealUseSubject(s, "u-2"), supervisiontest.Open); l.Severity != rulebook.Yellow {
+		t.Fatalf("late recording %+v", l)
+	}
+	waitRating(t, h, c, policy.Red)
+	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
+	mustResolve(t, h, sup, u1.ID, "已补办审批手续，合同经两委和监委会追认")
+	h.WaitAlert(rulebook.SealUse, policy.SealUseSubject(s, "u-1"), supervisiontest.Cleared)
+	h.WaitAlert(rulebook.SealUse, policy.SealUseSubject(s, "u-2"), supervisiontest.RedOpen)
 }
 
 // TestOperatingFundsAtYearEnd (operating-funds): on 1 January, a community allocated less than its
