@@ -1,8 +1,9 @@
 // Package directory is the read model of the registry the public portal navigates: the jurisdiction tree
 // (省 → 市 → 区/县 → 街道/镇 → 社区/村 → 网格 → 楼栋) and every community with its kind, registered households
 // and adult population, its sitting committee (counts, and the roster by public display name), and the
-// audits of its cadres (kind, auditor, period, result: never the cadre audited or the findings' text). It
-// lives in schema rm_directory.
+// audits of its cadres (kind, auditor, period, result: never the cadre audited or the findings' text), and
+// its seal register (seals, custodians and every use by public names and fields). It lives in schema
+// rm_directory.
 package directory
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -43,13 +45,14 @@ func New() *Model {
 	return &Model{decode.NewModel(Name, migrations,
 		community.JurisdictionRegistered{}, community.Registered{}, community.FiguresUpdated{},
 		community.CommitteeSeated{}, community.MemberJoined{}, community.MemberLeft{},
-		audit.Opened{}, audit.FindingRecorded{}, audit.Closed{})}
+		audit.Opened{}, audit.FindingRecorded{}, audit.Closed{},
+		seal.Registered{}, seal.CustodianChanged{}, seal.UseRequested{}, seal.UseApproved{}, seal.Used{})}
 }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
 func (*Model) Tables() []*tables.Table {
-	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable}
+	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable, sealsTable, sealUsesTable}
 }
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
@@ -146,11 +149,15 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		return err
 	}
 	var ids, rosterIDs []string
-	var auditEvs []decode.Event
+	var auditEvs, sealEvs []decode.Event
 	seen, seenRoster := map[string]bool{}, map[string]bool{}
 	for _, e := range evs {
 		if _, ok := auditOf(e.Payload); ok {
 			auditEvs = append(auditEvs, e)
+			continue
+		}
+		if _, _, ok := sealOf(e.Payload); ok {
+			sealEvs = append(sealEvs, e)
 			continue
 		}
 		id, ok := communityOf(e.Payload)
@@ -189,6 +196,12 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 	var audits map[auditKey]*auditRow
 	if len(auditEvs) > 0 {
 		if audits, err = foldAudits(ctx, tx, auditEvs); err != nil {
+			return err
+		}
+	}
+	var seals sealBatch
+	if len(sealEvs) > 0 {
+		if seals, err = foldSeals(ctx, tx, sealEvs); err != nil {
 			return err
 		}
 	}
@@ -241,7 +254,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			c.rosterChanged(p.LeftAt, e)
 		}
 	}
-	return write(ctx, tx, nodes, rows, audits)
+	return write(ctx, tx, nodes, rows, audits, seals)
 }
 
 func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
@@ -326,7 +339,8 @@ var (
 
 // write sends the nodes, the changed communities that exist and the roster deletions in one round trip,
 // then copies the new communities and the changed rosters in.
-func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[string]*communityRow, audits map[auditKey]*auditRow) error {
+func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[string]*communityRow, audits map[auditKey]*auditRow,
+	seals sealBatch) error {
 	ns, fresh, changed, seats := nodesTable.Rows(), communitiesTable.Rows(), communitiesTable.Rows(), seatsTable.Rows()
 	for _, k := range sortedKeys(nodes) {
 		n := nodes[k]
@@ -367,6 +381,7 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	w.Copy(fresh)
 	w.Copy(seats)
 	writeAudits(&w, audits)
+	writeSeals(&w, seals)
 	if err := w.Flush(ctx, tx); err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 	"github.com/grassroots-ledger/ledger/projections/directory"
@@ -84,7 +86,53 @@ func sample() *decodetest.History {
 		Summary: "补齐签收手续", ClosedAt: t0.Add(7 * time.Hour)})
 	h.Record(eventlog.StreamName("audit", luoxi.ID, "2026-h1"), luoxi, t0.Add(8*time.Hour), audit.Opened{AuditID: "2026-h1",
 		Kind: audit.Regular, Auditor: "永中街道经管站", Period: year, OpenedAt: t0.Add(8 * time.Hour)})
+	// The committee's seal: handed over, a contract sealed with the joint approval, another recorded three
+	// days late without any.
+	ss := eventlog.StreamName("seal", luoxi.ID, "s-1")
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	contract := seal.Document{Title: "小区保洁服务合同", Date: at(9), Purpose: "签订保洁服务合同", Counterparty: "温州市洁美物业有限公司", Amount: 3600000}
+	lease := seal.Document{Title: "车棚租赁协议", Date: at(10), Purpose: "出租车棚", Counterparty: "永中电动车服务部"}
+	h.Record(ss, luoxi, at(9), seal.Registered{SealID: "s-1", Kind: seal.CommitteeSeal, Name: "罗西社区居民委员会", Custodian: "p-0003",
+		CustodianName: "王文书", RegisteredAt: at(9)})
+	h.Record(ss, luoxi, at(9), seal.CustodianChanged{SealID: "s-1", Custodian: "p-0004", CustodianName: "陈会计", Reason: "调岗", ChangedAt: at(9)})
+	h.Record(ss, luoxi, at(9), seal.UseRequested{SealID: "s-1", UseID: "u-1", Document: contract, RequestedAt: at(9)})
+	h.Record(ss, luoxi, at(10), seal.UseApproved{SealID: "s-1", UseID: "u-1", Approver: "p-0001", ApproverName: "张主任", Role: seal.CommitteeHead,
+		ApprovedAt: at(10)})
+	h.Record(ss, luoxi, at(10), seal.UseApproved{SealID: "s-1", UseID: "u-1", Approver: "p-0009", ApproverName: "钱监督", Role: seal.Supervision,
+		ApprovedAt: at(10)})
+	h.Record(ss, luoxi, at(11), seal.Used{SealID: "s-1", UseID: "u-1", Document: contract, DocumentSHA256: strings.Repeat("a", 64), Approved: true,
+		UsedAt: at(11)})
+	h.Record(ss, luoxi, at(82), seal.Used{SealID: "s-1", UseID: "u-2", Document: lease, DocumentSHA256: strings.Repeat("b", 64), UsedAt: at(82),
+		Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.SealUse, Detail: "未经审批"}, {Rule: rulebook.LateRecording, Detail: "补登"}}}})
 	return h
+}
+
+// TestSealRegister: a seal with its current custodian by name and its uses counted; each use with its
+// document, counterparty, amount, approvers by name and capacity, and whether it was approved and recorded
+// in time; the latest document first. No person id is kept.
+func TestSealRegister(t *testing.T) {
+	t.Parallel()
+	pool := readmodeltest.Projected(t, directory.New(), sample().Events, 0)
+	seals, uses, err := directory.SealRegister(context.Background(), pool, luoxi.ID, 10)
+	if err != nil || len(seals) != 1 || len(uses) != 2 {
+		t.Fatalf("register: %+v %+v %v", seals, uses, err)
+	}
+	if s := seals[0]; s.Name != "罗西社区居民委员会" || s.Kind != seal.CommitteeSeal || s.CustodianName != "陈会计" || s.Uses != 2 || s.Unapproved != 1 {
+		t.Fatalf("seal: %+v", s)
+	}
+	late, ok := uses[0], uses[1]
+	if late.UseID != "u-2" || late.Approved || !late.Late || late.Used == nil || late.Requested != nil || late.Approvers != "" || late.AmountFen != 0 {
+		t.Fatalf("the late, unapproved use: %+v", late)
+	}
+	if ok.UseID != "u-1" || !ok.Approved || ok.Late || ok.Approvals != 2 || ok.Approvers != "张主任（村(居)委会主任）、钱监督（监督委员会）" ||
+		ok.AmountFen != 3600000 || ok.Counterparty != "温州市洁美物业有限公司" || ok.Requested == nil || ok.DocumentSHA256 != strings.Repeat("a", 64) {
+		t.Fatalf("the approved use: %+v", ok)
+	}
+	for _, row := range decodetest.RowText(t, pool, directory.Schema) {
+		if strings.Contains(row, "p-0009") {
+			t.Fatalf("a row keeps an approver's person id: %s", row)
+		}
+	}
 }
 
 // TestSearchByPinyinInitials: a place is found by the initials of its name in pinyin as typed on a phone

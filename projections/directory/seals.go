@@ -1,0 +1,320 @@
+package directory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/projections/internal/decode"
+	"github.com/grassroots-ledger/ledger/projections/internal/tables"
+)
+
+// The seal register (印章管理) as the public sees it: the seals with their custodians by the name the
+// register shows, and every use with its document, counterparty, approvers and whether it had the joint
+// approval when it was used. A custodian's or approver's person id is never kept.
+
+type sealKey struct{ community, seal string }
+
+type useKey struct {
+	sealKey
+	use string
+}
+
+type sealRow struct {
+	sealKey
+	kind, name, custodianName string
+	custodianSince            time.Time
+	registeredAt              time.Time
+	registeredSrc             decode.Source
+	uses, unapproved          int
+	stream                    string
+	lastRev                   int64
+	dirty                     bool
+}
+
+type useRow struct {
+	useKey
+	title, purpose, counterparty string
+	date                         time.Time
+	amount                       pgtype.Int8
+	resolution, meeting          pgtype.Text
+	approvers                    string
+	approvals                    int
+	requestedAt, usedAt          pgtype.Timestamptz
+	approved, late               pgtype.Bool
+	sha                          pgtype.Text
+	src                          decode.Source
+	dirty                        bool
+}
+
+var (
+	sealsTable = tables.New("seals", []string{"community_id", "seal_id"}, "",
+		"community_id text", "seal_id text", "kind text", "name text", "custodian_name text", "custodian_since timestamptz",
+		"registered_at timestamptz", "registered_event_id uuid", "registered_commit_pos int8", "uses int4", "unapproved int4",
+		"stream text", "last_revision int8")
+	sealUsesTable = tables.New("seal_uses", []string{"community_id", "seal_id", "use_id"}, "",
+		"community_id text", "seal_id text", "use_id text", "title text", "document_date timestamptz", "purpose text", "counterparty text",
+		"amount_fen int8", "resolution_id text", "meeting_id text", "approvers text", "approvals int4", "requested_at timestamptz",
+		"used_at timestamptz", "approved bool", "late bool", "document_sha256 text", "event_id uuid", "commit_pos int8")
+)
+
+// sealOf is the seal an event is about, and the use when it is about one.
+func sealOf(p any) (sealID, useID string, ok bool) {
+	switch p := p.(type) {
+	case seal.Registered:
+		return p.SealID, "", true
+	case seal.CustodianChanged:
+		return p.SealID, "", true
+	case seal.UseRequested:
+		return p.SealID, p.UseID, true
+	case seal.UseApproved:
+		return p.SealID, p.UseID, true
+	case seal.Used:
+		return p.SealID, p.UseID, true
+	}
+	return "", "", false
+}
+
+// roleNames are the approving capacities as the register shows them.
+var roleNames = map[seal.Role]string{seal.CommitteeHead: "村(居)委会主任", seal.PartySecretary: "党组织书记", seal.Supervision: "监督委员会"}
+
+// sealBatch is the seals and uses a batch's seal events touch.
+type sealBatch struct {
+	seals map[sealKey]*sealRow
+	uses  map[useKey]*useRow
+}
+
+// foldSeals loads the seals and the uses the batch's seal events touch (one round trip), folds the events
+// over them and returns the rows to write. Events at or below a seal's last applied revision are skipped.
+func foldSeals(ctx context.Context, tx pgx.Tx, evs []decode.Event) (sealBatch, error) {
+	var sc, ss, uc, us, uu []string
+	seenSeal, seenUse := map[sealKey]bool{}, map[useKey]bool{}
+	for _, e := range evs {
+		sealID, useID, _ := sealOf(e.Payload)
+		if err := decode.RequireCommunity(e); err != nil {
+			return sealBatch{}, err
+		}
+		if err := decode.CheckStream(e, "seal", sealID); err != nil {
+			return sealBatch{}, err
+		}
+		k := sealKey{e.Community(), sealID}
+		if !seenSeal[k] {
+			seenSeal[k] = true
+			sc, ss = append(sc, k.community), append(ss, k.seal)
+		}
+		if uk := (useKey{k, useID}); useID != "" && !seenUse[uk] {
+			seenUse[uk] = true
+			uc, us, uu = append(uc, k.community), append(us, k.seal), append(uu, useID)
+		}
+	}
+	out := sealBatch{seals: map[sealKey]*sealRow{}, uses: map[useKey]*useRow{}}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+sealsTable.Select("s")+` FROM unnest($1::text[], $2::text[]) AS k(c, id)
+		JOIN seals s ON s.community_id = k.c AND s.seal_id = k.id`, sc, ss).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			s := &sealRow{}
+			if err := rs.Scan(&s.community, &s.seal, &s.kind, &s.name, &s.custodianName, &s.custodianSince, &s.registeredAt,
+				&s.registeredSrc.ID, &s.registeredSrc.Commit, &s.uses, &s.unapproved, &s.stream, &s.lastRev); err != nil {
+				return err
+			}
+			out.seals[s.sealKey] = s
+		}
+		return rs.Err()
+	})
+	if len(uu) > 0 {
+		b.Queue(`SELECT `+sealUsesTable.Select("u")+` FROM unnest($1::text[], $2::text[], $3::text[]) AS k(c, s, id)
+			JOIN seal_uses u ON u.community_id = k.c AND u.seal_id = k.s AND u.use_id = k.id`, uc, us, uu).Query(func(rs pgx.Rows) error {
+			for rs.Next() {
+				u := &useRow{}
+				if err := rs.Scan(&u.community, &u.seal, &u.use, &u.title, &u.date, &u.purpose, &u.counterparty, &u.amount, &u.resolution,
+					&u.meeting, &u.approvers, &u.approvals, &u.requestedAt, &u.usedAt, &u.approved, &u.late, &u.sha, &u.src.ID,
+					&u.src.Commit); err != nil {
+					return err
+				}
+				out.uses[u.useKey] = u
+			}
+			return rs.Err()
+		})
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return sealBatch{}, fmt.Errorf("directory: load %d seals: %w", len(ss), err)
+	}
+	for _, e := range evs {
+		sealID, useID, _ := sealOf(e.Payload)
+		k := sealKey{e.Community(), sealID}
+		s := out.seals[k]
+		if s != nil && e.Revision() <= s.lastRev {
+			continue // already applied
+		}
+		if r, ok := e.Payload.(seal.Registered); ok {
+			s = &sealRow{sealKey: k, kind: string(r.Kind), name: r.Name, custodianName: r.CustodianName, custodianSince: r.RegisteredAt,
+				registeredAt: r.RegisteredAt, registeredSrc: e.Source()}
+			out.seals[k] = s
+		} else if s == nil {
+			continue // the seal's registration was never applied (skipped as poison): nothing to attach to
+		}
+		s.stream, s.lastRev, s.dirty = e.Rec.Stream, e.Revision(), true
+		uk := useKey{k, useID}
+		u := out.uses[uk]
+		switch p := e.Payload.(type) {
+		case seal.CustodianChanged:
+			s.custodianName, s.custodianSince = p.CustodianName, p.ChangedAt
+		case seal.UseRequested:
+			u = newUse(uk, p.Document, p.Resolution)
+			u.requestedAt = tables.Time(p.RequestedAt)
+			out.uses[uk] = u
+		case seal.UseApproved:
+			if u == nil {
+				return sealBatch{}, e.Poison(fmt.Errorf("the directory never saw use %q of seal %q requested", useID, sealID))
+			}
+			if u.approvers != "" {
+				u.approvers += "、"
+			}
+			u.approvers += p.ApproverName + "（" + roleNames[p.Role] + "）"
+			u.approvals++
+		case seal.Used:
+			if u == nil {
+				u = newUse(uk, p.Document, p.Resolution)
+				out.uses[uk] = u
+			}
+			late := false
+			for _, b := range p.Breaches {
+				late = late || b.Rule == rulebook.LateRecording
+			}
+			u.usedAt, u.approved, u.late, u.sha = tables.Time(p.UsedAt), pgtype.Bool{Bool: p.Approved, Valid: true},
+				pgtype.Bool{Bool: late, Valid: true}, tables.Text(p.DocumentSHA256)
+			s.uses++
+			if !p.Approved {
+				s.unapproved++
+			}
+		}
+		if u != nil {
+			u.src, u.dirty = e.Source(), true
+		}
+	}
+	return out, nil
+}
+
+func newUse(k useKey, d seal.Document, r *seal.Resolution) *useRow {
+	u := &useRow{useKey: k, title: d.Title, date: d.Date, purpose: d.Purpose, counterparty: d.Counterparty,
+		amount: pgtype.Int8{Int64: int64(d.Amount), Valid: d.Amount > 0}}
+	if r != nil {
+		u.resolution, u.meeting = tables.Text(r.ID), tables.Text(r.MeetingID)
+	}
+	return u
+}
+
+// writeSeals queues the changed seals' and uses' upserts on w.
+func writeSeals(w *tables.Writer, b sealBatch) {
+	seals, uses := sealsTable.Rows(), sealUsesTable.Rows()
+	for _, k := range slices.SortedFunc(maps.Keys(b.seals), compareSeals) {
+		if s := b.seals[k]; s.dirty {
+			seals.Row().Text(s.community).Text(s.seal).Text(s.kind).Text(s.name).Text(s.custodianName).Time(s.custodianSince).
+				Time(s.registeredAt).UUID(s.registeredSrc.ID).Int8(s.registeredSrc.Commit).Int4(int32(s.uses)).Int4(int32(s.unapproved)).
+				Text(s.stream).Int8(s.lastRev)
+		}
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(b.uses), func(a, b useKey) int {
+		return cmp.Or(compareSeals(a.sealKey, b.sealKey), strings.Compare(a.use, b.use))
+	}) {
+		if u := b.uses[k]; u.dirty {
+			uses.Row().Text(u.community).Text(u.seal).Text(u.use).Text(u.title).Time(u.date).Text(u.purpose).Text(u.counterparty).
+				NullInt8(u.amount).NullText(u.resolution).NullText(u.meeting).Text(u.approvers).Int4(int32(u.approvals)).
+				NullTime(u.requestedAt).NullTime(u.usedAt).NullBool(u.approved).NullBool(u.late).NullText(u.sha).UUID(u.src.ID).
+				Int8(u.src.Commit)
+		}
+	}
+	w.Upsert(seals)
+	w.Upsert(uses)
+}
+
+func compareSeals(a, b sealKey) int {
+	return cmp.Or(strings.Compare(a.community, b.community), strings.Compare(a.seal, b.seal))
+}
+
+// Seal is a seal of the register as the public sees it.
+type Seal struct {
+	SealID         string
+	Kind           seal.Kind
+	Name           string
+	CustodianName  string
+	CustodianSince time.Time
+	Registered     Step
+	Uses           int
+	Unapproved     int
+}
+
+// SealUse is one use of a seal as the public sees it.
+type SealUse struct {
+	SealID       string
+	UseID        string
+	Title        string
+	DocumentDate time.Time
+	Purpose      string
+	Counterparty string
+	AmountFen    int64 // 0 when none was given
+	ResolutionID string
+	MeetingID    string
+	Approvers    string // 张主任（村(居)委会主任）、李监督（监督委员会）
+	Approvals    int
+	Requested    *time.Time
+	// Used is when the use was recorded (nil while only requested); Approved and Late are its state then.
+	Used           *time.Time
+	Approved, Late bool
+	DocumentSHA256 string
+	EventID        eventlog.ID
+	Commit         uint64
+}
+
+// SealRegister returns a community's seals by id and its seal uses, the latest document first, at most
+// limit of them.
+func SealRegister(ctx context.Context, q Querier, communityID string, limit int) ([]Seal, []SealUse, error) {
+	seals, err := tables.Collect(ctx, q, "directory", "seals of "+communityID, `SELECT seal_id, kind, name, custodian_name, custodian_since,
+		registered_at, registered_event_id, registered_commit_pos, uses, unapproved FROM `+pgx.Identifier{Schema, "seals"}.Sanitize()+`
+		WHERE community_id = $1 ORDER BY seal_id`, func(rs pgx.Rows) (Seal, error) {
+		var s Seal
+		var kind string
+		var ev pgtype.UUID
+		var pos int64
+		err := rs.Scan(&s.SealID, &kind, &s.Name, &s.CustodianName, &s.CustodianSince, &s.Registered.At, &ev, &pos, &s.Uses, &s.Unapproved)
+		s.Kind, s.CustodianSince = seal.Kind(kind), s.CustodianSince.UTC()
+		s.Registered = Step{At: s.Registered.At.UTC(), EventID: ev.Bytes, Commit: uint64(pos)}
+		return s, err
+	}, communityID)
+	if err != nil {
+		return nil, nil, err
+	}
+	uses, err := tables.Collect(ctx, q, "directory", "seal uses of "+communityID, `SELECT seal_id, use_id, title, document_date, purpose,
+		counterparty, coalesce(amount_fen, 0), coalesce(resolution_id, ''), coalesce(meeting_id, ''), approvers, approvals, requested_at,
+		used_at, coalesce(approved, false), coalesce(late, false), coalesce(document_sha256, ''), event_id, commit_pos
+		FROM `+pgx.Identifier{Schema, "seal_uses"}.Sanitize()+` WHERE community_id = $1
+		ORDER BY document_date DESC, seal_id, use_id LIMIT $2`, func(rs pgx.Rows) (SealUse, error) {
+		var u SealUse
+		var req, used pgtype.Timestamptz
+		var ev pgtype.UUID
+		var pos int64
+		err := rs.Scan(&u.SealID, &u.UseID, &u.Title, &u.DocumentDate, &u.Purpose, &u.Counterparty, &u.AmountFen, &u.ResolutionID,
+			&u.MeetingID, &u.Approvers, &u.Approvals, &req, &used, &u.Approved, &u.Late, &u.DocumentSHA256, &ev, &pos)
+		u.DocumentDate, u.EventID, u.Commit = u.DocumentDate.UTC(), ev.Bytes, uint64(pos)
+		if req.Valid {
+			t := req.Time.UTC()
+			u.Requested = &t
+		}
+		if used.Valid {
+			t := used.Time.UTC()
+			u.Used = &t
+		}
+		return u, err
+	}, communityID, limit)
+	return seals, uses, err
+}
