@@ -490,6 +490,7 @@ func (p *Portal) registerAPI(api huma.API) {
 			})
 		})
 	p.registerResidentAPI(api, problemSchema)
+	p.registerSealAPI(api, op)
 }
 
 func freshnessOf(s *snapshot) Freshness {

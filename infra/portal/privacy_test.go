@@ -178,6 +178,7 @@ func TestNoPersonalDataInPublicResponses(t *testing.T) {
 				for _, s := range []string{"overview", "notices", "finances", "elections", "meetings", "topics"} {
 					seeds = append(seeds, "/c/"+string(c.ID)+"/s/"+s)
 				}
+				seeds = append(seeds, "/c/"+string(c.ID)+"/seals", "/api/v1/public/communities/"+string(c.ID)+"/seals")
 			}
 		}
 	}

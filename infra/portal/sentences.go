@@ -153,6 +153,8 @@ func (n namer) subjectHref(subject string) string {
 		if r, ok := n.resolutions[id]; ok {
 			return communityHref(community) + "/meetings/" + url.PathEscape(r.MeetingID)
 		}
+	case "seal": // a use of a seal: the community's seal register
+		return communityHref(community) + "/seals"
 	case "audit": // no page of its own: the event that opened it, with what it recorded
 		if a, ok := n.audits[id]; ok {
 			return eventHref(a.Opened.Commit)

@@ -47,7 +47,7 @@ var assigned = []string{
 	plantShortPublicity, plantUndersized, plantFewFullTime, plantLateMinutes, plantUnderfunded,
 	plantUnauthorizedMajor, plantLatePayment, plantLateResults, plantLateResolution, plantOverBudget, plantSplit,
 	plantMissingMinutes, plantUndisclosedPaid, plantUndisclosedRes, plantSkippedAffairs,
-	plantSkippedAssembly, plantSkippedAudit,
+	plantSkippedAssembly, plantSkippedAudit, plantUnapprovedSeal, plantLateSeal,
 	showCorrection, showWithdrawal,
 }
 
@@ -91,6 +91,7 @@ func (c *comm) start() {
 	c.at(c.g.plan.start.Add(hours(9)+minutes(c.index%240)), func() {
 		c.register()
 		c.after(minutes(20), c.seatInitialCommittee)
+		c.after(minutes(40), c.registerSeals)
 		c.after(hours(1), func() { c.year(c.now.In(cst).Year(), true) })
 		c.after(hours(1)+minutes(5), func() {
 			t := c.now.In(cst)
@@ -218,6 +219,7 @@ func (c *comm) month(y int, m time.Month, first bool) {
 	c.scheduleSalaries(y, m)
 	c.scheduleSpending(y, m)
 	c.scheduleBudgetAnomaly(y, m)
+	c.scheduleSealUse(y, m)
 	c.at(day(y, m, 10, 14, c.pick(90)), c.payday)
 	c.at(day(y, m, 25, 14, c.pick(90)), c.payday)
 	if (m-1)%3 == 0 && !first {

@@ -119,6 +119,7 @@ type comm struct {
 	voucherSeq     int
 	audits         int
 	affairsNotices int
+	seals          *sealState // the seal register (nil before the committee is seated)
 }
 
 func (c *comm) at(t time.Time, fn func()) {

@@ -20,6 +20,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/infra/workload"
 )
 
@@ -75,28 +76,30 @@ func TestDefaultDistrict(t *testing.T) {
 		year int
 	}
 	var (
-		communities   = map[string]community.Registered{}
-		streets       int
-		assemblies    = map[cy]int{}
-		notices       = map[string]bool{} // community/notice id
-		formed        = map[string]bool{}
-		certified     = map[string]election.ResultCertified{}
-		publicized    = map[string]time.Time{}
-		voted         = map[string]election.VotingHeld{}
-		electionNotes = map[string]bool{}
-		requested     = map[string]funds.ExpenditureRequested{}
-		allocated     = map[budgetLine]kernel.Fen{}
-		committed     = map[budgetLine]kernel.Fen{}
-		commitments   = map[string]funds.BudgetCommitted{} // community/expenditure id
-		overBudget    = map[string]bool{}
-		approvals     int
-		operating2024 kernel.Fen
-		majorApproved int
-		breaches      = map[kernel.RuleID]int{}
-		auditKinds    = map[audit.Kind]int{}
-		topicSteps    = map[string]int{}
-		personal      int
-		types         = map[string]int{}
+		communities     = map[string]community.Registered{}
+		streets         int
+		assemblies      = map[cy]int{}
+		notices         = map[string]bool{} // community/notice id
+		formed          = map[string]bool{}
+		certified       = map[string]election.ResultCertified{}
+		publicized      = map[string]time.Time{}
+		voted           = map[string]election.VotingHeld{}
+		electionNotes   = map[string]bool{}
+		requested       = map[string]funds.ExpenditureRequested{}
+		allocated       = map[budgetLine]kernel.Fen{}
+		committed       = map[budgetLine]kernel.Fen{}
+		commitments     = map[string]funds.BudgetCommitted{} // community/expenditure id
+		overBudget      = map[string]bool{}
+		approvals       int
+		operating2024   kernel.Fen
+		majorApproved   int
+		breaches        = map[kernel.RuleID]int{}
+		auditKinds      = map[audit.Kind]int{}
+		sealUses        int
+		unapprovedSeals = map[string]bool{}
+		topicSteps      = map[string]int{}
+		personal        int
+		types           = map[string]int{}
 	)
 	sink := newMemSink(func(stream string, e eventlog.Event, ev kernel.Event) {
 		types[e.Type]++
@@ -179,6 +182,11 @@ func TestDefaultDistrict(t *testing.T) {
 			}
 		case audit.Opened:
 			auditKinds[ev.Kind]++
+		case seal.Used:
+			sealUses++
+			if !ev.Approved {
+				unapprovedSeals[cid] = true
+			}
 		case meeting.TopicCollected, meeting.TopicScreened, meeting.TopicPlanDrafted, meeting.TopicNoticeGiven,
 			meeting.TopicDeliberationHeld, meeting.TopicResultDisclosed, meeting.TopicFeedbackRecorded:
 			topicSteps[e.Type]++
@@ -275,12 +283,27 @@ func TestDefaultDistrict(t *testing.T) {
 	// Every watch rule a command can mark on an event is breached somewhere.
 	for _, r := range []kernel.RuleID{rulebook.CommitteeSize, rulebook.FullTimeShare, rulebook.CandidateListPublicity,
 		rulebook.MinutesKept, rulebook.OperatingFunds, rulebook.MajorMatterResolution, rulebook.PaymentDisclosed,
-		rulebook.ResultsDisclosed, rulebook.DisclosureFrequency, rulebook.BudgetBalance, rulebook.SplitSpending} {
+		rulebook.ResultsDisclosed, rulebook.DisclosureFrequency, rulebook.BudgetBalance, rulebook.SplitSpending, rulebook.SealUse,
+		rulebook.LateRecording} {
 		if breaches[r] == 0 {
 			t.Errorf("no %s breach in the history", r)
 		}
 		if stats.Breaches[r] != breaches[r] {
 			t.Errorf("stats count %d %s breaches, the events %d", stats.Breaches[r], r, breaches[r])
+		}
+	}
+	// The seal register: every community's seal registered and used most months; a use without approval
+	// only where it was planted.
+	if types["seal.registered"] != 78 || sealUses < 78*20 {
+		t.Errorf("%d seals registered, %d uses: want one seal a community, used most months", types["seal.registered"], sealUses)
+	}
+	planted := plantedIn(stats, string(rulebook.SealUse))
+	if len(unapprovedSeals) == 0 || len(planted) == 0 {
+		t.Error("no seal used without approval: the alert engine has nothing to find")
+	}
+	for cid := range unapprovedSeals {
+		if !planted[cid] {
+			t.Errorf("community %s used its seal without approval but was not planted to", cid)
 		}
 	}
 	if auditKinds[audit.Regular] < 78*5 || auditKinds[audit.Exit] != 78 {

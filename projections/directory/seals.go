@@ -318,3 +318,14 @@ func SealRegister(ctx context.Context, q Querier, communityID string, limit int)
 	}, communityID, limit)
 	return seals, uses, err
 }
+
+// SealsFingerprint is a value that changes whenever community id's seal register changes: the sum of its
+// seals' stream revisions (every seal event raises one) and their count.
+func SealsFingerprint(ctx context.Context, q Querier, id string) (string, error) {
+	marks, err := tables.Collect(ctx, q, "directory", "seals fingerprint of "+id, `SELECT count(*) || '.' || coalesce(sum(last_revision), 0)
+		FROM `+pgx.Identifier{Schema, "seals"}.Sanitize()+` WHERE community_id = $1`, tables.One[string], id)
+	if err != nil || len(marks) == 0 {
+		return "", err
+	}
+	return marks[0], nil
+}
