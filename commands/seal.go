@@ -73,21 +73,26 @@ type RequestSealUse struct {
 
 // RequestSealUse handles request-seal-use; the resolution it names is read from its meeting's record.
 func (h *Handlers) RequestSealUse(ctx context.Context, m Meta, c RequestSealUse) (Result, error) {
-	res, err := h.sealResolution(ctx, c.CommunityID, c.MeetingID, c.ResolutionID)
-	if err != nil {
+	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
 	return affair(ctx, h, m, c.CommunityID, seals, c.SealID, ruled(func(s *seal.Seal, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		res, err := h.sealResolution(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
+		if err != nil {
+			return nil, err
+		}
 		return s.RequestUse(seal.RequestUse{UseID: c.UseID, Document: c.Document.of(), Resolution: res}, p, f.Now)
 	}))
 }
 
-// sealResolution reads the resolution a seal's use names, or nil when it names none.
-func (h *Handlers) sealResolution(ctx context.Context, communityID, meetingID, resolutionID string) (*seal.Resolution, error) {
-	if err := checkResolutionIDs(meetingID, resolutionID); err != nil || resolutionID == "" {
-		return nil, err
+// sealResolution reads the resolution a seal's use names, or nil when it names none. It runs inside the
+// decision, once the command was admitted on the community: a caller out of scope learns nothing about
+// its meetings.
+func (h *Handlers) sealResolution(ctx context.Context, communityID kernel.CommunityID, meetingID, resolutionID string) (*seal.Resolution, error) {
+	if resolutionID == "" {
+		return nil, nil
 	}
-	r, err := h.resolution(ctx, kernel.CommunityID(communityID), meetingID, resolutionID, "meeting_id", "resolution_id")
+	r, err := h.resolution(ctx, communityID, meetingID, resolutionID, "meeting_id", "resolution_id")
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +132,7 @@ type RecordSealUse struct {
 
 // RecordSealUse handles record-seal-use.
 func (h *Handlers) RecordSealUse(ctx context.Context, m Meta, c RecordSealUse) (Result, error) {
-	res, err := h.sealResolution(ctx, c.CommunityID, c.MeetingID, c.ResolutionID)
-	if err != nil {
+	if err := checkResolutionIDs(c.MeetingID, c.ResolutionID); err != nil {
 		return Result{}, err
 	}
 	var doc seal.Document
@@ -136,6 +140,10 @@ func (h *Handlers) RecordSealUse(ctx context.Context, m Meta, c RecordSealUse) (
 		doc = c.Document.of()
 	}
 	return affair(ctx, h, m, c.CommunityID, seals, c.SealID, ruled(func(s *seal.Seal, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		res, err := h.sealResolution(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
+		if err != nil {
+			return nil, err
+		}
 		return s.RecordUse(seal.RecordUse{UseID: c.UseID, Document: doc, Resolution: res, DocumentSHA256: c.DocumentSHA256}, p, f.Now)
 	}))
 }

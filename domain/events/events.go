@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
@@ -32,6 +33,7 @@ func Registrars() []kernel.Registrar {
 		disclosure.RegisterEvents,
 		audit.RegisterEvents,
 		seal.RegisterEvents,
+		asset.RegisterEvents,
 		supervision.RegisterEvents,
 		privacy.RegisterEvents,
 	}
@@ -84,6 +86,10 @@ func Enums() map[reflect.Type][]string {
 	add(m, meeting.Outcomes())
 	add(m, meeting.Subjects())
 	add(m, meeting.Channels())
+	add(m, asset.Kinds())
+	add(m, asset.Methods())
+	add(m, asset.Periods())
+	add(m, asset.Disposals())
 	add(m, seal.Kinds())
 	add(m, seal.Roles())
 	return m

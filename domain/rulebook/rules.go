@@ -93,6 +93,10 @@ const (
 	// 异议须答复: a resident's objection to a notice or a candidate list is answered within 7 days
 	// (watched); an election with unanswered objections cannot be certified (enforced).
 	ObjectionAnswered kernel.RuleID = "objection-answered"
+	// 集体资产、资源发包租赁达到一定金额须公开招标(竞价) [阳光村务; 三资管理].
+	PublicBidding kernel.RuleID = "public-bidding"
+	// 集体资产发包租赁的租金须按合同按期收取 [三资管理].
+	RentCollected kernel.RuleID = "rent-collected"
 	// Splitting a major expenditure to evade the resolution (拆分规避): several expenditures to one payee
 	// within a window that together reach the major threshold while each stays below it. Watched, red.
 	SplitSpending kernel.RuleID = "split-spending"
@@ -253,6 +257,10 @@ func Rules() []Rule {
 			Param{ParamWithin, TypeSpan, "7d", "time from an objection to its answer"}),
 		rule(SplitSpending, Watch, Red, "不得将重大开支拆分为多笔小额支出以规避决议(四议两公开)", "003 第三篇 二2(1)",
 			Param{ParamWindow, TypeSpan, "30d", "window in which expenditures to one payee are added up"}),
+		rule(PublicBidding, Watch, Yellow, "集体资产、资源发包租赁合同总金额达到标准的，须公开招标(竞价)", "三资管理；阳光村务",
+			Param{ParamThreshold, TypeFen, "3000000", "a contract of at least this many fen awarded without public bidding is watched (30 000 元)"}),
+		rule(RentCollected, Watch, Yellow, "集体资产发包租赁的租金须按合同按期收取", "三资管理",
+			Param{ParamWithin, TypeSpan, "30d", "time from an installment falling due to its receipt"}),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
 			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}

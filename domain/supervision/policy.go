@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
@@ -264,6 +265,11 @@ func breachSubject(rule kernel.RuleID, r Recorded, e kernel.Event) string {
 	return subjectOf(rule, r)
 }
 
+// RentSubject is the subject of one installment's rent deadline (n is 1 for the first).
+func RentSubject(stream, contractID string, n int) string {
+	return fmt.Sprintf("%s/contract/%s/%d", stream, contractID, n)
+}
+
 // SealUseSubject is the subject of a breach of one use of a seal.
 func SealUseSubject(stream, useID string) string { return stream + "/use/" + useID }
 
@@ -303,6 +309,15 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 				fmt.Sprintf("%s登记后至今未公开村(居)务(应至少每季度公开一次)", stamp(e.RegisteredAt))},
 			Deadline{Key{rulebook.CadreAudit, CadreAuditSubject(c)}, p.Due(rulebook.CadreAudit, e.RegisteredAt),
 				fmt.Sprintf("%s登记后至今未对干部进行审计(应每%s一次)", stamp(e.RegisteredAt), p.Span(rulebook.CadreAudit, rulebook.ParamEvery).Chinese())})
+	case asset.ContractSigned:
+		// Every installment of the rent opens its deadline at signing: due, plus rent-collected's grace.
+		for i, in := range e.Installments {
+			fx.Open = append(fx.Open, Deadline{Key{rulebook.RentCollected, RentSubject(r.Stream, e.ContractID, i+1)}, p.Due(rulebook.RentCollected, in.Due),
+				fmt.Sprintf("与%s的合同第%d期租金%s应于%s收取，逾期%s仍未收到", e.Counterparty, i+1, in.Amount, stamp(in.Due),
+					p.Span(rulebook.RentCollected, rulebook.ParamWithin).Chinese())})
+		}
+	case asset.RentReceived:
+		fx.Met = append(fx.Met, Key{rulebook.RentCollected, RentSubject(r.Stream, e.ContractID, e.Installment)})
 	case funds.ExpenditurePaid:
 		fx.Open = append(fx.Open, Deadline{Key{rulebook.PaymentDisclosed, r.Stream}, p.Due(rulebook.PaymentDisclosed, e.PaidAt),
 			fmt.Sprintf("支出%s(%s)于%s支付，应在%s内上墙公开，至今未公开", e.ExpenditureID, e.Amount, stamp(e.PaidAt),

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
@@ -258,6 +259,27 @@ func TestRule_ExitAudit(t *testing.T) {
 	fx = supervision.EffectsOf(audit.Opened{AuditID: "a-10", Kind: audit.Regular, Auditor: "经管站", OpenedAt: t0}, rec("audit-330303001001-a-10"), p)
 	if slices.Contains(fx.Met, key) {
 		t.Fatal("a regular audit met the exit audit")
+	}
+}
+
+// TestRule_RentCollected (watch): a contract opens a deadline for every installment of its rent, due
+// plus 30 days; receiving an installment meets its own deadline, not the others.
+func TestRule_RentCollected(t *testing.T) {
+	p := rulebook.Defaults()
+	stream := "asset-330303001001-a-1"
+	from := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	signed := asset.ContractSigned{AssetID: "a-1", ContractID: "c-1", Counterparty: "某机械有限公司", From: from, To: from.AddDate(1, 0, 0),
+		Rent: kernel.Yuan(5000), Every: asset.Quarterly, Method: asset.PublicBidding,
+		Installments: asset.Installments(from, from.AddDate(1, 0, 0), kernel.Yuan(5000), asset.Quarterly), SignedAt: t0}
+	fx := supervision.EffectsOf(signed, rec(stream), p)
+	if len(fx.Open) != 4 || fx.Open[1].Key != (supervision.Key{Rule: rulebook.RentCollected, Subject: supervision.RentSubject(stream, "c-1", 2)}) ||
+		!fx.Open[1].Due.Equal(from.AddDate(0, 3, 30)) {
+		t.Fatalf("a year's lease paid quarterly opens %+v", fx.Open)
+	}
+	fx = supervision.EffectsOf(asset.RentReceived{AssetID: "a-1", ContractID: "c-1", Installment: 2, Amount: kernel.Yuan(5000), VoucherNo: "v",
+		ReceivedAt: t0}, rec(stream), p)
+	if len(fx.Met) != 1 || fx.Met[0] != (supervision.Key{Rule: rulebook.RentCollected, Subject: supervision.RentSubject(stream, "c-1", 2)}) {
+		t.Fatalf("the second installment meets %+v", fx.Met)
 	}
 }
 

@@ -77,6 +77,12 @@ func RegisterCatalogue(r *Commands, h *commands.Handlers) {
 	RegisterCommand(r, "request-seal-use", "Request a use of a seal (用印申请)", h.RequestSealUse)
 	RegisterCommand(r, "approve-seal-use", "Approve a use of a seal (用印审批)", h.ApproveSealUse)
 	RegisterCommand(r, "record-seal-use", "Record a seal put on a document, with its hash (用印登记)", h.RecordSealUse)
+
+	// Collective assets and resources (三资).
+	RegisterCommand(r, "register-asset", "Put an asset or resource on the register (资产登记)", h.RegisterAsset)
+	RegisterCommand(r, "sign-asset-contract", "Record an asset let out by contract (发包、租赁)", h.SignAssetContract)
+	RegisterCommand(r, "receive-rent", "Record an installment of rent received (收取租金)", h.ReceiveRent)
+	RegisterCommand(r, "dispose-asset", "Record a fixed asset disposed of (资产处置)", h.DisposeAsset)
 }
 
 // RegisterPrivacy registers the erasure of a person's personal data (Administer, over every community

@@ -303,6 +303,19 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 	y.do("change-seal-custodian", clerk, commands.ChangeSealCustodian{CommunityID: c, SealID: "s-committee", Custodian: "p-8", CustodianName: "王会计",
 		Reason: "原保管人调岗"})
 
+	// Collective assets: a shop let out for a year, paid quarterly, the first quarter received; an old
+	// storeroom sold under the assembly's resolution.
+	y.do("register-asset", clerk, commands.RegisterAsset{CommunityID: c, AssetID: "a-shop", Kind: "fixed", Name: "社区临街店面1号",
+		Location: "罗西路18号", ValueFen: 42000000})
+	start := y.clock.Now()
+	y.do("sign-asset-contract", clerk, commands.SignAssetContract{CommunityID: c, AssetID: "a-shop", ContractID: "c-2027", Counterparty: "罗西便民超市",
+		From: start, To: start.AddDate(1, 0, 0), RentFen: 600000, Every: "quarter", Method: "public-bidding"})
+	y.do("receive-rent", clerk, commands.ReceiveRent{CommunityID: c, AssetID: "a-shop", ContractID: "c-2027", Installment: 1, AmountFen: 600000,
+		VoucherNo: "收-2026-121"})
+	y.do("register-asset", clerk, commands.RegisterAsset{CommunityID: c, AssetID: "a-store", Kind: "fixed", Name: "旧仓库", Location: "罗西路2号"})
+	y.do("dispose-asset", clerk, commands.DisposeAsset{CommunityID: c, AssetID: "a-store", How: "sale", AmountFen: 9000000, MeetingID: m,
+		ResolutionID: "r-1"})
+
 	// Every command of the catalogue was given.
 	var called []string
 	for n := range y.called {

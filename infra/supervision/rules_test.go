@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
@@ -46,6 +47,8 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.ObjectionAnswered:         "TestRuleObjectionAnswered",
 	rulebook.SplitSpending:             "TestRuleSplitSpending",
 	rulebook.SealUse:                   "TestRuleSealUse",
+	rulebook.PublicBidding:             "TestRulePublicBidding",
+	rulebook.RentCollected:             "TestRuleRentCollected",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios.
@@ -562,6 +565,50 @@ func TestRuleSealUse(t *testing.T) {
 	mustResolve(t, h, sup, u1.ID, "已补办审批手续，合同经两委和监委会追认")
 	h.WaitAlert(rulebook.SealUse, policy.SealUseSubject(s, "u-1"), supervisiontest.Cleared)
 	h.WaitAlert(rulebook.SealUse, policy.SealUseSubject(s, "u-2"), supervisiontest.RedOpen)
+}
+
+// TestRulePublicBidding: a contract awarded without public bidding above the threshold raises an alert
+// naming the counterparty; a supervisor resolves it.
+func TestRulePublicBidding(t *testing.T) {
+	h, c := harness(t, 15)
+	a := c.Stream("asset", "a-1")
+	from := h.Clock.Now()
+	h.Record(c, a, asset.Registered{AssetID: "a-1", Kind: asset.Resource, Name: "西塘鱼塘", Location: "西塘", RegisteredAt: from})
+	h.Record(c, a, asset.ContractSigned{AssetID: "a-1", ContractID: "c-1", Counterparty: "某养殖场", From: from, To: from.AddDate(1, 0, 0),
+		Rent: kernel.Yuan(40000), Every: asset.Yearly, Total: kernel.Yuan(40000), Method: asset.Negotiated,
+		Installments: asset.Installments(from, from.AddDate(1, 0, 0), kernel.Yuan(40000), asset.Yearly), SignedAt: from,
+		Watch: breach(rulebook.PublicBidding, "与某养殖场的合同总金额¥40,000.00，达到¥30,000.00却未公开招标(竞价)")})
+	al := h.WaitAlert(rulebook.PublicBidding, a, supervisiontest.Open)
+	if al.Trigger != policy.ByBreach || !strings.Contains(al.Detail, "某养殖场") {
+		t.Fatalf("raised %+v", al)
+	}
+	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
+	mustResolve(t, h, sup, al.ID, "系原承包户续包，经村民代表会议同意")
+	h.WaitAlert(rulebook.PublicBidding, a, supervisiontest.Cleared)
+}
+
+// TestRuleRentCollected: each installment of a contract's rent not received within 30 days of falling
+// due raises its own alert; receiving it clears that one; an installment received in time raises none.
+func TestRuleRentCollected(t *testing.T) {
+	h, c := harness(t, 16)
+	a := c.Stream("asset", "a-shop")
+	from := h.Clock.Now()
+	h.Record(c, a, asset.ContractSigned{AssetID: "a-shop", ContractID: "c-1", Counterparty: "便民超市", From: from, To: from.AddDate(0, 6, 0),
+		Rent: kernel.Yuan(6000), Every: asset.Quarterly, Total: kernel.Yuan(12000), Method: asset.PublicBidding,
+		Installments: asset.Installments(from, from.AddDate(0, 6, 0), kernel.Yuan(6000), asset.Quarterly), SignedAt: from})
+	h.Record(c, a, asset.RentReceived{AssetID: "a-shop", ContractID: "c-1", Installment: 1, Amount: kernel.Yuan(6000), VoucherNo: "收-1",
+		ReceivedAt: from.Add(time.Hour)})
+	h.Advance(3*30*24*time.Hour + 29*24*time.Hour)
+	noAlerts(t, h, c, "%d alerts before the second installment is overdue")
+	h.Advance(5 * 24 * time.Hour)
+	second := policy.RentSubject(a, "c-1", 2)
+	al := h.WaitAlert(rulebook.RentCollected, second, supervisiontest.Open)
+	if !strings.Contains(al.Detail, "第2期") || !strings.Contains(al.Detail, "便民超市") {
+		t.Fatalf("raised %+v", al)
+	}
+	h.Record(c, a, asset.RentReceived{AssetID: "a-shop", ContractID: "c-1", Installment: 2, Amount: kernel.Yuan(6000), VoucherNo: "收-2",
+		ReceivedAt: h.Clock.Now()})
+	h.WaitAlert(rulebook.RentCollected, second, supervisiontest.Cleared)
 }
 
 // TestOperatingFundsAtYearEnd (operating-funds): on 1 January, a community allocated less than its
