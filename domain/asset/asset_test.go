@@ -58,7 +58,9 @@ func sign(id string, rent kernel.Fen, every asset.Period, years int, m asset.Met
 
 func TestAssetRegister(t *testing.T) {
 	receive := func(n int) func(*asset.Asset) ([]kernel.Event, error) {
-		return func(a *asset.Asset) ([]kernel.Event, error) { return a.ReceiveRent("c-1", n, kernel.Yuan(2000), "收-1", t0) }
+		return func(a *asset.Asset) ([]kernel.Event, error) {
+			return a.ReceiveRent("c-1", n, kernel.Yuan(2000), "收-1", t0)
+		}
 	}
 	run(t, []domaintest.Case[*asset.Asset]{
 		{Name: "register", When: func(a *asset.Asset) ([]kernel.Event, error) {
