@@ -37,7 +37,8 @@ type SignAssetContract struct {
 	CommunityID  string       `json:"community_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_]+$" doc:"Community code (社区/村编码)"`
 	AssetID      string       `json:"asset_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"The asset let out"`
 	ContractID   string       `json:"contract_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the contract within the asset"`
-	Counterparty string       `json:"counterparty" minLength:"1" maxLength:"200" doc:"Who takes it (承包方、承租方)"`
+	Counterparty string       `json:"counterparty" minLength:"1" maxLength:"200" doc:"Who takes it (承包方、承租方): an organisation's name, or a person's name (recorded masked: 张*)"`
+	PartyKind    asset.Party  `json:"counterparty_kind" doc:"organisation 单位, individual 个人(承包户): a person's name is recorded masked"`
 	From         time.Time    `json:"from" doc:"Start of the term (RFC 3339)"`
 	To           time.Time    `json:"to" doc:"End of the term (RFC 3339), after from"`
 	RentFen      int64        `json:"rent_fen" minimum:"1" maximum:"10000000000000" doc:"Rent per period in fen, due at the start of each period"`
@@ -57,7 +58,7 @@ func (h *Handlers) SignAssetContract(ctx context.Context, m Meta, c SignAssetCon
 		if err != nil {
 			return nil, err
 		}
-		return a.Sign(asset.Sign{ContractID: c.ContractID, Counterparty: c.Counterparty, From: c.From, To: c.To, Rent: kernel.Fen(c.RentFen),
+		return a.Sign(asset.Sign{ContractID: c.ContractID, Counterparty: c.Counterparty, CounterpartyKind: c.PartyKind, From: c.From, To: c.To, Rent: kernel.Fen(c.RentFen),
 			Every: c.Every, Method: c.Method, Resolution: res}, p, f.Now)
 	}))
 }

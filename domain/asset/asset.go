@@ -117,11 +117,14 @@ func resolutionProblem(r *Resolution, what string, at time.Time) error {
 type Sign struct {
 	ContractID   string
 	Counterparty string
-	From, To     time.Time
-	Rent         kernel.Fen
-	Every        Period
-	Method       Method
-	Resolution   *Resolution
+	// CounterpartyKind says whether Counterparty is an organisation or an individual, whose name is
+	// recorded masked (张*).
+	CounterpartyKind Party
+	From, To         time.Time
+	Rent             kernel.Fen
+	Every            Period
+	Method           Method
+	Resolution       *Resolution
 }
 
 // Installments are the rent payments of a contract from `from` to `to` at rent every period: one at the
@@ -158,6 +161,13 @@ func (a *Asset) Sign(cmd Sign, p rulebook.Params, now time.Time) ([]kernel.Event
 	if err := kernel.Required(cmd.Counterparty, "counterparty", "承包(承租)方"); err != nil {
 		return nil, err
 	}
+	if !cmd.CounterpartyKind.Valid() {
+		return nil, kernel.Invalid("invalid-counterparty-kind", "counterparty_kind", "承包(承租)方类型须为 organisation 或 individual")
+	}
+	party := cmd.Counterparty
+	if cmd.CounterpartyKind == Individual {
+		party = kernel.MaskName(party)
+	}
 	if cmd.From.IsZero() || !cmd.To.After(cmd.From) {
 		return nil, kernel.Invalid("invalid-term", "to", "合同期限不正确：结束日期须晚于开始日期")
 	}
@@ -191,11 +201,12 @@ func (a *Asset) Sign(cmd Sign, p rulebook.Params, now time.Time) ([]kernel.Event
 			return nil, err
 		}
 	}
-	e := ContractSigned{AssetID: a.id, ContractID: cmd.ContractID, Counterparty: cmd.Counterparty, From: cmd.From.UTC(), To: cmd.To.UTC(),
+	e := ContractSigned{AssetID: a.id, ContractID: cmd.ContractID, Counterparty: party, CounterpartyKind: cmd.CounterpartyKind,
+		From: cmd.From.UTC(), To: cmd.To.UTC(),
 		Rent: cmd.Rent, Every: cmd.Every, Total: total, Method: cmd.Method, Resolution: cmd.Resolution, Installments: inst, SignedAt: now.UTC()}
 	if limit := p.Fen(rulebook.PublicBidding, rulebook.ParamThreshold); cmd.Method != PublicBidding && total >= limit {
 		e.Breaches = []kernel.Breach{{Rule: rulebook.PublicBidding, Detail: fmt.Sprintf("与%s的合同总金额%s，达到%s却未公开招标(竞价)",
-			cmd.Counterparty, total, limit)}}
+			party, total, limit)}}
 	}
 	return []kernel.Event{e}, nil
 }

@@ -1,6 +1,7 @@
 package asset_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ var (
 		RegisteredAt: t0}
 	land = asset.Registered{AssetID: "a-2", Kind: asset.Resource, Name: "西塘鱼塘", Location: "罗西村西塘", RegisteredAt: t0}
 	// A year's lease at 2 000 元 a month: 24 000 元, under both thresholds.
-	small = asset.ContractSigned{AssetID: "a-1", ContractID: "c-1", Counterparty: "温州市某机械有限公司", From: from, To: from.AddDate(1, 0, 0),
+	small = asset.ContractSigned{AssetID: "a-1", ContractID: "c-1", Counterparty: "温州市某机械有限公司", CounterpartyKind: asset.Organisation, From: from, To: from.AddDate(1, 0, 0),
 		Rent: kernel.Yuan(2000), Every: asset.Monthly, Total: kernel.Yuan(24000), Method: asset.Negotiated,
 		Installments: asset.Installments(from, from.AddDate(1, 0, 0), kernel.Yuan(2000), asset.Monthly), SignedAt: t0}
 )
@@ -31,7 +32,7 @@ var (
 func samples() []kernel.Event {
 	return []kernel.Event{
 		registered,
-		asset.ContractSigned{AssetID: "a-1", ContractID: "c-2", Counterparty: "某物流有限公司", From: from, To: from.AddDate(3, 0, 0),
+		asset.ContractSigned{AssetID: "a-1", ContractID: "c-2", Counterparty: "王*", CounterpartyKind: asset.Individual, From: from, To: from.AddDate(3, 0, 0),
 			Rent: kernel.Yuan(60000), Every: asset.Yearly, Total: kernel.Yuan(180000), Method: asset.Negotiated, Resolution: res,
 			Installments: asset.Installments(from, from.AddDate(3, 0, 0), kernel.Yuan(60000), asset.Yearly), SignedAt: t0,
 			Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.PublicBidding, Detail: "未公开招标"}}}},
@@ -51,7 +52,7 @@ func run(t *testing.T, cases []domaintest.Case[*asset.Asset]) {
 
 func sign(id string, rent kernel.Fen, every asset.Period, years int, m asset.Method, r *asset.Resolution) func(*asset.Asset) ([]kernel.Event, error) {
 	return func(a *asset.Asset) ([]kernel.Event, error) {
-		return a.Sign(asset.Sign{ContractID: id, Counterparty: "温州市某机械有限公司", From: from, To: from.AddDate(years, 0, 0), Rent: rent,
+		return a.Sign(asset.Sign{ContractID: id, Counterparty: "温州市某机械有限公司", CounterpartyKind: asset.Organisation, From: from, To: from.AddDate(years, 0, 0), Rent: rent,
 			Every: every, Method: m, Resolution: r}, defaults, t0)
 	}
 }
@@ -109,6 +110,19 @@ func TestRule_MajorMatterResolutionOfAssets(t *testing.T) {
 		{Name: "a fixed asset sold without a resolution", Given: []kernel.Event{registered}, When: dispose(nil), ThenErr: asset.ErrNeedsResolution},
 		{Name: "sold after the resolution", Given: []kernel.Event{registered}, When: dispose(res), ThenNames: []string{"asset.disposed"}},
 	})
+}
+
+// TestIndividualCounterpartyIsMasked: a person who takes a contract is recorded by masked name only.
+func TestIndividualCounterpartyIsMasked(t *testing.T) {
+	a := asset.Rehydrate([]kernel.Event{registered})
+	evs, err := a.Sign(asset.Sign{ContractID: "c-9", Counterparty: "王小明", CounterpartyKind: asset.Individual, From: from, To: from.AddDate(1, 0, 0),
+		Rent: kernel.Yuan(3000), Every: asset.Monthly, Method: asset.Negotiated}, defaults, t0)
+	if err != nil || evs[0].(asset.ContractSigned).Counterparty != "王**" {
+		t.Fatalf("%+v %v", evs, err)
+	}
+	if b := evs[0].(asset.ContractSigned).Breaches; len(b) != 1 || strings.Contains(b[0].Detail, "小明") {
+		t.Fatalf("the breach names the person: %+v", b)
+	}
 }
 
 // TestRule_PublicBidding: 集体资产发包租赁合同总金额达到标准的须公开招标 (watch): a contract of 30 000 元 or more

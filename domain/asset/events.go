@@ -73,6 +73,20 @@ func (p Period) months() int {
 	return 12
 }
 
+// Party is who takes a contract.
+type Party string
+
+const (
+	Organisation Party = "organisation" // 单位、企业、合作社: named
+	Individual   Party = "individual"   // 个人(承包户): recorded by masked name only (张*)
+)
+
+// Parties lists the kinds of counterparty, in the order the API documents them.
+func Parties() []Party { return []Party{Organisation, Individual} }
+
+// Valid reports whether p is a known kind.
+func (p Party) Valid() bool { return slices.Contains(Parties(), p) }
+
 // Disposal is how a fixed asset leaves the register.
 type Disposal string
 
@@ -118,18 +132,20 @@ func (Registered) SchemaVersion() int { return 1 }
 // ContractSigned records the asset let out by contract, with its installments. It carries a
 // public-bidding breach when it was awarded without public bidding above the rule's threshold.
 type ContractSigned struct {
-	AssetID      string        `json:"asset_id"`
-	ContractID   string        `json:"contract_id"`
-	Counterparty string        `json:"counterparty"`
-	From         time.Time     `json:"from"`
-	To           time.Time     `json:"to"`
-	Rent         kernel.Fen    `json:"rent_fen"`
-	Every        Period        `json:"every"`
-	Total        kernel.Fen    `json:"total_fen"`
-	Method       Method        `json:"method"`
-	Resolution   *Resolution   `json:"resolution,omitempty"`
-	Installments []Installment `json:"installments"`
-	SignedAt     time.Time     `json:"signed_at"`
+	AssetID    string `json:"asset_id"`
+	ContractID string `json:"contract_id"`
+	// Counterparty is an organisation's name, or an individual's masked name (张*): never a person's name.
+	Counterparty     string        `json:"counterparty"`
+	CounterpartyKind Party         `json:"counterparty_kind"`
+	From             time.Time     `json:"from"`
+	To               time.Time     `json:"to"`
+	Rent             kernel.Fen    `json:"rent_fen"`
+	Every            Period        `json:"every"`
+	Total            kernel.Fen    `json:"total_fen"`
+	Method           Method        `json:"method"`
+	Resolution       *Resolution   `json:"resolution,omitempty"`
+	Installments     []Installment `json:"installments"`
+	SignedAt         time.Time     `json:"signed_at"`
 	kernel.Watch
 }
 

@@ -90,6 +90,7 @@ func Enums() map[reflect.Type][]string {
 	add(m, asset.Methods())
 	add(m, asset.Periods())
 	add(m, asset.Disposals())
+	add(m, asset.Parties())
 	add(m, seal.Kinds())
 	add(m, seal.Roles())
 	return m

@@ -190,7 +190,7 @@ var fuzzStory = []fuzzStep{
 		"custodian_name": "陈文书"}},
 	{"request-seal-use", map[string]any{"community_id": fzC, "seal_id": "s-1", "use_id": "u-1", "document": fzSealDoc}},
 	{"register-asset", map[string]any{"community_id": fzC, "asset_id": "a-1", "kind": "fixed", "name": "临街店面", "location": "罗西路18号"}},
-	{"sign-asset-contract", map[string]any{"community_id": fzC, "asset_id": "a-1", "contract_id": "c-1", "counterparty": "便民超市",
+	{"sign-asset-contract", map[string]any{"community_id": fzC, "asset_id": "a-1", "contract_id": "c-1", "counterparty": "便民超市", "counterparty_kind": "organisation",
 		"from": "2026-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z", "rent_fen": 600000, "every": "quarter", "method": "public-bidding"}},
 }
 
@@ -273,7 +273,7 @@ var fuzzSeeds = []fuzzStep{
 		"document_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
 	{"register-asset", map[string]any{"community_id": fzC, "asset_id": "a-2", "kind": "resource", "name": "西塘鱼塘", "location": "西塘",
 		"value_fen": 12000000}},
-	{"sign-asset-contract", map[string]any{"community_id": fzC, "asset_id": "a-2", "contract_id": "c-2", "counterparty": "养殖户合作社",
+	{"sign-asset-contract", map[string]any{"community_id": fzC, "asset_id": "a-2", "contract_id": "c-2", "counterparty": "陈大海", "counterparty_kind": "individual",
 		"from": "2026-03-01T00:00:00Z", "to": "2031-03-01T00:00:00Z", "rent_fen": 2000000, "every": "year", "method": "negotiated",
 		"meeting_id": "m-1", "resolution_id": "r-1"}},
 	{"receive-rent", map[string]any{"community_id": fzC, "asset_id": "a-1", "contract_id": "c-1", "installment": 1, "amount_fen": 600000,

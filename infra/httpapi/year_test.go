@@ -308,7 +308,7 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 	y.do("register-asset", clerk, commands.RegisterAsset{CommunityID: c, AssetID: "a-shop", Kind: "fixed", Name: "社区临街店面1号",
 		Location: "罗西路18号", ValueFen: 42000000})
 	start := y.clock.Now()
-	y.do("sign-asset-contract", clerk, commands.SignAssetContract{CommunityID: c, AssetID: "a-shop", ContractID: "c-2027", Counterparty: "罗西便民超市",
+	y.do("sign-asset-contract", clerk, commands.SignAssetContract{CommunityID: c, AssetID: "a-shop", ContractID: "c-2027", Counterparty: "罗西便民超市", PartyKind: "organisation",
 		From: start, To: start.AddDate(1, 0, 0), RentFen: 600000, Every: "quarter", Method: "public-bidding"})
 	y.do("receive-rent", clerk, commands.ReceiveRent{CommunityID: c, AssetID: "a-shop", ContractID: "c-2027", Installment: 1, AmountFen: 600000,
 		VoucherNo: "收-2026-121"})

@@ -2,8 +2,8 @@
 // (省 → 市 → 区/县 → 街道/镇 → 社区/村 → 网格 → 楼栋) and every community with its kind, registered households
 // and adult population, its sitting committee (counts, and the roster by public display name), and the
 // audits of its cadres (kind, auditor, period, result: never the cadre audited or the findings' text), and
-// its seal register (seals, custodians and every use by public names and fields). It lives in schema
-// rm_directory.
+// its seal register (seals, custodians and every use by public names and fields), and its collective
+// assets with the contracts letting them out and the rent received. It lives in schema rm_directory.
 package directory
 
 import (
@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -46,13 +47,14 @@ func New() *Model {
 		community.JurisdictionRegistered{}, community.Registered{}, community.FiguresUpdated{},
 		community.CommitteeSeated{}, community.MemberJoined{}, community.MemberLeft{},
 		audit.Opened{}, audit.FindingRecorded{}, audit.Closed{},
-		seal.Registered{}, seal.CustodianChanged{}, seal.UseRequested{}, seal.UseApproved{}, seal.Used{})}
+		seal.Registered{}, seal.CustodianChanged{}, seal.UseRequested{}, seal.UseApproved{}, seal.Used{},
+		asset.Registered{}, asset.ContractSigned{}, asset.RentReceived{}, asset.Disposed{})}
 }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
 func (*Model) Tables() []*tables.Table {
-	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable, sealsTable, sealUsesTable}
+	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable, sealsTable, sealUsesTable, assetsTable, contractsTable}
 }
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
@@ -149,7 +151,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		return err
 	}
 	var ids, rosterIDs []string
-	var auditEvs, sealEvs []decode.Event
+	var auditEvs, sealEvs, assetEvs []decode.Event
 	seen, seenRoster := map[string]bool{}, map[string]bool{}
 	for _, e := range evs {
 		if _, ok := auditOf(e.Payload); ok {
@@ -158,6 +160,10 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		}
 		if _, _, ok := sealOf(e.Payload); ok {
 			sealEvs = append(sealEvs, e)
+			continue
+		}
+		if _, _, ok := assetOf(e.Payload); ok {
+			assetEvs = append(assetEvs, e)
 			continue
 		}
 		id, ok := communityOf(e.Payload)
@@ -202,6 +208,12 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 	var seals sealBatch
 	if len(sealEvs) > 0 {
 		if seals, err = foldSeals(ctx, tx, sealEvs); err != nil {
+			return err
+		}
+	}
+	var assets assetBatch
+	if len(assetEvs) > 0 {
+		if assets, err = foldAssets(ctx, tx, assetEvs); err != nil {
 			return err
 		}
 	}
@@ -254,7 +266,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			c.rosterChanged(p.LeftAt, e)
 		}
 	}
-	return write(ctx, tx, nodes, rows, audits, seals)
+	return write(ctx, tx, nodes, rows, audits, seals, assets)
 }
 
 func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
@@ -340,7 +352,7 @@ var (
 // write sends the nodes, the changed communities that exist and the roster deletions in one round trip,
 // then copies the new communities and the changed rosters in.
 func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[string]*communityRow, audits map[auditKey]*auditRow,
-	seals sealBatch) error {
+	seals sealBatch, assets assetBatch) error {
 	ns, fresh, changed, seats := nodesTable.Rows(), communitiesTable.Rows(), communitiesTable.Rows(), seatsTable.Rows()
 	for _, k := range sortedKeys(nodes) {
 		n := nodes[k]
@@ -382,6 +394,7 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	w.Copy(seats)
 	writeAudits(&w, audits)
 	writeSeals(&w, seals)
+	writeAssets(&w, assets)
 	if err := w.Flush(ctx, tx); err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}

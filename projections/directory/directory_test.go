@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -104,7 +105,54 @@ func sample() *decodetest.History {
 		UsedAt: at(11)})
 	h.Record(ss, luoxi, at(82), seal.Used{SealID: "s-1", UseID: "u-2", Document: lease, DocumentSHA256: strings.Repeat("b", 64), UsedAt: at(82),
 		Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.SealUse, Detail: "未经审批"}, {Rule: rulebook.LateRecording, Detail: "补登"}}}})
+	// A shop let out quarterly (two installments received), a pond let to a farmer without bidding, an old
+	// storeroom sold.
+	shop, pond, store := eventlog.StreamName("asset", luoxi.ID, "a-shop"), eventlog.StreamName("asset", luoxi.ID, "a-pond"),
+		eventlog.StreamName("asset", luoxi.ID, "a-store")
+	term := at(12).AddDate(1, 0, 0)
+	h.Record(shop, luoxi, at(12), asset.Registered{AssetID: "a-shop", Kind: asset.Fixed, Name: "临街店面1号", Location: "罗西路18号", Value: 42000000,
+		RegisteredAt: at(12)})
+	h.Record(shop, luoxi, at(12), asset.ContractSigned{AssetID: "a-shop", ContractID: "c-1", Counterparty: "罗西便民超市", CounterpartyKind: asset.Organisation,
+		From: at(12), To: term, Rent: 600000, Every: asset.Quarterly, Total: 2400000, Method: asset.PublicBidding,
+		Installments: asset.Installments(at(12), term, 600000, asset.Quarterly), SignedAt: at(12)})
+	for n := 1; n <= 2; n++ {
+		h.Record(shop, luoxi, at(12+n), asset.RentReceived{AssetID: "a-shop", ContractID: "c-1", Installment: n, Amount: 600000, VoucherNo: "收-1",
+			ReceivedAt: at(12 + n)})
+	}
+	h.Record(pond, luoxi, at(15), asset.Registered{AssetID: "a-pond", Kind: asset.Resource, Name: "西塘鱼塘", Location: "西塘", RegisteredAt: at(15)})
+	h.Record(pond, luoxi, at(15), asset.ContractSigned{AssetID: "a-pond", ContractID: "c-2", Counterparty: "陈**", CounterpartyKind: asset.Individual,
+		From: at(15), To: at(15).AddDate(3, 0, 0), Rent: 1500000, Every: asset.Yearly, Total: 4500000, Method: asset.Negotiated,
+		Installments: asset.Installments(at(15), at(15).AddDate(3, 0, 0), 1500000, asset.Yearly), SignedAt: at(15),
+		Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.PublicBidding, Detail: "未公开招标"}}}})
+	h.Record(store, luoxi, at(16), asset.Registered{AssetID: "a-store", Kind: asset.Fixed, Name: "旧仓库", Location: "罗西路2号", RegisteredAt: at(16)})
+	h.Record(store, luoxi, at(17), asset.Disposed{AssetID: "a-store", How: asset.Sale, Amount: 9000000, DisposedAt: at(17),
+		Resolution: &asset.Resolution{ID: "r-1", MeetingID: "m-1", AdoptedAt: at(1)}})
 	return h
+}
+
+// TestAssetRegister: the assets with what became of them and the rent they brought in; the contracts with
+// term, rent, method (not bid marked) and installments received, the latest signed first.
+func TestAssetRegister(t *testing.T) {
+	t.Parallel()
+	pool := readmodeltest.Projected(t, directory.New(), sample().Events, 0)
+	as, cs, err := directory.AssetRegister(context.Background(), pool, luoxi.ID)
+	if err != nil || len(as) != 3 || len(cs) != 2 {
+		t.Fatalf("register: %+v %+v %v", as, cs, err)
+	}
+	byID := map[string]directory.Asset{}
+	for _, a := range as {
+		byID[a.AssetID] = a
+	}
+	if a := byID["a-shop"]; a.Contracts != 1 || a.IncomeFen != 1200000 || a.Disposed != nil || a.ValueFen != 42000000 {
+		t.Fatalf("the shop: %+v", a)
+	}
+	if a := byID["a-store"]; a.Disposed == nil || a.Disposal != asset.Sale || a.DisposalAmount != 9000000 {
+		t.Fatalf("the storeroom: %+v", a)
+	}
+	if pond, shop := cs[0], cs[1]; pond.ContractID != "c-2" || !pond.NotBid || pond.Counterparty != "陈**" || pond.Installments != 3 ||
+		shop.Received != 2 || shop.ReceivedFen != 1200000 || shop.NotBid || shop.Every != asset.Quarterly || shop.Installments != 4 {
+		t.Fatalf("contracts: %+v", cs)
+	}
 }
 
 // TestSealRegister: a seal with its current custodian by name and its uses counted; each use with its
