@@ -491,6 +491,7 @@ func (p *Portal) registerAPI(api huma.API) {
 		})
 	p.registerResidentAPI(api, problemSchema)
 	p.registerSealAPI(api, op)
+	p.registerAssetAPI(api, op)
 }
 
 func freshnessOf(s *snapshot) Freshness {

@@ -108,6 +108,7 @@ func (p *Portal) mountPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /c/{id}/meetings/{meeting}", p.meetingPage)
 	mux.HandleFunc("GET /c/{id}/elections/{election}", p.electionPage)
 	mux.HandleFunc("GET /c/{id}/seals", p.sealsPage)
+	mux.HandleFunc("GET /c/{id}/assets", p.assetsPage)
 	mux.HandleFunc("GET /c/{id}/elections/{election}/object", p.showForm(p.electionObjectionTarget))
 	mux.HandleFunc("POST /c/{id}/elections/{election}/object", p.submitTo(p.electionObjectionTarget))
 	mux.HandleFunc("GET /c/{id}/topics", p.topicsPage)

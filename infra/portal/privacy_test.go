@@ -178,7 +178,8 @@ func TestNoPersonalDataInPublicResponses(t *testing.T) {
 				for _, s := range []string{"overview", "notices", "finances", "elections", "meetings", "topics"} {
 					seeds = append(seeds, "/c/"+string(c.ID)+"/s/"+s)
 				}
-				seeds = append(seeds, "/c/"+string(c.ID)+"/seals", "/api/v1/public/communities/"+string(c.ID)+"/seals")
+				seeds = append(seeds, "/c/"+string(c.ID)+"/seals", "/api/v1/public/communities/"+string(c.ID)+"/seals",
+					"/c/"+string(c.ID)+"/assets", "/api/v1/public/communities/"+string(c.ID)+"/assets")
 			}
 		}
 	}

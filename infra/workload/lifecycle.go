@@ -47,7 +47,7 @@ var assigned = []string{
 	plantShortPublicity, plantUndersized, plantFewFullTime, plantLateMinutes, plantUnderfunded,
 	plantUnauthorizedMajor, plantLatePayment, plantLateResults, plantLateResolution, plantOverBudget, plantSplit,
 	plantMissingMinutes, plantUndisclosedPaid, plantUndisclosedRes, plantSkippedAffairs,
-	plantSkippedAssembly, plantSkippedAudit, plantUnapprovedSeal, plantLateSeal,
+	plantSkippedAssembly, plantSkippedAudit, plantUnapprovedSeal, plantLateSeal, plantUnbidContract, plantUnpaidRent,
 	showCorrection, showWithdrawal,
 }
 
@@ -92,6 +92,7 @@ func (c *comm) start() {
 		c.register()
 		c.after(minutes(20), c.seatInitialCommittee)
 		c.after(minutes(40), c.registerSeals)
+		c.after(minutes(50), c.registerAssets)
 		c.after(hours(1), func() { c.year(c.now.In(cst).Year(), true) })
 		c.after(hours(1)+minutes(5), func() {
 			t := c.now.In(cst)

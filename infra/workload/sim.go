@@ -119,7 +119,8 @@ type comm struct {
 	voucherSeq     int
 	audits         int
 	affairsNotices int
-	seals          *sealState // the seal register (nil before the committee is seated)
+	seals          *sealState  // the seal register (nil before the committee is seated)
+	assets         *assetState // collective assets and their contracts
 }
 
 func (c *comm) at(t time.Time, fn func()) {
