@@ -20,6 +20,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/domain/worklist"
 )
 
 // Registrars returns the registrar of every domain package.
@@ -34,6 +35,7 @@ func Registrars() []kernel.Registrar {
 		audit.RegisterEvents,
 		seal.RegisterEvents,
 		asset.RegisterEvents,
+		worklist.RegisterEvents,
 		supervision.RegisterEvents,
 		privacy.RegisterEvents,
 	}
@@ -92,6 +94,7 @@ func Enums() map[reflect.Type][]string {
 	add(m, asset.Disposals())
 	add(m, asset.Parties())
 	add(m, seal.Kinds())
+	add(m, worklist.Lists())
 	add(m, seal.Roles())
 	return m
 }

@@ -23,6 +23,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.MajorMatterResolution:     {"funds/TestRule_MajorMatterResolution", "meeting/TestResolutionCeilingIsCumulative", "seal/TestRule_MajorMatterResolutionOfContracts", "asset/TestRule_MajorMatterResolutionOfAssets"},
 	rulebook.PublicBidding:             {"asset/TestRule_PublicBidding"},
 	rulebook.RentCollected:             {"supervision/TestRule_RentCollected"},
+	rulebook.WorkAdmission:             {"worklist/TestRule_WorkAdmission"},
 	rulebook.ResidentsMeetingFrequency: {"meeting/TestRule_ResidentsMeetingFrequency"},
 	rulebook.MinutesKept:               {"meeting/TestRule_MinutesKept"},
 	rulebook.DisclosureFrequency:       {"disclosure/TestRule_DisclosureFrequency", "supervision/TestReopen"},

@@ -97,6 +97,8 @@ const (
 	PublicBidding kernel.RuleID = "public-bidding"
 	// 集体资产发包租赁的租金须按合同按期收取 [三资管理].
 	RentCollected kernel.RuleID = "rent-collected"
+	// 社区工作事项准入: 未列入清单、未经准入的工作事项不得转嫁给社区 [001].
+	WorkAdmission kernel.RuleID = "work-admission"
 	// Splitting a major expenditure to evade the resolution (拆分规避): several expenditures to one payee
 	// within a window that together reach the major threshold while each stays below it. Watched, red.
 	SplitSpending kernel.RuleID = "split-spending"
@@ -261,6 +263,7 @@ func Rules() []Rule {
 			Param{ParamThreshold, TypeFen, "3000000", "a contract of at least this many fen awarded without public bidding is watched (30 000 元)"}),
 		rule(RentCollected, Watch, Yellow, "集体资产发包租赁的租金须按合同按期收取", "三资管理",
 			Param{ParamWithin, TypeSpan, "30d", "time from an installment falling due to its receipt"}),
+		rule(WorkAdmission, Watch, Yellow, "未列入社区工作事项清单、未经准入的工作事项，不得转嫁给社区", "001"),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
 			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}

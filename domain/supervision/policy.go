@@ -15,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/worklist"
 )
 
 // District is the district-level (区/县) code of a jurisdiction path, which names the alert stream a
@@ -256,11 +257,14 @@ func subjectOf(rule kernel.RuleID, r Recorded) string {
 	return r.Stream
 }
 
-// breachSubject is what a breach alert is about: as subjectOf, and for a seal's use the use itself (a seal
-// stream holds every use of the seal, each breaking the rule on its own).
+// breachSubject is what a breach alert is about: as subjectOf, and for a seal's use or a community's
+// received task the use or the task itself (their stream holds many, each breaking the rule on its own).
 func breachSubject(rule kernel.RuleID, r Recorded, e kernel.Event) string {
-	if u, ok := e.(seal.Used); ok {
-		return SealUseSubject(r.Stream, u.UseID)
+	switch e := e.(type) {
+	case seal.Used:
+		return SealUseSubject(r.Stream, e.UseID)
+	case worklist.TaskReceived:
+		return r.Stream + "/task/" + e.RecordID
 	}
 	return subjectOf(rule, r)
 }

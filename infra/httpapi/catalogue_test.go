@@ -16,7 +16,8 @@ import (
 )
 
 // The commands registered by RegisterCatalogue that only admins may give (registry and rulebook).
-var administrative = []string{"register-jurisdiction", "register-community", "update-community-figures", "set-rule-override", "remove-rule-override"}
+var administrative = []string{"register-jurisdiction", "register-community", "update-community-figures", "set-rule-override", "remove-rule-override",
+	"list-duty", "delist-duty", "apply-task-admission", "decide-task-admission"}
 
 func startCatalogue(tb testing.TB) *apitest.Server {
 	tb.Helper()
@@ -184,7 +185,7 @@ func (d *openAPI) sampleBody(t *testing.T, name, communityID, path string) map[s
 		switch k {
 		case "community_id":
 			body[k] = communityID
-		case "jurisdiction":
+		case "jurisdiction", "district":
 			body[k] = path
 		case "path":
 			body[k] = path + "/g1" // a grid: register-jurisdiction refuses community-level paths

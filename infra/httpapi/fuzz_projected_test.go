@@ -146,8 +146,9 @@ type fuzzStep struct {
 }
 
 const (
-	fzC    = communityA
-	fzPath = pathA
+	fzC        = communityA
+	fzPath     = pathA
+	fzDistrict = "33/3303/330303"
 )
 
 var fzWindow = map[string]any{"start": "2026-01-10T00:00:00Z", "end": "2199-01-20T00:00:00Z"}
@@ -190,6 +191,9 @@ var fuzzStory = []fuzzStep{
 		"custodian_name": "陈文书"}},
 	{"request-seal-use", map[string]any{"community_id": fzC, "seal_id": "s-1", "use_id": "u-1", "document": fzSealDoc}},
 	{"register-asset", map[string]any{"community_id": fzC, "asset_id": "a-1", "kind": "fixed", "name": "临街店面", "location": "罗西路18号"}},
+	{"list-duty", map[string]any{"district": fzDistrict, "duty_id": "d-1", "list": "assists", "title": "协助开展人口普查", "basis": "《全国人口普查条例》"}},
+	{"apply-task-admission", map[string]any{"district": fzDistrict, "task_id": "t-1", "department": "区市场监管局", "title": "食品安全宣传",
+		"legal_basis": "《食品安全法》", "funding_fen": 300000}},
 	{"sign-asset-contract", map[string]any{"community_id": fzC, "asset_id": "a-1", "contract_id": "c-1", "counterparty": "便民超市", "counterparty_kind": "organisation",
 		"from": "2026-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z", "rent_fen": 600000, "every": "quarter", "method": "public-bidding"}},
 }
@@ -278,6 +282,14 @@ var fuzzSeeds = []fuzzStep{
 		"meeting_id": "m-1", "resolution_id": "r-1"}},
 	{"receive-rent", map[string]any{"community_id": fzC, "asset_id": "a-1", "contract_id": "c-1", "installment": 1, "amount_fen": 600000,
 		"voucher_no": "收-1"}},
+	{"list-duty", map[string]any{"district": fzDistrict, "duty_id": "d-2", "list": "performs", "title": "组织居民议事协商", "basis": "组织法"}},
+	{"delist-duty", map[string]any{"district": fzDistrict, "duty_id": "d-1", "reason": "普查结束"}},
+	{"apply-task-admission", map[string]any{"district": fzDistrict, "task_id": "t-2", "department": "区住建局", "title": "统计电梯",
+		"legal_basis": "无", "funding_fen": 0}},
+	{"decide-task-admission", map[string]any{"district": fzDistrict, "task_id": "t-1", "admit": true}},
+	{"record-community-task", map[string]any{"community_id": fzC, "record_id": "w-1", "department": "区市场监管局", "title": "食品安全宣传",
+		"task_id": "t-1"}},
+	{"record-community-task", map[string]any{"community_id": fzC, "record_id": "w-2", "department": "区住建局", "title": "统计电梯"}},
 	{"dispose-asset", map[string]any{"community_id": fzC, "asset_id": "a-1", "how": "scrap", "meeting_id": "m-1", "resolution_id": "r-1"}},
 	{"record-seal-use", map[string]any{"community_id": fzC, "seal_id": "s-2", "use_id": "u-9", "document": fzSealDoc,
 		"document_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},

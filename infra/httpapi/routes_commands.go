@@ -83,6 +83,13 @@ func RegisterCatalogue(r *Commands, h *commands.Handlers) {
 	RegisterCommand(r, "sign-asset-contract", "Record an asset let out by contract (发包、租赁)", h.SignAssetContract)
 	RegisterCommand(r, "receive-rent", "Record an installment of rent received (收取租金)", h.ReceiveRent)
 	RegisterCommand(r, "dispose-asset", "Record a fixed asset disposed of (资产处置)", h.DisposeAsset)
+
+	// The admission list for work entering communities (社区工作事项准入).
+	RegisterCommand(r, "list-duty", "Put a duty on the district's list of community work (列入清单)", h.ListDuty)
+	RegisterCommand(r, "delist-duty", "Take a duty off the district's list (移出清单)", h.DelistDuty)
+	RegisterCommand(r, "apply-task-admission", "Record a department's application to push a task onto communities (准入申请)", h.ApplyTaskAdmission)
+	RegisterCommand(r, "decide-task-admission", "Admit or refuse a task (准入审批)", h.DecideTaskAdmission)
+	RegisterCommand(r, "record-community-task", "Record a task a department pushed onto the community (工作事项登记)", h.RecordCommunityTask)
 }
 
 // RegisterPrivacy registers the erasure of a person's personal data (Administer, over every community

@@ -316,6 +316,26 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 	y.do("dispose-asset", clerk, commands.DisposeAsset{CommunityID: c, AssetID: "a-store", How: "sale", AmountFen: 9000000, MeetingID: m,
 		ResolutionID: "r-1"})
 
+	// The district's admission list: a duty listed and one taken off it, a department's task admitted; the
+	// community records the admitted task pushed onto it (allowed, with its funding) and one nobody admitted
+	// (recorded with the work-admission breach).
+	y.do("list-duty", districtAdmin, commands.ListDuty{District: yDistrict, DutyID: "d-01", List: "assists", Title: "协助开展人口普查",
+		Basis: "《全国人口普查条例》"})
+	y.do("list-duty", districtAdmin, commands.ListDuty{District: yDistrict, DutyID: "d-02", List: "performs", Title: "组织居民议事协商",
+		Basis: "《城市居民委员会组织法》"})
+	y.do("delist-duty", districtAdmin, commands.DelistDuty{District: yDistrict, DutyID: "d-02", Reason: "并入d-01"})
+	y.do("apply-task-admission", districtAdmin, commands.ApplyTaskAdmission{District: yDistrict, TaskID: "t-01", Department: "区市场监管局",
+		Title: "协助开展食品安全入户宣传", LegalBasis: "《食品安全法》第十条", FundingFen: 300000})
+	y.do("decide-task-admission", districtAdmin, commands.DecideTaskAdmission{District: yDistrict, TaskID: "t-01", Admit: true})
+	if res := y.do("record-community-task", clerk, commands.RecordCommunityTask{CommunityID: c, RecordID: "w-1", Department: "区市场监管局",
+		Title: "食品安全入户宣传", TaskID: "t-01"}); len(res.Breaches) != 0 {
+		t.Fatalf("an admitted task: %+v", res.Breaches)
+	}
+	if res := y.do("record-community-task", clerk, commands.RecordCommunityTask{CommunityID: c, RecordID: "w-2", Department: "区住建局",
+		Title: "统计辖区电梯数量"}); len(res.Breaches) != 1 || res.Breaches[0].Rule != "work-admission" {
+		t.Fatalf("a task nobody admitted: %+v", res.Breaches)
+	}
+
 	// Every command of the catalogue was given.
 	var called []string
 	for n := range y.called {

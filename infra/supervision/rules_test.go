@@ -19,6 +19,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	policy "github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/supervision"
 	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
@@ -49,6 +50,7 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.SealUse:                   "TestRuleSealUse",
 	rulebook.PublicBidding:             "TestRulePublicBidding",
 	rulebook.RentCollected:             "TestRuleRentCollected",
+	rulebook.WorkAdmission:             "TestRuleWorkAdmission",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios.
@@ -609,6 +611,26 @@ func TestRuleRentCollected(t *testing.T) {
 	h.Record(c, a, asset.RentReceived{AssetID: "a-shop", ContractID: "c-1", Installment: 2, Amount: kernel.Yuan(6000), VoucherNo: "收-2",
 		ReceivedAt: h.Clock.Now()})
 	h.WaitAlert(rulebook.RentCollected, second, supervisiontest.Cleared)
+}
+
+// TestRuleWorkAdmission: every task a community records that neither the district's list nor an admission
+// allows raises its own alert; a supervisor resolves one, the other stays.
+func TestRuleWorkAdmission(t *testing.T) {
+	h, c := harness(t, 17)
+	s := c.Stream("worklist", "tasks")
+	for _, id := range []string{"w-1", "w-2"} {
+		h.Record(c, s, worklist.TaskReceived{RecordID: id, Department: "区住建局", Title: "统计辖区电梯数量" + id, ReceivedAt: h.Clock.Now(),
+			Watch: breach(rulebook.WorkAdmission, "区住建局交办的“统计辖区电梯数量”既不在社区工作事项清单上，也未经准入，不得转嫁给社区")})
+	}
+	first := h.WaitAlert(rulebook.WorkAdmission, s+"/task/w-1", supervisiontest.Open)
+	h.WaitAlert(rulebook.WorkAdmission, s+"/task/w-2", supervisiontest.Open)
+	if !strings.Contains(first.Detail, "不得转嫁给社区") {
+		t.Fatalf("raised %+v", first)
+	}
+	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
+	mustResolve(t, h, sup, first.ID, "已退回区住建局，由其自行组织统计")
+	h.WaitAlert(rulebook.WorkAdmission, s+"/task/w-1", supervisiontest.Cleared)
+	h.WaitAlert(rulebook.WorkAdmission, s+"/task/w-2", supervisiontest.Open)
 }
 
 // TestOperatingFundsAtYearEnd (operating-funds): on 1 January, a community allocated less than its
