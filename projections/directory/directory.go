@@ -24,6 +24,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -48,13 +49,15 @@ func New() *Model {
 		community.CommitteeSeated{}, community.MemberJoined{}, community.MemberLeft{},
 		audit.Opened{}, audit.FindingRecorded{}, audit.Closed{},
 		seal.Registered{}, seal.CustodianChanged{}, seal.UseRequested{}, seal.UseApproved{}, seal.Used{},
-		asset.Registered{}, asset.ContractSigned{}, asset.RentReceived{}, asset.Disposed{})}
+		asset.Registered{}, asset.ContractSigned{}, asset.RentReceived{}, asset.Disposed{},
+		worklist.DutyListed{}, worklist.DutyDelisted{}, worklist.TaskApplied{}, worklist.TaskDecided{}, worklist.TaskReceived{})}
 }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
 func (*Model) Tables() []*tables.Table {
-	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable, sealsTable, sealUsesTable, assetsTable, contractsTable}
+	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable, sealsTable, sealUsesTable, assetsTable, contractsTable,
+		dutiesTable, admissionsTable, communityTasksTable, worklistStreamsTable}
 }
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
@@ -151,7 +154,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		return err
 	}
 	var ids, rosterIDs []string
-	var auditEvs, sealEvs, assetEvs []decode.Event
+	var auditEvs, sealEvs, assetEvs, workEvs []decode.Event
 	seen, seenRoster := map[string]bool{}, map[string]bool{}
 	for _, e := range evs {
 		if _, ok := auditOf(e.Payload); ok {
@@ -164,6 +167,10 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		}
 		if _, _, ok := assetOf(e.Payload); ok {
 			assetEvs = append(assetEvs, e)
+			continue
+		}
+		if isWorklist(e.Payload) {
+			workEvs = append(workEvs, e)
 			continue
 		}
 		id, ok := communityOf(e.Payload)
@@ -217,6 +224,12 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			return err
 		}
 	}
+	var work worklistBatch
+	if len(workEvs) > 0 {
+		if work, err = foldWorklist(ctx, tx, workEvs); err != nil {
+			return err
+		}
+	}
 	nodes := map[string]*node{}
 	for _, e := range evs {
 		switch p := e.Payload.(type) {
@@ -266,7 +279,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			c.rosterChanged(p.LeftAt, e)
 		}
 	}
-	return write(ctx, tx, nodes, rows, audits, seals, assets)
+	return write(ctx, tx, nodes, rows, audits, seals, assets, work)
 }
 
 func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
@@ -352,7 +365,7 @@ var (
 // write sends the nodes, the changed communities that exist and the roster deletions in one round trip,
 // then copies the new communities and the changed rosters in.
 func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[string]*communityRow, audits map[auditKey]*auditRow,
-	seals sealBatch, assets assetBatch) error {
+	seals sealBatch, assets assetBatch, work worklistBatch) error {
 	ns, fresh, changed, seats := nodesTable.Rows(), communitiesTable.Rows(), communitiesTable.Rows(), seatsTable.Rows()
 	for _, k := range sortedKeys(nodes) {
 		n := nodes[k]
@@ -395,6 +408,7 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	writeAudits(&w, audits)
 	writeSeals(&w, seals)
 	writeAssets(&w, assets)
+	writeWorklist(&w, work)
 	if err := w.Flush(ctx, tx); err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}

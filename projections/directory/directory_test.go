@@ -15,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 	"github.com/grassroots-ledger/ledger/projections/directory"
@@ -127,7 +128,56 @@ func sample() *decodetest.History {
 	h.Record(store, luoxi, at(16), asset.Registered{AssetID: "a-store", Kind: asset.Fixed, Name: "旧仓库", Location: "罗西路2号", RegisteredAt: at(16)})
 	h.Record(store, luoxi, at(17), asset.Disposed{AssetID: "a-store", How: asset.Sale, Amount: 9000000, DisposedAt: at(17),
 		Resolution: &asset.Resolution{ID: "r-1", MeetingID: "m-1", AdoptedAt: at(1)}})
+	// The district's admission list: two duties, one taken off; one task admitted, one refused; the
+	// community receives the admitted one and one nobody admitted.
+	district := kernel.JurisdictionPath("33/3303/330303")
+	list, place := worklist.ListStream(district), decodetest.Place{Path: string(district)}
+	h.Record(list, place, at(18), worklist.DutyListed{District: district, DutyID: "d-01", List: worklist.Assists, Title: "协助开展人口普查",
+		Basis: "《全国人口普查条例》", ListedAt: at(18)})
+	h.Record(list, place, at(18), worklist.DutyListed{District: district, DutyID: "d-02", List: worklist.Performs, Title: "组织居民议事协商",
+		Basis: "组织法", ListedAt: at(18)})
+	h.Record(list, place, at(19), worklist.DutyDelisted{District: district, DutyID: "d-02", Reason: "并入", DelistedAt: at(19)})
+	h.Record(list, place, at(19), worklist.TaskApplied{District: district, TaskID: "t-01", Department: "区市场监管局", Title: "食品安全宣传",
+		LegalBasis: "《食品安全法》", Funding: 300000, AppliedAt: at(19)})
+	h.Record(list, place, at(19), worklist.TaskApplied{District: district, TaskID: "t-02", Department: "区住建局", Title: "统计电梯",
+		LegalBasis: "无", AppliedAt: at(19)})
+	h.Record(list, place, at(20), worklist.TaskDecided{District: district, TaskID: "t-01", Admitted: true, DecidedAt: at(20)})
+	h.Record(list, place, at(20), worklist.TaskDecided{District: district, TaskID: "t-02", Reason: "属部门自身职责", DecidedAt: at(20)})
+	tasks := worklist.TasksStream(kernel.CommunityID(luoxi.ID))
+	h.Record(tasks, luoxi, at(21), worklist.TaskReceived{RecordID: "w-1", Department: "区市场监管局", Title: "食品安全宣传", TaskID: "t-01",
+		Funding: 300000, ReceivedAt: at(21)})
+	h.Record(tasks, luoxi, at(22), worklist.TaskReceived{RecordID: "w-2", Department: "区住建局", Title: "统计电梯", ReceivedAt: at(22),
+		Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.WorkAdmission, Detail: "未经准入"}}}})
 	return h
+}
+
+// TestWorkList: a district's duties (one taken off the list, with the reason) and decisions (admitted,
+// refused with the reason); a community's tasks with what allowed them, the latest first.
+func TestWorkList(t *testing.T) {
+	t.Parallel()
+	pool := readmodeltest.Projected(t, directory.New(), sample().Events, 0)
+	ctx := context.Background()
+	duties, admissions, err := directory.WorkList(ctx, pool, "33/3303/330303")
+	if err != nil || len(duties) != 2 || len(admissions) != 2 {
+		t.Fatalf("list: %+v %+v %v", duties, admissions, err)
+	}
+	if d := duties[0]; d.DutyID != "d-02" || d.DelistedAt == nil || d.Reason != "并入" || duties[1].DelistedAt != nil {
+		t.Fatalf("duties: %+v", duties)
+	}
+	status := map[string]directory.Admission{}
+	for _, a := range admissions {
+		status[a.TaskID] = a
+	}
+	if a := status["t-01"]; a.Status != "admitted" || a.DecidedAt == nil || a.FundingFen != 300000 {
+		t.Fatalf("t-01: %+v", a)
+	}
+	if a := status["t-02"]; a.Status != "refused" || a.Reason != "属部门自身职责" {
+		t.Fatalf("t-02: %+v", a)
+	}
+	tasks, err := directory.CommunityTasks(ctx, pool, luoxi.ID, 10)
+	if err != nil || len(tasks) != 2 || tasks[0].RecordID != "w-2" || tasks[0].Allowed || !tasks[1].Allowed || tasks[1].FundingFen != 300000 {
+		t.Fatalf("tasks: %+v %v", tasks, err)
+	}
 }
 
 // TestAssetRegister: the assets with what became of them and the rent they brought in; the contracts with
