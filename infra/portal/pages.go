@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
 const (
@@ -109,6 +111,8 @@ func (p *Portal) mountPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /c/{id}/elections/{election}", p.electionPage)
 	mux.HandleFunc("GET /c/{id}/seals", p.sealsPage)
 	mux.HandleFunc("GET /c/{id}/assets", p.assetsPage)
+	mux.HandleFunc("GET /c/{id}/tasks", p.tasksPage)
+	mux.HandleFunc("GET /worklist/{path...}", p.worklistPage)
 	mux.HandleFunc("GET /c/{id}/elections/{election}/object", p.showForm(p.electionObjectionTarget))
 	mux.HandleFunc("POST /c/{id}/elections/{election}/object", p.submitTo(p.electionObjectionTarget))
 	mux.HandleFunc("GET /c/{id}/topics", p.topicsPage)
@@ -282,7 +286,12 @@ func (p *Portal) treePage(w http.ResponseWriter, r *http.Request) {
 		if l.Next != "" && len(l.Nodes) > 0 {
 			next = withQuery(nodeHref(l.Parent), "after", l.Nodes[len(l.Nodes)-1].Path)
 		}
-		body, err := p.exec("tree", map[string]any{"Heading": heading, "List": l, "HasCommunities": hasCommunities, "NextHref": next})
+		worklist := ""
+		if kernel.JurisdictionPath(l.Parent).Depth() == kernel.LevelDistrict {
+			worklist = "/worklist/" + l.Parent
+		}
+		body, err := p.exec("tree", map[string]any{"Heading": heading, "List": l, "HasCommunities": hasCommunities, "NextHref": next,
+			"WorklistHref": worklist})
 		if err != nil {
 			return nil, err
 		}

@@ -179,7 +179,8 @@ func TestNoPersonalDataInPublicResponses(t *testing.T) {
 					seeds = append(seeds, "/c/"+string(c.ID)+"/s/"+s)
 				}
 				seeds = append(seeds, "/c/"+string(c.ID)+"/seals", "/api/v1/public/communities/"+string(c.ID)+"/seals",
-					"/c/"+string(c.ID)+"/assets", "/api/v1/public/communities/"+string(c.ID)+"/assets")
+					"/c/"+string(c.ID)+"/assets", "/api/v1/public/communities/"+string(c.ID)+"/assets",
+					"/c/"+string(c.ID)+"/tasks", "/api/v1/public/communities/"+string(c.ID)+"/tasks")
 			}
 		}
 	}

@@ -155,6 +155,8 @@ func (n namer) subjectHref(subject string) string {
 		}
 	case "seal": // a use of a seal: the community's seal register
 		return communityHref(community) + "/seals"
+	case "worklist": // a task pushed onto the community
+		return communityHref(community) + "/tasks"
 	case "asset": // a contract or its rent: the community's assets
 		return communityHref(community) + "/assets"
 	case "audit": // no page of its own: the event that opened it, with what it recorded

@@ -23,6 +23,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/worklist"
 )
 
 // Sink receives the generated events: one call per batch of one stream, with the exact expected state of
@@ -90,6 +91,8 @@ type gen struct {
 	written  int // events generated so far
 	// documents receives the history's documents (Options.Documents).
 	documents func(pdf []byte)
+	// worklists are the districts' lists of community work, as the preamble published them.
+	worklists map[kernel.JurisdictionPath]*worklist.District
 }
 
 // window is the output of one window of simulated time: its segments in generation order.

@@ -48,6 +48,7 @@ var assigned = []string{
 	plantUnauthorizedMajor, plantLatePayment, plantLateResults, plantLateResolution, plantOverBudget, plantSplit,
 	plantMissingMinutes, plantUndisclosedPaid, plantUndisclosedRes, plantSkippedAffairs,
 	plantSkippedAssembly, plantSkippedAudit, plantUnapprovedSeal, plantLateSeal, plantUnbidContract, plantUnpaidRent,
+	plantUnadmittedTask,
 	showCorrection, showWithdrawal,
 }
 
@@ -221,6 +222,7 @@ func (c *comm) month(y int, m time.Month, first bool) {
 	c.scheduleSpending(y, m)
 	c.scheduleBudgetAnomaly(y, m)
 	c.scheduleSealUse(y, m)
+	c.scheduleTasks(y, m)
 	c.at(day(y, m, 10, 14, c.pick(90)), c.payday)
 	c.at(day(y, m, 25, 14, c.pick(90)), c.payday)
 	if (m-1)%3 == 0 && !first {

@@ -17,6 +17,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/workload"
@@ -105,6 +106,9 @@ func (c causality) check(cid string, ev kernel.Event) error {
 		return nil
 	case rulebook.OverrideSet:
 		return nil
+	case worklist.DutyListed, worklist.DutyDelisted, worklist.TaskApplied, worklist.TaskDecided: // a district's list
+		c.seen["worklist"] = true
+		return nil
 	}
 	if err = need("community/" + cid); err != nil {
 		return err
@@ -142,6 +146,8 @@ func (c causality) check(cid string, ev kernel.Event) error {
 		}
 	case audit.Closed:
 		c.seen["audit/"+cid+"/"+e.AuditID] = true
+	case worklist.TaskReceived:
+		err = need("worklist")
 	case disclosure.Published:
 		c.seen["notice/"+cid+"/"+e.NoticeID] = true
 		for _, r := range e.Refs {

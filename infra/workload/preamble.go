@@ -9,6 +9,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/worklist"
 )
 
 // preamble registers the jurisdiction tree above the communities (province, cities, districts, streets),
@@ -85,6 +86,13 @@ func (g *gen) preamble() (*window, error) {
 	add(3, admin, d.Path, rulebook.OverridesStream(d.Path), evs, derr)
 	for _, e := range evs {
 		g.rulebook.Apply(e)
+	}
+	// Every district publishes its list of community work and decides the departments' applications.
+	g.worklists = map[kernel.JurisdictionPath]*worklist.District{}
+	for _, d := range g.tree {
+		evs, dl, derr := publishWorklist(d, now)
+		add(3, worklistAdmin(d), d.Path, worklist.ListStream(d.Path), evs, derr)
+		g.worklists[d.Path] = dl
 	}
 	return w, err
 }

@@ -121,6 +121,7 @@ type comm struct {
 	affairsNotices int
 	seals          *sealState  // the seal register (nil before the committee is seated)
 	assets         *assetState // collective assets and their contracts
+	received       int         // tasks pushed onto the community, for record ids
 }
 
 func (c *comm) at(t time.Time, fn func()) {

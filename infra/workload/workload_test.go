@@ -22,6 +22,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/workload"
 )
 
@@ -99,6 +100,7 @@ func TestDefaultDistrict(t *testing.T) {
 		sealUses        int
 		unapprovedSeals = map[string]bool{}
 		unbid           = map[string]bool{}
+		unadmitted      = map[string]bool{}
 		topicSteps      = map[string]int{}
 		personal        int
 		types           = map[string]int{}
@@ -192,6 +194,10 @@ func TestDefaultDistrict(t *testing.T) {
 			}
 			if ev.CounterpartyKind == asset.Individual && !strings.HasSuffix(ev.Counterparty, "*") {
 				t.Errorf("%s: a person who took a contract is named: %q", stream, ev.Counterparty)
+			}
+		case worklist.TaskReceived:
+			if len(ev.Breaches) > 0 {
+				unadmitted[cid] = true
 			}
 		case seal.Used:
 			sealUses++
@@ -295,7 +301,7 @@ func TestDefaultDistrict(t *testing.T) {
 	for _, r := range []kernel.RuleID{rulebook.CommitteeSize, rulebook.FullTimeShare, rulebook.CandidateListPublicity,
 		rulebook.MinutesKept, rulebook.OperatingFunds, rulebook.MajorMatterResolution, rulebook.PaymentDisclosed,
 		rulebook.ResultsDisclosed, rulebook.DisclosureFrequency, rulebook.BudgetBalance, rulebook.SplitSpending, rulebook.SealUse,
-		rulebook.LateRecording, rulebook.PublicBidding} {
+		rulebook.LateRecording, rulebook.PublicBidding, rulebook.WorkAdmission} {
 		if breaches[r] == 0 {
 			t.Errorf("no %s breach in the history", r)
 		}
@@ -321,6 +327,20 @@ func TestDefaultDistrict(t *testing.T) {
 	// bid above the threshold only where it was planted, and an installment left unpaid somewhere.
 	if types["asset.registered"] < 78*2 || types["asset.contract-signed"] < types["asset.registered"] || types["asset.rent-received"] < 78*20 {
 		t.Errorf("assets %d, contracts %d, rent received %d", types["asset.registered"], types["asset.contract-signed"], types["asset.rent-received"])
+	}
+	// The admission list: the district's duties and decisions, tasks received in every community, a task
+	// nobody admitted only where it was planted.
+	if types["worklist.duty-listed"] != 8 || types["worklist.task-decided"] != 4 || types["worklist.task-received"] < 78*8 {
+		t.Errorf("duties %d, decisions %d, tasks received %d", types["worklist.duty-listed"], types["worklist.task-decided"], types["worklist.task-received"])
+	}
+	plantedTask := plantedIn(stats, string(rulebook.WorkAdmission))
+	if len(unadmitted) == 0 {
+		t.Error("no task pushed onto a community without admission: the alert engine has nothing to find")
+	}
+	for cid := range unadmitted {
+		if !plantedTask[cid] {
+			t.Errorf("community %s received a task nobody admitted but was not planted to", cid)
+		}
 	}
 	plantedUnbid := plantedIn(stats, string(rulebook.PublicBidding))
 	if len(unbid) == 0 || len(plantedIn(stats, string(rulebook.RentCollected)+":missing")) == 0 {
