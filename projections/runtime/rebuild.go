@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 )
@@ -408,8 +409,33 @@ func (r *Runtime) readHistory(ctx context.Context, pages chan<- []eventlog.Recor
 }
 
 // swap replaces the live schema of m by shadow in one transaction, under the model's projection lock (no
-// live batch is in flight) and both schemas' migration locks.
+// live batch is in flight) and both schemas' migration locks. Readers of the live tables (the portal, an
+// auditor's query) take their locks table by table while the swap takes every table of the retired schema:
+// PostgreSQL may pick the swap as a deadlock's victim (40P01). Nothing of it was committed then, so it is
+// tried again, a few times.
 func (r *Runtime) swap(ctx context.Context, m ReadModel, shadow string) error {
+	var err error
+	for try := range 5 {
+		if err = r.swapOnce(ctx, m, shadow); !isDeadlock(err) {
+			return err
+		}
+		r.cfg.Logger.Warn("runtime: the swap was a deadlock's victim; trying again", "model", m.Name(), "try", try+1)
+		select {
+		case <-time.After(time.Duration(50*(try+1)) * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return err
+}
+
+// isDeadlock reports whether err is PostgreSQL's deadlock_detected.
+func isDeadlock(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "40P01"
+}
+
+func (r *Runtime) swapOnce(ctx context.Context, m ReadModel, shadow string) error {
 	name := m.Name()
 	live, retired := SchemaOf(name), retiredSchema(name)
 	tx, err := r.cfg.Pool.Begin(ctx)
