@@ -54,23 +54,13 @@ func (h *Handlers) SignAssetContract(ctx context.Context, m Meta, c SignAssetCon
 		return Result{}, err
 	}
 	return affair(ctx, h, m, c.CommunityID, assets, c.AssetID, ruled(func(a *asset.Asset, f Facts, p rulebook.Params) ([]kernel.Event, error) {
-		res, err := h.assetResolution(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
+		res, err := h.authority(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
 			return nil, err
 		}
 		return a.Sign(asset.Sign{ContractID: c.ContractID, Counterparty: c.Counterparty, CounterpartyKind: c.PartyKind, From: c.From, To: c.To, Rent: kernel.Fen(c.RentFen),
 			Every: c.Every, Method: c.Method, Resolution: res}, p, f.Now)
 	}))
-}
-
-// assetResolution reads the resolution an asset's contract or disposal names, or nil when it names none
-// (inside the decision, as sealResolution).
-func (h *Handlers) assetResolution(ctx context.Context, communityID kernel.CommunityID, meetingID, resolutionID string) (*asset.Resolution, error) {
-	r, err := h.sealResolution(ctx, communityID, meetingID, resolutionID)
-	if r == nil || err != nil {
-		return nil, err
-	}
-	return &asset.Resolution{ID: r.ID, MeetingID: r.MeetingID, MeetingKind: r.MeetingKind, AdoptedAt: r.AdoptedAt}, nil
 }
 
 // ReceiveRent records an installment of a contract's rent received (收取租金).
@@ -106,7 +96,7 @@ func (h *Handlers) DisposeAsset(ctx context.Context, m Meta, c DisposeAsset) (Re
 		return Result{}, err
 	}
 	return affair(ctx, h, m, c.CommunityID, assets, c.AssetID, func(a *asset.Asset, f Facts) ([]kernel.Event, error) {
-		res, err := h.assetResolution(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
+		res, err := h.authority(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
 			return nil, err
 		}

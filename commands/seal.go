@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 )
@@ -77,7 +78,7 @@ func (h *Handlers) RequestSealUse(ctx context.Context, m Meta, c RequestSealUse)
 		return Result{}, err
 	}
 	return affair(ctx, h, m, c.CommunityID, seals, c.SealID, ruled(func(s *seal.Seal, f Facts, p rulebook.Params) ([]kernel.Event, error) {
-		res, err := h.sealResolution(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
+		res, err := h.authority(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
 			return nil, err
 		}
@@ -85,10 +86,10 @@ func (h *Handlers) RequestSealUse(ctx context.Context, m Meta, c RequestSealUse)
 	}))
 }
 
-// sealResolution reads the resolution a seal's use names, or nil when it names none. It runs inside the
-// decision, once the command was admitted on the community: a caller out of scope learns nothing about
-// its meetings.
-func (h *Handlers) sealResolution(ctx context.Context, communityID kernel.CommunityID, meetingID, resolutionID string) (*seal.Resolution, error) {
+// authority reads the resolution a major matter names (a contract sealed, an asset let or disposed of), or
+// nil when it names none. It runs inside the decision, once the command was admitted on the community: a
+// caller out of scope learns nothing about its meetings.
+func (h *Handlers) authority(ctx context.Context, communityID kernel.CommunityID, meetingID, resolutionID string) (*meeting.Authority, error) {
 	if resolutionID == "" {
 		return nil, nil
 	}
@@ -96,7 +97,7 @@ func (h *Handlers) sealResolution(ctx context.Context, communityID kernel.Commun
 	if err != nil {
 		return nil, err
 	}
-	return &seal.Resolution{ID: r.ResolutionID, MeetingID: r.MeetingID, MeetingKind: r.MeetingKind, AdoptedAt: r.AdoptedAt}, nil
+	return &meeting.Authority{ID: r.ResolutionID, MeetingID: r.MeetingID, MeetingKind: r.MeetingKind, AdoptedAt: r.AdoptedAt}, nil
 }
 
 // ApproveSealUse records one approval of a requested use (审批): the rulebook asks for a head of the 两委
@@ -140,7 +141,7 @@ func (h *Handlers) RecordSealUse(ctx context.Context, m Meta, c RecordSealUse) (
 		doc = c.Document.of()
 	}
 	return affair(ctx, h, m, c.CommunityID, seals, c.SealID, ruled(func(s *seal.Seal, f Facts, p rulebook.Params) ([]kernel.Event, error) {
-		res, err := h.sealResolution(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
+		res, err := h.authority(ctx, f.Community.ID(), c.MeetingID, c.ResolutionID)
 		if err != nil {
 			return nil, err
 		}

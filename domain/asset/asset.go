@@ -61,9 +61,7 @@ var (
 	ErrOnlyFixedDisposed = kernel.Invalid("only-fixed-assets-disposed", "how", "资源性资产(土地、山林、水面)不能出售或报废")
 	// ErrNeedsResolution (enforces major-matter-resolution): a contract at or above the threshold and any
 	// disposal of a fixed asset need a prior resolution of a residents' (representatives') meeting.
-	ErrNeedsResolution        = kernel.Rejected("asset-matter-needs-resolution", "须先经村(居)民会议或代表会议决议")
-	ErrResolutionWrongMeeting = kernel.Rejected("resolution-wrong-meeting-kind", "重大事项须由村(居)民会议或村(居)民代表会议决议，其他会议的决定不能替代")
-	ErrResolutionNotBefore    = kernel.Rejected("resolution-not-adopted-before", "决议须在签订或处置之前通过")
+	ErrNeedsResolution = kernel.Rejected("asset-matter-needs-resolution", "须先经村(居)民会议或代表会议决议")
 )
 
 // Register is the command to put an asset on the register.
@@ -99,18 +97,13 @@ func (a *Asset) Register(cmd Register, now time.Time) ([]kernel.Event, error) {
 		RegisteredAt: now.UTC()}}, nil
 }
 
-// resolutionProblem says why r does not authorise a matter decided at `at` ("" what: the clerk's words),
-// or nil when it does.
+// resolutionProblem says why r does not authorise a matter decided at `at` (what: the clerk's words), or
+// nil when it does.
 func resolutionProblem(r *Resolution, what string, at time.Time) error {
-	switch {
-	case r == nil:
+	if r == nil {
 		return ErrNeedsResolution.WithMsg("%s须先经村(居)民会议或代表会议决议", what)
-	case !r.MeetingKind.CanDecideMajorMatters():
-		return ErrResolutionWrongMeeting
-	case r.AdoptedAt.IsZero() || r.AdoptedAt.After(at):
-		return ErrResolutionNotBefore.WithMsg("决议%s须在%s之前通过", r.ID, at.In(kernel.ChinaTime()).Format("2006-01-02"))
 	}
-	return nil
+	return r.Problem(at)
 }
 
 // Sign is the command to let the asset out by contract.

@@ -104,7 +104,7 @@ func TestRule_MajorMatterResolutionOfAssets(t *testing.T) {
 		{Name: "three years at 60 000 a year without a resolution", Given: []kernel.Event{registered},
 			When: sign("c-2", kernel.Yuan(60000), asset.Yearly, 3, asset.PublicBidding, nil), ThenErr: asset.ErrNeedsResolution},
 		{Name: "resolved by a joint meeting", Given: []kernel.Event{registered},
-			When: sign("c-2", kernel.Yuan(60000), asset.Yearly, 3, asset.PublicBidding, joint), ThenErr: asset.ErrResolutionWrongMeeting},
+			When: sign("c-2", kernel.Yuan(60000), asset.Yearly, 3, asset.PublicBidding, joint), ThenErr: meeting.ErrAuthorityWrongMeeting},
 		{Name: "resolved by the representatives", Given: []kernel.Event{registered},
 			When: sign("c-2", kernel.Yuan(60000), asset.Yearly, 3, asset.PublicBidding, res), ThenNames: []string{"asset.contract-signed"}},
 		{Name: "a fixed asset sold without a resolution", Given: []kernel.Event{registered}, When: dispose(nil), ThenErr: asset.ErrNeedsResolution},

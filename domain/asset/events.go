@@ -103,12 +103,7 @@ func Disposals() []Disposal { return []Disposal{Sale, Scrap, Transfer} }
 func (d Disposal) Valid() bool { return slices.Contains(Disposals(), d) }
 
 // Resolution is the resolution that authorises a large contract or a disposal, as the handler read it.
-type Resolution struct {
-	ID          string       `json:"resolution_id"`
-	MeetingID   string       `json:"meeting_id"`
-	MeetingKind meeting.Kind `json:"meeting_kind"`
-	AdoptedAt   time.Time    `json:"adopted_at"`
-}
+type Resolution = meeting.Authority
 
 // Installment is one rent payment a contract asks for: due at the start of its period.
 type Installment struct {

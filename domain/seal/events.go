@@ -51,12 +51,7 @@ func (r Role) Valid() bool { return slices.Contains(Roles(), r) }
 
 // Resolution is the resolution that authorises sealing a large contract, as the handler read it from the
 // meeting's record.
-type Resolution struct {
-	ID          string       `json:"resolution_id"`
-	MeetingID   string       `json:"meeting_id"`
-	MeetingKind meeting.Kind `json:"meeting_kind"`
-	AdoptedAt   time.Time    `json:"adopted_at"`
-}
+type Resolution = meeting.Authority
 
 // Document is what a seal is put on: public fields only (the title, its date, what it is for, the
 // organisation on the other side, the contract amount if it is one).

@@ -72,8 +72,6 @@ var (
 	// ErrContractNeedsResolution (enforces major-matter-resolution): a contract at or above the major-matter
 	// threshold may be sealed only after a residents' (representatives') meeting resolved it.
 	ErrContractNeedsResolution = kernel.Rejected("major-contract-needs-resolution", "合同金额达到重大事项标准，须先经村(居)民会议或代表会议决议后才能用印")
-	ErrResolutionWrongMeeting  = kernel.Rejected("resolution-wrong-meeting-kind", "重大事项须由村(居)民会议或村(居)民代表会议决议，其他会议的决定不能替代")
-	ErrResolutionNotBefore     = kernel.Rejected("resolution-not-adopted-before", "决议须在文件日期之前通过")
 )
 
 // Register is the command to put a seal on the register.
@@ -151,15 +149,10 @@ func checkDocument(d Document, r *Resolution, p rulebook.Params) error {
 	if !p.IsMajor(d.Amount) {
 		return nil
 	}
-	switch {
-	case r == nil:
+	if r == nil {
 		return ErrContractNeedsResolution.WithMsg("合同金额%s达到重大事项标准(%s)，须先经村(居)民会议或代表会议决议后才能用印", d.Amount, p.MajorThreshold())
-	case !r.MeetingKind.CanDecideMajorMatters():
-		return ErrResolutionWrongMeeting
-	case r.AdoptedAt.IsZero() || r.AdoptedAt.After(d.Date):
-		return ErrResolutionNotBefore.WithMsg("决议%s须在文件日期%s之前通过", r.ID, d.Date.In(kernel.ChinaTime()).Format("2006-01-02"))
 	}
-	return nil
+	return r.Problem(d.Date)
 }
 
 func clean(d Document) Document {

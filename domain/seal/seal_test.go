@@ -142,8 +142,8 @@ func TestRule_MajorMatterResolutionOfContracts(t *testing.T) {
 	run(t, []domaintest.Case[*seal.Seal]{
 		{Name: "a large contract without a resolution", Given: []kernel.Event{registered}, When: request(big, nil), ThenErr: seal.ErrContractNeedsResolution},
 		{Name: "recorded directly without one", Given: []kernel.Event{registered}, When: record(big, t0), ThenErr: seal.ErrContractNeedsResolution},
-		{Name: "a joint meeting cannot resolve it", Given: []kernel.Event{registered}, When: request(big, joint), ThenErr: seal.ErrResolutionWrongMeeting},
-		{Name: "resolved after the document's date", Given: []kernel.Event{registered}, When: request(big, late), ThenErr: seal.ErrResolutionNotBefore},
+		{Name: "a joint meeting cannot resolve it", Given: []kernel.Event{registered}, When: request(big, joint), ThenErr: meeting.ErrAuthorityWrongMeeting},
+		{Name: "resolved after the document's date", Given: []kernel.Event{registered}, When: request(big, late), ThenErr: meeting.ErrAuthorityNotBefore},
 		{Name: "resolved before", Given: []kernel.Event{registered}, When: request(big, res), ThenNames: []string{"seal.use-requested"}},
 		{Name: "a small contract needs none", Given: []kernel.Event{registered}, When: request(doc, nil), ThenNames: []string{"seal.use-requested"}},
 	})

@@ -106,21 +106,9 @@ func (p *Portal) loadAssets(ctx context.Context, id string) (AssetRegister, erro
 	return out, nil
 }
 
-// assetsPage is GET /c/{id}/assets, not cached (as the seal register).
+// assetsPage is GET /c/{id}/assets.
 func (p *Portal) assetsPage(w http.ResponseWriter, r *http.Request) {
-	ctx, id := r.Context(), r.PathValue("id")
-	c, err := p.loadCommunityLite(ctx, id)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	reg, err := p.loadAssets(ctx, id)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	crumbs := append([]Crumb{{Name: "首页", Href: "/"}}, c.Breadcrumbs...)
-	p.uncached(w, http.StatusOK, page{Title: "集体资产与合同 · " + c.Name, Crumbs: crumbs}, "assets-page", reg)
+	p.registerPage(w, r, "集体资产与合同", "assets-page", func(ctx context.Context, id string) (any, error) { return p.loadAssets(ctx, id) })
 }
 
 // registerAssetAPI registers the register's JSON; op makes a public GET operation (registerAPI's).

@@ -100,21 +100,27 @@ func (p *Portal) loadSeals(ctx context.Context, id string) (SealRegister, error)
 	return out, nil
 }
 
-// sealsPage is GET /c/{id}/seals. It is not cached: the register is short and read rarely.
+// sealsPage is GET /c/{id}/seals.
 func (p *Portal) sealsPage(w http.ResponseWriter, r *http.Request) {
+	p.registerPage(w, r, "印章使用登记", "seals-page", func(ctx context.Context, id string) (any, error) { return p.loadSeals(ctx, id) })
+}
+
+// registerPage is a page of one of a community's registers (seals, assets, tasks) under its name: not
+// cached, as the registers are short and read rarely.
+func (p *Portal) registerPage(w http.ResponseWriter, r *http.Request, title, tmpl string, load func(ctx context.Context, id string) (any, error)) {
 	ctx, id := r.Context(), r.PathValue("id")
 	c, err := p.loadCommunityLite(ctx, id)
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	reg, err := p.loadSeals(ctx, id)
+	data, err := load(ctx, id)
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
 	crumbs := append([]Crumb{{Name: "首页", Href: "/"}}, c.Breadcrumbs...)
-	p.uncached(w, http.StatusOK, page{Title: "印章使用登记 · " + c.Name, Crumbs: crumbs}, "seals-page", reg)
+	p.uncached(w, http.StatusOK, page{Title: title + " · " + c.Name, Crumbs: crumbs}, tmpl, data)
 }
 
 // registerSealAPI registers the register's JSON; op makes a public GET operation (registerAPI's).

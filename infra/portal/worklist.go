@@ -167,19 +167,7 @@ func (p *Portal) worklistPage(w http.ResponseWriter, r *http.Request) {
 
 // tasksPage is GET /c/{id}/tasks.
 func (p *Portal) tasksPage(w http.ResponseWriter, r *http.Request) {
-	ctx, id := r.Context(), r.PathValue("id")
-	c, err := p.loadCommunityLite(ctx, id)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	t, err := p.loadCommunityTasks(ctx, id)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	crumbs := append([]Crumb{{Name: "首页", Href: "/"}}, c.Breadcrumbs...)
-	p.uncached(w, http.StatusOK, page{Title: "交办工作事项 · " + c.Name, Crumbs: crumbs}, "tasks-page", t)
+	p.registerPage(w, r, "交办工作事项", "tasks-page", func(ctx context.Context, id string) (any, error) { return p.loadCommunityTasks(ctx, id) })
 }
 
 type worklistIn struct {
