@@ -113,21 +113,9 @@ func (p *Portal) assetsPage(w http.ResponseWriter, r *http.Request) {
 
 // registerAssetAPI registers the register's JSON; op makes a public GET operation (registerAPI's).
 func (p *Portal) registerAssetAPI(api huma.API, op func(id, path, summary, desc string, body reflect.Type) huma.Operation) {
-	huma.Register(api, op("public-assets", "/communities/{id}/assets", "A community's collective assets and contracts (三资公开)",
+	p.registerRegisterAPI(api, op("public-assets", "/communities/{id}/assets", "A community's collective assets and contracts (三资公开)",
 		"Each asset with its location, book value and what became of it, and the contracts letting them out — counterparty "+
 			"(a person masked), term, rent, how it was awarded, installments received — the latest signed first.",
-		reflect.TypeFor[AssetRegister]()),
-		func(ctx context.Context, in *CommunityParams) (*jsonOut, error) {
-			if _, _, err := p.community(ctx, in.ID); err != nil {
-				return nil, err
-			}
-			mark, err := directory.AssetsFingerprint(ctx, p.db, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "assets|"+in.ID, mark, func() (any, string, error) {
-				reg, err := p.loadAssets(ctx, in.ID)
-				return reg, "", err
-			})
-		})
+		reflect.TypeFor[AssetRegister]()), "assets", directory.AssetsFingerprint,
+		func(ctx context.Context, id string) (any, error) { return p.loadAssets(ctx, id) })
 }

@@ -125,21 +125,28 @@ func (p *Portal) registerPage(w http.ResponseWriter, r *http.Request, title, tmp
 
 // registerSealAPI registers the register's JSON; op makes a public GET operation (registerAPI's).
 func (p *Portal) registerSealAPI(api huma.API, op func(id, path, summary, desc string, body reflect.Type) huma.Operation) {
-	huma.Register(api, op("public-seals", "/communities/{id}/seals", "A community's seal register (印章使用登记)",
+	p.registerRegisterAPI(api, op("public-seals", "/communities/{id}/seals", "A community's seal register (印章使用登记)",
 		"Its seals with their custodians, and every use of a seal — the document's date and title, purpose, counterparty organisation, "+
 			"amount, who approved it, whether it had the joint approval and was recorded in time — the latest document first.",
-		reflect.TypeFor[SealRegister]()),
-		func(ctx context.Context, in *CommunityParams) (*jsonOut, error) {
-			if _, _, err := p.community(ctx, in.ID); err != nil {
-				return nil, err
-			}
-			mark, err := directory.SealsFingerprint(ctx, p.db, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "seals|"+in.ID, mark, func() (any, string, error) {
-				reg, err := p.loadSeals(ctx, in.ID)
-				return reg, "", err
-			})
+		reflect.TypeFor[SealRegister]()), "seals", directory.SealsFingerprint,
+		func(ctx context.Context, id string) (any, error) { return p.loadSeals(ctx, id) })
+}
+
+// registerRegisterAPI registers the JSON of one of a community's registers: cached while the register's
+// fingerprint stays the same.
+func (p *Portal) registerRegisterAPI(api huma.API, o huma.Operation, name string,
+	fingerprint func(ctx context.Context, q directory.Querier, id string) (string, error), load func(ctx context.Context, id string) (any, error)) {
+	huma.Register(api, o, func(ctx context.Context, in *CommunityParams) (*jsonOut, error) {
+		if _, _, err := p.community(ctx, in.ID); err != nil {
+			return nil, err
+		}
+		mark, err := fingerprint(ctx, p.db, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return p.respond(ctx, in.ConditionalParams, name+"|"+in.ID, mark, func() (any, string, error) {
+			v, err := load(ctx, in.ID)
+			return v, "", err
 		})
+	})
 }
