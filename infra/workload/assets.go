@@ -84,16 +84,17 @@ func (c *comm) letAsset(id string, p assetPlan) {
 	for _, in := range asset.Installments(from, to, rent, p.every) {
 		total += in.Amount
 	}
+	limit := c.params.Fen(rulebook.PublicBidding, rulebook.ParamThreshold)
 	method := asset.PublicBidding
-	if total < c.params.Fen(rulebook.PublicBidding, rulebook.ParamThreshold) && s.rng.IntN(2) == 0 {
+	if total < limit && s.rng.IntN(2) == 0 {
 		method = asset.Negotiated
 	}
 	if c.planted(plantUnbidContract) {
-		if total >= c.params.Fen(rulebook.PublicBidding, rulebook.ParamThreshold) {
-			c.plant(plantUnbidContract)
-			method = asset.Negotiated
-		} else {
-			c.plants[plantUnbidContract] = true // not this one: the next large enough
+		// Negotiated, and at least the threshold whatever the rent drawn: raised to it, in whole hundreds.
+		c.plant(plantUnbidContract)
+		method = asset.Negotiated
+		if n := kernel.Fen(len(asset.Installments(from, to, rent, p.every))); total < limit {
+			rent = (limit + n*10000 - 1) / (n * 10000) * 10000
 		}
 	}
 	taker := personName(s.rng, s.rng.IntN(2) == 0)
