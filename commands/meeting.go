@@ -218,3 +218,17 @@ func (h *Handlers) resolution(ctx context.Context, communityID kernel.CommunityI
 	return meeting.ResolutionAdopted{}, kernel.NotFound("resolution-not-found",
 		fmt.Sprintf("会议 %s 没有编号为 %s 的决议", meetingID, resolutionID)).WithField(resolutionField)
 }
+
+// authority reads the resolution a major matter names (a contract sealed, an asset let or disposed of), or
+// nil when it names none. It runs inside the decision, once the command was admitted on the community: a
+// caller out of scope learns nothing about its meetings.
+func (h *Handlers) authority(ctx context.Context, communityID kernel.CommunityID, meetingID, resolutionID string) (*meeting.Authority, error) {
+	if resolutionID == "" {
+		return nil, nil
+	}
+	r, err := h.resolution(ctx, communityID, meetingID, resolutionID, "meeting_id", "resolution_id")
+	if err != nil {
+		return nil, err
+	}
+	return &meeting.Authority{ID: r.ResolutionID, MeetingID: r.MeetingID, MeetingKind: r.MeetingKind, AdoptedAt: r.AdoptedAt}, nil
+}

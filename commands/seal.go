@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 )
@@ -84,20 +83,6 @@ func (h *Handlers) RequestSealUse(ctx context.Context, m Meta, c RequestSealUse)
 		}
 		return s.RequestUse(seal.RequestUse{UseID: c.UseID, Document: c.Document.of(), Resolution: res}, p, f.Now)
 	}))
-}
-
-// authority reads the resolution a major matter names (a contract sealed, an asset let or disposed of), or
-// nil when it names none. It runs inside the decision, once the command was admitted on the community: a
-// caller out of scope learns nothing about its meetings.
-func (h *Handlers) authority(ctx context.Context, communityID kernel.CommunityID, meetingID, resolutionID string) (*meeting.Authority, error) {
-	if resolutionID == "" {
-		return nil, nil
-	}
-	r, err := h.resolution(ctx, communityID, meetingID, resolutionID, "meeting_id", "resolution_id")
-	if err != nil {
-		return nil, err
-	}
-	return &meeting.Authority{ID: r.ResolutionID, MeetingID: r.MeetingID, MeetingKind: r.MeetingKind, AdoptedAt: r.AdoptedAt}, nil
 }
 
 // ApproveSealUse records one approval of a requested use (审批): the rulebook asks for a head of the 两委

@@ -119,11 +119,10 @@ var communityTasks = kind[*worklist.Tasks]{"record_id", func(c kernel.CommunityI
 // admitted.
 func (h *Handlers) RecordCommunityTask(ctx context.Context, m Meta, c RecordCommunityTask) (Result, error) {
 	return affair(ctx, h, m, c.CommunityID, communityTasks, c.RecordID, func(t *worklist.Tasks, f Facts) ([]kernel.Event, error) {
-		segs := f.Community.Path().Segments()
-		if len(segs) < kernel.LevelDistrict {
+		district, ok := worklist.DistrictOf(f.Community.Path())
+		if !ok {
 			return nil, fmt.Errorf("community %s lies above any district", f.Community.ID())
 		}
-		district := kernel.JurisdictionPath(strings.Join(segs[:kernel.LevelDistrict], "/"))
 		history, err := h.x.Load(ctx, worklist.ListStream(district))
 		if err != nil {
 			return nil, fmt.Errorf("read the list of %s: %w", district, err)

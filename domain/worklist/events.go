@@ -114,6 +114,14 @@ func ListStream(district kernel.JurisdictionPath) string {
 	return eventlog.StreamName("worklist", district.Last(), "list")
 }
 
+// DistrictOf is the district (区/县) a community's path lies in; false above the district level.
+func DistrictOf(path kernel.JurisdictionPath) (kernel.JurisdictionPath, bool) {
+	if path.Depth() < kernel.LevelDistrict {
+		return "", false
+	}
+	return path.Ancestors()[kernel.LevelDistrict-1], true
+}
+
 // TasksStream is a community's received tasks, worklist-<communityID>-tasks.
 func TasksStream(c kernel.CommunityID) string {
 	return eventlog.StreamName("worklist", string(c), "tasks")

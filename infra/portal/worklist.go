@@ -117,11 +117,11 @@ func (p *Portal) loadWorkList(ctx context.Context, district string) (WorkList, e
 
 // worklistHref is the page of the list of the district a community path lies in.
 func worklistHref(path string) string {
-	segs := strings.Split(path, "/")
-	if len(segs) < kernel.LevelDistrict {
+	district, ok := worklist.DistrictOf(kernel.JurisdictionPath(path))
+	if !ok {
 		return ""
 	}
-	return "/worklist/" + strings.Join(segs[:kernel.LevelDistrict], "/")
+	return "/worklist/" + string(district)
 }
 
 func (p *Portal) loadCommunityTasks(ctx context.Context, id string) (CommunityTasks, error) {

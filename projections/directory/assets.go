@@ -301,10 +301,5 @@ func AssetRegister(ctx context.Context, q Querier, communityID string) ([]Asset,
 
 // AssetsFingerprint is a value that changes whenever community id's asset register changes.
 func AssetsFingerprint(ctx context.Context, q Querier, id string) (string, error) {
-	marks, err := tables.Collect(ctx, q, "directory", "assets fingerprint of "+id, `SELECT count(*) || '.' || coalesce(sum(last_revision), 0)
-		FROM `+pgx.Identifier{Schema, "assets"}.Sanitize()+` WHERE community_id = $1`, tables.One[string], id)
-	if err != nil || len(marks) == 0 {
-		return "", err
-	}
-	return marks[0], nil
+	return registerFingerprint(ctx, q, "assets", id)
 }

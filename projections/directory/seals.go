@@ -319,11 +319,16 @@ func SealRegister(ctx context.Context, q Querier, communityID string, limit int)
 	return seals, uses, err
 }
 
-// SealsFingerprint is a value that changes whenever community id's seal register changes: the sum of its
-// seals' stream revisions (every seal event raises one) and their count.
+// SealsFingerprint is a value that changes whenever community id's seal register changes.
 func SealsFingerprint(ctx context.Context, q Querier, id string) (string, error) {
-	marks, err := tables.Collect(ctx, q, "directory", "seals fingerprint of "+id, `SELECT count(*) || '.' || coalesce(sum(last_revision), 0)
-		FROM `+pgx.Identifier{Schema, "seals"}.Sanitize()+` WHERE community_id = $1`, tables.One[string], id)
+	return registerFingerprint(ctx, q, "seals", id)
+}
+
+// registerFingerprint is a value that changes whenever community id's rows of a register's table (one
+// row per stream, holding its last revision) change: their count and the sum of their revisions.
+func registerFingerprint(ctx context.Context, q Querier, table, id string) (string, error) {
+	marks, err := tables.Collect(ctx, q, "directory", table+" fingerprint of "+id, `SELECT count(*) || '.' || coalesce(sum(last_revision), 0)
+		FROM `+pgx.Identifier{Schema, table}.Sanitize()+` WHERE community_id = $1`, tables.One[string], id)
 	if err != nil || len(marks) == 0 {
 		return "", err
 	}
