@@ -76,6 +76,7 @@ type RequestExpenditure struct {
 	AmountFen     int64          `json:"amount_fen" minimum:"1" maximum:"10000000000000" doc:"Amount in fen (分); at or above the major threshold (5 000 000 fen by default) approval needs a resolution"`
 	Project       string         `json:"project,omitempty" maxLength:"128" doc:"The project (工程/项目) it belongs to, if any; a resolution on a project authorises only that project's expenditures"`
 	Payee         Payee          `json:"payee" doc:"Who receives the money"`
+	Payroll       *Payroll       `json:"payroll,omitempty" doc:"For a worker's salary: the worker, the component and the period it pays; checked at payment against the worker's grade (pay-scale)"`
 }
 
 // RequestExpenditure handles request-expenditure.
@@ -85,10 +86,23 @@ func (h *Handlers) RequestExpenditure(ctx context.Context, m Meta, c RequestExpe
 		Personal: c.Payee.Personal.of(c.Payee.Person),
 	}
 	return affair(ctx, h, m, c.CommunityID, expenditures, c.ExpenditureID, func(x *funds.Expenditure, f Facts) ([]kernel.Event, error) {
-		return x.Request(funds.Request{
+		req := funds.Request{
 			ExpenditureID: c.ExpenditureID, FiscalYear: c.FiscalYear, Category: c.Category,
 			Kind: c.Kind, Purpose: c.Purpose, Amount: kernel.Fen(c.AmountFen), Project: c.Project, Payee: payee,
-		}, f.Now)
+		}
+		if c.Payroll != nil {
+			r, err := h.roster(ctx, f.Community.ID())
+			if err != nil {
+				return nil, err
+			}
+			person, err := r.Payee(c.Payroll.WorkerID, c.Payroll.Component, c.Payroll.Period)
+			if err != nil {
+				return nil, err
+			}
+			req.Payroll = &funds.Payroll{WorkerID: c.Payroll.WorkerID, Component: c.Payroll.Component, Period: c.Payroll.Period}
+			req.PayrollPerson = person
+		}
+		return x.Request(req, f.Now)
 	})
 }
 
@@ -316,7 +330,19 @@ func (h *Handlers) PayExpenditure(ctx context.Context, m Meta, c PayExpenditure)
 		if err != nil {
 			return nil, err
 		}
-		return x.Pay(funds.Pay{VoucherNo: c.VoucherNo, PaidAt: c.PaidAt, Resolution: ref}, p, f.Now)
+		pay := funds.Pay{VoucherNo: c.VoucherNo, PaidAt: c.PaidAt, Resolution: ref}
+		if pr := x.Payroll(); pr != nil {
+			r, err := h.roster(ctx, f.Community.ID())
+			if err != nil {
+				return nil, err
+			}
+			b, err := r.Band(pr.WorkerID, pr.Component, pr.Period, p)
+			if err != nil {
+				return nil, err
+			}
+			pay.Scale = &b
+		}
+		return x.Pay(pay, p, f.Now)
 	}))
 }
 

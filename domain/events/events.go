@@ -20,6 +20,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 )
 
@@ -36,6 +37,7 @@ func Registrars() []kernel.Registrar {
 		seal.RegisterEvents,
 		asset.RegisterEvents,
 		worklist.RegisterEvents,
+		worker.RegisterEvents,
 		supervision.RegisterEvents,
 		privacy.RegisterEvents,
 	}
@@ -96,6 +98,9 @@ func Enums() map[reflect.Type][]string {
 	add(m, seal.Kinds())
 	add(m, worklist.Lists())
 	add(m, seal.Roles())
+	add(m, worker.SeriesList())
+	add(m, worker.LeaveReasons())
+	add(m, worker.Components())
 	return m
 }
 

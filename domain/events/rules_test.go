@@ -24,6 +24,8 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.PublicBidding:             {"asset/TestRule_PublicBidding"},
 	rulebook.RentCollected:             {"supervision/TestRule_RentCollected"},
 	rulebook.WorkAdmission:             {"worklist/TestRule_WorkAdmission"},
+	rulebook.PayScale:                  {"worker/TestRule_PayScale", "funds/TestRule_PayScale"},
+	rulebook.StaffingLimit:             {"worker/TestRule_StaffingLimit"},
 	rulebook.ResidentsMeetingFrequency: {"meeting/TestRule_ResidentsMeetingFrequency"},
 	rulebook.MinutesKept:               {"meeting/TestRule_MinutesKept"},
 	rulebook.DisclosureFrequency:       {"disclosure/TestRule_DisclosureFrequency", "supervision/TestReopen"},

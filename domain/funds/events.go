@@ -15,6 +15,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 )
 
 // Source of funds (资金来源).
@@ -154,9 +155,21 @@ type ExpenditureRequested struct {
 	Purpose       string     `json:"purpose"`
 	Amount        kernel.Fen `json:"amount_fen"`
 	// Project names the project it belongs to; empty when none (and in older events).
-	Project     string    `json:"project,omitempty"`
-	Payee       Payee     `json:"payee"`
+	Project string `json:"project,omitempty"`
+	Payee   Payee  `json:"payee"`
+	// Payroll says which worker, pay component and period a salary pays; nil for other expenditures
+	// (and in older events).
+	Payroll     *Payroll  `json:"payroll,omitempty"`
 	RequestedAt time.Time `json:"requested_at"`
+}
+
+// Payroll is what a salary expenditure pays (薪酬): a worker of the community's roster, one component
+// of the pay and the period it is for ("2026-11" basic pay, "2026-Q4" performance pay, "2026" the
+// annual bonus). At payment the amount is checked against the worker's grade (pay-scale).
+type Payroll struct {
+	WorkerID  string           `json:"worker_id"`
+	Component worker.Component `json:"component"`
+	Period    string           `json:"period"`
 }
 
 func (ExpenditureRequested) EventName() string  { return "funds.expenditure-requested" }

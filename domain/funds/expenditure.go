@@ -11,6 +11,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 )
 
 // Status of an expenditure.
@@ -36,6 +37,7 @@ type Expenditure struct {
 	category   Category
 	payee      string
 	resolution *ResolutionRef
+	payroll    *Payroll
 }
 
 // ExpenditureStream is the stream of one expenditure from request to payment,
@@ -55,6 +57,7 @@ func (x *Expenditure) Apply(e kernel.Event) {
 	case ExpenditureRequested:
 		x.id, x.status, x.amount, x.project = e.ExpenditureID, Requested, e.Amount, e.Project
 		x.fiscalYear, x.category, x.payee = e.FiscalYear, e.Category, e.Payee.Organisation
+		x.payroll = e.Payroll
 		if e.Payee.Kind == Individual {
 			x.payee = "person:" + string(e.Payee.Person)
 		}
@@ -80,6 +83,9 @@ func (x *Expenditure) PayeeKey() string   { return x.payee }
 
 // Resolution returns the resolution cited at approval (nil when none, or before approval).
 func (x *Expenditure) Resolution() *ResolutionRef { return x.resolution }
+
+// Payroll is the worker, component and period a salary pays, or nil.
+func (x *Expenditure) Payroll() *Payroll { return x.payroll }
 
 // Project returns the project the expenditure belongs to ("" when none).
 func (x *Expenditure) Project() string { return x.project }
@@ -125,6 +131,10 @@ type Request struct {
 	// Payee: for an individual, Person and Personal (with Name) are
 	// required (MaskedName is not recorded: the name is masked when shown).
 	Payee Payee
+	// Payroll, for a worker's salary, and PayrollPerson, the worker's person the handler read from the
+	// roster (worker.Roster.Payee): the payee must be that person, the category salaries.
+	Payroll       *Payroll
+	PayrollPerson kernel.PersonID
 }
 
 // Request records a request to spend.
@@ -154,9 +164,17 @@ func (x *Expenditure) Request(cmd Request, now time.Time) ([]kernel.Event, error
 	if err != nil {
 		return nil, err
 	}
+	if cmd.Payroll != nil {
+		if cmd.Category != Salaries {
+			return nil, worker.ErrPayrollCategory
+		}
+		if payee.Kind != Individual || payee.Person != cmd.PayrollPerson {
+			return nil, worker.ErrPayeeNotWorker
+		}
+	}
 	return []kernel.Event{ExpenditureRequested{
 		ExpenditureID: cmd.ExpenditureID, FiscalYear: cmd.FiscalYear, Category: cmd.Category, Kind: cmd.Kind,
-		Purpose: cmd.Purpose, Amount: cmd.Amount, Project: cmd.Project, Payee: payee, RequestedAt: now.UTC(),
+		Purpose: cmd.Purpose, Amount: cmd.Amount, Project: cmd.Project, Payee: payee, Payroll: cmd.Payroll, RequestedAt: now.UTC(),
 	}}, nil
 }
 
@@ -266,6 +284,9 @@ type Pay struct {
 	// Resolution, when set, is the authorising resolution the handler looked
 	// up; otherwise the one given at approval counts.
 	Resolution *ResolutionRef
+	// Scale is the grade scale of a salary's worker, component and period that the handler read from
+	// the roster (worker.Roster.Band); a payment outside it carries pay-scale.
+	Scale *worker.Band
 }
 
 // Pay records the payment. A payment is a fact: it is recorded even without
@@ -305,6 +326,9 @@ func (x *Expenditure) Pay(cmd Pay, p rulebook.Params, now time.Time) ([]kernel.E
 	}
 	if b := p.CheckLateRecording("支出"+x.id+"的支付", at, now); b != nil {
 		e.Breaches = append(e.Breaches, *b)
+	}
+	if cmd.Scale != nil {
+		e.Breaches = append(e.Breaches, kernel.Breaches(cmd.Scale.Breach(x.amount))...)
 	}
 	return []kernel.Event{e}, nil
 }

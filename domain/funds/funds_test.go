@@ -15,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 )
 
 var (
@@ -409,5 +410,45 @@ func TestTotalsAreBounded(t *testing.T) {
 	_, _, err = b.Commit(funds.Commit{FiscalYear: 2026, ExpenditureID: "x-more", Category: funds.Project, Amount: 1}, defaults, t0)
 	if !errors.As(err, &ke) || ke.Code != "total-too-large" {
 		t.Fatalf("a commitment past the line's total: %v", err)
+	}
+}
+
+// TestRule_PayScale (funds' side): a salary names the worker, component and period it pays; it must be
+// charged to salaries and paid to the worker; at payment the amount is checked against the band the
+// handler read from the roster, and one outside it carries pay-scale.
+func TestRule_PayScale(t *testing.T) {
+	payroll := &funds.Payroll{WorkerID: "w-1", Component: worker.Basic, Period: "2026-03"}
+	person := funds.Payee{Kind: funds.Individual, Person: "p-1", Personal: &kernel.PersonalData{Subject: "p-1", Name: "欧阳娜娜"}}
+	request := func(c funds.Category, payee funds.Payee, worker kernel.PersonID) func(x *funds.Expenditure) ([]kernel.Event, error) {
+		return func(x *funds.Expenditure) ([]kernel.Event, error) {
+			return x.Request(funds.Request{ExpenditureID: "x-1", FiscalYear: 2026, Category: c, Kind: funds.Salary, Purpose: "2026年3月基本工资",
+				Amount: kernel.Yuan(4800), Payee: payee, Payroll: payroll, PayrollPerson: worker}, t0)
+		}
+	}
+	salary := funds.ExpenditureRequested{ExpenditureID: "x-1", FiscalYear: 2026, Category: funds.Salaries, Kind: funds.Salary,
+		Purpose: "2026年3月基本工资", Amount: kernel.Yuan(4800), Payee: person, Payroll: payroll, RequestedAt: t0}
+	band := func(lo, hi kernel.Fen) *worker.Band {
+		return &worker.Band{Component: worker.Basic, Period: "2026年3月", Min: lo, Max: hi, Basis: "社区专职工作者5级(基本工资¥4,800.00/月)"}
+	}
+	pay := func(b *worker.Band) func(x *funds.Expenditure) ([]kernel.Event, error) {
+		return func(x *funds.Expenditure) ([]kernel.Event, error) {
+			return x.Pay(funds.Pay{VoucherNo: "付-1", PaidAt: t0, Scale: b}, defaults, t0)
+		}
+	}
+	runX(t, []domaintest.Case[*funds.Expenditure]{
+		{Name: "a worker's basic pay", When: request(funds.Salaries, person, "p-1"), Then: []kernel.Event{salary}},
+		{Name: "charged to operating funds", When: request(funds.Operating, person, "p-1"), ThenErr: worker.ErrPayrollCategory},
+		{Name: "paid to someone else", When: request(funds.Salaries, person, "p-2"), ThenErr: worker.ErrPayeeNotWorker},
+		{Name: "paid to an organisation", When: request(funds.Salaries, funds.Payee{Kind: funds.Organisation, Organisation: "某劳务公司"}, "p-1"),
+			ThenErr: worker.ErrPayeeNotWorker},
+		{Name: "paid at the scale", Given: []kernel.Event{salary}, When: pay(band(kernel.Yuan(4800), kernel.Yuan(4800)))},
+		{Name: "paid above the scale", Given: []kernel.Event{salary}, When: pay(band(kernel.Yuan(4350), kernel.Yuan(4350))),
+			ThenBreaches: []kernel.RuleID{rulebook.PayScale}},
+		{Name: "paid below the scale", Given: []kernel.Event{salary}, When: pay(band(kernel.Yuan(5000), kernel.Yuan(5000))),
+			ThenBreaches: []kernel.RuleID{rulebook.PayScale}},
+	})
+	x := funds.RehydrateExpenditure([]kernel.Event{salary})
+	if got := x.Payroll(); got == nil || *got != *payroll {
+		t.Fatalf("payroll kept as %+v", got)
 	}
 }

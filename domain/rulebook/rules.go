@@ -99,6 +99,10 @@ const (
 	RentCollected kernel.RuleID = "rent-collected"
 	// 社区工作事项准入: 未列入清单、未经准入的工作事项不得转嫁给社区 [001].
 	WorkAdmission kernel.RuleID = "work-admission"
+	// 社区工作者薪酬: 基本工资+绩效工资+年度奖励, 基本工资按岗位等级(三岗十八级)设置 [001, 004].
+	PayScale kernel.RuleID = "pay-scale"
+	// 社区工作者职数: 按服务户数核定 [000, 003 第二篇 二(二)1(1), 004].
+	StaffingLimit kernel.RuleID = "staffing-limit"
 	// Splitting a major expenditure to evade the resolution (拆分规避): several expenditures to one payee
 	// within a window that together reach the major threshold while each stays below it. Watched, red.
 	SplitSpending kernel.RuleID = "split-spending"
@@ -156,6 +160,17 @@ const (
 
 	// seal-use: how many different people must approve a use.
 	ParamApprovals = "approvals"
+	// pay-scale: the monthly basic pay of grade 1 of each post series, the step between grades, the
+	// ceiling of performance pay (percent of basic pay) and of the annual bonus (months of basic pay).
+	ParamBasicHead      = "basic-head"
+	ParamBasicDeputy    = "basic-deputy"
+	ParamBasicStaff     = "basic-staff"
+	ParamGradeStep      = "grade-step"
+	ParamPerformancePct = "performance-percent"
+	ParamBonusMonths    = "bonus-months"
+	// staffing-limit: the posts (职数) a community has at least, and the households per post above that.
+	ParamPosts             = "posts"
+	ParamHouseholdsPerPost = "households-per-post"
 )
 
 // Param is one parameter of a rule with its default value in text form.
@@ -264,6 +279,16 @@ func Rules() []Rule {
 		rule(RentCollected, Watch, Yellow, "集体资产发包租赁的租金须按合同按期收取", "三资管理",
 			Param{ParamWithin, TypeSpan, "30d", "time from an installment falling due to its receipt"}),
 		rule(WorkAdmission, Watch, Yellow, "未列入社区工作事项清单、未经准入的工作事项，不得转嫁给社区", "001"),
+		rule(PayScale, Watch, Yellow, "社区工作者薪酬实行基本工资+绩效工资+年度奖励，基本工资按“三岗十八级”等级标准发放", "001；004",
+			Param{ParamBasicHead, TypeFen, "520000", "monthly basic pay of grade 1 of the head series 社区正职 (5 200 元)"},
+			Param{ParamBasicDeputy, TypeFen, "480000", "monthly basic pay of grade 1 of the deputy series 社区副职 (4 800 元)"},
+			Param{ParamBasicStaff, TypeFen, "420000", "monthly basic pay of grade 1 of the staff series 社区专职工作者 (4 200 元)"},
+			Param{ParamGradeStep, TypeFen, "15000", "monthly basic pay added by each grade above 1, of 18 (150 元)"},
+			Param{ParamPerformancePct, TypeCount, "30", "performance pay of a quarter: at most this percent of three months' basic pay"},
+			Param{ParamBonusMonths, TypeCount, "2", "annual bonus: at most this many months of basic pay"}),
+		rule(StaffingLimit, Watch, Yellow, "社区工作者不得超过核定职数(按服务户数核定)", "000；003 第二篇 二(二)1(1)；004",
+			Param{ParamPosts, TypeCount, "7", "posts every community has, whatever its size"},
+			Param{ParamHouseholdsPerPost, TypeCount, "300", "households per post: a larger community has one post per this many"}),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
 			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 )
 
@@ -226,6 +227,8 @@ func evaluates(e kernel.Event) []kernel.RuleID {
 		return []kernel.RuleID{rulebook.CommitteeSize, rulebook.FullTimeShare}
 	case community.FiguresUpdated:
 		return []kernel.RuleID{rulebook.CommitteeSize}
+	case worker.Hired, worker.Left:
+		return []kernel.RuleID{rulebook.StaffingLimit}
 	case funds.BudgetAllocated:
 		if e.Category == funds.Operating {
 			return []kernel.RuleID{rulebook.OperatingFunds}

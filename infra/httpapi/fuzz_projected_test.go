@@ -196,6 +196,8 @@ var fuzzStory = []fuzzStep{
 		"legal_basis": "《食品安全法》", "funding_fen": 300000}},
 	{"sign-asset-contract", map[string]any{"community_id": fzC, "asset_id": "a-1", "contract_id": "c-1", "counterparty": "便民超市", "counterparty_kind": "organisation",
 		"from": "2026-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z", "rent_fen": 600000, "every": "quarter", "method": "public-bidding"}},
+	{"hire-worker", map[string]any{"community_id": fzC, "worker_id": "w-1", "person": "p-21", "personal": map[string]any{"name": "郑丽"},
+		"post": map[string]any{"series": "staff", "grade": 5}, "hired_at": "2026-01-05T00:00:00Z"}},
 }
 
 // fzSealDoc is a small contract a seal is put on.
@@ -291,6 +293,14 @@ var fuzzSeeds = []fuzzStep{
 		"task_id": "t-1"}},
 	{"record-community-task", map[string]any{"community_id": fzC, "record_id": "w-2", "department": "区住建局", "title": "统计电梯"}},
 	{"dispose-asset", map[string]any{"community_id": fzC, "asset_id": "a-1", "how": "scrap", "meeting_id": "m-1", "resolution_id": "r-1"}},
+	{"hire-worker", map[string]any{"community_id": fzC, "worker_id": "w-2", "person": "p-22", "personal": map[string]any{"name": "吴小燕"},
+		"post": map[string]any{"series": "deputy", "grade": 3}}},
+	{"change-worker-post", map[string]any{"community_id": fzC, "worker_id": "w-1", "post": map[string]any{"series": "staff", "grade": 7}, "reason": "晋级"}},
+	{"record-worker-training", map[string]any{"community_id": fzC, "worker_id": "w-1", "training_id": "t-1", "course": "岗位培训", "hours": 8}},
+	{"record-worker-leave", map[string]any{"community_id": fzC, "worker_id": "w-1", "reason": "resigned"}},
+	{"request-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-9", "fiscal_year": 2026, "category": "salaries", "kind": "salary",
+		"purpose": "基本工资", "amount_fen": 480000, "payee": map[string]any{"kind": "individual", "person": "p-21", "personal": map[string]any{"name": "郑丽"}},
+		"payroll": map[string]any{"worker_id": "w-1", "component": "basic", "period": "2026-12"}}},
 	{"record-seal-use", map[string]any{"community_id": fzC, "seal_id": "s-2", "use_id": "u-9", "document": fzSealDoc,
 		"document_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
 }

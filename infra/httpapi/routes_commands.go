@@ -84,6 +84,12 @@ func RegisterCatalogue(r *Commands, h *commands.Handlers) {
 	RegisterCommand(r, "receive-rent", "Record an installment of rent received (收取租金)", h.ReceiveRent)
 	RegisterCommand(r, "dispose-asset", "Record a fixed asset disposed of (资产处置)", h.DisposeAsset)
 
+	// Community workers (社区工作者).
+	RegisterCommand(r, "hire-worker", "Put a community worker on the roster on a post of 三岗十八级 (聘用)", h.HireWorker)
+	RegisterCommand(r, "change-worker-post", "Move a worker to another post or grade (晋级、转岗)", h.ChangeWorkerPost)
+	RegisterCommand(r, "record-worker-training", "Record a course a worker attended (培训)", h.RecordWorkerTraining)
+	RegisterCommand(r, "record-worker-leave", "Take a worker off the roster (离职)", h.RecordWorkerLeave)
+
 	// The admission list for work entering communities (社区工作事项准入).
 	RegisterCommand(r, "list-duty", "Put a duty on the district's list of community work (列入清单)", h.ListDuty)
 	RegisterCommand(r, "delist-duty", "Take a duty off the district's list (移出清单)", h.DelistDuty)

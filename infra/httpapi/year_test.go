@@ -12,6 +12,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 )
@@ -335,6 +336,34 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 		Title: "统计辖区电梯数量"}); len(res.Breaches) != 1 || res.Breaches[0].Rule != "work-admission" {
 		t.Fatalf("a task nobody admitted: %+v", res.Breaches)
 	}
+
+	// Community workers: one hired on 16 December as 社区专职工作者5级 (basic pay 4 800 元); December's basic
+	// pay at the scale is recorded without a breach, a quarter's performance pay above 30 % of three months'
+	// basic pay with pay-scale; a salary naming no worker of the roster is refused and records nothing.
+	y.do("hire-worker", clerk, commands.HireWorker{CommunityID: c, WorkerID: "w-01", Person: "p-20", Personal: &commands.Personal{Name: "周晓梅"},
+		Post: commands.Post{Series: "staff", Grade: 5}})
+	salary := func(id, component, period string, fen int64) []commands.BreachRef {
+		y.do("request-expenditure", clerk, commands.RequestExpenditure{CommunityID: c, ExpenditureID: id, FiscalYear: 2026, Category: "salaries",
+			Kind: "salary", Purpose: "社区工作者薪酬", AmountFen: fen, Payee: commands.Payee{Kind: "individual", Person: "p-20", Personal: &commands.Personal{Name: "周晓梅"}},
+			Payroll: &commands.Payroll{WorkerID: "w-01", Component: worker.Component(component), Period: period}})
+		return y.do("pay-expenditure", clerk, commands.PayExpenditure{CommunityID: c, ExpenditureID: id, VoucherNo: "付-" + id}).Breaches
+	}
+	if b := salary("x-sal-1", "basic", "2026-12", 480000); len(b) != 0 {
+		t.Fatalf("basic pay at the scale: %+v", b)
+	}
+	if b := salary("x-sal-2", "performance", "2026-Q4", 500000); len(b) != 1 || b[0].Rule != "pay-scale" {
+		t.Fatalf("performance pay above the scale: %+v", b)
+	}
+	before = y.srv.Head(t)
+	y.post("request-expenditure", clerk, commands.RequestExpenditure{CommunityID: c, ExpenditureID: "x-sal-3", FiscalYear: 2026, Category: "salaries",
+		Kind: "salary", Purpose: "社区工作者薪酬", AmountFen: 480000, Payee: commands.Payee{Kind: "individual", Person: "p-21", Personal: &commands.Personal{Name: "某人"}},
+		Payroll: &commands.Payroll{WorkerID: "w-99", Component: "basic", Period: "2026-12"}}).WantProblem(t, http.StatusNotFound, "worker-not-found")
+	y.srv.WantNothingAppended(t, before)
+	y.do("change-worker-post", clerk, commands.ChangeWorkerPost{CommunityID: c, WorkerID: "w-01", Post: commands.Post{Series: "staff", Grade: 6},
+		Reason: "年度考核优秀晋级"})
+	y.do("record-worker-training", clerk, commands.RecordWorkerTraining{CommunityID: c, WorkerID: "w-01", TrainingID: "2026-12", Course: "区民政局社区工作者岗位培训",
+		Hours: 16})
+	y.do("record-worker-leave", clerk, commands.RecordWorkerLeave{CommunityID: c, WorkerID: "w-01", Reason: "transferred"})
 
 	// Every command of the catalogue was given.
 	var called []string

@@ -19,6 +19,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	policy "github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/supervision"
@@ -51,6 +52,8 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.PublicBidding:             "TestRulePublicBidding",
 	rulebook.RentCollected:             "TestRuleRentCollected",
 	rulebook.WorkAdmission:             "TestRuleWorkAdmission",
+	rulebook.PayScale:                  "TestRulePayScale",
+	rulebook.StaffingLimit:             "TestRuleStaffingLimit",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios.
@@ -666,5 +669,47 @@ func TestOperatingFundsAtYearEnd(t *testing.T) {
 		if a.Subject == policy.OperatingFundsSubject(enough.ID, 2026) {
 			t.Fatalf("a community allocated its tier's funds: %+v", a)
 		}
+	}
+}
+
+// TestRulePayScale: a salary paid outside the worker's grade scale raises an alert on its expenditure; a
+// supervisor resolves it once the difference is explained.
+func TestRulePayScale(t *testing.T) {
+	h, c := harness(t, 18)
+	x := c.Stream("expenditure", "sal-1")
+	h.Record(c, x, funds.ExpenditurePaid{ExpenditureID: "sal-1", VoucherNo: "付-1", Amount: kernel.Yuan(5200), PaidAt: h.Clock.Now(),
+		Watch: breach(rulebook.PayScale, "2026年11月基本工资实发¥5,200.00，高于社区专职工作者5级(基本工资¥4,800.00/月)的标准上限¥4,800.00")})
+	al := h.WaitAlert(rulebook.PayScale, x, supervisiontest.Open)
+	if al.Trigger != policy.ByBreach || !strings.Contains(al.Detail, "社区专职工作者5级") {
+		t.Fatalf("raised %+v", al)
+	}
+	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
+	mustResolve(t, h, sup, al.ID, "多发部分已于次月工资中扣回")
+	h.WaitAlert(rulebook.PayScale, x, supervisiontest.Cleared)
+}
+
+// TestRuleStaffingLimit: the hire that takes a roster past its posts opens one alert on the roster; the
+// leave that brings it back within clears it (the condition ended); a hire within the posts raises none.
+func TestRuleStaffingLimit(t *testing.T) {
+	h, c := harness(t, 19)
+	roster := c.Stream("worker", "roster")
+	hire := func(id string, over bool) {
+		e := worker.Hired{WorkerID: id, Person: kernel.PersonID("p-" + id), Post: worker.Post{Series: worker.Staff, Grade: 3}, HiredAt: h.Clock.Now()}
+		if over {
+			e.Watch = breach(rulebook.StaffingLimit, "在岗社区工作者8人，超过核定职数7人(服务1200户)")
+		}
+		h.Record(c, roster, e)
+	}
+	hire("w-1", false)
+	noAlerts(t, h, c, "%d alerts for a hire within the posts")
+	hire("w-2", true)
+	a := h.WaitAlert(rulebook.StaffingLimit, roster, supervisiontest.Open)
+	if !strings.Contains(a.Detail, "核定职数7人") {
+		t.Fatalf("raised %+v", a)
+	}
+	h.Record(c, roster, worker.Left{WorkerID: "w-2", Reason: worker.Resigned, LeftAt: h.Clock.Now()})
+	cl := h.WaitAlert(rulebook.StaffingLimit, roster, supervisiontest.Cleared)
+	if cl.ID != a.ID || cl.ClearReason != string(policy.ConditionEnded) {
+		t.Fatalf("%+v", cl)
 	}
 }
