@@ -117,6 +117,8 @@ type Hired struct {
 	Post     Post                 `json:"post"`
 	Member   bool                 `json:"member,omitempty"`
 	HiredAt  time.Time            `json:"hired_at"`
+	// Posts is the community's posts (职数) under staffing-limit when the hire was recorded.
+	Posts int `json:"posts"`
 	kernel.Watch
 }
 
@@ -153,6 +155,8 @@ type Left struct {
 	WorkerID string      `json:"worker_id"`
 	Reason   LeaveReason `json:"reason"`
 	LeftAt   time.Time   `json:"left_at"`
+	// Posts is the community's posts (职数) under staffing-limit when the leave was recorded.
+	Posts int `json:"posts"`
 	kernel.Watch
 }
 

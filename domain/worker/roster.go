@@ -136,7 +136,8 @@ func (r *Roster) Hire(cmd Hire, households int, p rulebook.Params, now time.Time
 		return nil, err
 	}
 	personal := *cmd.Personal
-	e := Hired{WorkerID: cmd.WorkerID, Person: cmd.Person, Personal: &personal, Post: cmd.Post, Member: cmd.Member, HiredAt: at}
+	e := Hired{WorkerID: cmd.WorkerID, Person: cmd.Person, Personal: &personal, Post: cmd.Post, Member: cmd.Member, HiredAt: at,
+		Posts: Posts(households, p)}
 	e.Breaches = kernel.Breaches(staffing(r.Active()+1, households, p))
 	return []kernel.Event{e}, nil
 }
@@ -229,7 +230,7 @@ func (r *Roster) Leave(id string, reason LeaveReason, at time.Time, households i
 	if err != nil {
 		return nil, err
 	}
-	e := Left{WorkerID: id, Reason: reason, LeftAt: t}
+	e := Left{WorkerID: id, Reason: reason, LeftAt: t, Posts: Posts(households, p)}
 	e.Breaches = kernel.Breaches(staffing(r.Active()-1, households, p))
 	return []kernel.Event{e}, nil
 }

@@ -21,7 +21,7 @@ var (
 )
 
 func hired(id string, person kernel.PersonID, post worker.Post) worker.Hired {
-	return worker.Hired{WorkerID: id, Person: person, Personal: &kernel.PersonalData{Subject: person, Name: "陈" + string(person)}, Post: post, HiredAt: t0}
+	return worker.Hired{WorkerID: id, Person: person, Personal: &kernel.PersonalData{Subject: person, Name: "陈" + string(person)}, Post: post, HiredAt: t0, Posts: 7}
 }
 
 func samples() []kernel.Event {
@@ -32,7 +32,7 @@ func samples() []kernel.Event {
 		h,
 		worker.PostChanged{WorkerID: "w-1", From: staff5, To: worker.Post{Series: worker.Staff, Grade: 6}, Reason: "年度考核优秀晋级", ChangedAt: t0},
 		worker.Trained{WorkerID: "w-1", TrainingID: "2026-1", Course: "社区工作者岗位培训(民政局)", Hours: 16, TrainedAt: t0},
-		worker.Left{WorkerID: "w-1", Reason: worker.Transferred, LeftAt: t0, Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.StaffingLimit, Detail: "超过"}}}},
+		worker.Left{WorkerID: "w-1", Reason: worker.Transferred, LeftAt: t0, Posts: 7, Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.StaffingLimit, Detail: "超过"}}}},
 	}
 }
 
@@ -54,7 +54,7 @@ func hire(id string, person kernel.PersonID, post worker.Post, households int) f
 
 func TestRoster(t *testing.T) {
 	w1 := hired("w-1", "p-1", staff5)
-	left := worker.Left{WorkerID: "w-1", Reason: worker.Resigned, LeftAt: t0.AddDate(0, 1, 0)}
+	left := worker.Left{WorkerID: "w-1", Reason: worker.Resigned, LeftAt: t0.AddDate(0, 1, 0), Posts: 7}
 	run(t, []domaintest.Case[*worker.Roster]{
 		{Name: "hire", When: hire("w-1", "p-1", staff5, 1200), Then: []kernel.Event{w1}},
 		{Name: "the same worker id twice", Given: []kernel.Event{w1}, When: hire("w-1", "p-2", staff5, 1200), ThenErr: worker.ErrWorkerExists},

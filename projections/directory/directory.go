@@ -3,7 +3,8 @@
 // and adult population, its sitting committee (counts, and the roster by public display name), and the
 // audits of its cadres (kind, auditor, period, result: never the cadre audited or the findings' text), and
 // its seal register (seals, custodians and every use by public names and fields), and its collective
-// assets with the contracts letting them out and the rent received. It lives in schema rm_directory.
+// assets with the contracts letting them out and the rent received, and its workers by post (never by
+// name). It lives in schema rm_directory.
 package directory
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
@@ -50,14 +52,15 @@ func New() *Model {
 		audit.Opened{}, audit.FindingRecorded{}, audit.Closed{},
 		seal.Registered{}, seal.CustodianChanged{}, seal.UseRequested{}, seal.UseApproved{}, seal.Used{},
 		asset.Registered{}, asset.ContractSigned{}, asset.RentReceived{}, asset.Disposed{},
-		worklist.DutyListed{}, worklist.DutyDelisted{}, worklist.TaskApplied{}, worklist.TaskDecided{}, worklist.TaskReceived{})}
+		worklist.DutyListed{}, worklist.DutyDelisted{}, worklist.TaskApplied{}, worklist.TaskDecided{}, worklist.TaskReceived{},
+		worker.Hired{}, worker.PostChanged{}, worker.Trained{}, worker.Left{})}
 }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
 func (*Model) Tables() []*tables.Table {
 	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable, sealsTable, sealUsesTable, assetsTable, contractsTable,
-		dutiesTable, admissionsTable, communityTasksTable, worklistStreamsTable}
+		dutiesTable, admissionsTable, communityTasksTable, worklistStreamsTable, workerRostersTable, workersTable, workerTrainingsTable}
 }
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
@@ -154,7 +157,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		return err
 	}
 	var ids, rosterIDs []string
-	var auditEvs, sealEvs, assetEvs, workEvs []decode.Event
+	var auditEvs, sealEvs, assetEvs, workEvs, workerEvs []decode.Event
 	seen, seenRoster := map[string]bool{}, map[string]bool{}
 	for _, e := range evs {
 		if _, ok := auditOf(e.Payload); ok {
@@ -171,6 +174,10 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		}
 		if isWorklist(e.Payload) {
 			workEvs = append(workEvs, e)
+			continue
+		}
+		if isWorker(e.Payload) {
+			workerEvs = append(workerEvs, e)
 			continue
 		}
 		id, ok := communityOf(e.Payload)
@@ -230,6 +237,12 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			return err
 		}
 	}
+	var staff workerBatch
+	if len(workerEvs) > 0 {
+		if staff, err = foldWorkers(ctx, tx, workerEvs); err != nil {
+			return err
+		}
+	}
 	nodes := map[string]*node{}
 	for _, e := range evs {
 		switch p := e.Payload.(type) {
@@ -279,7 +292,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			c.rosterChanged(p.LeftAt, e)
 		}
 	}
-	return write(ctx, tx, nodes, rows, audits, seals, assets, work)
+	return write(ctx, tx, nodes, rows, audits, seals, assets, work, staff)
 }
 
 func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
@@ -365,7 +378,7 @@ var (
 // write sends the nodes, the changed communities that exist and the roster deletions in one round trip,
 // then copies the new communities and the changed rosters in.
 func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[string]*communityRow, audits map[auditKey]*auditRow,
-	seals sealBatch, assets assetBatch, work worklistBatch) error {
+	seals sealBatch, assets assetBatch, work worklistBatch, staff workerBatch) error {
 	ns, fresh, changed, seats := nodesTable.Rows(), communitiesTable.Rows(), communitiesTable.Rows(), seatsTable.Rows()
 	for _, k := range sortedKeys(nodes) {
 		n := nodes[k]
@@ -409,6 +422,7 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	writeSeals(&w, seals)
 	writeAssets(&w, assets)
 	writeWorklist(&w, work)
+	writeWorkers(&w, staff)
 	if err := w.Flush(ctx, tx); err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
@@ -148,7 +149,53 @@ func sample() *decodetest.History {
 		Funding: 300000, ReceivedAt: at(21)})
 	h.Record(tasks, luoxi, at(22), worklist.TaskReceived{RecordID: "w-2", Department: "区住建局", Title: "统计电梯", ReceivedAt: at(22),
 		Watch: kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.WorkAdmission, Detail: "未经准入"}}}})
+	// The roster: three workers hired (one a committee member), one promoted, two trainings, one leaves.
+	roster := worker.Stream(kernel.CommunityID(luoxi.ID))
+	hire := func(id, person, name string, post worker.Post, member bool, n int) {
+		h.Record(roster, luoxi, at(n), worker.Hired{WorkerID: id, Person: kernel.PersonID(person), Post: post, Member: member, HiredAt: at(n), Posts: 8,
+			Personal: &kernel.PersonalData{Subject: kernel.PersonID(person), Name: name, Phone: "13800009999"}})
+	}
+	hire("w-1", "p-0001", "张三丰", worker.Post{Series: worker.Head, Grade: 9}, true, 23)
+	hire("w-2", "p-0101", "周晓梅", worker.Post{Series: worker.Staff, Grade: 4}, false, 23)
+	hire("w-3", "p-0102", "吴小燕", worker.Post{Series: worker.Staff, Grade: 4}, false, 24)
+	h.Record(roster, luoxi, at(25), worker.PostChanged{WorkerID: "w-2", From: worker.Post{Series: worker.Staff, Grade: 4},
+		To: worker.Post{Series: worker.Staff, Grade: 5}, Reason: "年度考核优秀", ChangedAt: at(25)})
+	h.Record(roster, luoxi, at(26), worker.Trained{WorkerID: "w-2", TrainingID: "t-1", Course: "岗位培训", Hours: 16, TrainedAt: at(26)})
+	h.Record(roster, luoxi, at(26), worker.Trained{WorkerID: "w-3", TrainingID: "t-1", Course: "岗位培训", Hours: 16, TrainedAt: at(26)})
+	h.Record(roster, luoxi, at(27), worker.Left{WorkerID: "w-3", Reason: worker.Transferred, LeftAt: at(27), Posts: 9})
 	return h
+}
+
+// TestWorkers: a community's workers by post (never by name): on the roster, committee members among
+// them, the posts the last roster event stated, each year's hires, departures and training.
+func TestWorkers(t *testing.T) {
+	t.Parallel()
+	pool := readmodeltest.Projected(t, directory.New(), sample().Events, 0)
+	wf, err := directory.WorkforceOf(context.Background(), pool, luoxi.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wf.Active != 2 || wf.Members != 1 || wf.Posts != 9 || len(wf.ByPost) != 2 {
+		t.Fatalf("workforce %+v", wf)
+	}
+	if p := wf.ByPost[0]; p.Post != (worker.Post{Series: worker.Head, Grade: 9}) || p.Count != 1 {
+		t.Fatalf("the head first: %+v", wf.ByPost)
+	}
+	if p := wf.ByPost[1]; p.Post != (worker.Post{Series: worker.Staff, Grade: 5}) || p.Count != 1 {
+		t.Fatalf("the promoted worker: %+v", wf.ByPost)
+	}
+	if len(wf.Years) != 1 || wf.Years[0] != (directory.WorkforceYear{Year: t0.Add(23*time.Hour).In(kernel.ChinaTime()).Year(), Hired: 3, Left: 1, TrainingHours: 32,
+		Trainings: 2, Attendees: 2}) {
+		t.Fatalf("years %+v", wf.Years)
+	}
+	if _, err := directory.WorkforceOf(context.Background(), pool, yongc.ID); err != directory.ErrNotFound {
+		t.Fatalf("a community without a roster: %v", err)
+	}
+	for _, row := range decodetest.RowText(t, pool, directory.Schema) {
+		if strings.Contains(row, "p-0101") || strings.Contains(row, "周晓梅") {
+			t.Fatalf("a row keeps a worker's person id or name: %s", row)
+		}
+	}
 }
 
 // TestWorkList: a district's duties (one taken off the list, with the reason) and decisions (admitted,
@@ -361,7 +408,7 @@ func TestContract(t *testing.T) {
 }
 
 // sampleSecrets are the personal data of the sample that no row may hold (the contract checks them).
-var sampleSecrets = []string{"张三丰", "李四海", "王五洲", "赵六合", "330303199001", "1380000", "永中街道p-", "误工补贴缺少签收", "补齐签收手续"}
+var sampleSecrets = []string{"周晓梅", "吴小燕", "13800009999", "张三丰", "李四海", "王五洲", "赵六合", "330303199001", "1380000", "永中街道p-", "误工补贴缺少签收", "补齐签收手续"}
 
 // TestMigrationsRunConcurrently: the schemas of a model are migrated at the same time by a rebuild and by
 // auditors' replays; the search migration installs pg_trgm once, and every schema gets its index.

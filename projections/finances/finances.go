@@ -108,6 +108,7 @@ type expenditure struct {
 	amount                                int64
 	payeeKind, payeeName                  string
 	payeeKey                              pgtype.Text
+	payComponent, payPeriod               pgtype.Text
 	status                                Status
 	requestedAt                           time.Time
 	requestedSrc                          decode.Source
@@ -136,6 +137,9 @@ type allocation struct {
 	at                             time.Time
 	src                            decode.Source
 }
+
+// WorkerPayee is the payee the public sees of a worker's salary: one worker's pay is not public by name.
+const WorkerPayee = "社区工作者"
 
 // PublicPayee is what the public sees of a payee, the one place a payee is masked for the public: an
 // organisation's name, or an individual's masked name as the event carries it. Masking it again changes
@@ -324,6 +328,10 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 				purpose: r.Purpose, year: r.FiscalYear, amount: int64(r.Amount), payeeKind: string(r.Payee.Kind),
 				payeeName: payeeName(r.Payee, payees[e.Rec.ID]), payeeKey: sealedKey(r.Payee.Personal), status: Requested,
 				requestedAt: r.RequestedAt, requestedSrc: e.Source(), isNew: true}
+			if r.Payroll != nil {
+				x.payComponent, x.payPeriod = tables.Text(string(r.Payroll.Component)), tables.Text(r.Payroll.Period)
+				x.payeeName = WorkerPayee
+			}
 			xs[k] = x
 		} else if x == nil {
 			return e.Poison(errors.New("the finances model never saw the expenditure requested"))
@@ -378,7 +386,7 @@ func forget(ctx context.Context, tx pgx.Tx, erasures []privacy.PersonalDataErase
 	if len(keys) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `UPDATE expenditures SET payee_name = $2 WHERE payee_key = ANY($1) AND payee_kind = 'individual'`, keys, kernel.ErasedText)
+	_, err := tx.Exec(ctx, `UPDATE expenditures SET payee_name = $2 WHERE payee_key = ANY($1) AND payee_kind = 'individual' AND pay_component IS NULL`, keys, kernel.ErasedText)
 	return err
 }
 
@@ -411,7 +419,7 @@ func load(ctx context.Context, tx pgx.Tx, xkeys []xkey, akeys []akey) (map[xkey]
 				if err := rs.Scan(&x.community, &x.expenditure, &x.jurisdiction, &x.year, &x.category, &x.kind, &x.purpose, &x.amount,
 					&x.payeeKind, &x.payeeName, &status, &x.requestedAt, &x.requestedSrc.ID, &x.requestedSrc.Commit, &x.approvedAt,
 					&aEv, &aPos, &x.resolution, &x.resolutionMeeting, &x.paidAt, &x.voucher, &x.paidAmount, &x.wasApproved,
-					&pEv, &pPos, &x.closedAt, &x.closeReason, &cEv, &cPos, &x.stream, &x.lastRev, &x.payeeKey); err != nil {
+					&pEv, &pPos, &x.closedAt, &x.closeReason, &cEv, &cPos, &x.stream, &x.lastRev, &x.payeeKey, &x.payComponent, &x.payPeriod); err != nil {
 					return err
 				}
 				x.status = Status(status)
@@ -458,7 +466,8 @@ var (
 		"requested_event_id uuid", "requested_commit_pos int8", "approved_at timestamptz", "approved_event_id uuid",
 		"approved_commit_pos int8", "resolution_id text", "resolution_meeting_id text", "paid_at timestamptz", "voucher_no text",
 		"paid_amount_fen int8", "was_approved bool", "paid_event_id uuid", "paid_commit_pos int8", "closed_at timestamptz",
-		"close_reason text", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8", "payee_key text")
+		"close_reason text", "closed_event_id uuid", "closed_commit_pos int8", "stream text", "last_revision int8", "payee_key text",
+		"pay_component text", "pay_period text")
 	// The summary takes deltas: a row's figures are added to, and its source event is the newest one.
 	summaryTable = tables.New("budget_summary", []string{"community_id", "fiscal_year", "source", "category"},
 		`allocated_fen = `+saturated("allocated_fen")+`, allocations = t.allocations + excluded.allocations,
@@ -506,7 +515,8 @@ func write(ctx context.Context, tx pgx.Tx, allocs []*allocation, xs map[xkey]*ex
 			UUID(r.requestedSrc.ID).Int8(r.requestedSrc.Commit).NullTime(r.approvedAt).UUID(r.approvedSrc.ID).NullInt8(r.approvedSrc.Pos()).
 			NullText(r.resolution).NullText(r.resolutionMeeting).NullTime(r.paidAt).NullText(r.voucher).NullInt8(r.paidAmount).
 			NullBool(r.wasApproved).UUID(r.paidSrc.ID).NullInt8(r.paidSrc.Pos()).NullTime(r.closedAt).NullText(r.closeReason).
-			UUID(r.closedSrc.ID).NullInt8(r.closedSrc.Pos()).Text(r.stream).Int8(r.lastRev).NullText(r.payeeKey)
+			UUID(r.closedSrc.ID).NullInt8(r.closedSrc.Pos()).Text(r.stream).Int8(r.lastRev).NullText(r.payeeKey).
+			NullText(r.payComponent).NullText(r.payPeriod)
 	}
 	sk := make([]skey, 0, len(deltas))
 	for k := range deltas {

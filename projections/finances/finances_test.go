@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode/decodetest"
@@ -222,3 +225,39 @@ func TestIndividualPayeesAreMasked(t *testing.T) {
 // sampleSecrets are the personal data and private texts of the sample that no row may hold (the contract
 // checks them).
 var sampleSecrets = []string{"张三丰", "330303197001011234", "13900001111", "罗西社区7幢", "p-77", "p-78", "李四海"}
+
+// TestWorkersPay: salaries naming a worker's pay add up, per fiscal year and component, to what the public
+// sees; a salary requested and not paid counts for nothing; the line of one names the payee 社区工作者,
+// never the worker, even masked.
+func TestWorkersPay(t *testing.T) {
+	t.Parallel()
+	h := &decodetest.History{}
+	zhou := funds.Payee{Kind: funds.Individual, Person: "p-90", Personal: &kernel.PersonalData{Subject: "p-90", Name: "周晓梅"}}
+	salary := func(id string, year int, c worker.Component, period string, fen kernel.Fen, paid bool) {
+		h.Record(xs(id), luoxi, t0, funds.ExpenditureRequested{ExpenditureID: id, FiscalYear: year, Category: funds.Salaries, Kind: funds.Salary,
+			Purpose: "社区工作者薪酬", Amount: fen, Payee: zhou, Payroll: &funds.Payroll{WorkerID: "w-1", Component: c, Period: period}, RequestedAt: t0})
+		if paid {
+			h.Record(xs(id), luoxi, t0.Add(day), funds.ExpenditurePaid{ExpenditureID: id, VoucherNo: "付-" + id, Amount: fen, PaidAt: t0.Add(day)})
+		}
+	}
+	salary("s-1", 2026, worker.Basic, "2026-02", 480_000, true)
+	salary("s-2", 2026, worker.Basic, "2026-03", 480_000, true)
+	salary("s-3", 2026, worker.Performance, "2026-Q1", 300_000, true)
+	salary("s-4", 2026, worker.Basic, "2026-04", 480_000, false)
+	salary("s-5", 2025, worker.AnnualBonus, "2025", 960_000, true)
+	request(h, "x-1", 2026, funds.Operating, 120_000, org, t0)
+	pool := readmodeltest.Projected(t, finances.New(nil), h.Events, 0)
+	byYear, years, err := finances.PayTotals(context.Background(), pool, luoxi.ID)
+	if err != nil || !slices.Equal(years, []int{2026, 2025}) {
+		t.Fatalf("years %v %v", years, err)
+	}
+	want := []finances.PayTotal{{Component: worker.Basic, Paid: 960_000, Payments: 2}, {Component: worker.Performance, Paid: 300_000, Payments: 1}}
+	if !slices.Equal(byYear[2026], want) || !slices.Equal(byYear[2025], []finances.PayTotal{{Component: worker.AnnualBonus, Paid: 960_000, Payments: 1}}) {
+		t.Fatalf("totals %+v", byYear)
+	}
+	for _, row := range decodetest.RowText(t, pool, finances.Schema) {
+		if strings.Contains(row, "周") || strings.Contains(row, "p-90") {
+			t.Fatalf("a row names the worker: %s", row)
+		}
+	}
+}

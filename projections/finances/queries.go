@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,6 +14,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 )
 
@@ -279,4 +281,45 @@ func Purposes(ctx context.Context, q Querier, communityID string, ids []string) 
 		out[r.id] = r.purpose
 	}
 	return out, err
+}
+
+// PayTotal is what a community paid its workers in a fiscal year for one component of their pay
+// (基本工资, 绩效工资, 年度奖励): the total and the number of payments.
+type PayTotal struct {
+	Component worker.Component
+	Paid      kernel.Fen
+	Payments  int
+}
+
+// PayTotals returns a community's payments to its workers by fiscal year (newest first) and component
+// (in the order of worker.Components): the aggregates the public sees, never one worker's pay.
+func PayTotals(ctx context.Context, q Querier, communityID string) (map[int][]PayTotal, []int, error) {
+	rows, err := q.Query(ctx, `SELECT fiscal_year, pay_component, sum(paid_amount_fen), count(*)
+		FROM `+pgx.Identifier{Schema, "expenditures"}.Sanitize()+`
+		WHERE community_id = $1 AND pay_component IS NOT NULL AND paid_at IS NOT NULL
+		GROUP BY fiscal_year, pay_component`, communityID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("finances: pay of %s: %w", communityID, err)
+	}
+	byYear := map[int][]PayTotal{}
+	var y int
+	var c string
+	var paid int64
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&y, &c, &paid, &n}, func() error {
+		byYear[y] = append(byYear[y], PayTotal{Component: worker.Component(c), Paid: kernel.Fen(paid), Payments: n})
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("finances: pay of %s: %w", communityID, err)
+	}
+	years := make([]int, 0, len(byYear))
+	for y, ts := range byYear {
+		years = append(years, y)
+		slices.SortFunc(ts, func(a, b PayTotal) int {
+			return slices.Index(worker.Components(), a.Component) - slices.Index(worker.Components(), b.Component)
+		})
+	}
+	slices.Sort(years)
+	slices.Reverse(years)
+	return byYear, years, nil
 }
