@@ -184,7 +184,7 @@ func TestWorkers(t *testing.T) {
 	if p := wf.ByPost[1]; p.Post != (worker.Post{Series: worker.Staff, Grade: 5}) || p.Count != 1 {
 		t.Fatalf("the promoted worker: %+v", wf.ByPost)
 	}
-	if len(wf.Years) != 1 || wf.Years[0] != (directory.WorkforceYear{Year: t0.Add(23*time.Hour).In(kernel.ChinaTime()).Year(), Hired: 3, Left: 1, TrainingHours: 32,
+	if len(wf.Years) != 1 || wf.Years[0] != (directory.WorkforceYear{Year: t0.Add(23 * time.Hour).In(kernel.ChinaTime()).Year(), Hired: 3, Left: 1, TrainingHours: 32,
 		Trainings: 2, Attendees: 2}) {
 		t.Fatalf("years %+v", wf.Years)
 	}
