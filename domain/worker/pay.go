@@ -10,6 +10,9 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
 
+// PublicPayee is the payee the public sees of a worker's salary: one worker's pay is not public by name.
+const PublicPayee = "社区工作者"
+
 // Component of a worker's pay (薪酬体系: 基本工资 + 绩效工资 + 年度奖励), each paid for its own kind of
 // period: basic pay for a month ("2026-11"), performance pay for a quarter ("2026-Q4"), the annual bonus
 // for a year ("2026").

@@ -492,6 +492,7 @@ func (p *Portal) registerAPI(api huma.API) {
 	p.registerResidentAPI(api, problemSchema)
 	p.registerSealAPI(api, op)
 	p.registerAssetAPI(api, op)
+	p.registerWorkerAPI(api, op)
 	p.registerWorklistAPI(api, op)
 }
 

@@ -110,6 +110,7 @@ func (p *Portal) mountPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /c/{id}/meetings/{meeting}", p.meetingPage)
 	mux.HandleFunc("GET /c/{id}/elections/{election}", p.electionPage)
 	mux.HandleFunc("GET /c/{id}/seals", p.sealsPage)
+	mux.HandleFunc("GET /c/{id}/workers", p.workersPage)
 	mux.HandleFunc("GET /c/{id}/assets", p.assetsPage)
 	mux.HandleFunc("GET /c/{id}/tasks", p.tasksPage)
 	mux.HandleFunc("GET /worklist/{path...}", p.worklistPage)

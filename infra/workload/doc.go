@@ -6,7 +6,9 @@
 // before the vote, the vote with its turnout, certification, the result disclosed, the new committee
 // seated; now and then a resignation, a recall and a by-election), residents' assemblies at the start
 // and end of every year with quorum, attendance, motions, votes and resolutions (major projects among
-// them), quarterly joint meetings, minutes, monthly salaries of about eight workers per community and
+// them), quarterly joint meetings, minutes, a roster of about eight workers per community on posts of
+// 三岗十八级 (hired, moved, trained twice a year) paid their basic pay monthly, performance pay quarterly
+// and the annual bonus in January, and
 // everyday spending from about 15 million yuan of operating funds a year, major projects approved
 // against their resolutions and paid in instalments, payment, quarterly finance, affairs and party
 // notices with residents' objections and their answers, five-step deliberation topics, semi-annual and

@@ -9,6 +9,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	wk "github.com/grassroots-ledger/ledger/domain/worker"
 )
 
 // expenditure is one expenditure in flight.
@@ -32,19 +33,26 @@ func (c *comm) request(cat funds.Category, kind funds.Kind, purpose string, amou
 
 // requestIn records a request to spend charged to fiscal year fy.
 func (c *comm) requestIn(fy int, cat funds.Category, kind funds.Kind, purpose string, amount kernel.Fen, payee funds.Payee, project ...string) *expenditure {
+	return c.requestWith(fy, funds.Request{Category: cat, Kind: kind, Purpose: purpose, Amount: amount, Payee: payee,
+		Project: strings.Join(project, "")})
+}
+
+// requestWith records the request r (its id and fiscal year set here) after the streams deps.
+func (c *comm) requestWith(fy int, r funds.Request, deps ...string) *expenditure {
 	c.expSeq[fy]++
-	e := &expenditure{id: fmt.Sprintf("%d-%04d", fy, c.expSeq[fy]), x: &funds.Expenditure{}, amount: amount, purpose: purpose}
+	e := &expenditure{id: fmt.Sprintf("%d-%04d", fy, c.expSeq[fy]), x: &funds.Expenditure{}, amount: r.Amount, purpose: r.Purpose}
 	e.stream = funds.ExpenditureStream(c.info.ID, e.id)
-	if payee.Kind == funds.Organisation {
-		e.public = payee.Organisation
-	} else {
-		e.public = kernel.MaskName(payee.Personal.Name)
+	switch {
+	case r.Payroll != nil:
+		e.public = wk.PublicPayee // one worker's pay is not public by name
+	case r.Payee.Kind == funds.Organisation:
+		e.public = r.Payee.Organisation
+	default:
+		e.public = kernel.MaskName(r.Payee.Personal.Name)
 	}
-	evs, err := e.x.Request(funds.Request{
-		ExpenditureID: e.id, FiscalYear: fy, Category: cat, Kind: kind, Purpose: purpose, Amount: amount, Payee: payee,
-		Project: strings.Join(project, ""),
-	}, c.now)
-	apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
+	r.ExpenditureID, r.FiscalYear = e.id, fy
+	evs, err := e.x.Request(r, c.now)
+	apply(e.x, c.record(c.clerk, e.stream, deps, evs, err))
 	return e
 }
 
@@ -139,8 +147,9 @@ func (c *comm) dropQueued(e *expenditure) {
 	}
 }
 
-// scheduleSalaries requests the month's salaries on the 5th, approves them by the 8th; they are paid on
-// the 10th (one expenditure per worker: the payee is a person with personal data).
+// scheduleSalaries requests the month's basic pay on the 5th (with, in the first month of a quarter, the
+// performance pay and bonuses that fall due), approves them by the 8th; they are paid on the 10th (one
+// expenditure per worker and component: the payee is a person with personal data).
 func (c *comm) scheduleSalaries(y int, m time.Month) {
 	c.at(c.office(day(y, m, 5, 0, 0)), func() {
 		label := fmt.Sprintf("%d年%d月社区工作者工资", y, m)
@@ -149,12 +158,10 @@ func (c *comm) scheduleSalaries(y int, m time.Month) {
 		}
 		var batch []*expenditure
 		for _, w := range c.workers {
-			amount := w.monthly + kernel.Fen(c.rng.Int64N(30000)) - 10000 // overtime, deductions
-			e := c.request(funds.Salaries, funds.Salary, label, amount, individual(w.p))
-			e.salary = true
-			batch = append(batch, e)
+			batch = append(batch, c.requestPay(label, c.basicPay(w), w, payroll(w, wk.Basic, fmt.Sprintf("%d-%02d", y, m))))
 			c.advance(minutes(2))
 		}
+		batch = append(batch, c.bonuses(y, m)...)
 		c.at(c.office(day(y, m, 6+c.pick(3), 0, 0)), func() {
 			c.topUpPayroll(y, batch)
 			for _, e := range batch {
@@ -306,8 +313,9 @@ func (c *comm) pay(due, paid, salaries []*expenditure) {
 	if s := e.x.Status(); s == funds.Approved || s == funds.Requested && e.unauthorized {
 		t := c.now.In(cst)
 		c.voucherSeq++
-		evs, err := e.x.Pay(funds.Pay{VoucherNo: fmt.Sprintf("记-%d%02d-%04d", t.Year(), t.Month(), c.voucherSeq)}, c.params, c.now)
-		apply(e.x, c.record(c.clerk, e.stream, nil, evs, err))
+		scale, deps := c.scale(e)
+		evs, err := e.x.Pay(funds.Pay{VoucherNo: fmt.Sprintf("记-%d%02d-%04d", t.Year(), t.Month(), c.voucherSeq), Scale: scale}, c.params, c.now)
+		apply(e.x, c.record(c.clerk, e.stream, deps, evs, err))
 		e.paidAt = c.now.UTC()
 		c.quarter.spent += e.amount
 		if e.salary {

@@ -8,6 +8,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	wk "github.com/grassroots-ledger/ledger/domain/worker"
 )
 
 // The anomalies the generator plants. Those named after a rule show as a breach of that rule on an event
@@ -48,7 +49,7 @@ var assigned = []string{
 	plantUnauthorizedMajor, plantLatePayment, plantLateResults, plantLateResolution, plantOverBudget, plantSplit,
 	plantMissingMinutes, plantUndisclosedPaid, plantUndisclosedRes, plantSkippedAffairs,
 	plantSkippedAssembly, plantSkippedAudit, plantUnapprovedSeal, plantLateSeal, plantUnbidContract, plantUnpaidRent,
-	plantUnadmittedTask,
+	plantUnadmittedTask, plantOverpaid, plantOverstaffed,
 	showCorrection, showWithdrawal,
 }
 
@@ -83,7 +84,9 @@ func (t *termState) chair() *person {
 // workers the street hires.
 type worker struct {
 	p       *person
-	monthly kernel.Fen
+	id      string
+	post    wk.Post
+	monthly kernel.Fen // for the payroll budget
 	member  bool
 }
 
@@ -160,44 +163,6 @@ func roleFor(i int) community.Role {
 	return community.Member
 }
 
-// staff makes the payroll: the full-time members of the sitting committee and enough social workers to
-// make about eight workers in a residents' committee, five or six in a village.
-func (c *comm) staff() {
-	var keep []*worker
-	for _, w := range c.workers {
-		if !w.member {
-			keep = append(keep, w)
-		}
-	}
-	members := 0
-	for _, m := range c.term.members {
-		if m.fullTime {
-			members++
-			keep = append(keep, &worker{p: m.p, monthly: c.salary(m.role == community.Chair), member: true})
-		}
-	}
-	want := 8 + c.pick(3) - 1
-	if c.info.Kind == kernel.Rural {
-		want = 5 + c.pick(2)
-	}
-	social := len(keep) - members
-	for ; members+social < want; social++ {
-		keep = append(keep, &worker{p: c.newPerson(c.now, 24, 50), monthly: c.salary(false)})
-	}
-	c.workers = keep
-}
-
-func (c *comm) salary(chair bool) kernel.Fen {
-	lo, hi := int64(6400), int64(9200)
-	if c.info.Kind == kernel.Rural {
-		lo, hi = 4600, 6800
-	}
-	if chair {
-		lo, hi = lo+1500, hi+1800
-	}
-	return kernel.Yuan((lo + c.rng.Int64N(hi-lo)) / 10 * 10)
-}
-
 // year schedules the affairs of calendar year y; first is the year the ledger started in.
 func (c *comm) year(y int, first bool) {
 	next := day(y+1, time.January, 1, 0, 0)
@@ -205,6 +170,7 @@ func (c *comm) year(y int, first bool) {
 		c.at(c.office(day(y, time.January, 15+c.pick(10), 0, 0)), c.updateFigures)
 	}
 	c.scheduleBudget(y, first)
+	c.scheduleTrainings(y)
 	c.scheduleAssemblies(y)
 	c.scheduleAudits(y)
 	c.scheduleJointMeetings(y)

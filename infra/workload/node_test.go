@@ -17,6 +17,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
@@ -132,6 +133,12 @@ func (c causality) check(cid string, ev kernel.Event) error {
 		if e.Resolution != nil {
 			err = need("resolution/" + cid + "/" + e.Resolution.MeetingID + "/" + e.Resolution.ID)
 		}
+	case funds.ExpenditureRequested:
+		if e.Payroll != nil {
+			err = need("worker/" + cid + "/" + e.Payroll.WorkerID)
+		}
+	case worker.Hired:
+		c.seen["worker/"+cid+"/"+e.WorkerID] = true
 	case funds.ExpenditurePaid:
 		c.seen["payment/"+cid+"/"+e.ExpenditureID] = true
 	case funds.BudgetAllocated:

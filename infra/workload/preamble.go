@@ -87,6 +87,19 @@ func (g *gen) preamble() (*window, error) {
 	for _, e := range evs {
 		g.rulebook.Apply(e)
 	}
+	// Its first street raises the basic pay of its community workers (seed 000: 待遇系数由1.2倍提高至1.4倍):
+	// the grade scale is rulebook data, per jurisdiction.
+	if len(d.Streets) > 0 {
+		st := d.Streets[0]
+		evs, derr := (&rulebook.Overrides{}).Set(rulebook.SetOverride{
+			Jurisdiction: st.Path, Rule: rulebook.PayScale, Param: rulebook.ParamBasicStaff, Value: "460000",
+			Reason: "街道落实专职社区工作者待遇系数提高，社区专职工作者基本工资起点提至4600元", By: kernel.PersonID("demo-admin-" + d.Code),
+		}, now)
+		add(3, admin, st.Path, rulebook.OverridesStream(st.Path), evs, derr)
+		for _, e := range evs {
+			g.rulebook.Apply(e)
+		}
+	}
 	// Every district publishes its list of community work and decides the departments' applications.
 	g.worklists = map[kernel.JurisdictionPath]*worklist.District{}
 	for _, d := range g.tree {

@@ -119,9 +119,10 @@ type comm struct {
 	voucherSeq     int
 	audits         int
 	affairsNotices int
-	seals          *sealState  // the seal register (nil before the committee is seated)
-	assets         *assetState // collective assets and their contracts
-	received       int         // tasks pushed onto the community, for record ids
+	seals          *sealState   // the seal register (nil before the committee is seated)
+	assets         *assetState  // collective assets and their contracts
+	roster         *rosterState // the workers' roster (nil before the first is hired)
+	received       int          // tasks pushed onto the community, for record ids
 }
 
 func (c *comm) at(t time.Time, fn func()) {

@@ -22,6 +22,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/workload"
 )
@@ -101,6 +102,9 @@ func TestDefaultDistrict(t *testing.T) {
 		unapprovedSeals = map[string]bool{}
 		unbid           = map[string]bool{}
 		unadmitted      = map[string]bool{}
+		overpaid        = map[string]bool{}
+		overstaffed     = map[string]bool{}
+		onRoster        = map[string]int{}
 		topicSteps      = map[string]int{}
 		personal        int
 		types           = map[string]int{}
@@ -198,6 +202,19 @@ func TestDefaultDistrict(t *testing.T) {
 		case worklist.TaskReceived:
 			if len(ev.Breaches) > 0 {
 				unadmitted[cid] = true
+			}
+		case worker.Hired:
+			onRoster[cid]++
+			if len(ev.Breaches) > 0 {
+				overstaffed[cid] = true
+			}
+		case worker.Left:
+			onRoster[cid]--
+		case funds.ExpenditurePaid:
+			for _, b := range ev.Breaches {
+				if b.Rule == rulebook.PayScale {
+					overpaid[cid] = true
+				}
 			}
 		case seal.Used:
 			sealUses++
@@ -301,7 +318,7 @@ func TestDefaultDistrict(t *testing.T) {
 	for _, r := range []kernel.RuleID{rulebook.CommitteeSize, rulebook.FullTimeShare, rulebook.CandidateListPublicity,
 		rulebook.MinutesKept, rulebook.OperatingFunds, rulebook.MajorMatterResolution, rulebook.PaymentDisclosed,
 		rulebook.ResultsDisclosed, rulebook.DisclosureFrequency, rulebook.BudgetBalance, rulebook.SplitSpending, rulebook.SealUse,
-		rulebook.LateRecording, rulebook.PublicBidding, rulebook.WorkAdmission} {
+		rulebook.LateRecording, rulebook.PublicBidding, rulebook.WorkAdmission, rulebook.PayScale, rulebook.StaffingLimit} {
 		if breaches[r] == 0 {
 			t.Errorf("no %s breach in the history", r)
 		}
@@ -340,6 +357,27 @@ func TestDefaultDistrict(t *testing.T) {
 	for cid := range unadmitted {
 		if !plantedTask[cid] {
 			t.Errorf("community %s received a task nobody admitted but was not planted to", cid)
+		}
+	}
+	// Community workers: five to nine on every roster, trained twice a year, paid by component; a salary
+	// above the scale and a roster over its posts only where they were planted.
+	for cid := range communities {
+		if n := onRoster[cid]; n < 5 || n > 10 {
+			t.Errorf("community %s has %d workers on its roster", cid, n)
+		}
+	}
+	if types["worker.trained"] < 78*5*4 || types["worker.left"] == 0 {
+		t.Errorf("%d trainings, %d workers left", types["worker.trained"], types["worker.left"])
+	}
+	for rule, seen := range map[string]map[string]bool{string(rulebook.PayScale): overpaid, string(rulebook.StaffingLimit): overstaffed} {
+		planted := plantedIn(stats, rule)
+		if len(seen) == 0 || len(planted) == 0 {
+			t.Errorf("no %s anomaly in the history: the alert engine has nothing to find", rule)
+		}
+		for cid := range seen {
+			if !planted[cid] {
+				t.Errorf("community %s breached %s but was not planted to", cid, rule)
+			}
 		}
 	}
 	plantedUnbid := plantedIn(stats, string(rulebook.PublicBidding))

@@ -288,3 +288,8 @@ func WorkforceOf(ctx context.Context, q Querier, communityID string) (Workforce,
 	}
 	return wf, nil
 }
+
+// WorkersFingerprint changes whenever a community's roster does.
+func WorkersFingerprint(ctx context.Context, q Querier, id string) (string, error) {
+	return registerFingerprint(ctx, q, "worker_rosters", id)
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/privacy"
+	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
 	"github.com/grassroots-ledger/ledger/projections/internal/tables"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
@@ -137,9 +138,6 @@ type allocation struct {
 	at                             time.Time
 	src                            decode.Source
 }
-
-// WorkerPayee is the payee the public sees of a worker's salary: one worker's pay is not public by name.
-const WorkerPayee = "社区工作者"
 
 // PublicPayee is what the public sees of a payee, the one place a payee is masked for the public: an
 // organisation's name, or an individual's masked name as the event carries it. Masking it again changes
@@ -330,7 +328,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 				requestedAt: r.RequestedAt, requestedSrc: e.Source(), isNew: true}
 			if r.Payroll != nil {
 				x.payComponent, x.payPeriod = tables.Text(string(r.Payroll.Component)), tables.Text(r.Payroll.Period)
-				x.payeeName = WorkerPayee
+				x.payeeName = worker.PublicPayee
 			}
 			xs[k] = x
 		} else if x == nil {

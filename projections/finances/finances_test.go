@@ -211,14 +211,23 @@ func TestPublicPayee(t *testing.T) {
 	}
 }
 
-// TestIndividualPayeesAreMasked: over a generated district, every individual paid is there, masked.
+// TestIndividualPayeesAreMasked: over a generated district, every individual paid is there, masked — and
+// a worker's salary names no one, not even masked.
 func TestIndividualPayeesAreMasked(t *testing.T) {
 	t.Parallel()
 	pool := readmodeltest.Projected(t, finances.New(nil), readmodeltest.History(t, 4), 1000)
-	masked := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual'`)
-	stars := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual' AND payee_name ~ '^.\*+$'`)
+	masked := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual'
+		AND pay_component IS NULL`)
+	stars := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND payee_kind = 'individual'
+		AND pay_component IS NULL AND payee_name ~ '^.\*+$'`)
 	if masked == 0 || stars != masked {
 		t.Fatalf("%d individual payments, %d of them with a masked payee name", masked, stars)
+	}
+	salaries := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND pay_component IS NOT NULL`)
+	anonymous := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE paid_at IS NOT NULL AND pay_component IS NOT NULL
+		AND payee_name = '`+worker.PublicPayee+`'`)
+	if salaries == 0 || anonymous != salaries {
+		t.Fatalf("%d salaries paid, %d of them naming the payee %s", salaries, anonymous, worker.PublicPayee)
 	}
 }
 

@@ -323,3 +323,14 @@ func PayTotals(ctx context.Context, q Querier, communityID string) (map[int][]Pa
 	slices.Reverse(years)
 	return byYear, years, nil
 }
+
+// PayFingerprint changes whenever a community's salaries to its workers do: their number and the sum of
+// their last revisions.
+func PayFingerprint(ctx context.Context, q Querier, communityID string) (string, error) {
+	marks, err := tables.Collect(ctx, q, "finances", "pay fingerprint of "+communityID, `SELECT count(*) || '.' || coalesce(sum(last_revision), 0)
+		FROM `+pgx.Identifier{Schema, "expenditures"}.Sanitize()+` WHERE community_id = $1 AND pay_component IS NOT NULL`, tables.One[string], communityID)
+	if err != nil || len(marks) == 0 {
+		return "", err
+	}
+	return marks[0], nil
+}

@@ -271,13 +271,17 @@ var publicRoles = map[string]bool{
 func CollectPersonal(tb testing.TB, evs []eventlog.Recorded) Personal {
 	tb.Helper()
 	pd := Personal{Values: map[string]string{}, Secrets: map[string]bool{}}
-	publicNames := map[string]bool{} // a candidate's or member's public display name is public
+	publicNames := map[string]bool{} // a candidate's or member's public display name is public, as are the seal register's names
 	var walk func(typ string, v any, isPersonal bool)
 	walk = func(typ string, v any, isPersonal bool) {
 		switch v := v.(type) {
 		case map[string]any:
-			if s, _ := v["public_name"].(string); s != "" {
-				publicNames[s] = true
+			// Names the records show by design: an office holder's display name, a seal's custodian and
+			// the approvers of its uses as the register names them.
+			for _, k := range []string{"public_name", "custodian_name", "approver_name"} {
+				if s, _ := v[k].(string); s != "" {
+					publicNames[s] = true
+				}
 			}
 			if isPersonal {
 				for _, f := range []string{"name", "national_id", "phone", "address"} {
