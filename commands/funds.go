@@ -99,7 +99,12 @@ func (h *Handlers) RequestExpenditure(ctx context.Context, m Meta, c RequestExpe
 			if err != nil {
 				return nil, err
 			}
-			req.Payroll = &funds.Payroll{WorkerID: c.Payroll.WorkerID, Component: c.Payroll.Component, Period: c.Payroll.Period}
+			p, err := f.Rules()
+			if err != nil {
+				return nil, err
+			}
+			req.Payroll = &funds.Payroll{WorkerID: c.Payroll.WorkerID, Component: c.Payroll.Component, Period: c.Payroll.Period,
+				Public: p.On(rulebook.PayScale, rulebook.ParamIndividualPay)}
 			req.PayrollPerson = person
 		}
 		return x.Request(req, f.Now)

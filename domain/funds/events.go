@@ -170,6 +170,9 @@ type Payroll struct {
 	WorkerID  string           `json:"worker_id"`
 	Component worker.Component `json:"component"`
 	Period    string           `json:"period"`
+	// Public says the rulebook in force at the request made each worker's pay public (pay-scale's
+	// individual-pay-public): the payment line then names the worker, masked; otherwise 社区工作者.
+	Public bool `json:"public,omitempty"`
 }
 
 func (ExpenditureRequested) EventName() string  { return "funds.expenditure-requested" }

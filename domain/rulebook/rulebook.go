@@ -191,6 +191,9 @@ func (p Params) Threshold(rule kernel.RuleID, param string) Threshold {
 	return t
 }
 
+// On returns a switch parameter.
+func (p Params) On(rule kernel.RuleID, param string) bool { return p.Value(rule, param) == "on" }
+
 // Count returns a count parameter.
 func (p Params) Count(rule kernel.RuleID, param string) int {
 	n, err := strconv.Atoi(p.Value(rule, param))

@@ -37,6 +37,7 @@ const (
 	TypeFen       ParamType = "fen"       // an amount in fen >= 1
 	TypeThreshold ParamType = "threshold" // ">1/2", ">=2/3" (see Threshold)
 	TypeSeverity  ParamType = "severity"  // "red" or "yellow"
+	TypeSwitch    ParamType = "switch"    // "on" or "off"
 )
 
 // The rules of DOMAIN.md, by stable ID. The IDs appear in error codes'
@@ -168,6 +169,8 @@ const (
 	ParamGradeStep      = "grade-step"
 	ParamPerformancePct = "performance-percent"
 	ParamBonusMonths    = "bonus-months"
+	// pay-scale: whether each worker's salary is public, by masked name, on the payment list.
+	ParamIndividualPay = "individual-pay-public"
 	// staffing-limit: the posts (职数) a community has at least, and the households per post above that.
 	ParamPosts             = "posts"
 	ParamHouseholdsPerPost = "households-per-post"
@@ -285,7 +288,8 @@ func Rules() []Rule {
 			Param{ParamBasicStaff, TypeFen, "420000", "monthly basic pay of grade 1 of the staff series 社区专职工作者 (4 200 元)"},
 			Param{ParamGradeStep, TypeFen, "15000", "monthly basic pay added by each grade above 1, of 18 (150 元)"},
 			Param{ParamPerformancePct, TypeCount, "30", "performance pay of a quarter: at most this percent of three months' basic pay"},
-			Param{ParamBonusMonths, TypeCount, "2", "annual bonus: at most this many months of basic pay"}),
+			Param{ParamBonusMonths, TypeCount, "2", "annual bonus: at most this many months of basic pay"},
+			Param{ParamIndividualPay, TypeSwitch, "off", "on: each salary's payment line names the worker, masked (张*); off: 社区工作者, aggregates only"}),
 		rule(StaffingLimit, Watch, Yellow, "社区工作者不得超过核定职数(按服务户数核定)", "000；003 第二篇 二(二)1(1)；004",
 			Param{ParamPosts, TypeCount, "7", "posts every community has, whatever its size"},
 			Param{ParamHouseholdsPerPost, TypeCount, "300", "households per post: a larger community has one post per this many"}),

@@ -176,6 +176,11 @@ func parseValue(typ ParamType, s string) (string, error) {
 			return "", fmt.Errorf("amount %q must be a whole number of fen >= 1", s)
 		}
 		return strconv.FormatInt(n, 10), nil
+	case TypeSwitch:
+		if s != "on" && s != "off" {
+			return "", fmt.Errorf("switch %q must be on or off", s)
+		}
+		return s, nil
 	case TypeSeverity:
 		if s != string(Red) && s != string(Yellow) {
 			return "", fmt.Errorf("severity %q must be red or yellow", s)

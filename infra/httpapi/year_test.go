@@ -12,6 +12,8 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
@@ -353,6 +355,15 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 	}
 	if b := salary("x-sal-2", "performance", "2026-Q4", 500000); len(b) != 1 || b[0].Rule != "pay-scale" {
 		t.Fatalf("performance pay above the scale: %+v", b)
+	}
+	// The community's rulebook makes each worker's pay public: the next salary records it (the payment line
+	// then names the worker, masked).
+	y.do("set-rule-override", districtAdmin, commands.SetRuleOverride{Jurisdiction: yPath, Rule: "pay-scale", Parameter: "individual-pay-public",
+		Value: "on", Reason: "居民代表会议决定公开社区工作者个人薪酬"})
+	salary("x-sal-4", "annual-bonus", "2026", 200000)
+	history, herr := y.srv.Executor.Load(context.Background(), funds.ExpenditureStream(kernel.CommunityID(c), "x-sal-4"))
+	if r, ok := history[0].(funds.ExpenditureRequested); herr != nil || !ok || r.Payroll == nil || !r.Payroll.Public {
+		t.Fatalf("a salary under individual-pay-public: %+v %v", history, herr)
 	}
 	before = y.srv.Head(t)
 	y.post("request-expenditure", clerk, commands.RequestExpenditure{CommunityID: c, ExpenditureID: "x-sal-3", FiscalYear: 2026, Category: "salaries",

@@ -43,7 +43,7 @@ func (c *comm) requestWith(fy int, r funds.Request, deps ...string) *expenditure
 	e := &expenditure{id: fmt.Sprintf("%d-%04d", fy, c.expSeq[fy]), x: &funds.Expenditure{}, amount: r.Amount, purpose: r.Purpose}
 	e.stream = funds.ExpenditureStream(c.info.ID, e.id)
 	switch {
-	case r.Payroll != nil:
+	case r.Payroll != nil && !r.Payroll.Public:
 		e.public = wk.PublicPayee // one worker's pay is not public by name
 	case r.Payee.Kind == funds.Organisation:
 		e.public = r.Payee.Organisation
@@ -158,7 +158,7 @@ func (c *comm) scheduleSalaries(y int, m time.Month) {
 		}
 		var batch []*expenditure
 		for _, w := range c.workers {
-			batch = append(batch, c.requestPay(label, c.basicPay(w), w, payroll(w, wk.Basic, fmt.Sprintf("%d-%02d", y, m))))
+			batch = append(batch, c.requestPay(label, c.basicPay(w), w, c.payroll(w, wk.Basic, fmt.Sprintf("%d-%02d", y, m))))
 			c.advance(minutes(2))
 		}
 		batch = append(batch, c.bonuses(y, m)...)

@@ -168,9 +168,9 @@ func (c *comm) staff() {
 	c.workers = append(members, social...)
 }
 
-// payroll is what a salary pays, for a request.
-func payroll(w *worker, c wk.Component, period string) *funds.Payroll {
-	return &funds.Payroll{WorkerID: w.id, Component: c, Period: period}
+// payroll is what a salary pays, for a request, public by name as the rulebook says.
+func (c *comm) payroll(w *worker, comp wk.Component, period string) *funds.Payroll {
+	return &funds.Payroll{WorkerID: w.id, Component: comp, Period: period, Public: c.params.On(rulebook.PayScale, rulebook.ParamIndividualPay)}
 }
 
 // basicPay is w's basic pay for a month: the scale's figure (the one community planted to,
@@ -205,7 +205,7 @@ func (c *comm) bonuses(y int, m time.Month) []*expenditure {
 		if amount <= 0 {
 			return
 		}
-		out = append(out, c.requestPay(label, amount, w, payroll(w, comp, period)))
+		out = append(out, c.requestPay(label, amount, w, c.payroll(w, comp, period)))
 		c.advance(minutes(2))
 	}
 	for _, w := range c.workers {

@@ -328,7 +328,9 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 				requestedAt: r.RequestedAt, requestedSrc: e.Source(), isNew: true}
 			if r.Payroll != nil {
 				x.payComponent, x.payPeriod = tables.Text(string(r.Payroll.Component)), tables.Text(r.Payroll.Period)
-				x.payeeName = worker.PublicPayee
+				if !r.Payroll.Public {
+					x.payeeName = worker.PublicPayee
+				}
 			}
 			xs[k] = x
 		} else if x == nil {
@@ -384,7 +386,8 @@ func forget(ctx context.Context, tx pgx.Tx, erasures []privacy.PersonalDataErase
 	if len(keys) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `UPDATE expenditures SET payee_name = $2 WHERE payee_key = ANY($1) AND payee_kind = 'individual' AND pay_component IS NULL`, keys, kernel.ErasedText)
+	_, err := tx.Exec(ctx, `UPDATE expenditures SET payee_name = $2 WHERE payee_key = ANY($1) AND payee_kind = 'individual' AND payee_name <> $3`, keys, kernel.ErasedText,
+		worker.PublicPayee)
 	return err
 }
 

@@ -237,14 +237,17 @@ var sampleSecrets = []string{"张三丰", "330303197001011234", "13900001111", "
 
 // TestWorkersPay: salaries naming a worker's pay add up, per fiscal year and component, to what the public
 // sees; a salary requested and not paid counts for nothing; the line of one names the payee 社区工作者,
-// never the worker, even masked.
+// never the worker, even masked — unless the rulebook in force made each worker's pay public
+// (individual-pay-public), when it names the worker masked.
 func TestWorkersPay(t *testing.T) {
 	t.Parallel()
 	h := &decodetest.History{}
 	zhou := funds.Payee{Kind: funds.Individual, Person: "p-90", Personal: &kernel.PersonalData{Subject: "p-90", Name: "周晓梅"}}
+	public := false
 	salary := func(id string, year int, c worker.Component, period string, fen kernel.Fen, paid bool) {
 		h.Record(xs(id), luoxi, t0, funds.ExpenditureRequested{ExpenditureID: id, FiscalYear: year, Category: funds.Salaries, Kind: funds.Salary,
-			Purpose: "社区工作者薪酬", Amount: fen, Payee: zhou, Payroll: &funds.Payroll{WorkerID: "w-1", Component: c, Period: period}, RequestedAt: t0})
+			Purpose: "社区工作者薪酬", Amount: fen, Payee: zhou, Payroll: &funds.Payroll{WorkerID: "w-1", Component: c, Period: period, Public: public},
+			RequestedAt: t0})
 		if paid {
 			h.Record(xs(id), luoxi, t0.Add(day), funds.ExpenditurePaid{ExpenditureID: id, VoucherNo: "付-" + id, Amount: fen, PaidAt: t0.Add(day)})
 		}
@@ -254,10 +257,12 @@ func TestWorkersPay(t *testing.T) {
 	salary("s-3", 2026, worker.Performance, "2026-Q1", 300_000, true)
 	salary("s-4", 2026, worker.Basic, "2026-04", 480_000, false)
 	salary("s-5", 2025, worker.AnnualBonus, "2025", 960_000, true)
+	public = true // a jurisdiction whose rulebook makes each worker's pay public (individual-pay-public on)
+	salary("s-6", 2024, worker.Basic, "2024-12", 450_000, true)
 	request(h, "x-1", 2026, funds.Operating, 120_000, org, t0)
 	pool := readmodeltest.Projected(t, finances.New(nil), h.Events, 0)
 	byYear, years, err := finances.PayTotals(context.Background(), pool, luoxi.ID)
-	if err != nil || !slices.Equal(years, []int{2026, 2025}) {
+	if err != nil || !slices.Equal(years, []int{2026, 2025, 2024}) {
 		t.Fatalf("years %v %v", years, err)
 	}
 	want := []finances.PayTotal{{Component: worker.Basic, Paid: 960_000, Payments: 2}, {Component: worker.Performance, Paid: 300_000, Payments: 1}}
@@ -265,8 +270,14 @@ func TestWorkersPay(t *testing.T) {
 		t.Fatalf("totals %+v", byYear)
 	}
 	for _, row := range decodetest.RowText(t, pool, finances.Schema) {
-		if strings.Contains(row, "周") || strings.Contains(row, "p-90") {
+		if strings.Contains(row, "周晓梅") || strings.Contains(row, "p-90") {
 			t.Fatalf("a row names the worker: %s", row)
 		}
+		if strings.Contains(row, "周*") != strings.Contains(row, "s-6") {
+			t.Fatalf("only the salary made public names the worker, masked: %s", row)
+		}
+	}
+	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_finances.expenditures WHERE payee_name = '`+worker.PublicPayee+`'`); n != 5 {
+		t.Fatalf("%d salaries name the payee %s, want 5", n, worker.PublicPayee)
 	}
 }
