@@ -80,13 +80,16 @@ const (
 	// ResidentInput is what residents may submit themselves (群众参与): an objection to a notice in its
 	// publicity window, a topic for deliberation. The public may, and so may those who record for them.
 	ResidentInput
+	// Inspect is supervision casework (督查): recording an inspection of a community, ordering a finding
+	// rectified, publishing a street's or district's bulletin (supervisors and admins).
+	Inspect
 	// LookUpPersonal is a clerk's look-up of the personal data recorded for a person in the communities of
 	// its scope (a payee's phone, a resident's address): clerks and admins, never the public.
 	LookUpPersonal
 )
 
-// Authorize decides whether actor may perform action on the jurisdiction path. Auditors and supervisors
-// write nothing; clerks and committee members record affairs in their scope; admins administer in
+// Authorize decides whether actor may perform action on the jurisdiction path. Auditors write nothing;
+// supervisors only their casework (Inspect); clerks and committee members record affairs in their scope; admins administer in
 // theirs (and may also record affairs there, for corrections by the district). The executor decides it
 // once per command (the role before anything is read, the scope once the target is known).
 func Authorize(actor Actor, action Action, path string) error {
@@ -104,17 +107,18 @@ var permissions = map[Action][]Role{
 	Administer:     {RoleAdmin},
 	Watch:          {RoleSupervisor, RoleAuditor, RoleAdmin},
 	Supervise:      {RoleSupervisor, RoleAdmin},
+	Inspect:        {RoleSupervisor, RoleAdmin},
 	Audit:          {RoleAuditor},
 	LookUpPersonal: {RoleClerk, RoleAdmin},
 	ResidentInput:  {RolePublic, RoleClerk, RoleCommittee, RoleAdmin},
 }
 
 // catalogueActions are the actions of the command API's catalogue (Writer's concern).
-var catalogueActions = []Action{RecordAffairs, Administer}
+var catalogueActions = []Action{RecordAffairs, Administer, Inspect}
 
 func allowed(role Role, action Action) bool { return slices.Contains(permissions[action], role) }
 
-// Writer refuses an actor whose role may give no command at all (auditors, supervisors), looking at no
+// Writer refuses an actor whose role may give no command at all (auditors), looking at no
 // target: the HTTP edge asks it before reading a body. The authorization of a command itself is the
 // executor's, once, on its target.
 func Writer(actor Actor) error {

@@ -152,6 +152,9 @@ func (a *Audit) Apply(e kernel.Event) {
 // Exists reports whether the audit was opened.
 func (a *Audit) Exists() bool { return a.id != "" }
 
+// HasFinding reports whether the audit recorded the finding.
+func (a *Audit) HasFinding(id string) bool { return a.findings[id] }
+
 // Errors of audits.
 var (
 	ErrAuditNotFound  = kernel.NotFound("audit-not-found", "该审计尚未开始")

@@ -10,13 +10,16 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/domain/bulletin"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/privacy"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
@@ -38,6 +41,9 @@ func Registrars() []kernel.Registrar {
 		asset.RegisterEvents,
 		worklist.RegisterEvents,
 		worker.RegisterEvents,
+		inspection.RegisterEvents,
+		rectification.RegisterEvents,
+		bulletin.RegisterEvents,
 		supervision.RegisterEvents,
 		privacy.RegisterEvents,
 	}
@@ -101,6 +107,9 @@ func Enums() map[reflect.Type][]string {
 	add(m, worker.SeriesList())
 	add(m, worker.LeaveReasons())
 	add(m, worker.Components())
+	add(m, inspection.Methods())
+	add(m, inspection.Severities())
+	add(m, rectification.Kinds())
 	return m
 }
 

@@ -26,6 +26,7 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.WorkAdmission:             {"worklist/TestRule_WorkAdmission"},
 	rulebook.PayScale:                  {"worker/TestRule_PayScale", "funds/TestRule_PayScale"},
 	rulebook.StaffingLimit:             {"worker/TestRule_StaffingLimit"},
+	rulebook.RectificationDue:          {"supervision/TestRule_RectificationDue", "rectification/TestRectification"},
 	rulebook.ResidentsMeetingFrequency: {"meeting/TestRule_ResidentsMeetingFrequency"},
 	rulebook.MinutesKept:               {"meeting/TestRule_MinutesKept"},
 	rulebook.DisclosureFrequency:       {"disclosure/TestRule_DisclosureFrequency", "supervision/TestReopen"},

@@ -104,6 +104,8 @@ const (
 	PayScale kernel.RuleID = "pay-scale"
 	// 社区工作者职数: 按服务户数核定 [000, 003 第二篇 二(二)1(1), 004].
 	StaffingLimit kernel.RuleID = "staffing-limit"
+	// 限期整改: 督查、审计发现的问题须在整改期限内整改并报告 [000; 003 第三篇 四3(3)].
+	RectificationDue kernel.RuleID = "rectification-due"
 	// Splitting a major expenditure to evade the resolution (拆分规避): several expenditures to one payee
 	// within a window that together reach the major threshold while each stays below it. Watched, red.
 	SplitSpending kernel.RuleID = "split-spending"
@@ -293,6 +295,8 @@ func Rules() []Rule {
 		rule(StaffingLimit, Watch, Yellow, "社区工作者不得超过核定职数(按服务户数核定)", "000；003 第二篇 二(二)1(1)；004",
 			Param{ParamPosts, TypeCount, "7", "posts every community has, whatever its size"},
 			Param{ParamHouseholdsPerPost, TypeCount, "300", "households per post: a larger community has one post per this many"}),
+		rule(RectificationDue, Watch, Yellow, "督查、审计发现的问题须在整改期限内整改并报告", "000；003 第三篇 四3(3)",
+			Param{ParamRedAfter, TypeSpan, "30d", "a rectification still unreported this long past its deadline is red"}),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
 			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/domain/worker"
@@ -325,6 +326,11 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 		}
 	case asset.RentReceived:
 		fx.Met = append(fx.Met, Key{rulebook.RentCollected, RentSubject(r.Stream, e.ContractID, e.Installment)})
+	case rectification.Ordered:
+		fx.Open = append(fx.Open, Deadline{Key{rulebook.RectificationDue, r.Stream}, e.Due,
+			fmt.Sprintf("%s发现的问题“%s”应于%s前整改并报告，至今未报告", e.Source.Kind.Chinese(), e.Source.Finding, stamp(e.Due))})
+	case rectification.Reported:
+		fx.Met = append(fx.Met, Key{rulebook.RectificationDue, r.Stream})
 	case funds.ExpenditurePaid:
 		fx.Open = append(fx.Open, Deadline{Key{rulebook.PaymentDisclosed, r.Stream}, p.Due(rulebook.PaymentDisclosed, e.PaidAt),
 			fmt.Sprintf("支出%s(%s)于%s支付，应在%s内上墙公开，至今未公开", e.ExpenditureID, e.Amount, stamp(e.PaidAt),

@@ -2,6 +2,7 @@ package supervision_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/internal/domaintest"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
 )
@@ -353,5 +355,26 @@ func TestReopen(t *testing.T) {
 	finance.Paid = []time.Time{jan}
 	if _, ok := supervision.Reopen(c, finance, mar, jan.AddDate(0, 0, 20), p); ok {
 		t.Fatal("a finance withdrawal reopened the rhythm for payments a notice left still covers")
+	}
+}
+
+// TestRule_RectificationDue (watch): a rectification order opens a deadline at its own due date, red 30
+// days past it; the committee's report meets it.
+func TestRule_RectificationDue(t *testing.T) {
+	p := rulebook.Defaults()
+	stream := "rectification-330303001001-r-1"
+	due := t0.AddDate(0, 0, 30)
+	fx := supervision.EffectsOf(rectification.Ordered{RectificationID: "r-1", Source: rectification.Source{Kind: rectification.Inspection, ID: "i-1",
+		FindingID: "f-1", Finding: "村务公开栏未按季度更新"}, Requirement: "补齐公开", Due: due, OrderedAt: t0}, rec(stream), p)
+	if len(fx.Open) != 1 || fx.Open[0].Key != (supervision.Key{Rule: rulebook.RectificationDue, Subject: stream}) || !fx.Open[0].Due.Equal(due) ||
+		!strings.Contains(fx.Open[0].Detail, "村务公开栏未按季度更新") {
+		t.Fatalf("an order opens %+v", fx.Open)
+	}
+	if s := p.SeverityAt(rulebook.RectificationDue, due, due.AddDate(0, 0, 31)); s != rulebook.Red {
+		t.Fatalf("a month overdue: %s", s)
+	}
+	fx = supervision.EffectsOf(rectification.Reported{RectificationID: "r-1", Response: "已补齐", ReportedAt: t0}, rec(stream), p)
+	if len(fx.Met) != 1 || fx.Met[0] != (supervision.Key{Rule: rulebook.RectificationDue, Subject: stream}) {
+		t.Fatalf("the report meets %+v", fx.Met)
 	}
 }

@@ -266,7 +266,7 @@ func (r *Commands) authenticate(ctx huma.Context, next func(huma.Context)) {
 		r.writeProblem(ctx, p)
 		return
 	}
-	// A role that may give no command at all (auditor, supervisor) is refused here, before the body is
+	// A role that may give no command at all (auditor) is refused here, before the body is
 	// read, so that every command route answers such a token 403 whatever it sends. The command itself is
 	// authorized once, on its target, by the executor.
 	if err := commands.Writer(actor); err != nil {

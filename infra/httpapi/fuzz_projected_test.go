@@ -151,6 +151,9 @@ const (
 	fzDistrict = "33/3303/330303"
 )
 
+// fzDue is a rectification deadline a quarter from now (a deadline must lie within a year).
+var fzDue = time.Now().AddDate(0, 3, 0).UTC().Format(time.RFC3339)
+
 var fzWindow = map[string]any{"start": "2026-01-10T00:00:00Z", "end": "2199-01-20T00:00:00Z"}
 
 // fuzzStory gives community A a bit of everything for the commands to act on.
@@ -196,6 +199,10 @@ var fuzzStory = []fuzzStep{
 		"legal_basis": "《食品安全法》", "funding_fen": 300000}},
 	{"sign-asset-contract", map[string]any{"community_id": fzC, "asset_id": "a-1", "contract_id": "c-1", "counterparty": "便民超市", "counterparty_kind": "organisation",
 		"from": "2026-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z", "rent_fen": 600000, "every": "quarter", "method": "public-bidding"}},
+	{"record-inspection", map[string]any{"community_id": fzC, "inspection_id": "i-1", "inspectors": "区督查组", "methods": []string{"site-visit"},
+		"findings": []map[string]any{{"finding_id": "f-1", "severity": "minor", "text": "公开栏未更新"}}}},
+	{"order-rectification", map[string]any{"community_id": fzC, "rectification_id": "z-1", "requirement": "补齐公开", "due": fzDue,
+		"source": map[string]any{"kind": "inspection", "id": "i-1", "finding_id": "f-1"}}},
 	{"hire-worker", map[string]any{"community_id": fzC, "worker_id": "w-1", "person": "p-21", "personal": map[string]any{"name": "郑丽"},
 		"post": map[string]any{"series": "staff", "grade": 5}, "hired_at": "2026-01-05T00:00:00Z"}},
 }
@@ -298,6 +305,13 @@ var fuzzSeeds = []fuzzStep{
 	{"change-worker-post", map[string]any{"community_id": fzC, "worker_id": "w-1", "post": map[string]any{"series": "staff", "grade": 7}, "reason": "晋级"}},
 	{"record-worker-training", map[string]any{"community_id": fzC, "worker_id": "w-1", "training_id": "t-1", "course": "岗位培训", "hours": 8}},
 	{"record-worker-leave", map[string]any{"community_id": fzC, "worker_id": "w-1", "reason": "resigned"}},
+	{"record-inspection", map[string]any{"community_id": fzC, "inspection_id": "i-2", "inspectors": "街道督查组", "round": "2026年第2轮",
+		"methods": []string{"interview", "ledger-review"}, "held_at": "2026-03-01T00:00:00Z"}},
+	{"order-rectification", map[string]any{"community_id": fzC, "rectification_id": "z-2", "requirement": "整改", "due": fzDue,
+		"source": map[string]any{"kind": "audit", "id": "au-1", "finding_id": "f-1"}}},
+	{"report-rectification", map[string]any{"community_id": fzC, "rectification_id": "z-1", "response": "已整改"}},
+	{"publish-bulletin", map[string]any{"jurisdiction": fzDistrict, "bulletin_id": "b-1", "title": "督查通报", "text": "通报内容",
+		"cites": []map[string]any{{"community_id": fzC, "inspection_id": "i-1"}}}},
 	{"request-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-9", "fiscal_year": 2026, "category": "salaries", "kind": "salary",
 		"purpose": "基本工资", "amount_fen": 480000, "payee": map[string]any{"kind": "individual", "person": "p-21", "personal": map[string]any{"name": "郑丽"}},
 		"payroll": map[string]any{"worker_id": "w-1", "component": "basic", "period": "2026-12"}}},

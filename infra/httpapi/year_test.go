@@ -13,6 +13,7 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
@@ -375,6 +376,27 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 	y.do("record-worker-training", clerk, commands.RecordWorkerTraining{CommunityID: c, WorkerID: "w-01", TrainingID: "2026-12", Course: "区民政局社区工作者岗位培训",
 		Hours: 16})
 	y.do("record-worker-leave", clerk, commands.RecordWorkerLeave{CommunityID: c, WorkerID: "w-01", Reason: "transferred"})
+
+	// Supervision casework: the district's supervisors inspect the community, order its finding put right by
+	// a deadline; the committee reports what it did; the district's bulletin cites the inspection. An audit
+	// finding takes the same path. A clerk may not inspect.
+	supervisor := y.srv.Token(t, commands.RoleSupervisor, yDistrict)
+	y.do("record-inspection", supervisor, commands.RecordInspection{CommunityID: c, InspectionID: "2026-r3", Inspectors: "区民政局督查组",
+		Round: "2026年第3轮", Methods: []inspection.Method{"site-visit", "ledger-review"},
+		Findings: []commands.InspectionFinding{{FindingID: "f-1", Severity: "minor", Text: "议事协商会议记录未归档"}}})
+	y.post("record-inspection", clerk, commands.RecordInspection{CommunityID: c, InspectionID: "2026-r4", Inspectors: "x",
+		Methods: []inspection.Method{"site-visit"}}).WantProblem(t, http.StatusForbidden, "")
+	y.do("order-rectification", supervisor, commands.OrderRectification{CommunityID: c, RectificationID: "z-1",
+		Source: commands.RectificationSource{Kind: "inspection", ID: "2026-r3", FindingID: "f-1"}, Requirement: "一周内归档并报告",
+		Due: y.clock.Now().Add(7 * day)})
+	y.post("order-rectification", supervisor, commands.OrderRectification{CommunityID: c, RectificationID: "z-2",
+		Source: commands.RectificationSource{Kind: "inspection", ID: "2026-r3", FindingID: "f-9"}, Requirement: "x",
+		Due: y.clock.Now().Add(7 * day)}).WantProblem(t, http.StatusNotFound, "finding-not-found")
+	y.do("order-rectification", supervisor, commands.OrderRectification{CommunityID: c, RectificationID: "z-audit",
+		Source: commands.RectificationSource{Kind: "audit", ID: au, FindingID: "f-1"}, Requirement: "补齐签收手续", Due: y.clock.Now().Add(30 * day)})
+	y.do("report-rectification", clerk, commands.ReportRectification{CommunityID: c, RectificationID: "z-1", Response: "已归档并上墙公开"})
+	y.do("publish-bulletin", supervisor, commands.PublishBulletin{Jurisdiction: yDistrict, BulletinID: "2026-3", Title: "2026年第3轮督查通报",
+		Text: "本轮督查发现问题1个，已整改1个。", Cites: []commands.BulletinCite{{CommunityID: c, InspectionID: "2026-r3"}}})
 
 	// Every command of the catalogue was given.
 	var called []string

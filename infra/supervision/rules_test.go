@@ -19,6 +19,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	policy "github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
@@ -54,6 +55,7 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.WorkAdmission:             "TestRuleWorkAdmission",
 	rulebook.PayScale:                  "TestRulePayScale",
 	rulebook.StaffingLimit:             "TestRuleStaffingLimit",
+	rulebook.RectificationDue:          "TestRuleRectificationDue",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios.
@@ -711,5 +713,33 @@ func TestRuleStaffingLimit(t *testing.T) {
 	cl := h.WaitAlert(rulebook.StaffingLimit, roster, supervisiontest.Cleared)
 	if cl.ID != a.ID || cl.ClearReason != string(policy.ConditionEnded) {
 		t.Fatalf("%+v", cl)
+	}
+}
+
+// TestRuleRectificationDue: a rectification not reported by its deadline raises an alert; the committee's
+// report clears it. One reported in time raises none.
+func TestRuleRectificationDue(t *testing.T) {
+	h, c := harness(t, 20)
+	late, kept := c.Stream("rectification", "z-1"), c.Stream("rectification", "z-2")
+	due := h.Clock.Now().Add(7 * 24 * time.Hour)
+	for _, s := range []string{late, kept} {
+		h.Record(c, s, rectification.Ordered{RectificationID: s, Source: rectification.Source{Kind: rectification.Inspection, ID: "2026-r1",
+			FindingID: "f-1", Finding: "议事协商会议记录未归档"}, Requirement: "归档并报告", Due: due, OrderedAt: h.Clock.Now()})
+	}
+	h.Advance(6 * 24 * time.Hour)
+	h.Record(c, kept, rectification.Reported{RectificationID: kept, Response: "已归档", ReportedAt: h.Clock.Now()})
+	noAlerts(t, h, c, "%d alerts before the deadline")
+	h.Advance(2 * 24 * time.Hour)
+	al := h.WaitAlert(rulebook.RectificationDue, late, supervisiontest.Open)
+	if al.Trigger != policy.ByDeadline || !strings.Contains(al.Detail, "议事协商会议记录未归档") {
+		t.Fatalf("raised %+v", al)
+	}
+	h.Record(c, late, rectification.Reported{RectificationID: late, Response: "已归档", Late: true, ReportedAt: h.Clock.Now()})
+	h.WaitAlert(rulebook.RectificationDue, late, supervisiontest.Cleared)
+	h.Quiesce()
+	for _, a := range h.Alerts(c.ID) {
+		if a.Subject == kept {
+			t.Fatalf("a rectification reported in time raised %+v", a)
+		}
 	}
 }
