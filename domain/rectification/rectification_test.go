@@ -31,7 +31,9 @@ func TestRectification(t *testing.T) {
 		return func(r *rectification.Rectification) ([]kernel.Event, error) { return r.Order(cmd, t0) }
 	}
 	report := func(at time.Time) func(*rectification.Rectification) ([]kernel.Event, error) {
-		return func(r *rectification.Rectification) ([]kernel.Event, error) { return r.Report("已补齐公开", "", at) }
+		return func(r *rectification.Rectification) ([]kernel.Event, error) {
+			return r.Report("已补齐公开", "", at)
+		}
 	}
 	ok := rectification.Order{RectificationID: "z-1", Source: source, Requirement: "补齐2025年第四季度村务公开", Due: due}
 	audit := ok
