@@ -4,7 +4,7 @@
 // audits of its cadres (kind, auditor, period, result: never the cadre audited or the findings' text), and
 // its seal register (seals, custodians and every use by public names and fields), and its collective
 // assets with the contracts letting them out and the rent received, and its workers by post (never by
-// name). It lives in schema rm_directory.
+// name), and supervision casework: inspections, rectifications, bulletins. It lives in schema rm_directory.
 package directory
 
 import (
@@ -21,9 +21,12 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/domain/bulletin"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
@@ -53,14 +56,16 @@ func New() *Model {
 		seal.Registered{}, seal.CustodianChanged{}, seal.UseRequested{}, seal.UseApproved{}, seal.Used{},
 		asset.Registered{}, asset.ContractSigned{}, asset.RentReceived{}, asset.Disposed{},
 		worklist.DutyListed{}, worklist.DutyDelisted{}, worklist.TaskApplied{}, worklist.TaskDecided{}, worklist.TaskReceived{},
-		worker.Hired{}, worker.PostChanged{}, worker.Trained{}, worker.Left{})}
+		worker.Hired{}, worker.PostChanged{}, worker.Trained{}, worker.Left{},
+		inspection.Conducted{}, rectification.Ordered{}, rectification.Reported{}, bulletin.Published{})}
 }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
 // migrations by the read-model contract, projections/internal/readmodeltest).
 func (*Model) Tables() []*tables.Table {
 	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable, sealsTable, sealUsesTable, assetsTable, contractsTable,
-		dutiesTable, admissionsTable, communityTasksTable, worklistStreamsTable, workerRostersTable, workersTable, workerTrainingsTable}
+		dutiesTable, admissionsTable, communityTasksTable, worklistStreamsTable, workerRostersTable, workersTable, workerTrainingsTable,
+		inspectionsTable, findingsTable, rectificationsTable, reportsTable, bulletinsTable, citesTable}
 }
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
@@ -157,7 +162,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		return err
 	}
 	var ids, rosterIDs []string
-	var auditEvs, sealEvs, assetEvs, workEvs, workerEvs []decode.Event
+	var auditEvs, sealEvs, assetEvs, workEvs, workerEvs, caseEvs []decode.Event
 	seen, seenRoster := map[string]bool{}, map[string]bool{}
 	for _, e := range evs {
 		if _, ok := auditOf(e.Payload); ok {
@@ -178,6 +183,10 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		}
 		if isWorker(e.Payload) {
 			workerEvs = append(workerEvs, e)
+			continue
+		}
+		if isCasework(e.Payload) {
+			caseEvs = append(caseEvs, e)
 			continue
 		}
 		id, ok := communityOf(e.Payload)
@@ -292,7 +301,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			c.rosterChanged(p.LeftAt, e)
 		}
 	}
-	return write(ctx, tx, nodes, rows, audits, seals, assets, work, staff)
+	return write(ctx, tx, nodes, rows, audits, seals, assets, work, staff, caseEvs)
 }
 
 func seatOf(s community.Seat, at time.Time, e decode.Event) seat {
@@ -378,7 +387,7 @@ var (
 // write sends the nodes, the changed communities that exist and the roster deletions in one round trip,
 // then copies the new communities and the changed rosters in.
 func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[string]*communityRow, audits map[auditKey]*auditRow,
-	seals sealBatch, assets assetBatch, work worklistBatch, staff workerBatch) error {
+	seals sealBatch, assets assetBatch, work worklistBatch, staff workerBatch, casework []decode.Event) error {
 	ns, fresh, changed, seats := nodesTable.Rows(), communitiesTable.Rows(), communitiesTable.Rows(), seatsTable.Rows()
 	for _, k := range sortedKeys(nodes) {
 		n := nodes[k]
@@ -423,6 +432,9 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	writeAssets(&w, assets)
 	writeWorklist(&w, work)
 	writeWorkers(&w, staff)
+	if err := writeCasework(&w, casework); err != nil {
+		return err
+	}
 	if err := w.Flush(ctx, tx); err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}

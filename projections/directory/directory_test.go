@@ -10,9 +10,12 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/domain/bulletin"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/domain/worker"
@@ -163,7 +166,68 @@ func sample() *decodetest.History {
 	h.Record(roster, luoxi, at(26), worker.Trained{WorkerID: "w-2", TrainingID: "t-1", Course: "岗位培训", Hours: 16, TrainedAt: at(26)})
 	h.Record(roster, luoxi, at(26), worker.Trained{WorkerID: "w-3", TrainingID: "t-1", Course: "岗位培训", Hours: 16, TrainedAt: at(26)})
 	h.Record(roster, luoxi, at(27), worker.Left{WorkerID: "w-3", Reason: worker.Transferred, LeftAt: at(27), Posts: 9})
+	// Casework: an inspection with two findings, both ordered put right (one reported late), an audit
+	// finding ordered put right, and the district's bulletin citing the inspection.
+	h.Record(inspection.Stream(kernel.CommunityID(luoxi.ID), "2026-r1"), luoxi, at(28), inspection.Conducted{InspectionID: "2026-r1",
+		Inspectors: "区民政局督查组", Round: "2026年第1轮", Methods: []inspection.Method{inspection.SiteVisit, inspection.Interview}, HeldAt: at(28),
+		Findings: []inspection.Finding{{FindingID: "f-1", Severity: inspection.Minor, Text: "公开栏未更新"}, {FindingID: "f-2", Severity: inspection.Major,
+			Text: "议事记录缺失"}}})
+	order := func(id string, kind rectification.Kind, src, finding, text string, n int) {
+		h.Record(rectification.Stream(kernel.CommunityID(luoxi.ID), id), luoxi, at(n), rectification.Ordered{RectificationID: id,
+			Source: rectification.Source{Kind: kind, ID: src, FindingID: finding, Finding: text}, Requirement: "限期整改", Due: at(n + 24*7), OrderedAt: at(n)})
+	}
+	order("z-1", rectification.Inspection, "2026-r1", "f-1", "公开栏未更新", 29)
+	order("z-2", rectification.Inspection, "2026-r1", "f-2", "议事记录缺失", 29)
+	order("z-3", rectification.Audit, "2026-exit-p-0002", "f-1", "审计发现的一项问题", 30)
+	h.Record(rectification.Stream(kernel.CommunityID(luoxi.ID), "z-1"), luoxi, at(29+24*8), rectification.Reported{RectificationID: "z-1",
+		Response: "已更新", Late: true, ReportedAt: at(29 + 24*8)})
+	h.Record(bulletin.Stream(district, "2026-1"), place, at(31), bulletin.Published{BulletinID: "2026-1", Jurisdiction: district,
+		Title: "2026年第1轮督查通报", Text: "本轮督查发现问题2个。", Cites: []bulletin.Cite{{CommunityID: kernel.CommunityID(luoxi.ID), InspectionID: "2026-r1"}},
+		PublishedAt: at(31)})
 	return h
+}
+
+// TestCasework: a community's inspections with their findings and what became of them (reported, late,
+// still open), its audit findings' rectifications apart; the district's bulletins and those citing the
+// community; the district's coverage in the year.
+func TestCasework(t *testing.T) {
+	t.Parallel()
+	pool := readmodeltest.Projected(t, directory.New(), sample().Events, 0)
+	ctx := context.Background()
+	insps, audits, err := directory.Casework(ctx, pool, luoxi.ID)
+	if err != nil || len(insps) != 1 || len(audits) != 1 {
+		t.Fatalf("casework %+v %+v %v", insps, audits, err)
+	}
+	i := insps[0]
+	if i.Inspectors != "区民政局督查组" || len(i.Methods) != 2 || len(i.Findings) != 2 || i.Commit == 0 {
+		t.Fatalf("inspection %+v", i)
+	}
+	f1, f2 := i.Findings[0], i.Findings[1]
+	if f1.Rectification == nil || f1.Rectification.Reported == nil || !f1.Rectification.Late || f1.Rectification.Response != "已更新" {
+		t.Fatalf("the finding put right late: %+v %+v", f1, f1.Rectification)
+	}
+	if f2.Rectification == nil || f2.Rectification.Reported != nil || !f2.Rectification.Overdue(f2.Rectification.Due.Add(time.Hour)) {
+		t.Fatalf("the finding still open: %+v %+v", f2, f2.Rectification)
+	}
+	if a := audits[0]; a.Kind != rectification.Audit || a.Finding != "审计发现的一项问题" || a.Reported != nil {
+		t.Fatalf("the audit finding: %+v", a)
+	}
+	bs, err := directory.Bulletins(ctx, pool, "33/3303/330303", "")
+	if err != nil || len(bs) != 1 || len(bs[0].Cites) != 1 || bs[0].Cites[0].InspectionID != "2026-r1" {
+		t.Fatalf("the district's bulletins: %+v %v", bs, err)
+	}
+	if citing, err := directory.Bulletins(ctx, pool, "", luoxi.ID); err != nil || len(citing) != 1 {
+		t.Fatalf("bulletins citing the community: %+v %v", citing, err)
+	}
+	if other, err := directory.Bulletins(ctx, pool, "", yongc.ID); err != nil || len(other) != 0 {
+		t.Fatalf("bulletins citing another community: %+v %v", other, err)
+	}
+	year := t0.Add(28 * time.Hour).In(kernel.ChinaTime()).Year()
+	cov, err := directory.CoverageOf(ctx, pool, "33/3303/330303", year, t0.Add(365*24*time.Hour))
+	if err != nil || cov.Communities < 2 || cov.Inspected != 1 || cov.Inspections != 1 || cov.Findings != 2 || cov.Ordered != 3 ||
+		cov.Reported != 1 || cov.ReportedLate != 1 || cov.Unmet != 2 {
+		t.Fatalf("coverage %+v %v", cov, err)
+	}
 }
 
 // TestWorkers: a community's workers by post (never by name): on the roster, committee members among
