@@ -113,21 +113,26 @@ var permissions = map[Action][]Role{
 	ResidentInput:  {RolePublic, RoleClerk, RoleCommittee, RoleAdmin},
 }
 
-// catalogueActions are the actions of the command API's catalogue (Writer's concern).
-var catalogueActions = []Action{RecordAffairs, Administer, Inspect}
+// writerActions are the actions of a command route unless it says otherwise (Writer's concern).
+var writerActions = []Action{RecordAffairs, Administer}
 
 func allowed(role Role, action Action) bool { return slices.Contains(permissions[action], role) }
 
-// Writer refuses an actor whose role may give no command at all (auditors), looking at no
-// target: the HTTP edge asks it before reading a body. The authorization of a command itself is the
-// executor's, once, on its target.
-func Writer(actor Actor) error {
-	for _, a := range catalogueActions {
+// Writer refuses an actor whose role may do none of the actions a command route is for (by default those
+// of the affairs and administrative commands, RecordAffairs and Administer; the casework routes are for
+// Inspect), looking at no target: the HTTP edge asks it before reading a body, so an auditor is refused on
+// every route, a supervisor on every route but casework, a clerk on casework. The authorization of a
+// command itself is the executor's, once, on its target.
+func Writer(actor Actor, actions ...Action) error {
+	if len(actions) == 0 {
+		actions = writerActions
+	}
+	for _, a := range actions {
 		if allowed(actor.Role, a) {
 			return nil
 		}
 	}
-	return authorizeRole(actor, RecordAffairs)
+	return authorizeRole(actor, actions[0])
 }
 
 // authorizeRole is the half of Authorize that needs no target: the role may do action somewhere (the

@@ -25,7 +25,8 @@ func newTokenCmd() *cobra.Command {
 
 A token stands for a subject (an account name, recorded as the actor of every event it causes), a role
 and a jurisdiction scope. Roles: clerk and committee record their communities' affairs; admin also
-manages the registry and the rulebook; auditor and supervisor give no commands. A token scoped to
+manages the registry and the rulebook; supervisor gives the casework commands only (record-inspection,
+order-rectification, publish-bulletin); auditor gives no commands. A token scoped to
 33/3303/330303 may act on every community under that district; * means everywhere.
 
 Only the SHA-256 of a token is stored: it is shown once, when created. It works on the database given

@@ -170,6 +170,17 @@ type commandOutput struct {
 // It panics if name is not kebab-case, is already registered, or C is not a struct: registration happens
 // at start-up, and such a mistake must stop it.
 func RegisterCommand[C any](r *Commands, name, summary string, run func(ctx context.Context, m commands.Meta, c C) (commands.Result, error)) {
+	registerCommand(r, name, summary, run)
+}
+
+// RegisterCasework adds a command of supervision casework: as RegisterCommand, but the edge lets through
+// the roles that may Inspect (supervisors, admins) rather than those that record affairs.
+func RegisterCasework[C any](r *Commands, name, summary string, run func(ctx context.Context, m commands.Meta, c C) (commands.Result, error)) {
+	registerCommand(r, name, summary, run, commands.Inspect)
+}
+
+func registerCommand[C any](r *Commands, name, summary string, run func(ctx context.Context, m commands.Meta, c C) (commands.Result, error),
+	actions ...commands.Action) {
 	if !commandName.MatchString(name) || len(name) > 64 {
 		panic(fmt.Sprintf("httpapi: command name %q: want kebab-case like approve-expenditure", name))
 	}
@@ -205,7 +216,7 @@ func RegisterCommand[C any](r *Commands, name, summary string, run func(ctx cont
 		BodyReadTimeout:  bodyReadTimeout,
 		SkipValidateBody: true, // decodeCommand validates, so that input errors are 400s
 		Responses:        r.problemResponses(reg),
-		Middlewares:      huma.Middlewares{r.authenticate},
+		Middlewares:      huma.Middlewares{r.authenticateFor(actions)},
 	}, func(ctx context.Context, in *commandInput) (*commandOutput, error) {
 		return runCommand(ctx, r, name, reg, schema, in, run)
 	})
@@ -257,23 +268,25 @@ func (r *Commands) refuse(ctx context.Context, name string, err error) *Problem 
 	return p
 }
 
-// authenticate is the middleware of every command operation: it runs before the body is read, so an
+// authenticateFor is the middleware of every command operation (for the route's actions): it runs before the body is read, so an
 // unauthenticated client cannot make the server read a megabyte, and puts the token's actor into the
 // request context.
-func (r *Commands) authenticate(ctx huma.Context, next func(huma.Context)) {
-	actor, p := actorOf(ctx.Context(), ctx.Header("Authorization"), r.tokens, r.log)
-	if p != nil {
-		r.writeProblem(ctx, p)
-		return
+func (r *Commands) authenticateFor(actions []commands.Action) func(ctx huma.Context, next func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		actor, p := actorOf(ctx.Context(), ctx.Header("Authorization"), r.tokens, r.log)
+		if p != nil {
+			r.writeProblem(ctx, p)
+			return
+		}
+		// A role that may do none of the route's actions (an auditor anywhere, a supervisor but on
+		// casework) is refused here, before the body is read, so that the route answers such a token 403
+		// whatever it sends. The command itself is authorized once, on its target, by the executor.
+		if err := commands.Writer(actor, actions...); err != nil {
+			r.writeProblem(ctx, problemFor(ctx.Context(), r.log, err))
+			return
+		}
+		next(huma.WithContext(ctx, auth.WithActor(ctx.Context(), actor)))
 	}
-	// A role that may give no command at all (auditor) is refused here, before the body is
-	// read, so that every command route answers such a token 403 whatever it sends. The command itself is
-	// authorized once, on its target, by the executor.
-	if err := commands.Writer(actor); err != nil {
-		r.writeProblem(ctx, problemFor(ctx.Context(), r.log, err))
-		return
-	}
-	next(huma.WithContext(ctx, auth.WithActor(ctx.Context(), actor)))
 }
 
 // writeProblem sends p from a middleware, where huma's error path is not available.

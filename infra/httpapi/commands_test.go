@@ -307,9 +307,9 @@ func TestAuthenticationFailuresAre401(t *testing.T) {
 }
 
 // The authorization matrix: every role × every registered command route × a target in and out of the
-// token's scope. Auditors get 403 on every route before the target is read; every role gets 403 out of
-// scope; writers are not refused in scope, except clerks and committee members on administrative commands
-// and supervisors on anything but casework. Refusals append nothing.
+// token's scope. Auditors and supervisors (whose casework these are not) get 403 on every route before the
+// target is read; every role gets 403 out of scope; writers are not refused in scope, except clerks and
+// committee members on administrative commands. Refusals append nothing.
 func TestAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
 	srv := startNotes(t)
@@ -332,10 +332,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 						before := srv.Head(t)
 						resp := srv.Post(t, route, token, "m-"+strings.NewReplacer("/", "-", "@", "-").Replace(name),
 							map[string]any{"community": target, "text": "t", "outcome": "rejected"})
-						// Auditors give no command at all; supervisors give the casework commands only (none of
-						// these), so they are told out of scope like any writer.
-						readOnly := role == commands.RoleAuditor
-						mayAct := !readOnly && role != commands.RoleSupervisor && inScope && (!adminOnly[route] || role == commands.RoleAdmin)
+						// Auditors give no command at all, supervisors only casework (none of these routes): both are
+						// refused at the edge.
+						readOnly := role == commands.RoleAuditor || role == commands.RoleSupervisor
+						mayAct := !readOnly && inScope && (!adminOnly[route] || role == commands.RoleAdmin)
 						if mayAct {
 							// Authorized: the domain step runs and refuses by rule.
 							resp.WantProblem(t, 422, "major-spending-needs-resolution")

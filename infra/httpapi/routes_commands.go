@@ -92,10 +92,10 @@ func RegisterCatalogue(r *Commands, h *commands.Handlers) {
 
 	// Supervision casework (督查): supervisors inspect, order rectification and publish bulletins; the
 	// committee reports its rectification.
-	RegisterCommand(r, "record-inspection", "Record an inspection of a community by a supervisors' group (督查)", h.RecordInspection)
-	RegisterCommand(r, "order-rectification", "Order a finding of an inspection or an audit put right by a deadline (整改通知)", h.OrderRectification)
+	RegisterCasework(r, "record-inspection", "Record an inspection of a community by a supervisors' group (督查)", h.RecordInspection)
+	RegisterCasework(r, "order-rectification", "Order a finding of an inspection or an audit put right by a deadline (整改通知)", h.OrderRectification)
 	RegisterCommand(r, "report-rectification", "Record what the committee did about a rectification order (整改情况)", h.ReportRectification)
-	RegisterCommand(r, "publish-bulletin", "Publish a street's or district's supervision bulletin (督查通报)", h.PublishBulletin)
+	RegisterCasework(r, "publish-bulletin", "Publish a street's or district's supervision bulletin (督查通报)", h.PublishBulletin)
 
 	// The admission list for work entering communities (社区工作事项准入).
 	RegisterCommand(r, "list-duty", "Put a duty on the district's list of community work (列入清单)", h.ListDuty)

@@ -493,6 +493,7 @@ func (p *Portal) registerAPI(api huma.API) {
 	p.registerSealAPI(api, op)
 	p.registerAssetAPI(api, op)
 	p.registerWorkerAPI(api, op)
+	p.registerCaseworkAPI(api, op)
 	p.registerWorklistAPI(api, op)
 }
 

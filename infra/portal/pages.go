@@ -111,6 +111,8 @@ func (p *Portal) mountPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /c/{id}/elections/{election}", p.electionPage)
 	mux.HandleFunc("GET /c/{id}/seals", p.sealsPage)
 	mux.HandleFunc("GET /c/{id}/workers", p.workersPage)
+	mux.HandleFunc("GET /c/{id}/inspections", p.caseworkPage)
+	mux.HandleFunc("GET /bulletins/{path...}", p.bulletinsPage)
 	mux.HandleFunc("GET /c/{id}/assets", p.assetsPage)
 	mux.HandleFunc("GET /c/{id}/tasks", p.tasksPage)
 	mux.HandleFunc("GET /worklist/{path...}", p.worklistPage)
@@ -287,12 +289,14 @@ func (p *Portal) treePage(w http.ResponseWriter, r *http.Request) {
 		if l.Next != "" && len(l.Nodes) > 0 {
 			next = withQuery(nodeHref(l.Parent), "after", l.Nodes[len(l.Nodes)-1].Path)
 		}
-		worklist := ""
-		if kernel.JurisdictionPath(l.Parent).Depth() == kernel.LevelDistrict {
-			worklist = "/worklist/" + l.Parent
+		worklist, bulletins := "", ""
+		if d := kernel.JurisdictionPath(l.Parent).Depth(); d == kernel.LevelDistrict {
+			worklist, bulletins = "/worklist/"+l.Parent, "/bulletins/"+l.Parent
+		} else if d == kernel.LevelStreet {
+			bulletins = "/bulletins/" + l.Parent
 		}
 		body, err := p.exec("tree", map[string]any{"Heading": heading, "List": l, "HasCommunities": hasCommunities, "NextHref": next,
-			"WorklistHref": worklist})
+			"WorklistHref": worklist, "BulletinsHref": bulletins})
 		if err != nil {
 			return nil, err
 		}

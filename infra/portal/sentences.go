@@ -161,6 +161,8 @@ func (n namer) subjectHref(subject string) string {
 		return communityHref(community) + "/assets"
 	case "worker": // the roster against its posts: the community's workers
 		return communityHref(community) + "/workers"
+	case "rectification": // a rectification order: the community's casework
+		return communityHref(community) + "/inspections"
 	case "audit": // no page of its own: the event that opened it, with what it recorded
 		if a, ok := n.audits[id]; ok {
 			return eventHref(a.Opened.Commit)

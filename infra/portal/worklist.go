@@ -177,19 +177,12 @@ type worklistIn struct {
 
 // registerWorklistAPI registers the lists' JSON; op makes a public GET operation (registerAPI's).
 func (p *Portal) registerWorklistAPI(api huma.API, op func(id, path, summary, desc string, body reflect.Type) huma.Operation) {
-	huma.Register(api, op("public-worklist", "/worklist", "A district's list of community work and its admission decisions (社区工作事项准入)",
+	registerNodeAPI(p, api, op("public-worklist", "/worklist", "A district's list of community work and its admission decisions (社区工作事项准入)",
 		"The duties a community performs and those it assists the government with, and every department's application to push a task "+
 			"onto communities with the district's decision and the funding that follows the task.", reflect.TypeFor[WorkList]()),
-		func(ctx context.Context, in *worklistIn) (*jsonOut, error) {
-			s := p.snapshot(ctx)
-			return p.respond(ctx, in.ConditionalParams, "worklist|"+in.District, s.FreshnessText(), func() (any, string, error) {
-				l, err := p.loadWorkList(ctx, in.District)
-				if notFound(err) {
-					return nil, "", httpapi.NewProblem(http.StatusNotFound, httpapi.CodeNotFound, "没有这个区(县)的清单", "district")
-				}
-				return l, "", err
-			})
-		})
+		"worklist", "没有这个区(县)的清单", "district",
+		func(in *worklistIn) (ConditionalParams, string) { return in.ConditionalParams, in.District },
+		func(ctx context.Context, path string) (any, error) { return p.loadWorkList(ctx, path) })
 	huma.Register(api, op("public-community-tasks", "/communities/{id}/tasks", "The tasks pushed onto a community (交办工作事项)",
 		"Each task a department pushed onto the community, with the duty or admission that allows it, or 未经准入.", reflect.TypeFor[CommunityTasks]()),
 		func(ctx context.Context, in *CommunityParams) (*jsonOut, error) {
@@ -202,4 +195,22 @@ func (p *Portal) registerWorklistAPI(api huma.API, op func(id, path, summary, de
 				return t, "", err
 			})
 		})
+}
+
+// registerNodeAPI registers the JSON of a page of a node of the tree (a district's list, a street's or
+// district's bulletins): of reads the request's conditions and path; a path the page does not exist for is
+// a 404 naming field.
+func registerNodeAPI[I any](p *Portal, api huma.API, o huma.Operation, name, missing, field string, of func(*I) (ConditionalParams, string),
+	load func(ctx context.Context, path string) (any, error)) {
+	huma.Register(api, o, func(ctx context.Context, in *I) (*jsonOut, error) {
+		cond, path := of(in)
+		s := p.snapshot(ctx)
+		return p.respond(ctx, cond, name+"|"+path, s.FreshnessText(), func() (any, string, error) {
+			v, err := load(ctx, path)
+			if notFound(err) {
+				return nil, "", httpapi.NewProblem(http.StatusNotFound, httpapi.CodeNotFound, missing, field)
+			}
+			return v, "", err
+		})
+	})
 }

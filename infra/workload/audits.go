@@ -7,6 +7,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 )
 
 // scheduleAudits schedules the regular audits of the year (定期审计, every six months): in January the
@@ -93,6 +94,11 @@ func (c *comm) runAudit(o audit.Open, title string, duration time.Duration) {
 		evs, err := a.Close(result, summary, c.document("audit-report", o.AuditID), c.now)
 		apply(a, c.record(c.clerk, stream, nil, evs, err))
 		closed := c.now.UTC()
+		if result == audit.IssuesFound { // 责令限期整改: the same path as an inspection's findings
+			c.advance(minutes(30))
+			c.orderRectification(o.AuditID+"-z1", stream, rectification.Source{Kind: rectification.Audit, ID: o.AuditID, FindingID: "f1",
+				Finding: "审计发现的一项问题"}, "按审计意见限期整改并报告整改情况")
+		}
 		c.done(stream)
 		delay := hours(2 + c.pick(18))
 		switch {

@@ -200,6 +200,9 @@ func (g *gen) simulate(ctx context.Context, comms []*comm, wr *writer) error {
 		if err != nil {
 			return err
 		}
+		if err := g.bulletins(comms, to, w); err != nil {
+			return err
+		}
 		before := g.written
 		g.account(w)
 		last = g.written - before
@@ -415,9 +418,13 @@ func (g *gen) communities() []*comm {
 					topicSeq:   map[int]int{},
 				}
 				c.now = g.plan.start
+				c.inDistrict.index = len(members)
 				out = append(out, c)
 				members = append(members, c)
 			}
+		}
+		for _, c := range members {
+			c.inDistrict.count = len(members)
 		}
 		g.assignPlants(d, members)
 	}

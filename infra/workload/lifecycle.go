@@ -49,7 +49,7 @@ var assigned = []string{
 	plantUnauthorizedMajor, plantLatePayment, plantLateResults, plantLateResolution, plantOverBudget, plantSplit,
 	plantMissingMinutes, plantUndisclosedPaid, plantUndisclosedRes, plantSkippedAffairs,
 	plantSkippedAssembly, plantSkippedAudit, plantUnapprovedSeal, plantLateSeal, plantUnbidContract, plantUnpaidRent,
-	plantUnadmittedTask, plantOverpaid, plantOverstaffed,
+	plantUnadmittedTask, plantOverpaid, plantOverstaffed, plantUnrectified,
 	showCorrection, showWithdrawal,
 }
 
@@ -171,6 +171,7 @@ func (c *comm) year(y int, first bool) {
 	}
 	c.scheduleBudget(y, first)
 	c.scheduleTrainings(y)
+	c.scheduleInspections(y)
 	c.scheduleAssemblies(y)
 	c.scheduleAudits(y)
 	c.scheduleJointMeetings(y)

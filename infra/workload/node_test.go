@@ -8,14 +8,17 @@ import (
 	"testing"
 
 	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/domain/bulletin"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
@@ -99,7 +102,7 @@ func (c causality) check(cid string, ev kernel.Event) error {
 		return nil
 	}
 	var err error
-	switch ev.(type) {
+	switch e := ev.(type) {
 	case community.Registered:
 		c.seen["community/"+cid] = true
 		return nil
@@ -110,6 +113,11 @@ func (c causality) check(cid string, ev kernel.Event) error {
 	case worklist.DutyListed, worklist.DutyDelisted, worklist.TaskApplied, worklist.TaskDecided: // a district's list
 		c.seen["worklist"] = true
 		return nil
+	case bulletin.Published: // a district's bulletin: after every inspection it cites
+		for _, ct := range e.Cites {
+			err = errors.Join(err, need("inspection/"+string(ct.CommunityID)+"/"+ct.InspectionID))
+		}
+		return err
 	}
 	if err = need("community/" + cid); err != nil {
 		return err
@@ -139,6 +147,14 @@ func (c causality) check(cid string, ev kernel.Event) error {
 		}
 	case worker.Hired:
 		c.seen["worker/"+cid+"/"+e.WorkerID] = true
+	case inspection.Conducted:
+		c.seen["inspection/"+cid+"/"+e.InspectionID] = true
+	case rectification.Ordered:
+		if e.Source.Kind == rectification.Inspection {
+			err = need("inspection/" + cid + "/" + e.Source.ID)
+		} else {
+			err = need("audit/" + cid + "/" + e.Source.ID)
+		}
 	case funds.ExpenditurePaid:
 		c.seen["payment/"+cid+"/"+e.ExpenditureID] = true
 	case funds.BudgetAllocated:

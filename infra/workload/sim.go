@@ -122,7 +122,10 @@ type comm struct {
 	seals          *sealState   // the seal register (nil before the committee is seated)
 	assets         *assetState  // collective assets and their contracts
 	roster         *rosterState // the workers' roster (nil before the first is hired)
-	received       int          // tasks pushed onto the community, for record ids
+	casework       *caseState   // inspections and rectifications (nil before the first)
+	// inDistrict is the community's place among its district's (the inspection rounds rotate over them).
+	inDistrict struct{ index, count int }
+	received   int // tasks pushed onto the community, for record ids
 }
 
 func (c *comm) at(t time.Time, fn func()) {

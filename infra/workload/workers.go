@@ -126,6 +126,9 @@ func (c *comm) staff() {
 		limit = posts + 1
 	}
 	want = min(want, limit)
+	if rs.over {
+		want = limit // the community planted over its posts stays one over them
+	}
 	sitting := map[*person]*member{}
 	for _, m := range c.term.members {
 		if m.fullTime {

@@ -13,13 +13,16 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
+	"github.com/grassroots-ledger/ledger/domain/bulletin"
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/domain/worker"
@@ -105,6 +108,11 @@ func TestDefaultDistrict(t *testing.T) {
 		overpaid        = map[string]bool{}
 		overstaffed     = map[string]bool{}
 		onRoster        = map[string]int{}
+		inspected       = map[string]bool{}
+		reported        = map[string]bool{}
+		ordered         = map[string]string{} // rectification stream → community
+		orderedDue      = map[string]time.Time{}
+		bulletinCites   int
 		topicSteps      = map[string]int{}
 		personal        int
 		types           = map[string]int{}
@@ -210,6 +218,14 @@ func TestDefaultDistrict(t *testing.T) {
 			}
 		case worker.Left:
 			onRoster[cid]--
+		case inspection.Conducted:
+			inspected[cid] = true
+		case rectification.Ordered:
+			ordered[stream], orderedDue[stream] = cid, ev.Due
+		case rectification.Reported:
+			reported[stream] = true
+		case bulletin.Published:
+			bulletinCites += len(ev.Cites)
 		case funds.ExpenditurePaid:
 			for _, b := range ev.Breaches {
 				if b.Rule == rulebook.PayScale {
@@ -380,6 +396,23 @@ func TestDefaultDistrict(t *testing.T) {
 			}
 		}
 	}
+	// Casework: three rounds of eighteen inspections a year, every community inspected over the span, two
+	// bulletins a year citing them; every rectification reported but where it was planted.
+	if n := types["inspection.conducted"]; n < 3*3*inspectedPerRoundInTest-18 || n > 3*3*inspectedPerRoundInTest+18 || len(inspected) != 78 {
+		t.Errorf("%d inspections of %d communities", n, len(inspected))
+	}
+	if types["bulletin.published"] < 5 || bulletinCites < types["inspection.conducted"]-2*inspectedPerRoundInTest {
+		t.Errorf("%d bulletins citing %d inspections", types["bulletin.published"], bulletinCites)
+	}
+	unrectified := plantedIn(stats, string(rulebook.RectificationDue)+":missing")
+	if len(ordered) < 100 || len(unrectified) == 0 {
+		t.Errorf("%d rectifications ordered, planted unrectified in %v", len(ordered), unrectified)
+	}
+	for stream, cid := range ordered {
+		if !reported[stream] && !unrectified[cid] && orderedDue[stream].Before(stats.To.Add(-30*24*time.Hour)) {
+			t.Errorf("%s was never reported but its community was not planted to", stream)
+		}
+	}
 	plantedUnbid := plantedIn(stats, string(rulebook.PublicBidding))
 	if len(unbid) == 0 || len(plantedIn(stats, string(rulebook.RentCollected)+":missing")) == 0 {
 		t.Error("no contract awarded without bidding or no rent left unpaid: the alert engine has nothing to find")
@@ -534,3 +567,6 @@ func (j *jitterSink) Append(ctx context.Context, stream string, exp eventlog.Exp
 	}
 	return j.memSink.Append(ctx, stream, exp, evs)
 }
+
+// inspectedPerRoundInTest is how many communities a round inspects (Longwan's figure).
+const inspectedPerRoundInTest = 18

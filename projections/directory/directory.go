@@ -548,6 +548,16 @@ func Names(ctx context.Context, q Querier, paths []string) (map[string]string, e
 	return out, err
 }
 
+// CommunityNames returns the names of communities by id (ids the tree does not have are left out).
+func CommunityNames(ctx context.Context, q Querier, ids []string) (map[string]string, error) {
+	ns, err := nodes(ctx, q, "communities by id", "community AND code = ANY($1)", ids)
+	out := make(map[string]string, len(ns))
+	for _, n := range ns {
+		out[n.Code] = n.Name
+	}
+	return out, err
+}
+
 // NodeAt returns the node at path; found is false when the tree has none.
 func NodeAt(ctx context.Context, q Querier, path string) (n Node, found bool, err error) {
 	ns, err := nodes(ctx, q, fmt.Sprintf("node %q", path), "path = $1", path)

@@ -350,8 +350,8 @@ func TestAStuckModelDoesNotStallTheOthers(t *testing.T) {
 	for range 10 { // many batches, so the stuck model's queue fills
 		head = f.append(t, 50, 50, nil)
 	}
-	waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+	waitCheckpoint(t, pool, "rm_audittrail", head, 90*time.Second)
 	unstick()
-	waitCheckpoint(t, pool, "rm_tally", head, 30*time.Second)
+	waitCheckpoint(t, pool, "rm_tally", head, 90*time.Second)
 	checkTallies(t, pool, "rm_tally", f)
 }
