@@ -14,6 +14,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
+	"github.com/grassroots-ledger/ledger/domain/evaluation"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -23,6 +24,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/domain/survey"
 	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 )
@@ -44,6 +46,8 @@ func Registrars() []kernel.Registrar {
 		inspection.RegisterEvents,
 		rectification.RegisterEvents,
 		bulletin.RegisterEvents,
+		evaluation.RegisterEvents,
+		survey.RegisterEvents,
 		supervision.RegisterEvents,
 		privacy.RegisterEvents,
 	}
@@ -110,6 +114,8 @@ func Enums() map[reflect.Type][]string {
 	add(m, inspection.Methods())
 	add(m, inspection.Severities())
 	add(m, rectification.Kinds())
+	add(m, survey.Audiences())
+	add(m, survey.Scales())
 	return m
 }
 

@@ -26,6 +26,8 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.WorkAdmission:             {"worklist/TestRule_WorkAdmission"},
 	rulebook.PayScale:                  {"worker/TestRule_PayScale", "funds/TestRule_PayScale"},
 	rulebook.StaffingLimit:             {"worker/TestRule_StaffingLimit"},
+	rulebook.CadreEvaluation:           {"supervision/TestRule_CadreEvaluation"},
+	rulebook.CadreIncompetent:          {"evaluation/TestRule_CadreIncompetent"},
 	rulebook.RectificationDue:          {"supervision/TestRule_RectificationDue", "rectification/TestRectification"},
 	rulebook.ResidentsMeetingFrequency: {"meeting/TestRule_ResidentsMeetingFrequency"},
 	rulebook.MinutesKept:               {"meeting/TestRule_MinutesKept"},

@@ -263,11 +263,11 @@ func (p Params) CheckLateRecording(what string, at, now time.Time) *kernel.Breac
 }
 
 // Due returns the deadline of a deadline rule (MinutesKept, PaymentDisclosed,
-// ResultsDisclosed: "within"; CadreAudit: "every") counted from the fact that
+// ResultsDisclosed: "within"; CadreAudit, CadreEvaluation: "every") counted from the fact that
 // starts it. The deadline scheduler of the alert engine uses it.
 func (p Params) Due(rule kernel.RuleID, from time.Time) time.Time {
 	switch rule {
-	case CadreAudit:
+	case CadreAudit, CadreEvaluation:
 		return p.Span(rule, ParamEvery).After(from)
 	case DisclosureFrequency:
 		return p.Span(rule, ParamMajorWithin).After(from)

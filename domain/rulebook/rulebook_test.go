@@ -64,9 +64,10 @@ func TestDefaultsMatchDomainTable(t *testing.T) {
 		t.Error("two residents' meetings a year")
 	}
 	// Red: unauthorised major spending (and splitting a major expenditure to evade a resolution), an
-	// invalid election and a seal used without approval.
+	// invalid election, a seal used without approval, and a cadre found 不称职 by a third of the evaluations (the
+	// issue's "red alert").
 	reds := map[kernel.RuleID]bool{rulebook.MajorMatterResolution: true, rulebook.ElectionValidity: true, rulebook.SplitSpending: true,
-		rulebook.SealUse: true}
+		rulebook.SealUse: true, rulebook.CadreIncompetent: true}
 	for _, r := range rulebook.Rules() {
 		want := rulebook.Yellow
 		if reds[r.ID] {

@@ -106,6 +106,10 @@ const (
 	StaffingLimit kernel.RuleID = "staffing-limit"
 	// 限期整改: 督查、审计发现的问题须在整改期限内整改并报告 [000; 003 第三篇 四3(3)].
 	RectificationDue kernel.RuleID = "rectification-due"
+	// 民主评议村干部: 每半年组织一次，先述职后评议 [003 第三篇 四3(2)].
+	CadreEvaluation kernel.RuleID = "cadre-evaluation-interval"
+	// 民主评议中被评为不称职的票数达到一定比例的，须引起重视(红色预警) [003].
+	CadreIncompetent kernel.RuleID = "cadre-incompetent"
 	// Splitting a major expenditure to evade the resolution (拆分规避): several expenditures to one payee
 	// within a window that together reach the major threshold while each stays below it. Watched, red.
 	SplitSpending kernel.RuleID = "split-spending"
@@ -173,6 +177,8 @@ const (
 	ParamBonusMonths    = "bonus-months"
 	// pay-scale: whether each worker's salary is public, by masked name, on the payment list.
 	ParamIndividualPay = "individual-pay-public"
+	// cadre-incompetent: the share of a member's evaluations that are 不称职 from which it is an alert.
+	ParamIncompetentShare = "incompetent-share"
 	// staffing-limit: the posts (职数) a community has at least, and the households per post above that.
 	ParamPosts             = "posts"
 	ParamHouseholdsPerPost = "households-per-post"
@@ -295,6 +301,10 @@ func Rules() []Rule {
 		rule(StaffingLimit, Watch, Yellow, "社区工作者不得超过核定职数(按服务户数核定)", "000；003 第二篇 二(二)1(1)；004",
 			Param{ParamPosts, TypeCount, "7", "posts every community has, whatever its size"},
 			Param{ParamHouseholdsPerPost, TypeCount, "300", "households per post: a larger community has one post per this many"}),
+		rule(CadreEvaluation, Watch, Yellow, "镇(街道)每半年组织一次民主评议村(居)干部，先述职后评议", "003 第三篇 四3(2)",
+			Param{ParamEvery, TypeSpan, "6mo", "longest gap between democratic evaluations of a community's cadres"}),
+		rule(CadreIncompetent, Watch, Red, "民主评议中被评为不称职的票数达到一定比例的，予以预警", "003 第三篇 四3(2)",
+			Param{ParamIncompetentShare, TypeThreshold, ">=1/3", "share of a member's evaluations that are 不称职 from which it is an alert"}),
 		rule(RectificationDue, Watch, Yellow, "督查、审计发现的问题须在整改期限内整改并报告", "000；003 第三篇 四3(3)",
 			Param{ParamRedAfter, TypeSpan, "30d", "a rectification still unreported this long past its deadline is red"}),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",

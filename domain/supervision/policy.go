@@ -9,6 +9,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
+	"github.com/grassroots-ledger/ledger/domain/evaluation"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -89,6 +90,11 @@ func AffairsBoardSubject(c kernel.CommunityID) string {
 // ExitAuditSubject is the subject of the exit audit of a member who left the committee.
 func ExitAuditSubject(c kernel.CommunityID, person kernel.PersonID) string {
 	return "exit-audit-" + string(c) + "-" + string(person)
+}
+
+// CadreEvaluationSubject is the subject of the semi-annual democratic evaluation rhythm.
+func CadreEvaluationSubject(c kernel.CommunityID) string {
+	return eventlog.StreamName("evaluation", string(c), "rhythm")
 }
 
 // CadreAuditSubject is the subject of the semi-annual cadre audit rhythm.
@@ -326,6 +332,12 @@ func EffectsOf(e kernel.Event, r Recorded, p rulebook.Params) Effects {
 		}
 	case asset.RentReceived:
 		fx.Met = append(fx.Met, Key{rulebook.RentCollected, RentSubject(r.Stream, e.ContractID, e.Installment)})
+	case community.CommitteeSeated:
+		fx.OpenIfAbsent = append(fx.OpenIfAbsent, Deadline{Key{rulebook.CadreEvaluation, CadreEvaluationSubject(c)}, p.Due(rulebook.CadreEvaluation, e.SeatedAt),
+			fmt.Sprintf("委员会于%s就任，此后%s内未组织民主评议", stamp(e.SeatedAt), p.Span(rulebook.CadreEvaluation, rulebook.ParamEvery).Chinese())})
+	case evaluation.Held:
+		fx.Open = append(fx.Open, Deadline{Key{rulebook.CadreEvaluation, CadreEvaluationSubject(c)}, p.Due(rulebook.CadreEvaluation, e.HeldAt),
+			fmt.Sprintf("上次民主评议于%s举行，此后%s内未再评议", stamp(e.HeldAt), p.Span(rulebook.CadreEvaluation, rulebook.ParamEvery).Chinese())})
 	case rectification.Ordered:
 		fx.Open = append(fx.Open, Deadline{Key{rulebook.RectificationDue, r.Stream}, e.Due,
 			fmt.Sprintf("%s发现的问题“%s”应于%s前整改并报告，至今未报告", e.Source.Kind.Chinese(), e.Source.Finding, stamp(e.Due))})

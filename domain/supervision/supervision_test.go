@@ -11,6 +11,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
+	"github.com/grassroots-ledger/ledger/domain/evaluation"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/internal/domaintest"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -376,5 +377,23 @@ func TestRule_RectificationDue(t *testing.T) {
 	fx = supervision.EffectsOf(rectification.Reported{RectificationID: "r-1", Response: "已补齐", ReportedAt: t0}, rec(stream), p)
 	if len(fx.Met) != 1 || fx.Met[0] != (supervision.Key{Rule: rulebook.RectificationDue, Subject: stream}) {
 		t.Fatalf("the report meets %+v", fx.Met)
+	}
+}
+
+// TestRule_CadreEvaluation (watch): the seating of a committee opens its six-month evaluation rhythm (a
+// later seating keeps the rhythm it found); each evaluation moves the deadline six months on.
+func TestRule_CadreEvaluation(t *testing.T) {
+	p := rulebook.Defaults()
+	c := kernel.CommunityID("330303001001")
+	subject := supervision.CadreEvaluationSubject(c)
+	fx := supervision.EffectsOf(community.CommitteeSeated{CommunityID: c, Term: "2026-2031", SeatedAt: t0}, rec("community-330303001001-profile"), p)
+	if len(fx.OpenIfAbsent) != 1 || fx.OpenIfAbsent[0].Key != (supervision.Key{Rule: rulebook.CadreEvaluation, Subject: subject}) ||
+		!fx.OpenIfAbsent[0].Due.Equal(t0.AddDate(0, 6, 0)) {
+		t.Fatalf("a seating opens %+v", fx.OpenIfAbsent)
+	}
+	held := t0.AddDate(0, 5, 0)
+	fx = supervision.EffectsOf(evaluation.Held{EvaluationID: "2026-H1", Period: "2026-H1", Evaluators: 40, HeldAt: held}, rec("evaluation-330303001001-2026-H1"), p)
+	if len(fx.Open) != 1 || fx.Open[0].Key.Subject != subject || !fx.Open[0].Due.Equal(held.AddDate(0, 6, 0)) {
+		t.Fatalf("an evaluation renews %+v", fx.Open)
 	}
 }

@@ -90,6 +90,11 @@ func RegisterCatalogue(r *Commands, h *commands.Handlers) {
 	RegisterCommand(r, "record-worker-training", "Record a course a worker attended (培训)", h.RecordWorkerTraining)
 	RegisterCommand(r, "record-worker-leave", "Take a worker off the roster (离职)", h.RecordWorkerLeave)
 
+	// Satisfaction surveys and democratic evaluations (满意度测评, 民主评议).
+	RegisterCommand(r, "open-survey", "Open a satisfaction survey of a community (满意度测评)", h.OpenSurvey)
+	RegisterCommand(r, "close-survey", "Close a survey with its tallies per question (测评结果)", h.CloseSurvey)
+	RegisterCommand(r, "hold-evaluation", "Record a half year's democratic evaluation of the committee's members (民主评议)", h.HoldEvaluation)
+
 	// Supervision casework (督查): supervisors inspect, order rectification and publish bulletins; the
 	// committee reports its rectification.
 	RegisterCasework(r, "record-inspection", "Record an inspection of a community by a supervisors' group (督查)", h.RecordInspection)

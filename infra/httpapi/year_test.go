@@ -15,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/survey"
 	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
@@ -397,6 +398,21 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 	y.do("report-rectification", clerk, commands.ReportRectification{CommunityID: c, RectificationID: "z-1", Response: "已归档并上墙公开"})
 	y.do("publish-bulletin", supervisor, commands.PublishBulletin{Jurisdiction: yDistrict, BulletinID: "2026-3", Title: "2026年第3轮督查通报",
 		Text: "本轮督查发现问题1个，已整改1个。", Cites: []commands.BulletinCite{{CommunityID: c, InspectionID: "2026-r3"}}})
+
+	// The year's satisfaction survey and the second half year's democratic evaluation of the committee: a
+	// member found 不称职 by a third of the evaluations is recorded with cadre-incompetent; someone not on
+	// the committee cannot be evaluated.
+	y.do("open-survey", clerk, commands.OpenSurvey{CommunityID: c, SurveyID: "2026", Title: "2026年度居民满意度测评", Audience: []survey.Audience{"residents"},
+		Questions: []commands.SurveyQuestion{{QuestionID: "q1", Text: "对居委会工作总体评价", Scale: "satisfaction"}, {QuestionID: "q2", Text: "环境卫生", Scale: "five-point"}}})
+	y.do("close-survey", clerk, commands.CloseSurvey{CommunityID: c, SurveyID: "2026", Respondents: 180, Tallies: []commands.SurveyTally{
+		{QuestionID: "q1", Counts: []int{120, 50, 10}}, {QuestionID: "q2", Counts: []int{2, 8, 30, 70, 70}}}})
+	if res := y.do("hold-evaluation", clerk, commands.HoldEvaluation{CommunityID: c, EvaluationID: "2026-H2", Period: "2026-H2", Evaluators: 30,
+		Results: []commands.EvaluationTally{{Person: "p-1", Competent: 28, Basically: 2}, {Person: "p-2", Competent: 15, Basically: 5, Incompetent: 10}}}); len(res.Breaches) != 1 ||
+		res.Breaches[0].Rule != "cadre-incompetent" {
+		t.Fatalf("a member found 不称职 by a third: %+v", res.Breaches)
+	}
+	y.post("hold-evaluation", clerk, commands.HoldEvaluation{CommunityID: c, EvaluationID: "2026-H2b", Period: "2026-H2", Evaluators: 30,
+		Results: []commands.EvaluationTally{{Person: "p-99", Competent: 30}}}).WantProblem(t, http.StatusBadRequest, "not-a-committee-member")
 
 	// Every command of the catalogue was given.
 	var called []string

@@ -494,6 +494,7 @@ func (p *Portal) registerAPI(api huma.API) {
 	p.registerAssetAPI(api, op)
 	p.registerWorkerAPI(api, op)
 	p.registerCaseworkAPI(api, op)
+	p.registerEvaluationAPI(api, op)
 	p.registerWorklistAPI(api, op)
 }
 

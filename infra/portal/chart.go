@@ -80,3 +80,32 @@ func barWidth(fen, maxFen int64) int {
 	w := int(fen * barSpan / maxFen)
 	return max(w, 2)
 }
+
+// answerRow is the height of one answer's bar in a survey chart.
+const answerRow = 30
+
+// surveyChart draws a survey question's answers as an accessible SVG of horizontal bars (one per answer,
+// scaled to the share of answers), with a title and a description stating every figure.
+func surveyChart(id string, q QuestionInfo) template.HTML {
+	if len(q.Answers) == 0 {
+		return ""
+	}
+	esc := template.HTMLEscapeString
+	var desc []string
+	for _, a := range q.Answers {
+		desc = append(desc, fmt.Sprintf("%s %d票（%d%%）", a.Label, a.Count, a.Percent))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="survey-chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="16">`,
+		chartWidth, answerRow*len(q.Answers)+4, esc(id), esc(id))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s。</desc>`, esc(id), esc(q.Text), esc(id), esc(strings.Join(desc, "；")))
+	const labelSpace = 84
+	for i, a := range q.Answers {
+		y := i * answerRow
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`, barLeft, y+20, inkColour, esc(a.Label))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="18" fill="%s"/>`, labelSpace, y+6, barWidth(int64(a.Percent), 100)*(barSpan-labelSpace)/barSpan, paidFill)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%d（%d%%）</text>`, valueLeft, y+20, inkColour, a.Count, a.Percent)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // every text in it is escaped above
+}

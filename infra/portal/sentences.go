@@ -163,6 +163,8 @@ func (n namer) subjectHref(subject string) string {
 		return communityHref(community) + "/workers"
 	case "rectification": // a rectification order: the community's casework
 		return communityHref(community) + "/inspections"
+	case "evaluation": // a democratic evaluation (or its rhythm): the community's evaluations
+		return communityHref(community) + "/evaluations"
 	case "audit": // no page of its own: the event that opened it, with what it recorded
 		if a, ok := n.audits[id]; ok {
 			return eventHref(a.Opened.Commit)

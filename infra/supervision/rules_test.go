@@ -13,6 +13,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
+	"github.com/grassroots-ledger/ledger/domain/evaluation"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
@@ -56,6 +57,8 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.PayScale:                  "TestRulePayScale",
 	rulebook.StaffingLimit:             "TestRuleStaffingLimit",
 	rulebook.RectificationDue:          "TestRuleRectificationDue",
+	rulebook.CadreEvaluation:           "TestRuleCadreEvaluation",
+	rulebook.CadreIncompetent:          "TestRuleCadreIncompetent",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios.
@@ -742,4 +745,39 @@ func TestRuleRectificationDue(t *testing.T) {
 			t.Fatalf("a rectification reported in time raised %+v", a)
 		}
 	}
+}
+
+// TestRuleCadreEvaluation: a committee not evaluated within six months of its seating raises an alert; the
+// evaluation clears it and opens the next six months.
+func TestRuleCadreEvaluation(t *testing.T) {
+	h, c := harness(t, 21)
+	start := h.Clock.Now()
+	h.Record(c, c.Stream("community", "profile"), community.CommitteeSeated{CommunityID: c.ID, Term: "2026-2031", SeatedAt: start,
+		Members: []community.Seat{{Person: "p-1", Role: community.Chair, Source: community.Elected, PublicName: "张建国"}}})
+	h.SetClock(start.AddDate(0, 6, 0).Add(time.Hour))
+	subject := policy.CadreEvaluationSubject(c.ID)
+	a := h.WaitAlert(rulebook.CadreEvaluation, subject, supervisiontest.Open)
+	if a.Trigger != policy.ByDeadline || !strings.Contains(a.Detail, "民主评议") {
+		t.Fatalf("raised %+v", a)
+	}
+	h.Record(c, c.Stream("evaluation", "2026-H2-1"), evaluation.Held{EvaluationID: "2026-H2-1", Period: "2026-H2", Evaluators: 40, HeldAt: h.Clock.Now(),
+		Results: []evaluation.Result{{Person: "p-1", PublicName: "张建国", Role: community.Chair, Competent: 38, Basically: 2}}})
+	h.WaitAlert(rulebook.CadreEvaluation, subject, func(x alerts.Alert) bool { return x.ID == a.ID && !x.Open() })
+}
+
+// TestRuleCadreIncompetent: an evaluation that finds a member 不称职 by a third raises a red alert on it; a
+// supervisor resolves it once the township has talked to the member.
+func TestRuleCadreIncompetent(t *testing.T) {
+	h, c := harness(t, 22)
+	s := c.Stream("evaluation", "2026-H1-1")
+	h.Record(c, s, evaluation.Held{EvaluationID: "2026-H1-1", Period: "2026-H1", Evaluators: 30, HeldAt: h.Clock.Now(),
+		Results: []evaluation.Result{{Person: "p-2", PublicName: "李秀英", Role: community.Member, Competent: 18, Incompetent: 12}},
+		Watch:   breach(rulebook.CadreIncompetent, "2026-H1民主评议中，李秀英被12人(共30票)评为不称职")})
+	a := h.WaitAlert(rulebook.CadreIncompetent, s, supervisiontest.RedOpen)
+	if !strings.Contains(a.Detail, "李秀英") {
+		t.Fatalf("raised %+v", a)
+	}
+	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
+	mustResolve(t, h, sup, a.ID, "街道已约谈，限期改进")
+	h.WaitAlert(rulebook.CadreIncompetent, s, supervisiontest.Cleared)
 }

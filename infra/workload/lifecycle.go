@@ -49,7 +49,7 @@ var assigned = []string{
 	plantUnauthorizedMajor, plantLatePayment, plantLateResults, plantLateResolution, plantOverBudget, plantSplit,
 	plantMissingMinutes, plantUndisclosedPaid, plantUndisclosedRes, plantSkippedAffairs,
 	plantSkippedAssembly, plantSkippedAudit, plantUnapprovedSeal, plantLateSeal, plantUnbidContract, plantUnpaidRent,
-	plantUnadmittedTask, plantOverpaid, plantOverstaffed, plantUnrectified,
+	plantUnadmittedTask, plantOverpaid, plantOverstaffed, plantUnrectified, plantSkippedEvaluation, plantIncompetent,
 	showCorrection, showWithdrawal,
 }
 
@@ -151,6 +151,7 @@ func (c *comm) seatInitialCommittee() {
 	apply(c.profile, c.record(c.clerk, c.profileStream(), nil, evs, err))
 	c.term = t
 	c.staff()
+	c.scheduleEvaluation(c.now)
 }
 
 func roleFor(i int) community.Role {
@@ -172,6 +173,7 @@ func (c *comm) year(y int, first bool) {
 	c.scheduleBudget(y, first)
 	c.scheduleTrainings(y)
 	c.scheduleInspections(y)
+	c.scheduleSurvey(y)
 	c.scheduleAssemblies(y)
 	c.scheduleAudits(y)
 	c.scheduleJointMeetings(y)

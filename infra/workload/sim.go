@@ -123,6 +123,7 @@ type comm struct {
 	assets         *assetState  // collective assets and their contracts
 	roster         *rosterState // the workers' roster (nil before the first is hired)
 	casework       *caseState   // inspections and rectifications (nil before the first)
+	evals          *evalState   // democratic evaluations and surveys (nil before the first)
 	// inDistrict is the community's place among its district's (the inspection rounds rotate over them).
 	inDistrict struct{ index, count int }
 	received   int // tasks pushed onto the community, for record ids

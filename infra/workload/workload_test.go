@@ -17,6 +17,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/election"
+	"github.com/grassroots-ledger/ledger/domain/evaluation"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/inspection"
@@ -113,6 +114,8 @@ func TestDefaultDistrict(t *testing.T) {
 		ordered         = map[string]string{} // rectification stream → community
 		orderedDue      = map[string]time.Time{}
 		bulletinCites   int
+		incompetent     = map[string]bool{}
+		evaluatedIn     = map[string][]time.Time{}
 		topicSteps      = map[string]int{}
 		personal        int
 		types           = map[string]int{}
@@ -220,6 +223,11 @@ func TestDefaultDistrict(t *testing.T) {
 			onRoster[cid]--
 		case inspection.Conducted:
 			inspected[cid] = true
+		case evaluation.Held:
+			evaluatedIn[cid] = append(evaluatedIn[cid], ev.HeldAt)
+			if len(ev.Breaches) > 0 {
+				incompetent[cid] = true
+			}
 		case rectification.Ordered:
 			ordered[stream], orderedDue[stream] = cid, ev.Due
 		case rectification.Reported:
@@ -334,7 +342,7 @@ func TestDefaultDistrict(t *testing.T) {
 	for _, r := range []kernel.RuleID{rulebook.CommitteeSize, rulebook.FullTimeShare, rulebook.CandidateListPublicity,
 		rulebook.MinutesKept, rulebook.OperatingFunds, rulebook.MajorMatterResolution, rulebook.PaymentDisclosed,
 		rulebook.ResultsDisclosed, rulebook.DisclosureFrequency, rulebook.BudgetBalance, rulebook.SplitSpending, rulebook.SealUse,
-		rulebook.LateRecording, rulebook.PublicBidding, rulebook.WorkAdmission, rulebook.PayScale, rulebook.StaffingLimit} {
+		rulebook.LateRecording, rulebook.PublicBidding, rulebook.WorkAdmission, rulebook.PayScale, rulebook.StaffingLimit, rulebook.CadreIncompetent} {
 		if breaches[r] == 0 {
 			t.Errorf("no %s breach in the history", r)
 		}
@@ -412,6 +420,31 @@ func TestDefaultDistrict(t *testing.T) {
 		if !reported[stream] && !unrectified[cid] && orderedDue[stream].Before(stats.To.Add(-30*24*time.Hour)) {
 			t.Errorf("%s was never reported but its community was not planted to", stream)
 		}
+	}
+	// Democratic evaluations about every half year, never more than six months apart but where one was
+	// planted skipped; a member found 不称职 only where it was planted; a survey every November.
+	skippedEval, plantedBad := plantedIn(stats, string(rulebook.CadreEvaluation)+":skipped"), plantedIn(stats, string(rulebook.CadreIncompetent))
+	for cid := range communities {
+		at := evaluatedIn[cid]
+		if len(at) < 5 {
+			t.Errorf("community %s evaluated %d times", cid, len(at))
+		}
+		for i := 1; i < len(at); i++ {
+			if at[i].After(at[i-1].AddDate(0, 6, 0)) && !skippedEval[cid] {
+				t.Errorf("community %s: evaluations on %s and %s", cid, at[i-1], at[i])
+			}
+		}
+	}
+	if len(skippedEval) == 0 || len(plantedBad) == 0 || len(incompetent) == 0 {
+		t.Errorf("planted: skipped evaluation %v, incompetent %v; found incompetent %v", skippedEval, plantedBad, incompetent)
+	}
+	for cid := range incompetent {
+		if !plantedBad[cid] {
+			t.Errorf("community %s found a member 不称职 but was not planted to", cid)
+		}
+	}
+	if types["survey.opened"] != 78*3 || types["survey.closed"] != 78*3 {
+		t.Errorf("%d surveys opened, %d closed: want one a community each November", types["survey.opened"], types["survey.closed"])
 	}
 	plantedUnbid := plantedIn(stats, string(rulebook.PublicBidding))
 	if len(unbid) == 0 || len(plantedIn(stats, string(rulebook.RentCollected)+":missing")) == 0 {

@@ -4,7 +4,8 @@
 // audits of its cadres (kind, auditor, period, result: never the cadre audited or the findings' text), and
 // its seal register (seals, custodians and every use by public names and fields), and its collective
 // assets with the contracts letting them out and the rent received, and its workers by post (never by
-// name), and supervision casework: inspections, rectifications, bulletins. It lives in schema rm_directory.
+// name), supervision casework (inspections, rectifications, bulletins), satisfaction surveys and democratic
+// evaluations (tallies only). It lives in schema rm_directory.
 package directory
 
 import (
@@ -23,11 +24,13 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/bulletin"
 	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/evaluation"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/survey"
 	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/projections/internal/decode"
@@ -57,7 +60,8 @@ func New() *Model {
 		asset.Registered{}, asset.ContractSigned{}, asset.RentReceived{}, asset.Disposed{},
 		worklist.DutyListed{}, worklist.DutyDelisted{}, worklist.TaskApplied{}, worklist.TaskDecided{}, worklist.TaskReceived{},
 		worker.Hired{}, worker.PostChanged{}, worker.Trained{}, worker.Left{},
-		inspection.Conducted{}, rectification.Ordered{}, rectification.Reported{}, bulletin.Published{})}
+		inspection.Conducted{}, rectification.Ordered{}, rectification.Reported{}, bulletin.Published{},
+		survey.Opened{}, survey.Closed{}, evaluation.Held{})}
 }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
@@ -65,7 +69,8 @@ func New() *Model {
 func (*Model) Tables() []*tables.Table {
 	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable, sealsTable, sealUsesTable, assetsTable, contractsTable,
 		dutiesTable, admissionsTable, communityTasksTable, worklistStreamsTable, workerRostersTable, workersTable, workerTrainingsTable,
-		inspectionsTable, findingsTable, rectificationsTable, reportsTable, bulletinsTable, citesTable}
+		inspectionsTable, findingsTable, rectificationsTable, reportsTable, bulletinsTable, citesTable,
+		surveysTable, questionsTable, surveyResultsTable, talliesTable, evaluationsTable, evaluationResultsTable}
 }
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
@@ -185,7 +190,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			workerEvs = append(workerEvs, e)
 			continue
 		}
-		if isCasework(e.Payload) {
+		if isCasework(e.Payload) || isEvaluation(e.Payload) {
 			caseEvs = append(caseEvs, e)
 			continue
 		}
@@ -433,6 +438,9 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 	writeWorklist(&w, work)
 	writeWorkers(&w, staff)
 	if err := writeCasework(&w, casework); err != nil {
+		return err
+	}
+	if err := writeEvaluations(&w, casework); err != nil {
 		return err
 	}
 	if err := w.Flush(ctx, tx); err != nil {

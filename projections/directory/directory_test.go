@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,12 +13,14 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/bulletin"
 	"github.com/grassroots-ledger/ledger/domain/community"
+	"github.com/grassroots-ledger/ledger/domain/evaluation"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
+	"github.com/grassroots-ledger/ledger/domain/survey"
 	"github.com/grassroots-ledger/ledger/domain/worker"
 	"github.com/grassroots-ledger/ledger/domain/worklist"
 	"github.com/grassroots-ledger/ledger/infra/pg"
@@ -184,7 +187,40 @@ func sample() *decodetest.History {
 	h.Record(bulletin.Stream(district, "2026-1"), place, at(31), bulletin.Published{BulletinID: "2026-1", Jurisdiction: district,
 		Title: "2026年第1轮督查通报", Text: "本轮督查发现问题2个。", Cites: []bulletin.Cite{{CommunityID: kernel.CommunityID(luoxi.ID), InspectionID: "2026-r1"}},
 		PublishedAt: at(31)})
+	// A satisfaction survey, closed with its tallies, and a half year's evaluation.
+	sv := survey.Stream(kernel.CommunityID(luoxi.ID), "2026")
+	h.Record(sv, luoxi, at(32), survey.Opened{SurveyID: "2026", Title: "2026年度居民满意度测评", Audience: []survey.Audience{survey.Residents},
+		Questions: []survey.Question{{QuestionID: "q1", Text: "总体评价", Scale: survey.Satisfaction}, {QuestionID: "q2", Text: "环境卫生", Scale: survey.FivePoint}},
+		OpenedAt:  at(32)})
+	h.Record(sv, luoxi, at(33), survey.Closed{SurveyID: "2026", Respondents: 100, Tallies: []survey.Tally{{QuestionID: "q1", Counts: []int{70, 20, 10}},
+		{QuestionID: "q2", Counts: []int{1, 2, 7, 40, 50}}}, ClosedAt: at(33)})
+	h.Record(evaluation.Stream(kernel.CommunityID(luoxi.ID), "2026-H1"), luoxi, at(34), evaluation.Held{EvaluationID: "2026-H1", Period: "2026-H1",
+		Evaluators: 40, HeldAt: at(34), Results: []evaluation.Result{{Person: "p-0001", PublicName: "张主任", Role: community.Chair, Competent: 36, Basically: 3,
+			Incompetent: 1}}})
 	return h
+}
+
+// TestSurveysAndEvaluations: a survey's questions with their tallies once closed, the respondents; a half
+// year's evaluation with each member's tallies by public name.
+func TestSurveysAndEvaluations(t *testing.T) {
+	t.Parallel()
+	pool := readmodeltest.Projected(t, directory.New(), sample().Events, 0)
+	ctx := context.Background()
+	svs, err := directory.Surveys(ctx, pool, luoxi.ID)
+	if err != nil || len(svs) != 1 || svs[0].Closed == nil || svs[0].Respondents != 100 || len(svs[0].Questions) != 2 {
+		t.Fatalf("surveys %+v %v", svs, err)
+	}
+	if q := svs[0].Questions[1]; q.QuestionID != "q2" || q.Scale != survey.FivePoint || !slices.Equal(q.Counts, []int{1, 2, 7, 40, 50}) {
+		t.Fatalf("the second question %+v", q)
+	}
+	evs, err := directory.Evaluations(ctx, pool, luoxi.ID)
+	if err != nil || len(evs) != 1 || evs[0].Period != "2026-H1" || len(evs[0].Results) != 1 || evs[0].Results[0].PublicName != "张主任" ||
+		evs[0].Results[0].Competent != 36 {
+		t.Fatalf("evaluations %+v %v", evs, err)
+	}
+	if none, err := directory.Surveys(ctx, pool, yongc.ID); err != nil || len(none) != 0 {
+		t.Fatalf("another community's surveys %+v %v", none, err)
+	}
 }
 
 // TestCasework: a community's inspections with their findings and what became of them (reported, late,
