@@ -20,8 +20,10 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
@@ -328,11 +330,15 @@ func (l *Lag) Update(ctx context.Context) error {
 }
 
 // Supervision reports, at scrape time, the open alerts by rule and severity (ledger_alerts_open) and the
-// communities by rating (ledger_communities_by_rating), from the alerts read model.
+// communities by rating (ledger_communities_by_rating), from the alerts read model, and this year's
+// casework by district (ledger_casework: communities, inspected, inspections, findings, rectifications
+// ordered, reported, reported late and overdue), from the directory.
 type Supervision struct {
-	pool    *pgxpool.Pool
-	open    *prometheus.Desc
-	ratings *prometheus.Desc
+	pool     *pgxpool.Pool
+	open     *prometheus.Desc
+	ratings  *prometheus.Desc
+	casework *prometheus.Desc
+	now      func() time.Time
 }
 
 // NewSupervision registers the supervision gauges.
@@ -340,12 +346,19 @@ func NewSupervision(pool *pgxpool.Pool, reg prometheus.Registerer) (*Supervision
 	s := &Supervision{pool: pool,
 		open:    prometheus.NewDesc("ledger_alerts_open", "Open supervision alerts by rule and severity.", []string{"rule", "severity"}, nil),
 		ratings: prometheus.NewDesc("ledger_communities_by_rating", "Communities by red/yellow/green rating.", []string{"rating"}, nil),
+		casework: prometheus.NewDesc("ledger_casework", "This year's supervision casework by district (督查): communities, inspected, inspections, "+
+			"findings, rectifications ordered, reported, reported late, overdue.", []string{"district", "measure"}, nil),
+		now: time.Now,
 	}
 	return s, register(reg, s)
 }
 
 // Describe implements prometheus.Collector.
-func (s *Supervision) Describe(ch chan<- *prometheus.Desc) { ch <- s.open; ch <- s.ratings }
+func (s *Supervision) Describe(ch chan<- *prometheus.Desc) {
+	ch <- s.open
+	ch <- s.ratings
+	ch <- s.casework
+}
 
 // Collect implements prometheus.Collector. Every watch rule reports both severities, zero included, so
 // that dashboards and alert rules see the series before the first alert.
@@ -374,5 +387,17 @@ func (s *Supervision) Collect(ch chan<- prometheus.Metric) {
 	}
 	for r, n := range ratings {
 		ch <- prometheus.MustNewConstMetric(s.ratings, prometheus.GaugeValue, float64(n), string(r))
+	}
+	now := s.now()
+	byDistrict, err := directory.CoverageByDistrict(ctx, s.pool, now.In(kernel.ChinaTime()).Year(), now)
+	if err != nil || len(byDistrict) == 0 {
+		byDistrict = map[string]directory.Coverage{"": {}} // the series exist before the first district
+	}
+	for d, c := range byDistrict {
+		for measure, n := range map[string]int{"communities": c.Communities, "inspected": c.Inspected, "inspections": c.Inspections, "findings": c.Findings,
+			"rectifications_ordered": c.Ordered, "rectifications_reported": c.Reported, "rectifications_reported_late": c.ReportedLate,
+			"rectifications_overdue": c.Unmet} {
+			ch <- prometheus.MustNewConstMetric(s.casework, prometheus.GaugeValue, float64(n), d, measure)
+		}
 	}
 }

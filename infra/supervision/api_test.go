@@ -2,17 +2,21 @@ package supervision_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/funds"
+	"github.com/grassroots-ledger/ledger/domain/inspection"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	policy "github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/supervision"
 	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
+	"github.com/grassroots-ledger/ledger/projections/directory"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
@@ -113,4 +117,40 @@ func TestWebhookListAndDelete(t *testing.T) {
 	if n := len(r.requests()); n != 0 {
 		t.Fatalf("a deleted webhook got %d deliveries", n)
 	}
+}
+
+// TestCaseworkCoverage: the supervisors' view of casework under their scope — this year's coverage and the
+// rectifications unreported past their deadline, the longest overdue first; out of scope is refused.
+func TestCaseworkCoverage(t *testing.T) {
+	t.Parallel()
+	h := supervisiontest.New(t, supervisiontest.Options{})
+	h.StartDirectory()
+	c := supervisiontest.NewCommunity(supervisiontest.DistrictX, 23)
+	h.Register(c, kernel.Urban, 1200, 3000)
+	now := h.Clock.Now()
+	h.Record(c, c.Stream("inspection", "2026-r1"), inspection.Conducted{InspectionID: "2026-r1", Inspectors: "区民政局督查组",
+		Methods: []inspection.Method{inspection.SiteVisit}, HeldAt: now, Findings: []inspection.Finding{{FindingID: "f-1", Severity: inspection.Minor,
+			Text: "公开栏未更新"}, {FindingID: "f-2", Severity: inspection.Major, Text: "议事记录缺失"}}})
+	for i, f := range []string{"公开栏未更新", "议事记录缺失"} {
+		id := fmt.Sprintf("z-%d", i+1)
+		h.Record(c, c.Stream("rectification", id), rectification.Ordered{RectificationID: id, Source: rectification.Source{Kind: rectification.Inspection,
+			ID: "2026-r1", FindingID: fmt.Sprintf("f-%d", i+1), Finding: f}, Requirement: "限期整改", Due: now.Add(time.Duration(7+i) * 24 * time.Hour), OrderedAt: now})
+	}
+	h.Record(c, c.Stream("rectification", "z-2"), rectification.Reported{RectificationID: "z-2", Response: "已补齐", ReportedAt: now.Add(time.Hour)})
+	h.Advance(10 * 24 * time.Hour)
+	tok := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
+	var got struct {
+		Coverage directory.Coverage
+		Overdue  []directory.Overdue
+	}
+	h.Wait("the casework projected", 10*time.Second, func() (bool, string) {
+		get(t, h, tok, supervision.CaseworkPath, &got)
+		return got.Coverage.Ordered == 2 && got.Coverage.Reported == 1, fmt.Sprintf("%+v", got.Coverage)
+	})
+	if got.Coverage.Inspected != 1 || got.Coverage.Findings != 2 || got.Coverage.Unmet != 1 || len(got.Overdue) != 1 || got.Overdue[0].RectificationID != "z-1" ||
+		got.Overdue[0].Finding != "公开栏未更新" {
+		t.Fatalf("casework %+v", got)
+	}
+	h.Server.Do(t, http.MethodGet, supervision.CaseworkPath+"?under="+string(supervisiontest.DistrictY), bearer(tok), nil).WantProblem(t, 403, "out-of-scope")
+	h.Server.Do(t, http.MethodGet, supervision.CaseworkPath+"?limit=0", bearer(tok), nil).WantProblem(t, 400, "invalid-limit")
 }

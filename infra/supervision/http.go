@@ -15,6 +15,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
+	"github.com/grassroots-ledger/ledger/projections/directory"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -26,6 +27,7 @@ const (
 	AlertsPath   = "/api/v1/alerts"
 	RatingsPath  = "/api/v1/ratings"
 	WebhooksPath = "/api/v1/webhooks"
+	CaseworkPath = "/api/v1/casework"
 )
 
 // Routes are the supervisors' routes, as the OpenAPI document describes them (NewAPI mounts them in this
@@ -49,6 +51,10 @@ var Routes = []httpapi.Route{
 	{Method: http.MethodGet, Path: WebhooksPath + "/{id}/deliveries", ID: "webhook-deliveries", Tag: "supervision", Summary: "A webhook's deliveries",
 		Query: map[string]string{"state": "only deliveries in this state"}},
 	{Method: http.MethodPost, Path: WebhooksPath + "/{id}/replay", ID: "webhook-replay", Tag: "supervision", Summary: "Deliver a webhook's alerts again (supervisors)"},
+	{Method: http.MethodGet, Path: CaseworkPath, ID: "casework", Tag: "supervision", Summary: "Supervision coverage and overdue rectifications (督查)",
+		Description: "This year's coverage under the jurisdiction — communities, those inspected, inspections, findings, rectifications " +
+			"ordered, reported, reported late and overdue — and the rectifications unreported past their deadline, the longest overdue first.",
+		Query: map[string]string{"under": "a jurisdiction path within the token's scope", "limit": "at most this many overdue rectifications (default 100)"}},
 }
 
 // APIConfig configures the supervisors' HTTP API.
@@ -58,6 +64,8 @@ type APIConfig struct {
 	API    huma.API
 	Pool   *pgxpool.Pool
 	Tokens httpapi.TokenVerifier
+	// Now is the clock the casework route counts overdue rectifications by; default time.Now.
+	Now func() time.Time
 	// Engine and Executor resolve alerts (POST /api/v1/alerts/{id}/resolve), the command
 	// commands.Supervisors.ResolveAlert on the engine's view of the read model; nil leaves the route out.
 	Engine   *Engine
@@ -109,6 +117,9 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	if cfg.Heartbeat == 0 {
 		cfg.Heartbeat = 15 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Streams == nil {
 		cfg.Streams = &httpapi.StreamLimits{}
 	}
@@ -141,6 +152,7 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	mount(Routes[1], a.reader(a.handleOpenAlerts))
 	mount(Routes[2], a.reader(a.handleCounts))
 	mount(Routes[3], a.reader(a.handleRatings))
+	mount(Routes[10], a.reader(a.handleCasework))
 	if cfg.Engine != nil {
 		mount(Routes[4], a.writer(a.handleResolve))
 	}
@@ -278,6 +290,34 @@ func (a *API) handleRatings(w http.ResponseWriter, r *http.Request, actor comman
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "ratings": out})
+}
+
+func (a *API) handleCasework(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	under, ok := a.underParam(w, r, actor)
+	if !ok {
+		return
+	}
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusBadRequest, "invalid-limit", "limit 须为1—1000", "limit"))
+			return
+		}
+		limit = n
+	}
+	now := a.cfg.Now()
+	cov, err := directory.CoverageOf(r.Context(), a.cfg.Pool, string(under), now.In(kernel.ChinaTime()).Year(), now)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	overdue, err := directory.OverdueRectifications(r.Context(), a.cfg.Pool, string(under), now, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "coverage": cov, "overdue": overdue})
 }
 
 // decode decodes the request's JSON body strictly into v, or answers the 400 naming the field.

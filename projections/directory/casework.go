@@ -301,6 +301,9 @@ func CoverageOf(ctx context.Context, q Querier, path string, year int, now time.
 	cst := kernel.ChinaTime()
 	from, to := time.Date(year, 1, 1, 0, 0, 0, 0, cst), time.Date(year+1, 1, 1, 0, 0, 0, 0, cst)
 	like := path + "/%"
+	if path == "" {
+		like = "%"
+	}
 	rows, err := tables.Collect(ctx, q, "directory", "coverage of "+path, `WITH c AS (
 			SELECT community_id FROM `+pgx.Identifier{Schema, "communities"}.Sanitize()+` WHERE path LIKE $1),
 		i AS (SELECT i.community_id, i.findings FROM `+pgx.Identifier{Schema, "inspections"}.Sanitize()+` i JOIN c USING (community_id)
@@ -320,4 +323,72 @@ func CoverageOf(ctx context.Context, q Querier, path string, year int, now time.
 		return Coverage{Year: year}, err
 	}
 	return rows[0], nil
+}
+
+// CoverageByDistrict returns the coverage of every district in calendar year (China time), by district
+// path: one statement, for the metrics.
+func CoverageByDistrict(ctx context.Context, q Querier, year int, now time.Time) (map[string]Coverage, error) {
+	cst := kernel.ChinaTime()
+	from, to := time.Date(year, 1, 1, 0, 0, 0, 0, cst), time.Date(year+1, 1, 1, 0, 0, 0, 0, cst)
+	type row struct {
+		district string
+		c        Coverage
+	}
+	rows, err := tables.Collect(ctx, q, "directory", "coverage by district", `WITH c AS (
+			SELECT community_id, substring(path from '^[^/]+/[^/]+/[^/]+') AS district FROM `+pgx.Identifier{Schema, "communities"}.Sanitize()+`),
+		i AS (SELECT c.district, i.community_id, i.findings FROM `+pgx.Identifier{Schema, "inspections"}.Sanitize()+` i JOIN c USING (community_id)
+			WHERE i.held_at >= $1 AND i.held_at < $2),
+		r AS (SELECT c.district, r.due, p.reported_at, coalesce(p.late, false) AS late FROM `+pgx.Identifier{Schema, "rectifications"}.Sanitize()+` r
+			JOIN c USING (community_id) LEFT JOIN `+pgx.Identifier{Schema, "rectification_reports"}.Sanitize()+` p
+			USING (community_id, rectification_id) WHERE r.ordered_at >= $1 AND r.ordered_at < $2)
+		SELECT d.district, (SELECT count(*) FROM c WHERE c.district = d.district),
+			(SELECT count(DISTINCT community_id) FROM i WHERE i.district = d.district), (SELECT count(*) FROM i WHERE i.district = d.district),
+			(SELECT coalesce(sum(findings), 0) FROM i WHERE i.district = d.district), (SELECT count(*) FROM r WHERE r.district = d.district),
+			(SELECT count(*) FROM r WHERE r.district = d.district AND reported_at IS NOT NULL),
+			(SELECT count(*) FROM r WHERE r.district = d.district AND late),
+			(SELECT count(*) FROM r WHERE r.district = d.district AND reported_at IS NULL AND due < $3)
+		FROM (SELECT DISTINCT district FROM c WHERE district IS NOT NULL) d`,
+		func(rs pgx.Rows) (row, error) {
+			x := row{c: Coverage{Year: year}}
+			err := rs.Scan(&x.district, &x.c.Communities, &x.c.Inspected, &x.c.Inspections, &x.c.Findings, &x.c.Ordered, &x.c.Reported,
+				&x.c.ReportedLate, &x.c.Unmet)
+			return x, err
+		}, from, to, now)
+	out := make(map[string]Coverage, len(rows))
+	for _, r := range rows {
+		out[r.district] = r.c
+	}
+	return out, err
+}
+
+// Overdue is a rectification unreported past its deadline.
+type Overdue struct {
+	CommunityID     string
+	CommunityName   string
+	RectificationID string
+	Kind            rectification.Kind
+	Finding         string
+	Requirement     string
+	Due             time.Time
+}
+
+// OverdueRectifications returns the rectifications under path unreported past their deadline at now, the
+// longest overdue first, at most limit.
+func OverdueRectifications(ctx context.Context, q Querier, path string, now time.Time, limit int) ([]Overdue, error) {
+	like := path + "/%"
+	if path == "" {
+		like = "%"
+	}
+	return tables.Collect(ctx, q, "directory", "overdue rectifications under "+path, `SELECT r.community_id, c.name, r.rectification_id,
+		r.source_kind, r.finding, r.requirement, r.due FROM `+pgx.Identifier{Schema, "rectifications"}.Sanitize()+` r
+		JOIN `+pgx.Identifier{Schema, "communities"}.Sanitize()+` c USING (community_id)
+		LEFT JOIN `+pgx.Identifier{Schema, "rectification_reports"}.Sanitize()+` p USING (community_id, rectification_id)
+		WHERE c.path LIKE $1 AND p.rectification_id IS NULL AND r.due < $2 ORDER BY r.due, r.community_id, r.rectification_id LIMIT $3`,
+		func(rs pgx.Rows) (Overdue, error) {
+			var o Overdue
+			var kind string
+			err := rs.Scan(&o.CommunityID, &o.CommunityName, &o.RectificationID, &kind, &o.Finding, &o.Requirement, &o.Due)
+			o.Kind = rectification.Kind(kind)
+			return o, err
+		}, like, now, limit)
 }

@@ -264,6 +264,17 @@ func TestCasework(t *testing.T) {
 		cov.Reported != 1 || cov.ReportedLate != 1 || cov.Unmet != 2 {
 		t.Fatalf("coverage %+v %v", cov, err)
 	}
+	byDistrict, err := directory.CoverageByDistrict(ctx, pool, year, t0.Add(365*24*time.Hour))
+	if err != nil || byDistrict["33/3303/330303"] != cov {
+		t.Fatalf("coverage by district %+v %v, want %+v", byDistrict, err, cov)
+	}
+	overdue, err := directory.OverdueRectifications(ctx, pool, "33/3303/330303", t0.Add(365*24*time.Hour), 10)
+	if err != nil || len(overdue) != 2 || overdue[0].RectificationID != "z-2" || overdue[1].Kind != rectification.Audit || overdue[0].CommunityName == "" {
+		t.Fatalf("overdue %+v %v", overdue, err)
+	}
+	if none, err := directory.OverdueRectifications(ctx, pool, "33/3303/330303", t0, 10); err != nil || len(none) != 0 {
+		t.Fatalf("overdue before any deadline %+v %v", none, err)
+	}
 }
 
 // TestWorkers: a community's workers by post (never by name): on the roster, committee members among

@@ -30,6 +30,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/supervision"
+	"github.com/grassroots-ledger/ledger/projections/directory"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
@@ -128,7 +129,7 @@ func New(tb testing.TB, opts Options) *Harness {
 			tb.Fatal(err)
 		}
 		h.API, err = supervision.NewAPI(supervision.APIConfig{Mux: s.Mux, Pool: s.Pool, Tokens: s.Tokens, Engine: h.Engine, Executor: s.Executor, Webhooks: h.Webhooks,
-			Registerer: h.Metrics, Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second, Streams: opts.Streams})
+			Now: h.Clock.Now, Registerer: h.Metrics, Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second, Streams: opts.Streams})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -159,6 +160,21 @@ func (h *Harness) goRun(name string, run func(context.Context) error) func() {
 	}
 	h.tb.Cleanup(stop)
 	return stop
+}
+
+// StartDirectory starts a second projection runtime with the directory read model (the casework the
+// supervisors' API reports on).
+func (h *Harness) StartDirectory() {
+	h.tb.Helper()
+	rt, err := runtime.New(runtime.Config{Pool: h.Server.Pool, Source: h.Server.Store, Migrate: pg.Migrator(h.Server.Pool),
+		Models: []runtime.ReadModel{directory.New()}, Logger: apitest.Logger(), RetryInitial: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond})
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	if err := rt.Migrate(h.ctx); err != nil {
+		h.tb.Fatal(err)
+	}
+	h.goRun("directory", rt.Run)
 }
 
 // NewModel returns a fresh alerts read model.
