@@ -14,6 +14,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	policy "github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/domain/survey"
 	"github.com/grassroots-ledger/ledger/infra/supervision"
 	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
 	"github.com/grassroots-ledger/ledger/projections/directory"
@@ -153,4 +154,18 @@ func TestCaseworkCoverage(t *testing.T) {
 	}
 	h.Server.Do(t, http.MethodGet, supervision.CaseworkPath+"?under="+string(supervisiontest.DistrictY), bearer(tok), nil).WantProblem(t, 403, "out-of-scope")
 	h.Server.Do(t, http.MethodGet, supervision.CaseworkPath+"?limit=0", bearer(tok), nil).WantProblem(t, 400, "invalid-limit")
+
+	// The standings: the community's latest survey and evaluation.
+	h.Record(c, c.Stream("survey", "2026"), survey.Opened{SurveyID: "2026", Title: "2026年度居民满意度测评", Audience: []survey.Audience{survey.Residents},
+		Questions: []survey.Question{{QuestionID: "q1", Text: "总体评价", Scale: survey.Satisfaction}}, OpenedAt: h.Clock.Now()},
+		survey.Closed{SurveyID: "2026", Respondents: 50, Tallies: []survey.Tally{{QuestionID: "q1", Counts: []int{30, 15, 5}}}, ClosedAt: h.Clock.Now()})
+	var st struct{ Standings []directory.Standing }
+	h.Wait("the survey projected", 10*time.Second, func() (bool, string) {
+		get(t, h, tok, supervision.StandingsPath, &st)
+		return len(st.Standings) == 1 && st.Standings[0].Survey == "2026", fmt.Sprintf("%+v", st)
+	})
+	if s := st.Standings[0]; s.SatisfiedPermille != 900 || s.Respondents != 50 || s.Evaluation != "" {
+		t.Fatalf("standing %+v", s)
+	}
+	h.Server.Do(t, http.MethodGet, supervision.StandingsPath+"?under="+string(supervisiontest.DistrictY), bearer(tok), nil).WantProblem(t, 403, "out-of-scope")
 }

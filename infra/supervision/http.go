@@ -23,11 +23,12 @@ import (
 
 // Routes of the supervisors' API.
 const (
-	StreamPath   = "/api/v1/alerts/stream"
-	AlertsPath   = "/api/v1/alerts"
-	RatingsPath  = "/api/v1/ratings"
-	WebhooksPath = "/api/v1/webhooks"
-	CaseworkPath = "/api/v1/casework"
+	StreamPath    = "/api/v1/alerts/stream"
+	AlertsPath    = "/api/v1/alerts"
+	RatingsPath   = "/api/v1/ratings"
+	WebhooksPath  = "/api/v1/webhooks"
+	CaseworkPath  = "/api/v1/casework"
+	StandingsPath = "/api/v1/standings"
 )
 
 // Routes are the supervisors' routes, as the OpenAPI document describes them (NewAPI mounts them in this
@@ -55,6 +56,10 @@ var Routes = []httpapi.Route{
 		Description: "This year's coverage under the jurisdiction — communities, those inspected, inspections, findings, rectifications " +
 			"ordered, reported, reported late and overdue — and the rectifications unreported past their deadline, the longest overdue first.",
 		Query: map[string]string{"under": "a jurisdiction path within the token's scope", "limit": "at most this many overdue rectifications (default 100)"}},
+	{Method: http.MethodGet, Path: StandingsPath, ID: "standings", Tag: "supervision", Summary: "Communities' satisfaction and democratic evaluation (满意度与民主评议)",
+		Description: "Every community under the jurisdiction with its latest closed satisfaction survey (the share 满意 or 基本满意 of the answers to " +
+			"its satisfaction questions, per mille) and its latest democratic evaluation (the lowest 称职 share and the highest 不称职 share of a member).",
+		Query: map[string]string{"under": "a jurisdiction path within the token's scope"}},
 }
 
 // APIConfig configures the supervisors' HTTP API.
@@ -153,6 +158,7 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	mount(Routes[2], a.reader(a.handleCounts))
 	mount(Routes[3], a.reader(a.handleRatings))
 	mount(Routes[10], a.reader(a.handleCasework))
+	mount(Routes[11], a.reader(a.handleStandings))
 	if cfg.Engine != nil {
 		mount(Routes[4], a.writer(a.handleResolve))
 	}
@@ -318,6 +324,19 @@ func (a *API) handleCasework(w http.ResponseWriter, r *http.Request, actor comma
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "coverage": cov, "overdue": overdue})
+}
+
+func (a *API) handleStandings(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	under, ok := a.underParam(w, r, actor)
+	if !ok {
+		return
+	}
+	out, err := directory.Standings(r.Context(), a.cfg.Pool, string(under))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "standings": out})
 }
 
 // decode decodes the request's JSON body strictly into v, or answers the 400 naming the field.

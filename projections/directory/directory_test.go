@@ -221,6 +221,23 @@ func TestSurveysAndEvaluations(t *testing.T) {
 	if none, err := directory.Surveys(ctx, pool, yongc.ID); err != nil || len(none) != 0 {
 		t.Fatalf("another community's surveys %+v %v", none, err)
 	}
+	standings, err := directory.Standings(ctx, pool, "33/3303/330303")
+	if err != nil || len(standings) < 2 {
+		t.Fatalf("standings %+v %v", standings, err)
+	}
+	for _, st := range standings {
+		switch st.CommunityID {
+		case luoxi.ID: // q1 only (the five-point q2 is not a satisfaction question): 90 of 100
+			if st.Survey != "2026" || st.SatisfiedPermille != 900 || st.Respondents != 100 || st.Evaluation != "2026-H1" ||
+				st.LowestCompetentPermille != 900 || st.HighestIncompetentPermille != 25 {
+				t.Fatalf("standing %+v", st)
+			}
+		case yongc.ID:
+			if st.Survey != "" || st.Evaluation != "" || st.SatisfiedPermille != 0 {
+				t.Fatalf("a community without surveys %+v", st)
+			}
+		}
+	}
 }
 
 // TestCasework: a community's inspections with their findings and what became of them (reported, late,

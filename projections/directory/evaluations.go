@@ -238,3 +238,62 @@ func EvaluationsFingerprint(ctx context.Context, q Querier, id string) (string, 
 	}
 	return marks[0], nil
 }
+
+// Standing is a community's latest satisfaction survey and democratic evaluation, as supervisors compare
+// communities: the share satisfied over the survey's satisfaction-scale questions, and the evaluation's
+// lowest 称职 share of a member.
+type Standing struct {
+	CommunityID   string
+	CommunityName string
+	// Survey is the latest closed survey's id, when it closed, its respondents and the share satisfied
+	// (满意 or 基本满意, per mille of the answers to its satisfaction-scale questions); empty when none.
+	Survey            string
+	SurveyClosed      *time.Time
+	Respondents       int
+	SatisfiedPermille int
+	// Evaluation is the latest evaluation's period and its members' lowest 称职 share (per mille) and
+	// highest 不称职 share; empty when none.
+	Evaluation                 string
+	LowestCompetentPermille    int
+	HighestIncompetentPermille int
+}
+
+// Standings returns the standing of every community under path, by name.
+func Standings(ctx context.Context, q Querier, path string) ([]Standing, error) {
+	like := path + "/%"
+	if path == "" {
+		like = "%"
+	}
+	return tables.Collect(ctx, q, "directory", "standings under "+path, `WITH c AS (
+			SELECT community_id, name FROM `+pgx.Identifier{Schema, "communities"}.Sanitize()+` WHERE path LIKE $1),
+		s AS (SELECT DISTINCT ON (r.community_id) r.community_id, r.survey_id, r.closed_at, r.respondents
+			FROM `+pgx.Identifier{Schema, "survey_results"}.Sanitize()+` r JOIN c USING (community_id)
+			ORDER BY r.community_id, r.closed_at DESC, r.survey_id DESC),
+		t AS (SELECT s.community_id,
+				sum(split_part(t.counts, ',', 1)::int + split_part(t.counts, ',', 2)::int) AS good,
+				sum(split_part(t.counts, ',', 1)::int + split_part(t.counts, ',', 2)::int + split_part(t.counts, ',', 3)::int) AS answers
+			FROM s JOIN `+pgx.Identifier{Schema, "survey_tallies"}.Sanitize()+` t USING (community_id, survey_id)
+			JOIN `+pgx.Identifier{Schema, "survey_questions"}.Sanitize()+` q USING (community_id, survey_id, question_id)
+			WHERE q.scale = 'satisfaction' GROUP BY s.community_id),
+		e AS (SELECT DISTINCT ON (v.community_id) v.community_id, v.evaluation_id, v.period
+			FROM `+pgx.Identifier{Schema, "evaluations"}.Sanitize()+` v JOIN c USING (community_id)
+			ORDER BY v.community_id, v.held_at DESC, v.evaluation_id DESC),
+		m AS (SELECT e.community_id,
+				min(r.competent * 1000 / greatest(r.competent + r.basically + r.incompetent, 1)) AS lowest,
+				max(r.incompetent * 1000 / greatest(r.competent + r.basically + r.incompetent, 1)) AS highest
+			FROM e JOIN `+pgx.Identifier{Schema, "evaluation_results"}.Sanitize()+` r USING (community_id, evaluation_id) GROUP BY e.community_id)
+		SELECT c.community_id, c.name, coalesce(s.survey_id, ''), s.closed_at, coalesce(s.respondents, 0),
+			coalesce(t.good * 1000 / nullif(t.answers, 0), 0), coalesce(e.period, ''), coalesce(m.lowest, 0), coalesce(m.highest, 0)
+		FROM c LEFT JOIN s USING (community_id) LEFT JOIN t USING (community_id) LEFT JOIN e USING (community_id) LEFT JOIN m USING (community_id)
+		ORDER BY c.name, c.community_id`, func(rs pgx.Rows) (Standing, error) {
+		var s Standing
+		var closed pgtype.Timestamptz
+		err := rs.Scan(&s.CommunityID, &s.CommunityName, &s.Survey, &closed, &s.Respondents, &s.SatisfiedPermille, &s.Evaluation,
+			&s.LowestCompetentPermille, &s.HighestIncompetentPermille)
+		if closed.Valid {
+			at := closed.Time
+			s.SurveyClosed = &at
+		}
+		return s, err
+	}, like)
+}
