@@ -166,12 +166,8 @@ func (h *Handlers) PublishBulletin(ctx context.Context, m Meta, c PublishBulleti
 		}
 		return Target{Stream: bulletin.Stream(path, c.BulletinID), Path: path}, nil
 	}, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-		ok, err := h.nodeRegistered(ctx, path)
-		if err != nil {
+		if err := h.requireNode(ctx, path, "jurisdiction"); err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, kernel.NotFound("jurisdiction-not-found", fmt.Sprintf("辖区 %s 尚未登记", path)).WithField("jurisdiction")
 		}
 		cmd := bulletin.Publish{BulletinID: c.BulletinID, Jurisdiction: path, Title: c.Title, Text: c.Text}
 		for i, ct := range c.Cites {

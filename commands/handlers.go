@@ -160,6 +160,19 @@ func (h *Handlers) params(ctx context.Context, path kernel.JurisdictionPath) (ru
 	return rb.For(path), nil
 }
 
+// requireNode is nodeRegistered as a command's precondition: a path the tree does not have is a NotFound
+// naming field.
+func (h *Handlers) requireNode(ctx context.Context, path kernel.JurisdictionPath, field string) error {
+	ok, err := h.nodeRegistered(ctx, path)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return kernel.NotFound("jurisdiction-not-found", fmt.Sprintf("辖区 %s 尚未登记", path)).WithField(field)
+	}
+	return nil
+}
+
 // nodeRegistered reports whether path is a registered node of the tree: a community (its profile) at the
 // community level, a jurisdiction node elsewhere. Codes are unique per stream, not per path, so the
 // node found must have exactly this path.

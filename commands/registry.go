@@ -231,12 +231,8 @@ func (h *Handlers) onOverrides(ctx context.Context, m Meta, jurisdiction string,
 		}
 		return Target{Stream: rulebook.OverridesStream(path), CommunityID: communityOf(path), Path: path}, nil
 	}, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-		ok, err := h.nodeRegistered(ctx, path)
-		if err != nil {
+		if err := h.requireNode(ctx, path, "jurisdiction"); err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, kernel.NotFound("jurisdiction-not-found", fmt.Sprintf("辖区 %s 尚未登记", path)).WithField("jurisdiction")
 		}
 		return decide(rulebook.RehydrateOverrides(history), path, now)
 	})

@@ -88,12 +88,8 @@ func (h *Handlers) onWorklist(ctx context.Context, m Meta, district string,
 		}
 		return Target{Stream: worklist.ListStream(path), Path: path}, nil
 	}, func(history []kernel.Event, now time.Time) ([]kernel.Event, error) {
-		ok, err := h.nodeRegistered(ctx, path)
-		if err != nil {
+		if err := h.requireNode(ctx, path, "district"); err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, kernel.NotFound("jurisdiction-not-found", fmt.Sprintf("辖区 %s 尚未登记", path)).WithField("district")
 		}
 		return decide(worklist.RehydrateDistrict(history), path, now)
 	})

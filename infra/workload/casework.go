@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
@@ -176,7 +177,7 @@ func (c *comm) orderRectification(id, from string, src rectification.Source, req
 // is read safely).
 func (g *gen) bulletins(comms []*comm, end time.Time, w *window) error {
 	t := end.In(cst).Add(-time.Minute)
-	if t.Day() != time.Date(t.Year(), t.Month()+1, 0, 0, 0, 0, 0, cst).Day() || !containsMonth(bulletinMonths, t.Month()) {
+	if t.Day() != time.Date(t.Year(), t.Month()+1, 0, 0, 0, 0, 0, cst).Day() || !slices.Contains(bulletinMonths, t.Month()) {
 		return nil
 	}
 	byDistrict := map[string][]*comm{}
@@ -233,13 +234,4 @@ func (g *gen) bulletins(comms []*comm, end time.Time, w *window) error {
 		}
 	}
 	return nil
-}
-
-func containsMonth(ms []time.Month, m time.Month) bool {
-	for _, x := range ms {
-		if x == m {
-			return true
-		}
-	}
-	return false
 }

@@ -94,26 +94,14 @@ type assetBatch struct {
 // events over them and returns the rows to write. Events at or below an asset's last applied revision
 // are skipped.
 func foldAssets(ctx context.Context, tx pgx.Tx, evs []decode.Event) (assetBatch, error) {
-	var ac, aa, cc, ca, ci []string
-	seenAsset, seenContract := map[assetKey]bool{}, map[contractKey]bool{}
-	for _, e := range evs {
-		assetID, contractID, _ := assetOf(e.Payload)
-		if err := decode.RequireCommunity(e); err != nil {
-			return assetBatch{}, err
-		}
-		if err := decode.CheckStream(e, "asset", assetID); err != nil {
-			return assetBatch{}, err
-		}
-		k := assetKey{e.Community(), assetID}
-		if !seenAsset[k] {
-			seenAsset[k] = true
-			ac, aa = append(ac, k.community), append(aa, k.asset)
-		}
-		if ck := (contractKey{k, contractID}); contractID != "" && !seenContract[ck] {
-			seenContract[ck] = true
-			cc, ca, ci = append(cc, k.community), append(ca, k.asset), append(ci, contractID)
-		}
+	keys, err := collectKeys(evs, "asset", func(p any) (string, string) {
+		assetID, contractID, _ := assetOf(p)
+		return assetID, contractID
+	})
+	if err != nil {
+		return assetBatch{}, err
 	}
+	ac, aa, cc, ca, ci := keys.pc, keys.pp, keys.cc, keys.cp, keys.ci
 	out := assetBatch{assets: map[assetKey]*assetRow{}, contracts: map[contractKey]*contractRow{}}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT `+assetsTable.Select("a")+` FROM unnest($1::text[], $2::text[]) AS k(c, id)

@@ -298,65 +298,55 @@ type Coverage struct {
 // CoverageOf returns the coverage of the jurisdiction at path in calendar year (China time); Unmet counts
 // the rectifications unreported past their deadline at now.
 func CoverageOf(ctx context.Context, q Querier, path string, year int, now time.Time) (Coverage, error) {
-	cst := kernel.ChinaTime()
-	from, to := time.Date(year, 1, 1, 0, 0, 0, 0, cst), time.Date(year+1, 1, 1, 0, 0, 0, 0, cst)
 	like := path + "/%"
 	if path == "" {
 		like = "%"
 	}
-	rows, err := tables.Collect(ctx, q, "directory", "coverage of "+path, `WITH c AS (
-			SELECT community_id FROM `+pgx.Identifier{Schema, "communities"}.Sanitize()+` WHERE path LIKE $1),
-		i AS (SELECT i.community_id, i.findings FROM `+pgx.Identifier{Schema, "inspections"}.Sanitize()+` i JOIN c USING (community_id)
-			WHERE i.held_at >= $2 AND i.held_at < $3),
-		r AS (SELECT r.due, p.reported_at, coalesce(p.late, false) AS late FROM `+pgx.Identifier{Schema, "rectifications"}.Sanitize()+` r
-			JOIN c USING (community_id) LEFT JOIN `+pgx.Identifier{Schema, "rectification_reports"}.Sanitize()+` p
-			USING (community_id, rectification_id) WHERE r.ordered_at >= $2 AND r.ordered_at < $3)
-		SELECT (SELECT count(*) FROM c), (SELECT count(DISTINCT community_id) FROM i), (SELECT count(*) FROM i),
-			(SELECT coalesce(sum(findings), 0) FROM i), (SELECT count(*) FROM r), (SELECT count(*) FROM r WHERE reported_at IS NOT NULL),
-			(SELECT count(*) FROM r WHERE late), (SELECT count(*) FROM r WHERE reported_at IS NULL AND due < $4)`,
-		func(rs pgx.Rows) (Coverage, error) {
-			c := Coverage{Year: year}
-			err := rs.Scan(&c.Communities, &c.Inspected, &c.Inspections, &c.Findings, &c.Ordered, &c.Reported, &c.ReportedLate, &c.Unmet)
-			return c, err
-		}, like, from, to, now)
-	if err != nil || len(rows) == 0 {
-		return Coverage{Year: year}, err
+	byScope, err := coverage(ctx, q, "coverage of "+path, "''", "path LIKE $4", year, now, like)
+	if c, ok := byScope[""]; ok {
+		return c, err
 	}
-	return rows[0], nil
+	return Coverage{Year: year}, err
 }
 
 // CoverageByDistrict returns the coverage of every district in calendar year (China time), by district
 // path: one statement, for the metrics.
 func CoverageByDistrict(ctx context.Context, q Querier, year int, now time.Time) (map[string]Coverage, error) {
+	return coverage(ctx, q, "coverage by district", "substring(path from '^[^/]+/[^/]+/[^/]+')", "true", year, now)
+}
+
+// coverage counts the year's casework of the communities that match filter (a condition on communities,
+// whose parameters follow $3), grouped by scope (an expression on communities).
+func coverage(ctx context.Context, q Querier, what, scope, filter string, year int, now time.Time, args ...any) (map[string]Coverage, error) {
 	cst := kernel.ChinaTime()
 	from, to := time.Date(year, 1, 1, 0, 0, 0, 0, cst), time.Date(year+1, 1, 1, 0, 0, 0, 0, cst)
 	type row struct {
-		district string
-		c        Coverage
+		scope string
+		c     Coverage
 	}
-	rows, err := tables.Collect(ctx, q, "directory", "coverage by district", `WITH c AS (
-			SELECT community_id, substring(path from '^[^/]+/[^/]+/[^/]+') AS district FROM `+pgx.Identifier{Schema, "communities"}.Sanitize()+`),
-		i AS (SELECT c.district, i.community_id, i.findings FROM `+pgx.Identifier{Schema, "inspections"}.Sanitize()+` i JOIN c USING (community_id)
+	rows, err := tables.Collect(ctx, q, "directory", what, `WITH c AS (
+			SELECT community_id, `+scope+` AS scope FROM `+pgx.Identifier{Schema, "communities"}.Sanitize()+` WHERE `+filter+`),
+		i AS (SELECT c.scope, i.community_id, i.findings FROM `+pgx.Identifier{Schema, "inspections"}.Sanitize()+` i JOIN c USING (community_id)
 			WHERE i.held_at >= $1 AND i.held_at < $2),
-		r AS (SELECT c.district, r.due, p.reported_at, coalesce(p.late, false) AS late FROM `+pgx.Identifier{Schema, "rectifications"}.Sanitize()+` r
+		r AS (SELECT c.scope, r.due, p.reported_at, coalesce(p.late, false) AS late FROM `+pgx.Identifier{Schema, "rectifications"}.Sanitize()+` r
 			JOIN c USING (community_id) LEFT JOIN `+pgx.Identifier{Schema, "rectification_reports"}.Sanitize()+` p
 			USING (community_id, rectification_id) WHERE r.ordered_at >= $1 AND r.ordered_at < $2)
-		SELECT d.district, (SELECT count(*) FROM c WHERE c.district = d.district),
-			(SELECT count(DISTINCT community_id) FROM i WHERE i.district = d.district), (SELECT count(*) FROM i WHERE i.district = d.district),
-			(SELECT coalesce(sum(findings), 0) FROM i WHERE i.district = d.district), (SELECT count(*) FROM r WHERE r.district = d.district),
-			(SELECT count(*) FROM r WHERE r.district = d.district AND reported_at IS NOT NULL),
-			(SELECT count(*) FROM r WHERE r.district = d.district AND late),
-			(SELECT count(*) FROM r WHERE r.district = d.district AND reported_at IS NULL AND due < $3)
-		FROM (SELECT DISTINCT district FROM c WHERE district IS NOT NULL) d`,
+		SELECT s.scope, (SELECT count(*) FROM c WHERE c.scope = s.scope),
+			(SELECT count(DISTINCT community_id) FROM i WHERE i.scope = s.scope), (SELECT count(*) FROM i WHERE i.scope = s.scope),
+			(SELECT coalesce(sum(findings), 0) FROM i WHERE i.scope = s.scope), (SELECT count(*) FROM r WHERE r.scope = s.scope),
+			(SELECT count(*) FROM r WHERE r.scope = s.scope AND reported_at IS NOT NULL),
+			(SELECT count(*) FROM r WHERE r.scope = s.scope AND late),
+			(SELECT count(*) FROM r WHERE r.scope = s.scope AND reported_at IS NULL AND due < $3)
+		FROM (SELECT DISTINCT scope FROM c WHERE scope IS NOT NULL) s`,
 		func(rs pgx.Rows) (row, error) {
 			x := row{c: Coverage{Year: year}}
-			err := rs.Scan(&x.district, &x.c.Communities, &x.c.Inspected, &x.c.Inspections, &x.c.Findings, &x.c.Ordered, &x.c.Reported,
+			err := rs.Scan(&x.scope, &x.c.Communities, &x.c.Inspected, &x.c.Inspections, &x.c.Findings, &x.c.Ordered, &x.c.Reported,
 				&x.c.ReportedLate, &x.c.Unmet)
 			return x, err
-		}, from, to, now)
+		}, append([]any{from, to, now}, args...)...)
 	out := make(map[string]Coverage, len(rows))
 	for _, r := range rows {
-		out[r.district] = r.c
+		out[r.scope] = r.c
 	}
 	return out, err
 }

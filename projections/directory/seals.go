@@ -97,26 +97,14 @@ type sealBatch struct {
 // foldSeals loads the seals and the uses the batch's seal events touch (one round trip), folds the events
 // over them and returns the rows to write. Events at or below a seal's last applied revision are skipped.
 func foldSeals(ctx context.Context, tx pgx.Tx, evs []decode.Event) (sealBatch, error) {
-	var sc, ss, uc, us, uu []string
-	seenSeal, seenUse := map[sealKey]bool{}, map[useKey]bool{}
-	for _, e := range evs {
-		sealID, useID, _ := sealOf(e.Payload)
-		if err := decode.RequireCommunity(e); err != nil {
-			return sealBatch{}, err
-		}
-		if err := decode.CheckStream(e, "seal", sealID); err != nil {
-			return sealBatch{}, err
-		}
-		k := sealKey{e.Community(), sealID}
-		if !seenSeal[k] {
-			seenSeal[k] = true
-			sc, ss = append(sc, k.community), append(ss, k.seal)
-		}
-		if uk := (useKey{k, useID}); useID != "" && !seenUse[uk] {
-			seenUse[uk] = true
-			uc, us, uu = append(uc, k.community), append(us, k.seal), append(uu, useID)
-		}
+	keys, err := collectKeys(evs, "seal", func(p any) (string, string) {
+		sealID, useID, _ := sealOf(p)
+		return sealID, useID
+	})
+	if err != nil {
+		return sealBatch{}, err
 	}
+	sc, ss, uc, us, uu := keys.pc, keys.pp, keys.cc, keys.cp, keys.ci
 	out := sealBatch{seals: map[sealKey]*sealRow{}, uses: map[useKey]*useRow{}}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT `+sealsTable.Select("s")+` FROM unnest($1::text[], $2::text[]) AS k(c, id)
@@ -333,4 +321,38 @@ func registerFingerprint(ctx context.Context, q Querier, table, id string) (stri
 		return "", err
 	}
 	return marks[0], nil
+}
+
+// registerKeys are the keys a batch of a register's events touches, each once, as the text arrays its load
+// statements take: the parents (community, id: a seal, an asset) and the children (community, parent, id:
+// a use, a contract).
+type registerKeys struct {
+	pc, pp     []string
+	cc, cp, ci []string
+}
+
+// collectKeys checks that every event of a register is its community's and on its parent's stream
+// (<kind>-<community>-<parent>), and collects the keys; of names an event's parent and child ("" for none).
+func collectKeys(evs []decode.Event, kind string, of func(any) (parent, child string)) (registerKeys, error) {
+	var k registerKeys
+	seenParent, seenChild := map[[2]string]bool{}, map[[3]string]bool{}
+	for _, e := range evs {
+		parent, child := of(e.Payload)
+		if err := decode.RequireCommunity(e); err != nil {
+			return k, err
+		}
+		if err := decode.CheckStream(e, kind, parent); err != nil {
+			return k, err
+		}
+		pk := [2]string{e.Community(), parent}
+		if !seenParent[pk] {
+			seenParent[pk] = true
+			k.pc, k.pp = append(k.pc, pk[0]), append(k.pp, parent)
+		}
+		if ck := [3]string{pk[0], parent, child}; child != "" && !seenChild[ck] {
+			seenChild[ck] = true
+			k.cc, k.cp, k.ci = append(k.cc, pk[0]), append(k.cp, parent), append(k.ci, child)
+		}
+	}
+	return k, nil
 }
