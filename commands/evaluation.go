@@ -66,9 +66,9 @@ func (h *Handlers) CloseSurvey(ctx context.Context, m Meta, c CloseSurvey) (Resu
 	for i, t := range c.Tallies {
 		ts[i] = survey.Tally{QuestionID: t.QuestionID, Counts: t.Counts}
 	}
-	return affair(ctx, h, m, c.CommunityID, surveys, c.SurveyID, func(s *survey.Survey, f Facts) ([]kernel.Event, error) {
-		return s.Close(c.Respondents, ts, f.Now)
-	})
+	return affair(ctx, h, m, c.CommunityID, surveys, c.SurveyID, ruled(func(s *survey.Survey, f Facts, p rulebook.Params) ([]kernel.Event, error) {
+		return s.Close(c.Respondents, ts, p, f.Now)
+	}))
 }
 
 // EvaluationTally is one member's evaluation.

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/grassroots-ledger/ledger/domain/assessment"
 	"github.com/grassroots-ledger/ledger/domain/asset"
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/bulletin"
@@ -20,6 +21,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/meeting"
 	"github.com/grassroots-ledger/ledger/domain/privacy"
+	"github.com/grassroots-ledger/ledger/domain/rating"
 	"github.com/grassroots-ledger/ledger/domain/rectification"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/seal"
@@ -46,6 +48,8 @@ func Registrars() []kernel.Registrar {
 		inspection.RegisterEvents,
 		rectification.RegisterEvents,
 		bulletin.RegisterEvents,
+		assessment.RegisterEvents,
+		rating.RegisterEvents,
 		evaluation.RegisterEvents,
 		survey.RegisterEvents,
 		supervision.RegisterEvents,

@@ -28,6 +28,8 @@ var ruleTests = map[kernel.RuleID][]string{
 	rulebook.StaffingLimit:             {"worker/TestRule_StaffingLimit"},
 	rulebook.CadreEvaluation:           {"supervision/TestRule_CadreEvaluation"},
 	rulebook.CadreIncompetent:          {"evaluation/TestRule_CadreIncompetent"},
+	rulebook.AnnualAssessment:          {"assessment/TestRule_AnnualAssessment"},
+	rulebook.Satisfaction:              {"survey/TestRule_Satisfaction"},
 	rulebook.RectificationDue:          {"supervision/TestRule_RectificationDue", "rectification/TestRectification"},
 	rulebook.ResidentsMeetingFrequency: {"meeting/TestRule_ResidentsMeetingFrequency"},
 	rulebook.MinutesKept:               {"meeting/TestRule_MinutesKept"},

@@ -113,6 +113,13 @@ const (
 	// Splitting a major expenditure to evade the resolution (拆分规避): several expenditures to one payee
 	// within a window that together reach the major threshold while each stays below it. Watched, red.
 	SplitSpending kernel.RuleID = "split-spending"
+	// 年度目标考核加扣分 [002]: a street's or district's year items scored from the ledger's facts and by
+	// assessors; a community frozen below the pass score at year end is an alert. Its parameters are the
+	// points per fact of each measure and the score bands the rating uses.
+	AnnualAssessment kernel.RuleID = "annual-assessment"
+	// 居民满意度为主要考核标准 [001, 002]: a survey closed with a satisfied share below the yellow band is an
+	// alert; its bands colour the rating.
+	Satisfaction kernel.RuleID = "satisfaction"
 )
 
 // Parameter names.
@@ -182,6 +189,22 @@ const (
 	// staffing-limit: the posts (职数) a community has at least, and the households per post above that.
 	ParamPosts             = "posts"
 	ParamHouseholdsPerPost = "households-per-post"
+	// annual-assessment: the score a year starts from, the score below which the year fails (an alert, and
+	// a yellow rating) and below which the rating is red; the points of one fact of each measure; how soon
+	// an alert must be cleared not to count as cleared late.
+	ParamBase          = "base"
+	ParamPassScore     = "pass-score"
+	ParamRedBelow      = "red-below"
+	ParamPerDisclosure = "disclosure"
+	ParamPerMeeting    = "meeting"
+	ParamPerAudit      = "audit"
+	ParamPerTopic      = "topic"
+	ParamPerOpenAlert  = "open-alert"
+	ParamPerLateClear  = "late-clear"
+	ParamClearWithin   = "clear-within"
+	// satisfaction: the satisfied share (per mille) below which a survey is an alert and the rating
+	// yellow, and below which the rating is red.
+	ParamYellowBelow = "yellow-below"
 )
 
 // Param is one parameter of a rule with its default value in text form.
@@ -307,6 +330,20 @@ func Rules() []Rule {
 			Param{ParamIncompetentShare, TypeThreshold, ">=1/3", "share of a member's evaluations that are 不称职 from which it is an alert"}),
 		rule(RectificationDue, Watch, Yellow, "督查、审计发现的问题须在整改期限内整改并报告", "000；003 第三篇 四3(3)",
 			Param{ParamRedAfter, TypeSpan, "30d", "a rectification still unreported this long past its deadline is red"}),
+		rule(AnnualAssessment, Watch, Yellow, "年度目标考核加扣分：考核得分低于合格分的，予以预警", "002",
+			Param{ParamBase, TypeCount, "100", "the score a community's year starts from"},
+			Param{ParamPassScore, TypeCount, "80", "a frozen year below it is an alert; a score below it rates the community yellow"},
+			Param{ParamRedBelow, TypeCount, "60", "a score below it rates the community red"},
+			Param{ParamPerDisclosure, TypeCount, "1", "points per notice published (measure disclosures)"},
+			Param{ParamPerMeeting, TypeCount, "1", "points per meeting held with its attendance recorded (measure meetings)"},
+			Param{ParamPerAudit, TypeCount, "5", "points per audit concluded (measure audits)"},
+			Param{ParamPerTopic, TypeCount, "2", "points per deliberation topic closed (measure topics-closed)"},
+			Param{ParamPerOpenAlert, TypeCount, "2", "points deducted per alert of the year still open (measure open-alerts)"},
+			Param{ParamPerLateClear, TypeCount, "1", "points deducted per alert of the year cleared after clear-within (measure late-clears)"},
+			Param{ParamClearWithin, TypeSpan, "30d", "an alert cleared later than this after it was raised was cleared late"}),
+		rule(Satisfaction, Watch, Yellow, "居民满意度测评结果低于标准的，予以预警", "001；002",
+			Param{ParamYellowBelow, TypeCount, "800", "a survey's satisfied share (per mille) below it is an alert and rates the community yellow"},
+			Param{ParamRedBelow, TypeCount, "600", "a satisfied share (per mille) below it rates the community red"}),
 		rule(LateRecording, Watch, Yellow, "事实须及时记录：补录发生时间早于记录时间72小时以上的，须说明", "ledger",
 			Param{ParamWithin, TypeSpan, "72h", "time from when a fact happened to its recording"}),
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
 )
 
 // Audience is who may answer.
@@ -86,7 +87,10 @@ func (Opened) EventName() string  { return "survey.opened" }
 func (Opened) SchemaVersion() int { return 1 }
 
 // Closed records a survey closed with its results: the number of respondents and each question's tally.
+// A satisfied share (over the satisfaction-scale questions) below satisfaction's yellow-below carries a
+// breach of satisfaction.
 type Closed struct {
+	kernel.Watch
 	SurveyID    string    `json:"survey_id"`
 	Respondents int       `json:"respondents"`
 	Tallies     []Tally   `json:"tallies"`
@@ -180,7 +184,7 @@ func (s *Survey) Open(id, title string, audience []Audience, questions []Questio
 
 // Close closes the survey at now with its results: every question tallied once, each with as many counts
 // as its scale has answers and no more answers than respondents.
-func (s *Survey) Close(respondents int, tallies []Tally, now time.Time) ([]kernel.Event, error) {
+func (s *Survey) Close(respondents int, tallies []Tally, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
 	if s.id == "" {
 		return nil, ErrNotFound
 	}
@@ -220,7 +224,34 @@ func (s *Survey) Close(respondents int, tallies []Tally, now time.Time) ([]kerne
 	for id := range byID {
 		return nil, kernel.Invalid("unknown-question", "tallies", fmt.Sprintf("测评没有题目 %s", id))
 	}
+	if share, ok := Overall(s.questions, out.Tallies); ok {
+		if floor := p.Count(rulebook.Satisfaction, rulebook.ParamYellowBelow); share < floor {
+			out.Breaches = []kernel.Breach{{Rule: rulebook.Satisfaction, Detail: fmt.Sprintf("满意度测评满意(含基本满意)率%d.%d%%，低于%d.%d%%",
+				share/10, share%10, floor/10, floor%10)}}
+		}
+	}
 	return []kernel.Event{out}, nil
+}
+
+// Overall is the survey's satisfied share, per mille of the answers to its satisfaction-scale questions
+// (满意 or 基本满意); ok is false when it has none answered.
+func Overall(questions []Question, tallies []Tally) (share int, ok bool) {
+	scale := map[string]Scale{}
+	for _, q := range questions {
+		scale[q.QuestionID] = q.Scale
+	}
+	good, total := 0, 0
+	for _, t := range tallies {
+		if scale[t.QuestionID] != Satisfaction || len(t.Counts) != 3 {
+			continue
+		}
+		good += t.Counts[0] + t.Counts[1]
+		total += t.Counts[0] + t.Counts[1] + t.Counts[2]
+	}
+	if total == 0 {
+		return 0, false
+	}
+	return good * 1000 / total, true
 }
 
 // Satisfied is the share of a satisfaction tally that is 满意 or 基本满意, in per mille of the answers (0

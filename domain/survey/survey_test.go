@@ -6,6 +6,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/internal/domaintest"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/domain/survey"
 )
 
@@ -32,7 +33,9 @@ func TestSurvey(t *testing.T) {
 		}
 	}
 	close := func(respondents int, ts ...survey.Tally) func(*survey.Survey) ([]kernel.Event, error) {
-		return func(s *survey.Survey) ([]kernel.Event, error) { return s.Close(respondents, ts, t0.Add(240*time.Hour)) }
+		return func(s *survey.Survey) ([]kernel.Event, error) {
+			return s.Close(respondents, ts, rulebook.Defaults(), t0.Add(240*time.Hour))
+		}
 	}
 	q1 := survey.Tally{QuestionID: "q1", Counts: []int{150, 40, 10}}
 	q2 := survey.Tally{QuestionID: "q2", Counts: []int{5, 10, 30, 80, 70}}
@@ -58,5 +61,29 @@ func TestSurvey(t *testing.T) {
 	}
 	if got := survey.Satisfied(survey.FivePoint, q2.Counts); got != 769 {
 		t.Fatalf("4 or 5 points: %d‰, want 769 (150 of 195)", got)
+	}
+}
+
+// TestRule_Satisfaction: a survey closed with a satisfied share (满意 or 基本满意, over its satisfaction
+// questions) below satisfaction's yellow-below breaks the rule; at or above it, or with the band lowered
+// by an override, it does not; five-point questions do not count.
+func TestRule_Satisfaction(t *testing.T) {
+	lowered, err := rulebook.Defaults().With(rulebook.Satisfaction, rulebook.ParamYellowBelow, "700")
+	if err != nil {
+		t.Fatal(err)
+	}
+	close := func(p rulebook.Params, q1 ...int) func(*survey.Survey) ([]kernel.Event, error) {
+		return func(s *survey.Survey) ([]kernel.Event, error) {
+			return s.Close(200, []survey.Tally{{QuestionID: "q1", Counts: q1}, {QuestionID: "q2", Counts: []int{100, 50, 10, 0, 0}}}, p, t0.Add(240*time.Hour))
+		}
+	}
+	domaintest.Run(t, domaintest.Registry(t, survey.RegisterEvents), func() *survey.Survey { return &survey.Survey{} },
+		[]domaintest.Case[*survey.Survey]{
+			{Name: "75% satisfied", Given: []kernel.Event{opened}, When: close(rulebook.Defaults(), 100, 50, 50), ThenBreaches: []kernel.RuleID{rulebook.Satisfaction}},
+			{Name: "exactly 80%", Given: []kernel.Event{opened}, When: close(rulebook.Defaults(), 100, 60, 40)},
+			{Name: "75% under a band lowered to 70%", Given: []kernel.Event{opened}, When: close(lowered, 100, 50, 50)},
+		})
+	if share, ok := survey.Overall(questions, []survey.Tally{{QuestionID: "q1", Counts: []int{100, 50, 50}}, {QuestionID: "q2", Counts: []int{200, 0, 0, 0, 0}}}); !ok || share != 750 {
+		t.Fatalf("overall: %d‰ %v, want 750 (the five-point question does not count)", share, ok)
 	}
 }

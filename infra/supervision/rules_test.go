@@ -2,6 +2,8 @@ package supervision_test
 
 import (
 	"context"
+	"github.com/grassroots-ledger/ledger/domain/assessment"
+	"github.com/grassroots-ledger/ledger/domain/survey"
 	"net/http"
 	"strings"
 	"testing"
@@ -59,6 +61,8 @@ var ruleScenarios = map[kernel.RuleID]string{
 	rulebook.RectificationDue:          "TestRuleRectificationDue",
 	rulebook.CadreEvaluation:           "TestRuleCadreEvaluation",
 	rulebook.CadreIncompetent:          "TestRuleCadreIncompetent",
+	rulebook.AnnualAssessment:          "TestRuleAnnualAssessment",
+	rulebook.Satisfaction:              "TestRuleSatisfaction",
 }
 
 // TestEveryWatchRuleHasAScenario: a reviewer reads DOMAIN.md's watch rules against ruleScenarios.
@@ -780,4 +784,32 @@ func TestRuleCadreIncompetent(t *testing.T) {
 	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
 	mustResolve(t, h, sup, a.ID, "街道已约谈，限期改进")
 	h.WaitAlert(rulebook.CadreIncompetent, s, supervisiontest.Cleared)
+}
+
+// TestRuleAnnualAssessment: a year frozen below the pass score raises a yellow alert on the community's
+// scorecard; a supervisor resolves it with the rectification plan.
+func TestRuleAnnualAssessment(t *testing.T) {
+	h, c := harness(t, 23)
+	s := assessment.ScorecardStream(c.ID, 2025)
+	h.Record(c, s, assessment.Frozen{Year: 2025, Jurisdiction: supervisiontest.DistrictX, Base: 100, Total: 72, FrozenAt: h.Clock.Now(),
+		Lines: []assessment.Line{{Code: "B1", Title: "预警未消除", Measure: assessment.OpenAlerts, Facts: 14, Points: -28}},
+		Watch: breach(rulebook.AnnualAssessment, "2025年度考核得分72，低于合格分80")})
+	a := h.WaitAlert(rulebook.AnnualAssessment, s, supervisiontest.YellowOpen)
+	if !strings.Contains(a.Detail, "72") {
+		t.Fatalf("raised %+v", a)
+	}
+	mustResolve(t, h, h.Token(commands.RoleSupervisor, supervisiontest.DistrictX), a.ID, "已制定整改方案")
+	h.WaitAlert(rulebook.AnnualAssessment, s, supervisiontest.Cleared)
+}
+
+// TestRuleSatisfaction: a survey closed with a low satisfied share raises a yellow alert on the survey; a
+// supervisor resolves it.
+func TestRuleSatisfaction(t *testing.T) {
+	h, c := harness(t, 24)
+	s := survey.Stream(c.ID, "2026")
+	h.Record(c, s, survey.Closed{SurveyID: "2026", Respondents: 100, Tallies: []survey.Tally{{QuestionID: "q1", Counts: []int{40, 30, 30}}},
+		ClosedAt: h.Clock.Now(), Watch: breach(rulebook.Satisfaction, "满意度测评满意(含基本满意)率70.0%，低于80.0%")})
+	a := h.WaitAlert(rulebook.Satisfaction, s, supervisiontest.YellowOpen)
+	mustResolve(t, h, h.Token(commands.RoleSupervisor, supervisiontest.DistrictX), a.ID, "已入户走访，制定改进措施")
+	h.WaitAlert(rulebook.Satisfaction, s, supervisiontest.Cleared)
 }

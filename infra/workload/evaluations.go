@@ -110,7 +110,7 @@ func (c *comm) scheduleSurvey(y int) {
 					answered := respondents - s.rng.IntN(respondents/20+1)
 					tallies = append(tallies, survey.Tally{QuestionID: q.QuestionID, Counts: spread(s.rng, answered, q.Scale)})
 				}
-				evs, err := sv.Close(respondents, tallies, c.now)
+				evs, err := sv.Close(respondents, tallies, c.params, c.now)
 				apply(sv, c.record(c.clerk, stream, nil, evs, err))
 				c.done(stream)
 			})

@@ -370,6 +370,9 @@ func Cleared(a alerts.Alert) bool { return !a.Open() }
 // RedOpen matches an open red alert.
 func RedOpen(a alerts.Alert) bool { return a.Open() && a.Severity == "red" }
 
+// YellowOpen matches an open yellow alert.
+func YellowOpen(a alerts.Alert) bool { return a.Open() && a.Severity == "yellow" }
+
 // Quiesce waits until the read model has applied everything in the store and the outbox is empty.
 func (h *Harness) Quiesce() {
 	h.tb.Helper()
