@@ -20,8 +20,9 @@ import (
 // learns nothing from them, and only when the command id is new, so a retry returns the first result even
 // if those facts moved on since.
 type Handlers struct {
-	x   *Executor
-	log *slog.Logger
+	x         *Executor
+	log       *slog.Logger
+	standings Standings
 }
 
 // NewHandlers returns the handlers running on x; logger may be nil.

@@ -119,7 +119,7 @@ func TestAuthorizationMatrixOverEveryRoute(t *testing.T) {
 				case got == http.StatusUnauthorized || got >= 500:
 					t.Errorf("%s", cell)
 				case isCommand:
-					casework := slices.Contains([]string{"record-inspection", "order-rectification", "publish-bulletin"}, strings.TrimPrefix(path, "/api/v1/commands/"))
+					casework := slices.Contains([]string{"record-inspection", "order-rectification", "publish-bulletin", "define-assessment", "score-assessment", "freeze-assessment", "record-rating"}, strings.TrimPrefix(path, "/api/v1/commands/"))
 					if readOnly := role == commands.RoleAuditor || role == commands.RoleSupervisor && !casework; readOnly != (got == http.StatusForbidden) && readOnly {
 						t.Errorf("%s, want 403 for a read-only role", cell)
 					}

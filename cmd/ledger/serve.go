@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/projections/standing"
 	"log/slog"
 	"net"
 	"net/http"
@@ -134,7 +135,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	handlers := commands.NewHandlers(executor, slog.Default())
+	handlers := commands.NewHandlers(executor, slog.Default()).WithStandings(standing.Reader{Q: pool})
 	httpapi.RegisterCatalogue(api, handlers)
 	// An erasure first reads what is new in the store (the spare keys taken for the person are named
 	// there); reading it every minute keeps that short.
@@ -171,6 +172,12 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	}, slog.Default())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{Registry: metrics}))
 	checks := health.New(health.Config{Store: store, Database: pool, Models: rt.Status, Lag: sup.Lag})
+	// Ratings at every month's and quarter's end, assessment years frozen at the year's end: once the read
+	// models have caught up with the store.
+	go func() {
+		_ = supervision.NewStandingJob(supervision.StandingConfig{Pool: pool, Handlers: handlers, Clock: commands.SystemClock{},
+			Ready: func(ctx context.Context) bool { return checks.Check(ctx).Ready }}).Run(runCtx)
+	}()
 	mux.HandleFunc("GET /healthz", checks.Healthz)
 	mux.HandleFunc("GET /readyz", checks.Readyz)
 	ln, err := net.Listen("tcp", o.httpAddr)

@@ -359,3 +359,11 @@ func Compute(items []Item, facts map[Measure]int, scores map[string]int, p ruleb
 	}
 	return r
 }
+
+// Fact is one fact a measure counts, with the log position of the event that made it (for the link).
+type Fact struct {
+	Measure  Measure
+	What     string
+	At       time.Time
+	Position uint64
+}

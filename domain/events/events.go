@@ -120,6 +120,7 @@ func Enums() map[reflect.Type][]string {
 	add(m, rectification.Kinds())
 	add(m, survey.Audiences())
 	add(m, survey.Scales())
+	add(m, assessment.Measures())
 	return m
 }
 

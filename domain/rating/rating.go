@@ -136,8 +136,12 @@ func (h *History) Apply(e kernel.Event) {
 // Has reports whether the period's rating is recorded.
 func (h *History) Has(period string) bool { return h.periods[period] }
 
-// ErrRecorded is the error of a period recorded twice.
-var ErrRecorded = kernel.Conflict("rating-already-recorded", "该期评级已记录")
+// Errors of ratings.
+var (
+	ErrRecorded      = kernel.Conflict("rating-already-recorded", "该期评级已记录")
+	ErrInvalidPeriod = kernel.Invalid("invalid-period", "period", "评级期间须为 2026-11 或 2026-Q4")
+	ErrNotEnded      = kernel.Invalid("period-not-ended", "period", "期间结束后才能记录评级")
+)
 
 // Record records the period's rating from in under p, at now; once per period, and only after it ended.
 func (h *History) Record(period string, in Inputs, p rulebook.Params, now time.Time) ([]kernel.Event, error) {
@@ -146,10 +150,10 @@ func (h *History) Record(period string, in Inputs, p rulebook.Params, now time.T
 	}
 	end, ok := PeriodEnd(period)
 	if !ok {
-		return nil, kernel.Invalid("invalid-period", "period", "评级期间须为 2026-11 或 2026-Q4")
+		return nil, ErrInvalidPeriod
 	}
 	if now.Before(end) {
-		return nil, kernel.Invalid("period-not-ended", "period", "期间结束后才能记录评级")
+		return nil, ErrNotEnded
 	}
 	r, reasons := Combine(in, p)
 	return []kernel.Event{Recorded{Period: period, Rating: r, Inputs: in, Reasons: reasons, TakenAt: now.UTC()}}, nil

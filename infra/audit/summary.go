@@ -41,6 +41,10 @@ type summary struct {
 	// and its open alerts.
 	Rating     *alerts.CommunityRating
 	OpenAlerts []alerts.Alert
+	// Ratings are the ratings recorded at the end of each month and quarter (红黄绿 with what made them),
+	// and FrozenYears the annual assessments frozen, as of the instant: the rating of that time.
+	Ratings     []directory.RatingEntry
+	FrozenYears []directory.FrozenYear
 }
 
 // fiscalYear is one fiscal year of a community's budget, by category.
@@ -63,6 +67,12 @@ func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel,
 		case err == nil:
 			s.Community = &c
 		case !errors.Is(err, directory.ErrNotFound):
+			return summary{}, err
+		}
+		if s.Ratings, err = directory.RatingHistory(ctx, q, community); err != nil {
+			return summary{}, err
+		}
+		if s.FrozenYears, err = directory.FrozenYears(ctx, q, community); err != nil {
 			return summary{}, err
 		}
 	}

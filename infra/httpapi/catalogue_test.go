@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/projections/standing"
 	"net/http"
 	"regexp"
 	"slices"
@@ -21,12 +22,20 @@ var administrative = []string{"register-jurisdiction", "register-community", "up
 
 // The commands of supervision casework: supervisors and admins only (and so refused to clerks and
 // committee members too).
-var casework = []string{"record-inspection", "order-rectification", "publish-bulletin"}
+var casework = []string{"record-inspection", "order-rectification", "publish-bulletin", "define-assessment", "score-assessment", "freeze-assessment", "record-rating"}
 
-func startCatalogue(tb testing.TB) *apitest.Server {
+func startCatalogue(tb testing.TB) *apitest.Server { return startCatalogueOn(tb, false) }
+
+// startCatalogueOn is startCatalogue whose handlers read the read models in the server's database
+// (freeze-assessment, record-rating) when standings is set: for tests that run the models.
+func startCatalogueOn(tb testing.TB, standings bool) *apitest.Server {
 	tb.Helper()
 	return apitest.Start(tb, apitest.Config{Register: func(s *apitest.Server) {
-		httpapi.RegisterCatalogue(s.Commands, commands.NewHandlers(s.Executor, apitest.Logger()))
+		h := commands.NewHandlers(s.Executor, apitest.Logger())
+		if standings {
+			h.WithStandings(standing.Reader{Q: s.Pool})
+		}
+		httpapi.RegisterCatalogue(s.Commands, h)
 	}})
 }
 

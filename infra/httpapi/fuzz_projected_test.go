@@ -32,7 +32,7 @@ import (
 //
 //	go test ./infra/httpapi -run '^$' -fuzz FuzzCommandsAreProjected -fuzztime 5m -parallel 1
 func FuzzCommandsAreProjected(f *testing.F) {
-	srv := startCatalogue(f)
+	srv := startCatalogueOn(f, true)
 	ctx, cancel := context.WithCancel(context.Background())
 	rt, err := runtime.New(runtime.Config{Pool: srv.Pool, Source: srv.Store, Migrate: pg.Migrator(srv.Pool), Models: all.Models(nil),
 		Logger: apitest.Logger(), MaxWait: time.Millisecond})
@@ -320,6 +320,11 @@ var fuzzSeeds = []fuzzStep{
 		"results": []map[string]any{{"person": "p-1", "competent": 35, "basically": 4, "incompetent": 1}}}},
 	{"publish-bulletin", map[string]any{"jurisdiction": fzDistrict, "bulletin_id": "b-1", "title": "督查通报", "text": "通报内容",
 		"cites": []map[string]any{{"community_id": fzC, "inspection_id": "i-1"}}}},
+	{"define-assessment", map[string]any{"jurisdiction": fzDistrict, "year": 2025, "items": []map[string]any{
+		{"code": "A1", "title": "按时公开", "measure": "disclosures", "points": 20}, {"code": "C1", "title": "重点工作", "measure": "assessor", "points": 10}}}},
+	{"score-assessment", map[string]any{"community_id": fzC, "year": 2025, "item_code": "C1", "points": -2, "reason": "台账不全"}},
+	{"freeze-assessment", map[string]any{"community_id": fzC, "year": 2025}},
+	{"record-rating", map[string]any{"community_id": fzC, "period": "2025-Q4"}},
 	{"request-expenditure", map[string]any{"community_id": fzC, "expenditure_id": "x-9", "fiscal_year": 2026, "category": "salaries", "kind": "salary",
 		"purpose": "基本工资", "amount_fen": 480000, "payee": map[string]any{"kind": "individual", "person": "p-21", "personal": map[string]any{"name": "郑丽"}},
 		"payroll": map[string]any{"worker_id": "w-1", "component": "basic", "period": "2026-12"}}},

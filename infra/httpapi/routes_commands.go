@@ -102,6 +102,12 @@ func RegisterCatalogue(r *Commands, h *commands.Handlers) {
 	RegisterCommand(r, "report-rectification", "Record what the committee did about a rectification order (整改情况)", h.ReportRectification)
 	RegisterCasework(r, "publish-bulletin", "Publish a street's or district's supervision bulletin (督查通报)", h.PublishBulletin)
 
+	// The annual assessment (年度目标考核加扣分) and the rating history (红黄绿 per month and quarter).
+	RegisterCasework(r, "define-assessment", "Define a street's or district's assessment year: items, points and how each is scored (年度目标考核)", h.DefineAssessment)
+	RegisterCasework(r, "score-assessment", "Record an assessor's score of an item for a community, with the reason (考核评分)", h.ScoreAssessment)
+	RegisterCasework(r, "freeze-assessment", "Freeze a community's ended year as the ledger scores it now (考核结果)", h.FreezeAssessment)
+	RegisterCasework(r, "record-rating", "Record a community's rating for a month or quarter that ended, as it stands now (评级)", h.RecordRating)
+
 	// The admission list for work entering communities (社区工作事项准入).
 	RegisterCommand(r, "list-duty", "Put a duty on the district's list of community work (列入清单)", h.ListDuty)
 	RegisterCommand(r, "delist-duty", "Take a duty off the district's list (移出清单)", h.DelistDuty)

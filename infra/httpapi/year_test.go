@@ -399,6 +399,23 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 	y.do("publish-bulletin", supervisor, commands.PublishBulletin{Jurisdiction: yDistrict, BulletinID: "2026-3", Title: "2026年第3轮督查通报",
 		Text: "本轮督查发现问题1个，已整改1个。", Cites: []commands.BulletinCite{{CommunityID: c, InspectionID: "2026-r3"}}})
 
+	// The district's assessment year (年度目标考核): defined once by its supervisors; an assessor's item
+	// scored with a reason, a fact item not; the year frozen only once it ended; a month's rating only
+	// once the month ended.
+	y.do("define-assessment", supervisor, commands.DefineAssessment{Jurisdiction: yDistrict, Year: 2026, Items: []commands.AssessmentItem{
+		{Code: "A1", Title: "村(居)务按时公开", Measure: "disclosures", Points: 20}, {Code: "C1", Title: "年度重点工作", Measure: "assessor", Points: 10}}})
+	y.post("define-assessment", supervisor, commands.DefineAssessment{Jurisdiction: yDistrict, Year: 2026, Items: []commands.AssessmentItem{
+		{Code: "A1", Title: "x", Measure: "meetings", Points: 5}}}).WantProblem(t, http.StatusConflict, "assessment-already-defined")
+	y.post("define-assessment", clerk, commands.DefineAssessment{Jurisdiction: yDistrict, Year: 2027, Items: []commands.AssessmentItem{
+		{Code: "A1", Title: "x", Measure: "meetings", Points: 5}}}).WantProblem(t, http.StatusForbidden, "")
+	y.do("score-assessment", supervisor, commands.ScoreAssessment{CommunityID: c, Year: 2026, ItemCode: "C1", Points: -3, Reason: "垃圾分类推进滞后"})
+	y.post("score-assessment", supervisor, commands.ScoreAssessment{CommunityID: c, Year: 2026, ItemCode: "A1", Points: 3, Reason: "x"}).
+		WantProblem(t, http.StatusBadRequest, "item-not-assessed")
+	y.post("freeze-assessment", supervisor, commands.FreezeAssessment{CommunityID: c, Year: 2026}).
+		WantProblem(t, http.StatusBadRequest, "year-not-ended")
+	y.post("record-rating", supervisor, commands.RecordRating{CommunityID: c, Period: "2026-Q4"}).
+		WantProblem(t, http.StatusBadRequest, "period-not-ended")
+
 	// The year's satisfaction survey and the second half year's democratic evaluation of the committee: a
 	// member found 不称职 by a third of the evaluations is recorded with cadre-incompetent; someone not on
 	// the committee cannot be evaluated.

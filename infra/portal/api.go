@@ -495,6 +495,7 @@ func (p *Portal) registerAPI(api huma.API) {
 	p.registerWorkerAPI(api, op)
 	p.registerCaseworkAPI(api, op)
 	p.registerEvaluationAPI(api, op)
+	p.registerStandingAPI(api, op)
 	p.registerWorklistAPI(api, op)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/projections/standing"
 	"io"
 	"log/slog"
 	"net/http"
@@ -53,6 +54,8 @@ type district struct {
 	Stats  workload.Stats
 	DBURL  string
 	Clock  *demoClock // the executor's, the alert engine's and the portal's time
+	// Handlers are the command API's, reading the read models (the standing job runs on them).
+	Handlers *commands.Handlers
 }
 
 // demoClock runs from the end of the demo history at the pace of the wall clock: the district is the
@@ -236,7 +239,8 @@ func buildDistrictOn(server string, opts workload.Options, logf func(string, ...
 		return nil, cleanup, err
 	}
 	x := commands.NewExecutor(store, clock, reg, quiet())
-	httpapi.RegisterCatalogue(cmds, commands.NewHandlers(x, quiet()))
+	handlers := commands.NewHandlers(x, quiet()).WithStandings(standing.Reader{Q: admin})
+	httpapi.RegisterCatalogue(cmds, handlers)
 	p, err := portal.New(portal.Config{DB: pp, API: cmds.API(), Logger: quiet(), Events: store, PollInterval: 50 * time.Millisecond, Now: clock.Now,
 		Regrant: func(ctx context.Context) error { return portal.EnsureRole(ctx, admin, portal.DefaultRole) }})
 	if err != nil {
@@ -247,7 +251,7 @@ func buildDistrictOn(server string, opts workload.Options, logf func(string, ...
 	hs := httptest.NewServer(mux)
 	undo = append(undo, hs.Close)
 
-	d := &district{URL: hs.URL, Node: node, Store: store, Admin: admin, Portal: p, Stats: stats, DBURL: dbURL, Clock: clock,
+	d := &district{URL: hs.URL, Node: node, Store: store, Admin: admin, Portal: p, Stats: stats, DBURL: dbURL, Clock: clock, Handlers: handlers,
 		API: &apitest.Server{URL: hs.URL, DatabaseURL: dbURL, Pool: admin, Store: store, Executor: x, Tokens: tokens, Commands: cmds, Mux: mux}}
 	// A big district takes its time to project: a minute, and a second more for every thousand events.
 	if err := d.waitCaughtUp(time.Minute + time.Duration(stats.Events)*time.Millisecond); err != nil {

@@ -113,6 +113,8 @@ func (p *Portal) mountPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /c/{id}/workers", p.workersPage)
 	mux.HandleFunc("GET /c/{id}/inspections", p.caseworkPage)
 	mux.HandleFunc("GET /c/{id}/evaluations", p.evaluationsPage)
+	mux.HandleFunc("GET /c/{id}/assessment", p.standingPage)
+	mux.HandleFunc("GET /ratings/{path...}", p.ratingTablePage)
 	mux.HandleFunc("GET /bulletins/{path...}", p.bulletinsPage)
 	mux.HandleFunc("GET /c/{id}/assets", p.assetsPage)
 	mux.HandleFunc("GET /c/{id}/tasks", p.tasksPage)

@@ -180,8 +180,10 @@ func TestNoPersonalDataInPublicResponses(t *testing.T) {
 				}
 				seeds = append(seeds, "/c/"+string(c.ID)+"/seals", "/api/v1/public/communities/"+string(c.ID)+"/seals",
 					"/c/"+string(c.ID)+"/assets", "/api/v1/public/communities/"+string(c.ID)+"/assets",
-					"/c/"+string(c.ID)+"/tasks", "/api/v1/public/communities/"+string(c.ID)+"/tasks")
+					"/c/"+string(c.ID)+"/tasks", "/api/v1/public/communities/"+string(c.ID)+"/tasks",
+					"/c/"+string(c.ID)+"/assessment", "/api/v1/public/communities/"+string(c.ID)+"/assessment")
 			}
+			seeds = append(seeds, "/ratings/"+string(st.Path), "/api/v1/public/ratings?jurisdiction="+string(st.Path))
 		}
 	}
 	c := &crawler{d: d, seen: map[string]bool{}}

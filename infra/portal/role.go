@@ -37,9 +37,10 @@ const (
 	metaSchema       = "rm_meta"
 )
 
-// alertsTables are the supervisors' model's public tables: ratings and alerts. Not the engine's state,
-// not the outbox, not the feed with its payloads.
-var alertsTables = []string{"ratings", "alerts", "checkpoint"}
+// alertsTables are the supervisors' model's public tables: ratings, alerts and the rule overrides in force
+// (the rulebook the assessment scores by is public). Not the engine's state, not the outbox, not the feed
+// with its payloads.
+var alertsTables = []string{"ratings", "alerts", "overrides", "checkpoint"}
 
 var roleName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 

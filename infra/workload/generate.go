@@ -203,6 +203,9 @@ func (g *gen) simulate(ctx context.Context, comms []*comm, wr *writer) error {
 		if err := g.bulletins(comms, to, w); err != nil {
 			return err
 		}
+		if err := g.assessments(comms, from, to, w); err != nil {
+			return err
+		}
 		before := g.written
 		g.account(w)
 		last = g.written - before

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/grassroots-ledger/ledger/domain/assessment"
 	"github.com/grassroots-ledger/ledger/domain/audit"
 	"github.com/grassroots-ledger/ledger/domain/bulletin"
 	"github.com/grassroots-ledger/ledger/domain/community"
@@ -113,6 +114,9 @@ func (c causality) check(cid string, ev kernel.Event) error {
 	case worklist.DutyListed, worklist.DutyDelisted, worklist.TaskApplied, worklist.TaskDecided: // a district's list
 		c.seen["worklist"] = true
 		return nil
+	case assessment.Defined: // a district's assessment year
+		c.seen[fmt.Sprintf("assessment/%s/%d", e.Jurisdiction, e.Year)] = true
+		return nil
 	case bulletin.Published: // a district's bulletin: after every inspection it cites
 		for _, ct := range e.Cites {
 			err = errors.Join(err, need("inspection/"+string(ct.CommunityID)+"/"+ct.InspectionID))
@@ -147,6 +151,8 @@ func (c causality) check(cid string, ev kernel.Event) error {
 		}
 	case worker.Hired:
 		c.seen["worker/"+cid+"/"+e.WorkerID] = true
+	case assessment.Scored: // an assessor's score: after the year's items
+		err = need(fmt.Sprintf("assessment/%s/%d", e.Jurisdiction, e.Year))
 	case inspection.Conducted:
 		c.seen["inspection/"+cid+"/"+e.InspectionID] = true
 	case rectification.Ordered:

@@ -412,6 +412,12 @@ func TestDefaultDistrict(t *testing.T) {
 	if types["bulletin.published"] < 5 || bulletinCites < types["inspection.conducted"]-2*inspectedPerRoundInTest {
 		t.Errorf("%d bulletins citing %d inspections", types["bulletin.published"], bulletinCites)
 	}
+	// The annual assessment: the district defines every year of the span, and its assessors score each
+	// community at every year end within it.
+	if years := stats.To.In(kernel.ChinaTime()).Year() - stats.From.In(kernel.ChinaTime()).Year() + 1; types["assessment.defined"] != years ||
+		types["assessment.scored"] != 78*(years-1) {
+		t.Errorf("%d assessment years defined, %d scored over %d calendar years", types["assessment.defined"], types["assessment.scored"], years)
+	}
 	unrectified := plantedIn(stats, string(rulebook.RectificationDue)+":missing")
 	if len(ordered) < 100 || len(unrectified) == 0 {
 		t.Errorf("%d rectifications ordered, planted unrectified in %v", len(ordered), unrectified)

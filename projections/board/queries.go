@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/domain/assessment"
 	"strings"
 	"time"
 
@@ -286,4 +287,20 @@ func NamesDocument(ctx context.Context, q Querier, sha string) (bool, error) {
 	ok, err := tables.Collect(ctx, q, "board", "records naming "+sha, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{Schema, "notice_versions"}.Sanitize()+`
 		WHERE attachments @> jsonb_build_array(jsonb_build_object('sha256', $1::text)))`, tables.One[bool], sha)
 	return len(ok) == 1 && ok[0], err
+}
+
+// NoticesPublished returns a community's notices first published in [from, to) and not withdrawn, as
+// assessment facts (the measure disclosures), linked to the event that published them.
+func NoticesPublished(ctx context.Context, q Querier, communityID string, from, to time.Time) ([]assessment.Fact, error) {
+	return tables.Collect(ctx, q, "board", "notices published by "+communityID, `SELECT v.title, n.published_at, v.commit_pos
+		FROM `+pgx.Identifier{Schema, "notices"}.Sanitize()+` n JOIN `+pgx.Identifier{Schema, "notice_versions"}.Sanitize()+` v
+		ON v.community_id = n.community_id AND v.notice_id = n.notice_id AND v.version = 1
+		WHERE n.community_id = $1 AND n.published_at >= $2 AND n.published_at < $3 AND n.status <> 'withdrawn' ORDER BY n.published_at, n.notice_id`,
+		func(rs pgx.Rows) (assessment.Fact, error) {
+			f := assessment.Fact{Measure: assessment.Disclosures}
+			var pos int64
+			err := rs.Scan(&f.What, &f.At, &pos)
+			f.Position = uint64(pos)
+			return f, err
+		}, communityID, from, to)
 }

@@ -13,6 +13,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/domain/assessment"
+	"github.com/grassroots-ledger/ledger/domain/rating"
 	"slices"
 	"strings"
 	"time"
@@ -61,7 +63,8 @@ func New() *Model {
 		worklist.DutyListed{}, worklist.DutyDelisted{}, worklist.TaskApplied{}, worklist.TaskDecided{}, worklist.TaskReceived{},
 		worker.Hired{}, worker.PostChanged{}, worker.Trained{}, worker.Left{},
 		inspection.Conducted{}, rectification.Ordered{}, rectification.Reported{}, bulletin.Published{},
-		survey.Opened{}, survey.Closed{}, evaluation.Held{})}
+		survey.Opened{}, survey.Closed{}, evaluation.Held{},
+		assessment.Defined{}, assessment.Scored{}, assessment.Frozen{}, rating.Recorded{})}
 }
 
 // Tables are the model's tables as declared once for its writes and loads (checked against the
@@ -70,7 +73,8 @@ func (*Model) Tables() []*tables.Table {
 	return []*tables.Table{nodesTable, communitiesTable, seatsTable, auditsTable, sealsTable, sealUsesTable, assetsTable, contractsTable,
 		dutiesTable, admissionsTable, communityTasksTable, worklistStreamsTable, workerRostersTable, workersTable, workerTrainingsTable,
 		inspectionsTable, findingsTable, rectificationsTable, reportsTable, bulletinsTable, citesTable,
-		surveysTable, questionsTable, surveyResultsTable, talliesTable, evaluationsTable, evaluationResultsTable}
+		surveysTable, questionsTable, surveyResultsTable, talliesTable, evaluationsTable, evaluationResultsTable,
+		assessmentItemsTable, assessmentScoresTable, assessmentResultsTable, ratingHistoryTable}
 }
 
 // Poison implements runtime.ReadModel: SkipAndReport. The directory is navigation, and every fact it
@@ -190,7 +194,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 			workerEvs = append(workerEvs, e)
 			continue
 		}
-		if isCasework(e.Payload) || isEvaluation(e.Payload) {
+		if isCasework(e.Payload) || isEvaluation(e.Payload) || isStanding(e.Payload) {
 			caseEvs = append(caseEvs, e)
 			continue
 		}
@@ -441,6 +445,9 @@ func write(ctx context.Context, tx pgx.Tx, nodes map[string]*node, rows map[stri
 		return err
 	}
 	if err := writeEvaluations(&w, casework); err != nil {
+		return err
+	}
+	if err := writeStandings(&w, casework); err != nil {
 		return err
 	}
 	if err := w.Flush(ctx, tx); err != nil {

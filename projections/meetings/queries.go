@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/domain/assessment"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -411,4 +412,21 @@ func NamesDocument(ctx context.Context, q Querier, sha string) (bool, error) {
 	ok, err := tables.Collect(ctx, q, "meetings", "records naming "+sha, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{Schema, "meetings"}.Sanitize()+` WHERE minutes_sha256 = $1)
 		OR EXISTS (SELECT 1 FROM `+pgx.Identifier{Schema, "topic_steps"}.Sanitize()+` WHERE document_sha256 = $1)`, tables.One[bool], sha)
 	return len(ok) == 1 && ok[0], err
+}
+
+// AssessmentFacts returns a community's meetings held in [from, to) with their attendance recorded (the
+// measure meetings) and its deliberation topics closed in [from, to) (topics-closed), as assessment facts.
+func AssessmentFacts(ctx context.Context, q Querier, communityID string, from, to time.Time) ([]assessment.Fact, error) {
+	return tables.Collect(ctx, q, "meetings", "assessment facts of "+communityID, `SELECT 'meetings', title, held_at, attendance_commit_pos
+		FROM `+pgx.Identifier{Schema, "meetings"}.Sanitize()+` WHERE community_id = $1 AND held_at >= $2 AND held_at < $3 AND attendance_commit_pos IS NOT NULL
+		UNION ALL SELECT 'topics-closed', summary, step_at, step_commit_pos FROM `+pgx.Identifier{Schema, "topics"}.Sanitize()+`
+		WHERE community_id = $1 AND status = 'closed' AND step_at >= $2 AND step_at < $3 ORDER BY 3, 4`,
+		func(rs pgx.Rows) (assessment.Fact, error) {
+			var f assessment.Fact
+			var measure string
+			var pos int64
+			err := rs.Scan(&measure, &f.What, &f.At, &pos)
+			f.Measure, f.Position = assessment.Measure(measure), uint64(pos)
+			return f, err
+		}, communityID, from, to)
 }

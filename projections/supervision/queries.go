@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/domain/assessment"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -491,4 +492,35 @@ func operatingFundsChecks(ctx context.Context, q Querier, year int) ([]fundsChec
 		f.Community, f.Jurisdiction, f.Allocated = kernel.CommunityID(c), kernel.JurisdictionPath(path), kernel.Fen(amount)
 		return f, err
 	})
+}
+
+// AssessmentFacts returns a community's alerts of [from, to) (by when they fell due, or were raised) that
+// count against its annual assessment: those still open (open-alerts), and those cleared more than
+// clearWithin after they were raised (late-clears). An alert a supervisor resolved counts as cleared.
+func AssessmentFacts(ctx context.Context, q Querier, c kernel.CommunityID, from, to time.Time, clearWithin rulebook.Span) ([]assessment.Fact, error) {
+	rows, err := q.Query(ctx, `SELECT rule, detail, raised_at, raised_commit, cleared_at IS NULL FROM `+table("alerts")+`
+		WHERE community_id = $1 AND coalesce(due_at, raised_at) >= $2 AND coalesce(due_at, raised_at) < $3
+		AND (cleared_at IS NULL OR cleared_at > raised_at + make_interval(years => $4, months => $5, days => $6, hours => $7))
+		ORDER BY raised_commit`, string(c), from, to, clearWithin.Years, clearWithin.Months, clearWithin.Days, clearWithin.Hours)
+	if err != nil {
+		return nil, fmt.Errorf("assessment facts of %s: %w", c, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.Fact, error) {
+		var f assessment.Fact
+		var rule, detail string
+		var pos int64
+		var open bool
+		err := r.Scan(&rule, &detail, &f.At, &pos, &open)
+		f.Measure, f.What, f.Position = assessment.LateClears, rule+"："+detail, uint64(pos)
+		if open {
+			f.Measure = assessment.OpenAlerts
+		}
+		return f, err
+	})
+}
+
+// ParamsAt returns the rule parameters in force at path: the defaults with the overrides recorded for it
+// and its ancestors, the most specific winning.
+func ParamsAt(ctx context.Context, q Querier, path kernel.JurisdictionPath) (rulebook.Params, error) {
+	return paramsFor(ctx, q, table("overrides"), path)
 }

@@ -1,0 +1,125 @@
+package supervision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/grassroots-ledger/ledger/commands"
+	"github.com/grassroots-ledger/ledger/domain/assessment"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/rating"
+	"github.com/grassroots-ledger/ledger/projections/directory"
+)
+
+// StandingConfig configures the standing job.
+type StandingConfig struct {
+	Pool     *pgxpool.Pool
+	Handlers *commands.Handlers // with the read models (WithStandings)
+	Clock    commands.Clock
+	Logger   *slog.Logger
+	// Every is how often it looks (default 5 minutes).
+	Every time.Duration
+	// Ready, when set, reports whether the read models have caught up with the store: the job records
+	// nothing from models still catching up.
+	Ready func(context.Context) bool
+}
+
+// StandingJob records, once a month or a quarter has ended, every community's rating for it
+// (record-rating), and once a year has ended, freezes every assessed community's year
+// (freeze-assessment). Both go through the command handlers as the system's supervisor, with command
+// ids named after the community and the period: a retry, a restart or a second process appends nothing
+// twice. A rating records the community as it stands when the job runs — a minute past the period's end
+// while the ledger runs, later after an outage (the event's taken_at says when).
+type StandingJob struct{ cfg StandingConfig }
+
+// NewStandingJob returns the job.
+func NewStandingJob(cfg StandingConfig) *StandingJob {
+	if cfg.Every <= 0 {
+		cfg.Every = 5 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &StandingJob{cfg: cfg}
+}
+
+// standingActor is who the job's commands are recorded as.
+var standingActor = commands.Actor{Subject: "standing", Role: commands.RoleSupervisor, Scope: "*"}
+
+// Run runs the job until ctx ends.
+func (j *StandingJob) Run(ctx context.Context) error {
+	for {
+		if j.cfg.Ready != nil && !j.cfg.Ready(ctx) {
+			j.cfg.Logger.Debug("standing job: the read models are catching up")
+		} else if _, err := j.Once(ctx); err != nil && ctx.Err() == nil {
+			j.cfg.Logger.Warn("standing job", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(j.cfg.Every):
+		}
+	}
+}
+
+// Once records what is due now: the ratings of the month and the quarter that last ended and the
+// frozen years of the year that last ended. It returns how many events it recorded.
+func (j *StandingJob) Once(ctx context.Context) (int, error) {
+	now := j.cfg.Clock.Now()
+	month, quarter := rating.Ended(now)
+	year := now.In(kernel.ChinaTime()).Year() - 1
+	rated := map[string]map[string]bool{}
+	for _, p := range []string{month, quarter} {
+		r, err := directory.Rated(ctx, j.cfg.Pool, p)
+		if err != nil {
+			return 0, err
+		}
+		rated[p] = r
+	}
+	frozen, err := directory.Frozen(ctx, j.cfg.Pool, year)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for after := ""; ; {
+		page, err := directory.CommunitiesUnder(ctx, j.cfg.Pool, "", after, 1000)
+		if err != nil {
+			return n, err
+		}
+		for _, c := range page {
+			for _, p := range []string{month, quarter} {
+				if rated[p][c.ID] {
+					continue
+				}
+				m := commands.Meta{CommandID: fmt.Sprintf("rating-%s-%s", c.ID, p), Actor: standingActor, Command: "record-rating"}
+				if _, err := j.cfg.Handlers.RecordRating(ctx, m, commands.RecordRating{CommunityID: c.ID, Period: p}); err != nil && !errors.Is(err, rating.ErrRecorded) {
+					return n, fmt.Errorf("rating of %s for %s: %w", c.ID, p, err)
+				}
+				n++
+			}
+			if frozen[c.ID] {
+				continue
+			}
+			if _, ok, err := directory.SchemeFor(ctx, j.cfg.Pool, kernel.JurisdictionPath(c.Path), year); err != nil {
+				return n, err
+			} else if !ok {
+				continue
+			}
+			m := commands.Meta{CommandID: fmt.Sprintf("assessment-%s-%d", c.ID, year), Actor: standingActor, Command: "freeze-assessment"}
+			if _, err := j.cfg.Handlers.FreezeAssessment(ctx, m, commands.FreezeAssessment{CommunityID: c.ID, Year: year}); err != nil &&
+				!errors.Is(err, assessment.ErrFrozen) {
+				return n, fmt.Errorf("assessment of %s for %d: %w", c.ID, year, err)
+			}
+			n++
+		}
+		if len(page) < 1000 {
+			return n, nil
+		}
+		after = page[len(page)-1].Path
+	}
+}
