@@ -2,6 +2,9 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/evaluation"
@@ -43,6 +46,69 @@ func (h *Handlers) OpenSurvey(ctx context.Context, m Meta, c OpenSurvey) (Result
 	return affair(ctx, h, m, c.CommunityID, surveys, c.SurveyID, func(s *survey.Survey, f Facts) ([]kernel.Event, error) {
 		return s.Open(c.SurveyID, c.Title, c.Audience, qs, f.Now)
 	})
+}
+
+// OpenStreetSurvey opens the same satisfaction survey in every community of a street (or district) at once.
+type OpenStreetSurvey struct {
+	Jurisdiction string            `json:"jurisdiction" minLength:"1" maxLength:"512" pattern:"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+){0,6}$" doc:"The street's or district's path"`
+	SurveyID     string            `json:"survey_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9._-]+$" doc:"Id of the survey in every community, e.g. 2026"`
+	Title        string            `json:"title" minLength:"1" maxLength:"200" doc:"The survey's title"`
+	Audience     []survey.Audience `json:"audience" minItems:"1" maxItems:"3" doc:"Who may answer: residents, representatives, party-members"`
+	Questions    []SurveyQuestion  `json:"questions" minItems:"1" maxItems:"30" doc:"The questions"`
+}
+
+// OpenStreetSurvey handles open-street-survey: open-survey for each registered community under the
+// jurisdiction (as the read models list them), each as its own command whose id is the command's and the
+// community's — a retry opens what a crash left out and nothing twice; each community's clerks close
+// their own with their tallies. The result is the last community's, with every community's events.
+func (h *Handlers) OpenStreetSurvey(ctx context.Context, m Meta, c OpenStreetSurvey) (Result, error) {
+	path := kernel.JurisdictionPath(c.Jurisdiction)
+	if _, err := admit(m, RecordAffairs, func() (Target, error) {
+		if err := checkPath(path, "jurisdiction"); err != nil {
+			return Target{}, err
+		}
+		return Target{Path: path}, nil
+	}); err != nil {
+		return Result{}, err
+	}
+	if d := path.Depth(); d != kernel.LevelStreet && d != kernel.LevelDistrict {
+		return Result{}, kernel.Invalid("survey-jurisdiction", "jurisdiction", "统一测评须按街道(乡镇)或区(县)开展")
+	}
+	if h.standings == nil {
+		return Result{}, ErrNoStandings
+	}
+	ids, err := h.standings.CommunitiesUnder(ctx, path)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(ids) == 0 {
+		return Result{}, kernel.NotFound("no-communities", "该辖区没有已登记的社区(村)").WithField("jurisdiction")
+	}
+	var out Result
+	replayed := true
+	for _, id := range ids {
+		one := m
+		one.CommandID = partID(m.CommandID, string(id))
+		res, err := h.OpenSurvey(ctx, one, OpenSurvey{CommunityID: string(id), SurveyID: c.SurveyID, Title: c.Title, Audience: c.Audience, Questions: c.Questions})
+		if err != nil {
+			return Result{}, fmt.Errorf("community %s: %w", id, err)
+		}
+		events := append(out.Events, res.Events...)
+		out, replayed = res, replayed && res.Replayed
+		out.Events = events
+	}
+	out.Replayed = replayed
+	return out, nil
+}
+
+// partID is the id of the part of command id that concerns community c: id:c, or when that is longer
+// than a command id may be, a hash of id in its place.
+func partID(id, c string) string {
+	if len(id)+1+len(c) <= 128 {
+		return id + ":" + c
+	}
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:16]) + ":" + c
 }
 
 // SurveyTally is what a question's respondents answered: counts in the order of the scale's answers.

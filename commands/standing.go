@@ -24,6 +24,8 @@ type Standings interface {
 	// RatingInputs returns what the community's rating combines as it stands now, with the assessment
 	// score of year.
 	RatingInputs(ctx context.Context, c kernel.CommunityID, path kernel.JurisdictionPath, year int) (rating.Inputs, error)
+	// CommunitiesUnder lists the registered communities under path, in path order.
+	CommunitiesUnder(ctx context.Context, path kernel.JurisdictionPath) ([]kernel.CommunityID, error)
 }
 
 // ErrNoStandings is the error of freeze-assessment and record-rating on a ledger without read models.

@@ -320,6 +320,8 @@ var fuzzSeeds = []fuzzStep{
 		"results": []map[string]any{{"person": "p-1", "competent": 35, "basically": 4, "incompetent": 1}}}},
 	{"publish-bulletin", map[string]any{"jurisdiction": fzDistrict, "bulletin_id": "b-1", "title": "督查通报", "text": "通报内容",
 		"cites": []map[string]any{{"community_id": fzC, "inspection_id": "i-1"}}}},
+	{"open-street-survey", map[string]any{"jurisdiction": fzDistrict, "survey_id": "s-street", "title": "2026年度全区居民满意度测评", "audience": []string{"residents"},
+		"questions": []map[string]any{{"question_id": "q1", "text": "总体评价", "scale": "satisfaction"}}}},
 	{"define-assessment", map[string]any{"jurisdiction": fzDistrict, "year": 2025, "items": []map[string]any{
 		{"code": "A1", "title": "按时公开", "measure": "disclosures", "points": 20}, {"code": "C1", "title": "重点工作", "measure": "assessor", "points": 10}}}},
 	{"score-assessment", map[string]any{"community_id": fzC, "year": 2025, "item_code": "C1", "points": -2, "reason": "台账不全"}},

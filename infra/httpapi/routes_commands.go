@@ -92,6 +92,7 @@ func RegisterCatalogue(r *Commands, h *commands.Handlers) {
 
 	// Satisfaction surveys and democratic evaluations (满意度测评, 民主评议).
 	RegisterCommand(r, "open-survey", "Open a satisfaction survey of a community (满意度测评)", h.OpenSurvey)
+	RegisterCommand(r, "open-street-survey", "Open the same satisfaction survey in every community of a street or district at once (统一测评)", h.OpenStreetSurvey)
 	RegisterCommand(r, "close-survey", "Close a survey with its tallies per question (测评结果)", h.CloseSurvey)
 	RegisterCommand(r, "hold-evaluation", "Record a half year's democratic evaluation of the committee's members (民主评议)", h.HoldEvaluation)
 

@@ -421,6 +421,13 @@ func TestAYearOfCommunityAffairs(t *testing.T) {
 	// the committee cannot be evaluated.
 	y.do("open-survey", clerk, commands.OpenSurvey{CommunityID: c, SurveyID: "2026", Title: "2026年度居民满意度测评", Audience: []survey.Audience{"residents"},
 		Questions: []commands.SurveyQuestion{{QuestionID: "q1", Text: "对居委会工作总体评价", Scale: "satisfaction"}, {QuestionID: "q2", Text: "环境卫生", Scale: "five-point"}}})
+	// A survey of every community of the district at once needs the read models' list of communities.
+	y.post("open-street-survey", districtAdmin, commands.OpenStreetSurvey{Jurisdiction: yDistrict, SurveyID: "2026-all", Title: "全区测评",
+		Audience: []survey.Audience{"residents"}, Questions: []commands.SurveyQuestion{{QuestionID: "q1", Text: "总体评价", Scale: "satisfaction"}}}).
+		WantProblem(t, http.StatusUnprocessableEntity, "standings-unavailable")
+	y.post("open-street-survey", clerk, commands.OpenStreetSurvey{Jurisdiction: yDistrict, SurveyID: "2026-all", Title: "全区测评",
+		Audience: []survey.Audience{"residents"}, Questions: []commands.SurveyQuestion{{QuestionID: "q1", Text: "总体评价", Scale: "satisfaction"}}}).
+		WantProblem(t, http.StatusForbidden, "")
 	y.do("close-survey", clerk, commands.CloseSurvey{CommunityID: c, SurveyID: "2026", Respondents: 180, Tallies: []commands.SurveyTally{
 		{QuestionID: "q1", Counts: []int{120, 50, 10}}, {QuestionID: "q2", Counts: []int{2, 8, 30, 70, 70}}}})
 	if res := y.do("hold-evaluation", clerk, commands.HoldEvaluation{CommunityID: c, EvaluationID: "2026-H2", Period: "2026-H2", Evaluators: 30,

@@ -332,12 +332,14 @@ func (l *Lag) Update(ctx context.Context) error {
 // Supervision reports, at scrape time, the open alerts by rule and severity (ledger_alerts_open) and the
 // communities by rating (ledger_communities_by_rating), from the alerts read model, and this year's
 // casework by district (ledger_casework: communities, inspected, inspections, findings, rectifications
-// ordered, reported, reported late and overdue), from the directory.
+// ordered, reported, reported late and overdue) and the ratings recorded for the latest month by district
+// (ledger_recorded_ratings), from the directory.
 type Supervision struct {
 	pool     *pgxpool.Pool
 	open     *prometheus.Desc
 	ratings  *prometheus.Desc
 	casework *prometheus.Desc
+	recorded *prometheus.Desc
 	now      func() time.Time
 }
 
@@ -348,6 +350,8 @@ func NewSupervision(pool *pgxpool.Pool, reg prometheus.Registerer) (*Supervision
 		ratings: prometheus.NewDesc("ledger_communities_by_rating", "Communities by red/yellow/green rating.", []string{"rating"}, nil),
 		casework: prometheus.NewDesc("ledger_casework", "This year's supervision casework by district (督查): communities, inspected, inspections, "+
 			"findings, rectifications ordered, reported, reported late, overdue.", []string{"district", "measure"}, nil),
+		recorded: prometheus.NewDesc("ledger_recorded_ratings", "Communities by the red/yellow/green rating recorded for the latest month that ended "+
+			"(the rating history: open alerts, satisfaction and assessment score), by district.", []string{"district", "rating"}, nil),
 		now: time.Now,
 	}
 	return s, register(reg, s)
@@ -358,6 +362,7 @@ func (s *Supervision) Describe(ch chan<- *prometheus.Desc) {
 	ch <- s.open
 	ch <- s.ratings
 	ch <- s.casework
+	ch <- s.recorded
 }
 
 // Collect implements prometheus.Collector. Every watch rule reports both severities, zero included, so
@@ -398,6 +403,15 @@ func (s *Supervision) Collect(ch chan<- prometheus.Metric) {
 			"rectifications_ordered": c.Ordered, "rectifications_reported": c.Reported, "rectifications_reported_late": c.ReportedLate,
 			"rectifications_overdue": c.Unmet} {
 			ch <- prometheus.MustNewConstMetric(s.casework, prometheus.GaugeValue, float64(n), d, measure)
+		}
+	}
+	_, recorded, err := directory.RecordedRatingsByDistrict(ctx, s.pool)
+	if err != nil || len(recorded) == 0 {
+		recorded = map[string]map[supervision.Rating]int{"": {}} // the series exist before the first rating
+	}
+	for d, byRating := range recorded {
+		for _, r := range []supervision.Rating{supervision.Green, supervision.Yellow, supervision.Red} {
+			ch <- prometheus.MustNewConstMetric(s.recorded, prometheus.GaugeValue, float64(byRating[r]), d, string(r))
 		}
 	}
 }

@@ -273,10 +273,19 @@ func TestRatingSnapshotsAreWhatTheyWere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A survey closes with 40 % satisfied: an alert, and the rating as it stands is red.
+	// The district opens a survey in all its communities at once (a retry opens nothing twice); the
+	// community's closes with 40 % satisfied: an alert, and the rating as it stands is red.
+	district, _ := d.streetOf(c).Parent()
+	districtClerk := d.API.Token(t, commands.RoleClerk, string(district))
+	street := map[string]any{"jurisdiction": district, "survey_id": "after", "title": "补充测评", "audience": []string{"residents"},
+		"questions": []map[string]any{{"question_id": "q1", "text": "总体评价", "scale": "satisfaction"}}}
+	if res := d.API.Post(t, "open-street-survey", districtClerk, "low-open", street).Result(t); len(res.Events) != 3 || res.Replayed {
+		t.Fatalf("the district's survey opened %d surveys: %+v", len(res.Events), res)
+	}
+	if res := d.API.Post(t, "open-street-survey", districtClerk, "low-open", street).Result(t); !res.Replayed {
+		t.Fatalf("a retry of the district's survey: %+v", res)
+	}
 	clerk := d.API.Token(t, commands.RoleClerk, string(d.pathOf(c)))
-	d.API.Post(t, "open-survey", clerk, "low-open", map[string]any{"community_id": c, "survey_id": "after", "title": "补充测评", "audience": []string{"residents"},
-		"questions": []map[string]any{{"question_id": "q1", "text": "总体评价", "scale": "satisfaction"}}}).Result(t)
 	d.API.Post(t, "close-survey", clerk, "low-close", map[string]any{"community_id": c, "survey_id": "after", "respondents": 100,
 		"tallies": []map[string]any{{"question_id": "q1", "counts": []int{20, 20, 60}}}}).Result(t)
 	if err := d.waitCaughtUp(time.Minute); err != nil {

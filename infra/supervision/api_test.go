@@ -3,6 +3,8 @@ package supervision_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/domain/assessment"
+	drating "github.com/grassroots-ledger/ledger/domain/rating"
 	"net/http"
 	"testing"
 	"time"
@@ -168,4 +170,36 @@ func TestCaseworkCoverage(t *testing.T) {
 		t.Fatalf("standing %+v", s)
 	}
 	h.Server.Do(t, http.MethodGet, supervision.StandingsPath+"?under="+string(supervisiontest.DistrictY), bearer(tok), nil).WantProblem(t, 403, "out-of-scope")
+
+	// The assessments: this year's score as it stands (the district's one assessor item scored +7), a past
+	// year frozen, and the ratings recorded.
+	year := h.Clock.Now().In(kernel.ChinaTime()).Year()
+	items := []assessment.Item{{Code: "C1", Title: "年度重点工作", Measure: assessment.Assessor, Points: 10}}
+	h.Record(c, assessment.SchemeStream(supervisiontest.DistrictX, year), assessment.Defined{Jurisdiction: supervisiontest.DistrictX, Year: year,
+		Items: items, DefinedAt: h.Clock.Now()})
+	h.Record(c, assessment.ScorecardStream(c.ID, year), assessment.Scored{Year: year, Jurisdiction: supervisiontest.DistrictX, ItemCode: "C1", Points: 7,
+		Reason: "重点工作完成较好", Assessor: "p-sup", ScoredAt: h.Clock.Now()})
+	h.Record(c, assessment.SchemeStream(supervisiontest.DistrictX, year-1), assessment.Defined{Jurisdiction: supervisiontest.DistrictX, Year: year - 1,
+		Items: items, DefinedAt: h.Clock.Now()})
+	h.Record(c, assessment.ScorecardStream(c.ID, year-1), assessment.Frozen{Year: year - 1, Jurisdiction: supervisiontest.DistrictX, Base: 100, Total: 74,
+		Lines: []assessment.Line{{Code: "C1", Title: "年度重点工作", Measure: assessment.Assessor, Points: -26}}, FrozenAt: h.Clock.Now()})
+	h.Record(c, drating.Stream(c.ID), drating.Recorded{Period: "2026-01", Rating: "yellow", Inputs: drating.Inputs{OpenYellow: 1}, Reasons: []string{"1条黄色预警未消除"},
+		TakenAt: h.Clock.Now()})
+	var as struct {
+		Scores  []supervision.CommunityScore
+		Ratings []struct{ Period, Rating string }
+	}
+	h.Wait("the assessments projected", 10*time.Second, func() (bool, string) {
+		get(t, h, tok, supervision.AssessmentsPath, &as)
+		return len(as.Scores) == 1 && as.Scores[0].Total == 107 && len(as.Ratings) == 1, fmt.Sprintf("%+v", as)
+	})
+	if s := as.Scores[0]; !s.Assessed || s.Frozen || s.Band != "green" || as.Ratings[0].Period != "2026-01" || as.Ratings[0].Rating != "yellow" {
+		t.Fatalf("assessments %+v", as)
+	}
+	get(t, h, tok, supervision.AssessmentsPath+fmt.Sprintf("?year=%d", year-1), &as)
+	if s := as.Scores[0]; !s.Frozen || s.Total != 74 || s.Band != "yellow" {
+		t.Fatalf("the frozen year %+v", as.Scores)
+	}
+	h.Server.Do(t, http.MethodGet, supervision.AssessmentsPath+"?year=99", bearer(tok), nil).WantProblem(t, 400, "invalid-year")
+	h.Server.Do(t, http.MethodGet, supervision.AssessmentsPath+"?under="+string(supervisiontest.DistrictY), bearer(tok), nil).WantProblem(t, 403, "out-of-scope")
 }

@@ -3,6 +3,7 @@ package supervision
 import (
 	"context"
 	"errors"
+	"github.com/grassroots-ledger/ledger/projections/standing"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -29,6 +30,8 @@ const (
 	WebhooksPath  = "/api/v1/webhooks"
 	CaseworkPath  = "/api/v1/casework"
 	StandingsPath = "/api/v1/standings"
+	// AssessmentsPath is the annual assessment and the rating history of the communities under a path.
+	AssessmentsPath = "/api/v1/assessments"
 )
 
 // Routes are the supervisors' routes, as the OpenAPI document describes them (NewAPI mounts them in this
@@ -60,6 +63,11 @@ var Routes = []httpapi.Route{
 		Description: "Every community under the jurisdiction with its latest closed satisfaction survey (the share 满意 or 基本满意 of the answers to " +
 			"its satisfaction questions, per mille) and its latest democratic evaluation (the lowest 称职 share and the highest 不称职 share of a member).",
 		Query: map[string]string{"under": "a jurisdiction path within the token's scope"}},
+	{Method: http.MethodGet, Path: AssessmentsPath, ID: "assessments", Tag: "supervision", Summary: "Annual assessment scores and rating history (年度考核, 评级)",
+		Description: "Every community under the jurisdiction (at most 1000) with its assessment score of the year — frozen once the year ended, " +
+			"else as it stands, with its band (green, yellow below the pass score, red below red-below) — and every rating recorded at the end " +
+			"of a month or a quarter, with what made it.",
+		Query: map[string]string{"under": "a jurisdiction path within the token's scope", "year": "the year (default this year, China time)"}},
 }
 
 // APIConfig configures the supervisors' HTTP API.
@@ -159,6 +167,7 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	mount(Routes[3], a.reader(a.handleRatings))
 	mount(Routes[10], a.reader(a.handleCasework))
 	mount(Routes[11], a.reader(a.handleStandings))
+	mount(Routes[12], a.reader(a.handleAssessments))
 	if cfg.Engine != nil {
 		mount(Routes[4], a.writer(a.handleResolve))
 	}
@@ -337,6 +346,81 @@ func (a *API) handleStandings(w http.ResponseWriter, r *http.Request, actor comm
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "standings": out})
+}
+
+// CommunityScore is a community's assessment score of a year, as the supervisors' API reports it.
+type CommunityScore struct {
+	CommunityID string `json:"community_id"`
+	Name        string `json:"name"`
+	Assessed    bool   `json:"assessed" doc:"A street or district defined the year"`
+	Frozen      bool   `json:"frozen"`
+	Total       int    `json:"total,omitempty"`
+	Band        string `json:"band,omitempty"`
+}
+
+func (a *API) handleAssessments(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
+	under, ok := a.underParam(w, r, actor)
+	if !ok {
+		return
+	}
+	year := a.cfg.Now().In(kernel.ChinaTime()).Year()
+	if v := r.URL.Query().Get("year"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2000 || n > 2100 {
+			httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusBadRequest, "invalid-year", "year 须为2000—2100", "year"))
+			return
+		}
+		year = n
+	}
+	ctx := r.Context()
+	cs, err := directory.CommunitiesUnder(ctx, a.cfg.Pool, string(under), "", 1000)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	scores := make([]CommunityScore, 0, len(cs))
+	for _, c := range cs {
+		s, err := scoreOf(ctx, a.cfg.Pool, c, year)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		scores = append(scores, s)
+	}
+	ratings, err := directory.RatingsUnder(ctx, a.cfg.Pool, string(under))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "year": year, "scores": scores, "ratings": ratings})
+}
+
+// scoreOf is community c's score of year: frozen when it is, else as it stands.
+func scoreOf(ctx context.Context, pool *pgxpool.Pool, c directory.Community, year int) (CommunityScore, error) {
+	out := CommunityScore{CommunityID: c.ID, Name: c.Name}
+	frozen, err := directory.FrozenYears(ctx, pool, c.ID)
+	if err != nil {
+		return out, err
+	}
+	a, ok, err := standing.Assess(ctx, pool, kernel.CommunityID(c.ID), kernel.JurisdictionPath(c.Path), year)
+	if err != nil || !ok {
+		return out, err
+	}
+	out.Assessed, out.Total = true, a.Result.Total
+	for _, f := range frozen {
+		if f.Year == year {
+			out.Frozen, out.Total = true, f.Total
+		}
+	}
+	switch {
+	case out.Total < a.RedBelow:
+		out.Band = "red"
+	case out.Total < a.PassScore:
+		out.Band = "yellow"
+	default:
+		out.Band = "green"
+	}
+	return out, nil
 }
 
 // decode decodes the request's JSON body strictly into v, or answers the 400 naming the field.

@@ -128,3 +128,21 @@ func (r Reader) AssessmentFacts(ctx context.Context, c kernel.CommunityID, path 
 func (r Reader) RatingInputs(ctx context.Context, c kernel.CommunityID, path kernel.JurisdictionPath, year int) (rating.Inputs, error) {
 	return Inputs(ctx, r.Q, c, path, year)
 }
+
+// CommunitiesUnder implements commands.Standings.
+func (r Reader) CommunitiesUnder(ctx context.Context, path kernel.JurisdictionPath) ([]kernel.CommunityID, error) {
+	var out []kernel.CommunityID
+	for after := ""; ; {
+		page, err := directory.CommunitiesUnder(ctx, r.Q, string(path), after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page {
+			out = append(out, kernel.CommunityID(c.ID))
+		}
+		if len(page) < 1000 {
+			return out, nil
+		}
+		after = page[len(page)-1].Path
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/projections/board"
+	"github.com/grassroots-ledger/ledger/projections/meetings"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -162,12 +164,13 @@ func (h *Harness) goRun(name string, run func(context.Context) error) func() {
 	return stop
 }
 
-// StartDirectory starts a second projection runtime with the directory read model (the casework the
-// supervisors' API reports on).
+// StartDirectory starts a second projection runtime with the directory, board and meetings read models
+// (the casework, standings and assessments the supervisors' API reports on).
 func (h *Harness) StartDirectory() {
 	h.tb.Helper()
 	rt, err := runtime.New(runtime.Config{Pool: h.Server.Pool, Source: h.Server.Store, Migrate: pg.Migrator(h.Server.Pool),
-		Models: []runtime.ReadModel{directory.New()}, Logger: apitest.Logger(), RetryInitial: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond})
+		Models: []runtime.ReadModel{directory.New(), board.New(), meetings.New()}, Logger: apitest.Logger(), RetryInitial: 20 * time.Millisecond,
+		RetryMax: 200 * time.Millisecond})
 	if err != nil {
 		h.tb.Fatal(err)
 	}
