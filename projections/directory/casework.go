@@ -315,6 +315,11 @@ func CoverageByDistrict(ctx context.Context, q Querier, year int, now time.Time)
 	return coverage(ctx, q, "coverage by district", "substring(path from '^[^/]+/[^/]+/[^/]+')", "true", year, now)
 }
 
+// CoverageByStreet is CoverageByDistrict by street (the first four segments of the path).
+func CoverageByStreet(ctx context.Context, q Querier, year int, now time.Time) (map[string]Coverage, error) {
+	return coverage(ctx, q, "coverage by street", "substring(path from '^[^/]+/[^/]+/[^/]+/[^/]+')", "true", year, now)
+}
+
 // coverage counts the year's casework of the communities that match filter (a condition on communities,
 // whose parameters follow $3), grouped by scope (an expression on communities).
 func coverage(ctx context.Context, q Querier, what, scope, filter string, year int, now time.Time, args ...any) (map[string]Coverage, error) {

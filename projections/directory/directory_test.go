@@ -285,6 +285,18 @@ func TestCasework(t *testing.T) {
 	if err != nil || byDistrict["33/3303/330303"] != cov {
 		t.Fatalf("coverage by district %+v %v, want %+v", byDistrict, err, cov)
 	}
+	byStreet, err := directory.CoverageByStreet(ctx, pool, year, t0.Add(365*24*time.Hour))
+	sum := directory.Coverage{Year: year}
+	for street, c := range byStreet {
+		if !strings.HasPrefix(street, "33/3303/330303/") || strings.Count(street, "/") != 3 {
+			t.Errorf("coverage of %q: not a street of the district", street)
+		}
+		sum.Communities, sum.Inspected, sum.Inspections, sum.Findings = sum.Communities+c.Communities, sum.Inspected+c.Inspected, sum.Inspections+c.Inspections, sum.Findings+c.Findings
+		sum.Ordered, sum.Reported, sum.ReportedLate, sum.Unmet = sum.Ordered+c.Ordered, sum.Reported+c.Reported, sum.ReportedLate+c.ReportedLate, sum.Unmet+c.Unmet
+	}
+	if err != nil || sum != cov {
+		t.Fatalf("coverage by street %+v %v adds up to %+v, want %+v", byStreet, err, sum, cov)
+	}
 	overdue, err := directory.OverdueRectifications(ctx, pool, "33/3303/330303", t0.Add(365*24*time.Hour), 10)
 	if err != nil || len(overdue) != 2 || overdue[0].RectificationID != "z-2" || overdue[1].Kind != rectification.Audit || overdue[0].CommunityName == "" {
 		t.Fatalf("overdue %+v %v", overdue, err)

@@ -343,28 +343,28 @@ func Frozen(ctx context.Context, q Querier, year int) (map[string]bool, error) {
 	return out, err
 }
 
-// RecordedRatingsByDistrict counts, per district (the first three segments of the path), the communities
-// by the rating recorded for the latest month any community has one for; that month is returned too.
-func RecordedRatingsByDistrict(ctx context.Context, q Querier) (month string, counts map[string]map[supervision.Rating]int, err error) {
+// RecordedRatingsByStreet counts, per street (the first four segments of the path), the communities by
+// the rating recorded for the latest month any community has one for; that month is returned too.
+func RecordedRatingsByStreet(ctx context.Context, q Querier) (month string, counts map[string]map[supervision.Rating]int, err error) {
 	type row struct {
-		month, district, rating string
-		n                       int
+		month, street, rating string
+		n                     int
 	}
 	rows, err := tables.Collect(ctx, q, "directory", "recorded ratings by district", `WITH m AS (
 			SELECT max(period) AS period FROM `+pgx.Identifier{Schema, "rating_history"}.Sanitize()+` WHERE period NOT LIKE '%Q%')
-		SELECT m.period, substring(c.path from '^[^/]+/[^/]+/[^/]+'), r.rating, count(*) FROM m
+		SELECT m.period, substring(c.path from '^[^/]+/[^/]+/[^/]+/[^/]+'), r.rating, count(*) FROM m
 		JOIN `+pgx.Identifier{Schema, "rating_history"}.Sanitize()+` r ON r.period = m.period
 		JOIN `+pgx.Identifier{Schema, "communities"}.Sanitize()+` c USING (community_id) GROUP BY 1, 2, 3`, func(rs pgx.Rows) (row, error) {
 		var r row
-		return r, rs.Scan(&r.month, &r.district, &r.rating, &r.n)
+		return r, rs.Scan(&r.month, &r.street, &r.rating, &r.n)
 	})
 	counts = map[string]map[supervision.Rating]int{}
 	for _, r := range rows {
 		month = r.month
-		if counts[r.district] == nil {
-			counts[r.district] = map[supervision.Rating]int{}
+		if counts[r.street] == nil {
+			counts[r.street] = map[supervision.Rating]int{}
 		}
-		counts[r.district][supervision.Rating(r.rating)] = r.n
+		counts[r.street][supervision.Rating(r.rating)] = r.n
 	}
 	return month, counts, err
 }
