@@ -54,15 +54,19 @@ var standingActor = commands.Actor{Subject: "standing", Role: commands.RoleSuper
 // Run runs the job until ctx ends.
 func (j *StandingJob) Run(ctx context.Context) error {
 	for {
+		wait := j.cfg.Every
 		if j.cfg.Ready != nil && !j.cfg.Ready(ctx) {
 			j.cfg.Logger.Debug("standing job: the read models are catching up")
-		} else if _, err := j.Once(ctx); err != nil && ctx.Err() == nil {
+			wait = min(wait, 10*time.Second) // look again soon: a start catches up in minutes
+		} else if n, err := j.Once(ctx); err != nil && ctx.Err() == nil {
 			j.cfg.Logger.Warn("standing job", "err", err)
+		} else if n > 0 {
+			j.cfg.Logger.Info("standing job: ratings recorded and years frozen", "events", n)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(j.cfg.Every):
+		case <-time.After(wait):
 		}
 	}
 }

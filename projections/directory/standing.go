@@ -323,19 +323,18 @@ func LatestSatisfied(ctx context.Context, q Querier, communityID string) (share 
 
 // Rated returns the communities whose rating for period is recorded.
 func Rated(ctx context.Context, q Querier, period string) (map[string]bool, error) {
-	ids, err := tables.Collect(ctx, q, "directory", "rated for "+period, `SELECT community_id FROM `+pgx.Identifier{Schema, "rating_history"}.Sanitize()+`
-		WHERE period = $1`, tables.One[string], period)
-	out := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, err
+	return communitySet(ctx, q, "rated for "+period, "rating_history", "period", period)
 }
 
 // Frozen returns the communities whose assessment year is frozen.
 func Frozen(ctx context.Context, q Querier, year int) (map[string]bool, error) {
-	ids, err := tables.Collect(ctx, q, "directory", "frozen for "+strconv.Itoa(year), `SELECT community_id FROM `+
-		pgx.Identifier{Schema, "assessment_results"}.Sanitize()+` WHERE year = $1`, tables.One[string], year)
+	return communitySet(ctx, q, "frozen for "+strconv.Itoa(year), "assessment_results", "year", year)
+}
+
+// communitySet is the set of communities with a row in table whose column equals value.
+func communitySet(ctx context.Context, q Querier, what, table, column string, value any) (map[string]bool, error) {
+	ids, err := tables.Collect(ctx, q, "directory", what, `SELECT community_id FROM `+pgx.Identifier{Schema, table}.Sanitize()+
+		` WHERE `+pgx.Identifier{column}.Sanitize()+` = $1`, tables.One[string], value)
 	out := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		out[id] = true
