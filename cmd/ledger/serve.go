@@ -158,7 +158,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer closePortal()
-	aud, err := audit.New(audit.Config{Store: store, Pool: pool, Migrate: pg.Migrator(pool), Models: models(), Personal: ks, Logger: slog.Default()})
+	aud, err := audit.New(audit.Config{Store: store, Pool: pool, Migrate: pg.FreshMigrator(pool), Models: models(), Personal: ks, Logger: slog.Default()})
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func openAuditor(ctx context.Context, dataDir, dbURL string, withDB bool) (*sess
 	}
 	cfg := audit.Config{Store: s.Store}
 	if s.Pool != nil {
-		cfg.Pool, cfg.Migrate, cfg.Models, cfg.Personal = s.Pool, pg.Migrator(s.Pool), readModels(s.Keys), s.Keys
+		cfg.Pool, cfg.Migrate, cfg.Models, cfg.Personal = s.Pool, pg.FreshMigrator(s.Pool), readModels(s.Keys), s.Keys
 	}
 	a, err := audit.New(cfg)
 	if err != nil {

@@ -50,7 +50,8 @@ type Config struct {
 	// Pool is a PostgreSQL database where Replay may create and drop schemas (scratch_<random>_<model>).
 	// Use the read models' database: the role that runs the projections may create schemas there.
 	Pool *pgxpool.Pool
-	// Migrate creates a schema with a read model's migrations (infra/pg.Migrator).
+	// Migrate creates a new scratch schema with a read model's migrations (infra/pg.FreshMigrator: all of them in
+	// one transaction; pg.Migrator works too, file by file).
 	Migrate runtime.Migrator
 	// Models are the read models Replay rebuilds: the same list the projections run, so a model added to
 	// the ledger joins the replay without a change here.
@@ -106,6 +107,8 @@ var ErrInvalid = errors.New("audit: invalid request")
 // Auditor runs the auditors' tools. It is safe for concurrent use.
 type Auditor struct {
 	cfg Config
+	// replayed are the models a community's replay rebuilds: cfg.Models but those of the whole log.
+	replayed []runtime.ReadModel
 }
 
 // New checks cfg and returns an Auditor.
@@ -114,11 +117,19 @@ func New(cfg Config) (*Auditor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Auditor{cfg: cfg}, nil
+	a := &Auditor{cfg: cfg}
+	for _, m := range cfg.Models {
+		if _, whole := m.(runtime.WholeLog); !whole {
+			a.replayed = append(a.replayed, m)
+		}
+	}
+	return a, nil
 }
 
-// Models are the read models Replay rebuilds.
-func (a *Auditor) Models() []runtime.ReadModel { return a.cfg.Models }
+// Models are the read models Replay rebuilds: the configured ones but those of the whole log
+// (runtime.WholeLog: the transparency log's tree, which over one community's events would be no log anyone
+// publishes).
+func (a *Auditor) Models() []runtime.ReadModel { return a.replayed }
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))

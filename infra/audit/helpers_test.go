@@ -136,7 +136,7 @@ func newAuditor(tb testing.TB, st Store, pool *pgxpool.Pool) *Auditor {
 	tb.Helper()
 	cfg := Config{Store: st, Logger: quiet()}
 	if pool != nil {
-		cfg.Pool, cfg.Migrate, cfg.Models = pool, pg.Migrator(pool), models()
+		cfg.Pool, cfg.Migrate, cfg.Models = pool, pg.FreshMigrator(pool), models()
 	}
 	a, err := New(cfg)
 	if err != nil {

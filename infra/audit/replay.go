@@ -146,7 +146,7 @@ const scratchPrefix = "scratch_"
 // mid-replay are dropped by the next Replay (each replay holds an advisory lock on its own while it runs).
 func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, error) {
 	started := time.Now()
-	if a.cfg.Pool == nil || a.cfg.Migrate == nil || len(a.cfg.Models) == 0 {
+	if a.cfg.Pool == nil || a.cfg.Migrate == nil || len(a.replayed) == 0 {
 		return nil, ErrReplayUnavailable
 	}
 	if req.AsOf.IsZero() {
@@ -184,9 +184,9 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 		return nil, fmt.Errorf("replay %s: %w", req.Community, err)
 	}
 	defer sch.close(ctx)
-	models := make([]*scratchModel, len(a.cfg.Models))
+	models := make([]*scratchModel, len(a.replayed))
 	mg, mctx := errgroup.WithContext(ctx)
-	for i, m := range a.cfg.Models {
+	for i, m := range a.replayed {
 		models[i] = &scratchModel{model: m, schema: sch.schema(m.Name())}
 		mg.Go(func() error { // each schema has its own migration lock: they migrate side by side
 			if err := a.cfg.Migrate(mctx, models[i].schema, "schema_migrations", m.Migrations()); err != nil {
@@ -228,7 +228,7 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 	for _, m := range models {
 		phases = append(phases, m.model.Name()+"_ms", m.took.Milliseconds())
 	}
-	q := sch.querier(a.cfg.Pool, a.cfg.Models)
+	q := sch.querier(a.cfg.Pool, a.replayed)
 	for _, m := range models {
 		st := ModelState{Name: m.model.Name(), Poison: m.poison, Halted: m.halted}
 		if st.Rows, st.Tables, err = dumpSchema(ctx, a.cfg.Pool, m.schema, req.Tables); err != nil {
@@ -236,7 +236,7 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 		}
 		snap.Models = append(snap.Models, st)
 	}
-	if snap.summary, err = summarize(ctx, q, a.cfg.Models, sc.community, sc.path); err != nil {
+	if snap.summary, err = summarize(ctx, q, a.replayed, sc.community, sc.path); err != nil {
 		return nil, fmt.Errorf("replay %s: %w", req.Community, err)
 	}
 	snap.Summary = jsonable(snap.summary)
@@ -483,8 +483,8 @@ func dropSchemas(ctx context.Context, conn *pgx.Conn, schemas []string) error {
 func (s *scratch) close(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	schemas := make([]string, len(s.a.cfg.Models))
-	for i, m := range s.a.cfg.Models {
+	schemas := make([]string, len(s.a.replayed))
+	for i, m := range s.a.replayed {
 		schemas[i] = s.schema(m.Name())
 	}
 	t0 := time.Now()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
+	"github.com/grassroots-ledger/ledger/projections/all"
 )
 
 // migrateDB is a database of the test's own on DATABASE_URL's server (the tests fail without one: `make
@@ -115,5 +116,58 @@ func TestMigrateRollsBackAFailingFileAndRejectsBadNames(t *testing.T) {
 	}
 	if err := pg.Migrate(ctx, pool, "rm-bad; DROP", "schema_migrations", fstest.MapFS{}); err == nil {
 		t.Error("a schema name that is not an identifier was accepted")
+	}
+}
+
+// TestMigrateFreshMakesWhatMigrateMakes: for every read model's migrations, a schema made in one
+// transaction by MigrateFresh has the same tables, columns, defaults, constraints, indexes and version
+// rows as one made file by file by Migrate; MigrateFresh refuses a schema that exists.
+func TestMigrateFreshMakesWhatMigrateMakes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := migrateDB(t)
+	describe := func(schema string) string {
+		t.Helper()
+		var out strings.Builder
+		for _, q := range []string{
+			`SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') || ' ' || ordinal_position
+				FROM information_schema.columns WHERE table_schema = $1 ORDER BY 1`,
+			`SELECT tablename || ' ' || replace(indexdef, $1 || '.', 'S.') FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`,
+			`SELECT conrelid::regclass::text || ' ' || contype::text || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+				WHERE connamespace = $1::regnamespace ORDER BY 1`,
+			`SELECT version || ' ' || name || ' ' || sha256 FROM ` + schema + `.schema_migrations WHERE $1 <> '' ORDER BY version`,
+		} {
+			rows, err := pool.Query(ctx, q, schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					t.Fatal(err)
+				}
+				out.WriteString(strings.ReplaceAll(line, schema+".", "S.") + "\n")
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out.String()
+	}
+	for _, m := range all.Models(nil) {
+		fileByFile, fresh := "a_"+m.Name(), "b_"+m.Name()
+		if err := pg.Migrate(ctx, pool, fileByFile, "schema_migrations", m.Migrations()); err != nil {
+			t.Fatal(err)
+		}
+		if err := pg.MigrateFresh(ctx, pool, fresh, "schema_migrations", m.Migrations()); err != nil {
+			t.Fatal(err)
+		}
+		a, b := describe(fileByFile), describe(fresh)
+		if a != b || strings.Count(a, "\n") < 5 {
+			t.Errorf("%s: file by file\n%s\nfresh\n%s", m.Name(), a, b)
+		}
+		if err := pg.MigrateFresh(ctx, pool, fresh, "schema_migrations", m.Migrations()); err == nil {
+			t.Errorf("%s: MigrateFresh over an existing schema succeeded", m.Name())
+		}
 	}
 }

@@ -310,7 +310,7 @@ func TestRatingSnapshotsAreWhatTheyWere(t *testing.T) {
 
 	// A replay up to the snapshot shows the ratings recorded then, and the open alerts of then are those
 	// the snapshot recorded; a replay to the end has the survey's alert too, and the same two ratings.
-	a, err := infraudit.New(infraudit.Config{Store: d.Store, Pool: d.Admin, Migrate: pg.Migrator(d.Admin), Models: all.Models(nil), Logger: quiet()})
+	a, err := infraudit.New(infraudit.Config{Store: d.Store, Pool: d.Admin, Migrate: pg.FreshMigrator(d.Admin), Models: all.Models(nil), Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,3 +117,11 @@ func validateModel(m ReadModel) error {
 	}
 	return nil
 }
+
+// WholeLog is implemented by a read model of the whole log rather than of communities — the transparency
+// log's Merkle tree over every event in $all order. An auditor's replay of one community's events leaves
+// it out: a tree over a subset of the log is no log anyone publishes (auditors check the log itself with
+// its proofs and signed checkpoints).
+type WholeLog interface {
+	WholeLog()
+}

@@ -53,6 +53,9 @@ var _ runtime.ReadModel = Model{}
 // Name implements runtime.ReadModel.
 func (Model) Name() string { return Name }
 
+// WholeLog implements runtime.WholeLog: the tree is over every event of the log, never one community's.
+func (Model) WholeLog() {}
+
 // Migrations implements runtime.ReadModel.
 func (Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
