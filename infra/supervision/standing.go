@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,6 +90,13 @@ func (j *StandingJob) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	schemed, err := directory.Schemed(ctx, j.cfg.Pool, year)
+	if err != nil {
+		return 0, err
+	}
+	assessed := func(path kernel.JurisdictionPath) bool {
+		return slices.ContainsFunc(schemed, func(s kernel.JurisdictionPath) bool { return s.Contains(path) })
+	}
 	n := 0
 	for after := ""; ; {
 		page, err := directory.CommunitiesUnder(ctx, j.cfg.Pool, "", after, 1000)
@@ -106,12 +114,7 @@ func (j *StandingJob) Once(ctx context.Context) (int, error) {
 				}
 				n++
 			}
-			if frozen[c.ID] {
-				continue
-			}
-			if _, ok, err := directory.SchemeFor(ctx, j.cfg.Pool, kernel.JurisdictionPath(c.Path), year); err != nil {
-				return n, err
-			} else if !ok {
+			if frozen[c.ID] || !assessed(kernel.JurisdictionPath(c.Path)) {
 				continue
 			}
 			m := commands.Meta{CommandID: fmt.Sprintf("assessment-%s-%d", c.ID, year), Actor: standingActor, Command: "freeze-assessment"}

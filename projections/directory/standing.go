@@ -171,6 +171,16 @@ func SchemeFor(ctx context.Context, q Querier, path kernel.JurisdictionPath, yea
 	return s, true, nil
 }
 
+// Schemed returns the paths of the jurisdictions that defined an assessment of year.
+func Schemed(ctx context.Context, q Querier, year int) ([]kernel.JurisdictionPath, error) {
+	return tables.Collect(ctx, q, "directory", "schemes of "+strconv.Itoa(year), `SELECT DISTINCT jurisdiction FROM `+
+		pgx.Identifier{Schema, "assessment_items"}.Sanitize()+` WHERE year = $1 ORDER BY 1`, func(rs pgx.Rows) (kernel.JurisdictionPath, error) {
+		var p string
+		err := rs.Scan(&p)
+		return kernel.JurisdictionPath(p), err
+	}, year)
+}
+
 // Score is an assessor's latest score of an item.
 type Score struct {
 	Points   int
