@@ -158,10 +158,13 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer closePortal()
-	aud, err := audit.New(audit.Config{Store: store, Pool: pool, Migrate: pg.FreshMigrator(pool), Models: models(), Personal: ks, Logger: slog.Default()})
+	// Auditors' replays keep a set of scratch schemas made ahead: the next replay starts applying at once.
+	aud, err := audit.New(audit.Config{Store: store, Pool: pool, Migrate: pg.FreshMigrator(pool), Models: models(), Personal: ks, Logger: slog.Default(),
+		Spare: true})
 	if err != nil {
 		return err
 	}
+	defer aud.Close()
 	if err := httpapi.RegisterAuditor(httpapi.AuditorConfig{Mux: mux, API: api.API(), Tokens: tokens, Auditor: aud, Logger: slog.Default(),
 		ConcurrentReplays: serveReplays}); err != nil {
 		return err

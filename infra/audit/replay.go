@@ -179,26 +179,16 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 		mark = time.Now()
 	}
 	phase("lookup")
-	sch, err := a.openScratch(ctx)
+	sch, err := a.takeScratch(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("replay %s: %w", req.Community, err)
 	}
+	defer a.refill() // once this replay is done with the database: the next spare must not slow it down
 	defer sch.close(ctx)
 	models := make([]*scratchModel, len(a.replayed))
-	mg, mctx := errgroup.WithContext(ctx)
 	for i, m := range a.replayed {
 		models[i] = &scratchModel{model: m, schema: sch.schema(m.Name())}
-		mg.Go(func() error { // each schema has its own migration lock: they migrate side by side
-			if err := a.cfg.Migrate(mctx, models[i].schema, "schema_migrations", m.Migrations()); err != nil {
-				return fmt.Errorf("create %s: %w", models[i].schema, err)
-			}
-			return nil
-		})
 	}
-	if err := mg.Wait(); err != nil {
-		return nil, fmt.Errorf("replay %s: %w", req.Community, err)
-	}
-
 	phase("migrate")
 	in := func(r *eventlog.Recorded) bool {
 		if !req.Until.IsZero() && req.Until.Less(r.Position) {
@@ -401,21 +391,112 @@ type scratch struct {
 
 func scratchLockKey(id string) string { return "ledger.audit.scratch:" + id }
 
-// openScratch picks a fresh id, takes its lock (on a connection held until close) and drops the scratch
-// schemas of replays that no longer run (no session holds their lock).
-func (a *Auditor) openScratch(ctx context.Context) (*scratch, error) {
+// takeScratch returns a set of scratch schemas with every replayed model's tables: the spare made ahead
+// (Config.Spare) when there is one, else a new set.
+func (a *Auditor) takeScratch(ctx context.Context) (*scratch, error) {
+	select {
+	case s := <-a.spare:
+		if err := s.conn.Ping(ctx); err == nil {
+			return s, nil
+		}
+		s.close(ctx) // its session ended (and its lock with it): another replay may have dropped its schemas
+	default:
+	}
+	return a.newScratch(ctx, false)
+}
+
+// newScratch opens a set of scratch schemas and creates every replayed model's tables in them, side by
+// side (each schema has its own migration lock). A spare holds its lock on a connection of its own, not
+// on one of the pool's, which it would keep from the others for as long as it waits.
+func (a *Auditor) newScratch(ctx context.Context, spare bool) (*scratch, error) {
+	s, err := a.openScratch(ctx, spare)
+	if err != nil {
+		return nil, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, m := range a.replayed {
+		g.Go(func() error {
+			if err := a.cfg.Migrate(gctx, s.schema(m.Name()), "schema_migrations", m.Migrations()); err != nil {
+				return fmt.Errorf("create %s: %w", s.schema(m.Name()), err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		s.close(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+// refill makes the next spare set of scratch schemas in the background, when Config.Spare asks for one
+// and none is ready or being made: the next replay then starts applying at once.
+func (a *Auditor) refill() {
+	if !a.cfg.Spare || !a.preparing.CompareAndSwap(false, true) {
+		return
+	}
+	a.spares.Go(func() {
+		defer a.preparing.Store(false)
+		select {
+		case <-a.closed:
+			return
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s, err := a.newScratch(ctx, true)
+		if err != nil {
+			a.cfg.Logger.WarnContext(ctx, "audit: making a spare set of scratch schemas failed; replays make their own", "err", err)
+			return
+		}
+		select {
+		case a.spare <- s:
+		default:
+			s.close(ctx)
+		}
+	})
+}
+
+// Close drops the spare set of scratch schemas (Config.Spare), after any being made. Replays may still run
+// afterwards; they make their own.
+func (a *Auditor) Close() {
+	a.closeOnce.Do(func() { close(a.closed) })
+	a.spares.Wait()
+	for {
+		select {
+		case s := <-a.spare:
+			s.close(context.Background())
+		default:
+			return
+		}
+	}
+}
+
+// openScratch picks a fresh id, takes its lock (on a connection held until close: the pool's, or one of
+// its own for a spare) and drops the scratch schemas of replays that no longer run (no session holds
+// their lock).
+func (a *Auditor) openScratch(ctx context.Context, own bool) (*scratch, error) {
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, err
 	}
 	id := hex.EncodeToString(b[:])
-	pc, err := a.cfg.Pool.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("scratch schemas: %w", err)
+	var s *scratch
+	if own {
+		conn, err := pgx.ConnectConfig(ctx, a.cfg.Pool.Config().ConnConfig.Copy())
+		if err != nil {
+			return nil, fmt.Errorf("scratch schemas: %w", err)
+		}
+		s = &scratch{a: a, id: id, conn: conn, done: func() { _ = conn.Close(context.Background()) }}
+	} else {
+		pc, err := a.cfg.Pool.Acquire(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("scratch schemas: %w", err)
+		}
+		s = &scratch{a: a, id: id, conn: pc.Conn(), done: pc.Release}
 	}
-	s := &scratch{a: a, id: id, conn: pc.Conn(), done: pc.Release}
 	if _, err := s.conn.Exec(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", scratchLockKey(id)); err != nil {
-		pc.Release()
+		s.done()
 		return nil, fmt.Errorf("scratch schemas: lock: %w", err)
 	}
 	t0 := time.Now()
