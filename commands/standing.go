@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/assessment"
-	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rating"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
@@ -36,7 +35,8 @@ func (h *Handlers) WithStandings(s Standings) *Handlers { h.standings = s; retur
 
 var (
 	scorecards = kind[*assessment.Scorecard]{"year", func(c kernel.CommunityID, year string) string {
-		return eventlog.StreamName("scorecard", string(c), year)
+		y, _ := strconv.Atoi(year) // the handlers pass strconv.Itoa of the command's year
+		return assessment.ScorecardStream(c, y)
 	}, assessment.RehydrateScorecard}
 	ratings = kind[*rating.History]{"period", func(c kernel.CommunityID, _ string) string { return rating.Stream(c) }, rating.Rehydrate}
 )

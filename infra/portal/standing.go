@@ -39,7 +39,7 @@ type AssessmentInfo struct {
 	Base         int        `json:"base"`
 	Total        int        `json:"total"`
 	PassScore    int        `json:"pass_score,omitempty"`
-	Band         string     `json:"band" doc:"green, yellow (below the pass score) or red"`
+	Band         string     `json:"band,omitempty" doc:"This year's: green, yellow (below the pass score) or red (below red-below)"`
 	Lines        []LineInfo `json:"lines"`
 	FrozenAt     *time.Time `json:"frozen_at,omitempty"`
 	Source       *Source    `json:"source,omitempty"`
@@ -163,7 +163,7 @@ func (p *Portal) loadStanding(ctx context.Context, id string) (Standing, error) 
 		}
 		at := local(f.FrozenAt)
 		out.Frozen = append(out.Frozen, AssessmentInfo{Year: f.Year, Jurisdiction: names[string(f.Jurisdiction)], Base: f.Base, Total: f.Total,
-			Band: "", Lines: lineInfos(f.Lines), FrozenAt: &at, Source: src(f.Source.EventID.String(), f.Source.Commit)})
+			Lines: lineInfos(f.Lines), FrozenAt: &at, Source: src(f.Source.EventID.String(), f.Source.Commit)})
 	}
 	hist, err := directory.RatingHistory(ctx, p.db, id)
 	if err != nil {
