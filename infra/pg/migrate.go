@@ -56,17 +56,25 @@ func FreshMigrator(pool *pgxpool.Pool) func(ctx context.Context, schema, version
 	}
 }
 
-// MigrateFresh creates schema (an error if it exists) with every migration of migrations applied and
-// recorded in schema.versionTable, in one transaction.
-func MigrateFresh(ctx context.Context, pool *pgxpool.Pool, schema, versionTable string, migrations fs.FS) error {
+// migrationsFor checks the names and reads the migration files, and returns the version table's quoted name.
+func migrationsFor(schema, versionTable string, migrations fs.FS) ([]migration, string, error) {
 	if !identifier.MatchString(schema) || !identifier.MatchString(versionTable) {
-		return fmt.Errorf("migrate: schema %q and version table %q must be lower-case identifiers", schema, versionTable)
+		return nil, "", fmt.Errorf("migrate: schema %q and version table %q must be lower-case identifiers", schema, versionTable)
 	}
 	files, err := loadMigrations(migrations)
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", schema, err)
+		return nil, "", fmt.Errorf("migrate %s: %w", schema, err)
 	}
-	table := pgx.Identifier{schema, versionTable}.Sanitize()
+	return files, pgx.Identifier{schema, versionTable}.Sanitize(), nil
+}
+
+// MigrateFresh creates schema (an error if it exists) with every migration of migrations applied and
+// recorded in schema.versionTable, in one transaction.
+func MigrateFresh(ctx context.Context, pool *pgxpool.Pool, schema, versionTable string, migrations fs.FS) error {
+	files, table, err := migrationsFor(schema, versionTable, migrations)
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
 	b.WriteString("CREATE SCHEMA " + pgx.Identifier{schema}.Sanitize() + ";\nCREATE TABLE " + table +
 		" (version bigint PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());\n")
@@ -111,14 +119,10 @@ func MigrateEmbedded(ctx context.Context, pool *pgxpool.Pool, schema string, fsy
 // Migrate refuses (without changing anything) when an applied file was edited (ErrMigrationChanged) or the
 // database holds versions this binary does not know (ErrSchemaTooNew).
 func Migrate(ctx context.Context, pool *pgxpool.Pool, schema, versionTable string, migrations fs.FS) error {
-	if !identifier.MatchString(schema) || !identifier.MatchString(versionTable) {
-		return fmt.Errorf("migrate: schema %q and version table %q must be lower-case identifiers", schema, versionTable)
-	}
-	files, err := loadMigrations(migrations)
+	files, table, err := migrationsFor(schema, versionTable, migrations)
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", schema, err)
+		return err
 	}
-	table := pgx.Identifier{schema, versionTable}.Sanitize()
 	for {
 		done, err := migrateNext(ctx, pool, schema, table, files)
 		if err != nil {
