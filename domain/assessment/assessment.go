@@ -28,7 +28,7 @@ const (
 	Disclosures  Measure = "disclosures"   // + per notice published in the year (not withdrawn)
 	Meetings     Measure = "meetings"      // + per meeting held in the year with its attendance recorded
 	Audits       Measure = "audits"        // + per audit concluded in the year
-	TopicsClosed Measure = "topics-closed" // + per deliberation topic closed in the year
+	TopicsClosed Measure = "topics-closed" // + per deliberation topic closed in the year within topic-within of its collection
 	OpenAlerts   Measure = "open-alerts"   // − per alert of the year still open
 	LateClears   Measure = "late-clears"   // − per alert of the year cleared later than clear-within
 	Assessor     Measure = "assessor"      // an assessor's recorded score, with a reason

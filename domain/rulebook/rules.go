@@ -191,7 +191,7 @@ const (
 	ParamHouseholdsPerPost = "households-per-post"
 	// annual-assessment: the score a year starts from, the score below which the year fails (an alert, and
 	// a yellow rating) and below which the rating is red; the points of one fact of each measure; how soon
-	// an alert must be cleared not to count as cleared late.
+	// an alert must be cleared not to count as cleared late, and a topic closed to count as closed in time.
 	ParamBase          = "base"
 	ParamPassScore     = "pass-score"
 	ParamRedBelow      = "red-below"
@@ -202,6 +202,7 @@ const (
 	ParamPerOpenAlert  = "open-alert"
 	ParamPerLateClear  = "late-clear"
 	ParamClearWithin   = "clear-within"
+	ParamTopicWithin   = "topic-within"
 	// satisfaction: the satisfied share (per mille) below which a survey is an alert and the rating
 	// yellow, and below which the rating is red.
 	ParamYellowBelow = "yellow-below"
@@ -337,10 +338,11 @@ func Rules() []Rule {
 			Param{ParamPerDisclosure, TypeCount, "1", "points per notice published (measure disclosures)"},
 			Param{ParamPerMeeting, TypeCount, "1", "points per meeting held with its attendance recorded (measure meetings)"},
 			Param{ParamPerAudit, TypeCount, "5", "points per audit concluded (measure audits)"},
-			Param{ParamPerTopic, TypeCount, "2", "points per deliberation topic closed (measure topics-closed)"},
+			Param{ParamPerTopic, TypeCount, "2", "points per deliberation topic closed in time (measure topics-closed)"},
 			Param{ParamPerOpenAlert, TypeCount, "2", "points deducted per alert of the year still open (measure open-alerts)"},
 			Param{ParamPerLateClear, TypeCount, "1", "points deducted per alert of the year cleared after clear-within (measure late-clears)"},
-			Param{ParamClearWithin, TypeSpan, "30d", "an alert cleared later than this after it was raised was cleared late"}),
+			Param{ParamClearWithin, TypeSpan, "30d", "an alert cleared later than this after it was raised was cleared late"},
+			Param{ParamTopicWithin, TypeSpan, "60d", "a deliberation topic closed (feedback closing the loop) within this of its collection was closed in time"}),
 		rule(Satisfaction, Watch, Yellow, "居民满意度测评结果低于标准的，予以预警", "001；002",
 			Param{ParamYellowBelow, TypeCount, "800", "a survey's satisfied share (per mille) below it is an alert and rates the community yellow"},
 			Param{ParamRedBelow, TypeCount, "600", "a satisfied share (per mille) below it rates the community red"}),

@@ -34,7 +34,7 @@ type handCount struct {
 
 // countByHand reads $all and counts each community's facts of year: notices first published in it and
 // never withdrawn; meetings held in it whose attendance was recorded; audits closed in it; topics whose
-// feedback closed them in it; alerts (by due, else raised, time in it) still open, or cleared more than 30
+// feedback closed them in it within 60 days of their collection; alerts (by due, else raised, time in it) still open, or cleared more than 30
 // days after they were raised.
 func countByHand(t *testing.T, d *district, year int) map[string]*handCount {
 	t.Helper()
@@ -48,6 +48,7 @@ func countByHand(t *testing.T, d *district, year int) map[string]*handCount {
 	}
 	published, withdrawn := map[string]time.Time{}, map[string]bool{}
 	held, attended := map[string]time.Time{}, map[string]bool{}
+	collected := map[string]time.Time{}
 	alerts := map[string]*alert{}
 	out := map[string]*handCount{}
 	count := func(c string) *handCount {
@@ -73,8 +74,10 @@ func countByHand(t *testing.T, d *district, year int) map[string]*handCount {
 			held[c+"/"+e.MeetingID] = e.HeldAt
 		case meeting.AttendanceRecorded:
 			attended[c+"/"+e.MeetingID] = true
+		case meeting.TopicCollected:
+			collected[c+"/"+e.TopicID] = e.CollectedAt
 		case meeting.TopicFeedbackRecorded:
-			if e.Closed && in(e.RecordedAt) {
+			if e.Closed && in(e.RecordedAt) && !e.RecordedAt.After(collected[c+"/"+e.TopicID].AddDate(0, 0, 60)) {
 				count(c).topics++
 			}
 		case audit.Closed:

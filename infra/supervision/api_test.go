@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/grassroots-ledger/ledger/domain/assessment"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
 	drating "github.com/grassroots-ledger/ledger/domain/rating"
+	"github.com/grassroots-ledger/ledger/projections/meetings"
 	"net/http"
 	"testing"
 	"time"
@@ -155,6 +157,23 @@ func TestCaseworkCoverage(t *testing.T) {
 		t.Fatalf("casework %+v", got)
 	}
 	h.Server.Do(t, http.MethodGet, supervision.CaseworkPath+"?under="+string(supervisiontest.DistrictY), bearer(tok), nil).WantProblem(t, 403, "out-of-scope")
+
+	// Deliberation: a topic deliberated and closed within topic-within (60 days) of its collection, and one
+	// collected 100 days ago closed now.
+	for i, collected := range []time.Time{h.Clock.Now(), h.Clock.Now().Add(-100 * 24 * time.Hour)} {
+		id := fmt.Sprintf("t-%d", i+1)
+		h.Record(c, c.Stream("topic", id), meeting.TopicCollected{TopicID: id, Channel: meeting.HomeVisit, Summary: "楼道堆物", CollectedAt: collected},
+			meeting.TopicDeliberationHeld{TopicID: id, MeetingID: "m-1", Outcome: "清理", HeldAt: h.Clock.Now()},
+			meeting.TopicFeedbackRecorded{TopicID: id, Feedback: "已清理", Closed: true, RecordedAt: h.Clock.Now()})
+	}
+	var dl struct{ Deliberation meetings.Deliberation }
+	h.Wait("the topics projected", 10*time.Second, func() (bool, string) {
+		get(t, h, tok, supervision.CaseworkPath, &dl)
+		return dl.Deliberation.TopicsClosed == 2, fmt.Sprintf("%+v", dl)
+	})
+	if d := dl.Deliberation; d.Deliberating != 1 || d.ClosedInTime != 1 {
+		t.Fatalf("deliberation %+v, want 1 community deliberating and 1 of 2 topics closed in time", d)
+	}
 	h.Server.Do(t, http.MethodGet, supervision.CaseworkPath+"?limit=0", bearer(tok), nil).WantProblem(t, 400, "invalid-limit")
 
 	// The standings: the community's latest survey and evaluation.

@@ -3,6 +3,9 @@ package supervision
 import (
 	"context"
 	"errors"
+	"github.com/grassroots-ledger/ledger/domain/assessment"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	"github.com/grassroots-ledger/ledger/projections/meetings"
 	"github.com/grassroots-ledger/ledger/projections/standing"
 	"log/slog"
 	"net/http"
@@ -57,7 +60,9 @@ var Routes = []httpapi.Route{
 	{Method: http.MethodPost, Path: WebhooksPath + "/{id}/replay", ID: "webhook-replay", Tag: "supervision", Summary: "Deliver a webhook's alerts again (supervisors)"},
 	{Method: http.MethodGet, Path: CaseworkPath, ID: "casework", Tag: "supervision", Summary: "Supervision coverage and overdue rectifications (督查)",
 		Description: "This year's coverage under the jurisdiction — communities, those inspected, inspections, findings, rectifications " +
-			"ordered, reported, reported late and overdue — and the rectifications unreported past their deadline, the longest overdue first.",
+			"ordered, reported, reported late and overdue —, its deliberation (communities with a topic deliberated by the five-step " +
+			"procedure, topics closed, and closed within annual-assessment's topic-within of their collection), and the rectifications " +
+			"unreported past their deadline, the longest overdue first.",
 		Query: map[string]string{"under": "a jurisdiction path within the token's scope", "limit": "at most this many overdue rectifications (default 100)"}},
 	{Method: http.MethodGet, Path: StandingsPath, ID: "standings", Tag: "supervision", Summary: "Communities' satisfaction and democratic evaluation (满意度与民主评议)",
 		Description: "Every community under the jurisdiction with its latest closed satisfaction survey (the share 满意 or 基本满意 of the answers to " +
@@ -332,7 +337,19 @@ func (a *API) handleCasework(w http.ResponseWriter, r *http.Request, actor comma
 		a.fail(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "coverage": cov, "overdue": overdue})
+	p, err := alerts.ParamsAt(r.Context(), a.cfg.Pool, under)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	year := now.In(kernel.ChinaTime()).Year()
+	delib, err := meetings.DeliberationUnder(r.Context(), a.cfg.Pool, string(under), assessment.YearStart(year), assessment.YearEnd(year),
+		p.Span(rulebook.AnnualAssessment, rulebook.ParamTopicWithin))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"under": under, "coverage": cov, "deliberation": delib, "overdue": overdue})
 }
 
 func (a *API) handleStandings(w http.ResponseWriter, r *http.Request, actor commands.Actor) {

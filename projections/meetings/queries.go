@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/grassroots-ledger/ledger/domain/assessment"
+	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -415,12 +416,14 @@ func NamesDocument(ctx context.Context, q Querier, sha string) (bool, error) {
 }
 
 // AssessmentFacts returns a community's meetings held in [from, to) with their attendance recorded (the
-// measure meetings) and its deliberation topics closed in [from, to) (topics-closed), as assessment facts.
-func AssessmentFacts(ctx context.Context, q Querier, communityID string, from, to time.Time) ([]assessment.Fact, error) {
+// measure meetings) and its deliberation topics closed in [from, to) within `within` of their collection
+// (topics-closed), as assessment facts.
+func AssessmentFacts(ctx context.Context, q Querier, communityID string, from, to time.Time, within rulebook.Span) ([]assessment.Fact, error) {
 	return tables.Collect(ctx, q, "meetings", "assessment facts of "+communityID, `SELECT 'meetings', title, held_at, attendance_commit_pos
 		FROM `+pgx.Identifier{Schema, "meetings"}.Sanitize()+` WHERE community_id = $1 AND held_at >= $2 AND held_at < $3 AND attendance_commit_pos IS NOT NULL
 		UNION ALL SELECT 'topics-closed', summary, step_at, step_commit_pos FROM `+pgx.Identifier{Schema, "topics"}.Sanitize()+`
-		WHERE community_id = $1 AND status = 'closed' AND step_at >= $2 AND step_at < $3 ORDER BY 3, 4`,
+		WHERE community_id = $1 AND status = 'closed' AND step_at >= $2 AND step_at < $3
+			AND step_at <= collected_at + make_interval(years => $4, months => $5, days => $6, hours => $7) ORDER BY 3, 4`,
 		func(rs pgx.Rows) (assessment.Fact, error) {
 			var f assessment.Fact
 			var measure string
@@ -428,5 +431,39 @@ func AssessmentFacts(ctx context.Context, q Querier, communityID string, from, t
 			err := rs.Scan(&measure, &f.What, &f.At, &pos)
 			f.Measure, f.Position = assessment.Measure(measure), uint64(pos)
 			return f, err
-		}, communityID, from, to)
+		}, communityID, from, to, within.Years, within.Months, within.Days, within.Hours)
+}
+
+// Deliberation is how the communities under a path deliberated in a period (议事协商 coverage): those with a
+// topic deliberated (the five-step procedure reached 组织协商), the topics closed, and of those the ones
+// closed within the rulebook's topic-within of their collection.
+type Deliberation struct {
+	Deliberating int `json:"deliberating"`
+	TopicsClosed int `json:"topics_closed"`
+	ClosedInTime int `json:"closed_in_time"`
+}
+
+// DeliberationUnder returns the deliberation of the communities at or under path ("" for all) in [from, to).
+func DeliberationUnder(ctx context.Context, q Querier, path string, from, to time.Time, within rulebook.Span) (Deliberation, error) {
+	like := path + "/%"
+	if path == "" {
+		like = "%"
+	}
+	out, err := tables.Collect(ctx, q, "meetings", "deliberation under "+path, `SELECT
+		(SELECT count(DISTINCT s.community_id) FROM `+pgx.Identifier{Schema, "topic_steps"}.Sanitize()+` s
+			JOIN `+pgx.Identifier{Schema, "topics"}.Sanitize()+` t USING (community_id, topic_id)
+			WHERE (t.jurisdiction LIKE $1 OR t.jurisdiction = $2) AND s.step = $3 AND s.at >= $4 AND s.at < $5),
+		(SELECT count(*) FROM `+pgx.Identifier{Schema, "topics"}.Sanitize()+` WHERE (jurisdiction LIKE $1 OR jurisdiction = $2)
+			AND status = 'closed' AND step_at >= $4 AND step_at < $5),
+		(SELECT count(*) FROM `+pgx.Identifier{Schema, "topics"}.Sanitize()+` WHERE (jurisdiction LIKE $1 OR jurisdiction = $2)
+			AND status = 'closed' AND step_at >= $4 AND step_at < $5
+			AND step_at <= collected_at + make_interval(years => $6, months => $7, days => $8, hours => $9))`,
+		func(rs pgx.Rows) (Deliberation, error) {
+			var d Deliberation
+			return d, rs.Scan(&d.Deliberating, &d.TopicsClosed, &d.ClosedInTime)
+		}, like, path, int(meeting.StepDeliberationHeld), from, to, within.Years, within.Months, within.Days, within.Hours)
+	if err != nil || len(out) == 0 {
+		return Deliberation{}, err
+	}
+	return out[0], nil
 }

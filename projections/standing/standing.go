@@ -64,7 +64,9 @@ func Facts(ctx context.Context, q Querier, c kernel.CommunityID, year int, p rul
 	var out []assessment.Fact
 	for _, read := range []func() ([]assessment.Fact, error){
 		func() ([]assessment.Fact, error) { return board.NoticesPublished(ctx, q, string(c), from, to) },
-		func() ([]assessment.Fact, error) { return meetings.AssessmentFacts(ctx, q, string(c), from, to) },
+		func() ([]assessment.Fact, error) {
+			return meetings.AssessmentFacts(ctx, q, string(c), from, to, p.Span(rulebook.AnnualAssessment, rulebook.ParamTopicWithin))
+		},
 		func() ([]assessment.Fact, error) { return directory.AuditsConcluded(ctx, q, string(c), from, to) },
 		func() ([]assessment.Fact, error) {
 			return alerts.AssessmentFacts(ctx, q, c, from, to, p.Span(rulebook.AnnualAssessment, rulebook.ParamClearWithin))
