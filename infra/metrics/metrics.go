@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/domain/assessment"
+	"github.com/grassroots-ledger/ledger/projections/meetings"
 	"net/http"
 	"strings"
 	"sync"
@@ -358,7 +360,8 @@ func NewSupervision(pool *pgxpool.Pool, reg prometheus.Registerer) (*Supervision
 		open:    prometheus.NewDesc("ledger_alerts_open", "Open supervision alerts by rule and severity.", []string{"rule", "severity"}, nil),
 		ratings: prometheus.NewDesc("ledger_communities_by_rating", "Communities by red/yellow/green rating.", []string{"rating"}, nil),
 		casework: prometheus.NewDesc("ledger_casework", "This year's supervision casework by street (督查): communities, inspected, inspections, "+
-			"findings, rectifications ordered, reported, reported late, overdue.", []string{"district", "street", "measure"}, nil),
+			"findings, rectifications ordered, reported, reported late, overdue; communities deliberating (a topic taken to 组织协商), topics "+
+			"closed, closed in time (within annual-assessment's topic-within, the country's).", []string{"district", "street", "measure"}, nil),
 		recorded: prometheus.NewDesc("ledger_recorded_ratings", "Communities by the red/yellow/green rating recorded for the latest month that ended "+
 			"(the rating history: open alerts, satisfaction and assessment score), by street.", []string{"district", "street", "rating"}, nil),
 		now: time.Now,
@@ -407,10 +410,20 @@ func (s *Supervision) Collect(ch chan<- prometheus.Metric) {
 	if err != nil || len(byStreet) == 0 {
 		byStreet = map[string]directory.Coverage{"": {}} // the series exist before the first street
 	}
+	year := now.In(kernel.ChinaTime()).Year()
+	within := rulebook.Defaults().Span(rulebook.AnnualAssessment, rulebook.ParamTopicWithin)
+	if p, err := alerts.ParamsAt(ctx, s.pool, ""); err == nil {
+		within = p.Span(rulebook.AnnualAssessment, rulebook.ParamTopicWithin)
+	}
+	delib, err := meetings.DeliberationByStreet(ctx, s.pool, assessment.YearStart(year), assessment.YearEnd(year), within)
+	if err != nil {
+		delib = nil
+	}
 	for st, c := range byStreet {
+		d := delib[st]
 		for measure, n := range map[string]int{"communities": c.Communities, "inspected": c.Inspected, "inspections": c.Inspections, "findings": c.Findings,
 			"rectifications_ordered": c.Ordered, "rectifications_reported": c.Reported, "rectifications_reported_late": c.ReportedLate,
-			"rectifications_overdue": c.Unmet} {
+			"rectifications_overdue": c.Unmet, "deliberating": d.Deliberating, "topics_closed": d.TopicsClosed, "topics_closed_in_time": d.ClosedInTime} {
 			ch <- prometheus.MustNewConstMetric(s.casework, prometheus.GaugeValue, float64(n), districtOf(st), st, measure)
 		}
 	}

@@ -449,21 +449,39 @@ func DeliberationUnder(ctx context.Context, q Querier, path string, from, to tim
 	if path == "" {
 		like = "%"
 	}
-	out, err := tables.Collect(ctx, q, "meetings", "deliberation under "+path, `SELECT
-		(SELECT count(DISTINCT s.community_id) FROM `+pgx.Identifier{Schema, "topic_steps"}.Sanitize()+` s
-			JOIN `+pgx.Identifier{Schema, "topics"}.Sanitize()+` t USING (community_id, topic_id)
-			WHERE (t.jurisdiction LIKE $1 OR t.jurisdiction = $2) AND s.step = $3 AND s.at >= $4 AND s.at < $5),
-		(SELECT count(*) FROM `+pgx.Identifier{Schema, "topics"}.Sanitize()+` WHERE (jurisdiction LIKE $1 OR jurisdiction = $2)
-			AND status = 'closed' AND step_at >= $4 AND step_at < $5),
-		(SELECT count(*) FROM `+pgx.Identifier{Schema, "topics"}.Sanitize()+` WHERE (jurisdiction LIKE $1 OR jurisdiction = $2)
-			AND status = 'closed' AND step_at >= $4 AND step_at < $5
-			AND step_at <= collected_at + make_interval(years => $6, months => $7, days => $8, hours => $9))`,
-		func(rs pgx.Rows) (Deliberation, error) {
-			var d Deliberation
-			return d, rs.Scan(&d.Deliberating, &d.TopicsClosed, &d.ClosedInTime)
-		}, like, path, int(meeting.StepDeliberationHeld), from, to, within.Years, within.Months, within.Days, within.Hours)
-	if err != nil || len(out) == 0 {
-		return Deliberation{}, err
+	by, err := deliberation(ctx, q, "deliberation under "+path, "''", "(jurisdiction LIKE $8 OR jurisdiction = $9)", from, to, within, like, path)
+	return by[""], err
+}
+
+// DeliberationByStreet is DeliberationUnder for every street (the first four segments of the path).
+func DeliberationByStreet(ctx context.Context, q Querier, from, to time.Time, within rulebook.Span) (map[string]Deliberation, error) {
+	return deliberation(ctx, q, "deliberation by street", "substring(jurisdiction from '^[^/]+/[^/]+/[^/]+/[^/]+')", "true", from, to, within)
+}
+
+// deliberation counts the deliberation of the topics that match filter (its parameters from $8), grouped
+// by scope (an expression on topics).
+func deliberation(ctx context.Context, q Querier, what, scope, filter string, from, to time.Time, within rulebook.Span, args ...any) (map[string]Deliberation, error) {
+	type row struct {
+		scope string
+		d     Deliberation
 	}
-	return out[0], nil
+	rows, err := tables.Collect(ctx, q, "meetings", what, `WITH t AS (
+			SELECT `+scope+` AS scope, community_id, topic_id, status, step_at, collected_at FROM `+pgx.Identifier{Schema, "topics"}.Sanitize()+`
+			WHERE `+filter+`),
+		d AS (SELECT t.scope, count(DISTINCT s.community_id) AS n FROM `+pgx.Identifier{Schema, "topic_steps"}.Sanitize()+` s
+			JOIN t USING (community_id, topic_id) WHERE s.step = $1 AND s.at >= $2 AND s.at < $3 GROUP BY t.scope),
+		c AS (SELECT scope, count(*) AS closed,
+				count(*) FILTER (WHERE step_at <= collected_at + make_interval(years => $4, months => $5, days => $6, hours => $7)) AS in_time
+			FROM t WHERE status = 'closed' AND step_at >= $2 AND step_at < $3 GROUP BY scope)
+		SELECT coalesce(d.scope, c.scope, ''), coalesce(d.n, 0), coalesce(c.closed, 0), coalesce(c.in_time, 0)
+		FROM d FULL JOIN c USING (scope)`,
+		func(rs pgx.Rows) (row, error) {
+			var r row
+			return r, rs.Scan(&r.scope, &r.d.Deliberating, &r.d.TopicsClosed, &r.d.ClosedInTime)
+		}, append([]any{int(meeting.StepDeliberationHeld), from, to, within.Years, within.Months, within.Days, within.Hours}, args...)...)
+	out := make(map[string]Deliberation, len(rows))
+	for _, r := range rows {
+		out[r.scope] = r.d
+	}
+	return out, err
 }
