@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/domain/meeting"
+	"github.com/grassroots-ledger/ledger/domain/rating"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -209,4 +212,56 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.Colle
 	}
 	t.Fatalf("no single-sample gauge %s", name)
 	return nil
+}
+
+// TestCaseworkAndRecordedRatingGauges: by street, this year's casework with its deliberation, and the
+// ratings recorded for the latest month.
+func TestCaseworkAndRecordedRatingGauges(t *testing.T) {
+	h := supervisiontest.New(t, supervisiontest.Options{})
+	h.StartDirectory()
+	reg := prometheus.NewRegistry()
+	if _, err := metrics.NewSupervision(h.Server.Pool, reg); err != nil {
+		t.Fatal(err)
+	}
+	c := supervisiontest.NewCommunity(supervisiontest.DistrictX, 2)
+	h.Register(c, kernel.Urban, 1200, 3000)
+	now := time.Now()
+	h.Record(c, c.Stream("topic", "t-1"), meeting.TopicCollected{TopicID: "t-1", Channel: meeting.HomeVisit, Summary: "楼道堆物", CollectedAt: now},
+		meeting.TopicDeliberationHeld{TopicID: "t-1", MeetingID: "m-1", Outcome: "清理", HeldAt: now},
+		meeting.TopicFeedbackRecorded{TopicID: "t-1", Feedback: "已清理", Closed: true, RecordedAt: now})
+	h.Record(c, rating.Stream(c.ID), rating.Recorded{Period: "2026-05", Rating: "yellow", Inputs: rating.Inputs{OpenYellow: 1}, TakenAt: now})
+	street, _ := c.Path.Parent()
+	want := fmt.Sprintf(`
+# HELP ledger_recorded_ratings Communities by the red/yellow/green rating recorded for the latest month that ended (the rating history: open alerts, satisfaction and assessment score), by street.
+# TYPE ledger_recorded_ratings gauge
+ledger_recorded_ratings{district=%[1]q,rating="green",street=%[2]q} 0
+ledger_recorded_ratings{district=%[1]q,rating="red",street=%[2]q} 0
+ledger_recorded_ratings{district=%[1]q,rating="yellow",street=%[2]q} 1
+`, supervisiontest.DistrictX, street)
+	h.Wait("the gauges", 10*time.Second, func() (bool, string) {
+		err := testutil.GatherAndCompare(reg, strings.NewReader(want), "ledger_recorded_ratings")
+		return err == nil, fmt.Sprint(err)
+	})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "ledger_casework" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["street"] == string(street) && labels["district"] == string(supervisiontest.DistrictX) {
+				got[labels["measure"]] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	if got["communities"] != 1 || got["deliberating"] != 1 || got["topics_closed"] != 1 || got["topics_closed_in_time"] != 1 {
+		t.Fatalf("casework of %s: %v", street, got)
+	}
 }
