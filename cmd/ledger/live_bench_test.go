@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -65,6 +66,17 @@ func liveLatency(b *testing.B, perSecond int, span time.Duration) {
 	}
 	lat := w.wait(b)
 	b.StopTimer()
+	if os.Getenv("LIVE_BENCH_PER_MODEL") != "" {
+		w.mu.Lock()
+		for name, ls := range w.perModel {
+			slices.Sort(ls)
+			if len(ls) > 0 {
+				b.Logf("%-10s p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", name, float64(ls[len(ls)/2].Microseconds())/1000,
+					float64(ls[len(ls)*99/100].Microseconds())/1000, float64(ls[len(ls)-1].Microseconds())/1000)
+			}
+		}
+		w.mu.Unlock()
+	}
 	q := func(p float64) float64 {
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
@@ -98,6 +110,10 @@ type modelWatch struct {
 	min     uint64
 	pending []ackedAppend
 	lat     []time.Duration
+	// perModel, with LIVE_BENCH_PER_MODEL set, times each model on its own: which one makes the tail.
+	perModel map[string][]time.Duration
+	seen     map[string]int // per model, how many of all acknowledged appends it has passed
+	all      []ackedAppend
 }
 
 // ackedAppend is an append acknowledged at at, whose last event is at $all position pos.
@@ -114,6 +130,9 @@ func (w *modelWatch) acked(pos uint64, at time.Time) {
 		return
 	}
 	w.pending = append(w.pending, ackedAppend{pos, at})
+	if w.perModel != nil {
+		w.all = append(w.all, ackedAppend{pos, at})
+	}
 }
 
 // wait returns the latencies, sorted, once every acknowledged append is visible (at most a minute).
@@ -140,6 +159,15 @@ func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models [
 	}
 	sql := "SELECT coalesce(min(commit_pos), 0) FROM (" + strings.Join(parts, " UNION ALL ") + ") c"
 	w := &modelWatch{}
+	var each string
+	if os.Getenv("LIVE_BENCH_PER_MODEL") != "" {
+		w.perModel, w.seen = map[string][]time.Duration{}, map[string]int{}
+		var named []string
+		for _, m := range models {
+			named = append(named, "SELECT '"+m.Name()+"', commit_pos FROM "+pgx.Identifier{runtime.SchemaOf(m.Name()), "checkpoint"}.Sanitize())
+		}
+		each = strings.Join(named, " UNION ALL ")
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -156,7 +184,26 @@ func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models [
 				continue
 			}
 			now := time.Now()
+			cps := map[string]uint64{}
+			if each != "" {
+				if rows, err := pool.Query(ctx, each); err == nil {
+					for rows.Next() {
+						var name string
+						var cp int64
+						if rows.Scan(&name, &cp) == nil {
+							cps[name] = uint64(cp)
+						}
+					}
+					rows.Close()
+				}
+			}
 			w.mu.Lock()
+			for name, cp := range cps {
+				for w.seen[name] < len(w.all) && w.all[w.seen[name]].pos <= cp {
+					w.perModel[name] = append(w.perModel[name], now.Sub(w.all[w.seen[name]].at))
+					w.seen[name]++
+				}
+			}
 			w.min = uint64(m)
 			w.pending = slices.DeleteFunc(w.pending, func(p ackedAppend) bool {
 				if p.pos <= w.min {
