@@ -84,6 +84,13 @@ func Combine(in Inputs, p rulebook.Params) (supervision.Rating, []string) {
 	return r, reasons
 }
 
+// ScoreBand is the colour an assessment score gives by the formula's third part: red below
+// annual-assessment's red-below, yellow below its pass-score, green otherwise.
+func ScoreBand(score int, p rulebook.Params) supervision.Rating {
+	r, _ := Combine(Inputs{Score: &score}, p)
+	return r
+}
+
 const (
 	satisfiedLabel = "满意度"
 	scoreLabel     = "年度考核得分"

@@ -97,16 +97,6 @@ func ratingPeriodName(p string) string {
 	return p
 }
 
-func band(total, pass, red int) string {
-	switch {
-	case total < red:
-		return "red"
-	case total < pass:
-		return "yellow"
-	}
-	return "green"
-}
-
 func lineInfos(lines []assessment.Line) []LineInfo {
 	out := make([]LineInfo, len(lines))
 	for i, l := range lines {
@@ -135,7 +125,7 @@ func (p *Portal) loadStanding(ctx context.Context, id string) (Standing, error) 
 			return Standing{}, err
 		}
 		cur := AssessmentInfo{Year: year, Jurisdiction: names[string(a.Scheme.Jurisdiction)], Base: a.Result.Base, Total: a.Result.Total,
-			PassScore: a.PassScore, Band: band(a.Result.Total, a.PassScore, a.RedBelow), Lines: lineInfos(a.Result.Lines)}
+			PassScore: a.PassScore, Band: string(a.Band), Lines: lineInfos(a.Result.Lines)}
 		for i, l := range a.Result.Lines {
 			if l.Measure == assessment.Assessor {
 				if s, ok := a.Scores[l.Code]; ok {

@@ -423,19 +423,11 @@ func scoreOf(ctx context.Context, pool *pgxpool.Pool, c directory.Community, yea
 	if err != nil || !ok {
 		return out, err
 	}
-	out.Assessed, out.Total = true, a.Result.Total
+	out.Assessed, out.Total, out.Band = true, a.Result.Total, string(a.Band)
 	for _, f := range frozen {
 		if f.Year == year {
-			out.Frozen, out.Total = true, f.Total
+			out.Frozen, out.Total, out.Band = true, f.Total, string(a.BandOf(f.Total))
 		}
-	}
-	switch {
-	case out.Total < a.RedBelow:
-		out.Band = "red"
-	case out.Total < a.PassScore:
-		out.Band = "yellow"
-	default:
-		out.Band = "green"
 	}
 	return out, nil
 }

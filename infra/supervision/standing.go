@@ -98,35 +98,27 @@ func (j *StandingJob) Once(ctx context.Context) (int, error) {
 		return slices.ContainsFunc(schemed, func(s kernel.JurisdictionPath) bool { return s.Contains(path) })
 	}
 	n := 0
-	for after := ""; ; {
-		page, err := directory.CommunitiesUnder(ctx, j.cfg.Pool, "", after, 1000)
-		if err != nil {
-			return n, err
-		}
-		for _, c := range page {
-			for _, p := range []string{month, quarter} {
-				if rated[p][c.ID] {
-					continue
-				}
-				m := commands.Meta{CommandID: fmt.Sprintf("rating-%s-%s", c.ID, p), Actor: standingActor, Command: "record-rating"}
-				if _, err := j.cfg.Handlers.RecordRating(ctx, m, commands.RecordRating{CommunityID: c.ID, Period: p}); err != nil && !errors.Is(err, rating.ErrRecorded) {
-					return n, fmt.Errorf("rating of %s for %s: %w", c.ID, p, err)
-				}
-				n++
-			}
-			if frozen[c.ID] || !assessed(kernel.JurisdictionPath(c.Path)) {
+	err = directory.EachCommunity(ctx, j.cfg.Pool, "", func(c directory.Community) error {
+		for _, p := range []string{month, quarter} {
+			if rated[p][c.ID] {
 				continue
 			}
-			m := commands.Meta{CommandID: fmt.Sprintf("assessment-%s-%d", c.ID, year), Actor: standingActor, Command: "freeze-assessment"}
-			if _, err := j.cfg.Handlers.FreezeAssessment(ctx, m, commands.FreezeAssessment{CommunityID: c.ID, Year: year}); err != nil &&
-				!errors.Is(err, assessment.ErrFrozen) {
-				return n, fmt.Errorf("assessment of %s for %d: %w", c.ID, year, err)
+			m := commands.Meta{CommandID: fmt.Sprintf("rating-%s-%s", c.ID, p), Actor: standingActor, Command: "record-rating"}
+			if _, err := j.cfg.Handlers.RecordRating(ctx, m, commands.RecordRating{CommunityID: c.ID, Period: p}); err != nil && !errors.Is(err, rating.ErrRecorded) {
+				return fmt.Errorf("rating of %s for %s: %w", c.ID, p, err)
 			}
 			n++
 		}
-		if len(page) < 1000 {
-			return n, nil
+		if frozen[c.ID] || !assessed(kernel.JurisdictionPath(c.Path)) {
+			return nil
 		}
-		after = page[len(page)-1].Path
-	}
+		m := commands.Meta{CommandID: fmt.Sprintf("assessment-%s-%d", c.ID, year), Actor: standingActor, Command: "freeze-assessment"}
+		if _, err := j.cfg.Handlers.FreezeAssessment(ctx, m, commands.FreezeAssessment{CommunityID: c.ID, Year: year}); err != nil &&
+			!errors.Is(err, assessment.ErrFrozen) {
+			return fmt.Errorf("assessment of %s for %d: %w", c.ID, year, err)
+		}
+		n++
+		return nil
+	})
+	return n, err
 }

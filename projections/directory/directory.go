@@ -703,6 +703,26 @@ func CommunityByID(ctx context.Context, q Querier, id string) (Community, error)
 	return c, nil
 }
 
+// EachCommunity calls fn for every community at or under the jurisdiction path under ("" for all), in path
+// order, reading them a thousand at a time.
+func EachCommunity(ctx context.Context, q Querier, under string, fn func(Community) error) error {
+	for after := ""; ; {
+		page, err := CommunitiesUnder(ctx, q, under, after, 1000)
+		if err != nil {
+			return err
+		}
+		for _, c := range page {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if len(page) < 1000 {
+			return nil
+		}
+		after = page[len(page)-1].Path
+	}
+}
+
 // CommunitiesUnder returns the communities at or under the jurisdiction path under ("" for all), in path
 // order, one page at a time: after is the Path of the last community of the previous page ("" for the
 // first), limit the page size (default 100, at most 1000).

@@ -6,6 +6,7 @@ package standing
 
 import (
 	"context"
+	"github.com/grassroots-ledger/ledger/domain/supervision"
 
 	"github.com/grassroots-ledger/ledger/domain/assessment"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -28,8 +29,11 @@ type Assessment struct {
 	Facts  []assessment.Fact
 	Scores map[string]directory.Score
 	Result assessment.Result
-	// PassScore and RedBelow are the rulebook's bands in force for the community.
-	PassScore, RedBelow int
+	// PassScore is the rulebook's pass score in force for the community; Band the colour the total gives
+	// (rating.ScoreBand); params the rulebook in force, for BandOf.
+	PassScore int
+	Band      supervision.Rating
+	params    rulebook.Params
 }
 
 // Assess returns the community's year as it stands; ok is false when no scheme applies to it.
@@ -54,9 +58,13 @@ func Assess(ctx context.Context, q Querier, c kernel.CommunityID, path kernel.Ju
 	for code, s := range scores {
 		byCode[code] = s.Points
 	}
-	return Assessment{Year: year, Scheme: scheme, Facts: facts, Scores: scores, Result: assessment.Compute(scheme.Items, Count(facts), byCode, p),
-		PassScore: p.Count(rulebook.AnnualAssessment, rulebook.ParamPassScore), RedBelow: p.Count(rulebook.AnnualAssessment, rulebook.ParamRedBelow)}, true, nil
+	r := assessment.Compute(scheme.Items, Count(facts), byCode, p)
+	return Assessment{Year: year, Scheme: scheme, Facts: facts, Scores: scores, Result: r, PassScore: p.Count(rulebook.AnnualAssessment, rulebook.ParamPassScore),
+		Band: rating.ScoreBand(r.Total, p), params: p}, true, nil
 }
+
+// BandOf is the colour another total of the year (a frozen one) gives under the same rulebook.
+func (a Assessment) BandOf(total int) supervision.Rating { return rating.ScoreBand(total, a.params) }
 
 // Facts returns every fact of the community's year that an assessment measure counts.
 func Facts(ctx context.Context, q Querier, c kernel.CommunityID, year int, p rulebook.Params) ([]assessment.Fact, error) {
@@ -134,17 +142,9 @@ func (r Reader) RatingInputs(ctx context.Context, c kernel.CommunityID, path ker
 // CommunitiesUnder implements commands.Standings.
 func (r Reader) CommunitiesUnder(ctx context.Context, path kernel.JurisdictionPath) ([]kernel.CommunityID, error) {
 	var out []kernel.CommunityID
-	for after := ""; ; {
-		page, err := directory.CommunitiesUnder(ctx, r.Q, string(path), after, 1000)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range page {
-			out = append(out, kernel.CommunityID(c.ID))
-		}
-		if len(page) < 1000 {
-			return out, nil
-		}
-		after = page[len(page)-1].Path
-	}
+	err := directory.EachCommunity(ctx, r.Q, string(path), func(c directory.Community) error {
+		out = append(out, kernel.CommunityID(c.ID))
+		return nil
+	})
+	return out, err
 }
