@@ -146,6 +146,19 @@ func afterOf(s string) (cursor, error) {
 	return c, nil
 }
 
+// pageOf reads a list's limit and after.
+func pageOf(limitText, afterText string) (int, cursor, error) {
+	limit, err := limitOf(limitText)
+	if err != nil {
+		return 0, cursor{}, err
+	}
+	after, err := afterOf(afterText)
+	return limit, after, err
+}
+
+// whole is an answer without a next page.
+func whole[T any](v T, err error) (any, string, error) { return v, "", err }
+
 func yearOf(s string) (int, error) {
 	if s == "" {
 		return 0, nil
@@ -199,6 +212,17 @@ func (p *Portal) community(ctx context.Context, id string) (snapshot, fingerprin
 		return s, fp, httpapi.NewProblem(http.StatusNotFound, httpapi.CodeNotFound, "没有这个社区或村: "+id, "id")
 	}
 	return s, fp, nil
+}
+
+// sectionAnswer answers an operation on one section of a community: 404 when there is no such
+// community, else the answer cached under key while the section's validity stays the same.
+func (p *Portal) sectionAnswer(ctx context.Context, in ConditionalParams, id string, sec section, key string,
+	build func() (any, string, error)) (*jsonOut, error) {
+	_, fp, err := p.community(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return p.respond(ctx, in, key, p.sectionValidity(fp, sec), build)
 }
 
 func nextURL(path, cursor string, limit int, kv ...string) string {
@@ -317,11 +341,7 @@ func (p *Portal) registerAPI(api huma.API) {
 	huma.Register(api, op("public-notices", "/communities/{id}/notices", "A community's public notices (村务公开/居务公开)",
 		"Every notice, newest first, with its publicity window, corrections (version) and withdrawal; objections by counts only.", reflect.TypeFor[NoticeList]()),
 		func(ctx context.Context, in *noticesIn) (*jsonOut, error) {
-			limit, err := limitOf(in.Limit)
-			if err != nil {
-				return nil, err
-			}
-			after, err := afterOf(in.After)
+			limit, after, err := pageOf(in.Limit, in.After)
 			if err != nil {
 				return nil, err
 			}
@@ -329,11 +349,7 @@ func (p *Portal) registerAPI(api huma.API) {
 			if pr != nil {
 				return nil, pr
 			}
-			_, fp, err := p.community(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "notices|"+in.ID+"|"+in.After+"|"+strconv.Itoa(limit)+"|"+f.Category+"|"+in.Year, p.sectionValidity(fp, secNotices),
+			return p.sectionAnswer(ctx, in.ConditionalParams, in.ID, secNotices, "notices|"+in.ID+"|"+in.After+"|"+strconv.Itoa(limit)+"|"+f.Category+"|"+in.Year,
 				func() (any, string, error) {
 					l, err := p.loadNotices(ctx, in.ID, after, limit, f)
 					l.Next = nextURL(communityAPIHref(in.ID)+"/notices", l.Next, limit, "category", f.Category, "year", yearText(f.Year))
@@ -360,23 +376,14 @@ func (p *Portal) registerAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			_, fp, err := p.community(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "finances|"+in.ID+"|"+strconv.Itoa(year), fp[secFinances], func() (any, string, error) {
-				f, err := p.loadFinances(ctx, in.ID, year)
-				return f, "", err
+			return p.sectionAnswer(ctx, in.ConditionalParams, in.ID, secFinances, "finances|"+in.ID+"|"+strconv.Itoa(year), func() (any, string, error) {
+				return whole(p.loadFinances(ctx, in.ID, year))
 			})
 		})
 	huma.Register(api, op("public-payments", "/communities/{id}/payments", "A community's payments",
 		"Every payment line, newest first; individual payees masked.", reflect.TypeFor[PaymentList]()),
 		func(ctx context.Context, in *paymentsIn) (*jsonOut, error) {
-			limit, err := limitOf(in.Limit)
-			if err != nil {
-				return nil, err
-			}
-			after, err := afterOf(in.After)
+			limit, after, err := pageOf(in.Limit, in.After)
 			if err != nil {
 				return nil, err
 			}
@@ -384,11 +391,7 @@ func (p *Portal) registerAPI(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			_, fp, err := p.community(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "payments|"+in.ID+"|"+in.Year+"|"+in.After+"|"+strconv.Itoa(limit), p.sectionValidity(fp, secFinances),
+			return p.sectionAnswer(ctx, in.ConditionalParams, in.ID, secFinances, "payments|"+in.ID+"|"+in.Year+"|"+in.After+"|"+strconv.Itoa(limit),
 				func() (any, string, error) {
 					l, err := p.loadPayments(ctx, in.ID, year, after, limit)
 					l.Next = nextURL(communityAPIHref(in.ID)+"/payments", l.Next, limit, "year", in.Year)
@@ -398,43 +401,25 @@ func (p *Portal) registerAPI(api huma.API) {
 	huma.Register(api, op("public-elections", "/communities/{id}/elections", "A community's elections and certified results",
 		"Each election's timeline; the latest certified ones carry the elected candidates (by opaque person id) and their votes.", reflect.TypeFor[ElectionList]()),
 		func(ctx context.Context, in *CommunityParams) (*jsonOut, error) {
-			_, fp, err := p.community(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "elections|"+in.ID, fp[secElections], func() (any, string, error) {
-				l, err := p.loadElections(ctx, in.ID)
-				return l, "", err
+			return p.sectionAnswer(ctx, in.ConditionalParams, in.ID, secElections, "elections|"+in.ID, func() (any, string, error) {
+				return whole(p.loadElections(ctx, in.ID))
 			})
 		})
 	huma.Register(api, op("public-election", "/communities/{id}/elections/{election}", "One election with every candidate's result",
 		"Candidates by opaque person id with votes and outcome, and later recalls, by-elections and resignations.", reflect.TypeFor[ElectionDetail]()),
 		func(ctx context.Context, in *electionIn) (*jsonOut, error) {
-			_, fp, err := p.community(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "election|"+in.ID+"|"+in.Election, fp[secElections], func() (any, string, error) {
-				d, err := p.loadElection(ctx, in.ID, in.Election)
-				return d, "", err
+			return p.sectionAnswer(ctx, in.ConditionalParams, in.ID, secElections, "election|"+in.ID+"|"+in.Election, func() (any, string, error) {
+				return whole(p.loadElection(ctx, in.ID, in.Election))
 			})
 		})
 	huma.Register(api, op("public-meetings", "/communities/{id}/meetings", "A community's meetings, votes and resolutions",
 		"The register of meetings, latest first, with attendance; the first page adds the latest votes and resolutions.", reflect.TypeFor[MeetingList]()),
 		func(ctx context.Context, in *pagedIn) (*jsonOut, error) {
-			limit, err := limitOf(in.Limit)
+			limit, after, err := pageOf(in.Limit, in.After)
 			if err != nil {
 				return nil, err
 			}
-			after, err := afterOf(in.After)
-			if err != nil {
-				return nil, err
-			}
-			_, fp, err := p.community(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "meetings|"+in.ID+"|"+in.After+"|"+strconv.Itoa(limit), fp[secMeetings],
+			return p.sectionAnswer(ctx, in.ConditionalParams, in.ID, secMeetings, "meetings|"+in.ID+"|"+in.After+"|"+strconv.Itoa(limit),
 				func() (any, string, error) {
 					l, err := p.loadMeetings(ctx, in.ID, after, limit, after.IsZero())
 					l.Next = nextURL(communityAPIHref(in.ID)+"/meetings", l.Next, limit)
@@ -444,31 +429,18 @@ func (p *Portal) registerAPI(api huma.API) {
 	huma.Register(api, op("public-meeting", "/communities/{id}/meetings/{meeting}", "One meeting with its motions, vote counts and resolutions",
 		"Attendance, every motion with for/against/abstain and outcome, and the resolutions adopted.", reflect.TypeFor[MeetingDetail]()),
 		func(ctx context.Context, in *meetingIn) (*jsonOut, error) {
-			_, fp, err := p.community(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "meeting|"+in.ID+"|"+in.Meeting, fp[secMeetings], func() (any, string, error) {
-				d, err := p.loadMeeting(ctx, in.ID, in.Meeting)
-				return d, "", err
+			return p.sectionAnswer(ctx, in.ConditionalParams, in.ID, secMeetings, "meeting|"+in.ID+"|"+in.Meeting, func() (any, string, error) {
+				return whole(p.loadMeeting(ctx, in.ID, in.Meeting))
 			})
 		})
 	huma.Register(api, op("public-topics", "/communities/{id}/topics", "A community's deliberation topics (议事协商)",
 		"Topics, latest collected first, with the step of the five-step procedure each has reached; never who raised one.", reflect.TypeFor[TopicList]()),
 		func(ctx context.Context, in *pagedIn) (*jsonOut, error) {
-			limit, err := limitOf(in.Limit)
+			limit, after, err := pageOf(in.Limit, in.After)
 			if err != nil {
 				return nil, err
 			}
-			after, err := afterOf(in.After)
-			if err != nil {
-				return nil, err
-			}
-			_, fp, err := p.community(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return p.respond(ctx, in.ConditionalParams, "topics|"+in.ID+"|"+in.After+"|"+strconv.Itoa(limit), fp[secTopics],
+			return p.sectionAnswer(ctx, in.ConditionalParams, in.ID, secTopics, "topics|"+in.ID+"|"+in.After+"|"+strconv.Itoa(limit),
 				func() (any, string, error) {
 					l, err := p.loadTopics(ctx, in.ID, after, limit)
 					l.Next = nextURL(communityAPIHref(in.ID)+"/topics", l.Next, limit)

@@ -43,24 +43,8 @@ func TestAssetRegisterPage(t *testing.T) {
 	if notBid == nil || notBid.MethodName != "协商(议标)" {
 		t.Fatalf("the contract not bid: %+v", notBid)
 	}
-	page := string(d.getOK("/c/" + id + "/assets"))
-	for _, want := range []string{"集体资产与合同", "未公开招标", notBid.Counterparty, reg.Assets[0].Name} {
-		if !strings.Contains(page, want) {
-			t.Fatalf("the assets page lacks %q", want)
-		}
+	d.registerPage(id, "assets", "集体资产与合同", "未公开招标", notBid.Counterparty, reg.Assets[0].Name)
+	if a := d.openAlert(id, "public-bidding"); a.Href != "/c/"+id+"/assets" || !strings.Contains(a.Detail, "未公开招标") {
+		t.Fatalf("the public-bidding alert: %+v", a)
 	}
-	if !strings.Contains(string(d.getOK("/c/"+id)), `href="/c/`+id+`/assets"`) {
-		t.Fatal("the community page does not link its assets")
-	}
-	var l portal.AlertList
-	d.getJSON("/api/v1/public/communities/"+id+"/alerts", &l)
-	for _, a := range l.Alerts {
-		if a.Rule == "public-bidding" {
-			if a.Href != "/c/"+id+"/assets" || !strings.Contains(a.Detail, "未公开招标") {
-				t.Fatalf("the public-bidding alert: %+v", a)
-			}
-			return
-		}
-	}
-	t.Fatalf("no open public-bidding alert for %s: %+v", id, l.Alerts)
 }

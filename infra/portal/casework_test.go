@@ -51,28 +51,9 @@ func TestCaseworkPages(t *testing.T) {
 			t.Fatalf("an audit finding's text shown: %+v", a)
 		}
 	}
-	page := string(d.getOK("/c/" + id + "/inspections"))
-	for _, want := range []string{"督查与整改", "逾期未整改", "整改要求", cw.Inspections[0].Inspectors, cw.Bulletins[0].Title} {
-		if !strings.Contains(page, want) {
-			t.Fatalf("the casework page lacks %q", want)
-		}
-	}
-	if !strings.Contains(string(d.getOK("/c/"+id)), `href="/c/`+id+`/inspections"`) {
-		t.Fatal("the community page does not link its casework")
-	}
-	var l portal.AlertList
-	d.getJSON("/api/v1/public/communities/"+id+"/alerts", &l)
-	found := false
-	for _, a := range l.Alerts {
-		if a.Rule == "rectification-due" {
-			found = true
-			if a.Href != "/c/"+id+"/inspections" || !strings.Contains(a.Detail, "整改") {
-				t.Fatalf("the rectification-due alert: %+v", a)
-			}
-		}
-	}
-	if !found {
-		t.Fatalf("no open rectification-due alert for %s: %+v", id, l.Alerts)
+	d.registerPage(id, "inspections", "督查与整改", "逾期未整改", "整改要求", cw.Inspections[0].Inspectors, cw.Bulletins[0].Title)
+	if a := d.openAlert(id, "rectification-due"); a.Href != "/c/"+id+"/inspections" || !strings.Contains(a.Detail, "整改") {
+		t.Fatalf("the rectification-due alert: %+v", a)
 	}
 	district := cw.Bulletins[0].Jurisdiction
 	var bs portal.Bulletins

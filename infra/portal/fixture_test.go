@@ -373,6 +373,36 @@ func (d *district) getJSON(path string, v any) http.Header {
 	return h
 }
 
+// registerPage fetches a community's page at /c/{id}/{slug}, fails unless it holds every want, checks that
+// the community page links it (so the personal-data crawl reads it too), and returns it.
+func (d *district) registerPage(id, slug string, wants ...string) string {
+	d.t.Helper()
+	page := string(d.getOK("/c/" + id + "/" + slug))
+	for _, want := range wants {
+		if !strings.Contains(page, want) {
+			d.t.Fatalf("the %s page lacks %q", slug, want)
+		}
+	}
+	if !strings.Contains(string(d.getOK("/c/"+id)), `href="/c/`+id+`/`+slug+`"`) {
+		d.t.Fatalf("the community page does not link its %s page", slug)
+	}
+	return page
+}
+
+// openAlert returns the community's open alert of the rule, failing when there is none.
+func (d *district) openAlert(id, rule string) portal.Alert {
+	d.t.Helper()
+	var l portal.AlertList
+	d.getJSON("/api/v1/public/communities/"+id+"/alerts", &l)
+	for _, a := range l.Alerts {
+		if a.Rule == rule {
+			return a
+		}
+	}
+	d.t.Fatalf("no open %s alert for %s: %+v", rule, id, l.Alerts)
+	return portal.Alert{}
+}
+
 // community returns the first community of the demo district with payments, notices and meetings.
 func (d *district) community() workload.Community {
 	d.t.Helper()

@@ -49,24 +49,8 @@ func TestWorkersPage(t *testing.T) {
 	if wr.Years[len(wr.Years)-1].TrainingHours == 0 && wr.Years[0].TrainingHours == 0 {
 		t.Fatalf("no training: %+v", wr.Years)
 	}
-	page := string(d.getOK("/c/" + id + "/workers"))
-	for _, want := range []string{"社区工作者", "超过核定职数", wr.ByPost[0].PostName, "基本工资", "绩效工资"} {
-		if !strings.Contains(page, want) {
-			t.Fatalf("the workers page lacks %q", want)
-		}
+	d.registerPage(id, "workers", "社区工作者", "超过核定职数", wr.ByPost[0].PostName, "基本工资", "绩效工资")
+	if a := d.openAlert(id, "staffing-limit"); a.Href != "/c/"+id+"/workers" || !strings.Contains(a.Detail, "核定职数") {
+		t.Fatalf("the staffing-limit alert: %+v", a)
 	}
-	if !strings.Contains(string(d.getOK("/c/"+id)), `href="/c/`+id+`/workers"`) {
-		t.Fatal("the community page does not link its workers")
-	}
-	var l portal.AlertList
-	d.getJSON("/api/v1/public/communities/"+id+"/alerts", &l)
-	for _, a := range l.Alerts {
-		if a.Rule == "staffing-limit" {
-			if a.Href != "/c/"+id+"/workers" || !strings.Contains(a.Detail, "核定职数") {
-				t.Fatalf("the staffing-limit alert: %+v", a)
-			}
-			return
-		}
-	}
-	t.Fatalf("no open staffing-limit alert for %s: %+v", id, l.Alerts)
 }

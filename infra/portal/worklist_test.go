@@ -58,15 +58,7 @@ func TestWorkListPages(t *testing.T) {
 	if page := string(d.getOK("/c/" + id + "/tasks")); !strings.Contains(page, "未经准入") || !strings.Contains(page, unadmitted.Title) {
 		t.Fatal("the tasks page does not mark the task nobody admitted")
 	}
-	var al portal.AlertList
-	d.getJSON("/api/v1/public/communities/"+id+"/alerts", &al)
-	for _, a := range al.Alerts {
-		if a.Rule == "work-admission" {
-			if a.Href != "/c/"+id+"/tasks" || !strings.Contains(a.Detail, "不得转嫁给社区") {
-				t.Fatalf("the work-admission alert: %+v", a)
-			}
-			return
-		}
+	if a := d.openAlert(id, "work-admission"); a.Href != "/c/"+id+"/tasks" || !strings.Contains(a.Detail, "不得转嫁给社区") {
+		t.Fatalf("the work-admission alert: %+v", a)
 	}
-	t.Fatalf("no open work-admission alert for %s: %+v", id, al.Alerts)
 }
