@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -45,13 +46,10 @@ func liveLatency(b *testing.B, perSecond int, span time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The projections get a pool sized as serve sizes its own (servePoolSize), not the session's default
-	// (four on two cores). Measured 2026-12-05, two runs each: p99 at 500 events/s 185–263 ms with serve's
-	// pool against 95–119 ms with four connections, at 2 000 events/s 259–296 against 137–148 ms; bounding
-	// the models' concurrent batches to two did not close the gap (144–180 and 226–290 ms), so the cost is
-	// more connections each preparing every model's statements and warming its caches within the
-	// benchmark's ten seconds, not contention between batches.
-	pool, err := openDBSized(ctx, dbURL, servePoolSize(len(models)))
+	// The projections get serve's pool (openServeDB), not the session's default (four on two cores). Opened
+	// on demand, its connections made the tail: a burst of batches opened new backends whose first
+	// statements ran cold (LIVE_BENCH_TRACE showed every append over 60 ms in the first half second).
+	pool, err := openServeDB(ctx, dbURL, len(models))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -126,6 +124,9 @@ type modelWatch struct {
 	perModel map[string][]time.Duration
 	seen     map[string]int // per model, how many of all acknowledged appends it has passed
 	all      []ackedAppend
+	// trace, with LIVE_BENCH_TRACE=FILE, gets a line per append: its acknowledgement (Unix µs) and latency
+	// (µs), to see when in the run the tail happens.
+	trace io.Writer
 }
 
 // ackedAppend is an append acknowledged at at, whose last event is at $all position pos.
@@ -171,6 +172,14 @@ func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models [
 	}
 	sql := "SELECT coalesce(min(commit_pos), 0) FROM (" + strings.Join(parts, " UNION ALL ") + ") c"
 	w := &modelWatch{}
+	if name := os.Getenv("LIVE_BENCH_TRACE"); name != "" {
+		f, err := os.Create(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = f.Close() })
+		w.trace = f
+	}
 	var each string
 	if os.Getenv("LIVE_BENCH_PER_MODEL") != "" {
 		w.perModel, w.seen = map[string][]time.Duration{}, map[string]int{}
@@ -220,6 +229,9 @@ func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models [
 			w.pending = slices.DeleteFunc(w.pending, func(p ackedAppend) bool {
 				if p.pos <= w.min {
 					w.lat = append(w.lat, now.Sub(p.at))
+					if w.trace != nil {
+						fmt.Fprintf(w.trace, "%d %d\n", p.at.UnixMicro(), now.Sub(p.at).Microseconds())
+					}
 					return true
 				}
 				return false

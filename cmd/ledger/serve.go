@@ -83,7 +83,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	defer sh.Close()
 	store, storeURL, storeNote := sh.Store, sh.URL, sh.Note
 
-	pool, err := openDBSized(ctx, "", servePoolSize(len(readModels(nil))))
+	pool, err := openServeDB(ctx, "", len(readModels(nil)))
 	if err != nil {
 		return err
 	}

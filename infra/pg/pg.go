@@ -17,6 +17,8 @@ type Config struct {
 	URL string
 	// MaxConns caps the pool; 0 means pgxpool's default (max(4, cores)).
 	MaxConns int32
+	// MinConns are opened at once and kept open (0: connections open on first use).
+	MinConns int32
 	// ConnectTimeout bounds the first connection and ping.
 	ConnectTimeout time.Duration
 }
@@ -48,6 +50,7 @@ func Connect(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	if cfg.MaxConns > 0 {
 		pc.MaxConns = cfg.MaxConns
 	}
+	pc.MinConns = min(cfg.MinConns, pc.MaxConns)
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
