@@ -41,6 +41,16 @@ func code(err error) esdb.ErrorCode {
 	return esdb.ErrorCodeUnknown
 }
 
+// dropped is the error of a subscription the server or the connection dropped: the caller's context error
+// when it gave up, else the drop's, the client replaced if the connection is gone.
+func (s *Store) dropped(ctx context.Context, c *esdb.Client, what string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	s.check(c, err)
+	return s.wrap(ctx, what+": dropped", err)
+}
+
 // wrap adds what was being done to a client error, and the sentinel a caller can act on: the context's
 // error when the caller gave up (ctx is the caller's), ErrClosed when the Store was closed under the call,
 // ErrUnavailable when the server is unreachable.

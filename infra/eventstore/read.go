@@ -206,12 +206,7 @@ func (s *Store) SubscribeAll(ctx context.Context, from eventlog.Position, filter
 				return err
 			}
 		case msg.SubscriptionDropped != nil:
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			err := msg.SubscriptionDropped.Error
-			s.check(c, err)
-			return s.wrap(ctx, what+": dropped", err)
+			return s.dropped(ctx, c, what, msg.SubscriptionDropped.Error)
 		}
 		// CaughtUp and FellBehind carry nothing the caller needs.
 	}

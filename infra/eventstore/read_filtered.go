@@ -64,12 +64,7 @@ func (s *Store) ReadAllFiltered(ctx context.Context, after eventlog.Position, fi
 		case msg.CaughtUp != nil:
 			return nil
 		case msg.SubscriptionDropped != nil:
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			err := msg.SubscriptionDropped.Error
-			s.check(c, err)
-			return s.wrap(ctx, what+": dropped", err)
+			return s.dropped(ctx, c, what, msg.SubscriptionDropped.Error)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // StreamLimits caps the long-lived streams (server-sent events) a server holds open: per key (a token's
@@ -67,4 +68,19 @@ func ClientAddress(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// StartEventStream answers 200 with the headers of a stream of server-sent events (not cached, not
+// buffered by a proxy) and lifts the server's write deadline, which a stream outlives. It returns the
+// controller to flush with.
+func StartEventStream(w http.ResponseWriter) *http.ResponseController {
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	return rc
 }

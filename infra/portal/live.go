@@ -181,14 +181,7 @@ func (p *Portal) live(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any server write timeout
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
+	rc := httpapi.StartEventStream(w)
 
 	sub := p.hub.subscribe(id, fp)
 	defer p.hub.unsubscribe(id, sub)

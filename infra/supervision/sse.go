@@ -13,6 +13,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
@@ -125,13 +126,7 @@ func streamItem(it alerts.FeedItem) StreamItem {
 // feed grows. Every event's id is its $all position, so a reconnect with Last-Event-ID resumes exactly
 // after it.
 func (a *API) stream(w http.ResponseWriter, r *http.Request, under kernel.JurisdictionPath, after eventlog.Position) {
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any server write timeout
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	rc := httpapi.StartEventStream(w)
 	if _, err := w.Write([]byte("retry: 2000\n: alerts under " + string(under) + " after " + after.String() + "\n\n")); err != nil {
 		return
 	}
