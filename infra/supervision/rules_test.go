@@ -394,6 +394,16 @@ func mustResolve(t *testing.T, h *supervisiontest.Harness, token, id, reason str
 	}
 }
 
+// resolvedInDistrict has a supervisor of DistrictX resolve alert a with reason and waits for it to be
+// cleared as resolved.
+func resolvedInDistrict(t *testing.T, h *supervisiontest.Harness, a alerts.Alert, reason string) {
+	t.Helper()
+	mustResolve(t, h, h.Token(commands.RoleSupervisor, supervisiontest.DistrictX), a.ID, reason)
+	if cl := h.WaitAlert(a.Rule, a.Subject, supervisiontest.Cleared); cl.ClearReason != string(policy.ResolvedBySupervisor) {
+		t.Fatalf("cleared %+v", cl)
+	}
+}
+
 // noAlerts fails the test with msg (a format of the count) when community c has any alert once the
 // pipeline is quiet.
 func noAlerts(t *testing.T, h *supervisiontest.Harness, c supervisiontest.Community, msg string) {
@@ -425,11 +435,7 @@ func TestRuleLateRecording(t *testing.T) {
 	if a.Severity != rulebook.Yellow || a.Trigger != policy.ByBreach || !strings.Contains(a.Detail, "记录") {
 		t.Fatalf("raised %+v", a)
 	}
-	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
-	mustResolve(t, h, sup, a.ID, "凭证原件已核对，系出差期间延迟入账")
-	if cl := h.WaitAlert(rulebook.LateRecording, x, supervisiontest.Cleared); cl.ClearReason != string(policy.ResolvedBySupervisor) {
-		t.Fatalf("cleared %+v", cl)
-	}
+	resolvedInDistrict(t, h, a, "凭证原件已核对，系出差期间延迟入账")
 }
 
 // TestWithdrawnNoticeReopensItsDeadlines (payment-disclosed, results-disclosed): a notice that met the
@@ -544,9 +550,7 @@ func TestRuleSplitSpending(t *testing.T) {
 		t.Fatalf("raised %+v", a)
 	}
 	waitRating(t, h, c, policy.Red)
-	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
-	mustResolve(t, h, sup, a.ID, "三笔为不同工程，已核实")
-	h.WaitAlert(rulebook.SplitSpending, x, supervisiontest.Cleared)
+	resolvedInDistrict(t, h, a, "三笔为不同工程，已核实")
 }
 
 // TestRuleSealUse (seal-use, late-recording): every use of a seal recorded without the joint approval
@@ -575,9 +579,7 @@ func TestRuleSealUse(t *testing.T) {
 		t.Fatalf("late recording %+v", l)
 	}
 	waitRating(t, h, c, policy.Red)
-	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
-	mustResolve(t, h, sup, u1.ID, "已补办审批手续，合同经两委和监委会追认")
-	h.WaitAlert(rulebook.SealUse, policy.SealUseSubject(s, "u-1"), supervisiontest.Cleared)
+	resolvedInDistrict(t, h, u1, "已补办审批手续，合同经两委和监委会追认")
 	h.WaitAlert(rulebook.SealUse, policy.SealUseSubject(s, "u-2"), supervisiontest.RedOpen)
 }
 
@@ -596,9 +598,7 @@ func TestRulePublicBidding(t *testing.T) {
 	if al.Trigger != policy.ByBreach || !strings.Contains(al.Detail, "某养殖场") {
 		t.Fatalf("raised %+v", al)
 	}
-	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
-	mustResolve(t, h, sup, al.ID, "系原承包户续包，经村民代表会议同意")
-	h.WaitAlert(rulebook.PublicBidding, a, supervisiontest.Cleared)
+	resolvedInDistrict(t, h, al, "系原承包户续包，经村民代表会议同意")
 }
 
 // TestRuleRentCollected: each installment of a contract's rent not received within 30 days of falling
@@ -639,9 +639,7 @@ func TestRuleWorkAdmission(t *testing.T) {
 	if !strings.Contains(first.Detail, "不得转嫁给社区") {
 		t.Fatalf("raised %+v", first)
 	}
-	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
-	mustResolve(t, h, sup, first.ID, "已退回区住建局，由其自行组织统计")
-	h.WaitAlert(rulebook.WorkAdmission, s+"/task/w-1", supervisiontest.Cleared)
+	resolvedInDistrict(t, h, first, "已退回区住建局，由其自行组织统计")
 	h.WaitAlert(rulebook.WorkAdmission, s+"/task/w-2", supervisiontest.Open)
 }
 
@@ -692,9 +690,7 @@ func TestRulePayScale(t *testing.T) {
 	if al.Trigger != policy.ByBreach || !strings.Contains(al.Detail, "社区专职工作者5级") {
 		t.Fatalf("raised %+v", al)
 	}
-	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
-	mustResolve(t, h, sup, al.ID, "多发部分已于次月工资中扣回")
-	h.WaitAlert(rulebook.PayScale, x, supervisiontest.Cleared)
+	resolvedInDistrict(t, h, al, "多发部分已于次月工资中扣回")
 }
 
 // TestRuleStaffingLimit: the hire that takes a roster past its posts opens one alert on the roster; the
@@ -781,9 +777,7 @@ func TestRuleCadreIncompetent(t *testing.T) {
 	if !strings.Contains(a.Detail, "李秀英") {
 		t.Fatalf("raised %+v", a)
 	}
-	sup := h.Token(commands.RoleSupervisor, supervisiontest.DistrictX)
-	mustResolve(t, h, sup, a.ID, "街道已约谈，限期改进")
-	h.WaitAlert(rulebook.CadreIncompetent, s, supervisiontest.Cleared)
+	resolvedInDistrict(t, h, a, "街道已约谈，限期改进")
 }
 
 // TestRuleAnnualAssessment: a year frozen below the pass score raises a yellow alert on the community's
