@@ -12,7 +12,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
-	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 )
 
 // audience is who may call the routes of one OpenAPI tag: nil for everyone, token or not. Reads and
@@ -41,9 +40,7 @@ var routeAudiences = map[string]audience{
 // routes refuse no one. A route whose tag has no policy fails the test, so a new audience must say who
 // it serves.
 func TestAuthorizationMatrixOverEveryRoute(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	srv := startServe(t, db)
 	tokens := map[commands.Role]string{}
 	for _, role := range commands.Roles {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
-	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 )
 
 // upload posts a document as token and returns the status and the answer.
@@ -43,9 +42,7 @@ func upload(t *testing.T, srv *servedLedger, token, contentType string, body []b
 // checked; a document no public record names is not served; one named but not uploaded says so; a file
 // altered on disk is refused; only PDF, PNG and JPEG are taken, and only from those who record.
 func TestDocumentsUploadedAndServedWhenARecordNamesThem(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	dir := t.TempDir()
 	srv := startServe(t, db, "--data", dir)
 	admin := srv.Token(commands.RoleAdmin, "*")

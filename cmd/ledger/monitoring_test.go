@@ -13,7 +13,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/infra/health"
-	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/monitoring"
 )
 
@@ -41,9 +40,7 @@ var metricsLine = regexp.MustCompile(`metrics\s+(http://\S+)/metrics`)
 // command so that every component has worked once, and checks that every metric the Prometheus rules and
 // the Grafana dashboard read is on /metrics.
 func TestMonitoringRulesReferenceServedMetrics(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	srv := startServe(t, db)
 	base := srv.Base
 

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
-	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/supervision"
 )
 
@@ -23,9 +22,7 @@ import (
 // mounted on a mux other than through httpapi.Mount would be missing: TestNoRouteBypassesTheKit guards
 // that.
 func TestEveryAPIRouteIsDocumented(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	srv := startServe(t, db)
 	resp, err := http.Get(srv.Base + httpapi.OpenAPIPath)
 	if err != nil {

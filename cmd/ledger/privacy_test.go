@@ -63,9 +63,7 @@ func leaks(where string, b []byte) []string {
 // gives the same read models, also after ledger keys rotate-kek. Finally serve refuses to start with the
 // KEK missing or another KEK.
 func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	t.Setenv(keys.KEKFileEnv, "")
 	var logs syncBuffer
 	prev := slog.Default()

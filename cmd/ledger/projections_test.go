@@ -8,7 +8,6 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	sup "github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/auth"
-	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
@@ -16,9 +15,7 @@ import (
 // token may not skip it; an administrator's may, with a reason: the model is running again from the
 // event's position, and the decision is an event in the store.
 func TestProjectionsListAndSkip(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	data := t.TempDir()
 	ctx := context.Background()
 	pool, err := pg.Connect(ctx, pg.Config{URL: db, MaxConns: 4})

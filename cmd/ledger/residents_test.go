@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/grassroots-ledger/ledger/commands"
-	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 )
 
 // publishOpenNotice publishes notice id of community c with its publicity window open for a week.
@@ -33,9 +32,7 @@ func publishOpenNotice(t *testing.T, srv *servedLedger, token, c, id string) {
 // servedWithOpenNotice is serve with community c and its notice id in its publicity window, on the portal.
 func servedWithOpenNotice(t *testing.T, id string) (*servedLedger, string) {
 	t.Helper()
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	srv := startServe(t, db)
 	admin := srv.Token(commands.RoleAdmin, "*")
 	registerCommunity(t, srv, admin, c)
@@ -277,9 +274,7 @@ func TestAFloodFromOneAddressRecordsOnlyItsLimit(t *testing.T) {
 // the election committee answers through the command API; the receipt and the election's page show the
 // answer and the candidate concerned, never the objector or the objection's text.
 func TestResidentObjectsToACandidateList(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	srv := startServe(t, db)
 	admin := srv.Token(commands.RoleAdmin, "*")
 	clerk := srv.Token(commands.RoleClerk, "*")

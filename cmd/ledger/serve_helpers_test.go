@@ -11,6 +11,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/infra/auth"
+	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
@@ -22,6 +23,16 @@ type servedLedger struct {
 	stop context.CancelFunc
 	done chan error
 	db   string
+}
+
+// onEmbeddedNode sets the environment of the ledger's commands under test: a fresh database (returned),
+// and the embedded node (EVENTSTORE_URL unset).
+func onEmbeddedNode(t *testing.T) string {
+	t.Helper()
+	db := apitest.NewDatabase(t)
+	t.Setenv("DATABASE_URL", db)
+	t.Setenv("EVENTSTORE_URL", "")
+	return db
 }
 
 // startServe runs serve (DATABASE_URL and EVENTSTORE_URL as the test set them) until the test ends or

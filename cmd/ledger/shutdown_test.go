@@ -58,9 +58,7 @@ func TestServeStopsWithTheStoreGone(t *testing.T) {
 // machine's cores) for a community as of now at once, while the projections and the alert engine run:
 // every request is answered — a snapshot, or 503 with Retry-After — and none hangs.
 func TestServeAnswersConcurrentAsOf(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	srv := startServe(t, db)
 	base := srv.Base
 	admin, auditor := srv.Token(commands.RoleAdmin, "*"), srv.Token(commands.RoleAuditor, "*")

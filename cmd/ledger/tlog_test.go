@@ -20,7 +20,6 @@ import (
 
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/portal/browsertest"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
 )
@@ -31,9 +30,7 @@ import (
 // tampered proof does not verify; bad parameters are 400 naming the parameter, sizes beyond the latest
 // checkpoint 404.
 func TestPublicLogEndpoints(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	srv := startServe(t, db, "--log-every", "3", "--log-interval", "200ms", "--log-origin", "ledger.test/龙湾区")
 	get := srv.Get
 	if st, _, _ := get(tlog.CheckpointPath); st != http.StatusNotFound {
@@ -226,9 +223,7 @@ func decode(t *testing.T, b64 []string) [][]byte {
 // an event is in the log — the checkpoint's Ed25519 signature with the log's key, then the inclusion proof
 // to the signed root — and says so; another event's hash, or another key, fails the check.
 func TestVerifyPageInTheBrowser(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	srv := startServe(t, db, "--log-every", "3", "--log-interval", "200ms")
 	admin := srv.Token(commands.RoleAdmin, "*")
 	registerCommunity(t, srv, admin, c)

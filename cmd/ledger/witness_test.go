@@ -17,7 +17,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/grassroots-ledger/ledger/commands"
-	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/tlog"
 )
 
@@ -27,9 +26,7 @@ import (
 // refused. Shown a checkpoint that does not extend the one it last cosigned, the witness exits with
 // ErrFork and keeps both checkpoints.
 func TestWitnessCommandCosignsAndRefusesAFork(t *testing.T) {
-	db := apitest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("EVENTSTORE_URL", "")
+	db := onEmbeddedNode(t)
 	const origin = "ledger.test/龙湾区"
 	state, data := t.TempDir(), t.TempDir()
 	// The witness's key, as `ledger witness` creates it on first run; its operator gives the printed key
