@@ -116,7 +116,8 @@ type Auditor struct {
 	// replayed are the models a community's replay rebuilds: cfg.Models but those of the whole log.
 	replayed []runtime.ReadModel
 	// spare holds the set of scratch schemas made ahead (Config.Spare); preparing is set while one is
-	// being made, by a goroutine of spares; closed ends the making.
+	// being made, by a goroutine of spares; closed ends the making. Replays drop their schemas in
+	// goroutines of spares too, after answering.
 	spare     chan *scratch
 	preparing atomic.Bool
 	spares    sync.WaitGroup

@@ -189,6 +189,7 @@ func TestReplayAsOfIsTheStateAtThatTime(t *testing.T) {
 			t.Fatalf("text: %v\n%s", err, text.String())
 		}
 	}
+	a.Close() // waits for the replays' scratch schemas to be dropped
 	var left int
 	if err := replayPool.QueryRow(ctx, "SELECT count(*) FROM pg_namespace WHERE starts_with(nspname, 'scratch_')").Scan(&left); err != nil || left != 0 {
 		t.Fatalf("%d scratch schemas left behind (%v)", left, err)
@@ -303,6 +304,7 @@ func TestReplaySweepsAbandonedScratchSchemas(t *testing.T) {
 	if _, err := a.Replay(ctx, ReplayRequest{Community: commA, AsOf: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
+	a.Close() // the replay's own schemas are dropped in the background: wait for it
 	rows, err := pool.Query(ctx, "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'scratch_') ORDER BY 1")
 	if err != nil {
 		t.Fatal(err)
