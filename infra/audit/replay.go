@@ -219,15 +219,31 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 		phases = append(phases, m.model.Name()+"_ms", m.took.Milliseconds())
 	}
 	q := sch.querier(a.cfg.Pool, a.replayed)
-	for _, m := range models {
-		st := ModelState{Name: m.model.Name(), Poison: m.poison, Halted: m.halted}
-		if st.Rows, st.Tables, err = dumpSchema(ctx, a.cfg.Pool, m.schema, req.Tables); err != nil {
-			return nil, fmt.Errorf("replay %s: read %s: %w", req.Community, m.schema, err)
-		}
-		snap.Models = append(snap.Models, st)
+	// Every model's tables and the summary are read side by side, each on a connection of the pool (at
+	// most four at once: the live projections share it).
+	snap.Models = make([]ModelState, len(models))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, m := range models {
+		g.Go(func() error {
+			st := ModelState{Name: m.model.Name(), Poison: m.poison, Halted: m.halted}
+			var err error
+			if st.Rows, st.Tables, err = dumpSchema(gctx, a.cfg.Pool, m.schema, req.Tables); err != nil {
+				return fmt.Errorf("replay %s: read %s: %w", req.Community, m.schema, err)
+			}
+			snap.Models[i] = st
+			return nil
+		})
 	}
-	if snap.summary, err = summarize(ctx, q, a.replayed, sc.community, sc.path); err != nil {
-		return nil, fmt.Errorf("replay %s: %w", req.Community, err)
+	g.Go(func() error {
+		var err error
+		if snap.summary, err = summarize(gctx, q, a.replayed, sc.community, sc.path); err != nil {
+			return fmt.Errorf("replay %s: %w", req.Community, err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	snap.Summary = jsonable(snap.summary)
 	phase("query")

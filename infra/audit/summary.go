@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -142,20 +143,27 @@ func dumpSchema(ctx context.Context, q querier, schema string, all bool) (map[st
 		return nil, nil, err
 	}
 	counts := map[string]int64{}
-	var dump map[string]any
-	if all {
-		dump = map[string]any{}
-	}
-	for _, t := range tables {
-		id := pgx.Identifier{schema, t.name}.Sanitize()
-		var n int64
-		if err := queryRow(ctx, q, "SELECT count(*) FROM "+id, &n); err != nil {
+	if len(tables) > 0 { // every table's count in one round trip
+		parts := make([]string, len(tables))
+		for i, t := range tables {
+			parts[i] = "SELECT " + strconv.Itoa(i) + ", count(*) FROM " + pgx.Identifier{schema, t.name}.Sanitize()
+		}
+		rows, err := q.Query(ctx, strings.Join(parts, " UNION ALL "))
+		if err != nil {
 			return nil, nil, err
 		}
-		counts[t.name] = n
-		if !all {
-			continue
+		var i int
+		var n int64
+		if _, err := pgx.ForEachRow(rows, []any{&i, &n}, func() error { counts[tables[i].name] = n; return nil }); err != nil {
+			return nil, nil, err
 		}
+	}
+	if !all {
+		return counts, nil, nil
+	}
+	dump := map[string]any{}
+	for _, t := range tables {
+		id := pgx.Identifier{schema, t.name}.Sanitize()
 		order := t.key
 		if order == "" {
 			order = "t::text"
