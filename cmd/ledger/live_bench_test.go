@@ -32,16 +32,25 @@ func BenchmarkLiveLatency(b *testing.B) {
 	}
 }
 
-func liveLatency(b *testing.B, perSecond int, span time.Duration) {
+// liveRig is what serve runs for the live benchmarks: the embedded node, serve's pool, every read model.
+type liveRig struct {
+	ctx    context.Context
+	s      *session
+	pool   *pgxpool.Pool
+	models []runtime.ReadModel
+}
+
+// newLiveRig opens the node and a fresh database; start runs the projections.
+func newLiveRig(b *testing.B) *liveRig {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	b.Cleanup(cancel)
 	b.Setenv("EVENTSTORE_URL", "")
 	dbURL := pgtest.NewDatabase(b)
 	s, err := openSession(ctx, b.TempDir(), dbURL, true)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(s.Close)
 	models, err := readModelsNamed(nil, s.Keys)
 	if err != nil {
 		b.Fatal(err)
@@ -53,27 +62,43 @@ func liveLatency(b *testing.B, perSecond int, span time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer pool.Close()
-	rt, err := newRuntime(ctx, pool, s.Store, models, nil)
+	b.Cleanup(pool.Close)
+	return &liveRig{ctx: ctx, s: s, pool: pool, models: models}
+}
+
+// start runs the projections and more (the alert engine) until the benchmark ends.
+func (r *liveRig) start(b *testing.B, more ...func(context.Context) error) {
+	rt, err := newRuntime(r.ctx, r.pool, r.s.Store, r.models, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(r.ctx)
 	ran := make(chan struct{})
-	go func() { defer close(ran); _ = rt.Run(ctx) }()
-	defer func() { cancel(); <-ran }()
+	go func() { defer close(ran); _ = runAll(ctx, append([]func(context.Context) error{rt.Run}, more...)...) }()
+	b.Cleanup(func() { cancel(); <-ran })
+}
 
-	w := watchModels(ctx, b, s.Pool, models)
-	sink := &pacedSink{store: s.Store, limit: rate.NewLimiter(rate.Limit(perSecond), max(1, perSecond/50)), watch: w}
+// generate records the demo's district history for span at perSecond through a paced sink that calls
+// acked with each acknowledged append, and reports the rate achieved.
+func (r *liveRig) generate(b *testing.B, perSecond int, span time.Duration, acked func(eventlog.AppendResult, []eventlog.Event, time.Time)) {
+	sink := &pacedSink{store: r.s.Store, limit: rate.NewLimiter(rate.Limit(perSecond), max(1, perSecond/50)), acked: acked}
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		stats, err := workload.Generate(ctx, workload.Options{Seed: 7, Communities: 13, Target: perSecond * int(span/time.Second),
+		stats, err := workload.Generate(r.ctx, workload.Options{Seed: 7, Communities: 13, Target: perSecond * int(span/time.Second),
 			Until: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Concurrency: 16}, sink)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(stats.Events)/time.Since(start).Seconds(), "events/s")
 	}
+}
+
+func liveLatency(b *testing.B, perSecond int, span time.Duration) {
+	r := newLiveRig(b)
+	r.start(b)
+	w := watchModels(r.ctx, b, r.s.Pool, r.models)
+	r.generate(b, perSecond, span, func(res eventlog.AppendResult, _ []eventlog.Event, at time.Time) { w.acked(res.Position.Commit, at) })
 	lat := w.wait(b)
 	b.StopTimer()
 	if os.Getenv("LIVE_BENCH_PER_MODEL") != "" {
@@ -87,20 +112,29 @@ func liveLatency(b *testing.B, perSecond int, span time.Duration) {
 		}
 		w.mu.Unlock()
 	}
+	reportLatencies(b, lat, "")
+}
+
+// reportLatencies reports the median, p99 and maximum of lat (sorted here) as <prefix>p50-ms and so on.
+func reportLatencies(b *testing.B, lat []time.Duration, prefix string) {
+	if len(lat) == 0 {
+		b.Fatal("nothing was timed")
+	}
+	slices.Sort(lat)
 	q := func(p float64) float64 {
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
-	b.ReportMetric(q(0.50), "p50-ms")
-	b.ReportMetric(q(0.99), "p99-ms")
-	b.ReportMetric(q(1), "max-ms")
+	b.ReportMetric(q(0.50), prefix+"p50-ms")
+	b.ReportMetric(q(0.99), prefix+"p99-ms")
+	b.ReportMetric(q(1), prefix+"max-ms")
 }
 
-// pacedSink appends through the store at most at its limiter's rate and tells the watch when each
-// append was acknowledged.
+// pacedSink appends through the store at most at its limiter's rate and says when each append was
+// acknowledged.
 type pacedSink struct {
 	store workload.Sink
 	limit *rate.Limiter
-	watch *modelWatch
+	acked func(eventlog.AppendResult, []eventlog.Event, time.Time)
 }
 
 func (p *pacedSink) Append(ctx context.Context, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error) {
@@ -109,7 +143,7 @@ func (p *pacedSink) Append(ctx context.Context, stream string, expected eventlog
 	}
 	res, err := p.store.Append(ctx, stream, expected, events)
 	if err == nil {
-		p.watch.acked(res.Position.Commit, time.Now())
+		p.acked(res, events, time.Now())
 	}
 	return res, err
 }
@@ -166,6 +200,7 @@ func (w *modelWatch) wait(b *testing.B) []time.Duration {
 }
 
 func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models []runtime.ReadModel) *modelWatch {
+	ctx, cancel := context.WithCancel(ctx)
 	var parts []string
 	for _, m := range models {
 		parts = append(parts, "SELECT commit_pos FROM "+pgx.Identifier{runtime.SchemaOf(m.Name()), "checkpoint"}.Sanitize())
@@ -239,6 +274,6 @@ func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models [
 			w.mu.Unlock()
 		}
 	}()
-	b.Cleanup(func() { <-done })
+	b.Cleanup(func() { cancel(); <-done })
 	return w
 }
