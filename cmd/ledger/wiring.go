@@ -121,17 +121,18 @@ func servePoolSize(models int) int32 {
 	return int32(serveListeners + serveReplays + models + serveHeadroom)
 }
 
-// openServeDB opens serve's pool, sized for models read models, with every connection opened at start and
-// kept open: a connection opened when a burst of batches needs it costs its model a new backend, whose
-// first statements are parsed, planned and prepared cold (BenchmarkLiveLatency at 500 events/s, three runs
-// each, 2026-12-05: p99 231/224/87 ms opened on demand, 71/79/79 ms opened at start — the tail was the
-// first half second).
+// openServeDB opens serve's pool, sized for models read models, with the connections in constant use (the
+// listeners', one per model and two more) opened at start and kept open: a connection opened when a burst
+// of batches needs it costs its model a new backend, whose first statements are parsed, planned and
+// prepared cold (BenchmarkLiveLatency at 500 events/s, three runs each, 2026-12-05: p99 231/224/87 ms
+// opened on demand, 71/79/79 ms with every connection opened at start — the tail was the first half
+// second; 144/56/45 ms against 77/135/115 ms for these against all, on a busier machine).
 func openServeDB(ctx context.Context, url string, models int) (*pgxpool.Pool, error) {
 	if url == "" {
 		url = os.Getenv("DATABASE_URL")
 	}
 	size := servePoolSize(models)
-	return pg.Connect(ctx, pg.Config{URL: url, MaxConns: size, MinConns: size})
+	return pg.Connect(ctx, pg.Config{URL: url, MaxConns: size, MinConns: int32(serveListeners + models + 2)})
 }
 
 // readModels is every read model the ledger keeps, in the order they are listed to operators; ks opens
