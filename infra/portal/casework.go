@@ -230,13 +230,10 @@ func (p *Portal) caseworkPage(w http.ResponseWriter, r *http.Request) {
 
 // bulletinsPage is GET /bulletins/{path...}, not cached (as the registers).
 func (p *Portal) bulletinsPage(w http.ResponseWriter, r *http.Request) {
-	b, err := p.loadBulletins(r.Context(), strings.Trim(r.PathValue("path"), "/"))
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	crumbs := []Crumb{{Name: "首页", Href: "/"}, {Name: b.Name, Href: nodeHref(b.Jurisdiction)}}
-	p.uncached(w, http.StatusOK, page{Title: "督查通报 · " + b.Name, Crumbs: crumbs}, "bulletins-page", b)
+	p.nodePage(w, r, "督查通报", "bulletins-page", func(ctx context.Context, path string) (any, string, string, error) {
+		b, err := p.loadBulletins(ctx, path)
+		return b, b.Name, b.Jurisdiction, err
+	})
 }
 
 type bulletinsIn struct {

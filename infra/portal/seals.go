@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -103,6 +104,19 @@ func (p *Portal) loadSeals(ctx context.Context, id string) (SealRegister, error)
 // sealsPage is GET /c/{id}/seals.
 func (p *Portal) sealsPage(w http.ResponseWriter, r *http.Request) {
 	p.registerPage(w, r, "印章使用登记", "seals-page", func(ctx context.Context, id string) (any, error) { return p.loadSeals(ctx, id) })
+}
+
+// nodePage is a page of a node of the tree (a district's list, a street's bulletins or ratings) under the
+// node's name, not cached (as the registers): load reads it by the path in the URL and names the node.
+func (p *Portal) nodePage(w http.ResponseWriter, r *http.Request, title, tmpl string,
+	load func(ctx context.Context, path string) (data any, name, node string, err error)) {
+	data, name, node, err := load(r.Context(), strings.Trim(r.PathValue("path"), "/"))
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	crumbs := []Crumb{{Name: "首页", Href: "/"}, {Name: name, Href: nodeHref(node)}}
+	p.uncached(w, http.StatusOK, page{Title: title + " · " + name, Crumbs: crumbs}, tmpl, data)
 }
 
 // registerPage is a page of one of a community's registers (seals, assets, tasks) under its name: not

@@ -264,13 +264,10 @@ func (p *Portal) loadRatingTable(ctx context.Context, path string) (RatingTable,
 
 // ratingTablePage is GET /ratings/{path...}.
 func (p *Portal) ratingTablePage(w http.ResponseWriter, r *http.Request) {
-	t, err := p.loadRatingTable(r.Context(), strings.Trim(r.PathValue("path"), "/"))
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	crumbs := []Crumb{{Name: "首页", Href: "/"}, {Name: t.Name, Href: nodeHref(t.Jurisdiction)}}
-	p.uncached(w, http.StatusOK, page{Title: "评级 · " + t.Name, Crumbs: crumbs}, "ratings-page", t)
+	p.nodePage(w, r, "评级", "ratings-page", func(ctx context.Context, path string) (any, string, string, error) {
+		t, err := p.loadRatingTable(ctx, path)
+		return t, t.Name, t.Jurisdiction, err
+	})
 }
 
 type ratingsIn struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"reflect"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -156,13 +155,10 @@ func (p *Portal) loadCommunityTasks(ctx context.Context, id string) (CommunityTa
 
 // worklistPage is GET /worklist/{path...}, not cached (as the registers).
 func (p *Portal) worklistPage(w http.ResponseWriter, r *http.Request) {
-	l, err := p.loadWorkList(r.Context(), strings.Trim(r.PathValue("path"), "/"))
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	crumbs := []Crumb{{Name: "首页", Href: "/"}, {Name: l.DistrictName, Href: nodeHref(l.District)}}
-	p.uncached(w, http.StatusOK, page{Title: "社区工作事项清单与准入 · " + l.DistrictName, Crumbs: crumbs}, "worklist-page", l)
+	p.nodePage(w, r, "社区工作事项清单与准入", "worklist-page", func(ctx context.Context, path string) (any, string, string, error) {
+		l, err := p.loadWorkList(ctx, path)
+		return l, l.DistrictName, l.District, err
+	})
 }
 
 // tasksPage is GET /c/{id}/tasks.

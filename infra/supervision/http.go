@@ -3,6 +3,7 @@ package supervision
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/grassroots-ledger/ledger/domain/assessment"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
@@ -267,6 +268,21 @@ func (a *API) handleStream(w http.ResponseWriter, r *http.Request, actor command
 	a.stream(w, r, under, after)
 }
 
+// intParam reads the integer query parameter name, def when it is absent; one that is not an integer from
+// lo to hi is answered 400 invalid-<name>, and ok is false.
+func intParam(w http.ResponseWriter, r *http.Request, name string, def, lo, hi int) (n int, ok bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusBadRequest, "invalid-"+name, fmt.Sprintf("%s 须为%d—%d", name, lo, hi), name))
+		return 0, false
+	}
+	return n, true
+}
+
 func (a *API) handleOpenAlerts(w http.ResponseWriter, r *http.Request, actor commands.Actor) {
 	under, ok := a.underParam(w, r, actor)
 	if !ok {
@@ -317,14 +333,9 @@ func (a *API) handleCasework(w http.ResponseWriter, r *http.Request, actor comma
 	if !ok {
 		return
 	}
-	limit := 100
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusBadRequest, "invalid-limit", "limit 须为1—1000", "limit"))
-			return
-		}
-		limit = n
+	limit, ok := intParam(w, r, "limit", 100, 1, 1000)
+	if !ok {
+		return
 	}
 	now := a.cfg.Now()
 	cov, err := directory.CoverageOf(r.Context(), a.cfg.Pool, string(under), now.In(kernel.ChinaTime()).Year(), now)
@@ -380,14 +391,9 @@ func (a *API) handleAssessments(w http.ResponseWriter, r *http.Request, actor co
 	if !ok {
 		return
 	}
-	year := a.cfg.Now().In(kernel.ChinaTime()).Year()
-	if v := r.URL.Query().Get("year"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 2000 || n > 2100 {
-			httpapi.WriteProblem(w, r, httpapi.NewProblem(http.StatusBadRequest, "invalid-year", "year 须为2000—2100", "year"))
-			return
-		}
-		year = n
+	year, ok := intParam(w, r, "year", a.cfg.Now().In(kernel.ChinaTime()).Year(), 2000, 2100)
+	if !ok {
+		return
 	}
 	ctx := r.Context()
 	cs, err := directory.CommunitiesUnder(ctx, a.cfg.Pool, string(under), "", 1000)

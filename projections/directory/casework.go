@@ -325,11 +325,7 @@ func CoverageByStreet(ctx context.Context, q Querier, year int, now time.Time) (
 func coverage(ctx context.Context, q Querier, what, scope, filter string, year int, now time.Time, args ...any) (map[string]Coverage, error) {
 	cst := kernel.ChinaTime()
 	from, to := time.Date(year, 1, 1, 0, 0, 0, 0, cst), time.Date(year+1, 1, 1, 0, 0, 0, 0, cst)
-	type row struct {
-		scope string
-		c     Coverage
-	}
-	rows, err := tables.Collect(ctx, q, "directory", what, `WITH c AS (
+	return tables.CollectMap(ctx, q, "directory", what, `WITH c AS (
 			SELECT community_id, `+scope+` AS scope FROM `+pgx.Identifier{Schema, "communities"}.Sanitize()+` WHERE `+filter+`),
 		i AS (SELECT c.scope, i.community_id, i.findings FROM `+pgx.Identifier{Schema, "inspections"}.Sanitize()+` i JOIN c USING (community_id)
 			WHERE i.held_at >= $1 AND i.held_at < $2),
@@ -343,17 +339,11 @@ func coverage(ctx context.Context, q Querier, what, scope, filter string, year i
 			(SELECT count(*) FROM r WHERE r.scope = s.scope AND late),
 			(SELECT count(*) FROM r WHERE r.scope = s.scope AND reported_at IS NULL AND due < $3)
 		FROM (SELECT DISTINCT scope FROM c WHERE scope IS NOT NULL) s`,
-		func(rs pgx.Rows) (row, error) {
-			x := row{c: Coverage{Year: year}}
-			err := rs.Scan(&x.scope, &x.c.Communities, &x.c.Inspected, &x.c.Inspections, &x.c.Findings, &x.c.Ordered, &x.c.Reported,
-				&x.c.ReportedLate, &x.c.Unmet)
-			return x, err
+		func(rs pgx.Rows) (scope string, c Coverage, err error) {
+			c.Year = year
+			err = rs.Scan(&scope, &c.Communities, &c.Inspected, &c.Inspections, &c.Findings, &c.Ordered, &c.Reported, &c.ReportedLate, &c.Unmet)
+			return scope, c, err
 		}, append([]any{from, to, now}, args...)...)
-	out := make(map[string]Coverage, len(rows))
-	for _, r := range rows {
-		out[r.scope] = r.c
-	}
-	return out, err
 }
 
 // Overdue is a rectification unreported past its deadline.

@@ -191,24 +191,16 @@ type Score struct {
 
 // Scores returns the assessors' latest scores of a community's year, by item code.
 func Scores(ctx context.Context, q Querier, communityID string, year int) (map[string]Score, error) {
-	type row struct {
-		code string
-		s    Score
-	}
-	rows, err := tables.Collect(ctx, q, "directory", "assessment scores of "+communityID, `SELECT item_code, points, reason, scored_at, event_id, commit_pos
-		FROM `+pgx.Identifier{Schema, "assessment_scores"}.Sanitize()+` WHERE community_id = $1 AND year = $2`, func(rs pgx.Rows) (row, error) {
-		var r row
+	return tables.CollectMap(ctx, q, "directory", "assessment scores of "+communityID, `SELECT item_code, points, reason, scored_at, event_id, commit_pos
+		FROM `+pgx.Identifier{Schema, "assessment_scores"}.Sanitize()+` WHERE community_id = $1 AND year = $2`, func(rs pgx.Rows) (string, Score, error) {
+		var code string
+		var s Score
 		var ev pgtype.UUID
 		var pos int64
-		err := rs.Scan(&r.code, &r.s.Points, &r.s.Reason, &r.s.ScoredAt, &ev, &pos)
-		r.s.Source = Ref{ev.Bytes, uint64(pos)}
-		return r, err
+		err := rs.Scan(&code, &s.Points, &s.Reason, &s.ScoredAt, &ev, &pos)
+		s.Source = Ref{ev.Bytes, uint64(pos)}
+		return code, s, err
 	}, communityID, year)
-	out := make(map[string]Score, len(rows))
-	for _, r := range rows {
-		out[r.code] = r.s
-	}
-	return out, err
 }
 
 // FrozenYear is a community's frozen assessment year.

@@ -268,19 +268,12 @@ func FiscalYears(ctx context.Context, q Querier, communityID string) ([]int, err
 // Purposes looks up the purposes of a community's expenditures by id: so that an alert can say
 // 支出“…” instead of an id.
 func Purposes(ctx context.Context, q Querier, communityID string, ids []string) (map[string]string, error) {
-	type row struct{ id, purpose string }
-	rows, err := tables.Collect(ctx, q, "finances", "purposes in "+communityID, `SELECT expenditure_id, purpose
+	return tables.CollectMap(ctx, q, "finances", "purposes in "+communityID, `SELECT expenditure_id, purpose
 		FROM `+pgx.Identifier{Schema, "expenditures"}.Sanitize()+` WHERE community_id = $1 AND expenditure_id = ANY($2)`,
-		func(rs pgx.Rows) (row, error) {
-			var r row
-			err := rs.Scan(&r.id, &r.purpose)
-			return r, err
+		func(rs pgx.Rows) (id, purpose string, err error) {
+			err = rs.Scan(&id, &purpose)
+			return id, purpose, err
 		}, communityID, ids)
-	out := make(map[string]string, len(rows))
-	for _, r := range rows {
-		out[r.id] = r.purpose
-	}
-	return out, err
 }
 
 // PayTotal is what a community paid its workers in a fiscal year for one component of their pay

@@ -461,11 +461,7 @@ func DeliberationByStreet(ctx context.Context, q Querier, from, to time.Time, wi
 // deliberation counts the deliberation of the topics that match filter (its parameters from $8), grouped
 // by scope (an expression on topics).
 func deliberation(ctx context.Context, q Querier, what, scope, filter string, from, to time.Time, within rulebook.Span, args ...any) (map[string]Deliberation, error) {
-	type row struct {
-		scope string
-		d     Deliberation
-	}
-	rows, err := tables.Collect(ctx, q, "meetings", what, `WITH t AS (
+	return tables.CollectMap(ctx, q, "meetings", what, `WITH t AS (
 			SELECT `+scope+` AS scope, community_id, topic_id, status, step_at, collected_at FROM `+pgx.Identifier{Schema, "topics"}.Sanitize()+`
 			WHERE `+filter+`),
 		d AS (SELECT t.scope, count(DISTINCT s.community_id) AS n FROM `+pgx.Identifier{Schema, "topic_steps"}.Sanitize()+` s
@@ -475,13 +471,8 @@ func deliberation(ctx context.Context, q Querier, what, scope, filter string, fr
 			FROM t WHERE status = 'closed' AND step_at >= $2 AND step_at < $3 GROUP BY scope)
 		SELECT coalesce(d.scope, c.scope, ''), coalesce(d.n, 0), coalesce(c.closed, 0), coalesce(c.in_time, 0)
 		FROM d FULL JOIN c USING (scope)`,
-		func(rs pgx.Rows) (row, error) {
-			var r row
-			return r, rs.Scan(&r.scope, &r.d.Deliberating, &r.d.TopicsClosed, &r.d.ClosedInTime)
+		func(rs pgx.Rows) (scope string, d Deliberation, err error) {
+			err = rs.Scan(&scope, &d.Deliberating, &d.TopicsClosed, &d.ClosedInTime)
+			return scope, d, err
 		}, append([]any{int(meeting.StepDeliberationHeld), from, to, within.Years, within.Months, within.Days, within.Hours}, args...)...)
-	out := make(map[string]Deliberation, len(rows))
-	for _, r := range rows {
-		out[r.scope] = r.d
-	}
-	return out, err
 }

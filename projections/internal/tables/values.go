@@ -123,6 +123,24 @@ func Collect[T any](ctx context.Context, q Querier, model, what, sql string, sca
 	return out, nil
 }
 
+// CollectMap runs a query and scans each row into a key and its value, with errors named as Collect's; a
+// key that comes again keeps the last row's value.
+func CollectMap[V any](ctx context.Context, q Querier, model, what, sql string, scan func(pgx.Rows) (string, V, error), args ...any) (map[string]V, error) {
+	type kv struct {
+		k string
+		v V
+	}
+	rows, err := Collect(ctx, q, model, what, sql, func(rs pgx.Rows) (kv, error) {
+		k, v, err := scan(rs)
+		return kv{k, v}, err
+	}, args...)
+	out := make(map[string]V, len(rows))
+	for _, r := range rows {
+		out[r.k] = r.v
+	}
+	return out, err
+}
+
 // Tagged reads a query of three text columns (tag, key, value) into a map per tag: what looks up several
 // kinds of record by id in one statement (UNION ALL of SELECT 'e', id, name …).
 func Tagged(ctx context.Context, q Querier, model, what, sql string, args ...any) (map[string]map[string]string, error) {
