@@ -13,7 +13,7 @@ LEDGER_DATA ?= .ledger
 PG_DIR ?= $(LEDGER_DATA)/pg
 PG_PORT ?= 54329
 HTTP ?= 127.0.0.1:8080
-# `make test` must finish within 15 minutes; the race detector comes from `scripts/prereq.sh race`.
+# `make test` must finish within 15 minutes; scripts/test.sh says which tests run under the race detector.
 TESTFLAGS ?= -timeout 14m
 # The linter `make lint` and `make test` run, pinned.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -49,9 +49,7 @@ test: deps chromium ## gofmt check, go vet, staticcheck, go test -race, then bou
 	if [ -n "$$files" ]; then echo "error: gofmt wants to change these files (run 'make fmt'):" $$files >&2; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
-	@race=$$(bash scripts/prereq.sh race); \
-	echo "$(GO) test $$race $(TESTFLAGS) ./... && bash scripts/fuzz.sh"; \
-	GO=$(GO) bash scripts/with-pg.sh bash -c "$(GO) test $$race $(TESTFLAGS) ./... && bash scripts/fuzz.sh"
+	@GO=$(GO) TESTFLAGS='$(TESTFLAGS)' bash scripts/with-pg.sh bash scripts/test.sh
 
 run: build ## start PostgreSQL under .ledger/pg (unless DATABASE_URL is set) and serve the ledger
 	@bash scripts/run.sh
