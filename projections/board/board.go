@@ -281,49 +281,39 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering []key) (map[key]*notic
 	b := &pgx.Batch{}
 	if len(keys) > 0 {
 		cs, ns := split(keys)
-		b.Queue(`SELECT `+noticesTable.Select("n")+`
-			FROM unnest($1::text[], $2::text[]) AS k(c, id)
-			CROSS JOIN LATERAL (SELECT * FROM notices n WHERE n.community_id = k.c AND n.notice_id = k.id LIMIT 1) n`, cs, ns).
-			Query(func(rs pgx.Rows) error {
-				for rs.Next() {
-					n := &notice{}
-					var status string
-					var wEv pgtype.UUID
-					var wPos pgtype.Int8
-					if err := rs.Scan(&n.community, &n.notice, &n.jurisdiction, &n.category, &n.periodFrom, &n.periodTo, &n.refs,
-						&n.publishedAt, &status, &n.cur.n, &n.cur.start, &n.cur.end, &n.withdrawnAt, &n.withdrawalReason, &wEv, &wPos,
-						&n.stream, &n.lastRev); err != nil {
-						return err
-					}
-					n.status, n.withdrawnSrc = Status(status), decode.SourceOf(wEv, wPos)
-					out[n.key] = n
-				}
-				return rs.Err()
-			})
+		noticesTable.QueueLoad(b, func(rs pgx.Rows) error {
+			n := &notice{}
+			var status string
+			var wEv pgtype.UUID
+			var wPos pgtype.Int8
+			if err := rs.Scan(&n.community, &n.notice, &n.jurisdiction, &n.category, &n.periodFrom, &n.periodTo, &n.refs,
+				&n.publishedAt, &status, &n.cur.n, &n.cur.start, &n.cur.end, &n.withdrawnAt, &n.withdrawalReason, &wEv, &wPos,
+				&n.stream, &n.lastRev); err != nil {
+				return err
+			}
+			n.status, n.withdrawnSrc = Status(status), decode.SourceOf(wEv, wPos)
+			out[n.key] = n
+			return nil
+		}, cs, ns)
 	}
 	if len(answering) > 0 {
 		cs, ns := split(answering)
-		b.Queue(`SELECT `+objectionsTable.Select("o")+`
-			FROM unnest($1::text[], $2::text[]) AS k(c, id)
-			CROSS JOIN LATERAL (SELECT * FROM objections o WHERE o.community_id = k.c AND o.notice_id = k.id OFFSET 0) o`, cs, ns).
-			Query(func(rs pgx.Rows) error {
-				for rs.Next() {
-					var k key
-					o := &objection{loaded: true}
-					var aEv pgtype.UUID
-					var aPos pgtype.Int8
-					if err := rs.Scan(&k.community, &k.notice, &o.id, &o.raisedAt, &o.raisedSrc.ID, &o.raisedSrc.Commit,
-						&o.answeredAt, &aEv, &aPos, &o.answer); err != nil {
-						return err
-					}
-					o.answeredSrc = decode.SourceOf(aEv, aPos)
-					if objections[k] == nil {
-						objections[k] = map[string]*objection{}
-					}
-					objections[k][o.id] = o
-				}
-				return rs.Err()
-			})
+		objectionsTable.QueueLoad(b, func(rs pgx.Rows) error {
+			var k key
+			o := &objection{loaded: true}
+			var aEv pgtype.UUID
+			var aPos pgtype.Int8
+			if err := rs.Scan(&k.community, &k.notice, &o.id, &o.raisedAt, &o.raisedSrc.ID, &o.raisedSrc.Commit,
+				&o.answeredAt, &aEv, &aPos, &o.answer); err != nil {
+				return err
+			}
+			o.answeredSrc = decode.SourceOf(aEv, aPos)
+			if objections[k] == nil {
+				objections[k] = map[string]*objection{}
+			}
+			objections[k][o.id] = o
+			return nil
+		}, cs, ns)
 	}
 	if b.Len() == 0 {
 		return out, objections, nil

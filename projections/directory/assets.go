@@ -104,36 +104,30 @@ func foldAssets(ctx context.Context, tx pgx.Tx, evs []decode.Event) (assetBatch,
 	ac, aa, cc, ca, ci := keys.pc, keys.pp, keys.cc, keys.cp, keys.ci
 	out := assetBatch{assets: map[assetKey]*assetRow{}, contracts: map[contractKey]*contractRow{}}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+assetsTable.Select("a")+` FROM unnest($1::text[], $2::text[]) AS k(c, id)
-		JOIN assets a ON a.community_id = k.c AND a.asset_id = k.id`, ac, aa).Query(func(rs pgx.Rows) error {
-		for rs.Next() {
-			a := &assetRow{}
-			var dEv pgtype.UUID
-			var dPos pgtype.Int8
-			if err := rs.Scan(&a.community, &a.asset, &a.kind, &a.name, &a.location, &a.value, &a.registeredAt, &a.registeredSrc.ID,
-				&a.registeredSrc.Commit, &a.disposedAt, &a.disposal, &a.disposalAmount, &dEv, &dPos, &a.contracts, &a.income, &a.stream,
-				&a.lastRev); err != nil {
+	assetsTable.QueueLoad(b, func(rs pgx.Rows) error {
+		a := &assetRow{}
+		var dEv pgtype.UUID
+		var dPos pgtype.Int8
+		if err := rs.Scan(&a.community, &a.asset, &a.kind, &a.name, &a.location, &a.value, &a.registeredAt, &a.registeredSrc.ID,
+			&a.registeredSrc.Commit, &a.disposedAt, &a.disposal, &a.disposalAmount, &dEv, &dPos, &a.contracts, &a.income, &a.stream,
+			&a.lastRev); err != nil {
+			return err
+		}
+		a.disposedSrc = decode.SourceOf(dEv, dPos)
+		out.assets[a.assetKey] = a
+		return nil
+	}, ac, aa)
+	if len(ci) > 0 {
+		contractsTable.QueueLoad(b, func(rs pgx.Rows) error {
+			x := &contractRow{}
+			if err := rs.Scan(&x.community, &x.asset, &x.contract, &x.counterparty, &x.from, &x.to, &x.rent, &x.every, &x.total, &x.method,
+				&x.notBid, &x.resolution, &x.meeting, &x.installments, &x.received, &x.receivedFen, &x.signedAt, &x.src.ID,
+				&x.src.Commit); err != nil {
 				return err
 			}
-			a.disposedSrc = decode.SourceOf(dEv, dPos)
-			out.assets[a.assetKey] = a
-		}
-		return rs.Err()
-	})
-	if len(ci) > 0 {
-		b.Queue(`SELECT `+contractsTable.Select("x")+` FROM unnest($1::text[], $2::text[], $3::text[]) AS k(c, a, id)
-			JOIN asset_contracts x ON x.community_id = k.c AND x.asset_id = k.a AND x.contract_id = k.id`, cc, ca, ci).Query(func(rs pgx.Rows) error {
-			for rs.Next() {
-				x := &contractRow{}
-				if err := rs.Scan(&x.community, &x.asset, &x.contract, &x.counterparty, &x.from, &x.to, &x.rent, &x.every, &x.total, &x.method,
-					&x.notBid, &x.resolution, &x.meeting, &x.installments, &x.received, &x.receivedFen, &x.signedAt, &x.src.ID,
-					&x.src.Commit); err != nil {
-					return err
-				}
-				out.contracts[x.contractKey] = x
-			}
-			return rs.Err()
-		})
+			out.contracts[x.contractKey] = x
+			return nil
+		}, cc, ca, ci)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return assetBatch{}, fmt.Errorf("directory: load %d assets: %w", len(aa), err)

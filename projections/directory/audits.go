@@ -77,8 +77,7 @@ func foldAudits(ctx context.Context, tx pgx.Tx, evs []decode.Event) (map[auditKe
 		}
 	}
 	rows := make(map[auditKey]*auditRow, len(ids))
-	loaded, err := tables.Collect(ctx, tx, "directory", fmt.Sprintf("load %d audits", len(ids)), `SELECT `+auditsTable.Select("a")+`
-		FROM unnest($1::text[], $2::text[]) AS k(c, id) JOIN audits a ON a.community_id = k.c AND a.audit_id = k.id`,
+	loaded, err := tables.Collect(ctx, tx, "directory", fmt.Sprintf("load %d audits", len(ids)), auditsTable.LoadSQL(2),
 		func(rs pgx.Rows) (*auditRow, error) {
 			a := &auditRow{}
 			var cEv pgtype.UUID

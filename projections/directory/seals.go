@@ -107,32 +107,26 @@ func foldSeals(ctx context.Context, tx pgx.Tx, evs []decode.Event) (sealBatch, e
 	sc, ss, uc, us, uu := keys.pc, keys.pp, keys.cc, keys.cp, keys.ci
 	out := sealBatch{seals: map[sealKey]*sealRow{}, uses: map[useKey]*useRow{}}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+sealsTable.Select("s")+` FROM unnest($1::text[], $2::text[]) AS k(c, id)
-		JOIN seals s ON s.community_id = k.c AND s.seal_id = k.id`, sc, ss).Query(func(rs pgx.Rows) error {
-		for rs.Next() {
-			s := &sealRow{}
-			if err := rs.Scan(&s.community, &s.seal, &s.kind, &s.name, &s.custodianName, &s.custodianSince, &s.registeredAt,
-				&s.registeredSrc.ID, &s.registeredSrc.Commit, &s.uses, &s.unapproved, &s.stream, &s.lastRev); err != nil {
+	sealsTable.QueueLoad(b, func(rs pgx.Rows) error {
+		s := &sealRow{}
+		if err := rs.Scan(&s.community, &s.seal, &s.kind, &s.name, &s.custodianName, &s.custodianSince, &s.registeredAt,
+			&s.registeredSrc.ID, &s.registeredSrc.Commit, &s.uses, &s.unapproved, &s.stream, &s.lastRev); err != nil {
+			return err
+		}
+		out.seals[s.sealKey] = s
+		return nil
+	}, sc, ss)
+	if len(uu) > 0 {
+		sealUsesTable.QueueLoad(b, func(rs pgx.Rows) error {
+			u := &useRow{}
+			if err := rs.Scan(&u.community, &u.seal, &u.use, &u.title, &u.date, &u.purpose, &u.counterparty, &u.amount, &u.resolution,
+				&u.meeting, &u.approvers, &u.approvals, &u.requestedAt, &u.usedAt, &u.approved, &u.late, &u.sha, &u.src.ID,
+				&u.src.Commit); err != nil {
 				return err
 			}
-			out.seals[s.sealKey] = s
-		}
-		return rs.Err()
-	})
-	if len(uu) > 0 {
-		b.Queue(`SELECT `+sealUsesTable.Select("u")+` FROM unnest($1::text[], $2::text[], $3::text[]) AS k(c, s, id)
-			JOIN seal_uses u ON u.community_id = k.c AND u.seal_id = k.s AND u.use_id = k.id`, uc, us, uu).Query(func(rs pgx.Rows) error {
-			for rs.Next() {
-				u := &useRow{}
-				if err := rs.Scan(&u.community, &u.seal, &u.use, &u.title, &u.date, &u.purpose, &u.counterparty, &u.amount, &u.resolution,
-					&u.meeting, &u.approvers, &u.approvals, &u.requestedAt, &u.usedAt, &u.approved, &u.late, &u.sha, &u.src.ID,
-					&u.src.Commit); err != nil {
-					return err
-				}
-				out.uses[u.useKey] = u
-			}
-			return rs.Err()
-		})
+			out.uses[u.useKey] = u
+			return nil
+		}, uc, us, uu)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return sealBatch{}, fmt.Errorf("directory: load %d seals: %w", len(ss), err)

@@ -425,73 +425,58 @@ func load(ctx context.Context, tx pgx.Tx, keys, answering, electing []key) (map[
 	out := make(map[key]*electionRow, len(keys))
 	cs, es := split(keys)
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+electionsTable.Select("x")+`
-		FROM unnest($1::text[], $2::text[]) AS k(c, id)
-			CROSS JOIN LATERAL (SELECT * FROM elections x WHERE x.community_id = k.c AND x.election_id = k.id LIMIT 1) x`, cs, es).
-		Query(func(rs pgx.Rows) error {
-			for rs.Next() {
-				r := &electionRow{candidates: map[string]*candidate{}, objections: map[string]*objection{}}
-				var phase string
-				var lEv, oEv, vEv, cEv pgtype.UUID
-				var lPos, oPos, vPos, cPos pgtype.Int8
-				if err := rs.Scan(&r.community, &r.election, &r.jurisdiction, &r.term, &r.seats, &phase, &r.committee, &r.formedAt,
-					&r.formedSrc.ID, &r.formedSrc.Commit, &r.standing, &r.listAt, &r.listSize, &lEv, &lPos, &r.raised, &r.answered, &oEv, &oPos,
-					&r.votingAt, &vEv, &vPos, &r.voters, &r.cast, &r.certifiedAt, &r.winners, &cEv, &cPos, &r.recalled,
-					&r.byElected, &r.resigned, &r.stream, &r.lastRev); err != nil {
-					return err
-				}
-				r.phase = Phase(phase)
-				r.listSrc, r.objectionsSrc, r.votingSrc, r.certifiedSrc = decode.SourceOf(lEv, lPos), decode.SourceOf(oEv, oPos), decode.SourceOf(vEv, vPos), decode.SourceOf(cEv, cPos)
-				out[r.key] = r
-			}
-			return rs.Err()
-		})
+	electionsTable.QueueLoad(b, func(rs pgx.Rows) error {
+		r := &electionRow{candidates: map[string]*candidate{}, objections: map[string]*objection{}}
+		var phase string
+		var lEv, oEv, vEv, cEv pgtype.UUID
+		var lPos, oPos, vPos, cPos pgtype.Int8
+		if err := rs.Scan(&r.community, &r.election, &r.jurisdiction, &r.term, &r.seats, &phase, &r.committee, &r.formedAt,
+			&r.formedSrc.ID, &r.formedSrc.Commit, &r.standing, &r.listAt, &r.listSize, &lEv, &lPos, &r.raised, &r.answered, &oEv, &oPos,
+			&r.votingAt, &vEv, &vPos, &r.voters, &r.cast, &r.certifiedAt, &r.winners, &cEv, &cPos, &r.recalled,
+			&r.byElected, &r.resigned, &r.stream, &r.lastRev); err != nil {
+			return err
+		}
+		r.phase = Phase(phase)
+		r.listSrc, r.objectionsSrc, r.votingSrc, r.certifiedSrc = decode.SourceOf(lEv, lPos), decode.SourceOf(oEv, oPos), decode.SourceOf(vEv, vPos), decode.SourceOf(cEv, cPos)
+		out[r.key] = r
+		return nil
+	}, cs, es)
 	if len(electing) > 0 {
 		cs, es := split(electing)
-		b.Queue(`SELECT `+candidatesTable.Select("c")+`
-			FROM unnest($1::text[], $2::text[]) AS k(c, id)
-			CROSS JOIN LATERAL (SELECT * FROM candidates c WHERE c.community_id = k.c AND c.election_id = k.id OFFSET 0) c`, cs, es).
-			Query(func(rs pgx.Rows) error {
-				for rs.Next() {
-					var k key
-					c := &candidate{}
-					var status string
-					var vEv, rEv pgtype.UUID
-					var vPos, rPos pgtype.Int8
-					if err := rs.Scan(&k.community, &k.election, &c.person, &status, &c.nominatedAt, &c.nominatedSrc.ID, &c.nominatedSrc.Commit,
-						&c.withdrawnAt, &c.onList, &c.objections, &c.votes, &vEv, &vPos, &c.role, &c.fullTime, &rEv, &rPos, &c.publicName); err != nil {
-						return err
-					}
-					c.status, c.votesSrc, c.resultSrc = CandidateStatus(status), decode.SourceOf(vEv, vPos), decode.SourceOf(rEv, rPos)
-					if r := out[k]; r != nil {
-						r.candidates[c.person] = c
-					}
-				}
-				return rs.Err()
-			})
+		candidatesTable.QueueLoad(b, func(rs pgx.Rows) error {
+			var k key
+			c := &candidate{}
+			var status string
+			var vEv, rEv pgtype.UUID
+			var vPos, rPos pgtype.Int8
+			if err := rs.Scan(&k.community, &k.election, &c.person, &status, &c.nominatedAt, &c.nominatedSrc.ID, &c.nominatedSrc.Commit,
+				&c.withdrawnAt, &c.onList, &c.objections, &c.votes, &vEv, &vPos, &c.role, &c.fullTime, &rEv, &rPos, &c.publicName); err != nil {
+				return err
+			}
+			c.status, c.votesSrc, c.resultSrc = CandidateStatus(status), decode.SourceOf(vEv, vPos), decode.SourceOf(rEv, rPos)
+			if r := out[k]; r != nil {
+				r.candidates[c.person] = c
+			}
+			return nil
+		}, cs, es)
 	}
 	if len(answering) > 0 {
 		cs, es := split(answering)
-		b.Queue(`SELECT `+objectionsTable.Select("o")+`
-			FROM unnest($1::text[], $2::text[]) AS k(c, id)
-			CROSS JOIN LATERAL (SELECT * FROM objections o WHERE o.community_id = k.c AND o.election_id = k.id OFFSET 0) o`, cs, es).
-			Query(func(rs pgx.Rows) error {
-				for rs.Next() {
-					var k key
-					o := &objection{}
-					var aEv pgtype.UUID
-					var aPos pgtype.Int8
-					if err := rs.Scan(&k.community, &k.election, &o.id, &o.concerning, &o.raisedAt, &o.raisedSrc.ID, &o.raisedSrc.Commit,
-						&o.answeredAt, &aEv, &aPos, &o.answer); err != nil {
-						return err
-					}
-					o.answeredSrc = decode.SourceOf(aEv, aPos)
-					if r := out[k]; r != nil {
-						r.objections[o.id] = o
-					}
-				}
-				return rs.Err()
-			})
+		objectionsTable.QueueLoad(b, func(rs pgx.Rows) error {
+			var k key
+			o := &objection{}
+			var aEv pgtype.UUID
+			var aPos pgtype.Int8
+			if err := rs.Scan(&k.community, &k.election, &o.id, &o.concerning, &o.raisedAt, &o.raisedSrc.ID, &o.raisedSrc.Commit,
+				&o.answeredAt, &aEv, &aPos, &o.answer); err != nil {
+				return err
+			}
+			o.answeredSrc = decode.SourceOf(aEv, aPos)
+			if r := out[k]; r != nil {
+				r.objections[o.id] = o
+			}
+			return nil
+		}, cs, es)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("elections: load %d elections: %w", len(keys), err)

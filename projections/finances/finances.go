@@ -408,27 +408,22 @@ func load(ctx context.Context, tx pgx.Tx, xkeys []xkey, akeys []akey) (map[xkey]
 		for i, k := range xkeys {
 			cs[i], ids[i] = k.community, k.expenditure
 		}
-		b.Queue(`SELECT `+expendituresTable.Select("x")+`
-			FROM unnest($1::text[], $2::text[]) AS k(c, id)
-			CROSS JOIN LATERAL (SELECT * FROM expenditures x WHERE x.community_id = k.c AND x.expenditure_id = k.id LIMIT 1) x`,
-			cs, ids).Query(func(rs pgx.Rows) error {
-			for rs.Next() {
-				x := &expenditure{}
-				var status string
-				var aEv, pEv, cEv pgtype.UUID
-				var aPos, pPos, cPos pgtype.Int8
-				if err := rs.Scan(&x.community, &x.expenditure, &x.jurisdiction, &x.year, &x.category, &x.kind, &x.purpose, &x.amount,
-					&x.payeeKind, &x.payeeName, &status, &x.requestedAt, &x.requestedSrc.ID, &x.requestedSrc.Commit, &x.approvedAt,
-					&aEv, &aPos, &x.resolution, &x.resolutionMeeting, &x.paidAt, &x.voucher, &x.paidAmount, &x.wasApproved,
-					&pEv, &pPos, &x.closedAt, &x.closeReason, &cEv, &cPos, &x.stream, &x.lastRev, &x.payeeKey, &x.payComponent, &x.payPeriod); err != nil {
-					return err
-				}
-				x.status = Status(status)
-				x.approvedSrc, x.paidSrc, x.closedSrc = decode.SourceOf(aEv, aPos), decode.SourceOf(pEv, pPos), decode.SourceOf(cEv, cPos)
-				xs[x.xkey] = x
+		expendituresTable.QueueLoad(b, func(rs pgx.Rows) error {
+			x := &expenditure{}
+			var status string
+			var aEv, pEv, cEv pgtype.UUID
+			var aPos, pPos, cPos pgtype.Int8
+			if err := rs.Scan(&x.community, &x.expenditure, &x.jurisdiction, &x.year, &x.category, &x.kind, &x.purpose, &x.amount,
+				&x.payeeKind, &x.payeeName, &status, &x.requestedAt, &x.requestedSrc.ID, &x.requestedSrc.Commit, &x.approvedAt,
+				&aEv, &aPos, &x.resolution, &x.resolutionMeeting, &x.paidAt, &x.voucher, &x.paidAmount, &x.wasApproved,
+				&pEv, &pPos, &x.closedAt, &x.closeReason, &cEv, &cPos, &x.stream, &x.lastRev, &x.payeeKey, &x.payComponent, &x.payPeriod); err != nil {
+				return err
 			}
-			return rs.Err()
-		})
+			x.status = Status(status)
+			x.approvedSrc, x.paidSrc, x.closedSrc = decode.SourceOf(aEv, aPos), decode.SourceOf(pEv, pPos), decode.SourceOf(cEv, cPos)
+			xs[x.xkey] = x
+			return nil
+		}, cs, ids)
 	}
 	if len(akeys) > 0 {
 		cs, ys, ids := make([]string, len(akeys)), make([]int32, len(akeys)), make([]string, len(akeys))

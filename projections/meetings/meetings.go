@@ -388,72 +388,57 @@ func load(ctx context.Context, tx pgx.Tx, mkeys, tkeys, voting []key) (map[key]*
 	b := &pgx.Batch{}
 	if len(mkeys) > 0 {
 		cs, ids := split(mkeys)
-		b.Queue(`SELECT `+meetingsTable.Select("x")+`
-			FROM unnest($1::text[], $2::text[]) AS k(c, id)
-			CROSS JOIN LATERAL (SELECT * FROM meetings x WHERE x.community_id = k.c AND x.meeting_id = k.id LIMIT 1) x`, cs, ids).
-			Query(func(rs pgx.Rows) error {
-				for rs.Next() {
-					r := &meetingRow{}
-					var status string
-					var aEv, mEv, cEv pgtype.UUID
-					var aPos, mPos, cPos pgtype.Int8
-					if err := rs.Scan(&r.community, &r.id, &r.jurisdiction, &r.kind, &r.title, &r.basis, &r.expected, &r.present, &r.topic,
-						&status, &r.heldAt, &r.convenedSrc.ID, &r.convenedSrc.Commit, &r.attendanceAt, &aEv, &aPos, &r.minutes,
-						&r.minutesAt, &mEv, &mPos, &r.closedAt, &cEv, &cPos, &r.stream, &r.lastRev); err != nil {
-						return err
-					}
-					r.status = MeetingStatus(status)
-					r.attendanceSrc, r.minutesSrc, r.closedSrc = decode.SourceOf(aEv, aPos), decode.SourceOf(mEv, mPos), decode.SourceOf(cEv, cPos)
-					meetings[r.key] = r
-				}
-				return rs.Err()
-			})
+		meetingsTable.QueueLoad(b, func(rs pgx.Rows) error {
+			r := &meetingRow{}
+			var status string
+			var aEv, mEv, cEv pgtype.UUID
+			var aPos, mPos, cPos pgtype.Int8
+			if err := rs.Scan(&r.community, &r.id, &r.jurisdiction, &r.kind, &r.title, &r.basis, &r.expected, &r.present, &r.topic,
+				&status, &r.heldAt, &r.convenedSrc.ID, &r.convenedSrc.Commit, &r.attendanceAt, &aEv, &aPos, &r.minutes,
+				&r.minutesAt, &mEv, &mPos, &r.closedAt, &cEv, &cPos, &r.stream, &r.lastRev); err != nil {
+				return err
+			}
+			r.status = MeetingStatus(status)
+			r.attendanceSrc, r.minutesSrc, r.closedSrc = decode.SourceOf(aEv, aPos), decode.SourceOf(mEv, mPos), decode.SourceOf(cEv, cPos)
+			meetings[r.key] = r
+			return nil
+		}, cs, ids)
 	}
 	if len(voting) > 0 {
 		cs, ids := split(voting)
-		b.Queue(`SELECT `+motionsTable.Select("m")+`
-			FROM unnest($1::text[], $2::text[]) AS k(c, id)
-			CROSS JOIN LATERAL (SELECT * FROM motions m WHERE m.community_id = k.c AND m.meeting_id = k.id OFFSET 0) m`, cs, ids).
-			Query(func(rs pgx.Rows) error {
-				for rs.Next() {
-					var k key
-					mo := &motion{loaded: true}
-					var vEv pgtype.UUID
-					var vPos pgtype.Int8
-					if err := rs.Scan(&k.community, &k.id, &mo.id, &mo.title, &mo.body, &mo.tabledAt, &mo.tabledSrc.ID, &mo.tabledSrc.Commit,
-						&mo.votesFor, &mo.against, &mo.abst, &mo.present, &mo.outcome, &mo.votedAt, &vEv, &vPos); err != nil {
-						return err
-					}
-					mo.voteSrc = decode.SourceOf(vEv, vPos)
-					b := agenda[k]
-					if b == nil {
-						b = &business{motions: map[string]*motion{}}
-						agenda[k] = b
-					}
-					b.motions[mo.id] = mo
-				}
-				return rs.Err()
-			})
+		motionsTable.QueueLoad(b, func(rs pgx.Rows) error {
+			var k key
+			mo := &motion{loaded: true}
+			var vEv pgtype.UUID
+			var vPos pgtype.Int8
+			if err := rs.Scan(&k.community, &k.id, &mo.id, &mo.title, &mo.body, &mo.tabledAt, &mo.tabledSrc.ID, &mo.tabledSrc.Commit,
+				&mo.votesFor, &mo.against, &mo.abst, &mo.present, &mo.outcome, &mo.votedAt, &vEv, &vPos); err != nil {
+				return err
+			}
+			mo.voteSrc = decode.SourceOf(vEv, vPos)
+			b := agenda[k]
+			if b == nil {
+				b = &business{motions: map[string]*motion{}}
+				agenda[k] = b
+			}
+			b.motions[mo.id] = mo
+			return nil
+		}, cs, ids)
 	}
 	if len(tkeys) > 0 {
 		cs, ids := split(tkeys)
-		b.Queue(`SELECT `+topicsTable.Select("t")+`
-			FROM unnest($1::text[], $2::text[]) AS k(c, id)
-			CROSS JOIN LATERAL (SELECT * FROM topics t WHERE t.community_id = k.c AND t.topic_id = k.id LIMIT 1) t`, cs, ids).
-			Query(func(rs pgx.Rows) error {
-				for rs.Next() {
-					t := &topicRow{}
-					var step int16
-					var stepName, status string // the step's name follows from step
-					if err := rs.Scan(&t.community, &t.id, &t.jurisdiction, &t.channel, &t.summary, &t.collectedAt, &step, &stepName, &status, &t.stepAt,
-						&t.stepSrc.ID, &t.stepSrc.Commit, &t.accepted, &t.meeting, &t.disclosure, &t.feedbackCount, &t.stream, &t.lastRev); err != nil {
-						return err
-					}
-					t.step, t.status = meeting.Step(step), TopicStatus(status)
-					topics[t.key] = t
-				}
-				return rs.Err()
-			})
+		topicsTable.QueueLoad(b, func(rs pgx.Rows) error {
+			t := &topicRow{}
+			var step int16
+			var stepName, status string // the step's name follows from step
+			if err := rs.Scan(&t.community, &t.id, &t.jurisdiction, &t.channel, &t.summary, &t.collectedAt, &step, &stepName, &status, &t.stepAt,
+				&t.stepSrc.ID, &t.stepSrc.Commit, &t.accepted, &t.meeting, &t.disclosure, &t.feedbackCount, &t.stream, &t.lastRev); err != nil {
+				return err
+			}
+			t.step, t.status = meeting.Step(step), TopicStatus(status)
+			topics[t.key] = t
+			return nil
+		}, cs, ids)
 	}
 	if b.Len() == 0 {
 		return meetings, topics, agenda, nil

@@ -34,6 +34,7 @@ type Table struct {
 	upsert  string
 	missing string
 	copySQL string
+	loads   []string // loads[n-1]: the read of the rows under the first n key columns (text keys only)
 }
 
 type colType struct {
@@ -95,7 +96,51 @@ func New(name string, key []string, set string, columns ...string) *Table {
 	t.missing = fmt.Sprintf("INSERT INTO %s AS t (%s) SELECT * FROM unnest(%s) ON CONFLICT (%s) DO NOTHING",
 		name, strings.Join(t.columns, ", "), strings.Join(params, ", "), strings.Join(key, ", "))
 	t.copySQL = fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", name, strings.Join(t.columns, ", "))
+	// A read by whole keys finds one row a key (LIMIT 1), a read by a prefix every row under it (OFFSET 0
+	// keeps the planner from flattening the lateral join): an index scan a key either way.
+	var keyParams, names, conds []string
+	for i, k := range key {
+		if j := slices.Index(t.columns, k); j < 0 || t.types[j].name != "text" {
+			break
+		}
+		keyParams, names = append(keyParams, fmt.Sprintf("$%d::text[]", i+1)), append(names, fmt.Sprintf("k%d", i))
+		conds = append(conds, fmt.Sprintf("r.%s = k.k%d", k, i))
+		limit := "OFFSET 0"
+		if i == len(key)-1 {
+			limit = "LIMIT 1"
+		}
+		t.loads = append(t.loads, fmt.Sprintf("SELECT %s FROM unnest(%s) AS k(%s) CROSS JOIN LATERAL (SELECT * FROM %s r WHERE %s %s) r",
+			t.Select("r"), strings.Join(keyParams, ", "), strings.Join(names, ", "), name, strings.Join(conds, " AND "), limit))
+	}
 	return t
+}
+
+// LoadSQL is the read QueueLoad queues for the first n key columns: one text array parameter a column.
+func (t *Table) LoadSQL(n int) string {
+	if n < 1 || n > len(t.loads) {
+		panic(fmt.Sprintf("tables: %s has no load by %d text key columns", t.name, n))
+	}
+	return t.loads[n-1]
+}
+
+// QueueLoad queues on b the read of the rows whose first key columns equal, position by position, the
+// values in keys (one slice a key column, in the key's order, all of one length): with the whole key one
+// row a position, with a prefix every row under it. Each row found, its columns in Select's order, goes to
+// scan. It panics when keys name more columns than the table's text key has.
+func (t *Table) QueueLoad(b *pgx.Batch, scan func(pgx.Rows) error, keys ...[]string) {
+	sql := t.LoadSQL(len(keys))
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	b.Queue(sql, args...).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			if err := scan(rs); err != nil {
+				return err
+			}
+		}
+		return rs.Err()
+	})
 }
 
 // Name is the table's name.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +130,49 @@ func TestRowsPanicOnMisuse(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+// TestQueueLoad reads rows by whole keys (one row a key, none for a key not there) and by a key's prefix
+// (every row under it), in one batch, the way the models load what a batch touches.
+func TestQueueLoad(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE TABLE uses (c text, s text, u text, n int4, PRIMARY KEY (c, s, u));
+		INSERT INTO uses VALUES ('c1', 's1', 'u1', 1), ('c1', 's1', 'u2', 2), ('c1', 's2', 'u1', 3), ('c2', 's1', 'u1', 4)`); err != nil {
+		t.Fatal(err)
+	}
+	tbl := tables.New("uses", []string{"c", "s", "u"}, "", "c text", "s text", "u text", "n int4")
+	read := func(into *[]string) func(pgx.Rows) error {
+		return func(rs pgx.Rows) error {
+			var c, s, u string
+			var n int32
+			if err := rs.Scan(&c, &s, &u, &n); err != nil {
+				return err
+			}
+			*into = append(*into, fmt.Sprintf("%s/%s/%s=%d", c, s, u, n))
+			return nil
+		}
+	}
+	var whole, under []string
+	b := &pgx.Batch{}
+	tbl.QueueLoad(b, read(&whole), []string{"c1", "c2", "c9"}, []string{"s2", "s1", "s1"}, []string{"u1", "u1", "u1"})
+	tbl.QueueLoad(b, read(&under), []string{"c1"}, []string{"s1"})
+	if err := pool.SendBatch(ctx, b).Close(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(whole)
+	slices.Sort(under)
+	if got := strings.Join(whole, " "); got != "c1/s2/u1=3 c2/s1/u1=4" {
+		t.Errorf("by whole keys: %s", got)
+	}
+	if got := strings.Join(under, " "); got != "c1/s1/u1=1 c1/s1/u2=2" {
+		t.Errorf("by a prefix: %s", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a load by more columns than the key has must panic")
+		}
+	}()
+	tbl.LoadSQL(4)
 }
