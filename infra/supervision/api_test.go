@@ -49,6 +49,13 @@ func TestOpenAlertsRatingsAndCounts(t *testing.T) {
 	if len(open.Alerts) != 2 || open.Alerts[0].Severity != rulebook.Red || open.Alerts[1].Community != x2.ID {
 		t.Fatalf("open alerts of district X: %+v", open.Alerts)
 	}
+	get(t, h, tok, supervision.AlertsPath+"?limit=1", &open)
+	if len(open.Alerts) != 1 || open.Alerts[0].Severity != rulebook.Red {
+		t.Fatalf("the first open alert of district X: %+v", open.Alerts)
+	}
+	for _, bad := range []string{"0", "-1", "x", "1001"} {
+		h.Server.Do(t, http.MethodGet, supervision.AlertsPath+"?limit="+bad, bearer(tok), nil).WantProblem(t, 400, "invalid-limit")
+	}
 	var ratings struct{ Ratings []alerts.CommunityRating }
 	get(t, h, tok, supervision.RatingsPath, &ratings)
 	if len(ratings.Ratings) != 2 || ratings.Ratings[0].Rating != policy.Red || ratings.Ratings[1].Rating != policy.Yellow ||

@@ -47,7 +47,7 @@ var Routes = []httpapi.Route{
 		Query:    map[string]string{"under": "a jurisdiction path within the token's scope", "last_event_id": "resume after this position"},
 		Produces: "text/event-stream"},
 	{Method: http.MethodGet, Path: AlertsPath, ID: "alerts-open", Tag: "supervision", Summary: "Open alerts",
-		Query: map[string]string{"under": "a jurisdiction path within the token's scope", "limit": "at most this many"}},
+		Query: map[string]string{"under": "a jurisdiction path within the token's scope", "limit": "at most this many, 1–1000 (default 1000)"}},
 	{Method: http.MethodGet, Path: AlertsPath + "/counts", ID: "alerts-counts", Tag: "supervision", Summary: "Open alerts counted by jurisdiction and severity",
 		Query: map[string]string{"under": "a jurisdiction path within the token's scope"}},
 	{Method: http.MethodGet, Path: RatingsPath, ID: "ratings", Tag: "supervision", Summary: "Communities' ratings (红黄绿)",
@@ -288,7 +288,10 @@ func (a *API) handleOpenAlerts(w http.ResponseWriter, r *http.Request, actor com
 	if !ok {
 		return
 	}
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	limit, ok := intParam(w, r, "limit", 1000, 1, 1000)
+	if !ok {
+		return
+	}
 	out, err := alerts.OpenAlerts(r.Context(), a.cfg.Pool, under, limit)
 	if err != nil {
 		a.fail(w, r, err)
