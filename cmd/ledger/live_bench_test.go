@@ -81,15 +81,41 @@ func (r *liveRig) start(b *testing.B, more ...func(context.Context) error) {
 	b.Cleanup(func() { cancel(); <-ran })
 }
 
-// generate records the demo's district history for span at perSecond through a paced sink that calls
-// acked with each acknowledged append, and reports the rate achieved.
-func (r *liveRig) generate(b *testing.B, perSecond int, span time.Duration, acked func(eventlog.AppendResult, []eventlog.Event, time.Time)) {
+// History is which district history a live benchmark records.
+type history int
+
+const (
+	// pastHistory is the demo's history up to 1 December 2026, replayed in compressed time: its years of
+	// deadlines have all passed, so the alert engine raises them as fast as it can.
+	pastHistory history = iota
+	// presentHistory is the same district's history dated from today on, recorded as it happens: no
+	// deadline falls due during the run; alerts come from what the events themselves break.
+	presentHistory
+)
+
+func (h history) String() string { return [...]string{"past", "present"}[h] }
+
+// options are the generator's options for perSecond events a second during span.
+func (h history) options(perSecond int, span time.Duration) workload.Options {
+	o := workload.Options{Seed: 7, Communities: 13, Target: perSecond * int(span/time.Second), Concurrency: 16,
+		Until: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	if h == presentHistory {
+		// Years long enough to reach Target, ending that long after today: the history starts today
+		// (Until is truncated to midnight China time, so it starts at most a day before now).
+		o.Years = 10
+		o.Until = time.Now().AddDate(o.Years, 0, 1)
+	}
+	return o
+}
+
+// generate records a district history for span at perSecond through a paced sink that calls acked with
+// each acknowledged append, and reports the rate achieved.
+func (r *liveRig) generate(b *testing.B, h history, perSecond int, span time.Duration, acked func(eventlog.AppendResult, []eventlog.Event, time.Time)) {
 	sink := &pacedSink{store: r.s.Store, limit: rate.NewLimiter(rate.Limit(perSecond), max(1, perSecond/50)), acked: acked}
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		stats, err := workload.Generate(r.ctx, workload.Options{Seed: 7, Communities: 13, Target: perSecond * int(span/time.Second),
-			Until: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Concurrency: 16}, sink)
+		stats, err := workload.Generate(r.ctx, h.options(perSecond, span), sink)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -101,7 +127,7 @@ func liveLatency(b *testing.B, perSecond int, span time.Duration) {
 	r := newLiveRig(b)
 	r.start(b)
 	w := watchModels(r.ctx, b, r.s.Pool, r.models)
-	r.generate(b, perSecond, span, func(res eventlog.AppendResult, _ []eventlog.Event, at time.Time) { w.acked(res.Position.Commit, at) })
+	r.generate(b, pastHistory, perSecond, span, func(res eventlog.AppendResult, _ []eventlog.Event, at time.Time) { w.acked(res.Position.Commit, at) })
 	lat := w.wait(b)
 	b.StopTimer()
 	if os.Getenv("LIVE_BENCH_PER_MODEL") != "" {
