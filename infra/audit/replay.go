@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -435,6 +436,9 @@ func (a *Auditor) newScratch(ctx context.Context, spare bool) (*scratch, error) 
 			if err := a.cfg.Migrate(gctx, s.schema(m.Name()), "schema_migrations", m.Migrations()); err != nil {
 				return fmt.Errorf("create %s: %w", s.schema(m.Name()), err)
 			}
+			if err := dropSecondaryIndexes(gctx, a.cfg.Pool, s.schema(m.Name())); err != nil {
+				return fmt.Errorf("create %s: %w", s.schema(m.Name()), err)
+			}
 			return nil
 		})
 	}
@@ -443,6 +447,26 @@ func (a *Auditor) newScratch(ctx context.Context, spare bool) (*scratch, error) 
 		return nil, err
 	}
 	return s, nil
+}
+
+// dropSecondaryIndexes drops the indexes of a scratch schema that no constraint needs (neither unique nor
+// a primary key: those the models' upserts conflict on stay). A scratch schema holds one community's
+// history, written once and read a few times, where every such index costs more to keep up than it saves:
+// the audit trail alone keeps five on every event.
+func dropSecondaryIndexes(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	var names []string
+	rows, err := pool.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND NOT i.indisunique AND NOT i.indisprimary
+		AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)`, schema)
+	if err == nil {
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	_, err = pool.Exec(ctx, "DROP INDEX "+strings.Join(names, ", "))
+	return err
 }
 
 // refill makes the next spare set of scratch schemas in the background, when Config.Spare asks for one

@@ -442,3 +442,30 @@ func TestSpareScratchSchemas(t *testing.T) {
 		t.Fatalf("%d scratch schemas left after Close", n)
 	}
 }
+
+// TestScratchSchemasKeepOnlyTheIndexesConstraintsNeed: a scratch schema keeps the primary keys and unique
+// indexes the models' upserts conflict on, and none of the read-side indexes (the audit trail's five).
+func TestScratchSchemasKeepOnlyTheIndexesConstraintsNeed(t *testing.T) {
+	ctx := context.Background()
+	pool := testPool(t)
+	a := newAuditor(t, openNode(t, t.TempDir()).store, pool)
+	s, err := a.newScratch(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close(ctx)
+	indexes := func(schema string) (unique, other int) {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE i.indisunique), count(*) FILTER (WHERE NOT i.indisunique)
+			FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = $1`, schema).Scan(&unique, &other); err != nil {
+			t.Fatal(err)
+		}
+		return unique, other
+	}
+	for _, m := range a.replayed {
+		unique, other := indexes(s.schema(m.Name()))
+		if unique == 0 || other != 0 {
+			t.Errorf("%s: %d unique indexes, %d others; want the unique ones only", s.schema(m.Name()), unique, other)
+		}
+	}
+}
