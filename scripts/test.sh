@@ -2,9 +2,9 @@
 # test.sh — the `go test` of `make test`, then the bounded fuzzing (scripts/fuzz.sh).
 #
 # Every test runs under the race detector (when it can be used: scripts/prereq.sh race), but for the few
-# named below: each walks a whole district through code the race detector slows ten times or more (regular
-# expressions, gzip, the generator), ≈ 300 s of the 15-minute budget, and covers no concurrency that the
-# rest of its package does not cover under the detector. Those run without it, beside the main run; the
+# named below: each pushes a whole district or history through code the race detector slows five to ten
+# times (regular expressions, gzip, the generator, a projection killed and restarted), ≈ 350 s of the
+# 15-minute budget, and covers no concurrency that the rest of its package does not cover under the detector. Those run without it, beside the main run; the
 # rest of their package runs under it. TESTFLAGS (e.g. '-run Disbursement -v') applies to every run, its
 # -run in place of the named pattern.
 set -euo pipefail
@@ -14,6 +14,7 @@ TESTFLAGS=${TESTFLAGS:-}
 norace=(
   "./infra/workload ^(TestDefaultDistrict|TestEmbeddedNode|TestDeterministic|TestTarget)$" # whole districts through the generator
   "./infra/portal ^TestNoPersonalDataInPublicResponses$"                                   # every public page scanned for personal data
+  "./projections/runtime ^TestKillNineDuringCatchUp$"                                      # 100 000 events projected by children killed ten times
 )
 
 race=$(bash scripts/prereq.sh race)
