@@ -102,10 +102,19 @@ type allSource struct {
 	after           uint64
 	checkpointEvery uint64
 	sinceCheckpoint uint64
+	// A filter on stream names (byName) catches up through the indexes first (filtered.go), once
+	// (tried): pending are the positions it has still to send, up to indexedThrough.
+	byName         *filter
+	tried          bool
+	pending        []uint64
+	indexedThrough uint64
 }
 
 func (n *Node) newAllSource(o *streams.ReadReq_Options_AllOptions, f *filter) *allSource {
 	s := &allSource{st: n.store, checkpointEvery: f.checkpointEvery}
+	if f.active() && !f.onType {
+		s.byName = f
+	}
 	switch p := o.GetAllOption().(type) {
 	case *streams.ReadReq_Options_AllOptions_Position:
 		s.after = p.Position.GetCommitPosition() // exclusive: the subscriber has seen this one
@@ -118,6 +127,35 @@ func (n *Node) newAllSource(o *streams.ReadReq_Options_AllOptions, f *filter) *a
 func (s *allSource) next(limit uint64, emit func(*event), checkpoint func(uint64)) (int, error) {
 	if s.after >= limit {
 		return 0, nil
+	}
+	if f := s.byName; f != nil && (!s.tried || len(s.pending) > 0 || s.indexedThrough > s.after) {
+		if !s.tried {
+			s.tried = true
+			positions, through, ok, err := s.st.indexedPositions(f, s.after, limit)
+			if err != nil {
+				return 0, err
+			}
+			if ok {
+				s.pending, s.indexedThrough = positions, through
+			}
+		}
+		if len(s.pending) > 0 {
+			n, err := s.st.readPositions(f, s.pending, readChunkEvents, func(e *event) {
+				s.pass(e.position-1, checkpoint)
+				emit(e)
+				s.pass(e.position, checkpoint)
+			})
+			if err != nil {
+				return 0, err
+			}
+			s.pending = s.pending[n:]
+			return n, nil
+		}
+		if s.indexedThrough > s.after {
+			// Every selected event up to the indexes' watermark has been sent: the scan goes on from there.
+			s.pass(s.indexedThrough, checkpoint)
+			return 1, nil
+		}
 	}
 	visited, last, err := s.st.scanAll(s.after+1, true, limit, readChunkEvents, func(e *event) bool {
 		emit(e)
@@ -137,6 +175,23 @@ func (s *allSource) next(limit uint64, emit func(*event), checkpoint func(uint64
 		s.after = last
 	}
 	return visited, nil
+}
+
+// pass moves the source past the events up to position to that it skips unread (the indexed catch-up's
+// gaps), sending the checkpoints a scan of them would have sent.
+func (s *allSource) pass(to uint64, checkpoint func(uint64)) {
+	if s.checkpointEvery == 0 {
+		s.after = max(s.after, to)
+		return
+	}
+	for s.after < to {
+		step := min(to-s.after, s.checkpointEvery-s.sinceCheckpoint)
+		s.after += step
+		if s.sinceCheckpoint += step; s.sinceCheckpoint == s.checkpointEvery {
+			s.sinceCheckpoint = 0
+			checkpoint(s.after)
+		}
+	}
 }
 
 // streamSource follows one stream; nextRev is the next revision to send. The stream need not exist yet.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
+
+	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 )
 
 // pump moves a subscription's messages onto a channel so tests can wait with a timeout.
@@ -289,37 +291,136 @@ func TestSubscribeFiltered(t *testing.T) {
 	}
 	for name, f := range filters {
 		t.Run(name, func(t *testing.T) {
-			sub, err := c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: esdb.Start{}, Filter: f, MaxSearchWindow: 10, CheckpointInterval: 2})
+			got, checkpoints := filtered(t, c, esdb.SubscribeToAllOptions{From: esdb.Start{}, Filter: f, MaxSearchWindow: 10, CheckpointInterval: 2},
+				len(invoices), 10)
+			equalIDs(t, "filtered", ids(got), dataIDs(invoices))
+			// A checkpoint every 10×2 scanned events: at positions 20, 40, …, 200.
+			wantCheckpoints(t, checkpoints, 0, 20)
+		})
+	}
+}
+
+// filtered subscribes to $all with opts and returns the first events and checkpoints it delivers, once it
+// has delivered at least that many of each.
+func filtered(t *testing.T, c *esdb.Client, opts esdb.SubscribeToAllOptions, events, checkpoints int) ([]*esdb.RecordedEvent, []esdb.Position) {
+	t.Helper()
+	sub, err := c.SubscribeToAll(ctxT(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ch := pump(t, sub)
+	var got []*esdb.RecordedEvent
+	var cps []esdb.Position
+	deadline := time.After(2 * time.Minute)
+	for len(got) < events || len(cps) < checkpoints {
+		select {
+		case e := <-ch:
+			switch {
+			case e == nil:
+				t.Fatal("the subscription ended")
+			case e.SubscriptionDropped != nil:
+				t.Fatalf("dropped: %v", e.SubscriptionDropped.Error)
+			case e.EventAppeared != nil:
+				got = append(got, e.EventAppeared.OriginalEvent())
+			case e.CheckPointReached != nil:
+				cps = append(cps, *e.CheckPointReached)
+			}
+		case <-deadline:
+			t.Fatalf("got %d events and %d checkpoints", len(got), len(cps))
+		}
+	}
+	return got, cps
+}
+
+// wantCheckpoints checks that checkpoints stand every `every` positions after from.
+func wantCheckpoints(t *testing.T, checkpoints []esdb.Position, from, every uint64) {
+	t.Helper()
+	for i, cp := range checkpoints {
+		if want := from + every*uint64(i+1); cp.Commit != want {
+			t.Errorf("checkpoint %d at %d, want %d", i, cp.Commit, want)
+		}
+	}
+}
+
+// TestSubscribeFilteredCatchesUpThroughTheIndexes: a subscription filtered by stream name over a history
+// the indexes cover (the node was closed, which indexes everything) and an unindexed tail after it
+// delivers what a scan would — the same events and the same checkpoints — from the start and from a
+// position, and then goes live.
+func TestSubscribeFilteredCatchesUpThroughTheIndexes(t *testing.T) {
+	dir := t.TempDir()
+	first, err := esdbnode.Open(context.Background(), esdbnode.Config{Dir: dir, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var invoices []esdb.EventData
+	var positions []uint64
+	appendMix := func(c *esdb.Client, k int) {
+		for i := range k {
+			stream, e := fmt.Sprintf("noise-%d", i%7), ev("Invoice", `{}`) // the type matches; the stream does not
+			if i%9 == 0 {
+				stream, e = fmt.Sprintf("invoice-%d", i%4), ev("InvoiceIssued", `{}`)
+			}
+			res, err := c.AppendToStream(ctxT(t), stream, esdb.AppendToStreamOptions{}, e)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ch := pump(t, sub)
-			var got []*esdb.RecordedEvent
-			var checkpoints []esdb.Position
-			deadline := time.After(2 * time.Minute)
-			for len(got) < len(invoices) || len(checkpoints) < 10 {
-				select {
-				case e := <-ch:
-					switch {
-					case e.SubscriptionDropped != nil:
-						t.Fatalf("dropped: %v", e.SubscriptionDropped.Error)
-					case e.EventAppeared != nil:
-						got = append(got, e.EventAppeared.OriginalEvent())
-					case e.CheckPointReached != nil:
-						checkpoints = append(checkpoints, *e.CheckPointReached)
-					}
-				case <-deadline:
-					t.Fatalf("got %d events and %d checkpoints", len(got), len(checkpoints))
-				}
+			if i%9 == 0 {
+				invoices, positions = append(invoices, e), append(positions, res.CommitPosition)
 			}
-			equalIDs(t, "filtered", ids(got), dataIDs(invoices))
-			// A checkpoint every 10×2 scanned events: at positions 20, 40, …, 200.
-			for i, cp := range checkpoints {
-				if cp.Commit != uint64(20*(i+1)) {
-					t.Errorf("checkpoint %d at %d, want %d", i, cp.Commit, 20*(i+1))
-				}
-			}
+		}
+	}
+	appendMix(newClient(t, first.URL()), 400)
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, dir)
+	c := newClient(t, n.URL())
+	appendMix(c, 100) // the unindexed tail
+	for name, f := range map[string]*esdb.SubscriptionFilter{
+		"stream prefix": {Type: esdb.StreamFilterType, Prefixes: []string{"invoice-", "nothing-"}},
+		"stream regex":  {Type: esdb.StreamFilterType, Regex: "^inv[a-z]+-[0-9]+$"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, checkpoints := filtered(t, c, esdb.SubscribeToAllOptions{From: esdb.Start{}, Filter: f, MaxSearchWindow: 10, CheckpointInterval: 3},
+				len(invoices), 500/30)
+			equalIDs(t, "from the start", ids(got), dataIDs(invoices))
+			wantCheckpoints(t, checkpoints, 0, 30)
+
+			from := positions[len(positions)/3] // after it, exclusive
+			got, checkpoints = filtered(t, c, esdb.SubscribeToAllOptions{From: esdb.Position{Commit: from, Prepare: from}, Filter: f,
+				MaxSearchWindow: 10, CheckpointInterval: 3}, len(invoices)-len(invoices)/3-1, int(500-from)/30)
+			equalIDs(t, "after a position", ids(got), dataIDs(invoices[len(invoices)/3+1:]))
+			wantCheckpoints(t, checkpoints, from, 30)
 		})
+	}
+	// Live after the indexed catch-up.
+	sub, err := c.SubscribeToAll(ctxT(t), esdb.SubscribeToAllOptions{From: esdb.Start{},
+		Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: []string{"invoice-"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ch := pump(t, sub)
+	live := ev("InvoiceIssued", `{}`)
+	seen := 0
+	for appended := false; ; {
+		e := <-ch
+		if e == nil || e.SubscriptionDropped != nil {
+			t.Fatal("the subscription ended")
+		}
+		if e.EventAppeared == nil {
+			continue
+		}
+		if seen++; seen == len(invoices) && !appended {
+			appended = true
+			if _, err := c.AppendToStream(ctxT(t), "invoice-live", esdb.AppendToStreamOptions{}, live); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if e.EventAppeared.OriginalEvent().EventID == live.EventID {
+			return
+		}
 	}
 }
 
