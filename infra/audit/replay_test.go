@@ -326,14 +326,8 @@ func TestReplaySweepsAbandonedScratchSchemas(t *testing.T) {
 // model, and with every one but the alerts engine. The store also holds a second community of the same
 // size, which the replay must not read.
 func BenchmarkReplayAsOf(b *testing.B) {
-	ctx := context.Background()
-	n := openNode(b, b.TempDir())
-	stats, err := workload.Generate(ctx, workload.Options{Seed: 5, Communities: 2, Target: 20_000}, n.store)
-	if err != nil {
-		b.Fatal(err)
-	}
+	n, stats := replayLedger(b, 2, 20_000)
 	pool := testPool(b)
-	cid := string(stats.Districts[0].Streets[0].Communities[0].ID)
 	all := models()
 	var withoutAlerts []runtime.ReadModel
 	for _, m := range all {
@@ -346,48 +340,71 @@ func BenchmarkReplayAsOf(b *testing.B) {
 		models []runtime.ReadModel
 		spare  bool
 	}{{"all-models", all, false}, {"all-models-spare", all, true}, {"without-alerts", withoutAlerts, false}} {
-		b.Run(set.name, func(b *testing.B) {
-			a := newAuditor(b, n.store, pool)
-			a.cfg.Models, a.cfg.Spare = set.models, set.spare
-			a, err := New(a.cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer a.Close()
-			if os.Getenv("AUDIT_BENCH_LOG") != "" {
-				a.cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			}
-			// With a spare set, each replay comes once the spare is ready, as an auditor's next request does when
-			// it comes later than the spare takes to make (about 0.3 s here); the wait is not timed.
-			ready := func() {
-				if !set.spare {
-					return
-				}
-				b.StopTimer()
-				for deadline := time.Now().Add(30 * time.Second); len(a.spare) == 0; time.Sleep(5 * time.Millisecond) {
-					if time.Now().After(deadline) {
-						b.Fatal("no spare set of scratch schemas within 30 s")
-					}
-				}
-				b.StartTimer()
-			}
-			asOf := time.Now()
-			b.ResetTimer()
-			cpu := cpuTime()
-			var snap *Snapshot
-			for range b.N {
-				ready()
-				if snap, err = a.Replay(ctx, ReplayRequest{Community: cid, AsOf: asOf}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/replay")
-			b.ReportMetric(float64(snap.Events), "events/replay")
-			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/replay")
-			b.Logf("store: %d events in %d communities; community %s: %d events applied (%d its own)", stats.Events, stats.Communities, cid, snap.Events, snap.OwnEvents)
-		})
+		b.Run(set.name, func(b *testing.B) { benchReplay(b, n, stats, pool, set.models, set.spare) })
 	}
+}
+
+// BenchmarkReplayAsOfInALargerLedger is BenchmarkReplayAsOf's all-models-spare in a ledger of ten
+// communities of about 10 000 events each: the replay reads one tenth of $all.
+func BenchmarkReplayAsOfInALargerLedger(b *testing.B) {
+	n, stats := replayLedger(b, 10, 100_000)
+	benchReplay(b, n, stats, testPool(b), models(), true)
+}
+
+// replayLedger is a node holding a generated history of that many communities and events.
+func replayLedger(b *testing.B, communities, events int) (*testNode, workload.Stats) {
+	n := openNode(b, b.TempDir())
+	stats, err := workload.Generate(context.Background(), workload.Options{Seed: 5, Communities: communities, Target: events}, n.store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n, stats
+}
+
+// benchReplay replays the first community of stats as of now with models, with a spare set of scratch
+// schemas or without.
+func benchReplay(b *testing.B, n *testNode, stats workload.Stats, pool *pgxpool.Pool, models []runtime.ReadModel, spare bool) {
+	ctx := context.Background()
+	cid := string(stats.Districts[0].Streets[0].Communities[0].ID)
+	a := newAuditor(b, n.store, pool)
+	a.cfg.Models, a.cfg.Spare = models, spare
+	a, err := New(a.cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	if os.Getenv("AUDIT_BENCH_LOG") != "" {
+		a.cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	// With a spare set, each replay comes once the spare is ready, as an auditor's next request does when
+	// it comes later than the spare takes to make (about 0.3 s here); the wait is not timed.
+	ready := func() {
+		if !spare {
+			return
+		}
+		b.StopTimer()
+		for deadline := time.Now().Add(30 * time.Second); len(a.spare) == 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				b.Fatal("no spare set of scratch schemas within 30 s")
+			}
+		}
+		b.StartTimer()
+	}
+	asOf := time.Now()
+	b.ResetTimer()
+	cpu := cpuTime()
+	var snap *Snapshot
+	for range b.N {
+		ready()
+		if snap, err = a.Replay(ctx, ReplayRequest{Community: cid, AsOf: asOf}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/replay")
+	b.ReportMetric(float64(snap.Events), "events/replay")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/replay")
+	b.Logf("store: %d events in %d communities; community %s: %d events applied (%d its own)", stats.Events, stats.Communities, cid, snap.Events, snap.OwnEvents)
 }
 
 // TestSpareScratchSchemas: with Config.Spare a replay takes the set of scratch schemas made ahead and the
