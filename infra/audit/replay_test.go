@@ -344,10 +344,10 @@ func BenchmarkReplayAsOf(b *testing.B) {
 	}
 }
 
-// BenchmarkReplayAsOfInALargerLedger is BenchmarkReplayAsOf's all-models-spare in a ledger of ten
-// communities of about 10 000 events each: the replay reads one tenth of $all.
+// BenchmarkReplayAsOfInALargerLedger is BenchmarkReplayAsOf's all-models-spare in a ledger of thirty
+// communities of about 10 000 events each: the replay selects one thirtieth of $all.
 func BenchmarkReplayAsOfInALargerLedger(b *testing.B) {
-	n, stats := replayLedger(b, 10, 100_000)
+	n, stats := replayLedger(b, 30, 300_000)
 	benchReplay(b, n, stats, testPool(b), models(), true)
 }
 
