@@ -4,9 +4,9 @@
 # Every test runs under the race detector (when it can be used: scripts/prereq.sh race), but for the few
 # named below: each pushes a whole district or history through code the race detector slows five to ten
 # times (regular expressions, gzip, the generator, a projection killed and restarted), ≈ 350 s of the
-# 15-minute budget, and covers no concurrency that the rest of its package does not cover under the detector. Those run without it, beside the main run; the
-# rest of their package runs under it. TESTFLAGS (e.g. '-run Disbursement -v') applies to every run, its
-# -run in place of the named pattern.
+# 15-minute budget, and covers no concurrency that the rest of its package does not cover under the
+# detector. Those run without it, beside the main run; the rest of their package runs under it.
+# TESTFLAGS (e.g. '-run Disbursement -v') applies to every run, its -run in place of the named pattern.
 set -euo pipefail
 GO=${GO:-go}
 TESTFLAGS=${TESTFLAGS:-}
