@@ -452,7 +452,9 @@ func (a *Auditor) newScratch(ctx context.Context, spare bool) (*scratch, error) 
 // dropSecondaryIndexes drops the indexes of a scratch schema that no constraint needs (neither unique nor
 // a primary key: those the models' upserts conflict on stay). A scratch schema holds one community's
 // history, written once and read a few times, where every such index costs more to keep up than it saves:
-// the audit trail alone keeps five on every event.
+// the audit trail alone keeps five on every event. That is more than a rebuild defers (the indexes a model
+// names in runtime.IndexesLast, which its Apply never reads through): one community's tables are small
+// enough for Apply's own reads to go as fast without the rest.
 func dropSecondaryIndexes(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	var names []string
 	rows, err := pool.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i

@@ -1,7 +1,6 @@
 package esdbnode
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -27,16 +26,6 @@ import (
 // more is no longer a small part of $all, and the scan serves it as well.
 const maxIndexedCatchUp = 1 << 20
 
-// matchesName reports whether a stream name passes a stream filter.
-func (f *filter) matchesName(name []byte) bool {
-	for _, p := range f.prefixes {
-		if bytes.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return f.re != nil && f.re.Match(name)
-}
-
 // indexedPositions returns, in order, the positions in (after, limit] of the events of the streams f
 // selects, as far as the indexes cover $all, and the position up to which they answer for it (through,
 // at most limit). ok is false when the indexes cannot answer (they cover nothing after after) or more than
@@ -54,7 +43,7 @@ func (s *store) indexedPositions(f *filter, after, limit uint64) (positions []ui
 		}
 		revs := tx.Bucket(bucketRevs).Cursor()
 		err := tx.Bucket(bucketStreams).ForEach(func(name, v []byte) error {
-			if !f.matchesName(name) {
+			if !f.matches(name) {
 				return nil
 			}
 			h, err := decodeHeadValue(name, v)
@@ -111,7 +100,7 @@ func (s *store) readPositions(f *filter, positions []uint64, max int, fn func(*e
 			if err := decodeEvent(k, v, &e); err != nil {
 				return s.corrupt(fmt.Sprintf("record at position %d", positions[n]), err)
 			}
-			if !f.matchesName(e.stream) {
+			if !f.matches(e.stream) {
 				return s.corrupt(fmt.Sprintf("the revision index points at position %d, which holds stream %q", positions[n], e.stream), errBadRecord)
 			}
 			bytesRead += len(v)

@@ -171,10 +171,15 @@ func (f *filter) match(e *event) bool {
 	if !f.active() {
 		return true
 	}
-	subject := e.stream
 	if f.onType {
-		subject = e.eventType
+		return f.matches(e.eventType)
 	}
+	return f.matches(e.stream)
+}
+
+// matches reports whether a stream name (or, for a filter on types, an event type) passes the filter's
+// prefixes or regular expression.
+func (f *filter) matches(subject []byte) bool {
 	for _, p := range f.prefixes {
 		if bytes.HasPrefix(subject, p) {
 			return true
