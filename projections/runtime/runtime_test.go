@@ -30,11 +30,20 @@ func TestProjectsHistoryThenLiveAndResumesFromCheckpoint(t *testing.T) {
 	}
 	waitCheckpoint(t, pool, "rm_tally", head, 30*time.Second)
 	waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+	// The metric counts a batch once its transaction has committed, just after the checkpoint is seen in
+	// the table: wait for it before stopping (a stop in between would cancel the commit's acknowledgement).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		got := metricValue(t, reg, "ledger_projection_events_applied_total", "tally")
+		if int(got) == f.total {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("applied metric %v, want %d", got, f.total)
+			break
+		}
+	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
-	}
-	if got := metricValue(t, reg, "ledger_projection_events_applied_total", "tally"); int(got) != f.total {
-		t.Errorf("applied metric %v, want %d", got, f.total)
 	}
 
 	// While nothing projects, more history; a new runtime resumes from the checkpoints.
