@@ -318,3 +318,31 @@ func TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap(t *testing.T) {
 	}
 	checkTallies(t, pool, "rm_itally", f)
 }
+
+// TestRebuildAnalyzesTheShadowAsItGrows: a rebuild refreshes the planner's statistics of the shadow's
+// tables after its first pages (1, 2, 4, …), so a model's look-ups by key are planned for the table as it
+// is, not as the empty table it was made; the statistics come with the tables through the swap.
+func TestRebuildAnalyzesTheShadowAsItGrows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 10)
+	f.append(t, 3_000, 500, nil)
+	m := &tally{name: "atally", policy: runtime.Halt}
+	rt, _ := newRuntime(t, pool, store, []runtime.ReadModel{m}, func(c *runtime.Config) { c.RebuildBatch = 1000 })
+	if err := rt.Rebuild(ctx, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkTallies(t, pool, "rm_atally", f)
+	var analyzed int64
+	var rows float64
+	if err := pool.QueryRow(ctx, `SELECT s.analyze_count, c.reltuples FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+		WHERE s.schemaname = 'rm_atally' AND s.relname = 'tallies'`).Scan(&analyzed, &rows); err != nil {
+		t.Fatal(err)
+	}
+	// Three pages of 1 000 events: analysed after the first and the second.
+	if analyzed < 2 || rows <= 0 {
+		t.Errorf("rm_atally.tallies after the rebuild: analysed %d times, %v rows estimated; want at least twice and a size", analyzed, rows)
+	}
+}
