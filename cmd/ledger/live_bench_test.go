@@ -71,7 +71,7 @@ func newLiveRig(b *testing.B) *liveRig {
 }
 
 // start runs the projections and more (the alert engine) until the benchmark ends.
-func (r *liveRig) start(b *testing.B, more ...func(context.Context) error) {
+func (r *liveRig) start(b *testing.B, more ...func(context.Context) error) *runtime.Runtime {
 	rt, err := newRuntime(r.ctx, r.pool, r.s.Store, r.models, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -80,6 +80,7 @@ func (r *liveRig) start(b *testing.B, more ...func(context.Context) error) {
 	ran := make(chan struct{})
 	go func() { defer close(ran); _ = runAll(ctx, append([]func(context.Context) error{rt.Run}, more...)...) }()
 	b.Cleanup(func() { cancel(); <-ran })
+	return rt
 }
 
 // History is which district history a live benchmark records.
@@ -126,8 +127,8 @@ func (r *liveRig) generate(b *testing.B, h history, perSecond int, span time.Dur
 
 func liveLatency(b *testing.B, perSecond int, span time.Duration) {
 	r := newLiveRig(b)
-	r.start(b)
-	w := watchModels(r.ctx, b, r.s.Pool, r.models)
+	rt := r.start(b)
+	w := watchModels(r.ctx, b, r.s.Pool, r.models, rt)
 	r.generate(b, pastHistory, perSecond, span, func(res eventlog.AppendResult, _ []eventlog.Event, at time.Time) { w.acked(res.Position.Commit, at) })
 	lat := w.wait(b)
 	b.StopTimer()
@@ -248,7 +249,15 @@ func (w *modelWatch) wait(b *testing.B) []time.Duration {
 	}
 }
 
-func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models []runtime.ReadModel) *modelWatch {
+// watchModels times the appends until every model has committed them: it reads, every 2 ms, the
+// checkpoints the runtime rt publishes once a batch's transaction has committed (in memory: the watch costs
+// the two cores nothing). LIVE_BENCH_POLL=db reads the checkpoint tables instead, as a reader of the
+// database sees them: 500 queries a second of its own on the same cores, which raised the p99 at 2 000
+// events/s by about a fifth (three runs each, 2026-12-06: 153 / 188 / 193 ms against 130 / 121 / 157 ms).
+func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models []runtime.ReadModel, rt *runtime.Runtime) *modelWatch {
+	if os.Getenv("LIVE_BENCH_POLL") == "db" {
+		rt = nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	var parts []string
 	for _, m := range models {
@@ -285,7 +294,13 @@ func watchModels(ctx context.Context, b *testing.B, pool *pgxpool.Pool, models [
 			case <-tick.C:
 			}
 			var m int64
-			if err := pool.QueryRow(ctx, sql).Scan(&m); err != nil {
+			if rt != nil {
+				for i, s := range rt.Status() {
+					if c := int64(s.Checkpoint.Commit); i == 0 || c < m {
+						m = c
+					}
+				}
+			} else if err := pool.QueryRow(ctx, sql).Scan(&m); err != nil {
 				continue
 			}
 			now := time.Now()

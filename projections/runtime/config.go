@@ -34,7 +34,8 @@ type Migrator func(ctx context.Context, schema, versionTable string, migrations 
 // Config configures a Runtime.
 type Config struct {
 	// Pool is the read-model database. The runtime holds at most one connection per model while projecting,
-	// plus one for a rebuild.
+	// plus one for a rebuild. When MaxConns is at least the number of models plus two, each live model keeps
+	// one connection of its own while Run runs; with fewer, models take one batch by batch.
 	Pool *pgxpool.Pool
 	// Source is the event store.
 	Source Source

@@ -196,6 +196,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 	cancel()
 	wg.Wait()
 	_ = fan.Close()
+	for _, name := range r.order {
+		r.projectors[name].t.releaseConn()
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

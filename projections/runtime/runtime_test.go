@@ -1,10 +1,17 @@
 package runtime_test
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/projections/audittrail"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
 )
 
@@ -73,4 +80,74 @@ func TestProjectsHistoryThenLiveAndResumesFromCheckpoint(t *testing.T) {
 		}
 	}
 	_ = runtime.Halt
+}
+
+// backendTally is a tally that notes the PostgreSQL backend each of its batches ran on.
+type backendTally struct {
+	*tally
+	mu   sync.Mutex
+	pids map[int32]int // backend pid → batches
+}
+
+func (m *backendTally) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	var pid int32
+	if err := tx.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.pids[pid]++
+	m.mu.Unlock()
+	return m.tally.Apply(ctx, tx, batch)
+}
+
+// TestLiveModelsKeepAConnectionOfTheirOwn: when the pool has a connection to spare for every model (and
+// two more), each live model runs all its batches on one connection of its own, whose backend has its
+// statements prepared and its tables in its caches; the runtime gives them back when it stops. With a
+// smaller pool the models take connections batch by batch, and still project everything.
+func TestLiveModelsKeepAConnectionOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		conns int32
+		own   bool
+	}{{8, true}, {3, false}} {
+		t.Run(fmt.Sprintf("pool=%d", tc.conns), func(t *testing.T) {
+			pool, err := pg.Connect(ctx, pg.Config{URL: newDatabase(t, databaseURL(t)), MaxConns: tc.conns})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(pool.Close)
+			store, _ := testStore(t)
+			f := newFiller(store, 10)
+			m := &backendTally{tally: newTally(), pids: map[int32]int{}}
+			rt, _ := newRuntime(t, pool, store, []runtime.ReadModel{audittrail.Model{}, m})
+			stop := start(t, rt)
+			var head eventlog.Position
+			for range 15 { // one append at a time: a batch each, or nearly
+				head = f.append(t, 4, 4, nil)
+				waitCheckpoint(t, pool, "rm_tally", head, 30*time.Second)
+			}
+			waitCheckpoint(t, pool, "rm_audittrail", head, 30*time.Second)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			checkTallies(t, pool, "rm_tally", f)
+			m.mu.Lock()
+			batches := 0
+			for _, n := range m.pids {
+				batches += n
+			}
+			backends := len(m.pids)
+			m.mu.Unlock()
+			if batches < 10 {
+				t.Fatalf("only %d batches: the test needs several", batches)
+			}
+			if tc.own && backends != 1 {
+				t.Errorf("%d batches ran on %d backends, want one: the model's own connection", batches, backends)
+			}
+			if held := pool.Stat().AcquiredConns(); held != 0 {
+				t.Errorf("%d connections still held after the runtime stopped", held)
+			}
+		})
+	}
 }
