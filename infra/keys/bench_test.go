@@ -25,8 +25,8 @@ func BenchmarkAppendPersonal(b *testing.B) {
 	_, store := nodetest.Start(b, nil)
 	pool := pgtest.NewPool(b)
 	ks := open(b, pool, filepath.Join(b.TempDir(), "kek"))
-	listening(b, ks)     // as serve runs it: a known payee's key comes from the process's cache,
-	sparesReady(b, pool) // and a new payee's is a spare made ahead (a batch of 128 per commit, made while it runs)
+	listening(b, ks)   // as serve runs it: a known payee's key comes from the process's cache,
+	sparesReady(b, ks) // and a new payee's is a spare made ahead (a batch of 128 per commit, made while it runs)
 	var seq atomic.Int64
 	run := func(name string, appendOne func(i int, stream string, evs []eventlog.Event) error) {
 		b.Run(name, func(b *testing.B) {
@@ -82,7 +82,7 @@ func BenchmarkDemoAppends(b *testing.B) {
 					pool := pgtest.NewPool(b)
 					ks := open(b, pool, filepath.Join(b.TempDir(), "kek"))
 					listening(b, ks)
-					sparesReady(b, pool) // made while the process starts; refills are timed
+					sparesReady(b, ks) // made while the process starts; refills are timed
 					sink = sealedSink{ks, store}
 				}
 				b.StartTimer()

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
@@ -18,19 +16,16 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 )
 
-// sparesReady waits until the recording process has made its spare keys (as serve does while it starts).
-func sparesReady(t testing.TB, pool *pgxpool.Pool) {
+// sparesReady waits until every recording process has made its first batch of spare keys and holds them
+// (as serve does while it starts): the batch is durable in keystore.key_pool a moment before the process
+// has it in memory, and a record taken in between makes its keys on the spot.
+func sparesReady(t testing.TB, recorders ...*keys.Store) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		var n int
-		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM keystore.key_pool`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no spare keys were made")
+	for _, r := range recorders {
+		for deadline := time.Now().Add(10 * time.Second); keys.SparesHeld(r) == 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no spare keys were made")
+			}
 		}
 	}
 }
@@ -61,7 +56,7 @@ func TestASpareKeyTakenBeforeACrashIsErasedWithThePerson(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kek")
 	recorder := open(t, pool, path)
 	listening(t, recorder)
-	sparesReady(t, pool)
+	sparesReady(t, recorder)
 
 	ev := event("cmd-1", "p-new")
 	if _, err := recorder.Append(ctx, store, "expenditure-c1-x1", eventlog.NoStream(), []eventlog.Event{ev}); err != nil {
@@ -130,7 +125,7 @@ func TestSparesFollowARotationAndUntakenOnesAreDeleted(t *testing.T) {
 	for !recorder.Caching() {
 		time.Sleep(5 * time.Millisecond)
 	}
-	sparesReady(t, pool)
+	sparesReady(t, recorder)
 	newID, moved, err := open(t, pool, path).Rotate(ctx, nil)
 	if err != nil || moved == 0 {
 		t.Fatalf("rotate: %d keys, %v", moved, err)
@@ -171,7 +166,7 @@ func TestRecordingWithSparesWhileErasingLeavesNothingReadableFromBefore(t *testi
 	for _, r := range recorders {
 		listening(t, r)
 	}
-	sparesReady(t, pool)
+	sparesReady(t, recorders...)
 	before := map[eventlog.ID]bool{}
 	var mu sync.Mutex
 	erasing, stop := make(chan struct{}), make(chan struct{})
