@@ -58,7 +58,7 @@ func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
 var PublicColumns = []string{"commit_pos", "prepare_pos", "stream", "revision", "event_id", "event_type",
 	"community_id", "jurisdiction", "occurred_at", "recorded_at", "prev_hash", "hash", "schema_version"}
 
-// auditEvents is the trail's one table, declared once (a batch goes in with one COPY).
+// auditEvents is the trail's one table, declared once (a batch goes in together: tables.Writer).
 var auditEvents = tables.New("audit_events", []string{"commit_pos", "prepare_pos"}, "nothing",
 	"commit_pos int8", "prepare_pos int8", "stream text", "revision int8", "event_id uuid", "event_type text", "community_id text",
 	"jurisdiction text", "actor text", "command_id text", "correlation_id text", "causation_id text", "occurred_at timestamptz",
@@ -70,37 +70,27 @@ var columns = auditEvents.Columns()
 // projections/internal/readmodeltest).
 func (Model) Tables() []*tables.Table { return []*tables.Table{auditEvents} }
 
-// Apply implements runtime.ReadModel: the batch goes in with one COPY.
+// Apply implements runtime.ReadModel: the batch goes in together (a COPY when it is large).
 func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
 	for _, e := range batch {
 		if e.Position.Commit > math.MaxInt64 || e.Position.Prepare > math.MaxInt64 || e.Revision > math.MaxInt64 {
 			return runtime.Poison(e, fmt.Errorf("position %s or revision %d does not fit a bigint", e.Position, e.Revision))
 		}
 	}
-	i := 0
-	row := make([]any, len(columns))
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_events"}, columns, pgx.CopyFromFunc(func() ([]any, error) {
-		if i == len(batch) {
-			return nil, nil
-		}
+	rows := auditEvents.Rows()
+	for i := range batch {
 		e := &batch[i]
-		i++
 		m := &e.Meta
-		row[0], row[1] = int64(e.Position.Commit), int64(e.Position.Prepare)
-		row[2], row[3] = e.Stream, int64(e.Revision)
-		row[4] = pgtype.UUID{Bytes: e.ID, Valid: true}
-		row[5] = e.Type
-		row[6] = nullable(m.CommunityID)
-		row[7], row[8], row[9] = m.Jurisdiction, m.Actor, m.CommandID
-		row[10], row[11] = nullable(m.CorrelationID), nullable(m.CausationID)
-		row[12] = pgtype.Timestamptz{Time: m.OccurredAt, Valid: !m.OccurredAt.IsZero()}
-		row[13] = e.Created
-		row[14], row[15] = m.PrevHash, m.Hash
-		row[16] = int32(m.SchemaVersion)
-		return row, nil
-	}))
-	if err != nil {
-		return fmt.Errorf("copy %d events into audit_events: %w", len(batch), err)
+		rows.Row().Int8(int64(e.Position.Commit)).Int8(int64(e.Position.Prepare)).Text(e.Stream).Int8(int64(e.Revision)).
+			UUID(pgtype.UUID{Bytes: e.ID, Valid: true}).Text(e.Type).NullText(nullable(m.CommunityID)).
+			Text(m.Jurisdiction).Text(m.Actor).Text(m.CommandID).NullText(nullable(m.CorrelationID)).NullText(nullable(m.CausationID)).
+			NullTime(pgtype.Timestamptz{Time: m.OccurredAt, Valid: !m.OccurredAt.IsZero()}).Time(e.Created).
+			Text(m.PrevHash).Text(m.Hash).Int4(int32(m.SchemaVersion))
+	}
+	var w tables.Writer
+	w.Copy(rows)
+	if err := w.Flush(ctx, tx); err != nil {
+		return fmt.Errorf("add %d events to audit_events: %w", len(batch), err)
 	}
 	return nil
 }

@@ -77,20 +77,18 @@ func LeafData(hash string) ([]byte, error) {
 	return hex.DecodeString(hash)
 }
 
-// The model's tables, declared once: the COPY of every batch writes their columns, the read-model
+// The model's tables, declared once: every batch adds rows of their columns (tables.Writer), the read-model
 // contract checks them against the migrations.
 var (
 	leavesTable = tables.New("leaves", []string{"idx"}, "nothing", "idx int8", "commit_pos int8", "prepare_pos int8", "data bytea")
 	nodesTable  = tables.New("nodes", []string{"level", "idx"}, "nothing", "level int2", "idx int8", "hash bytea")
-	leafColumns = leavesTable.Columns()
-	nodeColumns = nodesTable.Columns()
 )
 
 // Tables are the model's tables (leaves with their $all positions, and every perfect subtree's hash).
 func (Model) Tables() []*tables.Table { return []*tables.Table{leavesTable, nodesTable} }
 
 // Apply implements runtime.ReadModel: the batch's leaves and the perfect subtrees they complete go in
-// with one COPY each.
+// together (tables.Writer: a COPY each for a large batch).
 func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
 	if len(batch) == 0 {
 		return nil
@@ -115,30 +113,22 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 	if err != nil {
 		return fmt.Errorf("load the tree's right edge at size %d: %w", size, err)
 	}
-	nodes := make([][]any, 0, 2*len(batch)+64)
+	leaves, nodes := leavesTable.Rows(), nodesTable.Rows()
 	visit := func(id compact.NodeID, hash []byte) {
-		nodes = append(nodes, []any{int16(id.Level), int64(id.Index), hash})
+		nodes.Row().Int2(int16(id.Level)).Int8(int64(id.Index)).Bytea(hash)
 	}
-	for _, d := range data {
+	for i, d := range data {
 		if err := r.Append(Hasher.HashLeaf(d), visit); err != nil {
 			return fmt.Errorf("append leaf %d: %w", r.End(), err)
 		}
-	}
-	i := 0
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"leaves"}, leafColumns, pgx.CopyFromFunc(func() ([]any, error) {
-		if i == len(batch) {
-			return nil, nil
-		}
 		e := &batch[i]
-		row := []any{int64(size) + int64(i), int64(e.Position.Commit), int64(e.Position.Prepare), data[i]}
-		i++
-		return row, nil
-	}))
-	if err != nil {
-		return fmt.Errorf("copy %d leaves from %d: %w", len(batch), size, err)
+		leaves.Row().Int8(int64(size) + int64(i)).Int8(int64(e.Position.Commit)).Int8(int64(e.Position.Prepare)).Bytea(d)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"nodes"}, nodeColumns, pgx.CopyFromRows(nodes)); err != nil {
-		return fmt.Errorf("copy %d nodes: %w", len(nodes), err)
+	var w tables.Writer
+	w.Copy(leaves)
+	w.Copy(nodes)
+	if err := w.Flush(ctx, tx); err != nil {
+		return fmt.Errorf("add %d leaves from %d: %w", len(batch), size, err)
 	}
 	return nil
 }

@@ -19,16 +19,16 @@ import (
 )
 
 // TestRowsRoundTrip writes every column type the models use — NULLs, extremes, text with multi-byte
-// characters, jsonb, times before and after 2000 — through both paths (COPY and the multi-row upsert),
-// and reads them back through pgx unchanged.
+// characters, jsonb, bytea, times before and after 2000 — through both paths (COPY, small and large, and
+// the multi-row upsert), and reads them back through pgx unchanged.
 func TestRowsRoundTrip(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewPool(t)
 	ctx := context.Background()
-	if _, err := pool.Exec(ctx, `CREATE TABLE rt (k text COLLATE "C" PRIMARY KEY, s text, j jsonb, i2 int2, i4 int4, i8 int8, b bool, u uuid, ts timestamptz)`); err != nil {
+	if _, err := pool.Exec(ctx, `CREATE TABLE rt (k text COLLATE "C" PRIMARY KEY, s text, j jsonb, i2 int2, i4 int4, i8 int8, b bool, u uuid, ts timestamptz, y bytea)`); err != nil {
 		t.Fatal(err)
 	}
-	tbl := tables.New("rt", []string{"k"}, "", "k text", "s text", "j jsonb", "i2 int2", "i4 int4", "i8 int8", "b bool", "u uuid", "ts timestamptz")
+	tbl := tables.New("rt", []string{"k"}, "", "k text", "s text", "j jsonb", "i2 int2", "i4 int4", "i8 int8", "b bool", "u uuid", "ts timestamptz", "y bytea")
 	type row struct {
 		k  string
 		s  pgtype.Text
@@ -39,41 +39,50 @@ func TestRowsRoundTrip(t *testing.T) {
 		b  pgtype.Bool
 		u  pgtype.UUID
 		ts pgtype.Timestamptz
+		y  []byte
 	}
 	rows := []row{
 		{"a", pgtype.Text{String: "罗西社区 — 张*", Valid: true}, `{"x": [1, "二"]}`, math.MinInt16, pgtype.Int4{Int32: math.MaxInt32, Valid: true},
 			pgtype.Int8{Int64: math.MinInt64, Valid: true}, pgtype.Bool{Bool: true, Valid: true}, pgtype.UUID{Bytes: [16]byte{1, 2, 3, 15: 255}, Valid: true},
-			pgtype.Timestamptz{Time: time.Date(1999, 12, 31, 23, 59, 59, 999_999_000, time.UTC), Valid: true}},
+			pgtype.Timestamptz{Time: time.Date(1999, 12, 31, 23, 59, 59, 999_999_000, time.UTC), Valid: true}, []byte{0, 1, 0xff, '\\', 0}},
 		{"b", pgtype.Text{String: "", Valid: true}, `[]`, 0, pgtype.Int4{Int32: -1, Valid: true}, pgtype.Int8{Int64: math.MaxInt64, Valid: true},
-			pgtype.Bool{Bool: false, Valid: true}, pgtype.UUID{}, pgtype.Timestamptz{Time: time.Date(2026, 3, 2, 1, 0, 0, 123_456_000, time.UTC), Valid: true}},
-		{"c", pgtype.Text{}, `null`, math.MaxInt16, pgtype.Int4{}, pgtype.Int8{}, pgtype.Bool{}, pgtype.UUID{}, pgtype.Timestamptz{}},
+			pgtype.Bool{Bool: false, Valid: true}, pgtype.UUID{}, pgtype.Timestamptz{Time: time.Date(2026, 3, 2, 1, 0, 0, 123_456_000, time.UTC), Valid: true}, []byte{}},
+		{"c", pgtype.Text{}, `null`, math.MaxInt16, pgtype.Int4{}, pgtype.Int8{}, pgtype.Bool{}, pgtype.UUID{}, pgtype.Timestamptz{}, []byte("字")},
 	}
 	add := func(r *tables.Rows, x row, suffix string) {
-		r.Row().Text(x.k + suffix).NullText(x.s).Text(x.j).Int2(x.i2).NullInt4(x.i4).NullInt8(x.i8).NullBool(x.b).UUID(x.u).NullTime(x.ts)
+		r.Row().Text(x.k + suffix).NullText(x.s).Text(x.j).Int2(x.i2).NullInt4(x.i4).NullInt8(x.i8).NullBool(x.b).UUID(x.u).NullTime(x.ts).Bytea(x.y)
 	}
-	copied, upserted := tbl.Rows(), tbl.Rows()
+	// The copied rows come in a large COPY (with more rows), the inserted ones in a small one.
+	copied, inserted, upserted := tbl.Rows(), tbl.Rows(), tbl.Rows()
 	for _, x := range rows {
 		add(copied, x, "-copy")
+		add(inserted, x, "-insert")
 		add(upserted, x, "-upsert")
 	}
-	var w tables.Writer
+	for i := range 300 {
+		add(copied, rows[2], fmt.Sprintf("-z%03d", i))
+	}
+	var w, few tables.Writer
 	w.Upsert(upserted)
 	w.Copy(copied)
 	w.Exec(`DELETE FROM rt WHERE k = ANY($1)`, []string{"nothing"})
-	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return w.Flush(ctx, tx) }); err != nil {
-		t.Fatal(err)
+	few.Copy(inserted)
+	for _, w := range []*tables.Writer{&w, &few} {
+		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return w.Flush(ctx, tx) }); err != nil {
+			t.Fatal(err)
+		}
 	}
-	got, err := pool.Query(ctx, `SELECT k, s, j::text, i2, i4, i8, b, u, ts FROM rt ORDER BY k`)
+	got, err := pool.Query(ctx, `SELECT k, s, j::text, i2, i4, i8, b, u, ts, y FROM rt WHERE k NOT LIKE '%-z%' ORDER BY k`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var n int
 	for got.Next() {
 		var x row
-		if err := got.Scan(&x.k, &x.s, &x.j, &x.i2, &x.i4, &x.i8, &x.b, &x.u, &x.ts); err != nil {
+		if err := got.Scan(&x.k, &x.s, &x.j, &x.i2, &x.i4, &x.i8, &x.b, &x.u, &x.ts, &x.y); err != nil {
 			t.Fatal(err)
 		}
-		want := rows[n/2] // a-copy, a-upsert, b-copy …
+		want := rows[n/3] // a-copy, a-insert, a-upsert, b-copy …
 		k, _, _ := strings.Cut(x.k, "-")
 		x.k, x.j = k, strings.ReplaceAll(x.j, " ", "")
 		want.j = strings.ReplaceAll(want.j, " ", "")
@@ -85,14 +94,18 @@ func TestRowsRoundTrip(t *testing.T) {
 		}
 		n++
 	}
-	if err := got.Err(); err != nil || n != 6 {
+	if err := got.Err(); err != nil || n != 9 {
 		t.Fatalf("%d rows, %v", n, err)
+	}
+	var fill int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rt WHERE k LIKE '%-z%'`).Scan(&fill); err != nil || fill != 300 {
+		t.Fatalf("%d rows of the large batch, %v", fill, err)
 	}
 
 	// An upsert updates what exists; a failing statement is reported with the table it was writing.
 	again := tbl.Rows()
 	again.Row().Text("a-copy").NullText(pgtype.Text{String: "新", Valid: true}).Text(`{}`).Int2(1).NullInt4(pgtype.Int4{}).NullInt8(pgtype.Int8{}).
-		NullBool(pgtype.Bool{}).UUID(pgtype.UUID{}).NullTime(pgtype.Timestamptz{})
+		NullBool(pgtype.Bool{}).UUID(pgtype.UUID{}).NullTime(pgtype.Timestamptz{}).Bytea(nil)
 	var w2 tables.Writer
 	w2.Upsert(again)
 	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return w2.Flush(ctx, tx) }); err != nil {
@@ -102,13 +115,19 @@ func TestRowsRoundTrip(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rt WHERE k = 'a-copy' AND s = '新' AND i2 = 1`).Scan(&c); err != nil || c != 1 {
 		t.Fatal("the upsert did not update the existing row")
 	}
-	dup := tbl.Rows()
-	add(dup, rows[0], "-copy")
-	var w3 tables.Writer
-	w3.Copy(dup)
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return w3.Flush(ctx, tx) })
-	if err == nil || !strings.Contains(err.Error(), "into rt") || errors.Is(err, runtime.ErrPoison) {
-		t.Fatalf("a duplicate COPY must fail as a database error naming the table, got %v", err)
+	// A duplicate key fails the batch as a database error naming the table, in a small COPY or a large.
+	for _, extra := range []int{0, 300} {
+		dup := tbl.Rows()
+		add(dup, rows[0], "-copy")
+		for i := range extra {
+			add(dup, rows[2], fmt.Sprintf("-y%03d", i))
+		}
+		var w3 tables.Writer
+		w3.Copy(dup)
+		err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return w3.Flush(ctx, tx) })
+		if err == nil || !strings.Contains(err.Error(), "into rt") || errors.Is(err, runtime.ErrPoison) {
+			t.Fatalf("a duplicate key among %d rows added must fail as a database error naming the table, got %v", extra+1, err)
+		}
 	}
 }
 
