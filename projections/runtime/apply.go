@@ -44,25 +44,19 @@ type target struct {
 	model  ReadModel
 	schema string
 	live   bool // halts are recorded in rm_meta.projections only for the live schema
-	// own is a live model's own connection (ownConnections): its batches run on one backend, whose
-	// statements are prepared and whose caches hold the model's tables.
+	// own is a live model's own connection (Runtime.ownConns): its batches run on one backend, whose
+	// statements are prepared and whose caches hold the model's tables. Taking any connection of the pool
+	// for each batch spread every model's cold statements over every connection: at 2 000 events/s that
+	// was the live latency's tail (BenchmarkLiveLatency, README). With a smaller pool, models holding
+	// connections could leave another without any, so they take one batch by batch.
 	ownMu sync.Mutex
 	own   *pgxpool.Conn
-}
-
-// ownConnections reports whether the live models keep a connection each: when the pool has one for every
-// model and two more (the runtime's own queries, a rebuild's lock). With fewer, models holding connections
-// could leave another without any, so they take one from the pool batch by batch. Taking any connection
-// for each batch spreads every model's cold statements over every connection of the pool: at 2 000
-// events/s that was the live latency's tail (BenchmarkLiveLatency, README).
-func (t *target) ownConnections() bool {
-	return t.live && int(t.rt.cfg.Pool.Config().MaxConns) >= len(t.rt.order)+2
 }
 
 // beginTx begins a batch's transaction, on the model's own connection when it keeps one. A connection
 // found closed (the server restarted, a network error) is given back and another taken.
 func (t *target) beginTx(ctx context.Context) (pgx.Tx, error) {
-	if !t.ownConnections() {
+	if !t.live || !t.rt.ownConns {
 		return t.rt.cfg.Pool.Begin(ctx)
 	}
 	t.ownMu.Lock()

@@ -60,6 +60,9 @@ type Runtime struct {
 	metrics    *metrics
 	projectors map[string]*projector
 	order      []string
+	// ownConns: the pool has a connection for every model and two more (the runtime's own queries, a
+	// rebuild's lock), so each live model keeps one of its own (target.beginTx).
+	ownConns bool
 
 	mu       sync.Mutex
 	migrated bool
@@ -77,7 +80,8 @@ func New(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("projection runtime: register metrics: %w", err)
 	}
-	r := &Runtime{cfg: cfg, metrics: m, projectors: map[string]*projector{}}
+	r := &Runtime{cfg: cfg, metrics: m, projectors: map[string]*projector{},
+		ownConns: int(cfg.Pool.Config().MaxConns) >= len(cfg.Models)+2}
 	for _, model := range cfg.Models {
 		r.projectors[model.Name()] = &projector{rt: r, t: target{rt: r, model: model, schema: SchemaOf(model.Name()), live: true}}
 		r.order = append(r.order, model.Name())
