@@ -61,7 +61,8 @@ type Runtime struct {
 	projectors map[string]*projector
 	order      []string
 	// ownConns: the pool has a connection for every model and two more (the runtime's own queries, a
-	// rebuild's lock), so each live model keeps one of its own (target.beginTx).
+	// rebuild's lock), so each live model keeps one of its own (target.beginTx). Set by Run, before any
+	// batch (New does not touch the pool).
 	ownConns bool
 
 	mu       sync.Mutex
@@ -80,8 +81,7 @@ func New(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("projection runtime: register metrics: %w", err)
 	}
-	r := &Runtime{cfg: cfg, metrics: m, projectors: map[string]*projector{},
-		ownConns: int(cfg.Pool.Config().MaxConns) >= len(cfg.Models)+2}
+	r := &Runtime{cfg: cfg, metrics: m, projectors: map[string]*projector{}}
 	for _, model := range cfg.Models {
 		r.projectors[model.Name()] = &projector{rt: r, t: target{rt: r, model: model, schema: SchemaOf(model.Name()), live: true}}
 		r.order = append(r.order, model.Name())
@@ -163,6 +163,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	if err := r.Migrate(ctx); err != nil {
 		return err
 	}
+	r.ownConns = int(r.cfg.Pool.Config().MaxConns) >= len(r.order)+2
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
