@@ -58,7 +58,7 @@ func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }
 var PublicColumns = []string{"commit_pos", "prepare_pos", "stream", "revision", "event_id", "event_type",
 	"community_id", "jurisdiction", "occurred_at", "recorded_at", "prev_hash", "hash", "schema_version"}
 
-// auditEvents is the trail's one table, declared once (a batch goes in together: tables.Writer).
+// auditEvents is the trail's one table, declared once (a batch goes in with one COPY: tables.Writer).
 var auditEvents = tables.New("audit_events", []string{"commit_pos", "prepare_pos"}, "nothing",
 	"commit_pos int8", "prepare_pos int8", "stream text", "revision int8", "event_id uuid", "event_type text", "community_id text",
 	"jurisdiction text", "actor text", "command_id text", "correlation_id text", "causation_id text", "occurred_at timestamptz",
@@ -70,7 +70,7 @@ var columns = auditEvents.Columns()
 // projections/internal/readmodeltest).
 func (Model) Tables() []*tables.Table { return []*tables.Table{auditEvents} }
 
-// Apply implements runtime.ReadModel: the batch goes in together (a COPY when it is large).
+// Apply implements runtime.ReadModel: the batch goes in with one COPY.
 func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
 	for _, e := range batch {
 		if e.Position.Commit > math.MaxInt64 || e.Position.Prepare > math.MaxInt64 || e.Revision > math.MaxInt64 {

@@ -77,7 +77,7 @@ func LeafData(hash string) ([]byte, error) {
 	return hex.DecodeString(hash)
 }
 
-// The model's tables, declared once: every batch adds rows of their columns (tables.Writer), the read-model
+// The model's tables, declared once: the COPY of every batch writes their columns (tables.Writer), the read-model
 // contract checks them against the migrations.
 var (
 	leavesTable = tables.New("leaves", []string{"idx"}, "nothing", "idx int8", "commit_pos int8", "prepare_pos int8", "data bytea")
@@ -88,7 +88,7 @@ var (
 func (Model) Tables() []*tables.Table { return []*tables.Table{leavesTable, nodesTable} }
 
 // Apply implements runtime.ReadModel: the batch's leaves and the perfect subtrees they complete go in
-// together (tables.Writer: a COPY each for a large batch).
+// with one COPY each (tables.Writer).
 func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
 	if len(batch) == 0 {
 		return nil

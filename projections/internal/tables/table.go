@@ -314,12 +314,7 @@ func (r *Rows) NullBool(b pgtype.Bool) *Rows {
 }
 
 // Bytea adds a bytea value.
-func (r *Rows) Bytea(b []byte) *Rows {
-	c := r.col("bytea")
-	c.data = binary.BigEndian.AppendUint32(c.data, uint32(len(b)))
-	c.data = append(c.data, b...)
-	return r
-}
+func (r *Rows) Bytea(b []byte) *Rows { return r.fixed("bytea", b) }
 
 // UUID adds a uuid, NULL when not valid.
 func (r *Rows) UUID(u pgtype.UUID) *Rows {
