@@ -87,6 +87,71 @@ func TestEventFrameMatchesGeneratedEncoding(t *testing.T) {
 	}
 }
 
+// sink takes what a frameBuffer sends.
+type sink struct{ frames [][]byte }
+
+func (s *sink) SendMsg(m any) error {
+	s.frames = append(s.frames, m.(encodedFrame))
+	return nil
+}
+
+// TestFrameBlocksFitTheRead: a read of one event takes a small block (it took half a megabyte, most of a small
+// read's CPU), a long read grows its blocks to frameBlockSize, a chunk after a long one starts large and one
+// after a short one small again (a subscription delivering a few live events at a time); every frame sent is
+// the event's encoding.
+func TestFrameBlocksFitTheRead(t *testing.T) {
+	e := sampleEvent()
+	var scratch []byte
+	want := appendEventFrame(nil, &e, false, &scratch)
+	var f frameBuffer
+	var s sink
+	f.addEvent(&e, false)
+	if c := cap(f.block); c > frameBlockMin {
+		t.Fatalf("a one-event read took a block of %d bytes, want at most %d", c, frameBlockMin)
+	}
+	if err := f.send(&s); err != nil {
+		t.Fatal(err)
+	}
+	blocks := map[int]bool{}
+	for range 5000 {
+		if cap(f.block)-len(f.block) < len(want) {
+			blocks[len(blocks)] = true
+		}
+		f.addEvent(&e, false)
+	}
+	if c := cap(f.block); c != frameBlockSize {
+		t.Fatalf("after 5 000 events the block is %d bytes, want %d", c, frameBlockSize)
+	}
+	if len(blocks) > 16 {
+		t.Fatalf("5 000 events took %d blocks", len(blocks))
+	}
+	if err := f.send(&s); err != nil {
+		t.Fatal(err)
+	}
+	f.addEvent(&e, false)
+	if c := cap(f.block); c != frameBlockSize {
+		t.Fatalf("the chunk after a long one starts with %d bytes, want %d", c, frameBlockSize)
+	}
+	if err := f.send(&s); err != nil {
+		t.Fatal(err)
+	}
+	f.addEvent(&e, false)
+	if c := cap(f.block); c > frameBlockMin {
+		t.Fatalf("the chunk after a one-event chunk starts with %d bytes, want at most %d", c, frameBlockMin)
+	}
+	if err := f.send(&s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.frames) != 5003 {
+		t.Fatalf("%d frames sent, want 5003", len(s.frames))
+	}
+	for i, fr := range s.frames {
+		if string(fr) != string(want) {
+			t.Fatalf("frame %d differs from the event's encoding", i)
+		}
+	}
+}
+
 func BenchmarkEventFrame(b *testing.B) {
 	e := sampleEvent()
 	e.data = make([]byte, 200)
