@@ -73,6 +73,31 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
+// BenchmarkReadStreamOfOneEvent measures the smallest read, a stream of one event read whole, as a command
+// loads its aggregate: what a read costs beside the events it carries.
+func BenchmarkReadStreamOfOneEvent(b *testing.B) {
+	n := startNode(b, "")
+	c := newClient(b, n.URL())
+	ctx := context.Background()
+	if _, err := c.AppendToStream(ctx, "one", esdb.AppendToStreamOptions{}, ev("Recorded", `{"amount":12345}`)); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		s, err := c.ReadStream(ctx, "one", esdb.ReadStreamOptions{}, 100)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Recv(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Recv(); !errors.Is(err, io.EOF) {
+			b.Fatalf("after the one event: %v", err)
+		}
+		s.Close()
+	}
+}
+
 // BenchmarkAppendBatch1000 measures appends of 1000 events each (an import, a rebuild's re-append).
 func BenchmarkAppendBatch1000(b *testing.B) {
 	n := startNode(b, "")
