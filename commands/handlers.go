@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
@@ -143,13 +145,23 @@ func (h *Handlers) enter(ctx context.Context, m Meta, action Action, communityID
 // ancestor from the root down, the most specific winning (rulebook.Rulebook.For). The override streams
 // are read at decision time, so an override applies to the next command.
 func (h *Handlers) params(ctx context.Context, path kernel.JurisdictionPath) (rulebook.Params, error) {
+	// Every level's overrides stream is read at once (five reads for a community, one after the other
+	// before), then folded from the top down.
+	levels := path.Ancestors()
+	histories := make([][]kernel.Event, len(levels))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, a := range levels {
+		g.Go(func() (err error) {
+			histories[i], err = h.x.Load(gctx, rulebook.OverridesStream(a))
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return rulebook.Params{}, fmt.Errorf("resolve rulebook for %s: %w", path, err)
+	}
 	rb := rulebook.New()
 	n := 0
-	for _, a := range path.Ancestors() {
-		history, err := h.x.Load(ctx, rulebook.OverridesStream(a))
-		if err != nil {
-			return rulebook.Params{}, fmt.Errorf("resolve rulebook for %s: %w", path, err)
-		}
+	for _, history := range histories {
 		// Events of another jurisdiction with the same last code are filed under their own path by
 		// Apply and so never leak into For(path).
 		for _, e := range history {
