@@ -35,6 +35,10 @@ type Table struct {
 	missing string
 	copySQL string
 	loads   []string // loads[n-1]: the read of the rows under the first n key columns (text keys only)
+	// spare holds Rows that Writer.Flush has sent (a few: a batch takes one or two of a table): the next
+	// batch's rows are written into their buffers instead of growing new ones (growing and copying them
+	// was about a seventh of a rebuild's CPU). Not a sync.Pool, which a rebuild's many collections empty.
+	spare chan *Rows
 }
 
 type colType struct {
@@ -54,13 +58,16 @@ var colTypes = map[string]colType{
 	"bytea":       {"bytea", pgtype.ByteaOID, pgtype.ByteaArrayOID},
 }
 
+// spareRows is how many sent Rows a table keeps for the next batches.
+const spareRows = 4
+
 // NewTable describes table name. key is the conflict target; set is the upsert's action on conflict:
 // "" sets every column that is not part of the key to the new row's value, "nothing" does nothing,
 // anything else is used as the SET list (the existing row is "t", the new one "excluded"). columns are
 // "name type" pairs (types: text, jsonb, int2, int4, int8, bool, uuid, timestamptz), in the order rows
 // give their values. It panics on an unknown type: tables are described once, at start.
 func New(name string, key []string, set string, columns ...string) *Table {
-	t := &Table{name: name}
+	t := &Table{name: name, spare: make(chan *Rows, spareRows)}
 	for _, c := range columns {
 		n, typ, _ := strings.Cut(c, " ")
 		ct, ok := colTypes[typ]
@@ -183,8 +190,35 @@ func (t *Table) Columns() []string { return slices.Clone(t.columns) }
 
 // Rows collects rows for t.
 func (t *Table) Rows() *Rows {
-	r := &Rows{t: t, cols: make([]column, len(t.types)), next: len(t.types)}
-	return r
+	select {
+	case r := <-t.spare:
+		r.reset()
+		return r
+	default:
+	}
+	return &Rows{t: t, cols: make([]column, len(t.types)), next: len(t.types)}
+}
+
+// reset empties rows taken from the spares, keeping their buffers.
+func (r *Rows) reset() {
+	for j := range r.cols {
+		c := &r.cols[j]
+		c.data, c.start, c.nulls = c.data[:0], c.start[:0], false
+	}
+	r.n, r.next, r.spare = 0, len(r.cols), false
+}
+
+// release gives rows that have been sent back to their table's spares (once, however often they were
+// queued).
+func (r *Rows) release() {
+	if r.spare {
+		return
+	}
+	r.spare = true
+	select {
+	case r.t.spare <- r:
+	default:
+	}
 }
 
 // column is one column of a batch of rows in binary wire format: each value as a 4-byte length (-1 for
@@ -205,6 +239,9 @@ type Rows struct {
 	next int // the column the next value goes to
 	// scratch holds a fixed-size value while it is encoded: no allocation per value.
 	scratch [8]byte
+	// copyBuf holds the rows in COPY format (copyData), kept with the rows for their next batch.
+	copyBuf []byte
+	spare   bool // in the table's spares
 }
 
 // Len is the number of rows.
@@ -373,7 +410,7 @@ func (r *Rows) copyData() []byte {
 	for j := range r.cols {
 		size += len(r.cols[j].data)
 	}
-	b := make([]byte, 0, size)
+	b := slices.Grow(r.copyBuf[:0], size)
 	b = append(b, copyHeader...)
 	for i := 0; i < r.n; i++ {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(r.cols)))
@@ -381,7 +418,21 @@ func (r *Rows) copyData() []byte {
 			b = append(b, r.cols[j].value(i)...)
 		}
 	}
-	return binary.BigEndian.AppendUint16(b, math.MaxUint16) // trailer: -1
+	r.copyBuf = binary.BigEndian.AppendUint16(b, math.MaxUint16) // trailer: -1
+	return r.copyBuf
+}
+
+// release gives every rows queued back to its table's spares and empties the Writer.
+func (w *Writer) release() {
+	for _, s := range w.stmts {
+		if s.rows != nil {
+			s.rows.release()
+		}
+	}
+	for _, r := range w.copies {
+		r.release()
+	}
+	w.stmts, w.copies = nil, nil
 }
 
 // Writer sends a batch's writes: statements (upserts, deletes) all together in one round trip, then the
@@ -392,6 +443,7 @@ type Writer struct {
 }
 
 type stmt struct {
+	rows    *Rows // the rows an upsert sends (nil for Exec)
 	sql     string
 	params  [][]byte
 	oids    []uint32
@@ -405,7 +457,7 @@ func (w *Writer) Upsert(r *Rows) {
 		return
 	}
 	r.complete()
-	s := stmt{sql: r.t.upsert, what: "upsert " + r.t.name}
+	s := stmt{rows: r, sql: r.t.upsert, what: "upsert " + r.t.name}
 	for j, ct := range r.t.types {
 		s.params, s.oids, s.formats = append(s.params, r.array(j)), append(s.oids, ct.arrayOID), append(s.formats, pgx.BinaryFormatCode)
 	}
@@ -439,7 +491,11 @@ func (w *Writer) Copy(r *Rows) {
 // the first statement's that failed (a database error: the runtime rolls the batch back and retries).
 // (Sending a live batch's few rows as INSERT … SELECT FROM unnest(…) in the statements' round trip instead
 // of a COPY each was tried: at 2 000 events/s it raised PostgreSQL's CPU and the p99, 2026-12-06.)
+//
+// Once Flush returns, the rows queued are the table's again (Table.Rows hands out their buffers anew): a
+// model must not touch them after the Flush, and the Writer is empty.
 func (w *Writer) Flush(ctx context.Context, tx pgx.Tx) error {
+	defer w.release()
 	conn := tx.Conn().PgConn()
 	if len(w.stmts) > 0 {
 		p := conn.StartPipeline(ctx)
