@@ -126,5 +126,8 @@ func At(at, now time.Time, field string) (time.Time, error) {
 
 // ChinaTime is the zone in which calendar rules (a year, a quarter, a month)
 // are counted: UTC+8 without daylight saving, built in memory so that the
-// domain reads no time-zone database.
-func ChinaTime() *time.Location { return time.FixedZone("CST", 8*3600) }
+// domain reads no time-zone database. It is made once: a Location is never
+// changed, and making one for every date formatted was 1 % of a rebuild's CPU.
+func ChinaTime() *time.Location { return chinaTime }
+
+var chinaTime = time.FixedZone("CST", 8*3600)
