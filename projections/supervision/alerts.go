@@ -91,7 +91,7 @@ func (m *Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded)
 		if e == nil {
 			continue
 		}
-		if err := b.apply(ctx, r, e); err != nil {
+		if err := b.apply(ctx, i, r, e); err != nil {
 			var pe *runtime.PoisonError
 			if errors.As(err, &pe) {
 				return err

@@ -38,6 +38,10 @@ type batchState struct {
 	// (deadlines.go).
 	deadlines     map[supervision.Key]*pendingDeadline
 	deadlineOrder []supervision.Key
+	// effects are what prefetch found each event of the batch does (by index; nil for an event without
+	// a community), for apply to use again unless an override has changed the parameters since.
+	effects    []*supervision.Effects
+	overridden bool
 	// onBoard are the notices put on the board since the batch's last write.
 	onBoard struct {
 		communities, categories, notices []string
@@ -49,6 +53,7 @@ type batchState struct {
 // or a pending raise: most have none, and their clears and raises then need no look-up each.
 func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, decoded []kernel.Event) error {
 	b.known, b.open = map[supervision.Key]bool{}, map[supervision.Key]bool{}
+	b.effects = make([]*supervision.Effects, len(batch))
 	var rules, subjects []string
 	add := func(k supervision.Key) {
 		if !b.known[k] {
@@ -70,6 +75,7 @@ func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, de
 			return err
 		}
 		fx := supervision.EffectsOf(e, supervision.Recorded{Community: c, Stream: r.Stream}, p)
+		b.effects[i] = &fx
 		for _, d := range fx.Open {
 			add(d.Key)
 		}
@@ -273,15 +279,16 @@ func causeOf(r *eventlog.Recorded) Cause {
 	return Cause{EventID: r.ID.String(), CorrelationID: r.Meta.CorrelationID}
 }
 
-func (b *batchState) apply(ctx context.Context, r *eventlog.Recorded, e kernel.Event) error {
+// apply applies event i of the batch, r, decoded as e.
+func (b *batchState) apply(ctx context.Context, i int, r *eventlog.Recorded, e kernel.Event) error {
 	switch e := e.(type) {
 	case rulebook.OverrideSet:
-		b.params, b.hasOverrides = map[kernel.JurisdictionPath]paramsEntry{}, nil
+		b.params, b.hasOverrides, b.overridden = map[kernel.JurisdictionPath]paramsEntry{}, nil, true
 		_, err := b.exec(`INSERT INTO overrides (path, rule, param, value) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (path, rule, param) DO UPDATE SET value = excluded.value`, string(e.Jurisdiction), string(e.Rule), e.Param, e.Value)
 		return err
 	case rulebook.OverrideRemoved:
-		b.params, b.hasOverrides = map[kernel.JurisdictionPath]paramsEntry{}, nil
+		b.params, b.hasOverrides, b.overridden = map[kernel.JurisdictionPath]paramsEntry{}, nil, true
 		_, err := b.exec(`DELETE FROM overrides WHERE path = $1 AND rule = $2 AND param = $3`,
 			string(e.Jurisdiction), string(e.Rule), e.Param)
 		return err
@@ -320,8 +327,13 @@ func (b *batchState) apply(ctx context.Context, r *eventlog.Recorded, e kernel.E
 	if err != nil {
 		return err
 	}
-	fx := supervision.EffectsOf(e, supervision.Recorded{Community: c, Stream: r.Stream}, p)
-	return b.effects(ctx, r, c, path, p, fx)
+	var fx supervision.Effects
+	if i < len(b.effects) && b.effects[i] != nil && !b.overridden {
+		fx = *b.effects[i] // prefetch decided it under the same parameters
+	} else {
+		fx = supervision.EffectsOf(e, supervision.Recorded{Community: c, Stream: r.Stream}, p)
+	}
+	return b.effect(ctx, r, c, path, p, fx)
 }
 
 // target is the community an engine decision is about.
@@ -330,7 +342,9 @@ type target struct {
 	path kernel.JurisdictionPath
 }
 
-func (b *batchState) effects(ctx context.Context, r *eventlog.Recorded, c kernel.CommunityID, path kernel.JurisdictionPath,
+// effect carries out fx, what event r of community c (at path, under parameters p) does to the engine's
+// state: deadlines opened, met or moved, conditions evaluated, breaches raised or ended, the board kept.
+func (b *batchState) effect(ctx context.Context, r *eventlog.Recorded, c kernel.CommunityID, path kernel.JurisdictionPath,
 	p rulebook.Params, fx supervision.Effects) error {
 	at := r.Meta.OccurredAt.UTC()
 	src := sourceOf(r)
