@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 )
@@ -96,17 +98,25 @@ func (r *Runtime) Migrate(ctx context.Context) error {
 	if err := r.migrateMeta(ctx); err != nil {
 		return err
 	}
-	for _, name := range r.order {
+	// Each model's schema has a migration lock of its own: they are migrated side by side (one after
+	// another, nothing to do, they took 60 ms of every start, while the first appends waited), each on
+	// one connection at a time, never more at once than half the pool.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, min(4, int(r.cfg.Pool.Config().MaxConns)/2)))
+	names, schemas, policies := make([]string, len(r.order)), make([]string, len(r.order)), make([]string, len(r.order))
+	for i, name := range r.order {
 		p := r.projectors[name]
-		if err := r.migrateModel(ctx, p.t.model, p.t.schema); err != nil {
-			return err
-		}
-		if _, err := r.cfg.Pool.Exec(ctx, `INSERT INTO rm_meta.projections (name, schema_name, poison_policy) VALUES ($1, $2, $3)
-			ON CONFLICT (name) DO UPDATE SET schema_name = excluded.schema_name, poison_policy = excluded.poison_policy,
-			state = 'running', halted_at = NULL, halt_reason = NULL, started_at = now()`,
-			name, p.t.schema, p.t.model.Poison().String()); err != nil {
-			return fmt.Errorf("register read model %s: %w", name, err)
-		}
+		names[i], schemas[i], policies[i] = name, p.t.schema, p.t.model.Poison().String()
+		g.Go(func() error { return r.migrateModel(gctx, p.t.model, p.t.schema) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if _, err := r.cfg.Pool.Exec(ctx, `INSERT INTO rm_meta.projections (name, schema_name, poison_policy)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+		ON CONFLICT (name) DO UPDATE SET schema_name = excluded.schema_name, poison_policy = excluded.poison_policy,
+		state = 'running', halted_at = NULL, halt_reason = NULL, started_at = now()`, names, schemas, policies); err != nil {
+		return fmt.Errorf("register read models %s: %w", strings.Join(names, ", "), err)
 	}
 	return nil
 }
