@@ -189,10 +189,10 @@ type frameBuffer struct {
 }
 
 // A read's first block is frameBlockMin bytes, enough for a command's stream of a few events, and its blocks
-// grow to frameBlockSize, enough for hundreds of events an allocation; a subscription that goes on with a few
-// live events a chunk goes back to small blocks. Every read used to start with a
-// block of frameBlockSize: zeroing half a megabyte (and collecting it) for a read of one event was most of
-// the CPU of a small read (2026-12-06: a one-event ReadStream 560–740 µs, memclr 22 % of the profile).
+// grow to frameBlockSize, enough for hundreds of events an allocation; a subscription that goes on with a
+// few live events a chunk goes back to small blocks. Every read used to start with a block of
+// frameBlockSize: zeroing half a megabyte (and collecting it) for a read of one event was most of the CPU
+// of a small read (2026-12-06: a one-event ReadStream 560–740 µs, memclr 22 % of the profile).
 const (
 	frameBlockMin  = 4 << 10
 	frameBlockSize = 512 << 10

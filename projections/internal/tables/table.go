@@ -205,16 +205,16 @@ func (r *Rows) reset() {
 		c := &r.cols[j]
 		c.data, c.start, c.nulls = c.data[:0], c.start[:0], false
 	}
-	r.n, r.next, r.spare = 0, len(r.cols), false
+	r.n, r.next, r.released = 0, len(r.cols), false
 }
 
 // release gives rows that have been sent back to their table's spares (once, however often they were
 // queued).
 func (r *Rows) release() {
-	if r.spare {
+	if r.released {
 		return
 	}
-	r.spare = true
+	r.released = true
 	select {
 	case r.t.spare <- r:
 	default:
@@ -240,8 +240,8 @@ type Rows struct {
 	// scratch holds a fixed-size value while it is encoded: no allocation per value.
 	scratch [8]byte
 	// copyBuf holds the rows in COPY format (copyData), kept with the rows for their next batch.
-	copyBuf []byte
-	spare   bool // in the table's spares
+	copyBuf  []byte
+	released bool // given back to the table (release)
 }
 
 // Len is the number of rows.
