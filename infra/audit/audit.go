@@ -65,9 +65,10 @@ type Config struct {
 	Logger *slog.Logger
 	// ReplayBatch is the most events Replay applies in one transaction. Default 5000.
 	ReplayBatch int
-	// Spare keeps one set of scratch schemas made ahead, in the background from New and after each replay, so that the
-	// next replay need not create its tables (about a third of a replay's time): for a long-running
-	// process (serve). It holds one database connection of its own while it waits; Close drops it.
+	// Spare keeps one set of scratch schemas made ahead, in the background from New, so that the next
+	// replay need not create its tables (about a third of a replay's time): for a long-running process
+	// (serve). A replay's set is emptied after it answers and kept as the next spare. It holds one
+	// database connection of its own while it waits; Close drops it.
 	Spare bool
 }
 

@@ -184,8 +184,7 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 	if err != nil {
 		return nil, fmt.Errorf("replay %s: %w", req.Community, err)
 	}
-	defer a.refill() // once this replay is done with the database: the next spare must not slow it down
-	defer a.dispose(sch)
+	defer a.release(sch) // once this replay is done with the database: the next spare must not slow it down
 	models := make([]*scratchModel, len(a.replayed))
 	for i, m := range a.replayed {
 		models[i] = &scratchModel{model: m, schema: sch.schema(m.Name())}
@@ -403,8 +402,15 @@ type scratch struct {
 	a    *Auditor
 	id   string
 	conn *pgx.Conn
+	own  bool // conn is the set's own, not one of the pool's: the set can be kept as a spare
 	done func()
+	// tables are the models' tables in the set, schema-qualified (not the migrations' ledger): what
+	// emptying it truncates.
+	tables []string
 }
+
+// scratchMigrations is the table of a scratch schema that records its migrations.
+const scratchMigrations = "schema_migrations"
 
 func scratchLockKey(id string) string { return "ledger.audit.scratch:" + id }
 
@@ -433,7 +439,7 @@ func (a *Auditor) newScratch(ctx context.Context, spare bool) (*scratch, error) 
 	g, gctx := errgroup.WithContext(ctx)
 	for _, m := range a.replayed {
 		g.Go(func() error {
-			if err := a.cfg.Migrate(gctx, s.schema(m.Name()), "schema_migrations", m.Migrations()); err != nil {
+			if err := a.cfg.Migrate(gctx, s.schema(m.Name()), scratchMigrations, m.Migrations()); err != nil {
 				return fmt.Errorf("create %s: %w", s.schema(m.Name()), err)
 			}
 			if err := dropSecondaryIndexes(gctx, a.cfg.Pool, s.schema(m.Name())); err != nil {
@@ -499,6 +505,41 @@ func (a *Auditor) refill() {
 	})
 }
 
+// release hands back a replay's scratch schemas. With Config.Spare, a set on a connection of its own is
+// emptied in the background and kept as the next spare: truncating its tables costs PostgreSQL a fraction
+// of dropping the schemas and making a new set (their catalogue rows, files and migrations), work that
+// otherwise ran beside the next replay. Any other set is dropped, and a spare made.
+func (a *Auditor) release(s *scratch) {
+	if !a.cfg.Spare || !s.own || !a.preparing.CompareAndSwap(false, true) {
+		a.dispose(s)
+		a.refill()
+		return
+	}
+	a.spares.Go(func() {
+		defer a.preparing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		select {
+		case <-a.closed:
+			s.close(ctx)
+			return
+		default:
+		}
+		t0 := time.Now()
+		if err := s.empty(ctx); err != nil {
+			a.cfg.Logger.WarnContext(ctx, "audit: emptying scratch schemas failed; dropping them", "id", s.id, "err", err)
+			s.close(ctx)
+			return
+		}
+		a.cfg.Logger.DebugContext(ctx, "audit: emptied scratch schemas", "id", s.id, "ms", time.Since(t0).Milliseconds())
+		select {
+		case a.spare <- s:
+		default:
+			s.close(ctx)
+		}
+	})
+}
+
 // dispose drops a replay's scratch schemas in the background, so that its answer does not wait for the
 // drop (60–100 ms of a replay here). Close waits for it; a process that ends first leaves them to the
 // next replay's sweep (their lock ends with its session).
@@ -541,7 +582,7 @@ func (a *Auditor) openScratch(ctx context.Context, own bool) (*scratch, error) {
 		if err != nil {
 			return nil, fmt.Errorf("scratch schemas: %w", err)
 		}
-		s = &scratch{a: a, id: id, conn: conn, done: func() { _ = conn.Close(context.Background()) }}
+		s = &scratch{a: a, id: id, conn: conn, own: true, done: func() { _ = conn.Close(context.Background()) }}
 	} else {
 		pc, err := a.cfg.Pool.Acquire(ctx)
 		if err != nil {
@@ -600,6 +641,47 @@ func (s *scratch) sweep(ctx context.Context) error {
 		s.a.cfg.Logger.InfoContext(ctx, "audit: dropped the scratch schemas of an abandoned replay", "schemas", schemas)
 	}
 	return nil
+}
+
+// empty truncates every table of the set that holds rows (but the migrations' ledger), restarting their
+// sequences: the set is then as newScratch makes it. Truncating costs PostgreSQL a new file per table, so
+// the empty ones (most of a set: one community uses a few of each model's tables) are left alone.
+func (s *scratch) empty(ctx context.Context) error {
+	if s.tables == nil {
+		schemas := make([]string, len(s.a.replayed))
+		for i, m := range s.a.replayed {
+			schemas[i] = s.schema(m.Name())
+		}
+		rows, err := s.conn.Query(ctx, `SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+			WHERE schemaname = ANY($1) AND tablename <> $2 ORDER BY 1`, schemas, scratchMigrations)
+		if err != nil {
+			return err
+		}
+		if s.tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+	}
+	if len(s.tables) == 0 {
+		return nil
+	}
+	probes := make([]string, len(s.tables))
+	for i, t := range s.tables {
+		probes[i] = fmt.Sprintf("SELECT %d WHERE EXISTS (SELECT FROM %s)", i, t)
+	}
+	rows, err := s.conn.Query(ctx, strings.Join(probes, " UNION ALL "))
+	if err != nil {
+		return err
+	}
+	used, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil || len(used) == 0 {
+		return err
+	}
+	full := make([]string, len(used))
+	for i, u := range used {
+		full[i] = s.tables[u]
+	}
+	_, err = s.conn.Exec(ctx, "TRUNCATE "+strings.Join(full, ", ")+" RESTART IDENTITY")
+	return err
 }
 
 func dropSchemas(ctx context.Context, conn *pgx.Conn, schemas []string) error {

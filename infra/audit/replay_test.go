@@ -407,8 +407,9 @@ func benchReplay(b *testing.B, n *testNode, stats workload.Stats, pool *pgxpool.
 	b.Logf("store: %d events in %d communities; community %s: %d events applied (%d its own)", stats.Events, stats.Communities, cid, snap.Events, snap.OwnEvents)
 }
 
-// TestSpareScratchSchemas: with Config.Spare a replay takes the set of scratch schemas made ahead and the
-// next one is made in the background; the answers are the same as without, and Close drops the spare.
+// TestSpareScratchSchemas: with Config.Spare a replay takes the set of scratch schemas made ahead, which is
+// emptied in the background and kept as the next; the answers are the same as without, and Close drops the
+// spare.
 func TestSpareScratchSchemas(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -431,14 +432,25 @@ func TestSpareScratchSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schemas := func() int {
-		var n int
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM pg_namespace WHERE starts_with(nspname, 'scratch_')").Scan(&n); err != nil {
+	plain.Close() // its schemas dropped
+	names := func() string {
+		var s string
+		if err := pool.QueryRow(ctx, "SELECT coalesce(string_agg(nspname, ' ' ORDER BY nspname), '') FROM pg_namespace WHERE starts_with(nspname, 'scratch_')").Scan(&s); err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return s
 	}
+	schemas := func() int { return len(strings.Fields(names())) }
+	var first string // the first spare's schemas: emptied after each replay, they are the next spare
 	for i := range 3 {
+		if first == "" {
+			for deadline := time.Now().Add(30 * time.Second); len(spare.spare) == 0; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("no spare set of scratch schemas within 30 s")
+				}
+			}
+			first = names()
+		}
 		got, err := spare.Replay(ctx, req)
 		if err != nil {
 			t.Fatal(err)
@@ -452,6 +464,14 @@ func TestSpareScratchSchemas(t *testing.T) {
 				t.Fatalf("after replay %d: %d scratch schemas, want the spare's %d", i, schemas(), len(spare.Models()))
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+		for deadline := time.Now().Add(30 * time.Second); len(spare.spare) == 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("after replay %d: no spare set of scratch schemas within 30 s", i)
+			}
+		}
+		if got := names(); got != first {
+			t.Fatalf("after replay %d the spare is %s, want the emptied %s", i, got, first)
 		}
 	}
 	spare.Close()
