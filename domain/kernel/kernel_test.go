@@ -170,6 +170,17 @@ func TestRegistryUpcastsInSequence(t *testing.T) {
 	}
 }
 
+// A payload decodes as encoding/json decodes it: names matched regardless of case, the last of two equal
+// names kept, white space around the object allowed.
+func TestRegistryDecodesWithEncodingJSONSemantics(t *testing.T) {
+	r := testRegistry(t)
+	for _, data := range []string{`{"Message":"yo","COUNT":7}`, `{"message":"no","message":"yo","count":7}`, " \n{\"message\":\"yo\",\"count\":7}\t "} {
+		if e, err := r.Decode("test.ping", 3, []byte(data)); err != nil || e != (ping{Message: "yo", Count: 7}) {
+			t.Errorf("Decode(%s) = %#v, %v", data, e, err)
+		}
+	}
+}
+
 func TestRegistryDecodeErrors(t *testing.T) {
 	r := testRegistry(t)
 	for _, c := range []struct {

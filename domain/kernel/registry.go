@@ -8,6 +8,9 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // Decoding failures. Every error Registry.Decode returns is a *DecodeError
@@ -69,6 +72,13 @@ type registered struct {
 	upcasters map[int]Upcaster
 }
 
+// payloadOptions decode an event's payload with encoding/json's semantics (names matched regardless of
+// case, the last of duplicate names kept, …), refusing members its struct does not have and anything after
+// the object but white space. github.com/go-json-experiment/json is the implementation that became
+// encoding/json/v2 (behind GOEXPERIMENT=jsonv2 in this Go): on an event it takes a third of encoding/json's
+// time and one allocation instead of fifteen, and every replay, rebuild and live batch decodes each event.
+var payloadOptions = jsonv2.JoinOptions(jsonv1.DefaultOptionsV1(), jsonv2.RejectUnknownMembers(true))
+
 // Registry maps wire names to decoders of the latest Go struct, with the
 // upcasters that bring older payloads up to date. It is built explicitly by
 // a function at start-up (see domain/events) — there are no package-level
@@ -103,14 +113,8 @@ func Register[E Event](r *Registry) error {
 		upcasters: map[int]Upcaster{},
 		decode: func(data []byte) (Event, error) {
 			var e E
-			dec := json.NewDecoder(bytes.NewReader(data))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&e); err != nil {
+			if err := jsonv2.Unmarshal(data, &e, payloadOptions); err != nil {
 				return nil, err
-			}
-			// The decoder has checked the object; anything after it but white space is not one object.
-			if len(bytes.TrimSpace(data[dec.InputOffset():])) != 0 {
-				return nil, errors.New("trailing data after the JSON object")
 			}
 			return e, nil
 		},
