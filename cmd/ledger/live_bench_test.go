@@ -25,8 +25,10 @@ import (
 // the demo's generator records a valid district history into the embedded node at 500 and at 2 000
 // events/s (ten seconds each). For every append it reports the time from its acknowledgement to the
 // first poll (every 2 ms) that finds every model's checkpoint at or past it: its rows committed in all of
-// them. events/s is the rate the generator achieved; steady-… leaves out the appends of the first second,
-// when every model's first batches run cold. Run with -benchtime 1x.
+// them. The traffic starts once the projections have started, as a load balancer waits for serve's
+// /readyz (LIVE_BENCH_COLD=1: at once, while they start). events/s is the rate the generator achieved;
+// steady-… leaves out the appends of the first second, when every model's first batches run cold. Run
+// with -benchtime 1x.
 func BenchmarkLiveLatency(b *testing.B) { atLiveRates(b, liveLatency) }
 
 // atLiveRates runs a live benchmark at 500 and at 2 000 events/s, ten seconds each.
@@ -70,7 +72,9 @@ func newLiveRig(b *testing.B) *liveRig {
 	return &liveRig{ctx: ctx, s: s, pool: pool, models: models}
 }
 
-// start runs the projections and more (the alert engine) until the benchmark ends.
+// start runs the projections and more (the alert engine) until the benchmark ends, and returns once they
+// have started (runtime.Runtime.Started: what serve's /readyz waits for before a load balancer sends it
+// traffic). With LIVE_BENCH_COLD set it returns at once: the first appends then meet the start-up.
 func (r *liveRig) start(b *testing.B, more ...func(context.Context) error) *runtime.Runtime {
 	rt, err := newRuntime(r.ctx, r.pool, r.s.Store, r.models, nil)
 	if err != nil {
@@ -80,6 +84,15 @@ func (r *liveRig) start(b *testing.B, more ...func(context.Context) error) *runt
 	ran := make(chan struct{})
 	go func() { defer close(ran); _ = runAll(ctx, append([]func(context.Context) error{rt.Run}, more...)...) }()
 	b.Cleanup(func() { cancel(); <-ran })
+	if os.Getenv("LIVE_BENCH_COLD") == "" {
+		select {
+		case <-rt.Started():
+		case <-ran:
+			b.Fatal("the projections stopped before they started")
+		case <-time.After(time.Minute):
+			b.Fatal("the projections did not start within a minute")
+		}
+	}
 	return rt
 }
 

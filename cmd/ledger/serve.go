@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/grassroots-ledger/ledger/projections/standing"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +30,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/tlog"
 	"github.com/grassroots-ledger/ledger/infra/workload"
 	"github.com/grassroots-ledger/ledger/projections/runtime"
+	"github.com/grassroots-ledger/ledger/projections/standing"
 )
 
 type serveOptions struct {
@@ -174,7 +175,18 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 		return ks.LookUp(ctx, store, subject, covered)
 	}, slog.Default())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{Registry: metrics}))
-	checks := health.New(health.Config{Store: store, Database: pool, Models: rt.Status, Lag: sup.Lag})
+	// Not ready while the projections this process runs (it holds the worker lease) start: a load balancer
+	// then sends traffic once appends are projected live, not behind the start's catching up.
+	var projecting atomic.Bool
+	starting := func() bool {
+		select {
+		case <-rt.Started():
+			return false
+		default:
+			return projecting.Load()
+		}
+	}
+	checks := health.New(health.Config{Store: store, Database: pool, Models: rt.Status, Lag: sup.Lag, Starting: starting})
 	// Ratings at every month's and quarter's end, assessment years frozen at the year's end: once the read
 	// models have caught up with the store.
 	go func() {
@@ -210,7 +222,11 @@ Stop with Ctrl-C.
 		return err
 	}
 	go func() {
-		_ = worker.Run(runCtx, func(ctx context.Context) error { return runAll(ctx, rt.Run, sup.Work, publisher.Run) })
+		_ = worker.Run(runCtx, func(ctx context.Context) error {
+			projecting.Store(true)
+			defer projecting.Store(false)
+			return runAll(ctx, rt.Run, sup.Work, publisher.Run)
+		})
 	}()
 	if o.demo {
 		go seedDemo(runCtx, cmd, sealedWorkload{store, ks}, docs)

@@ -38,6 +38,9 @@ type Config struct {
 	Models func() []runtime.Status
 	// Lag is the last lag measurement (metrics.Lag.Last); nil: no model is ever lagging.
 	Lag func() metrics.LagReading
+	// Starting reports whether the projections this process runs have not yet caught up since they
+	// started (runtime.Runtime.Started): not ready until they have. nil: never starting.
+	Starting func() bool
 	// LagSeconds: a model whose oldest unapplied event is older than this is lagging. Default 60 (the
 	// LedgerProjectionLagging alert's threshold).
 	LagSeconds float64
@@ -85,7 +88,7 @@ type Model struct {
 type Report struct {
 	// Healthy: the store and the database answer and no read model is halted.
 	Healthy bool `json:"healthy"`
-	// Ready: healthy, and no read model lags.
+	// Ready: healthy, no read model lags, and the projections this process runs have started.
 	Ready    bool      `json:"ready"`
 	Store    Component `json:"store"`
 	Database Component `json:"database"`
@@ -157,6 +160,10 @@ func (c *Checker) check(ctx context.Context) Report {
 		if m.State == Halted {
 			r.Healthy = false
 		}
+	}
+	if c.cfg.Starting != nil && c.cfg.Starting() {
+		ready = false
+		r.Problems = append(r.Problems, "the read models are starting: catching up with the store before taking traffic")
 	}
 	r.Ready = r.Healthy && ready
 	return r

@@ -153,3 +153,35 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// While the projections this process runs are starting, /readyz is 503 naming it and /healthz stays 200;
+// once they have started, /readyz is 200.
+func TestNotReadyWhileTheProjectionsStart(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pg.Connect(ctx, pg.Config{URL: apitest.NewDatabase(t), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	_, store := nodetest.Start(t, slog.New(slog.DiscardHandler))
+	starting := true
+	c := health.New(health.Config{Store: store, Database: pool, Models: func() []runtime.Status { return nil },
+		Starting: func() bool { return starting }})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", c.Healthz)
+	mux.HandleFunc("GET /readyz", c.Readyz)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	if st, r := get(t, srv.URL+"/readyz"); st != http.StatusServiceUnavailable || r.Ready || !r.Healthy ||
+		len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "starting") {
+		t.Fatalf("/readyz while starting: %d %+v", st, r)
+	}
+	if st, r := get(t, srv.URL+"/healthz"); st != http.StatusOK || !r.Healthy {
+		t.Fatalf("/healthz while starting: %d %+v", st, r)
+	}
+	starting = false
+	time.Sleep(1100 * time.Millisecond) // past the checker's one-second reuse
+	if st, r := get(t, srv.URL+"/readyz"); st != http.StatusOK || !r.Ready {
+		t.Fatalf("/readyz once started: %d %+v", st, r)
+	}
+}

@@ -77,10 +77,22 @@ type fanout struct {
 	closeOnce sync.Once
 	closed    chan struct{}
 
+	// How far the subscription has come: the last position it delivered (of any stream; where it started
+	// until it delivers one) and the last event it passed on to the models (Runtime.Started reads them).
+	progressMu          sync.Mutex
+	received, forwarded eventlog.Position
+
 	duplicate bool // tests only: every batch is delivered twice
 }
 
 var _ message.Subscriber = (*fanout)(nil)
+
+// progress returns the last position the subscription delivered and the last event it passed on.
+func (f *fanout) progress() (received, forwarded eventlog.Position) {
+	f.progressMu.Lock()
+	defer f.progressMu.Unlock()
+	return f.received, f.forwarded
+}
 
 func newFanout(cfg *Config, names []string, minStart func(context.Context) (eventlog.Position, bool, error)) *fanout {
 	f := &fanout{
@@ -246,6 +258,9 @@ func (f *fanout) runUpstream(ctx context.Context) error {
 				return ctx.Err()
 			}
 			needStart = false
+			f.progressMu.Lock()
+			f.received = from
+			f.progressMu.Unlock()
 			f.log.InfoContext(ctx, "projection runtime: subscribing to $all", "after", from.String(), "epoch", epoch)
 		}
 
@@ -273,7 +288,14 @@ func (f *fanout) runUpstream(ctx context.Context) error {
 			}
 			from = d.Event.Position
 			received++
-			if eventlog.SystemStream(d.Event.Stream) {
+			system := eventlog.SystemStream(d.Event.Stream)
+			f.progressMu.Lock()
+			f.received = from
+			if !system {
+				f.forwarded = from
+			}
+			f.progressMu.Unlock()
+			if system {
 				return nil
 			}
 			rec := *d.Event

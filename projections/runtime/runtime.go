@@ -70,6 +70,10 @@ type Runtime struct {
 	mu       sync.Mutex
 	migrated bool
 
+	// started is closed once Run is projecting live (Started).
+	started     chan struct{}
+	startedOnce sync.Once
+
 	duplicateDeliveries bool // set by tests (export_test.go)
 }
 
@@ -83,7 +87,7 @@ func New(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("projection runtime: register metrics: %w", err)
 	}
-	r := &Runtime{cfg: cfg, metrics: m, projectors: map[string]*projector{}}
+	r := &Runtime{cfg: cfg, metrics: m, projectors: map[string]*projector{}, started: make(chan struct{})}
 	for _, model := range cfg.Models {
 		r.projectors[model.Name()] = &projector{rt: r, t: target{rt: r, model: model, schema: SchemaOf(model.Name()), live: true}}
 		r.order = append(r.order, model.Name())
@@ -204,6 +208,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	}
 
 	var wg sync.WaitGroup
+	wg.Go(func() { r.signalStarted(runCtx, fan, router.Running()) })
 	wg.Go(func() { _ = fan.runUpstream(runCtx) })
 	wg.Go(func() { _ = fan.runBatcher(runCtx) })
 	wg.Go(func() { r.watchResumes(runCtx, fan) })
@@ -221,6 +226,70 @@ func (r *Runtime) Run(ctx context.Context) error {
 		runErr = errors.New("the router stopped")
 	}
 	return fmt.Errorf("projection runtime: %w", runErr)
+}
+
+// Started is closed once Run projects live: its models' schemas are migrated, their handlers run, and
+// every model not halted has applied the store's history up to the head $all had when they started (with
+// a Source that cannot tell its head, once the handlers run). An append after that is projected as it
+// comes, not behind a start-up: serve's readiness waits for it before a load balancer sends traffic. It is
+// never closed when Run fails first.
+func (r *Runtime) Started() <-chan struct{} { return r.started }
+
+// signalStarted closes started once the router runs (running), the subscription has delivered the head
+// $all had then, and every model not halted has applied the last event it passed on up to there (the
+// head itself may be a system event, which no model applies). It looks every few milliseconds.
+func (r *Runtime) signalStarted(ctx context.Context, fan *fanout, running <-chan struct{}) {
+	select {
+	case <-running:
+	case <-ctx.Done():
+		return
+	}
+	done := func() { r.startedOnce.Do(func() { close(r.started) }) }
+	hs, ok := r.cfg.Source.(HeadSource)
+	if !ok {
+		done()
+		return
+	}
+	var head eventlog.Position
+	for {
+		h, err := hs.Head(ctx)
+		if err == nil {
+			head = h
+			break
+		}
+		if !sleep(ctx, 50*time.Millisecond) {
+			return
+		}
+	}
+	var target *eventlog.Position // the last event passed on once the head was delivered
+	for {
+		if target == nil {
+			if received, forwarded := fan.progress(); !received.Less(head) {
+				target = &forwarded
+			}
+		}
+		if target != nil && r.caughtUp(ctx, *target) {
+			done()
+			return
+		}
+		if !sleep(ctx, 10*time.Millisecond) {
+			return
+		}
+	}
+}
+
+// caughtUp reports whether every model not halted has its checkpoint at or past p.
+func (r *Runtime) caughtUp(ctx context.Context, p eventlog.Position) bool {
+	for _, name := range r.order {
+		pr := r.projectors[name]
+		if pr.isHalted() {
+			continue
+		}
+		if cp, err := pr.t.readCheckpoint(ctx); err != nil || cp.Position.Less(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // minStart is where the shared subscription starts: the lowest checkpoint of the models still running.

@@ -151,3 +151,52 @@ func TestLiveModelsKeepAConnectionOfTheirOwn(t *testing.T) {
 		})
 	}
 }
+
+// Started is closed once every model has applied the history the store held when Run started, not
+// before: serve's readiness and the live benchmarks wait on it.
+func TestStartedWaitsForEveryModelToCatchUp(t *testing.T) {
+	t.Parallel()
+	store, _ := testStore(t)
+	pool := testPool(t)
+	f := newFiller(store, 4)
+	head := f.append(t, 300, 10, nil)
+	m := newTally()
+	release := make(chan struct{})
+	m.fail = func() error { <-release; return nil } // the tally applies nothing until released
+	rt, _ := newRuntime(t, pool, store, models(m))
+	start(t, rt)
+	waitCheckpoint(t, pool, "rm_audittrail", head, 60*time.Second)
+	select {
+	case <-rt.Started():
+		t.Fatal("Started closed while the tally had applied nothing")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-rt.Started():
+	case <-time.After(60 * time.Second):
+		t.Fatal("Started not closed within 60 s of every model being able to catch up")
+	}
+	for _, schema := range []string{"rm_audittrail", "rm_tally"} {
+		var c, p int64
+		if err := pool.QueryRow(context.Background(), "SELECT commit_pos, prepare_pos FROM "+pgx.Identifier{schema, "checkpoint"}.Sanitize()).Scan(&c, &p); err != nil {
+			t.Fatal(err)
+		}
+		if got := (eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}); got.Less(head) {
+			t.Errorf("Started closed with %s at %s, before the head at start %s", schema, got, head)
+		}
+	}
+}
+
+// On an empty store Started closes as soon as the models' handlers run.
+func TestStartedOnAnEmptyStore(t *testing.T) {
+	t.Parallel()
+	store, _ := testStore(t)
+	rt, _ := newRuntime(t, testPool(t), store, models(newTally()))
+	start(t, rt)
+	select {
+	case <-rt.Started():
+	case <-time.After(60 * time.Second):
+		t.Fatal("Started not closed within 60 s on an empty store")
+	}
+}
