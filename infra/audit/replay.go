@@ -220,10 +220,18 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 	}
 	q := sch.querier(a.cfg.Pool, a.replayed)
 	// Every model's tables and the summary are read side by side, each on a connection of the pool (at
-	// most four at once: the live projections share it).
+	// most four at once, and the summary's own three: the live projections share it); the summary, the
+	// longest, first.
 	snap.Models = make([]ModelState, len(models))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
+	g.Go(func() error {
+		var err error
+		if snap.summary, err = summarize(gctx, q, a.replayed, sc.community, sc.path); err != nil {
+			return fmt.Errorf("replay %s: %w", req.Community, err)
+		}
+		return nil
+	})
 	for i, m := range models {
 		g.Go(func() error {
 			st := ModelState{Name: m.model.Name(), Poison: m.poison, Halted: m.halted}
@@ -235,13 +243,6 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 			return nil
 		})
 	}
-	g.Go(func() error {
-		var err error
-		if snap.summary, err = summarize(gctx, q, a.replayed, sc.community, sc.path); err != nil {
-			return fmt.Errorf("replay %s: %w", req.Community, err)
-		}
-		return nil
-	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -54,70 +55,84 @@ type fiscalYear struct {
 	Categories []finances.CategoryTotals
 }
 
-// summarize runs the read models' queries (through q, which points them at the scratch schemas).
+// summarize runs the read models' queries (through q, which points them at the scratch schemas), each
+// model's side by side with the others' (at most three at once, each on a connection of the pool): one
+// after another they were the longest part of a replay's queries.
 func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel, community, path string) (summary, error) {
 	have := map[string]bool{}
 	for _, m := range models {
 		have[m.Name()] = true
 	}
 	var s summary
-	var err error
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(3)
 	if have[directory.Name] {
-		c, err := directory.CommunityByID(ctx, q, community)
-		switch {
-		case err == nil:
-			s.Community = &c
-		case !errors.Is(err, directory.ErrNotFound):
-			return summary{}, err
-		}
-		if s.Ratings, err = directory.RatingHistory(ctx, q, community); err != nil {
-			return summary{}, err
-		}
-		if s.FrozenYears, err = directory.FrozenYears(ctx, q, community); err != nil {
-			return summary{}, err
-		}
+		g.Go(func() error {
+			c, err := directory.CommunityByID(ctx, q, community)
+			switch {
+			case err == nil:
+				s.Community = &c
+			case !errors.Is(err, directory.ErrNotFound):
+				return err
+			}
+			if s.Ratings, err = directory.RatingHistory(ctx, q, community); err != nil {
+				return err
+			}
+			s.FrozenYears, err = directory.FrozenYears(ctx, q, community)
+			return err
+		})
 	}
 	if have[board.Name] {
-		if s.Disclosures, err = board.CurrentNotices(ctx, q, community, summaryLimit); err != nil {
-			return summary{}, err
-		}
+		g.Go(func() (err error) {
+			s.Disclosures, err = board.CurrentNotices(ctx, q, community, summaryLimit)
+			return err
+		})
 	}
 	if have[finances.Name] {
-		years, err := finances.FiscalYears(ctx, q, community)
-		if err != nil {
-			return summary{}, err
-		}
-		slices.Reverse(years) // the earliest first
-		for _, y := range years {
-			cats, err := finances.YearSummary(ctx, q, community, y)
+		g.Go(func() error {
+			years, err := finances.FiscalYears(ctx, q, community)
 			if err != nil {
-				return summary{}, err
+				return err
 			}
-			s.Finances = append(s.Finances, fiscalYear{Year: y, Categories: cats})
-		}
+			slices.Reverse(years) // the earliest first
+			for _, y := range years {
+				cats, err := finances.YearSummary(ctx, q, community, y)
+				if err != nil {
+					return err
+				}
+				s.Finances = append(s.Finances, fiscalYear{Year: y, Categories: cats})
+			}
+			return nil
+		})
 	}
 	if have[elections.Name] {
-		if s.Elections, err = elections.Elections(ctx, q, community); err != nil {
-			return summary{}, err
-		}
+		g.Go(func() (err error) {
+			s.Elections, err = elections.Elections(ctx, q, community)
+			return err
+		})
 	}
 	if have[meetings.Name] {
-		if s.Meetings, err = meetings.Register(ctx, q, community, summaryLimit); err != nil {
-			return summary{}, err
-		}
-		if s.Resolutions, err = meetings.Resolutions(ctx, q, community, summaryLimit); err != nil {
-			return summary{}, err
-		}
+		g.Go(func() (err error) {
+			if s.Meetings, err = meetings.Register(ctx, q, community, summaryLimit); err != nil {
+				return err
+			}
+			s.Resolutions, err = meetings.Resolutions(ctx, q, community, summaryLimit)
+			return err
+		})
 	}
 	if have[alerts.Name] {
-		r, err := alerts.RatingOf(ctx, q, kernel.CommunityID(community))
-		if err != nil {
-			return summary{}, fmt.Errorf("alerts: rating: %w", err)
-		}
-		s.Rating = &r
-		if s.OpenAlerts, err = alerts.OpenAlerts(ctx, q, kernel.JurisdictionPath(path), summaryLimit); err != nil {
-			return summary{}, err
-		}
+		g.Go(func() error {
+			r, err := alerts.RatingOf(ctx, q, kernel.CommunityID(community))
+			if err != nil {
+				return fmt.Errorf("alerts: rating: %w", err)
+			}
+			s.Rating = &r
+			s.OpenAlerts, err = alerts.OpenAlerts(ctx, q, kernel.JurisdictionPath(path), summaryLimit)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return summary{}, err
 	}
 	return s, nil
 }
