@@ -278,14 +278,23 @@ func (r *Runtime) signalStarted(ctx context.Context, fan *fanout, running <-chan
 	}
 }
 
-// caughtUp reports whether every model not halted has its checkpoint at or past p.
+// caughtUp reports whether every model not halted has its checkpoint at or past p: the one it published
+// after its last batch, or, before its first, the one in the database (a model with nothing to apply gets
+// no batch). A long catch-up therefore costs no query once every model has had a batch.
 func (r *Runtime) caughtUp(ctx context.Context, p eventlog.Position) bool {
-	for _, name := range r.order {
-		pr := r.projectors[name]
-		if pr.isHalted() {
+	for _, st := range r.Status() {
+		if st.Halted {
 			continue
 		}
-		if cp, err := pr.t.readCheckpoint(ctx); err != nil || cp.Position.Less(p) {
+		cp := st.Checkpoint
+		if cp.IsZero() {
+			row, err := r.projectors[st.Name].t.readCheckpoint(ctx)
+			if err != nil {
+				return false
+			}
+			cp = row.Position
+		}
+		if cp.Less(p) {
 			return false
 		}
 	}

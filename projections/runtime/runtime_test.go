@@ -165,13 +165,16 @@ func TestStartedWaitsForEveryModelToCatchUp(t *testing.T) {
 	m.fail = func() error { <-release; return nil } // the tally applies nothing until released
 	rt, _ := newRuntime(t, pool, store, models(m))
 	start(t, rt)
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before the runtime stops (cleanups run last first)
 	waitCheckpoint(t, pool, "rm_audittrail", head, 60*time.Second)
 	select {
 	case <-rt.Started():
 		t.Fatal("Started closed while the tally had applied nothing")
 	case <-time.After(200 * time.Millisecond):
 	}
-	close(release)
+	free()
 	select {
 	case <-rt.Started():
 	case <-time.After(60 * time.Second):
