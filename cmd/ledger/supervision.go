@@ -50,7 +50,8 @@ func startSupervision(ctx context.Context, pool *pgxpool.Pool, store *eventstore
 	if err != nil {
 		return nil, err
 	}
-	api, err := supervision.NewAPI(supervision.APIConfig{Mux: mux, API: doc, Pool: pool, Tokens: tokens, Engine: engine, Executor: executor, Webhooks: hooks, Registerer: reg, Logger: log})
+	api, err := supervision.NewAPI(supervision.APIConfig{Mux: mux, API: doc, Pool: pool, Tokens: tokens, Engine: engine, Executor: executor, Webhooks: hooks,
+		Store: store, Registerer: reg, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -30,8 +30,12 @@ func StreamName(kind, communityID, id string) string {
 	return kind + "-" + communityID + "-" + id
 }
 
+// AlertsStreamPrefix begins the name of every district's alert stream (AlertsStream): a filter on it
+// selects all of them.
+const AlertsStreamPrefix = "alerts-"
+
 // AlertsStream is the stream of a district's supervision alerts.
-func AlertsStream(districtID string) string { return "alerts-" + districtID }
+func AlertsStream(districtID string) string { return AlertsStreamPrefix + districtID }
 
 // SplitStreamName returns the kind, community id and aggregate id of a stream built by StreamName.
 func SplitStreamName(stream string) (kind, communityID, id string, err error) {

@@ -91,13 +91,12 @@ type APIConfig struct {
 	Executor *commands.Executor
 	// Webhooks manages webhooks (/api/v1/webhooks…); nil leaves the routes out.
 	Webhooks *Webhooks
-	// Hub wakes SSE streams; nil: New makes one, and Run runs it.
-	Hub        *Hub
+	// Store is what the alert streams read (required).
+	Store      AlertSource
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
-	// Heartbeat is the interval of SSE keep-alive comments (default 15s); Poll the interval at which a
-	// stream looks at the feed even without a notification (default 5s).
-	Heartbeat, Poll time.Duration
+	// Heartbeat is the interval of SSE keep-alive comments (default 15s).
+	Heartbeat time.Duration
 	// Streams caps the open alert streams per token and in total (defaults 8 and 1000); beyond, 429.
 	Streams *httpapi.StreamLimits
 }
@@ -111,9 +110,7 @@ type API struct {
 	cfg     APIConfig
 	gate    httpapi.Gate
 	cmds    *commands.Supervisors
-	hub     *Hub
 	metrics *apiMetrics
-	ownHub  bool
 	stop    chan struct{} // closed when Run returns: open streams end, so a server can shut down
 }
 
@@ -124,8 +121,8 @@ type apiMetrics struct {
 
 // NewAPI mounts the routes on cfg.Mux.
 func NewAPI(cfg APIConfig) (*API, error) {
-	if cfg.Mux == nil || cfg.Pool == nil || cfg.Tokens == nil {
-		return nil, errors.New("alerting API config: Mux, Pool and Tokens are required")
+	if cfg.Mux == nil || cfg.Pool == nil || cfg.Tokens == nil || cfg.Store == nil {
+		return nil, errors.New("alerting API config: Mux, Pool, Tokens and Store are required")
 	}
 	if cfg.Engine != nil && cfg.Executor == nil {
 		return nil, errors.New("alerting API config: an Engine resolves alerts through an Executor, which is missing")
@@ -142,9 +139,6 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	if cfg.Streams == nil {
 		cfg.Streams = &httpapi.StreamLimits{}
 	}
-	if cfg.Poll == 0 {
-		cfg.Poll = 5 * time.Second
-	}
 	var resolutions commands.AlertBook
 	if cfg.Engine != nil {
 		resolutions = cfg.Engine.Resolutions()
@@ -154,13 +148,10 @@ func NewAPI(cfg APIConfig) (*API, error) {
 		hooks = cfg.Webhooks
 	}
 	a := &API{cfg: cfg, gate: httpapi.Gate{Tokens: cfg.Tokens, Logger: cfg.Logger}, cmds: commands.NewSupervisors(cfg.Executor, resolutions, hooks),
-		hub: cfg.Hub, stop: make(chan struct{}), metrics: &apiMetrics{
+		stop: make(chan struct{}), metrics: &apiMetrics{
 			streams:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "ledger_alert_streams_open", Help: "Open SSE alert streams."}),
 			sseEvents: prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_alert_stream_events_total", Help: "Alert events sent to SSE subscribers."}),
 		}}
-	if a.hub == nil {
-		a.hub, a.ownHub = NewHub(cfg.Pool, cfg.Logger), true
-	}
 	if cfg.Registerer != nil {
 		if err := errors.Join(cfg.Registerer.Register(a.metrics.streams), cfg.Registerer.Register(a.metrics.sseEvents)); err != nil {
 			return nil, err
@@ -188,16 +179,12 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	return a, nil
 }
 
-// Run runs the API's notification hub (when New made it) until ctx ends; then it ends the open SSE
-// streams (their clients reconnect with Last-Event-ID), so that an http.Server's Shutdown is not held
-// up by them.
+// Run waits until ctx ends; then it ends the open SSE streams (their clients reconnect with
+// Last-Event-ID), so that an http.Server's Shutdown is not held up by them.
 func (a *API) Run(ctx context.Context) error {
 	defer close(a.stop)
-	if !a.ownHub {
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	return a.hub.Run(ctx)
+	<-ctx.Done()
+	return ctx.Err()
 }
 
 // reader serves callers that may read alerts, writer those that may act on them, by the one
@@ -249,7 +236,7 @@ func (a *API) handleStream(w http.ResponseWriter, r *http.Request, actor command
 		}
 		after = p
 	} else {
-		head, err := alerts.FeedHead(r.Context(), a.cfg.Pool)
+		head, err := a.cfg.Store.Head(r.Context())
 		if err != nil {
 			a.fail(w, r, err)
 			return

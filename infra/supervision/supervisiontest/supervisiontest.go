@@ -131,7 +131,7 @@ func New(tb testing.TB, opts Options) *Harness {
 			tb.Fatal(err)
 		}
 		h.API, err = supervision.NewAPI(supervision.APIConfig{Mux: s.Mux, Pool: s.Pool, Tokens: s.Tokens, Engine: h.Engine, Executor: s.Executor, Webhooks: h.Webhooks,
-			Now: h.Clock.Now, Registerer: h.Metrics, Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second, Streams: opts.Streams})
+			Store: s.Store, Now: h.Clock.Now, Registerer: h.Metrics, Logger: apitest.Logger(), Heartbeat: 2 * time.Second, Streams: opts.Streams})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -418,7 +418,7 @@ func (h *Harness) Serve() (*httptest.Server, *supervision.API) {
 	h.tb.Helper()
 	mux := http.NewServeMux()
 	api, err := supervision.NewAPI(supervision.APIConfig{Mux: mux, Pool: h.Server.Pool, Tokens: h.Server.Tokens, Engine: h.Engine, Executor: h.Server.Executor,
-		Logger: apitest.Logger(), Poll: 500 * time.Millisecond, Heartbeat: 2 * time.Second})
+		Store: h.Server.Store, Logger: apitest.Logger(), Heartbeat: 2 * time.Second})
 	if err != nil {
 		h.tb.Fatal(err)
 	}
