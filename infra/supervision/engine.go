@@ -279,7 +279,7 @@ func (e *Engine) Cycle(ctx context.Context) (CycleResult, error) {
 	// so catching up to the head guarantees the sweep sees it. (Read after the head, a fact appended in
 	// between could be missing from the read model while now already lies past its deadline.)
 	now := e.cfg.Clock.Now().UTC()
-	if err := e.catchUp(ctx); err != nil {
+	if err := e.catchUpPausing(ctx, e.pause); err != nil {
 		return res, err
 	}
 	n, full, err := e.sweep(ctx, now)
@@ -329,8 +329,11 @@ func (e *Engine) drain(ctx context.Context) (int, bool, error) {
 }
 
 // catchUp waits until the alerts read model has applied every event up to the store's head (system
-// events, which no model applies, excepted).
-func (e *Engine) catchUp(ctx context.Context) error {
+// events, which no model applies, excepted). Safe beside the loop (ResolutionLookup calls it).
+func (e *Engine) catchUp(ctx context.Context) error { return e.catchUpPausing(ctx, sleep) }
+
+// catchUpPausing is catchUp, waiting between looks with pause.
+func (e *Engine) catchUpPausing(ctx context.Context, pause func(context.Context, time.Duration) bool) error {
 	head, err := e.cfg.Store.Head(ctx)
 	if err != nil {
 		return fmt.Errorf("read the head of $all: %w", err)
@@ -364,40 +367,36 @@ func (e *Engine) catchUp(ctx context.Context) error {
 			e.metrics.behind.Inc()
 			return fmt.Errorf("%w: at %s, the store at %s", ErrBehind, cp, head)
 		}
-		if !e.pause(ctx, wait) {
+		if !pause(ctx, wait) {
 			return ctx.Err()
 		}
 		wait = min(2*wait, 5*time.Millisecond)
 	}
 }
 
-// pause waits d. Under Run, an outbox notification meanwhile is drained at once: a sweep waiting for the
-// read model to catch up must not hold back the alerts the model has already decided (at 2 000 events/s
-// the wait is tens of milliseconds every second).
+// pause waits d, in the loop's cycle. Under Run, an outbox notification meanwhile is drained at once: a
+// sweep waiting for the read model to catch up must not hold back the alerts the model has already
+// decided (at 2 000 events/s the wait is tens of milliseconds every second).
 func (e *Engine) pause(ctx context.Context, d time.Duration) bool {
-	if e.notes == nil || e.unsure || e.draining {
-		return sleep(ctx, d)
+	var notes <-chan struct{} // nil (never ready) but under Run, and while a drain catches up or runs
+	if !e.unsure && !e.draining {
+		notes = e.notes
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	case <-e.notes:
-		e.draining = true
-		defer func() { e.draining = false }()
-		for full := true; full && ctx.Err() == nil; {
-			var err error
-			if _, full, err = e.drain(ctx); err != nil {
-				e.metrics.cycleErrors.Inc()
-				e.cfg.Logger.WarnContext(ctx, "alerting engine: draining the outbox failed", "err", err)
-				break
-			}
+	ok, noted := wait(ctx, d, notes)
+	if !noted {
+		return ok
+	}
+	e.draining = true
+	defer func() { e.draining = false }()
+	for full := true; full && ctx.Err() == nil; {
+		var err error
+		if _, full, err = e.drain(ctx); err != nil {
+			e.metrics.cycleErrors.Inc()
+			e.cfg.Logger.WarnContext(ctx, "alerting engine: draining the outbox failed", "err", err)
+			break
 		}
-		return ctx.Err() == nil
 	}
+	return ctx.Err() == nil
 }
 
 // sweep raises the alerts of the deadlines due at now: at the rule's severity when due, red once the
@@ -506,13 +505,22 @@ func (l ResolutionLookup) Settled(ctx context.Context, alertID string) (policy.A
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
+	ok, _ := wait(ctx, d, nil)
+	return ok
+}
+
+// wait waits d, or until wake has a value (a nil channel never has): ok is false when ctx ended first,
+// woken true when wake ended the wait.
+func wait(ctx context.Context, d time.Duration, wake <-chan struct{}) (ok, woken bool) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return false
+		return false, false
 	case <-t.C:
-		return true
+		return true, false
+	case <-wake:
+		return true, true
 	}
 }
 
