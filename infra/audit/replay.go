@@ -481,28 +481,19 @@ func dropSecondaryIndexes(ctx context.Context, pool *pgxpool.Pool, schema string
 // refill makes the next spare set of scratch schemas in the background, when Config.Spare asks for one
 // and none is ready or being made: the next replay then starts applying at once.
 func (a *Auditor) refill() {
-	if !a.cfg.Spare || !a.preparing.CompareAndSwap(false, true) {
+	if !a.cfg.Spare {
 		return
 	}
-	a.spares.Go(func() {
-		defer a.preparing.Store(false)
-		select {
-		case <-a.closed:
-			return
-		default:
+	a.prepare(func(ctx context.Context) *scratch {
+		if a.isClosed() {
+			return nil
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
 		s, err := a.newScratch(ctx, true)
 		if err != nil {
 			a.cfg.Logger.WarnContext(ctx, "audit: making a spare set of scratch schemas failed; replays make their own", "err", err)
-			return
+			return nil
 		}
-		select {
-		case a.spare <- s:
-		default:
-			s.close(ctx)
-		}
+		return s
 	})
 }
 
@@ -511,46 +502,69 @@ func (a *Auditor) refill() {
 // of dropping the schemas and making a new set (their catalogue rows, files and migrations), work that
 // otherwise ran beside the next replay. Any other set is dropped, and a spare made.
 func (a *Auditor) release(s *scratch) {
-	if !a.cfg.Spare || !s.own || !a.preparing.CompareAndSwap(false, true) {
-		a.dispose(s)
-		a.refill()
-		return
-	}
-	a.spares.Go(func() {
-		defer a.preparing.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		select {
-		case <-a.closed:
+	if a.cfg.Spare && s.own && a.prepare(func(ctx context.Context) *scratch {
+		if a.isClosed() {
 			s.close(ctx)
-			return
-		default:
+			return nil
 		}
 		t0 := time.Now()
 		if err := s.empty(ctx); err != nil {
 			a.cfg.Logger.WarnContext(ctx, "audit: emptying scratch schemas failed; dropping them", "id", s.id, "err", err)
 			s.close(ctx)
-			return
+			return nil
 		}
 		a.cfg.Logger.DebugContext(ctx, "audit: emptied scratch schemas", "id", s.id, "ms", time.Since(t0).Milliseconds())
+		return s
+	}) {
+		return
+	}
+	a.dispose(s)
+	a.refill()
+}
+
+// prepare readies the next spare in the background with ready (nil: none), unless one is being readied
+// already (then it returns false and does nothing). A spare nobody awaits any more (one is ready) is
+// dropped.
+func (a *Auditor) prepare(ready func(ctx context.Context) *scratch) bool {
+	if !a.preparing.CompareAndSwap(false, true) {
+		return false
+	}
+	a.spares.Go(func() {
+		defer a.preparing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s := ready(ctx)
+		if s == nil {
+			return
+		}
 		select {
 		case a.spare <- s:
 		default:
 			s.close(ctx)
 		}
 	})
+	return true
+}
+
+// isClosed reports whether Close has been called.
+func (a *Auditor) isClosed() bool {
+	select {
+	case <-a.closed:
+		return true
+	default:
+		return false
+	}
 }
 
 // dispose drops a replay's scratch schemas in the background, so that its answer does not wait for the
 // drop (60–100 ms of a replay here). Close waits for it; a process that ends first leaves them to the
 // next replay's sweep (their lock ends with its session).
 func (a *Auditor) dispose(s *scratch) {
-	select {
-	case <-a.closed:
+	if a.isClosed() {
 		s.close(context.Background())
-	default:
-		a.spares.Go(func() { s.close(context.Background()) })
+		return
 	}
+	a.spares.Go(func() { s.close(context.Background()) })
 }
 
 // Close drops the spare set of scratch schemas (Config.Spare), after any being made, and waits for the

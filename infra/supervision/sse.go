@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -97,7 +96,7 @@ func streamed(r *eventlog.Recorded, under kernel.JurisdictionPath) (StreamItem, 
 	if err := json.Unmarshal(r.Data, &a); err != nil {
 		return StreamItem{}, false
 	}
-	if under != "*" && a.Jurisdiction != under && !strings.HasPrefix(string(a.Jurisdiction), string(under)+"/") {
+	if under != "*" && !under.Contains(a.Jurisdiction) {
 		return StreamItem{}, false
 	}
 	return StreamItem{EventID: r.ID.String(), Type: r.Type, Stream: r.Stream, Position: r.Position.String(),
