@@ -39,9 +39,11 @@ type topic struct {
 	name   string
 	queue  chan *batch
 	halted atomic.Bool
-	// gapped: a batch was cut while the model was not taking any (it was stuck): the batches in its
-	// queue end before the feed, and nothing may ever come to show it the gap (a quiet ledger).
-	gapped atomic.Bool
+	// gapped is the epoch of the last batch cut while the model was not taking any (it was stuck), 0 when
+	// none was: the batches in its queue end before the feed, and nothing may ever come to show it the gap
+	// (a quiet ledger). It is that batch's epoch, not the epoch of the batches still queued: another model
+	// may have had the feed start a new epoch meanwhile, and the gap is in the new one.
+	gapped atomic.Uint64
 }
 
 // item travels from the upstream subscription to the batcher: an event, or the start of a new epoch (a
@@ -81,6 +83,9 @@ type fanout struct {
 	// until it delivers one) and the last event it passed on to the models (Runtime.Started reads them).
 	progressMu          sync.Mutex
 	received, forwarded eventlog.Position
+
+	// passedOver counts, per model, the batches the feed went on without (nil: not counted).
+	passedOver func(name string)
 
 	duplicate bool // tests only: every batch is delivered twice
 }
@@ -169,9 +174,11 @@ func (f *fanout) deliver(ctx context.Context, t *topic, out chan<- *message.Mess
 				}
 			}
 			// The model has taken all it was given, and batches went by without it: resubscribe from the
-			// lowest checkpoint now, rather than wait for a next batch that may never come.
-			if t.gapped.Load() && len(t.queue) == 0 && t.gapped.CompareAndSwap(true, false) {
-				f.requestResync(b.epoch)
+			// lowest checkpoint now, rather than wait for a next batch that may never come. The request
+			// names the epoch of the batch it missed: a subscription started since (from the lowest
+			// checkpoint, so from at most this model's) covers that gap, one started before does not.
+			if e := t.gapped.Load(); e != 0 && len(t.queue) == 0 && t.gapped.CompareAndSwap(e, 0) {
+				f.requestResync(e)
 			}
 			return true
 		case <-msg.Nacked():
@@ -364,7 +371,10 @@ func (f *fanout) runBatcher(ctx context.Context) error {
 				// The model has not taken a batch for StuckAfter: go on without it rather than stall every
 				// model. It will find the gap at its next batch and resubscribe from its checkpoint.
 				f.pending.Add(-1)
-				t.gapped.Store(true)
+				t.gapped.Store(b.epoch)
+				if f.passedOver != nil {
+					f.passedOver(t.name)
+				}
 				f.log.WarnContext(ctx, "projection runtime: a read model is not keeping up; the others go on without waiting for it",
 					"projection", t.name, "batch_last", b.last.String())
 			case <-ctx.Done():

@@ -12,6 +12,7 @@ type metrics struct {
 	batches      *prometheus.CounterVec
 	failures     *prometheus.CounterVec
 	resyncs      *prometheus.CounterVec
+	passedOver   *prometheus.CounterVec
 	batchSeconds *prometheus.HistogramVec
 	checkpoint   *prometheus.GaugeVec
 	lastRecorded *prometheus.GaugeVec
@@ -31,6 +32,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Batch attempts that failed and will be retried (database unreachable, serialization, handler errors)."}, l),
 		resyncs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ledger_projection_resyncs_total",
 			Help: "Times a read model found its checkpoint moved by someone else (another process, a rebuild swap) and resumed from it."}, l),
+		passedOver: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ledger_projection_batches_passed_over_total",
+			Help: "Batches the live feed went on without because a read model's queue stayed full for StuckAfter; the model then resubscribes from its checkpoint."}, l),
 		batchSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ledger_projection_batch_seconds",
 			Help: "Time to apply and commit one batch.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, l),
 		checkpoint: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ledger_projection_checkpoint_commit_position",
@@ -44,7 +47,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.poison, m.applied, m.batches, m.failures, m.resyncs, m.batchSeconds, m.checkpoint, m.lastRecorded, m.halted} {
+	for _, c := range []prometheus.Collector{m.poison, m.applied, m.batches, m.failures, m.resyncs, m.passedOver, m.batchSeconds, m.checkpoint, m.lastRecorded, m.halted} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}

@@ -355,3 +355,61 @@ func TestAStuckModelDoesNotStallTheOthers(t *testing.T) {
 	waitCheckpoint(t, pool, "rm_tally", head, 90*time.Second)
 	checkTallies(t, pool, "rm_tally", f)
 }
+
+// TestAStuckModelCatchesUpAfterAnotherResynced: while one model is stuck, another (stuck for a while too)
+// asks for a new subscription, so the feed starts a new epoch the stuck model's queue has no room for.
+// When the stuck model drains its queue (batches of the old epoch) it must still ask for a subscription
+// from its checkpoint: the gap it fell into is the new epoch's, not the old one's, which is over.
+func TestAStuckModelCatchesUpAfterAnotherResynced(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 4)
+	stuckModel := func(name string) (*tally, func()) {
+		release := make(chan struct{})
+		var stuck atomic.Bool
+		stuck.Store(true)
+		var once sync.Once
+		tl := &tally{name: name, policy: runtime.Halt, fail: func() error {
+			if stuck.Load() {
+				<-release
+			}
+			return nil
+		}}
+		return tl, func() { stuck.Store(false); once.Do(func() { close(release) }) }
+	}
+	long, unstickLong := stuckModel("long")
+	short, unstickShort := stuckModel("short")
+	const stuckAfter = 100 * time.Millisecond
+	rt, reg := newRuntime(t, pool, store, []runtime.ReadModel{long, short}, func(c *runtime.Config) {
+		c.StuckAfter = stuckAfter
+		c.MaxBatch = 50
+	})
+	start(t, rt)
+	t.Cleanup(unstickLong) // before the runtime stops, also when the test fails
+	t.Cleanup(unstickShort)
+	var head eventlog.Position
+	for range 8 {
+		head = f.append(t, 50, 50, nil)
+	}
+	passedOver := func(name string) float64 {
+		return metricValue(t, reg, "ledger_projection_batches_passed_over_total", name)
+	}
+	// Both models are stuck with full queues: the feed goes on without them. The short one then takes
+	// batches again, finds the gap and has the feed start a new epoch from the lowest checkpoint, the
+	// long one's; it reaches the head, while the long one's queue still holds the old epoch's batches, so
+	// the new epoch's go by it too.
+	waitFor(t, 90*time.Second, "the feed to pass over both models", func() (bool, string) {
+		s, l := passedOver("short"), passedOver("long")
+		return s > 0 && l > 0, fmt.Sprintf("short %v, long %v", s, l)
+	})
+	unstickShort()
+	waitCheckpoint(t, pool, "rm_short", head, 90*time.Second)
+	// The short model has every batch, so the new epoch's last was cut; the feed's offer of it to the long
+	// model ends once its queue has stayed full for StuckAfter.
+	time.Sleep(4 * stuckAfter)
+	unstickLong()
+	waitCheckpoint(t, pool, "rm_long", head, 90*time.Second)
+	checkTallies(t, pool, "rm_long", f)
+	checkTallies(t, pool, "rm_short", f)
+}

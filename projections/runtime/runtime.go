@@ -182,6 +182,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	defer cancel()
 
 	fan := newFanout(&r.cfg, r.order, r.minStart)
+	fan.passedOver = func(name string) { r.metrics.passedOver.WithLabelValues(name).Inc() }
 	fan.duplicate = r.duplicateDeliveries
 	logger := watermill.NewSlogLoggerWithLevelMapping(r.cfg.Logger.With("component", "projections"),
 		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
