@@ -29,30 +29,6 @@ import (
 // Benchmarks go through the real client over real gRPC on loopback, as the ledger does. Report the machine
 // with the figures (go test -bench prints goos/goarch/cpu).
 
-// BenchmarkReadRoundTrip is one read of one event through the client, the protocol's round trip without
-// an fsync. With BenchmarkWriterDirect (the writer without gRPC) and BenchmarkBboltBaseline it splits a
-// single writer's append (BenchmarkAppend/writers=1): on this 2-core VM the parts add up to well under the
-// whole, the rest being the threads that park while the append's fsync runs and must be woken after it.
-func BenchmarkReadRoundTrip(b *testing.B) {
-	n := startNode(b, "")
-	c := newClient(b, n.URL())
-	ctx := context.Background()
-	if _, err := c.AppendToStream(ctx, "one", esdb.AppendToStreamOptions{}, ev("Benchmarked", `{"amount":1}`)); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		s, err := c.ReadStream(ctx, "one", esdb.ReadStreamOptions{From: esdb.Start{}}, 1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := s.Recv(); err != nil {
-			b.Fatal(err)
-		}
-		s.Close()
-	}
-}
-
 // BenchmarkAppend measures durable single-event appends from concurrent writers, each on its own stream with
 // exact expected revisions, as command handlers do. It reports events/s and the p99 latency of an append.
 func BenchmarkAppend(b *testing.B) {
