@@ -177,8 +177,10 @@ func (f *fanout) deliver(ctx context.Context, t *topic, out chan<- *message.Mess
 			// lowest checkpoint now, rather than wait for a next batch that may never come. The request
 			// names the epoch of the batch it missed: a subscription started since (from the lowest
 			// checkpoint, so from at most this model's) covers that gap, one started before does not.
-			if e := t.gapped.Load(); e != 0 && len(t.queue) == 0 && t.gapped.CompareAndSwap(e, 0) {
-				f.requestResync(e)
+			if t.gapped.Load() != 0 && len(t.queue) == 0 {
+				if e := t.gapped.Swap(0); e != 0 {
+					f.requestResync(e)
+				}
 			}
 			return true
 		case <-msg.Nacked():
