@@ -182,6 +182,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 	defer cancel()
 
 	fan := newFanout(&r.cfg, r.order, r.minStart)
+	for _, name := range r.order {
+		r.metrics.passedOver.WithLabelValues(name) // at 0 from the start, so that the first one shows in increase()
+	}
 	fan.passedOver = func(name string) { r.metrics.passedOver.WithLabelValues(name).Inc() }
 	fan.duplicate = r.duplicateDeliveries
 	logger := watermill.NewSlogLoggerWithLevelMapping(r.cfg.Logger.With("component", "projections"),
