@@ -321,6 +321,22 @@ func TestOperatorSkipsAPoisonEventWithoutARestart(t *testing.T) {
 	}
 }
 
+// stuckTally is a tally model (halt policy) whose Apply blocks until unstick is called (any number of
+// times); it applies normally afterwards.
+func stuckTally(name string) (tl *tally, unstick func()) {
+	release := make(chan struct{})
+	var stuck atomic.Bool
+	stuck.Store(true)
+	var once sync.Once
+	tl = &tally{name: name, policy: runtime.Halt, fail: func() error {
+		if stuck.Load() {
+			<-release
+		}
+		return nil
+	}}
+	return tl, func() { stuck.Store(false); once.Do(func() { close(release) }) }
+}
+
 // TestAStuckModelDoesNotStallTheOthers: a model that stops taking batches (its Apply blocks) fills its
 // queue; after StuckAfter the feed goes on without it, so the other models reach the head; when it takes
 // batches again it finds the gap, resubscribes from its checkpoint and applies every event exactly once.
@@ -329,22 +345,12 @@ func TestAStuckModelDoesNotStallTheOthers(t *testing.T) {
 	pool := testPool(t)
 	store, _ := testStore(t)
 	f := newFiller(store, 4)
-	release := make(chan struct{})
-	var stuck atomic.Bool
-	stuck.Store(true)
-	tl := &tally{name: "tally", policy: runtime.Halt, fail: func() error {
-		if stuck.Load() {
-			<-release
-		}
-		return nil
-	}}
+	tl, unstick := stuckTally("tally")
 	rt, _ := newRuntime(t, pool, store, models(tl), func(c *runtime.Config) {
 		c.StuckAfter = 200 * time.Millisecond
 		c.MaxBatch = 50
 	})
 	start(t, rt)
-	var once sync.Once
-	unstick := func() { stuck.Store(false); once.Do(func() { close(release) }) }
 	t.Cleanup(unstick) // runs before the runtime is stopped, also when the test fails
 	var head eventlog.Position
 	for range 10 { // many batches, so the stuck model's queue fills
@@ -365,21 +371,8 @@ func TestAStuckModelCatchesUpAfterAnotherResynced(t *testing.T) {
 	pool := testPool(t)
 	store, _ := testStore(t)
 	f := newFiller(store, 4)
-	stuckModel := func(name string) (*tally, func()) {
-		release := make(chan struct{})
-		var stuck atomic.Bool
-		stuck.Store(true)
-		var once sync.Once
-		tl := &tally{name: name, policy: runtime.Halt, fail: func() error {
-			if stuck.Load() {
-				<-release
-			}
-			return nil
-		}}
-		return tl, func() { stuck.Store(false); once.Do(func() { close(release) }) }
-	}
-	long, unstickLong := stuckModel("long")
-	short, unstickShort := stuckModel("short")
+	long, unstickLong := stuckTally("long")
+	short, unstickShort := stuckTally("short")
 	const stuckAfter = 100 * time.Millisecond
 	rt, reg := newRuntime(t, pool, store, []runtime.ReadModel{long, short}, func(c *runtime.Config) {
 		c.StuckAfter = stuckAfter
