@@ -89,10 +89,13 @@ func counter(t *testing.T, h *supervisiontest.Harness, name string, labels ...st
 					continue next
 				}
 			}
-			if m.Counter != nil {
+			switch {
+			case m.Counter != nil:
 				sum += m.Counter.GetValue()
-			} else if m.Gauge != nil {
+			case m.Gauge != nil:
 				sum += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				sum += float64(m.Histogram.GetSampleCount()) // how many were observed
 			}
 		}
 	}

@@ -32,7 +32,13 @@ func TestDrainsWhileACycleWaitsForTheReadModel(t *testing.T) {
 	if _, err := pool.Exec(ctx, `CREATE TABLE held AS SELECT * FROM rm_alerts.outbox; DELETE FROM rm_alerts.outbox`); err != nil {
 		t.Fatal(err)
 	}
+	// The engine starts unsure of what a previous run appended: its first drain waits, without draining,
+	// for the read model to reach the store's head. Let a whole cycle end first, or the store could move on
+	// below (with the projections stopped) while it still waits that way.
+	cycles := func() float64 { return counter(t, h, "ledger_alert_cycle_seconds") }
+	began := cycles()
 	h.StartEngine()
+	h.Wait("a cycle of the restarted engine", 15*time.Second, func() (bool, string) { return cycles() > began, "cycles" })
 	h.Quiesce()
 	if n := raised(); n != 0 {
 		t.Fatalf("%d alerts raised before the outbox row is back", n)
