@@ -3,58 +3,14 @@ package supervision
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	policy "github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
-	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
-
-// listen forwards the notifications of channel to notes (coalesced) until ctx ends, reconnecting after
-// errors. A missed notification only delays the listener until its next poll.
-func listen(ctx context.Context, pool *pgxpool.Pool, channel string, notes chan<- struct{}, log *slog.Logger) {
-	for ctx.Err() == nil {
-		err := func() error {
-			conn, err := pool.Acquire(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Release()
-			if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
-				return err
-			}
-			defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *") }()
-			poke(notes) // anything that happened while not listening
-			for {
-				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
-					return err
-				}
-				poke(notes)
-			}
-		}()
-		if ctx.Err() != nil {
-			return
-		}
-		log.WarnContext(ctx, "alerting: listening for notifications failed, retrying", "channel", channel, "err", err)
-		if !sleep(ctx, time.Second) {
-			return
-		}
-	}
-}
-
-func poke(c chan<- struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
-}
 
 // StreamItem is the data of one SSE event: an alert event with where it sits in $all.
 type StreamItem struct {
@@ -64,12 +20,6 @@ type StreamItem struct {
 	Position   string          `json:"position"`
 	RecordedAt time.Time       `json:"recorded_at"`
 	Alert      json.RawMessage `json:"alert"`
-}
-
-// streamItem is the SSE data (and the webhook body) of a feed item.
-func streamItem(it alerts.FeedItem) StreamItem {
-	return StreamItem{EventID: it.EventID, Type: it.Type, Stream: it.Stream, Position: it.Position.String(),
-		RecordedAt: it.RecordedAt, Alert: it.Alert}
 }
 
 // AlertSource is the event store the alert streams read: the districts' alert streams

@@ -636,3 +636,48 @@ func (d *deliveryStates) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d.desc, prometheus.GaugeValue, n, s)
 	}
 }
+
+// listen forwards the notifications of channel to notes (coalesced) until ctx ends, reconnecting after
+// errors. A missed notification only delays the listener until its next poll.
+func listen(ctx context.Context, pool *pgxpool.Pool, channel string, notes chan<- struct{}, log *slog.Logger) {
+	for ctx.Err() == nil {
+		err := func() error {
+			conn, err := pool.Acquire(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Release()
+			if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+				return err
+			}
+			defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *") }()
+			poke(notes) // anything that happened while not listening
+			for {
+				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+					return err
+				}
+				poke(notes)
+			}
+		}()
+		if ctx.Err() != nil {
+			return
+		}
+		log.WarnContext(ctx, "alerting: listening for notifications failed, retrying", "channel", channel, "err", err)
+		if !sleep(ctx, time.Second) {
+			return
+		}
+	}
+}
+
+func poke(c chan<- struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// streamItem is a webhook's body (the SSE event's data) of a feed item.
+func streamItem(it alerts.FeedItem) StreamItem {
+	return StreamItem{EventID: it.EventID, Type: it.Type, Stream: it.Stream, Position: it.Position.String(),
+		RecordedAt: it.RecordedAt, Alert: it.Alert}
+}
