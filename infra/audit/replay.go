@@ -205,7 +205,38 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 			snap.OccurredBefore++
 		}
 	}
-	if err := a.applyScope(ctx, sc, head, models, in, leftOut, snap, req.Progress); err != nil {
+	// Each model's tables and its section of the summary are read as soon as it has applied the history,
+	// while the others still apply theirs (the last to finish used to leave a core idle), each on a
+	// connection of the pool: at most four at once, as the live projections share it.
+	q := sch.querier(a.cfg.Pool, a.replayed)
+	snap.Models = make([]ModelState, len(models))
+	qctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reads, rctx := errgroup.WithContext(qctx)
+	reads.SetLimit(4)
+	read := func(i int) {
+		m := models[i]
+		if part := summaryPart(q, m.model.Name(), sc.community, sc.path, &snap.summary); part != nil {
+			reads.Go(func() error {
+				if err := part(rctx); err != nil {
+					return fmt.Errorf("replay %s: %w", req.Community, err)
+				}
+				return nil
+			})
+		}
+		reads.Go(func() error {
+			st := ModelState{Name: m.model.Name(), Poison: m.poison, Halted: m.halted}
+			var err error
+			if st.Rows, st.Tables, err = dumpSchema(rctx, a.cfg.Pool, m.schema, req.Tables); err != nil {
+				return fmt.Errorf("replay %s: read %s: %w", req.Community, m.schema, err)
+			}
+			snap.Models[i] = st
+			return nil
+		})
+	}
+	if err := a.applyScope(ctx, sc, head, models, in, leftOut, snap, req.Progress, read); err != nil {
+		cancel()
+		_ = reads.Wait()
 		return nil, fmt.Errorf("replay %s as of %s: %w", req.Community, asOf.Format(time.RFC3339), err)
 	}
 
@@ -218,32 +249,7 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 	for _, m := range models {
 		phases = append(phases, m.model.Name()+"_ms", m.took.Milliseconds())
 	}
-	q := sch.querier(a.cfg.Pool, a.replayed)
-	// Every model's tables and the summary are read side by side, each on a connection of the pool (at
-	// most four at once, and the summary's own three: the live projections share it); the summary, the
-	// longest, first.
-	snap.Models = make([]ModelState, len(models))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
-	g.Go(func() error {
-		var err error
-		if snap.summary, err = summarize(gctx, q, a.replayed, sc.community, sc.path); err != nil {
-			return fmt.Errorf("replay %s: %w", req.Community, err)
-		}
-		return nil
-	})
-	for i, m := range models {
-		g.Go(func() error {
-			st := ModelState{Name: m.model.Name(), Poison: m.poison, Halted: m.halted}
-			var err error
-			if st.Rows, st.Tables, err = dumpSchema(gctx, a.cfg.Pool, m.schema, req.Tables); err != nil {
-				return fmt.Errorf("replay %s: read %s: %w", req.Community, m.schema, err)
-			}
-			snap.Models[i] = st
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	if err := reads.Wait(); err != nil {
 		return nil, err
 	}
 	snap.Summary = jsonable(snap.summary)
@@ -263,9 +269,11 @@ type scratchModel struct {
 }
 
 // applyScope reads the scope's events, keeps those in, and applies them batch by batch to every model
-// (each model in its own goroutine and transaction, the batches in order).
+// (each model in its own goroutine and transaction, the batches in order); done(i) is called once model i
+// has applied every batch.
 func (a *Auditor) applyScope(ctx context.Context, sc scope, head eventlog.Position, models []*scratchModel,
-	in func(*eventlog.Recorded) bool, leftOut func(*eventlog.Recorded), snap *Snapshot, progress func(done, total uint64)) error {
+	in func(*eventlog.Recorded) bool, leftOut func(*eventlog.Recorded), snap *Snapshot, progress func(done, total uint64),
+	done func(i int)) error {
 	g, gctx := errgroup.WithContext(ctx)
 	feeds := make([]chan []eventlog.Recorded, len(models))
 	for i, m := range models {
@@ -280,6 +288,9 @@ func (a *Auditor) applyScope(ctx context.Context, sc scope, head eventlog.Positi
 					return err
 				}
 				m.took += time.Since(t0)
+			}
+			if gctx.Err() == nil {
+				done(i)
 			}
 			return nil
 		})

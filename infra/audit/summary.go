@@ -59,15 +59,27 @@ type fiscalYear struct {
 // model's side by side with the others' (at most three at once, each on a connection of the pool): one
 // after another they were the longest part of a replay's queries.
 func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel, community, path string) (summary, error) {
-	have := map[string]bool{}
-	for _, m := range models {
-		have[m.Name()] = true
-	}
 	var s summary
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(3)
-	if have[directory.Name] {
-		g.Go(func() error {
+	for _, m := range models {
+		if part := summaryPart(q, m.Name(), community, path, &s); part != nil {
+			g.Go(func() error { return part(ctx) })
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return summary{}, err
+	}
+	return s, nil
+}
+
+// summaryPart returns the queries of model's section of the summary, which fill it in s; nil for a model
+// with no section. Each reads its own model's tables only, so a replay runs it as soon as that model has
+// applied the history, while the others still apply theirs.
+func summaryPart(q schemaQuerier, model, community, path string, s *summary) func(context.Context) error {
+	switch model {
+	case directory.Name:
+		return func(ctx context.Context) error {
 			c, err := directory.CommunityByID(ctx, q, community)
 			switch {
 			case err == nil:
@@ -80,16 +92,14 @@ func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel,
 			}
 			s.FrozenYears, err = directory.FrozenYears(ctx, q, community)
 			return err
-		})
-	}
-	if have[board.Name] {
-		g.Go(func() (err error) {
+		}
+	case board.Name:
+		return func(ctx context.Context) (err error) {
 			s.Disclosures, err = board.CurrentNotices(ctx, q, community, summaryLimit)
 			return err
-		})
-	}
-	if have[finances.Name] {
-		g.Go(func() error {
+		}
+	case finances.Name:
+		return func(ctx context.Context) error {
 			years, err := finances.FiscalYears(ctx, q, community)
 			if err != nil {
 				return err
@@ -103,25 +113,22 @@ func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel,
 				s.Finances = append(s.Finances, fiscalYear{Year: y, Categories: cats})
 			}
 			return nil
-		})
-	}
-	if have[elections.Name] {
-		g.Go(func() (err error) {
+		}
+	case elections.Name:
+		return func(ctx context.Context) (err error) {
 			s.Elections, err = elections.Elections(ctx, q, community)
 			return err
-		})
-	}
-	if have[meetings.Name] {
-		g.Go(func() (err error) {
+		}
+	case meetings.Name:
+		return func(ctx context.Context) (err error) {
 			if s.Meetings, err = meetings.Register(ctx, q, community, summaryLimit); err != nil {
 				return err
 			}
 			s.Resolutions, err = meetings.Resolutions(ctx, q, community, summaryLimit)
 			return err
-		})
-	}
-	if have[alerts.Name] {
-		g.Go(func() error {
+		}
+	case alerts.Name:
+		return func(ctx context.Context) error {
 			r, err := alerts.RatingOf(ctx, q, kernel.CommunityID(community))
 			if err != nil {
 				return fmt.Errorf("alerts: rating: %w", err)
@@ -129,12 +136,9 @@ func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel,
 			s.Rating = &r
 			s.OpenAlerts, err = alerts.OpenAlerts(ctx, q, kernel.JurisdictionPath(path), summaryLimit)
 			return err
-		})
+		}
 	}
-	if err := g.Wait(); err != nil {
-		return summary{}, err
-	}
-	return s, nil
+	return nil
 }
 
 // dumpSchema counts the rows of every table of schema and, when all is set, returns every row as JSON,
