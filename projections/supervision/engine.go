@@ -49,32 +49,99 @@ type batchState struct {
 	}
 }
 
-// prefetch looks up, in one round trip, which of the keys the batch's events concern have an open alert
-// or a pending raise: most have none, and their clears and raises then need no look-up each.
+// prefetch decides what each event of the batch does and looks up, in one round trip with the rule
+// parameters of the batch's jurisdictions, which of the keys those effects concern have an open alert or a
+// pending raise: most have none, and their clears and raises then need no look-up each. The effects are
+// decided under the default parameters first; where an override applies they are decided again, and keys
+// that only the overridden parameters name are looked up in a second round trip.
 func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, decoded []kernel.Event) error {
 	b.known, b.open = map[supervision.Key]bool{}, map[supervision.Key]bool{}
 	b.effects = make([]*supervision.Effects, len(batch))
-	var rules, subjects []string
-	add := func(k supervision.Key) {
-		if !b.known[k] {
-			b.known[k] = true
-			rules, subjects = append(rules, string(k.Rule)), append(subjects, k.Subject)
+	var paths, asked []string
+	seenPath, seenAncestor := map[string]bool{}, map[string]bool{}
+	for i, e := range decoded {
+		path := kernel.JurisdictionPath(batch[i].Meta.Jurisdiction)
+		if e == nil || path == "" || seenPath[string(path)] {
+			continue
+		}
+		seenPath[string(path)] = true
+		paths = append(paths, string(path))
+		for _, a := range ancestors(path) {
+			if !seenAncestor[a] {
+				seenAncestor[a] = true
+				asked = append(asked, a)
+			}
 		}
 	}
-	if err := b.loadParams(ctx, batch, decoded); err != nil {
-		return err
+	defaults := rulebook.New()
+	for _, p := range paths {
+		b.params[kernel.JurisdictionPath(p)] = paramsEntry{defaults.For(kernel.JurisdictionPath(p))}
+	}
+	keys := b.decideEffects(batch, decoded, nil)
+	if len(paths) == 0 {
+		return nil // no event of the batch is in a jurisdiction: no parameters, no effects
+	}
+	var has bool
+	var rb *rulebook.Rulebook
+	var overridden map[string]bool
+	q := &pgx.Batch{}
+	q.Queue("SELECT EXISTS (SELECT 1 FROM overrides)").QueryRow(func(row pgx.Row) error { return row.Scan(&has) })
+	if len(asked) > 0 {
+		q.Queue(`SELECT path, rule, param, value FROM overrides WHERE path = ANY($1)`, asked).Query(func(rows pgx.Rows) error {
+			var err error
+			rb, overridden, err = scanOverrides(rows)
+			return err
+		})
+	}
+	b.queueLookup(q, keys)
+	if err := b.send(ctx, q); err != nil {
+		return fmt.Errorf("look up rule parameters and open alerts: %w", err)
+	}
+	b.hasOverrides = &has
+	if len(overridden) == 0 {
+		return nil
+	}
+	for _, p := range paths {
+		b.params[kernel.JurisdictionPath(p)] = paramsEntry{rb.For(kernel.JurisdictionPath(p))}
+	}
+	again := func(path kernel.JurisdictionPath) bool {
+		for _, a := range ancestors(path) {
+			if overridden[a] {
+				return true
+			}
+		}
+		return false
+	}
+	if keys = b.decideEffects(batch, decoded, again); len(keys) == 0 {
+		return nil
+	}
+	q = &pgx.Batch{}
+	b.queueLookup(q, keys)
+	if err := b.send(ctx, q); err != nil {
+		return fmt.Errorf("look up open alerts: %w", err)
+	}
+	return nil
+}
+
+// decideEffects decides the effects of the batch's events with a community (only of those whose
+// jurisdiction only reports true for, unless only is nil) under the batch's parameters, and returns the keys
+// they concern that the batch has not looked up, each once.
+func (b *batchState) decideEffects(batch []eventlog.Recorded, decoded []kernel.Event, only func(kernel.JurisdictionPath) bool) []supervision.Key {
+	var keys []supervision.Key
+	added := map[supervision.Key]bool{}
+	add := func(k supervision.Key) {
+		if !b.known[k] && !added[k] {
+			added[k] = true
+			keys = append(keys, k)
+		}
 	}
 	for i, e := range decoded {
 		r := &batch[i]
 		c, path := kernel.CommunityID(r.Meta.CommunityID), kernel.JurisdictionPath(r.Meta.Jurisdiction)
-		if e == nil || c == "" || path == "" {
+		if e == nil || c == "" || path == "" || (only != nil && !only(path)) {
 			continue
 		}
-		p, err := b.paramsFor(ctx, path)
-		if err != nil {
-			return err
-		}
-		fx := supervision.EffectsOf(e, supervision.Recorded{Community: c, Stream: r.Stream}, p)
+		fx := supervision.EffectsOf(e, supervision.Recorded{Community: c, Stream: r.Stream}, b.params[path].p)
 		b.effects[i] = &fx
 		for _, d := range fx.Open {
 			add(d.Key)
@@ -91,24 +158,33 @@ func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, de
 			add(br.Key)
 		}
 	}
-	if len(rules) == 0 {
-		return nil
+	return keys
+}
+
+// queueLookup queues, on q, the look-up of which of keys have an open alert or a raise in the outbox, and
+// marks them known (open as the answer says).
+func (b *batchState) queueLookup(q *pgx.Batch, keys []supervision.Key) {
+	if len(keys) == 0 {
+		return
 	}
-	rows, err := b.query(ctx, `WITH k (rule, subject) AS (SELECT * FROM unnest($1::text[], $2::text[]))
+	rules, subjects := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		b.known[k] = true
+		rules[i], subjects[i] = string(k.Rule), k.Subject
+	}
+	q.Queue(`WITH k (rule, subject) AS (SELECT * FROM unnest($1::text[], $2::text[]))
 		SELECT a.rule, a.subject FROM alerts a JOIN k ON a.rule = k.rule AND a.subject = k.subject WHERE a.cleared_at IS NULL
-		UNION SELECT o.rule, o.subject FROM outbox o JOIN k ON o.rule = k.rule AND o.subject = k.subject WHERE o.kind = 'raise'`, rules, subjects)
-	if err != nil {
-		return fmt.Errorf("look up open alerts: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var rule, subject string
-		if err := rows.Scan(&rule, &subject); err != nil {
-			return err
+		UNION SELECT o.rule, o.subject FROM outbox o JOIN k ON o.rule = k.rule AND o.subject = k.subject WHERE o.kind = 'raise'`,
+		rules, subjects).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var rule, subject string
+			if err := rows.Scan(&rule, &subject); err != nil {
+				return err
+			}
+			b.open[supervision.Key{Rule: kernel.RuleID(rule), Subject: subject}] = true
 		}
-		b.open[supervision.Key{Rule: kernel.RuleID(rule), Subject: subject}] = true
-	}
-	return rows.Err()
+		return rows.Err()
+	})
 }
 
 // mayBeOpen reports whether key k may have an open alert or a pending raise: false only for a key the
@@ -210,53 +286,6 @@ func (b *batchState) paramsFor(ctx context.Context, path kernel.JurisdictionPath
 	}
 	b.params[path] = paramsEntry{p}
 	return p, nil
-}
-
-// loadParams resolves, with one query, the parameters of every jurisdiction the batch's events are in
-// (a query per jurisdiction and batch was most of a rebuild's round trips).
-func (b *batchState) loadParams(ctx context.Context, batch []eventlog.Recorded, decoded []kernel.Event) error {
-	var paths []kernel.JurisdictionPath
-	seen := map[kernel.JurisdictionPath]bool{}
-	for i, e := range decoded {
-		path := kernel.JurisdictionPath(batch[i].Meta.Jurisdiction)
-		if e == nil || path == "" || seen[path] {
-			continue
-		}
-		if _, ok := b.params[path]; !ok {
-			seen[path] = true
-			paths = append(paths, path)
-		}
-	}
-	if len(paths) == 0 {
-		return nil
-	}
-	if err := b.checkOverrides(ctx); err != nil {
-		return err
-	}
-	rb := rulebook.New()
-	if *b.hasOverrides {
-		var all []string
-		asked := map[string]bool{}
-		for _, p := range paths {
-			for _, a := range ancestors(p) {
-				if !asked[a] {
-					asked[a] = true
-					all = append(all, a)
-				}
-			}
-		}
-		if err := b.flush(ctx); err != nil {
-			return err
-		}
-		var err error
-		if rb, err = readOverrides(ctx, b.tx, "overrides", all); err != nil {
-			return fmt.Errorf("read overrides: %w", err)
-		}
-	}
-	for _, p := range paths {
-		b.params[p] = paramsEntry{rb.For(p)}
-	}
-	return nil
 }
 
 // checkOverrides finds out, once per batch, whether any override is recorded at all.
@@ -765,47 +794,27 @@ func (b *batchState) toRate(c kernel.CommunityID, path kernel.JurisdictionPath, 
 	b.rated[c] = rating{path, at.UTC()}
 }
 
-// rate recomputes, once per batch, the ratings of the communities whose alerts changed: two round trips
-// whatever their number.
+// rate recomputes, once per batch, the ratings of the communities whose alerts changed, with one
+// statement sent with the batch's last writes: the counts of their open alerts as the batch leaves them,
+// and the rating supervision.Rate gives them (its three outcomes are the statement's parameters).
 func (b *batchState) rate(ctx context.Context) error {
 	if len(b.rated) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(b.rated))
-	for c := range b.rated {
-		ids = append(ids, string(c))
-	}
-	type counts struct{ red, yellow int }
-	open := map[kernel.CommunityID]counts{}
-	rows, err := b.query(ctx, `SELECT community_id, count(*) FILTER (WHERE severity = 'red'), count(*) FILTER (WHERE severity <> 'red')
-		FROM alerts WHERE community_id = ANY($1) AND cleared_at IS NULL GROUP BY community_id`, ids)
-	if err != nil {
-		return fmt.Errorf("count open alerts: %w", err)
-	}
-	for rows.Next() {
-		var c string
-		var n counts
-		if err := rows.Scan(&c, &n.red, &n.yellow); err != nil {
-			rows.Close()
-			return err
-		}
-		open[kernel.CommunityID(c)] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	q := &pgx.Batch{}
+	ids, paths, ats := make([]string, 0, len(b.rated)), make([]string, 0, len(b.rated)), make([]time.Time, 0, len(b.rated))
 	for c, r := range b.rated {
-		n := open[c]
-		q.Queue(`INSERT INTO ratings (community_id, jurisdiction, rating, open_red, open_yellow, changed_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (community_id) DO UPDATE SET jurisdiction = excluded.jurisdiction, rating = excluded.rating,
-				open_red = excluded.open_red, open_yellow = excluded.open_yellow,
-				changed_at = CASE WHEN ratings.rating = excluded.rating THEN ratings.changed_at ELSE excluded.changed_at END`,
-			string(c), string(r.path), string(supervision.Rate(n.red, n.yellow)), n.red, n.yellow, r.at)
+		ids, paths, ats = append(ids, string(c)), append(paths, string(r.path)), append(ats, r.at)
 	}
-	if err := b.send(ctx, q); err != nil {
+	_, err := b.exec(`INSERT INTO ratings (community_id, jurisdiction, rating, open_red, open_yellow, changed_at)
+		SELECT c.community_id, c.jurisdiction, CASE WHEN n.red > 0 THEN $4 WHEN n.yellow > 0 THEN $5 ELSE $6 END, n.red, n.yellow, c.at
+		FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS c (community_id, jurisdiction, at)
+		CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.severity = 'red') AS red, count(*) FILTER (WHERE a.severity <> 'red') AS yellow
+			FROM alerts a WHERE a.community_id = c.community_id AND a.cleared_at IS NULL) n
+		ON CONFLICT (community_id) DO UPDATE SET jurisdiction = excluded.jurisdiction, rating = excluded.rating,
+			open_red = excluded.open_red, open_yellow = excluded.open_yellow,
+			changed_at = CASE WHEN ratings.rating = excluded.rating THEN ratings.changed_at ELSE excluded.changed_at END`,
+		ids, paths, ats, string(supervision.Rate(1, 0)), string(supervision.Rate(0, 1)), string(supervision.Rate(0, 0)))
+	if err != nil {
 		return fmt.Errorf("rate communities: %w", err)
 	}
 	return nil

@@ -55,16 +55,28 @@ func readOverrides(ctx context.Context, q Querier, overrides string, paths []str
 	if err != nil {
 		return nil, err
 	}
+	rb, _, err := scanOverrides(rows)
+	return rb, err
+}
+
+// scanOverrides reads rows of overrides (path, rule, param, value) into a rulebook, and says which
+// jurisdictions have one.
+func scanOverrides(rows pgx.Rows) (*rulebook.Rulebook, map[string]bool, error) {
 	defer rows.Close()
 	rb := rulebook.New()
+	var paths map[string]bool
 	for rows.Next() {
 		var p, rule, param, value string
 		if err := rows.Scan(&p, &rule, &param, &value); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		_ = rb.Set(kernel.JurisdictionPath(p), kernel.RuleID(rule), param, value) // validated when recorded
+		if paths == nil {
+			paths = map[string]bool{}
+		}
+		paths[p] = true
 	}
-	return rb, rows.Err()
+	return rb, paths, rows.Err()
 }
 
 func ancestors(p kernel.JurisdictionPath) []string {
