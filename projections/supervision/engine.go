@@ -34,6 +34,13 @@ type batchState struct {
 	// known are the keys prefetch looked up, open those of them with an open alert or a raise in the
 	// outbox: a key known and not open needs no look-up to clear or raise.
 	known, open map[supervision.Key]bool
+	// assemblies are the communities prefetch looked up for an open residents'-meeting alert (a residents'
+	// assembly of the batch clears it), with whether they have one or one was recorded since: an assembly in
+	// a community known to have none needs no look-up.
+	assemblies map[kernel.CommunityID]bool
+	// assemblyKeys are the communities the effects decided since the last look-up hold an assembly in, not
+	// looked up yet.
+	assemblyKeys []string
 	// deadlines are the deadline rows the batch decided since its last write, in the order first decided
 	// (deadlines.go).
 	deadlines     map[supervision.Key]*pendingDeadline
@@ -56,6 +63,7 @@ type batchState struct {
 // that only the overridden parameters name are looked up in a second round trip.
 func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, decoded []kernel.Event) error {
 	b.known, b.open = map[supervision.Key]bool{}, map[supervision.Key]bool{}
+	b.assemblies = map[kernel.CommunityID]bool{}
 	b.effects = make([]*supervision.Effects, len(batch))
 	var paths, asked []string
 	seenPath, seenAncestor := map[string]bool{}, map[string]bool{}
@@ -112,7 +120,7 @@ func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, de
 		}
 		return false
 	}
-	if keys = b.decideEffects(batch, decoded, again); len(keys) == 0 {
+	if keys = b.decideEffects(batch, decoded, again); len(keys) == 0 && len(b.assemblyKeys) == 0 {
 		return nil
 	}
 	q = &pgx.Batch{}
@@ -157,6 +165,10 @@ func (b *batchState) decideEffects(batch []eventlog.Recorded, decoded []kernel.E
 		for _, br := range fx.Breaches {
 			add(br.Key)
 		}
+		if _, looked := b.assemblies[c]; fx.Assembly != nil && !looked {
+			b.assemblies[c] = true // until the look-up says otherwise
+			b.assemblyKeys = append(b.assemblyKeys, string(c))
+		}
 	}
 	return keys
 }
@@ -164,6 +176,23 @@ func (b *batchState) decideEffects(batch []eventlog.Recorded, decoded []kernel.E
 // queueLookup queues, on q, the look-up of which of keys have an open alert or a raise in the outbox, and
 // marks them known (open as the answer says).
 func (b *batchState) queueLookup(q *pgx.Batch, keys []supervision.Key) {
+	if cs := b.assemblyKeys; len(cs) > 0 {
+		b.assemblyKeys = nil
+		for _, c := range cs {
+			b.assemblies[kernel.CommunityID(c)] = false
+		}
+		q.Queue(`SELECT DISTINCT community_id FROM alerts WHERE cleared_at IS NULL AND rule = $1 AND trigger = $2 AND community_id = ANY($3)`,
+			string(rulebook.ResidentsMeetingFrequency), string(supervision.ByCalendar), cs).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var c string
+				if err := rows.Scan(&c); err != nil {
+					return err
+				}
+				b.assemblies[kernel.CommunityID(c)] = true
+			}
+			return rows.Err()
+		})
+	}
 	if len(keys) == 0 {
 		return
 	}
@@ -456,6 +485,9 @@ func (b *batchState) effect(ctx context.Context, r *eventlog.Recorded, c kernel.
 			ON CONFLICT DO NOTHING`, string(c), r.Stream, *fx.Assembly); err != nil {
 			return fmt.Errorf("record assembly: %w", err)
 		}
+		if open, looked := b.assemblies[c]; looked && !open {
+			return nil // no residents'-meeting alert open in the community
+		}
 		if err := b.clearWhere(ctx, r, `rule = $1 AND community_id = $2 AND trigger = $3 AND due_at <= $4`,
 			[]any{string(rulebook.ResidentsMeetingFrequency), string(c), string(supervision.ByCalendar), *fx.Assembly},
 			supervision.FactArrived, fmt.Sprintf("已于%s召开居民会议", stampOf(*fx.Assembly)), src, at); err != nil {
@@ -709,6 +741,9 @@ func (b *batchState) recordRaised(ctx context.Context, r *eventlog.Recorded, a s
 		return fmt.Errorf("record alert %s: %w", a.AlertID, err)
 	}
 	b.toRate(a.Community, a.Jurisdiction, r.Created)
+	if _, looked := b.assemblies[a.Community]; looked && a.Rule == rulebook.ResidentsMeetingFrequency {
+		b.assemblies[a.Community] = true // recorded open since the look-up
+	}
 	if cleared {
 		return nil
 	}
