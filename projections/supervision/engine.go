@@ -109,16 +109,19 @@ func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, de
 	if len(overridden) == 0 {
 		return nil
 	}
+	again := map[kernel.JurisdictionPath]bool{} // the jurisdictions an override applies to
 	for _, p := range paths {
-		b.params[kernel.JurisdictionPath(p)] = paramsEntry{rb.For(kernel.JurisdictionPath(p))}
-	}
-	again := func(path kernel.JurisdictionPath) bool {
+		path := kernel.JurisdictionPath(p)
+		b.params[path] = paramsEntry{rb.For(path)}
 		for _, a := range ancestors(path) {
 			if overridden[a] {
-				return true
+				again[path] = true
+				break
 			}
 		}
-		return false
+	}
+	if len(again) == 0 {
+		return nil
 	}
 	if keys = b.decideEffects(batch, decoded, again); len(keys) == 0 && len(b.assemblyKeys) == 0 {
 		return nil
@@ -131,10 +134,10 @@ func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, de
 	return nil
 }
 
-// decideEffects decides the effects of the batch's events with a community (only of those whose
-// jurisdiction only reports true for, unless only is nil) under the batch's parameters, and returns the keys
-// they concern that the batch has not looked up, each once.
-func (b *batchState) decideEffects(batch []eventlog.Recorded, decoded []kernel.Event, only func(kernel.JurisdictionPath) bool) []supervision.Key {
+// decideEffects decides the effects of the batch's events with a community (only of those in the
+// jurisdictions only names, unless only is nil) under the batch's parameters, and returns the keys they
+// concern that the batch has not looked up, each once.
+func (b *batchState) decideEffects(batch []eventlog.Recorded, decoded []kernel.Event, only map[kernel.JurisdictionPath]bool) []supervision.Key {
 	var keys []supervision.Key
 	added := map[supervision.Key]bool{}
 	add := func(k supervision.Key) {
@@ -146,7 +149,7 @@ func (b *batchState) decideEffects(batch []eventlog.Recorded, decoded []kernel.E
 	for i, e := range decoded {
 		r := &batch[i]
 		c, path := kernel.CommunityID(r.Meta.CommunityID), kernel.JurisdictionPath(r.Meta.Jurisdiction)
-		if e == nil || c == "" || path == "" || (only != nil && !only(path)) {
+		if e == nil || c == "" || path == "" || (only != nil && !only[path]) {
 			continue
 		}
 		fx := supervision.EffectsOf(e, supervision.Recorded{Community: c, Stream: r.Stream}, b.params[path].p)
