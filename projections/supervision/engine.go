@@ -32,8 +32,11 @@ type batchState struct {
 	rated        map[kernel.CommunityID]rating
 	pending      *pgx.Batch // writes queued since the last round trip
 	// known are the keys prefetch looked up, open those of them with an open alert or a raise in the
-	// outbox: a key known and not open needs no look-up to clear or raise.
-	known, open map[supervision.Key]bool
+	// outbox then: a key known and not open needs no look-up to clear or raise. raised are the keys the
+	// batch has queued a raise for since (dropped again when the breach ends), recorded those it has
+	// recorded an alert of: a known key neither open nor recorded has no open alert, and a raise pending
+	// only if raised.
+	known, open, raised, recorded map[supervision.Key]bool
 	// assemblies are the communities prefetch looked up for an open residents'-meeting alert (a residents'
 	// assembly of the batch clears it), with whether they have one or one was recorded since: an assembly in
 	// a community known to have none needs no look-up.
@@ -63,6 +66,7 @@ type batchState struct {
 // that only the overridden parameters name are looked up in a second round trip.
 func (b *batchState) prefetch(ctx context.Context, batch []eventlog.Recorded, decoded []kernel.Event) error {
 	b.known, b.open = map[supervision.Key]bool{}, map[supervision.Key]bool{}
+	b.raised, b.recorded = map[supervision.Key]bool{}, map[supervision.Key]bool{}
 	b.assemblies = map[kernel.CommunityID]bool{}
 	b.effects = make([]*supervision.Effects, len(batch))
 	var paths, asked []string
@@ -220,14 +224,13 @@ func (b *batchState) queueLookup(q *pgx.Batch, keys []supervision.Key) {
 }
 
 // mayBeOpen reports whether key k may have an open alert or a pending raise: false only for a key the
-// prefetch found without either and nothing raised since.
-func (b *batchState) mayBeOpen(k supervision.Key) bool { return !b.known[k] || b.open[k] }
+// prefetch found without either and nothing raised or recorded since.
+func (b *batchState) mayBeOpen(k supervision.Key) bool { return b.mayHaveAlert(k) || b.raised[k] }
 
-// opened notes that k now has an open alert or a pending raise.
-func (b *batchState) opened(k supervision.Key) {
-	if b.open != nil {
-		b.open[k] = true
-	}
+// mayHaveAlert reports whether key k may have an open alert (in the alerts table): false only for a key
+// the prefetch found without one or a pending raise, and none recorded since.
+func (b *batchState) mayHaveAlert(k supervision.Key) bool {
+	return !b.known[k] || b.open[k] || b.recorded[k]
 }
 
 // The model's writes are queued (exec) and sent in one round trip before the next read (query,
@@ -591,7 +594,11 @@ func (b *batchState) raiseBreach(ctx context.Context, r *eventlog.Recorded, k su
 	p rulebook.Params, tg target, at time.Time) error {
 	var live bool
 	var err error
-	if b.mayBeOpen(k) {
+	switch {
+	case !b.mayBeOpen(k):
+	case !b.mayHaveAlert(k):
+		live = b.raised[k] // no alert of k, and a raise pending only if this batch queued one
+	default:
 		err = b.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = $1 AND a.subject = $2 AND a.cleared_at IS NULL
 			AND a.trigger = 'breach' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.alert_id = a.alert_id AND o.kind = 'clear'))
 		OR EXISTS (SELECT 1 FROM outbox WHERE rule = $1 AND subject = $2 AND kind = 'raise')`, string(k.Rule), k.Subject).Scan(&live)
@@ -610,7 +617,7 @@ func (b *batchState) raiseBreach(ctx context.Context, r *eventlog.Recorded, k su
 		Community: tg.c, Jurisdiction: tg.path, Subject: k.Subject, Trigger: supervision.ByBreach, Detail: detail,
 		Source: sourceOf(r), RaisedAt: at,
 	}
-	b.opened(k)
+	b.raised[k] = true
 	return b.enqueue(ctx, a, a.AlertID, k, "raise", causeOf(r))
 }
 
@@ -622,12 +629,13 @@ func (b *batchState) endBreach(ctx context.Context, r *eventlog.Recorded, k supe
 	if _, err := b.exec(`DELETE FROM outbox WHERE rule = $1 AND subject = $2 AND kind = 'raise'`, string(k.Rule), k.Subject); err != nil {
 		return fmt.Errorf("drop pending raise: %w", err)
 	}
+	b.raised[k] = false
 	return b.clearOpen(ctx, r, k, supervision.ByBreach, supervision.ConditionEnded, detail, sourceOf(r), at)
 }
 
 func (b *batchState) clearOpen(ctx context.Context, r *eventlog.Recorded, k supervision.Key, trigger supervision.Trigger,
 	reason supervision.ClearReason, detail string, src *supervision.Source, at time.Time) error {
-	if !b.mayBeOpen(k) {
+	if !b.mayHaveAlert(k) {
 		return nil
 	}
 	return b.clearWhere(ctx, r, `rule = $1 AND subject = $2 AND trigger = $3`, []any{string(k.Rule), k.Subject, string(trigger)},
@@ -750,7 +758,7 @@ func (b *batchState) recordRaised(ctx context.Context, r *eventlog.Recorded, a s
 	if cleared {
 		return nil
 	}
-	b.opened(supervision.Key{Rule: a.Rule, Subject: a.Subject})
+	b.recorded[supervision.Key{Rule: a.Rule, Subject: a.Subject}] = true
 	live := true
 	switch a.Trigger {
 	case supervision.ByDeadline:
