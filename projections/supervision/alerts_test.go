@@ -2,14 +2,18 @@ package supervision_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/domain/community"
 	"github.com/grassroots-ledger/ledger/domain/disclosure"
 	"github.com/grassroots-ledger/ledger/domain/events"
 	"github.com/grassroots-ledger/ledger/domain/funds"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
 	"github.com/grassroots-ledger/ledger/domain/rulebook"
+	policy "github.com/grassroots-ledger/ledger/domain/supervision"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/supervision/supervisiontest"
@@ -103,4 +107,47 @@ func TestQueriesUnderAJurisdiction(t *testing.T) {
 func TestContract(t *testing.T) {
 	readmodeltest.Run(t, readmodeltest.Model{New: func() runtime.ReadModel { return alerts.New(events.MustRegistry()) },
 		Redelivery: decodetest.OnlyOnceEach, Handles: "funds.expenditure-requested"})
+}
+
+// TestBreachesWithinOneBatch: a breach raised, broken again, ended and broken once more within one batch
+// leaves what the same events leave one batch each — one pending raise, the last breach's — whether the
+// batch answers the later breaches from what it queued itself or looks them up.
+func TestBreachesWithinOneBatch(t *testing.T) {
+	t.Parallel()
+	var h decodetest.History
+	c := decodetest.Community("33/3303/330303/330303001", "330303001001")
+	stream := funds.ExpenditureStream(kernel.CommunityID(c.ID), "x-1")
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	over := kernel.Watch{Breaches: []kernel.Breach{{Rule: rulebook.BudgetBalance, Detail: "超预算"}}}
+	h.Record("community-"+c.ID+"-profile", c, at, community.Registered{CommunityID: kernel.CommunityID(c.ID), Name: "社区",
+		Kind: kernel.Urban, Jurisdiction: kernel.JurisdictionPath(c.Path), Households: 1500, Adults: 3000, RegisteredAt: at})
+	h.Record(stream, c, at.Add(time.Hour), funds.ExpenditureApproved{ExpenditureID: "x-1", By: "p", ApprovedAt: at.Add(time.Hour), Watch: over})
+	h.Record(stream, c, at.Add(2*time.Hour), funds.ExpenditureApproved{ExpenditureID: "x-1", By: "p", ApprovedAt: at.Add(2 * time.Hour), Watch: over})
+	h.Record(stream, c, at.Add(3*time.Hour), funds.ExpenditureRejected{ExpenditureID: "x-1", By: "p", Reason: "r", RejectedAt: at.Add(3 * time.Hour)})
+	last := h.Record(stream, c, at.Add(4*time.Hour), funds.ExpenditureApproved{ExpenditureID: "x-1", By: "p", ApprovedAt: at.Add(4 * time.Hour), Watch: over})
+	raises := func(size int) string {
+		pool := decodetest.NewPool(t)
+		m := alerts.New(events.MustRegistry())
+		decodetest.Migrate(t, pg.Migrator(pool), m)
+		decodetest.MustApply(t, pool, m, h.Events, size)
+		rows := decodetest.RowText(t, pool, alerts.Schema)
+		slices.Sort(rows)
+		return strings.Join(rows, "\n")
+	}
+	whole, one := raises(0), raises(1)
+	if whole != one {
+		t.Fatalf("one batch:\n%s\none batch an event:\n%s", whole, one)
+	}
+	want := policy.AlertID(rulebook.BudgetBalance, stream, last[0].ID.String())
+	if !strings.Contains(whole, want) {
+		t.Fatalf("the last breach's raise (alert %s) is not pending:\n%s", want, whole)
+	}
+	if n := strings.Count(whole, "rm_alerts.outbox "); n != 1 {
+		t.Fatalf("%d outbox rows, want the one raise:\n%s", n, whole)
+	}
+	for _, r := range h.Events[1:3] {
+		if id := policy.AlertID(rulebook.BudgetBalance, stream, r.ID.String()); strings.Contains(whole, id) {
+			t.Fatalf("the ended breach's raise (alert %s) is still pending:\n%s", id, whole)
+		}
+	}
 }
