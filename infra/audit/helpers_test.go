@@ -10,6 +10,7 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
@@ -143,4 +144,21 @@ func newAuditor(tb testing.TB, st Store, pool *pgxpool.Pool) *Auditor {
 		tb.Fatal(err)
 	}
 	return a
+}
+
+// summarize runs every model's part of the summary through q, side by side (at most three at once), as a
+// replay does once each model has applied the history: the summary of the tables q points at.
+func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel, community, path string) (summary, error) {
+	var s summary
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(3)
+	for _, m := range models {
+		if part := summaryPart(q, m.Name(), community, path, &s); part != nil {
+			g.Go(func() error { return part(ctx) })
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return summary{}, err
+	}
+	return s, nil
 }

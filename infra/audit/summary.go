@@ -14,7 +14,6 @@ import (
 	"unicode"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
@@ -23,7 +22,6 @@ import (
 	"github.com/grassroots-ledger/ledger/projections/elections"
 	"github.com/grassroots-ledger/ledger/projections/finances"
 	"github.com/grassroots-ledger/ledger/projections/meetings"
-	"github.com/grassroots-ledger/ledger/projections/runtime"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
 
@@ -53,24 +51,6 @@ type summary struct {
 type fiscalYear struct {
 	Year       int
 	Categories []finances.CategoryTotals
-}
-
-// summarize runs the read models' queries (through q, which points them at the scratch schemas), each
-// model's side by side with the others' (at most three at once, each on a connection of the pool): one
-// after another they were the longest part of a replay's queries.
-func summarize(ctx context.Context, q schemaQuerier, models []runtime.ReadModel, community, path string) (summary, error) {
-	var s summary
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(3)
-	for _, m := range models {
-		if part := summaryPart(q, m.Name(), community, path, &s); part != nil {
-			g.Go(func() error { return part(ctx) })
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return summary{}, err
-	}
-	return s, nil
 }
 
 // summaryPart returns the queries of model's section of the summary, which fill it in s; nil for a model
