@@ -337,6 +337,12 @@ func stuckTally(name string) (tl *tally, unstick func()) {
 	return tl, func() { stuck.Store(false); once.Do(func() { close(release) }) }
 }
 
+// feedGoesOnAfter is the runtime of the stuck-model tests: batches of 50 events, and a feed that goes on
+// without a model whose queue stays full for d.
+func feedGoesOnAfter(d time.Duration) func(*runtime.Config) {
+	return func(c *runtime.Config) { c.StuckAfter, c.MaxBatch = d, 50 }
+}
+
 // TestAStuckModelDoesNotStallTheOthers: a model that stops taking batches (its Apply blocks) fills its
 // queue; after StuckAfter the feed goes on without it, so the other models reach the head; when it takes
 // batches again it finds the gap, resubscribes from its checkpoint and applies every event exactly once.
@@ -346,10 +352,7 @@ func TestAStuckModelDoesNotStallTheOthers(t *testing.T) {
 	store, _ := testStore(t)
 	f := newFiller(store, 4)
 	tl, unstick := stuckTally("tally")
-	rt, _ := newRuntime(t, pool, store, models(tl), func(c *runtime.Config) {
-		c.StuckAfter = 200 * time.Millisecond
-		c.MaxBatch = 50
-	})
+	rt, _ := newRuntime(t, pool, store, models(tl), feedGoesOnAfter(200*time.Millisecond))
 	start(t, rt)
 	t.Cleanup(unstick) // runs before the runtime is stopped, also when the test fails
 	var head eventlog.Position
@@ -374,10 +377,7 @@ func TestAStuckModelCatchesUpAfterAnotherResynced(t *testing.T) {
 	long, unstickLong := stuckTally("long")
 	short, unstickShort := stuckTally("short")
 	const stuckAfter = 100 * time.Millisecond
-	rt, reg := newRuntime(t, pool, store, []runtime.ReadModel{long, short}, func(c *runtime.Config) {
-		c.StuckAfter = stuckAfter
-		c.MaxBatch = 50
-	})
+	rt, reg := newRuntime(t, pool, store, []runtime.ReadModel{long, short}, feedGoesOnAfter(stuckAfter))
 	start(t, rt)
 	t.Cleanup(unstickLong) // before the runtime stops, also when the test fails
 	t.Cleanup(unstickShort)
