@@ -131,7 +131,7 @@ func (t *Tree) inclusion(ctx context.Context, where string, args []any, what str
 func (t *Tree) inclusionWith(ctx context.Context, where string, args []any, what string, treeSize uint64) (Inclusion, uint32, error) {
 	rows, err := t.t.q.Query(ctx, `SELECT lf.idx, lf.commit_pos, lf.prepare_pos, lf.data,
 			EXISTS (SELECT 1 FROM `+t.t.leaves+` WHERE idx = $1::bigint - 1), (SELECT to_regclass($2::text)::oid), w.level, w.idx,
-			(SELECT n.hash FROM `+t.t.nodes+` n WHERE n.level = w.level AND n.idx = w.idx)
+			`+t.t.nodeOrLeaf("w")+`
 		FROM `+t.t.leaves+` lf CROSS JOIN LATERAL (
 			SELECT l::smallint, (lf.idx >> l) # 1 FROM generate_series(0, `+strconv.Itoa(upperLevel-1)+`) AS l WHERE (1::bigint << l) <= $1
 			UNION ALL
@@ -157,7 +157,7 @@ func (t *Tree) inclusionWith(ctx context.Context, where string, args []any, what
 			leaf, found = Leaf{Index: uint64(idx), Position: eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}, Data: data}, true
 		}
 		if hash != nil {
-			fetched[compact.NewNodeID(uint(level), uint64(nodeIdx))] = hash
+			fetched[compact.NewNodeID(uint(level), uint64(nodeIdx))] = nodeHash(level, hash)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -270,7 +270,7 @@ func (t tree) hashes(ctx context.Context, ids []compact.NodeID) ([][]byte, error
 	levels, idxs := nodeArrays(ids)
 	// One primary-key probe per node whatever the statistics say (a freshly rebuilt table has none, and a
 	// join planned without them scans millions of rows).
-	rows, err := t.q.Query(ctx, `SELECT (SELECT n.hash FROM `+t.nodes+` n WHERE n.level = w.level AND n.idx = w.idx)
+	rows, err := t.q.Query(ctx, `SELECT `+t.nodeOrLeaf("w")+`
 		FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS w(level, idx, ord) ORDER BY w.ord`, levels, idxs)
 	if err != nil {
 		return nil, fmt.Errorf("read %d nodes: %w", len(ids), err)
@@ -283,8 +283,25 @@ func (t tree) hashes(ctx context.Context, ids []compact.NodeID) ([][]byte, error
 		if h == nil {
 			return nil, fmt.Errorf("node (level %d, index %d) is missing", ids[i].Level, ids[i].Index)
 		}
+		out[i] = nodeHash(levels[i], h)
 	}
 	return out, nil
+}
+
+// nodeOrLeaf is the expression that reads node (w.level, w.idx): its hash from nodes, or for level 0,
+// which nodes does not hold, the leaf's data (nodeHash makes it the node's hash). One primary-key probe
+// either way.
+func (t tree) nodeOrLeaf(w string) string {
+	return `CASE WHEN ` + w + `.level = 0 THEN (SELECT l.data FROM ` + t.leaves + ` l WHERE l.idx = ` + w + `.idx)
+		ELSE (SELECT n.hash FROM ` + t.nodes + ` n WHERE n.level = ` + w + `.level AND n.idx = ` + w + `.idx) END`
+}
+
+// nodeHash is the hash of a node at level as nodeOrLeaf read it: for level 0 the leaf hash of the data.
+func nodeHash(level int16, read []byte) []byte {
+	if level == 0 {
+		return Hasher.HashLeaf(read)
+	}
+	return read
 }
 
 // rangeAt is the compact range [0, size): the tree's right edge at that size.
