@@ -27,10 +27,10 @@ import (
 const maxIndexedCatchUp = 1 << 20
 
 // indexedPositions returns, in order, the positions in (after, limit] of the events of the streams f
-// selects, as far as the indexes cover $all, and the position up to which they answer for it (through,
-// at most limit). ok is false when the indexes cannot answer (they cover nothing after after) or more than
-// maxIndexedCatchUp events match: the caller scans instead.
-func (s *store) indexedPositions(f *filter, after, limit uint64) (positions []uint64, through uint64, ok bool, err error) {
+// selects, as far as the indexes cover $all, the names of those streams, and the position up to which they
+// answer for it (through, at most limit). ok is false when the indexes cannot answer (they cover nothing
+// after after) or more than maxIndexedCatchUp events match: the caller scans instead.
+func (s *store) indexedPositions(f *filter, after, limit uint64) (positions []uint64, names map[string]struct{}, through uint64, ok bool, err error) {
 	err = s.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(keyIndexedThrough); v != nil {
 			if through, err = decodeIndexValue(keyIndexedThrough, v); err != nil {
@@ -42,10 +42,12 @@ func (s *store) indexedPositions(f *filter, after, limit uint64) (positions []ui
 			return nil
 		}
 		revs := tx.Bucket(bucketRevs).Cursor()
+		names = map[string]struct{}{}
 		err := tx.Bucket(bucketStreams).ForEach(func(name, v []byte) error {
 			if !f.matches(name) {
 				return nil
 			}
+			names[string(name)] = struct{}{}
 			h, err := decodeHeadValue(name, v)
 			if err != nil {
 				return s.corrupt(fmt.Sprintf("head of stream %q", name), err)
@@ -75,18 +77,19 @@ func (s *store) indexedPositions(f *filter, after, limit uint64) (positions []ui
 		return err
 	})
 	if err != nil || !ok {
-		return nil, 0, false, err
+		return nil, nil, 0, false, err
 	}
 	slices.Sort(positions)
-	return positions, through, true, nil
+	return positions, names, through, true, nil
 }
 
 var errTooManyToIndex = fmt.Errorf("esdbnode: more than %d events match", maxIndexedCatchUp)
 
 // readPositions reads the events at positions (in order), at most max of them and readChunkBytes in one read
-// transaction, checking that each belongs to a stream f selects, and calls fn with each. It returns how
-// many it read.
-func (s *store) readPositions(f *filter, positions []uint64, max int, fn func(*event)) (n int, err error) {
+// transaction, checking that each belongs to one of the streams named (those indexedPositions found them
+// in: a set look-up, not the filter's expression again for every event), and calls fn with each. It
+// returns how many it read.
+func (s *store) readPositions(names map[string]struct{}, positions []uint64, max int, fn func(*event)) (n int, err error) {
 	err = s.view(func(tx *bolt.Tx) error {
 		logB := tx.Bucket(bucketLog)
 		var e event
@@ -100,7 +103,7 @@ func (s *store) readPositions(f *filter, positions []uint64, max int, fn func(*e
 			if err := decodeEvent(k, v, &e); err != nil {
 				return s.corrupt(fmt.Sprintf("record at position %d", positions[n]), err)
 			}
-			if !f.matches(e.stream) {
+			if _, ok := names[string(e.stream)]; !ok {
 				return s.corrupt(fmt.Sprintf("the revision index points at position %d, which holds stream %q", positions[n], e.stream), errBadRecord)
 			}
 			bytesRead += len(v)

@@ -88,6 +88,11 @@ func (n *Node) read(ctx context.Context, opts *streams.ReadReq_Options, srv stre
 		case *streams.ReadReq_Options_AllOptions_End:
 			from = math.MaxUint64
 		}
+		if forward && from <= limit && (filt.active() || remaining >= readChunkEvents) {
+			// A page of a thousand events or more from far behind the head is a bulk reader's (a rebuild, a
+			// verify, a copy), which reads on to the head in pages like it.
+			n.store.warm.ahead(n.store.path, limit-from+1)
+		}
 		for remaining > 0 {
 			visited, last, err := n.store.scanAll(from, forward, limit, readChunkEvents, collect)
 			if err != nil {

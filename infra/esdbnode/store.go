@@ -62,6 +62,7 @@ type store struct {
 	path string
 	log  *slog.Logger
 	idx  *index // the in-memory tail of the indexes (index.go)
+	warm warmer // reads the file ahead of a large read (warm.go)
 }
 
 // openStore opens or creates the store file in dir and returns it with the last committed position.
@@ -100,6 +101,14 @@ func openStore(ctx context.Context, dir string, logger *slog.Logger) (*store, ui
 		return nil, 0, classifyOpenError(path, err)
 	}
 	s := &store{db: db, path: path, log: logger}
+	s.warm.done = func(r warmResult) {
+		if r.err != nil {
+			logger.Debug("esdbnode: no read-ahead of the store file", "path", path, "err", r.err)
+			return
+		}
+		logger.Debug("esdbnode: read-ahead of the store file for a large read", "path", path, "bytes", r.size,
+			"available_bytes", r.available, "asked", r.asked, "ms", r.took.Milliseconds())
+	}
 	head, err := s.init()
 	if err != nil {
 		_ = db.Close()

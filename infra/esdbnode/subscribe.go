@@ -107,6 +107,7 @@ type allSource struct {
 	byName         *filter
 	tried          bool
 	pending        []uint64
+	pendingStreams map[string]struct{} // the streams of pending
 	indexedThrough uint64
 }
 
@@ -131,16 +132,17 @@ func (s *allSource) next(limit uint64, emit func(*event), checkpoint func(uint64
 	if f := s.byName; f != nil && (!s.tried || len(s.pending) > 0 || s.indexedThrough > s.after) {
 		if !s.tried {
 			s.tried = true
-			positions, through, ok, err := s.st.indexedPositions(f, s.after, limit)
+			positions, names, through, ok, err := s.st.indexedPositions(f, s.after, limit)
 			if err != nil {
 				return 0, err
 			}
 			if ok {
-				s.pending, s.indexedThrough = positions, through
+				s.pending, s.pendingStreams, s.indexedThrough = positions, names, through
+				s.st.warm.ahead(s.st.path, uint64(len(positions)))
 			}
 		}
 		if len(s.pending) > 0 {
-			n, err := s.st.readPositions(f, s.pending, readChunkEvents, func(e *event) {
+			n, err := s.st.readPositions(s.pendingStreams, s.pending, readChunkEvents, func(e *event) {
 				s.pass(e.position-1, checkpoint)
 				emit(e)
 				s.pass(e.position, checkpoint)
@@ -157,6 +159,7 @@ func (s *allSource) next(limit uint64, emit func(*event), checkpoint func(uint64
 			return 1, nil
 		}
 	}
+	s.st.warm.ahead(s.st.path, limit-s.after) // a catch-up of most of $all: read the file ahead
 	visited, last, err := s.st.scanAll(s.after+1, true, limit, readChunkEvents, func(e *event) bool {
 		emit(e)
 		if s.checkpointEvery > 0 {
