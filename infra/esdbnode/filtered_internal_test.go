@@ -75,7 +75,7 @@ func TestIndexedCatchUpRefusesAnEventOfAnotherStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	for got := 0; ; got++ {
+	for sent := 0; ; {
 		ev := sub.Recv()
 		if ev.SubscriptionDropped != nil {
 			if !strings.Contains(ev.SubscriptionDropped.Error.Error(), "corrupt") {
@@ -88,7 +88,7 @@ func TestIndexedCatchUpRefusesAnEventOfAnotherStream(t *testing.T) {
 			if s := ev.EventAppeared.OriginalEvent().StreamID; s != "keep-1" {
 				t.Fatalf("the catch-up on keep- sent an event of %s", s)
 			}
-			if got > 1 {
+			if sent++; sent > 1 {
 				t.Fatal("the catch-up sent more than keep-1's first event and no error")
 			}
 		}
