@@ -98,6 +98,9 @@ func (n *Node) read(ctx context.Context, opts *streams.ReadReq_Options, srv stre
 			if err != nil {
 				return err
 			}
+			if forward && visited > 0 {
+				n.store.warm.progress(n.store.path, last, limit)
+			}
 			if err := flush(); err != nil {
 				return err
 			}

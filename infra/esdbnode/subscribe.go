@@ -176,6 +176,7 @@ func (s *allSource) next(limit uint64, emit func(*event), checkpoint func(uint64
 	}
 	if visited > 0 {
 		s.after = last
+		s.st.warm.progress(s.st.path, last, limit)
 	}
 	return visited, nil
 }
