@@ -119,13 +119,7 @@ func adviseRange(path string, from, to int64) error {
 func readAhead(path string) warmResult {
 	t0 := time.Now()
 	var r warmResult
-	f, err := os.Open(path)
-	if err != nil {
-		r.err = err
-		return r
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	fi, err := os.Stat(path)
 	if err != nil {
 		r.err = err
 		return r
@@ -138,7 +132,7 @@ func readAhead(path string) warmResult {
 	if r.size == 0 || r.size > r.available/2 {
 		return r
 	}
-	r.asked, r.err = true, fadviseWillNeed(f, 0, r.size)
+	r.asked, r.err = true, adviseRange(path, 0, r.size)
 	r.took = time.Since(t0)
 	return r
 }
