@@ -77,6 +77,7 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 }
 
 func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
+	tuneServeGC(slog.Default())
 	sh, err := openStore(ctx, o.data, o.nodeListen)
 	if err != nil {
 		return err

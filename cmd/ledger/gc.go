@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// serveGCPercent is the garbage collector's target for serve: the heap may grow to four times what is
+// live before a collection, instead of Go's default of twice. serve's live heap is small (about 100 MB)
+// and its bursts allocate much and keep little (an auditor's as-of replay decodes ten thousand events and
+// writes a report of a megabyte); at Go's default the collector took about a fifth of serve's CPU in such
+// a replay. Measured with ledger serve on a two-community demo, an as-of replay of 11 282 events: serve's
+// CPU per replay 0.42–0.51 s → 0.35–0.39 s, its peak RSS 142 → 258 MB.
+const serveGCPercent = 300
+
+// gcSettings is how serve tunes the garbage collector.
+type gcSettings struct {
+	percent  int   // 0: leave GOGC as it is
+	limit    int64 // soft memory limit in bytes; 0: leave GOMEMLIMIT as it is
+	decision string
+}
+
+// serveGC decides serve's collector settings from the environment and the memory the process may use
+// (total, 0 when unknown). An operator's GOGC or GOMEMLIMIT is always kept. The higher target comes with a
+// soft memory limit of a quarter of that memory (at least 256 MiB), so a heap that does grow makes the
+// collector work harder again rather than take the machine's memory; with the memory unknown there is no
+// limit to set, and Go's defaults stay.
+func serveGC(getenv func(string) string, total int64) gcSettings {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return gcSettings{decision: "GOGC or GOMEMLIMIT is set: the garbage collector is left as they say"}
+	}
+	if total <= 0 {
+		return gcSettings{decision: "the memory available is unknown: Go's default garbage collector settings"}
+	}
+	limit := max(total/4, 256<<20)
+	return gcSettings{percent: serveGCPercent, limit: limit,
+		decision: "garbage collector target " + strconv.Itoa(serveGCPercent) + "%, soft memory limit " +
+			strconv.FormatInt(limit>>20, 10) + " MiB (a quarter of the memory available; set GOGC or GOMEMLIMIT to choose)"}
+}
+
+// tuneServeGC applies serveGC's settings to this process and logs them.
+func tuneServeGC(log *slog.Logger) {
+	s := serveGC(os.Getenv, memoryAvailable())
+	if s.percent > 0 {
+		debug.SetGCPercent(s.percent)
+	}
+	if s.limit > 0 {
+		debug.SetMemoryLimit(s.limit)
+	}
+	log.Info("serve: " + s.decision)
+}
+
+// memoryAvailable is the memory this process may use: the machine's (MemTotal), or its control group's
+// limit when lower (a container's). 0 when neither can be read.
+func memoryAvailable() int64 {
+	total := memTotal("/proc/meminfo")
+	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil { // cgroup v2; "max" when unlimited
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && (total == 0 || n < total) {
+			total = n
+		}
+	}
+	return total
+}
+
+// memTotal reads MemTotal from a meminfo file, in bytes; 0 when it cannot.
+func memTotal(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil || kb <= 0 {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}
