@@ -78,6 +78,8 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 
 func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	tuneServeGC(slog.Default())
+	ctx, stopServe := context.WithCancelCause(ctx)
+	defer stopServe(nil)
 	sh, err := openStore(ctx, o.data, o.nodeListen)
 	if err != nil {
 		return err
@@ -232,6 +234,8 @@ Stop with Ctrl-C.
 	if o.demo {
 		go seedDemo(runCtx, cmd, sealedWorkload{store, ks}, docs)
 	}
+	// Migrated by this serve up to here: from now on a newer ledger's migration stops it (watchSchemas).
+	go watchSchemas(ctx, pool, schemaWatchEvery, slog.Default(), stopServe)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -244,6 +248,9 @@ Stop with Ctrl-C.
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http shutdown: %w", err)
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, errSchemaUpgraded) {
+		return cause
 	}
 	return nil
 }

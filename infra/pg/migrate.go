@@ -129,6 +129,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema, versionTable strin
 			return fmt.Errorf("migrate %s: %w", schema, err)
 		}
 		if done {
+			migrated.record(schema, versionTable, files)
 			return nil
 		}
 	}

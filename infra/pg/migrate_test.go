@@ -171,3 +171,37 @@ func TestMigrateFreshMakesWhatMigrateMakes(t *testing.T) {
 		}
 	}
 }
+
+func TestNewerThanThisBinaryFindsASchemaANewerLedgerMigrated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := migrateDB(t)
+	files := fstest.MapFS{
+		"0001_init.sql": {Data: []byte("CREATE TABLE things (id int PRIMARY KEY);")},
+		"0002_more.sql": {Data: []byte("ALTER TABLE things ADD COLUMN colour text;")},
+	}
+	if err := pg.Migrate(ctx, pool, "rm_upgraded", "schema_migrations", files); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Migrate(ctx, pool, "rm_gone", "schema_migrations", files); err != nil {
+		t.Fatal(err)
+	}
+	if newer, err := pg.NewerThanThisBinary(ctx, pool); err != nil || len(newer) != 0 {
+		t.Fatalf("just migrated: %v (%v), want none newer", newer, err)
+	}
+	// A newer ledger adds its version 3 (as its Migrate would), and a rebuild has the other schema gone.
+	if _, err := pool.Exec(ctx, `INSERT INTO rm_upgraded.schema_migrations (version, name, sha256) VALUES (3, '0003_newer.sql', 'x');
+		DROP SCHEMA rm_gone CASCADE`); err != nil {
+		t.Fatal(err)
+	}
+	newer, err := pg.NewerThanThisBinary(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(newer) != 1 || newer[0].Schema != "rm_upgraded" || newer[0].Known != 2 || newer[0].Applied != 3 || newer[0].Name != "0003_newer.sql" {
+		t.Fatalf("after a newer ledger migrated: %v, want rm_upgraded at 3 (0003_newer.sql) where this binary knows 2", newer)
+	}
+	if s := newer[0].String(); !strings.Contains(s, "rm_upgraded.schema_migrations") || !strings.Contains(s, "knows up to 2") {
+		t.Fatalf("said as %q", s)
+	}
+}
