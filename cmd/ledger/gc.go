@@ -14,8 +14,9 @@ import (
 // live before a collection, instead of Go's default of twice. serve's live heap is small (about 100 MB)
 // and its bursts allocate much and keep little (an auditor's as-of replay decodes ten thousand events and
 // writes a report of a megabyte); at Go's default the collector took about a fifth of serve's CPU in such
-// a replay. Measured with ledger serve on a two-community demo, an as-of replay of 11 282 events: serve's
-// CPU per replay 0.42–0.51 s → 0.35–0.39 s, its peak RSS 142 → 258 MB.
+// a replay. Measured with ledger serve on a two-community demo, an as-of replay of 11 282 events (three runs
+// of ten alternated with the binary before): 0.40–0.46 s → 0.35–0.37 s a request, serve's CPU 0.39–0.48 s →
+// 0.32–0.37 s, its peak RSS 140–151 → 242–258 MB.
 const serveGCPercent = 300
 
 // gcSettings is how serve tunes the garbage collector.
@@ -59,7 +60,12 @@ func tuneServeGC(log *slog.Logger) {
 // limit when lower (a container's). 0 when neither can be read.
 func memoryAvailable() int64 {
 	total := memTotal("/proc/meminfo")
-	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil { // cgroup v2; "max" when unlimited
+	// cgroup v2 ("max" when unlimited), then v1 (a huge number when unlimited).
+	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
 		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && (total == 0 || n < total) {
 			total = n
 		}
