@@ -13,7 +13,7 @@ root=$(cd "$here/.." && pwd)
 cd "$root"
 BASE=${BASE:-$(git describe --tags --abbrev=0 2>/dev/null || echo HEAD~1)}
 COUNT=${COUNT:-5}
-BENCH=${BENCH:-'^Benchmark(AppendSequential|AppendParallel|ReadAll|ReplayAsOf|CommunityPage|CommunityJSON|RebuildAll|CommandLatency)$'}
+BENCH=${BENCH:-'^Benchmark(AppendSequential|AppendParallel|ReadAll|ReplayAsOf|ServeAsOf|CommunityPage|CommunityJSON|RebuildAll|CommandLatency)$'}
 BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
 if [ -z "${DATABASE_URL:-}" ]; then

@@ -17,7 +17,7 @@ import (
 
 // servedLedger is `ledger serve` run in-process on a database of the test's own.
 type servedLedger struct {
-	t    *testing.T
+	t    testing.TB
 	Base string // http://host:port
 	Out  *syncBuffer
 	stop context.CancelFunc
@@ -37,7 +37,7 @@ func onEmbeddedNode(t *testing.T) string {
 
 // startServe runs serve (DATABASE_URL and EVENTSTORE_URL as the test set them) until the test ends or
 // Stop is called, and waits until it prints where it serves. extra are more flags for serve.
-func startServe(t *testing.T, db string, extra ...string) *servedLedger {
+func startServe(t testing.TB, db string, extra ...string) *servedLedger {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	root := newRootCmd()
