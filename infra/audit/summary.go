@@ -310,20 +310,11 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		return append(b, ']'), nil
 	case map[string]any:
 		keys := slices.Sorted(maps.Keys(v)) // as encoding/json orders a map's keys
-		b = append(b, '{')
+		o := make(object, len(keys))
 		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendJSON(b, k); err != nil {
-				return nil, err
-			}
-			b = append(b, ':')
-			if b, err = appendJSON(b, v[k]); err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
+			o[i] = member{k, v[k]}
 		}
-		return append(b, '}'), nil
+		return appendJSON(b, o)
 	case nil:
 		return append(b, "null"...), nil
 	case string:
