@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/grassroots-ledger/ledger/infra/meminfo"
 )
 
 // serveGCPercent is the garbage collector's target for serve: the heap may grow to four times what is
@@ -59,7 +59,7 @@ func tuneServeGC(log *slog.Logger) {
 // memoryAvailable is the memory this process may use: the machine's (MemTotal), or its control group's
 // limit when lower (a container's). 0 when neither can be read.
 func memoryAvailable() int64 {
-	total := memTotal("/proc/meminfo")
+	total, _ := meminfo.Field("MemTotal") // 0 when unknown
 	// cgroup v2 ("max" when unlimited), then v1 (a huge number when unlimited).
 	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
 		b, err := os.ReadFile(path)
@@ -71,24 +71,4 @@ func memoryAvailable() int64 {
 		}
 	}
 	return total
-}
-
-// memTotal reads MemTotal from a meminfo file, in bytes; 0 when it cannot.
-func memTotal(path string) int64 {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) >= 2 && f[0] == "MemTotal:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil || kb <= 0 {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
 }

@@ -1,13 +1,12 @@
 package esdbnode
 
 import (
-	"bufio"
-	"bytes"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/grassroots-ledger/ledger/infra/meminfo"
 )
 
 // A read of most of $all on a cold page cache — a rebuild, a verify or a copy-store soon after the
@@ -125,7 +124,7 @@ func readAhead(path string) warmResult {
 		return r
 	}
 	r.size = fi.Size()
-	if r.available, err = memAvailable(); err != nil {
+	if r.available, err = meminfo.Field("MemAvailable"); err != nil {
 		r.err = err
 		return r
 	}
@@ -135,26 +134,4 @@ func readAhead(path string) warmResult {
 	r.asked, r.err = true, adviseRange(path, 0, r.size)
 	r.took = time.Since(t0)
 	return r
-}
-
-// memAvailable is the kernel's estimate of the memory available for new work, page cache included
-// (MemAvailable in /proc/meminfo), in bytes.
-func memAvailable() (int64, error) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("MemAvailable:"))
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte("kB")))), 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		return kb << 10, nil
-	}
-	return 0, os.ErrNotExist
 }

@@ -1,10 +1,11 @@
 package pg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -30,16 +31,15 @@ func (v *versionTables) record(schema, table string, files []migration) {
 	v.newest[[2]string{schema, table}] = newest
 }
 
-func (v *versionTables) list() [][3]any {
+// list returns every version table recorded, by schema and table, with the newest version known here.
+func (v *versionTables) list() []Newer {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make([][3]any, 0, len(v.newest))
+	out := make([]Newer, 0, len(v.newest))
 	for k, n := range v.newest {
-		out = append(out, [3]any{k[0], k[1], n})
+		out = append(out, Newer{Schema: k[0], Table: k[1], Known: n})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i][0].(string)+"."+out[i][1].(string) < out[j][0].(string)+"."+out[j][1].(string)
-	})
+	slices.SortFunc(out, func(a, b Newer) int { return cmp.Or(cmp.Compare(a.Schema, b.Schema), cmp.Compare(a.Table, b.Table)) })
 	return out
 }
 
@@ -67,9 +67,8 @@ type Querier interface {
 // its schema away for an instant) is not newer.
 func NewerThanThisBinary(ctx context.Context, q Querier) ([]Newer, error) {
 	var out []Newer
-	for _, t := range migrated.list() {
-		schema, table, known := t[0].(string), t[1].(string), t[2].(int64)
-		n := Newer{Schema: schema, Table: table, Known: known}
+	for _, n := range migrated.list() {
+		schema, table := n.Schema, n.Table
 		rows, err := q.Query(ctx, "SELECT version, name FROM "+pgx.Identifier{schema, table}.Sanitize()+" ORDER BY version DESC LIMIT 1")
 		if err == nil {
 			_, err = pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (struct{}, error) {
@@ -83,7 +82,7 @@ func NewerThanThisBinary(ctx context.Context, q Querier) ([]Newer, error) {
 		case err != nil:
 			return nil, fmt.Errorf("read %s.%s: %w", schema, table, err)
 		}
-		if n.Applied > known {
+		if n.Applied > n.Known {
 			out = append(out, n)
 		}
 	}
