@@ -227,7 +227,7 @@ func (a *Auditor) Replay(ctx context.Context, req ReplayRequest) (*Snapshot, err
 		reads.Go(func() error {
 			st := ModelState{Name: m.model.Name(), Poison: m.poison, Halted: m.halted}
 			var err error
-			if st.Rows, st.Tables, err = dumpSchema(rctx, a.cfg.Pool, m.schema, req.Tables); err != nil {
+			if st.Rows, st.Tables, err = dumpSchema(rctx, a.cfg.Pool, m.schema, sch.tablesOf[m.schema], req.Tables); err != nil {
 				return fmt.Errorf("replay %s: read %s: %w", req.Community, m.schema, err)
 			}
 			snap.Models[i] = st
@@ -417,8 +417,9 @@ type scratch struct {
 	own  bool // conn is the set's own, not one of the pool's: the set can be kept as a spare
 	done func()
 	// tables are the models' tables in the set, schema-qualified (not the migrations' ledger): what
-	// emptying it truncates.
-	tables []string
+	// emptying it truncates; tablesOf holds them by schema. Both are read once (readTables).
+	tables   []string
+	tablesOf map[string][]table
 }
 
 // scratchMigrations is the table of a scratch schema that records its migrations.
@@ -464,7 +465,43 @@ func (a *Auditor) newScratch(ctx context.Context, spare bool) (*scratch, error) 
 		s.close(ctx)
 		return nil, err
 	}
+	if err := s.readTables(ctx); err != nil {
+		s.close(ctx)
+		return nil, fmt.Errorf("scratch schemas: %w", err)
+	}
 	return s, nil
+}
+
+// table is one of a scratch schema's tables, with its primary key's columns ("" when it has none).
+type table struct{ name, key string }
+
+// readTables reads the tables of every schema of the set from the catalogue, once for the set (a spare
+// set serves many replays): each replay's dump of a model's tables used to read them again, a catalogue
+// query that PostgreSQL planned anew each time, on the path of the answer.
+func (s *scratch) readTables(ctx context.Context) error {
+	schemas := make([]string, len(s.a.replayed))
+	for i, m := range s.a.replayed {
+		schemas[i] = s.schema(m.Name())
+	}
+	rows, err := s.conn.Query(ctx, `SELECT n.nspname, c.relname,
+			coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey::int2[], a.attnum))
+				FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+				WHERE i.indrelid = c.oid AND i.indisprimary), '')
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'p') AND c.relname <> $2 ORDER BY 1, 2`,
+		schemas, scratchMigrations)
+	if err != nil {
+		return err
+	}
+	s.tablesOf = make(map[string][]table, len(schemas))
+	var schema string
+	var t table
+	_, err = pgx.ForEachRow(rows, []any{&schema, &t.name, &t.key}, func() error {
+		s.tablesOf[schema] = append(s.tablesOf[schema], t)
+		s.tables = append(s.tables, pgx.Identifier{schema, t.name}.Sanitize())
+		return nil
+	})
+	return err
 }
 
 // dropSecondaryIndexes drops the indexes of a scratch schema that no constraint needs (neither unique nor
@@ -673,20 +710,6 @@ func (s *scratch) sweep(ctx context.Context) error {
 // sequences: the set is then as newScratch makes it. Truncating costs PostgreSQL a new file per table, so
 // the empty ones (most of a set: one community uses a few of each model's tables) are left alone.
 func (s *scratch) empty(ctx context.Context) error {
-	if s.tables == nil {
-		schemas := make([]string, len(s.a.replayed))
-		for i, m := range s.a.replayed {
-			schemas[i] = s.schema(m.Name())
-		}
-		rows, err := s.conn.Query(ctx, `SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
-			WHERE schemaname = ANY($1) AND tablename <> $2 ORDER BY 1`, schemas, scratchMigrations)
-		if err != nil {
-			return err
-		}
-		if s.tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			return err
-		}
-	}
 	if len(s.tables) == 0 {
 		return nil
 	}

@@ -123,26 +123,9 @@ func summaryPart(q schemaQuerier, model, community, path string, s *summary) fun
 	return nil
 }
 
-// dumpSchema counts the rows of every table of schema and, when all is set, returns every row as JSON,
+// dumpSchema counts the rows of each of schema's tables and, when all is set, returns every row as JSON,
 // ordered by primary key (by the whole row where there is none).
-func dumpSchema(ctx context.Context, q querier, schema string, all bool) (map[string]int64, map[string]any, error) {
-	rows, err := q.Query(ctx, `SELECT c.relname,
-			coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey::int2[], a.attnum))
-				FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-				WHERE i.indrelid = c.oid AND i.indisprimary), '')
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_migrations' ORDER BY 1`, schema)
-	if err != nil {
-		return nil, nil, err
-	}
-	type table struct{ name, key string }
-	tables, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (table, error) {
-		var t table
-		return t, r.Scan(&t.name, &t.key)
-	})
-	if err != nil {
-		return nil, nil, err
-	}
+func dumpSchema(ctx context.Context, q querier, schema string, tables []table, all bool) (map[string]int64, map[string]any, error) {
 	counts := map[string]int64{}
 	if len(tables) > 0 { // every table's count in one round trip
 		parts := make([]string, len(tables))
