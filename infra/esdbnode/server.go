@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/grassroots-ledger/ledger/infra/esdbwire"
 )
 
 // Limits checked before an append reaches the writer, so the writer never meets a value bbolt would refuse.
@@ -23,9 +25,9 @@ const (
 
 // Metadata keys of the EventStoreDB protocol.
 const (
-	metaType        = "type"
-	metaContentType = "content-type"
-	metaCreated     = "created"
+	metaType        = esdbwire.MetaType
+	metaContentType = esdbwire.MetaContentType
+	metaCreated     = esdbwire.MetaCreated
 )
 
 // emulatedServerVersion is reported by ServerFeatures. Clients use it (and the method list) only to gate

@@ -10,6 +10,8 @@ import (
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/grassroots-ledger/ledger/infra/esdbwire"
 )
 
 // Reads are dominated by encoding events: building a ReadResp message tree per event (a dozen allocations,
@@ -47,26 +49,6 @@ func (c *wireCodec) Unmarshal(data mem.BufferSlice, v any) error { return c.prot
 
 func (c *wireCodec) Name() string { return grpcproto.Name }
 
-// Field numbers from streams.proto and shared.proto.
-const (
-	fReadRespEvent          = 1 // ReadResp.event
-	fReadEventEvent         = 1 // ReadResp.ReadEvent.event
-	fReadEventCommit        = 3 // ReadResp.ReadEvent.commit_position
-	fRecID                  = 1 // RecordedEvent.id
-	fRecStream              = 2 // RecordedEvent.stream_identifier
-	fRecRevision            = 3
-	fRecPrepare             = 4
-	fRecCommit              = 5
-	fRecMetadata            = 6 // map<string,string>: repeated entry {1: key, 2: value}
-	fRecCustomMetadata      = 7
-	fRecData                = 8
-	fUUIDStructured         = 1
-	fUUIDString             = 2
-	fStructuredMost         = 1
-	fStructuredLeast        = 2
-	fStreamIdentifierStream = 3
-)
-
 func sizeBytesField(num protowire.Number, n int) int {
 	return protowire.SizeTag(num) + protowire.SizeBytes(n)
 }
@@ -92,7 +74,7 @@ func appendBytesField(b []byte, num protowire.Number, v []byte) []byte {
 }
 
 func mapEntrySize(k, v int) int {
-	return sizeBytesField(1, k) + sizeBytesField(2, v)
+	return sizeBytesField(esdbwire.MapKey, k) + sizeBytesField(esdbwire.MapValue, v)
 }
 
 // appendEventFrame appends the wire encoding of ReadResp{event: ReadEvent{event: RecordedEvent{…},
@@ -106,73 +88,73 @@ func appendEventFrame(dst []byte, e *event, uuidString bool, scratch *[]byte) []
 	var idString string
 	if uuidString {
 		idString = uuid.UUID(e.id).String()
-		idSize = sizeBytesField(fUUIDString, len(idString))
+		idSize = sizeBytesField(esdbwire.UUIDString, len(idString))
 	} else {
 		most = binary.BigEndian.Uint64(e.id[:8])
 		least = binary.BigEndian.Uint64(e.id[8:])
-		idSize = sizeBytesField(fUUIDStructured, sizeVarintField(fStructuredMost, most)+sizeVarintField(fStructuredLeast, least))
+		idSize = sizeBytesField(esdbwire.UUIDStructured, sizeVarintField(esdbwire.StructuredMost, most)+sizeVarintField(esdbwire.StructuredLeast, least))
 	}
-	streamIDSize := sizeBytesField(fStreamIdentifierStream, len(e.stream))
+	streamIDSize := sizeBytesField(esdbwire.StreamIdentifierName, len(e.stream))
 	md1 := mapEntrySize(len(metaType), len(e.eventType))
 	md2 := mapEntrySize(len(metaContentType), len(e.contentType))
 	md3 := mapEntrySize(len(metaCreated), len(created))
 
-	rec := sizeBytesField(fRecID, idSize) +
-		sizeBytesField(fRecStream, streamIDSize) +
-		sizeVarintField(fRecRevision, e.revision) +
-		sizeVarintField(fRecPrepare, e.position) +
-		sizeVarintField(fRecCommit, e.position) +
-		sizeBytesField(fRecMetadata, md1) + sizeBytesField(fRecMetadata, md2) + sizeBytesField(fRecMetadata, md3)
+	rec := sizeBytesField(esdbwire.RecordedID, idSize) +
+		sizeBytesField(esdbwire.RecordedStream, streamIDSize) +
+		sizeVarintField(esdbwire.RecordedRevision, e.revision) +
+		sizeVarintField(esdbwire.RecordedPrepare, e.position) +
+		sizeVarintField(esdbwire.RecordedCommit, e.position) +
+		sizeBytesField(esdbwire.RecordedMetadata, md1) + sizeBytesField(esdbwire.RecordedMetadata, md2) + sizeBytesField(esdbwire.RecordedMetadata, md3)
 	if len(e.metadata) > 0 {
-		rec += sizeBytesField(fRecCustomMetadata, len(e.metadata))
+		rec += sizeBytesField(esdbwire.RecordedCustomMetadata, len(e.metadata))
 	}
 	if len(e.data) > 0 {
-		rec += sizeBytesField(fRecData, len(e.data))
+		rec += sizeBytesField(esdbwire.RecordedData, len(e.data))
 	}
-	readEvent := sizeBytesField(fReadEventEvent, rec) + protowire.SizeTag(fReadEventCommit) + protowire.SizeVarint(e.position)
+	readEvent := sizeBytesField(esdbwire.ReadEventEvent, rec) + protowire.SizeTag(esdbwire.ReadEventCommit) + protowire.SizeVarint(e.position)
 
-	b := protowire.AppendTag(dst, fReadRespEvent, protowire.BytesType)
+	b := protowire.AppendTag(dst, esdbwire.ReadRespEvent, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(readEvent))
-	b = protowire.AppendTag(b, fReadEventEvent, protowire.BytesType)
+	b = protowire.AppendTag(b, esdbwire.ReadEventEvent, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(rec))
 
-	b = protowire.AppendTag(b, fRecID, protowire.BytesType)
+	b = protowire.AppendTag(b, esdbwire.RecordedID, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(idSize))
 	if uuidString {
-		b = appendBytesField(b, fUUIDString, []byte(idString))
+		b = appendBytesField(b, esdbwire.UUIDString, []byte(idString))
 	} else {
-		b = protowire.AppendTag(b, fUUIDStructured, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(sizeVarintField(fStructuredMost, most)+sizeVarintField(fStructuredLeast, least)))
-		b = appendVarintField(b, fStructuredMost, most)
-		b = appendVarintField(b, fStructuredLeast, least)
+		b = protowire.AppendTag(b, esdbwire.UUIDStructured, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(sizeVarintField(esdbwire.StructuredMost, most)+sizeVarintField(esdbwire.StructuredLeast, least)))
+		b = appendVarintField(b, esdbwire.StructuredMost, most)
+		b = appendVarintField(b, esdbwire.StructuredLeast, least)
 	}
 
-	b = protowire.AppendTag(b, fRecStream, protowire.BytesType)
+	b = protowire.AppendTag(b, esdbwire.RecordedStream, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(streamIDSize))
-	b = appendBytesField(b, fStreamIdentifierStream, e.stream)
+	b = appendBytesField(b, esdbwire.StreamIdentifierName, e.stream)
 
-	b = appendVarintField(b, fRecRevision, e.revision)
-	b = appendVarintField(b, fRecPrepare, e.position)
-	b = appendVarintField(b, fRecCommit, e.position)
+	b = appendVarintField(b, esdbwire.RecordedRevision, e.revision)
+	b = appendVarintField(b, esdbwire.RecordedPrepare, e.position)
+	b = appendVarintField(b, esdbwire.RecordedCommit, e.position)
 
 	for _, kv := range [3]struct {
 		k    string
 		v    []byte
 		size int
 	}{{metaType, e.eventType, md1}, {metaContentType, e.contentType, md2}, {metaCreated, created, md3}} {
-		b = protowire.AppendTag(b, fRecMetadata, protowire.BytesType)
+		b = protowire.AppendTag(b, esdbwire.RecordedMetadata, protowire.BytesType)
 		b = protowire.AppendVarint(b, uint64(kv.size))
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = protowire.AppendTag(b, esdbwire.MapKey, protowire.BytesType)
 		b = protowire.AppendString(b, kv.k)
-		b = appendBytesField(b, 2, kv.v)
+		b = appendBytesField(b, esdbwire.MapValue, kv.v)
 	}
 	if len(e.metadata) > 0 {
-		b = appendBytesField(b, fRecCustomMetadata, e.metadata)
+		b = appendBytesField(b, esdbwire.RecordedCustomMetadata, e.metadata)
 	}
 	if len(e.data) > 0 {
-		b = appendBytesField(b, fRecData, e.data)
+		b = appendBytesField(b, esdbwire.RecordedData, e.data)
 	}
-	b = protowire.AppendTag(b, fReadEventCommit, protowire.VarintType)
+	b = protowire.AppendTag(b, esdbwire.ReadEventCommit, protowire.VarintType)
 	return protowire.AppendVarint(b, e.position)
 }
 

@@ -9,6 +9,8 @@ import (
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/grassroots-ledger/ledger/infra/esdbwire"
 )
 
 // Reading is dominated by decoding: every event arrives as one ReadResp message, which protobuf's generic
@@ -48,26 +50,6 @@ func (c readCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return c.CodecV2.Unmarshal(data, v)
 }
 
-// Field numbers of streams.proto and shared.proto.
-const (
-	fReadRespEvent      = 1 // ReadResp.event
-	fReadEventEvent     = 1 // ReadEvent.event
-	fReadEventCommit    = 3 // ReadEvent.commit_position
-	fRecID              = 1
-	fRecStream          = 2
-	fRecRevision        = 3
-	fRecPrepare         = 4
-	fRecCommit          = 5
-	fRecMetadata        = 6
-	fRecCustomMetadata  = 7
-	fRecData            = 8
-	fUUIDStructured     = 1
-	fUUIDString         = 2
-	fStructuredMost     = 1
-	fStructuredLeast    = 2
-	fStreamIdentifierID = 3
-)
-
 // eventMessage is the tree of one decoded event message, allocated at once: a dozen small allocations an
 // event were half of the decoding's cost.
 type eventMessage struct {
@@ -86,12 +68,8 @@ type eventMessage struct {
 // each field at most once and none unknown (what servers send for a read of events); ok is false for
 // anything else, which the caller hands to the protobuf decoder. Bytes are copied: b is gRPC's buffer.
 func decodeReadEventResp(b []byte) (_ *streams.ReadResp_Event, ok bool) {
-	num, typ, n := protowire.ConsumeTag(b)
-	if n < 0 || num != fReadRespEvent || typ != protowire.BytesType {
-		return nil, false
-	}
-	body, m := protowire.ConsumeBytes(b[n:])
-	if m < 0 || n+m != len(b) {
+	num, body, ok := soleField(b)
+	if !ok || num != esdbwire.ReadRespEvent {
 		return nil, false
 	}
 	msg := &eventMessage{}
@@ -103,14 +81,14 @@ func decodeReadEventResp(b []byte) (_ *streams.ReadResp_Event, ok bool) {
 		}
 		body = body[n:]
 		switch {
-		case num == fReadEventEvent && typ == protowire.BytesType && seen&1 == 0:
+		case num == esdbwire.ReadEventEvent && typ == protowire.BytesType && seen&1 == 0:
 			v, n := protowire.ConsumeBytes(body)
 			if n < 0 || !msg.decodeRecorded(v) {
 				return nil, false
 			}
 			body = body[n:]
 			seen |= 1
-		case num == fReadEventCommit && typ == protowire.VarintType && seen&2 == 0:
+		case num == esdbwire.ReadEventCommit && typ == protowire.VarintType && seen&2 == 0:
 			v, n := protowire.ConsumeVarint(body)
 			if n < 0 {
 				return nil, false
@@ -143,17 +121,17 @@ func (msg *eventMessage) decodeRecorded(b []byte) bool {
 	var seen uint16
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num < fRecID || num > fRecData {
+		if n < 0 || num < esdbwire.RecordedID || num > esdbwire.RecordedData {
 			return false
 		}
 		b = b[n:]
 		bit := uint16(1) << num
-		if num != fRecMetadata && seen&bit != 0 {
+		if num != esdbwire.RecordedMetadata && seen&bit != 0 {
 			return false
 		}
 		seen |= bit
 		switch num {
-		case fRecRevision, fRecPrepare, fRecCommit:
+		case esdbwire.RecordedRevision, esdbwire.RecordedPrepare, esdbwire.RecordedCommit:
 			if typ != protowire.VarintType {
 				return false
 			}
@@ -163,9 +141,9 @@ func (msg *eventMessage) decodeRecorded(b []byte) bool {
 			}
 			b = b[n:]
 			switch num {
-			case fRecRevision:
+			case esdbwire.RecordedRevision:
 				r.StreamRevision = v
-			case fRecPrepare:
+			case esdbwire.RecordedPrepare:
 				r.PreparePosition = v
 			default:
 				r.CommitPosition = v
@@ -181,11 +159,11 @@ func (msg *eventMessage) decodeRecorded(b []byte) bool {
 		}
 		b = b[n:]
 		switch num {
-		case fRecID:
+		case esdbwire.RecordedID:
 			if !msg.decodeUUID(v) {
 				return false
 			}
-		case fRecStream:
+		case esdbwire.RecordedStream:
 			name, ok := streamName(v)
 			if !ok {
 				return false
@@ -194,16 +172,16 @@ func (msg *eventMessage) decodeRecorded(b []byte) bool {
 				msg.stream.StreamName = keep(name)
 			}
 			r.StreamIdentifier = &msg.stream
-		case fRecMetadata:
+		case esdbwire.RecordedMetadata:
 			if r.Metadata == nil {
 				r.Metadata = make(map[string]string, 3)
 			}
 			if !decodeMapEntry(v, r.Metadata) {
 				return false
 			}
-		case fRecCustomMetadata:
+		case esdbwire.RecordedCustomMetadata:
 			r.CustomMetadata = keep(v)
-		case fRecData:
+		case esdbwire.RecordedData:
 			r.Data = keep(v)
 		}
 	}
@@ -212,26 +190,22 @@ func (msg *eventMessage) decodeRecorded(b []byte) bool {
 
 // decodeUUID decodes a UUID into msg.id.
 func (msg *eventMessage) decodeUUID(b []byte) bool {
-	num, typ, n := protowire.ConsumeTag(b)
-	if n < 0 || typ != protowire.BytesType {
-		return false
-	}
-	v, m := protowire.ConsumeBytes(b[n:])
-	if m < 0 || n+m != len(b) {
+	num, v, ok := soleField(b)
+	if !ok {
 		return false
 	}
 	switch num {
-	case fUUIDString:
+	case esdbwire.UUIDString:
 		if !utf8.Valid(v) {
 			return false // protobuf's decoder refuses it: leave it the error
 		}
 		msg.idString.String_ = string(v)
 		msg.id.Value = &msg.idString
-	case fUUIDStructured:
+	case esdbwire.UUIDStructured:
 		var seen uint8
 		for len(v) > 0 {
 			num, typ, n := protowire.ConsumeTag(v)
-			if n < 0 || typ != protowire.VarintType || (num != fStructuredMost && num != fStructuredLeast) || seen&(1<<num) != 0 {
+			if n < 0 || typ != protowire.VarintType || (num != esdbwire.StructuredMost && num != esdbwire.StructuredLeast) || seen&(1<<num) != 0 {
 				return false
 			}
 			seen |= 1 << num
@@ -240,7 +214,7 @@ func (msg *eventMessage) decodeUUID(b []byte) bool {
 				return false
 			}
 			v = v[n+m:]
-			if num == fStructuredMost {
+			if num == esdbwire.StructuredMost {
 				msg.idParts.MostSignificantBits = int64(x)
 			} else {
 				msg.idParts.LeastSignificantBits = int64(x)
@@ -260,15 +234,22 @@ func streamName(b []byte) ([]byte, bool) {
 	if len(b) == 0 {
 		return nil, true
 	}
+	num, v, ok := soleField(b)
+	return v, ok && num == esdbwire.StreamIdentifierName
+}
+
+// soleField returns the number and bytes of the one length-delimited field b holds; ok is false when b
+// holds anything else.
+func soleField(b []byte) (_ protowire.Number, _ []byte, ok bool) {
 	num, typ, n := protowire.ConsumeTag(b)
-	if n < 0 || num != fStreamIdentifierID || typ != protowire.BytesType {
-		return nil, false
+	if n < 0 || typ != protowire.BytesType {
+		return 0, nil, false
 	}
 	v, m := protowire.ConsumeBytes(b[n:])
 	if m < 0 || n+m != len(b) {
-		return nil, false
+		return 0, nil, false
 	}
-	return v, true
+	return num, v, true
 }
 
 // decodeMapEntry adds one map<string,string> entry to m; a key or value left out is "" (a later entry
@@ -278,7 +259,7 @@ func decodeMapEntry(b []byte, m map[string]string) bool {
 	var seen uint8
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || typ != protowire.BytesType || (num != 1 && num != 2) || seen&(1<<num) != 0 {
+		if n < 0 || typ != protowire.BytesType || (num != esdbwire.MapKey && num != esdbwire.MapValue) || seen&(1<<num) != 0 {
 			return false
 		}
 		seen |= 1 << num
@@ -290,7 +271,7 @@ func decodeMapEntry(b []byte, m map[string]string) bool {
 		if !utf8.Valid(s) {
 			return false
 		}
-		if num == 1 {
+		if num == esdbwire.MapKey {
 			k = metadataKey(s)
 		} else {
 			v = metadataValue(s)
@@ -315,12 +296,12 @@ func metadataValue(b []byte) string {
 // "content-type", "created") without allocating them again for each.
 func metadataKey(b []byte) string {
 	switch string(b) {
-	case "type":
-		return "type"
-	case "content-type":
-		return "content-type"
-	case "created":
-		return "created"
+	case esdbwire.MetaType:
+		return esdbwire.MetaType
+	case esdbwire.MetaContentType:
+		return esdbwire.MetaContentType
+	case esdbwire.MetaCreated:
+		return esdbwire.MetaCreated
 	}
 	return string(b)
 }
