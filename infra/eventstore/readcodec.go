@@ -109,7 +109,12 @@ func decodeReadEventResp(b []byte) (_ *streams.ReadResp_Event, ok bool) {
 	return &msg.event, true
 }
 
-// decodeRecorded decodes a RecordedEvent into msg.recorded. Its byte fields share one copy of b.
+// decodeRecorded decodes a RecordedEvent into msg.recorded. Its byte fields share one copy of b, which
+// the data keeps alive after the rest is dropped (about the size of the stream name and the metadata
+// more an event held in a batch). Measured against a copy for each field (2026-12-06, `ledger rebuild`
+// of 1 000 962 events, four runs alternated): peak RSS 2.04-2.10 GB against 1.84-1.88 GB, and 20.0-21.3 s
+// of the process's CPU against 24.0-27.1 s, the wall 33-38 s against 37-42 s. The memory held without
+// pointers raises the collector's goal at no cost to its marking, so it runs less often.
 func (msg *eventMessage) decodeRecorded(b []byte) bool {
 	r := &msg.recorded
 	own := make([]byte, 0, len(b))
