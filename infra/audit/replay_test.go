@@ -481,7 +481,8 @@ func TestSpareScratchSchemas(t *testing.T) {
 }
 
 // TestScratchSchemasKeepOnlyTheIndexesConstraintsNeed: a scratch schema keeps the primary keys and unique
-// indexes the models' upserts conflict on, and none of the read-side indexes (the audit trail's five).
+// indexes the models' upserts conflict on, and none of the read-side indexes (the audit trail's five); its
+// tables are unlogged.
 func TestScratchSchemasKeepOnlyTheIndexesConstraintsNeed(t *testing.T) {
 	ctx := context.Background()
 	pool := testPool(t)
@@ -503,6 +504,15 @@ func TestScratchSchemasKeepOnlyTheIndexesConstraintsNeed(t *testing.T) {
 		unique, other := indexes(s.schema(m.Name()))
 		if unique == 0 || other != 0 {
 			t.Errorf("%s: %d unique indexes, %d others; want the unique ones only", s.schema(m.Name()), unique, other)
+		}
+		var unlogged, logged int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE c.relpersistence = 'u'), count(*) FILTER (WHERE c.relpersistence <> 'u')
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+			s.schema(m.Name())).Scan(&unlogged, &logged); err != nil {
+			t.Fatal(err)
+		}
+		if unlogged == 0 || logged != 0 {
+			t.Errorf("%s: %d unlogged tables, %d logged; want every table unlogged", s.schema(m.Name()), unlogged, logged)
 		}
 	}
 }

@@ -77,6 +77,9 @@ func summaryPart(q schemaQuerier, model, community, path string, s *summary) fun
 		}
 	case board.Name:
 		return func(ctx context.Context) (err error) {
+			if err := board.AnalyzeNoticeTables(ctx, q); err != nil {
+				return err
+			}
 			s.Disclosures, err = board.CurrentNotices(ctx, q, community, summaryLimit)
 			return err
 		}

@@ -114,6 +114,24 @@ func noticesFrom() string {
 			WHERE o.community_id = n.community_id AND o.notice_id = n.notice_id) oc`
 }
 
+// AnalyzeNoticeTables refreshes the planner's statistics of the three tables noticesFrom joins. A live
+// schema has them from autovacuum; a schema just filled without them (an auditor's scratch copy of one
+// community) is planned as if each held a handful of rows, and PostgreSQL then joins a community's 500
+// notices to their versions by comparing every pair (125 750 rows filtered, 55–65 ms, where a hash join of
+// the same rows takes about 1 ms after an ANALYZE of 7–10 ms).
+func AnalyzeNoticeTables(ctx context.Context, q Querier) error {
+	rows, err := q.Query(ctx, "ANALYZE "+pgx.Identifier{Schema, "notices"}.Sanitize()+", "+
+		pgx.Identifier{Schema, "notice_versions"}.Sanitize()+", "+pgx.Identifier{Schema, "objections"}.Sanitize())
+	if err != nil {
+		return fmt.Errorf("board: analyze: %w", err)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("board: analyze: %w", err)
+	}
+	return nil
+}
+
 func scanNotice(rows pgx.Rows) (Notice, error) {
 	var n Notice
 	var cat, status, refs, attach string
