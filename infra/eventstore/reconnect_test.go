@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,10 @@ func TestStoreReconnectsAfterServerRestart(t *testing.T) {
 	if err := node.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The server's port stays taken while it is down, by a listener that closes every connection at once:
+	// freed, it could go to a node another test process opens meanwhile (CI runs packages side by side), and
+	// the client would then reach that node instead of failing.
+	hold := holdPort(t, addr)
 	// Calls fail while the server is down, long enough for the client to give up discovery.
 	second := []eventlog.Event{{ID: eventlog.DeriveID("reconnect", 1), Type: "test.recorded", Data: []byte(`{}`)}}
 	for down := time.Now(); time.Since(down) < 3*time.Second; time.Sleep(100 * time.Millisecond) {
@@ -50,6 +55,7 @@ func TestStoreReconnectsAfterServerRestart(t *testing.T) {
 		t.Error("the client never gave up discovery: the replacement path is untested")
 	}
 
+	hold.Close()
 	node, err = esdbnode.Open(ctx, esdbnode.Config{Dir: dir, Listen: addr, Logger: quietLogger()})
 	if err != nil {
 		t.Fatalf("reopen the node on %s: %v", addr, err)
@@ -68,6 +74,26 @@ func TestStoreReconnectsAfterServerRestart(t *testing.T) {
 	if err != nil || res.Revision != 1 {
 		t.Fatalf("append after reconnecting: %+v, %v", res, err)
 	}
+}
+
+// holdPort listens on addr and closes every connection it accepts, until the listener is closed.
+func holdPort(t *testing.T, addr string) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("hold %s while the server is down: %v", addr, err)
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return // closed
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { l.Close() })
+	return l
 }
 
 // recordingHandler keeps the messages logged through it.
