@@ -209,11 +209,10 @@ func (msg *eventMessage) decodeUUID(b []byte) bool {
 	case esdbwire.UUIDStructured:
 		var seen uint8
 		for len(v) > 0 {
-			num, typ, n := protowire.ConsumeTag(v)
-			if n < 0 || typ != protowire.VarintType || (num != esdbwire.StructuredMost && num != esdbwire.StructuredLeast) || seen&(1<<num) != 0 {
+			num, n := pairTag(v, protowire.VarintType, esdbwire.StructuredMost, esdbwire.StructuredLeast, &seen)
+			if n == 0 {
 				return false
 			}
-			seen |= 1 << num
 			x, m := protowire.ConsumeVarint(v[n:])
 			if m < 0 {
 				return false
@@ -257,17 +256,28 @@ func soleField(b []byte) (_ protowire.Number, _ []byte, ok bool) {
 	return num, v, true
 }
 
+// pairTag reads the tag of the next field of a message of two fields, a and c (numbers below 8), each of type
+// typ and there at most once (seen records which have come): it returns the field's number and the tag's
+// length, or 0 when the tag is anything else.
+func pairTag(b []byte, typ protowire.Type, a, c protowire.Number, seen *uint8) (protowire.Number, int) {
+	num, t, n := protowire.ConsumeTag(b)
+	if n < 0 || t != typ || (num != a && num != c) || *seen&(1<<num) != 0 {
+		return 0, 0
+	}
+	*seen |= 1 << num
+	return num, n
+}
+
 // decodeMapEntry adds one map<string,string> entry to m; a key or value left out is "" (a later entry
 // with the same key replaces an earlier one, as in protobuf).
 func decodeMapEntry(b []byte, m map[string]string) bool {
 	var k, v string
 	var seen uint8
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || typ != protowire.BytesType || (num != esdbwire.MapKey && num != esdbwire.MapValue) || seen&(1<<num) != 0 {
+		num, n := pairTag(b, protowire.BytesType, esdbwire.MapKey, esdbwire.MapValue, &seen)
+		if n == 0 {
 			return false
 		}
-		seen |= 1 << num
 		s, l := protowire.ConsumeBytes(b[n:])
 		if l < 0 {
 			return false
