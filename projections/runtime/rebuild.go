@@ -62,8 +62,8 @@ var ErrRebuildRunning = errors.New("projection: a rebuild of this read model is 
 // schema of a failed or cancelled rebuild is left for inspection and dropped by the next rebuild. A model
 // whose policy is Halt makes the rebuild fail at its first poison event, leaving the live schema alone.
 // A model this process has halted stays halted after the swap until the process restarts. The old schema
-// is dropped with CASCADE: never create views or foreign keys in other schemas that depend on a model's
-// tables, they would go with it.
+// is dropped with CASCADE once every model is swapped in: never create views or foreign keys in other
+// schemas that depend on a model's tables, they would go with it.
 func (r *Runtime) Rebuild(ctx context.Context, m ReadModel, progress ProgressFunc) error {
 	return r.RebuildAll(ctx, []ReadModel{m}, progress)
 }
@@ -217,6 +217,7 @@ fan:
 			return fmt.Errorf("rebuild %s: %w", j.t.name(), err)
 		}
 	}
+	r.dropRetired(ctx, models)
 	report()
 	for _, j := range jobs {
 		secs := time.Since(start).Seconds()
@@ -288,7 +289,10 @@ func (r *Runtime) lockRebuilds(ctx context.Context, models []ReadModel) (func(),
 func (r *Runtime) prepareRebuild(ctx context.Context, m ReadModel) (*rebuildJob, error) {
 	name := m.Name()
 	shadow := shadowSchema(name)
-	if _, err := r.cfg.Pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{shadow}.Sanitize()+" CASCADE"); err != nil {
+	// A shadow schema is left by a failed rebuild, a retired one by a rebuild stopped between its swap and
+	// the drop of the tables it replaced (the swap renames the live schema to it).
+	if _, err := r.cfg.Pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{shadow}.Sanitize()+", "+
+		pgx.Identifier{retiredSchema(name)}.Sanitize()+" CASCADE"); err != nil {
 		return nil, fmt.Errorf("rebuild %s: drop the old shadow schema: %w", name, err)
 	}
 	if err := r.migrateModel(ctx, m, shadow); err != nil {
@@ -416,17 +420,23 @@ func (r *Runtime) readHistory(ctx context.Context, pages chan<- []eventlog.Recor
 }
 
 // swap replaces the live schema of m by shadow in one transaction, under the model's projection lock (no
-// live batch is in flight) and both schemas' migration locks. Readers of the live tables (the portal, an
-// auditor's query) take their locks table by table while the swap takes every table of the retired schema:
-// PostgreSQL may pick the swap as a deadlock's victim (40P01). Nothing of it was committed then, so it is
-// tried again, a few times.
+// live batch is in flight) and both schemas' migration locks: the live schema is renamed to the retired
+// one and the shadow to the live one. The retired schema's tables are dropped after the commit
+// (dropRetired), so the swap takes no lock on a table and does not wait for the autovacuum worker or a
+// reader busy with one.
 func (r *Runtime) swap(ctx context.Context, m ReadModel, shadow string) error {
+	return r.retryDeadlock(ctx, "the swap", m.Name(), func() error { return r.swapOnce(ctx, m, shadow) })
+}
+
+// retryDeadlock runs fn, and again a few times while PostgreSQL picks it as a deadlock's victim (40P01):
+// nothing of its transaction was committed then.
+func (r *Runtime) retryDeadlock(ctx context.Context, what, model string, fn func() error) error {
 	var err error
 	for try := range 5 {
-		if err = r.swapOnce(ctx, m, shadow); !isDeadlock(err) {
+		if err = fn(); !isDeadlock(err) {
 			return err
 		}
-		r.cfg.Logger.Warn("runtime: the swap was a deadlock's victim; trying again", "model", m.Name(), "try", try+1)
+		r.cfg.Logger.Warn("runtime: "+what+" was a deadlock's victim; trying again", "model", model, "try", try+1)
 		select {
 		case <-time.After(time.Duration(50*(try+1)) * time.Millisecond):
 		case <-ctx.Done():
@@ -434,6 +444,31 @@ func (r *Runtime) swap(ctx context.Context, m ReadModel, shadow string) error {
 		}
 	}
 	return err
+}
+
+// dropRetired drops the schemas the swaps retired, side by side: each waits for the readers still on its
+// tables (the portal, an auditor's query; at most 30 s) and for PostgreSQL to cancel an autovacuum of them
+// (deadlock_timeout, a second by default), and readers taking their locks table by table may make a drop
+// a deadlock's victim (tried again). The models are swapped in already: a drop that fails is logged, and
+// the model's next rebuild drops what is left.
+func (r *Runtime) dropRetired(ctx context.Context, models []ReadModel) {
+	var wg sync.WaitGroup
+	for _, m := range models {
+		wg.Go(func() {
+			retired := retiredSchema(m.Name())
+			err := r.retryDeadlock(ctx, "dropping the retired schema", m.Name(), func() error {
+				return pgx.BeginFunc(ctx, r.cfg.Pool, func(tx pgx.Tx) error {
+					_, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '30s'; DROP SCHEMA IF EXISTS "+pgx.Identifier{retired}.Sanitize()+" CASCADE")
+					return err
+				})
+			})
+			if err != nil {
+				r.cfg.Logger.Warn("runtime: the rebuilt model is swapped in, but the tables it replaced are still there; its next rebuild drops them",
+					"model", m.Name(), "schema", retired, "err", err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // isDeadlock reports whether err is PostgreSQL's deadlock_detected.
@@ -463,7 +498,7 @@ func (r *Runtime) swapOnce(ctx context.Context, m ReadModel, shadow string) erro
 	id := func(s string) string { return pgx.Identifier{s}.Sanitize() }
 	sql := "ALTER SCHEMA " + id(shadow) + " RENAME TO " + id(live)
 	if exists {
-		sql = "ALTER SCHEMA " + id(live) + " RENAME TO " + id(retired) + "; " + sql + "; DROP SCHEMA " + id(retired) + " CASCADE"
+		sql = "ALTER SCHEMA " + id(live) + " RENAME TO " + id(retired) + "; " + sql
 	}
 	if _, err := tx.Exec(ctx, sql); err != nil {
 		return fmt.Errorf("swap %s for %s: %w", shadow, live, err)

@@ -330,3 +330,89 @@ func TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap(t *testing.T) {
 	}
 	checkTallies(t, pool, "rm_itally", f)
 }
+
+// TestRebuildSwapsWithoutWaitingForReadersOfTheOldTables: the swap renames schemas and takes no lock on a
+// table, so a reader holding one of the live tables (an auditor's long transaction) does not hold up the
+// swap; the replaced tables are dropped once that reader lets go, and the rebuild returns only then. The
+// retired schema a rebuild stopped between its swap and that drop leaves behind is dropped by the next
+// rebuild.
+func TestRebuildSwapsWithoutWaitingForReadersOfTheOldTables(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testPool(t)
+	store, _ := testStore(t)
+	f := newFiller(store, 5)
+	f.append(t, 300, 100, nil)
+	tally := newTally()
+	rt, _ := newRuntime(t, pool, store, []runtime.ReadModel{tally})
+	if err := rt.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Rebuild(ctx, tally, nil); err != nil {
+		t.Fatal(err)
+	}
+	var oldTable uint32
+	if err := pool.QueryRow(ctx, "SELECT 'rm_tally.tallies'::regclass::oid").Scan(&oldTable); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = reader.Rollback(ctx) }()
+	if _, err := reader.Exec(ctx, "SELECT count(*) FROM rm_tally.tallies"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- rt.Rebuild(ctx, tally, nil) }()
+	// The swap commits while the reader still holds the old table: rm_tally is another table's schema.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var now uint32
+		if err := pool.QueryRow(ctx, "SELECT 'rm_tally.tallies'::regclass::oid").Scan(&now); err != nil {
+			t.Fatal(err)
+		}
+		if now != oldTable {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the rebuild returned (%v) while a reader held the table it replaces", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the swap did not happen while a reader held a table of the live schema")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := countRows(t, pool, "SELECT count(*) FROM pg_namespace WHERE nspname = 'rm_tally__retired'"); n != 1 {
+		t.Fatalf("%d retired schemas while the reader holds the old table, want 1", n)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the rebuild returned (%v) before the replaced tables were dropped", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := reader.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, pool, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rm\\_tally\\_\\_%'"); n != 0 {
+		t.Fatalf("%d shadow or retired schemas left after the rebuild", n)
+	}
+	checkTallies(t, pool, "rm_tally", f)
+
+	// A retired schema left by a rebuild stopped after its swap does not stop the next one.
+	if _, err := pool.Exec(ctx, "CREATE SCHEMA rm_tally__retired; CREATE TABLE rm_tally__retired.tallies (stream text)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Rebuild(ctx, tally, nil); err != nil {
+		t.Fatalf("rebuild with a retired schema left behind: %v", err)
+	}
+	if n := countRows(t, pool, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rm\\_tally\\_\\_%'"); n != 0 {
+		t.Fatalf("%d shadow or retired schemas left after the rebuild", n)
+	}
+	checkTallies(t, pool, "rm_tally", f)
+}
