@@ -280,26 +280,37 @@ func (t tree) hashes(ctx context.Context, ids []compact.NodeID) ([][]byte, error
 		return nil, fmt.Errorf("read %d nodes: %w", len(ids), err)
 	}
 	for i, h := range out {
-		if h == nil {
+		if h != nil {
+			out[i] = nodeHash(levels[i], h)
+		}
+		if out[i] == nil {
 			return nil, fmt.Errorf("node (level %d, index %d) is missing", ids[i].Level, ids[i].Index)
 		}
-		out[i] = nodeHash(levels[i], h)
 	}
 	return out, nil
 }
 
-// nodeOrLeaf is the expression that reads node (w.level, w.idx): its hash from nodes, or for level 0,
-// which nodes does not hold, the leaf's data (nodeHash makes it the node's hash). One primary-key probe
-// either way.
+// nodeOrLeaf is the expression that reads node (w.level, w.idx): its hash from nodes, or for the levels
+// nodes does not hold the data of the leaves under it: level 0 its leaf's, level 1 its two leaves' one
+// after the other (nodeHash makes either the node's hash). One or two primary-key probes.
 func (t tree) nodeOrLeaf(w string) string {
-	return `CASE WHEN ` + w + `.level = 0 THEN (SELECT l.data FROM ` + t.leaves + ` l WHERE l.idx = ` + w + `.idx)
+	return `CASE ` + w + `.level WHEN 0 THEN (SELECT l.data FROM ` + t.leaves + ` l WHERE l.idx = ` + w + `.idx)
+		WHEN 1 THEN (SELECT a.data || b.data FROM ` + t.leaves + ` a, ` + t.leaves + ` b WHERE a.idx = 2 * ` + w + `.idx AND b.idx = 2 * ` + w + `.idx + 1)
 		ELSE (SELECT n.hash FROM ` + t.nodes + ` n WHERE n.level = ` + w + `.level AND n.idx = ` + w + `.idx) END`
 }
 
-// nodeHash is the hash of a node at level as nodeOrLeaf read it: for level 0 the leaf hash of the data.
+// nodeHash is the hash of a node at level as nodeOrLeaf read it: for level 0 the leaf hash of the data,
+// for level 1 the hash over the leaf hashes of its two leaves' data; nil (a missing node) when what was
+// read is not the data of one or two leaves.
 func nodeHash(level int16, read []byte) []byte {
-	if level == 0 {
+	switch level {
+	case 0:
 		return Hasher.HashLeaf(read)
+	case 1:
+		if len(read) != 2*HashSize {
+			return nil
+		}
+		return Hasher.HashChildren(Hasher.HashLeaf(read[:HashSize]), Hasher.HashLeaf(read[HashSize:]))
 	}
 	return read
 }

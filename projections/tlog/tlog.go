@@ -2,7 +2,7 @@
 // SHA-256) whose leaf i is the i-th ledger event in $all order (the store's $-streams left out) and whose
 // leaf data is that event's 32-byte chain hash (eventlog.Metadata.Hash). The tree math is
 // github.com/transparency-dev/merkle; this package keeps in PostgreSQL (schema rm_tlog) what roots and
-// proofs need (every leaf with its $all position, the hash of every perfect subtree of two leaves or
+// proofs need (every leaf with its $all position, the hash of every perfect subtree of four leaves or
 // more) and owns every query on it: the tree size, the root at any size, inclusion and consistency proofs.
 //
 // These definitions are fixed: outside tools verify checkpoints and proofs against them.
@@ -85,10 +85,10 @@ var (
 )
 
 // Tables are the model's tables (leaves with their $all positions, and the hash of every perfect subtree
-// of two leaves or more).
+// of four leaves or more).
 func (Model) Tables() []*tables.Table { return []*tables.Table{leavesTable, nodesTable} }
 
-// Apply implements runtime.ReadModel: the batch's leaves and the perfect subtrees of two leaves or more
+// Apply implements runtime.ReadModel: the batch's leaves and the perfect subtrees of four leaves or more
 // they complete go in with one COPY each (tables.Writer).
 func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
 	if len(batch) == 0 {
@@ -116,7 +116,7 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 	}
 	leaves, nodes := leavesTable.Rows(), nodesTable.Rows()
 	visit := func(id compact.NodeID, hash []byte) {
-		if id.Level > 0 { // a leaf's hash is its data's (stored in leaves)
+		if id.Level > 1 { // a leaf's hash is its data's, a two-leaf node's its leaves' (stored in leaves)
 			nodes.Row().Int2(int16(id.Level)).Int8(int64(id.Index)).Bytea(hash)
 		}
 	}

@@ -78,12 +78,20 @@ func loaded(t *testing.T, evs []eventlog.Recorded, batch int) (*pgxpool.Pool, *t
 func TestRootsMatchTheLibrarysTreeAtEverySize(t *testing.T) {
 	t.Parallel()
 	evs := events(300)
-	_, tree := loaded(t, evs, 37)
+	pool, tree := loaded(t, evs, 37)
 	roots, _ := reference(t, evs)
 	ctx := context.Background()
 	size, err := tree.Size(ctx)
 	if err != nil || size != 300 {
 		t.Fatalf("size %d, %v; want 300", size, err)
+	}
+	// nodes holds the perfect subtrees of four leaves or more, each once: 75 + 37 + 18 + 9 + 4 + 2 + 1 for
+	// 300 leaves (a leaf's and a two-leaf node's hashes are made from leaves).
+	if n := decodetest.Count(t, pool, "SELECT count(*) FROM rm_tlog.nodes WHERE level >= 2"); n != 146 {
+		t.Errorf("%d nodes of four leaves or more, want 146", n)
+	}
+	if n := decodetest.Count(t, pool, "SELECT count(*) FROM rm_tlog.nodes WHERE level < 2"); n != 0 {
+		t.Errorf("%d nodes of one or two leaves stored, want none", n)
 	}
 	for n := range uint64(301) {
 		got, err := tree.Root(ctx, n)
