@@ -292,16 +292,19 @@ func createDatabase(ctx context.Context, server string) (string, func(), error) 
 }
 
 // waitCaughtUp waits until every read model has applied everything in the store, and the alert engine's
-// appends have come back.
+// appends have come back. A failed look (the first query on a pooled connection PostgreSQL's restart
+// closed: "unexpected EOF") is tried again until the timeout.
 func (d *district) waitCaughtUp(timeout time.Duration) error {
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
 	stable := 0
 	var last eventlog.Position
-	for time.Now().Before(deadline) {
+	var lastErr error
+	for ; time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		head, err := d.Store.Head(ctx)
 		if err != nil {
-			return err
+			lastErr = err
+			continue
 		}
 		var lowest int64
 		err = d.Admin.QueryRow(ctx, `SELECT min(commit_pos) FROM (
@@ -310,7 +313,8 @@ func (d *district) waitCaughtUp(timeout time.Duration) error {
 			UNION ALL SELECT commit_pos FROM rm_meetings.checkpoint UNION ALL SELECT commit_pos FROM rm_audittrail.checkpoint
 			UNION ALL SELECT commit_pos FROM rm_alerts.checkpoint) c`).Scan(&lowest)
 		if err != nil {
-			return err
+			lastErr = err
+			continue
 		}
 		if uint64(lowest) >= head.Commit {
 			if head == last {
@@ -323,7 +327,9 @@ func (d *district) waitCaughtUp(timeout time.Duration) error {
 				return nil
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+	}
+	if lastErr != nil {
+		return fmt.Errorf("the read models did not catch up with the store within %s (last look: %w)", timeout, lastErr)
 	}
 	return fmt.Errorf("the read models did not catch up with the store within %s", timeout)
 }
