@@ -75,7 +75,7 @@ func TestPublicLogEndpoints(t *testing.T) {
 
 	// Every event so far: its inclusion in the second checkpoint's tree, proved against its signed root.
 	pool := testPool(t, db)
-	rows, err := pool.Query(context.Background(), `SELECT commit_pos, prepare_pos, hash FROM rm_audittrail.audit_events ORDER BY commit_pos, prepare_pos`)
+	rows, err := pool.Query(context.Background(), `SELECT commit_pos, prepare_pos, encode(hash, 'hex') FROM rm_audittrail.audit_events ORDER BY commit_pos, prepare_pos`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestVerifyPageInTheBrowser(t *testing.T) {
 	var hash [2]string
 	for i := range 2 {
 		var cp, pp int64
-		if err := pool.QueryRow(ctx, `SELECT commit_pos, prepare_pos, hash FROM rm_audittrail.audit_events ORDER BY commit_pos OFFSET $1 LIMIT 1`, 2+i).
+		if err := pool.QueryRow(ctx, `SELECT commit_pos, prepare_pos, encode(hash, 'hex') FROM rm_audittrail.audit_events ORDER BY commit_pos OFFSET $1 LIMIT 1`, 2+i).
 			Scan(&cp, &pp, &hash[i]); err != nil {
 			t.Fatal(err)
 		}

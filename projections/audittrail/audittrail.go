@@ -8,11 +8,13 @@ package audittrail
 import (
 	"context"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -62,7 +64,7 @@ var PublicColumns = []string{"commit_pos", "prepare_pos", "stream", "revision", 
 var auditEvents = tables.New("audit_events", []string{"commit_pos", "prepare_pos"}, "nothing",
 	"commit_pos int8", "prepare_pos int8", "stream text", "revision int8", "event_id uuid", "event_type text", "community_id text",
 	"jurisdiction text", "actor text", "command_id text", "correlation_id text", "causation_id text", "occurred_at timestamptz",
-	"recorded_at timestamptz", "prev_hash text", "hash text", "schema_version int4")
+	"recorded_at timestamptz", "prev_hash bytea", "hash bytea", "schema_version int4")
 
 var columns = auditEvents.Columns()
 
@@ -78,14 +80,18 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 		}
 	}
 	rows := auditEvents.Rows()
+	var prev, hash [HashSize]byte
 	for i := range batch {
 		e := &batch[i]
 		m := &e.Meta
+		if !utf8.ValidString(m.PrevHash) || !utf8.ValidString(m.Hash) {
+			return runtime.Poison(*e, fmt.Errorf("hash %q or previous hash %q is not UTF-8", m.Hash, m.PrevHash))
+		}
 		rows.Row().Int8(int64(e.Position.Commit)).Int8(int64(e.Position.Prepare)).Text(e.Stream).Int8(int64(e.Revision)).
 			UUID(pgtype.UUID{Bytes: e.ID, Valid: true}).Text(e.Type).NullText(nullable(m.CommunityID)).
 			Text(m.Jurisdiction).Text(m.Actor).Text(m.CommandID).NullText(nullable(m.CorrelationID)).NullText(nullable(m.CausationID)).
 			NullTime(pgtype.Timestamptz{Time: m.OccurredAt, Valid: !m.OccurredAt.IsZero()}).Time(e.Created).
-			Text(m.PrevHash).Text(m.Hash).Int4(int32(m.SchemaVersion))
+			Bytea(chainHash(prev[:0], m.PrevHash)).Bytea(chainHash(hash[:0], m.Hash)).Int4(int32(m.SchemaVersion))
 	}
 	var w tables.Writer
 	w.Copy(rows)
@@ -96,6 +102,60 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 }
 
 func nullable(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
+
+// HashSize is the size of a chain hash as the trail keeps it: SHA-256.
+const HashSize = 32
+
+// chainHash appends to dst how the trail keeps the chain hash s (columns prev_hash and hash, bytea): the
+// 32 bytes of the 64 lower-case hex digits eventlog.HashOf writes, nothing for "" (a stream's first event
+// has no previous hash), and any other text (a hash the chain check rejects, kept as the event has it)
+// as its bytes after a byte 0xFF, and 0xFE after that when they would make 32 bytes. s is UTF-8, where
+// neither byte ever occurs, so chainText reads every form back. Half the size of the hex text in each row.
+func chainHash(dst []byte, s string) []byte {
+	if len(s) == 2*HashSize && isLowerHex(s) {
+		for i := 0; i < len(s); i += 2 {
+			dst = append(dst, unhex(s[i])<<4|unhex(s[i+1]))
+		}
+		return dst
+	}
+	if s == "" {
+		return dst
+	}
+	if len(s)+1 == HashSize {
+		return append(append(dst, 0xFF, 0xFE), s...)
+	}
+	return append(append(dst, 0xFF), s...)
+}
+
+// chainText is the chain hash chainHash kept as b.
+func chainText(b []byte) string {
+	switch {
+	case len(b) == HashSize:
+		return hex.EncodeToString(b)
+	case len(b) == HashSize+1 && b[0] == 0xFF && b[1] == 0xFE:
+		return string(b[2:])
+	case len(b) > 0 && b[0] == 0xFF:
+		return string(b[1:])
+	}
+	return string(b) // "": no previous hash
+}
+
+// unhex is the value of a lower-case hex digit.
+func unhex(c byte) byte {
+	if c >= 'a' {
+		return c - 'a' + 10
+	}
+	return c - '0'
+}
+
+func isLowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // Entry is one event in the trail.
 type Entry struct {
@@ -235,10 +295,11 @@ func scanEntries(rows pgx.Rows, cols []string) ([]Entry, error) {
 		var community, corr, caus pgtype.Text
 		var occurred pgtype.Timestamptz
 		var sv int32
+		var prev, hash []byte
 		dest := map[string]any{"commit_pos": &c, "prepare_pos": &p, "stream": &e.Stream, "revision": &rev, "event_id": &id,
 			"event_type": &e.Type, "community_id": &community, "jurisdiction": &e.Jurisdiction, "actor": &e.Actor,
 			"command_id": &e.CommandID, "correlation_id": &corr, "causation_id": &caus, "occurred_at": &occurred,
-			"recorded_at": &e.RecordedAt, "prev_hash": &e.PrevHash, "hash": &e.Hash, "schema_version": &sv}
+			"recorded_at": &e.RecordedAt, "prev_hash": &prev, "hash": &hash, "schema_version": &sv}
 		ds := make([]any, len(cols))
 		for i, col := range cols {
 			ds[i] = dest[col]
@@ -249,6 +310,7 @@ func scanEntries(rows pgx.Rows, cols []string) ([]Entry, error) {
 		e.Position = eventlog.Position{Commit: uint64(c), Prepare: uint64(p)}
 		e.Revision, e.EventID, e.SchemaVersion = uint64(rev), id.Bytes, int(sv)
 		e.CommunityID, e.CorrelationID, e.CausationID = community.String, corr.String, caus.String
+		e.PrevHash, e.Hash = chainText(prev), chainText(hash)
 		if occurred.Valid {
 			e.OccurredAt = occurred.Time.UTC()
 		}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -229,4 +232,90 @@ func TestContract(t *testing.T) {
 			e.Revision = math.MaxInt64 + 1
 			return []readmodeltest.Poison{{Event: e, Reason: "does not fit a bigint"}}
 		}})
+}
+
+// hashForms are chain hashes of every form the trail keeps: the ledger's own (64 lower-case hex digits),
+// the empty previous hash of a stream's first event, and text a chain check rejects, among it text of 31
+// and 32 bytes (beside the 32 bytes of a real hash) and hex that is not lower-case or not 64 digits.
+var hashForms = []string{
+	"fb798fda0b73bb189486cbe4cfa1cb97bca015c5fae6b0d27a946d2e1fe3795b",
+	"00000000000000000000000000000000000000000000000000000000000000ff",
+	"",
+	"h5",
+	"FB798FDA0B73BB189486CBE4CFA1CB97BCA015C5FAE6B0D27A946D2E1FE3795B",
+	"fb798fda0b73bb189486cbe4cfa1cb97bca015c5fae6b0d27a946d2e1fe3795",
+	"fb798fda0b73bb189486cbe4cfa1cb97bca015c5fae6b0d27a946d2e1fe3795b00",
+	"0123456789abcdef0123456789abcde",  // 31 bytes
+	"0123456789abcdef0123456789abcdef", // 32 bytes
+	"链上哈希不是十六进制",
+	"\u00fe\u00ff",
+}
+
+// TestEveryHashFormReadsBack: whatever a chain hash is, Find gives it back as the event has it, and a
+// ledger hash takes its 32 bytes in the table, not 64 characters.
+func TestEveryHashFormReadsBack(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t)
+	events := sample()[:len(hashForms)]
+	for i := range events {
+		events[i].Meta.Hash, events[i].Meta.PrevHash = hashForms[i], hashForms[(i+1)%len(hashForms)]
+	}
+	load(t, pool, events)
+	checkHashes(t, pool, events)
+	if n := decodetest.Count(t, pool, "SELECT count(*) FROM rm_audittrail.audit_events WHERE octet_length(hash) = 32"); n != 2 {
+		t.Errorf("%d hashes kept in 32 bytes, want the 2 ledger hashes", n)
+	}
+}
+
+// TestHashesKeptAsTextBeforeReadBackAfterTheUpgrade: rows written by the trail before it kept hashes as
+// bytes (migrations 0001–0003) read back the same after migration 0004.
+func TestHashesKeptAsTextBeforeReadBackAfterTheUpgrade(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testPool(t)
+	all := audittrail.Model{}.Migrations()
+	old := fstest.MapFS{}
+	for _, name := range []string{"0001_audit_events.sql", "0002_public_content.sql", "0003_no_public_content.sql"} {
+		b, err := fs.ReadFile(all, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = &fstest.MapFile{Data: b}
+	}
+	if err := pg.Migrate(ctx, pool, audittrail.Schema, "schema_migrations", old); err != nil {
+		t.Fatal(err)
+	}
+	events := sample()[:len(hashForms)]
+	for i, e := range events {
+		events[i].Meta.Hash, events[i].Meta.PrevHash = hashForms[i], hashForms[(i+1)%len(hashForms)]
+		if _, err := pool.Exec(ctx, `INSERT INTO rm_audittrail.audit_events (commit_pos, prepare_pos, stream, revision, event_id,
+			event_type, community_id, jurisdiction, actor, command_id, correlation_id, causation_id, occurred_at, recorded_at,
+			prev_hash, hash, schema_version) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $9, $10, NULLIF($11, ''), NULLIF($12, ''),
+			$13, $14, $15, $16, $17)`, int64(e.Position.Commit), int64(e.Position.Prepare), e.Stream, int64(e.Revision), e.ID.String(),
+			e.Type, e.Meta.CommunityID, e.Meta.Jurisdiction, e.Meta.Actor, e.Meta.CommandID, e.Meta.CorrelationID, e.Meta.CausationID,
+			pgtype.Timestamptz{Time: e.Meta.OccurredAt, Valid: !e.Meta.OccurredAt.IsZero()}, e.Created,
+			events[i].Meta.PrevHash, events[i].Meta.Hash, e.Meta.SchemaVersion); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pg.Migrate(ctx, pool, audittrail.Schema, "schema_migrations", all); err != nil {
+		t.Fatal(err)
+	}
+	checkHashes(t, pool, events)
+}
+
+func checkHashes(t *testing.T, pool *pgxpool.Pool, events []eventlog.Recorded) {
+	t.Helper()
+	page, err := audittrail.Find(context.Background(), pool, audittrail.Filter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != len(events) {
+		t.Fatalf("%d entries, want %d", len(page.Entries), len(events))
+	}
+	for i, got := range page.Entries {
+		if want := events[i].Meta; got.Hash != want.Hash || got.PrevHash != want.PrevHash {
+			t.Errorf("entry %d: hash %q, previous %q; want %q, %q", i, got.Hash, got.PrevHash, want.Hash, want.PrevHash)
+		}
+	}
 }
