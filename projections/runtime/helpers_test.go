@@ -197,6 +197,13 @@ type filler struct {
 	total   int
 }
 
+// filledStore is a test's own embedded node and a filler of streams streams over it.
+func filledStore(tb testing.TB, streams int) (*eventstore.Store, *filler) {
+	tb.Helper()
+	store, _ := testStore(tb)
+	return store, newFiller(store, streams)
+}
+
 func newFiller(store *eventstore.Store, streams int) *filler {
 	f := &filler{store: store, sums: map[string]int64{}, counts: map[string]int64{}}
 	for i := 0; i < streams; i++ {
