@@ -80,18 +80,20 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 		}
 	}
 	rows := auditEvents.Rows()
-	var prev, hash [HashSize]byte
+	var prevBuf, hashBuf [HashSize]byte
 	for i := range batch {
 		e := &batch[i]
 		m := &e.Meta
-		if !utf8.ValidString(m.PrevHash) || !utf8.ValidString(m.Hash) {
+		prev, ok1 := chainHash(prevBuf[:0], m.PrevHash)
+		hash, ok2 := chainHash(hashBuf[:0], m.Hash)
+		if !ok1 || !ok2 {
 			return runtime.Poison(*e, fmt.Errorf("hash %q or previous hash %q is not UTF-8", m.Hash, m.PrevHash))
 		}
 		rows.Row().Int8(int64(e.Position.Commit)).Int8(int64(e.Position.Prepare)).Text(e.Stream).Int8(int64(e.Revision)).
 			UUID(pgtype.UUID{Bytes: e.ID, Valid: true}).Text(e.Type).NullText(nullable(m.CommunityID)).
 			Text(m.Jurisdiction).Text(m.Actor).Text(m.CommandID).NullText(nullable(m.CorrelationID)).NullText(nullable(m.CausationID)).
 			NullTime(pgtype.Timestamptz{Time: m.OccurredAt, Valid: !m.OccurredAt.IsZero()}).Time(e.Created).
-			Bytea(chainHash(prev[:0], m.PrevHash)).Bytea(chainHash(hash[:0], m.Hash)).Int4(int32(m.SchemaVersion))
+			Bytea(prev).Bytea(hash).Int4(int32(m.SchemaVersion))
 	}
 	var w tables.Writer
 	w.Copy(rows)
@@ -109,23 +111,46 @@ const HashSize = 32
 // chainHash appends to dst how the trail keeps the chain hash s (columns prev_hash and hash, bytea): the
 // 32 bytes of the 64 lower-case hex digits eventlog.HashOf writes, nothing for "" (a stream's first event
 // has no previous hash), and any other text (a hash the chain check rejects, kept as the event has it)
-// as its bytes after a byte 0xFF, and 0xFE after that when they would make 32 bytes. s is UTF-8, where
-// neither byte ever occurs, so chainText reads every form back. Half the size of the hex text in each row.
-func chainHash(dst []byte, s string) []byte {
-	if len(s) == 2*HashSize && isLowerHex(s) {
-		for i := 0; i < len(s); i += 2 {
-			dst = append(dst, unhex(s[i])<<4|unhex(s[i+1]))
+// as its bytes after a byte 0xFF, and 0xFE after that when they would make 32 bytes. Such text must be
+// UTF-8 (ok false otherwise), where neither byte ever occurs, so chainText reads every form back. Half
+// the size of the hex text in each row.
+func chainHash(dst []byte, s string) (b []byte, ok bool) {
+	if len(s) == 2*HashSize {
+		var h [HashSize]byte
+		bad := byte(0)
+		for i := range h {
+			hi, lo := lowerHex[s[2*i]], lowerHex[s[2*i+1]]
+			bad |= hi | lo
+			h[i] = hi<<4 | lo
 		}
-		return dst
+		if bad <= 0xF {
+			return append(dst, h[:]...), true
+		}
 	}
-	if s == "" {
-		return dst
+	switch {
+	case s == "":
+		return dst, true
+	case !utf8.ValidString(s):
+		return dst, false
+	case len(s)+1 == HashSize:
+		return append(append(dst, 0xFF, 0xFE), s...), true
 	}
-	if len(s)+1 == HashSize {
-		return append(append(dst, 0xFF, 0xFE), s...)
-	}
-	return append(append(dst, 0xFF), s...)
+	return append(append(dst, 0xFF), s...), true
 }
+
+// lowerHex maps a lower-case hex digit to its value and every other byte to 0xFF.
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xFF
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+	}
+	return t
+}()
 
 // chainText is the chain hash chainHash kept as b.
 func chainText(b []byte) string {
@@ -138,23 +163,6 @@ func chainText(b []byte) string {
 		return string(b[1:])
 	}
 	return string(b) // "": no previous hash
-}
-
-// unhex is the value of a lower-case hex digit.
-func unhex(c byte) byte {
-	if c >= 'a' {
-		return c - 'a' + 10
-	}
-	return c - '0'
-}
-
-func isLowerHex(s string) bool {
-	for i := range len(s) {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // Entry is one event in the trail.
