@@ -80,7 +80,7 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 		}
 	}
 	rows := auditEvents.Rows()
-	var prevBuf, hashBuf [HashSize]byte
+	var prevBuf, hashBuf [hashSize]byte
 	for i := range batch {
 		e := &batch[i]
 		m := &e.Meta
@@ -105,8 +105,8 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 
 func nullable(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
 
-// HashSize is the size of a chain hash as the trail keeps it: SHA-256.
-const HashSize = 32
+// hashSize is the size of a ledger chain hash (SHA-256) as the trail keeps it.
+const hashSize = 32
 
 // chainHash appends to dst how the trail keeps the chain hash s (columns prev_hash and hash, bytea): the
 // 32 bytes of the 64 lower-case hex digits eventlog.HashOf writes, nothing for "" (a stream's first event
@@ -115,8 +115,8 @@ const HashSize = 32
 // UTF-8 (ok false otherwise), where neither byte ever occurs, so chainText reads every form back. Half
 // the size of the hex text in each row.
 func chainHash(dst []byte, s string) (b []byte, ok bool) {
-	if len(s) == 2*HashSize {
-		var h [HashSize]byte
+	if len(s) == 2*hashSize {
+		var h [hashSize]byte
 		bad := byte(0)
 		for i := range h {
 			hi, lo := lowerHex[s[2*i]], lowerHex[s[2*i+1]]
@@ -132,7 +132,7 @@ func chainHash(dst []byte, s string) (b []byte, ok bool) {
 		return dst, true
 	case !utf8.ValidString(s):
 		return dst, false
-	case len(s)+1 == HashSize:
+	case len(s)+1 == hashSize:
 		return append(append(dst, 0xFF, 0xFE), s...), true
 	}
 	return append(append(dst, 0xFF), s...), true
@@ -155,9 +155,9 @@ var lowerHex = func() (t [256]byte) {
 // chainText is the chain hash chainHash kept as b.
 func chainText(b []byte) string {
 	switch {
-	case len(b) == HashSize:
+	case len(b) == hashSize:
 		return hex.EncodeToString(b)
-	case len(b) == HashSize+1 && b[0] == 0xFF && b[1] == 0xFE:
+	case len(b) == hashSize+1 && b[0] == 0xFF && b[1] == 0xFE:
 		return string(b[2:])
 	case len(b) > 0 && b[0] == 0xFF:
 		return string(b[1:])

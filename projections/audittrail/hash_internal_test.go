@@ -27,7 +27,7 @@ func FuzzChainHash(f *testing.F) {
 		if got := chainText(b); got != s {
 			t.Fatalf("%q kept as %x reads back as %q", s, b, got)
 		}
-		if canonical := len(s) == 64 && isHex(s); (len(b) == HashSize) != canonical {
+		if canonical := len(s) == 64 && isHex(s); (len(b) == hashSize) != canonical {
 			t.Fatalf("%q kept in %d bytes", s, len(b))
 		}
 	})
@@ -45,7 +45,7 @@ func isHex(s string) bool {
 // BenchmarkChainHash is the trail's cost of keeping one ledger hash as bytes.
 func BenchmarkChainHash(b *testing.B) {
 	s := "fb798fda0b73bb189486cbe4cfa1cb97bca015c5fae6b0d27a946d2e1fe3795b"
-	var buf [HashSize]byte
+	var buf [hashSize]byte
 	for b.Loop() {
 		if _, ok := chainHash(buf[:0], s); !ok {
 			b.Fatal("refused")
