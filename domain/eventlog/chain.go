@@ -60,6 +60,35 @@ func HashOf(stream string, e Event) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// HashBytes is the 32 bytes of the chain hash HashOf writes as 64 lower-case hex digits; ok is false for
+// any other text (upper-case digits included: a hash is compared as text). One pass through a table.
+func HashBytes(hash string) (b [sha256.Size]byte, ok bool) {
+	if len(hash) != 2*sha256.Size {
+		return b, false
+	}
+	bad := byte(0)
+	for i := range b {
+		hi, lo := lowerHex[hash[2*i]], lowerHex[hash[2*i+1]]
+		bad |= hi | lo
+		b[i] = hi<<4 | lo
+	}
+	return b, bad <= 0xF
+}
+
+// lowerHex maps a lower-case hex digit to its value and every other byte to 0xFF.
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xFF
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+	}
+	return t
+}()
+
 // Seal links events into stream's hash chain after the event whose hash is prevHash ("" for a new
 // stream): it sets each event's PrevHash and Hash in order and normalises OccurredAt to UTC.
 // It returns the hash of the last event, the new tail.

@@ -1,8 +1,10 @@
 package eventlog_test
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,4 +165,20 @@ func toLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// TestHashBytesReadsWhatHashOfWrites: the bytes of a chain hash are the SHA-256 HashOf wrote in hex, and
+// nothing else is taken for a hash: not upper-case digits, not a digit too many or too few, not "".
+func TestHashBytesReadsWhatHashOfWrites(t *testing.T) {
+	e := eventlog.Event{ID: eventlog.DeriveID("cmd-1", 0), Type: "funds.expenditure-requested", Data: []byte(`{}`)}
+	h := eventlog.HashOf("s-1-1", e)
+	b, ok := eventlog.HashBytes(h)
+	if !ok || hex.EncodeToString(b[:]) != h {
+		t.Fatalf("HashBytes(%q) = %x, %v", h, b, ok)
+	}
+	for _, s := range []string{"", strings.ToUpper(h), h[:63], h + "0", h[:62] + "g0", h[:63] + " "} {
+		if _, ok := eventlog.HashBytes(s); ok {
+			t.Errorf("HashBytes(%q) took it for a hash", s)
+		}
+	}
 }

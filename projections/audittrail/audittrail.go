@@ -115,17 +115,8 @@ const hashSize = 32
 // UTF-8 (ok false otherwise), where neither byte ever occurs, so chainText reads every form back. Half
 // the size of the hex text in each row.
 func chainHash(dst []byte, s string) (b []byte, ok bool) {
-	if len(s) == 2*hashSize {
-		var h [hashSize]byte
-		bad := byte(0)
-		for i := range h {
-			hi, lo := lowerHex[s[2*i]], lowerHex[s[2*i+1]]
-			bad |= hi | lo
-			h[i] = hi<<4 | lo
-		}
-		if bad <= 0xF {
-			return append(dst, h[:]...), true
-		}
+	if h, ok := eventlog.HashBytes(s); ok {
+		return append(dst, h[:]...), true
 	}
 	switch {
 	case s == "":
@@ -137,20 +128,6 @@ func chainHash(dst []byte, s string) (b []byte, ok bool) {
 	}
 	return append(append(dst, 0xFF), s...), true
 }
-
-// lowerHex maps a lower-case hex digit to its value and every other byte to 0xFF.
-var lowerHex = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xFF
-	}
-	for c := byte('0'); c <= '9'; c++ {
-		t[c] = c - '0'
-	}
-	for c := byte('a'); c <= 'f'; c++ {
-		t[c] = c - 'a' + 10
-	}
-	return t
-}()
 
 // chainText is the chain hash chainHash kept as b.
 func chainText(b []byte) string {

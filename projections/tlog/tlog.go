@@ -11,7 +11,6 @@ package tlog
 import (
 	"context"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"math"
@@ -69,12 +68,11 @@ func LeafData(hash string) ([]byte, error) {
 	if len(hash) != 2*HashSize {
 		return nil, fmt.Errorf("event hash %q is not %d hex digits", hash, 2*HashSize)
 	}
-	for i := range len(hash) {
-		if c := hash[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return nil, fmt.Errorf("event hash %q is not lower-case hex", hash)
-		}
+	b, ok := eventlog.HashBytes(hash)
+	if !ok {
+		return nil, fmt.Errorf("event hash %q is not lower-case hex", hash)
 	}
-	return hex.DecodeString(hash)
+	return b[:], nil
 }
 
 // The model's tables, declared once: the COPY of every batch writes their columns (tables.Writer), the read-model
