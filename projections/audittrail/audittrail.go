@@ -36,7 +36,10 @@ var migrations embed.FS
 // Model is the audit trail read model. The zero value is ready.
 type Model struct{}
 
-var _ runtime.ReadModel = Model{}
+var (
+	_ runtime.ReadModel = Model{}
+	_ runtime.WriteOnly = Model{}
+)
 
 // Name implements runtime.ReadModel.
 func (Model) Name() string { return Name }
@@ -50,6 +53,9 @@ func (Model) IndexesBuiltLast() []string {
 	return []string{"audit_events_by_community", "audit_events_by_jurisdiction", "audit_events_by_actor",
 		"audit_events_by_type", "audit_events_by_occurred"}
 }
+
+// AppliesWithoutReading implements runtime.WriteOnly: Apply appends rows and reads none.
+func (Model) AppliesWithoutReading() {}
 
 // Poison implements runtime.ReadModel: the trail must hold every event, so it halts rather than skip one.
 func (Model) Poison() runtime.PoisonPolicy { return runtime.Halt }

@@ -154,6 +154,8 @@ func (r *Runtime) RebuildAll(ctx context.Context, models []ReadModel, progress P
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(jobs))
+	idx := r.newIndexBuilds(ctx, jobs, cancel)
+	defer idx.stop()
 	for i, j := range jobs {
 		j.queue = make(chan []eventlog.Recorded, 4)
 		wg.Add(1)
@@ -164,6 +166,10 @@ func (r *Runtime) RebuildAll(ctx context.Context, models []ReadModel, progress P
 				cancel(err)
 				for range j.queue { // let the fan-out go on to the end, or to the cancellation
 				}
+				return
+			}
+			if runCtx.Err() == nil {
+				idx.applied(i)
 			}
 		}()
 	}
@@ -193,23 +199,16 @@ fan:
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	if err := idx.err(); err != nil {
+		return err
+	}
 	if rerr != nil {
 		return fmt.Errorf("rebuild %s: read $all: %w", modelList(models), rerr)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("rebuild %s: %w", modelList(models), err)
 	}
-	// The indexes left for last, every model's at once (PostgreSQL sorts each on its own backend).
-	var ig sync.WaitGroup
-	for i, j := range jobs {
-		ig.Go(func() {
-			if err := r.buildIndexes(ctx, j.later); err != nil {
-				errs[i] = fmt.Errorf("rebuild %s: %w", j.t.name(), err)
-			}
-		})
-	}
-	ig.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := idx.finish(); err != nil {
 		return err
 	}
 	for _, j := range jobs {
@@ -238,15 +237,16 @@ func modelList(models []ReadModel) string {
 
 // rebuildJob is one model's part of a rebuild: its rebuild lock, its shadow schema and its progress.
 type rebuildJob struct {
-	t        *target
-	log      *slog.Logger
-	queue    chan []eventlog.Recorded
-	later    []deferredIndex   // built once the history is applied, before the swap
-	cp       eventlog.Position // guarded by the RebuildAll mutex
-	applied  uint64            // guarded by the RebuildAll mutex
-	done     uint64            // events gone through, applied or poison; guarded by the RebuildAll mutex
-	pages    uint64            // pages applied
-	applying time.Duration
+	t         *target
+	log       *slog.Logger
+	queue     chan []eventlog.Recorded
+	later     []deferredIndex   // built once the history is applied, before the swap
+	writeOnly bool              // the model is WriteOnly: its statistics are not refreshed
+	cp        eventlog.Position // guarded by the RebuildAll mutex
+	applied   uint64            // guarded by the RebuildAll mutex
+	done      uint64            // events gone through, applied or poison; guarded by the RebuildAll mutex
+	pages     uint64            // pages applied
+	applying  time.Duration
 }
 
 // lockRebuilds takes the rebuild lock of every model (session advisory locks) on one connection and
@@ -304,7 +304,8 @@ func (r *Runtime) prepareRebuild(ctx context.Context, m ReadModel) (*rebuildJob,
 	}
 	log := r.cfg.Logger.With("projection", name)
 	log.InfoContext(ctx, "rebuild started", "shadow", shadow)
-	return &rebuildJob{t: &target{rt: r, model: m, schema: shadow}, log: log, later: later}, nil
+	_, writeOnly := m.(WriteOnly)
+	return &rebuildJob{t: &target{rt: r, model: m, schema: shadow}, log: log, later: later, writeOnly: writeOnly}, nil
 }
 
 // run applies the pages of its queue, each in one transaction, until the queue closes.
@@ -332,7 +333,7 @@ func (j *rebuildJob) run(ctx context.Context, mu *sync.Mutex, report func()) err
 		j.cp, j.applied, j.done = cp, j.applied+uint64(out.applied), j.done+uint64(len(page))
 		mu.Unlock()
 		report()
-		if j.pages++; j.pages&(j.pages-1) == 0 { // after pages 1, 2, 4, 8, …
+		if j.pages++; j.pages&(j.pages-1) == 0 && !j.writeOnly { // after pages 1, 2, 4, 8, …
 			if err := j.analyze(ctx); err != nil {
 				if ctx.Err() != nil {
 					return nil

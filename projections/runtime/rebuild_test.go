@@ -414,3 +414,137 @@ func TestRebuildSwapsWithoutWaitingForReadersOfTheOldTables(t *testing.T) {
 	}
 	checkTallies(t, pool, "rm_tally", f)
 }
+
+// waitingTally is a tally that, at the last event of the history, waits until wait returns true (or
+// gives up after a minute, failing its batch).
+type waitingTally struct {
+	tally
+	events, total int
+	wait          func(ctx context.Context) (bool, error)
+}
+
+func (m *waitingTally) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	if m.events += len(batch); m.events == m.total {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			ok, err := m.wait(ctx)
+			if err != nil {
+				return err
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				return errors.New("waited a minute at the last event")
+			}
+		}
+	}
+	return m.tally.Apply(ctx, tx, batch)
+}
+
+// TestRebuildBuildsAModelsIndexesWhileTheOthersStillApply: the indexes a model builds last are built as
+// soon as that model has applied the whole history, while a slower model is still applying its last
+// batch (here it waits for them), not after every model has; the rebuild then swaps both in whole. An
+// index that fails to build fails the rebuild, names the index and leaves the live schemas alone.
+func TestRebuildBuildsAModelsIndexesWhileTheOthersStillApply(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testPool(t)
+	store, f := filledStore(t, 10)
+	f.append(t, 3_000, 500, nil)
+	fast := &indexedTally{tally: tally{name: "fast", policy: runtime.Halt}, last: []string{"tallies_by_amount"}}
+	indexed := func(ctx context.Context) (bool, error) {
+		var there bool
+		err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = 'rm_fast__rebuild'
+			AND indexname = 'tallies_by_amount')`).Scan(&there)
+		return there, err
+	}
+	slow := &waitingTally{tally: tally{name: "slow", policy: runtime.Halt}, total: 3_000, wait: indexed}
+	models := []runtime.ReadModel{fast, slow}
+	rt, _ := newRuntime(t, pool, store, models, func(c *runtime.Config) { c.RebuildBatch = 1000 })
+	if err := rt.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.RebuildAll(ctx, models, nil); err != nil {
+		t.Fatalf("rebuild: %v (the slow model waits at its last event for the fast one's index)", err)
+	}
+	checkTallies(t, pool, "rm_fast", f)
+	checkTallies(t, pool, "rm_slow", f)
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'rm_fast' AND indexname = 'tallies_by_amount'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the swapped-in schema has %d tallies_by_amount (%v), want 1", n, err)
+	}
+
+	// An index whose build fails (a division by zero over the rows: the empty table of the migration made
+	// it) fails the rebuild; neither model is swapped in.
+	broken := &brokenIndexTally{indexedTally: indexedTally{tally: tally{name: "broken", policy: runtime.Halt},
+		last: []string{"tallies_broken"}}}
+	slow = &waitingTally{tally: tally{name: "slow", policy: runtime.Halt}, total: 3_000,
+		wait: func(context.Context) (bool, error) { return true, nil }}
+	models = []runtime.ReadModel{broken, slow}
+	rt, _ = newRuntime(t, pool, store, models, func(c *runtime.Config) { c.RebuildBatch = 1000 })
+	if err := rt.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "UPDATE rm_slow.tallies SET amount = -1"); err != nil {
+		t.Fatal(err)
+	}
+	err := rt.RebuildAll(ctx, models, nil)
+	if err == nil || !strings.Contains(err.Error(), "broken") || !strings.Contains(err.Error(), "tallies_broken") {
+		t.Fatalf("rebuild with an index that cannot be built: %v, want an error naming the model and the index", err)
+	}
+	var negative int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM rm_slow.tallies WHERE amount = -1").Scan(&negative); err != nil || negative == 0 {
+		t.Errorf("the failed rebuild swapped in the slow model (%d live rows untouched, %v)", negative, err)
+	}
+}
+
+// brokenIndexTally is an indexedTally with an index that cannot be built over any row.
+type brokenIndexTally struct{ indexedTally }
+
+func (m *brokenIndexTally) Migrations() fs.FS {
+	return fstest.MapFS{
+		"0001_tallies.sql": {Data: []byte(`
+CREATE TABLE tallies (stream text PRIMARY KEY, events bigint NOT NULL, amount bigint NOT NULL, last_revision bigint NOT NULL);
+CREATE INDEX tallies_broken ON tallies ((amount / (events - events)));`)},
+	}
+}
+
+// writeOnlyTally is a tally whose rebuild leaves its statistics alone (runtime.WriteOnly).
+type writeOnlyTally struct{ tally }
+
+func (*writeOnlyTally) AppliesWithoutReading() {}
+
+// TestRebuildLeavesTheStatisticsOfAWriteOnlyModel: a model whose Apply reads none of its tables is not
+// analysed as its shadow grows (the others are: see TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap).
+func TestRebuildLeavesTheStatisticsOfAWriteOnlyModel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testPool(t)
+	store, f := filledStore(t, 10)
+	f.append(t, 3_000, 500, nil)
+	wo, rw := &writeOnlyTally{tally{name: "wo", policy: runtime.Halt}}, &tally{name: "rw", policy: runtime.Halt}
+	models := []runtime.ReadModel{wo, rw}
+	rt, _ := newRuntime(t, pool, store, models, func(c *runtime.Config) { c.RebuildBatch = 1000 })
+	if err := rt.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.RebuildAll(ctx, models, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkTallies(t, pool, "rm_wo", f)
+	checkTallies(t, pool, "rm_rw", f)
+	analyzed := func(schema string) int64 {
+		var n int64
+		if err := pool.QueryRow(ctx, `SELECT analyze_count FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'tallies'`,
+			schema).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := analyzed("rm_wo"); n != 0 {
+		t.Errorf("the write-only model's table was analysed %d times during its rebuild, want none", n)
+	}
+	if n := analyzed("rm_rw"); n < 2 {
+		t.Errorf("the other model's table was analysed %d times, want at least twice (after pages 1 and 2)", n)
+	}
+}
