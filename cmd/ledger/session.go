@@ -19,15 +19,24 @@ type session struct {
 }
 
 // openSession opens the store of dataDir (or EVENTSTORE_URL) and, when withDB, the database at dbURL
-// (default $DATABASE_URL). Close releases both.
+// (default $DATABASE_URL) with pgxpool's default pool. Close releases both.
 func openSession(ctx context.Context, dataDir, dbURL string, withDB bool) (*session, error) {
+	if !withDB {
+		return openSessionSized(ctx, dataDir, dbURL, -1)
+	}
+	return openSessionSized(ctx, dataDir, dbURL, 0)
+}
+
+// openSessionSized is openSession with a database pool of at most maxConns connections (0: pgxpool's
+// default, max(4, cores); below 0: no database).
+func openSessionSized(ctx context.Context, dataDir, dbURL string, maxConns int32) (*session, error) {
 	sh, err := openStore(ctx, dataDir, "")
 	if err != nil {
 		return nil, err
 	}
 	s := &session{storeHandle: sh}
-	if withDB {
-		if s.Pool, err = openDB(ctx, dbURL); err != nil {
+	if maxConns >= 0 {
+		if s.Pool, err = openDBSized(ctx, dbURL, maxConns); err != nil {
 			sh.Close()
 			return nil, err
 		}

@@ -74,10 +74,11 @@ func (r *Runtime) Rebuild(ctx context.Context, m ReadModel, progress ProgressFun
 // its own connection, concurrently with the others. The slowest model sets the pace (the reader waits
 // when a model's queue is full, so memory stays bounded). Every event of a page carries one
 // eventlog.Shared, so its payload is decoded once for all the models; each shadow schema's statistics are
-// refreshed as it grows (after pages 1, 2, 4, 8, …). When every model has caught up with the head, the
-// indexes models build last (IndexesLast) are created, then each shadow schema is swapped in (one
-// transaction per model). If any model fails, none is swapped: the
-// live schemas stay as they were and the error names the model. progress reports the position and the
+// refreshed as it grows (after pages 1, 2, 4, 8, …; not a WriteOnly model's). The indexes a model builds
+// last (IndexesLast) are created as soon as it has caught up with the head, while slower models still
+// apply (indexBuilds); when every model has caught up and every index is built, each shadow schema is
+// swapped in (one transaction per model). If any model or index fails, none is swapped: the live schemas
+// stay as they were and the error names the model. progress reports the position and the
 // rate of the slowest model, which is the rate of the whole rebuild.
 func (r *Runtime) RebuildAll(ctx context.Context, models []ReadModel, progress ProgressFunc) error {
 	if len(models) == 0 {
