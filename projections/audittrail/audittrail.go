@@ -48,9 +48,10 @@ func (Model) Name() string { return Name }
 func (Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
 
 // IndexesBuiltLast implements runtime.IndexesLast: Apply only appends, it never reads through an index,
-// so a rebuild sorts each of these once at the end (they are most of the trail's size).
+// so a rebuild sorts each of these once at the end (they are most of the trail's size), the primary key's
+// too (the trail is WriteOnly: a duplicate position fails the key's build, and the rebuild).
 func (Model) IndexesBuiltLast() []string {
-	return []string{"audit_events_by_community", "audit_events_by_jurisdiction", "audit_events_by_actor",
+	return []string{"audit_events_pkey", "audit_events_by_community", "audit_events_by_jurisdiction", "audit_events_by_actor",
 		"audit_events_by_type", "audit_events_by_occurred"}
 }
 

@@ -14,8 +14,12 @@ import (
 // and the auditors, not for folding events. A rebuild drops them from the shadow schema once it is
 // migrated and creates them again, sorted in one pass each, after the whole history has been applied,
 // instead of updating them row by row; the swap happens only once they exist, so the live schema never
-// lacks one. Only non-unique indexes can be named: a unique index is a rule the rows must keep while they
-// are written. Live projection is not affected.
+// lacks one. A unique index, or the index of a primary key or unique constraint, can be named only by a
+// WriteOnly model: elsewhere it is a rule the rows must keep while they are written, and the target of
+// upserts; a model that only inserts breaks no rule by writing without it, and a duplicate fails the
+// index's build, and with it the rebuild, before any swap (the audit trail's primary key: inserting a
+// million rows into the table with it 2.48 s, without it and building it after 1.60 + 0.36 s). Live
+// projection is not affected.
 type IndexesLast interface {
 	// IndexesBuiltLast names the indexes (in the model's schema) a rebuild builds after the load.
 	IndexesBuiltLast() []string
@@ -31,11 +35,13 @@ type WriteOnly interface {
 	AppliesWithoutReading()
 }
 
-// deferredIndex is an index a rebuild dropped from a shadow schema, with the statement that makes it again.
-type deferredIndex struct{ name, def string }
+// deferredIndex is an index a rebuild dropped from a shadow schema, with the statement that makes it again
+// and, for the index of a constraint, the statement that makes the constraint of it once it is built.
+type deferredIndex struct{ name, def, attach string }
 
 // deferIndexes drops from schema the indexes m builds last and returns how to create them again. An index
-// named that does not exist, or that is unique, is an error: a programming error found by the first rebuild.
+// named that does not exist, or that is unique when m is not WriteOnly, is an error: a programming error
+// found by the first rebuild.
 func (r *Runtime) deferIndexes(ctx context.Context, m ReadModel, schema string) ([]deferredIndex, error) {
 	il, ok := m.(IndexesLast)
 	if !ok {
@@ -45,25 +51,42 @@ func (r *Runtime) deferIndexes(ctx context.Context, m ReadModel, schema string) 
 	if len(names) == 0 {
 		return nil, nil
 	}
-	rows, err := r.cfg.Pool.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisunique
+	_, writeOnly := m.(WriteOnly)
+	rows, err := r.cfg.Pool.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisunique, t.relname,
+			coalesce(k.contype::text, ''), coalesce(k.conname, '')
 		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_class t ON t.oid = i.indrelid
+		LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u')
 		WHERE n.nspname = $1 AND c.relname = ANY($2)`, schema, names)
 	if err != nil {
 		return nil, fmt.Errorf("find the indexes built last: %w", err)
 	}
 	var out []deferredIndex
+	var drops []string
 	for rows.Next() {
 		var d deferredIndex
 		var unique bool
-		if err := rows.Scan(&d.name, &d.def, &unique); err != nil {
+		var table, kind, constraint string
+		if err := rows.Scan(&d.name, &d.def, &unique, &table, &kind, &constraint); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("find the indexes built last: %w", err)
 		}
-		if unique {
+		if unique && !writeOnly {
 			rows.Close()
-			return nil, fmt.Errorf("index %s is unique: it cannot be built last", d.name)
+			return nil, fmt.Errorf("index %s is unique: it cannot be built last (but by a WriteOnly model)", d.name)
+		}
+		drop := "DROP INDEX " + pgx.Identifier{schema, d.name}.Sanitize()
+		if kind != "" {
+			t, c := pgx.Identifier{schema, table}.Sanitize(), pgx.Identifier{constraint}.Sanitize()
+			drop = "ALTER TABLE " + t + " DROP CONSTRAINT " + c
+			what := "PRIMARY KEY"
+			if kind == "u" {
+				what = "UNIQUE"
+			}
+			d.attach = "ALTER TABLE " + t + " ADD CONSTRAINT " + c + " " + what + " USING INDEX " + pgx.Identifier{d.name}.Sanitize()
 		}
 		out = append(out, d)
+		drops = append(drops, drop)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("find the indexes built last: %w", err)
@@ -73,8 +96,8 @@ func (r *Runtime) deferIndexes(ctx context.Context, m ReadModel, schema string) 
 			return nil, fmt.Errorf("index %s, named to be built last, is not in the schema", n)
 		}
 	}
-	for _, d := range out {
-		if _, err := r.cfg.Pool.Exec(ctx, "DROP INDEX "+pgx.Identifier{schema, d.name}.Sanitize()); err != nil {
+	for i, d := range out {
+		if _, err := r.cfg.Pool.Exec(ctx, drops[i]); err != nil {
 			return nil, fmt.Errorf("drop index %s until the history is applied: %w", d.name, err)
 		}
 	}
@@ -177,7 +200,9 @@ func (b *indexBuilds) err() error {
 }
 
 // build creates one index, in a transaction with room to sort in memory (pg_get_indexdef names the
-// schema). A failure is its job's error and stops the rebuild.
+// schema), and then, for a constraint's index, the constraint of it in a transaction of its own: it locks
+// the table, so it waits for the other builds on the table (which share it), and they do not wait for it
+// while they sort. A failure is its job's error and stops the rebuild.
 func (b *indexBuilds) build(p pendingIndex) {
 	i, d := p.job, p.def
 	if b.ctx.Err() != nil {
@@ -190,6 +215,9 @@ func (b *indexBuilds) build(p pendingIndex) {
 		_, err := tx.Exec(b.ctx, d.def)
 		return err
 	})
+	if err == nil && d.attach != "" {
+		_, err = b.r.cfg.Pool.Exec(b.ctx, d.attach)
+	}
 	if err != nil {
 		b.mu.Lock()
 		if b.errs[i] == nil {

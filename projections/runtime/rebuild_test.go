@@ -548,3 +548,103 @@ func TestRebuildLeavesTheStatisticsOfAWriteOnlyModel(t *testing.T) {
 		t.Errorf("the other model's table was analysed %d times, want at least twice (after pages 1 and 2)", n)
 	}
 }
+
+// appendLog is a WriteOnly model that inserts one row an event (no upsert), with a primary key and a unique
+// index it builds last; oneRowAStream adds a unique index on the stream, which its rows break as soon as a
+// stream has two events.
+type appendLog struct {
+	name          string
+	oneRowAStream bool
+	last          []string
+	sawKey        []bool // at each batch: whether the primary key was in the schema Apply wrote to
+}
+
+func (m *appendLog) Name() string                 { return m.name }
+func (m *appendLog) Poison() runtime.PoisonPolicy { return runtime.Halt }
+func (m *appendLog) AppliesWithoutReading()       {}
+func (m *appendLog) IndexesBuiltLast() []string   { return m.last }
+func (m *appendLog) Migrations() fs.FS {
+	sql := `CREATE TABLE entries (stream text NOT NULL, revision bigint NOT NULL, PRIMARY KEY (stream, revision));
+CREATE UNIQUE INDEX entries_by_revision ON entries (revision, stream);`
+	if m.oneRowAStream {
+		sql += "\nCREATE UNIQUE INDEX entries_one_a_stream ON entries (stream);"
+	}
+	return fstest.MapFS{"0001_entries.sql": {Data: []byte(sql)}}
+}
+
+func (m *appendLog) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	var key bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'entries'::regclass AND contype = 'p')`).Scan(&key); err != nil {
+		return err
+	}
+	m.sawKey = append(m.sawKey, key)
+	b := &pgx.Batch{}
+	for _, e := range batch {
+		b.Queue("INSERT INTO entries (stream, revision) VALUES ($1, $2)", e.Stream, int64(e.Revision))
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// TestRebuildBuildsAWriteOnlyModelsKeysLast: a WriteOnly model may name its primary key and unique indexes
+// to be built last: the history goes into the shadow without them, and the swapped-in schema has them as the
+// migrations made them, the key a primary-key constraint again. A duplicate fails the index's build and the
+// rebuild, naming the index, and the live schema is left alone. A model that is not WriteOnly still may not
+// (TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap).
+func TestRebuildBuildsAWriteOnlyModelsKeysLast(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testPool(t)
+	store, f := filledStore(t, 10)
+	f.append(t, 3_000, 500, nil)
+	m := &appendLog{name: "log", last: []string{"entries_pkey", "entries_by_revision"}}
+	dup := &appendLog{name: "dup", oneRowAStream: true, last: []string{"entries_one_a_stream"}}
+	rt, _ := newRuntime(t, pool, store, []runtime.ReadModel{m, dup}, func(c *runtime.Config) { c.RebuildBatch = 1000 })
+	if err := rt.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shape := func(schema string) map[string]string {
+		rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'entries'
+			UNION ALL SELECT 'constraint ' || conname, contype::text FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
+			WHERE n.nspname = $1 AND k.conrelid = to_regclass($1 || '.entries') AND k.contype IN ('p', 'u')`, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for rows.Next() {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				t.Fatal(err)
+			}
+			out[k] = v
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := shape("rm_log")
+	if before["constraint entries_pkey"] != "p" || len(before) != 3 {
+		t.Fatalf("the migration made %v, want the key (and its constraint) and entries_by_revision", before)
+	}
+	if err := rt.Rebuild(ctx, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.sawKey) != 3 || slices.Contains(m.sawKey, true) {
+		t.Errorf("the primary key was in the shadow schema while the history was applied (batches: %v)", m.sawKey)
+	}
+	if after := shape("rm_log"); !maps.Equal(before, after) {
+		t.Errorf("after the rebuild:\n%v\nwant, as the migrations made them:\n%v", after, before)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM rm_log.entries").Scan(&n); err != nil || n != 3_000 {
+		t.Errorf("rm_log.entries has %d rows (%v), want 3000", n, err)
+	}
+
+	err := rt.Rebuild(ctx, dup, nil)
+	if err == nil || !strings.Contains(err.Error(), "entries_one_a_stream") {
+		t.Fatalf("rebuild whose rows break a unique index built last: %v, want an error naming the index", err)
+	}
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM rm_dup.entries").Scan(&n); err != nil || n != 0 {
+		t.Errorf("the failed rebuild changed the live schema: %d rows (%v)", n, err)
+	}
+}
