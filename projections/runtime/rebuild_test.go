@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/pg"
@@ -267,14 +268,9 @@ func (m *indexedTally) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Re
 func TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := testPool(t)
-	store, f := filledStore(t, 10)
-	f.append(t, 3_000, 500, nil)
+	pool, store, f := threePages(t)
 	m := &indexedTally{tally: tally{name: "itally", policy: runtime.Halt}, last: []string{"tallies_by_amount"}}
-	rt, _ := newRuntime(t, pool, store, []runtime.ReadModel{m}, func(c *runtime.Config) { c.RebuildBatch = 1000 })
-	if err := rt.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	rt := pagedRuntime(t, pool, store, m)
 	defs := func() map[string]string {
 		rows, err := pool.Query(ctx, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'rm_itally' AND tablename = 'tallies'")
 		if err != nil {
@@ -415,6 +411,24 @@ func TestRebuildSwapsWithoutWaitingForReadersOfTheOldTables(t *testing.T) {
 	checkTallies(t, pool, "rm_tally", f)
 }
 
+// threePages is a fresh database and a store of 3 000 events over ten streams: three pages of pagedRuntime.
+func threePages(t *testing.T) (*pgxpool.Pool, runtime.Source, *filler) {
+	t.Helper()
+	store, f := filledStore(t, 10)
+	f.append(t, 3_000, 500, nil)
+	return testPool(t), store, f
+}
+
+// pagedRuntime is a runtime of models on pool and store that rebuilds in pages of 1 000 events, migrated.
+func pagedRuntime(t *testing.T, pool *pgxpool.Pool, store runtime.Source, models ...runtime.ReadModel) *runtime.Runtime {
+	t.Helper()
+	rt, _ := newRuntime(t, pool, store, models, func(c *runtime.Config) { c.RebuildBatch = 1000 })
+	if err := rt.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
 // waitingTally is a tally that, at the last event of the history, waits until wait returns true (or
 // gives up after a minute, failing its batch).
 type waitingTally struct {
@@ -448,9 +462,7 @@ func (m *waitingTally) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Re
 func TestRebuildBuildsAModelsIndexesWhileTheOthersStillApply(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := testPool(t)
-	store, f := filledStore(t, 10)
-	f.append(t, 3_000, 500, nil)
+	pool, store, f := threePages(t)
 	fast := &indexedTally{tally: tally{name: "fast", policy: runtime.Halt}, last: []string{"tallies_by_amount"}}
 	indexed := func(ctx context.Context) (bool, error) {
 		var there bool
@@ -459,12 +471,8 @@ func TestRebuildBuildsAModelsIndexesWhileTheOthersStillApply(t *testing.T) {
 		return there, err
 	}
 	slow := &waitingTally{tally: tally{name: "slow", policy: runtime.Halt}, total: 3_000, wait: indexed}
-	models := []runtime.ReadModel{fast, slow}
-	rt, _ := newRuntime(t, pool, store, models, func(c *runtime.Config) { c.RebuildBatch = 1000 })
-	if err := rt.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.RebuildAll(ctx, models, nil); err != nil {
+	rt := pagedRuntime(t, pool, store, fast, slow)
+	if err := rt.RebuildAll(ctx, []runtime.ReadModel{fast, slow}, nil); err != nil {
 		t.Fatalf("rebuild: %v (the slow model waits at its last event for the fast one's index)", err)
 	}
 	checkTallies(t, pool, "rm_fast", f)
@@ -480,15 +488,11 @@ func TestRebuildBuildsAModelsIndexesWhileTheOthersStillApply(t *testing.T) {
 		last: []string{"tallies_broken"}}}
 	slow = &waitingTally{tally: tally{name: "slow", policy: runtime.Halt}, total: 3_000,
 		wait: func(context.Context) (bool, error) { return true, nil }}
-	models = []runtime.ReadModel{broken, slow}
-	rt, _ = newRuntime(t, pool, store, models, func(c *runtime.Config) { c.RebuildBatch = 1000 })
-	if err := rt.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	rt = pagedRuntime(t, pool, store, broken, slow)
 	if _, err := pool.Exec(ctx, "UPDATE rm_slow.tallies SET amount = -1"); err != nil {
 		t.Fatal(err)
 	}
-	err := rt.RebuildAll(ctx, models, nil)
+	err := rt.RebuildAll(ctx, []runtime.ReadModel{broken, slow}, nil)
 	if err == nil || !strings.Contains(err.Error(), "broken") || !strings.Contains(err.Error(), "tallies_broken") {
 		t.Fatalf("rebuild with an index that cannot be built: %v, want an error naming the model and the index", err)
 	}
@@ -519,16 +523,10 @@ func (*writeOnlyTally) AppliesWithoutReading() {}
 func TestRebuildLeavesTheStatisticsOfAWriteOnlyModel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := testPool(t)
-	store, f := filledStore(t, 10)
-	f.append(t, 3_000, 500, nil)
+	pool, store, f := threePages(t)
 	wo, rw := &writeOnlyTally{tally{name: "wo", policy: runtime.Halt}}, &tally{name: "rw", policy: runtime.Halt}
-	models := []runtime.ReadModel{wo, rw}
-	rt, _ := newRuntime(t, pool, store, models, func(c *runtime.Config) { c.RebuildBatch = 1000 })
-	if err := rt.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.RebuildAll(ctx, models, nil); err != nil {
+	rt := pagedRuntime(t, pool, store, wo, rw)
+	if err := rt.RebuildAll(ctx, []runtime.ReadModel{wo, rw}, nil); err != nil {
 		t.Fatal(err)
 	}
 	checkTallies(t, pool, "rm_wo", f)
@@ -593,15 +591,10 @@ func (m *appendLog) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recor
 func TestRebuildBuildsAWriteOnlyModelsKeysLast(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := testPool(t)
-	store, f := filledStore(t, 10)
-	f.append(t, 3_000, 500, nil)
+	pool, store, _ := threePages(t)
 	m := &appendLog{name: "log", last: []string{"entries_pkey", "entries_by_revision"}}
 	dup := &appendLog{name: "dup", oneRowAStream: true, last: []string{"entries_one_a_stream"}}
-	rt, _ := newRuntime(t, pool, store, []runtime.ReadModel{m, dup}, func(c *runtime.Config) { c.RebuildBatch = 1000 })
-	if err := rt.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	rt := pagedRuntime(t, pool, store, m, dup)
 	shape := func(schema string) map[string]string {
 		rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'entries'
 			UNION ALL SELECT 'constraint ' || conname, contype::text FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
