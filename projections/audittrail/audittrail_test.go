@@ -319,3 +319,48 @@ func checkHashes(t *testing.T, pool *pgxpool.Pool, events []eventlog.Recorded) {
 		}
 	}
 }
+
+// TestIdsOfTheCommandKeptOnce: a correlation or causation id that is the event's command id (every event a
+// command records) is not kept a second time in the row, and Find gives every form back as the event has
+// it: the command's id, another id, none; a row written before (the id itself) reads back the same.
+func TestIdsOfTheCommandKeptOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testPool(t)
+	events := sample()[:4]
+	for i := range events {
+		m := &events[i].Meta
+		switch i {
+		case 0:
+			m.CorrelationID, m.CausationID = m.CommandID, m.CommandID
+		case 1:
+			m.CorrelationID, m.CausationID = m.CommandID, "evt-0"
+		case 2:
+			m.CorrelationID, m.CausationID = "", m.CommandID
+		}
+	}
+	load(t, pool, events)
+	if _, err := pool.Exec(ctx, "UPDATE rm_audittrail.audit_events SET correlation_id = command_id WHERE commit_pos = $1",
+		int64(events[3].Position.Commit)); err != nil {
+		t.Fatal(err)
+	}
+	events[3].Meta.CorrelationID = events[3].Meta.CommandID
+	if n := decodetest.Count(t, pool, `SELECT count(*) FROM rm_audittrail.audit_events
+		WHERE correlation_id = command_id OR causation_id = command_id`); n != 1 {
+		t.Errorf("%d rows keep the command's id again, want only the one written before", n)
+	}
+	page, err := audittrail.Find(ctx, pool, audittrail.Filter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != len(events) {
+		t.Fatalf("%d entries, want %d", len(page.Entries), len(events))
+	}
+	for i, got := range page.Entries {
+		m := events[i].Meta
+		if got.CommandID != m.CommandID || got.CorrelationID != m.CorrelationID || got.CausationID != m.CausationID {
+			t.Errorf("entry %d: command %q correlation %q causation %q, want %q %q %q", i, got.CommandID,
+				got.CorrelationID, got.CausationID, m.CommandID, m.CorrelationID, m.CausationID)
+		}
+	}
+}
