@@ -315,6 +315,40 @@ func nodeHash(level int16, read []byte) []byte {
 	return read
 }
 
+// edge is the tree's right edge as Apply's transaction sees it: from the edge table's row, or, when there
+// is none yet (a tree migrated with its leaves: migration 0004), read from leaves and nodes.
+func (t tree) edge(ctx context.Context) (*compact.Range, error) {
+	var size int64
+	var hashes []byte
+	err := t.q.QueryRow(ctx, "SELECT size, hashes FROM edge").Scan(&size, &hashes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		n, err := t.size(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := t.rangeAt(ctx, n)
+		if err != nil {
+			return nil, fmt.Errorf("load the tree's right edge at size %d: %w", n, err)
+		}
+		return r, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tlog: the tree's right edge: %w", err)
+	}
+	if size < 0 || len(hashes)%HashSize != 0 {
+		return nil, fmt.Errorf("tlog: the tree's right edge: size %d with %d bytes of hashes", size, len(hashes))
+	}
+	hs := make([][]byte, 0, len(hashes)/HashSize)
+	for i := 0; i < len(hashes); i += HashSize {
+		hs = append(hs, hashes[i:i+HashSize:i+HashSize])
+	}
+	r, err := rangeFactory.NewRange(0, uint64(size), hs)
+	if err != nil {
+		return nil, fmt.Errorf("tlog: the tree's right edge at size %d: %w", size, err)
+	}
+	return r, nil
+}
+
 // rangeAt is the compact range [0, size): the tree's right edge at that size.
 func (t tree) rangeAt(ctx context.Context, size uint64) (*compact.Range, error) {
 	hs, err := t.hashes(ctx, compact.RangeNodes(0, size, nil))

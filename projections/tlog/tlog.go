@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/transparency-dev/merkle/compact"
@@ -42,12 +43,16 @@ var Hasher = rfc6962.DefaultHasher
 var rangeFactory = &compact.RangeFactory{Hash: Hasher.HashChildren}
 
 // Model is the transparency log read model. The zero value is ready. It keeps no state between batches:
-// each batch starts from the tree's right edge as its own transaction sees it (at most 64 node hashes),
-// so a rolled-back batch, a rebuild into a shadow schema and a second projector can never leave it out
-// of step with its tables.
+// each batch starts from the tree's right edge as its own transaction sees it (the edge table's one row:
+// at most 64 node hashes) and writes the new edge with its leaves, so a rolled-back batch, a rebuild into
+// a shadow schema and a second projector can never leave it out of step with its tables.
 type Model struct{}
 
-var _ runtime.ReadModel = Model{}
+var (
+	_ runtime.ReadModel   = Model{}
+	_ runtime.WriteOnly   = Model{}
+	_ runtime.IndexesLast = Model{}
+)
 
 // Name implements runtime.ReadModel.
 func (Model) Name() string { return Name }
@@ -57,6 +62,16 @@ func (Model) WholeLog() {}
 
 // Migrations implements runtime.ReadModel.
 func (Model) Migrations() fs.FS { return runtime.EmbeddedMigrations(migrations) }
+
+// AppliesWithoutReading implements runtime.WriteOnly: Apply appends leaves and nodes and reads only the
+// edge's one row, never through an index.
+func (Model) AppliesWithoutReading() {}
+
+// IndexesBuiltLast implements runtime.IndexesLast: Apply reads no leaf or node, so a rebuild sorts their
+// keys once, after the load (a leaf or node written twice fails the key's build, and the rebuild).
+func (Model) IndexesBuiltLast() []string {
+	return []string{"leaves_pkey", "leaves_by_position", "nodes_pkey"}
+}
 
 // Poison implements runtime.ReadModel: a leaf can never be skipped (every later index would shift and
 // every signed checkpoint after it would be of another history), so a malformed hash halts the log.
@@ -80,11 +95,12 @@ func LeafData(hash string) ([]byte, error) {
 var (
 	leavesTable = tables.New("leaves", []string{"idx"}, "nothing", "idx int8", "commit_pos int8", "prepare_pos int8", "data bytea")
 	nodesTable  = tables.New("nodes", []string{"level", "idx"}, "nothing", "level int2", "idx int8", "hash bytea")
+	edgeTable   = tables.New("edge", []string{"one"}, "", "one bool", "size int8", "hashes bytea")
 )
 
-// Tables are the model's tables (leaves with their $all positions, and the hash of every perfect subtree
-// of four leaves or more).
-func (Model) Tables() []*tables.Table { return []*tables.Table{leavesTable, nodesTable} }
+// Tables are the model's tables (leaves with their $all positions, the hash of every perfect subtree of
+// four leaves or more, and the tree's right edge).
+func (Model) Tables() []*tables.Table { return []*tables.Table{leavesTable, nodesTable, edgeTable} }
 
 // Apply implements runtime.ReadModel: the batch's leaves and the perfect subtrees of four leaves or more
 // they complete go in with one COPY each (tables.Writer).
@@ -104,15 +120,12 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 		data[i] = d
 	}
 	t := tree{q: tx, leaves: "leaves", nodes: "nodes"}
-	size, err := t.size(ctx)
+	r, err := t.edge(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := t.rangeAt(ctx, size)
-	if err != nil {
-		return fmt.Errorf("load the tree's right edge at size %d: %w", size, err)
-	}
-	leaves, nodes := leavesTable.Rows(), nodesTable.Rows()
+	size := r.End()
+	leaves, nodes, edge := leavesTable.Rows(), nodesTable.Rows(), edgeTable.Rows()
 	visit := func(id compact.NodeID, hash []byte) {
 		if id.Level > 1 { // a leaf's hash is its data's, a two-leaf node's its leaves' (stored in leaves)
 			nodes.Row().Int2(int16(id.Level)).Int8(int64(id.Index)).Bytea(hash)
@@ -125,7 +138,9 @@ func (Model) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) er
 		e := &batch[i]
 		leaves.Row().Int8(int64(size) + int64(i)).Int8(int64(e.Position.Commit)).Int8(int64(e.Position.Prepare)).Bytea(d)
 	}
+	edge.Row().Bool(true).Int8(int64(r.End())).Bytea(slices.Concat(r.Hashes()...))
 	var w tables.Writer
+	w.Upsert(edge)
 	w.Copy(leaves)
 	w.Copy(nodes)
 	if err := w.Flush(ctx, tx); err != nil {

@@ -281,6 +281,44 @@ func TestRebuildGivesIdenticalRows(t *testing.T) {
 	if err != nil || !bytes.Equal(root, roots[len(evs)]) {
 		t.Fatalf("root after the rebuild %x, %v", root, err)
 	}
+	// The keys the rebuild built last are the tables' keys again.
+	keys := decodetest.Count(t, pool, `SELECT count(*) FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
+		WHERE n.nspname = 'rm_tlog' AND k.conname IN ('leaves_pkey', 'nodes_pkey') AND k.contype = 'p'`)
+	unique := decodetest.Count(t, pool, `SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE c.relname = 'leaves_by_position' AND c.relnamespace = 'rm_tlog'::regnamespace AND i.indisunique`)
+	if keys != 2 || unique != 1 {
+		t.Fatalf("after the rebuild: %d primary keys of leaves and nodes, %d unique index by position; want 2 and 1", keys, unique)
+	}
+}
+
+// A tree projected before the edge table existed (migration 0004 adds it empty) has its right edge read
+// from leaves and nodes by the next batch, which writes the edge's row: every root after stays the
+// library's, and the row then holds the whole tree's edge.
+func TestTreeWithoutAnEdgeRowGrowsFromItsTables(t *testing.T) {
+	t.Parallel()
+	evs := events(700)
+	pool, tree := loaded(t, evs[:300], 37)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, "DELETE FROM rm_tlog.edge"); err != nil {
+		t.Fatal(err)
+	}
+	decodetest.MustApply(t, pool, tlog.Model{}, evs[300:], 41)
+	roots, _ := reference(t, evs)
+	for _, n := range []uint64{300, 301, 333, 512, 699, 700} {
+		got, err := tree.Root(ctx, n)
+		if err != nil || !bytes.Equal(got, roots[n]) {
+			t.Fatalf("root at %d is %x (%v), the library's tree has %x", n, got, err, roots[n])
+		}
+	}
+	var size int64
+	var hashes []byte
+	if err := pool.QueryRow(ctx, "SELECT size, hashes FROM rm_tlog.edge").Scan(&size, &hashes); err != nil {
+		t.Fatal(err)
+	}
+	// 700 = 512 + 128 + 32 + 16 + 8 + 4: six perfect subtrees.
+	if size != 700 || len(hashes) != 6*tlog.HashSize {
+		t.Fatalf("edge row: size %d with %d bytes of hashes, want 700 and %d", size, len(hashes), 6*tlog.HashSize)
+	}
 }
 
 // A Tree that proved inclusions in one tree proves them in another after a rebuild swapped it in (here of
