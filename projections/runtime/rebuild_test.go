@@ -547,6 +547,66 @@ func TestRebuildLeavesTheStatisticsOfAWriteOnlyModel(t *testing.T) {
 	}
 }
 
+// vacuumWatch is a tally that records, at each batch, the storage options of the table it writes to.
+type vacuumWatch struct {
+	tally
+	options []string
+}
+
+func (m *vacuumWatch) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	var opts string
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'tallies'::regclass`).Scan(&opts); err != nil {
+		return err
+	}
+	m.options = append(m.options, opts)
+	return m.tally.Apply(ctx, tx, batch)
+}
+
+// TestRebuildKeepsAutovacuumOffTheShadowUntilTheSwap: the shadow tables a rebuild loads are not
+// autovacuumed (the rebuild analyses what its models read itself); the tables swapped in are, as any
+// live table, and a model whose migration sets autovacuum itself is refused before anything is loaded.
+func TestRebuildKeepsAutovacuumOffTheShadowUntilTheSwap(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, store, f := threePages(t)
+	m := &vacuumWatch{tally: tally{name: "vw", policy: runtime.Halt}}
+	rt := pagedRuntime(t, pool, store, m)
+	if err := rt.RebuildAll(ctx, []runtime.ReadModel{m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkTallies(t, pool, "rm_vw", f)
+	if len(m.options) < 3 {
+		t.Fatalf("%d batches in the rebuild, want at least 3", len(m.options))
+	}
+	for i, o := range m.options {
+		if !strings.Contains(o, "autovacuum_enabled=off") {
+			t.Fatalf("batch %d of the rebuild wrote to a table with options %q: autovacuum on", i, o)
+		}
+	}
+	var opts string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'rm_vw.tallies'::regclass`).Scan(&opts); err != nil {
+		t.Fatal(err)
+	}
+	if opts != "" {
+		t.Fatalf("the live table has options %q after the swap, want the server's own", opts)
+	}
+
+	own := &ownVacuum{tally: tally{name: "ov", policy: runtime.Halt}}
+	rt = pagedRuntime(t, pool, store, own)
+	err := rt.RebuildAll(ctx, []runtime.ReadModel{own}, nil)
+	if err == nil || !strings.Contains(err.Error(), "autovacuum_enabled") {
+		t.Fatalf("rebuild of a model whose migration sets autovacuum: %v, want an error naming autovacuum_enabled", err)
+	}
+}
+
+// ownVacuum is a tally whose migration sets autovacuum_enabled on its table.
+type ownVacuum struct{ tally }
+
+func (*ownVacuum) Migrations() fs.FS {
+	return fstest.MapFS{"0001_tallies.sql": {Data: []byte(`
+CREATE TABLE tallies (stream text PRIMARY KEY, events bigint NOT NULL, amount bigint NOT NULL, last_revision bigint NOT NULL) WITH (autovacuum_enabled = on);`)}}
+}
+
 // appendLog is a WriteOnly model that inserts one row an event (no upsert), with a primary key and a unique
 // index it builds last; oneRowAStream adds a unique index on the stream, which its rows break as soon as a
 // stream has two events.
