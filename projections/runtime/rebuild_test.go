@@ -231,12 +231,34 @@ func TestRebuildAllOnASmallPool(t *testing.T) {
 	}
 }
 
-// indexedTally is a tally with two more indexes, one of which its rebuild builds last.
-type indexedTally struct {
+// observingTally is a tally that, in each batch's transaction and before applying it, asks observe (a
+// query of one text value) and keeps the answers in seen.
+type observingTally struct {
 	tally
+	observe string
+	seen    []string
+}
+
+func (m *observingTally) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
+	var v string
+	if err := tx.QueryRow(ctx, m.observe).Scan(&v); err != nil {
+		return err
+	}
+	m.seen = append(m.seen, v)
+	return m.tally.Apply(ctx, tx, batch)
+}
+
+// indexedTally is a tally with two more indexes, one of which its rebuild builds last. It sees, at each
+// batch, whether tallies_by_amount was in the schema Apply wrote to ("true" or "false").
+type indexedTally struct {
+	observingTally
 	last []string
-	// sawIndex records, at each batch, whether the index built last was in the schema Apply wrote to.
-	sawIndex []bool
+}
+
+func newIndexedTally(name string, last ...string) *indexedTally {
+	return &indexedTally{observingTally: observingTally{tally: tally{name: name, policy: runtime.Halt},
+		observe: `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'tallies_by_amount')::text`},
+		last: last}
 }
 
 func (m *indexedTally) Migrations() fs.FS {
@@ -251,16 +273,6 @@ CREATE UNIQUE INDEX tallies_by_revision ON tallies (last_revision, stream);`)},
 
 func (m *indexedTally) IndexesBuiltLast() []string { return m.last }
 
-func (m *indexedTally) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	var there bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema()
-		AND indexname = 'tallies_by_amount')`).Scan(&there); err != nil {
-		return err
-	}
-	m.sawIndex = append(m.sawIndex, there)
-	return m.tally.Apply(ctx, tx, batch)
-}
-
 // TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap: a model's index its Apply does not read through
 // is absent while the history is applied, and the swapped-in schema has it, as its migration made it (and
 // statistics of the shadow made as it grew); naming a unique index fails the rebuild and leaves the live
@@ -269,7 +281,7 @@ func TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, store, f := threePages(t)
-	m := &indexedTally{tally: tally{name: "itally", policy: runtime.Halt}, last: []string{"tallies_by_amount"}}
+	m := newIndexedTally("itally", "tallies_by_amount")
 	rt := pagedRuntime(t, pool, store, m)
 	defs := func() map[string]string {
 		rows, err := pool.Query(ctx, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'rm_itally' AND tablename = 'tallies'")
@@ -296,8 +308,8 @@ func TestRebuildBuildsTheIndexesLeftForLastBeforeTheSwap(t *testing.T) {
 	if err := rt.Rebuild(ctx, m, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.sawIndex) < 3 || slices.Contains(m.sawIndex, true) {
-		t.Errorf("the index built last was in the shadow schema while the history was applied (batches: %v)", m.sawIndex)
+	if len(m.seen) < 3 || slices.Contains(m.seen, "true") {
+		t.Errorf("the index built last was in the shadow schema while the history was applied (batches: %v)", m.seen)
 	}
 	if after := defs(); !maps.Equal(before, after) {
 		t.Errorf("indexes after the rebuild:\n%v\nwant, as the migrations made them:\n%v", after, before)
@@ -463,7 +475,7 @@ func TestRebuildBuildsAModelsIndexesWhileTheOthersStillApply(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, store, f := threePages(t)
-	fast := &indexedTally{tally: tally{name: "fast", policy: runtime.Halt}, last: []string{"tallies_by_amount"}}
+	fast := newIndexedTally("fast", "tallies_by_amount")
 	indexed := func(ctx context.Context) (bool, error) {
 		var there bool
 		err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = 'rm_fast__rebuild'
@@ -484,8 +496,7 @@ func TestRebuildBuildsAModelsIndexesWhileTheOthersStillApply(t *testing.T) {
 
 	// An index whose build fails (a division by zero over the rows: the empty table of the migration made
 	// it) fails the rebuild; neither model is swapped in.
-	broken := &brokenIndexTally{indexedTally: indexedTally{tally: tally{name: "broken", policy: runtime.Halt},
-		last: []string{"tallies_broken"}}}
+	broken := &brokenIndexTally{indexedTally: *newIndexedTally("broken", "tallies_broken")}
 	slow = &waitingTally{tally: tally{name: "slow", policy: runtime.Halt}, total: 3_000,
 		wait: func(context.Context) (bool, error) { return true, nil }}
 	rt = pagedRuntime(t, pool, store, broken, slow)
@@ -547,21 +558,6 @@ func TestRebuildLeavesTheStatisticsOfAWriteOnlyModel(t *testing.T) {
 	}
 }
 
-// vacuumWatch is a tally that records, at each batch, the storage options of the table it writes to.
-type vacuumWatch struct {
-	tally
-	options []string
-}
-
-func (m *vacuumWatch) Apply(ctx context.Context, tx pgx.Tx, batch []eventlog.Recorded) error {
-	var opts string
-	if err := tx.QueryRow(ctx, `SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'tallies'::regclass`).Scan(&opts); err != nil {
-		return err
-	}
-	m.options = append(m.options, opts)
-	return m.tally.Apply(ctx, tx, batch)
-}
-
 // TestRebuildKeepsAutovacuumOffTheShadowUntilTheSwap: the shadow tables a rebuild loads are not
 // autovacuumed (the rebuild analyses what its models read itself); the tables swapped in are, as any
 // live table, and a model whose migration sets autovacuum itself is refused before anything is loaded.
@@ -569,16 +565,17 @@ func TestRebuildKeepsAutovacuumOffTheShadowUntilTheSwap(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, store, f := threePages(t)
-	m := &vacuumWatch{tally: tally{name: "vw", policy: runtime.Halt}}
+	m := &observingTally{tally: tally{name: "vw", policy: runtime.Halt},
+		observe: `SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'tallies'::regclass`}
 	rt := pagedRuntime(t, pool, store, m)
 	if err := rt.RebuildAll(ctx, []runtime.ReadModel{m}, nil); err != nil {
 		t.Fatal(err)
 	}
 	checkTallies(t, pool, "rm_vw", f)
-	if len(m.options) < 3 {
-		t.Fatalf("%d batches in the rebuild, want at least 3", len(m.options))
+	if len(m.seen) < 3 {
+		t.Fatalf("%d batches in the rebuild, want at least 3", len(m.seen))
 	}
-	for i, o := range m.options {
+	for i, o := range m.seen {
 		if !strings.Contains(o, "autovacuum_enabled=off") {
 			t.Fatalf("batch %d of the rebuild wrote to a table with options %q: autovacuum on", i, o)
 		}
