@@ -27,9 +27,10 @@ type IndexesLast interface {
 
 // WriteOnly is a ReadModel whose Apply reads nothing of its tables through an index or by a plan that
 // depends on their statistics: it writes rows (the audit trail appends one row an event; the transparency
-// log appends leaves and nodes and reads and rewrites one row, its tree's edge). A rebuild does not refresh the planner's statistics of its shadow schema as it
-// grows (see rebuildJob.analyze), since no statement of the rebuild is planned on them: for the audit
-// trail, six ANALYZE runs of up to 640 000 rows, 0.7–1.4 s of PostgreSQL's time in a million-event rebuild.
+// log appends leaves and nodes and reads and rewrites one row, its tree's edge). A rebuild does not
+// refresh the planner's statistics of its shadow schema as it grows (see rebuildJob.analyze), since no
+// statement of the rebuild is planned on them: for the audit trail, six ANALYZE runs of up to 640 000
+// rows, 0.7–1.4 s of PostgreSQL's time in a million-event rebuild.
 // The tables' sizes are known to the planner once the rebuild has built their indexes. Such a model may
 // also have its primary key and unique indexes built last (IndexesLast).
 type WriteOnly interface {
