@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -27,6 +28,7 @@ directory (the file is locked by the running node):
   EVENTSTORE_URL='esdb://127.0.0.1:2113?tls=false' ledger rebuild board finances`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			tuneGC(slog.Default(), "rebuild")
 			named, err := readModelsNamed(args, nil)
 			if err != nil {
 				return err

@@ -77,7 +77,7 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 }
 
 func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
-	tuneServeGC(slog.Default())
+	tuneGC(slog.Default(), "serve")
 	ctx, stopServe := context.WithCancelCause(ctx)
 	defer stopServe(nil)
 	sh, err := openStore(ctx, o.data, o.nodeListen)
