@@ -20,7 +20,7 @@ import (
 //     before): 0.40–0.46 s → 0.35–0.37 s a request, serve's CPU 0.39–0.48 s → 0.32–0.37 s, its peak RSS
 //     140–151 → 242–258 MB.
 //   - rebuild decodes every event of the history once and hands it to every model, which turn it into
-//     rows: a million-event rebuild of every model, four pairs alternated with Go's default: the process's
+//     rows: a million-event rebuild of every model, eight pairs alternated with Go's default: the process's
 //     CPU 16.2 → 13.7 s (medians), the command 21.0 → 19.8 s, its peak RSS 1.5–1.7 → 2.2–2.8 GB (with the
 //     store's mapped file). A target of 200 saved less CPU, 500 no more time for more memory.
 const gcPercent = 300
