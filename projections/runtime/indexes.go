@@ -202,8 +202,11 @@ func (b *indexBuilds) err() error {
 	return errors.Join(b.errs...)
 }
 
-// build creates one index, in a transaction with room to sort in memory (pg_get_indexdef names the
-// schema), and then, for a constraint's index, the constraint of it in a transaction of its own: it locks
+// build creates one index, in a transaction with room to sort in memory and without PostgreSQL's parallel
+// workers (pg_get_indexdef names the schema): the builds already run side by side with the models still
+// applying on a machine's every core, and workers only added their own sorting and merging to it (a
+// million-event rebuild, eight pairs alternated: PostgreSQL's CPU 20.75 → 20.2 s, medians 19.24 → 18.98 s,
+// faster in six). Then, for a constraint's index, the constraint of it in a transaction of its own: it locks
 // the table, so it waits for the other builds on the table (which share it), and they do not wait for it
 // while they sort. A failure is its job's error and stops the rebuild.
 func (b *indexBuilds) build(p pendingIndex) {
@@ -212,7 +215,7 @@ func (b *indexBuilds) build(p pendingIndex) {
 		return
 	}
 	err := pgx.BeginFunc(b.ctx, b.r.cfg.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(b.ctx, "SET LOCAL maintenance_work_mem = '128MB'"); err != nil {
+		if _, err := tx.Exec(b.ctx, "SET LOCAL maintenance_work_mem = '128MB'; SET LOCAL max_parallel_maintenance_workers = 0"); err != nil {
 			return err
 		}
 		_, err := tx.Exec(b.ctx, d.def)
