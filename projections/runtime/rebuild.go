@@ -395,7 +395,7 @@ func (j *rebuildJob) analyze(ctx context.Context) error {
 // model needs them (rebuildJob.analyze). The swap turns it back on in its own transaction, so a live table
 // never has it off; autovacuum then finds the tables' inserts counted and looks at them once.
 func setAutovacuum(ctx context.Context, q interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+	execer
 	Query(context.Context, string, ...any) (pgx.Rows, error)
 }, schema string, on bool) error {
 	rows, err := q.Query(ctx, `SELECT c.relname, EXISTS (SELECT 1 FROM unnest(c.reloptions || t.reloptions) o WHERE o LIKE 'autovacuum\_enabled=%')
