@@ -8,6 +8,8 @@ fuzztime=${FUZZTIME:-15s}
 targets=(
   "./infra/httpapi FuzzCommandsAreProjected" # every command: refused with nothing appended, or projected by every read model
   "./infra/httpapi FuzzCommandBody"          # arbitrary bytes: never a 5xx, a well-formed problem
+  "./infra/esdbnode FuzzHostileAppend"       # raw gRPC appends: a clear refusal that writes nothing, or exactly what was sent
+  "./infra/esdbnode FuzzHostileRead"         # raw gRPC reads: a clear refusal, never a hang, or exactly the history asked for
 )
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline exceeded" at the -fuzztime
 # boundary when a loaded machine delays its workers (golang/go#75804, fixed in Go 1.27): no input failed

@@ -46,11 +46,11 @@ type streamsService struct {
 func (s *streamsService) Append(srv streams.Streams_AppendServer) error {
 	ctx := srv.Context()
 	first, err := srv.Recv()
-	if err != nil {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return recvError(err)
 	}
 	opts := first.GetOptions()
-	if opts == nil {
+	if opts == nil { // an empty call as much as one that starts with an event
 		return status.Error(codes.InvalidArgument, "append: the first message must carry the options")
 	}
 	req := &appendRequest{}
