@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
@@ -137,7 +138,7 @@ func (r *Residents) submit(ctx context.Context, m Meta, code string, s Submissio
 func (s Submission) validate() error {
 	text := strings.TrimSpace(s.Text)
 	switch n := len([]rune(text)); {
-	case n == 0:
+	case kernel.Blank(text):
 		return kernel.Invalid("text-required", "text", "请填写内容")
 	case n > MaxSubmissionText:
 		return kernel.Invalid("text-too-long", "text", "内容不能超过 2000 字")
@@ -156,10 +157,26 @@ func (s Submission) validate() error {
 			return kernel.Invalid("phone-invalid", "phone", "联系电话只能含数字、空格、加号和短横线，最多 20 位")
 		}
 	}
-	for _, f := range []struct{ name, v string }{{"text", s.Text}, {"name", s.Name}} {
-		if strings.ContainsFunc(f.v, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f }) {
-			return kernel.Invalid("text-invalid", f.name, "内容含有无法显示的控制字符")
+	for _, f := range []struct {
+		name, v string
+		long    bool
+	}{{"text", s.Text, true}, {"name", s.Name, false}} {
+		if fault := kernel.CheckText(f.v, f.long); fault.Kind != kernel.TextOK {
+			return kernel.Invalid("text-invalid", f.name, textFaultMessage(fault))
 		}
 	}
 	return nil
+}
+
+// textFaultMessage says to a resident what kernel.CheckText found, and where.
+func textFaultMessage(f kernel.TextFault) string {
+	switch f.Kind {
+	case kernel.TextLineBreak:
+		return fmt.Sprintf("此处只能填写一行（第 %d 个字是换行或制表符）", f.At)
+	case kernel.TextBidiOverride:
+		return fmt.Sprintf("内容含有改变文字方向的隐藏字符（第 %d 个字），记录下来会与看到的不同，请删去后再提交", f.At)
+	case kernel.TextNotUnicode:
+		return fmt.Sprintf("内容含有无法识别的字符（第 %d 个字），请重新输入", f.At)
+	}
+	return fmt.Sprintf("内容含有无法显示的控制字符（第 %d 个字）", f.At)
 }

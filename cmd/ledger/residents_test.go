@@ -102,7 +102,7 @@ func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
 		t.Fatalf("the objection form has no key:\n%s", page)
 	}
 	const phone = "13912345678"
-	objection := url.Values{"key": {string(m[1])}, "text": {"选址离幼儿园太近，<b>请重新考虑</b>。"}, "name": {"王五"}, "phone": {phone}, "website": {""}}
+	objection := url.Values{"key": {string(m[1])}, "text": {"选址离幼儿园太近，\r\n<b>请重新考虑</b>。"}, "name": {"王五"}, "phone": {phone}, "website": {""}}
 
 	// A mistake first: no text. The form comes back naming the field, with what was typed; nothing recorded.
 	bad := url.Values{"key": objection["key"], "text": {"   "}, "name": objection["name"], "phone": objection["phone"]}
@@ -188,9 +188,47 @@ func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
 	if st, _, _ := form(t, srv, notice+"/object", robot); st != http.StatusOK {
 		t.Fatalf("the robot: %d", st)
 	}
+	// Malformed posts — a body too large, broken encodings, control characters, a bidirectional override, a
+	// text of zero-width spaces, a key of NULs, a name on two lines, the wrong content type — are refused as
+	// the resident's mistake (4xx), never a server error, and record nothing (the form path refuses what the
+	// JSON API refuses: kernel.CheckText).
+	formKey := hiddenKey.FindSubmatch(page)[1]
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for i, raw := range []struct{ contentType, body string }{
+		{"application/x-www-form-urlencoded", "key=" + string(formKey) + "&text=" + strings.Repeat("长", 20_000)},
+		{"application/x-www-form-urlencoded", "key=" + string(formKey) + "&text=%zz"},
+		{"application/x-www-form-urlencoded", "key=" + string(formKey) + "&text=%00%01"},
+		{"application/x-www-form-urlencoded", "key=" + string(formKey) + "&text=%FF%FE"},
+		{"application/x-www-form-urlencoded", "key=" + string(formKey) + "&text=%E2%80%AE%E5%90%8C%E6%84%8F"},
+		{"application/x-www-form-urlencoded", "key=" + string(formKey) + "&text=%E2%80%8B%E2%80%8B"},
+		{"application/x-www-form-urlencoded", "key=" + strings.Repeat("%00", 20) + "&text=x"},
+		{"application/x-www-form-urlencoded", "key=" + string(formKey) + "&text=x&name=%E7%8E%8B%0D%0A%E4%BA%94"},
+		{"application/x-www-form-urlencoded", "key=" + string(formKey) + "&text=x&phone=%E2%80%AE13912345678"},
+		{"application/x-www-form-urlencoded", ""},
+		{"multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nx\r\n--x--"},
+		{"text/plain", "key=" + string(formKey) + "&text=x"},
+		{"", "\xff\xfe\x00"},
+	} {
+		req, err := http.NewRequest(http.MethodPost, srv.Base+notice+"/object", strings.NewReader(raw.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", raw.contentType)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		st := resp.StatusCode
+		if st/100 != 4 {
+			t.Errorf("malformed post %d (%s, %.60q): %d\n%.300s", i, raw.contentType, raw.body, st, b.Bytes())
+		}
+	}
 	time.Sleep(time.Second)
 	if after := count(); after != before {
-		t.Fatalf("the robot's submission was recorded: %d → %d events", before, after)
+		t.Fatalf("the robot's or a malformed submission was recorded: %d → %d events", before, after)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -142,7 +141,7 @@ func checkValue(reg huma.Registry, s *huma.Schema, v any, path string, required 
 			*errs = append(*errs, FieldError{Field: f.path, Code: CodeInvalidText, Message: msg})
 			return true
 		}
-		if (f.required || s != nil && s.MinLength != nil && *s.MinLength > 0) && blank(t) {
+		if (f.required || s != nil && s.MinLength != nil && *s.MinLength > 0) && kernel.Blank(t) {
 			*errs = append(*errs, FieldError{Field: f.path, Code: CodeInvalidText, Message: "must not be empty or only blanks"})
 			return true
 		}
@@ -163,35 +162,21 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// textProblem says what is wrong with the characters of s, or "" when nothing is. Newlines and tabs are
-// allowed in long texts only.
+// textProblem says what is wrong with the characters of s (kernel.CheckText), or "" when nothing is.
+// Newlines and tabs are allowed in long texts only.
 func textProblem(s string, long bool) string {
-	for i, r := range s {
-		switch {
-		case r == '\n' || r == '\t':
-			if !long {
-				return fmt.Sprintf("a line break or tab at character %d: this field is one line", utf8.RuneCountInString(s[:i])+1)
-			}
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f:
-			return fmt.Sprintf("control character U+%04X at character %d", r, utf8.RuneCountInString(s[:i])+1)
-		case r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
-			return fmt.Sprintf("bidirectional override U+%04X at character %d: it makes the text read differently from what is stored", r, utf8.RuneCountInString(s[:i])+1)
-		case r == utf8.RuneError:
-			return fmt.Sprintf("U+FFFD at character %d: the text was not valid Unicode (invalid UTF-8 or a lone surrogate)", utf8.RuneCountInString(s[:i])+1)
-		}
+	f := kernel.CheckText(s, long)
+	switch f.Kind {
+	case kernel.TextLineBreak:
+		return fmt.Sprintf("a line break or tab at character %d: this field is one line", f.At)
+	case kernel.TextControl:
+		return fmt.Sprintf("control character U+%04X at character %d", f.Rune, f.At)
+	case kernel.TextBidiOverride:
+		return fmt.Sprintf("bidirectional override U+%04X at character %d: it makes the text read differently from what is stored", f.Rune, f.At)
+	case kernel.TextNotUnicode:
+		return fmt.Sprintf("U+FFFD at character %d: the text was not valid Unicode (invalid UTF-8 or a lone surrogate)", f.At)
 	}
 	return ""
-}
-
-// blank reports whether s has nothing to read: only spaces and invisible characters (format characters
-// such as zero-width spaces, joiners and the byte order mark).
-func blank(s string) bool {
-	for _, r := range s {
-		if !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) && r != '\u3164' && r != '\u115f' && r != '\u1160' {
-			return false
-		}
-	}
-	return true
 }
 
 // bound cuts s to at most n bytes (on a character boundary), marking the cut.

@@ -224,7 +224,9 @@ func (p *Portal) submitForm(w http.ResponseWriter, r *http.Request, f submission
 		p.errorPage(w, r, http.StatusRequestEntityTooLarge, "内容过长", "提交的内容过长（最多约 2000 字），请删减后再提交。")
 		return
 	}
-	f.Key, f.Text, f.Name, f.Phone = r.PostForm.Get("key"), r.PostForm.Get("text"), r.PostForm.Get("name"), r.PostForm.Get("phone")
+	// A browser sends a textarea's line breaks as CRLF (the form's encoding); the record keeps them as LF.
+	lf := strings.NewReplacer("\r\n", "\n")
+	f.Key, f.Text, f.Name, f.Phone = r.PostForm.Get("key"), lf.Replace(r.PostForm.Get("text")), lf.Replace(r.PostForm.Get("name")), r.PostForm.Get("phone")
 	if f.Kind == commands.ElectionObjection {
 		f.Concerning = r.PostForm.Get("concerning")
 	}
