@@ -173,6 +173,12 @@ func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
 		!bytes.Contains(b, []byte(`"field":"phone"`)) {
 		t.Fatalf("a bad phone: %d %s", st, b)
 	}
+	for _, text := range []string{`路灯\u202e坏了`, `\u200b\u200b`, `路灯\u0085坏了`} { // what a form may not carry, JSON may not either
+		if st, b := post("/topics", "0123456789abcdef-text", `{"community_id":"`+c+`","text":"`+text+`"}`); st != http.StatusBadRequest ||
+			!bytes.Contains(b, []byte(`"field":"text"`)) {
+			t.Fatalf("a topic of %s: %d %s", text, st, b)
+		}
+	}
 	if st, b := post("/objections", "short", `{"community_id":"`+c+`","notice_id":"n-elder","text":"x"}`); st/100 != 4 || !bytes.Contains(b, []byte("Idempotency-Key")) {
 		t.Fatalf("a short key: %d %s", st, b)
 	}
