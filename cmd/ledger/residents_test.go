@@ -179,6 +179,17 @@ func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
 			t.Fatalf("a topic of %s: %d %s", text, st, b)
 		}
 	}
+	// Decoded as the command API decodes: a key twice, a missing field, an unknown one — 400 naming it.
+	for body, field := range map[string]string{
+		`{"community_id":"` + c + `","text":"同意","text":"反对"}`: "text",
+		`{"text":"同意"}`: "community_id",
+		`{"community_id":"` + c + `","text":"同意","Text":"反对"}`: "Text",
+		`{"community_id":"` + c + `","text":"同意","extra":1}`:   "extra",
+	} {
+		if st, b := post("/topics", "0123456789abcdef-json", body); st != http.StatusBadRequest || !bytes.Contains(b, []byte(`"field":"`+field+`"`)) {
+			t.Fatalf("a topic %s: %d %s, want 400 naming %s", body, st, b, field)
+		}
+	}
 	if st, b := post("/objections", "short", `{"community_id":"`+c+`","notice_id":"n-elder","text":"x"}`); st/100 != 4 || !bytes.Contains(b, []byte("Idempotency-Key")) {
 		t.Fatalf("a short key: %d %s", st, b)
 	}

@@ -28,7 +28,7 @@ var (
 // CheckReason refuses a resolution without a reason (解除预警须写明理由) and returns the reason trimmed.
 func CheckReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" {
+	if kernel.Blank(reason) {
 		return "", ErrReasonRequired
 	}
 	return reason, nil

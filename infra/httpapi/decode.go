@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,18 +29,32 @@ import (
 // would read ambiguously: invalid UTF-8, duplicate or case-variant keys, control characters, blank
 // required texts, times outside the ledger's years.
 
-// decodeCommand decodes a command body into C, or returns the input errors (at least one).
+// decodeCommand decodes a command body into C, or returns the input errors (at least one): decodeStrict,
+// then a national ID or mobile number in a text that is not personal data is refused.
 func decodeCommand[C any](reg huma.Registry, schema *huma.Schema, body []byte) (C, []FieldError) {
+	c, parsed, errs := decodeStrict[C](reg, schema, body)
+	if errs != nil {
+		return c, errs
+	}
+	if fe := personalDataIn(reg, schema, parsed, ""); fe != nil {
+		return c, []FieldError{*fe}
+	}
+	return c, nil
+}
+
+// decodeStrict decodes a JSON object body into C in the order above, and returns it with the parsed value,
+// or the input errors (at least one).
+func decodeStrict[C any](reg huma.Registry, schema *huma.Schema, body []byte) (C, any, []FieldError) {
 	var c C
 	var parsed any
 	if err := json.Unmarshal(body, &parsed); err != nil {
-		return c, []FieldError{parseError(body, err)}
+		return c, nil, []FieldError{parseError(body, err)}
 	}
 	if _, ok := parsed.(map[string]any); !ok {
-		return c, []FieldError{{Code: CodeWrongType, Message: "expected a JSON object"}}
+		return c, nil, []FieldError{{Code: CodeWrongType, Message: "expected a JSON object"}}
 	}
 	if errs := checkBody(reg, schema, body, parsed); errs != nil {
-		return c, errs
+		return c, nil, errs
 	}
 	res := &huma.ValidateResult{}
 	huma.Validate(reg, schema, huma.NewPathBuffer(make([]byte, 0, 64), 0), huma.ModeWriteToServer, parsed, res)
@@ -49,17 +64,47 @@ func decodeCommand[C any](reg huma.Registry, schema *huma.Schema, body []byte) (
 			errs = append(errs, validationError(e))
 		}
 		slices.SortStableFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
-		return c, slices.Compact(errs)
+		return c, nil, slices.Compact(errs)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return c, []FieldError{decodeError(err)}
+		return c, nil, []FieldError{decodeError(err)}
 	}
-	if fe := personalDataIn(reg, schema, parsed, ""); fe != nil {
-		return c, []FieldError{*fe}
+	return c, parsed, nil
+}
+
+// StrictJSON decodes an operation's JSON body B as a command's body is decoded (decodeStrict: 400 naming
+// the field for malformed JSON, invalid UTF-8, duplicate or case-variant keys, control characters and
+// overrides in texts, blank required texts, unknown, missing or mistyped fields), for an operation outside
+// the command catalogue. Such an operation's input has a RawBody []byte field (contentType
+// application/json), registers with SkipValidateBody, and has Document describe its body after
+// huma.Register.
+type StrictJSON[B any] struct {
+	reg    huma.Registry
+	schema *huma.Schema
+}
+
+// NewStrictJSON returns the decoder of B, with B's schema in api's document.
+func NewStrictJSON[B any](api huma.API) StrictJSON[B] {
+	reg := api.OpenAPI().Components.Schemas
+	t := reflect.TypeFor[B]()
+	return StrictJSON[B]{reg: reg, schema: reg.Schema(t, true, t.Name())}
+}
+
+// Decode returns the body, or the 400 problem naming the field.
+func (s StrictJSON[B]) Decode(body []byte) (B, *Problem) {
+	b, _, errs := decodeStrict[B](s.reg, s.schema, body)
+	if errs != nil {
+		return b, badInput(errs)
 	}
-	return c, nil
+	return b, nil
+}
+
+// Document makes B, as JSON, the request body of op (huma documents a raw body as bytes).
+func (s StrictJSON[B]) Document(op *huma.Operation, description string) {
+	op.RequestBody.Description = description
+	op.RequestBody.Content = map[string]*huma.MediaType{"application/json": {Schema: s.schema}}
 }
 
 // validationError turns one of huma's validation errors (location "body.items[2].name") into a field error.

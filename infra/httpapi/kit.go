@@ -100,8 +100,9 @@ func ProblemFor(ctx context.Context, log *slog.Logger, err error) *Problem {
 const maxPlainBody = 64 << 10
 
 // DecodeJSON decodes the request's JSON object strictly into v (a pointer to a struct): a body that is
-// not JSON, not an object, has a key v does not declare or a value of the wrong type is a 400 problem
-// naming the field, found by walking the body and v's fields, never by reading an error's text.
+// not JSON, not an object, not valid UTF-8, has a key twice or one v does not declare, a text that breaks
+// the ledger's text rules (kernel.CheckText) or a value of the wrong type is a 400 problem naming the
+// field, found by walking the body and v's fields, never by reading an error's text.
 func DecodeJSON(r *http.Request, v any) *Problem {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPlainBody+1))
 	if err != nil {
@@ -118,7 +119,7 @@ func DecodeJSON(r *http.Request, v any) *Problem {
 	if !ok {
 		return badInput([]FieldError{{Code: CodeWrongType, Message: "expected a JSON object"}})
 	}
-	if errs := checkKeys(body); errs != nil {
+	if errs := checkBody(nil, nil, body, parsed); errs != nil { // UTF-8, keys, the text rules: as a command's body
 		return badInput(errs)
 	}
 	declared := jsonFields(reflect.TypeOf(v))

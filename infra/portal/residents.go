@@ -443,8 +443,9 @@ func (p *Portal) renderReceipt(w http.ResponseWriter, status int, rc *Receipt, m
 // submitIn is a resident's submission through the JSON API.
 type submitIn struct {
 	IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"16" maxLength:"100" doc:"A random key of this submission (a UUID): sending it again returns the same receipt and records nothing more. 16–100 characters of A–Z a–z 0–9 . _ : -"`
-	Body           SubmissionBody
-	addr           string
+	// RawBody is a SubmissionBody, decoded as the command API decodes its bodies (httpapi.StrictJSON).
+	RawBody []byte `contentType:"application/json"`
+	addr    string
 }
 
 // SubmissionBody is what a resident submits.
@@ -500,21 +501,25 @@ func (p *Portal) registerResidentAPI(api huma.API, problemSchema *huma.Schema) {
 		"429": errResp("Too many submissions from this address; Retry-After says when to try again."),
 		"500": errResp("Server error; `request_id` identifies it in the log."),
 	}
+	strict := httpapi.NewStrictJSON[SubmissionBody](api)
 	submit := func(kind commands.SubmissionKind, id, path, summary, desc string) {
 		huma.Register(api, huma.Operation{OperationID: id, Method: http.MethodPost, Path: apiPrefix + path, Summary: summary,
 			Description: desc + "\n\nPublic: no token. Each address may submit a few at once, then one a minute (429 with Retry-After). " +
 				"The contact is personal data: sealed, never public, seen by auditors only.",
-			Tags: []string{"public"}, MaxBodyBytes: maxFormBody, Responses: responses},
+			Tags: []string{"public"}, MaxBodyBytes: maxFormBody, SkipValidateBody: true, Responses: responses},
 			func(ctx context.Context, in *submitIn) (*submitOut, error) {
 				if p.cfg.Residents == nil {
 					return nil, httpapi.NewProblem(http.StatusServiceUnavailable, "submissions-off", "本门户暂不受理网上提交", "")
+				}
+				b, bad := strict.Decode(in.RawBody)
+				if bad != nil {
+					return nil, bad
 				}
 				done, wait, ok := p.limits.allow(in.addr)
 				if !ok {
 					return nil, httpapi.NewProblem(http.StatusTooManyRequests, "too-many-submissions",
 						"同一网络地址提交过于频繁，请稍后再试", "").WithHeader("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 				}
-				b := in.Body
 				target, other := b.NoticeID, b.ElectionID
 				if kind == commands.ElectionObjection {
 					target, other = b.ElectionID, b.NoticeID
@@ -536,6 +541,7 @@ func (p *Portal) registerResidentAPI(api huma.API, problemSchema *huma.Schema) {
 				}
 				return &submitOut{Body: SubmissionReceipt{Receipt: code, Href: "/r/" + code, Replayed: res.Replayed}}, nil
 			})
+		strict.Document(api.OpenAPI().Paths[apiPrefix+path].Post, "The submission, as JSON.")
 	}
 	submit(commands.NoticeObjection, "public-object", "/objections", "Object to a notice during its publicity window (公示异议)",
 		"A resident's objection to a notice while its publicity window is open. The answer is published on the notice, without the objector.")

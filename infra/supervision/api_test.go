@@ -82,6 +82,15 @@ func TestOpenAlertsRatingsAndCounts(t *testing.T) {
 	sup := h.Token(commands.RoleSupervisor, "*")
 	resolve(t, h, sup, "nope", "x").WantProblem(t, 404, "alert-not-found")
 	h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), `{"reason":"x","extra":1}`).WantProblem(t, 400, "unknown-field")
+	// A reason is held to the text rules of every door (kernel.CheckText): a bidirectional override, a
+	// control character, a key twice, invalid UTF-8; and one of zero-width spaces is no reason.
+	for _, body := range []string{`{"reason":"已整改\u202e否"}`, `{"reason":"已整改\u0007"}`, `{"reason":"x","reason":"y"}`, "{\"reason\":\"\xff\"}"} {
+		h.Server.Do(t, http.MethodPost, "/api/v1/alerts/"+a.ID+"/resolve", bearer(sup), body).WantProblem(t, 400, "")
+	}
+	resolve(t, h, sup, a.ID, "\u200b\u200b").WantProblem(t, 400, "required")
+	if got := h.WaitAlert(rulebook.BudgetBalance, x2.Stream("expenditure", "x2"), supervisiontest.Open); got.ID != a.ID {
+		t.Fatalf("the alert after refused resolutions: %+v", got)
+	}
 
 	// Metrics from the read model: open alerts by rule and severity, communities by rating.
 	if got, err := alerts.RatingOf(t.Context(), h.Server.Pool, "nowhere"); err != nil || got.Rating != policy.Green {
