@@ -179,6 +179,17 @@ func TestResidentObjectsAndReadsTheAnswer(t *testing.T) {
 			t.Fatalf("a topic of %s: %d %s", text, st, b)
 		}
 	}
+	plain, err := http.NewRequest(http.MethodPost, srv.Base+"/api/v1/public/topics", strings.NewReader(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Header.Set("Content-Type", "text/plain")
+	plain.Header.Set("Idempotency-Key", "0123456789abcdef-type")
+	if resp, err := http.DefaultClient.Do(plain); err != nil || resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("a topic sent as text/plain: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	// Decoded as the command API decodes: a key twice, a missing field, an unknown one — 400 naming it.
 	for body, field := range map[string]string{
 		`{"community_id":"` + c + `","text":"同意","text":"反对"}`: "text",

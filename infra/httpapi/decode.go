@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"mime"
+	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -92,8 +94,13 @@ func NewStrictJSON[B any](api huma.API) StrictJSON[B] {
 	return StrictJSON[B]{reg: reg, schema: reg.Schema(t, true, t.Name())}
 }
 
-// Decode returns the body, or the 400 problem naming the field.
-func (s StrictJSON[B]) Decode(body []byte) (B, *Problem) {
+// Decode returns the body sent as contentType (the request's Content-Type: JSON, or none said), or the
+// problem: 415 for another type, 400 naming the field.
+func (s StrictJSON[B]) Decode(contentType string, body []byte) (B, *Problem) {
+	var b B
+	if mt, _, err := mime.ParseMediaType(contentType); contentType != "" && (err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return b, NewProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", "请求内容须为 JSON(Content-Type: application/json)", "Content-Type")
+	}
 	b, _, errs := decodeStrict[B](s.reg, s.schema, body)
 	if errs != nil {
 		return b, badInput(errs)

@@ -443,6 +443,7 @@ func (p *Portal) renderReceipt(w http.ResponseWriter, status int, rc *Receipt, m
 // submitIn is a resident's submission through the JSON API.
 type submitIn struct {
 	IdempotencyKey string `header:"Idempotency-Key" required:"true" minLength:"16" maxLength:"100" doc:"A random key of this submission (a UUID): sending it again returns the same receipt and records nothing more. 16–100 characters of A–Z a–z 0–9 . _ : -"`
+	ContentType    string `header:"Content-Type" doc:"application/json"`
 	// RawBody is a SubmissionBody, decoded as the command API decodes its bodies (httpapi.StrictJSON).
 	RawBody []byte `contentType:"application/json"`
 	addr    string
@@ -511,7 +512,7 @@ func (p *Portal) registerResidentAPI(api huma.API, problemSchema *huma.Schema) {
 				if p.cfg.Residents == nil {
 					return nil, httpapi.NewProblem(http.StatusServiceUnavailable, "submissions-off", "本门户暂不受理网上提交", "")
 				}
-				b, bad := strict.Decode(in.RawBody)
+				b, bad := strict.Decode(in.ContentType, in.RawBody)
 				if bad != nil {
 					return nil, bad
 				}
