@@ -16,13 +16,13 @@ const (
 
 // CheckPublicName checks a public display name (公示姓名) of a candidate or a committee member: the name a
 // candidate list, a result and a roster show, a public act of office and not personal data. Empty is
-// allowed (the records then show the person id); otherwise at most 32 characters, no control characters,
-// and no ID or phone number in it. field names the input in the error.
+// allowed (the records then show the person id); otherwise at most 32 characters, one line that
+// CheckText passes, and no ID or phone number in it. field names the input in the error.
 func CheckPublicName(name, field string) error {
 	if name == "" {
 		return nil
 	}
-	if n := len([]rune(name)); n > 32 || strings.TrimSpace(name) != name || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if n := len([]rune(name)); n > 32 || strings.TrimSpace(name) != name || CheckText(name, false).Kind != TextOK {
 		return Invalid("public-name-invalid", field, "公示姓名最多 32 个字，不能有首尾空格或控制字符")
 	}
 	if kind, _ := FindPersonalData(name); kind != "" {

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -95,19 +94,23 @@ func (n NewToken) Validate() error {
 	return errors.Join(errs...)
 }
 
+// checkText holds a token's names to the text rules of every door (kernel.CheckText, one line): they are
+// recorded as the actor of every event the token causes.
 func checkText(name, s string, max int) error {
-	if strings.TrimSpace(s) == "" {
+	if kernel.Blank(s) {
 		return fmt.Errorf("%s is required", name)
 	}
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
 		return fmt.Errorf("%s must be valid UTF-8 of at most %d characters", name, max)
 	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("%s must not contain control characters", name)
-		}
+	switch f := kernel.CheckText(s, false); f.Kind {
+	case kernel.TextOK:
+		return nil
+	case kernel.TextBidiOverride:
+		return fmt.Errorf("%s must not contain a bidirectional override (U+%04X at character %d): it reads otherwise than it is stored", name, f.Rune, f.At)
+	default:
+		return fmt.Errorf("%s must not contain control characters (U+%04X at character %d)", name, f.Rune, f.At)
 	}
-	return nil
 }
 
 // Store keeps tokens in PostgreSQL. It is safe for concurrent use.

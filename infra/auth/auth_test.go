@@ -144,6 +144,9 @@ func TestNewTokenIsValidated(t *testing.T) {
 	for name, mutate := range map[string]func(*auth.NewToken){
 		"no subject":      func(n *auth.NewToken) { n.Subject = " " },
 		"control char":    func(n *auth.NewToken) { n.Subject = "a\nb" },
+		"bidi override":   func(n *auth.NewToken) { n.Subject = "区审计局\u202e员人" },
+		"zero-width only": func(n *auth.NewToken) { n.Subject = "\u200b\u200b" },
+		"C1 control":      func(n *auth.NewToken) { n.CreatedBy = "cli:\u0085root" },
 		"unknown role":    func(n *auth.NewToken) { n.Role = "mayor" },
 		"empty scope":     func(n *auth.NewToken) { n.Scope = "" },
 		"bad scope":       func(n *auth.NewToken) { n.Scope = "33//3303" },
