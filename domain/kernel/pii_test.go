@@ -29,3 +29,15 @@ func TestFindPersonalData(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckPublicName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"": true, "张建国": true, "Zhang Jianguo": true, "欧阳·娜娜": true,
+		" 张建国": false, "张\n建国": false, "张建国\u202e": false, "张\x00": false, "张\ufffd": false,
+		"王13912345671": false, "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三": false,
+	} {
+		if err := kernel.CheckPublicName(name, "public_name"); (err == nil) != ok {
+			t.Errorf("CheckPublicName(%q) = %v, want ok %v", name, err, ok)
+		}
+	}
+}
