@@ -296,6 +296,14 @@ func TestOperatorSkipsAPoisonEventWithoutARestart(t *testing.T) {
 	if _, err := rt.SkipPoison(ctx, "audittrail", pos[3], "x", "admin:ops"); !errors.Is(err, runtime.ErrNothingToSkip) {
 		t.Fatalf("skipping for a model that runs: %v", err)
 	}
+	for _, reason := range []string{"", "\u200b", "录入错误\x00", "录入错误\u202e正更"} { // refused, the model stays halted
+		if _, err := rt.SkipPoison(ctx, "tally", pos[3], reason, "admin:ops"); err == nil || errors.Is(err, runtime.ErrNothingToSkip) {
+			t.Fatalf("skipping with the reason %q: %v", reason, err)
+		}
+	}
+	if st := rt.Status()[1]; !st.Halted {
+		t.Fatalf("a refused skip moved the model: %+v", st)
+	}
 	sk, err := rt.SkipPoison(ctx, "tally", pos[3], "录入错误，已另行更正", "admin:ops")
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/domain/kernel"
 )
 
 // ErrNothingToSkip: the model is not halted at that position (not halted, halted elsewhere, or no such
@@ -32,8 +33,12 @@ type SkippedEvent struct {
 // exactly that event; an event skipped already is returned again (a repeated command, say after its
 // recording failed) with nothing changed.
 func (r *Runtime) SkipPoison(ctx context.Context, model string, at eventlog.Position, reason, by string) (SkippedEvent, error) {
-	if reason == "" || by == "" {
+	if kernel.Blank(reason) || by == "" {
 		return SkippedEvent{}, errors.New("skip: a reason and who decides are required")
+	}
+	if f := kernel.CheckText(reason, true); f.Kind != kernel.TextOK {
+		return SkippedEvent{}, fmt.Errorf("skip: the reason holds U+%04X at character %d, which a record may not hold (a control "+
+			"character, a bidirectional override or what is not valid UTF-8)", f.Rune, f.At)
 	}
 	if err := r.migrateMeta(ctx); err != nil {
 		return SkippedEvent{}, err
