@@ -189,7 +189,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 			return projecting.Load()
 		}
 	}
-	checks := health.New(health.Config{Store: store, Database: pool, Models: rt.Status, Lag: sup.Lag, Starting: starting})
+	checks := health.New(health.Config{Store: store, Refusing: sh.refusing, Database: pool, Models: rt.Status, Lag: sup.Lag, Starting: starting})
 	// Ratings at every month's and quarter's end, assessment years frozen at the year's end: once the read
 	// models have caught up with the store.
 	go func() {

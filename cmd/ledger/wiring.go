@@ -44,6 +44,15 @@ func (h *storeHandle) Close() {
 	}
 }
 
+// refusing says why the embedded node refuses every append (esdbnode.Node.Failed), or nil: always nil for
+// a store reached at EVENTSTORE_URL, whose own health is its operators'.
+func (h *storeHandle) refusing() error {
+	if h.node == nil {
+		return nil
+	}
+	return h.node.Failed()
+}
+
 // eventsDir is where the embedded node keeps its file under the ledger's data directory: every command
 // that takes --data (node, serve, rebuild, verify, replay, export, demo) agrees on it.
 func eventsDir(dataDir string) string { return filepath.Join(dataDir, "events") }

@@ -101,6 +101,16 @@ func (n *Node) Addr() string { return n.lis.Addr().String() }
 // URL returns the connection string for the EventStoreDB client: "esdb://ADDR?tls=false".
 func (n *Node) URL() string { return "esdb://" + n.Addr() + "?tls=false" }
 
+// Failed is why the node refuses every append — a commit that failed (a full disk, an I/O error) leaves
+// the file's state untrustworthy until the node is restarted and re-reads it — or nil while it takes
+// them. Reads go on being served either way.
+func (n *Node) Failed() error {
+	if err := n.writer.failure.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
 // Close stops the node gracefully: subscriptions end (the client sees them dropped), calls in flight finish,
 // appends already queued are committed or refused, then the store is closed. Safe to call more than once.
 func (n *Node) Close() error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -81,6 +82,15 @@ type writer struct {
 	next   uint64 // next $all position to assign
 	idx    *index // the in-memory tail of the indexes (index.go)
 	failed error  // set after a failed commit; the writer then refuses everything
+
+	// failure is failed as other goroutines may read it (Node.Failed).
+	failure atomic.Pointer[error]
+}
+
+// fail puts the writer in the failed state: every append from now on is refused with err.
+func (w *writer) fail(err error) {
+	w.failed = err
+	w.failure.Store(&err)
 }
 
 func newWriter(st *store, logger *slog.Logger, heads *headWatch, head uint64, cfg Config) *writer {
@@ -233,7 +243,7 @@ func (w *writer) flushIndex(limit int) {
 	}
 	n, err := w.idx.flush(w.st, limit)
 	if err != nil {
-		w.failed = fmt.Errorf("esdbnode: store is failed after an index commit error, restart the node: %w", err)
+		w.fail(fmt.Errorf("esdbnode: store is failed after an index commit error, restart the node: %w", err))
 		w.log.Error("esdbnode: indexing failed; refusing further appends", "path", w.st.path, "err", err)
 		return
 	}
@@ -296,7 +306,7 @@ func (w *writer) commit(batch []*appendRequest) {
 		// The file's state after a failed commit or fsync is not trustworthy (the kernel may have dropped the
 		// dirty pages): refuse further writes until an operator restarts the node, which re-reads what is
 		// really on disk.
-		w.failed = fmt.Errorf("esdbnode: store is failed after a commit error, restart the node: %w", err)
+		w.fail(fmt.Errorf("esdbnode: store is failed after a commit error, restart the node: %w", err))
 		w.log.Error("esdbnode: commit failed; refusing further appends", "path", w.st.path, "err", err)
 		for _, r := range batch {
 			r.done <- appendResult{err: fmt.Errorf("esdbnode: commit: %w", err)}

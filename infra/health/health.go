@@ -30,6 +30,9 @@ type Config struct {
 	Store interface {
 		Head(ctx context.Context) (eventlog.Position, error)
 	}
+	// Refusing, when set, says why the store refuses every append (the embedded node after a failed
+	// commit: esdbnode.Node.Failed), or nil while it takes them. nil: the store's own answer only.
+	Refusing func() error
 	// Database is pinged.
 	Database interface {
 		Ping(ctx context.Context) error
@@ -72,6 +75,8 @@ type Component struct {
 	Reachable bool   `json:"reachable"`
 	Error     string `json:"error,omitempty"`
 	Head      string `json:"head,omitempty"`
+	// Refusing is why the store refuses every append though it answers reads ("" when it takes them).
+	Refusing string `json:"refusing_appends,omitempty"`
 }
 
 // Model is the state of a read model.
@@ -86,7 +91,7 @@ type Model struct {
 
 // Report is the answer of both endpoints.
 type Report struct {
-	// Healthy: the store and the database answer and no read model is halted.
+	// Healthy: the store and the database answer, the store takes appends, and no read model is halted.
 	Healthy bool `json:"healthy"`
 	// Ready: healthy, no read model lags, and the projections this process runs have started.
 	Ready    bool      `json:"ready"`
@@ -131,6 +136,12 @@ func (c *Checker) check(ctx context.Context) Report {
 	if !r.Store.Reachable {
 		r.Problems = append(r.Problems, "the event store does not answer: "+r.Store.Error)
 	}
+	if c.cfg.Refusing != nil {
+		if err := c.cfg.Refusing(); err != nil {
+			r.Store.Refusing = err.Error()
+			r.Problems = append(r.Problems, "the event store refuses every append (reads go on): "+err.Error())
+		}
+	}
 	if !r.Database.Reachable {
 		r.Problems = append(r.Problems, "PostgreSQL does not answer: "+r.Database.Error)
 	}
@@ -155,7 +166,7 @@ func (c *Checker) check(ctx context.Context) Report {
 		}
 		r.Models = append(r.Models, m)
 	}
-	r.Healthy = r.Store.Reachable && r.Database.Reachable
+	r.Healthy = r.Store.Reachable && r.Store.Refusing == "" && r.Database.Reachable
 	for _, m := range r.Models {
 		if m.State == Halted {
 			r.Healthy = false

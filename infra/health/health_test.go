@@ -185,3 +185,41 @@ func TestNotReadyWhileTheProjectionsStart(t *testing.T) {
 		t.Fatalf("/readyz once started: %d %+v", st, r)
 	}
 }
+
+// A store that answers reads but refuses every append (the embedded node after a failed commit: a full
+// disk) is not healthy: /healthz and /readyz are 503 and say why and that reads go on; once it takes
+// appends again (a restarted node), both are 200.
+func TestAStoreRefusingAppendsIsNotHealthy(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pg.Connect(ctx, pg.Config{URL: apitest.NewDatabase(t), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	_, store := nodetest.Start(t, slog.New(slog.DiscardHandler))
+	var refusing error
+	c := health.New(health.Config{Store: store, Database: pool, Models: func() []runtime.Status { return nil },
+		Refusing: func() error { return refusing }})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", c.Healthz)
+	mux.HandleFunc("GET /readyz", c.Readyz)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	if st, r := get(t, srv.URL+"/healthz"); st != http.StatusOK || !r.Healthy || r.Store.Refusing != "" {
+		t.Fatalf("/healthz while the store takes appends: %d %+v", st, r)
+	}
+	refusing = errors.New("esdbnode: store is failed after a commit error, restart the node: no space left on device")
+	time.Sleep(1100 * time.Millisecond) // past the checker's one-second reuse
+	for _, p := range []string{"/healthz", "/readyz"} {
+		st, r := get(t, srv.URL+p)
+		if st != http.StatusServiceUnavailable || r.Healthy || r.Ready || !r.Store.Reachable || !strings.Contains(r.Store.Refusing, "no space left") ||
+			len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "refuses every append") {
+			t.Fatalf("%s while the store refuses appends: %d %+v", p, st, r)
+		}
+	}
+	refusing = nil
+	time.Sleep(1100 * time.Millisecond)
+	if st, r := get(t, srv.URL+"/readyz"); st != http.StatusOK || !r.Ready {
+		t.Fatalf("/readyz once the store takes appends again: %d %+v", st, r)
+	}
+}
