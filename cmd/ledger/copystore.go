@@ -114,10 +114,10 @@ func openNamedStore(ctx context.Context, where string) (*storeHandle, error) {
 			if u, err := url.Parse(where); err == nil {
 				note = "the store at " + u.Host
 			}
-			return openStoreAt(ctx, where, note, "", "")
+			return openStoreAt(ctx, where, note, "", nodeAt{})
 		}
 	}
-	return openStoreAt(ctx, "", "", where, "")
+	return openStoreAt(ctx, "", "", where, nodeAt{})
 }
 
 type encryptOptions struct {

@@ -99,7 +99,7 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o demoOptions) error {
 		return usageError{cmd: "demo", err: err}
 	}
 
-	sh, err := openStore(ctx, o.data, "")
+	sh, err := openStore(ctx, o.data, nodeAt{})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 func newNodeCmd() *cobra.Command {
 	var dir, listen string
+	var allowRemote bool
 	cmd := &cobra.Command{
 		Use:   "node",
 		Short: "Run the embedded EventStoreDB-protocol node on its own",
@@ -34,7 +35,7 @@ SIGTERM.`,
 			if err := os.MkdirAll(dir, 0o750); err != nil {
 				return fmt.Errorf("create data directory: %w", err)
 			}
-			n, err := esdbnode.Open(cmd.Context(), esdbnode.Config{Dir: dir, Listen: listen, Logger: slog.Default()})
+			n, err := esdbnode.Open(cmd.Context(), esdbnode.Config{Dir: dir, Listen: listen, AllowRemote: allowRemote, Logger: slog.Default()})
 			if err != nil {
 				return err
 			}
@@ -45,6 +46,7 @@ SIGTERM.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "data", "", "the ledger's data directory, as for serve: the events live in DIR/events (created if missing)")
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:2113", "address to listen on for gRPC")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:2113", "address to listen on for gRPC; loopback only unless --allow-remote")
+	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "let --listen name an address beyond loopback: the node has no authentication or TLS, so only behind something that authenticates")
 	return cmd
 }

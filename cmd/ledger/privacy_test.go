@@ -352,7 +352,7 @@ func TestClearStoreIsRefusedAndMigratedByCopyStoreEncrypt(t *testing.T) {
 	t.Setenv("EVENTSTORE_URL", "")
 	t.Setenv(keys.KEKFileEnv, "")
 	old, fresh := t.TempDir(), t.TempDir()
-	sh, err := openStore(ctx, old, "")
+	sh, err := openStore(ctx, old, nodeAt{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func TestClearStoreIsRefusedAndMigratedByCopyStoreEncrypt(t *testing.T) {
 		t.Fatalf("copy-store --encrypt: %v\n%s", err, out)
 	}
 
-	sh, err = openStore(ctx, fresh, "")
+	sh, err = openStore(ctx, fresh, nodeAt{})
 	if err != nil {
 		t.Fatal(err)
 	}

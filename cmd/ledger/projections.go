@@ -136,7 +136,7 @@ an administrator's of scope "*". The event itself stays in the history; the mode
 			if err := commands.Authorize(actor, commands.Administer, "*"); err != nil {
 				return fmt.Errorf("only a ledger-wide administrator (role admin, scope *) may skip an event: %w", err)
 			}
-			sh, err := openStore(ctx, data, "")
+			sh, err := openStore(ctx, data, nodeAt{})
 			if err != nil {
 				return err
 			}

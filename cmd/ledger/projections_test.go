@@ -23,7 +23,7 @@ func TestProjectionsListAndSkip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	sh, err := openStore(ctx, data, "")
+	sh, err := openStore(ctx, data, nodeAt{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestProjectionsListAndSkip(t *testing.T) {
 	}
 	decisions := func() []string {
 		t.Helper()
-		sh, err := openStore(ctx, data, "")
+		sh, err := openStore(ctx, data, nodeAt{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -37,9 +37,11 @@ type serveOptions struct {
 	data       string
 	httpAddr   string
 	nodeListen string
-	demo       bool
-	publicURL  string // the portal's address as the public reaches it (the notices' QR codes)
-	logOrigin  string // the transparency log's origin (the first line of its checkpoints)
+	// nodeAllowRemote lets the node listen beyond loopback (esdbnode.Config.AllowRemote).
+	nodeAllowRemote bool
+	demo            bool
+	publicURL       string // the portal's address as the public reaches it (the notices' QR codes)
+	logOrigin       string // the transparency log's origin (the first line of its checkpoints)
 	// A checkpoint once the log has grown by logEvery events, or logInterval after the last one.
 	logEvery    uint64
 	logInterval time.Duration
@@ -70,7 +72,8 @@ DATABASE_URL must point at PostgreSQL ('make run' starts a local cluster under .
 	cmd.Flags().StringArrayVar(&o.witnesses, "witness", nil, "a witness's cosignature/v1 verifier key (ledger witness prints it): its C2SP cosignatures are accepted and served (repeat for several)")
 	cmd.Flags().StringVar(&o.publicURL, "public-url", "", "the portal's address as the public reaches it, e.g. https://portal.example (printed in the QR codes of notices; default: the address each request came to)")
 	cmd.Flags().BoolVar(&o.demo, "demo", false, "when the store holds no ledger events, write a demo district into it (in the background, while serving)")
-	cmd.Flags().StringVar(&o.nodeListen, "node-listen", "127.0.0.1:0", "gRPC address of the embedded node (when EVENTSTORE_URL is unset)")
+	cmd.Flags().StringVar(&o.nodeListen, "node-listen", "127.0.0.1:0", "gRPC address of the embedded node (when EVENTSTORE_URL is unset); loopback only unless --node-allow-remote")
+	cmd.Flags().BoolVar(&o.nodeAllowRemote, "node-allow-remote", false, "let --node-listen name an address beyond loopback: the node has no authentication or TLS, so only behind something that authenticates")
 	cmd.Flags().BoolVar(&o.webhooksHTTP, "webhooks-allow-http", false, "let supervisors register http:// webhook URLs (default: https only)")
 	cmd.Flags().BoolVar(&o.webhooksPrivate, "webhooks-allow-private", false, "let webhook URLs point at loopback and private addresses (default: public addresses only)")
 	return cmd
@@ -80,7 +83,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	tuneGC(slog.Default(), "serve")
 	ctx, stopServe := context.WithCancelCause(ctx)
 	defer stopServe(nil)
-	sh, err := openStore(ctx, o.data, o.nodeListen)
+	sh, err := openStore(ctx, o.data, nodeAt{o.nodeListen, o.nodeAllowRemote})
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func openSession(ctx context.Context, dataDir, dbURL string, withDB bool) (*sess
 // openSessionSized is openSession with a database pool of at most maxConns connections (0: pgxpool's
 // default, max(4, cores); below 0: no database).
 func openSessionSized(ctx context.Context, dataDir, dbURL string, maxConns int32) (*session, error) {
-	sh, err := openStore(ctx, dataDir, "")
+	sh, err := openStore(ctx, dataDir, nodeAt{})
 	if err != nil {
 		return nil, err
 	}

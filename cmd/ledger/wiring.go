@@ -59,23 +59,30 @@ func eventsDir(dataDir string) string { return filepath.Join(dataDir, "events") 
 
 // openStore connects to EVENTSTORE_URL, or starts the embedded node on dataDir/events (listening on
 // listen, loopback by default) and connects to it through the same client.
-func openStore(ctx context.Context, dataDir, listen string) (*storeHandle, error) {
-	return openStoreAt(ctx, os.Getenv("EVENTSTORE_URL"), "EVENTSTORE_URL", dataDir, listen)
+func openStore(ctx context.Context, dataDir string, at nodeAt) (*storeHandle, error) {
+	return openStoreAt(ctx, os.Getenv("EVENTSTORE_URL"), "EVENTSTORE_URL", dataDir, at)
+}
+
+// nodeAt is where the embedded node listens: listen (loopback, a free port, when empty), beyond loopback
+// only with allowRemote (esdbnode.Config.AllowRemote).
+type nodeAt struct {
+	listen      string
+	allowRemote bool
 }
 
 // openStoreAt connects to url (described by note), or when url is empty starts the embedded node on
 // dataDir/events.
-func openStoreAt(ctx context.Context, url, note, dataDir, listen string) (*storeHandle, error) {
+func openStoreAt(ctx context.Context, url, note, dataDir string, at nodeAt) (*storeHandle, error) {
 	h := &storeHandle{URL: url, Note: note}
 	if h.URL == "" {
 		dir := eventsDir(dataDir)
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
-		if listen == "" {
-			listen = "127.0.0.1:0"
+		if at.listen == "" {
+			at.listen = "127.0.0.1:0"
 		}
-		node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: dir, Listen: listen, Logger: slog.Default()})
+		node, err := esdbnode.Open(ctx, esdbnode.Config{Dir: dir, Listen: at.listen, AllowRemote: at.allowRemote, Logger: slog.Default()})
 		if errors.Is(err, esdbnode.ErrLocked) {
 			return nil, fmt.Errorf("%w\nIf 'ledger serve' is running on %s, reach its node instead: EVENTSTORE_URL='esdb://127.0.0.1:2113?tls=false' (the address serve printed)", err, dataDir)
 		}

@@ -22,6 +22,10 @@ type Config struct {
 	// The node speaks plaintext gRPC without authentication: bind it to loopback unless something in front
 	// of it authenticates and encrypts.
 	Listen string
+	// AllowRemote lets Listen name an address beyond loopback. The node has no authentication and no TLS:
+	// whoever reaches it may append any event, around every authorization of the command API. Set it only
+	// when something in front authenticates and encrypts, or the network is the ledger's own.
+	AllowRemote bool
 	// Logger receives operational logs (open, close, refused files, commit failures). Default slog.Default().
 	Logger *slog.Logger
 	// MaxBatch caps how many events one group commit (one bbolt transaction, one fsync) may carry. An append
@@ -62,8 +66,14 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("data directory (Dir) is required: the node keeps its events there"))
 	}
 	if c.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		host, _, err := net.SplitHostPort(c.Listen)
+		switch {
+		case err != nil:
 			errs = append(errs, fmt.Errorf("listen address %q is not host:port: %w", c.Listen, err))
+		case !c.AllowRemote && !loopback(host):
+			errs = append(errs, fmt.Errorf("listen address %q is not loopback: the node has no authentication or TLS, so whoever "+
+				"reaches it could append events around the command API's authorization; listen on 127.0.0.1 or [::1], or allow "+
+				"it knowingly behind something that authenticates (ledger serve --node-allow-remote, ledger node --allow-remote)", c.Listen))
 		}
 	}
 	if c.MaxBatch < 0 {
@@ -73,4 +83,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("esdbnode config: %w", err)
 	}
 	return nil
+}
+
+// loopback reports whether host (of a listen address) is this machine only: localhost or a loopback IP.
+// An empty host is every interface.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

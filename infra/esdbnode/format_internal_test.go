@@ -127,6 +127,17 @@ func TestConfigValidate(t *testing.T) {
 	if err := (Config{Dir: "x", Listen: "nonsense"}).Validate(); err == nil {
 		t.Error("bad listen address accepted")
 	}
+	// The node has no authentication: beyond loopback only when allowed.
+	for listen, ok := range map[string]bool{"127.0.0.1:2113": true, "[::1]:2113": true, "localhost:2113": true, "127.0.0.2:0": true,
+		"0.0.0.0:2113": false, ":2113": false, "[::]:2113": false, "192.168.1.10:2113": false, "ledger.example:2113": false} {
+		err := (Config{Dir: "x", Listen: listen}).Validate()
+		if (err == nil) != ok || !ok && !strings.Contains(err.Error(), "not loopback") {
+			t.Errorf("listen %s: %v", listen, err)
+		}
+		if err := (Config{Dir: "x", Listen: listen, AllowRemote: true}).Validate(); err != nil {
+			t.Errorf("listen %s allowed remote: %v", listen, err)
+		}
+	}
 	if err := (Config{Dir: "x", MaxBatch: -1}).Validate(); err == nil {
 		t.Error("negative MaxBatch accepted")
 	}
