@@ -91,8 +91,14 @@ func (s *Store) Put(r io.Reader) (Doc, error) {
 		return d, nil
 	}
 	dir := filepath.Dir(final)
+	_, statErr := os.Stat(dir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return Doc{}, fmt.Errorf("docstore: %w", err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) { // a new directory: its own entry must be durable too
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return Doc{}, err
+		}
 	}
 	tmp, err := os.CreateTemp(dir, ".put-*")
 	if err != nil {
