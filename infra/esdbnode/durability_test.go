@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -317,7 +318,7 @@ func TestKillNineLosesNoAcknowledgedEvent(t *testing.T) {
 	dir := t.TempDir()
 	for round := range 2 {
 		cmd, addr := startChildNode(t, dir)
-		c := newClient(t, "esdb://"+addr+"?tls=false")
+		c := dialClient(t, "esdb://"+addr+"?tls=false")
 
 		type batch struct {
 			stream string
@@ -374,9 +375,22 @@ func TestKillNineLosesNoAcknowledgedEvent(t *testing.T) {
 		}
 		_ = cmd.Wait()
 		close(stop)
-		wg.Wait()
-		_ = c.Close()
-		if len(acked) == 0 {
+		writersDone := make(chan struct{})
+		go func() { wg.Wait(); close(writersDone) }()
+		select {
+		case <-writersDone:
+			_ = c.Close()
+		case <-time.After(15 * time.Second):
+			// The official client (v4.1.0, esdb/impl.go handleError) can block an append for ever once its
+			// node is gone: it hands its reconnect request to a connection handler that no longer takes it,
+			// whatever the context says. Those writers are left blocked, and the client open (closing it
+			// would make their sends panic); what they attempted was never acknowledged.
+			t.Logf("round %d: writers still blocked in the client 15 s after the kill; left", round)
+		}
+		mu.Lock()
+		attemptedSeen, ackedSeen := slices.Clone(attempted), slices.Clone(acked) // a writer left blocked may still add to them
+		mu.Unlock()
+		if len(ackedSeen) == 0 {
 			t.Fatal("no append was acknowledged before the kill")
 		}
 
@@ -390,7 +404,7 @@ func TestKillNineLosesNoAcknowledgedEvent(t *testing.T) {
 			}
 			at[e.EventID] = i
 		}
-		for _, b := range acked {
+		for _, b := range ackedSeen {
 			for _, id := range b.ids {
 				if _, ok := at[id]; !ok {
 					t.Fatalf("acknowledged event %s of %s lost", id, b.stream)
@@ -398,7 +412,7 @@ func TestKillNineLosesNoAcknowledgedEvent(t *testing.T) {
 			}
 		}
 		present := 0
-		for _, b := range attempted {
+		for _, b := range attemptedSeen {
 			i0, ok0 := at[b.ids[0]]
 			_, ok1 := at[b.ids[1]]
 			_, ok2 := at[b.ids[2]]
@@ -414,10 +428,10 @@ func TestKillNineLosesNoAcknowledgedEvent(t *testing.T) {
 				t.Fatalf("batch of %s not contiguous", b.stream)
 			}
 		}
-		t.Logf("round %d: %d batches attempted, %d acknowledged, %d present after SIGKILL", round, len(attempted), len(acked), present)
+		t.Logf("round %d: %d batches attempted, %d acknowledged, %d present after SIGKILL", round, len(attemptedSeen), len(ackedSeen), present)
 		// The event-id index of the killed node's last appends is rebuilt from the log: a retry of an
 		// acknowledged batch is recognised and writes nothing.
-		last := acked[len(acked)-1]
+		last := ackedSeen[len(ackedSeen)-1]
 		retry := make([]esdb.EventData, 3)
 		for i, id := range last.ids {
 			e := all[at[id]]

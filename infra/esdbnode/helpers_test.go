@@ -45,6 +45,14 @@ func startNode(t testing.TB, dir string) *esdbnode.Node {
 // newClient connects the real EventStoreDB client to addr-style URL and closes it when the test ends.
 func newClient(t testing.TB, url string) *esdb.Client {
 	t.Helper()
+	c := dialClient(t, url)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// dialClient connects the real EventStoreDB client to url; closing it is the caller's.
+func dialClient(t testing.TB, url string) *esdb.Client {
+	t.Helper()
 	cfg, err := esdb.ParseConnectionString(url)
 	if err != nil {
 		t.Fatalf("parse %s: %v", url, err)
@@ -54,7 +62,6 @@ func newClient(t testing.TB, url string) *esdb.Client {
 	if err != nil {
 		t.Fatalf("new client: %v", err)
 	}
-	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 

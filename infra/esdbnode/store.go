@@ -114,7 +114,30 @@ func openStore(ctx context.Context, dir string, logger *slog.Logger) (*store, ui
 		_ = db.Close()
 		return nil, 0, err
 	}
+	if fresh {
+		// bbolt fsyncs the file, not the directories naming it: make the new file's entry, and its
+		// directory's, durable before the first append is acknowledged.
+		for _, d := range []string{dir, filepath.Dir(dir)} {
+			if err := syncDir(d); err != nil {
+				_ = db.Close()
+				return nil, 0, err
+			}
+		}
+	}
 	return s, head, nil
+}
+
+// syncDir fsyncs directory dir, so that the entries made in it survive a power cut.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("esdbnode: open %s to sync it: %w", dir, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("esdbnode: sync directory %s: %w", dir, err)
+	}
+	return nil
 }
 
 // preflight checks, without writing, that path is a bbolt file carrying our header and a known version.
