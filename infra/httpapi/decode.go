@@ -19,10 +19,9 @@ import (
 	"github.com/danielgtaylor/huma/v2/validation"
 )
 
-// Why the API decodes command bodies itself: huma validates a declared body and answers 422 for every
-// validation error, and the only way to change that status is its package-level NewErrorWithContext
-// hook, shared by every huma API in the process. The ledger answers 400 naming the field for every input
-// mistake (DESIGN.md decision 8) and keeps 422 for domain rules, so a command operation takes the raw
+// Why the API decodes command bodies itself: huma validates a declared body in its own order and words
+// (its 422 becomes a 400 through the package's hook, problem.go), while the ledger answers 400 naming the
+// field at fault first, and keeps 422 for domain rules, so a command operation takes the raw
 // body (huma only enforces the size limit) and decodeCommand does, in order: parse as JSON (malformed →
 // the field where parsing stopped), validate against the same JSON Schema the OpenAPI document shows
 // (huma.Validate: unknown, missing and mistyped fields, enums, patterns, bounds), then decode strictly

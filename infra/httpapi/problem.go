@@ -262,6 +262,21 @@ func NewRequestID() string {
 // fromHuma turns an error response huma produced itself (a body over the limit, a body that could not be
 // read, an unacceptable Accept header) into a Problem with the same status, so every error the API sends
 // has one shape. Input validation never reaches huma: RegisterCommand decodes bodies itself (see decode.go).
+// huma answers its own validation of parameters and bodies with 422; the ledger answers every input mistake
+// with 400 (DESIGN.md decision 8), and the problem's status must be the answer's. huma lets only its
+// package-level error constructor change the status it writes, so the package sets it once: a validation
+// error with its details becomes a 400, worded by fromHuma. Every huma API in the process is the ledger's.
+func init() {
+	humaError := huma.NewErrorWithContext
+	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+		err := humaError(ctx, status, msg, errs...)
+		if m, ok := err.(*huma.ErrorModel); ok && m.Status == http.StatusUnprocessableEntity && len(m.Errors) > 0 {
+			m.Status = http.StatusBadRequest
+		}
+		return err
+	}
+}
+
 func fromHuma(ctx huma.Context, log *slog.Logger, m *huma.ErrorModel) *Problem {
 	switch m.Status {
 	case http.StatusRequestEntityTooLarge:

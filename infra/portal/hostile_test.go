@@ -2,6 +2,8 @@ package portal_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -101,6 +103,9 @@ func TestHostileRequestsGetAClearAnswer(t *testing.T) {
 			}
 			if r.method == http.MethodPost {
 				req.Header.Set("Content-Type", []string{"application/json", "application/x-www-form-urlencoded", "text/plain", ""}[rng.IntN(4)])
+				if rng.IntN(4) > 0 { // most reach the body's decoding
+					req.Header.Set("Idempotency-Key", fmt.Sprintf("hostile-%016d", requests))
+				}
 			}
 			if rng.IntN(4) == 0 {
 				req.Header.Set("If-None-Match", strings.Map(func(r rune) rune { return max(r, ' ') }, pick()))
@@ -127,6 +132,11 @@ func TestHostileRequestsGetAClearAnswer(t *testing.T) {
 			case resp.StatusCode >= 400 && strings.HasPrefix(r.pattern, "/api/") &&
 				!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json"):
 				t.Errorf("%.300s: refused (%d) as %q, want application/problem+json", where, resp.StatusCode, resp.Header.Get("Content-Type"))
+			case strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json"):
+				var p struct{ Status int }
+				if err := json.Unmarshal(b.Bytes(), &p); err != nil || p.Status != resp.StatusCode {
+					t.Errorf("%.300s: answered %d with a problem saying %d (%v): %.300s", where, resp.StatusCode, p.Status, err, b.Bytes())
+				}
 			}
 		}
 	}

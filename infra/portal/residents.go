@@ -509,12 +509,12 @@ func (p *Portal) registerResidentAPI(api huma.API, problemSchema *huma.Schema) {
 				"The contact is personal data: sealed, never public, seen by auditors only.",
 			Tags: []string{"public"}, MaxBodyBytes: maxFormBody, SkipValidateBody: true, Responses: responses},
 			func(ctx context.Context, in *submitIn) (*submitOut, error) {
-				if p.cfg.Residents == nil {
-					return nil, httpapi.NewProblem(http.StatusServiceUnavailable, "submissions-off", "本门户暂不受理网上提交", "")
-				}
-				b, bad := strict.Decode(in.ContentType, in.RawBody)
+				b, bad := strict.Decode(in.ContentType, in.RawBody) // a malformed body is the sender's to fix, whatever else holds
 				if bad != nil {
 					return nil, bad
+				}
+				if p.cfg.Residents == nil {
+					return nil, httpapi.NewProblem(http.StatusServiceUnavailable, "submissions-off", "本门户暂不受理网上提交", "")
 				}
 				done, wait, ok := p.limits.allow(in.addr)
 				if !ok {
