@@ -19,18 +19,7 @@ func TestNodeAndServeAgreeOnTheDataDirectory(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	root := newRootCmd()
-	var out syncBuffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs([]string{"node", "--data", dir, "--listen", "127.0.0.1:0"})
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "listening on"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the node did not start: %s", out.String())
-		}
-	}
+	out, done := runNodeCmd(t, ctx, "--data", dir, "--listen", "127.0.0.1:0")
 	if !strings.Contains(out.String(), filepath.Join(dir, "events")) {
 		t.Errorf("the node does not say its events are in %s: %s", filepath.Join(dir, "events"), out.String())
 	}
@@ -76,23 +65,30 @@ func TestTheNodeListensBeyondLoopbackOnlyWhenAllowed(t *testing.T) {
 			t.Errorf("ledger %s created a store it then refused to serve", args[0])
 		}
 	}
-	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	root := newRootCmd()
-	var out syncBuffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs([]string{"node", "--data", dir, "--listen", "0.0.0.0:0", "--allow-remote"})
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "listening on"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the node allowed beyond loopback did not start: %s", out.String())
-		}
-	}
+	_, done := runNodeCmd(t, ctx, "--data", t.TempDir(), "--listen", "0.0.0.0:0", "--allow-remote")
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("node: %v", err)
 	}
+}
+
+// runNodeCmd runs `ledger node ARGS…` until ctx ends and returns once it listens: its output, and where
+// its end is reported.
+func runNodeCmd(t *testing.T, ctx context.Context, args ...string) (*syncBuffer, <-chan error) {
+	t.Helper()
+	root := newRootCmd()
+	out := &syncBuffer{}
+	root.SetOut(out)
+	root.SetErr(out)
+	root.SetArgs(append([]string{"node"}, args...))
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "listening on"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ledger node %s did not start: %s", strings.Join(args, " "), out.String())
+		}
+	}
+	return out, done
 }

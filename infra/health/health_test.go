@@ -157,21 +157,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // While the projections this process runs are starting, /readyz is 503 naming it and /healthz stays 200;
 // once they have started, /readyz is 200.
 func TestNotReadyWhileTheProjectionsStart(t *testing.T) {
-	ctx := context.Background()
-	pool, err := pg.Connect(ctx, pg.Config{URL: apitest.NewDatabase(t), MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	_, store := nodetest.Start(t, slog.New(slog.DiscardHandler))
 	starting := true
-	c := health.New(health.Config{Store: store, Database: pool, Models: func() []runtime.Status { return nil },
-		Starting: func() bool { return starting }})
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", c.Healthz)
-	mux.HandleFunc("GET /readyz", c.Readyz)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv := serveChecks(t, health.Config{Starting: func() bool { return starting }})
 	if st, r := get(t, srv.URL+"/readyz"); st != http.StatusServiceUnavailable || r.Ready || !r.Healthy ||
 		len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "starting") {
 		t.Fatalf("/readyz while starting: %d %+v", st, r)
@@ -190,21 +177,8 @@ func TestNotReadyWhileTheProjectionsStart(t *testing.T) {
 // disk) is not healthy: /healthz and /readyz are 503 and say why and that reads go on; once it takes
 // appends again (a restarted node), both are 200.
 func TestAStoreRefusingAppendsIsNotHealthy(t *testing.T) {
-	ctx := context.Background()
-	pool, err := pg.Connect(ctx, pg.Config{URL: apitest.NewDatabase(t), MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	_, store := nodetest.Start(t, slog.New(slog.DiscardHandler))
 	var refusing error
-	c := health.New(health.Config{Store: store, Database: pool, Models: func() []runtime.Status { return nil },
-		Refusing: func() error { return refusing }})
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", c.Healthz)
-	mux.HandleFunc("GET /readyz", c.Readyz)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv := serveChecks(t, health.Config{Refusing: func() error { return refusing }})
 	if st, r := get(t, srv.URL+"/healthz"); st != http.StatusOK || !r.Healthy || r.Store.Refusing != "" {
 		t.Fatalf("/healthz while the store takes appends: %d %+v", st, r)
 	}
@@ -222,4 +196,24 @@ func TestAStoreRefusingAppendsIsNotHealthy(t *testing.T) {
 	if st, r := get(t, srv.URL+"/readyz"); st != http.StatusOK || !r.Ready {
 		t.Fatalf("/readyz once the store takes appends again: %d %+v", st, r)
 	}
+}
+
+// serveChecks serves /healthz and /readyz of cfg, completed with a database of the test's own, an embedded
+// node and no read models.
+func serveChecks(t *testing.T, cfg health.Config) *httptest.Server {
+	t.Helper()
+	pool, err := pg.Connect(context.Background(), pg.Config{URL: apitest.NewDatabase(t), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	_, store := nodetest.Start(t, slog.New(slog.DiscardHandler))
+	cfg.Store, cfg.Database, cfg.Models = store, pool, func() []runtime.Status { return nil }
+	c := health.New(cfg)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", c.Healthz)
+	mux.HandleFunc("GET /readyz", c.Readyz)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
 }
