@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/grassroots-ledger/ledger/infra/secret"
 )
 
 // DefaultMax is the largest document taken by default: 10 MiB.
@@ -96,8 +98,8 @@ func (s *Store) Put(r io.Reader) (Doc, error) {
 		return Doc{}, fmt.Errorf("docstore: %w", err)
 	}
 	if errors.Is(statErr, fs.ErrNotExist) { // a new directory: its own entry must be durable too
-		if err := syncDir(filepath.Dir(dir)); err != nil {
-			return Doc{}, err
+		if err := secret.SyncDir(filepath.Dir(dir)); err != nil {
+			return Doc{}, fmt.Errorf("docstore: sync %s: %w", filepath.Dir(dir), err)
 		}
 	}
 	tmp, err := os.CreateTemp(dir, ".put-*")
@@ -122,22 +124,10 @@ func (s *Store) Put(r io.Reader) (Doc, error) {
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return Doc{}, fmt.Errorf("docstore: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
-		return Doc{}, err
+	if err := secret.SyncDir(dir); err != nil {
+		return Doc{}, fmt.Errorf("docstore: sync %s: %w", dir, err)
 	}
 	return d, nil
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("docstore: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("docstore: sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // Get reads the document stored under sha, its hash checked: ErrNotFound when there is none, ErrCorrupt

@@ -19,7 +19,6 @@ import (
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 
@@ -299,11 +298,7 @@ func (c rawCodec) Name() string { return "proto" }
 func BenchmarkReadAll1MRawFrames(b *testing.B) {
 	dir := filledStore(b)
 	n := startNode(b, dir)
-	conn, err := grpc.NewClient(n.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
+	conn := rawConn(b, n)
 	codec := rawCodec{proto: encoding.GetCodecV2("proto")}
 	req := &streams.ReadReq{Options: &streams.ReadReq_Options{
 		StreamOption: &streams.ReadReq_Options_All{All: &streams.ReadReq_Options_AllOptions{

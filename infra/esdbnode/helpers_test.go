@@ -12,6 +12,8 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 )
@@ -48,6 +50,17 @@ func newClient(t testing.TB, url string) *esdb.Client {
 	c := dialClient(t, url)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// rawConn is a plain gRPC connection to n, below the official client, closed when the test ends.
+func rawConn(t testing.TB, n *esdbnode.Node) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(n.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
 
 // dialClient connects the real EventStoreDB client to url; closing it is the caller's.

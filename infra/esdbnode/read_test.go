@@ -11,8 +11,6 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 func TestReadStreamDirectionsCountsAndStartPoints(t *testing.T) {
@@ -162,12 +160,7 @@ func TestReadAcrossChunks(t *testing.T) {
 
 func TestServerFeaturesAndUnsupportedCalls(t *testing.T) {
 	n := startNode(t, "")
-	conn, err := grpc.NewClient(n.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	methods, err := serverfeatures.NewServerFeaturesClient(conn).GetSupportedMethods(ctxT(t), &shared.Empty{})
+	methods, err := serverfeatures.NewServerFeaturesClient(rawConn(t, n)).GetSupportedMethods(ctxT(t), &shared.Empty{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/grassroots-ledger/ledger/infra/secret"
 )
 
 // dataFileName is the store file inside Config.Dir.
@@ -118,26 +120,13 @@ func openStore(ctx context.Context, dir string, logger *slog.Logger) (*store, ui
 		// bbolt fsyncs the file, not the directories naming it: make the new file's entry, and its
 		// directory's, durable before the first append is acknowledged.
 		for _, d := range []string{dir, filepath.Dir(dir)} {
-			if err := syncDir(d); err != nil {
+			if err := secret.SyncDir(d); err != nil {
 				_ = db.Close()
-				return nil, 0, err
+				return nil, 0, fmt.Errorf("esdbnode: sync directory %s: %w", d, err)
 			}
 		}
 	}
 	return s, head, nil
-}
-
-// syncDir fsyncs directory dir, so that the entries made in it survive a power cut.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("esdbnode: open %s to sync it: %w", dir, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("esdbnode: sync directory %s: %w", dir, err)
-	}
-	return nil
 }
 
 // preflight checks, without writing, that path is a bbolt file carrying our header and a known version.
