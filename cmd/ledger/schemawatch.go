@@ -20,10 +20,12 @@ var errSchemaUpgraded = errors.New("the database was migrated by a newer ledger:
 // further since (pg.NewerThanThisBinary), and then calls stop with errSchemaUpgraded naming it: during an
 // upgrade with several serves, an old one left running would read and write tables it was not written for
 // (after the transparency log's 0002 it answered some inclusion proofs with an error). A look that fails
-// (the database restarting) is logged and tried again at the next.
+// (the database restarting) is tried again at the next, and logged when it starts, once a minute while it
+// lasts, and when it ends.
 func watchSchemas(ctx context.Context, q pg.Querier, every time.Duration, log *slog.Logger, stop func(error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var outage pg.Outage
 	for {
 		select {
 		case <-ctx.Done():
@@ -33,10 +35,11 @@ func watchSchemas(ctx context.Context, q pg.Querier, every time.Duration, log *s
 		newer, err := pg.NewerThanThisBinary(ctx, q)
 		if err != nil {
 			if ctx.Err() == nil {
-				log.WarnContext(ctx, "serve: could not check the database's schema versions; trying again", "err", err)
+				outage.Fail(log, time.Now(), "serve: could not check the database's schema versions; trying again", err)
 			}
 			continue
 		}
+		outage.Over(log, time.Now(), "serve: checking the database's schema versions again")
 		if len(newer) > 0 {
 			said := make([]string, len(newer))
 			for i, n := range newer {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
+	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
 // Appender is the append half of a store of record.
@@ -190,14 +191,18 @@ func (e Eraser) Destroy(ctx context.Context, subject, erasure string) (int, erro
 func (s *Store) FollowStore(ctx context.Context, store Reader, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var outage pg.Outage
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if err := s.CheckStore(ctx, store); err != nil && ctx.Err() == nil {
-			slog.Warn("keys: reading the store of record for the keys taken", "err", err)
+		switch err := s.CheckStore(ctx, store); {
+		case err != nil && ctx.Err() == nil:
+			outage.Fail(slog.Default(), time.Now(), "keys: reading the store of record for the keys taken failed", err)
+		case err == nil:
+			outage.Over(slog.Default(), time.Now(), "keys: reading the store of record for the keys taken again")
 		}
 	}
 }

@@ -34,6 +34,7 @@ type Lease struct {
 	OnChange func(active bool)
 
 	active atomic.Bool
+	outage Outage // a standby that cannot reach the database says so once a minute, not every Retry
 }
 
 // Active reports whether this process holds the lease and works.
@@ -67,8 +68,11 @@ func (l *Lease) Run(ctx context.Context, work func(context.Context) error) error
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err != nil {
+		switch {
+		case held && err != nil:
 			l.Logger.Warn("lease: "+l.Name, "held", held, "err", err)
+		case err != nil:
+			l.outage.Fail(l.Logger, time.Now(), "lease: cannot try "+l.Name, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -85,6 +89,7 @@ func (l *Lease) hold(ctx context.Context, work func(context.Context) error) (hel
 	if err != nil {
 		return false, err
 	}
+	l.outage.Over(l.Logger, time.Now(), "lease: can try "+l.Name+" again")
 	defer func() {
 		if held {
 			// Unlock on a healthy connection; a broken one has lost the lock already, and is destroyed.

@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,9 @@ import (
 // down, the portal serves the pages and answers it rendered before, marked stale (Warning header, a
 // note on the freshness line), a page it never rendered is a 503 with Retry-After rather than a 500,
 // and a clerk whose token was verified a moment ago still records; once it is back, the read models
-// catch up with what was recorded meanwhile and the pages are fresh again.
+// catch up with what was recorded meanwhile and the pages are fresh again. The operator is told once that
+// the portal cannot read the database and once that it can again, not on every failed poll (twenty a
+// second here).
 func TestPostgresOutage(t *testing.T) {
 	t.Parallel()
 	c := pgtest.New(t)
@@ -44,6 +47,7 @@ func TestPostgresOutage(t *testing.T) {
 	}
 
 	c.Crash()
+	down := time.Now()
 	if !waitFor(func() bool {
 		_, _, b := d.get("/c/" + id)
 		return strings.Contains(string(b), "数据库暂时无法访问")
@@ -64,9 +68,20 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	request("outage-2") // the clerk records meanwhile: the event store is up, the token remembered
 
+	time.Sleep(time.Until(down.Add(time.Second))) // twenty polls at least
 	c.Start()
+	outage := time.Since(down)
 	if err := d.waitCaughtUp(90 * time.Second); err != nil {
 		t.Fatal(err)
+	}
+	const failed, again = "portal: reading the models' checkpoints failed", "portal: reading the models' checkpoints again"
+	first, still, back := d.PortalLog.with(failed), d.PortalLog.with(failed+" (still failing)"), d.PortalLog.with(again)
+	if len(first) != 1 || len(still) > int(outage/time.Minute) || len(back) != 1 {
+		t.Fatalf("logged over an outage of %s: %d lines %q, %d lines %q, %d lines %q; want one, at most one a minute, one",
+			outage.Round(time.Second), len(first), failed, len(still), failed+" (still failing)", len(back), again)
+	}
+	if n, err := strconv.Atoi(back[0]["failures"]); err != nil || n < 10 {
+		t.Errorf("the portal's line at the end of the outage counts %q failed polls; want the many it made", back[0]["failures"])
 	}
 	var n int
 	if err := d.Admin.QueryRow(t.Context(), `SELECT count(*) FROM rm_audittrail.audit_events WHERE stream = $1`,

@@ -177,7 +177,7 @@ func New(cfg Config) (*Portal, error) {
 	p.static = staticHandler(sub)
 	p.limits = newLimiter(cfg.Submissions, cfg.Now)
 	p.w = &watcher{db: cfg.DB, interval: cfg.PollInterval, regrant: cfg.Regrant, now: cfg.Now,
-		log: func(msg string, args ...any) { p.log.Warn(msg, args...) }}
+		log: cfg.Logger}
 	p.hub = newHub(p)
 	p.streams = cfg.Streams
 	if p.streams == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/projections/freshness"
 )
 
@@ -108,8 +110,9 @@ type watcher struct {
 	db       Querier
 	interval time.Duration
 	regrant  func(context.Context) error
-	log      func(msg string, args ...any)
+	log      *slog.Logger
 	now      func() time.Time // the portal's clock (Config.Now)
+	outage   pg.Outage        // the failed polls while the database is away, logged once a minute
 
 	mu       sync.Mutex // serialises polls
 	cur      snapshot
@@ -169,6 +172,7 @@ func (w *watcher) pollLocked(ctx context.Context) {
 		return
 	}
 	s.polled = w.now()
+	w.outage.Over(w.log, s.polled, "portal: reading the models' checkpoints again")
 	k := s.key()
 	if k != w.key || w.cur.version == 0 {
 		s.version = w.cur.version + 1
@@ -186,9 +190,7 @@ func (w *watcher) fail(ctx context.Context, err error) {
 	w.cur.err = err
 	w.cur.polled = w.now()
 	w.lastDisc = time.Time{}
-	if w.log != nil {
-		w.log("portal: reading the models' checkpoints failed", "error", err.Error())
-	}
+	w.outage.Fail(w.log, w.cur.polled, "portal: reading the models' checkpoints failed", err)
 	w.maybeRegrant(ctx, err)
 }
 
@@ -197,8 +199,8 @@ func (w *watcher) maybeRegrant(ctx context.Context, err error) {
 		return
 	}
 	w.lastRe = w.now()
-	if rerr := w.regrant(ctx); rerr != nil && w.log != nil {
-		w.log("portal: granting the portal role read access again failed", "error", rerr.Error())
+	if rerr := w.regrant(ctx); rerr != nil {
+		w.log.Warn("portal: granting the portal role read access again failed", "error", rerr.Error())
 	}
 }
 
