@@ -81,8 +81,11 @@ type Component struct {
 
 // Model is the state of a read model.
 type Model struct {
-	Name       string  `json:"name"`
-	State      string  `json:"state"`
+	Name  string `json:"name"`
+	State string `json:"state"`
+	// Checkpoint is the newest the process knows: what its projections applied, or what the model's
+	// checkpoint row said at the last lag reading (a serve that has applied nothing since it started, or
+	// a standby that does not project, shows the database's).
 	Checkpoint string  `json:"checkpoint"`
 	LagEvents  int     `json:"lag_events"`
 	LagSeconds float64 `json:"lag_seconds"`
@@ -151,10 +154,12 @@ func (c *Checker) check(ctx context.Context) Report {
 	}
 	ready := true
 	for _, st := range c.cfg.Models() {
-		m := Model{Name: st.Name, State: Running, Checkpoint: st.Checkpoint.String()}
-		if l, ok := lag.Models[st.Name]; ok {
-			m.LagEvents, m.LagSeconds = l.Events, l.Seconds
+		cp := st.Checkpoint
+		l, ok := lag.Models[st.Name]
+		if ok && cp.Less(l.Checkpoint) {
+			cp = l.Checkpoint
 		}
+		m := Model{Name: st.Name, State: Running, Checkpoint: cp.String(), LagEvents: l.Events, LagSeconds: l.Seconds}
 		switch {
 		case st.Halted:
 			m.State, m.HaltReason = Halted, st.HaltReason

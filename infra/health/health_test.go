@@ -115,6 +115,19 @@ func TestHealthNamesWhatStopsTheLedger(t *testing.T) {
 			t.Fatalf("%s with everything running: %d %+v", p, st, r)
 		}
 	}
+	// A standby (its runtime not running) or a serve restarted with nothing new to apply shows the
+	// checkpoint the database holds, not the zero position of a runtime that has applied nothing yet.
+	standby, err := runtime.New(runtime.Config{Pool: pool, Source: store, Migrate: pg.Migrator(pool), Models: []runtime.ReadModel{strict{}},
+		Registerer: prometheus.NewRegistry(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := health.New(health.Config{Store: store, Database: pool, Models: standby.Status, Lag: lag.Last})
+	ssrv := httptest.NewServer(http.HandlerFunc(sc.Healthz))
+	t.Cleanup(ssrv.Close)
+	if st, r := get(t, ssrv.URL); st != http.StatusOK || len(r.Models) != 1 || r.Models[0].Checkpoint != res.Position.String() {
+		t.Fatalf("a standby's /healthz: %d %+v; want the model at %s", st, r, res.Position)
+	}
 
 	recs, err := store.ReadStream(ctx, stream, 0, 10, false)
 	if err != nil {
