@@ -75,7 +75,8 @@ Environment:
 		if err := level.UnmarshalText([]byte(lvl)); err != nil {
 			return usageError{cmd: cmd.Name(), err: fmt.Errorf("--log-level %q: want debug, info, warn or error", lvl)}
 		}
-		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+		// The log goes where the command's errors go: standard error, or what a caller (a test) set.
+		slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})))
 		return nil
 	}
 	root.AddCommand(newNodeCmd(), newServeCmd(), newTokenCmd(), newRecordCmd(), newRebuildCmd(), newDemoCmd(),

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -65,13 +64,8 @@ func leaks(where string, b []byte) []string {
 func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
 	db := onEmbeddedNode(t)
 	t.Setenv(keys.KEKFileEnv, "")
-	var logs syncBuffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-
 	dir := t.TempDir()
-	srv := startServe(t, db, "--data", dir)
+	srv := startServe(t, db, "--data", dir, "--log-level", "debug")
 	admin := srv.Token(commands.RoleAdmin, "*")
 	auditor := srv.Token(commands.RoleAuditor, "*")
 	registerCommunity(t, srv, admin, c)
@@ -191,7 +185,10 @@ func TestPersonalDataIsSealedErasableAndNeverLeaks(t *testing.T) {
 		_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM rm_finances.expenditures`).Scan(&n)
 		return n == 2
 	})
-	if l := leaks("logs", append([]byte(logs.String()), srv.Out.String()...)); len(l) > 0 {
+	if srv.Log.String() == "" {
+		t.Fatal("serve's log was not captured: the check below would see nothing")
+	}
+	if l := leaks("logs", append([]byte(srv.Log.String()), srv.Out.String()...)); len(l) > 0 {
 		t.Fatalf("personal data in the logs: %v", l)
 	}
 	var files []string

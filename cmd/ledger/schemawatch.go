@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grassroots-ledger/ledger/infra/outage"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
@@ -25,7 +26,7 @@ var errSchemaUpgraded = errors.New("the database was migrated by a newer ledger:
 func watchSchemas(ctx context.Context, q pg.Querier, every time.Duration, log *slog.Logger, stop func(error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var outage pg.Outage
+	var out outage.Log
 	for {
 		select {
 		case <-ctx.Done():
@@ -35,11 +36,11 @@ func watchSchemas(ctx context.Context, q pg.Querier, every time.Duration, log *s
 		newer, err := pg.NewerThanThisBinary(ctx, q)
 		if err != nil {
 			if ctx.Err() == nil {
-				outage.Fail(log, time.Now(), "serve: could not check the database's schema versions; trying again", err)
+				out.Fail(log, time.Now(), "serve: could not check the database's schema versions; trying again", "err", err)
 			}
 			continue
 		}
-		outage.Over(log, time.Now(), "serve: checking the database's schema versions again")
+		out.Over(log, time.Now(), "serve: checking the database's schema versions again")
 		if len(newer) > 0 {
 			said := make([]string, len(newer))
 			for i, n := range newer {

@@ -20,6 +20,7 @@ type servedLedger struct {
 	t    testing.TB
 	Base string // http://host:port
 	Out  *syncBuffer
+	Log  *syncBuffer // what serve logged
 	stop context.CancelFunc
 	done chan error
 	db   string
@@ -41,9 +42,9 @@ func startServe(t testing.TB, db string, extra ...string) *servedLedger {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	root := newRootCmd()
-	s := &servedLedger{t: t, Out: &syncBuffer{}, stop: cancel, done: make(chan error, 1), db: db}
+	s := &servedLedger{t: t, Out: &syncBuffer{}, Log: &syncBuffer{}, stop: cancel, done: make(chan error, 1), db: db}
 	root.SetOut(s.Out)
-	root.SetErr(io.Discard)
+	root.SetErr(s.Log)
 	root.SetArgs(append([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0"}, extra...))
 	go func() { s.done <- root.ExecuteContext(ctx) }()
 	t.Cleanup(func() { s.Stop(20 * time.Second) })

@@ -161,6 +161,17 @@ func TestServeRecoversFromANodeKilled(t *testing.T) {
 	if !srv.Stop(10 * time.Second) {
 		t.Fatal("serve did not stop within 10 s of the signal after the node's restart")
 	}
+	// The operator is told of the outage once by each part that met it, and that the store answers again:
+	// not a line at every retry.
+	log := srv.Log.String()
+	for _, m := range []string{"eventstore: the client is replaced", "alerting engine: cycle failed", "projection runtime: $all subscription dropped"} {
+		if n := strings.Count(log, `msg="`+m); n > 1 {
+			t.Errorf("serve logged %q %d times over an outage of seconds; want once", m, n)
+		}
+	}
+	if n := strings.Count(log, `msg="eventstore: the event store answers again"`); n != 1 {
+		t.Errorf("serve said the store answers again %d times; want once", n)
+	}
 }
 
 // c is the community the store-outage tests record for.

@@ -51,7 +51,7 @@ func TestStoreReconnectsAfterServerRestart(t *testing.T) {
 			t.Fatalf("load with the server down: %v, want ErrUnavailable", err)
 		}
 	}
-	if !logs.has("the next call reconnects") {
+	if logs.count("the next call reconnects") == 0 {
 		t.Error("the client never gave up discovery: the replacement path is untested")
 	}
 
@@ -73,6 +73,11 @@ func TestStoreReconnectsAfterServerRestart(t *testing.T) {
 	res, err := st.Append(ctx, "reconnect-1-1", eventlog.After(loaded), second)
 	if err != nil || res.Revision != 1 {
 		t.Fatalf("append after reconnecting: %+v, %v", res, err)
+	}
+	// The operator is told once that the store went away and once that it is back, not at every client
+	// given up while it was away.
+	if gone, back := logs.count("the next call reconnects"), logs.count("the event store answers again"); gone != 1 || back != 1 {
+		t.Errorf("logged the store gone %d times and back %d times over one outage of seconds; want once each", gone, back)
 	}
 }
 
@@ -112,15 +117,17 @@ func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
 func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
 
-func (h *recordingHandler) has(sub string) bool {
+// count is how many messages hold sub.
+func (h *recordingHandler) count(sub string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	n := 0
 	for _, m := range h.msgs {
 		if strings.Contains(m, sub) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 func TestClosedStore(t *testing.T) {

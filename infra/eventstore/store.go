@@ -21,6 +21,8 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/grassroots-ledger/ledger/infra/outage"
 )
 
 // Config says which server to talk to.
@@ -80,6 +82,11 @@ type Store struct {
 	// retired is closed when client is replaced: calls still waiting inside the old client give up at
 	// once (guard) instead of after openTimeout, and the callers retry on the fresh one.
 	retired chan struct{}
+
+	outMu sync.Mutex
+	// away is the log of the store being unreachable: the first replacement of a client is logged, then one
+	// line a minute, and one when a call is answered again.
+	away outage.Log
 }
 
 // retiredSignal is closed once client c is no longer the Store's client.
@@ -218,6 +225,13 @@ func (s *Store) check(c *esdb.Client, err error) {
 	s.replace(c, "server unreachable")
 }
 
+// answered notes a call the store answered: it ends an outage the log reported.
+func (s *Store) answered() {
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
+	s.away.Over(s.log, time.Now(), "eventstore: the event store answers again", "url", redact(s.cfg.URL))
+}
+
 // redact returns the URL without its password, for logs and errors.
 func redact(raw string) string {
 	u, err := url.Parse(raw)
@@ -326,6 +340,9 @@ func guard[T any](s *Store, ctx context.Context, c *esdb.Client, what string, op
 	retired := s.retiredSignal(c)
 	select {
 	case r := <-done:
+		if r.err == nil {
+			s.answered()
+		}
 		return r.v, r.err
 	case <-retired:
 		select {
@@ -362,7 +379,9 @@ func (s *Store) replace(c *esdb.Client, what string) {
 		s.log.Warn("eventstore: cannot replace a client that stopped answering", "err", err)
 		return
 	}
-	s.log.Warn("eventstore: the client is replaced; the next call reconnects", "why", what, "url", redact(s.cfg.URL))
+	s.outMu.Lock()
+	s.away.Fail(s.log, time.Now(), "eventstore: the client is replaced; the next call reconnects", "why", what, "url", redact(s.cfg.URL))
+	s.outMu.Unlock()
 	s.client = fresh
 	if s.retired != nil {
 		close(s.retired) // calls waiting inside the old client give up now

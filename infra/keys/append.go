@@ -12,7 +12,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/domain/kernel"
-	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/outage"
 )
 
 // Appender is the append half of a store of record.
@@ -191,7 +191,7 @@ func (e Eraser) Destroy(ctx context.Context, subject, erasure string) (int, erro
 func (s *Store) FollowStore(ctx context.Context, store Reader, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var outage pg.Outage
+	var out outage.Log
 	for {
 		select {
 		case <-ctx.Done():
@@ -200,9 +200,9 @@ func (s *Store) FollowStore(ctx context.Context, store Reader, interval time.Dur
 		}
 		switch err := s.CheckStore(ctx, store); {
 		case err != nil && ctx.Err() == nil:
-			outage.Fail(slog.Default(), time.Now(), "keys: reading the store of record for the keys taken failed", err)
+			out.Fail(slog.Default(), time.Now(), "keys: reading the store of record for the keys taken failed", "err", err)
 		case err == nil:
-			outage.Over(slog.Default(), time.Now(), "keys: reading the store of record for the keys taken again")
+			out.Over(slog.Default(), time.Now(), "keys: reading the store of record for the keys taken again")
 		}
 	}
 }

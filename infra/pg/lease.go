@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/grassroots-ledger/ledger/infra/outage"
 )
 
 // Lease runs work in one process at a time among all those sharing a database: several `ledger serve`
@@ -34,7 +36,7 @@ type Lease struct {
 	OnChange func(active bool)
 
 	active atomic.Bool
-	outage Outage // a standby that cannot reach the database says so once a minute, not every Retry
+	outage outage.Log // a standby that cannot reach the database says so once a minute, not every Retry
 }
 
 // Active reports whether this process holds the lease and works.
@@ -72,7 +74,7 @@ func (l *Lease) Run(ctx context.Context, work func(context.Context) error) error
 		case held && err != nil:
 			l.Logger.Warn("lease: "+l.Name, "held", held, "err", err)
 		case err != nil:
-			l.outage.Fail(l.Logger, time.Now(), "lease: cannot try "+l.Name, err)
+			l.outage.Fail(l.Logger, time.Now(), "lease: cannot try "+l.Name, "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/outage"
 	"github.com/grassroots-ledger/ledger/projections/freshness"
 )
 
@@ -112,7 +112,7 @@ type watcher struct {
 	regrant  func(context.Context) error
 	log      *slog.Logger
 	now      func() time.Time // the portal's clock (Config.Now)
-	outage   pg.Outage        // the failed polls while the database is away, logged once a minute
+	outage   outage.Log       // the failed polls while the database is away, logged once a minute
 
 	mu       sync.Mutex // serialises polls
 	cur      snapshot
@@ -190,7 +190,7 @@ func (w *watcher) fail(ctx context.Context, err error) {
 	w.cur.err = err
 	w.cur.polled = w.now()
 	w.lastDisc = time.Time{}
-	w.outage.Fail(w.log, w.cur.polled, "portal: reading the models' checkpoints failed", err)
+	w.outage.Fail(w.log, w.cur.polled, "portal: reading the models' checkpoints failed", "err", err)
 	w.maybeRegrant(ctx, err)
 }
 

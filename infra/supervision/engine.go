@@ -26,6 +26,7 @@ import (
 	"github.com/grassroots-ledger/ledger/commands"
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	policy "github.com/grassroots-ledger/ledger/domain/supervision"
+	"github.com/grassroots-ledger/ledger/infra/outage"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	alerts "github.com/grassroots-ledger/ledger/projections/supervision"
 )
@@ -221,6 +222,7 @@ func (e *Engine) runLocked(ctx context.Context) error {
 	tick := time.NewTicker(e.cfg.SweepEvery)
 	defer tick.Stop()
 	drain, sweep := true, true
+	var failing outage.Log // the store or the database away: logged once a minute, not at every cycle
 	for {
 		if drain || sweep {
 			var res CycleResult
@@ -230,9 +232,12 @@ func (e *Engine) runLocked(ctx context.Context) error {
 			} else {
 				res.Appended, res.Full, err = e.drain(ctx)
 			}
-			if err != nil && ctx.Err() == nil {
+			switch {
+			case err != nil && ctx.Err() == nil:
 				e.metrics.cycleErrors.Inc()
-				e.cfg.Logger.WarnContext(ctx, "alerting engine: cycle failed", "err", err)
+				failing.Fail(e.cfg.Logger, time.Now(), "alerting engine: cycle failed", "err", err)
+			case err == nil:
+				failing.Over(e.cfg.Logger, time.Now(), "alerting engine: cycles succeed again")
 			}
 			drain = err == nil && res.Full
 			sweep = drain && res.Raised > 0

@@ -14,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/outage"
 )
 
 // batch is a contiguous stretch of $all: every event after From up to and including Last, less the system
@@ -237,6 +238,7 @@ func (f *fanout) runUpstream(ctx context.Context) error {
 	var from eventlog.Position
 	needStart := true
 	failures := 0
+	var dropped outage.Log // the store away: logged once a minute, not at every resubscription
 	for {
 		if needStart {
 			for {
@@ -292,6 +294,7 @@ func (f *fanout) runUpstream(ctx context.Context) error {
 		}(epoch)
 		received := 0
 		err := f.src.SubscribeAll(subCtx, from, eventlog.Filter{}, func(d eventlog.Delivery) error {
+			dropped.Over(f.log, time.Now(), "projection runtime: $all subscription delivers again")
 			if d.Event == nil || !from.Less(d.Event.Position) {
 				return nil // a checkpoint, or an event delivered again (a replayed range): seen already
 			}
@@ -331,7 +334,7 @@ func (f *fanout) runUpstream(ctx context.Context) error {
 		if err == nil {
 			err = errors.New("subscription ended without an error")
 		}
-		f.log.WarnContext(ctx, "projection runtime: $all subscription dropped, resubscribing", "after", from.String(), "err", err)
+		dropped.Fail(f.log, time.Now(), "projection runtime: $all subscription dropped, resubscribing", "after", from.String(), "err", err)
 		if !sleep(ctx, backoff(f.cfg, failures)) {
 			return ctx.Err()
 		}

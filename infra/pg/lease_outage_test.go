@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -47,49 +46,6 @@ func (b *logBuffer) lines(t *testing.T) []map[string]any {
 		out = append(out, m)
 	}
 	return out
-}
-
-// A poller failing four times a second for two minutes logs three lines, not 481: the first failure, and
-// one a minute saying how many failed and for how long; then one when the database answers again. The
-// next failure starts a new outage and is logged at once.
-func TestOutageIsLoggedOnceAMinute(t *testing.T) {
-	var b logBuffer
-	log := b.logger()
-	var o pg.Outage
-	t0 := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)
-	refused := errors.New("connect: connection refused")
-	for i := range 481 {
-		o.Fail(log, t0.Add(time.Duration(i)*250*time.Millisecond), "portal: polling failed", refused)
-	}
-	o.Over(log, t0.Add(121*time.Second), "portal: polling again")
-	o.Fail(log, t0.Add(122*time.Second), "portal: polling failed", refused)
-	type line struct{ level, msg, failures, dur string }
-	var got []line
-	for _, m := range b.lines(t) {
-		l := line{level: m["level"].(string), msg: m["msg"].(string)}
-		if f, ok := m["failures"]; ok {
-			l.failures, l.dur = fmt.Sprint(f), fmt.Sprint(m["for"])
-		}
-		if m["msg"] != "portal: polling again" && m["error"] != refused.Error() {
-			t.Errorf("line %v does not carry the error", m)
-		}
-		got = append(got, l)
-	}
-	want := []line{
-		{"WARN", "portal: polling failed", "", ""},
-		{"WARN", "portal: polling failed (still failing)", "241", "1m0s"},
-		{"WARN", "portal: polling failed (still failing)", "481", "2m0s"},
-		{"INFO", "portal: polling again", "481", "2m1s"},
-		{"WARN", "portal: polling failed", "", ""},
-	}
-	if len(got) != len(want) {
-		t.Fatalf("logged %d lines, want %d: %+v", len(got), len(want), got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("line %d: %+v, want %+v", i, got[i], want[i])
-		}
-	}
 }
 
 // A standby whose database is down tries the lease every Retry (here every 20 ms, for a second) and says
