@@ -20,14 +20,22 @@ type Appender interface {
 	Append(ctx context.Context, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error)
 }
 
-// Append seals the personal data of events (a copy: the caller's slice is not changed) and appends them
-// to inner, which seals them into the stream's hash chain: the chain covers the ciphertext.
+// Append seals the personal data of events (a copy: the caller's data is not changed) and appends them
+// to inner, which seals them into the stream's hash chain: the chain covers the ciphertext. It keeps
+// inner's contract (infra/eventstore.Store.Append): what inner writes into the events' metadata (the
+// chain's PrevHash and Hash, OccurredAt in UTC) is written into the caller's events too, so that the last
+// one's Hash is the stream's new tail hash, ready for the next append's expectation. Without it a caller
+// that continues a stream from its own events (the demo generator) continued the chain from an empty hash.
 func (s *Store) Append(ctx context.Context, inner Appender, stream string, expected eventlog.Expected, events []eventlog.Event) (eventlog.AppendResult, error) {
 	evs := slices.Clone(events)
 	if err := s.Seal(ctx, evs); err != nil {
 		return eventlog.AppendResult{}, err
 	}
-	return inner.Append(ctx, stream, expected, evs)
+	res, err := inner.Append(ctx, stream, expected, evs)
+	for i := range events {
+		events[i].Meta = evs[i].Meta
+	}
+	return res, err
 }
 
 // Reader reads $all forwards (infra/eventstore.Store).
