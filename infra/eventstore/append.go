@@ -53,6 +53,11 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventlog.Exp
 	}
 	switch expected.Kind {
 	case eventlog.ExpectRevisionKind:
+		if _, ok := eventlog.HashBytes(expected.TailHash); !ok {
+			// The new events' prev_hash is this hash: without the tail's, the chain would restart.
+			return eventlog.AppendResult{}, fmt.Errorf("append %s at revision %d: the expectation carries no tail hash (%q), so the stream's hash chain could not be continued: load the stream's tail (eventlog.After)",
+				stream, expected.Revision, expected.TailHash)
+		}
 		return s.appendOnce(ctx, stream, expected, esdb.Revision(expected.Revision), expected.TailHash, events)
 	case eventlog.ExpectNoStreamKind:
 		return s.appendOnce(ctx, stream, expected, esdb.NoStream{}, "", events)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,9 +94,20 @@ func (s *suite) testExpected(t *testing.T) {
 		wantConflict(t, err, stream, exp, 1)
 		wantUnchanged(t, st, stream, before)
 	})
+	t.Run("AtWithoutTailHash", func(t *testing.T) {
+		// The tail hash continues the chain: an expectation without one is refused before anything is sent.
+		stream, before := existing(t, "at-no-hash")
+		for _, h := range []string{"", "not-a-hash", before[1].Meta.Hash[:10]} {
+			_, err := st.Append(ctxFor(t, 30*time.Second), stream, eventlog.At(1, h), s.batch(s.cmd(), 1, ""))
+			if err == nil || !strings.Contains(err.Error(), "no tail hash") || errors.Is(err, eventlog.ErrConflict) {
+				t.Fatalf("append at revision 1 with tail hash %q: %v; want a refusal naming the missing tail hash", h, err)
+			}
+		}
+		wantUnchanged(t, st, stream, before)
+	})
 	t.Run("AtOnMissing", func(t *testing.T) {
 		stream := s.stream("exp-at-missing")
-		exp := eventlog.At(0, "")
+		exp := eventlog.At(0, strings.Repeat("ab", 32))
 		_, err := st.Append(ctxFor(t, 30*time.Second), stream, exp, s.batch(s.cmd(), 1, ""))
 		wantConflict(t, err, stream, exp, -1)
 		wantUnchanged(t, st, stream, nil)
