@@ -231,7 +231,8 @@ Stop with Ctrl-C.
 		_ = worker.Run(runCtx, func(ctx context.Context) error {
 			projecting.Store(true)
 			defer projecting.Store(false)
-			return runAll(ctx, rt.Run, sup.Work, publisher.Run)
+			return runAll(ctx, rt.Run, sup.Work, publisher.Run,
+				func(ctx context.Context) error { return checkSignedLog(ctx, pool, rt.Started()) })
 		})
 	}()
 	if o.demo {

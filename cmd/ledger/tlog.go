@@ -17,6 +17,28 @@ import (
 // startLog readies the transparency log for serve: its checkpoints' schema, its signing key (created
 // under the data directory on first start), its public endpoints, and the publisher that signs a
 // checkpoint every 1 000 events or 10 s while the tree grows (run by the worker).
+// checkSignedLog compares every signed checkpoint with the tree once the projections have applied the
+// store's history (started), then waits for ctx to end: before then a tree still being built (a database
+// restored from a backup, or new) is only short, and saying it "does not match" would be a false alarm.
+// Each mismatch is then logged at error level: a checkpoint the tree does not reach means a history cut
+// short, one with another root a history rewritten.
+func checkSignedLog(ctx context.Context, pool *pgxpool.Pool, started <-chan struct{}) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-started:
+	}
+	mism, err := tlog.CheckStored(ctx, pool)
+	if err != nil && ctx.Err() == nil {
+		slog.Warn("transparency log: could not compare the signed checkpoints with the tree", "err", err)
+	}
+	for _, m := range mism {
+		slog.Error("transparency log: a signed checkpoint does not match the tree", "mismatch", m.String())
+	}
+	<-ctx.Done()
+	return nil
+}
+
 func startLog(ctx context.Context, pool *pgxpool.Pool, api *httpapi.Commands, o serveOptions) (*tlog.Key, *tlog.Publisher, error) {
 	if err := tlog.Migrate(ctx, pool); err != nil {
 		return nil, nil, fmt.Errorf("transparency log: %w", err)
@@ -37,13 +59,6 @@ func startLog(ctx context.Context, pool *pgxpool.Pool, api *httpapi.Commands, o 
 		}
 	} else if !errors.Is(err, tlog.ErrNoCheckpoint) {
 		return nil, nil, fmt.Errorf("transparency log: %w", err)
-	}
-	mism, err := tlog.CheckStored(ctx, pool)
-	if err != nil {
-		return nil, nil, fmt.Errorf("transparency log: %w", err)
-	}
-	for _, m := range mism {
-		slog.Error("transparency log: a signed checkpoint does not match the tree", "mismatch", m.String())
 	}
 	var witnesses []note.Verifier
 	for _, w := range o.witnesses {
