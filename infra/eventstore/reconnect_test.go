@@ -3,16 +3,14 @@ package eventstore_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
+	"github.com/grassroots-ledger/ledger/infra/logtest"
 )
 
 // The client library gives up for good when discovery fails; the Store must survive that: calls fail with
@@ -23,8 +21,8 @@ func TestStoreReconnectsAfterServerRestart(t *testing.T) {
 	addr := node.Addr()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	logs := &recordingHandler{}
-	st, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: slog.New(logs)})
+	logs := &logtest.Lines{}
+	st, err := eventstore.Dial(ctx, eventstore.Config{URL: node.URL(), Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +49,7 @@ func TestStoreReconnectsAfterServerRestart(t *testing.T) {
 			t.Fatalf("load with the server down: %v, want ErrUnavailable", err)
 		}
 	}
-	if logs.count("the next call reconnects") == 0 {
+	if logs.Count("the next call reconnects") == 0 {
 		t.Error("the client never gave up discovery: the replacement path is untested")
 	}
 
@@ -76,7 +74,7 @@ func TestStoreReconnectsAfterServerRestart(t *testing.T) {
 	}
 	// The operator is told once that the store went away and once that it is back, not at every client
 	// given up while it was away.
-	if gone, back := logs.count("the next call reconnects"), logs.count("the event store answers again"); gone != 1 || back != 1 {
+	if gone, back := logs.Count("the next call reconnects"), logs.Count("the event store answers again"); gone != 1 || back != 1 {
 		t.Errorf("logged the store gone %d times and back %d times over one outage of seconds; want once each", gone, back)
 	}
 }
@@ -99,35 +97,6 @@ func holdPort(t *testing.T, addr string) net.Listener {
 	}()
 	t.Cleanup(func() { l.Close() })
 	return l
-}
-
-// recordingHandler keeps the messages logged through it.
-type recordingHandler struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.msgs = append(h.msgs, r.Message)
-	return nil
-}
-func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
-
-// count is how many messages hold sub.
-func (h *recordingHandler) count(sub string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, m := range h.msgs {
-		if strings.Contains(m, sub) {
-			n++
-		}
-	}
-	return n
 }
 
 func TestClosedStore(t *testing.T) {

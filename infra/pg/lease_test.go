@@ -3,6 +3,7 @@ package pg_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/grassroots-ledger/ledger/infra/logtest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/pg/pgtest"
 )
@@ -33,11 +35,7 @@ func TestLeaseHasOneHolderAndHandsOver(t *testing.T) {
 	}
 	procs := make([]*proc, 3)
 	for i := range procs {
-		pool, err := pgxpool.New(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(pool.Close)
+		pool := poolOn(t, url)
 		pctx, pcancel := context.WithCancel(ctx)
 		p := &proc{pool: pool, cancel: pcancel, done: make(chan struct{}),
 			lease: &pg.Lease{Pool: pool, Name: "test worker", Retry: 100 * time.Millisecond, Check: 50 * time.Millisecond}}
@@ -116,20 +114,12 @@ func TestStandbyFollowsThePrimary(t *testing.T) {
 	t.Parallel()
 	primary := pgtest.New(t)
 	ctx := context.Background()
-	pp, err := pgxpool.New(ctx, primary.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pp.Close()
+	pp := poolOn(t, primary.URL())
 	if _, err := pp.Exec(ctx, `CREATE TABLE facts (n int)`); err != nil {
 		t.Fatal(err)
 	}
 	standby := primary.Standby()
-	sp, err := pgxpool.New(ctx, standby.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
+	sp := poolOn(t, standby.URL())
 	if _, err := pp.Exec(ctx, `INSERT INTO facts VALUES (1), (2)`); err != nil {
 		t.Fatal(err)
 	}
@@ -146,5 +136,45 @@ func TestStandbyFollowsThePrimary(t *testing.T) {
 	primary.Stop()
 	if err := sp.QueryRow(ctx, `SELECT count(*) FROM facts`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("standby after the primary stopped: %d rows, %v", n, err)
+	}
+}
+
+// A standby whose database is down tries the lease every Retry (here every 20 ms, for a second) and says
+// so once, not fifty times; once the database is back it says so, takes the lease and works.
+func TestLeaseLogsAnOutageOnce(t *testing.T) {
+	t.Parallel()
+	c := pgtest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool := poolOn(t, c.URL())
+	c.Crash()
+	var logs logtest.Lines
+	worked := make(chan struct{})
+	l := &pg.Lease{Pool: pool, Name: "test worker", Logger: logs.Logger(), Retry: 20 * time.Millisecond, Check: 20 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() {
+		done <- l.Run(ctx, func(wctx context.Context) error {
+			close(worked)
+			<-wctx.Done()
+			return nil
+		})
+	}()
+	time.Sleep(time.Second)
+	c.Start()
+	select {
+	case <-worked:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the lease was not taken within 30 s of the database's return")
+	}
+	cancel()
+	<-done
+	gone, still, back := logs.With("lease: cannot try test worker"), logs.With("lease: cannot try test worker (still failing)"),
+		logs.With("lease: can try test worker again")
+	if len(gone) != 1 || len(still) != 0 || len(back) != 1 {
+		t.Fatalf("logged %d, %d and %d lines; want one line as the database went away and one as it came back", len(gone), len(still), len(back))
+	}
+	failures := back[0]["failures"]
+	if n, err := strconv.Atoi(failures); err != nil || n < 10 {
+		t.Errorf("the line at the end of the outage counts %q failed tries; want the many made", failures)
 	}
 }

@@ -19,7 +19,13 @@ import (
 // test` always provides it).
 func migrateDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
+	return poolOn(t, pgtest.NewDatabase(t))
+}
+
+// poolOn is a pool on url, closed when the test ends.
+func poolOn(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/httpapi"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+	"github.com/grassroots-ledger/ledger/infra/logtest"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/portal"
 	"github.com/grassroots-ledger/ledger/infra/supervision"
@@ -57,45 +58,7 @@ type district struct {
 	// Handlers are the command API's, reading the read models (the standing job runs on them).
 	Handlers *commands.Handlers
 	// PortalLog holds what the portal logged, for tests of what an operator is told.
-	PortalLog *logLines
-}
-
-// logLines is a log handler keeping every record, at every level, besides passing it on to quiet's.
-type logLines struct {
-	next slog.Handler
-	mu   sync.Mutex
-	recs []slog.Record
-}
-
-func newLogLines() *logLines { return &logLines{next: quiet().Handler()} }
-
-func (l *logLines) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logLines) WithAttrs([]slog.Attr) slog.Handler       { return l }
-func (l *logLines) WithGroup(string) slog.Handler            { return l }
-
-func (l *logLines) Handle(ctx context.Context, r slog.Record) error {
-	l.mu.Lock()
-	l.recs = append(l.recs, r.Clone())
-	l.mu.Unlock()
-	if l.next.Enabled(ctx, r.Level) {
-		return l.next.Handle(ctx, r)
-	}
-	return nil
-}
-
-// with returns the records logged with message msg, each as its attributes' values by key.
-func (l *logLines) with(msg string) []map[string]string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]string
-	for _, r := range l.recs {
-		if r.Message == msg {
-			m := map[string]string{}
-			r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.String(); return true })
-			out = append(out, m)
-		}
-	}
-	return out
+	PortalLog *logtest.Lines
 }
 
 // demoClock runs from the end of the demo history at the pace of the wall clock: the district is the
@@ -281,8 +244,8 @@ func buildDistrictOn(server string, opts workload.Options, logf func(string, ...
 	x := commands.NewExecutor(store, clock, reg, quiet())
 	handlers := commands.NewHandlers(x, quiet()).WithStandings(standing.Reader{Q: admin})
 	httpapi.RegisterCatalogue(cmds, handlers)
-	portalLog := newLogLines()
-	p, err := portal.New(portal.Config{DB: pp, API: cmds.API(), Logger: slog.New(portalLog), Events: store, PollInterval: 50 * time.Millisecond, Now: clock.Now,
+	portalLog := &logtest.Lines{Next: quiet().Handler()}
+	p, err := portal.New(portal.Config{DB: pp, API: cmds.API(), Logger: portalLog.Logger(), Events: store, PollInterval: 50 * time.Millisecond, Now: clock.Now,
 		Regrant: func(ctx context.Context) error { return portal.EnsureRole(ctx, admin, portal.DefaultRole) }})
 	if err != nil {
 		return nil, cleanup, err

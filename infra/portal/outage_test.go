@@ -75,7 +75,7 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	const failed, again = "portal: reading the models' checkpoints failed", "portal: reading the models' checkpoints again"
-	first, still, back := d.PortalLog.with(failed), d.PortalLog.with(failed+" (still failing)"), d.PortalLog.with(again)
+	first, still, back := d.PortalLog.With(failed), d.PortalLog.With(failed+" (still failing)"), d.PortalLog.With(again)
 	if len(first) != 1 || len(still) > int(outage/time.Minute) || len(back) != 1 {
 		t.Fatalf("logged over an outage of %s: %d lines %q, %d lines %q, %d lines %q; want one, at most one a minute, one",
 			outage.Round(time.Second), len(first), failed, len(still), failed+" (still failing)", len(back), again)
