@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"io"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,20 +19,20 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
 )
 
-// TestAServeRestoredFromItsBackupsGoesOn is the README's backup and recovery, step by step, on the
-// embedded node: while serve runs, pg_dump of the log's checkpoints and the alerting state, a copy-store
-// of the history into another data directory, pg_dump of the key store and the tokens; then the first
-// database and data directory are given up, the dumps restored into an empty database, the two key files
-// and the documents put beside the copy, and serve started on it. The read models are rebuilt from the
-// copy, the tokens still work, the auditor still reads the personal data, the transparency log goes on
-// with a checkpoint that extends the last one signed before the backup (the publisher signs nothing
-// else), serve raises no false alarm while the tree is rebuilt, and `ledger verify` passes. Restored
-// from dumps taken in the wrong order (the checkpoints after the copy), serve reports that the history
-// is not the one its log signed.
+// TestAServeRestoredFromItsBackupsGoesOn is the README's backup and recovery on the embedded node: while
+// serve records, `ledger backup` dumps the log's checkpoints and the alerting state, copies the history
+// into another data directory, dumps the key store and the tokens, and copies the documents; then the
+// first database and data directory are given up, the dumps restored into an empty database, the two key
+// files put beside the copy, and serve started on it. The read models are rebuilt from the copy, the tokens
+// still work, the auditor still reads the personal data, the document is there, the transparency log goes
+// on with a checkpoint that extends the last one signed before the backup (the publisher signs nothing
+// else), serve logs no error while the tree is rebuilt, and `ledger verify` passes. A second backup into
+// the same directory copies only what is new. Restored from dumps taken in the wrong order (the
+// checkpoints after the copy), serve reports that the history is not the one its log signed.
 func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 	dump, restore := pgTool(t, "pg_dump"), pgTool(t, "pg_restore")
 	db := onEmbeddedNode(t)
-	dir, copied := t.TempDir(), filepath.Join(t.TempDir(), "restored")
+	dir, copied := t.TempDir(), filepath.Join(t.TempDir(), "backup")
 	node := freeAddr(t)
 	fast := []string{"--log-interval", "100ms", "--log-every", "1"}
 	srv := startServe(t, db, append([]string{"--data", dir, "--node-listen", node}, fast...)...)
@@ -38,48 +40,75 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 	registerCommunity(t, srv, admin, c)
 	request := paidToPerson(c, "x-1", "p-42")[0] // an individual payee: personal data, sealed
 	srv.PostResult(request.name, admin, "x-1", request.body)
+	doc := []byte("%PDF-1.4\n% a voucher\n%%EOF\n")
+	if st, b := upload(t, srv, admin, "application/pdf", doc); st != 200 && st != 201 {
+		t.Fatalf("upload: %d %s", st, b)
+	}
 	var before uint64
 	waitUntil(t, "a checkpoint of every event", 30*time.Second, func() bool {
 		before = checkpointSize(t, srv)
 		return before > 0 && before == storeHead(t, srv)
 	})
 
-	run := func(name string, args ...string) {
+	backup := func(to string) string {
 		t.Helper()
-		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-			t.Fatalf("%s %v: %v\n%s", filepath.Base(name), args, err, out)
+		out, err := runLedger(t, "backup", "--from", "esdb://"+node+"?tls=false", "--to", to, "--database-url", db, "--data", dir)
+		if err != nil {
+			t.Fatalf("backup: %v\n%s", err, out)
 		}
+		return out
 	}
-	// 1. The checkpoints (and the alerting state) first: every checkpoint the backup holds then covers
-	// only events the copy will hold.
-	first, second := filepath.Join(t.TempDir(), "log.dump"), filepath.Join(t.TempDir(), "keys.dump")
-	run(dump, "--format=custom", "--schema=tlog", "--schema=alerting", "--file="+first, db)
-	// 2. The history, while serve goes on recording.
-	if out, err := runLedger(t, "copy-store", "--from", "esdb://"+node+"?tls=false", "--to", copied); err != nil {
-		t.Fatalf("copy-store: %v\n%s", err, out)
+	backup(copied)
+	if _, err := os.Stat(filepath.Join(copied, "BACKUP-COMPLETE")); err != nil {
+		t.Fatalf("the backup is not marked complete: %v", err)
 	}
-	// 3. The key store and the tokens last: every data key the copied events were sealed with exists.
-	run(dump, "--format=custom", "--schema=keystore", "--schema=auth", "--file="+second, db)
-	// (The same backup in the wrong order: the checkpoints dumped after serve recorded and signed more than
-	// the copy holds.)
+	// The same backup in the wrong order, by hand: the checkpoints dumped after serve recorded and signed
+	// more than the copy holds.
 	if st := srv.Post("request-expenditure", admin, "x-2", expenditure(c, "x-2")); st != 200 {
-		t.Fatalf("request-expenditure after the copy: %d", st)
+		t.Fatalf("request-expenditure after the backup: %d", st)
 	}
-	waitUntil(t, "a checkpoint beyond the copy", 30*time.Second, func() bool { return checkpointSize(t, srv) > before })
+	waitUntil(t, "a checkpoint beyond the backup", 30*time.Second, func() bool { return checkpointSize(t, srv) > before })
 	late := filepath.Join(t.TempDir(), "late.dump")
-	run(dump, "--format=custom", "--schema=tlog", "--schema=alerting", "--file="+late, db)
-	for _, f := range []string{"ledger-kek.key", "tlog-signer.key"} { // kept apart from the dumps, in practice
-		copyFile(t, filepath.Join(dir, f), filepath.Join(copied, f))
+	if out, err := exec.Command(dump, "--format=custom", "--schema=tlog", "--schema=alerting", "--file="+late, db).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	// Brought up to date (a copy of the backup, which stays as it was for the restore below), a backup
+	// copies the new event only, and no document again.
+	again := filepath.Join(t.TempDir(), "again")
+	if err := os.CopyFS(again, os.DirFS(copied)); err != nil {
+		t.Fatal(err)
+	}
+	if out := backup(again); !strings.Contains(out, "documents: 0 new") || !strings.Contains(out, "copied 1 events") {
+		t.Errorf("a second backup into the same directory:\n%s", out)
+	}
+	// A backup that fails (here: no store at that address) leaves the directory marked unfinished.
+	if out, err := runLedger(t, "backup", "--from", "esdb://"+freeAddr(t)+"?tls=false", "--to", again, "--database-url", db, "--data", dir); err == nil {
+		t.Fatalf("a backup from no store succeeded:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(again, "BACKUP-COMPLETE")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed backup left its directory marked complete: %v", err)
 	}
 	if !srv.Stop(20 * time.Second) {
 		t.Fatal("serve did not stop")
 	}
-
-	restored := apitest.NewDatabase(t)
-	for _, d := range []string{first, second} {
-		run(restore, "--no-owner", "--no-privileges", "--exit-on-error", "--dbname="+restored, d)
+	for _, f := range []string{"ledger-kek.key", "tlog-signer.key"} { // kept apart from the backup, in practice
+		if err := copyFileSynced(filepath.Join(dir, f), filepath.Join(copied, f)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	t.Setenv("DATABASE_URL", restored)
+
+	restoreInto := func(dumps ...string) string {
+		t.Helper()
+		url := apitest.NewDatabase(t)
+		for _, d := range dumps {
+			if out, err := exec.Command(restore, "--no-owner", "--no-privileges", "--exit-on-error", "--dbname="+url, d).CombinedOutput(); err != nil {
+				t.Fatalf("pg_restore %s: %v\n%s", filepath.Base(d), err, out)
+			}
+		}
+		t.Setenv("DATABASE_URL", url)
+		return url
+	}
+	restored := restoreInto(filepath.Join(copied, "log.dump"), filepath.Join(copied, "keys.dump"))
 	srv = startServe(t, restored, append([]string{"--data", copied}, fast...)...)
 	waitUntil(t, "the restored serve to be ready", 60*time.Second, srv.Ready)
 	if st := srv.Post("request-expenditure", admin, "after-restore", expenditure(c, "after-restore")); st != 200 {
@@ -88,6 +117,10 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 	auditor := srv.Token(commands.RoleAuditor, "*")
 	if export := srv.GetAs(auditor, "/api/v1/audit/export?community="+c+"&format=jsonl"); !bytes.Contains(export, []byte(payeeNationalID)) {
 		t.Fatalf("the auditor's export after the restore does not open the payee's data:\n%.2000s", export)
+	}
+	sum := sha256.Sum256(doc)
+	if got, err := os.ReadFile(filepath.Join(copied, "documents", hex.EncodeToString(sum[:1]), hex.EncodeToString(sum[:]))); err != nil || !bytes.Equal(got, doc) {
+		t.Errorf("the document in the backup: %v", err)
 	}
 	waitUntil(t, "a checkpoint after the restore", 30*time.Second, func() bool { return checkpointSize(t, srv) > before })
 	if !srv.Stop(20 * time.Second) {
@@ -102,50 +135,21 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 
 	// Restored from the backup taken in the wrong order, the ledger's history is not the one its log
 	// signed: once the projections have caught up, serve says so.
-	wrong := apitest.NewDatabase(t)
-	for _, d := range []string{late, second} {
-		run(restore, "--no-owner", "--no-privileges", "--exit-on-error", "--dbname="+wrong, d)
-	}
-	t.Setenv("DATABASE_URL", wrong)
+	wrong := restoreInto(late, filepath.Join(copied, "keys.dump"))
 	srv = startServe(t, wrong, append([]string{"--data", copied}, fast...)...)
 	waitUntil(t, "serve to say the history is not the signed one", 60*time.Second, func() bool {
 		return strings.Contains(srv.Log.String(), `level=ERROR msg="transparency log: a signed checkpoint does not match the tree"`)
 	})
 }
 
-// pgTool is the path of one of PostgreSQL's client programs of the newest installed version (the one
-// the test's server runs).
+// pgTool is the path of one of PostgreSQL's client programs, as backup finds it.
 func pgTool(t *testing.T, name string) string {
 	t.Helper()
-	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(found) == 0 {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			t.Fatalf("no %s: install PostgreSQL's client programs (make postgres)", name)
-		}
-		return p
-	}
-	slices.Sort(found) // one version on Debian; the newest last where there are several
-	return found[len(found)-1]
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	in, err := os.Open(from)
+	p, err := pgProgram(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
+	return p
 }
 
 // checkpointSize is the size of the log's latest signed checkpoint (0 before the first).

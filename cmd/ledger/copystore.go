@@ -62,39 +62,7 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 			if enc.on {
 				return copySealed(ctx, cmd, from, to, enc)
 			}
-			src, dst, err := openPair(ctx, from, to)
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			defer dst.Close()
-			head, err := src.Store.Head(ctx)
-			if err != nil {
-				return err
-			}
-			out := cmd.ErrOrStderr()
-			fmt.Fprintf(out, "copying %s → %s\n", src.Note, dst.Note)
-			p := newProgress("copy-store", head.Commit)
-			res, err := eventstore.Copy(ctx, src.Store, dst.Store, func(cp eventstore.CopyProgress) { p.Set(cp.At.Commit, 0) })
-			if err != nil {
-				if res.Copied > 0 {
-					fmt.Fprintf(out, "copied %d events before the error; run the same command again to go on\n", res.Copied)
-				}
-				return err
-			}
-			p.Finish()
-			fmt.Fprintf(out, "copied %d events (%d were already in the target); comparing…\n", res.Copied, res.Held)
-			n, err := eventstore.Compare(ctx, src.Store, dst.Store)
-			if err != nil {
-				return fmt.Errorf("the copy is not the source: %w", err)
-			}
-			rep, err := verifyCopy(ctx, dst.Store)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "the target holds the source's %d events, byte for byte, in the same order; %d events in %d streams verified, all chains intact\n",
-				n, rep.Events, rep.Streams)
-			return nil
+			return copyHistory(ctx, cmd, from, to)
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "the source: an esdb:// connection string or an embedded node's data directory")
@@ -104,6 +72,44 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 	cmd.Flags().StringVar(&enc.dbURL, "database-url", "", "with --encrypt: PostgreSQL of that ledger's key store (default $DATABASE_URL)")
 	cmd.Flags().StringVar(&enc.mapping, "mapping", "copy-store-mapping.csv", "with --encrypt: where to write the old and new hash of every event whose hash changed")
 	return cmd
+}
+
+// copyHistory copies every ledger event of store from into store to (copy-store without --encrypt):
+// resumably, with a progress bar, then compares the two and verifies the copy's chains.
+func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string) error {
+	src, dst, err := openPair(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	defer dst.Close()
+	head, err := src.Store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	out := cmd.ErrOrStderr()
+	fmt.Fprintf(out, "copying %s → %s\n", src.Note, dst.Note)
+	p := newProgress("copy-store", head.Commit)
+	res, err := eventstore.Copy(ctx, src.Store, dst.Store, func(cp eventstore.CopyProgress) { p.Set(cp.At.Commit, 0) })
+	if err != nil {
+		if res.Copied > 0 {
+			fmt.Fprintf(out, "copied %d events before the error; run the same command again to go on\n", res.Copied)
+		}
+		return err
+	}
+	p.Finish()
+	fmt.Fprintf(out, "copied %d events (%d were already in the target); comparing…\n", res.Copied, res.Held)
+	n, err := eventstore.Compare(ctx, src.Store, dst.Store)
+	if err != nil {
+		return fmt.Errorf("the copy is not the source: %w", err)
+	}
+	rep, err := verifyCopy(ctx, dst.Store)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "the target holds the source's %d events, byte for byte, in the same order; %d events in %d streams verified, all chains intact\n",
+		n, rep.Events, rep.Streams)
+	return nil
 }
 
 // openNamedStore opens a store named by a connection string or an embedded node's data directory.

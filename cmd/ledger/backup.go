@@ -1,0 +1,227 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// The schemas a backup dumps, in two dumps around the copy of the history (see backup's help).
+var (
+	backupBefore = []string{"tlog", "alerting"} // the log's checkpoints and cosignatures; webhooks and their outbox
+	backupAfter  = []string{"keystore", "auth"} // the data keys of personal data; API tokens
+)
+
+const (
+	backupLogDump  = "log.dump"
+	backupKeysDump = "keys.dump"
+	// backupDone is written last, and removed first: a directory without it holds a backup that did not
+	// finish (its parts may be of different moments) and must not be restored.
+	backupDone = "BACKUP-COMPLETE"
+)
+
+func newBackupCmd() *cobra.Command {
+	var from, to, dbURL, data string
+	cmd := &cobra.Command{
+		Use:   "backup --from STORE --to DIR",
+		Short: "Back up the ledger while it runs: the history, and what PostgreSQL holds that the history does not, in the order a restore needs",
+		Long: `backup writes into DIR everything a ledger needs to be served again except its two key files:
+
+  1. DIR/log.dump      pg_dump of schemas tlog and alerting (the log's signed checkpoints and the
+                       witnesses' cosignatures; supervisors' webhooks and their outbox), taken first:
+                       every checkpoint it holds covers only events the copy will hold;
+  2. DIR/events        the history, copied from STORE as copy-store copies it (an embedded node's data
+                       directory, resumable; run backup again into the same DIR and only what is new
+                       is copied), compared with the source and verified;
+  3. DIR/keys.dump     pg_dump of schemas keystore and auth (the data keys of personal data, the API
+                       tokens), taken last: every key the copied events were sealed with is in it;
+  4. DIR/documents     the documents of --data that DIR does not hold yet (files named by their hash);
+  5. DIR/BACKUP-COMPLETE, last (and removed first): without it DIR holds a backup that did not finish,
+                       whose parts may be of different moments: run backup again before restoring it.
+
+The read models are not backed up: serve rebuilds them from the history. The KEK (ledger-kek.key) and the
+log's signing key (tlog-signer.key) are not copied: keep them apart from the dumps, which they would open.
+
+STORE is the running ledger's store: serve's node at a fixed address (serve --node-listen
+127.0.0.1:2113, then --from 'esdb://127.0.0.1:2113?tls=false'), a cluster's connection string, or the
+data directory of a node that is not running. pg_dump comes from PATH or /usr/lib/postgresql/*/bin.
+
+To restore: create an empty database, then
+  pg_restore --no-owner --no-privileges --exit-on-error --dbname=NEW DIR/log.dump
+  pg_restore --no-owner --no-privileges --exit-on-error --dbname=NEW DIR/keys.dump
+put the two key files into DIR and run DATABASE_URL=NEW ledger serve --data DIR.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" || to == "" {
+				return usageError{cmd: "backup", err: errors.New("--from and --to are required")}
+			}
+			if dbURL == "" {
+				dbURL = os.Getenv("DATABASE_URL")
+			}
+			if dbURL == "" {
+				return usageError{cmd: "backup", err: errors.New("no database: set DATABASE_URL or --database-url")}
+			}
+			pgDump, err := pgProgram("pg_dump")
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(to, 0o700); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			out := cmd.OutOrStdout()
+			done := filepath.Join(to, backupDone)
+			if err := os.Remove(done); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			if err := dumpSchemas(cmd, pgDump, dbURL, filepath.Join(to, backupLogDump), backupBefore); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "1/4 %s: schemas %s\n", backupLogDump, strings.Join(backupBefore, ", "))
+			if err := copyHistory(ctx, cmd, from, to); err != nil {
+				return fmt.Errorf("the history: %w", err)
+			}
+			fmt.Fprintf(out, "2/4 events: the history\n")
+			if err := dumpSchemas(cmd, pgDump, dbURL, filepath.Join(to, backupKeysDump), backupAfter); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "3/4 %s: schemas %s\n", backupKeysDump, strings.Join(backupAfter, ", "))
+			n, err := copyNewFiles(filepath.Join(data, "documents"), filepath.Join(to, "documents"))
+			if err != nil {
+				return fmt.Errorf("the documents: %w", err)
+			}
+			fmt.Fprintf(out, "4/4 documents: %d new\n", n)
+			if err := os.WriteFile(done, []byte("backed up "+time.Now().UTC().Format(time.RFC3339)+" from "+redactStore(from)+"\n"), 0o600); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "backed up into %s; not in it: the KEK and the log's signing key (%s, %s in %s), to keep apart\n",
+				to, "ledger-kek.key", "tlog-signer.key", data)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "the store: an esdb:// connection string (serve --node-listen's address) or a stopped node's data directory")
+	cmd.Flags().StringVar(&to, "to", "", "the backup's directory (created; a directory of an earlier backup is brought up to date)")
+	cmd.Flags().StringVar(&dbURL, "database-url", "", "PostgreSQL of the ledger (default $DATABASE_URL)")
+	cmd.Flags().StringVar(&data, "data", ".ledger", "the ledger's data directory, whose documents are copied")
+	return cmd
+}
+
+// pgProgram finds one of PostgreSQL's client programs: on PATH, else the newest under
+// /usr/lib/postgresql/*/bin (Debian's packages do not put pg_dump's versions on PATH).
+func pgProgram(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
+	version := func(p string) int {
+		v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(p))))
+		return v
+	}
+	slices.SortFunc(found, func(a, b string) int { return version(a) - version(b) })
+	if len(found) == 0 {
+		return "", fmt.Errorf("no %s on PATH or under /usr/lib/postgresql/*/bin: install PostgreSQL's client programs (apt-get install postgresql-client)", name)
+	}
+	return found[len(found)-1], nil
+}
+
+// dumpSchemas runs pg_dump of schemas into file (custom format), through a temporary file so that file is
+// whole or absent. A password in the URL goes to pg_dump in its environment, not on its command line.
+func dumpSchemas(cmd *cobra.Command, pgDump, dbURL, file string, schemas []string) error {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return fmt.Errorf("--database-url: %w", err)
+	}
+	env := os.Environ()
+	if pw, ok := u.User.Password(); ok {
+		env = append(env, "PGPASSWORD="+pw)
+		u.User = url.User(u.User.Username())
+	}
+	tmp := file + ".partial"
+	args := []string{"--format=custom", "--file=" + tmp, "--dbname=" + u.String()}
+	for _, s := range schemas {
+		args = append(args, "--schema="+s)
+	}
+	c := exec.CommandContext(cmd.Context(), pgDump, args...)
+	c.Env = env
+	if out, err := c.CombinedOutput(); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("pg_dump of %s: %w: %s", strings.Join(schemas, ", "), err, strings.TrimSpace(string(out)))
+	}
+	return os.Rename(tmp, file)
+}
+
+// copyNewFiles copies the regular files under from that are absent under to (same relative paths), each
+// through a temporary file and synced; it returns how many it copied. A missing from is nothing to copy.
+func copyNewFiles(from, to string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == from {
+			return fs.SkipAll
+		}
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if _, err := os.Stat(dst); err == nil {
+			return nil
+		}
+		if err := copyFileSynced(p, dst); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
+}
+
+func copyFileSynced(from, to string) error {
+	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+		return err
+	}
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := to + ".partial"
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, to)
+}
+
+// redactStore names a store without the credentials a connection string may carry.
+func redactStore(where string) string {
+	if u, err := url.Parse(where); err == nil && u.User != nil {
+		u.User = nil
+		return u.String()
+	}
+	return where
+}
