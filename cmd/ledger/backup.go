@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
 // The schemas a backup dumps, in two dumps around the copy of the history (see backup's help).
@@ -57,20 +59,16 @@ STORE is the running ledger's store: serve's node at a fixed address (serve --no
 127.0.0.1:2113, then --from 'esdb://127.0.0.1:2113?tls=false'), a cluster's connection string, or the
 data directory of a node that is not running. pg_dump comes from PATH or /usr/lib/postgresql/*/bin.
 
-To restore: create an empty database, then
-  pg_restore --no-owner --no-privileges --exit-on-error --dbname=NEW DIR/log.dump
-  pg_restore --no-owner --no-privileges --exit-on-error --dbname=NEW DIR/keys.dump
-put the two key files into DIR and run DATABASE_URL=NEW ledger serve --data DIR.`,
+To restore: ledger restore --from DIR --database-url NEW (an empty database), put the two key files into
+DIR, and run DATABASE_URL=NEW ledger serve --data DIR.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if from == "" || to == "" {
 				return usageError{cmd: "backup", err: errors.New("--from and --to are required")}
 			}
-			if dbURL == "" {
-				dbURL = os.Getenv("DATABASE_URL")
-			}
-			if dbURL == "" {
-				return usageError{cmd: "backup", err: errors.New("no database: set DATABASE_URL or --database-url")}
+			dbURL, err := databaseURL("backup", dbURL)
+			if err != nil {
+				return err
 			}
 			pgDump, err := pgProgram("pg_dump")
 			if err != nil {
@@ -117,6 +115,83 @@ put the two key files into DIR and run DATABASE_URL=NEW ledger serve --data DIR.
 	return cmd
 }
 
+func newRestoreCmd() *cobra.Command {
+	var from, dbURL string
+	cmd := &cobra.Command{
+		Use:   "restore --from DIR --database-url URL",
+		Short: "Restore a backup's dumps into an empty database, so that serve --data DIR goes on from the backup",
+		Long: `restore loads what ledger backup dumped (DIR/log.dump, then DIR/keys.dump) into an empty database with
+pg_restore. It refuses a directory without BACKUP-COMPLETE (a backup that did not finish), and a database
+that already holds the ledger's schemas, changing nothing. The read models are not restored: serve
+rebuilds them from the history in DIR. Then put the KEK (ledger-kek.key) and the log's signing key
+(tlog-signer.key), kept apart from the backup, into DIR, and run serve --data DIR on the database.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" {
+				return usageError{cmd: "restore", err: errors.New("--from is required")}
+			}
+			dbURL, err := databaseURL("restore", dbURL)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(filepath.Join(from, backupDone)); err != nil {
+				return fmt.Errorf("%s holds no finished backup (no %s): run ledger backup into it again, or restore another", from, backupDone)
+			}
+			pgRestore, err := pgProgram("pg_restore")
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 1})
+			if err != nil {
+				return err
+			}
+			var held []string
+			err = pool.QueryRow(ctx, `SELECT coalesce(array_agg(nspname::text ORDER BY nspname), '{}') FROM pg_namespace WHERE nspname = ANY($1)`,
+				slices.Concat(backupBefore, backupAfter)).Scan(&held)
+			pool.Close()
+			if err != nil {
+				return err
+			}
+			if len(held) > 0 {
+				return fmt.Errorf("the database already holds the ledger's schemas %s: restore into an empty database", strings.Join(held, ", "))
+			}
+			out := cmd.OutOrStdout()
+			for _, d := range []string{backupLogDump, backupKeysDump} {
+				if err := pgTool(cmd, pgRestore, dbURL, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", filepath.Join(from, d)); err != nil {
+					return fmt.Errorf("pg_restore of %s: %w", d, err)
+				}
+				fmt.Fprintf(out, "restored %s\n", d)
+			}
+			var missing []string
+			for _, f := range []string{"ledger-kek.key", "tlog-signer.key"} {
+				if _, err := os.Stat(filepath.Join(from, f)); err != nil {
+					missing = append(missing, f)
+				}
+			}
+			if len(missing) > 0 {
+				fmt.Fprintf(out, "put %s (kept apart from the backup) into %s, then ", strings.Join(missing, " and "), from)
+			}
+			fmt.Fprintf(out, "serve it: DATABASE_URL=<the database> ledger serve --data %s\n", from)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "the directory of a finished backup (ledger backup --to)")
+	cmd.Flags().StringVar(&dbURL, "database-url", "", "an empty database to restore into (default $DATABASE_URL)")
+	return cmd
+}
+
+// databaseURL is flag's value, else $DATABASE_URL; neither is a usage error of command cmd.
+func databaseURL(cmd, flag string) (string, error) {
+	if flag == "" {
+		flag = os.Getenv("DATABASE_URL")
+	}
+	if flag == "" {
+		return "", usageError{cmd: cmd, err: errors.New("no database: set DATABASE_URL or --database-url")}
+	}
+	return flag, nil
+}
+
 // pgProgram finds one of PostgreSQL's client programs: on PATH, else the newest under
 // /usr/lib/postgresql/*/bin (Debian's packages do not put pg_dump's versions on PATH).
 func pgProgram(name string) (string, error) {
@@ -136,29 +211,38 @@ func pgProgram(name string) (string, error) {
 }
 
 // dumpSchemas runs pg_dump of schemas into file (custom format), through a temporary file so that file is
-// whole or absent. A password in the URL goes to pg_dump in its environment, not on its command line.
+// whole or absent.
 func dumpSchemas(cmd *cobra.Command, pgDump, dbURL, file string, schemas []string) error {
+	tmp := file + ".partial"
+	args := []string{"--format=custom", "--file=" + tmp}
+	for _, s := range schemas {
+		args = append(args, "--schema="+s)
+	}
+	if err := pgTool(cmd, pgDump, dbURL, args...); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("pg_dump of %s: %w", strings.Join(schemas, ", "), err)
+	}
+	return os.Rename(tmp, file)
+}
+
+// pgTool runs one of PostgreSQL's client programs on the database at dbURL: a password in the URL goes to
+// it in its environment, not on its command line (where ps shows it).
+func pgTool(cmd *cobra.Command, program, dbURL string, args ...string) error {
 	u, err := url.Parse(dbURL)
 	if err != nil {
-		return fmt.Errorf("--database-url: %w", err)
+		return fmt.Errorf("the database URL: %w", err)
 	}
 	env := os.Environ()
 	if pw, ok := u.User.Password(); ok {
 		env = append(env, "PGPASSWORD="+pw)
 		u.User = url.User(u.User.Username())
 	}
-	tmp := file + ".partial"
-	args := []string{"--format=custom", "--file=" + tmp, "--dbname=" + u.String()}
-	for _, s := range schemas {
-		args = append(args, "--schema="+s)
-	}
-	c := exec.CommandContext(cmd.Context(), pgDump, args...)
+	c := exec.CommandContext(cmd.Context(), program, append(args, "--dbname="+u.String())...)
 	c.Env = env
 	if out, err := c.CombinedOutput(); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("pg_dump of %s: %w: %s", strings.Join(schemas, ", "), err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
 	}
-	return os.Rename(tmp, file)
+	return nil
 }
 
 // copyNewFiles copies the regular files under from that are absent under to (same relative paths), each

@@ -22,15 +22,16 @@ import (
 // TestAServeRestoredFromItsBackupsGoesOn is the README's backup and recovery on the embedded node: while
 // serve records, `ledger backup` dumps the log's checkpoints and the alerting state, copies the history
 // into another data directory, dumps the key store and the tokens, and copies the documents; then the
-// first database and data directory are given up, the dumps restored into an empty database, the two key
-// files put beside the copy, and serve started on it. The read models are rebuilt from the copy, the tokens
+// first database and data directory are given up, `ledger restore` loads the dumps into an empty database
+// (it refuses an unfinished backup and a database not empty), the two key files are put beside the copy,
+// and serve is started on it. The read models are rebuilt from the copy, the tokens
 // still work, the auditor still reads the personal data, the document is there, the transparency log goes
 // on with a checkpoint that extends the last one signed before the backup (the publisher signs nothing
 // else), serve logs no error while the tree is rebuilt, and `ledger verify` passes. A second backup into
 // the same directory copies only what is new. Restored from dumps taken in the wrong order (the
 // checkpoints after the copy), serve reports that the history is not the one its log signed.
 func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
-	dump, restore := pgTool(t, "pg_dump"), pgTool(t, "pg_restore")
+	dump, restore := clientProgram(t, "pg_dump"), clientProgram(t, "pg_restore")
 	db := onEmbeddedNode(t)
 	dir, copied := t.TempDir(), filepath.Join(t.TempDir(), "backup")
 	node := freeAddr(t)
@@ -108,7 +109,18 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 		t.Setenv("DATABASE_URL", url)
 		return url
 	}
-	restored := restoreInto(filepath.Join(copied, "log.dump"), filepath.Join(copied, "keys.dump"))
+	// ledger restore refuses a backup that did not finish, and a database that is not empty, changing nothing.
+	if out, err := runLedger(t, "restore", "--from", again, "--database-url", apitest.NewDatabase(t)); err == nil || !strings.Contains(err.Error(), "no finished backup") {
+		t.Fatalf("restore of an unfinished backup: %v\n%s", err, out)
+	}
+	restored := apitest.NewDatabase(t)
+	if out, err := runLedger(t, "restore", "--from", copied, "--database-url", restored); err != nil {
+		t.Fatalf("restore: %v\n%s", err, out)
+	}
+	if out, err := runLedger(t, "restore", "--from", copied, "--database-url", restored); err == nil || !strings.Contains(err.Error(), "already holds the ledger's schemas") {
+		t.Fatalf("restore into a database restored already: %v\n%s", err, out)
+	}
+	t.Setenv("DATABASE_URL", restored)
 	srv = startServe(t, restored, append([]string{"--data", copied}, fast...)...)
 	waitUntil(t, "the restored serve to be ready", 60*time.Second, srv.Ready)
 	if st := srv.Post("request-expenditure", admin, "after-restore", expenditure(c, "after-restore")); st != 200 {
@@ -142,8 +154,8 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 	})
 }
 
-// pgTool is the path of one of PostgreSQL's client programs, as backup finds it.
-func pgTool(t *testing.T, name string) string {
+// clientProgram is the path of one of PostgreSQL's client programs, as backup finds it.
+func clientProgram(t *testing.T, name string) string {
 	t.Helper()
 	p, err := pgProgram(name)
 	if err != nil {

@@ -81,6 +81,6 @@ Environment:
 	}
 	root.AddCommand(newNodeCmd(), newServeCmd(), newTokenCmd(), newRecordCmd(), newRebuildCmd(), newDemoCmd(),
 		newVerifyCmd(), newReplayCmd(), newExportCmd())
-	root.AddCommand(newWebhooksCmd(), newProjectionsCmd(), newCopyStoreCmd(), newBackupCmd(), newLogCmd(), newWitnessCmd(), newKeysCmd())
+	root.AddCommand(newWebhooksCmd(), newProjectionsCmd(), newCopyStoreCmd(), newBackupCmd(), newRestoreCmd(), newLogCmd(), newWitnessCmd(), newKeysCmd())
 	return root
 }
