@@ -66,6 +66,9 @@ DIR, and run DATABASE_URL=NEW ledger serve --data DIR.`,
 			if from == "" || to == "" {
 				return usageError{cmd: "backup", err: errors.New("--from and --to are required")}
 			}
+			if samePath(to, data) || samePath(to, from) {
+				return usageError{cmd: "backup", err: fmt.Errorf("--to %s is the ledger's own data directory: back up into another one", to)}
+			}
 			dbURL, err := databaseURL("backup", dbURL)
 			if err != nil {
 				return err
@@ -179,6 +182,13 @@ rebuilds them from the history in DIR. Then put the KEK (ledger-kek.key) and the
 	cmd.Flags().StringVar(&from, "from", "", "the directory of a finished backup (ledger backup --to)")
 	cmd.Flags().StringVar(&dbURL, "database-url", "", "an empty database to restore into (default $DATABASE_URL)")
 	return cmd
+}
+
+// samePath reports whether a and b name the same directory (b may be a connection string: then no).
+func samePath(a, b string) bool {
+	x, err1 := filepath.Abs(a)
+	y, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && x == y
 }
 
 // databaseURL is flag's value, else $DATABASE_URL; neither is a usage error of command cmd.

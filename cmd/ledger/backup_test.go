@@ -59,6 +59,12 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 		}
 		return out
 	}
+	if out, err := runLedger(t, "backup", "--from", "esdb://"+node+"?tls=false", "--to", dir, "--database-url", db, "--data", dir); err == nil {
+		t.Fatalf("a backup into the ledger's own data directory:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "log.dump")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused backup wrote into the data directory: %v", err)
+	}
 	backup(copied)
 	if _, err := os.Stat(filepath.Join(copied, "BACKUP-COMPLETE")); err != nil {
 		t.Fatalf("the backup is not marked complete: %v", err)
