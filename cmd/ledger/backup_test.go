@@ -29,7 +29,8 @@ import (
 // on with a checkpoint that extends the last one signed before the backup (the publisher signs nothing
 // else), serve logs no error while the tree is rebuilt, and `ledger verify` passes. A second backup into
 // the same directory copies only what is new. Restored from dumps taken in the wrong order (the
-// checkpoints after the copy), serve reports that the history is not the one its log signed.
+// checkpoints after the copy), serve reports that the history is not the one its log signed; restored
+// without the key store, serve refuses to start.
 func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 	dump, restore := clientProgram(t, "pg_dump"), clientProgram(t, "pg_restore")
 	db := onEmbeddedNode(t)
@@ -158,6 +159,16 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 	waitUntil(t, "serve to say the history is not the signed one", 60*time.Second, func() bool {
 		return strings.Contains(srv.Log.String(), `level=ERROR msg="transparency log: a signed checkpoint does not match the tree"`)
 	})
+	if !srv.Stop(20 * time.Second) {
+		t.Fatal("serve did not stop")
+	}
+
+	// Without the key store's dump, the personal data in the history could not be opened: serve refuses
+	// to start, saying why, rather than projecting what it cannot read.
+	restoreInto(filepath.Join(copied, "log.dump"))
+	if out, err := runLedger(t, "serve", "--data", copied, "--http", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "never held") {
+		t.Fatalf("serve on a database without the history's key store: %v\n%.3000s", err, out)
+	}
 }
 
 // clientProgram is the path of one of PostgreSQL's client programs, as backup finds it.

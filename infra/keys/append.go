@@ -46,6 +46,11 @@ type Reader interface {
 // ErrClearPersonalData: the store holds personal data in clear, written before personal data was sealed.
 var ErrClearPersonalData = errors.New("keys: the event store holds personal data in clear text")
 
+// ErrUnknownKeys: the store holds personal data sealed with data keys this key store never held (not even
+// destroyed): the database is not the store's ledger's, or its key store was restored from a dump older
+// than the history. Nothing of it could be opened.
+var ErrUnknownKeys = errors.New("keys: the event store's personal data is sealed with data keys this key store never held")
+
 var errStop = errors.New("stop")
 
 // CheckStore refuses a store of record that holds personal data in clear (ErrClearPersonalData, naming the
@@ -167,7 +172,25 @@ func (s *Store) learn(ctx context.Context, l *learnt, checked *eventlog.Position
 	if batch.Len() == 0 {
 		return nil
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, batch).Close() })
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return err
+		}
+		// Every key a sealed object names was made durable here before anything was sealed with it, and a
+		// destroyed key keeps its row: one found nowhere means another ledger's key store, or an older one.
+		var unknown int
+		var first string
+		if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(min(k), '') FROM unnest($1::text[]) AS t(k)
+				WHERE NOT EXISTS (SELECT 1 FROM keystore.data_keys d WHERE d.key_id = t.k)`, keyIDs).Scan(&unknown, &first); err != nil {
+			return err
+		}
+		if unknown > 0 {
+			return fmt.Errorf("%w (%d, e.g. %s). Is DATABASE_URL the database of the ledger that wrote this store? After a restore, "+
+				"its key store must come from the backup's keys.dump, which `ledger backup` takes after copying the history "+
+				"(`ledger restore`); a key store older than the history lacks the keys made since", ErrUnknownKeys, unknown, first)
+		}
+		return nil
+	})
 }
 
 // Eraser is the key store as an erasure uses it (commands.PersonalKeys): before it says what a person

@@ -530,3 +530,34 @@ func TestTheSealedStoreKeepsTheChain(t *testing.T) {
 		t.Fatalf("read %d events (%d continuing a stream), generated %d", n, continued, stats.Events+len(evs))
 	}
 }
+
+// A key store that never held the keys the store's personal data was sealed with (another ledger's
+// database, or a key store restored from a dump older than the history) is refused by CheckStore — which
+// serve runs before it serves — naming the problem, and learns nothing; the ledger's own key store,
+// with a destroyed key among them, passes.
+func TestAKeyStoreWithoutTheStoresKeysIsRefused(t *testing.T) {
+	ctx := context.Background()
+	_, store := nodetest.Start(t, nil)
+	ks := open(t, pgtest.NewPool(t), filepath.Join(t.TempDir(), "kek"))
+	for i, p := range []string{"p1", "p2"} {
+		if _, err := ks.Append(ctx, store, fmt.Sprintf("expenditure-c1-k%d", i), eventlog.NoStream(), []eventlog.Event{event(fmt.Sprintf("k-%d", i), p)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ks.Destroy(ctx, "p1", "erasure-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.CheckStore(ctx, store); err != nil {
+		t.Fatalf("the ledger's own key store: %v", err)
+	}
+	otherPool := pgtest.NewPool(t)
+	other := open(t, otherPool, filepath.Join(t.TempDir(), "kek"))
+	err := other.CheckStore(ctx, store)
+	if !errors.Is(err, keys.ErrUnknownKeys) || !strings.Contains(err.Error(), "ledger restore") {
+		t.Fatalf("another key store: %v, want ErrUnknownKeys saying what to do", err)
+	}
+	var learnt int
+	if err := otherPool.QueryRow(ctx, `SELECT (SELECT count(*) FROM keystore.subjects) + (SELECT count(*) FROM keystore.store_check)`).Scan(&learnt); err != nil || learnt != 0 {
+		t.Fatalf("the refused key store learnt %d rows (%v)", learnt, err)
+	}
+}
