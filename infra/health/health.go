@@ -181,6 +181,12 @@ func (c *Checker) check(ctx context.Context) Report {
 		ready = false
 		r.Problems = append(r.Problems, "the read models are starting: catching up with the store before taking traffic")
 	}
+	if c.cfg.Lag != nil && lag.At.IsZero() {
+		// The first reading counts the events behind every model; until it has, a serve just started on a
+		// database far behind its store (restored, new) would look current for a second or two.
+		ready = false
+		r.Problems = append(r.Problems, "the read models' lag behind the store is not measured yet")
+	}
 	r.Ready = r.Healthy && ready
 	return r
 }

@@ -186,6 +186,43 @@ func TestNotReadyWhileTheProjectionsStart(t *testing.T) {
 	}
 }
 
+// Until the read models' lag behind the store has been measured once, /readyz is 503 saying so (a serve
+// just started on a database far behind — restored, or new — answered 200 for its first second or two,
+// seen by hand after a restore); /healthz stays 200. Once measured and caught up, /readyz is 200.
+func TestNotReadyBeforeTheLagIsMeasured(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pg.Connect(ctx, pg.Config{URL: apitest.NewDatabase(t), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	_, store := nodetest.Start(t, slog.New(slog.DiscardHandler))
+	// A read model's checkpoint row, as the runtime's migration makes it, at the start.
+	if _, err := pool.Exec(ctx, `CREATE SCHEMA rm_probe; CREATE TABLE rm_probe.checkpoint (commit_pos bigint, prepare_pos bigint);
+		INSERT INTO rm_probe.checkpoint VALUES (0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	lag, err := metrics.NewLag(pool, store, []string{"probe"}, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serveChecks(t, health.Config{Lag: lag.Last})
+	if st, r := get(t, srv.URL+"/readyz"); st != http.StatusServiceUnavailable || r.Ready || !r.Healthy ||
+		len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "not measured") {
+		t.Fatalf("/readyz before the lag is measured: %d %+v", st, r)
+	}
+	if st, r := get(t, srv.URL+"/healthz"); st != http.StatusOK || !r.Healthy {
+		t.Fatalf("/healthz before the lag is measured: %d %+v", st, r)
+	}
+	if err := lag.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // past the checker's one-second reuse
+	if st, r := get(t, srv.URL+"/readyz"); st != http.StatusOK || !r.Ready {
+		t.Fatalf("/readyz once measured: %d %+v", st, r)
+	}
+}
+
 // A store that answers reads but refuses every append (the embedded node after a failed commit: a full
 // disk) is not healthy: /healthz and /readyz are 503 and say why and that reads go on; once it takes
 // appends again (a restarted node), both are 200.
