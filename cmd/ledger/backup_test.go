@@ -99,11 +99,6 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 	if !srv.Stop(20 * time.Second) {
 		t.Fatal("serve did not stop")
 	}
-	for _, f := range []string{"ledger-kek.key", "tlog-signer.key"} { // kept apart from the backup, in practice
-		if err := copyFileSynced(filepath.Join(dir, f), filepath.Join(copied, f)); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	restoreInto := func(dumps ...string) string {
 		t.Helper()
@@ -128,6 +123,20 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 		t.Fatalf("restore into a database restored already: %v\n%s", err, out)
 	}
 	t.Setenv("DATABASE_URL", restored)
+	// The two key files are kept apart from the backup. Without the log's signing key, serve refuses to
+	// start and makes no key of its own (which would sign a second log in the ledger's name).
+	if err := copyFileSynced(filepath.Join(dir, "ledger-kek.key"), filepath.Join(copied, "ledger-kek.key")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runLedger(t, "serve", "--data", copied, "--http", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "no tlog-signer.key") {
+		t.Fatalf("serve without the log's signing key: %v\n%.3000s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(copied, "tlog-signer.key")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("serve refused, but made a signing key: %v", err)
+	}
+	if err := copyFileSynced(filepath.Join(dir, "tlog-signer.key"), filepath.Join(copied, "tlog-signer.key")); err != nil {
+		t.Fatal(err)
+	}
 	srv = startServe(t, restored, append([]string{"--data", copied}, fast...)...)
 	waitUntil(t, "the restored serve to be ready", 60*time.Second, srv.Ready)
 	if st := srv.Post("request-expenditure", admin, "after-restore", expenditure(c, "after-restore")); st != 200 {

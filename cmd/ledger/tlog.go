@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/mod/sumdb/note"
@@ -46,19 +48,27 @@ func startLog(ctx context.Context, pool *pgxpool.Pool, api *httpapi.Commands, o 
 	if err := os.MkdirAll(o.data, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("create %s: %w", o.data, err)
 	}
+	// Every serve of a deployment signs with the one key: a serve whose key did not sign the log's
+	// checkpoints would sign a second log in the same name. Without a key file beside a log that has
+	// signed checkpoints, no key is made: the one that signed them is missing (a restore without it).
+	latest, lerr := tlog.LatestNote(ctx, pool)
+	if _, err := os.Stat(filepath.Join(o.data, tlog.KeyFile)); errors.Is(err, fs.ErrNotExist) && lerr == nil {
+		return nil, nil, fmt.Errorf("transparency log: this ledger's log has signed checkpoints and there is no %s in %s: "+
+			"copy the key that signed them there (from the first serve's --data directory, or its backup); a new key would sign a second log in the ledger's name",
+			tlog.KeyFile, o.data)
+	}
 	key, err := tlog.LoadOrCreateKey(o.data, o.logOrigin)
 	if err != nil {
 		return nil, nil, fmt.Errorf("transparency log: %w", err)
 	}
-	// Every serve of a deployment signs with the one key: a serve whose key did not sign the log's
-	// checkpoints would sign a second log in the same name.
-	if latest, err := tlog.LatestNote(ctx, pool); err == nil {
+	switch {
+	case lerr == nil:
 		if _, _, err := tlog.Open(latest, key.Verifier(), ""); err != nil {
 			return nil, nil, fmt.Errorf("transparency log: the key in %s did not sign this ledger's checkpoints (%v); "+
 				"every serve needs the same %s: copy it from the first serve's --data directory", o.data, err, tlog.KeyFile)
 		}
-	} else if !errors.Is(err, tlog.ErrNoCheckpoint) {
-		return nil, nil, fmt.Errorf("transparency log: %w", err)
+	case !errors.Is(lerr, tlog.ErrNoCheckpoint):
+		return nil, nil, fmt.Errorf("transparency log: %w", lerr)
 	}
 	var witnesses []note.Verifier
 	for _, w := range o.witnesses {

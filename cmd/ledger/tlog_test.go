@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -193,17 +196,30 @@ func TestPublicLogEndpoints(t *testing.T) {
 	}
 
 	// A second serve on the same database with another key (another --data) refuses to start: it would
-	// sign a second log in this ledger's name.
+	// sign a second log in this ledger's name. With no key at all it refuses too, and makes none.
 	if !srv.Stop(10 * time.Second) {
 		t.Fatal("serve did not stop")
 	}
-	root := newRootCmd()
-	root.SetOut(io.Discard)
-	root.SetErr(io.Discard)
-	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--log-origin", "ledger.test/龙湾区"})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := root.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(), "did not sign this ledger's checkpoints") {
+	other := t.TempDir()
+	serveOn := func() error {
+		root := newRootCmd()
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		root.SetArgs([]string{"serve", "--data", other, "--http", "127.0.0.1:0", "--log-origin", "ledger.test/龙湾区"})
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		return root.ExecuteContext(ctx)
+	}
+	if err := serveOn(); err == nil || !strings.Contains(err.Error(), "there is no "+tlog.KeyFile) {
+		t.Fatalf("serve without the log's key: %v, want a refusal", err)
+	}
+	if _, err := os.Stat(filepath.Join(other, tlog.KeyFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("serve refused, but made a key: %v", err)
+	}
+	if _, err := tlog.LoadOrCreateKey(other, "ledger.test/龙湾区"); err != nil {
+		t.Fatal(err)
+	}
+	if err := serveOn(); err == nil || !strings.Contains(err.Error(), "did not sign this ledger's checkpoints") {
 		t.Fatalf("serve with another log key: %v, want a refusal", err)
 	}
 }
