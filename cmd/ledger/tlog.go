@@ -16,9 +16,6 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/tlog"
 )
 
-// startLog readies the transparency log for serve: its checkpoints' schema, its signing key (created
-// under the data directory on first start), its public endpoints, and the publisher that signs a
-// checkpoint every 1 000 events or 10 s while the tree grows (run by the worker).
 // checkSignedLog compares every signed checkpoint with the tree once the projections have applied the
 // store's history (started), then waits for ctx to end: before then a tree still being built (a database
 // restored from a backup, or new) is only short, and saying it "does not match" would be a false alarm.
@@ -41,6 +38,9 @@ func checkSignedLog(ctx context.Context, pool *pgxpool.Pool, started <-chan stru
 	return nil
 }
 
+// startLog readies the transparency log for serve: its checkpoints' schema, its signing key (created
+// under the data directory on first start), its public endpoints, and the publisher that signs a
+// checkpoint every 1 000 events or 10 s while the tree grows (run by the worker).
 func startLog(ctx context.Context, pool *pgxpool.Pool, api *httpapi.Commands, o serveOptions) (*tlog.Key, *tlog.Publisher, error) {
 	if err := tlog.Migrate(ctx, pool); err != nil {
 		return nil, nil, fmt.Errorf("transparency log: %w", err)
