@@ -1,5 +1,5 @@
-// Package outage keeps the log of a failure that repeats on every poll or retry while PostgreSQL or the
-// event store is away readable.
+// Package outage keeps the log readable while PostgreSQL or the event store is away: a failure that
+// repeats at every poll or retry is logged once a minute, not at every attempt.
 package outage
 
 import (

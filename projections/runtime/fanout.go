@@ -292,9 +292,12 @@ func (f *fanout) runUpstream(ctx context.Context) error {
 				}
 			}
 		}(epoch)
-		received := 0
+		received, delivered := 0, false
 		err := f.src.SubscribeAll(subCtx, from, eventlog.Filter{}, func(d eventlog.Delivery) error {
-			dropped.Over(f.log, time.Now(), "projection runtime: $all subscription delivers again")
+			if !delivered { // once a subscription: not a clock reading per event
+				delivered = true
+				dropped.Over(f.log, time.Now(), "projection runtime: $all subscription delivers again")
+			}
 			if d.Event == nil || !from.Less(d.Event.Position) {
 				return nil // a checkpoint, or an event delivered again (a replayed range): seen already
 			}
