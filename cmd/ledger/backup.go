@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/grassroots-ledger/ledger/infra/docstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
@@ -48,7 +49,8 @@ func newBackupCmd() *cobra.Command {
                        is copied), compared with the source and verified;
   3. DIR/keys.dump     pg_dump of schemas keystore and auth (the data keys of personal data, the API
                        tokens), taken last: every key the copied events were sealed with is in it;
-  4. DIR/documents     the documents of --data that DIR does not hold yet (files named by their hash);
+  4. DIR/documents     the documents of --data that DIR does not hold yet, each read with its hash
+                       checked (one altered on disk stops the backup) and written durably;
   5. DIR/BACKUP-COMPLETE, last (and removed first): without it DIR holds a backup that did not finish,
                        whose parts may be of different moments: run backup again before restoring it.
 
@@ -98,7 +100,7 @@ DIR, and run DATABASE_URL=NEW ledger serve --data DIR.`,
 				return err
 			}
 			fmt.Fprintf(out, "3/4 %s: schemas %s\n", backupKeysDump, strings.Join(backupAfter, ", "))
-			n, err := copyNewFiles(filepath.Join(data, "documents"), filepath.Join(to, "documents"))
+			n, err := backupDocuments(filepath.Join(data, "documents"), filepath.Join(to, "documents"))
 			if err != nil {
 				return fmt.Errorf("the documents: %w", err)
 			}
@@ -255,60 +257,37 @@ func pgTool(cmd *cobra.Command, program, dbURL string, args ...string) error {
 	return nil
 }
 
-// copyNewFiles copies the regular files under from that are absent under to (same relative paths), each
-// through a temporary file and synced; it returns how many it copied. A missing from is nothing to copy.
-func copyNewFiles(from, to string) (int, error) {
+// backupDocuments puts into the document store at to every document of the one at from that it lacks,
+// each read with its hash checked (a document altered on disk is an error, not copied) and written as the
+// store writes any (synced, with its directory): it returns how many. A missing from is nothing to copy.
+func backupDocuments(from, to string) (int, error) {
+	if _, err := os.Stat(from); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	src, err := docstore.Open(from, docstore.DefaultMax)
+	if err != nil {
+		return 0, err
+	}
+	dst, err := docstore.Open(to, docstore.DefaultMax)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && p == from {
-			return fs.SkipAll
+	err = src.Each(func(sha string) error {
+		if dst.Has(sha) {
+			return nil
 		}
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		rel, err := filepath.Rel(from, p)
+		b, _, err := src.Get(sha)
 		if err != nil {
 			return err
 		}
-		dst := filepath.Join(to, rel)
-		if _, err := os.Stat(dst); err == nil {
-			return nil
-		}
-		if err := copyFileSynced(p, dst); err != nil {
+		if _, err := dst.Put(bytes.NewReader(b)); err != nil {
 			return err
 		}
 		n++
 		return nil
 	})
 	return n, err
-}
-
-func copyFileSynced(from, to string) error {
-	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
-		return err
-	}
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	tmp := to + ".partial"
-	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(out, in)
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, to)
 }
 
 // redactStore names a store without the credentials a connection string may carry.

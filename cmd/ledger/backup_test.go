@@ -125,18 +125,14 @@ func TestAServeRestoredFromItsBackupsGoesOn(t *testing.T) {
 	t.Setenv("DATABASE_URL", restored)
 	// The two key files are kept apart from the backup. Without the log's signing key, serve refuses to
 	// start and makes no key of its own (which would sign a second log in the ledger's name).
-	if err := copyFileSynced(filepath.Join(dir, "ledger-kek.key"), filepath.Join(copied, "ledger-kek.key")); err != nil {
-		t.Fatal(err)
-	}
+	copyKeyFile(t, dir, copied, "ledger-kek.key")
 	if out, err := runLedger(t, "serve", "--data", copied, "--http", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "no tlog-signer.key") {
 		t.Fatalf("serve without the log's signing key: %v\n%.3000s", err, out)
 	}
 	if _, err := os.Stat(filepath.Join(copied, "tlog-signer.key")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("serve refused, but made a signing key: %v", err)
 	}
-	if err := copyFileSynced(filepath.Join(dir, "tlog-signer.key"), filepath.Join(copied, "tlog-signer.key")); err != nil {
-		t.Fatal(err)
-	}
+	copyKeyFile(t, dir, copied, "tlog-signer.key")
 	srv = startServe(t, restored, append([]string{"--data", copied}, fast...)...)
 	waitUntil(t, "the restored serve to be ready", 60*time.Second, srv.Ready)
 	if st := srv.Post("request-expenditure", admin, "after-restore", expenditure(c, "after-restore")); st != 200 {
@@ -188,6 +184,19 @@ func clientProgram(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// copyKeyFile copies the key file name from the ledger's data directory into the backup's, as an operator
+// does from where the keys are kept apart.
+func copyKeyFile(t *testing.T, from, to, name string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(from, name))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(to, name), b, 0o600)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkpointSize is the size of the log's latest signed checkpoint (0 before the first).

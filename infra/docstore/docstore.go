@@ -130,6 +130,40 @@ func (s *Store) Put(r io.Reader) (Doc, error) {
 	return d, nil
 }
 
+// Has reports whether a document is stored under sha (its content not checked).
+func (s *Store) Has(sha string) bool {
+	if !hexHash.MatchString(sha) {
+		return false
+	}
+	_, err := os.Stat(s.path(sha))
+	return err == nil
+}
+
+// Each calls fn with the hash of every document stored, shard by shard; an error from fn stops it.
+func (s *Store) Each(fn func(sha string) error) error {
+	shards, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("docstore: %w", err)
+	}
+	for _, sh := range shards {
+		if !sh.IsDir() || len(sh.Name()) != 2 {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(s.dir, sh.Name()))
+		if err != nil {
+			return fmt.Errorf("docstore: %w", err)
+		}
+		for _, f := range files {
+			if f.Type().IsRegular() && hexHash.MatchString(f.Name()) && f.Name()[:2] == sh.Name() {
+				if err := fn(f.Name()); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // Get reads the document stored under sha, its hash checked: ErrNotFound when there is none, ErrCorrupt
 // when the file was altered.
 func (s *Store) Get(sha string) ([]byte, Doc, error) {

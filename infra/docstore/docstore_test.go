@@ -116,3 +116,44 @@ func files(t *testing.T, dir string) int {
 	})
 	return n
 }
+
+// Each names every document stored, once, and nothing else in the directory; Has says which are there.
+func TestEachNamesEveryDocument(t *testing.T) {
+	dir := t.TempDir()
+	s, err := docstore.Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, doc := range [][]byte{pngBytes(t), []byte("%PDF-1.4\n%%EOF\n")} {
+		d, err := s.Put(bytes.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[d.SHA256] = true
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	if err := s.Each(func(sha string) error {
+		if got[sha] || !s.Has(sha) {
+			t.Errorf("Each named %s twice, or Has does not know it", sha)
+		}
+		got[sha] = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Each named %v, want %v", got, want)
+	}
+	for sha := range want {
+		if !got[sha] {
+			t.Fatalf("Each missed %s", sha)
+		}
+	}
+	if s.Has(strings.Repeat("0", 64)) || s.Has("../notes.txt") {
+		t.Fatal("Has knows a document never stored")
+	}
+}
