@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
@@ -86,7 +87,7 @@ func (s *streamsService) Append(srv streams.Streams_AppendServer) error {
 		if err != nil {
 			return err
 		}
-		total += len(p.data) + len(p.metadata) + len(p.eventType) + len(p.contentType) + len(req.stream) + eventFixedLen
+		total += appendedLen(req.stream, &p)
 		if total > maxAppendBytes {
 			return status.Errorf(codes.InvalidArgument, "append to %q: larger than %d bytes", req.stream, maxAppendBytes)
 		}
@@ -108,15 +109,28 @@ func recvError(err error) error {
 
 func streamName(id *shared.StreamIdentifier) ([]byte, error) {
 	name := id.GetStreamName()
-	switch {
-	case len(name) == 0:
-		return nil, status.Error(codes.InvalidArgument, "a stream name is required")
-	case len(name) > maxStreamNameLen:
-		return nil, status.Errorf(codes.InvalidArgument, "stream name longer than %d bytes", maxStreamNameLen)
-	case string(name) == "$all":
-		return nil, status.Error(codes.InvalidArgument, "$all is not a stream that can be written or read by name")
+	if err := checkStreamName(name); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	return name, nil
+}
+
+// checkStreamName refuses a name no stream can have.
+func checkStreamName(name []byte) error {
+	switch {
+	case len(name) == 0:
+		return errors.New("a stream name is required")
+	case len(name) > maxStreamNameLen:
+		return fmt.Errorf("stream name longer than %d bytes", maxStreamNameLen)
+	case string(name) == "$all":
+		return errors.New("$all is not a stream that can be written or read by name")
+	}
+	return nil
+}
+
+// appendedLen is what an event counts toward the size limit of one append (maxAppendBytes).
+func appendedLen(stream []byte, p *proposed) int {
+	return len(p.data) + len(p.metadata) + len(p.eventType) + len(p.contentType) + len(stream) + eventFixedLen
 }
 
 func toProposed(pm *streams.AppendReq_ProposedMessage) (proposed, error) {

@@ -41,6 +41,9 @@ type appendRequest struct {
 	expected expectation
 	events   []proposed
 	done     chan appendResult // buffered: the writer never blocks on a caller that gave up
+	// chain, when set, ties the request to the ones queued before it by the same import (Node.Import): once
+	// one of them is refused or fails, the writer refuses the rest, so an import never leaves a gap.
+	chain *importChain
 }
 
 // appendResult is the outcome of one append. Exactly one of err, wrongVersion or success applies.
@@ -115,14 +118,28 @@ func newWriter(st *store, logger *slog.Logger, heads *headWatch, head uint64, cf
 // same time; if ctx ends first the append may still commit (the caller retries with the same event ids and gets
 // the original result).
 func (w *writer) submit(ctx context.Context, r *appendRequest) appendResult {
+	if err := w.enqueue(ctx, r); err != nil {
+		return appendResult{err: err}
+	}
+	return w.wait(ctx, r)
+}
+
+// enqueue queues r without waiting for its result (wait does): the writer takes requests in the order they
+// were queued.
+func (w *writer) enqueue(ctx context.Context, r *appendRequest) error {
 	r.done = make(chan appendResult, 1)
 	select {
 	case w.reqs <- r:
+		return nil
 	case <-ctx.Done():
-		return appendResult{err: ctx.Err()}
+		return ctx.Err()
 	case <-w.quit:
-		return appendResult{err: ErrClosed}
+		return ErrClosed
 	}
+}
+
+// wait is the result of a request enqueue queued.
+func (w *writer) wait(ctx context.Context, r *appendRequest) appendResult {
 	select {
 	case res := <-r.done:
 		return res
@@ -277,9 +294,16 @@ func (w *writer) commit(batch []*appendRequest) {
 			// half-empty.
 			wt.log.FillPercent = 1.0
 			for i, r := range batch {
+				if r.chain.broken() {
+					results[i] = appendResult{err: errImportStopped}
+					continue
+				}
 				results[i] = wt.apply(r)
 				if wt.fatal != nil {
 					return wt.fatal
+				}
+				if results[i].err != nil || results[i].wrongVersion {
+					r.chain.breakOff()
 				}
 			}
 			if wt.next == next {
@@ -298,6 +322,7 @@ func (w *writer) commit(batch []*appendRequest) {
 		// Nothing was committed; the store is as it was. Fail this batch only.
 		w.log.Error("esdbnode: append batch rolled back", "path", w.st.path, "err", err)
 		for _, r := range batch {
+			r.chain.breakOff()
 			r.done <- appendResult{err: err}
 		}
 		return

@@ -4,7 +4,11 @@
 // types (infra/eventstore). Both sides check their bytes against the generated protobuf types.
 package esdbwire
 
-import "google.golang.org/protobuf/encoding/protowire"
+import (
+	"errors"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
 
 // Field numbers.
 const (
@@ -34,3 +38,24 @@ const (
 	MetaContentType = "content-type"
 	MetaCreated     = "created" // ticks (100 ns) since the Unix epoch, in decimal
 )
+
+// Run is a run of one stream's consecutive events, to be appended at exactly its first revision, as a copy
+// of another store's history hands it to an embedded node in its own process (esdbnode.Node.Import, used by
+// eventstore.Copy) beside the protocol: what one Append call would carry.
+type Run struct {
+	Stream string
+	First  uint64 // the revision of the first event; 0: the stream must not exist yet
+	Events []RunEvent
+}
+
+// RunEvent is one event of a Run.
+type RunEvent struct {
+	ID          [16]byte
+	Type        string
+	ContentType string
+	Data        []byte
+	Metadata    []byte
+}
+
+// ErrWrongRevision is the refusal of a Run whose stream is not at the run's first revision.
+var ErrWrongRevision = errors.New("the stream is not at the expected revision")

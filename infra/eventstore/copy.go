@@ -9,14 +9,18 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
+	"github.com/grassroots-ledger/ledger/infra/esdbwire"
 )
 
 // ErrDiverged is the answer of Copy and Compare when the target holds events that are not the source's:
 // Copy writes into an empty store, or resumes into the one an earlier copy of the same source began.
 var ErrDiverged = errors.New("the target store holds a different history")
 
-// copyBatch bounds the events of one append: a run of one stream's consecutive events in $all order.
+// copyBatch bounds the events of one run: one stream's consecutive events in $all order, one append.
 const copyBatch = 500
+
+// importChunk is about how many events Copy hands CopyOptions.Import at once.
+const importChunk = 8192
 
 // CopyProgress is how far a copy has come: events copied by this run, events the target already held
 // (an earlier, interrupted copy), and the source position reached.
@@ -25,43 +29,78 @@ type CopyProgress struct {
 	At           eventlog.Position
 }
 
+// CopyOptions are Copy's choices; the zero value appends through dst's client and reports nothing.
+type CopyOptions struct {
+	// Progress, if not nil, is called after every write.
+	Progress func(CopyProgress)
+	// Import, if not nil, writes into dst instead of an append through its client for each run: the runs
+	// in the order given, each at exactly its first revision, never past one it refuses (whose error wraps
+	// esdbwire.ErrWrongRevision), returning how many it wrote. dst's embedded node does that, when it runs
+	// in this process, with many runs to one commit (esdbnode.Node.Import).
+	Import func(ctx context.Context, runs []esdbwire.Run) (int, error)
+}
+
 // Copy appends every ledger event of src ($-streams excluded: each store keeps its own) to dst in src's
 // $all order, preserving stream names, revisions, event ids, types, content types, data and metadata byte
 // for byte. Only the time each store records an event is its own. Each run of one stream's consecutive
-// events is one append at the exact expected revision, so nothing is written twice and nothing lands out
-// of place: an append the target refuses stops the copy with ErrDiverged.
+// events is written at the exact expected revision, so nothing is written twice and nothing lands out of
+// place: a run the target refuses stops the copy with ErrDiverged.
 //
 // Copy resumes: when dst already holds events, its last ledger event must be an event of src (same stream,
-// revision and id), and the copy goes on after it. progress, if not nil, is called after every append.
-func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (CopyProgress, error) {
+// revision and id), and the copy goes on after it.
+func Copy(ctx context.Context, src, dst *Store, o CopyOptions) (CopyProgress, error) {
 	var p CopyProgress
 	from, err := resumePoint(ctx, src, dst, &p)
 	if err != nil {
 		return p, err
 	}
 	var (
-		stream  string
-		first   uint64 // revision of the first pending event
-		pending []esdb.EventData
+		run     esdbwire.Run // the run being gathered
+		chunk   []esdbwire.Run
+		ends    []eventlog.Position // the source position of each run's last event, in chunk
+		events  int                 // in chunk
 		last    eventlog.Position
+		written = func(runs []esdbwire.Run, at eventlog.Position) {
+			for _, r := range runs {
+				p.Copied += uint64(len(r.Events))
+			}
+			p.At = at
+			if o.Progress != nil {
+				o.Progress(p)
+			}
+		}
 	)
-	flush := func() error {
-		if len(pending) == 0 {
+	flushChunk := func() error {
+		if len(chunk) == 0 {
 			return nil
 		}
-		var expected esdb.ExpectedRevision = esdb.NoStream{}
-		if first > 0 {
-			expected = esdb.Revision(first - 1)
+		n, err := o.Import(ctx, chunk)
+		if n > 0 {
+			written(chunk[:n], ends[n-1])
 		}
-		if err := dst.appendRaw(ctx, stream, expected, pending); err != nil {
+		chunk, ends, events = chunk[:0], ends[:0], 0
+		if errors.Is(err, esdbwire.ErrWrongRevision) {
+			return fmt.Errorf("%w: %v", ErrDiverged, err)
+		}
+		return err
+	}
+	flush := func() error {
+		if len(run.Events) == 0 {
+			return nil
+		}
+		done := run
+		run = esdbwire.Run{Events: make([]esdbwire.RunEvent, 0, len(done.Events))}
+		if o.Import != nil {
+			chunk, ends, events = append(chunk, done), append(ends, last), events+len(done.Events)
+			if events >= importChunk {
+				return flushChunk()
+			}
+			return nil
+		}
+		if err := dst.appendRun(ctx, done); err != nil {
 			return err
 		}
-		p.Copied += uint64(len(pending))
-		p.At = last
-		pending = pending[:0]
-		if progress != nil {
-			progress(p)
-		}
+		written([]esdbwire.Run{done}, last)
 		return nil
 	}
 	err = src.readAllRaw(ctx, esdb.Forwards, from, "the copy's resume point", 0, func(ev *esdb.ResolvedEvent) error {
@@ -70,18 +109,21 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 		if eventlog.SystemStream(re.StreamID) || !p.At.Less(pos) && !p.At.IsZero() {
 			return nil // the store's own, or the resume point itself (read from it, included)
 		}
-		if re.StreamID != stream || re.EventNumber != first+uint64(len(pending)) || len(pending) == copyBatch {
+		if re.StreamID != run.Stream || re.EventNumber != run.First+uint64(len(run.Events)) || len(run.Events) == copyBatch {
 			if err := flush(); err != nil {
 				return err
 			}
-			stream, first = re.StreamID, re.EventNumber
+			run.Stream, run.First = re.StreamID, re.EventNumber
 		}
-		pending = append(pending, eventData(re))
+		run.Events = append(run.Events, runEvent(re))
 		last = pos
 		return nil
 	})
 	if err == nil {
 		err = flush()
+	}
+	if err == nil && o.Import != nil {
+		err = flushChunk()
 	}
 	return p, err
 }
@@ -135,30 +177,48 @@ func (s *Store) lastLedgerEvent(ctx context.Context) (*esdb.RecordedEvent, bool,
 	return found, found != nil, nil
 }
 
-// eventData is what appending re again takes: its id, type, content type, data and metadata as stored.
-func eventData(re *esdb.RecordedEvent) esdb.EventData {
-	ct := esdb.ContentTypeBinary
-	if re.ContentType == "application/json" {
-		ct = esdb.ContentTypeJson
+// runEvent is what appending re again takes: its id, type, content type, data and metadata as stored. The
+// content type is what the client sends for it: JSON, or else binary.
+func runEvent(re *esdb.RecordedEvent) esdbwire.RunEvent {
+	ct := contentBinary
+	if re.ContentType == contentJSON {
+		ct = contentJSON
 	}
-	return esdb.EventData{EventID: re.EventID, EventType: re.EventType, ContentType: ct, Data: re.Data, Metadata: re.UserMetadata}
+	return esdbwire.RunEvent{ID: re.EventID, Type: re.EventType, ContentType: ct, Data: re.Data, Metadata: re.UserMetadata}
 }
 
-// appendRaw appends events as given at the exact expected revision; a refusal is ErrDiverged.
-func (s *Store) appendRaw(ctx context.Context, stream string, expected esdb.ExpectedRevision, events []esdb.EventData) error {
-	what := "append " + stream
+const (
+	contentJSON   = "application/json"
+	contentBinary = "application/octet-stream"
+)
+
+// appendRun appends a run's events as given at the exact expected revision; a refusal is ErrDiverged.
+func (s *Store) appendRun(ctx context.Context, run esdbwire.Run) error {
+	var expected esdb.ExpectedRevision = esdb.NoStream{}
+	if run.First > 0 {
+		expected = esdb.Revision(run.First - 1)
+	}
+	events := make([]esdb.EventData, len(run.Events))
+	for i, e := range run.Events {
+		ct := esdb.ContentTypeBinary
+		if e.ContentType == contentJSON {
+			ct = esdb.ContentTypeJson
+		}
+		events[i] = esdb.EventData{EventID: e.ID, EventType: e.Type, ContentType: ct, Data: e.Data, Metadata: e.Metadata}
+	}
+	what := "append " + run.Stream
 	c, callCtx, end, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	_, err = guard(s, callCtx, c, what, func() (*esdb.WriteResult, error) {
-		return c.AppendToStream(callCtx, stream, esdb.AppendToStreamOptions{ExpectedRevision: expected}, events...)
+		return c.AppendToStream(callCtx, run.Stream, esdb.AppendToStreamOptions{ExpectedRevision: expected}, events...)
 	})
 	end()
 	if err != nil {
 		s.check(c, err)
 		if code(err) == esdb.ErrorCodeWrongExpectedVersion {
-			return fmt.Errorf("%w: stream %s is not where the source's is (%v)", ErrDiverged, stream, err)
+			return fmt.Errorf("%w: stream %s is not where the source's is (%v)", ErrDiverged, run.Stream, err)
 		}
 		return s.wrap(ctx, what, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -12,6 +13,7 @@ import (
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
+	"github.com/grassroots-ledger/ledger/infra/esdbwire"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 )
 
@@ -73,24 +75,48 @@ func copySource(t *testing.T) (*esdbnode.Node, *eventstore.Store, int) {
 
 // A copy interrupted after a few appends resumes where the target stands and ends with a store whose
 // events are the source's byte for byte, in the same $all order, read back with the client itself;
-// copying again copies nothing; the copy's hash chains verify.
+// copying again copies nothing; the copy's hash chains verify. The same through the target node's Import
+// (what copy-store and backup use for a node in their own process), cut off after a few runs.
 func TestCopyIsExactAndResumes(t *testing.T) {
 	t.Parallel()
+	for _, how := range []string{"appends", "import"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			copyIsExactAndResumes(t, how == "import")
+		})
+	}
+}
+
+func copyIsExactAndResumes(t *testing.T, viaImport bool) {
 	_, src, total := copySource(t)
 	dstNode, dst := nodetest.Start(t, nil)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	appends := 0
-	first, err := eventstore.Copy(ctx, src, dst, func(eventstore.CopyProgress) {
-		if appends++; appends == 5 {
+	var opts, rest eventstore.CopyOptions
+	if viaImport {
+		rest.Import = dstNode.Import
+		opts.Import = func(ctx context.Context, runs []esdbwire.Run) (int, error) {
+			n, err := dstNode.Import(ctx, runs[:5])
 			cancel() // the copy is cut off here, as by a crash
+			if err == nil {
+				err = ctx.Err()
+			}
+			return n, err
 		}
-	})
+	} else {
+		appends := 0
+		opts.Progress = func(eventstore.CopyProgress) {
+			if appends++; appends == 5 {
+				cancel() // the copy is cut off here, as by a crash
+			}
+		}
+	}
+	first, err := eventstore.Copy(ctx, src, dst, opts)
 	cancel()
 	if !errors.Is(err, context.Canceled) || first.Copied == 0 || first.Copied >= uint64(total) {
 		t.Fatalf("interrupted copy: %+v, %v", first, err)
 	}
-	second, err := eventstore.Copy(context.Background(), src, dst, nil)
+	second, err := eventstore.Copy(context.Background(), src, dst, rest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +127,7 @@ func TestCopyIsExactAndResumes(t *testing.T) {
 	if err != nil || n != uint64(total) {
 		t.Fatalf("compare: %d of %d, %v", n, total, err)
 	}
-	again, err := eventstore.Copy(context.Background(), src, dst, nil)
+	again, err := eventstore.Copy(context.Background(), src, dst, rest)
 	if err != nil || again.Copied != 0 || again.Held != uint64(total) {
 		t.Fatalf("copy of a complete copy: %+v, %v", again, err)
 	}
@@ -164,7 +190,7 @@ func TestCopyRefusesATargetWithAnotherHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eventstore.Copy(ctx, src, dst, nil); !errors.Is(err, eventstore.ErrDiverged) {
+	if _, err := eventstore.Copy(ctx, src, dst, eventstore.CopyOptions{}); !errors.Is(err, eventstore.ErrDiverged) {
 		t.Fatalf("copy into another history: %v, want ErrDiverged", err)
 	}
 	if after, _ := dst.Head(ctx); after != before {
@@ -172,5 +198,61 @@ func TestCopyRefusesATargetWithAnotherHistory(t *testing.T) {
 	}
 	if n, err := eventstore.Compare(ctx, src, dst); !errors.Is(err, eventstore.ErrDiverged) || n != 0 {
 		t.Fatalf("compare: %d, %v", n, err)
+	}
+}
+
+// A target that holds the source's first event after one of its own in a stream the source writes
+// later resumes after that run, and the source's first run of that stream is refused: the copy stops with
+// ErrDiverged there, through appends and through the node's Import alike, and writes nothing after it.
+func TestCopyStopsWhereTheTargetDiverges(t *testing.T) {
+	t.Parallel()
+	for _, viaImport := range []bool{false, true} {
+		t.Run(fmt.Sprint("import=", viaImport), func(t *testing.T) {
+			t.Parallel()
+			srcNode, src, _ := copySource(t)
+			dstNode, dst := nodetest.Start(t, nil)
+			ctx := context.Background()
+			late := "expenditure-330303001003-11" // first written by the source's twelfth run
+			own := []eventlog.Event{{ID: eventlog.DeriveID("the target's own", 0), Type: "funds.expenditure-requested", Data: []byte(`{"n":0}`)}}
+			if _, err := dst.Append(ctx, late, eventlog.NoStream(), own); err != nil {
+				t.Fatal(err)
+			}
+			// Then the source's first event, as it stands, so that the copy resumes after it.
+			rs, err := rawClient(t, srcNode).ReadAll(ctx, esdb.ReadAllOptions{From: esdb.Start{}}, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, err := rs.Recv()
+			rs.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := head.Event
+			if _, err := rawClient(t, dstNode).AppendToStream(ctx, e.StreamID, esdb.AppendToStreamOptions{ExpectedRevision: esdb.NoStream{}},
+				esdb.EventData{EventID: e.EventID, EventType: e.EventType, ContentType: esdb.ContentTypeJson, Data: e.Data, Metadata: e.UserMetadata}); err != nil {
+				t.Fatal(err)
+			}
+			var opts eventstore.CopyOptions
+			if viaImport {
+				opts.Import = dstNode.Import
+			}
+			res, err := eventstore.Copy(ctx, src, dst, opts)
+			if !errors.Is(err, eventstore.ErrDiverged) || !strings.Contains(err.Error(), late) {
+				t.Fatalf("copy past the target's own event: %+v, %v; want ErrDiverged naming %s", res, err, late)
+			}
+			held := 0
+			if err := dst.ReadAll(ctx, eventlog.Start, 0, func(r eventlog.Recorded) error {
+				if !eventlog.SystemStream(r.Stream) {
+					held++
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if want := 1 + 1 + int(res.Copied); held != want || res.Copied == 0 {
+				t.Fatalf("the target holds %d events after copying %d; want its own, the source's first and the %d copied before the refusal, nothing after it",
+					held, res.Copied, res.Copied)
+			}
+		})
 	}
 }
