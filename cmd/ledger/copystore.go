@@ -90,7 +90,7 @@ func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string) error
 	}
 	out := cmd.ErrOrStderr()
 	fmt.Fprintf(out, "copying %s → %s\n", src.Note, dst.Note)
-	p := newProgress("copy-store", head.Commit)
+	p := newProgress(out, "copy-store", head.Commit)
 	opts := eventstore.CopyOptions{Progress: func(cp eventstore.CopyProgress) { p.Set(cp.At.Commit, 0) }}
 	if dst.node != nil {
 		opts.Import = dst.node.Import // a node of this process: many runs to a commit, not a round trip each
@@ -167,7 +167,7 @@ func copySealed(ctx context.Context, cmd *cobra.Command, from, to string, o encr
 	bw := bufio.NewWriter(mf)
 	out := cmd.ErrOrStderr()
 	fmt.Fprintf(out, "copying %s → %s, sealing personal data with the key-encryption key %s\n", src.Note, dst.Note, keys.KEKPath(o.data))
-	p := newProgress("copy-store --encrypt", head.Commit)
+	p := newProgress(cmd.ErrOrStderr(), "copy-store --encrypt", head.Commit)
 	res, err := keys.CopySealed(ctx, src.Store, dst.Store, ks, bw, func(at eventlog.Position) { p.Set(at.Commit, 0) })
 	if err == nil {
 		err = bw.Flush()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o demoOptions) error {
 		return err
 	}
 	opts.Documents = demoDocuments(docs, 200)
-	stop := showProgress(progress)
+	stop := showProgress(cmd.ErrOrStderr(), progress)
 	stats, err := workload.Generate(ctx, opts, store)
 	stop(err == nil)
 	if err != nil {
@@ -152,10 +153,10 @@ func runDemo(ctx context.Context, cmd *cobra.Command, o demoOptions) error {
 	return nil
 }
 
-// showProgress feeds the generator's counts to the progress display on stderr (a bar with events/s and
+// showProgress feeds the generator's counts to the progress display on w (a bar with events/s and
 // ETA on a terminal, a plain line every few seconds otherwise) until the returned stop is called.
-func showProgress(wp *workload.Progress) (stop func(done bool)) {
-	p := newProgress("demo", uint64(wp.Planned()))
+func showProgress(w io.Writer, wp *workload.Progress) (stop func(done bool)) {
+	p := newProgress(w, "demo", uint64(wp.Planned()))
 	quit, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)

@@ -99,7 +99,7 @@ to the extension of --out, else csv. Without --out the file goes to standard out
 				w = tmp
 			}
 			bw := bufio.NewWriterSize(w, 256<<10)
-			p := newProgress("export "+community, 0)
+			p := newProgress(cmd.ErrOrStderr(), "export "+community, 0)
 			res, err := a.Export(ctx, audit.ExportRequest{Community: community, From: fromT, To: toT, By: basis, OwnOnly: ownOnly,
 				Format: f, Progress: func(done, total uint64) { p.Set(done, total) }}, bw)
 			if errors.Is(err, audit.ErrInvalid) {

@@ -48,7 +48,7 @@ the old one opens nothing any more.`,
 			if old == "" {
 				return fmt.Errorf("there is no key-encryption key at %s and the key store has none registered: nothing to rotate", keys.KEKPath(data))
 			}
-			p := newProgress("rotate-kek", 0)
+			p := newProgress(cmd.ErrOrStderr(), "rotate-kek", 0)
 			id, n, err := ks.Rotate(ctx, func(done, total int) { p.Set(uint64(done), uint64(total)) })
 			if err != nil {
 				return fmt.Errorf("rotate-kek (safe to run again: every key is still readable): %w", err)

@@ -25,11 +25,9 @@ type progress struct {
 	note    string // what the bar says beside the count (a rebuild: which models are behind)
 }
 
-// newProgress starts reporting on stderr. total may be 0 when unknown, and may change later.
-func newProgress(what string, total uint64) *progress { return newProgressTo(os.Stderr, what, total) }
-
-// newProgressTo reports on w: a bar when w is a terminal, lines otherwise.
-func newProgressTo(w io.Writer, what string, total uint64) *progress {
+// newProgress starts reporting on w (a command's ErrOrStderr): a bar when w is a terminal, lines otherwise.
+// total may be 0 when unknown, and may change later.
+func newProgress(w io.Writer, what string, total uint64) *progress {
 	p := &progress{w: w, what: what, started: time.Now(), total: total}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions64(int64(max(total, 1)),
@@ -85,13 +83,18 @@ func (p *progress) Note(note string) {
 }
 
 // Finish prints the final line.
-func (p *progress) Finish() {
+func (p *progress) Finish() { p.end("done") }
+
+// Stopped prints the final line of work that ended before it was done, saying why.
+func (p *progress) Stopped(why string) { p.end("stopped " + why) }
+
+func (p *progress) end(how string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
-	fmt.Fprintf(p.w, "%s: done, %s\n", p.what, p.line(time.Now()))
+	fmt.Fprintf(p.w, "%s: %s, %s\n", p.what, how, p.line(time.Now()))
 }
 
 func (p *progress) line(now time.Time) string {

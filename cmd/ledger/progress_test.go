@@ -20,8 +20,7 @@ func TestRebuildProgressCountsHistoryEventsAndNamesTheModelsBehind(t *testing.T)
 		t.Errorf("note %q, want %q", got, want)
 	}
 	var out bytes.Buffer
-	p := newProgress("rebuild", 0)
-	p.w = &out
+	p := newProgress(&out, "rebuild", 0)
 	p.Set(r.Done, r.Total)
 	p.Note(lagNote(r))
 	p.Finish()

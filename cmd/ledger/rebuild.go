@@ -49,7 +49,7 @@ directory (the file is locked by the running node):
 			// One read of the history feeds every model: each page is decoded once and applied by all the
 			// models concurrently, each into its own shadow schema. The bar counts the events of the
 			// history the slowest model has applied, and names the models behind the reader.
-			p := newProgressTo(cmd.ErrOrStderr(), "rebuild "+modelNames(models), 0)
+			p := newProgress(cmd.ErrOrStderr(), "rebuild "+modelNames(models), 0)
 			if err := rt.RebuildAll(ctx, models, func(r runtime.RebuildProgress) {
 				p.Set(r.Done, r.Total)
 				p.Note(lagNote(r))

@@ -64,7 +64,7 @@ fact happened instead, late recordings included. --until-position also cuts at a
 			}
 			defer s.Close()
 			defer a.Close() // its scratch schemas dropped, before the session closes the pool
-			p := newProgress("replay "+community, 0)
+			p := newProgress(cmd.ErrOrStderr(), "replay "+community, 0)
 			snap, err := a.Replay(ctx, audit.ReplayRequest{Community: community, AsOf: at, By: basis, Until: cut, Tables: tables,
 				Progress: func(done, total uint64) { p.Set(done, total) }})
 			if errors.Is(err, audit.ErrInvalid) {

@@ -276,7 +276,7 @@ func bounded(what string, d time.Duration, fn func()) {
 // present. A store that already holds ledger events is left alone.
 func seedDemo(ctx context.Context, cmd *cobra.Command, store workload.Store, docs *docstore.Store) {
 	wp := &workload.Progress{}
-	stop := showProgress(wp)
+	stop := showProgress(cmd.ErrOrStderr(), wp)
 	seeded, stats, err := workload.SeedIfEmpty(ctx, store, workload.Options{Seed: 1, Until: time.Now(), Progress: wp,
 		Documents: demoDocuments(docs, 200)})
 	stop(err == nil && seeded)

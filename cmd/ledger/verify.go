@@ -60,14 +60,18 @@ locked by the running node):
 				return err
 			}
 			defer s.Close()
-			p := newProgress("verify", 0)
+			p := newProgress(cmd.ErrOrStderr(), "verify", 0)
 			rep, err := a.Verify(ctx, audit.VerifyOptions{Progress: func(vp audit.VerifyProgress) {
 				p.Set(vp.Position.Commit, vp.Head.Commit)
 			}})
 			if err != nil {
 				return err
 			}
-			p.Finish()
+			if rep.Intact {
+				p.Finish()
+			} else {
+				p.Stopped("at the first break")
+			}
 			logRep, err := verifyLog(ctx, s.Store, data, logKey, dbURL, checkpoints)
 			if err != nil {
 				return err
