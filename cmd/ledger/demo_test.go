@@ -35,17 +35,9 @@ func TestDemoWritesAHistoryThatVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := nodetest.Raw(t, node)
-	rs, err := raw.ReadAll(context.Background(), esdb.ReadAllOptions{From: esdb.Start{}}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := rs.Recv()
-	rs.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream := first.Event.StreamID
-	nodetest.AppendRaw(t, raw, stream, esdb.Any{}, eventlog.Event{ID: eventlog.DeriveID("unlinked", 0), Type: first.Event.EventType, Data: []byte(`{}`)})
+	first := nodetest.FirstEvent(t, raw)
+	stream := first.StreamID
+	nodetest.AppendRaw(t, raw, stream, esdb.Any{}, eventlog.Event{ID: eventlog.DeriveID("unlinked", 0), Type: first.EventType, Data: []byte(`{}`)})
 	_ = raw.Close()
 	if err := node.Close(); err != nil {
 		t.Fatal(err)

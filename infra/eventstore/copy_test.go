@@ -218,16 +218,7 @@ func TestCopyStopsWhereTheTargetDiverges(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Then the source's first event, as it stands, so that the copy resumes after it.
-			rs, err := rawClient(t, srcNode).ReadAll(ctx, esdb.ReadAllOptions{From: esdb.Start{}}, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			head, err := rs.Recv()
-			rs.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			e := head.Event
+			e := nodetest.FirstEvent(t, rawClient(t, srcNode))
 			if _, err := rawClient(t, dstNode).AppendToStream(ctx, e.StreamID, esdb.AppendToStreamOptions{ExpectedRevision: esdb.NoStream{}},
 				esdb.EventData{EventID: e.EventID, EventType: e.EventType, ContentType: esdb.ContentTypeJson, Data: e.Data, Metadata: e.UserMetadata}); err != nil {
 				t.Fatal(err)

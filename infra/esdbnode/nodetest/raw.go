@@ -46,3 +46,18 @@ func AppendRaw(tb testing.TB, c *esdb.Client, stream string, expected esdb.Expec
 		tb.Fatalf("raw append to %s: %v", stream, err)
 	}
 }
+
+// FirstEvent is the first event of $all, read with c.
+func FirstEvent(tb testing.TB, c *esdb.Client) *esdb.RecordedEvent {
+	tb.Helper()
+	rs, err := c.ReadAll(context.Background(), esdb.ReadAllOptions{From: esdb.Start{}}, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rs.Close()
+	ev, err := rs.Recv()
+	if err != nil {
+		tb.Fatalf("read the first event of $all: %v", err)
+	}
+	return ev.Event
+}
