@@ -47,6 +47,8 @@ func newBackupCmd() *cobra.Command {
   2. DIR/events        the history, copied from STORE as copy-store copies it (an embedded node's data
                        directory, resumable; run backup again into the same DIR and only what is new
                        is copied), compared with the source and verified;
+     DIR/positions.map where each event stands in the source and in the copy, when they differ (a
+                       cluster's positions are its own): restore moves the dumps' positions with it;
   3. DIR/keys.dump     pg_dump of schemas keystore and auth (the data keys of personal data, the API
                        tokens), taken last: every key the copied events were sealed with is in it;
   4. DIR/documents     the documents of --data that DIR does not hold yet, each read with its hash
@@ -92,8 +94,16 @@ DIR, and run DATABASE_URL=NEW ledger serve --data DIR.`,
 				return err
 			}
 			fmt.Fprintf(out, "1/4 %s: schemas %s\n", backupLogDump, strings.Join(backupBefore, ", "))
-			if err := copyHistory(ctx, cmd, from, to); err != nil {
+			pw, err := newPositionWriter(filepath.Join(to, backupPositions))
+			if err != nil {
+				return err
+			}
+			if err := copyHistory(ctx, cmd, from, to, pw.add); err != nil {
+				pw.abort()
 				return fmt.Errorf("the history: %w", err)
+			}
+			if err := pw.finish(); err != nil {
+				return fmt.Errorf("the history's positions: %w", err)
 			}
 			fmt.Fprintf(out, "2/4 events: the history\n")
 			if err := dumpSchemas(cmd, pgDump, dbURL, filepath.Join(to, backupKeysDump), backupAfter); err != nil {
@@ -127,7 +137,9 @@ func newRestoreCmd() *cobra.Command {
 		Short: "Restore a backup's dumps into an empty database, so that serve --data DIR goes on from the backup",
 		Long: `restore loads what ledger backup dumped (DIR/log.dump, then DIR/keys.dump) into an empty database with
 pg_restore. It refuses a directory without BACKUP-COMPLETE (a backup that did not finish), and a database
-that already holds the ledger's schemas, changing nothing. The read models are not restored: serve
+that already holds the ledger's schemas, changing nothing. With DIR/positions.map (a backup of a store
+whose positions the copy does not keep, a cluster's), it then moves every $all position the dumps hold
+(webhooks' cursors and deliveries, the key store's) to where the copy has that event. The read models are not restored: serve
 rebuilds them from the history in DIR. Then put the KEK (ledger-kek.key) and the log's signing key
 (tlog-signer.key), kept apart from the backup, into DIR, and run serve --data DIR on the database.`,
 		Args: cobra.NoArgs,
@@ -161,12 +173,22 @@ rebuilds them from the history in DIR. Then put the KEK (ledger-kek.key) and the
 			if len(held) > 0 {
 				return fmt.Errorf("the database already holds the ledger's schemas %s: restore into an empty database", strings.Join(held, ", "))
 			}
+			moved, err := readPositions(filepath.Join(from, backupPositions))
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			for _, d := range []string{backupLogDump, backupKeysDump} {
 				if err := pgTool(cmd, pgRestore, dbURL, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", filepath.Join(from, d)); err != nil {
 					return fmt.Errorf("pg_restore of %s: %w", d, err)
 				}
 				fmt.Fprintf(out, "restored %s\n", d)
+			}
+			if moved != nil {
+				if err := movePositions(ctx, dbURL, moved); err != nil {
+					return fmt.Errorf("the restored database holds the source's $all positions, not the copy's (%w): drop it, and restore again into an empty one", err)
+				}
+				fmt.Fprintf(out, "moved the $all positions the dumps hold to where the %d events stand in the copy\n", len(moved))
 			}
 			var missing []string
 			for _, f := range []string{"ledger-kek.key", "tlog-signer.key"} {

@@ -63,7 +63,7 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 			if enc.on {
 				return copySealed(ctx, cmd, from, to, enc)
 			}
-			return copyHistory(ctx, cmd, from, to)
+			return copyHistory(ctx, cmd, from, to, nil)
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "the source: an esdb:// connection string or an embedded node's data directory")
@@ -77,7 +77,9 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 
 // copyHistory copies every ledger event of store from into store to (copy-store without --encrypt):
 // resumably, with a progress bar, then compares the two and verifies the copy's chains.
-func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string) error {
+//
+// each, when not nil, is called with where every event stands in the source and in the copy, in order.
+func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string, each func(inSource, inCopy eventlog.Position)) error {
 	src, dst, err := openPair(ctx, from, to)
 	if err != nil {
 		return err
@@ -104,7 +106,7 @@ func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string) error
 	}
 	p.Finish()
 	fmt.Fprintf(out, "copied %d events (%d were already in the target); comparing…\n", res.Copied, res.Held)
-	n, err := eventstore.Compare(ctx, src.Store, dst.Store)
+	n, err := eventstore.CompareEach(ctx, src.Store, dst.Store, each)
 	if err != nil {
 		return fmt.Errorf("the copy is not the source: %w", err)
 	}

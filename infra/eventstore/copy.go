@@ -228,7 +228,11 @@ func (s *Store) appendRun(ctx context.Context, run esdbwire.Run) error {
 // Compare reads the ledger events of a and b ($-streams excluded) side by side and fails, with
 // ErrDiverged, at the first pair that differs in stream, revision, id, type, content type, data or
 // metadata, or where one store has more. It returns the number of events compared.
-func Compare(ctx context.Context, a, b *Store) (uint64, error) {
+func Compare(ctx context.Context, a, b *Store) (uint64, error) { return CompareEach(ctx, a, b, nil) }
+
+// CompareEach is Compare, calling each (when not nil) with the $all positions of every pair of equal
+// events, in order: where the same event stands in a and in b.
+func CompareEach(ctx context.Context, a, b *Store, each func(inA, inB eventlog.Position)) (uint64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fromB := make(chan *esdb.RecordedEvent, 256)
@@ -262,6 +266,9 @@ func Compare(ctx context.Context, a, b *Store) (uint64, error) {
 		}
 		if what := differ(x, y); what != "" {
 			return fmt.Errorf("%w: event %d (%s of stream %s, revision %d) differs in its %s", ErrDiverged, n, x.EventID, x.StreamID, x.EventNumber, what)
+		}
+		if each != nil {
+			each(eventlog.Position{Commit: x.Position.Commit, Prepare: x.Position.Prepare}, eventlog.Position{Commit: y.Position.Commit, Prepare: y.Position.Prepare})
 		}
 		n++
 		return nil

@@ -17,7 +17,13 @@ import (
 // It is closed when the test ends.
 func Raw(tb testing.TB, node *esdbnode.Node) *esdb.Client {
 	tb.Helper()
-	cfg, err := esdb.ParseConnectionString(node.URL())
+	return RawAt(tb, node.URL())
+}
+
+// RawAt is Raw on the store at url (a node another process or command started).
+func RawAt(tb testing.TB, url string) *esdb.Client {
+	tb.Helper()
+	cfg, err := esdb.ParseConnectionString(url)
 	if err != nil {
 		tb.Fatal(err)
 	}
