@@ -201,6 +201,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	}()
 	mux.HandleFunc("GET /healthz", checks.Healthz)
 	mux.HandleFunc("GET /readyz", checks.Readyz)
+	mux.HandleFunc("GET /livez", health.Livez)
 	ln, err := net.Listen("tcp", o.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on --http %s: %w", o.httpAddr, err)
@@ -213,7 +214,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, o serveOptions) error {
 	fmt.Fprintf(cmd.OutOrStdout(), `ledger is serving
   portal       %[1]s/
   API          %[1]s/api/v1/ (OpenAPI: %[1]s/api/v1/openapi.json; tokens: ledger token create)
-  health       %[1]s/healthz (can it do its job) and %[1]s/readyz (is it also current)
+  health       %[1]s/healthz (can it do its job) and %[1]s/readyz (is it also current); %[1]s/livez for a load balancer
   metrics      %[1]s/metrics
   event store  %[2]s (%[3]s)
   database     %[4]s

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -304,6 +305,14 @@ func TestChaos(t *testing.T) {
 	progress("after the node's restart")
 	pgc.Crash()
 	progress("while PostgreSQL is down") // the event store is up, the token remembered
+	// It still records and serves, so a load balancer's check says to keep sending it traffic, while
+	// /healthz says what is wrong.
+	if st, _, _ := srv.Get("/livez"); st != http.StatusOK {
+		t.Errorf("/livez while PostgreSQL is down: %d, want 200: the serve still records commands", st)
+	}
+	if st, _, b := srv.Get("/healthz"); st != http.StatusServiceUnavailable || !bytes.Contains(b, []byte(`"database":{"reachable":false`)) {
+		t.Errorf("/healthz while PostgreSQL is down: %d %s", st, b)
+	}
 	pgc.Start()
 	progress("after PostgreSQL's restart")
 	close(stop)

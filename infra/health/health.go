@@ -2,7 +2,10 @@
 // GET /healthz — can it do its job (the event store and PostgreSQL answer, no read model is halted) — and
 // GET /readyz — is it also current (no read model lags). Both answer a JSON report naming every
 // component and every read model's state (running, lagging, halted with the poison event), with 200 when
-// the answer is yes and 503 when it is no.
+// the answer is yes and 503 when it is no. GET /livez — is it serving — is a load balancer's: 200 while
+// the process answers, whatever its dependencies say, because a serve with PostgreSQL away still serves
+// the portal's pages from memory and records commands, and one with the store away still serves the
+// portal; taking every serve out of a pool then would turn a degraded portal into none.
 package health
 
 import (
@@ -208,6 +211,14 @@ func (c *Checker) Healthz(w http.ResponseWriter, r *http.Request) {
 func (c *Checker) Readyz(w http.ResponseWriter, r *http.Request) {
 	rep := c.Check(r.Context())
 	write(w, rep, rep.Ready)
+}
+
+// Livez answers GET /livez: 200 while the process serves, without asking its dependencies (see the
+// package comment); /healthz says what is wrong.
+func Livez(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(`{"serving":true,"details":"/healthz"}` + "\n"))
 }
 
 func write(w http.ResponseWriter, rep Report, ok bool) {

@@ -99,6 +99,7 @@ func TestHealthNamesWhatStopsTheLedger(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", c.Healthz)
 	mux.HandleFunc("GET /readyz", c.Readyz)
+	mux.HandleFunc("GET /livez", health.Livez)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
@@ -156,6 +157,20 @@ func TestHealthNamesWhatStopsTheLedger(t *testing.T) {
 	if st != http.StatusServiceUnavailable || r.Store.Reachable || !r.Database.Reachable {
 		t.Fatalf("/healthz with the store down: %d %+v", st, r)
 	}
+	// A load balancer's check: the process still serves (the portal from PostgreSQL), so still 200.
+	if st := getStatus(t, srv.URL+"/livez"); st != http.StatusOK {
+		t.Fatalf("/livez with a model halted and the store down: %d", st)
+	}
+}
+
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
