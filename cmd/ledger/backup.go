@@ -185,7 +185,7 @@ rebuilds them from the history in DIR. Then put the KEK (ledger-kek.key) and the
 				fmt.Fprintf(out, "restored %s\n", d)
 			}
 			if moved != nil {
-				if err := movePositions(ctx, dbURL, moved); err != nil {
+				if err := movePositions(ctx, dbURL, moved, false); err != nil {
 					return fmt.Errorf("the restored database holds the source's $all positions, not the copy's (%w): drop it, and restore again into an empty one", err)
 				}
 				fmt.Fprintf(out, "moved the $all positions the dumps hold to where the %d events stand in the copy\n", len(moved))

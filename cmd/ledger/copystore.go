@@ -20,10 +20,11 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/audit"
 	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/keys"
+	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
 func newCopyStoreCmd() *cobra.Command {
-	var from, to string
+	var from, to, moveDB string
 	var enc encryptOptions
 	cmd := &cobra.Command{
 		Use:   "copy-store --from STORE --to STORE",
@@ -43,6 +44,13 @@ runs go to the node's writer in order, many to one commit (about 15 times faster
 event in the source and goes on after it. A target holding any other history is refused untouched.
 At the end every event of the two stores is compared and every hash chain of the copy is verified.
 
+copy-store moves the history, not the database. Between embedded nodes every event keeps its $all
+position and the ledger's database serves the copy as it is. Into or out of a cluster the positions
+change: --move-database URL (every serve on it stopped first) then moves the database with the history —
+every position it holds outside the read models (webhooks' cursors and deliveries, the key store's) to
+where the copy has that event, and the read models dropped, for serve to build them again from the copy —
+in one transaction, after the copy is compared.
+
 --encrypt migrates a store written before personal data was sealed (serve refuses such a store): every
 event is copied in order with the same stream, revision, id, type and metadata, its personal objects
 sealed with the data keys of the target ledger's key store. Events holding personal data, and those
@@ -61,13 +69,39 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 			}
 			ctx := cmd.Context()
 			if enc.on {
+				if moveDB != "" {
+					return usageError{cmd: "copy-store", err: errors.New("--move-database goes with a plain copy, not --encrypt (whose copy is served with a fresh database)")}
+				}
 				return copySealed(ctx, cmd, from, to, enc)
 			}
-			return copyHistory(ctx, cmd, from, to, nil)
+			if moveDB == "" {
+				return copyHistory(ctx, cmd, from, to, nil)
+			}
+			if err := refuseAWorkingServe(ctx, moveDB); err != nil {
+				return err
+			}
+			var pairs []positionPair
+			moved := false
+			if err := copyHistory(ctx, cmd, from, to, func(a, b eventlog.Position) {
+				pairs, moved = append(pairs, positionPair{a, b}), moved || a != b
+			}); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if !moved {
+				fmt.Fprintln(out, "every event keeps its position in the copy: the database serves it as it is")
+				return nil
+			}
+			if err := movePositions(ctx, moveDB, pairs, true); err != nil {
+				return fmt.Errorf("the copy is whole, but the database was not moved (nothing of it changed): %w; run the same command again", err)
+			}
+			fmt.Fprintf(out, "moved the database's $all positions to where the %d events stand in the copy, and dropped its read models: serve the copy with it, and they are built again from the copy\n", len(pairs))
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "the source: an esdb:// connection string or an embedded node's data directory")
 	cmd.Flags().StringVar(&to, "to", "", "the target: an esdb:// connection string or an embedded node's data directory")
+	cmd.Flags().StringVar(&moveDB, "move-database", "", "the ledger's PostgreSQL, to move with the history onto the copy's positions (see above); every serve on it stopped")
 	cmd.Flags().BoolVar(&enc.on, "encrypt", false, "migrate a store written before personal data was sealed: copy it into an empty store with every personal object sealed (see below)")
 	cmd.Flags().StringVar(&enc.data, "data", "", "with --encrypt: the data directory of the ledger that will serve the copy, whose KEK seals (default: --to when it is a directory, else .ledger)")
 	cmd.Flags().StringVar(&enc.dbURL, "database-url", "", "with --encrypt: PostgreSQL of that ledger's key store (default $DATABASE_URL)")
@@ -116,6 +150,24 @@ func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string, each 
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "the target holds the source's %d events, byte for byte, in the same order; %d events in %d streams verified, all chains intact\n",
 		n, rep.Events, rep.Streams)
+	return nil
+}
+
+// refuseAWorkingServe refuses a database a serve works on (one holds the worker lease): moving it would
+// pull its tables from under it.
+func refuseAWorkingServe(ctx context.Context, dbURL string) error {
+	pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 1})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	held, err := (&pg.Lease{Pool: pool, Name: workerLease}).Held(ctx)
+	if err != nil {
+		return err
+	}
+	if held {
+		return errors.New("a serve is working on the database (it holds the worker lease): stop every serve on it first")
+	}
 	return nil
 }
 

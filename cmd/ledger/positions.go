@@ -145,8 +145,10 @@ var movedPositions = []struct{ table, commit, prepare string }{
 }
 
 // movePositions rewrites, in one transaction, every position the restored dumps hold from where the
-// backup's source had the events to where its copy has them (pairs, in $all order).
-func movePositions(ctx context.Context, dbURL string, pairs []positionPair) error {
+// backup's source had the events to where its copy has them (pairs, in $all order). With dropReadModels
+// it also drops every read model (the rm_ schemas, whose rows and checkpoints name the source's
+// positions), for serve to build them again from the copy.
+func movePositions(ctx context.Context, dbURL string, pairs []positionPair, dropReadModels bool) error {
 	pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 1})
 	if err != nil {
 		return err
@@ -176,6 +178,21 @@ func movePositions(ctx context.Context, dbURL string, pairs []positionPair) erro
 			}
 			if _, err := tx.Exec(ctx, `UPDATE `+c.table+` SET `+set+` WHERE `+c.commit+` IS NOT NULL`); err != nil {
 				return fmt.Errorf("move the positions of %s: %w", c.table, err)
+			}
+		}
+		if dropReadModels {
+			rows, err := tx.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rm\_%' ORDER BY nspname`)
+			if err != nil {
+				return err
+			}
+			schemas, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			for _, s := range schemas {
+				if _, err := tx.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{s}.Sanitize()+` CASCADE`); err != nil {
+					return fmt.Errorf("drop the read model %s: %w", s, err)
+				}
 			}
 		}
 		// How far the key store checked the store is kept as text, commit/prepare.

@@ -12,6 +12,9 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/pg"
 )
 
+// workerLease names the lease of the serve that works (newWorkerLease).
+const workerLease = "ledger worker"
+
 // newWorkerLease is the lease that makes one serve among those sharing a database the worker: the one
 // that projects, runs the alert engine and delivers webhooks. ledger_worker_active says which.
 func newWorkerLease(pool *pgxpool.Pool, reg prometheus.Registerer) (*pg.Lease, error) {
@@ -20,7 +23,7 @@ func newWorkerLease(pool *pgxpool.Pool, reg prometheus.Registerer) (*pg.Lease, e
 	if err := reg.Register(active); err != nil {
 		return nil, err
 	}
-	return &pg.Lease{Pool: pool, Name: "ledger worker", Logger: slog.Default(), OnChange: func(on bool) {
+	return &pg.Lease{Pool: pool, Name: workerLease, Logger: slog.Default(), OnChange: func(on bool) {
 		if on {
 			active.Set(1)
 		} else {

@@ -42,6 +42,24 @@ type Lease struct {
 // Active reports whether this process holds the lease and works.
 func (l *Lease) Active() bool { return l.active.Load() }
 
+// Held reports whether a process holds the lease now (on a database shared by serves: one is working). It
+// takes the lock for an instant when it is free, on a connection of Pool.
+func (l *Lease) Held(ctx context.Context) (bool, error) {
+	conn, err := l.Pool.Acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Release()
+	var free bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", l.key()).Scan(&free); err != nil {
+		return false, err
+	}
+	if free {
+		_, err = conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", l.key())
+	}
+	return !free, err
+}
+
 // key is the advisory-lock key of a lease name.
 func (l *Lease) key() int64 {
 	h := fnv.New64a()
