@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/grassroots-ledger/ledger/commands"
@@ -92,6 +93,13 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 				fmt.Fprintln(out, "every event keeps its position in the copy: the database serves it as it is")
 				return nil
 			}
+			switch space, err := positionsNamed(ctx, moveDB, from, to); {
+			case err != nil:
+				return err
+			case space == inCopy:
+				fmt.Fprintln(out, "the database already names where the events stand in the copy (moved before): nothing to move")
+				return nil
+			}
 			if err := movePositions(ctx, moveDB, pairs, true); err != nil {
 				return fmt.Errorf("the copy is whole, but the database was not moved (nothing of it changed): %w; run the same command again", err)
 			}
@@ -151,6 +159,56 @@ func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string, each 
 	fmt.Fprintf(cmd.OutOrStdout(), "the target holds the source's %d events, byte for byte, in the same order; %d events in %d streams verified, all chains intact\n",
 		n, rep.Events, rep.Streams)
 	return nil
+}
+
+// Whose positions a database names (positionsNamed).
+const (
+	inSource = iota
+	inCopy
+)
+
+// positionsNamed says whether the database at dbURL names where events stand in the source or in the copy,
+// by its key store's latest record of a person (the event's stream and revision, and its position): a
+// database moved once is not moved again, and one that names neither is not this ledger's. With no
+// person recorded there is nothing to tell by, and the source's is assumed.
+func positionsNamed(ctx context.Context, dbURL, from, to string) (int, error) {
+	pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 1})
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Close()
+	var stream string
+	var revision, commit int64
+	err = pool.QueryRow(ctx, `SELECT last_stream, last_revision, last_commit FROM keystore.subjects
+		WHERE last_commit IS NOT NULL ORDER BY last_commit DESC LIMIT 1`).Scan(&stream, &revision, &commit)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return inSource, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	src, dst, err := openPair(ctx, from, to)
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	defer dst.Close()
+	var at [2]eventlog.Position
+	for i, st := range []*eventstore.Store{src.Store, dst.Store} {
+		recs, err := st.ReadStream(ctx, stream, uint64(revision), 1, false)
+		if err != nil || len(recs) == 0 {
+			return 0, fmt.Errorf("the database's key store names %s revision %d, which the stores do not hold (%v): is it this ledger's database?", stream, revision, err)
+		}
+		at[i] = recs[0].Position
+	}
+	switch uint64(commit) {
+	case at[0].Commit:
+		return inSource, nil
+	case at[1].Commit:
+		return inCopy, nil
+	}
+	return 0, fmt.Errorf("the database's key store has %s revision %d at %d, where the source has it at %s and the copy at %s: is it this ledger's database?",
+		stream, revision, commit, at[0], at[1])
 }
 
 // refuseAWorkingServe refuses a database a serve works on (one holds the worker lease): moving it would

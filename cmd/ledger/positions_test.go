@@ -245,8 +245,9 @@ func TestARestoreMovesThePositionsTheDumpsHold(t *testing.T) {
 // TestCopyStoreMovesTheDatabaseWithTheHistory: copy-store --move-database into a store whose positions
 // are not the source's moves the database's positions as restore does and drops its read models; served
 // with the copy, the read models are built again from it, the webhook gets the next alert once, and
-// nothing is logged at error level. A database a serve works on is refused, changing nothing; a copy
-// that keeps every position leaves the database as it is.
+// nothing is logged at error level. Run again, it moves nothing (the database names the copy's positions
+// already). A database a serve works on is refused, changing nothing; a copy that keeps every position
+// leaves the database as it is.
 func TestCopyStoreMovesTheDatabaseWithTheHistory(t *testing.T) {
 	l := newMovingLedger(t)
 	target := t.TempDir()
@@ -269,7 +270,15 @@ func TestCopyStoreMovesTheDatabaseWithTheHistory(t *testing.T) {
 	if err != nil || !strings.Contains(out, "moved the database's $all positions") {
 		t.Fatalf("copy-store --move-database: %v\n%s", err, out)
 	}
-	l.checkMoved(t, target, readHeldPositions(t, pool))
+	moved := readHeldPositions(t, pool)
+	l.checkMoved(t, target, moved)
+	// Run again, the database is not moved twice: it names the copy's positions already.
+	if out, err := runLedger(t, "copy-store", "--from", l.dir, "--to", target, "--move-database", l.db); err != nil || !strings.Contains(out, "nothing to move") {
+		t.Fatalf("copy-store --move-database again: %v\n%s", err, out)
+	}
+	if again := readHeldPositions(t, pool); again != moved {
+		t.Fatalf("moved twice: %+v, then %+v", moved, again)
+	}
 	var models int
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rm\_%'`).Scan(&models); err != nil || models != 0 {
 		t.Fatalf("the moved database keeps %d read models (%v)", models, err)
