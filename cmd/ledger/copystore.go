@@ -41,16 +41,17 @@ A STORE is an esdb:// (or kurrentdb://) connection string, or the data directory
 
 Each run of one stream's consecutive events is written at the exact expected revision: nothing is
 written twice. Into a connection string each run is one append, in order; into a data directory the
-runs go to the node's writer in order, many to one commit (about 15 times faster). Interrupted (a crash, Ctrl-C), run the same command again: it finds the target's last
-event in the source and goes on after it. A target holding any other history is refused untouched.
-At the end every event of the two stores is compared and every hash chain of the copy is verified.
+runs go to the node's writer in order, many to one commit (about 15 times faster). Interrupted (a
+crash, Ctrl-C), run the same command again: it finds the target's last event in the source and goes on
+after it. A target holding any other history is refused untouched. At the end every event of the two
+stores is compared and every hash chain of the copy is verified.
 
 copy-store moves the history, not the database. Between embedded nodes every event keeps its $all
 position and the ledger's database serves the copy as it is. Into or out of a cluster the positions
 change: --move-database URL (every serve on it stopped first) then moves the database with the history —
 every position it holds outside the read models (webhooks' cursors and deliveries, the key store's) to
 where the copy has that event, and the read models dropped, for serve to build them again from the copy —
-in one transaction, after the copy is compared.
+in one transaction, after the copy is compared. Run again, it moves nothing twice.
 
 --encrypt migrates a store written before personal data was sealed (serve refuses such a store): every
 event is copied in order with the same stream, revision, id, type and metadata, its personal objects
