@@ -164,19 +164,21 @@ func (l *movingLedger) checkMoved(t *testing.T, dir string, after heldPositions)
 }
 
 // serveMoved serves the copy in dir with the database db (the two key files put beside it) and checks
-// that the webhook gets the next alert once and not the one it had: with the source's positions its
-// cursor stood past the copy's new events, and it got nothing.
-func (l *movingLedger) serveMoved(t *testing.T, dir, db string) *servedLedger {
+// that the webhook gets the next alert (next) once and none it had (had) again: with the source's
+// positions its cursor stood past the copy's new events, and it got nothing.
+func (l *movingLedger) serveMoved(t *testing.T, dir, db, next string, had ...string) *servedLedger {
 	t.Helper()
 	t.Setenv("DATABASE_URL", db)
 	copyKeyFile(t, l.dir, dir, "ledger-kek.key")
 	copyKeyFile(t, l.dir, dir, "tlog-signer.key")
 	srv := startServe(t, db, append([]string{"--data", dir}, l.hooks...)...)
 	waitUntil(t, "the moved ledger to be ready", 60*time.Second, srv.Ready)
-	l.unapproved(t, srv, "x-3")
-	waitUntil(t, "the moved ledger's alert delivered", 60*time.Second, func() bool { return l.delivered("x-3") == 1 })
-	if n := l.delivered("x-2"); n != 1 {
-		t.Errorf("the alert delivered before the move was delivered %d times", n)
+	l.unapproved(t, srv, next)
+	waitUntil(t, "the moved ledger's alert delivered", 60*time.Second, func() bool { return l.delivered(next) == 1 })
+	for _, id := range had {
+		if n := l.delivered(id); n != 1 {
+			t.Errorf("the alert %s, delivered before the move, was delivered %d times", id, n)
+		}
 	}
 	return srv
 }
@@ -227,7 +229,7 @@ func TestARestoreMovesThePositionsTheDumpsHold(t *testing.T) {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
 	l.checkMoved(t, copied, readHeldPositions(t, testPool(t, restored)))
-	srv := l.serveMoved(t, copied, restored)
+	srv := l.serveMoved(t, copied, restored, "x-3", "x-2")
 
 	// A copy of the copy, an embedded node's into another's, keeps every position: no map.
 	if !srv.Stop(20 * time.Second) {
@@ -283,7 +285,7 @@ func TestCopyStoreMovesTheDatabaseWithTheHistory(t *testing.T) {
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rm\_%'`).Scan(&models); err != nil || models != 0 {
 		t.Fatalf("the moved database keeps %d read models (%v)", models, err)
 	}
-	srv := l.serveMoved(t, target, l.db)
+	srv := l.serveMoved(t, target, l.db, "x-3", "x-2")
 	if st, _, b := srv.Get("/c/" + c); st != http.StatusOK || !strings.Contains(string(b), "罗西社区") {
 		t.Errorf("the community's page from the rebuilt read models: %d", st)
 	}
@@ -298,5 +300,28 @@ func TestCopyStoreMovesTheDatabaseWithTheHistory(t *testing.T) {
 	again := t.TempDir()
 	if out, err := runLedger(t, "copy-store", "--from", target, "--to", again, "--move-database", l.db); err != nil || !strings.Contains(out, "serves it as it is") {
 		t.Fatalf("copy-store --move-database of a copy that keeps its positions: %v\n%s", err, out)
+	}
+
+	// And on, into a store whose positions run ahead of the source's (its own $-stream events first, as
+	// a cluster's byte offsets run ahead of a node's numbers): moved again, served, the next alert once.
+	ahead := t.TempDir()
+	n, err := esdbnode.Open(context.Background(), esdbnode.Config{Dir: filepath.Join(ahead, "events"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 25 {
+		if _, err := nodetest.Raw(t, n).AppendToStream(context.Background(), "$probe", esdb.AppendToStreamOptions{},
+			esdb.EventData{EventID: uuid.New(), EventType: "Probe", ContentType: esdb.ContentTypeJson, Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runLedger(t, "copy-store", "--from", target, "--to", ahead, "--move-database", l.db); err != nil || !strings.Contains(out, "moved the database's $all positions") {
+		t.Fatalf("copy-store --move-database into a store whose positions run ahead: %v\n%s", err, out)
+	}
+	if !l.serveMoved(t, ahead, l.db, "x-4", "x-2", "x-3").Stop(20 * time.Second) {
+		t.Fatal("serve did not stop")
 	}
 }
