@@ -100,6 +100,9 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 			case space == inCopy:
 				fmt.Fprintln(out, "the database already names where the events stand in the copy (moved before): nothing to move")
 				return nil
+			case space == unknown:
+				fmt.Fprintln(cmd.ErrOrStderr(), "note: nothing in the database tells whether it was moved before (no person recorded, or none since "+
+					"the positions began to differ): moving it as the source's; do not run this twice for one copy")
 			}
 			if err := movePositions(ctx, moveDB, pairs, true); err != nil {
 				return fmt.Errorf("the copy is whole, but the database was not moved (nothing of it changed): %w; run the same command again", err)
@@ -166,12 +169,13 @@ func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string, each 
 const (
 	inSource = iota
 	inCopy
+	unknown // nothing tells
 )
 
 // positionsNamed says whether the database at dbURL names where events stand in the source or in the copy,
 // by its key store's latest record of a person (the event's stream and revision, and its position): a
 // database moved once is not moved again, and one that names neither is not this ledger's. With no
-// person recorded there is nothing to tell by, and the source's is assumed.
+// person recorded, or the latest record standing where it stood, nothing tells: unknown.
 func positionsNamed(ctx context.Context, dbURL, from, to string) (int, error) {
 	pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 1})
 	if err != nil {
@@ -183,7 +187,7 @@ func positionsNamed(ctx context.Context, dbURL, from, to string) (int, error) {
 	err = pool.QueryRow(ctx, `SELECT last_stream, last_revision, last_commit FROM keystore.subjects
 		WHERE last_commit IS NOT NULL ORDER BY last_commit DESC LIMIT 1`).Scan(&stream, &revision, &commit)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return inSource, nil
+		return unknown, nil
 	}
 	if err != nil {
 		return 0, err
@@ -204,6 +208,9 @@ func positionsNamed(ctx context.Context, dbURL, from, to string) (int, error) {
 	}
 	switch uint64(commit) {
 	case at[0].Commit:
+		if at[0] == at[1] {
+			return unknown, nil
+		}
 		return inSource, nil
 	case at[1].Commit:
 		return inCopy, nil
