@@ -18,6 +18,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/infra/docstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/secret"
 )
 
 // The schemas a backup dumps, in two dumps around the copy of the history (see backup's help).
@@ -90,6 +91,9 @@ DIR, and run DATABASE_URL=NEW ledger serve --data DIR.`,
 			if err := os.Remove(done); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
+			if err := secret.SyncDir(to); err != nil { // unmarked on disk before any part changes
+				return err
+			}
 			if err := dumpSchemas(cmd, pgDump, dbURL, filepath.Join(to, backupLogDump), backupBefore); err != nil {
 				return err
 			}
@@ -115,7 +119,10 @@ DIR, and run DATABASE_URL=NEW ledger serve --data DIR.`,
 				return fmt.Errorf("the documents: %w", err)
 			}
 			fmt.Fprintf(out, "4/4 documents: %d new\n", n)
-			if err := os.WriteFile(done, []byte("backed up "+time.Now().UTC().Format(time.RFC3339)+" from "+redactStore(from)+"\n"), 0o600); err != nil {
+			if err := os.WriteFile(done+".partial", []byte("backed up "+time.Now().UTC().Format(time.RFC3339)+" from "+redactStore(from)+"\n"), 0o600); err != nil {
+				return err
+			}
+			if err := syncedRename(done+".partial", done); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "backed up into %s; not in it: the KEK and the log's signing key (%s, %s in %s), to keep apart\n",
@@ -256,7 +263,24 @@ func dumpSchemas(cmd *cobra.Command, pgDump, dbURL, file string, schemas []strin
 		_ = os.Remove(tmp)
 		return fmt.Errorf("pg_dump of %s: %w", strings.Join(schemas, ", "), err)
 	}
-	return os.Rename(tmp, file)
+	return syncedRename(tmp, file)
+}
+
+// syncedRename puts the file from at to once its content is on disk, and makes the rename durable too: a
+// backup reported finished is on disk whole.
+func syncedRename(from, to string) error {
+	f, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return secret.Replace(from, to)
 }
 
 // pgTool runs one of PostgreSQL's client programs on the database at dbURL: a password in the URL goes to

@@ -15,6 +15,7 @@ import (
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/secret"
 )
 
 // A backup's copy keeps the source's $all positions when the source is an embedded node (both number
@@ -85,7 +86,7 @@ func (pw *positionWriter) finish() error {
 		}
 		return err
 	}
-	return os.Rename(pw.f.Name(), pw.path)
+	return secret.Replace(pw.f.Name(), pw.path)
 }
 
 // abort removes what was written.
