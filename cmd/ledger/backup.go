@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/grassroots-ledger/ledger/infra/docstore"
+	"github.com/grassroots-ledger/ledger/infra/eventstore"
 	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/secret"
 )
@@ -102,7 +103,7 @@ DIR, and run DATABASE_URL=NEW ledger serve --data DIR.`,
 			if err != nil {
 				return err
 			}
-			if err := copyHistory(ctx, cmd, from, to, pw.add); err != nil {
+			if err := copyHistory(ctx, cmd, from, to, func(p eventstore.Pair) { pw.add(p.InA, p.InB) }); err != nil {
 				pw.abort()
 				return fmt.Errorf("the history: %w", err)
 			}
@@ -122,7 +123,7 @@ DIR, and run DATABASE_URL=NEW ledger serve --data DIR.`,
 			if err := os.WriteFile(done+".partial", []byte("backed up "+time.Now().UTC().Format(time.RFC3339)+" from "+redactStore(from)+"\n"), 0o600); err != nil {
 				return err
 			}
-			if err := syncedRename(done+".partial", done); err != nil {
+			if err := secret.Install(done+".partial", done); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "backed up into %s; not in it: the KEK and the log's signing key (%s, %s in %s), to keep apart\n",
@@ -170,10 +171,10 @@ rebuilds them from the history in DIR. Then put the KEK (ledger-kek.key) and the
 			if err != nil {
 				return err
 			}
+			defer pool.Close()
 			var held []string
 			err = pool.QueryRow(ctx, `SELECT coalesce(array_agg(nspname::text ORDER BY nspname), '{}') FROM pg_namespace WHERE nspname = ANY($1)`,
 				slices.Concat(backupBefore, backupAfter)).Scan(&held)
-			pool.Close()
 			if err != nil {
 				return err
 			}
@@ -192,7 +193,7 @@ rebuilds them from the history in DIR. Then put the KEK (ledger-kek.key) and the
 				fmt.Fprintf(out, "restored %s\n", d)
 			}
 			if moved != nil {
-				if err := movePositions(ctx, dbURL, moved, false); err != nil {
+				if err := movePositions(ctx, pool, moved, false); err != nil {
 					return fmt.Errorf("the restored database holds the source's $all positions, not the copy's (%w): drop it, and restore again into an empty one", err)
 				}
 				fmt.Fprintf(out, "moved the $all positions the dumps hold to where the %d events stand in the copy\n", len(moved))
@@ -263,24 +264,7 @@ func dumpSchemas(cmd *cobra.Command, pgDump, dbURL, file string, schemas []strin
 		_ = os.Remove(tmp)
 		return fmt.Errorf("pg_dump of %s: %w", strings.Join(schemas, ", "), err)
 	}
-	return syncedRename(tmp, file)
-}
-
-// syncedRename puts the file from at to once its content is on disk, and makes the rename durable too: a
-// backup reported finished is on disk whole.
-func syncedRename(from, to string) error {
-	f, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return secret.Replace(from, to)
+	return secret.Install(tmp, file)
 }
 
 // pgTool runs one of PostgreSQL's client programs on the database at dbURL: a password in the URL goes to

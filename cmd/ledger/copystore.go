@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"github.com/grassroots-ledger/ledger/commands"
@@ -79,13 +80,23 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 			if moveDB == "" {
 				return copyHistory(ctx, cmd, from, to, nil)
 			}
-			if err := refuseAWorkingServe(ctx, moveDB); err != nil {
+			pool, err := pg.Connect(ctx, pg.Config{URL: moveDB, MaxConns: 1})
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			if err := refuseAWorkingServe(ctx, pool); err != nil {
+				return err
+			}
+			w, err := readWitness(ctx, pool)
+			if err != nil {
 				return err
 			}
 			var pairs []positionPair
 			moved := false
-			if err := copyHistory(ctx, cmd, from, to, func(a, b eventlog.Position) {
-				pairs, moved = append(pairs, positionPair{a, b}), moved || a != b
+			if err := copyHistory(ctx, cmd, from, to, func(p eventstore.Pair) {
+				pairs, moved = append(pairs, positionPair{p.InA, p.InB}), moved || p.InA != p.InB
+				w.see(p)
 			}); err != nil {
 				return err
 			}
@@ -94,7 +105,7 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 				fmt.Fprintln(out, "every event keeps its position in the copy: the database serves it as it is")
 				return nil
 			}
-			switch space, err := positionsNamed(ctx, moveDB, from, to); {
+			switch space, err := w.names(); {
 			case err != nil:
 				return err
 			case space == inCopy:
@@ -104,7 +115,7 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 				fmt.Fprintln(cmd.ErrOrStderr(), "note: nothing in the database tells whether it was moved before (no person recorded, or none since "+
 					"the positions began to differ): moving it as the source's; do not run this twice for one copy")
 			}
-			if err := movePositions(ctx, moveDB, pairs, true); err != nil {
+			if err := movePositions(ctx, pool, pairs, true); err != nil {
 				return fmt.Errorf("the copy is whole, but the database was not moved (nothing of it changed): %w; run the same command again", err)
 			}
 			fmt.Fprintf(out, "moved the database's $all positions to where the %d events stand in the copy, and dropped its read models: serve the copy with it, and they are built again from the copy\n", len(pairs))
@@ -124,8 +135,9 @@ root and the mapping's SHA-256. The target must be empty; interrupted, remove it
 // copyHistory copies every ledger event of store from into store to (copy-store without --encrypt):
 // resumably, with a progress bar, then compares the two and verifies the copy's chains.
 //
-// each, when not nil, is called with where every event stands in the source and in the copy, in order.
-func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string, each func(inSource, inCopy eventlog.Position)) error {
+// each, when not nil, is called with every event of the comparison: where it stands in the source (InA)
+// and in the copy (InB), in order.
+func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string, each func(eventstore.Pair)) error {
 	src, dst, err := openPair(ctx, from, to)
 	if err != nil {
 		return err
@@ -165,68 +177,67 @@ func copyHistory(ctx context.Context, cmd *cobra.Command, from, to string, each 
 	return nil
 }
 
-// Whose positions a database names (positionsNamed).
+// Whose positions a database names (witness.names).
 const (
 	inSource = iota
 	inCopy
 	unknown // nothing tells
 )
 
-// positionsNamed says whether the database at dbURL names where events stand in the source or in the copy,
-// by its key store's latest record of a person (the event's stream and revision, and its position): a
-// database moved once is not moved again, and one that names neither is not this ledger's. With no
-// person recorded, or the latest record standing where it stood, nothing tells: unknown.
-func positionsNamed(ctx context.Context, dbURL, from, to string) (int, error) {
-	pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 1})
-	if err != nil {
-		return 0, err
-	}
-	defer pool.Close()
-	var stream string
+// witness is the key store's latest record of a person (its event's stream and revision, and the position
+// the database holds for it), and where the comparison of a copy found that event in the source and in
+// the copy: it tells whether the database names the source's positions or the copy's, so that a database
+// moved once is not moved again, and one that names neither is not taken for this ledger's.
+type witness struct {
+	stream       string
+	revision     uint64
+	commit       uint64
+	held, seen   bool
+	inSrc, inDst eventlog.Position
+}
+
+// readWitness reads the witness of the database; none is held when no person was recorded.
+func readWitness(ctx context.Context, pool *pgxpool.Pool) (*witness, error) {
 	var revision, commit int64
-	err = pool.QueryRow(ctx, `SELECT last_stream, last_revision, last_commit FROM keystore.subjects
-		WHERE last_commit IS NOT NULL ORDER BY last_commit DESC LIMIT 1`).Scan(&stream, &revision, &commit)
+	w := &witness{held: true}
+	err := pool.QueryRow(ctx, `SELECT last_stream, last_revision, last_commit FROM keystore.subjects
+		WHERE last_commit IS NOT NULL ORDER BY last_commit DESC LIMIT 1`).Scan(&w.stream, &revision, &commit)
 	if errors.Is(err, pgx.ErrNoRows) {
+		return &witness{}, nil
+	}
+	w.revision, w.commit = uint64(revision), uint64(commit)
+	return w, err
+}
+
+// see notes where the comparison found the witness's event.
+func (w *witness) see(p eventstore.Pair) {
+	if w.held && p.Stream == w.stream && p.Revision == w.revision {
+		w.seen, w.inSrc, w.inDst = true, p.InA, p.InB
+	}
+}
+
+// names says whose positions the database names: unknown with no person recorded, or when the latest
+// record stands where it stood.
+func (w *witness) names() (int, error) {
+	switch {
+	case !w.held:
 		return unknown, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	src, dst, err := openPair(ctx, from, to)
-	if err != nil {
-		return 0, err
-	}
-	defer src.Close()
-	defer dst.Close()
-	var at [2]eventlog.Position
-	for i, st := range []*eventstore.Store{src.Store, dst.Store} {
-		recs, err := st.ReadStream(ctx, stream, uint64(revision), 1, false)
-		if err != nil || len(recs) == 0 {
-			return 0, fmt.Errorf("the database's key store names %s revision %d, which the stores do not hold (%v): is it this ledger's database?", stream, revision, err)
-		}
-		at[i] = recs[0].Position
-	}
-	switch uint64(commit) {
-	case at[0].Commit:
-		if at[0] == at[1] {
-			return unknown, nil
-		}
+	case !w.seen:
+		return 0, fmt.Errorf("the database's key store names %s revision %d, which the stores do not hold: is it this ledger's database?", w.stream, w.revision)
+	case w.commit == w.inSrc.Commit && w.inSrc == w.inDst:
+		return unknown, nil
+	case w.commit == w.inSrc.Commit:
 		return inSource, nil
-	case at[1].Commit:
+	case w.commit == w.inDst.Commit:
 		return inCopy, nil
 	}
 	return 0, fmt.Errorf("the database's key store has %s revision %d at %d, where the source has it at %s and the copy at %s: is it this ledger's database?",
-		stream, revision, commit, at[0], at[1])
+		w.stream, w.revision, w.commit, w.inSrc, w.inDst)
 }
 
 // refuseAWorkingServe refuses a database a serve works on (one holds the worker lease): moving it would
 // pull its tables from under it.
-func refuseAWorkingServe(ctx context.Context, dbURL string) error {
-	pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 1})
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+func refuseAWorkingServe(ctx context.Context, pool *pgxpool.Pool) error {
 	held, err := (&pg.Lease{Pool: pool, Name: workerLease}).Held(ctx)
 	if err != nil {
 		return err

@@ -12,9 +12,9 @@ import (
 	"os"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/grassroots-ledger/ledger/domain/eventlog"
-	"github.com/grassroots-ledger/ledger/infra/pg"
 	"github.com/grassroots-ledger/ledger/infra/secret"
 )
 
@@ -149,12 +149,7 @@ var movedPositions = []struct{ table, commit, prepare string }{
 // backup's source had the events to where its copy has them (pairs, in $all order). With dropReadModels
 // it also drops every read model (the rm_ schemas, whose rows and checkpoints name the source's
 // positions), for serve to build them again from the copy.
-func movePositions(ctx context.Context, dbURL string, pairs []positionPair, dropReadModels bool) error {
-	pool, err := pg.Connect(ctx, pg.Config{URL: dbURL, MaxConns: 1})
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+func movePositions(ctx context.Context, pool *pgxpool.Pool, pairs []positionPair, dropReadModels bool) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE moved (src bigint PRIMARY KEY, commit bigint NOT NULL, prepare bigint NOT NULL) ON COMMIT DROP`); err != nil {
 			return err

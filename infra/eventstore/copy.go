@@ -230,9 +230,16 @@ func (s *Store) appendRun(ctx context.Context, run esdbwire.Run) error {
 // metadata, or where one store has more. It returns the number of events compared.
 func Compare(ctx context.Context, a, b *Store) (uint64, error) { return CompareEach(ctx, a, b, nil) }
 
-// CompareEach is Compare, calling each (when not nil) with the $all positions of every pair of equal
-// events, in order: where the same event stands in a and in b.
-func CompareEach(ctx context.Context, a, b *Store, each func(inA, inB eventlog.Position)) (uint64, error) {
+// Pair is one event as CompareEach found it in both stores: its stream and revision, and where it stands
+// in each.
+type Pair struct {
+	Stream   string
+	Revision uint64
+	InA, InB eventlog.Position
+}
+
+// CompareEach is Compare, calling each (when not nil) with every pair of equal events, in order.
+func CompareEach(ctx context.Context, a, b *Store, each func(Pair)) (uint64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fromB := make(chan *esdb.RecordedEvent, 256)
@@ -268,7 +275,9 @@ func CompareEach(ctx context.Context, a, b *Store, each func(inA, inB eventlog.P
 			return fmt.Errorf("%w: event %d (%s of stream %s, revision %d) differs in its %s", ErrDiverged, n, x.EventID, x.StreamID, x.EventNumber, what)
 		}
 		if each != nil {
-			each(eventlog.Position{Commit: x.Position.Commit, Prepare: x.Position.Prepare}, eventlog.Position{Commit: y.Position.Commit, Prepare: y.Position.Prepare})
+			each(Pair{Stream: x.StreamID, Revision: x.EventNumber,
+				InA: eventlog.Position{Commit: x.Position.Commit, Prepare: x.Position.Prepare},
+				InB: eventlog.Position{Commit: y.Position.Commit, Prepare: y.Position.Prepare}})
 		}
 		n++
 		return nil

@@ -56,9 +56,21 @@ func Replace(from, to string) error {
 	return SyncDir(filepath.Dir(to))
 }
 
+// Install is Replace for a file written without a sync: its content is made durable first, so that once
+// Install returns the file at to is on disk whole.
+func Install(from, to string) error {
+	if err := syncPath(from); err != nil {
+		return err
+	}
+	return Replace(from, to)
+}
+
 // SyncDir makes the directory's entries durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
+func SyncDir(dir string) error { return syncPath(dir) }
+
+// syncPath fsyncs a file's content or a directory's entries.
+func syncPath(path string) error {
+	d, err := os.Open(path)
 	if err != nil {
 		return err
 	}
