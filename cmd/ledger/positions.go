@@ -151,26 +151,35 @@ var movedPositions = []struct{ table, commit, prepare string }{
 // positions), for serve to build them again from the copy.
 func movePositions(ctx context.Context, pool *pgxpool.Pool, pairs []positionPair, dropReadModels bool) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE moved (src bigint PRIMARY KEY, commit bigint NOT NULL, prepare bigint NOT NULL) ON COMMIT DROP`); err != nil {
+		// A cluster's events written in one transaction share a commit position: the source's positions
+		// are told apart by commit and prepare.
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE moved (src bigint, src_prepare bigint, commit bigint NOT NULL, prepare bigint NOT NULL,
+			PRIMARY KEY (src, src_prepare)) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"moved"}, []string{"src", "commit", "prepare"},
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"moved"}, []string{"src", "src_prepare", "commit", "prepare"},
 			pgx.CopyFromSlice(len(pairs), func(i int) ([]any, error) {
 				p := pairs[i]
-				return []any{int64(p.from.Commit), int64(p.to.Commit), int64(p.to.Prepare)}, nil
+				return []any{int64(p.from.Commit), int64(p.from.Prepare), int64(p.to.Commit), int64(p.to.Prepare)}, nil
 			})); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `ANALYZE moved`); err != nil {
 			return err
 		}
-		floor := func(col, what string) string {
-			return fmt.Sprintf(`coalesce((SELECT m.%s FROM moved m WHERE m.src <= %s ORDER BY m.src DESC LIMIT 1), 0)`, what, col)
+		// floor is where the copy has the last event at or before the position commit (and prepare, when
+		// the column is kept): what of it to take.
+		floor := func(commit, prepare, what string) string {
+			at := `m.src <= ` + commit
+			if prepare != "" {
+				at = `(m.src, m.src_prepare) <= (` + commit + `, ` + prepare + `)`
+			}
+			return fmt.Sprintf(`coalesce((SELECT m.%s FROM moved m WHERE %s ORDER BY m.src DESC, m.src_prepare DESC LIMIT 1), 0)`, what, at)
 		}
 		for _, c := range movedPositions {
-			set := c.commit + " = " + floor(c.commit, "commit")
+			set := c.commit + " = " + floor(c.commit, c.prepare, "commit")
 			if c.prepare != "" {
-				set += ", " + c.prepare + " = " + floor(c.commit, "prepare")
+				set += ", " + c.prepare + " = " + floor(c.commit, c.prepare, "prepare")
 			}
 			if _, err := tx.Exec(ctx, `UPDATE `+c.table+` SET `+set+` WHERE `+c.commit+` IS NOT NULL`); err != nil {
 				return fmt.Errorf("move the positions of %s: %w", c.table, err)
@@ -204,7 +213,8 @@ func movePositions(ctx context.Context, pool *pgxpool.Pool, pairs []positionPair
 		if err != nil {
 			return fmt.Errorf("keystore.store_check: %w", err)
 		}
-		_, err = tx.Exec(ctx, `UPDATE keystore.store_check SET checked_to = `+floor("$1", "commit")+` || '/' || `+floor("$1", "prepare"), int64(at.Commit))
+		_, err = tx.Exec(ctx, `UPDATE keystore.store_check SET checked_to = `+floor("$1::bigint", "$2::bigint", "commit")+` || '/' || `+
+			floor("$1::bigint", "$2::bigint", "prepare"), int64(at.Commit), int64(at.Prepare))
 		return err
 	})
 }

@@ -22,7 +22,9 @@ import (
 	"github.com/grassroots-ledger/ledger/infra/esdbnode"
 	"github.com/grassroots-ledger/ledger/infra/esdbnode/nodetest"
 	"github.com/grassroots-ledger/ledger/infra/httpapi/apitest"
+	"github.com/grassroots-ledger/ledger/infra/keys"
 	"github.com/grassroots-ledger/ledger/infra/pg"
+	"github.com/grassroots-ledger/ledger/infra/supervision"
 )
 
 // heldPositions are the $all positions a ledger's database holds outside its read models, as the dumps
@@ -323,5 +325,45 @@ func TestCopyStoreMovesTheDatabaseWithTheHistory(t *testing.T) {
 	}
 	if !l.serveMoved(t, ahead, l.db, "x-4", "x-2", "x-3").Stop(20 * time.Second) {
 		t.Fatal("serve did not stop")
+	}
+}
+
+// A cluster writes the events of one transaction at one commit position, told apart by their prepare
+// positions: the map keeps both, and each position is moved to where the copy has the last event at or
+// before it, by commit and prepare where the column keeps both.
+func TestPositionsSharingACommitAreMovedByTheirPrepare(t *testing.T) {
+	ctx := context.Background()
+	pool := testPool(t, apitest.NewDatabase(t))
+	if err := keys.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := supervision.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	at := func(c, p uint64) eventlog.Position { return eventlog.Position{Commit: c, Prepare: p} }
+	pairs := []positionPair{{at(100, 80), at(5, 5)}, {at(100, 90), at(6, 6)}, {at(200, 200), at(7, 7)}}
+	for _, q := range []string{
+		`INSERT INTO alerting.webhooks (id, url, under, secret, owner, created_at, cursor_commit, cursor_prepare)
+			VALUES ('wh', 'https://example.org', '33', 's', 'o', now(), 100, 85)`,
+		`INSERT INTO keystore.subjects (subject, community_id, jurisdiction, last_stream, last_revision, last_commit)
+			VALUES ('p', 'c', '33', 's', 0, 100)`,
+		`INSERT INTO keystore.store_check (checked_to) VALUES ('200/200')`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := movePositions(ctx, pool, pairs, false); err != nil {
+		t.Fatal(err)
+	}
+	var cc, cp, last int64
+	var checked string
+	if err := pool.QueryRow(ctx, `SELECT (SELECT cursor_commit FROM alerting.webhooks), (SELECT cursor_prepare FROM alerting.webhooks),
+		(SELECT last_commit FROM keystore.subjects), (SELECT checked_to FROM keystore.store_check)`).Scan(&cc, &cp, &last, &checked); err != nil {
+		t.Fatal(err)
+	}
+	// The cursor at 100/85 stood after the first event of the transaction and before the second.
+	if cc != 5 || cp != 5 || last != 6 || checked != "7/7" {
+		t.Fatalf("moved: cursor %d/%d (want 5/5), last record %d (want 6), checked to %s (want 7/7)", cc, cp, last, checked)
 	}
 }
